@@ -1,0 +1,12 @@
+/**
+ * One `tickmesh` subcommand. Each lives in its own file beside main.ts and parses its own flags
+ * (flags override the environment: KAFKA_BROKERS, NATS_URL, REDIS_URL, DATABASE_URL, KUBECONFIG).
+ * `run` resolves with the process exit code; `signal` aborts on SIGINT/SIGTERM.
+ */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** Full help text: every option, its default and the environment variable behind it. */
+  readonly help: string;
+  run(argv: readonly string[], signal: AbortSignal): Promise<number>;
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from 'vitest/config';
+
+// Two layers (docs/TESTING.md): `unit` is pure and in-process and needs no server;
+// `integration` talks to the real servers that test/infra/up.sh starts on loopback.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['internal/**/*.test.ts', 'cmd/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // The servers are shared; tests isolate by name (fresh topic, subject, schema,
+          // namespace), not by process, and 2 cores do not profit from more parallelism.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
