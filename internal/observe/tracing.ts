@@ -1,0 +1,51 @@
+import { type Context, context, propagation, type Tracer, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export interface TracingOptions {
+  readonly serviceName: string;
+  /** Where spans go: an exporter (OTLP in production, in-memory in tests). None: tracing is a no-op. */
+  readonly exporter?: SpanExporter;
+  /** Export each span as it ends (tests) instead of in batches. */
+  readonly immediate?: boolean;
+}
+
+export interface Tracing {
+  readonly tracer: Tracer;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK for this process. Called once, from cmd/, never at import time.
+ * W3C trace context is the propagation format, also in Kafka record headers.
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  let sdk: NodeSDK | undefined;
+  if (options.exporter) {
+    const processor = options.immediate
+      ? new SimpleSpanProcessor(options.exporter)
+      : new BatchSpanProcessor(options.exporter);
+    sdk = new NodeSDK({ serviceName: options.serviceName, spanProcessors: [processor], instrumentations: [] });
+    sdk.start();
+  }
+  return {
+    tracer: trace.getTracer('tickmesh'),
+    shutdown: async () => {
+      await sdk?.shutdown();
+    },
+  };
+}
+
+/** The active trace context as headers (`traceparent`, `tracestate`) to carry on a record. */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The trace context a record's headers carry, to parent the spans that process it. */
+export function contextFromHeaders(headers: Readonly<Record<string, string>>): Context {
+  return propagation.extract(context.active(), headers);
+}
