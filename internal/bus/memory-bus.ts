@@ -1,0 +1,296 @@
+import { ConfigError, InputError } from '../runtime/errors.js';
+import type {
+  Bus,
+  BusHeaders,
+  BusMessage,
+  DurablePublishOptions,
+  KvBucket,
+  KvEntry,
+  KvWatchOptions,
+  PublishAck,
+  ReadStreamOptions,
+  StoredMessage,
+  StreamConfig,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js';
+import { LiveBuffer } from './live-buffer.js';
+import {
+  isValidKvKey,
+  isValidKvPattern,
+  isValidPattern,
+  isValidSubject,
+  patternsOverlap,
+  subjectMatches,
+} from './subject.js';
+
+/**
+ * The in-process bus of the embedded mode: NATS subject semantics, streams with message-id
+ * de-duplication and KV buckets, all in memory, in one process.
+ */
+export interface MemoryBusOptions {
+  readonly now?: () => number;
+}
+
+const EMPTY: BusHeaders = Object.freeze({});
+const DEFAULT_CAPACITY = 10_000;
+
+/** Wakes every waiter once; waiters re-check their condition. */
+class Signal {
+  private waiters: Array<() => void> = [];
+  wait(abort: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (abort.aborted) return resolve();
+      const done = (): void => {
+        abort.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.push(done);
+      abort.addEventListener('abort', done, { once: true });
+    });
+  }
+  fire(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const fn of w) fn();
+  }
+}
+
+interface Stream {
+  config: Required<StreamConfig>;
+  messages: StoredMessage[];
+  lastSeq: number;
+  ids: Map<string, { seq: number; time: number }>;
+  changed: Signal;
+}
+
+export class MemoryBus implements Bus {
+  private readonly subs = new Set<{ pattern: string; buffer: LiveBuffer }>();
+  private readonly streams = new Map<string, Stream>();
+  private readonly buckets = new Map<string, MemoryKvBucket>();
+  private readonly now: () => number;
+  private closed = false;
+  private readonly closing = new AbortController();
+
+  constructor(options: MemoryBusOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: BusHeaders): void {
+    this.checkOpen();
+    if (!isValidSubject(subject)) throw new InputError('bad_subject', `invalid subject '${subject}'`);
+    this.deliver({ subject, data, headers: headers ? Object.freeze({ ...headers }) : EMPTY });
+  }
+
+  async flush(): Promise<void> {
+    this.checkOpen();
+  }
+
+  subscribe(subject: string, options: SubscribeOptions = {}): Subscription {
+    this.checkOpen();
+    if (!isValidPattern(subject)) throw new InputError('bad_subject', `invalid subject pattern '${subject}'`);
+    const entry = { pattern: subject, buffer: undefined as unknown as LiveBuffer };
+    entry.buffer = new LiveBuffer(
+      subject,
+      options.capacity ?? DEFAULT_CAPACITY,
+      () => this.subs.delete(entry),
+      options.signal,
+    );
+    this.subs.add(entry);
+    return entry.buffer;
+  }
+
+  async ensureStream(config: StreamConfig): Promise<void> {
+    this.checkOpen();
+    if (config.subjects.length === 0 || !config.subjects.every(isValidPattern)) {
+      throw new ConfigError(`stream ${config.name}: invalid subjects`);
+    }
+    for (const [name, other] of this.streams) {
+      if (name === config.name) continue;
+      for (const a of config.subjects)
+        for (const b of other.config.subjects)
+          if (patternsOverlap(a, b)) throw new ConfigError(`stream ${config.name}: subjects overlap with ${name}`);
+    }
+    const full: Required<StreamConfig> = {
+      name: config.name,
+      subjects: [...config.subjects],
+      maxAgeMs: config.maxAgeMs ?? 0,
+      maxMessages: config.maxMessages ?? 1_000_000,
+      duplicateWindowMs: config.duplicateWindowMs ?? 120_000,
+    };
+    const existing = this.streams.get(config.name);
+    if (existing) existing.config = full;
+    else
+      this.streams.set(config.name, { config: full, messages: [], lastSeq: 0, ids: new Map(), changed: new Signal() });
+  }
+
+  async publishDurable(subject: string, data: Uint8Array, options: DurablePublishOptions): Promise<PublishAck> {
+    this.checkOpen();
+    if (!isValidSubject(subject)) throw new InputError('bad_subject', `invalid subject '${subject}'`);
+    const stream = [...this.streams.values()].find((s) => s.config.subjects.some((p) => subjectMatches(p, subject)));
+    if (!stream) throw new ConfigError(`no stream stores subject ${subject}`);
+    const headers = options.headers ? Object.freeze({ ...options.headers }) : EMPTY;
+    // As on NATS, a durable publish is also a live message for subscribers of its subject,
+    // duplicate or not: the stream de-duplicates what it stores, not what flows past it.
+    this.deliver({ subject, data, headers });
+    const now = this.now();
+    this.expire(stream, now);
+    const seen = stream.ids.get(options.msgId);
+    if (seen && now - seen.time < stream.config.duplicateWindowMs) {
+      return { stream: stream.config.name, seq: seen.seq, duplicate: true };
+    }
+    const msg: StoredMessage = { subject, data, headers, seq: ++stream.lastSeq, time: now };
+    stream.messages.push(msg);
+    stream.ids.set(options.msgId, { seq: msg.seq, time: now });
+    if (stream.messages.length > stream.config.maxMessages) {
+      stream.messages.splice(0, stream.messages.length - stream.config.maxMessages);
+    }
+    stream.changed.fire();
+    return { stream: stream.config.name, seq: msg.seq, duplicate: false };
+  }
+
+  async *readStream(name: string, options: ReadStreamOptions): AsyncGenerator<StoredMessage> {
+    this.checkOpen();
+    const stream = this.streams.get(name);
+    if (!stream) throw new ConfigError(`unknown stream ${name}`);
+    const signal = AbortSignal.any([options.signal, this.closing.signal]);
+    let next = options.fromSeq ?? 1;
+    while (!signal.aborted) {
+      this.expire(stream, this.now());
+      const batch = stream.messages.filter(
+        (m) => m.seq >= next && (options.subject === undefined || subjectMatches(options.subject, m.subject)),
+      );
+      for (const m of batch) {
+        if (signal.aborted) return;
+        next = m.seq + 1;
+        yield m;
+      }
+      if (batch.length === 0) next = Math.max(next, stream.lastSeq + 1);
+      else continue;
+      await stream.changed.wait(signal);
+    }
+  }
+
+  async kv(name: string): Promise<KvBucket> {
+    this.checkOpen();
+    if (!/^[-\w]+$/.test(name)) throw new InputError('bad_bucket', `invalid bucket name '${name}'`);
+    let b = this.buckets.get(name);
+    if (!b) {
+      b = new MemoryKvBucket(name, this.closing.signal);
+      this.buckets.set(name, b);
+    }
+    return b;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    for (const s of [...this.subs]) s.buffer.unsubscribe();
+  }
+
+  private deliver(msg: BusMessage): void {
+    for (const s of this.subs) if (subjectMatches(s.pattern, msg.subject)) s.buffer.push(msg);
+  }
+
+  private expire(stream: Stream, now: number): void {
+    const { maxAgeMs, duplicateWindowMs } = stream.config;
+    if (maxAgeMs > 0) {
+      const keep = stream.messages.findIndex((m) => now - m.time < maxAgeMs);
+      if (keep !== 0) stream.messages.splice(0, keep === -1 ? stream.messages.length : keep);
+    }
+    for (const [id, v] of stream.ids) {
+      if (now - v.time < duplicateWindowMs) break;
+      stream.ids.delete(id);
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('bus closed');
+  }
+}
+
+class MemoryKvBucket implements KvBucket {
+  private readonly entries = new Map<string, KvEntry>();
+  private readonly log: KvEntry[] = [];
+  private revision = 0;
+  private readonly changed = new Signal();
+
+  constructor(
+    readonly name: string,
+    private readonly closing: AbortSignal,
+  ) {}
+
+  async put(key: string, value: Uint8Array): Promise<number> {
+    checkKey(key);
+    return this.append({ key, value, revision: ++this.revision, operation: 'put' });
+  }
+
+  async get(key: string): Promise<KvEntry | null> {
+    checkKey(key);
+    const e = this.entries.get(key);
+    return e && e.operation === 'put' ? e : null;
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    this.append({ key, value: new Uint8Array(0), revision: ++this.revision, operation: 'delete' });
+  }
+
+  async keys(pattern?: string): Promise<string[]> {
+    if (pattern !== undefined) checkPattern(pattern);
+    return [...this.entries.values()]
+      .filter((e) => e.operation === 'put' && (pattern === undefined || subjectMatches(pattern, e.key)))
+      .map((e) => e.key);
+  }
+
+  async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
+    const pattern = options.key ?? '>';
+    checkPattern(pattern);
+    const signal = AbortSignal.any([options.signal, this.closing]);
+    const matches = (e: KvEntry): boolean => subjectMatches(pattern, e.key);
+    const initial = [...this.entries.values()]
+      .filter((e) => e.operation === 'put' && matches(e))
+      .sort((a, b) => a.revision - b.revision);
+    let seen = this.revision;
+    for (const e of initial) {
+      if (signal.aborted) return;
+      yield e;
+    }
+    while (!signal.aborted) {
+      const fresh = this.log.filter((e) => e.revision > seen && matches(e));
+      if (fresh.length === 0) {
+        seen = Math.max(seen, this.revision);
+        await this.changed.wait(signal);
+        continue;
+      }
+      for (const e of fresh) {
+        if (signal.aborted) return;
+        seen = e.revision;
+        yield e;
+      }
+    }
+  }
+
+  private append(e: KvEntry): number {
+    this.entries.set(e.key, e);
+    this.log.push(e);
+    // Only the latest entry per key is needed by watchers that catch up; keep the change log short.
+    if (this.log.length > 4 * Math.max(64, this.entries.size)) {
+      const latest = new Set(this.entries.values());
+      const kept = this.log.filter((x) => latest.has(x));
+      this.log.length = 0;
+      this.log.push(...kept);
+    }
+    this.changed.fire();
+    return e.revision;
+  }
+}
+
+function checkKey(key: string): void {
+  if (!isValidKvKey(key)) throw new InputError('bad_key', `invalid key '${key}'`);
+}
+
+function checkPattern(pattern: string): void {
+  if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
+}

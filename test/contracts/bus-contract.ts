@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bus, BusMessage, KvEntry, StoredMessage, Subscription } from '../../internal/bus/bus.js';
+
+/**
+ * The one test suite every Bus adapter passes (the in-process bus in the unit project, NATS in
+ * the integration project). Every test works under its own fresh subject prefix, stream and
+ * bucket names, so runs never see each other's messages.
+ */
+export interface BusSubject {
+  readonly bus: Bus;
+  /** A name no other test uses, valid as a subject token, stream and bucket name. */
+  fresh(prefix: string): string;
+  close(): Promise<void>;
+}
+
+export interface BusContractOptions {
+  readonly arriveMs: number;
+  readonly quietMs: number;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Collects what an async iterable yields until stopped. */
+function collect<T>(it: AsyncIterable<T>): { items: T[]; done: Promise<void> } {
+  const items: T[] = [];
+  const done = (async () => {
+    for await (const x of it) items.push(x);
+  })();
+  return { items, done };
+}
+
+const text = (m: BusMessage): string => dec.decode(m.data);
+
+export function defineBusContract(name: string, make: () => Promise<BusSubject>, opts: BusContractOptions): void {
+  describe(`Bus contract: ${name}`, () => {
+    let s: BusSubject;
+    beforeAll(async () => {
+      s = await make();
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    const quiet = (): Promise<void> => new Promise((r) => setTimeout(r, opts.quietMs));
+
+    it('matches subjects with * (one token) and > (one or more trailing tokens)', async () => {
+      const p = s.fresh('wild');
+      const subs: Record<string, Subscription> = {
+        exact: s.bus.subscribe(`${p}.candle.1m.binance.BTCUSDT`),
+        star: s.bus.subscribe(`${p}.candle.*.binance.BTCUSDT`),
+        twoStars: s.bus.subscribe(`${p}.candle.1m.*.*`),
+        tail: s.bus.subscribe(`${p}.candle.>`),
+        midTail: s.bus.subscribe(`${p}.candle.1m.>`),
+        all: s.bus.subscribe(`${p}.>`),
+      };
+      const got = Object.fromEntries(Object.entries(subs).map(([k, v]) => [k, collect(v)]));
+      await s.bus.flush();
+      const subjects = [
+        `${p}.candle.1m.binance.BTCUSDT`,
+        `${p}.candle.5m.binance.BTCUSDT`,
+        `${p}.candle.1m.kraken.XBTUSD`,
+        `${p}.candle.1m`,
+        `${p}.candle`,
+        `${p}.alert.binance.BTCUSDT`,
+      ];
+      for (const subj of subjects) s.bus.publish(subj, enc.encode(subj));
+      s.bus.publish(`${p}.end`, enc.encode('end'));
+      await s.bus.flush();
+      await until(() => got.all!.items.some((m) => text(m) === 'end'), opts.arriveMs, 'the end marker');
+      await quiet();
+      const seen = (k: string): string[] => got[k]!.items.map((m) => m.subject);
+      expect(seen('exact')).toEqual([`${p}.candle.1m.binance.BTCUSDT`]);
+      expect(seen('star')).toEqual([`${p}.candle.1m.binance.BTCUSDT`, `${p}.candle.5m.binance.BTCUSDT`]);
+      expect(seen('twoStars')).toEqual([`${p}.candle.1m.binance.BTCUSDT`, `${p}.candle.1m.kraken.XBTUSD`]);
+      expect(seen('tail')).toEqual(subjects.slice(0, 4));
+      expect(seen('midTail')).toEqual([`${p}.candle.1m.binance.BTCUSDT`, `${p}.candle.1m.kraken.XBTUSD`]);
+      expect(seen('all')).toEqual([...subjects, `${p}.end`]);
+      for (const sub of Object.values(subs)) sub.unsubscribe();
+      await Promise.all(Object.values(got).map((g) => g.done));
+    });
+
+    it('carries data and headers', async () => {
+      const p = s.fresh('hdr');
+      const sub = s.bus.subscribe(`${p}.x`);
+      const got = collect(sub);
+      await s.bus.flush();
+      s.bus.publish(`${p}.x`, enc.encode('payload'), { 'tm-key': 'binance:BTCUSDT:1m:0', 'tm-rev': '2' });
+      s.bus.publish(`${p}.x`, new Uint8Array(0));
+      await s.bus.flush();
+      await until(() => got.items.length === 2, opts.arriveMs, 'two messages');
+      expect(text(got.items[0]!)).toBe('payload');
+      expect(got.items[0]!.headers).toEqual({ 'tm-key': 'binance:BTCUSDT:1m:0', 'tm-rev': '2' });
+      expect(got.items[1]!.data.length).toBe(0);
+      expect(got.items[1]!.headers).toEqual({});
+      sub.unsubscribe();
+      await got.done;
+    });
+
+    it('a full subscriber buffer drops its oldest messages and counts them, without slowing the publisher', async () => {
+      const p = s.fresh('slow');
+      const sub = s.bus.subscribe(`${p}.x`, { capacity: 3 });
+      await s.bus.flush();
+      for (let i = 0; i < 10; i++) s.bus.publish(`${p}.x`, enc.encode(String(i)));
+      await s.bus.flush();
+      await until(() => sub.dropped === 7, opts.arriveMs, '7 drops');
+      const it = sub[Symbol.asyncIterator]();
+      const first3 = [await it.next(), await it.next(), await it.next()].map((r) => text(r.value as BusMessage));
+      expect(first3).toEqual(['7', '8', '9']);
+      sub.unsubscribe();
+      expect((await it.next()).done).toBe(true);
+    });
+
+    it('unsubscribe and the subscription signal end the iterator', async () => {
+      const p = s.fresh('end');
+      const a = s.bus.subscribe(`${p}.a`);
+      const controller = new AbortController();
+      const b = s.bus.subscribe(`${p}.b`, { signal: controller.signal });
+      const ga = collect(a);
+      const gb = collect(b);
+      a.unsubscribe();
+      controller.abort();
+      await ga.done;
+      await gb.done;
+      s.bus.publish(`${p}.a`, enc.encode('late'));
+      await s.bus.flush();
+      await quiet();
+      expect(ga.items).toEqual([]);
+    });
+
+    it('refuses invalid subjects', () => {
+      const p = s.fresh('bad');
+      expect(() => s.bus.publish(`${p}.*`, enc.encode('x'))).toThrow();
+      expect(() => s.bus.publish(`${p}..x`, enc.encode('x'))).toThrow();
+      expect(() => s.bus.subscribe(`${p}.>.x`)).toThrow();
+    });
+
+    it('durable publish de-duplicates by message id, and the stored message is also live', async () => {
+      const p = s.fresh('js');
+      const stream = s.fresh('CANDLES');
+      await s.bus.ensureStream({ name: stream, subjects: [`${p}.closed.>`], duplicateWindowMs: 60_000 });
+      await s.bus.ensureStream({ name: stream, subjects: [`${p}.closed.>`], duplicateWindowMs: 60_000 });
+      const live = s.bus.subscribe(`${p}.closed.>`);
+      const got = collect(live);
+      await s.bus.flush();
+
+      const subject = `${p}.closed.1m.binance.BTCUSDT`;
+      const a1 = await s.bus.publishDurable(subject, enc.encode('rev0'), { msgId: 'binance:BTCUSDT:1m:0#0' });
+      const a2 = await s.bus.publishDurable(subject, enc.encode('rev0 again'), { msgId: 'binance:BTCUSDT:1m:0#0' });
+      const a3 = await s.bus.publishDurable(subject, enc.encode('rev1'), {
+        msgId: 'binance:BTCUSDT:1m:0#1',
+        headers: { 'tm-rev': '1' },
+      });
+      expect(a1).toEqual({ stream, seq: 1, duplicate: false });
+      expect(a2).toEqual({ stream, seq: 1, duplicate: true });
+      expect(a3).toEqual({ stream, seq: 2, duplicate: false });
+
+      const controller = new AbortController();
+      const stored = collect(s.bus.readStream(stream, { signal: controller.signal }));
+      await until(() => stored.items.length === 2, opts.arriveMs, 'two stored messages');
+      await quiet();
+      controller.abort();
+      await stored.done;
+      expect(stored.items.map((m) => [m.seq, m.subject, dec.decode(m.data)])).toEqual([
+        [1, subject, 'rev0'],
+        [2, subject, 'rev1'],
+      ]);
+      expect(stored.items[1]!.headers['tm-rev']).toBe('1');
+      expect(stored.items[0]!.time).toBeGreaterThan(Date.now() - 60_000);
+
+      // Live subscribers see every durable publish, the duplicate too: the stream de-duplicates
+      // what it stores, live consumers drop what they have seen by (key, revision).
+      await until(() => got.items.length === 3, opts.arriveMs, 'three live messages');
+      expect(got.items.map(text)).toEqual(['rev0', 'rev0 again', 'rev1']);
+      live.unsubscribe();
+      await got.done;
+    });
+
+    it('readStream starts at a sequence, filters by subject, then follows new messages', async () => {
+      const p = s.fresh('rs');
+      const stream = s.fresh('ALERTS');
+      await s.bus.ensureStream({ name: stream, subjects: [`${p}.alert.>`] });
+      for (let i = 1; i <= 4; i++) {
+        const venue = i % 2 ? 'binance' : 'kraken';
+        await s.bus.publishDurable(`${p}.alert.${venue}.X`, enc.encode(`a${i}`), { msgId: `a${i}` });
+      }
+      const controller = new AbortController();
+      const got = collect(
+        s.bus.readStream(stream, { fromSeq: 2, subject: `${p}.alert.binance.>`, signal: controller.signal }),
+      );
+      await until(() => got.items.length === 1, opts.arriveMs, 'a3');
+      await s.bus.publishDurable(`${p}.alert.binance.X`, enc.encode('a5'), { msgId: 'a5' });
+      await s.bus.publishDurable(`${p}.alert.kraken.X`, enc.encode('a6'), { msgId: 'a6' });
+      await until(() => got.items.length === 2, opts.arriveMs, 'a5');
+      await quiet();
+      controller.abort();
+      await got.done;
+      expect(got.items.map((m: StoredMessage) => [m.seq, dec.decode(m.data)])).toEqual([
+        [3, 'a3'],
+        [5, 'a5'],
+      ]);
+    });
+
+    it('KV put, get, delete and keys', async () => {
+      const kv = await s.bus.kv(s.fresh('kv'));
+      expect(await kv.get('placement.worker-1')).toBeNull();
+      const r1 = await kv.put('placement.worker-1', enc.encode('[0,1]'));
+      const r2 = await kv.put('placement.worker-2', enc.encode('[2]'));
+      const r3 = await kv.put('placement.worker-1', enc.encode('[0]'));
+      expect(r2).toBeGreaterThan(r1);
+      expect(r3).toBeGreaterThan(r2);
+      const e = await kv.get('placement.worker-1');
+      expect(e && { key: e.key, v: dec.decode(e.value), rev: e.revision, op: e.operation }).toEqual({
+        key: 'placement.worker-1',
+        v: '[0]',
+        rev: r3,
+        op: 'put',
+      });
+      await kv.put('epoch.0', enc.encode('7'));
+      expect((await kv.keys()).sort()).toEqual(['epoch.0', 'placement.worker-1', 'placement.worker-2']);
+      expect((await kv.keys('placement.*')).sort()).toEqual(['placement.worker-1', 'placement.worker-2']);
+      await kv.delete('placement.worker-2');
+      expect(await kv.get('placement.worker-2')).toBeNull();
+      expect((await kv.keys('placement.>')).sort()).toEqual(['placement.worker-1']);
+      await expect(kv.put('bad key', enc.encode('x'))).rejects.toThrow();
+    });
+
+    it('KV watch yields current values (not deleted ones), then every change in revision order', async () => {
+      const kv = await s.bus.kv(s.fresh('kvw'));
+      await kv.put('placement.a', enc.encode('1'));
+      await kv.put('placement.b', enc.encode('1'));
+      await kv.put('other.c', enc.encode('1'));
+      await kv.delete('placement.b');
+      const controller = new AbortController();
+      const got = collect(kv.watch({ key: 'placement.>', signal: controller.signal }));
+      await until(() => got.items.length === 1, opts.arriveMs, 'initial value');
+      await kv.put('placement.a', enc.encode('2'));
+      await kv.put('other.c', enc.encode('2'));
+      await kv.put('placement.d', enc.encode('1'));
+      await kv.delete('placement.a');
+      await until(() => got.items.length === 4, opts.arriveMs, 'three changes');
+      await quiet();
+      controller.abort();
+      await got.done;
+      const view = (e: KvEntry): string => `${e.operation} ${e.key} ${dec.decode(e.value)}`;
+      expect(got.items.map(view)).toEqual([
+        'put placement.a 1',
+        'put placement.a 2',
+        'put placement.d 1',
+        'delete placement.a ',
+      ]);
+      const revs = got.items.map((e) => e.revision);
+      expect([...revs].sort((a, b) => a - b)).toEqual(revs);
+    });
+  });
+}
