@@ -1,0 +1,103 @@
+import type { Headers, OutgoingRecord } from '../log/log.js';
+import { SCHEMA_HEADER } from '../log/record.js';
+import { InputError } from '../runtime/errors.js';
+
+/** Why an input did not become a trade. Metrics label by it; docs/INGEST.md lists what each means. */
+export type RejectReason =
+  | 'malformed-frame'
+  | 'unknown-message'
+  | 'bad-price'
+  | 'bad-size'
+  | 'bad-time'
+  | 'bad-trade-id'
+  | 'bad-side'
+  | 'unknown-symbol'
+  | 'venue-error';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'malformed-frame',
+  'unknown-message',
+  'bad-price',
+  'bad-size',
+  'bad-time',
+  'bad-trade-id',
+  'bad-side',
+  'unknown-symbol',
+  'venue-error',
+];
+
+/** An input that could not become a trade, as kept on the rejected-trades topic (`reject.v1`). */
+export interface Reject {
+  readonly venue: string;
+  readonly reason: RejectReason;
+  /** Constant description of the failed check. */
+  readonly message: string;
+  readonly symbol?: string;
+  readonly receiveTime: number;
+  /** The frame or file line as received, cut at RAW_LIMIT code units. */
+  readonly raw: string;
+  readonly rawTruncated: boolean;
+}
+
+/** Outcome of trying to fetch skipped trades over the venue's REST API. */
+export type BackfillOutcome = 'complete' | 'partial' | 'failed' | 'disabled';
+
+/** A jump in a venue's trade ids (`gap.v1`). */
+export interface GapEvent {
+  readonly venue: string;
+  readonly symbol: string;
+  readonly market: string;
+  /** First and last skipped trade id, inclusive. */
+  readonly fromId: string;
+  readonly toId: string;
+  readonly missing: number;
+  readonly backfilled: number;
+  readonly unrecovered: number;
+  readonly detectedAt: number;
+  readonly backfill: BackfillOutcome;
+}
+
+export const RAW_LIMIT = 4096;
+export const REJECT_SCHEMA_V1 = 'reject.v1';
+export const GAP_SCHEMA_V1 = 'gap.v1';
+const REJECT_HEADERS: Headers = Object.freeze({ [SCHEMA_HEADER]: REJECT_SCHEMA_V1 });
+const GAP_HEADERS: Headers = Object.freeze({ [SCHEMA_HEADER]: GAP_SCHEMA_V1 });
+
+export function makeReject(
+  venue: string,
+  reason: RejectReason,
+  message: string,
+  raw: string,
+  receiveTime: number,
+  symbol?: string,
+): Reject {
+  const rawTruncated = raw.length > RAW_LIMIT;
+  const r = { venue, reason, message, receiveTime, raw: rawTruncated ? raw.slice(0, RAW_LIMIT) : raw, rawTruncated };
+  return symbol === undefined ? r : { ...r, symbol };
+}
+
+export function rejectRecord(r: Reject): OutgoingRecord {
+  return { key: r.venue, value: Buffer.from(JSON.stringify(r)), headers: REJECT_HEADERS };
+}
+
+export function gapRecord(g: GapEvent): OutgoingRecord {
+  return { key: `${g.venue}:${g.symbol}`, value: Buffer.from(JSON.stringify(g)), headers: GAP_HEADERS };
+}
+
+function decodeJson(value: Uint8Array, headers: Headers | undefined, schema: string): unknown {
+  const got = headers?.[SCHEMA_HEADER];
+  if (got !== undefined && got !== schema) throw new InputError('unsupported-schema', `record is not ${schema}`);
+  try {
+    return JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new InputError('malformed-record', `record is not JSON ${schema}`, { cause: err });
+  }
+}
+
+export function decodeReject(value: Uint8Array, headers?: Headers): Reject {
+  return decodeJson(value, headers, REJECT_SCHEMA_V1) as Reject;
+}
+
+export function decodeGap(value: Uint8Array, headers?: Headers): GapEvent {
+  return decodeJson(value, headers, GAP_SCHEMA_V1) as GapEvent;
+}

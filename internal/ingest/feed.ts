@@ -1,0 +1,468 @@
+import WebSocket from 'ws';
+import type { Logger } from '../observe/logger.js';
+import { sleep } from '../runtime/retry.js';
+import type { ConnectionPlan } from './venue.js';
+
+/**
+ * The shared feed base: one logical connection to a venue, kept alive. It connects, sends the
+ * plan's subscribe messages no faster than the venue allows, pings, notices a dead or silent
+ * socket, reconnects with jittered exponential backoff, replaces the connection before the
+ * venue's forced disconnect (make-before-break), and stops when its AbortSignal aborts.
+ *
+ * Frames come out of `events()` in receive order. The frame queue is bounded: when the consumer
+ * falls behind, the socket is paused (TCP pushes back on the venue) instead of buffering without
+ * bound. The feed never parses frames: adapters do (venue.ts).
+ */
+export interface FeedOptions {
+  readonly venue: string;
+  readonly plan: ConnectionPlan;
+  readonly logger: Logger;
+  /** WebSocket protocol ping interval; 0 disables. Default 20 s. */
+  readonly pingIntervalMs?: number;
+  /** A ping unanswered for this long closes the connection. Default 10 s. */
+  readonly pongTimeoutMs?: number;
+  /**
+   * No frame at all for this long closes the connection as stale; 0 disables. Venues that send
+   * heartbeats (Coinbase, Kraken) keep a quiet market's connection fresh; on Binance, set it above
+   * the longest quiet spell of the least active market on the connection. Default 60 s.
+   */
+  readonly staleAfterMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  /** First reconnect delay cap; doubles per failed attempt up to maxDelayMs, full jitter. */
+  readonly reconnectInitialDelayMs?: number;
+  readonly reconnectMaxDelayMs?: number;
+  /** Frames held for the consumer before the socket is paused. Default 10,000. */
+  readonly queueCapacity?: number;
+  readonly random?: () => number;
+}
+
+export type CloseReason =
+  | 'venue-closed'
+  | 'error'
+  | 'stale'
+  | 'pong-timeout'
+  | 'handshake-failed'
+  | 'rotated'
+  | 'aborted';
+
+export type FeedEvent =
+  | { readonly kind: 'frame'; readonly data: string; readonly receiveTime: number; readonly connection: number }
+  | { readonly kind: 'open'; readonly connection: number; readonly url: string; readonly rotation: boolean }
+  | {
+      readonly kind: 'close';
+      readonly connection: number;
+      readonly reason: CloseReason;
+      readonly code?: number;
+      readonly detail?: string;
+    };
+
+interface SessionEnd {
+  readonly reason: CloseReason;
+  /** Whether the session delivered at least one frame: a healthy session resets the backoff. */
+  readonly healthy: boolean;
+  /** Set when the session was replaced by a rotation: the feed continues on this one. */
+  readonly successor?: Session;
+}
+
+let connectionIds = 0;
+
+export class Feed {
+  private readonly queue: FrameQueue;
+  private readonly logger: Logger;
+  private active: Session | undefined;
+  private started = false;
+
+  constructor(private readonly options: FeedOptions) {
+    this.logger = options.logger.child({ component: 'feed', venue: options.venue });
+    this.queue = new FrameQueue(options.queueCapacity ?? 10_000, (paused) => this.active?.setPaused(paused));
+  }
+
+  /** True while a connection is open and subscribed. */
+  get connected(): boolean {
+    return this.active?.isOpen ?? false;
+  }
+
+  get queueDepth(): number {
+    return this.queue.size;
+  }
+
+  /** Starts the feed; the iterable ends after `signal` aborts and the queued frames are consumed. */
+  events(signal: AbortSignal): AsyncIterable<FeedEvent> {
+    if (this.started) throw new Error('a feed is consumed once');
+    this.started = true;
+    void this.run(signal).catch((err: unknown) => {
+      this.logger.error({ err }, 'feed loop failed');
+      this.queue.close();
+    });
+    return this.queue;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const initial = this.options.reconnectInitialDelayMs ?? 250;
+    const max = this.options.reconnectMaxDelayMs ?? 30_000;
+    const random = this.options.random ?? Math.random;
+    let failures = 0;
+    let session = this.startSession(signal);
+    for (;;) {
+      const end = await session.ended;
+      if (end.successor) {
+        session = end.successor;
+        continue;
+      }
+      if (signal.aborted) break;
+      failures = end.healthy ? 0 : failures + 1;
+      const delay = Math.round(random() * Math.min(max, initial * 2 ** failures));
+      this.logger.info({ reason: end.reason, delayMs: delay, failures }, 'reconnecting');
+      try {
+        await sleep(delay, signal);
+      } catch {
+        break;
+      }
+      session = this.startSession(signal);
+    }
+    this.queue.close();
+  }
+
+  private startSession(signal: AbortSignal): Session {
+    const session = new Session(++connectionIds, this.options, this.logger, signal, {
+      frame: (s, data, receiveTime) => {
+        if (s !== this.active) {
+          // The successor's first frame: it is subscribed, so the old connection can go.
+          if (!s.isSuccessorOf(this.active)) return;
+          const old = this.active;
+          this.activate(s, true);
+          old?.retire(s);
+        }
+        this.queue.push({ kind: 'frame', data, receiveTime, connection: s.id });
+      },
+      opened: (s) => {
+        // A replacement stays in the shadow until it delivers its first frame.
+        if (s.predecessor === undefined) this.activate(s, false);
+      },
+      closed: (s, reason, code, detail) => {
+        if (s === this.active) {
+          this.active = undefined;
+          // Losing a connection is news to the consumer; its own abort is not.
+          if (reason === 'aborted') return;
+          this.queue.push(
+            code === undefined
+              ? { kind: 'close', connection: s.id, reason }
+              : { kind: 'close', connection: s.id, reason, code, ...(detail ? { detail } : {}) },
+          );
+        }
+      },
+      rotate: (s) => {
+        const next = this.startSession(signal);
+        s.successor = next;
+        next.predecessor = s;
+      },
+    });
+    return session;
+  }
+
+  private activate(s: Session, rotation: boolean): void {
+    this.active = s;
+    s.setPaused(this.queue.paused);
+    this.queue.push({ kind: 'open', connection: s.id, url: this.options.plan.url, rotation });
+  }
+}
+
+interface SessionHooks {
+  frame(s: Session, data: string, receiveTime: number): void;
+  opened(s: Session): void;
+  closed(s: Session, reason: CloseReason, code?: number, detail?: string): void;
+  rotate(s: Session): void;
+}
+
+/** One WebSocket connection with its timers. Ends exactly once, with a reason. */
+class Session {
+  readonly ended: Promise<SessionEnd>;
+  successor: Session | undefined;
+  predecessor: Session | undefined;
+  isOpen = false;
+  private resolveEnd!: (end: SessionEnd) => void;
+  private readonly ws: WebSocket;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pongTimer: NodeJS.Timeout | undefined;
+  private lastFrameAt = Date.now();
+  private frames = 0;
+  private closing: CloseReason | undefined;
+  private done = false;
+  private paused = false;
+  private readonly outbox: string[] = [];
+  private outboxTimer: NodeJS.Timeout | undefined;
+  private retiredFor: Session | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly options: FeedOptions,
+    private readonly logger: Logger,
+    private readonly signal: AbortSignal,
+    private readonly hooks: SessionHooks,
+  ) {
+    this.ended = new Promise((resolve) => {
+      this.resolveEnd = resolve;
+    });
+    this.ws = new WebSocket(options.plan.url, {
+      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+      perMessageDeflate: false,
+      maxPayload: 64 * 1024 * 1024,
+    });
+    const onAbort = (): void => this.close('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    void this.ended.then(() => signal.removeEventListener('abort', onAbort));
+    this.ws.on('open', () => this.onOpen());
+    this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    this.ws.on('pong', () => {
+      clearTimeout(this.pongTimer);
+      this.pongTimer = undefined;
+    });
+    this.ws.on('error', (err) => {
+      this.logger.warn({ connection: id, err: err.message }, 'connection error');
+      if (!this.closing) this.closing = this.isOpen ? 'error' : 'handshake-failed';
+    });
+    this.ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    if (signal.aborted) this.close('aborted');
+  }
+
+  isSuccessorOf(s: Session | undefined): boolean {
+    return s !== undefined && s.successor === this && this.retiredFor === undefined;
+  }
+
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) this.ws.pause();
+    else {
+      this.lastFrameAt = Date.now();
+      this.ws.resume();
+    }
+  }
+
+  /** Closes this session because `successor` took over. */
+  retire(successor: Session): void {
+    this.retiredFor = successor;
+    this.close('rotated');
+  }
+
+  close(reason: CloseReason): void {
+    if (this.closing === undefined || reason === 'aborted') this.closing = reason;
+    this.stopTimers();
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    else if (this.ws.readyState === WebSocket.OPEN) {
+      if (reason === 'aborted' || reason === 'rotated') this.ws.close(1000, reason);
+      else this.ws.terminate();
+      // A peer that never answers the close handshake must not hold the session open.
+      const t = setTimeout(() => this.ws.terminate(), 2_000);
+      t.unref();
+    } else if (this.ws.readyState === WebSocket.CLOSED) this.finish(reason, undefined, '');
+  }
+
+  private onOpen(): void {
+    this.isOpen = true;
+    this.lastFrameAt = Date.now();
+    this.logger.info({ connection: this.id, url: this.options.plan.url }, 'connected');
+    this.hooks.opened(this);
+    for (const m of this.options.plan.subscribe) this.outbox.push(m);
+    this.pumpOutbox();
+    const ping = this.options.pingIntervalMs ?? 20_000;
+    if (ping > 0) this.every(ping, () => this.ping());
+    const keepalive = this.options.plan.keepalive;
+    if (keepalive) {
+      this.every(keepalive.intervalMs, () => {
+        this.outbox.push(keepalive.message);
+        this.pumpOutbox();
+      });
+    }
+    const stale = this.options.staleAfterMs ?? 60_000;
+    if (stale > 0) {
+      this.every(Math.max(10, Math.min(1_000, stale / 4)), () => {
+        if (this.paused) this.lastFrameAt = Date.now();
+        else if (Date.now() - this.lastFrameAt > stale) {
+          this.logger.warn({ connection: this.id, silentMs: Date.now() - this.lastFrameAt }, 'connection is stale');
+          this.close('stale');
+        }
+      });
+    }
+    const lifetime = this.options.plan.maxLifetimeMs;
+    if (lifetime !== undefined && lifetime > 0) this.scheduleRotation(lifetime);
+  }
+
+  private scheduleRotation(afterMs: number): void {
+    const t = setTimeout(() => {
+      if (this.done || this.closing) return;
+      this.logger.info({ connection: this.id }, 'replacing connection before the venue closes it');
+      this.hooks.rotate(this);
+      // A successor that fails before its first frame leaves this one in place; try again later.
+      void this.successor?.ended.then((end) => {
+        if (this.done || end.successor !== undefined || this.successor?.retiredFor !== undefined) return;
+        if (this.successor && !this.successor.frames) {
+          this.successor = undefined;
+          this.scheduleRotation(Math.min(60_000, afterMs));
+        }
+      });
+    }, afterMs);
+    this.timers.push(t);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  private ping(): void {
+    if (this.ws.readyState !== WebSocket.OPEN || this.pongTimer) return;
+    this.ws.ping();
+    this.pongTimer = setTimeout(() => {
+      this.logger.warn({ connection: this.id }, 'ping not answered');
+      this.close('pong-timeout');
+    }, this.options.pongTimeoutMs ?? 10_000);
+  }
+
+  /** Sends queued messages no faster than the plan's rate. */
+  private pumpOutbox(): void {
+    if (this.outboxTimer || this.outbox.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
+    const message = this.outbox.shift() as string;
+    this.ws.send(message);
+    const rate = this.options.plan.maxOutgoingPerSecond;
+    const gap = rate ? Math.ceil(1000 / rate) : 0;
+    this.outboxTimer = setTimeout(() => {
+      this.outboxTimer = undefined;
+      this.pumpOutbox();
+    }, gap);
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    const receiveTime = Date.now();
+    this.lastFrameAt = receiveTime;
+    this.frames += 1;
+    let text: string;
+    if (Buffer.isBuffer(data)) text = data.toString('utf8');
+    else if (Array.isArray(data)) text = Buffer.concat(data).toString('utf8');
+    else text = Buffer.from(data).toString('utf8');
+    if (isBinary && this.frames === 1) this.logger.debug({ connection: this.id }, 'binary frame read as UTF-8');
+    this.hooks.frame(this, text, receiveTime);
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.finish(this.closing ?? 'venue-closed', code, reason);
+  }
+
+  private finish(reason: CloseReason, code: number | undefined, detail: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.isOpen = false;
+    this.stopTimers();
+    if (reason !== 'rotated' && reason !== 'aborted') {
+      this.logger.warn({ connection: this.id, reason, code, detail }, 'connection closed');
+    }
+    this.hooks.closed(this, reason, code, detail);
+    const healthy = this.frames > 0;
+    const successor = reason === 'rotated' ? this.retiredFor : undefined;
+    if (successor) this.resolveEnd({ reason, healthy, successor });
+    else if (this.successor?.isOpen && !this.signal.aborted) {
+      // The venue closed us while a replacement was subscribing: the replacement takes over now.
+      const next = this.successor;
+      this.resolveEnd({ reason, healthy, successor: next });
+      next.adopt();
+    } else {
+      this.successor?.close(this.signal.aborted ? 'aborted' : 'error');
+      this.resolveEnd({ reason, healthy });
+    }
+  }
+
+  /** Becomes the active session because its predecessor died before handing over. */
+  adopt(): void {
+    this.predecessor = undefined;
+    this.hooks.opened(this);
+  }
+
+  private stopTimers(): void {
+    for (const t of this.timers.splice(0)) clearTimeout(t);
+    clearTimeout(this.pongTimer);
+    clearTimeout(this.outboxTimer);
+    this.pongTimer = undefined;
+    this.outboxTimer = undefined;
+  }
+}
+
+/**
+ * The bounded queue between the socket and the consumer. `push` never blocks (a socket cannot
+ * wait); reaching capacity pauses the socket, draining to half resumes it. A paused socket may
+ * still deliver what it already buffered, so the queue can exceed capacity by that much.
+ */
+class FrameQueue implements AsyncIterable<FeedEvent> {
+  private items: FeedEvent[] = [];
+  private head = 0;
+  private closed = false;
+  private waiter: ((r: IteratorResult<FeedEvent>) => void) | undefined;
+  paused = false;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly onPause: (paused: boolean) => void,
+  ) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(ev: FeedEvent): void {
+    if (this.closed) return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: ev, done: false });
+      return;
+    }
+    this.items.push(ev);
+    if (!this.paused && this.size >= this.capacity) {
+      this.paused = true;
+      this.onPause(true);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.waiter && this.size === 0) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  private shift(): FeedEvent {
+    const ev = this.items[this.head] as FeedEvent;
+    this.head += 1;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.paused && this.size <= this.capacity / 2) {
+      this.paused = false;
+      this.onPause(false);
+    }
+    return ev;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<FeedEvent> {
+    return {
+      next: () => {
+        if (this.size > 0) return Promise.resolve({ value: this.shift(), done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.waiter = resolve;
+        });
+      },
+      return: () => {
+        this.close();
+        this.items = [];
+        this.head = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

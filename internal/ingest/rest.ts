@@ -1,0 +1,38 @@
+import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+
+export interface GetJsonOptions {
+  readonly fetch?: typeof fetch;
+  readonly signal: AbortSignal;
+  readonly headers?: Record<string, string>;
+  /** Per request; the caller's signal still aborts earlier. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * GET a JSON document from a venue's REST API. Network failures, timeouts, 429 and 5xx are
+ * UnavailableError (retriable); other non-2xx answers and bodies that are not JSON are not.
+ */
+export async function getJson(url: string, options: GetJsonOptions): Promise<{ body: unknown; headers: Headers }> {
+  const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 10_000)]);
+  let res: Response;
+  try {
+    res = await (options.fetch ?? fetch)(url, { signal, headers: { accept: 'application/json', ...options.headers } });
+  } catch (err) {
+    if (options.signal.aborted) throw options.signal.reason;
+    throw new UnavailableError('venue REST request failed', { cause: err });
+  }
+  const text = await res.text();
+  if (res.status === 429 || res.status >= 500) {
+    throw new UnavailableError(`venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
+  }
+  if (!res.ok) throw new TickmeshError('TM_REST', `venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
+  try {
+    return { body: JSON.parse(text), headers: res.headers };
+  } catch (err) {
+    throw new TickmeshError('TM_REST', 'venue REST answer is not JSON', { cause: err });
+  }
+}
+
+export function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}

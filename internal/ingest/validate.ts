@@ -1,0 +1,64 @@
+import type { Trade } from '../market/trade.js';
+import type { RejectReason } from './events.js';
+
+/** Decimal strings as venues print them: digits, an optional fraction, nothing else (no sign, no exponent). */
+const DECIMAL = /^\d{1,30}(?:\.\d{1,30})?$/;
+const NONZERO = /[1-9]/;
+
+/** True for a positive, finite decimal string such as `9682.19` or `0.00000638`. */
+export function isPositiveDecimal(s: string): boolean {
+  return DECIMAL.test(s) && NONZERO.test(s);
+}
+
+/**
+ * Rewrites a number's JSON source text (`1.5e-7`, `42`, `-0.1`) as a plain decimal string
+ * (`0.00000015`, `42`, `-0.1`) without going through a float. For venues that send prices as
+ * JSON numbers; the result still has to pass isPositiveDecimal. Returns the input unchanged when
+ * it is not a JSON number.
+ */
+export function plainDecimal(source: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(source);
+  if (!m) return source;
+  const [, sign, int, frac = '', expText] = m as unknown as [string, string, string, string | undefined, string];
+  const exp = Number(expText);
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) > 60) return source;
+  const digits = int + frac;
+  const point = int.length + exp;
+  let out: string;
+  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  out = out.replace(/^0+(?=\d)/, '');
+  if (out.includes('.')) out = out.replace(/\.?0+$/, '');
+  return sign + out;
+}
+
+/** Earliest and latest plausible trade times: before Bitcoin's first exchange, or a century out, is a bug. */
+const MIN_TIME = Date.UTC(2009, 0, 1);
+const MAX_TIME = Date.UTC(2100, 0, 1);
+
+/**
+ * The checks every trade passes before it is produced, whatever its source. Returns the reason
+ * of the first failed check, or undefined for a valid trade.
+ */
+export function checkTrade(t: Trade): RejectReason | undefined {
+  if (!isPositiveDecimal(t.price)) return 'bad-price';
+  if (!isPositiveDecimal(t.size)) return 'bad-size';
+  if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) return 'bad-time';
+  if (typeof t.tradeId !== 'string' || t.tradeId.length === 0 || t.tradeId.length > 128) return 'bad-trade-id';
+  if (t.side !== 'buy' && t.side !== 'sell') return 'bad-side';
+  if (!t.market) return 'unknown-symbol';
+  return undefined;
+}
+
+export const CHECK_MESSAGES: Readonly<Record<RejectReason, string>> = {
+  'malformed-frame': 'frame is not valid JSON of the expected shape',
+  'unknown-message': 'message type is not one this adapter knows',
+  'bad-price': 'price is not a positive decimal',
+  'bad-size': 'size is not a positive decimal',
+  'bad-time': 'event time is not a plausible epoch millisecond',
+  'bad-trade-id': 'trade id is missing or too long',
+  'bad-side': 'taker side is neither buy nor sell',
+  'unknown-symbol': 'symbol is not one this feed subscribed or maps to no market',
+  'venue-error': 'the venue reported an error',
+};

@@ -1,0 +1,109 @@
+import { canonicalMarket } from '../market/markets.js';
+import type { Trade } from '../market/trade.js';
+import type { RejectReason } from './events.js';
+
+/**
+ * The contract of one venue adapter: what to connect to and send, and how to read what comes
+ * back. Connection handling (reconnects, pings, staleness, rate limits) lives in the feed base
+ * (feed.ts), gap handling and validation in the processor; an adapter is only protocol.
+ */
+export interface VenueAdapter {
+  /** Trade.exchange of everything this adapter emits. */
+  readonly venue: string;
+  /**
+   * Trade ids are consecutive integers per market, so a jump is a gap (and backfill can ask for
+   * the missing range). Venues without this are deduplicated by id only.
+   */
+  readonly sequentialIds: boolean;
+  /** The connections to open for the adapter's symbols; each market is on exactly one. */
+  plan(): readonly ConnectionPlan[];
+  /**
+   * Reads one text frame. Calls `out.trade` for each trade in the frame, in the venue's trade
+   * order, `out.reject` for what cannot be read, and nothing for control messages (acks,
+   * heartbeats, pongs) and known non-trade data. Never throws.
+   */
+  parse(frame: string, receiveTime: number, out: FrameSink): void;
+  /** Trades with ids fromId..toId (inclusive) over REST; only for sequentialIds venues with a REST URL. */
+  readonly backfill?: (request: BackfillRequest) => Promise<Trade[]>;
+}
+
+export interface ConnectionPlan {
+  readonly url: string;
+  /** Sent in order after the socket opens, no faster than the feed's outgoing rate limit. */
+  readonly subscribe: readonly string[];
+  readonly symbols: readonly string[];
+  /** Application-level keepalive the venue expects (its own ping message), if any. */
+  readonly keepalive?: { readonly message: string; readonly intervalMs: number };
+  /** The venue's cap on messages the client sends per second on one connection. */
+  readonly maxOutgoingPerSecond?: number;
+  /** The venue closes connections at this age; the feed replaces them shortly before. */
+  readonly maxLifetimeMs?: number;
+}
+
+export interface FrameSink {
+  trade(trade: Trade): void;
+  reject(reason: RejectReason, message: string, symbol?: string): void;
+}
+
+export interface BackfillRequest {
+  readonly symbol: string;
+  readonly fromId: bigint;
+  readonly toId: bigint;
+  readonly signal: AbortSignal;
+}
+
+/** Common options of every adapter factory. */
+export interface AdapterOptions {
+  /** The venue's own symbols (see venueSymbol in internal/market/markets.ts). */
+  readonly symbols: readonly string[];
+  readonly wsUrl?: string;
+  /** REST base URL for backfill; empty string disables backfill. */
+  readonly restUrl?: string;
+  /** HTTP client for backfill; tests and proxies pass their own. */
+  readonly fetch?: typeof fetch;
+  /** Sent as the venue's API key header on REST calls that want one (Binance historicalTrades). */
+  readonly apiKey?: string;
+}
+
+/**
+ * The symbols a feed subscribed, each with its market id, resolved once. A trade for a symbol
+ * not in the table is rejected as `unknown-symbol`.
+ */
+export class SymbolTable {
+  private readonly markets = new Map<string, string>();
+  constructor(
+    readonly venue: string,
+    symbols: readonly string[],
+  ) {
+    for (const s of symbols) {
+      const market = canonicalMarket(venue, s);
+      if (market !== undefined) this.markets.set(s, market);
+    }
+  }
+  market(symbol: string): string | undefined {
+    return this.markets.get(symbol);
+  }
+  get symbols(): string[] {
+    return [...this.markets.keys()];
+  }
+}
+
+/** Splits `items` into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Parses JSON or returns undefined; adapters turn undefined into a `malformed-frame` reject. */
+export function tryParse(frame: string): unknown {
+  try {
+    return JSON.parse(frame);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

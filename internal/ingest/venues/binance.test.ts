@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { Trade } from '../../market/trade.js';
+import { binanceCaptureSource } from '../captures/binance-capture.js';
+import { openCapture } from '../captures/capture-file.js';
+import type { RejectReason } from '../events.js';
+import type { FrameSink } from '../venue.js';
+import { createBinanceAdapter } from './binance.js';
+
+const DATA = new URL('../captures/testdata', import.meta.url).pathname;
+
+function collector() {
+  const trades: Trade[] = [];
+  const rejects: RejectReason[] = [];
+  const sink: FrameSink = { trade: (t) => trades.push(t), reject: (r) => rejects.push(r) };
+  return { trades, rejects, sink };
+}
+
+describe('binance adapter on real captures', () => {
+  it('reads the 91 futures aggTrades and ignores depth, kline and bookTicker frames', async () => {
+    const capture = await openCapture(`${DATA}/cryptofeed_BINANCE_FUTURES.ws.1.0`);
+    const source = binanceCaptureSource(capture.header);
+    expect(source.venue).toBe('binance-futures');
+    expect(source.stream).toBe('aggTrade');
+    expect(source.symbols).toEqual(['SUSHIUSDT', 'AKROUSDT', 'KEEPUSDT', 'CTKUSDT']);
+    const c = collector();
+    let frames = 0;
+    for await (const f of capture.frames()) {
+      frames += 1;
+      source.adapter.parse(f.data, f.receiveTime, c.sink);
+    }
+    expect(frames).toBe(1535);
+    expect(c.rejects).toEqual([]);
+    expect(c.trades).toHaveLength(91);
+    expect(c.trades[0]).toEqual({
+      exchange: 'binance-futures',
+      symbol: 'CTKUSDT',
+      market: 'CTK-USDT',
+      tradeId: '16599292',
+      price: '1.01100',
+      size: '10',
+      side: 'buy',
+      eventTime: 1626992741421,
+      receiveTime: 1626992742290,
+    });
+    expect(c.trades[1]?.side).toBe('sell');
+    expect(new Set(c.trades.map((t) => t.market))).toEqual(
+      new Set(['SUSHI-USDT', 'AKRO-USDT', 'KEEP-USDT', 'CTK-USDT']),
+    );
+  });
+
+  it('reads the 2 spot aggTrades with their decimals untouched', async () => {
+    const capture = await openCapture(`${DATA}/cryptofeed_BINANCE.ws.1.0`);
+    const source = binanceCaptureSource(capture.header);
+    expect(source.venue).toBe('binance');
+    const c = collector();
+    for await (const f of capture.frames()) source.adapter.parse(f.data, f.receiveTime, c.sink);
+    expect(c.rejects).toEqual([]);
+    expect(c.trades.map((t) => [t.market, t.tradeId, t.price, t.size])).toEqual([
+      ['NKN-USDT', '15683430', '0.35280000', '58.00000000'],
+      ['LRC-BTC', '9213679', '0.00000638', '177.00000000'],
+    ]);
+  });
+});
+
+describe('binance adapter on bad input', () => {
+  const adapter = createBinanceAdapter({ market: 'usdm', symbols: ['BTCUSDT'], restUrl: '' });
+  const frame = (data: Record<string, unknown>) =>
+    JSON.stringify({
+      stream: 'btcusdt@trade',
+      data: { e: 'trade', E: 1, s: 'BTCUSDT', t: 5, p: '1.5', q: '2', T: 1582329602111, m: false, ...data },
+    });
+
+  it.each([
+    ['not json', '{"stream":', 'malformed-frame'],
+    ['an array', '[1,2]', 'malformed-frame'],
+    ['no data', '{"stream":"btcusdt@trade"}', 'malformed-frame'],
+    ['unknown event', '{"stream":"btcusdt@weird","data":{"e":"weird"}}', 'unknown-message'],
+    ['unknown symbol', frame({ s: 'ETHUSDT' }), 'unknown-symbol'],
+    ['numeric price', frame({ p: 1.5 }), 'bad-price'],
+    ['missing size', frame({ q: undefined }), 'bad-size'],
+    ['fractional id', frame({ t: 1.5 }), 'bad-trade-id'],
+    ['string time', frame({ T: '1582329602111' }), 'bad-time'],
+    ['no maker flag', frame({ m: 'yes' }), 'bad-side'],
+    ['subscription error', '{"error":{"code":2,"msg":"Invalid request"},"id":1}', 'venue-error'],
+  ])('rejects %s', (_name, text, reason) => {
+    const c = collector();
+    adapter.parse(text, 1, c.sink);
+    expect(c.trades).toEqual([]);
+    expect(c.rejects).toEqual([reason]);
+  });
+
+  it('treats subscription acks as control, not data', () => {
+    const c = collector();
+    adapter.parse('{"result":null,"id":1}', 1, c.sink);
+    expect(c.trades).toEqual([]);
+    expect(c.rejects).toEqual([]);
+  });
+});
+
+describe('binance connection plan', () => {
+  it('splits streams at the per-connection cap and subscribes in chunks', () => {
+    const symbols = Array.from({ length: 2500 }, (_, i) => `C${i}USDT`);
+    const plans = createBinanceAdapter({ market: 'spot', symbols, wsUrl: 'ws://127.0.0.1:1' }).plan();
+    expect(plans.map((p) => p.symbols.length)).toEqual([1024, 1024, 452]);
+    expect(plans[0]?.url).toBe('ws://127.0.0.1:1/stream');
+    expect(plans[0]?.subscribe).toHaveLength(6);
+    const first = JSON.parse(plans[0]?.subscribe[0] ?? '{}');
+    expect(first.method).toBe('SUBSCRIBE');
+    expect(first.params[0]).toBe('c0usdt@trade');
+    expect(first.params).toHaveLength(200);
+    expect(plans[0]?.maxOutgoingPerSecond).toBeLessThanOrEqual(5);
+    expect(plans[0]?.maxLifetimeMs).toBeLessThan(24 * 3600_000);
+  });
+});

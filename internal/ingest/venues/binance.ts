@@ -1,0 +1,229 @@
+import type { Trade } from '../../market/trade.js';
+import { getJson, joinUrl } from '../rest.js';
+import {
+  type AdapterOptions,
+  type BackfillRequest,
+  type ConnectionPlan,
+  chunk,
+  type FrameSink,
+  isObject,
+  SymbolTable,
+  tryParse,
+  type VenueAdapter,
+} from '../venue.js';
+
+export type BinanceMarket = 'spot' | 'usdm';
+export type BinanceStream = 'trade' | 'aggTrade';
+
+export interface BinanceOptions extends AdapterOptions {
+  readonly market: BinanceMarket;
+  /**
+   * `trade`: every trade, ids `t`. `aggTrade`: trades aggregated per taker order and price,
+   * ids `a` (a different id space: never mix the two for one market). Default `trade`.
+   */
+  readonly stream?: BinanceStream;
+  /** Binance allows 1024 streams per connection; lower it to spread load. */
+  readonly maxStreamsPerConnection?: number;
+}
+
+const DEFAULTS = {
+  spot: { ws: 'wss://stream.binance.com:9443', rest: 'https://api.binance.com', api: '/api/v3' },
+  usdm: { ws: 'wss://fstream.binance.com', rest: 'https://fapi.binance.com', api: '/fapi/v1' },
+} as const;
+
+/** Binance's limits per connection (docs: WebSocket Streams, "WebSocket Limits"). */
+export const BINANCE_MAX_STREAMS = 1024;
+/** The limit is 5 incoming messages/s (pings, pongs and JSON control messages); keep one for pongs. */
+const OUTGOING_PER_SECOND = 4;
+const STREAMS_PER_SUBSCRIBE = 200;
+/** Binance disconnects every connection at 24 h; replace it ten minutes before. */
+const LIFETIME_MS = 24 * 3600_000 - 10 * 60_000;
+const REST_PAGE = 1000;
+
+/** Events on Binance streams that are not trades: known, ignored without a reject. */
+const NON_TRADE_EVENTS = new Set([
+  'depthUpdate',
+  'kline',
+  'bookTicker',
+  '24hrTicker',
+  '24hrMiniTicker',
+  'markPriceUpdate',
+  'forceOrder',
+  'continuous_kline',
+  'indexPriceUpdate',
+  'compositeIndex',
+  'contractInfo',
+  'assetIndexUpdate',
+  '1hTicker',
+  '4hTicker',
+  '1dTicker',
+  'avgPrice',
+]);
+const NON_TRADE_STREAMS = /@(depth|kline|bookTicker|ticker|miniTicker|markPrice|forceOrder|avgPrice|continuousKline)/;
+
+/** Binance spot (`binance`) and USD-M futures (`binance-futures`) on combined streams. */
+export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
+  const d = DEFAULTS[options.market];
+  const venue = options.market === 'spot' ? 'binance' : 'binance-futures';
+  const stream: BinanceStream = options.stream ?? 'trade';
+  const table = new SymbolTable(venue, options.symbols);
+  const wsBase = (options.wsUrl ?? d.ws).replace(/\/+$/, '');
+  const wsUrl = wsBase.endsWith('/stream') ? wsBase : `${wsBase}/stream`;
+  const restUrl = options.restUrl ?? d.rest;
+  const perConnection = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
+
+  function plan(): ConnectionPlan[] {
+    let id = 0;
+    return chunk(table.symbols, perConnection).map((symbols) => ({
+      url: wsUrl,
+      symbols,
+      subscribe: chunk(
+        symbols.map((s) => `${s.toLowerCase()}@${stream}`),
+        STREAMS_PER_SUBSCRIBE,
+      ).map((params) => JSON.stringify({ method: 'SUBSCRIBE', params, id: ++id })),
+      maxOutgoingPerSecond: OUTGOING_PER_SECOND,
+      maxLifetimeMs: LIFETIME_MS,
+    }));
+  }
+
+  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+    const msg = tryParse(frame);
+    if (!isObject(msg)) {
+      out.reject('malformed-frame', 'frame is not a JSON object');
+      return;
+    }
+    let data: unknown = msg;
+    let streamName = '';
+    if (typeof msg.stream === 'string') {
+      streamName = msg.stream;
+      data = msg.data;
+    } else if ('id' in msg && ('result' in msg || 'error' in msg)) {
+      if (msg.error !== undefined && msg.error !== null) out.reject('venue-error', 'subscription request failed');
+      return;
+    } else if ('code' in msg && 'msg' in msg) {
+      out.reject('venue-error', 'venue sent an error');
+      return;
+    }
+    if (!isObject(data)) {
+      out.reject('malformed-frame', 'stream message has no data object');
+      return;
+    }
+    const e = data.e;
+    if (e === stream) {
+      trade(data, receiveTime, out);
+      return;
+    }
+    if (e === 'trade' || e === 'aggTrade') return; // the other id space: not subscribed by this adapter
+    if ((typeof e === 'string' && NON_TRADE_EVENTS.has(e)) || NON_TRADE_STREAMS.test(streamName)) return;
+    out.reject('unknown-message', 'event type is not one Binance streams send');
+  }
+
+  function trade(data: Record<string, unknown>, receiveTime: number, out: FrameSink): void {
+    const symbol = data.s;
+    if (typeof symbol !== 'string') {
+      out.reject('malformed-frame', 'trade has no symbol');
+      return;
+    }
+    const market = table.market(symbol);
+    if (market === undefined) {
+      out.reject('unknown-symbol', 'symbol was not subscribed', symbol);
+      return;
+    }
+    const id = stream === 'trade' ? data.t : data.a;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+      out.reject('bad-trade-id', 'trade id is not a non-negative integer', symbol);
+      return;
+    }
+    const price = data.p;
+    if (typeof price !== 'string') {
+      out.reject('bad-price', 'price is not a string', symbol);
+      return;
+    }
+    const size = data.q;
+    if (typeof size !== 'string') {
+      out.reject('bad-size', 'size is not a string', symbol);
+      return;
+    }
+    const time = data.T;
+    if (typeof time !== 'number') {
+      out.reject('bad-time', 'trade time is not a number', symbol);
+      return;
+    }
+    const maker = data.m;
+    if (typeof maker !== 'boolean') {
+      out.reject('bad-side', 'buyer-is-maker flag is not a boolean', symbol);
+      return;
+    }
+    out.trade({
+      exchange: venue,
+      symbol,
+      market,
+      tradeId: String(id),
+      price,
+      size,
+      // The buyer was the maker, so the taker sold.
+      side: maker ? 'sell' : 'buy',
+      eventTime: time,
+      receiveTime,
+    });
+  }
+
+  async function backfill(req: BackfillRequest): Promise<Trade[]> {
+    const market = table.market(req.symbol);
+    if (market === undefined) return [];
+    const path = stream === 'trade' ? `${d.api}/historicalTrades` : `${d.api}/aggTrades`;
+    const headers = options.apiKey ? { 'X-MBX-APIKEY': options.apiKey } : undefined;
+    const trades: Trade[] = [];
+    let from = req.fromId;
+    while (from <= req.toId) {
+      const want = req.toId - from + 1n;
+      const limit = want < BigInt(REST_PAGE) ? Number(want) : REST_PAGE;
+      const url = joinUrl(restUrl, `${path}?symbol=${encodeURIComponent(req.symbol)}&fromId=${from}&limit=${limit}`);
+      const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal, headers });
+      if (!Array.isArray(body) || body.length === 0) break;
+      const receiveTime = Date.now();
+      let last = from - 1n;
+      for (const row of body) {
+        const t = isObject(row) ? restTrade(row, req.symbol, market, receiveTime) : undefined;
+        if (!t) continue;
+        const id = BigInt(t.tradeId);
+        if (id < from || id > req.toId) continue;
+        trades.push(t);
+        if (id > last) last = id;
+      }
+      if (last < from) break;
+      from = last + 1n;
+    }
+    return trades;
+  }
+
+  function restTrade(row: Record<string, unknown>, symbol: string, market: string, receiveTime: number) {
+    const id = stream === 'trade' ? row.id : row.a;
+    const price = stream === 'trade' ? row.price : row.p;
+    const size = stream === 'trade' ? row.qty : row.q;
+    const time = stream === 'trade' ? row.time : row.T;
+    const maker = stream === 'trade' ? row.isBuyerMaker : row.m;
+    if (typeof id !== 'number' || typeof price !== 'string' || typeof size !== 'string') return undefined;
+    if (typeof time !== 'number' || typeof maker !== 'boolean') return undefined;
+    const t: Trade = {
+      exchange: venue,
+      symbol,
+      market,
+      tradeId: String(id),
+      price,
+      size,
+      side: maker ? 'sell' : 'buy',
+      eventTime: time,
+      receiveTime,
+    };
+    return t;
+  }
+
+  return {
+    venue,
+    sequentialIds: true,
+    plan,
+    parse,
+    ...(restUrl ? { backfill } : {}),
+  };
+}

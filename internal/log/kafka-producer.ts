@@ -1,0 +1,344 @@
+import { CompressionTypes, Kafka, logLevel as KafkaLogLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../observe/logger.js';
+import { traceHeaders } from '../observe/tracing.js';
+import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import type { LogProducer, OutgoingRecord } from './log.js';
+
+export type Compression = 'none' | 'gzip';
+
+export interface KafkaProducerOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** Default gzip: the one codec every kafkajs reader decodes without registering a plugin. */
+  readonly compression?: Compression;
+  /** How long a partial batch waits for more records before it is sent. Default 5 ms. */
+  readonly lingerMs?: number;
+  /** Records per produce request. Default 20,000. */
+  readonly maxBatchRecords?: number;
+  /** Uncompressed bytes per produce request; keep below the broker's message.max.bytes. Default 900 KiB. */
+  readonly maxBatchBytes?: number;
+  /** Bytes accepted but not yet acknowledged; send() waits while this is full. Default 64 MiB. */
+  readonly maxBufferBytes?: number;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** How long close() waits for accepted records to be acknowledged. Default 30 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+interface Pending {
+  readonly topic: string;
+  readonly messages: Message[];
+  readonly bytes: number;
+  readonly enqueuedAt: number;
+  readonly done: Ack;
+}
+
+/** Completion of one send() call, which may span several produce requests. */
+interface Ack {
+  remaining: number;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const RECORD_OVERHEAD = 64;
+
+function recordBytes(r: OutgoingRecord): number {
+  let n = RECORD_OVERHEAD + r.key.length + r.value.byteLength;
+  if (r.headers) for (const k in r.headers) n += k.length + (r.headers[k]?.length ?? 0);
+  return n;
+}
+
+function histogram(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[]) {
+  return (
+    (registry.getSingleMetric(name) as Histogram<string> | undefined) ??
+    new Histogram({ name, help, labelNames, buckets, registers: [registry] })
+  );
+}
+
+function gauge(registry: Registry, name: string, help: string) {
+  return (registry.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, registers: [registry] });
+}
+
+/**
+ * A LogProducer over kafkajs: idempotent, acks=all, compressed, batched, with a bounded buffer.
+ *
+ * Guarantees: records of successive send() calls are appended in call order (one produce request
+ * in flight at a time: kafkajs's idempotent producer loses records when requests to one partition
+ * overlap, tulios/kafkajs#1005); send() resolves when the broker acknowledged every record of the
+ * call on all in-sync replicas. Retriable broker errors are retried inside kafkajs without limit,
+ * so a slow or absent broker shows up as send() waiting for buffer space, never as unbounded
+ * memory. A non-retriable error fails that send and every send queued behind it: order can no
+ * longer be kept, so the producer refuses further sends and its owner must restart.
+ *
+ * Every record gets the active trace context (`traceparent`) when there is one; the record's own
+ * headers carry its schema (internal/log/record.ts).
+ */
+export async function createKafkaProducer(options: KafkaProducerOptions): Promise<LogProducer & KafkaProducerStats> {
+  const producer = new KafkaLogProducer(options);
+  await producer.connect();
+  return producer;
+}
+
+export interface KafkaProducerStats {
+  /** Bytes accepted by send() and not yet acknowledged. */
+  readonly bufferedBytes: number;
+  readonly bufferedRecords: number;
+}
+
+class KafkaLogProducer implements LogProducer, KafkaProducerStats {
+  private readonly producer: Producer;
+  private readonly compression: CompressionTypes;
+  private readonly lingerMs: number;
+  private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxBufferBytes: number;
+  private readonly logger: Logger;
+  private readonly queue: Pending[] = [];
+  private readonly spaceWaiters: Array<{ bytes: number; records: number; resolve: () => void }> = [];
+  private queuedCount = 0;
+  private linger: NodeJS.Timeout | undefined;
+  private flushRun: Promise<void> | undefined;
+  private readonly closeTimeoutMs: number;
+  private failed: unknown;
+  private closed = false;
+  bufferedBytes = 0;
+  bufferedRecords = 0;
+  private readonly latency: Histogram<string>;
+  private readonly bufferBytesGauge: Gauge;
+  private readonly bufferRecordsGauge: Gauge;
+
+  constructor(options: KafkaProducerOptions) {
+    this.logger = options.logger.child({ component: 'kafka-producer' });
+    this.compression = options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+    this.lingerMs = options.lingerMs ?? 5;
+    this.maxBatchRecords = options.maxBatchRecords ?? 20_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
+    this.maxBufferBytes = options.maxBufferBytes ?? 64 * 1024 * 1024;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
+    const kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: () => (entry) => {
+        const { message, ...fields } = entry.log;
+        const level =
+          entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
+        this.logger[level]({ kafkajs: entry.namespace, detail: message, ...fields }, 'kafkajs log');
+      },
+    });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.latency = histogram(
+      options.registry,
+      'tickmesh_producer_latency_seconds',
+      'Time from send() to the broker acknowledging the records on all in-sync replicas.',
+      ['topic'],
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    );
+    this.bufferBytesGauge = gauge(
+      options.registry,
+      'tickmesh_producer_buffer_bytes',
+      'Bytes accepted by the Kafka producer and not yet acknowledged (bounded by its buffer).',
+    );
+    this.bufferRecordsGauge = gauge(
+      options.registry,
+      'tickmesh_producer_buffer_records',
+      'Records accepted by the Kafka producer and not yet acknowledged.',
+    );
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      throw new UnavailableError('cannot connect the Kafka producer', { cause: err });
+    }
+  }
+
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.closed) throw new TickmeshError('TM_CLOSED', 'the producer is closed');
+    if (this.failed !== undefined) throw this.failed;
+    if (records.length === 0) return;
+    const trace = traceHeaders();
+    const traced = Object.keys(trace).length > 0;
+    let bytes = 0;
+    const messages: Message[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as OutgoingRecord;
+      bytes += recordBytes(r);
+      const headers = traced ? { ...r.headers, ...trace } : r.headers;
+      const value = Buffer.isBuffer(r.value)
+        ? r.value
+        : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      messages[i] = headers ? { key: r.key, value, headers } : { key: r.key, value };
+    }
+    await this.admit(bytes, records.length);
+    const enqueuedAt = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      const done: Ack = { remaining: 0, resolve, reject };
+      // Split calls larger than one request so that no request exceeds the batch limits.
+      let start = 0;
+      let chunkBytes = 0;
+      for (let i = 0; i < messages.length; i++) {
+        const b = recordBytes(records[i] as OutgoingRecord);
+        if (i > start && (i - start >= this.maxBatchRecords || chunkBytes + b > this.maxBatchBytes)) {
+          this.enqueue(topic, messages.slice(start, i), chunkBytes, enqueuedAt, done);
+          start = i;
+          chunkBytes = 0;
+        }
+        chunkBytes += b;
+      }
+      this.enqueue(topic, start === 0 ? messages : messages.slice(start), chunkBytes, enqueuedAt, done);
+      this.wake();
+    });
+  }
+
+  /**
+   * Reserves buffer space, waiting while the buffer is full. FIFO: a send never overtakes one that
+   * waits, so call order holds. A call larger than the whole buffer is admitted into an empty one.
+   */
+  private async admit(bytes: number, records: number): Promise<void> {
+    if (this.spaceWaiters.length > 0 || !this.fits(bytes)) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push({ bytes, records, resolve }));
+      if (this.failed !== undefined) throw this.failed;
+      if (this.closed) throw new TickmeshError('TM_CLOSED', 'the producer is closed');
+      return; // release() reserved the space before waking us
+    }
+    this.reserve(bytes, records);
+  }
+
+  private fits(bytes: number): boolean {
+    return this.bufferedBytes === 0 || this.bufferedBytes + bytes <= this.maxBufferBytes;
+  }
+
+  private reserve(bytes: number, records: number): void {
+    this.bufferedBytes += bytes;
+    this.bufferedRecords += records;
+    this.bufferBytesGauge.set(this.bufferedBytes);
+    this.bufferRecordsGauge.set(this.bufferedRecords);
+  }
+
+  private enqueue(topic: string, messages: Message[], bytes: number, enqueuedAt: number, done: Ack): void {
+    done.remaining += 1;
+    this.queue.push({ topic, messages, bytes, enqueuedAt, done });
+    this.queuedCount += messages.length;
+  }
+
+  private wake(): void {
+    if (this.flushRun) return;
+    if (this.queuedCount >= this.maxBatchRecords) {
+      if (this.linger) clearTimeout(this.linger);
+      this.linger = undefined;
+      void this.flush();
+    } else if (!this.linger) {
+      this.linger = setTimeout(() => {
+        this.linger = undefined;
+        void this.flush();
+      }, this.lingerMs);
+    }
+  }
+
+  private flush(): Promise<void> {
+    this.flushRun ??= this.drainQueue().finally(() => {
+      this.flushRun = undefined;
+      if (this.queue.length > 0 && this.failed === undefined && !this.closed) this.wake();
+    });
+    return this.flushRun;
+  }
+
+  /** Sends queued records, one request at a time, until the queue is empty. */
+  private async drainQueue(): Promise<void> {
+    while (this.queue.length > 0 && this.failed === undefined) {
+      const batch: Pending[] = [];
+      let records = 0;
+      let bytes = 0;
+      while (this.queue.length > 0) {
+        const next = this.queue[0] as Pending;
+        const full = records + next.messages.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes;
+        if (batch.length > 0 && full) break;
+        batch.push(next);
+        this.queue.shift();
+        this.queuedCount -= next.messages.length;
+        records += next.messages.length;
+        bytes += next.bytes;
+      }
+      const byTopic = new Map<string, Message[]>();
+      for (const p of batch) {
+        const list = byTopic.get(p.topic);
+        if (list) for (const m of p.messages) list.push(m);
+        else byTopic.set(p.topic, p.messages.slice());
+      }
+      try {
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: this.compression,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (err) {
+        this.fail(err, batch);
+        return;
+      }
+      const now = performance.now();
+      for (const p of batch) {
+        this.latency.observe({ topic: p.topic }, (now - p.enqueuedAt) / 1000);
+        this.release(p);
+        p.done.remaining -= 1;
+        if (p.done.remaining === 0) p.done.resolve();
+      }
+    }
+  }
+
+  private release(p: Pending): void {
+    this.reserve(-p.bytes, -p.messages.length);
+    while (this.spaceWaiters.length > 0) {
+      const w = this.spaceWaiters[0] as { bytes: number; records: number; resolve: () => void };
+      if (!this.fits(w.bytes) && this.failed === undefined && !this.closed) break;
+      this.spaceWaiters.shift();
+      this.reserve(w.bytes, w.records);
+      w.resolve();
+    }
+  }
+
+  private fail(cause: unknown, inFlight: Pending[]): void {
+    const retriable = (cause as { retriable?: boolean } | undefined)?.retriable === true;
+    const err = retriable
+      ? new UnavailableError('Kafka did not acknowledge a produce request', { cause })
+      : new TickmeshError('TM_PRODUCE', 'Kafka refused a produce request', { cause });
+    this.failed = err;
+    this.logger.error({ err: cause }, 'produce failed; the producer refuses further sends');
+    this.queuedCount = 0;
+    for (const p of [...inFlight, ...this.queue.splice(0)]) {
+      this.release(p);
+      p.done.reject(err);
+    }
+    for (const w of this.spaceWaiters.splice(0)) w.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = undefined;
+    for (const w of this.spaceWaiters.splice(0)) w.resolve();
+    // What was accepted is flushed first, for a bounded time: a broker that is gone must not hang shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const flushed = (async () => {
+      while (this.failed === undefined && (this.queue.length > 0 || this.flushRun)) await this.flush();
+    })();
+    await Promise.race([flushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)))]);
+    clearTimeout(timer);
+    if (this.queue.length > 0) {
+      this.fail(new TickmeshError('TM_CLOSED', 'the producer closed before these records were acknowledged'), []);
+    }
+    await this.producer.disconnect();
+  }
+}
