@@ -1,0 +1,144 @@
+import { CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import type { Logger } from '../observe/logger.js';
+
+/**
+ * Membership: the worker pods that may own partitions. A member is a pod matching the label selector
+ * that is Ready (condition Ready=True) and not terminating (no deletionTimestamp: a pod being deleted
+ * stops getting new partitions at once, not when its container exits).
+ *
+ * The pods are followed through client-node's ListWatch (list, then watch from the list's
+ * resourceVersion). ListWatch itself relists on 410 Gone and reconnects when the server closes the
+ * stream; when a list or watch request fails (API server down, connection refused), it only reports
+ * the error and stops, so this module restarts it with capped exponential backoff. A restart resumes
+ * from the last resourceVersion; if that has expired the server answers 410 and ListWatch relists,
+ * reporting pods deleted meanwhile.
+ */
+export interface MembershipChange {
+  /** Sorted pod names of the current members. */
+  readonly members: readonly string[];
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+}
+
+/**
+ * Seam for a faster liveness signal (heartbeats over NATS): a member the signal declares dead is
+ * dropped before Kubernetes notices. `subscribe` calls back whenever its verdicts change.
+ */
+export interface LivenessSignal {
+  isAlive(member: string): boolean;
+  subscribe(onChange: () => void): () => void;
+}
+
+export interface MembershipDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  /** e.g. `app.kubernetes.io/name=tickmesh,app.kubernetes.io/component=worker`. */
+  readonly labelSelector: string;
+  readonly logger: Logger;
+  readonly onChange: (change: MembershipChange) => void;
+  readonly liveness?: LivenessSignal;
+  /** Restart backoff after a failed list/watch: first delay and cap (ms). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly random?: () => number;
+}
+
+export interface Membership {
+  /** Resolves after the first successful list (members() is then meaningful), or when `signal` aborts. */
+  start(signal: AbortSignal): Promise<void>;
+  members(): readonly string[];
+  close(): Promise<void>;
+}
+
+export function isMember(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function createMembership(deps: MembershipDeps): Membership {
+  const log = deps.logger.child({ component: 'membership', namespace: deps.namespace, selector: deps.labelSelector });
+  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const initialMs = deps.backoff?.initialMs ?? 500;
+  const maxMs = deps.backoff?.maxMs ?? 30_000;
+  const random = deps.random ?? Math.random;
+  const informer = new ListWatch<V1Pod>(
+    `/api/v1/namespaces/${encodeURIComponent(deps.namespace)}/pods`,
+    new Watch(deps.kubeConfig),
+    () => core.listNamespacedPod({ namespace: deps.namespace, labelSelector: deps.labelSelector }),
+    false,
+    deps.labelSelector,
+  );
+
+  let current: readonly string[] = [];
+  let stopped = true;
+  let failures = 0;
+  let failedDuringStart = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let unsubscribeLiveness: (() => void) | undefined;
+  let synced: (() => void) | undefined;
+
+  function recompute(): void {
+    const next = informer
+      .list(deps.namespace)
+      .filter(isMember)
+      .map((pod) => pod.metadata?.name ?? '')
+      .filter((name) => name !== '' && (deps.liveness?.isAlive(name) ?? true))
+      .sort();
+    if (next.length === current.length && next.every((m, i) => m === current[i])) return;
+    const before = new Set(current);
+    const after = new Set(next);
+    const change: MembershipChange = {
+      members: next,
+      joined: next.filter((m) => !before.has(m)),
+      left: current.filter((m) => !after.has(m)),
+    };
+    current = next;
+    log.info({ members: next.length, joined: change.joined, left: change.left }, 'membership changed');
+    deps.onChange(change);
+  }
+
+  informer.on('change', recompute);
+  informer.on('error', (err: unknown) => {
+    if (stopped) return;
+    failedDuringStart = true;
+    failures += 1;
+    const cap = Math.min(maxMs, initialMs * 2 ** (failures - 1));
+    const delayMs = Math.round(cap / 2 + (random() * cap) / 2);
+    log.warn({ err, failures, delayMs }, 'pod watch failed; restarting');
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => void restart(), delayMs);
+  });
+
+  async function restart(): Promise<void> {
+    if (stopped) return;
+    failedDuringStart = false;
+    await informer.start();
+    if (stopped || failedDuringStart) return;
+    // start() returns after the list (when one was needed) and the watch request succeeded.
+    failures = 0;
+    recompute();
+    synced?.();
+  }
+
+  return {
+    async start(signal: AbortSignal): Promise<void> {
+      stopped = false;
+      unsubscribeLiveness = deps.liveness?.subscribe(recompute);
+      signal.addEventListener('abort', () => void this.close(), { once: true });
+      const ready = new Promise<void>((resolve) => {
+        synced = resolve;
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      void restart();
+      await ready;
+      synced = undefined;
+    },
+    members: () => current,
+    async close(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(restartTimer);
+      unsubscribeLiveness?.();
+      await informer.stop();
+    },
+  };
+}
