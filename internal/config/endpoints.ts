@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ConfigError } from '../runtime/errors.js';
+
+/**
+ * Where the servers are. Every process reads them from the environment (what
+ * `eval "$(npm run -s infra:up)"` exports) and flags override them. Parsed once in cmd/.
+ */
+export interface Endpoints {
+  readonly kafkaBrokers: readonly string[];
+  readonly natsUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly kubeconfig: string | undefined;
+}
+
+export const ENDPOINT_FLAGS = {
+  'kafka-brokers': { env: 'KAFKA_BROKERS', help: 'Kafka bootstrap brokers, comma-separated' },
+  'nats-url': { env: 'NATS_URL', help: 'NATS server URL' },
+  'redis-url': { env: 'REDIS_URL', help: 'Redis URL' },
+  'database-url': { env: 'DATABASE_URL', help: 'PostgreSQL connection URL' },
+  kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig path (default: in-cluster config)' },
+} as const;
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
+const url = (schemes: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => schemes.some((s) => u.startsWith(`${s}://`)), `expected a ${schemes.join(' or ')} URL`);
+
+const schema = z.object({
+  kafkaBrokers: z.array(hostPort),
+  natsUrl: url(['nats', 'tls', 'ws', 'wss']).optional(),
+  redisUrl: url(['redis', 'rediss']).optional(),
+  databaseUrl: url(['postgres', 'postgresql']).optional(),
+  kubeconfig: z.string().min(1).optional(),
+});
+
+/** Endpoints from flags (`--kafka-brokers` ...) over the environment; ConfigError on a malformed value. */
+export function parseEndpoints(
+  flags: Readonly<Record<string, string | undefined>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Endpoints {
+  const pick = (flag: keyof typeof ENDPOINT_FLAGS): string | undefined => {
+    const v = flags[flag] ?? env[ENDPOINT_FLAGS[flag].env];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const brokers = pick('kafka-brokers');
+  const parsed = schema.safeParse({
+    kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : [],
+    natsUrl: pick('nats-url'),
+    redisUrl: pick('redis-url'),
+    databaseUrl: pick('database-url'),
+    kubeconfig: pick('kubeconfig'),
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid endpoint: ${issues}`);
+  }
+  return Object.freeze({ ...parsed.data, kafkaBrokers: Object.freeze([...parsed.data.kafkaBrokers]) }) as Endpoints;
+}
+
+/** The `--help` lines for the endpoint flags. */
+export function endpointHelp(): string {
+  return Object.entries(ENDPOINT_FLAGS)
+    .map(([flag, { env, help }]) => `  --${flag.padEnd(16)} ${help} (env ${env})`)
+    .join('\n');
+}
