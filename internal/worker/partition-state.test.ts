@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../runtime/errors.js';
+import { decodePartitionState, encodePartitionState } from './partition-state.js';
+
+describe('partition state', () => {
+  it('round-trips and encodes equal states to equal bytes whatever the insertion order', () => {
+    const a = new Map([
+      ['binance:ETHUSDT', Uint8Array.of(1, 2, 3)],
+      ['binance:BTCUSDT', Uint8Array.of()],
+    ]);
+    const b = new Map([...a].reverse());
+    const ea = encodePartitionState({ maxEventTime: 1_582_329_600_000, actors: a });
+    expect(ea).toEqual(encodePartitionState({ maxEventTime: 1_582_329_600_000, actors: b }));
+    const back = decodePartitionState(ea);
+    expect(back.maxEventTime).toBe(1_582_329_600_000);
+    expect([...back.actors.entries()]).toEqual([...b.entries()].sort(([x], [y]) => (x < y ? -1 : 1)));
+  });
+
+  it('keeps -Infinity for a partition that has seen no trade', () => {
+    const e = encodePartitionState({ maxEventTime: Number.NEGATIVE_INFINITY, actors: new Map() });
+    expect(decodePartitionState(e).maxEventTime).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('refuses truncated or trailing bytes with a named error', () => {
+    const e = encodePartitionState({ maxEventTime: 0, actors: new Map([['k', Uint8Array.of(9, 9)]]) });
+    expect(() => decodePartitionState(e.subarray(0, e.length - 1))).toThrow(InputError);
+    const longer = new Uint8Array(e.length + 1);
+    longer.set(e);
+    expect(() => decodePartitionState(longer)).toThrow(/trailing/);
+  });
+});
