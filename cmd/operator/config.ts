@@ -1,0 +1,107 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ConfigError } from '../../internal/runtime/errors.js';
+
+export const OPERATOR_HELP = `tickmesh operator: places Kafka partitions on Ready worker pods, holds a Lease (one acting replica)
+
+usage: tickmesh operator [options]
+
+options (flags override the environment):
+  --kubeconfig PATH         kubeconfig file; default: in-cluster config, else ~/.kube/config   (KUBECONFIG)
+  --namespace NS            namespace of the workers, the Lease and the placement ConfigMap
+                            default: the pod's namespace, else "default"                        (POD_NAMESPACE)
+  --selector SELECTOR       label selector of the worker pods
+                            default: app.kubernetes.io/name=tickmesh,app.kubernetes.io/component=worker
+                                                                                                (TICKMESH_WORKER_SELECTOR)
+  --partitions N            partitions of the trades topic (required)                            (TICKMESH_PARTITIONS)
+  --identity NAME           this replica's Lease identity; default: the pod name, else host-pid  (POD_NAME)
+  --lease NAME              Lease name; default tickmesh-operator                                (TICKMESH_OPERATOR_LEASE)
+  --lease-duration S        lease duration in seconds; default 15
+  --renew-deadline MS       leader gives up when it could not renew for this long; default 10000
+  --retry-period MS         renew / acquire attempt period; default 2000
+  --max-moves N             moves between live workers per round (orphans are never held back); default 4
+  --round-interval MS       pause between rate-limited rounds; default 1000
+  --tolerance F             allowed member load over the mean, as a fraction; default 0.2
+  --debounce MS             coalesce membership changes arriving within this window; default 100
+  --nats URL                NATS for the placement KV the workers watch                          (NATS_URL)
+  --metrics-port PORT       /metrics /healthz /readyz; 0 picks a free port; default 9464        (TICKMESH_METRICS_PORT)
+  --log-level LEVEL         default info                                                         (LOG_LEVEL)
+`;
+
+const schema = z.object({
+  kubeconfig: z.string().min(1).optional(),
+  namespace: z.string().min(1),
+  selector: z.string().min(1),
+  partitions: z.coerce.number().int().positive(),
+  identity: z.string().min(1),
+  lease: z.string().min(1),
+  leaseDurationSeconds: z.coerce.number().int().min(1),
+  renewDeadlineMs: z.coerce.number().int().positive(),
+  retryPeriodMs: z.coerce.number().int().positive(),
+  maxMovesPerRound: z.coerce.number().int().min(1),
+  roundIntervalMs: z.coerce.number().int().min(0),
+  tolerance: z.coerce.number().min(0),
+  debounceMs: z.coerce.number().int().min(0),
+  natsUrl: z.string().min(1).optional(),
+  metricsPort: z.coerce.number().int().min(0).max(65535),
+  logLevel: z.string().min(1),
+});
+
+export type OperatorConfig = Readonly<z.infer<typeof schema>>;
+
+/** Parses flags over the environment against one schema; the result is frozen. */
+export function parseOperatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(
+        [
+          'kubeconfig',
+          'namespace',
+          'selector',
+          'partitions',
+          'identity',
+          'lease',
+          'lease-duration',
+          'renew-deadline',
+          'retry-period',
+          'max-moves',
+          'round-interval',
+          'tolerance',
+          'debounce',
+          'nats',
+          'metrics-port',
+          'log-level',
+        ].map((name) => [name, { type: 'string' as const }]),
+      ),
+    }).values as Record<string, string | undefined>;
+  } catch (cause) {
+    throw new ConfigError(`operator: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = schema.safeParse({
+    kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
+    namespace: values.namespace ?? (env.POD_NAMESPACE || 'default'),
+    selector:
+      values.selector ??
+      (env.TICKMESH_WORKER_SELECTOR || 'app.kubernetes.io/name=tickmesh,app.kubernetes.io/component=worker'),
+    partitions: values.partitions ?? env.TICKMESH_PARTITIONS,
+    identity: values.identity ?? (env.POD_NAME || `${hostname()}-${process.pid}`),
+    lease: values.lease ?? (env.TICKMESH_OPERATOR_LEASE || 'tickmesh-operator'),
+    leaseDurationSeconds: values['lease-duration'] ?? 15,
+    renewDeadlineMs: values['renew-deadline'] ?? 10_000,
+    retryPeriodMs: values['retry-period'] ?? 2_000,
+    maxMovesPerRound: values['max-moves'] ?? 4,
+    roundIntervalMs: values['round-interval'] ?? 1_000,
+    tolerance: values.tolerance ?? 0.2,
+    debounceMs: values.debounce ?? 100,
+    natsUrl: values.nats ?? (env.NATS_URL || undefined),
+    metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
+    logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
+  });
+  if (!parsed.success) throw new ConfigError(`operator: invalid configuration: ${parsed.error.message}`);
+  return Object.freeze(parsed.data);
+}

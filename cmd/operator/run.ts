@@ -1,0 +1,109 @@
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Bus } from '../../internal/bus/bus.js';
+import { startProbeServer } from '../../internal/observe/http-server.js';
+import { createLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
+import { createLeaderElector } from '../../internal/operator/lease.js';
+import { createMembership } from '../../internal/operator/membership.js';
+import { createOperatorMetrics } from '../../internal/operator/metrics.js';
+import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
+import { createReconciler } from '../../internal/operator/reconciler.js';
+import type { OperatorConfig } from './config.js';
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export interface OperatorRuntime {
+  /** The Bus whose KV the workers watch; without one the placement goes to the ConfigMap only. */
+  readonly bus?: Bus;
+}
+
+/**
+ * Runs one operator replica until `signal` aborts: contends for the Lease; while leading, watches
+ * the worker pods and reconciles the placement. On abort it stops the leader's work, then releases
+ * the Lease so that the standby takes over at its next retry.
+ */
+export async function runOperator(
+  config: OperatorConfig,
+  signal: AbortSignal,
+  runtime: OperatorRuntime = {},
+): Promise<number> {
+  const logger = createLogger({ level: config.logLevel }).child({ role: 'operator', identity: config.identity });
+  const kc = loadKubeConfig(config.kubeconfig);
+  const registry = createRegistry({ role: 'operator' });
+  const metrics = createOperatorMetrics(registry);
+  const core = kc.makeApiClient(CoreV1Api);
+  const store = createConfigMapStore({ api: core, namespace: config.namespace });
+  const recorder = createEventRecorder({
+    api: core,
+    namespace: config.namespace,
+    component: 'tickmesh-operator',
+    instance: config.identity,
+  });
+  if (!runtime.bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
+
+  const elector = createLeaderElector({
+    api: kc.makeApiClient(CoordinationV1Api),
+    logger,
+    options: {
+      namespace: config.namespace,
+      name: config.lease,
+      identity: config.identity,
+      leaseDurationSeconds: config.leaseDurationSeconds,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+    },
+    onStartedLeading: async (leading) => {
+      metrics.leader.set(1);
+      const reconciler = createReconciler({
+        store,
+        mirrors: runtime.bus ? [createKvPlacementMirror({ bus: runtime.bus })] : [],
+        events: { on: () => store.reference(), recorder },
+        members: () => membership.members(),
+        partitionCount: config.partitions,
+        options: { tolerance: config.tolerance, maxMovesPerRound: config.maxMovesPerRound },
+        identity: config.identity,
+        logger,
+        metrics,
+        debounceMs: config.debounceMs,
+        roundIntervalMs: config.roundIntervalMs,
+      });
+      const membership = createMembership({
+        kubeConfig: kc,
+        namespace: config.namespace,
+        labelSelector: config.selector,
+        logger,
+        onChange: () => reconciler.notify('membership'),
+      });
+      try {
+        await membership.start(leading);
+        await reconciler.run(leading);
+      } finally {
+        await membership.close();
+      }
+    },
+    onStoppedLeading: () => metrics.leader.set(0),
+  });
+
+  const probes = await startProbeServer(
+    { registry, healthy: () => true, notReadyReason: () => undefined },
+    config.metricsPort,
+  );
+  logger.info(
+    { metricsPort: probes.port, namespace: config.namespace, partitions: config.partitions },
+    'operator started',
+  );
+  try {
+    await elector.run(signal);
+  } finally {
+    await probes.close();
+  }
+  logger.info('operator stopped');
+  return 0;
+}
