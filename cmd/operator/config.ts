@@ -102,6 +102,6 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });
-  if (!parsed.success) throw new ConfigError(`operator: invalid configuration: ${parsed.error.message}`);
+  if (!parsed.success) throw new ConfigError(`operator: invalid configuration:\n${z.prettifyError(parsed.error)}`);
   return Object.freeze(parsed.data);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import type { Command } from './command.js';
+import { operatorCommand } from './operator.js';
 
 // Subcommands register here, one import each.
-const commands: readonly Command[] = [];
+const commands: readonly Command[] = [operatorCommand];
 
 function usage(): string {
   const width = Math.max(8, ...commands.map((c) => c.name.length));
