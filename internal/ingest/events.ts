@@ -53,6 +53,9 @@ export interface GapEvent {
   readonly missing: number;
   readonly backfilled: number;
   readonly unrecovered: number;
+  /** Inclusive id ranges still missing after backfill (at most 100 listed). */
+  readonly unrecoveredRanges: ReadonlyArray<readonly [string, string]>;
+  /** Receive time of the trade that revealed the gap. */
   readonly detectedAt: number;
   readonly backfill: BackfillOutcome;
 }

@@ -1,0 +1,172 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { LogProducer, OutgoingRecord } from '../log/log.js';
+import { decodeTrade } from '../log/record.js';
+import type { Trade } from '../market/trade.js';
+import { silentLogger } from '../observe/logger.js';
+import { decodeGap, decodeReject } from './events.js';
+import { IngestMetrics } from './metrics.js';
+import { TradeProcessor } from './processor.js';
+import { TradeSink } from './sink.js';
+import { DEFAULT_TOPICS } from './topics.js';
+import type { BackfillRequest } from './venue.js';
+
+/** A LogProducer that keeps what it is sent, per topic: the unit layer's stand-in for the log. */
+class RecordingProducer implements LogProducer {
+  readonly topics = new Map<string, OutgoingRecord[]>();
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    const list = this.topics.get(topic) ?? [];
+    list.push(...records);
+    this.topics.set(topic, list);
+  }
+  async close(): Promise<void> {}
+  get(topic: string): OutgoingRecord[] {
+    return this.topics.get(topic) ?? [];
+  }
+}
+
+function trade(id: number, extra: Partial<Trade> = {}): Trade {
+  return {
+    exchange: 'binance-futures',
+    symbol: 'BTCUSDT',
+    market: 'BTC-USDT',
+    tradeId: String(id),
+    price: '9682.5',
+    size: '0.1',
+    side: 'buy',
+    eventTime: 1582329602111 + id,
+    receiveTime: 1582329602500 + id,
+    ...extra,
+  };
+}
+
+function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>) {
+  const producer = new RecordingProducer();
+  const registry = new Registry();
+  const metrics = new IngestMetrics(registry);
+  const sink = new TradeSink({ producer, topics: DEFAULT_TOPICS });
+  const processor = new TradeProcessor({
+    venue: 'binance-futures',
+    sequentialIds: true,
+    sink,
+    metrics,
+    logger: silentLogger(),
+    ...(backfill ? { backfill } : {}),
+  });
+  const ids = () => producer.get(DEFAULT_TOPICS.trades).map((r) => decodeTrade(r.value).tradeId);
+  const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
+  const rejects = () => producer.get(DEFAULT_TOPICS.rejects).map((r) => decodeReject(r.value, r.headers));
+  const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return { producer, processor, sink, ids, gaps, rejects, metric };
+}
+
+async function feed(p: TradeProcessor, trades: Trade[]) {
+  for (const t of trades) await p.trade(t, () => JSON.stringify(t));
+}
+
+describe('trade processor', () => {
+  it('produces each trade once across a reconnect overlap', async () => {
+    const s = setup();
+    await feed(
+      s.processor,
+      [100, 101, 102, 103, 101, 102, 103, 104].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['100', '101', '102', '103', '104']);
+    expect(s.gaps()).toEqual([]);
+    const dup = await s.metric('tickmesh_ingest_duplicates_total');
+    expect(dup[0]?.value).toBe(3);
+  });
+
+  it('backfills a gap in order before the trade that revealed it', async () => {
+    const asked: BackfillRequest[] = [];
+    const s = setup(async (r) => {
+      asked.push(r);
+      const out: Trade[] = [];
+      for (let i = Number(r.toId); i >= Number(r.fromId); i--) out.push(trade(i)); // any order
+      return out;
+    });
+    await feed(
+      s.processor,
+      [100, 101, 105, 106].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(asked.map((r) => [r.fromId, r.toId])).toEqual([[102n, 104n]]);
+    expect(s.ids()).toEqual(['100', '101', '102', '103', '104', '105', '106']);
+    expect(s.gaps()).toMatchObject([
+      { fromId: '102', toId: '104', missing: 3, backfilled: 3, unrecovered: 0, backfill: 'complete' },
+    ]);
+  });
+
+  it('records a gap it cannot fill, with what is still missing', async () => {
+    const s = setup(async () => [trade(103)]);
+    await feed(
+      s.processor,
+      [100, 101, 106].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['100', '101', '103', '106']);
+    expect(s.gaps()).toMatchObject([
+      {
+        fromId: '102',
+        toId: '105',
+        missing: 4,
+        backfilled: 1,
+        unrecovered: 3,
+        unrecoveredRanges: [
+          ['102', '102'],
+          ['104', '105'],
+        ],
+        backfill: 'partial',
+      },
+    ]);
+    const gapTrades = await s.metric('tickmesh_ingest_gap_trades_total');
+    expect(gapTrades.map((v) => [v.labels.outcome, v.value])).toEqual([
+      ['backfilled', 1],
+      ['unrecovered', 3],
+    ]);
+  });
+
+  it('records a failed backfill and carries on', async () => {
+    const s = setup(async () => {
+      throw new Error('REST down');
+    });
+    await feed(
+      s.processor,
+      [1, 2, 10, 11].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['1', '2', '10', '11']);
+    expect(s.gaps()).toMatchObject([{ fromId: '3', toId: '9', backfill: 'failed', unrecovered: 7 }]);
+  });
+
+  it('records a gap as disabled without a REST URL', async () => {
+    const s = setup();
+    await feed(
+      s.processor,
+      [1, 3].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(s.gaps()).toMatchObject([{ fromId: '2', toId: '2', backfill: 'disabled' }]);
+  });
+
+  it('rejects invalid trades by reason and keeps them on the rejects topic', async () => {
+    const s = setup();
+    await feed(s.processor, [
+      trade(1, { price: '0' }),
+      trade(2, { size: 'abc' }),
+      trade(3),
+      trade(4, { tradeId: 'x' }),
+    ]);
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['3']);
+    expect(s.rejects().map((r) => r.reason)).toEqual(['bad-price', 'bad-size', 'bad-trade-id']);
+    expect(JSON.parse(s.rejects()[0]?.raw ?? '{}').price).toBe('0');
+    const rejects = await s.metric('tickmesh_ingest_rejects_total');
+    expect(rejects.map((v) => [v.labels.reason, v.value])).toEqual([
+      ['bad-price', 1],
+      ['bad-size', 1],
+      ['bad-trade-id', 1],
+    ]);
+  });
+});

@@ -1,0 +1,161 @@
+import type { Trade } from '../market/trade.js';
+import { tradeKey } from '../market/trade.js';
+import type { Logger } from '../observe/logger.js';
+import { type BackfillOutcome, makeReject, type RejectReason } from './events.js';
+import type { IngestMetrics } from './metrics.js';
+import { Sequencer } from './sequencer.js';
+import type { TradeSink } from './sink.js';
+import { CHECK_MESSAGES, checkTrade } from './validate.js';
+import type { BackfillRequest } from './venue.js';
+
+export interface ProcessorOptions {
+  readonly venue: string;
+  /** Consecutive integer trade ids per market: enables gap detection. */
+  readonly sequentialIds: boolean;
+  readonly sink: TradeSink;
+  readonly metrics: IngestMetrics;
+  readonly logger: Logger;
+  /** Fetches skipped trades; absent: gaps are recorded with backfill `disabled`. */
+  readonly backfill?: (request: BackfillRequest) => Promise<Trade[]>;
+  /** At most this many skipped trades are fetched per gap; the rest are recorded as unrecovered. Default 50,000. */
+  readonly maxBackfill?: number;
+  /** Whole backfill of one gap, all pages. Default 15 s. */
+  readonly backfillTimeoutMs?: number;
+  /** Observe receive-minus-event latency (live feeds yes, replays of old files no). */
+  readonly observeLatency?: boolean;
+  /** Rejects written to the log per reason per minute; the rest are only counted. Default 10. */
+  readonly rejectLogPerMinute?: number;
+}
+
+/**
+ * The one path from a parsed trade to the log, shared by live feeds, replays and the simulator:
+ * validate, deduplicate, detect and backfill gaps, write. Rejects are counted by reason, sampled
+ * into the log and kept on the rejects topic.
+ *
+ * `trade()` returns a promise only when it has to wait (a gap being backfilled); callers await it
+ * then, so that trades of one market stay in order.
+ */
+export class TradeProcessor {
+  readonly venue: string;
+  private readonly seq: Sequencer;
+  private readonly sink: TradeSink;
+  private readonly metrics: IngestMetrics;
+  private readonly logger: Logger;
+  private readonly latency: { observe(v: number): void } | undefined;
+  private readonly logBudget = new Map<string, { minute: number; left: number }>();
+
+  constructor(private readonly options: ProcessorOptions) {
+    this.venue = options.venue;
+    this.seq = new Sequencer(options.sequentialIds);
+    this.sink = options.sink;
+    this.metrics = options.metrics;
+    this.logger = options.logger.child({ component: 'processor', venue: options.venue });
+    this.latency = options.observeLatency === false ? undefined : options.metrics.latency(options.venue);
+  }
+
+  trade(t: Trade, raw: string | (() => string)): void | Promise<void> {
+    const reason = checkTrade(t);
+    if (reason !== undefined) return this.reject(reason, CHECK_MESSAGES[reason], raw, t.receiveTime, t.symbol);
+    const key = tradeKey(t);
+    const verdict = this.seq.check(key, t.tradeId);
+    switch (verdict.kind) {
+      case 'new':
+        this.accept(t, key);
+        return;
+      case 'duplicate':
+        this.metrics.market(this.venue, t.market).duplicates.inc();
+        return;
+      case 'bad-id':
+        return this.reject('bad-trade-id', 'trade id is not a non-negative integer', raw, t.receiveTime, t.symbol);
+      case 'gap':
+        return this.gap(t, key, verdict.fromId, verdict.toId);
+    }
+  }
+
+  reject(
+    reason: RejectReason,
+    message: string,
+    raw: string | (() => string),
+    receiveTime: number,
+    symbol?: string,
+  ): void {
+    this.metrics.reject(this.venue, reason);
+    const text = typeof raw === 'string' ? raw : raw();
+    const r = makeReject(this.venue, reason, message, text, receiveTime, symbol);
+    this.sink.reject(r);
+    const minute = Math.floor(Date.now() / 60_000);
+    let budget = this.logBudget.get(reason);
+    if (!budget || budget.minute !== minute) {
+      budget = { minute, left: this.options.rejectLogPerMinute ?? 10 };
+      this.logBudget.set(reason, budget);
+    }
+    if (budget.left > 0) {
+      budget.left -= 1;
+      this.logger.warn({ reason, detail: message, symbol, raw: r.raw.slice(0, 512) }, 'input rejected');
+    }
+  }
+
+  private accept(t: Trade, key: string): void {
+    this.seq.accept(key, t.tradeId);
+    this.sink.trade(t);
+    this.metrics.market(this.venue, t.market).trades.inc();
+    this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
+  }
+
+  private async gap(t: Trade, key: string, fromId: number, toId: number): Promise<void> {
+    const missing = toId - fromId + 1;
+    const m = this.metrics.market(this.venue, t.market);
+    let outcome: BackfillOutcome = 'disabled';
+    let backfilled = 0;
+    const unrecoveredRanges: Array<[string, string]> = [];
+    if (this.options.backfill) {
+      const cap = this.options.maxBackfill ?? 50_000;
+      const lastWanted = Math.min(toId, fromId + cap - 1);
+      let fetched: Trade[] = [];
+      try {
+        fetched = await this.options.backfill({
+          symbol: t.symbol,
+          fromId: BigInt(fromId),
+          toId: BigInt(lastWanted),
+          signal: AbortSignal.timeout(this.options.backfillTimeoutMs ?? 15_000),
+        });
+      } catch (err) {
+        this.logger.error({ err, symbol: t.symbol, fromId, toId }, 'backfill failed');
+      }
+      fetched.sort((a, b) => Number(a.tradeId) - Number(b.tradeId));
+      let expect = fromId;
+      for (const f of fetched) {
+        const id = Number(f.tradeId);
+        if (id < expect || id > lastWanted || f.symbol !== t.symbol || checkTrade(f) !== undefined) continue;
+        if (id > expect) unrecoveredRanges.push([String(expect), String(id - 1)]);
+        this.accept(f, key);
+        backfilled += 1;
+        expect = id + 1;
+      }
+      if (expect <= toId) unrecoveredRanges.push([String(expect), String(toId)]);
+      outcome = backfilled === missing ? 'complete' : backfilled > 0 ? 'partial' : 'failed';
+    } else {
+      unrecoveredRanges.push([String(fromId), String(toId)]);
+    }
+    const unrecovered = missing - backfilled;
+    m.gaps.inc();
+    if (backfilled > 0) m.backfilled.inc(backfilled);
+    if (unrecovered > 0) m.unrecovered.inc(unrecovered);
+    this.sink.gap({
+      venue: this.venue,
+      symbol: t.symbol,
+      market: t.market,
+      fromId: String(fromId),
+      toId: String(toId),
+      missing,
+      backfilled,
+      unrecovered,
+      unrecoveredRanges: unrecoveredRanges.slice(0, 100),
+      detectedAt: t.receiveTime,
+      backfill: outcome,
+    });
+    const log = unrecovered > 0 ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
+    log({ symbol: t.symbol, fromId, toId, missing, backfilled, unrecovered, backfill: outcome }, 'trade id gap');
+    this.accept(t, key);
+  }
+}

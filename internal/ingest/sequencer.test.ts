@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { Sequencer } from './sequencer.js';
+
+describe('sequencer', () => {
+  it('finds duplicates and gaps in consecutive ids', () => {
+    const s = new Sequencer(true);
+    expect(s.check('k', '100')).toEqual({ kind: 'new' });
+    s.accept('k', '100');
+    expect(s.check('k', '101')).toEqual({ kind: 'new' });
+    s.accept('k', '101');
+    expect(s.check('k', '101')).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '50')).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '105')).toEqual({ kind: 'gap', fromId: 102, toId: 104 });
+    expect(s.check('other', '7')).toEqual({ kind: 'new' });
+    expect(s.check('k', 'abc')).toEqual({ kind: 'bad-id' });
+    expect(s.check('k', '-1')).toEqual({ kind: 'bad-id' });
+  });
+
+  it('deduplicates non-sequential ids within a window', () => {
+    const s = new Sequencer(false, 3);
+    for (const id of ['a', 'b', 'c']) s.accept('k', id);
+    expect(s.check('k', 'a')).toEqual({ kind: 'duplicate' });
+    s.accept('k', 'd'); // evicts 'a'
+    expect(s.check('k', 'a')).toEqual({ kind: 'new' });
+    expect(s.check('k', 'd')).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', 'zzz')).toEqual({ kind: 'new' });
+  });
+});

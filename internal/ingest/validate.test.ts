@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Trade } from '../market/trade.js';
+import { checkTrade, isPositiveDecimal, plainDecimal } from './validate.js';
+
+const ok: Trade = {
+  exchange: 'binance',
+  symbol: 'BTCUSDT',
+  market: 'BTC-USDT',
+  tradeId: '1',
+  price: '9682.19',
+  size: '0.010',
+  side: 'buy',
+  eventTime: 1582329602111,
+  receiveTime: 1582329602418,
+};
+
+describe('validation', () => {
+  it.each(['1', '0.1', '9682.19', '0.00000638', '10.000', '007'])('%s is a positive decimal', (s) => {
+    expect(isPositiveDecimal(s)).toBe(true);
+  });
+  it.each(['0', '0.000', '-1', '1e5', '', '.5', '5.', 'NaN', 'Infinity', ' 1', '1,5', '0x10'])('%s is not', (s) => {
+    expect(isPositiveDecimal(s)).toBe(false);
+  });
+
+  it('names the first failed check', () => {
+    expect(checkTrade(ok)).toBeUndefined();
+    expect(checkTrade({ ...ok, price: '0' })).toBe('bad-price');
+    expect(checkTrade({ ...ok, size: '-0.1' })).toBe('bad-size');
+    expect(checkTrade({ ...ok, eventTime: 1582329602.5 })).toBe('bad-time');
+    expect(checkTrade({ ...ok, eventTime: 1582329602 })).toBe('bad-time'); // seconds, not ms
+    expect(checkTrade({ ...ok, tradeId: '' })).toBe('bad-trade-id');
+    expect(checkTrade({ ...ok, side: 'up' as never })).toBe('bad-side');
+    expect(checkTrade({ ...ok, market: '' })).toBe('unknown-symbol');
+  });
+
+  it('rewrites exponent notation without a float', () => {
+    expect(plainDecimal('1e-7')).toBe('0.0000001');
+    expect(plainDecimal('1.5E-7')).toBe('0.00000015');
+    expect(plainDecimal('2.5e3')).toBe('2500');
+    expect(plainDecimal('1.23456789e4')).toBe('12345.6789');
+    expect(plainDecimal('0.10000000')).toBe('0.10000000');
+    expect(plainDecimal('42')).toBe('42');
+  });
+
+  it('plainDecimal agrees with the number for any exponent form (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 999_999 }), fc.integer({ min: -20, max: 20 }), (mantissa, exp) => {
+        const s = `${mantissa}e${exp}`;
+        const out = plainDecimal(s);
+        expect(out).toMatch(/^\d+(\.\d+)?$/);
+        expect(Number(out)).toBeCloseTo(Number(s), 10);
+        expect(Number(out) / Number(s)).toBeCloseTo(1, 12);
+      }),
+    );
+  });
+});

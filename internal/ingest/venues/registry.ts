@@ -1,0 +1,36 @@
+import { ConfigError } from '../../runtime/errors.js';
+import type { AdapterOptions, VenueAdapter } from '../venue.js';
+import { type BinanceStream, createBinanceAdapter } from './binance.js';
+import { createBybitAdapter } from './bybit.js';
+import { createCoinbaseAdapter } from './coinbase.js';
+import { createKrakenAdapter } from './kraken.js';
+import { createOkxAdapter } from './okx.js';
+
+/** Venues with a live adapter (`sim` is the simulator, handled by the ingestor). */
+export const LIVE_VENUES = ['binance', 'binance-futures', 'coinbase', 'kraken', 'okx', 'bybit'] as const;
+export type LiveVenue = (typeof LIVE_VENUES)[number];
+
+export interface VenueAdapterOptions extends AdapterOptions {
+  /** Binance only: `trade` (default) or `aggTrade`. */
+  readonly stream?: BinanceStream;
+  readonly maxStreamsPerConnection?: number;
+}
+
+export function createAdapter(venue: string, options: VenueAdapterOptions): VenueAdapter {
+  switch (venue) {
+    case 'binance':
+      return createBinanceAdapter({ ...options, market: 'spot' });
+    case 'binance-futures':
+      return createBinanceAdapter({ ...options, market: 'usdm' });
+    case 'coinbase':
+      return createCoinbaseAdapter(options);
+    case 'kraken':
+      return createKrakenAdapter(options);
+    case 'okx':
+      return createOkxAdapter(options);
+    case 'bybit':
+      return createBybitAdapter(options);
+    default:
+      throw new ConfigError(`unknown venue '${venue}' (known: ${LIVE_VENUES.join(', ')}, sim)`);
+  }
+}
