@@ -1,0 +1,331 @@
+import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import { INTERVALS, type Interval } from '../market/interval.js';
+import { FencedError } from '../runtime/errors.js';
+import {
+  APPLIED_VERSIONS,
+  CLAIM,
+  CREATE_MIGRATIONS_TABLE,
+  createPartitionSql,
+  DELETE_EXPIRED_CANDLES,
+  dropPartitionSql,
+  INSERT_ALERTS,
+  LIST_CANDLE_PARTITIONS,
+  LOCK_SCHEMA,
+  MIGRATIONS,
+  monthStart,
+  nextMonthStart,
+  partitionMonth,
+  RECORD_MIGRATION,
+  SELECT_ALERTS,
+  SELECT_CANDLES_LATEST,
+  SELECT_CANDLES_RANGE,
+  SELECT_CHECKPOINT,
+  UPSERT_CANDLES,
+  UPSERT_CHECKPOINT,
+} from './sql.js';
+import type {
+  AlertQuery,
+  CandleQuery,
+  Checkpoint,
+  CommitBatch,
+  RetentionPolicy,
+  RetentionResult,
+  Store,
+} from './store.js';
+
+/**
+ * What the Store needs from a database driver: the two adapters (pg, PGlite) implement this
+ * and nothing else, so both run exactly the statements of sql.ts.
+ */
+export type Row = Record<string, unknown>;
+
+export interface SqlSession {
+  /** One statement with $n parameters. Byte parameters are Uint8Array. */
+  query(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Several statements, no parameters. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface SqlDriver extends SqlSession {
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /** Turns a driver error into tickmesh's (UnavailableError for a lost server); others unchanged. */
+  classify(err: unknown): unknown;
+  /** Whether the error says a row had no candle partition for its open time. */
+  isMissingPartition(err: unknown): boolean;
+  close(): Promise<void>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function bytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  throw new TypeError('expected bytea as bytes');
+}
+
+function candleRow(c: Candle): Row {
+  return {
+    exchange: c.exchange,
+    symbol: c.symbol,
+    interval: c.interval,
+    open_time: iso(c.openTime),
+    close_time: iso(c.closeTime),
+    market: c.market,
+    open: c.open,
+    high: c.high,
+    low: c.low,
+    close: c.close,
+    volume: c.volume,
+    quote_volume: c.quoteVolume,
+    trades: c.trades,
+    taker_buy_volume: c.takerBuyVolume,
+    taker_buy_quote_volume: c.takerBuyQuoteVolume,
+    vwap: c.vwap,
+    first_trade_id: c.firstTradeId,
+    last_trade_id: c.lastTradeId,
+    revision: c.revision,
+  };
+}
+
+function candleFromRow(r: Row): Candle {
+  return {
+    exchange: r.exchange as string,
+    symbol: r.symbol as string,
+    market: r.market as string,
+    interval: r.interval as Interval,
+    openTime: Number(r.open_time),
+    closeTime: Number(r.close_time),
+    open: r.open as string,
+    high: r.high as string,
+    low: r.low as string,
+    close: r.close as string,
+    volume: r.volume as string,
+    quoteVolume: r.quote_volume as string,
+    trades: Number(r.trades),
+    takerBuyVolume: r.taker_buy_volume as string,
+    takerBuyQuoteVolume: r.taker_buy_quote_volume as string,
+    vwap: r.vwap as string,
+    firstTradeId: r.first_trade_id as string,
+    lastTradeId: r.last_trade_id as string,
+    revision: Number(r.revision),
+    closed: true,
+  };
+}
+
+function alertRow(a: Alert): Row {
+  return {
+    id: a.id,
+    exchange: a.exchange,
+    symbol: a.symbol,
+    market: a.market,
+    kind: a.kind,
+    severity: a.severity,
+    time: iso(a.time),
+    interval: a.interval ?? null,
+    message: a.message,
+    evidence: a.evidence,
+  };
+}
+
+function alertFromRow(r: Row): Alert {
+  const alert: Alert = {
+    id: r.id as string,
+    exchange: r.exchange as string,
+    symbol: r.symbol as string,
+    market: r.market as string,
+    kind: r.kind as AlertKind,
+    severity: r.severity as AlertSeverity,
+    time: Number(r.time),
+    message: r.message as string,
+    evidence: JSON.parse(r.evidence as string) as Alert['evidence'],
+  };
+  return r.interval == null ? alert : { ...alert, interval: r.interval as Interval };
+}
+
+/** The highest revision of each candle key, in first-seen order (one row per key per statement). */
+function latestRevisions(candles: readonly Candle[]): Candle[] {
+  const byKey = new Map<string, Candle>();
+  for (const c of candles) {
+    const key = `${c.exchange}\u0000${c.symbol}\u0000${c.interval}\u0000${c.openTime}`;
+    const seen = byKey.get(key);
+    if (!seen || c.revision >= seen.revision) byKey.set(key, c);
+  }
+  return [...byKey.values()];
+}
+
+function checkpointFrom(topic: string, partition: number, r: Row): Checkpoint | null {
+  if (r.next_offset == null) return null;
+  return {
+    topic,
+    partition,
+    epoch: Number(r.epoch),
+    nextOffset: BigInt(r.next_offset as string),
+    state: r.state == null ? new Uint8Array(0) : bytes(r.state),
+  };
+}
+
+export class SqlStore implements Store {
+  /** Month starts whose candle partition is known to exist. */
+  private readonly partitions = new Set<number>();
+
+  constructor(private readonly db: SqlDriver) {}
+
+  async migrate(): Promise<void> {
+    await this.run(() =>
+      this.db.transaction(async (tx) => {
+        await tx.query(LOCK_SCHEMA);
+        await tx.exec(CREATE_MIGRATIONS_TABLE);
+        const applied = new Set((await tx.query(APPLIED_VERSIONS)).map((r) => Number(r.version)));
+        for (const m of MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          await tx.exec(m.sql);
+          await tx.query(RECORD_MIGRATION, [m.version, m.name]);
+        }
+      }),
+    );
+  }
+
+  async loadCheckpoint(topic: string, partition: number): Promise<Checkpoint | null> {
+    const rows = await this.run(() => this.db.query(SELECT_CHECKPOINT, [topic, partition]));
+    return rows[0] ? checkpointFrom(topic, partition, rows[0]) : null;
+  }
+
+  async claim(topic: string, partition: number, epoch: number): Promise<Checkpoint | null> {
+    checkEpoch(epoch);
+    const rows = await this.run(() => this.db.query(CLAIM, [topic, partition, String(epoch)]));
+    if (!rows[0]) throw await this.fenced(topic, partition, epoch);
+    return checkpointFrom(topic, partition, rows[0]);
+  }
+
+  async commit(batch: CommitBatch): Promise<void> {
+    checkEpoch(batch.epoch);
+    if (batch.nextOffset < 0n) throw new RangeError('nextOffset must be >= 0');
+    const candles = latestRevisions(batch.candles);
+    await this.ensurePartitions(candles);
+    try {
+      await this.run(() => this.writeBatch(batch, candles));
+    } catch (err) {
+      // Another process dropped a partition this one thought existed (retention): recreate, retry once.
+      if (!this.db.isMissingPartition(err)) throw err;
+      this.partitions.clear();
+      await this.ensurePartitions(candles);
+      await this.run(() => this.writeBatch(batch, candles));
+    }
+  }
+
+  async candles(q: CandleQuery): Promise<Candle[]> {
+    const limit = q.limit ?? 1_000;
+    const rows =
+      q.from === undefined && q.to === undefined
+        ? await this.run(() => this.db.query(SELECT_CANDLES_LATEST, [q.exchange, q.symbol, q.interval, limit]))
+        : await this.run(() =>
+            this.db.query(SELECT_CANDLES_RANGE, [
+              q.exchange,
+              q.symbol,
+              q.interval,
+              q.from === undefined ? null : iso(q.from),
+              q.to === undefined ? null : iso(q.to),
+              limit,
+            ]),
+          );
+    return rows.map(candleFromRow);
+  }
+
+  async alerts(q: AlertQuery = {}): Promise<Alert[]> {
+    const rows = await this.run(() =>
+      this.db.query(SELECT_ALERTS, [
+        q.exchange ?? null,
+        q.symbol ?? null,
+        q.from === undefined ? null : iso(q.from),
+        q.to === undefined ? null : iso(q.to),
+        q.limit ?? 1_000,
+      ]),
+    );
+    return rows.map(alertFromRow);
+  }
+
+  async applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult> {
+    const deleted: Partial<Record<Interval, number>> = {};
+    for (const interval of INTERVALS) {
+      const keepMs = policy[interval];
+      if (keepMs === undefined) continue;
+      const rows = await this.run(() => this.db.query(DELETE_EXPIRED_CANDLES, [interval, iso(now - keepMs)]));
+      deleted[interval] = Number(rows[0]?.n ?? 0);
+    }
+    // A monthly partition holds every interval, so it can go only when every interval expires.
+    const dropped: string[] = [];
+    const finite = INTERVALS.map((i) => policy[i]);
+    if (finite.every((v) => v !== undefined)) {
+      const horizon = now - Math.max(...(finite as number[]));
+      const names = (await this.run(() => this.db.query(LIST_CANDLE_PARTITIONS))).map((r) => r.name as string);
+      for (const name of names) {
+        const month = partitionMonth(name);
+        if (month === undefined || nextMonthStart(month) > horizon) continue;
+        await this.run(() =>
+          this.db.transaction(async (tx) => {
+            await tx.query(LOCK_SCHEMA);
+            await tx.exec(dropPartitionSql(name));
+          }),
+        );
+        this.partitions.delete(month);
+        dropped.push(name);
+      }
+    }
+    return { deleted, droppedPartitions: dropped };
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private async writeBatch(batch: CommitBatch, candles: readonly Candle[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const fence = await tx.query(UPSERT_CHECKPOINT, [
+        batch.topic,
+        batch.partition,
+        String(batch.epoch),
+        batch.nextOffset.toString(),
+        batch.state,
+      ]);
+      if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
+      if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
+      if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
+    });
+  }
+
+  /** Creates the monthly partitions the candles fall into, outside the commit transaction. */
+  private async ensurePartitions(candles: readonly Candle[]): Promise<void> {
+    const months = new Set<number>();
+    for (const c of candles) {
+      const m = monthStart(c.openTime);
+      if (!this.partitions.has(m)) months.add(m);
+    }
+    if (months.size === 0) return;
+    await this.run(() =>
+      this.db.transaction(async (tx) => {
+        await tx.query(LOCK_SCHEMA);
+        for (const m of [...months].sort((a, b) => a - b)) await tx.exec(createPartitionSql(m));
+      }),
+    );
+    for (const m of months) this.partitions.add(m);
+  }
+
+  private async fenced(topic: string, partition: number, epoch: number, session: SqlSession = this.db) {
+    const rows = await session.query(SELECT_CHECKPOINT, [topic, partition]);
+    const holder = rows[0] ? Number(rows[0].epoch) : undefined;
+    return new FencedError(`partition ${topic}/${partition}: epoch ${epoch} is fenced by epoch ${holder ?? 'unknown'}`);
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.db.classify(err);
+    }
+  }
+}
+
+function checkEpoch(epoch: number): void {
+  if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError('epoch must be a non-negative integer');
+}

@@ -1,0 +1,228 @@
+/**
+ * The one SQL of the Store, run unchanged by PostgreSQL (pg) and PGlite. Tables are created in
+ * the connection's current schema (search_path), so each test can use a fresh schema.
+ *
+ * Candles are partitioned by RANGE (open_time), one partition per UTC month, created on demand
+ * before a commit touches the month. Parameters travel as text or one JSON document so that
+ * both drivers bind them identically; results are cast to text for the same reason.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Applied in order, each once, recorded in tickmesh_migrations. Never edit one that shipped: add another. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'candles, alerts, checkpoints',
+    sql: `
+CREATE TABLE candles (
+  exchange               text        NOT NULL,
+  symbol                 text        NOT NULL,
+  "interval"             text        NOT NULL,
+  open_time              timestamptz NOT NULL,
+  close_time             timestamptz NOT NULL,
+  market                 text        NOT NULL,
+  open                   numeric     NOT NULL,
+  high                   numeric     NOT NULL,
+  low                    numeric     NOT NULL,
+  close                  numeric     NOT NULL,
+  volume                 numeric     NOT NULL,
+  quote_volume           numeric     NOT NULL,
+  trades                 bigint      NOT NULL,
+  taker_buy_volume       numeric     NOT NULL,
+  taker_buy_quote_volume numeric     NOT NULL,
+  vwap                   numeric     NOT NULL,
+  first_trade_id         text        NOT NULL,
+  last_trade_id          text        NOT NULL,
+  revision               integer     NOT NULL,
+  PRIMARY KEY (exchange, symbol, "interval", open_time)
+) PARTITION BY RANGE (open_time);
+
+CREATE TABLE alerts (
+  id         text        PRIMARY KEY,
+  exchange   text        NOT NULL,
+  symbol     text        NOT NULL,
+  market     text        NOT NULL,
+  kind       text        NOT NULL,
+  severity   text        NOT NULL,
+  time       timestamptz NOT NULL,
+  "interval" text,
+  message    text        NOT NULL,
+  evidence   jsonb       NOT NULL
+);
+CREATE INDEX alerts_time ON alerts (time, id);
+CREATE INDEX alerts_market_time ON alerts (exchange, symbol, time);
+
+CREATE TABLE checkpoints (
+  topic       text        NOT NULL,
+  partition   integer     NOT NULL,
+  epoch       bigint      NOT NULL,
+  next_offset bigint,
+  state       bytea,
+  updated_at  timestamptz NOT NULL,
+  PRIMARY KEY (topic, partition)
+);
+`,
+  },
+];
+
+export const CREATE_MIGRATIONS_TABLE = `
+CREATE TABLE IF NOT EXISTS tickmesh_migrations (
+  version    integer     PRIMARY KEY,
+  name       text        NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+/** Serializes migrate() and partition creation across processes, per schema. */
+export const LOCK_SCHEMA = `SELECT pg_advisory_xact_lock(hashtext('tickmesh:' || current_schema()))`;
+
+export const APPLIED_VERSIONS = 'SELECT version FROM tickmesh_migrations ORDER BY version';
+
+export const RECORD_MIGRATION = 'INSERT INTO tickmesh_migrations (version, name) VALUES ($1, $2)';
+
+/**
+ * Raises the fence and writes the checkpoint in one statement; no row comes back when a
+ * higher epoch holds the partition. Runs first in the commit transaction, so the row lock also
+ * serializes two owners racing on one partition.
+ */
+export const UPSERT_CHECKPOINT = `
+INSERT INTO checkpoints AS c (topic, partition, epoch, next_offset, state, updated_at)
+VALUES ($1, $2, $3::bigint, $4::bigint, $5, now())
+ON CONFLICT (topic, partition) DO UPDATE
+  SET epoch = EXCLUDED.epoch, next_offset = EXCLUDED.next_offset, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+  WHERE c.epoch <= EXCLUDED.epoch
+RETURNING epoch::text`;
+
+/** Raises the fence without touching the committed position; no row back when fenced. */
+export const CLAIM = `
+INSERT INTO checkpoints AS c (topic, partition, epoch, updated_at)
+VALUES ($1, $2, $3::bigint, now())
+ON CONFLICT (topic, partition) DO UPDATE
+  SET epoch = EXCLUDED.epoch, updated_at = EXCLUDED.updated_at
+  WHERE c.epoch <= EXCLUDED.epoch
+RETURNING epoch::text, next_offset::text, state`;
+
+export const SELECT_CHECKPOINT = `
+SELECT epoch::text, next_offset::text, state FROM checkpoints WHERE topic = $1 AND partition = $2`;
+
+const CANDLE_RECORD = `
+  exchange text, symbol text, "interval" text, open_time timestamptz, close_time timestamptz, market text,
+  open numeric, high numeric, low numeric, close numeric, volume numeric, quote_volume numeric, trades bigint,
+  taker_buy_volume numeric, taker_buy_quote_volume numeric, vwap numeric, first_trade_id text, last_trade_id text,
+  revision integer`;
+
+const CANDLE_COLUMNS = `exchange, symbol, "interval", open_time, close_time, market, open, high, low, close, volume,
+  quote_volume, trades, taker_buy_volume, taker_buy_quote_volume, vwap, first_trade_id, last_trade_id, revision`;
+
+/**
+ * Upserts a JSON array of candle rows (at most one per key). A stored row is replaced only by
+ * a revision at least as high: an equal revision rewrites identical values on replay, a lower
+ * one (a stale writer) changes nothing.
+ */
+export const UPSERT_CANDLES = `
+INSERT INTO candles (${CANDLE_COLUMNS})
+SELECT ${CANDLE_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(${CANDLE_RECORD})
+ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
+  close_time = EXCLUDED.close_time, market = EXCLUDED.market, open = EXCLUDED.open, high = EXCLUDED.high,
+  low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, quote_volume = EXCLUDED.quote_volume,
+  trades = EXCLUDED.trades, taker_buy_volume = EXCLUDED.taker_buy_volume,
+  taker_buy_quote_volume = EXCLUDED.taker_buy_quote_volume, vwap = EXCLUDED.vwap,
+  first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
+WHERE candles.revision <= EXCLUDED.revision`;
+
+const ALERT_COLUMNS = 'id, exchange, symbol, market, kind, severity, time, "interval", message, evidence';
+
+/** Inserts a JSON array of alerts; an id already stored is left as it is. */
+export const INSERT_ALERTS = `
+INSERT INTO alerts (${ALERT_COLUMNS})
+SELECT ${ALERT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(
+  id text, exchange text, symbol text, market text, kind text, severity text, time timestamptz, "interval" text,
+  message text, evidence jsonb)
+ON CONFLICT (id) DO NOTHING`;
+
+const MS = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::bigint::text AS ${col}`;
+
+export const CANDLE_SELECT = `
+SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('close_time')}, market,
+  open::text, high::text, low::text, close::text, volume::text, quote_volume::text, trades::text,
+  taker_buy_volume::text, taker_buy_quote_volume::text, vwap::text, first_trade_id, last_trade_id, revision::text
+FROM candles`;
+
+/** $1 exchange, $2 symbol, $3 interval, $4 from (ISO or null), $5 to (ISO or null), $6 limit; oldest first. */
+export const SELECT_CANDLES_RANGE = `${CANDLE_SELECT}
+WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
+  AND ($4::timestamptz IS NULL OR open_time >= $4::timestamptz)
+  AND ($5::timestamptz IS NULL OR open_time < $5::timestamptz)
+ORDER BY open_time ASC LIMIT $6`;
+
+/** The newest $4 candles, returned oldest first. */
+export const SELECT_CANDLES_LATEST = `SELECT * FROM (${CANDLE_SELECT}
+WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
+ORDER BY open_time DESC LIMIT $4) latest ORDER BY open_time ASC`;
+
+export const SELECT_ALERTS = `
+SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
+FROM alerts
+WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
+  AND ($3::timestamptz IS NULL OR time >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
+ORDER BY time ASC, id ASC LIMIT $5`;
+
+export const DELETE_EXPIRED_CANDLES = `
+WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
+/** Names of the candle partitions in the current schema. */
+export const LIST_CANDLE_PARTITIONS = `
+SELECT c.relname AS name
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_class p ON p.oid = i.inhparent
+JOIN pg_namespace n ON n.oid = p.relnamespace
+WHERE p.relname = 'candles' AND n.nspname = current_schema()
+ORDER BY c.relname`;
+
+const PARTITION_NAME = /^candles_p(\d{4})(\d{2})$/;
+
+/** First instant (ms) of the UTC month containing `ms`. */
+export function monthStart(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+export function nextMonthStart(monthStartMs: number): number {
+  const d = new Date(monthStartMs);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+export function partitionName(monthStartMs: number): string {
+  const d = new Date(monthStartMs);
+  return `candles_p${d.getUTCFullYear().toString().padStart(4, '0')}${(d.getUTCMonth() + 1).toString().padStart(2, '0')}`;
+}
+
+/** The month start a partition name stands for, or undefined for a name this module did not make. */
+export function partitionMonth(name: string): number | undefined {
+  const m = PARTITION_NAME.exec(name);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, 1) : undefined;
+}
+
+/** DDL for one month's partition; the bounds are formatted here, never taken from input. */
+export function createPartitionSql(monthStartMs: number): string {
+  const from = new Date(monthStartMs).toISOString();
+  const to = new Date(nextMonthStart(monthStartMs)).toISOString();
+  return `CREATE TABLE IF NOT EXISTS ${partitionName(monthStartMs)} PARTITION OF candles FOR VALUES FROM ('${from}') TO ('${to}')`;
+}
+
+export function dropPartitionSql(name: string): string {
+  if (partitionMonth(name) === undefined) throw new Error(`not a candle partition: ${name}`);
+  return `DROP TABLE IF EXISTS ${name}`;
+}
+
+/** Quotes an identifier (a schema name from configuration). */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,99 @@
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import type { Interval } from '../market/interval.js';
+
+/**
+ * The Store contract: candles, alerts and per-partition checkpoints in one relational database
+ * (PostgreSQL in production, PGlite in embedded mode; the same SQL, internal/sink/sql.ts).
+ * Only adapters in this folder import a database client.
+ *
+ * Exactly once: a worker commits, per partition and in ONE transaction, the candles closed or
+ * revised since its last checkpoint, its alerts, and the checkpoint (epoch, next offset, actor
+ * state). Candle rows are keyed (exchange, symbol, interval, open_time) and only replaced by a
+ * revision at least as high, alerts are keyed by their deterministic id, so replaying from any
+ * checkpoint rewrites identical rows.
+ *
+ * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
+ * partition. A commit or claim from a lower epoch is refused inside the transaction with
+ * FencedError and writes nothing.
+ *
+ * Errors: a server that cannot be reached or drops the connection surfaces as UnavailableError
+ * (retriable, with the driver's error as cause); constraint and programming errors are not
+ * retriable.
+ */
+export interface Checkpoint {
+  readonly topic: string;
+  readonly partition: number;
+  readonly epoch: number;
+  /** Offset of the first record not yet reflected in `state` and the committed rows. */
+  readonly nextOffset: bigint;
+  /** The partition's actor state, opaque to the store. */
+  readonly state: Uint8Array;
+}
+
+export interface CommitBatch extends Checkpoint {
+  /** Closed or revised candles; several revisions of one candle may appear, the highest wins. */
+  readonly candles: readonly Candle[];
+  readonly alerts: readonly Alert[];
+}
+
+export interface CandleQuery {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly interval: Interval;
+  /** Open time range, Unix epoch ms, inclusive from, exclusive to. */
+  readonly from?: number;
+  readonly to?: number;
+  /** Most rows, newest first when only a limit is given. Default 1,000. */
+  readonly limit?: number;
+}
+
+export interface AlertQuery {
+  readonly exchange?: string;
+  readonly symbol?: string;
+  /** Event time range, Unix epoch ms, inclusive from, exclusive to. */
+  readonly from?: number;
+  readonly to?: number;
+  readonly limit?: number;
+}
+
+/** How long each interval's candles are kept; an interval not listed is kept forever. */
+export type RetentionPolicy = Readonly<Partial<Record<Interval, number>>>;
+
+export interface RetentionResult {
+  /** Candle rows deleted, per interval. */
+  readonly deleted: Readonly<Partial<Record<Interval, number>>>;
+  /** Whole monthly partitions dropped (older than every interval's retention). */
+  readonly droppedPartitions: readonly string[];
+}
+
+export interface Store {
+  /** Applies the versioned migrations not yet applied. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** The last committed checkpoint of a partition, or null when none was committed. */
+  loadCheckpoint(topic: string, partition: number): Promise<Checkpoint | null>;
+  /**
+   * Raises the partition's fence to `epoch` for a new owner (FencedError when a higher epoch
+   * already holds it) and returns the last committed checkpoint to start from.
+   */
+  claim(topic: string, partition: number, epoch: number): Promise<Checkpoint | null>;
+  /** Writes candles, alerts and the checkpoint atomically; FencedError when a higher epoch holds the partition. */
+  commit(batch: CommitBatch): Promise<void>;
+  /** Candles of one market and interval in open time order. */
+  candles(query: CandleQuery): Promise<Candle[]>;
+  /** Alerts in event time order (then id). */
+  alerts(query?: AlertQuery): Promise<Alert[]>;
+  /** Deletes candles older than their interval's retention at `now`, drops fully expired partitions. */
+  applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult>;
+  close(): Promise<void>;
+}
+
+/** Default retention: fine intervals are kept short, the coarse ones forever. */
+export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
+  '1s': 2 * 86_400_000,
+  '1m': 30 * 86_400_000,
+  '3m': 60 * 86_400_000,
+  '5m': 90 * 86_400_000,
+  '15m': 180 * 86_400_000,
+  '30m': 365 * 86_400_000,
+});

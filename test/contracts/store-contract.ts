@@ -1,0 +1,351 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../internal/market/alert.js';
+import type { Candle } from '../../internal/market/candle.js';
+import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
+import { FencedError } from '../../internal/runtime/errors.js';
+import type { CommitBatch, Store } from '../../internal/sink/store.js';
+
+/**
+ * The one test suite every Store adapter passes (PGlite in the unit project, PostgreSQL in the
+ * integration project). Each test gets a fresh, empty database (a fresh schema on PostgreSQL).
+ */
+export interface StoreSubject {
+  readonly store: Store;
+  /** A second Store on the same database (its own connections where the adapter has several). */
+  reopen(): Promise<Store>;
+  close(): Promise<void>;
+}
+
+const JAN = Date.UTC(2024, 0, 15, 10, 0);
+const FEB = Date.UTC(2024, 1, 3, 0, 0);
+
+export function candle(over: Partial<Candle> = {}): Candle {
+  const interval: Interval = over.interval ?? '1m';
+  const openTime = over.openTime ?? JAN;
+  return {
+    exchange: 'binance',
+    symbol: 'BTCUSDT',
+    market: 'BTC-USDT',
+    interval,
+    openTime,
+    closeTime: openTime + intervalMs(interval) - 1,
+    open: '42000.10',
+    high: '42010.00000001',
+    low: '41990.5',
+    close: '42005.25',
+    volume: '1.23456789',
+    quoteVolume: '51851.123456789012345678',
+    trades: 17,
+    takerBuyVolume: '0.5',
+    takerBuyQuoteVolume: '21000.05',
+    vwap: '42000.123456789',
+    firstTradeId: '1000',
+    lastTradeId: '1016',
+    revision: 0,
+    closed: true,
+    ...over,
+  };
+}
+
+export function alert(over: Partial<Alert> = {}): Alert {
+  return {
+    id: 'binance:BTCUSDT:price_spike:1m:1705312800000',
+    exchange: 'binance',
+    symbol: 'BTCUSDT',
+    market: 'BTC-USDT',
+    kind: 'price_spike',
+    severity: 'warning',
+    time: JAN,
+    interval: '1m',
+    message: 'price moved 4.1 sigma in 1m',
+    evidence: { close: '42005.25', zscore: 4.1 },
+    ...over,
+  };
+}
+
+function batch(over: Partial<CommitBatch> = {}): CommitBatch {
+  return {
+    topic: 'tickmesh.trades.v1',
+    partition: 0,
+    epoch: 1,
+    nextOffset: 100n,
+    state: new Uint8Array([1, 2, 3]),
+    candles: [],
+    alerts: [],
+    ...over,
+  };
+}
+
+const q = (store: Store, over: Partial<Parameters<Store['candles']>[0]> = {}) =>
+  store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', from: 0, to: Date.UTC(2100, 0), ...over });
+
+export function defineStoreContract(name: string, make: () => Promise<StoreSubject>): void {
+  describe(`Store contract: ${name}`, () => {
+    let subject: StoreSubject | undefined;
+    const others: Store[] = [];
+    const open = async (): Promise<Store> => {
+      subject = await make();
+      await subject.store.migrate();
+      return subject.store;
+    };
+    afterEach(async () => {
+      for (const o of others.splice(0)) await o.close();
+      await subject?.close();
+      subject = undefined;
+    });
+
+    it('migrate is idempotent and a new partition has no checkpoint', async () => {
+      const store = await open();
+      await store.migrate();
+      expect(await store.loadCheckpoint('t', 0)).toBeNull();
+      expect(await q(store)).toEqual([]);
+      expect(await store.alerts()).toEqual([]);
+    });
+
+    it('commit writes candles, alerts and the checkpoint; loadCheckpoint reads it back exactly', async () => {
+      const store = await open();
+      const state = new Uint8Array([0, 255, 7, 0, 42]);
+      const c1 = candle();
+      const c2 = candle({ openTime: JAN + 60_000, firstTradeId: '1017', lastTradeId: '1017', trades: 1 });
+      await store.commit(
+        batch({ epoch: 3, nextOffset: 9_007_199_254_740_993n, state, candles: [c1, c2], alerts: [alert()] }),
+      );
+      expect(await store.loadCheckpoint('tickmesh.trades.v1', 0)).toEqual({
+        topic: 'tickmesh.trades.v1',
+        partition: 0,
+        epoch: 3,
+        nextOffset: 9_007_199_254_740_993n,
+        state,
+      });
+      expect(await store.loadCheckpoint('tickmesh.trades.v1', 1)).toBeNull();
+      expect(await q(store)).toEqual([c1, c2]);
+      expect(await store.alerts()).toEqual([alert()]);
+    });
+
+    it('keeps decimals exact, empty candles and every interval', async () => {
+      const store = await open();
+      const exact = candle({
+        open: '0.00000001',
+        high: '123456789012345678.123456789012345678',
+        low: '0.00000001',
+        close: '98765.43210000',
+        volume: '0.000000000000000001',
+      });
+      const empty = candle({
+        openTime: JAN + 60_000,
+        open: '98765.43210000',
+        high: '98765.43210000',
+        low: '98765.43210000',
+        close: '98765.43210000',
+        volume: '0',
+        quoteVolume: '0',
+        trades: 0,
+        takerBuyVolume: '0',
+        takerBuyQuoteVolume: '0',
+        vwap: '98765.43210000',
+        firstTradeId: '',
+        lastTradeId: '',
+      });
+      const all = INTERVALS.map((interval) => candle({ interval, openTime: Date.UTC(2024, 0, 1) }));
+      await store.commit(batch({ candles: [exact, empty, ...all.filter((c) => c.interval !== '1m')] }));
+      expect(await q(store)).toEqual([exact, empty]);
+      for (const c of all.filter((x) => x.interval !== '1m')) {
+        expect(await q(store, { interval: c.interval })).toEqual([c]);
+      }
+    });
+
+    it('fencing: a commit from an older epoch is refused inside the transaction and writes nothing', async () => {
+      const store = await open();
+      await store.commit(batch({ epoch: 2, nextOffset: 10n, candles: [candle()], alerts: [alert()] }));
+      const before = {
+        candles: await q(store),
+        alerts: await store.alerts(),
+        cp: await store.loadCheckpoint('tickmesh.trades.v1', 0),
+      };
+
+      // The stale owner's batch: a revision of a stored candle, a candle in a month with no
+      // partition yet, an alert, and a later offset. None of it may land.
+      const stale = batch({
+        epoch: 1,
+        nextOffset: 20n,
+        state: new Uint8Array([9]),
+        candles: [candle({ revision: 5, close: '1' }), candle({ openTime: FEB })],
+        alerts: [alert({ id: 'stale-alert' })],
+      });
+      await expect(store.commit(stale)).rejects.toBeInstanceOf(FencedError);
+      expect(await q(store)).toEqual(before.candles);
+      expect(await store.alerts()).toEqual(before.alerts);
+      expect(await store.loadCheckpoint('tickmesh.trades.v1', 0)).toEqual(before.cp);
+
+      // The same epoch and a higher one commit.
+      await store.commit(batch({ epoch: 2, nextOffset: 11n }));
+      await store.commit(batch({ epoch: 4, nextOffset: 12n }));
+      expect((await store.loadCheckpoint('tickmesh.trades.v1', 0))?.epoch).toBe(4);
+      await expect(store.commit(batch({ epoch: 3, nextOffset: 13n }))).rejects.toBeInstanceOf(FencedError);
+      expect((await store.loadCheckpoint('tickmesh.trades.v1', 0))?.nextOffset).toBe(12n);
+    });
+
+    it('claim raises the fence for a new owner and returns the checkpoint to start from', async () => {
+      const store = await open();
+      expect(await store.claim('t', 5, 1)).toBeNull();
+      // Claimed but never committed: still no checkpoint.
+      expect(await store.loadCheckpoint('t', 5)).toBeNull();
+      await store.commit(batch({ topic: 't', partition: 5, epoch: 1, nextOffset: 50n, state: new Uint8Array([5]) }));
+
+      const resumed = await store.claim('t', 5, 2);
+      expect(resumed).toEqual({ topic: 't', partition: 5, epoch: 2, nextOffset: 50n, state: new Uint8Array([5]) });
+      // The old owner, still running, can no longer commit; nor can it claim back.
+      await expect(store.commit(batch({ topic: 't', partition: 5, epoch: 1, nextOffset: 60n }))).rejects.toBeInstanceOf(
+        FencedError,
+      );
+      await expect(store.claim('t', 5, 1)).rejects.toBeInstanceOf(FencedError);
+      expect(await store.loadCheckpoint('t', 5)).toEqual(resumed);
+      // Re-claiming with the current epoch is harmless.
+      expect(await store.claim('t', 5, 2)).toEqual(resumed);
+      // Other partitions are independent.
+      expect(await store.claim('t', 6, 1)).toBeNull();
+    });
+
+    it('replaying the same commit leaves every table identical', async () => {
+      const store = await open();
+      const b = batch({
+        candles: [
+          candle(),
+          candle({ openTime: JAN + 60_000 }),
+          candle({ interval: '5m', openTime: Date.UTC(2024, 0, 15, 10, 0) }),
+        ],
+        alerts: [alert(), alert({ id: 'a2', kind: 'volume_spike', interval: undefined })],
+      });
+      await store.commit(b);
+      const snapshot = async () => ({
+        m1: await q(store),
+        m5: await q(store, { interval: '5m' }),
+        alerts: await store.alerts(),
+        cp: await store.loadCheckpoint(b.topic, b.partition),
+      });
+      const first = await snapshot();
+      await store.commit(b);
+      await store.commit(b);
+      expect(await snapshot()).toEqual(first);
+      expect(first.alerts.find((a) => a.id === 'a2')).not.toHaveProperty('interval');
+    });
+
+    it('a candle is only replaced by a revision at least as high', async () => {
+      const store = await open();
+      await store.commit(batch({ candles: [candle({ revision: 1, close: '42001' })] }));
+      await store.commit(batch({ candles: [candle({ revision: 0, close: '40000' })] }));
+      expect((await q(store))[0]).toMatchObject({ revision: 1, close: '42001' });
+      await store.commit(
+        batch({ candles: [candle({ revision: 2, close: '42002', trades: 18, lastTradeId: '1020' })] }),
+      );
+      expect((await q(store))[0]).toMatchObject({ revision: 2, close: '42002', trades: 18, lastTradeId: '1020' });
+      // Several revisions of one candle in one batch, in any order: the highest wins.
+      await store.commit(
+        batch({
+          candles: [
+            candle({ revision: 4, close: '42004' }),
+            candle({ revision: 3, close: '42003' }),
+            candle({ openTime: JAN + 60_000, revision: 0, close: '1' }),
+            candle({ openTime: JAN + 60_000, revision: 1, close: '2' }),
+          ],
+        }),
+      );
+      expect((await q(store)).map((c) => [c.revision, c.close])).toEqual([
+        [4, '42004'],
+        [1, '2'],
+      ]);
+    });
+
+    it('alerts are inserted once by id and filtered by market and time', async () => {
+      const store = await open();
+      const a1 = alert();
+      const a2 = alert({ id: 'k2', symbol: 'ETHUSDT', market: 'ETH-USDT', time: JAN + 1000, evidence: { n: 1 } });
+      const a3 = alert({ id: 'k3', time: FEB, severity: 'critical' });
+      await store.commit(batch({ alerts: [a1, a2] }));
+      await store.commit(batch({ alerts: [a1, alert({ id: a1.id, message: 'changed' }), a3] }));
+      expect(await store.alerts()).toEqual([a1, a2, a3]);
+      expect(await store.alerts({ symbol: 'BTCUSDT' })).toEqual([a1, a3]);
+      expect(await store.alerts({ from: JAN + 1, to: FEB })).toEqual([a2]);
+      expect(await store.alerts({ limit: 1 })).toEqual([a1]);
+    });
+
+    it('candle queries select a range or the latest rows, oldest first', async () => {
+      const store = await open();
+      const cs = Array.from({ length: 5 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
+      await store.commit(batch({ candles: [...cs, candle({ symbol: 'ETHUSDT', market: 'ETH-USDT' })] }));
+      expect(await q(store, { from: JAN + 60_000, to: JAN + 180_000 })).toEqual(cs.slice(1, 3));
+      expect(await store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', limit: 2 })).toEqual(
+        cs.slice(3),
+      );
+      expect(await q(store, { limit: 2 })).toEqual(cs.slice(0, 2));
+    });
+
+    it('candles spanning months land in monthly partitions; retention deletes per interval and drops expired months', async () => {
+      const store = await open();
+      const dec = candle({ openTime: Date.UTC(2023, 11, 31, 23, 59) });
+      const jan = candle({ openTime: JAN });
+      const feb = candle({ openTime: Date.UTC(2024, 1, 10) });
+      const jan1d = candle({ interval: '1d', openTime: Date.UTC(2024, 0, 15) });
+      await store.commit(batch({ candles: [dec, jan, feb, jan1d] }));
+      expect(await q(store)).toEqual([dec, jan, feb]);
+
+      const now = Date.UTC(2024, 1, 20);
+      // 1m kept 30 days: December and mid-January go, February stays; 1d is kept forever.
+      const r1 = await store.applyRetention({ '1m': 30 * 86_400_000 }, now);
+      expect(r1.deleted['1m']).toBe(2);
+      expect(r1.droppedPartitions).toEqual([]);
+      expect(await q(store)).toEqual([feb]);
+      expect(await q(store, { interval: '1d' })).toEqual([jan1d]);
+
+      // Every interval finite: months wholly older than the longest retention are dropped
+      // (horizon Feb 5: December and January end before it, February does not).
+      const all = Object.fromEntries(INTERVALS.map((i) => [i, 15 * 86_400_000]));
+      const r2 = await store.applyRetention(all, now);
+      expect(r2.droppedPartitions).toEqual(['candles_p202312', 'candles_p202401']);
+      expect(await q(store, { interval: '1d' })).toEqual([]);
+      expect(await q(store)).toEqual([feb]);
+
+      // A later commit into a dropped month recreates its partition.
+      await store.commit(batch({ candles: [jan] }));
+      expect(await q(store)).toEqual([jan, feb]);
+    });
+
+    it('commits of different partitions interleave without interference', async () => {
+      const store = await open();
+      await Promise.all(
+        [0, 1, 2, 3].map(async (p) => {
+          for (let i = 0; i < 5; i++) {
+            await store.commit(
+              batch({
+                partition: p,
+                nextOffset: BigInt(i + 1),
+                candles: [candle({ symbol: `S${p}`, openTime: JAN + i * 60_000 })],
+              }),
+            );
+          }
+        }),
+      );
+      for (const p of [0, 1, 2, 3]) {
+        expect((await store.loadCheckpoint('tickmesh.trades.v1', p))?.nextOffset).toBe(5n);
+        expect(await q(store, { symbol: `S${p}` })).toHaveLength(5);
+      }
+    });
+
+    it('two owners racing on one partition: only the higher epoch survives', async () => {
+      const store = await open();
+      const other = await subject!.reopen();
+      others.push(other);
+      await store.claim('t', 0, 1);
+      await other.claim('t', 0, 2);
+      const results = await Promise.allSettled([
+        store.commit(batch({ topic: 't', epoch: 1, nextOffset: 1n, candles: [candle({ close: '1' })] })),
+        other.commit(batch({ topic: 't', epoch: 2, nextOffset: 2n, candles: [candle({ close: '2' })] })),
+      ]);
+      expect(results[0].status).toBe('rejected');
+      expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(FencedError);
+      expect(results[1].status).toBe('fulfilled');
+      expect((await q(store))[0]?.close).toBe('2');
+      expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(2n);
+    });
+  });
+}
