@@ -1,0 +1,39 @@
+import type { Candle } from '../market/candle.js';
+import type { Interval } from '../market/interval.js';
+import { type Cache, candleIsNewer, type LatestPrice, priceIsNewer } from './cache.js';
+
+/** The Cache of the embedded mode: two maps in process, with the same newer-than rule as Redis. */
+export class MemoryCache implements Cache {
+  private readonly candles = new Map<string, Candle>();
+  private readonly prices = new Map<string, LatestPrice>();
+
+  async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
+    return candles.map((c) => {
+      const key = `${c.exchange}\u0000${c.symbol}\u0000${c.interval}`;
+      const cur = this.candles.get(key);
+      if (cur && !candleIsNewer(c, cur)) return false;
+      this.candles.set(key, c);
+      return true;
+    });
+  }
+
+  async latestCandle(exchange: string, symbol: string, interval: Interval): Promise<Candle | null> {
+    return this.candles.get(`${exchange}\u0000${symbol}\u0000${interval}`) ?? null;
+  }
+
+  async putPrices(prices: readonly LatestPrice[]): Promise<boolean[]> {
+    return prices.map((p) => {
+      const key = `${p.exchange}\u0000${p.symbol}`;
+      const cur = this.prices.get(key);
+      if (cur && !priceIsNewer(p, cur)) return false;
+      this.prices.set(key, p);
+      return true;
+    });
+  }
+
+  async latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null> {
+    return this.prices.get(`${exchange}\u0000${symbol}`) ?? null;
+  }
+
+  async close(): Promise<void> {}
+}
