@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from '../../internal/operator/placement-document.js';
+import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
+import { endpoint } from '../harness/env.js';
+import { createWorkerPod, eventually, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
+
+// Two real operator processes (cmd/operator/main.ts) against the real kube-apiserver: one leads and
+// publishes; SIGKILL of the leader hands over after the lease expires, SIGTERM at once (release);
+// the new leader continues the placement's versions and epochs.
+
+const LEASE = { seconds: 2, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
+
+function startOperator(namespace: string, identity: string): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cmd/operator/main.ts',
+      `--kubeconfig=${endpoint('KUBECONFIG')}`,
+      `--namespace=${namespace}`,
+      '--partitions=8',
+      `--identity=${identity}`,
+      `--lease-duration=${LEASE.seconds}`,
+      `--renew-deadline=${LEASE.renewDeadlineMs}`,
+      `--retry-period=${LEASE.retryPeriodMs}`,
+      '--debounce=50',
+      '--metrics-port=0',
+      '--log-level=warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NATS_URL: '' } },
+  );
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once('exit', (code) => r(code)));
+}
+
+describe('operator failover (two operator processes, real kube-apiserver)', () => {
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let leases: CoordinationV1Api;
+  let ns: { name: string; delete(): Promise<void> };
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    kc = kubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    leases = kc.makeApiClient(CoordinationV1Api);
+    ns = await freshNamespace(kc, 'op-failover');
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await ns?.delete();
+  });
+
+  it('the standby takes over after SIGKILL (lease expiry) and after SIGTERM (release)', async () => {
+    for (const name of ['w-0', 'w-1', 'w-2', 'w-3']) {
+      await createWorkerPod(core, ns.name, name);
+      await setPodReady(core, ns.name, name, true);
+    }
+    const ops = new Map<string, ChildProcess>();
+    for (const id of ['op-a', 'op-b']) {
+      const child = startOperator(ns.name, id);
+      children.push(child);
+      ops.set(id, child);
+    }
+    const holder = async () =>
+      (await leases.readNamespacedLease({ name: 'tickmesh-operator', namespace: ns.name })).spec?.holderIdentity ?? '';
+    const doc = async () =>
+      parseDocument(
+        (await core.readNamespacedConfigMap({ name: PLACEMENT_CONFIGMAP, namespace: ns.name })).data?.[PLACEMENT_KEY] ??
+          '',
+      );
+
+    const first = await eventually(
+      'a first placement',
+      async () => {
+        const d = await doc();
+        return d.members.length === 4 ? d : undefined;
+      },
+      60_000,
+    );
+    const leader = await holder();
+    expect(leader).toBe(first.publishedBy);
+    const standby = leader === 'op-a' ? 'op-b' : 'op-a';
+
+    // SIGKILL the leader and lose a worker at the same moment: the standby must take the Lease and
+    // answer the membership change.
+    const killedAt = Date.now();
+    ops.get(leader)!.kill('SIGKILL');
+    await core.deleteNamespacedPod({ name: 'w-3', namespace: ns.name, gracePeriodSeconds: 0 });
+    await eventually(
+      'the standby to hold the Lease',
+      async () => ((await holder()) === standby ? true : undefined),
+      15_000,
+      20,
+    );
+    const leaseTakenMs = Date.now() - killedAt;
+    const second = await eventually(
+      'the standby to publish',
+      async () => {
+        const d = await doc();
+        return d.publishedBy === standby && !d.members.includes('w-3') ? d : undefined;
+      },
+      15_000,
+      20,
+    );
+    const publishedMs = Date.now() - killedAt;
+    console.log(`failover after SIGKILL: lease taken ${leaseTakenMs} ms, placement published ${publishedMs} ms`);
+    expect(leaseTakenMs).toBeLessThan(LEASE.seconds * 1000 + 3 * LEASE.retryPeriodMs + 1_500);
+    expect(second.version).toBeGreaterThan(first.version);
+    expect(second.epoch).toBeGreaterThan(first.epoch);
+    for (const p of second.partitions) {
+      const was = first.partitions[p.partition]!;
+      if (was.owner !== 'w-3') expect(p).toEqual(was);
+      else expect(p.epoch).toBeGreaterThan(first.epoch);
+    }
+
+    // A new standby joins; SIGTERM on the leader releases the Lease for it.
+    const next = startOperator(ns.name, 'op-c');
+    children.push(next);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await holder()).toBe(standby);
+    const termAt = Date.now();
+    ops.get(standby)!.kill('SIGTERM');
+    await eventually(
+      'op-c to hold the Lease',
+      async () => ((await holder()) === 'op-c' ? true : undefined),
+      15_000,
+      20,
+    );
+    const handoverMs = Date.now() - termAt;
+    expect(await exited(ops.get(standby)!)).toBe(0);
+    console.log(`failover after SIGTERM (release): lease taken ${handoverMs} ms`);
+    expect(handoverMs).toBeLessThan(LEASE.seconds * 1000);
+
+    await core.deleteNamespacedPod({ name: 'w-2', namespace: ns.name, gracePeriodSeconds: 0 });
+    const third = await eventually(
+      'op-c to publish',
+      async () => {
+        const d = await doc();
+        return d.publishedBy === 'op-c' && !d.members.includes('w-2') ? d : undefined;
+      },
+      15_000,
+      20,
+    );
+    expect(third.epoch).toBeGreaterThan(second.epoch);
+    next.kill('SIGTERM');
+    expect(await exited(next)).toBe(0);
+  });
+});
