@@ -1,0 +1,22 @@
+import type { ActorOutput, TradeOutcome } from '../actor/output.js';
+import type { Trade } from '../market/trade.js';
+
+/**
+ * What the worker needs of a market actor (internal/actor/market-actor.ts satisfies it). The
+ * worker owns the actors of its partitions; it never looks inside them: it feeds trades and
+ * time, and keeps their snapshots in the partition's checkpoint.
+ */
+export interface MarketActorPort {
+  /** Feeds one trade; what it produces is appended to `out`. `now` only rate-limits partial updates. */
+  onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome;
+  /** Raises the actor's watermark (event time), closing the windows it passes: how a quiet market closes. */
+  advance(watermarkMs: number, now: number, out: ActorOutput): void;
+  /** The whole state, restorable to the same behaviour. */
+  snapshot(): Uint8Array;
+}
+
+export interface ActorFactory {
+  /** A new actor for the market of `trade` (its first trade in this partition). */
+  create(trade: Trade): MarketActorPort;
+  restore(snapshot: Uint8Array): MarketActorPort;
+}

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import type { ActorOutput } from '../actor/output.js';
+import type { Bus } from '../bus/bus.js';
+import { alertSubject, candleMsgId, candleSubject, priceSubject } from '../bus/subjects.js';
+import type { LogProducer, OutgoingRecord } from '../log/log.js';
+import { tradeRecord } from '../log/record.js';
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import { isRetriable } from '../runtime/errors.js';
+import { sleep } from '../runtime/retry.js';
+import type { Cache, LatestPrice } from '../sink/cache.js';
+import type { WorkerMetrics } from './metrics.js';
+
+/** A record the worker could not use: kept on the rejected topic with its reason. */
+export interface RejectedRecord {
+  readonly reason: string;
+  readonly message: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: string | null;
+  readonly value: Uint8Array;
+}
+
+export interface OutputTopics {
+  readonly late: string;
+  readonly rejected: string;
+}
+
+export interface OutputsDeps {
+  readonly bus: Bus;
+  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly producer: LogProducer;
+  readonly topics: OutputTopics;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly clock: () => number;
+}
+
+const encoder = new TextEncoder();
+
+/** The JSON a candle update carries on NATS (docs/STORAGE.md): the candle plus its key. */
+export function candlePayload(c: Candle): Uint8Array {
+  return encoder.encode(JSON.stringify({ key: `${c.exchange}:${c.symbol}:${c.interval}:${c.openTime}`, ...c }));
+}
+
+export function alertPayload(a: Alert): Uint8Array {
+  return encoder.encode(JSON.stringify(a));
+}
+
+/**
+ * Everything a partition sends besides its checkpoint. Live updates (partial candles, prices)
+ * are published at once and never waited for. Durable outputs (closed and revised candles and
+ * alerts on JetStream, the latest candles in the cache, late and rejected records on Kafka)
+ * start at once too, and `settle()` waits for all of them, retrying failures, before the
+ * checkpoint that covers them is committed: they are at-least-once, and carry (key, revision,
+ * last trade id) or a message id so that consumers drop repeats.
+ */
+export class PartitionOutputs {
+  private inflight: Array<Promise<void>> = [];
+  private failed: Array<() => Promise<void>> = [];
+
+  constructor(private readonly deps: OutputsDeps) {}
+
+  /** Publishes what one batch produced. `oldest` is the append and event time of the batch's first record. */
+  emit(out: ActorOutput, rejected: readonly RejectedRecord[], oldest: { append: number; event: number }): void {
+    const { bus, metrics } = this.deps;
+    for (const c of out.partial) bus.publish(candleSubject('partial', c), candlePayload(c));
+    const last = out.partial.length > 0 ? out.partial : out.closed;
+    if (last.length > 0) {
+      const now = this.deps.clock();
+      metrics.appendToPublish.observe(Math.max(0, now - oldest.append) / 1000);
+      metrics.eventToPublish.observe(Math.max(0, now - oldest.event) / 1000);
+    }
+    const durable = out.closed.length + out.revised.length + out.alerts.length;
+    if (durable > 0) {
+      const candles = out.revised.length === 0 ? [...out.closed] : [...out.closed, ...out.revised];
+      const alerts = [...out.alerts];
+      this.track(() => this.publishDurable(candles, alerts));
+      const latest = latestPerKey(candles);
+      this.track(() => this.deps.cache.putCandles(latest).then(() => {}));
+    }
+    if (out.partial.length > 0) {
+      const latest = latestPerKey(out.partial);
+      this.track(() => this.deps.cache.putCandles(latest).then(() => {}));
+      // The finest interval's open candle closes at the market's last trade: its latest price.
+      const prices: LatestPrice[] = [];
+      for (const c of latest) {
+        if (c.interval !== latest[0]?.interval || c.trades === 0) continue;
+        const p = {
+          exchange: c.exchange,
+          symbol: c.symbol,
+          market: c.market,
+          price: c.close,
+          time: c.closeTime,
+          tradeId: c.lastTradeId,
+        };
+        prices.push(p);
+        bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume })));
+      }
+      if (prices.length > 0) this.track(() => this.deps.cache.putPrices(prices).then(() => {}));
+    }
+    const records: OutgoingRecord[] = out.late.map((l) => ({
+      ...tradeRecord(l.trade),
+      headers: { ...tradeRecord(l.trade).headers, 'tm-late-watermark': String(l.watermark) },
+    }));
+    if (records.length > 0) this.track(() => this.deps.producer.send(this.deps.topics.late, records));
+    const rejects: OutgoingRecord[] = [
+      ...out.rejected.map((r) => ({
+        ...tradeRecord(r.trade),
+        headers: { ...tradeRecord(r.trade).headers, 'tm-reject-reason': r.reason },
+      })),
+      ...rejected.map((r) => ({
+        key: r.key ?? '',
+        value: r.value,
+        headers: {
+          'tm-reject-reason': r.reason,
+          'tm-reject-message': r.message,
+          'tm-source': `${r.partition}@${r.offset}`,
+        },
+      })),
+    ];
+    if (rejects.length > 0) this.track(() => this.deps.producer.send(this.deps.topics.rejected, rejects));
+  }
+
+  /** Resolves once every output emitted so far is stored; retries retriable failures until `signal` aborts. */
+  async settle(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const pending = this.inflight;
+      this.inflight = [];
+      await Promise.all(pending);
+      if (this.failed.length === 0) return;
+      signal.throwIfAborted();
+      await sleep(Math.min(5_000, 50 * 2 ** Math.min(attempt, 7)), signal);
+      const retry = this.failed;
+      this.failed = [];
+      for (const op of retry) this.track(op);
+    }
+  }
+
+  get pending(): number {
+    return this.inflight.length + this.failed.length;
+  }
+
+  private track(op: () => Promise<void>): void {
+    this.inflight.push(
+      op().catch((err: unknown) => {
+        if (!isRetriable(err)) this.deps.logger.error({ err }, 'durable output failed, retrying');
+        else this.deps.logger.warn({ err }, 'durable output unavailable, retrying');
+        this.failed.push(op);
+      }),
+    );
+  }
+
+  private async publishDurable(candles: readonly Candle[], alerts: readonly Alert[]): Promise<void> {
+    const { bus } = this.deps;
+    await Promise.all([
+      ...candles.map((c) =>
+        bus.publishDurable(candleSubject('closed', c), candlePayload(c), { msgId: candleMsgId(c) }),
+      ),
+      ...alerts.map((a) => bus.publishDurable(alertSubject(a), alertPayload(a), { msgId: a.id })),
+    ]);
+  }
+}
+
+/** The newest of each (market, interval) among `candles`, by open time then revision. */
+function latestPerKey(candles: readonly Candle[]): Candle[] {
+  const byKey = new Map<string, Candle>();
+  for (const c of candles) {
+    const k = `${c.exchange}:${c.symbol}:${c.interval}`;
+    const prev = byKey.get(k);
+    if (!prev || c.openTime > prev.openTime || (c.openTime === prev.openTime && c.revision >= prev.revision)) {
+      byKey.set(k, c);
+    }
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,317 @@
+import type { Logger } from 'pino';
+import { type ActorOutput, clearActorOutput, createActorOutput } from '../actor/output.js';
+import type { RecordBatch } from '../log/log.js';
+import { decodeTrade } from '../log/record.js';
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import type { Trade } from '../market/trade.js';
+import { BoundedQueue } from '../runtime/bounded-queue.js';
+import { FencedError, InputError, isRetriable } from '../runtime/errors.js';
+import { sleep } from '../runtime/retry.js';
+import type { Store } from '../sink/store.js';
+import type { ActorFactory, MarketActorPort } from './actor-port.js';
+import type { WorkerMetrics } from './metrics.js';
+import type { PartitionOutputs, RejectedRecord } from './outputs.js';
+import { decodePartitionState, encodePartitionState } from './partition-state.js';
+
+export interface PartitionConfig {
+  /** Commit a checkpoint at least this often while there is anything to commit. */
+  readonly checkpointIntervalMs: number;
+  /** Commit early once this many candles and alerts wait for a checkpoint. */
+  readonly maxPendingRows: number;
+  /** Mailbox capacity in record batches; the partition pauses at `pauseAt` and resumes at `resumeAt`. */
+  readonly mailboxCapacity: number;
+  readonly pauseAt: number;
+  readonly resumeAt: number;
+  /** The actors' out-of-orderness; the partition watermark trails its newest event time by it. */
+  readonly outOfOrdernessMs: number;
+  /**
+   * A market is closed from the partition's watermark only this far behind it, so that a venue
+   * whose feed lags the others in the partition is not made late by them.
+   */
+  readonly idleGraceMs: number;
+  /** Live mode: a partition whose newest trade is at most `liveWindowMs` old closes quiet windows from the clock. */
+  readonly clockWatermark: boolean;
+  readonly liveWindowMs: number;
+}
+
+export interface PartitionRunnerDeps {
+  readonly topic: string;
+  readonly partition: number;
+  readonly epoch: number;
+  readonly actors: ActorFactory;
+  readonly store: Store;
+  readonly outputs: PartitionOutputs;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  /** Backpressure: stop and restart fetching this partition. */
+  readonly flow: { pause(): void; resume(): void };
+  readonly clock: () => number;
+  readonly config: PartitionConfig;
+}
+
+type Mail = { readonly kind: 'batch'; readonly batch: RecordBatch } | { readonly kind: 'tick' };
+
+/** Event-time step at which the partition watermark sweeps every actor (deterministic in the record order). */
+const SWEEP_STEP_MS = 1_000;
+
+/**
+ * One placed partition: its mailbox, its market actors, and its checkpoints.
+ *
+ * Exactly once: the actors' state, the offset after the last record it reflects and the rows
+ * it produced since the previous checkpoint are committed together (Store.commit), and
+ * everything the actors do is a function of the records in log order. Which trades are late
+ * depends only on that order too: the partition watermark advances per record, never per
+ * fetched batch. So a runner restored from any checkpoint re-creates the same rows.
+ */
+export class PartitionRunner {
+  readonly partition: number;
+  private readonly mailbox: BoundedQueue<Mail>;
+  private readonly actors = new Map<string, MarketActorPort>();
+  private readonly dirty = new Set<string>();
+  private readonly snapshots = new Map<string, Uint8Array>();
+  private readonly out: ActorOutput = createActorOutput();
+  private pendingCandles: Candle[] = [];
+  private pendingAlerts: Alert[] = [];
+  private nextOffset: bigint;
+  private maxEventTime = Number.NEGATIVE_INFINITY;
+  private sweptBucket = Number.NEGATIVE_INFINITY;
+  private lastCheckpointAt: number;
+  private paused = false;
+  private pausedSince = 0;
+  private stateChanged = false;
+  private readonly log: Logger;
+  private readonly labels: { partition: string };
+
+  private constructor(
+    private readonly deps: PartitionRunnerDeps,
+    nextOffset: bigint,
+  ) {
+    this.partition = deps.partition;
+    this.mailbox = new BoundedQueue<Mail>(deps.config.mailboxCapacity);
+    this.nextOffset = nextOffset;
+    this.lastCheckpointAt = deps.clock();
+    this.log = deps.logger.child({ partition: deps.partition, epoch: deps.epoch });
+    this.labels = { partition: String(deps.partition) };
+  }
+
+  /**
+   * Claims the partition at `deps.epoch` (fencing every older owner) and restores its actors
+   * from the last checkpoint. Resolves with the runner and the offset to read from.
+   */
+  static async open(deps: PartitionRunnerDeps): Promise<PartitionRunner> {
+    const checkpoint = await deps.store.claim(deps.topic, deps.partition, deps.epoch);
+    const runner = new PartitionRunner(deps, checkpoint?.nextOffset ?? 0n);
+    if (checkpoint && checkpoint.state.length > 0) {
+      const state = decodePartitionState(checkpoint.state);
+      runner.maxEventTime = state.maxEventTime;
+      runner.sweptBucket = runner.bucketOf(state.maxEventTime);
+      for (const [key, bytes] of state.actors) {
+        runner.actors.set(key, deps.actors.restore(bytes));
+        runner.snapshots.set(key, bytes);
+      }
+    }
+    runner.log.info({ nextOffset: String(runner.nextOffset), markets: runner.actors.size }, 'partition opened');
+    return runner;
+  }
+
+  get offset(): bigint {
+    return this.nextOffset;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Hands a fetched batch to the mailbox; pauses the partition when the mailbox runs full. */
+  async enqueue(batch: RecordBatch, signal: AbortSignal): Promise<void> {
+    if (this.mailbox.isClosed) return;
+    if (!this.mailbox.tryPush({ kind: 'batch', batch })) await this.mailbox.push({ kind: 'batch', batch }, signal);
+    this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
+    if (!this.paused && this.mailbox.size >= this.deps.config.pauseAt) this.setPaused(true);
+  }
+
+  /** A clock tick: live watermark, rate-limited partials, time-based checkpoints. Dropped when the mailbox is full. */
+  tick(): void {
+    if (!this.mailbox.isClosed) this.mailbox.tryPush({ kind: 'tick' });
+  }
+
+  /**
+   * Processes mail until the mailbox is closed and empty, then commits a final checkpoint.
+   * Rejects with FencedError when a newer owner holds the partition.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    for await (const mail of this.mailbox) {
+      signal.throwIfAborted();
+      if (mail.kind === 'batch') this.process(mail.batch);
+      else this.onTick();
+      this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
+      if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
+      if (this.checkpointDue()) await this.checkpoint(signal);
+    }
+    await this.checkpoint(signal);
+    if (this.paused) this.setPaused(false);
+  }
+
+  /** No more mail: run() finishes what is queued, commits, and resolves. */
+  stop(): void {
+    this.mailbox.close();
+  }
+
+  private process(batch: RecordBatch): void {
+    const { deps, out } = this;
+    const now = deps.clock();
+    const rejected: RejectedRecord[] = [];
+    const first = batch.records[0];
+    let firstEvent = Number.NaN;
+    for (const record of batch.records) {
+      if (record.offset < this.nextOffset) continue;
+      this.nextOffset = record.offset + 1n;
+      let trade: Trade;
+      try {
+        trade = decodeTrade(record.value, record.headers);
+      } catch (err) {
+        const reason = err instanceof InputError ? err.reason : 'malformed-record';
+        rejected.push({
+          reason,
+          message: err instanceof Error ? err.message : String(err),
+          partition: record.partition,
+          offset: record.offset,
+          key: record.key,
+          value: record.value,
+        });
+        deps.metrics.trades.inc({ outcome: 'undecodable' });
+        continue;
+      }
+      if (Number.isNaN(firstEvent)) firstEvent = trade.eventTime;
+      const key = `${trade.exchange}:${trade.symbol}`;
+      let actor = this.actors.get(key);
+      if (!actor) {
+        actor = deps.actors.create(trade);
+        this.actors.set(key, actor);
+      }
+      const outcome = actor.onTrade(trade, now, out);
+      deps.metrics.trades.inc({ outcome });
+      this.dirty.add(key);
+      if (trade.eventTime > this.maxEventTime) {
+        this.maxEventTime = trade.eventTime;
+        const bucket = this.bucketOf(trade.eventTime);
+        if (bucket > this.sweptBucket) {
+          this.sweptBucket = bucket;
+          this.sweep(this.partitionWatermark(), now);
+        }
+      }
+    }
+    this.stateChanged = true;
+    deps.metrics.lag.set(this.labels, Number(batch.highWatermark - this.nextOffset));
+    this.collect(rejected, { append: first?.timestamp ?? now, event: Number.isNaN(firstEvent) ? now : firstEvent });
+  }
+
+  private onTick(): void {
+    const deps = this.deps;
+    const config = deps.config;
+    const now = deps.clock();
+    // Only live partitions follow the clock: a replay of old trades must close its windows from
+    // the trades alone, or its output would depend on when it ran.
+    if (config.clockWatermark && this.maxEventTime >= now - config.liveWindowMs) {
+      this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, now);
+      this.stateChanged = true;
+      this.collect([], { append: now, event: now });
+    }
+  }
+
+  private sweep(watermark: number, now: number): void {
+    // Every swept actor may have raised its watermark, which is state: all are dirty.
+    for (const [key, actor] of this.actors) {
+      actor.advance(watermark, now, this.out);
+      this.dirty.add(key);
+    }
+  }
+
+  private collect(rejected: readonly RejectedRecord[], oldest: { append: number; event: number }): void {
+    const out = this.out;
+    for (const c of out.closed) this.pendingCandles.push(c);
+    for (const c of out.revised) this.pendingCandles.push(c);
+    for (const a of out.alerts) this.pendingAlerts.push(a);
+    this.deps.outputs.emit(out, rejected, oldest);
+    clearActorOutput(out);
+    this.deps.metrics.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
+  }
+
+  private checkpointDue(): boolean {
+    const pendingRows = this.pendingCandles.length + this.pendingAlerts.length;
+    if (pendingRows >= this.deps.config.maxPendingRows) return true;
+    if (!this.stateChanged && pendingRows === 0) return false;
+    return this.deps.clock() - this.lastCheckpointAt >= this.deps.config.checkpointIntervalMs;
+  }
+
+  /**
+   * Publishes the at-least-once outputs, then commits candles, alerts and the checkpoint in one
+   * transaction. Retries while the servers are unavailable (the mailbox fills and the partition
+   * pauses meanwhile); a FencedError ends the partition.
+   */
+  private async checkpoint(signal: AbortSignal): Promise<void> {
+    if (!this.stateChanged && this.pendingCandles.length === 0 && this.pendingAlerts.length === 0) return;
+    const started = this.deps.clock();
+    for (const key of this.dirty) {
+      const actor = this.actors.get(key);
+      if (actor) this.snapshots.set(key, actor.snapshot());
+    }
+    this.dirty.clear();
+    const state = encodePartitionState({ maxEventTime: this.maxEventTime, actors: this.snapshots });
+    const candles = this.pendingCandles;
+    const alerts = this.pendingAlerts;
+    await this.deps.outputs.settle(signal);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.store.commit({
+          topic: this.deps.topic,
+          partition: this.partition,
+          epoch: this.deps.epoch,
+          nextOffset: this.nextOffset,
+          state,
+          candles,
+          alerts,
+        });
+        break;
+      } catch (err) {
+        this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
+        if (err instanceof FencedError || !isRetriable(err)) throw err;
+        if (attempt === 0) this.log.warn({ err }, 'checkpoint commit failed, retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
+      }
+    }
+    this.pendingCandles = [];
+    this.pendingAlerts = [];
+    this.stateChanged = false;
+    this.lastCheckpointAt = this.deps.clock();
+    const m = this.deps.metrics;
+    m.checkpointSeconds.observe((this.lastCheckpointAt - started) / 1000);
+    m.checkpointBytes.observe(state.length);
+    m.candles.inc({ kind: 'closed' }, candles.filter((c) => c.revision === 0).length);
+    m.candles.inc({ kind: 'revised' }, candles.filter((c) => c.revision > 0).length);
+    m.alerts.inc(alerts.length);
+    m.pendingRows.set(this.labels, 0);
+  }
+
+  private partitionWatermark(): number {
+    return this.maxEventTime - this.deps.config.outOfOrdernessMs - this.deps.config.idleGraceMs;
+  }
+
+  private bucketOf(eventTime: number): number {
+    return Math.floor((eventTime - this.deps.config.outOfOrdernessMs - this.deps.config.idleGraceMs) / SWEEP_STEP_MS);
+  }
+
+  private setPaused(paused: boolean): void {
+    const now = this.deps.clock();
+    this.paused = paused;
+    if (paused) {
+      this.pausedSince = now;
+      this.deps.flow.pause();
+    } else {
+      this.deps.metrics.pausedSeconds.inc(this.labels, (now - this.pausedSince) / 1000);
+      this.deps.flow.resume();
+    }
+    this.deps.metrics.paused.set(this.labels, paused ? 1 : 0);
+  }
+}

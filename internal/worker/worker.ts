@@ -1,0 +1,199 @@
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subjects.js';
+import type { LogConsumer, LogProducer } from '../log/log.js';
+import type { Component } from '../runtime/component.js';
+import { DrainTimeoutError, FencedError } from '../runtime/errors.js';
+import type { Cache } from '../sink/cache.js';
+import type { Store } from '../sink/store.js';
+import type { ActorFactory } from './actor-port.js';
+import type { WorkerMetrics } from './metrics.js';
+import { type OutputTopics, PartitionOutputs } from './outputs.js';
+import { type PartitionConfig, PartitionRunner } from './partition-runner.js';
+
+export interface WorkerConfig {
+  readonly topic: string;
+  readonly outputTopics: OutputTopics;
+  readonly partition: PartitionConfig;
+  /** Clock tick for live watermarks, partial flushes and time-based checkpoints. */
+  readonly tickMs: number;
+  /** drain() gives up (DrainTimeoutError) after this long. */
+  readonly drainTimeoutMs: number;
+}
+
+export interface WorkerDeps {
+  readonly consumer: LogConsumer;
+  readonly producer: LogProducer;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly actors: ActorFactory;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly clock: () => number;
+  readonly config: WorkerConfig;
+}
+
+type State = 'new' | 'starting' | 'running' | 'draining' | 'closed';
+
+interface Running {
+  readonly runner: PartitionRunner;
+  readonly epoch: number;
+  readonly done: Promise<void>;
+}
+
+/**
+ * A worker process's partitions: it claims each placed partition at its epoch, restores the
+ * partition's actors from the last checkpoint, reads the partition from the checkpointed
+ * offset and runs it (internal/worker/partition-runner.ts). Partitions come and go with the
+ * placement (assign/release); one that a newer epoch fenced is dropped and reported.
+ */
+export class Worker implements Component {
+  private state: State = 'new';
+  private readonly running = new Map<number, Running>();
+  private readonly controller = new AbortController();
+  private consumerLoop: Promise<void> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  private lastError: string | undefined;
+  /** Called when a partition stops: released on request (with its final checkpoint committed) or fenced. */
+  onPartitionStopped: (partition: number, reason: 'released' | 'fenced' | 'failed') => void = () => {};
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.log = deps.logger.child({ component: 'worker' });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.state !== 'new') throw new Error(`worker cannot start from ${this.state}`);
+    this.state = 'starting';
+    signal.addEventListener('abort', () => void this.close(), { once: true });
+    await this.deps.store.migrate();
+    await this.deps.bus.ensureStream(CANDLES_STREAM);
+    await this.deps.bus.ensureStream(ALERTS_STREAM);
+    this.consumerLoop = this.consume(this.controller.signal);
+    this.ticker = setInterval(() => {
+      for (const r of this.running.values()) r.runner.tick();
+    }, this.deps.config.tickMs);
+    this.state = 'running';
+    this.log.info({ topic: this.deps.config.topic }, 'worker started');
+  }
+
+  /** Why the worker is not ready, or undefined when it is. */
+  notReadyReason(): string | undefined {
+    if (this.state !== 'running') return this.state;
+    return this.lastError;
+  }
+
+  partitions(): Map<number, number> {
+    return new Map([...this.running].map(([p, r]) => [p, r.epoch]));
+  }
+
+  /** Starts running `partition` at `epoch` from its last checkpoint. FencedError when a newer epoch holds it. */
+  async assign(partition: number, epoch: number): Promise<void> {
+    const current = this.running.get(partition);
+    if (current && current.epoch === epoch) return;
+    if (current) await this.release(partition);
+    const { deps } = this;
+    const outputs = new PartitionOutputs({
+      bus: deps.bus,
+      cache: deps.cache,
+      producer: deps.producer,
+      topics: deps.config.outputTopics,
+      logger: this.log,
+      metrics: deps.metrics,
+      clock: deps.clock,
+    });
+    const runner = await PartitionRunner.open({
+      topic: deps.config.topic,
+      partition,
+      epoch,
+      actors: deps.actors,
+      store: deps.store,
+      outputs,
+      logger: this.log,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      config: deps.config.partition,
+      flow: {
+        pause: () => deps.consumer.pause(partition),
+        resume: () => deps.consumer.resume(partition),
+      },
+    });
+    await deps.consumer.assign(partition, runner.offset);
+    const done = runner.run(this.controller.signal).then(
+      () => this.finished(partition, runner, 'released'),
+      (err: unknown) => {
+        if (err instanceof FencedError) {
+          this.log.warn({ partition, epoch, err }, 'partition fenced by a newer owner');
+          this.finished(partition, runner, 'fenced');
+        } else if (!this.controller.signal.aborted) {
+          this.lastError = `partition ${partition} failed: ${String(err)}`;
+          this.log.error({ partition, epoch, err }, 'partition failed');
+          this.finished(partition, runner, 'failed');
+        }
+      },
+    );
+    this.running.set(partition, { runner, epoch, done });
+    deps.metrics.owned.set(this.running.size);
+  }
+
+  /** Stops reading `partition`, finishes its queued records and commits its final checkpoint. */
+  async release(partition: number): Promise<void> {
+    const current = this.running.get(partition);
+    if (!current) return;
+    await this.deps.consumer.unassign(partition);
+    current.runner.stop();
+    await current.done;
+  }
+
+  async drain(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'draining') return;
+    this.state = 'draining';
+    clearInterval(this.ticker);
+    const all = Promise.all([...this.running.keys()].map((p) => this.release(p)));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DrainTimeoutError(`drain did not finish in ${this.deps.config.drainTimeoutMs} ms`)),
+        this.deps.config.drainTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([all, timeout]);
+    } finally {
+      clearTimeout(timer);
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearInterval(this.ticker);
+    this.controller.abort(new Error('worker closed'));
+    for (const r of this.running.values()) r.runner.stop();
+    await this.consumerLoop?.catch(() => {});
+  }
+
+  private finished(partition: number, runner: PartitionRunner, reason: 'released' | 'fenced' | 'failed'): void {
+    if (this.running.get(partition)?.runner === runner) this.running.delete(partition);
+    if (reason !== 'released') void this.deps.consumer.unassign(partition).catch(() => {});
+    this.deps.metrics.owned.set(this.running.size);
+    this.log.info({ partition, reason }, 'partition stopped');
+    this.onPartitionStopped(partition, reason);
+  }
+
+  private async consume(signal: AbortSignal): Promise<void> {
+    try {
+      for await (const batch of this.deps.consumer.batches(signal)) {
+        const r = this.running.get(batch.partition);
+        if (r) await r.runner.enqueue(batch, signal);
+      }
+    } catch (err) {
+      if (!signal.aborted) {
+        this.lastError = `consumer failed: ${String(err)}`;
+        this.log.error({ err }, 'consumer failed');
+      }
+    }
+  }
+}
