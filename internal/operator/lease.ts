@@ -141,7 +141,7 @@ export function createLeaderElector(deps: LeaderElectionDeps): LeaderElector {
         ...spec,
         holderIdentity: options.identity,
         leaseDurationSeconds: options.leaseDurationSeconds,
-        acquireTime: mine && spec.acquireTime ? new V1MicroTime(String(spec.acquireTime)) : at,
+        acquireTime: mine && spec.acquireTime ? new V1MicroTime(new Date(spec.acquireTime).getTime()) : at,
         renewTime: at,
         leaseTransitions: mine ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
       },
