@@ -28,6 +28,12 @@ export interface Trade {
   readonly receiveTime: number;
   /** Present and true only on trades the built-in market simulator made up. */
   readonly simulated?: boolean;
+  /**
+   * How many exchange trades this record stands for, when the venue aggregates them (a Binance
+   * aggTrade fills several orders of one taker at one price). Absent means 1. Candles count
+   * trades by it, so klines built from aggregate trades keep the exchange's trade count.
+   */
+  readonly tradeCount?: number;
 }
 
 /** Kafka record key: one market always lands in one partition. */

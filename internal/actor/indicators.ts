@@ -1,0 +1,130 @@
+import type { Interval } from '../market/interval.js';
+import { BUY_VOLUME, type CandleContext, type CandleWindow, QUOTE, VOLUME } from './candle-window.js';
+import type { IndicatorConfig } from './config.js';
+import { MAX_SAFE, POW10, wideToNumber } from './decimal.js';
+import type { IndicatorValues } from './output.js';
+
+const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * Indicators of one market and interval over its closed candles (revision 0, empty ones
+ * included: an empty candle repeats the previous close, a zero return).
+ *
+ * SMA sums the exact scaled closes and divides once, so it never drifts. EMA, volatility and
+ * rolling VWAP are IEEE doubles computed in a fixed order from the same inputs, so a restored
+ * actor reproduces them bit for bit. Every statistic is computed from ratios of integers at
+ * one scale, so it does not depend on the scale the actor happens to hold.
+ */
+export class IndicatorState {
+  private readonly cfg: IndicatorConfig;
+  /** Ring of scaled closes, long enough for the longest SMA and the volatility look-back. */
+  readonly closes: Float64Array;
+  /** Rings of quote volume and volume (as doubles, real units) for the rolling VWAP. */
+  readonly quotes: Float64Array;
+  readonly volumes: Float64Array;
+  /** EMA per configured period, NaN until seeded. */
+  readonly ema: Float64Array;
+  /** Candles seen. */
+  count = 0;
+  private readonly periodsPerYear: number;
+
+  constructor(cfg: IndicatorConfig, intervalLenMs: number) {
+    this.cfg = cfg;
+    const ring = Math.max(1, ...cfg.smaPeriods, ...cfg.emaPeriods, cfg.volatilityPeriod + 1);
+    this.closes = new Float64Array(ring);
+    this.quotes = new Float64Array(cfg.vwapPeriod);
+    this.volumes = new Float64Array(cfg.vwapPeriod);
+    this.ema = new Float64Array(cfg.emaPeriods.length).fill(Number.NaN);
+    this.periodsPerYear = YEAR_MS / intervalLenMs;
+  }
+
+  /** Feeds a closed candle and returns the indicators as of its close. */
+  update(w: CandleWindow, ctx: CandleContext, interval: Interval): IndicatorValues {
+    const ps = ctx.priceScale;
+    const qs = ps + ctx.sizeScale;
+    const n = this.count;
+    const closes = this.closes;
+    closes[n % closes.length] = w.close;
+    const vi = n % this.quotes.length;
+    this.quotes[vi] = wideToNumber(w.sums, QUOTE) / (POW10[qs] as number);
+    this.volumes[vi] = wideToNumber(w.sums, VOLUME) / (POW10[ctx.sizeScale] as number);
+    this.count = n + 1;
+
+    const sma: Record<string, number | null> = {};
+    for (const p of this.cfg.smaPeriods) sma[p] = this.sma(p, ps);
+    const ema: Record<string, number | null> = {};
+    const close = w.close / (POW10[ps] as number);
+    this.cfg.emaPeriods.forEach((p, i) => {
+      const prev = this.ema[i] as number;
+      let v = Number.NaN;
+      if (this.count === p) v = this.sma(p, ps) as number;
+      else if (this.count > p) {
+        const alpha = 2 / (p + 1);
+        v = alpha * close + (1 - alpha) * prev;
+      }
+      this.ema[i] = v;
+      ema[p] = Number.isNaN(v) ? null : v;
+    });
+
+    let q = 0;
+    let v = 0;
+    const m = Math.min(this.count, this.quotes.length);
+    for (let i = 0; i < m; i++) {
+      q += this.quotes[i] as number;
+      v += this.volumes[i] as number;
+    }
+    const volume = wideToNumber(w.sums, VOLUME);
+    return {
+      exchange: ctx.exchange,
+      symbol: ctx.symbol,
+      market: ctx.market,
+      interval,
+      openTime: w.start,
+      vwap: v > 0 ? q / v : null,
+      sma,
+      ema,
+      volatility: this.volatility(),
+      imbalance: volume > 0 ? (2 * wideToNumber(w.sums, BUY_VOLUME) - volume) / volume : null,
+    };
+  }
+
+  /** The actor's price scale grew by 10^k: keep the scaled closes at the new scale. */
+  rescalePrice(factor: number): void {
+    for (let i = 0; i < this.closes.length; i++) this.closes[i] = (this.closes[i] as number) * factor;
+  }
+
+  /** Largest scaled close held (for the actor's overflow check before rescaling). */
+  maxClose(): number {
+    let m = 0;
+    for (const c of this.closes) if (c > m) m = c;
+    return m;
+  }
+
+  private at(back: number): number {
+    const len = this.closes.length;
+    return this.closes[(((this.count - 1 - back) % len) + len) % len] as number;
+  }
+
+  private sma(p: number, ps: number): number | null {
+    if (this.count < p) return null;
+    let sum = 0;
+    for (let i = 0; i < p; i++) sum += this.at(i);
+    const den = p * (POW10[ps] as number);
+    // Both exact below 2^53: one correctly rounded division. Beyond, a rounded mean is still fine.
+    return sum <= MAX_SAFE && den <= MAX_SAFE ? sum / den : sum / p / (POW10[ps] as number);
+  }
+
+  private volatility(): number | null {
+    const p = this.cfg.volatilityPeriod;
+    if (this.count < p + 1) return null;
+    let mean = 0;
+    for (let i = 0; i < p; i++) mean += Math.log(this.at(i) / this.at(i + 1));
+    mean /= p;
+    let ss = 0;
+    for (let i = 0; i < p; i++) {
+      const d = Math.log(this.at(i) / this.at(i + 1)) - mean;
+      ss += d * d;
+    }
+    return Math.sqrt(ss / (p - 1)) * Math.sqrt(this.periodsPerYear);
+  }
+}

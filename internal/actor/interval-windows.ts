@@ -1,0 +1,196 @@
+import { type Interval, intervalMs, windowStart } from '../market/interval.js';
+import { CandleWindow, type ParsedTrade } from './candle-window.js';
+
+/** Receives windows as they close or change after closing. */
+export interface WindowSink {
+  /**
+   * A window closed for the first time (revision 0). `inOrder` is false only for windows before
+   * the market's first closed window that a late trade brought into existence.
+   */
+  windowClosed(track: IntervalWindows, w: CandleWindow, inOrder: boolean): void;
+  /** A closed window changed (its revision has been raised). */
+  windowRevised(track: IntervalWindows, w: CandleWindow): void;
+}
+
+/**
+ * The windows of one interval of one market, oldest first: closed windows still within the
+ * allowed lateness (every one of them, empty ones included), then open windows (only those
+ * holding trades; empty open windows exist only once they close).
+ *
+ * Windows in [firstStart, nextClose) are closed and were emitted; windows from nextClose on
+ * are open. A window closes when the watermark reaches its end and is dropped when the
+ * watermark reaches end + allowed lateness.
+ */
+export class IntervalWindows {
+  readonly interval: Interval;
+  readonly len: number;
+  readonly origin: number;
+  readonly windows: CandleWindow[] = [];
+  /** Start of the earliest window not closed yet; NaN before the first trade. */
+  nextClose = Number.NaN;
+  /** Start of the earliest window ever closed; NaN before the first close. */
+  firstStart = Number.NaN;
+  /** Close of the last closed window (scaled): the price of the next empty window. */
+  lastClose = 0;
+  private cur: CandleWindow | null = null;
+
+  constructor(interval: Interval) {
+    this.interval = interval;
+    this.len = intervalMs(interval);
+    // 0 for every interval but 1w, whose weeks open on Mondays (see market/interval.ts).
+    this.origin = ((windowStart(interval, 0) % this.len) + this.len) % this.len;
+  }
+
+  startOf(t: number): number {
+    return Math.floor((t - this.origin) / this.len) * this.len + this.origin;
+  }
+
+  /**
+   * Adds the trade to its window. The caller has checked that the window is within the allowed
+   * lateness (start + len + lateness > watermark). Returns true when a closed window changed or
+   * a closed window was created (the trade was late), false when it went to an open window.
+   */
+  add(t: ParsedTrade, sink: WindowSink): boolean {
+    const c = this.cur;
+    if (c !== null && t.time >= c.start && t.time < c.end && !c.closed) {
+      c.add(t);
+      return false;
+    }
+    const s = this.startOf(t.time);
+    if (!(s < this.nextClose)) {
+      if (Number.isNaN(this.nextClose)) this.nextClose = s;
+      this.openWindow(s).add(t);
+      return false;
+    }
+    if (Number.isNaN(this.firstStart)) {
+      // Nothing has closed yet: the window is simply the new earliest open one.
+      this.nextClose = s;
+      this.openWindow(s).add(t);
+      return false;
+    }
+    if (s >= this.firstStart) {
+      this.revise(s, t, sink);
+      return true;
+    }
+    this.prepend(s, t, sink);
+    return true;
+  }
+
+  /** Closes every window whose end the watermark has reached, then drops those past the lateness. */
+  closeUntil(watermark: number, lateness: number, sink: WindowSink): void {
+    if (Number.isNaN(this.nextClose)) return;
+    const windows = this.windows;
+    let k = 0;
+    while (k < windows.length && (windows[k] as CandleWindow).closed) k++;
+    while (this.nextClose + this.len <= watermark) {
+      const s = this.nextClose;
+      let w = windows[k];
+      if (w === undefined || w.start !== s) {
+        w = new CandleWindow(s, s + this.len);
+        windows.splice(k, 0, w);
+      }
+      if (w.count === 0) w.setFlat(this.lastClose);
+      w.closed = true;
+      w.dirty = false;
+      if (Number.isNaN(this.firstStart)) this.firstStart = s;
+      this.lastClose = w.close;
+      this.nextClose = s + this.len;
+      sink.windowClosed(this, w, true);
+      k++;
+      // Long silences close many empty windows: drop them as we go so memory stays bounded.
+      while (k > 0 && (windows[0] as CandleWindow).end + lateness <= watermark) {
+        this.drop();
+        k--;
+      }
+    }
+    while (
+      windows.length > 0 &&
+      (windows[0] as CandleWindow).closed &&
+      (windows[0] as CandleWindow).end + lateness <= watermark
+    ) {
+      this.drop();
+    }
+  }
+
+  /** Windows that hold trades and have not closed. */
+  *openWindows(): IterableIterator<CandleWindow> {
+    for (const w of this.windows) if (!w.closed) yield w;
+  }
+
+  private drop(): void {
+    const w = this.windows.shift();
+    if (w === this.cur) this.cur = null;
+  }
+
+  private openWindow(s: number): CandleWindow {
+    const windows = this.windows;
+    let i = windows.length - 1;
+    while (i >= 0 && (windows[i] as CandleWindow).start > s) i--;
+    let w = windows[i];
+    if (w === undefined || w.start !== s) {
+      w = new CandleWindow(s, s + this.len);
+      windows.splice(i + 1, 0, w);
+    }
+    this.cur = w;
+    return w;
+  }
+
+  private find(s: number): number {
+    const windows = this.windows;
+    for (let i = windows.length - 1; i >= 0; i--) {
+      const start = (windows[i] as CandleWindow).start;
+      if (start === s) return i;
+      if (start < s) break;
+    }
+    return -1;
+  }
+
+  private revise(s: number, t: ParsedTrade, sink: WindowSink): void {
+    const i = this.find(s);
+    const w = this.windows[i];
+    // The caller's lateness check guarantees the window is retained; anything else is a bug.
+    if (w === undefined || !w.closed) throw new Error(`closed window ${s} of ${this.interval} is not retained`);
+    const before = w.close;
+    w.add(t);
+    w.dirty = false;
+    w.revision++;
+    sink.windowRevised(this, w);
+    if (w.close !== before) this.cascade(i, sink);
+  }
+
+  /** Empty windows after index i carry its close: re-price and revise them. */
+  private cascade(i: number, sink: WindowSink): void {
+    const windows = this.windows;
+    let prev = windows[i] as CandleWindow;
+    for (let j = i + 1; j < windows.length; j++) {
+      const w = windows[j] as CandleWindow;
+      if (!w.closed || w.count !== 0 || w.close === prev.close) break;
+      w.setFlat(prev.close);
+      w.revision++;
+      sink.windowRevised(this, w);
+      prev = w;
+    }
+    if (prev.end === this.nextClose) this.lastClose = prev.close;
+  }
+
+  /**
+   * A trade before the market's first closed window, late: the windows from its own up to the
+   * first closed one are created closed (empty ones at its close) and emitted as revision 0.
+   */
+  private prepend(s: number, t: ParsedTrade, sink: WindowSink): void {
+    const created: CandleWindow[] = [];
+    let prev: CandleWindow | undefined;
+    for (let start = s; start < this.firstStart; start += this.len) {
+      const w = new CandleWindow(start, start + this.len);
+      if (prev === undefined) w.add(t);
+      else w.setFlat(prev.close);
+      w.closed = true;
+      w.dirty = false;
+      created.push(w);
+      prev = w;
+    }
+    this.windows.unshift(...created);
+    this.firstStart = s;
+    for (const w of created) sink.windowClosed(this, w, false);
+  }
+}

@@ -1,0 +1,591 @@
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import type { Trade } from '../market/trade.js';
+import { ConfigError } from '../runtime/errors.js';
+import { type CandleContext, CandleWindow, ParsedTrade } from './candle-window.js';
+import type { ActorConfig } from './config.js';
+import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal } from './decimal.js';
+import { IndicatorState } from './indicators.js';
+import { IntervalWindows, type WindowSink } from './interval-windows.js';
+import {
+  type ActorCounters,
+  type ActorOutput,
+  COUNTER_NAMES,
+  type RejectReason,
+  type TradeOutcome,
+  zeroCounters,
+} from './output.js';
+import { PriceSpikeDetector } from './price-spike.js';
+import { StaleMarketDetector } from './stale-market.js';
+import { StateReader, StateWriter } from './state-codec.js';
+import { TradeIdSet } from './trade-id-set.js';
+import { VolumeSpikeDetector } from './volume-spike.js';
+import { WhaleTradeDetector } from './whale-trade.js';
+
+/** The market an actor serves: the venue's own spelling and the canonical id. */
+export interface MarketIdentity {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
+}
+
+const CHECKPOINT_VERSION = 1;
+const FLAG_CLOSED = 1;
+const FLAG_DIRTY = 2;
+
+/** The trade id as a number when it is a canonical decimal integer of at most 15 digits, else NaN. */
+function numericId(id: string): number {
+  const n = id.length;
+  if (n === 0 || n > 15 || (n > 1 && id.charCodeAt(0) === 48)) return Number.NaN;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * One market's pure analytics core: event-time candle windows of every configured interval,
+ * indicators and detectors, with duplicate suppression, lateness and revisions. No I/O, no
+ * clock: time comes in through the trades' event times and the `watermark` and `now` arguments.
+ *
+ * Driving it (the worker):
+ * - `onTrade(trade, now, out)` for every trade of this market, in the order the log holds them;
+ * - `advance(watermark, now, out)` to close windows of a market that went quiet and to flush
+ *   rate-limited partial candles: replaying, with the partition's watermark (its newest event
+ *   time minus config.outOfOrdernessMs); live, with `now - config.outOfOrdernessMs` every
+ *   100 ms or so;
+ * - `snapshot()` at a checkpoint, `MarketActor.restore(bytes, config)` to resume: a restored
+ *   actor fed the same calls emits exactly what the original would have.
+ *
+ * Outputs go to the caller's ActorOutput; `counters` accumulate and are part of the checkpoint.
+ */
+export class MarketActor implements WindowSink {
+  readonly config: ActorConfig;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
+  readonly counters: ActorCounters = zeroCounters();
+
+  private readonly ctx: CandleContext;
+  private readonly tracks: IntervalWindows[];
+  private readonly indicators: IndicatorState[];
+  private readonly detectorTrack: number;
+  private priceSpike = new PriceSpikeDetector();
+  private volumeSpike: VolumeSpikeDetector;
+  private stale = new StaleMarketDetector();
+  private readonly whale: WhaleTradeDetector;
+  private ids = new TradeIdSet();
+  private readonly parsed = new ParsedTrade();
+  private readonly scratch: ParsedDecimal = { value: 0, scale: 0 };
+
+  private maxEventTime = Number.NEGATIVE_INFINITY;
+  private wm = Number.NEGATIVE_INFINITY;
+  /** Smallest (nextClose + len) over the intervals: the watermark that closes something. */
+  private deadline = Number.POSITIVE_INFINITY;
+  private lastPartialAt = Number.NEGATIVE_INFINITY;
+  private partialPending = false;
+  /** Largest scaled price ever accepted: bounds every price the state holds, for rescaling. */
+  private maxPrice = 0;
+  private out: ActorOutput | null = null;
+
+  constructor(identity: MarketIdentity, config: ActorConfig) {
+    this.config = config;
+    this.exchange = identity.exchange;
+    this.symbol = identity.symbol;
+    this.market = identity.market;
+    this.ctx = { exchange: this.exchange, symbol: this.symbol, market: this.market, priceScale: 0, sizeScale: 0 };
+    this.tracks = config.intervals.map((i) => new IntervalWindows(i));
+    this.indicators = this.tracks.map((t) => new IndicatorState(config.indicators, t.len));
+    this.detectorTrack = config.intervals.indexOf(config.detectors.interval);
+    this.volumeSpike = new VolumeSpikeDetector(config.detectors.volumeSpike.window);
+    this.whale = new WhaleTradeDetector(config.detectors.whaleTrade, this.market);
+  }
+
+  /** Newest event time minus the out-of-orderness, or the highest watermark given to advance. */
+  get watermark(): number {
+    return this.wm;
+  }
+
+  /** Newest trade event time accepted or seen; -Infinity before the first. */
+  get lastEventTime(): number {
+    return this.maxEventTime;
+  }
+
+  /** Decimal places the actor holds prices and sizes at (grows with the data, never shrinks). */
+  get scales(): { readonly price: number; readonly size: number } {
+    return { price: this.ctx.priceScale, size: this.ctx.sizeScale };
+  }
+
+  /**
+   * Adds one trade of this market (the caller routes by exchange and symbol; the actor does not
+   * check). `now` is the wall clock in ms, used only to rate-limit partial candles.
+   */
+  onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome {
+    const sc = this.scratch;
+    const ctx = this.ctx;
+    if (!parseDecimal(trade.price, sc) || sc.value === 0) return this.reject(trade, 'invalid-price', out);
+    let price = sc.value;
+    const priceScale = sc.scale;
+    if (!parseDecimal(trade.size, sc) || sc.value === 0) return this.reject(trade, 'invalid-size', out);
+    let size = sc.value;
+    const sizeScale = sc.scale;
+    const time = trade.eventTime;
+    if (!Number.isSafeInteger(time) || time < 0) return this.reject(trade, 'invalid-time', out);
+    if (priceScale > ctx.priceScale && !this.growPriceScale(priceScale)) return this.reject(trade, 'precision', out);
+    if (sizeScale > ctx.sizeScale) this.growSizeScale(sizeScale);
+    if (priceScale < ctx.priceScale) price *= POW10[ctx.priceScale - priceScale] as number;
+    if (sizeScale < ctx.sizeScale) size *= POW10[ctx.sizeScale - sizeScale] as number;
+    if (price > MAX_SAFE || size > MAX_SAFE) return this.reject(trade, 'precision', out);
+
+    const id = trade.tradeId;
+    const idNum = numericId(id);
+    // biome-ignore lint/suspicious/noSelfCompare: NaN test on the hot path
+    const fresh = idNum === idNum ? this.ids.addNumber(idNum) : this.ids.addString(id, time);
+    if (!fresh) {
+      this.counters.duplicates++;
+      return 'duplicate';
+    }
+    const wm = this.wm;
+    if (time < wm && this.tooLate(time, wm)) {
+      this.counters.late++;
+      out.late.push({ trade, watermark: wm });
+      return 'late';
+    }
+
+    const t = this.parsed;
+    t.price = price;
+    t.size = size;
+    const q = price * size;
+    if (q <= MAX_SAFE) {
+      t.notional = q;
+    } else {
+      t.notional = -1;
+      t.notionalBig = BigInt(price) * BigInt(size);
+    }
+    t.buy = trade.side === 'buy';
+    t.time = time;
+    t.idNum = idNum;
+    t.id = id;
+    const count = trade.tradeCount;
+    t.count = count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 1;
+    if (price > this.maxPrice) this.maxPrice = price;
+
+    this.out = out;
+    let revised = false;
+    let moved = false;
+    const tracks = this.tracks;
+    for (let i = 0; i < tracks.length; i++) {
+      const track = tracks[i] as IntervalWindows;
+      const next = track.nextClose;
+      if (track.add(t, this)) revised = true;
+      if (track.nextClose !== next) moved = true;
+    }
+    if (moved) this.refreshDeadline();
+    this.counters.accepted++;
+    if (revised) this.counters.revisingTrades++;
+    const whale = this.whale.check(t, trade, ctx);
+    if (whale !== undefined) this.alert(whale);
+    this.stale.reset();
+    if (time > this.maxEventTime) {
+      this.maxEventTime = time;
+      const w = time - this.config.outOfOrdernessMs;
+      if (w > this.wm) this.wm = w;
+    }
+    if (this.wm >= this.deadline) this.closeWindows();
+    if (this.config.partialUpdates) {
+      if (now - this.lastPartialAt >= this.config.partialMinIntervalMs) this.emitPartials(now);
+      else this.partialPending = true;
+    }
+    this.out = null;
+    return revised ? 'revised' : 'accepted';
+  }
+
+  /**
+   * Raises the watermark to `watermark` (never lowers it), closing every window it passes, and
+   * flushes a pending partial update if the rate limit allows at `now`. Also runs the
+   * stale-market check at event time `watermark + outOfOrdernessMs`.
+   */
+  advance(watermark: number, now: number, out: ActorOutput): void {
+    this.out = out;
+    if (watermark > this.wm) {
+      this.wm = watermark;
+      if (this.wm >= this.deadline) this.closeWindows();
+    }
+    const stale = this.stale.check(
+      this.wm + this.config.outOfOrdernessMs,
+      this.maxEventTime,
+      this.volumeSpike.samples >= this.config.detectors.volumeSpike.minSamples
+        ? this.volumeSpike.meanTrades()
+        : Number.NaN,
+      this.ctx,
+      this.config.detectors.staleMarket,
+    );
+    if (stale !== undefined) this.alert(stale);
+    if (this.partialPending && now - this.lastPartialAt >= this.config.partialMinIntervalMs) this.emitPartials(now);
+    this.out = null;
+  }
+
+  /**
+   * End of input (offline runs): closes every window that holds trades, each interval up to its
+   * own last window, so no empty candle follows the last trade. advance() with a far-future
+   * watermark would instead emit empty candles all the way to it. The watermark ends at the
+   * latest window end; a later advance or trade closes the finer intervals' empty windows up to it.
+   */
+  flush(now: number, out: ActorOutput): void {
+    this.out = out;
+    let end = this.wm;
+    for (const track of this.tracks) {
+      const last = track.windows[track.windows.length - 1];
+      if (last === undefined || last.closed) continue;
+      track.closeUntil(last.end, this.config.allowedLatenessMs, this);
+      if (last.end > end) end = last.end;
+    }
+    this.wm = end;
+    this.refreshDeadline();
+    this.pruneIds();
+    this.out = null;
+    this.advance(end, now, out);
+  }
+
+  /** The open windows of every interval as partial candles (closed = false), oldest first. */
+  openCandles(): Candle[] {
+    const result: Candle[] = [];
+    for (const track of this.tracks) {
+      for (const w of track.openWindows()) result.push(w.toCandle(this.ctx, track.interval, false));
+    }
+    return result;
+  }
+
+  /** @internal WindowSink */
+  windowClosed(track: IntervalWindows, w: CandleWindow, inOrder: boolean): void {
+    const out = this.out as ActorOutput;
+    out.closed.push(w.toCandle(this.ctx, track.interval, true));
+    this.counters.closedCandles++;
+    if (w.count === 0) this.counters.emptyCandles++;
+    if (!inOrder) return;
+    const i = this.tracks.indexOf(track);
+    out.indicators.push((this.indicators[i] as IndicatorState).update(w, this.ctx, track.interval));
+    if (i === this.detectorTrack) {
+      const det = this.config.detectors;
+      const p = this.priceSpike.observe(w, this.ctx, track.interval, det.priceSpike);
+      if (p !== undefined) this.alert(p);
+      const v = this.volumeSpike.observe(w, this.ctx, track.interval, det.volumeSpike);
+      if (v !== undefined) this.alert(v);
+    }
+  }
+
+  /** @internal WindowSink */
+  windowRevised(track: IntervalWindows, w: CandleWindow): void {
+    (this.out as ActorOutput).revised.push(w.toCandle(this.ctx, track.interval, true));
+    this.counters.revisedCandles++;
+  }
+
+  private alert(a: Alert): void {
+    (this.out as ActorOutput).alerts.push(a);
+    this.counters.alerts++;
+  }
+
+  private reject(trade: Trade, reason: RejectReason, out: ActorOutput): TradeOutcome {
+    this.counters.rejected++;
+    out.rejected.push({ trade, reason });
+    return 'rejected';
+  }
+
+  /** Past the allowed lateness in some interval: accepting it would leave the intervals inconsistent. */
+  private tooLate(time: number, wm: number): boolean {
+    const lateness = this.config.allowedLatenessMs;
+    for (const track of this.tracks) {
+      if (track.startOf(time) + track.len + lateness <= wm) return true;
+    }
+    return false;
+  }
+
+  private refreshDeadline(): void {
+    let d = Number.POSITIVE_INFINITY;
+    for (const track of this.tracks) {
+      const c = track.nextClose + track.len;
+      if (c < d) d = c;
+    }
+    this.deadline = d;
+  }
+
+  private closeWindows(): void {
+    const lateness = this.config.allowedLatenessMs;
+    for (const track of this.tracks) track.closeUntil(this.wm, lateness, this);
+    this.refreshDeadline();
+    this.pruneIds();
+  }
+
+  /** Forgets ids no retained window of the finest interval can hold (see TradeIdSet). */
+  private pruneIds(): void {
+    const finest = this.tracks[0] as IntervalWindows;
+    let floor = Number.POSITIVE_INFINITY;
+    let floorTime = Number.POSITIVE_INFINITY;
+    for (const w of finest.windows) {
+      if (w.minIdNum < floor) floor = w.minIdNum;
+      if (w.start < floorTime) floorTime = w.start;
+    }
+    this.ids.prune(floor, floorTime);
+  }
+
+  private emitPartials(now: number): void {
+    const out = this.out as ActorOutput;
+    let emitted = 0;
+    for (const track of this.tracks) {
+      const windows = track.windows;
+      for (let i = windows.length - 1; i >= 0; i--) {
+        const w = windows[i] as CandleWindow;
+        if (w.closed) break;
+        if (!w.dirty) continue;
+        out.partial.push(w.toCandle(this.ctx, track.interval, false));
+        w.dirty = false;
+        emitted++;
+      }
+    }
+    if (emitted > 0) {
+      this.counters.partialCandles += emitted;
+      this.lastPartialAt = now;
+    }
+    this.partialPending = false;
+  }
+
+  private growPriceScale(scale: number): boolean {
+    const k = scale - this.ctx.priceScale;
+    const factor = POW10[k] as number;
+    if (scale > MAX_SCALE || this.maxPrice * factor > MAX_SAFE) return false;
+    for (const track of this.tracks) {
+      for (const w of track.windows) w.rescalePrice(k, factor);
+      track.lastClose *= factor;
+    }
+    for (const ind of this.indicators) ind.rescalePrice(factor);
+    this.priceSpike.lastClose *= factor;
+    this.maxPrice *= factor;
+    this.ctx.priceScale = scale;
+    return true;
+  }
+
+  private growSizeScale(scale: number): void {
+    const k = scale - this.ctx.sizeScale;
+    for (const track of this.tracks) for (const w of track.windows) w.rescaleSize(k);
+    this.ctx.sizeScale = scale;
+  }
+
+  /**
+   * The actor's whole state as compact bytes (docs/CANDLES.md, "Checkpoint format"). Taken
+   * between calls; restoring it with the same config resumes exactly.
+   */
+  snapshot(): Uint8Array {
+    const w = new StateWriter();
+    w.u8(CHECKPOINT_VERSION);
+    w.str(this.exchange);
+    w.str(this.symbol);
+    w.str(this.market);
+    w.u8(this.tracks.length);
+    for (const t of this.tracks) w.str(t.interval);
+    w.uint(this.ctx.priceScale);
+    w.uint(this.ctx.sizeScale);
+    w.time(this.maxEventTime);
+    w.time(this.wm);
+    w.time(this.lastPartialAt);
+    w.bool(this.partialPending);
+    w.uint(this.maxPrice);
+    for (const name of COUNTER_NAMES) w.uint(this.counters[name]);
+    for (let i = 0; i < this.tracks.length; i++) {
+      writeTrack(w, this.tracks[i] as IntervalWindows);
+      writeIndicators(w, this.indicators[i] as IndicatorState);
+    }
+    const ps = this.priceSpike;
+    w.f64(ps.mean);
+    w.f64(ps.variance);
+    w.uint(ps.samples);
+    w.uint(ps.lastClose);
+    const vs = this.volumeSpike;
+    w.uint(vs.volumes.length);
+    w.uint(vs.samples);
+    const filled = Math.min(vs.samples, vs.volumes.length);
+    for (let i = 0; i < filled; i++) {
+      w.f64(vs.volumes[i] as number);
+      w.uint(vs.counts[i] as number);
+    }
+    w.u8(this.stale.level);
+    const ids = this.ids.exportState();
+    w.uint(ids.ranges.length);
+    let prev = 0;
+    for (const v of ids.ranges) {
+      w.uint(v - prev);
+      prev = v;
+    }
+    w.uint(ids.strings.length);
+    for (const [id, time] of ids.strings) {
+      w.str(id);
+      w.int(time);
+    }
+    return w.finish();
+  }
+
+  /**
+   * An actor from snapshot() bytes. The config must have the same intervals and indicator and
+   * baseline look-backs as the one the snapshot was taken with (thresholds may differ);
+   * anything else is a ConfigError.
+   */
+  static restore(bytes: Uint8Array, config: ActorConfig): MarketActor {
+    const r = new StateReader(bytes);
+    const version = r.u8();
+    if (version !== CHECKPOINT_VERSION) throw new ConfigError(`actor checkpoint version ${version} is not supported`);
+    const identity = { exchange: r.str(), symbol: r.str(), market: r.str() };
+    const n = r.u8();
+    const intervals: string[] = [];
+    for (let i = 0; i < n; i++) intervals.push(r.str());
+    if (intervals.join(',') !== config.intervals.join(',')) {
+      throw new ConfigError(
+        `actor checkpoint intervals ${intervals.join(',')} differ from ${config.intervals.join(',')}`,
+      );
+    }
+    const a = new MarketActor(identity, config);
+    a.ctx.priceScale = r.uint();
+    a.ctx.sizeScale = r.uint();
+    a.maxEventTime = r.time();
+    a.wm = r.time();
+    a.lastPartialAt = r.time();
+    a.partialPending = r.bool();
+    a.maxPrice = r.uint();
+    for (const name of COUNTER_NAMES) a.counters[name] = r.uint();
+    for (let i = 0; i < n; i++) {
+      readTrack(r, a.tracks[i] as IntervalWindows);
+      readIndicators(r, a.indicators[i] as IndicatorState);
+    }
+    a.priceSpike.mean = r.f64();
+    a.priceSpike.variance = r.f64();
+    a.priceSpike.samples = r.uint();
+    a.priceSpike.lastClose = r.uint();
+    const vs = a.volumeSpike;
+    if (r.uint() !== vs.volumes.length)
+      throw new ConfigError('actor checkpoint volume baseline differs from the config');
+    vs.samples = r.uint();
+    const filled = Math.min(vs.samples, vs.volumes.length);
+    for (let i = 0; i < filled; i++) {
+      vs.volumes[i] = r.f64();
+      vs.counts[i] = r.uint();
+    }
+    a.stale.level = r.u8();
+    const ranges: number[] = new Array(r.uint());
+    let prev = 0;
+    for (let i = 0; i < ranges.length; i++) {
+      prev += r.uint();
+      ranges[i] = prev;
+    }
+    const strings: [string, number][] = new Array(r.uint());
+    for (let i = 0; i < strings.length; i++) strings[i] = [r.str(), r.int()];
+    a.ids = TradeIdSet.fromState(ranges, strings);
+    if (!r.done) throw new ConfigError('actor checkpoint has trailing bytes');
+    a.refreshDeadline();
+    return a;
+  }
+}
+
+function writeId(w: StateWriter, num: number, id: string): void {
+  // biome-ignore lint/suspicious/noSelfCompare: NaN test
+  if (num === num) {
+    w.u8(1);
+    w.uint(num);
+  } else {
+    w.u8(0);
+    w.str(id);
+  }
+}
+
+function readId(r: StateReader): [number, string] {
+  if (r.u8() === 1) {
+    const n = r.uint();
+    return [n, String(n)];
+  }
+  return [Number.NaN, r.str()];
+}
+
+function writeTrack(w: StateWriter, t: IntervalWindows): void {
+  w.time(t.nextClose);
+  w.time(t.firstStart);
+  w.uint(t.lastClose);
+  w.uint(t.windows.length);
+  for (const win of t.windows) {
+    w.int(win.start);
+    w.uint(win.count);
+    w.u8((win.closed ? FLAG_CLOSED : 0) | (win.dirty ? FLAG_DIRTY : 0));
+    w.uint(win.revision);
+    w.uint(win.open);
+    w.uint(win.high);
+    w.uint(win.low);
+    w.uint(win.close);
+    for (let i = 0; i < 8; i++) w.uint(win.sums[i] as number);
+    if (win.count > 0) {
+      w.int(win.firstTime);
+      writeId(w, win.firstIdNum, win.firstId);
+      w.int(win.lastTime);
+      writeId(w, win.lastIdNum, win.lastId);
+      w.f64(win.minIdNum);
+    }
+  }
+}
+
+function readTrack(r: StateReader, t: IntervalWindows): void {
+  t.nextClose = r.time();
+  t.firstStart = r.time();
+  t.lastClose = r.uint();
+  const n = r.uint();
+  for (let k = 0; k < n; k++) {
+    const start = r.int();
+    const win = new CandleWindow(start, start + t.len);
+    win.count = r.uint();
+    const flags = r.u8();
+    win.closed = (flags & FLAG_CLOSED) !== 0;
+    win.dirty = (flags & FLAG_DIRTY) !== 0;
+    win.revision = r.uint();
+    win.open = r.uint();
+    win.high = r.uint();
+    win.low = r.uint();
+    win.close = r.uint();
+    for (let i = 0; i < 8; i++) win.sums[i] = r.uint();
+    if (win.count > 0) {
+      win.firstTime = r.int();
+      [win.firstIdNum, win.firstId] = readId(r);
+      win.lastTime = r.int();
+      [win.lastIdNum, win.lastId] = readId(r);
+      win.minIdNum = r.f64();
+    }
+    t.windows.push(win);
+  }
+}
+
+function writeIndicators(w: StateWriter, s: IndicatorState): void {
+  w.uint(s.closes.length);
+  w.uint(s.quotes.length);
+  w.uint(s.ema.length);
+  w.uint(s.count);
+  const closes = Math.min(s.count, s.closes.length);
+  for (let i = 0; i < closes; i++) w.uint(s.closes[i] as number);
+  const vols = Math.min(s.count, s.quotes.length);
+  for (let i = 0; i < vols; i++) {
+    w.f64(s.quotes[i] as number);
+    w.f64(s.volumes[i] as number);
+  }
+  for (const e of s.ema) w.f64(e);
+}
+
+function readIndicators(r: StateReader, s: IndicatorState): void {
+  const shape = [r.uint(), r.uint(), r.uint()];
+  if (shape[0] !== s.closes.length || shape[1] !== s.quotes.length || shape[2] !== s.ema.length) {
+    throw new ConfigError('actor checkpoint indicator look-backs differ from the config');
+  }
+  s.count = r.uint();
+  const closes = Math.min(s.count, s.closes.length);
+  for (let i = 0; i < closes; i++) s.closes[i] = r.uint();
+  const vols = Math.min(s.count, s.quotes.length);
+  for (let i = 0; i < vols; i++) {
+    s.quotes[i] = r.f64();
+    s.volumes[i] = r.f64();
+  }
+  for (let i = 0; i < s.ema.length; i++) s.ema[i] = r.f64();
+}

@@ -1,0 +1,117 @@
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import type { Interval } from '../market/interval.js';
+import type { Trade } from '../market/trade.js';
+
+/** What happened to one trade handed to MarketActor.onTrade. */
+export type TradeOutcome =
+  /** Added to open windows. */
+  | 'accepted'
+  /** Added to at least one closed window still within the allowed lateness: revisions were emitted. */
+  | 'revised'
+  /** Same trade id seen before in this market: counted, not added. */
+  | 'duplicate'
+  /** Its window is past the allowed lateness: counted and handed to `late`, not added. */
+  | 'late'
+  /** Cannot be represented exactly (bad decimal, zero, too many digits): counted and handed to `rejected`. */
+  | 'rejected';
+
+export interface LateTrade {
+  readonly trade: Trade;
+  /** The market's watermark when the trade arrived. */
+  readonly watermark: number;
+}
+
+export type RejectReason = 'invalid-price' | 'invalid-size' | 'invalid-time' | 'precision';
+
+export interface RejectedTrade {
+  readonly trade: Trade;
+  readonly reason: RejectReason;
+}
+
+/** Indicators of one market and interval, computed when a candle first closes (revision 0). */
+export interface IndicatorValues {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
+  readonly interval: Interval;
+  /** Open time of the candle whose close produced these values. */
+  readonly openTime: number;
+  /** Volume-weighted average price over the last `vwapPeriod` candles; null before any volume. */
+  readonly vwap: number | null;
+  /** Simple moving averages of closes, keyed by period; null until that many candles closed. */
+  readonly sma: Readonly<Record<string, number | null>>;
+  /** Exponential moving averages of closes (seeded with the SMA), keyed by period. */
+  readonly ema: Readonly<Record<string, number | null>>;
+  /** Annualized standard deviation of log returns over `volatilityPeriod` returns; null until then. */
+  readonly volatility: number | null;
+  /** (taker buy volume - taker sell volume) / volume of the candle, in [-1, 1]; null on no volume. */
+  readonly imbalance: number | null;
+}
+
+/**
+ * Where an actor puts what it produces. The caller owns it, hands the same one to many actors
+ * and many calls, and empties it (clearActorOutput) after taking the contents: actors never
+ * allocate a batch per trade.
+ */
+export interface ActorOutput {
+  /** Candles closed for the first time (revision 0), including empty ones, in close order. */
+  readonly closed: Candle[];
+  /** Candles closed before and changed by a late trade (revision >= 1). */
+  readonly revised: Candle[];
+  /** Current state of open windows (closed = false), rate-limited per market. */
+  readonly partial: Candle[];
+  /** One entry per closed candle (revision 0), in the same order as `closed`. */
+  readonly indicators: IndicatorValues[];
+  readonly alerts: Alert[];
+  readonly late: LateTrade[];
+  readonly rejected: RejectedTrade[];
+}
+
+export function createActorOutput(): ActorOutput {
+  return { closed: [], revised: [], partial: [], indicators: [], alerts: [], late: [], rejected: [] };
+}
+
+export function clearActorOutput(out: ActorOutput): void {
+  out.closed.length = 0;
+  out.revised.length = 0;
+  out.partial.length = 0;
+  out.indicators.length = 0;
+  out.alerts.length = 0;
+  out.late.length = 0;
+  out.rejected.length = 0;
+}
+
+/** Cumulative per-market counts, kept in the checkpoint. */
+export interface ActorCounters {
+  /** Trade records added to candles (on time or revising). */
+  accepted: number;
+  /** Of those, records that revised a closed candle. */
+  revisingTrades: number;
+  duplicates: number;
+  /** Records past the allowed lateness, handed to `late`. */
+  late: number;
+  rejected: number;
+  closedCandles: number;
+  emptyCandles: number;
+  revisedCandles: number;
+  partialCandles: number;
+  alerts: number;
+}
+
+export function zeroCounters(): ActorCounters {
+  return {
+    accepted: 0,
+    revisingTrades: 0,
+    duplicates: 0,
+    late: 0,
+    rejected: 0,
+    closedCandles: 0,
+    emptyCandles: 0,
+    revisedCandles: 0,
+    partialCandles: 0,
+    alerts: 0,
+  };
+}
+
+export const COUNTER_NAMES = Object.keys(zeroCounters()) as (keyof ActorCounters)[];

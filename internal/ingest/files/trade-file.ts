@@ -1,0 +1,70 @@
+import type { Trade } from '../../market/trade.js';
+import type { checkTrade } from '../validate.js';
+
+/** The trade file layouts tickmesh reads. */
+export const TRADE_FILE_FORMATS = ['tardis', 'binance-trades', 'binance-aggtrades', 'jsonl'] as const;
+export type TradeFileFormat = (typeof TRADE_FILE_FORMATS)[number];
+
+export function isTradeFileFormat(s: string): s is TradeFileFormat {
+  return (TRADE_FILE_FORMATS as readonly string[]).includes(s);
+}
+
+export interface TradeFileOptions {
+  readonly path: string;
+  readonly format: TradeFileFormat;
+  /**
+   * Venue id (`binance`, `binance-futures`, ...). Binance files do not name it: the default is
+   * `binance` for the spot layout and `binance-futures` for the USD-M layout. For tardis and
+   * jsonl files, only rows of this exchange are read (others are skipped, not rejected).
+   */
+  readonly exchange?: string;
+  /**
+   * The venue's symbol. Binance files do not name it: the default comes from the file name
+   * (`BTCUSDT-trades-2020-02.csv`). For tardis and jsonl files, only rows of this symbol are read.
+   */
+  readonly symbol?: string;
+  /** Canonical market id for every trade, instead of deriving it from venue and symbol. */
+  readonly market?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Why a line did not become a trade: the file-level reasons, then the checks every trade passes. */
+export type LineRejectReason =
+  | 'bad-columns'
+  | 'bad-header'
+  | 'bad-json'
+  | 'bad-trade-count'
+  | NonNullable<ReturnType<typeof checkTrade>>;
+
+export type TradeFileItem =
+  | { readonly kind: 'trade'; readonly line: number; readonly trade: Trade }
+  | {
+      readonly kind: 'reject';
+      /** 1-based line number in the file. */
+      readonly line: number;
+      readonly reason: LineRejectReason;
+      readonly message: string;
+      /** The line as read, cut at 200 characters. */
+      readonly text: string;
+    };
+
+/** Turns one line into a trade, a reject, or nothing (blank lines, headers, rows filtered out). */
+export interface LineParser {
+  parse(line: string, lineNumber: number): TradeFileItem | undefined;
+}
+
+export function reject(line: number, reason: LineRejectReason, message: string, text: string): TradeFileItem {
+  return { kind: 'reject', line, reason, message, text: text.length > 200 ? `${text.slice(0, 200)}...` : text };
+}
+
+/** A decimal integer string as a number, or NaN when it is not one below 2^53. */
+export function integer(s: string | undefined): number {
+  if (s === undefined || !/^\d{1,16}$/.test(s)) return Number.NaN;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}
+
+/** Binance public files print times in ms, and in µs from 2025 on (spot): normalize to ms. */
+export function epochMs(t: number): number {
+  return t >= 1e14 ? Math.floor(t / 1000) : t;
+}
