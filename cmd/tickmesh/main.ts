@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import type { Command } from './command.js';
+import { devCommand } from './dev.js';
 import { operatorCommand } from './operator.js';
 
 // Subcommands register here, one import each.
-const commands: readonly Command[] = [operatorCommand];
+const commands: readonly Command[] = [devCommand, operatorCommand];
 
 function usage(): string {
   const width = Math.max(8, ...commands.map((c) => c.name.length));

@@ -1,0 +1,194 @@
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { actorConfig } from '../../internal/actor/config.js';
+import { MemoryBus } from '../../internal/bus/memory-bus.js';
+import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
+import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
+import { MemoryLog } from '../../internal/log/memory-log.js';
+import { startProbeServer } from '../../internal/observe/http-server.js';
+import { createLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import { startTerminalView } from '../../internal/serve/terminal-view.js';
+import { MemoryCache } from '../../internal/sink/memory-cache.js';
+import { createPgliteStore } from '../../internal/sink/pglite-store.js';
+import { marketActorFactory } from '../../internal/worker/market-actors.js';
+import { createWorkerMetrics } from '../../internal/worker/metrics.js';
+import { assignStatic } from '../../internal/worker/static-placement.js';
+import { Worker } from '../../internal/worker/worker.js';
+import type { Command } from './command.js';
+
+const BINANCE_WS = 'wss://stream.binance.com:9443/stream';
+
+const HELP = `tickmesh dev: every role in one process, no servers to install
+
+Runs ingest, worker and a live terminal view of candles on the in-process adapters: an
+in-process log in place of Kafka, an in-process bus in place of NATS, PGlite (PostgreSQL in
+WebAssembly) in place of PostgreSQL, and memory in place of Redis. The same actors and SQL as
+a deployment. Trades come live from Binance when it is reachable, otherwise from the built-in
+market simulator (said so in the log and on screen).
+
+options:
+  --source auto|binance|sim   where trades come from (default auto: binance if reachable)
+  --symbols LIST              Binance symbols (default BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT)
+  --markets LIST              simulator markets (default BTC-USDT,ETH-USDT,SOL-USDT,BNB-USDT,XRP-USDT)
+  --rate N                    simulator: mean trades per second per market (default 20)
+  --ws-url URL                Binance WebSocket base URL (default ${BINANCE_WS})
+  --partitions N              partitions of the in-process log (default 4)
+  --interval I                candle interval on screen (default 1m)
+  --data-dir DIR              keep the PGlite database here across runs (default: in memory)
+  --metrics-port N            /metrics, /healthz, /readyz (default 9464; 0 picks a free port)
+  --no-view                   no terminal view: log lines only
+  --log-level LEVEL           pino level (default info; warn with the view on a terminal)
+`;
+
+export const devCommand: Command = {
+  name: 'dev',
+  summary: 'run everything in one process on embedded adapters (npm start)',
+  help: HELP,
+  async run(argv, signal) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        source: { type: 'string', default: 'auto' },
+        symbols: { type: 'string', default: 'BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT' },
+        markets: { type: 'string', default: 'BTC-USDT,ETH-USDT,SOL-USDT,BNB-USDT,XRP-USDT' },
+        rate: { type: 'string', default: '20' },
+        'ws-url': { type: 'string', default: BINANCE_WS },
+        partitions: { type: 'string', default: '4' },
+        interval: { type: 'string', default: '1m' },
+        'data-dir': { type: 'string' },
+        'metrics-port': { type: 'string', default: '9464' },
+        'no-view': { type: 'boolean', default: false },
+        'log-level': { type: 'string' },
+      },
+      strict: true,
+    });
+    const source = values.source;
+    if (source !== 'auto' && source !== 'binance' && source !== 'sim') {
+      throw new ConfigError(`--source must be auto, binance or sim, not ${source}`);
+    }
+    const partitions = positiveInt('--partitions', values.partitions);
+    const rate = Number(values.rate);
+    if (!(rate > 0)) throw new ConfigError('--rate must be a positive number');
+    const view = !values['no-view'];
+    const logger = createLogger({
+      level: values['log-level'] ?? (view && process.stdout.isTTY ? 'warn' : 'info'),
+      destination: view && process.stdout.isTTY ? process.stderr : process.stdout,
+    });
+
+    const live = source === 'binance' || (source === 'auto' && (await reachable(values['ws-url'], 3_000)));
+    if (source === 'binance' && !live) throw new ConfigError('binance is not reachable');
+    const venues: VenueConfig[] = live
+      ? [{ venue: 'binance', symbols: list(values.symbols), wsUrl: values['ws-url'] }]
+      : [{ venue: 'sim', symbols: list(values.markets), rate }];
+    const sourceLabel = live ? 'binance live' : 'SIMULATED (exchange unreachable)';
+    if (!live) logger.warn({ markets: list(values.markets) }, 'exchange not reachable: running the market simulator');
+
+    const registry = createRegistry({ role: 'dev' });
+    const log = new MemoryLog();
+    const admin = log.admin();
+    await admin.ensureTopic(DEFAULT_TOPICS.trades, partitions);
+    const bus = new MemoryBus();
+    const cache = new MemoryCache();
+    const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+    const worker = new Worker({
+      consumer: log.consumer(DEFAULT_TOPICS.trades),
+      producer: log.producer(),
+      store,
+      bus,
+      cache,
+      actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m', '15m', '1h', '4h', '1d'] })),
+      logger,
+      metrics: createWorkerMetrics(registry),
+      clock: Date.now,
+      config: {
+        topic: DEFAULT_TOPICS.trades,
+        outputTopics: { late: 'tickmesh.trades.late.v1', rejected: DEFAULT_TOPICS.rejects },
+        partition: {
+          checkpointIntervalMs: 1_000,
+          maxPendingRows: 10_000,
+          mailboxCapacity: 16,
+          pauseAt: 8,
+          resumeAt: 2,
+          outOfOrdernessMs: 2_000,
+          idleGraceMs: 3_000,
+          clockWatermark: true,
+          liveWindowMs: 5 * 60_000,
+        },
+        tickMs: 250,
+        drainTimeoutMs: 20_000,
+      },
+    });
+    const ingestor = createIngestor({ venues, producer: log.producer(), logger, registry });
+    const probes = await startProbeServer(
+      {
+        registry,
+        healthy: () => true,
+        notReadyReason: () => worker.notReadyReason() ?? ingestor.notReadyReason(),
+      },
+      Number(values['metrics-port']),
+      '127.0.0.1',
+    );
+    logger.info({ port: probes.port, source: sourceLabel, partitions }, 'tickmesh dev started');
+
+    const run = new AbortController();
+    await worker.start(run.signal);
+    await assignStatic(
+      worker,
+      store,
+      DEFAULT_TOPICS.trades,
+      Array.from({ length: partitions }, (_, p) => p),
+    );
+    await ingestor.start(run.signal);
+    const viewDone = view
+      ? startTerminalView(
+          { bus, out: process.stdout, interval: values.interval, source: sourceLabel, refreshMs: 500 },
+          run.signal,
+        )
+      : Promise.resolve();
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      ingestor.done.catch(() => resolve());
+    });
+    logger.warn('draining: committing a final checkpoint per partition');
+    await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
+    await worker.drain();
+    run.abort();
+    await viewDone.catch(() => {});
+    await Promise.all([probes.close(), store.close(), bus.close(), cache.close(), log.producer().close()]);
+    return 0;
+  },
+};
+
+function list(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+}
+
+function positiveInt(flag: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer`);
+  return n;
+}
+
+/** Whether a WebSocket handshake with `url` completes within `timeoutMs`. */
+function reachable(url: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      ws.terminate();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    ws.once('open', () => done(true));
+    ws.once('error', () => done(false));
+  });
+}
