@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Apache Kafka 4.x, one node in KRaft mode (broker and controller in one process), run by Java 17
+# from the broker's jars on Maven Central. The jars are fetched with Maven into CACHE, keyed by
+# the hash of kafka/pom.xml; the log (data) directory lives under RUN.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+POM=$INFRA_DIR/kafka/pom.xml
+DATA=$RUN/kafka
+LOG_DIRS=$DATA/data
+JAVA_HEAP=${TICKMESH_KAFKA_HEAP:-1g}
+
+libs_dir() {
+  local key
+  key=$(sha256sum "$POM" | cut -c1-16)
+  echo "$CACHE/kafka/$key/libs"
+}
+
+install() {
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  local libs
+  libs=$(libs_dir)
+  if [[ -f $libs/.complete ]]; then
+    log "Kafka jars cached in $libs"
+    return 0
+  fi
+  log "fetching Kafka jars with Maven into $libs"
+  local tmp=$libs.tmp.$$
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  # Maven's own output goes to a log; its default local repository (~/.m2) is reused.
+  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$LOGS/kafka-maven.log" 2>&1; then
+    rm -rf "$tmp"
+    die_with_log kafka-maven "$LOGS/kafka-maven.log"
+  fi
+  ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || die "Maven finished but fetched no kafka_2.13 jar into $tmp"
+  touch "$tmp/.complete"
+  rm -rf "$libs"
+  mv "$tmp" "$libs"
+}
+
+java_cmd() {
+  local libs
+  libs=$(libs_dir)
+  [[ -f $libs/.complete ]] || die "Kafka jars missing in $libs: run '$0 install'"
+  JAVA=(java -Xms256m "-Xmx$JAVA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$INFRA_DIR/kafka/log4j2.xml" -cp "$libs/*")
+}
+
+write_properties() {
+  mkdir -p "$DATA"
+  cat >"$DATA/server.properties" <<CONF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$PORT_KAFKA_CONTROLLER
+listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLER
+advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$LOG_DIRS
+# Topics are created explicitly (tests and the tickmesh admin); a typo must not create one.
+auto.create.topics.enable=false
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Tests create and join consumer groups constantly; the default 3s delay only slows them.
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=24
+log.segment.bytes=67108864
+CONF
+}
+
+# Formats the log directory once, with a cluster id of its own.
+format_storage() {
+  [[ -f $LOG_DIRS/meta.properties ]] && return 0
+  local id
+  # What `StorageTool random-uuid` prints (16 random bytes, base64url without padding), minus a JVM start.
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+  log "formatting $LOG_DIRS (cluster id $id)"
+  "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$DATA/server.properties" \
+    >>"$LOGS/kafka-format.log" 2>&1 || die_with_log kafka-format "$LOGS/kafka-format.log"
+}
+
+# The listener is bound before the broker has caught up with the metadata log, so an open port is
+# not enough: the broker logs "Kafka Server started" once it serves requests.
+healthy() {
+  port_open "$PORT_KAFKA" && grep -q 'Kafka Server started' "$LOGS/kafka.log"
+}
+
+launch() {
+  require_free_ports "$PORT_KAFKA" "$PORT_KAFKA_CONTROLLER"
+  java_cmd
+  write_properties
+  format_storage
+  spawn kafka "${JAVA[@]}" kafka.Kafka "$DATA/server.properties"
+}
+
+start() {
+  ensure_started kafka 120 healthy launch
+}
+
+env() {
+  emit KAFKA_BROKERS "$HOST:$PORT_KAFKA"
+}
+
+stop() {
+  # A controlled shutdown of a single node takes a few seconds.
+  stop_process kafka TERM 60
+}
+
+dispatch "$@"

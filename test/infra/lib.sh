@@ -1,0 +1,255 @@
+# shellcheck shell=bash
+# Shared by test/infra/<server>.sh, up.sh and down.sh; sourced, never run.
+#
+# Every server script has the subcommands install (idempotent, cached), start (a no-op when the
+# server already runs and answers; otherwise starts it and waits until it really answers, or fails
+# with the tail of its log), env (`export NAME=value` lines on stdout, nothing else) and stop.
+# Progress goes to stderr; TICKMESH_INFRA_QUIET=1 hides it, errors are always shown.
+set -euo pipefail
+
+INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Built binaries and fetched jars: kept across runs and across `down`.
+CACHE=${TICKMESH_CACHE:-$HOME/.cache/tickmesh}
+# Data directories, logs and pid files of the running servers.
+RUN=${TICKMESH_RUN:-/tmp/tickmesh-infra}
+LOGS=$RUN/logs
+PIDS=$RUN/pids
+mkdir -p "$CACHE" "$LOGS" "$PIDS"
+
+# Every server listens on loopback only, on fixed ports defined here and nowhere else, so that a
+# shell that ran `eval "$(npm run -s infra:up)"` and the tests talk to the same servers. They are
+# away from each server's default port so that a system-wide instance does not collide.
+HOST=127.0.0.1
+PORT_POSTGRES=55432
+PORT_REDIS=56379
+PORT_NATS=54222
+PORT_NATS_MONITOR=58222
+PORT_PROMETHEUS=59090
+PORT_KAFKA=59092
+PORT_KAFKA_CONTROLLER=59093
+# Reserved for test/infra/kube.sh.
+PORT_ETCD=52379
+PORT_ETCD_PEER=52380
+PORT_KUBE_APISERVER=56443
+export HOST PORT_POSTGRES PORT_REDIS PORT_NATS PORT_NATS_MONITOR PORT_PROMETHEUS PORT_KAFKA \
+  PORT_KAFKA_CONTROLLER PORT_ETCD PORT_ETCD_PEER PORT_KUBE_APISERVER
+
+# File descriptors that up.sh/down.sh and apt_install hold flocks on. (A server started while one
+# is open would inherit it and hold the lock for as long as it runs: spawn closes every fd above 2.)
+LOCK_FD_UP=9
+LOCK_FD_APT=8
+
+INFRA_NAME=${INFRA_NAME:-$(basename "${BASH_SOURCE[1]:-infra}" .sh)}
+
+log() {
+  [[ ${TICKMESH_INFRA_QUIET:-0} == 1 ]] || printf '[infra %s] %s\n' "$INFRA_NAME" "$*" >&2
+}
+
+err() {
+  printf '[infra %s] ERROR: %s\n' "$INFRA_NAME" "$*" >&2
+}
+
+die() {
+  err "$*"
+  exit 1
+}
+
+# die_with_log NAME LOGFILE: fails with the last 80 lines of a server's log.
+die_with_log() {
+  local name=$1 logfile=$2
+  err "$name did not start; last 80 lines of $logfile:"
+  if [[ -s $logfile ]]; then
+    tail -n 80 "$logfile" | sed 's/^/    /' >&2
+  else
+    err "($logfile is empty or missing)"
+  fi
+  exit 1
+}
+
+# wait_for SECONDS WHAT CMD...: polls CMD until it succeeds; false after SECONDS.
+wait_for() {
+  local timeout=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      err "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Root runs apt-get directly; anyone else through sudo. (Server scripts define functions named
+# install and env: call those programs by path.)
+as_root() {
+  if ((EUID == 0)); then "$@"; else sudo "$@"; fi
+}
+
+apt_get() {
+  as_root /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 "$@" >>"$LOGS/apt.log" 2>&1 || {
+    err "apt-get $* failed; last 40 lines of $LOGS/apt.log:"
+    tail -n 40 "$LOGS/apt.log" | sed 's/^/    /' >&2
+    return 1
+  }
+}
+
+# apt_install PKG...: installs the packages that dpkg does not report installed (dpkg -s). `apt-get update`
+# runs at most once per machine (a marker in CACHE), plus once more if an install fails on a
+# stale package list.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
+  done
+  ((${#missing[@]} > 0)) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  (
+    flock "$LOCK_FD_APT"
+    if [[ ! -f $CACHE/apt-updated ]]; then
+      apt_get update
+      touch "$CACHE/apt-updated"
+    fi
+    apt_get install -y --no-install-recommends "${missing[@]}" ||
+      { apt_get update && apt_get install -y --no-install-recommends "${missing[@]}"; }
+  ) 8>"$CACHE/apt.lock"
+}
+
+pid_of() {
+  [[ -s $PIDS/$1.pid ]] && cat "$PIDS/$1.pid"
+}
+
+# is_running NAME: the process in NAME's pid file is alive. A zombie (dead, not yet reaped by the
+# script that spawned it) does not count.
+is_running() {
+  local pid state
+  pid=$(pid_of "$1") || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ $state != Z ]]
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+http_ok() {
+  curl -fsS -o /dev/null --max-time 2 "$1"
+}
+
+# require_free_ports PORT...: fails when something we did not start holds one of our ports.
+require_free_ports() {
+  local port
+  for port in "$@"; do
+    if port_open "$port"; then
+      err "port $port on $HOST is already in use by a process this harness does not know:"
+      ss -ltnp "sport = :$port" >&2 || true
+      exit 1
+    fi
+  done
+}
+
+# spawn NAME CMD...: runs CMD detached, in its own session, with its output in $LOGS/NAME.log (the
+# previous run's log is kept as NAME.log.1) and its pid in $PIDS/NAME.pid. CMD must exec the
+# server itself (not fork it) so that the pid is the server's.
+spawn() {
+  local name=$1
+  shift
+  [[ -f $LOGS/$name.log ]] && mv -f "$LOGS/$name.log" "$LOGS/$name.log.1"
+  # The server must not inherit our descriptors: a held flock would block the next up.sh, and an
+  # inherited pipe (the test runner reading up.sh's output) would never reach end-of-file.
+  # A non-interactive shell's background job is not a process group leader, so setsid does not
+  # fork, and both execs keep $! the server's pid.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec setsid "$@" </dev/null >"$LOGS/$name.log" 2>&1
+  ) &
+  echo $! >"$PIDS/$name.pid"
+}
+
+# wait_up NAME SECONDS CMD...: waits until CMD succeeds while NAME's process lives; on failure
+# (the process exited or the time ran out) fails with the tail of its log.
+wait_up() {
+  local name=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ! is_running "$name"; then
+      err "$name exited during startup"
+      die_with_log "$name" "$LOGS/$name.log"
+    fi
+    if ((SECONDS >= deadline)); then
+      err "$name did not answer within ${timeout}s"
+      die_with_log "$name" "$LOGS/$name.log"
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_process NAME [SIGNAL] [SECONDS]: signals NAME's process (TERM by default), waits for it to
+# exit, then kills it. Idempotent.
+stop_process() {
+  local name=$1 signal=${2:-TERM} timeout=${3:-30} pid
+  if ! is_running "$name"; then
+    rm -f "$PIDS/$name.pid"
+    return 0
+  fi
+  pid=$(pid_of "$name")
+  log "stopping $name (pid $pid)"
+  kill "-$signal" "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + timeout))
+  while is_running "$name"; do
+    if ((SECONDS >= deadline)); then
+      err "$name (pid $pid) did not exit within ${timeout}s after SIG$signal; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.5
+      break
+    fi
+    sleep 0.1
+  done
+  rm -f "$PIDS/$name.pid"
+}
+
+# ensure_started NAME SECONDS HEALTHY_FN LAUNCH_FN: a no-op when NAME runs and HEALTHY_FN
+# succeeds; a running process that does not answer is restarted; otherwise LAUNCH_FN starts it and
+# we wait up to SECONDS for HEALTHY_FN.
+ensure_started() {
+  local name=$1 timeout=$2 healthy=$3 launch=$4
+  if is_running "$name"; then
+    if wait_for 5 "$name to answer" "$healthy"; then
+      log "$name already running (pid $(pid_of "$name"))"
+      return 0
+    fi
+    err "$name is running but does not answer; restarting it"
+    stop_process "$name"
+  fi
+  log "starting $name"
+  local t0=$SECONDS
+  "$launch"
+  wait_up "$name" "$timeout" "$healthy"
+  log "$name is up after $((SECONDS - t0))s (log: $LOGS/$name.log)"
+}
+
+# emit NAME VALUE: one `export NAME=value` line, single-quoted when the value needs it.
+emit() {
+  local name=$1 value=$2
+  if [[ $value =~ ^[A-Za-z0-9_./:@,=+-]*$ ]]; then
+    printf 'export %s=%s\n' "$name" "$value"
+  else
+    printf "export %s='%s'\n" "$name" "${value//\'/\'\\\'\'}"
+  fi
+}
+
+# dispatch "$@": runs the server script's subcommand (functions install, start, env, stop).
+dispatch() {
+  case ${1:-} in
+  install | start | env | stop) "$1" ;;
+  *)
+    echo "usage: $0 install|start|env|stop" >&2
+    exit 2
+    ;;
+  esac
+}
