@@ -1,0 +1,122 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import { ENDPOINT_FLAGS, endpointHelp, parseEndpoints } from '../../internal/config/endpoints.js';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
+import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { startProbeServer } from '../../internal/observe/http-server.js';
+import { createLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import { createPostgresStore } from '../../internal/sink/postgres-store.js';
+import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import { marketActorFactory } from '../../internal/worker/market-actors.js';
+import { createWorkerMetrics } from '../../internal/worker/metrics.js';
+import {
+  parseWorkerOptions,
+  WORKER_OPTION_NAMES,
+  WORKER_OPTIONS_HELP,
+  workerActorConfig,
+  workerConfig,
+} from '../../internal/worker/options.js';
+import { assignStatic } from '../../internal/worker/static-placement.js';
+import { Worker } from '../../internal/worker/worker.js';
+import type { Command } from './command.js';
+
+const HELP = `tickmesh worker: run placed partitions of the trades topic through the market actors
+
+Reads each placed partition from its last checkpoint, builds candles, indicators and alerts, and
+commits them with the checkpoint to PostgreSQL in one transaction (exactly once, fenced by the
+placement epoch); publishes live and closed candles and alerts on NATS and the latest candles
+in Redis. SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
+
+endpoints (flags override the environment):
+${endpointHelp()}
+
+options:
+${WORKER_OPTIONS_HELP}
+`;
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'consume placed partitions: actors, exactly-once candles in PostgreSQL, NATS and Redis outputs',
+  help: HELP,
+  async run(argv, signal) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(
+        [...Object.keys(ENDPOINT_FLAGS), ...WORKER_OPTION_NAMES].map((n) => [n, { type: 'string' as const }]),
+      ),
+      strict: true,
+    });
+    const flags = values as Record<string, string | undefined>;
+    const endpoints = parseEndpoints(flags);
+    const options = parseWorkerOptions(flags);
+    if (endpoints.kafkaBrokers.length === 0)
+      throw new ConfigError('no Kafka brokers: set KAFKA_BROKERS or --kafka-brokers');
+    if (!endpoints.databaseUrl) throw new ConfigError('no database: set DATABASE_URL or --database-url');
+    if (!endpoints.natsUrl) throw new ConfigError('no NATS server: set NATS_URL or --nats-url');
+    if (!endpoints.redisUrl) throw new ConfigError('no Redis server: set REDIS_URL or --redis-url');
+
+    const logger = createLogger({ level: options.logLevel });
+    const registry = createRegistry({ role: 'worker' });
+    const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
+    const kafka = { brokers: endpoints.kafkaBrokers, clientId, logger };
+    const admin = await createKafkaAdmin(kafka);
+    const partitionCount = await admin.partitionCount(options.topic);
+    await admin.close();
+    const store = createPostgresStore({
+      connectionString: endpoints.databaseUrl,
+      schema: options.schema,
+      applicationName: clientId,
+    });
+    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
+    const cache = createRedisCache({ url: endpoints.redisUrl });
+    const producer = await createKafkaProducer({ ...kafka, registry });
+    const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
+    const worker = new Worker({
+      consumer,
+      producer,
+      store,
+      bus,
+      cache,
+      actors: marketActorFactory(workerActorConfig(options)),
+      logger,
+      metrics: createWorkerMetrics(registry),
+      clock: Date.now,
+      config: workerConfig(options),
+    });
+    const probes = await startProbeServer(
+      { registry, healthy: () => true, notReadyReason: () => worker.notReadyReason() },
+      options.port,
+    );
+
+    const run = new AbortController();
+    await worker.start(run.signal);
+    const partitions =
+      options.partitions === 'all' ? Array.from({ length: partitionCount }, (_, p) => p) : options.partitions;
+    const missing = partitions.filter((p) => p >= partitionCount);
+    if (missing.length > 0) throw new ConfigError(`topic ${options.topic} has no partition ${missing.join(', ')}`);
+    await assignStatic(worker, store, options.topic, partitions);
+    logger.info({ partitions, port: probes.port }, 'worker running');
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('draining');
+    let code = 0;
+    try {
+      await worker.drain();
+    } catch (err) {
+      logger.error({ err }, 'drain failed');
+      code = 1;
+    }
+    run.abort();
+    await Promise.allSettled([consumer.close(), producer.close(), bus.close(), cache.close(), store.close()]);
+    await probes.close();
+    logger.info('worker stopped');
+    return code;
+  },
+};

@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import { type ActorConfig, actorConfig } from '../actor/config.js';
+import { INTERVALS, type Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
+import type { WorkerConfig } from './worker.js';
+
+/**
+ * The worker's settings, one schema for the `tickmesh worker` flags (and the embedded mode's
+ * defaults). Parsed once in cmd/, frozen, passed down.
+ */
+export interface WorkerOptions {
+  readonly topic: string;
+  readonly lateTopic: string;
+  readonly rejectedTopic: string;
+  /** Placed partitions from configuration; `all` means every partition of the topic. */
+  readonly partitions: readonly number[] | 'all';
+  readonly intervals: readonly Interval[];
+  readonly outOfOrdernessMs: number;
+  readonly allowedLatenessMs: number;
+  readonly idleGraceMs: number;
+  readonly checkpointIntervalMs: number;
+  readonly maxPendingRows: number;
+  readonly mailboxCapacity: number;
+  readonly clockWatermark: boolean;
+  readonly liveWindowMs: number;
+  readonly partialUpdates: boolean;
+  readonly port: number;
+  readonly schema: string;
+  readonly drainTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const schema = z.object({
+  topic: z.string().min(1).default('tickmesh.trades.v1'),
+  'late-topic': z.string().min(1).default('tickmesh.trades.late.v1'),
+  'rejected-topic': z.string().min(1).default('tickmesh.trades.rejected.v1'),
+  partitions: z
+    .string()
+    .default('all')
+    .transform((s, ctx) => {
+      if (s === 'all') return 'all' as const;
+      const list = s.split(',').map((x) => Number(x.trim()));
+      if (list.some((n) => !Number.isInteger(n) || n < 0)) {
+        ctx.addIssue({ code: 'custom', message: 'expected `all` or a comma-separated list of partition numbers' });
+        return z.NEVER;
+      }
+      return [...new Set(list)].sort((a, b) => a - b);
+    }),
+  intervals: z
+    .string()
+    .default('1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w')
+    .transform((s, ctx) => {
+      const list = s.split(',').map((x) => x.trim());
+      const bad = list.filter((i) => !(INTERVALS as readonly string[]).includes(i));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown interval(s) ${bad.join(', ')}; known: ${INTERVALS.join(' ')}`,
+        });
+        return z.NEVER;
+      }
+      return list as Interval[];
+    }),
+  'out-of-orderness-ms': int(0).default(2_000),
+  'allowed-lateness-ms': int(0).default(60_000),
+  'idle-grace-ms': int(0).default(5_000),
+  'checkpoint-interval-ms': int(0).default(1_000),
+  'max-pending-rows': int(1).default(20_000),
+  'mailbox-capacity': int(2, 10_000).default(16),
+  'clock-watermark': bool.default(true),
+  'live-window-ms': int(1).default(300_000),
+  'partial-updates': bool.default(true),
+  port: int(0, 65_535).default(9464),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier')
+    .default('public'),
+  'drain-timeout-ms': int(1).default(25_000),
+  'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const WORKER_OPTION_NAMES = Object.keys(schema.shape);
+
+export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic (default tickmesh.trades.v1)
+  --late-topic NAME            trades past the allowed lateness (default tickmesh.trades.late.v1)
+  --rejected-topic NAME        records that do not decode or hold impossible values (default tickmesh.trades.rejected.v1)
+  --partitions all|LIST        partitions to run when no operator places them (default all)
+  --intervals LIST             candle intervals (default 1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w; 1s on request)
+  --out-of-orderness-ms N      watermark lag behind the newest trade (default 2000)
+  --allowed-lateness-ms N      a closed candle is revised by trades up to this late (default 60000)
+  --idle-grace-ms N            a quiet market closes from the partition watermark this far behind it (default 5000)
+  --checkpoint-interval-ms N   commit candles and checkpoint at least this often (default 1000)
+  --max-pending-rows N         commit early past this many uncommitted rows (default 20000)
+  --mailbox-capacity N         record batches queued per partition; pauses at half (default 16)
+  --clock-watermark true|false close quiet windows from the clock on live partitions (default true)
+  --live-window-ms N           a partition is live while its newest trade is this recent (default 300000)
+  --partial-updates true|false publish open-candle updates (default true)
+  --port N                     /healthz /readyz /metrics port (default 9464)
+  --schema NAME                PostgreSQL schema (default public)
+  --drain-timeout-ms N         SIGTERM drain gives up after this long (default 25000)
+  --log-level LEVEL            pino level (default info)`;
+
+export function parseWorkerOptions(flags: Readonly<Record<string, string | undefined>>): WorkerOptions {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid worker option: ${issues}`);
+  }
+  const v = parsed.data;
+  return Object.freeze({
+    topic: v.topic,
+    lateTopic: v['late-topic'],
+    rejectedTopic: v['rejected-topic'],
+    partitions: v.partitions,
+    intervals: v.intervals,
+    outOfOrdernessMs: v['out-of-orderness-ms'],
+    allowedLatenessMs: v['allowed-lateness-ms'],
+    idleGraceMs: v['idle-grace-ms'],
+    checkpointIntervalMs: v['checkpoint-interval-ms'],
+    maxPendingRows: v['max-pending-rows'],
+    mailboxCapacity: v['mailbox-capacity'],
+    clockWatermark: v['clock-watermark'],
+    liveWindowMs: v['live-window-ms'],
+    partialUpdates: v['partial-updates'],
+    port: v.port,
+    schema: v.schema,
+    drainTimeoutMs: v['drain-timeout-ms'],
+    logLevel: v['log-level'],
+  });
+}
+
+/** The worker's runtime config from its options. */
+export function workerConfig(o: WorkerOptions): WorkerConfig {
+  return {
+    topic: o.topic,
+    outputTopics: { late: o.lateTopic, rejected: o.rejectedTopic },
+    partition: {
+      checkpointIntervalMs: o.checkpointIntervalMs,
+      maxPendingRows: o.maxPendingRows,
+      mailboxCapacity: o.mailboxCapacity,
+      pauseAt: Math.max(1, Math.floor(o.mailboxCapacity / 2)),
+      resumeAt: Math.max(0, Math.floor(o.mailboxCapacity / 8)),
+      outOfOrdernessMs: o.outOfOrdernessMs,
+      idleGraceMs: o.idleGraceMs,
+      clockWatermark: o.clockWatermark,
+      liveWindowMs: o.liveWindowMs,
+    },
+    tickMs: 250,
+    drainTimeoutMs: o.drainTimeoutMs,
+  };
+}
+
+/** The actors' config from the worker's options (indicator and detector settings at their defaults). */
+export function workerActorConfig(o: WorkerOptions): ActorConfig {
+  return actorConfig({
+    intervals: [...o.intervals],
+    outOfOrdernessMs: o.outOfOrdernessMs,
+    allowedLatenessMs: o.allowedLatenessMs,
+    partialUpdates: o.partialUpdates,
+    detectors: { interval: o.intervals.includes('1m') ? '1m' : (o.intervals[0] as Interval) },
+  });
+}
