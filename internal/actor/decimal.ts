@@ -142,9 +142,22 @@ export function setWideBig(a: Float64Array, i: number, x: bigint): void {
   a[i + 1] = Number(x & LO_MASK);
 }
 
-/** The wide integer as a double (rounded when above 2^53; for statistics, never for candles). */
-export function wideToNumber(a: Float64Array, i: number): number {
-  return (a[i] as number) * TWO52 + (a[i + 1] as number);
+/**
+ * The wide integer at `scale` as the double nearest its exact decimal value: for statistics,
+ * never for candles. Correctly rounded on both paths (one division of exact doubles below
+ * 2^53, else the parser), so the result does not depend on the scale the value is held at.
+ */
+export function wideToReal(a: Float64Array, i: number, scale: number): number {
+  if ((a[i] as number) === 0 && scale <= 22) return (a[i + 1] as number) / (POW10[scale] as number);
+  return Number(`${wideToBig(a, i)}e-${scale}`);
+}
+
+/** num / 10^scale / den as a double, from the exact rational (independent of the scale num is held at). */
+export function realRatio(num: bigint, scale: number, den: number): number {
+  if (num <= BigInt(MAX_SAFE) && den * (POW10[scale] as number) <= MAX_SAFE && scale <= 22) {
+    return Number(num) / (den * (POW10[scale] as number));
+  }
+  return Number(divideDecimal(num, scale, BigInt(den), 0, 30));
 }
 
 export function formatWide(a: Float64Array, i: number, scale: number): string {

@@ -1,7 +1,7 @@
 import type { Interval } from '../market/interval.js';
 import { BUY_VOLUME, type CandleContext, type CandleWindow, QUOTE, VOLUME } from './candle-window.js';
 import type { IndicatorConfig } from './config.js';
-import { MAX_SAFE, POW10, wideToNumber } from './decimal.js';
+import { POW10, realRatio, wideToReal } from './decimal.js';
 import type { IndicatorValues } from './output.js';
 
 const YEAR_MS = 365 * 86_400_000;
@@ -46,8 +46,9 @@ export class IndicatorState {
     const closes = this.closes;
     closes[n % closes.length] = w.close;
     const vi = n % this.quotes.length;
-    this.quotes[vi] = wideToNumber(w.sums, QUOTE) / (POW10[qs] as number);
-    this.volumes[vi] = wideToNumber(w.sums, VOLUME) / (POW10[ctx.sizeScale] as number);
+    this.quotes[vi] = wideToReal(w.sums, QUOTE, qs);
+    const volume = wideToReal(w.sums, VOLUME, ctx.sizeScale);
+    this.volumes[vi] = volume;
     this.count = n + 1;
 
     const sma: Record<string, number | null> = {};
@@ -73,7 +74,6 @@ export class IndicatorState {
       q += this.quotes[i] as number;
       v += this.volumes[i] as number;
     }
-    const volume = wideToNumber(w.sums, VOLUME);
     return {
       exchange: ctx.exchange,
       symbol: ctx.symbol,
@@ -84,7 +84,7 @@ export class IndicatorState {
       sma,
       ema,
       volatility: this.volatility(),
-      imbalance: volume > 0 ? (2 * wideToNumber(w.sums, BUY_VOLUME) - volume) / volume : null,
+      imbalance: volume > 0 ? (2 * wideToReal(w.sums, BUY_VOLUME, ctx.sizeScale) - volume) / volume : null,
     };
   }
 
@@ -107,11 +107,9 @@ export class IndicatorState {
 
   private sma(p: number, ps: number): number | null {
     if (this.count < p) return null;
-    let sum = 0;
-    for (let i = 0; i < p; i++) sum += this.at(i);
-    const den = p * (POW10[ps] as number);
-    // Both exact below 2^53: one correctly rounded division. Beyond, a rounded mean is still fine.
-    return sum <= MAX_SAFE && den <= MAX_SAFE ? sum / den : sum / p / (POW10[ps] as number);
+    let sum = 0n;
+    for (let i = 0; i < p; i++) sum += BigInt(this.at(i));
+    return realRatio(sum, ps, p);
   }
 
   private volatility(): number | null {

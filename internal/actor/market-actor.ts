@@ -30,6 +30,7 @@ export interface MarketIdentity {
 }
 
 const CHECKPOINT_VERSION = 1;
+const NOTIONAL_LIMIT = 1n << 90n;
 const FLAG_CLOSED = 1;
 const FLAG_DIRTY = 2;
 
@@ -139,6 +140,19 @@ export class MarketActor implements WindowSink {
     if (priceScale < ctx.priceScale) price *= POW10[ctx.priceScale - priceScale] as number;
     if (sizeScale < ctx.sizeScale) size *= POW10[ctx.sizeScale - sizeScale] as number;
     if (price > MAX_SAFE || size > MAX_SAFE) return this.reject(trade, 'precision', out);
+    const t = this.parsed;
+    t.price = price;
+    t.size = size;
+    const q = price * size;
+    if (q <= MAX_SAFE) {
+      t.notional = q;
+    } else {
+      const big = BigInt(price) * BigInt(size);
+      // Wide sums hold up to 2^105: capping one trade at 2^90 leaves room for 32,768 of them per window.
+      if (big >= NOTIONAL_LIMIT) return this.reject(trade, 'precision', out);
+      t.notional = -1;
+      t.notionalBig = big;
+    }
 
     const id = trade.tradeId;
     const idNum = numericId(id);
@@ -155,16 +169,6 @@ export class MarketActor implements WindowSink {
       return 'late';
     }
 
-    const t = this.parsed;
-    t.price = price;
-    t.size = size;
-    const q = price * size;
-    if (q <= MAX_SAFE) {
-      t.notional = q;
-    } else {
-      t.notional = -1;
-      t.notionalBig = BigInt(price) * BigInt(size);
-    }
     t.buy = trade.side === 'buy';
     t.time = time;
     t.idNum = idNum;

@@ -2,7 +2,7 @@ import type { Alert } from '../market/alert.js';
 import type { Interval } from '../market/interval.js';
 import { type CandleContext, type CandleWindow, VOLUME } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
-import { formatWide, POW10, wideToNumber } from './decimal.js';
+import { formatWide, wideToReal } from './decimal.js';
 
 /**
  * Volume spike: a closed candle's base volume against the mean of the previous `window`
@@ -25,7 +25,7 @@ export class VolumeSpikeDetector {
     interval: Interval,
     cfg: DetectorConfig['volumeSpike'],
   ): Alert | undefined {
-    const volume = wideToNumber(w.sums, VOLUME) / (POW10[ctx.sizeScale] as number);
+    const volume = wideToReal(w.sums, VOLUME, ctx.sizeScale);
     let alert: Alert | undefined;
     const n = Math.min(this.samples, this.volumes.length);
     if (cfg.enabled && this.samples >= cfg.minSamples && volume > 0) {
