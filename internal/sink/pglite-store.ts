@@ -28,6 +28,8 @@ class PgliteDriver implements SqlDriver {
     private readonly owned: boolean,
   ) {}
 
+  async prepare(): Promise<void> {}
+
   async query(text: string, params: readonly unknown[] = []): Promise<Row[]> {
     return (await this.db.query<Row>(text, [...params])).rows;
   }
@@ -71,6 +73,7 @@ export class PgliteStore extends SqlStore {
   share(): Store {
     const driver = this.driver;
     const shared: SqlDriver = {
+      prepare: () => driver.prepare(),
       query: (text, params) => driver.query(text, params),
       exec: (sql) => driver.exec(sql),
       transaction: (fn) => driver.transaction(fn),

@@ -48,6 +48,8 @@ export interface SqlSession {
 }
 
 export interface SqlDriver extends SqlSession {
+  /** Runs before the migrations (creates the schema where the driver has one to create). */
+  prepare(): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   /** Turns a driver error into tickmesh's (UnavailableError for a lost server); others unchanged. */
@@ -172,6 +174,7 @@ export class SqlStore implements Store {
   constructor(private readonly db: SqlDriver) {}
 
   async migrate(): Promise<void> {
+    await this.run(() => this.db.prepare());
     await this.run(() =>
       this.db.transaction(async (tx) => {
         await tx.query(LOCK_SCHEMA);

@@ -1,0 +1,148 @@
+import { Pool, type PoolClient } from 'pg';
+import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { quoteIdent } from './sql.js';
+import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
+import type { Store } from './store.js';
+
+/** The Store on PostgreSQL through a `pg` connection pool, running the SQL of sql.ts. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (DATABASE_URL). */
+  readonly connectionString: string;
+  /** Schema for every table (search_path of every connection); created by migrate(). Default `public`. */
+  readonly schema?: string;
+  /** Connections in the pool. Default 4. */
+  readonly poolSize?: number;
+  /** How long to wait for a connection, ms. Default 10,000. */
+  readonly connectTimeoutMs?: number;
+  /** Per-statement server-side timeout, ms. Default 60,000. */
+  readonly statementTimeoutMs?: number;
+  readonly applicationName?: string;
+}
+
+/** SQLSTATE classes and codes that mean the server, not the statement, failed: worth a retry. */
+const RETRIABLE_SQLSTATE = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '53300', // too_many_connections
+  '55P03', // lock_not_available
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '58000', // system_error
+  '58030', // io_error
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|terminating connection/i;
+
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof TickmeshError) return false;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || RETRIABLE_SQLSTATE.has(code) || NETWORK_CODES.has(code)) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailable);
+  return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
+}
+
+function param(v: unknown): unknown {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v;
+}
+
+function session(client: Pool | PoolClient): SqlSession {
+  return {
+    query: async (text, params = []) => (await client.query<Row>(text, params.map(param))).rows,
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+  };
+}
+
+class PostgresDriver implements SqlDriver {
+  private readonly direct: SqlSession;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string | undefined,
+  ) {
+    this.direct = session(pool);
+  }
+
+  async prepare(): Promise<void> {
+    if (this.schema === undefined) return;
+    try {
+      await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+    } catch (err) {
+      // Two processes creating the schema at once: the loser sees a duplicate, which is fine.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw err;
+    }
+  }
+
+  query(text: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.direct.query(text, params);
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.direct.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(session(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        // A connection that cannot roll back is not returned to the pool.
+        broken = rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  classify(err: unknown): unknown {
+    return isUnavailable(err) ? new UnavailableError('postgres unavailable', { cause: err }) : err;
+  }
+
+  isMissingPartition(err: unknown): boolean {
+    const e = err as { code?: string; message?: string } | null;
+    return e?.code === '23514' && /no partition/.test(e.message ?? '');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema === 'public' ? undefined : options.schema;
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    // The search path as a startup parameter: set before the connection takes any query. A
+    // schema that does not exist yet is fine here; migrate() creates it.
+    ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdent(schema).replaceAll(' ', '\\ ')}` }),
+    max: options.poolSize ?? 4,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    statement_timeout: options.statementTimeoutMs ?? 60_000,
+    application_name: options.applicationName ?? 'tickmesh',
+  });
+  // An idle connection the server dropped emits 'error' on the pool; without a listener that
+  // would crash the process. The next query gets a fresh connection (or UnavailableError).
+  pool.on('error', () => {});
+  return new SqlStore(new PostgresDriver(pool, schema));
+}
