@@ -102,7 +102,8 @@ export interface KvBucket {
   keys(pattern?: string): Promise<string[]>;
   /**
    * The current entry of every matching key (deleted keys omitted), then every change as it
-   * happens, deletes included, in revision order, until the signal aborts.
+   * happens in revision order, until the signal aborts: each put, and the delete of each key
+   * the watcher has seen. A watcher that falls behind may see only the latest put of a key.
    */
   watch(options: KvWatchOptions): AsyncIterable<KvEntry>;
 }

@@ -253,8 +253,11 @@ class MemoryKvBucket implements KvBucket {
       .filter((e) => e.operation === 'put' && matches(e))
       .sort((a, b) => a.revision - b.revision);
     let seen = this.revision;
+    // As the NATS adapter: a delete is passed on only for a key this watcher has seen.
+    const live = new Set<string>();
     for (const e of initial) {
       if (signal.aborted) return;
+      live.add(e.key);
       yield e;
     }
     while (!signal.aborted) {
@@ -267,6 +270,8 @@ class MemoryKvBucket implements KvBucket {
       for (const e of fresh) {
         if (signal.aborted) return;
         seen = e.revision;
+        if (e.operation === 'put') live.add(e.key);
+        else if (!live.delete(e.key)) continue;
         yield e;
       }
     }

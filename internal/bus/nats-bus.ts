@@ -1,0 +1,334 @@
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type StreamConfig as NatsStreamConfig,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { connect, type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
+import type { Logger } from '../observe/logger.js';
+import { ConfigError, InputError, TickmeshError, UnavailableError } from '../runtime/errors.js';
+import type {
+  Bus,
+  BusHeaders,
+  DurablePublishOptions,
+  KvBucket,
+  KvEntry,
+  KvWatchOptions,
+  PublishAck,
+  ReadStreamOptions,
+  StoredMessage,
+  StreamConfig,
+  SubscribeOptions,
+  Subscription,
+} from './bus.js';
+import { LiveBuffer } from './live-buffer.js';
+import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject.js';
+
+/**
+ * The Bus on NATS: core publish/subscribe, JetStream streams and KV buckets over one connection
+ * that reconnects forever (publishes made while disconnected are buffered by the client and
+ * sent on reconnect; durable publishes fail with UnavailableError and are retried by the caller).
+ */
+export interface NatsBusOptions {
+  /** `nats://host:port`, comma-separated for several (NATS_URL). */
+  readonly servers: string;
+  readonly name?: string;
+  readonly logger?: Logger;
+  /** Timeout of JetStream and KV requests, ms. Default 5,000. */
+  readonly requestTimeoutMs?: number;
+}
+
+const EMPTY: BusHeaders = Object.freeze({});
+const DEFAULT_CAPACITY = 10_000;
+
+function toNatsHeaders(h: BusHeaders | undefined): MsgHdrs | undefined {
+  if (!h) return undefined;
+  const keys = Object.keys(h);
+  if (keys.length === 0) return undefined;
+  const out = natsHeaders();
+  for (const k of keys) out.set(k, h[k]!);
+  return out;
+}
+
+function fromNatsHeaders(h: MsgHdrs | undefined): BusHeaders {
+  if (!h) return EMPTY;
+  const out: Record<string, string> = {};
+  for (const k of h.keys()) out[k] = h.get(k);
+  return Object.freeze(out);
+}
+
+const UNAVAILABLE =
+  /TIMEOUT|timeout|no responders|503|CONNECTION_|DISCONNECT|closed|ECONNREFUSED|ECONNRESET|jetstream not enabled/i;
+
+function classify(err: unknown, what: string): unknown {
+  if (err instanceof TickmeshError) return err;
+  const e = err as { name?: string; code?: string; message?: string } | null;
+  const text = `${e?.name ?? ''} ${e?.code ?? ''} ${e?.message ?? ''}`;
+  return UNAVAILABLE.test(text) ? new UnavailableError(`nats unavailable: ${what}`, { cause: err }) : err;
+}
+
+export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: options.servers.split(',').map((s) => s.trim()),
+      name: options.name ?? 'tickmesh',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      timeout: options.requestTimeoutMs ?? 5_000,
+    });
+  } catch (err) {
+    throw new UnavailableError('nats unavailable: connect', { cause: err });
+  }
+  const timeout = options.requestTimeoutMs ?? 5_000;
+  const js = jetstream(nc, { timeout });
+  const jsm = await jetstreamManager(nc, { timeout, checkAPI: false });
+  const bus = new NatsBus(nc, js, jsm, options.logger);
+  return bus;
+}
+
+class NatsBus implements Bus {
+  private readonly closing = new AbortController();
+  private readonly kvm: Kvm;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    logger: Logger | undefined,
+  ) {
+    this.kvm = new Kvm(js);
+    if (logger) {
+      void (async () => {
+        for await (const s of nc.status()) {
+          if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+            logger.warn({ status: s.type }, 'nats connection status');
+          }
+        }
+      })();
+    }
+  }
+
+  publish(subject: string, data: Uint8Array, headers?: BusHeaders): void {
+    if (!isValidSubject(subject)) throw new InputError('bad_subject', `invalid subject '${subject}'`);
+    const h = toNatsHeaders(headers);
+    this.nc.publish(subject, data, h ? { headers: h } : undefined);
+  }
+
+  async flush(): Promise<void> {
+    try {
+      await this.nc.flush();
+    } catch (err) {
+      throw classify(err, 'flush');
+    }
+  }
+
+  subscribe(subject: string, options: SubscribeOptions = {}): Subscription {
+    if (!isValidPattern(subject)) throw new InputError('bad_subject', `invalid subject pattern '${subject}'`);
+    // Callback mode: the client's own queue is unbounded; the LiveBuffer is the bound.
+    let buffer: LiveBuffer | undefined;
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err || !buffer) return;
+        buffer.push({ subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers) });
+      },
+    });
+    const signals = [this.closing.signal, ...(options.signal ? [options.signal] : [])];
+    buffer = new LiveBuffer(
+      subject,
+      options.capacity ?? DEFAULT_CAPACITY,
+      () => {
+        if (!sub.isClosed()) sub.unsubscribe();
+      },
+      AbortSignal.any(signals),
+    );
+    return buffer;
+  }
+
+  async ensureStream(config: StreamConfig): Promise<void> {
+    if (config.subjects.length === 0 || !config.subjects.every(isValidPattern)) {
+      throw new ConfigError(`stream ${config.name}: invalid subjects`);
+    }
+    const cfg: Partial<NatsStreamConfig> & { name: string } = {
+      name: config.name,
+      subjects: [...config.subjects],
+      max_age: config.maxAgeMs ? nanos(config.maxAgeMs) : 0,
+      max_msgs: config.maxMessages ?? 1_000_000,
+      duplicate_window: nanos(config.duplicateWindowMs ?? 120_000),
+    };
+    try {
+      try {
+        await this.jsm.streams.info(config.name);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        await this.jsm.streams.add(cfg);
+        return;
+      }
+      await this.jsm.streams.update(config.name, cfg);
+    } catch (err) {
+      const c = classify(err, `ensureStream ${config.name}`);
+      if (c instanceof UnavailableError) throw c;
+      throw new ConfigError(`stream ${config.name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async publishDurable(subject: string, data: Uint8Array, options: DurablePublishOptions): Promise<PublishAck> {
+    if (!isValidSubject(subject)) throw new InputError('bad_subject', `invalid subject '${subject}'`);
+    const h = toNatsHeaders(options.headers);
+    try {
+      const ack = await this.js.publish(
+        subject,
+        data,
+        h ? { msgID: options.msgId, headers: h } : { msgID: options.msgId },
+      );
+      return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw classify(err, `publish ${subject}`);
+    }
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions): AsyncGenerator<StoredMessage> {
+    const signal = AbortSignal.any([options.signal, this.closing.signal]);
+    if (signal.aborted) return;
+    let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+    try {
+      consumer = await this.js.consumers.get(stream, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: options.fromSeq ?? 1,
+        ...(options.subject === undefined ? {} : { filter_subjects: options.subject }),
+      });
+    } catch (err) {
+      throw classify(err, `read ${stream}`);
+    }
+    const messages = await consumer.consume();
+    const stop = (): void => {
+      void messages.close();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const m of messages) {
+        if (signal.aborted) return;
+        yield {
+          subject: m.subject,
+          data: m.data,
+          headers: fromNatsHeaders(m.headers),
+          seq: m.seq,
+          time: m.time.getTime(),
+        };
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stop();
+    }
+  }
+
+  async kv(name: string): Promise<KvBucket> {
+    if (!/^[-\w]+$/.test(name)) throw new InputError('bad_bucket', `invalid bucket name '${name}'`);
+    try {
+      return new NatsKvBucket(name, await this.kvm.create(name, { history: 1 }), this.closing.signal);
+    } catch (err) {
+      throw classify(err, `kv ${name}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    await this.nc.close();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: number; api_error?: { err_code?: number } } | null;
+  return e?.name === 'StreamNotFoundError' || /stream not found/i.test(e?.message ?? '');
+}
+
+class NatsKvBucket implements KvBucket {
+  constructor(
+    readonly name: string,
+    private readonly kv: KV,
+    private readonly closing: AbortSignal,
+  ) {}
+
+  async put(key: string, value: Uint8Array): Promise<number> {
+    checkKey(key);
+    try {
+      return await this.kv.put(key, value);
+    } catch (err) {
+      throw classify(err, `kv put ${key}`);
+    }
+  }
+
+  async get(key: string): Promise<KvEntry | null> {
+    checkKey(key);
+    try {
+      const e = await this.kv.get(key);
+      if (e?.operation !== 'PUT') return null;
+      return { key: e.key, value: e.value, revision: e.revision, operation: 'put' };
+    } catch (err) {
+      throw classify(err, `kv get ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key);
+    try {
+      await this.kv.delete(key);
+    } catch (err) {
+      throw classify(err, `kv delete ${key}`);
+    }
+  }
+
+  async keys(pattern?: string): Promise<string[]> {
+    if (pattern !== undefined && !isValidKvPattern(pattern)) {
+      throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
+    }
+    try {
+      const out: string[] = [];
+      for await (const k of await this.kv.keys(pattern ?? '>')) out.push(k);
+      return out;
+    } catch (err) {
+      throw classify(err, 'kv keys');
+    }
+  }
+
+  async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
+    const pattern = options.key ?? '>';
+    if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
+    const signal = AbortSignal.any([options.signal, this.closing]);
+    if (signal.aborted) return;
+    let iter: Awaited<ReturnType<KV['watch']>>;
+    try {
+      iter = await this.kv.watch({ key: pattern });
+    } catch (err) {
+      throw classify(err, 'kv watch');
+    }
+    const stop = (): void => iter.stop();
+    signal.addEventListener('abort', stop, { once: true });
+    // The initial snapshot carries tombstones of deleted keys; a delete is passed on only for a
+    // key this watcher has seen (the client's isUpdate flag is already true on the last
+    // snapshot entry, so it cannot tell them apart).
+    const live = new Set<string>();
+    try {
+      for await (const e of iter) {
+        if (signal.aborted) return;
+        if (e.operation === 'PUT') {
+          live.add(e.key);
+          yield { key: e.key, value: e.value, revision: e.revision, operation: 'put' };
+        } else if (live.delete(e.key)) {
+          yield { key: e.key, value: new Uint8Array(0), revision: e.revision, operation: 'delete' };
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stop();
+    }
+  }
+}
+
+function checkKey(key: string): void {
+  if (!isValidKvKey(key)) throw new InputError('bad_key', `invalid key '${key}'`);
+}
