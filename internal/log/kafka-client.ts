@@ -1,0 +1,50 @@
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import type { Logger } from '../observe/logger.js';
+import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+
+/** What every kafkajs client of tickmesh is made from. */
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/** A kafkajs client whose own logging goes to pino (warnings and errors only). */
+export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  const logger = options.logger;
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry) => {
+      const { message, ...fields } = entry.log;
+      const level =
+        entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
+      logger[level]({ kafkajs: entry.namespace, detail: message, ...fields }, 'kafkajs log');
+    },
+  });
+}
+
+const UNAVAILABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSLockTimeout',
+]);
+
+/** A broker outage becomes UnavailableError (retriable); anything else passes through. */
+export function classifyKafkaError(err: unknown, what: string): unknown {
+  if (err instanceof TickmeshError) return err;
+  const e = err as { name?: string; retriable?: boolean } | null;
+  if (e && (UNAVAILABLE_NAMES.has(e.name ?? '') || e.retriable === true)) {
+    return new UnavailableError(`kafka unavailable: ${what}`, { cause: err });
+  }
+  return err;
+}

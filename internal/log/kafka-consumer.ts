@@ -1,0 +1,406 @@
+import { randomBytes } from 'node:crypto';
+import type { Batch, Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
+import type { Logger } from '../observe/logger.js';
+import { ConfigError } from '../runtime/errors.js';
+import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
+import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
+
+/**
+ * The Log consumer on Kafka with kafkajs, which has no manual partition assignment (BRIEF.md,
+ * Kafka consumption): the consumer is the only member of its own group (a unique group id), so
+ * it is handed every partition of the topic; it pauses all but the assigned ones and seeks each
+ * assigned one to the offset it is given. Offsets are never committed: they live in tickmesh's
+ * checkpoints.
+ *
+ * kafkajs's sharp edges this adapter absorbs (node_modules/kafkajs/src/consumer/):
+ * - pause() and seek() only work once run() has created the consumer group; a seek is applied
+ *   at the next fetch; a group (re)join builds a new offset manager, forgetting every seek and
+ *   resolved offset, and a crash restart forgets pauses too. So the wanted state (positions,
+ *   pauses) is kept here and re-applied on every GROUP_JOIN, before fetching resumes.
+ * - eachBatch is called for a batch even when its partition was paused after the fetch, and
+ *   for batches fetched before a seek (isStale()). Every batch is checked against the state here:
+ *   a batch of a partition that is not assigned or paused is dropped unresolved (kafkajs fetches
+ *   it again later); a batch that does not start at this adapter's position makes it seek
+ *   kafkajs back to the position (a fresh offset manager starts elsewhere) unless kafkajs jumped
+ *   forward (the position was deleted by retention), which is logged as a gap and accepted.
+ * - pause() with a partition list clears a whole-topic pause, so only explicit lists are used.
+ * - With every partition paused, kafkajs sleeps maxWaitTime between empty fetches: a resume
+ *   waits up to that long, so maxWaitTime is short here (100 ms).
+ *
+ * The hand-off to batches() is bounded: eachBatch waits while `bufferedBatches` batches are
+ * waiting, and kafkajs does not fetch again until eachBatch returns, so an iterator that is not
+ * consumed stops fetching. While it waits it keeps sending heartbeats.
+ */
+export interface KafkaConsumerOptions extends KafkaClientOptions {
+  readonly topic: string;
+  /** Unique per consumer; default `<clientId>-<random>`. Sharing one would split the partitions. */
+  readonly groupId?: string;
+  /** Batches fetched and waiting for the iterator. Default 2. */
+  readonly bufferedBatches?: number;
+  /** Longest a fetch waits for data at the broker, and the idle sleep with every partition paused. Default 100 ms. */
+  readonly maxWaitTimeMs?: number;
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+}
+
+export interface KafkaConsumerStats {
+  /** Fetch requests kafkajs has completed. */
+  readonly fetches: number;
+  /** Batches waiting in the hand-off for the iterator. */
+  readonly buffered: number;
+  /** Group joins (the first one, and any rebalance or restart after it). */
+  readonly joins: number;
+  /** Batches fetched and dropped (paused, unassigned, stale or out of position). */
+  readonly dropped: number;
+}
+
+interface Item {
+  readonly batch: RecordBatch;
+  readonly gen: number;
+}
+
+/** A small bounded hand-off between kafkajs's eachBatch (push) and batches() (take). */
+class Handoff {
+  private readonly items: Item[] = [];
+  private taker: ((item: Item | undefined) => void) | undefined;
+  private pushers: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** True once queued; false when `waitMs` passed with the buffer still full, or when closed. */
+  async push(item: Item, waitMs: number): Promise<boolean> {
+    if (this.tryPush(item)) return true;
+    if (this.closed) return false;
+    await new Promise<void>((resolve) => {
+      const pushers = this.pushers;
+      const timer = setTimeout(done, waitMs);
+      function done(): void {
+        clearTimeout(timer);
+        const i = pushers.indexOf(done);
+        if (i >= 0) pushers.splice(i, 1);
+        resolve();
+      }
+      pushers.push(done);
+    });
+    return this.tryPush(item);
+  }
+
+  private tryPush(item: Item): boolean {
+    if (this.closed) return false;
+    if (this.taker) {
+      const t = this.taker;
+      this.taker = undefined;
+      t(item);
+      return true;
+    }
+    if (this.items.length >= this.capacity) return false;
+    this.items.push(item);
+    return true;
+  }
+
+  take(signal: AbortSignal): Promise<Item | undefined> {
+    const item = this.items.shift();
+    if (item) {
+      this.pushers.shift()?.();
+      return Promise.resolve(item);
+    }
+    if (this.closed || signal.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.taker = undefined;
+        resolve(undefined);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.taker = (i) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(i);
+      };
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.items.length = 0;
+    for (const p of this.pushers.splice(0)) p();
+    const t = this.taker;
+    this.taker = undefined;
+    t?.(undefined);
+  }
+}
+
+function headerValue(v: IHeaders[string]): string | undefined {
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : typeof first === 'string' ? first : first.toString('utf8');
+}
+
+function toHeaders(h: IHeaders | undefined): Headers {
+  if (!h) return {};
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(h)) {
+    const v = headerValue(h[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export async function createKafkaConsumer(
+  options: KafkaConsumerOptions,
+): Promise<LogConsumer & { stats(): KafkaConsumerStats }> {
+  const c = new KafkaLogConsumer(options);
+  await c.start();
+  return c;
+}
+
+class KafkaLogConsumer implements LogConsumer {
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  private readonly logger: Logger;
+  private readonly handoff: Handoff;
+  private readonly heartbeatMs: number;
+  /** Next offset to hand out, per assigned partition. */
+  private readonly positions = new Map<number, bigint>();
+  /** Bumped on every assign, unassign and rewind of a partition: older batches of it are stale. */
+  private readonly gens = new Map<number, number>();
+  private readonly userPaused = new Set<number>();
+  /** Every partition of the topic this consumer has seen. */
+  private readonly known = new Set<number>();
+  private fatal: unknown;
+  private closed = false;
+  private readonly counters = { fetches: 0, joins: 0, dropped: 0 };
+
+  constructor(options: KafkaConsumerOptions) {
+    this.topic = options.topic;
+    this.logger = options.logger.child({ component: 'kafka-consumer', topic: options.topic });
+    this.handoff = new Handoff(options.bufferedBatches ?? 2);
+    this.heartbeatMs = options.heartbeatIntervalMs ?? 3_000;
+    const groupId = options.groupId ?? `${options.clientId}-${randomBytes(6).toString('hex')}`;
+    this.consumer = createKafkaClient(options).consumer({
+      groupId,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxBytes: options.maxBytes ?? 10_485_760,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.heartbeatMs,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.counters.fetches += 1;
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.counters.joins += 1;
+      for (const p of e.payload.memberAssignment[this.topic] ?? []) this.known.add(p);
+      this.applyState();
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'kafka consumer crashed');
+      if (!e.payload.restart) {
+        this.fatal = classifyKafkaError(e.payload.error, 'consumer');
+        this.handoff.close();
+      }
+    });
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    } catch (err) {
+      await this.consumer.disconnect().catch(() => {});
+      // kafkajs calls an unknown topic retriable (it may be created any moment); here it is a
+      // configuration error: topics are created explicitly (LogAdmin.ensureTopic).
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        throw new ConfigError(`unknown topic ${this.topic}`, { cause: err });
+      }
+      throw classifyKafkaError(err, 'consumer connect');
+    }
+    const running = this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    // run() has created the consumer group synchronously: pause everything known before the
+    // first fetch; GROUP_JOIN re-applies the full state once the assignment is known.
+    this.applyState();
+    try {
+      await running;
+    } catch (err) {
+      await this.consumer.disconnect().catch(() => {});
+      throw classifyKafkaError(err, 'consumer run');
+    }
+    if (this.known.size === 0) {
+      await this.consumer.disconnect().catch(() => {});
+      throw new ConfigError(`topic ${this.topic} has no partitions (does it exist?)`);
+    }
+  }
+
+  async assign(partition: number, offset: bigint): Promise<void> {
+    if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`bad partition ${partition}`);
+    if (offset < 0n) throw new RangeError('offset must be >= 0');
+    this.known.add(partition);
+    this.positions.set(partition, offset);
+    this.bump(partition);
+    this.seek(partition, offset);
+    this.kafka(() =>
+      this.userPaused.has(partition)
+        ? this.consumer.pause([{ topic: this.topic, partitions: [partition] }])
+        : this.consumer.resume([{ topic: this.topic, partitions: [partition] }]),
+    );
+  }
+
+  async unassign(partition: number): Promise<void> {
+    this.positions.delete(partition);
+    this.bump(partition);
+    this.kafka(() => this.consumer.pause([{ topic: this.topic, partitions: [partition] }]));
+  }
+
+  pause(partition: number): void {
+    this.userPaused.add(partition);
+    this.kafka(() => this.consumer.pause([{ topic: this.topic, partitions: [partition] }]));
+  }
+
+  resume(partition: number): void {
+    if (!this.userPaused.delete(partition)) return;
+    if (this.positions.has(partition)) {
+      this.kafka(() => this.consumer.resume([{ topic: this.topic, partitions: [partition] }]));
+    }
+  }
+
+  async *batches(signal: AbortSignal): AsyncGenerator<RecordBatch> {
+    while (!signal.aborted && !this.closed) {
+      const item = await this.handoff.take(signal);
+      if (!item) break;
+      const p = item.batch.partition;
+      if (this.gens.get(p) !== item.gen || !this.positions.has(p)) {
+        this.counters.dropped += 1;
+        continue;
+      }
+      if (this.userPaused.has(p)) {
+        // Paused after this batch was fetched: put the partition back to the batch's start, so
+        // that nothing of it is handed out until resume() and nothing is lost.
+        const first = item.batch.records[0]!.offset;
+        this.positions.set(p, first);
+        this.bump(p);
+        this.seek(p, first);
+        this.counters.dropped += 1;
+        continue;
+      }
+      yield item.batch;
+    }
+    if (this.fatal) throw this.fatal;
+  }
+
+  stats(): KafkaConsumerStats {
+    return { ...this.counters, buffered: this.handoff.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Wake eachBatch first: kafkajs's stop waits for the running eachBatch to return.
+    this.handoff.close();
+    await this.consumer.disconnect().catch((err) => this.logger.warn({ err }, 'kafka consumer disconnect failed'));
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const p = batch.partition;
+    this.known.add(p);
+    const pos = this.positions.get(p);
+    if (pos === undefined || this.userPaused.has(p)) {
+      this.counters.dropped += 1;
+      this.kafka(() => this.consumer.pause([{ topic: this.topic, partitions: [p] }]));
+      return;
+    }
+    if (payload.isStale()) {
+      this.counters.dropped += 1;
+      return;
+    }
+    // The offset kafkajs asked the broker for (set by Batch's constructor, missing from its types).
+    const fetched = BigInt((batch as Batch & { fetchedOffset: string }).fetchedOffset);
+    if (fetched < pos) {
+      this.counters.dropped += 1;
+      this.seek(p, pos);
+      return;
+    }
+    if (fetched > pos) {
+      this.logger.warn({ partition: p, expected: String(pos), fetched: String(fetched) }, 'kafka offsets skipped');
+    }
+    const records = this.records(batch, fetched > pos ? fetched : pos);
+    if (records.length === 0) return;
+    const last = records[records.length - 1]!.offset;
+    const gen = this.gens.get(p) ?? 0;
+    this.positions.set(p, last + 1n);
+    payload.resolveOffset(last.toString());
+    const item: Item = {
+      gen,
+      batch: { topic: this.topic, partition: p, records, highWatermark: BigInt(batch.highWatermark) },
+    };
+    while (!(await this.handoff.push(item, this.heartbeatMs))) {
+      if (this.closed) return;
+      await payload.heartbeat().catch(() => {});
+    }
+  }
+
+  private records(batch: Batch, from: bigint): LogRecord[] {
+    const out: LogRecord[] = [];
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset);
+      if (offset < from) continue;
+      out.push({
+        partition: batch.partition,
+        offset,
+        key: m.key ? m.key.toString('utf8') : null,
+        value: m.value ?? EMPTY,
+        headers: toHeaders(m.headers),
+        timestamp: Number(m.timestamp),
+      });
+    }
+    return out;
+  }
+
+  /** Pauses every known partition that is not assigned (or paused by the caller) and re-seeks the assigned ones. */
+  private applyState(): void {
+    const paused: number[] = [];
+    const active: number[] = [];
+    for (const p of this.known) {
+      if (this.positions.has(p) && !this.userPaused.has(p)) active.push(p);
+      else paused.push(p);
+    }
+    this.kafka(() => {
+      if (paused.length > 0) this.consumer.pause([{ topic: this.topic, partitions: paused }]);
+      if (active.length > 0) this.consumer.resume([{ topic: this.topic, partitions: active }]);
+    });
+    for (const [p, offset] of this.positions) this.seek(p, offset);
+  }
+
+  private seek(partition: number, offset: bigint): void {
+    this.kafka(() => this.consumer.seek({ topic: this.topic, partition, offset: offset.toString() }));
+  }
+
+  private bump(partition: number): void {
+    this.gens.set(partition, (this.gens.get(partition) ?? 0) + 1);
+  }
+
+  /**
+   * Runs a pause/resume/seek. Between a crash and kafkajs's restart the group does not exist and
+   * these throw; the state kept here is re-applied on the next GROUP_JOIN.
+   */
+  private kafka(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.debug({ err }, 'kafka consumer state deferred to the next group join');
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
+import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import { defineLogContract } from '../contracts/log-contract.js';
+import { endpoint, freshName } from '../harness/env.js';
+
+const brokers = (): string[] => endpoint('KAFKA_BROKERS').split(',');
+
+defineLogContract(
+  'kafka',
+  async () => {
+    const logger = silentLogger();
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-contract', logger });
+    const producer = await createKafkaProducer({
+      brokers: brokers(),
+      clientId: 'log-contract',
+      logger,
+      registry: new Registry(),
+      lingerMs: 0,
+    });
+    const consumers: LogConsumer[] = [];
+    return {
+      admin,
+      producer,
+      consumer: async (topic) => {
+        const c = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-contract', topic, logger });
+        consumers.push(c);
+        return c;
+      },
+      freshTopic: () => freshName('tm-log'),
+      close: async () => {
+        for (const c of consumers) await c.close();
+        await producer.close();
+        await admin.close();
+      },
+    };
+  },
+  { arriveMs: 30_000, quietMs: 1_500 },
+);
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Kafka consumer', () => {
+  it('stops fetching while its iterator is not consumed, loses nothing, and never commits offsets', async () => {
+    const logger = silentLogger();
+    const topic = freshName('tm-log');
+    const groupId = freshName('tm-group');
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+    const producer = await createKafkaProducer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      logger,
+      registry: new Registry(),
+      compression: 'none',
+      maxBatchRecords: 50,
+    });
+    await admin.ensureTopic(topic, 1);
+    // Small fetches: many batches for a few thousand records.
+    const consumer = await createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      topic,
+      logger,
+      groupId,
+      bufferedBatches: 1,
+      maxBytesPerPartition: 4_096,
+    });
+    const raw = new Kafka({ brokers: brokers(), clientId: 'log-test-raw', logLevel: logLevel.NOTHING }).admin();
+    try {
+      const enc = new TextEncoder();
+      const n = 3_000;
+      for (let i = 0; i < n; i += 500) {
+        await producer.send(
+          topic,
+          Array.from({ length: 500 }, (_, j) => ({ key: 'k', value: enc.encode(`v${i + j}`.padEnd(64, '.')) })),
+        );
+      }
+      await consumer.assign(0, 0n);
+      const controller = new AbortController();
+      const it = consumer.batches(controller.signal)[Symbol.asyncIterator]();
+      const got: LogRecord[] = [];
+      const first = await it.next();
+      got.push(...(first.value?.records ?? []));
+      expect(got.length).toBeGreaterThan(0);
+      expect(got.length).toBeLessThan(n);
+
+      // Not consuming: the hand-off fills and kafkajs stops fetching.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const settled = consumer.stats().fetches;
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(consumer.stats().fetches).toBe(settled);
+      expect(consumer.stats().buffered).toBeLessThanOrEqual(1);
+
+      // Consuming again: everything, once, in order.
+      while (got.length < n) {
+        const r = await it.next();
+        if (r.done) break;
+        got.push(...r.value.records);
+      }
+      expect(got.map((r) => r.offset)).toEqual(Array.from({ length: n }, (_, i) => BigInt(i)));
+      controller.abort();
+      await it.return?.();
+
+      await raw.connect();
+      const committed = await raw.fetchOffsets({ groupId, topics: [topic] });
+      expect(committed[0]?.partitions.map((p) => p.offset)).toEqual(['-1']);
+    } finally {
+      await raw.disconnect();
+      await consumer.close();
+      await producer.close();
+      await admin.close();
+    }
+  });
+
+  it('a pause issued while batches wait in the hand-off holds them back and redelivers them after resume', async () => {
+    const logger = silentLogger();
+    const topic = freshName('tm-log');
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+    const producer = await createKafkaProducer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      logger,
+      registry: new Registry(),
+      compression: 'none',
+      maxBatchRecords: 20,
+    });
+    await admin.ensureTopic(topic, 1);
+    const consumer = await createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      topic,
+      logger,
+      bufferedBatches: 2,
+      maxBytesPerPartition: 2_048,
+    });
+    try {
+      const enc = new TextEncoder();
+      await producer.send(
+        topic,
+        Array.from({ length: 400 }, (_, i) => ({ key: 'k', value: enc.encode(`v${i}`.padEnd(64, '.')) })),
+      );
+      await consumer.assign(0, 0n);
+      const controller = new AbortController();
+      const it = consumer.batches(controller.signal)[Symbol.asyncIterator]();
+      const got: LogRecord[] = [...((await it.next()).value?.records ?? [])];
+      // Let the hand-off fill, then pause: what waits there must not come out before resume.
+      await until(
+        () => (consumer as unknown as { stats(): { buffered: number } }).stats().buffered >= 1,
+        10_000,
+        'a buffered batch',
+      );
+      consumer.pause(0);
+      const during: LogRecord[] = [];
+      const next = it.next().then((r) => {
+        if (!r.done) during.push(...r.value.records);
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(during).toEqual([]);
+      consumer.resume(0);
+      const r = await next;
+      if (!r.done) got.push(...r.value.records);
+      while (got.length < 400) {
+        const x = await it.next();
+        if (x.done) break;
+        got.push(...x.value.records);
+      }
+      expect(got.map((x) => x.offset)).toEqual(Array.from({ length: 400 }, (_, i) => BigInt(i)));
+      controller.abort();
+      await it.return?.();
+    } finally {
+      await consumer.close();
+      await producer.close();
+      await admin.close();
+    }
+  });
+
+  it('a missing topic is a configuration error for the admin and the consumer', async () => {
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger: silentLogger() });
+    try {
+      const topic = freshName('tm-missing');
+      await expect(admin.partitionCount(topic)).rejects.toBeInstanceOf(ConfigError);
+      await expect(
+        createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger: silentLogger() }),
+      ).rejects.toBeInstanceOf(ConfigError);
+    } finally {
+      await admin.close();
+    }
+  });
+});
