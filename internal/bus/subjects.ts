@@ -66,6 +66,3 @@ export const ALERTS_STREAM: StreamConfig = Object.freeze({
   maxAgeMs: 30 * 86_400_000,
   duplicateWindowMs: 10 * 60_000,
 });
-
-/** The operator's placement (written by the operator, watched by workers). */
-export const PLACEMENT_BUCKET = 'tickmesh-placement';

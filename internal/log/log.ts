@@ -46,11 +46,18 @@ export interface RecordBatch {
  * tickmesh's checkpoints, never in the log's consumer groups).
  */
 export interface LogConsumer {
-  /** Start reading `partition` of the subscribed topic at `offset`; replaces any earlier position. */
+  /**
+   * Start reading `partition` of the subscribed topic at `offset`; replaces any earlier position
+   * (no batch from before the call is yielded after it). `offset` must not exceed the
+   * partition's end offset; below its first retained record, reading starts at that record.
+   */
   assign(partition: number, offset: bigint): Promise<void>;
   /** Stop reading `partition`; batches already handed out stay valid. */
   unassign(partition: number): Promise<void>;
-  /** Backpressure: stop fetching `partition` until resume(); its position is kept. */
+  /**
+   * Backpressure: from the moment this returns, no batch of `partition` is yielded (not even one
+   * already fetched) until resume(), which continues exactly where the last yielded batch ended.
+   */
   pause(partition: number): void;
   resume(partition: number): void;
   /** Batches of the assigned, unpaused partitions, until `signal` aborts or close(). */
