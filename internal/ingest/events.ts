@@ -5,6 +5,7 @@ import { InputError } from '../runtime/errors.js';
 /** Why an input did not become a trade. Metrics label by it; docs/INGEST.md lists what each means. */
 export type RejectReason =
   | 'malformed-frame'
+  | 'malformed-line'
   | 'unknown-message'
   | 'bad-price'
   | 'bad-size'
@@ -16,6 +17,7 @@ export type RejectReason =
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'malformed-frame',
+  'malformed-line',
   'unknown-message',
   'bad-price',
   'bad-size',

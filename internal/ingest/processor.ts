@@ -43,6 +43,8 @@ export class TradeProcessor {
   private readonly logger: Logger;
   private readonly latency: { observe(v: number): void } | undefined;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
+  /** Running totals of this processor, for progress reports; metrics carry the same per market. */
+  readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, backfilled: 0, unrecovered: 0 };
 
   constructor(private readonly options: ProcessorOptions) {
     this.venue = options.venue;
@@ -63,6 +65,7 @@ export class TradeProcessor {
         this.accept(t, key);
         return;
       case 'duplicate':
+        this.stats.duplicates += 1;
         this.metrics.market(this.venue, t.market).duplicates.inc();
         return;
       case 'bad-id':
@@ -79,6 +82,7 @@ export class TradeProcessor {
     receiveTime: number,
     symbol?: string,
   ): void {
+    this.stats.rejected += 1;
     this.metrics.reject(this.venue, reason);
     const text = typeof raw === 'string' ? raw : raw();
     const r = makeReject(this.venue, reason, message, text, receiveTime, symbol);
@@ -98,6 +102,7 @@ export class TradeProcessor {
   private accept(t: Trade, key: string): void {
     this.seq.accept(key, t.tradeId);
     this.sink.trade(t);
+    this.stats.produced += 1;
     this.metrics.market(this.venue, t.market).trades.inc();
     this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
   }
@@ -138,6 +143,9 @@ export class TradeProcessor {
       unrecoveredRanges.push([String(fromId), String(toId)]);
     }
     const unrecovered = missing - backfilled;
+    this.stats.gaps += 1;
+    this.stats.backfilled += backfilled;
+    this.stats.unrecovered += unrecovered;
     m.gaps.inc();
     if (backfilled > 0) m.backfilled.inc(backfilled);
     if (unrecovered > 0) m.unrecovered.inc(unrecovered);

@@ -53,6 +53,7 @@ export function checkTrade(t: Trade): RejectReason | undefined {
 
 export const CHECK_MESSAGES: Readonly<Record<RejectReason, string>> = {
   'malformed-frame': 'frame is not valid JSON of the expected shape',
+  'malformed-line': 'file line does not have the layout of its format',
   'unknown-message': 'message type is not one this adapter knows',
   'bad-price': 'price is not a positive decimal',
   'bad-size': 'size is not a positive decimal',

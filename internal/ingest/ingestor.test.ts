@@ -1,0 +1,118 @@
+import { Registry } from 'prom-client';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LogProducer, OutgoingRecord } from '../log/log.js';
+import { decodeTrade } from '../log/record.js';
+import type { Trade } from '../market/trade.js';
+import { silentLogger } from '../observe/logger.js';
+import { decodeGap, decodeReject } from './events.js';
+import { createIngestor } from './ingestor.js';
+import { type LocalBinance, range, startLocalBinance } from './testing/local-binance.js';
+import { loadRealTrades } from './testing/real-trades.js';
+import { DEFAULT_TOPICS } from './topics.js';
+
+class RecordingProducer implements LogProducer {
+  readonly topics = new Map<string, OutgoingRecord[]>();
+  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    const list = this.topics.get(topic) ?? [];
+    list.push(...records);
+    this.topics.set(topic, list);
+  }
+  async close(): Promise<void> {}
+  get(topic: string): OutgoingRecord[] {
+    return this.topics.get(topic) ?? [];
+  }
+}
+
+let trades: Trade[] = [];
+const exchanges: LocalBinance[] = [];
+beforeAll(async () => {
+  trades = (await loadRealTrades()).slice(0, 2_000);
+});
+afterEach(async () => {
+  await Promise.all(exchanges.splice(0).map((e) => e.close()));
+});
+
+async function run(exchange: LocalBinance, until: (p: RecordingProducer) => boolean, restUrl?: string) {
+  const producer = new RecordingProducer();
+  const registry = new Registry();
+  const ingestor = createIngestor({
+    venues: [
+      { venue: 'binance-futures', symbols: ['BTCUSDT'], wsUrl: exchange.wsUrl, restUrl: restUrl ?? exchange.restUrl },
+    ],
+    producer,
+    logger: silentLogger(),
+    registry,
+    feed: { reconnectInitialDelayMs: 10, reconnectMaxDelayMs: 50, staleAfterMs: 400 },
+  });
+  const controller = new AbortController();
+  await ingestor.start(controller.signal);
+  const deadline = Date.now() + 15_000;
+  while (!until(producer) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await ingestor.drain();
+  const ids = producer.get(DEFAULT_TOPICS.trades).map((r) => decodeTrade(r.value, r.headers).tradeId);
+  const gaps = producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
+  const rejects = producer.get(DEFAULT_TOPICS.rejects).map((r) => decodeReject(r.value, r.headers));
+  return { ids, gaps, rejects, registry };
+}
+
+const all = () => trades.map((t) => t.tradeId);
+const count = (n: number) => (p: RecordingProducer) => p.get(DEFAULT_TOPICS.trades).length >= n;
+
+describe('ingestor against a local Binance', () => {
+  it('produces each trade once, in order, across a dropped connection with overlap', async () => {
+    const ex = await startLocalBinance({
+      trades,
+      script: (n) => (n === 1 ? { send: range(0, 1200), after: 'drop' } : { send: range(1000, 2000), after: 'silent' }),
+    });
+    exchanges.push(ex);
+    const { ids, gaps } = await run(ex, count(2000));
+    expect(ids).toEqual(all());
+    expect(gaps).toEqual([]);
+    expect(ex.connections).toBe(2);
+  });
+
+  it('backfills a gap over REST after a reconnect', async () => {
+    const ex = await startLocalBinance({
+      trades,
+      script: (n) => (n === 1 ? { send: range(0, 800), after: 'drop' } : { send: range(950, 2000), after: 'silent' }),
+    });
+    exchanges.push(ex);
+    const { ids, gaps } = await run(ex, count(2000));
+    expect(ids).toEqual(all());
+    expect(gaps).toMatchObject([{ missing: 150, backfilled: 150, backfill: 'complete' }]);
+    expect(ex.restRequests[0]).toBe(
+      `/fapi/v1/historicalTrades?symbol=BTCUSDT&fromId=${trades[800]?.tradeId}&limit=150`,
+    );
+  });
+
+  it('reconnects a stale connection and rejects malformed frames', async () => {
+    const ex = await startLocalBinance({
+      trades,
+      script: (n) =>
+        n === 1
+          ? {
+              send: range(0, 500),
+              inject: new Map([
+                [10, '{"stream":"btcusdt@trade","data":'],
+                [
+                  20,
+                  '{"stream":"btcusdt@trade","data":{"e":"trade","s":"BTCUSDT","t":1,"p":"-5","q":"1","T":1582329602111,"m":true}}',
+                ],
+              ]),
+              after: 'silent',
+            }
+          : { send: range(500, 2000), after: 'silent' },
+    });
+    exchanges.push(ex);
+    const { ids, rejects, gaps, registry } = await run(ex, count(2000));
+    // The garbage took the place of trades 10 and 20: two one-trade gaps, both backfilled.
+    expect(ids).toEqual(all());
+    expect(gaps.map((g) => [g.fromId, g.backfill])).toEqual([
+      [trades[10]?.tradeId, 'complete'],
+      [trades[20]?.tradeId, 'complete'],
+    ]);
+    expect(rejects.map((r) => r.reason)).toEqual(['malformed-frame', 'bad-price']);
+    const reconnects = (await registry.getSingleMetric('tickmesh_ingest_reconnects_total')?.get())?.values ?? [];
+    expect(reconnects.map((v) => [v.labels.reason, v.value])).toEqual([['stale', 1]]);
+  });
+});

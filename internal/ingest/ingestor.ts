@@ -1,0 +1,262 @@
+import type { Registry } from 'prom-client';
+import type { LogProducer } from '../log/log.js';
+import type { Trade } from '../market/trade.js';
+import type { Logger } from '../observe/logger.js';
+import type { Component } from '../runtime/component.js';
+import { ConfigError } from '../runtime/errors.js';
+import { Feed, type FeedOptions } from './feed.js';
+import { IngestMetrics } from './metrics.js';
+import { TradeProcessor } from './processor.js';
+import { simMarket, simulateTrades } from './simulator.js';
+import { TradeSink } from './sink.js';
+import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
+import type { FrameSink, VenueAdapter } from './venue.js';
+import type { BinanceStream } from './venues/binance.js';
+import { createAdapter } from './venues/registry.js';
+
+/** One venue to ingest, as the CLI flags or the config file give it. */
+export interface VenueConfig {
+  /** `binance`, `binance-futures`, `coinbase`, `kraken`, `okx`, `bybit`, or `sim`. */
+  readonly venue: string;
+  /** The venue's own symbols (`BTCUSDT`, `BTC-USD`, `BTC/USD`); `sim` takes market ids. */
+  readonly symbols: readonly string[];
+  readonly wsUrl?: string;
+  /** REST base URL for backfill; empty string: no backfill, gaps are recorded. */
+  readonly restUrl?: string;
+  readonly stream?: BinanceStream;
+  readonly staleAfterMs?: number;
+  readonly maxStreamsPerConnection?: number;
+  readonly apiKey?: string;
+  /** `sim` only: mean trades per second per market. */
+  readonly rate?: number;
+  /** `sim` only. */
+  readonly seed?: number;
+}
+
+export interface IngestorDeps {
+  readonly venues: readonly VenueConfig[];
+  readonly producer: LogProducer;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly topics?: IngestTopics;
+  /** Defaults for every feed; a venue's own staleAfterMs wins. */
+  readonly feed?: Partial<
+    Pick<
+      FeedOptions,
+      | 'pingIntervalMs'
+      | 'pongTimeoutMs'
+      | 'staleAfterMs'
+      | 'reconnectInitialDelayMs'
+      | 'reconnectMaxDelayMs'
+      | 'queueCapacity'
+      | 'handshakeTimeoutMs'
+    >
+  >;
+  readonly maxBackfill?: number;
+  readonly backfillTimeoutMs?: number;
+  readonly fetch?: typeof fetch;
+  readonly sink?: { readonly batchSize?: number; readonly maxInFlight?: number };
+}
+
+export interface FeedStatus {
+  readonly venue: string;
+  readonly url: string;
+  readonly symbols: number;
+  readonly connected: boolean;
+}
+
+export interface Ingestor extends Component {
+  /** Settles when every feed has stopped: rejects with the first failure (a refused produce). */
+  readonly done: Promise<void>;
+  status(): FeedStatus[];
+  /** Why the process is not ready (a feed not connected yet), or undefined. */
+  notReadyReason(): string | undefined;
+}
+
+/**
+ * Live ingest: one feed per planned connection of every configured venue (and the simulator for
+ * `sim`), each frame parsed by its venue adapter and passed through the shared processor into
+ * the log. start() returns once the feeds are started, not connected; drain() stops taking
+ * frames, finishes the ones received and waits for the log to acknowledge them.
+ */
+export function createIngestor(deps: IngestorDeps): Ingestor {
+  if (deps.venues.length === 0) throw new ConfigError('no venue to ingest');
+  const logger = deps.logger.child({ component: 'ingest' });
+  const metrics = new IngestMetrics(deps.registry);
+  const sink = new TradeSink({
+    producer: deps.producer,
+    topics: deps.topics ?? DEFAULT_TOPICS,
+    ...deps.sink,
+    onInFlight: (n) => metrics.sinkInFlight.set(n),
+  });
+  const controller = new AbortController();
+  const feeds: Array<{ venue: string; url: string; symbols: number; feed?: Feed }> = [];
+  const loops: Promise<void>[] = [];
+  let done: Promise<void> = Promise.resolve();
+  let failure: unknown;
+
+  function processorFor(venue: string, sequentialIds: boolean, adapter?: VenueAdapter): TradeProcessor {
+    return new TradeProcessor({
+      venue,
+      sequentialIds,
+      sink,
+      metrics,
+      logger,
+      ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
+      ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
+      ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
+    });
+  }
+
+  async function consume(feed: Feed, adapter: VenueAdapter, processor: TradeProcessor, signal: AbortSignal) {
+    const venue = adapter.venue;
+    const messages = metrics.messages.labels(venue);
+    const connections = metrics.connections.labels(venue);
+    const pending: Trade[] = [];
+    let frame = '';
+    let receiveTime = 0;
+    const out: FrameSink = {
+      trade: (t) => pending.push(t),
+      reject: (reason, message, symbol) => processor.reject(reason, message, frame, receiveTime, symbol),
+    };
+    let open = false;
+    try {
+      for await (const ev of feed.events(signal)) {
+        if (ev.kind === 'frame') {
+          messages.inc();
+          frame = ev.data;
+          receiveTime = ev.receiveTime;
+          adapter.parse(frame, receiveTime, out);
+          for (let i = 0; i < pending.length; i++) {
+            const waiting = processor.trade(pending[i] as Trade, frame);
+            if (waiting) await waiting;
+          }
+          pending.length = 0;
+          if (sink.saturated) await sink.ready();
+        } else if (ev.kind === 'open') {
+          if (!open) connections.inc();
+          open = true;
+        } else {
+          if (open) connections.dec();
+          open = false;
+          metrics.reconnects.inc({ venue, reason: ev.reason });
+        }
+      }
+    } finally {
+      if (open) connections.dec();
+    }
+  }
+
+  async function simulate(config: VenueConfig, signal: AbortSignal) {
+    const processor = processorFor('sim', true);
+    const stream = simulateTrades(
+      {
+        markets: config.symbols.map(simMarket),
+        realtime: true,
+        ...(config.rate !== undefined ? { ratePerSecond: config.rate } : {}),
+        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+      },
+      signal,
+    );
+    logger.warn({ markets: config.symbols }, 'running the market simulator: trades are synthetic');
+    for await (const t of stream) {
+      const waiting = processor.trade(t, () => JSON.stringify(t));
+      if (waiting) await waiting;
+      if (sink.saturated) await sink.ready();
+    }
+  }
+
+  function fail(err: unknown): void {
+    failure ??= err;
+    logger.error({ err }, 'ingest stopped on an error');
+    controller.abort(err);
+  }
+
+  return {
+    get done() {
+      return done;
+    },
+
+    async start(signal: AbortSignal): Promise<void> {
+      signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+      for (const config of deps.venues) {
+        if (config.venue === 'sim') {
+          feeds.push({ venue: 'sim', url: 'sim:', symbols: config.symbols.length });
+          loops.push(simulate(config, controller.signal).catch(fail));
+          continue;
+        }
+        const adapter = createAdapter(config.venue, {
+          symbols: config.symbols,
+          ...(config.wsUrl !== undefined ? { wsUrl: config.wsUrl } : {}),
+          ...(config.restUrl !== undefined ? { restUrl: config.restUrl } : {}),
+          ...(config.stream !== undefined ? { stream: config.stream } : {}),
+          ...(config.maxStreamsPerConnection !== undefined
+            ? { maxStreamsPerConnection: config.maxStreamsPerConnection }
+            : {}),
+          ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        });
+        const processor = processorFor(adapter.venue, adapter.sequentialIds, adapter);
+        const plans = adapter.plan();
+        if (plans.length === 0) throw new ConfigError(`venue ${config.venue}: none of the symbols maps to a market`);
+        for (const plan of plans) {
+          const feed = new Feed({
+            ...deps.feed,
+            ...(config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+            venue: adapter.venue,
+            plan,
+            logger,
+          });
+          feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
+          loops.push(consume(feed, adapter, processor, controller.signal).catch(fail));
+        }
+        logger.info(
+          {
+            venue: adapter.venue,
+            symbols: config.symbols.length,
+            connections: plans.length,
+            backfill: !!adapter.backfill,
+          },
+          'venue started',
+        );
+      }
+      const sampler = setInterval(() => {
+        const depth = new Map<string, number>();
+        for (const f of feeds) if (f.feed) depth.set(f.venue, (depth.get(f.venue) ?? 0) + f.feed.queueDepth);
+        for (const [venue, n] of depth) metrics.queueDepth.set({ venue }, n);
+      }, 1_000);
+      sampler.unref();
+      done = Promise.all(loops).then(async () => {
+        clearInterval(sampler);
+        if (failure !== undefined) throw failure;
+        await sink.flush();
+      });
+      done.catch(() => {});
+    },
+
+    async drain(): Promise<void> {
+      controller.abort(new Error('drain'));
+      await done;
+    },
+
+    async close(): Promise<void> {
+      controller.abort(new Error('close'));
+      await Promise.allSettled(loops);
+    },
+
+    status(): FeedStatus[] {
+      return feeds.map((f) => ({
+        venue: f.venue,
+        url: f.url,
+        symbols: f.symbols,
+        connected: f.feed ? f.feed.connected : !controller.signal.aborted,
+      }));
+    },
+
+    notReadyReason(): string | undefined {
+      const down = feeds.filter((f) => f.feed && !f.feed.connected);
+      if (down.length === 0) return undefined;
+      return `not connected: ${down.map((f) => `${f.venue} ${f.url}`).join(', ')}`;
+    },
+  };
+}
