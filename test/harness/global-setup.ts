@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-
-const run = promisify(execFile);
 
 /**
  * Starts (or finds already running) every real server on loopback through the project's one
@@ -10,15 +7,33 @@ const run = promisify(execFile);
  * the whole run with its log: integration tests are never skipped for a missing server.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  const { stdout } = await run('bash', ['test/infra/up.sh'], {
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, TICKMESH_INFRA_QUIET: '1' },
-  }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
-    throw new Error(`test/infra/up.sh failed: ${err.message}\n${err.stderr ?? ''}`);
-  });
-  const env = parseExports(stdout);
+  const env = parseExports(await runUp());
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   project.provide('infraEnv', env);
+}
+
+/**
+ * Runs test/infra/up.sh and returns its stdout. Its stderr goes straight to ours: errors (with
+ * the failing server's log) always, progress only on CI or with TICKMESH_INFRA_QUIET=0, because a
+ * first run builds and fetches for many minutes and must not look hung.
+ */
+function runUp(): Promise<string> {
+  const quiet = process.env.TICKMESH_INFRA_QUIET ?? (process.env.CI ? '0' : '1');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['test/infra/up.sh'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TICKMESH_INFRA_QUIET: quiet },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`test/infra/up.sh failed (${signal ?? `exit ${code}`}); its errors are printed above`));
+    });
+  });
 }
 
 /** Reads `export NAME=value` lines (values may be single-quoted) as the script prints them. */
