@@ -17,6 +17,12 @@ export interface ActorConfig {
   readonly partialMinIntervalMs: number;
   /** false: no partial candles (replay, offline). */
   readonly partialUpdates: boolean;
+  /**
+   * Most empty candles one interval publishes in one step. A watermark far past a market's last
+   * trade (a bogus trade time, a market silent for months) would otherwise emit an unbounded
+   * run; the earliest ones, already past the lateness, are skipped and counted instead.
+   */
+  readonly emptyCandleLimit: number;
   readonly indicators: IndicatorConfig;
   readonly detectors: DetectorConfig;
 }
@@ -82,6 +88,7 @@ export const DEFAULT_ACTOR_CONFIG: ActorConfig = deepFreeze({
   allowedLatenessMs: 60_000,
   partialMinIntervalMs: 250,
   partialUpdates: true,
+  emptyCandleLimit: 10_000,
   indicators: { smaPeriods: [20], emaPeriods: [12, 26], volatilityPeriod: 30, vwapPeriod: 20 },
   detectors: {
     interval: '1m',
@@ -105,6 +112,7 @@ export function actorConfig(input: ActorConfigInput = {}): ActorConfig {
     allowedLatenessMs: input.allowedLatenessMs ?? d.allowedLatenessMs,
     partialMinIntervalMs: input.partialMinIntervalMs ?? d.partialMinIntervalMs,
     partialUpdates: input.partialUpdates ?? d.partialUpdates,
+    emptyCandleLimit: input.emptyCandleLimit ?? d.emptyCandleLimit,
     indicators: {
       ...d.indicators,
       ...input.indicators,
@@ -144,6 +152,8 @@ function validate(c: ActorConfig): void {
   ms('outOfOrdernessMs', c.outOfOrdernessMs);
   ms('allowedLatenessMs', c.allowedLatenessMs);
   ms('partialMinIntervalMs', c.partialMinIntervalMs);
+  if (!Number.isSafeInteger(c.emptyCandleLimit) || c.emptyCandleLimit < 1)
+    fail('emptyCandleLimit must be a positive integer');
   const period = (name: string, v: number, min = 1): void => {
     if (!Number.isInteger(v) || v < min || v > MAX_PERIOD)
       fail(`${name} must be an integer in [${min}, ${MAX_PERIOD}]`);

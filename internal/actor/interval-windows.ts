@@ -76,17 +76,35 @@ export class IntervalWindows {
     return true;
   }
 
-  /** Closes every window whose end the watermark has reached, then drops those past the lateness. */
-  closeUntil(watermark: number, lateness: number, sink: WindowSink): void {
-    if (Number.isNaN(this.nextClose)) return;
+  /**
+   * Closes every window whose end the watermark has reached, then drops those past the lateness.
+   * A run of more than `emptyLimit` empty windows (a watermark far ahead of the last trade) is
+   * cut to its last `emptyLimit`, skipping only windows already past the lateness; returns the
+   * number skipped.
+   */
+  closeUntil(watermark: number, lateness: number, sink: WindowSink, emptyLimit = Number.POSITIVE_INFINITY): number {
+    if (Number.isNaN(this.nextClose)) return 0;
     const windows = this.windows;
+    const len = this.len;
+    let skipped = 0;
     let k = 0;
     while (k < windows.length && (windows[k] as CandleWindow).closed) k++;
-    while (this.nextClose + this.len <= watermark) {
+    while (this.nextClose + len <= watermark) {
       const s = this.nextClose;
       let w = windows[k];
       if (w === undefined || w.start !== s) {
-        w = new CandleWindow(s, s + this.len);
+        const runLast = Math.min(w === undefined ? Number.POSITIVE_INFINITY : w.start - len, watermark - len);
+        const run = Math.floor((runLast - s) / len) + 1;
+        if (run > emptyLimit) {
+          const droppable = Math.floor((Math.min(runLast, watermark - lateness - len) - s) / len) + 1;
+          const skip = Math.min(run - emptyLimit, droppable);
+          if (skip > 0) {
+            this.nextClose = s + skip * len;
+            skipped += skip;
+            continue;
+          }
+        }
+        w = new CandleWindow(s, s + len);
         windows.splice(k, 0, w);
       }
       if (w.count === 0) w.setFlat(this.lastClose);
@@ -110,6 +128,7 @@ export class IntervalWindows {
     ) {
       this.drop();
     }
+    return skipped;
   }
 
   /** Windows that hold trades and have not closed. */

@@ -244,7 +244,7 @@ export class MarketActor implements WindowSink {
     for (const track of this.tracks) {
       const last = track.windows[track.windows.length - 1];
       if (last === undefined || last.closed) continue;
-      track.closeUntil(last.end, this.config.allowedLatenessMs, this);
+      track.closeUntil(last.end, this.config.allowedLatenessMs, this, this.config.emptyCandleLimit);
       if (last.end > end) end = last.end;
     }
     this.wm = end;
@@ -318,7 +318,9 @@ export class MarketActor implements WindowSink {
 
   private closeWindows(): void {
     const lateness = this.config.allowedLatenessMs;
-    for (const track of this.tracks) track.closeUntil(this.wm, lateness, this);
+    const limit = this.config.emptyCandleLimit;
+    for (const track of this.tracks)
+      this.counters.skippedEmptyCandles += track.closeUntil(this.wm, lateness, this, limit);
     this.refreshDeadline();
     this.pruneIds();
   }

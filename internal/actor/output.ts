@@ -94,6 +94,8 @@ export interface ActorCounters {
   rejected: number;
   closedCandles: number;
   emptyCandles: number;
+  /** Empty candles never published because of config.emptyCandleLimit. */
+  skippedEmptyCandles: number;
   revisedCandles: number;
   partialCandles: number;
   alerts: number;
@@ -108,6 +110,7 @@ export function zeroCounters(): ActorCounters {
     rejected: 0,
     closedCandles: 0,
     emptyCandles: 0,
+    skippedEmptyCandles: 0,
     revisedCandles: 0,
     partialCandles: 0,
     alerts: 0,
