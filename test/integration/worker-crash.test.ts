@@ -1,0 +1,220 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTradeFile } from '../../internal/ingest/files/index.js';
+import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { tradeRecord } from '../../internal/log/record.js';
+import type { Trade } from '../../internal/market/trade.js';
+import { endpoint, freshName } from '../harness/env.js';
+
+const DATA = new URL('../../../shared/data/binance-um-btcusdt-2020-02-22/', import.meta.url);
+const PARTITIONS = 4;
+const INTERVALS = '1m,5m,15m,1h';
+const KILLS = 20;
+
+async function realTrades(): Promise<Trade[]> {
+  const trades: Trade[] = [];
+  for await (const item of readTradeFile({ path: new URL('trades.csv', DATA).pathname, format: 'tardis' })) {
+    if (item.kind === 'trade') trades.push(item.trade);
+  }
+  return trades;
+}
+
+/** A deterministic simulated set in the past, so the worker's clock watermark never touches it. */
+async function simulatedTrades(count: number): Promise<Trade[]> {
+  const markets = Array.from({ length: 40 }, (_, i) => simMarket(`S${i}-USDT`));
+  const trades: Trade[] = [];
+  const ac = new AbortController();
+  for await (const t of simulateTrades(
+    { markets, realtime: false, seed: 42, startTime: Date.UTC(2024, 0, 1), ratePerSecond: 5 },
+    ac.signal,
+  )) {
+    trades.push(t);
+    if (trades.length >= count) break;
+  }
+  ac.abort();
+  return trades;
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  running: Promise<void>;
+}
+
+function startWorker(topic: string, schema: string, port: number): WorkerProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cmd/tickmesh/main.ts',
+      'worker',
+      '--topic',
+      topic,
+      '--schema',
+      schema,
+      '--intervals',
+      INTERVALS,
+      '--clock-watermark',
+      'false',
+      '--checkpoint-interval-ms',
+      '100',
+      '--max-pending-rows',
+      '2000',
+      '--port',
+      String(port),
+      '--late-topic',
+      `${topic}.late`,
+      '--rejected-topic',
+      `${topic}.rejected`,
+    ],
+    { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const running = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('"worker running"')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before running:\n${output.slice(-3000)}`)));
+  });
+  running.catch(() => {});
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, running };
+}
+
+async function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
+  for (;;) {
+    const { rows } = await db.query(`SELECT partition, next_offset FROM "${schema}".checkpoints WHERE topic = $1`, [
+      topic,
+    ]);
+    const at = new Map(
+      rows.map((r: { partition: number; next_offset: string | null }) => [r.partition, BigInt(r.next_offset ?? 0)]),
+    );
+    if ([...ends].every(([p, end]) => (at.get(p) ?? 0n) >= end)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function candleTable(db: pg.Client, schema: string): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT exchange, symbol, interval, open_time, open, high, low, close, volume, quote_volume, trades,
+            taker_buy_volume, taker_buy_quote_volume, vwap, first_trade_id, last_trade_id, revision
+       FROM "${schema}".candles ORDER BY exchange, symbol, interval, open_time`,
+  );
+  return rows.map((r) => JSON.stringify(r));
+}
+
+describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
+  const topic = freshName('trades');
+  const reference = freshName('ref').replace(/-/g, '_');
+  const crashed = freshName('crash').replace(/-/g, '_');
+  let db: pg.Client;
+  let ends: Map<number, bigint>;
+  let real: Trade[];
+
+  beforeAll(async () => {
+    const kafka = new Kafka({
+      clientId: 'worker-crash-test',
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: PARTITIONS },
+        { topic: `${topic}.late`, numPartitions: 1 },
+        { topic: `${topic}.rejected`, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
+    real = await realTrades();
+    const trades = [...real, ...(await simulatedTrades(100_000))];
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < trades.length; i += 5_000) {
+      await producer.send({
+        topic,
+        messages: trades.slice(i, i + 5_000).map((t) => {
+          const r = tradeRecord(t);
+          return { key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } };
+        }),
+      });
+    }
+    // An undecodable record: the worker must reject it to the rejected topic and go on.
+    await producer.send({ topic, messages: [{ key: 'binance-futures:BTCUSDT', value: Buffer.from('garbage') }] });
+    await producer.disconnect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    await admin.disconnect();
+    db = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
+    await db.connect();
+
+    const w = startWorker(topic, reference, 0);
+    await w.running;
+    await waitCaughtUp(db, reference, topic, ends);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 600_000);
+
+  afterAll(async () => {
+    await db?.query(`DROP SCHEMA IF EXISTS "${reference}" CASCADE`);
+    await db?.query(`DROP SCHEMA IF EXISTS "${crashed}" CASCADE`);
+    await db?.end();
+  });
+
+  it('matches the exchange klines for the real BTCUSDT minutes', async () => {
+    const klines = readFileSync(new URL('klines-1m.csv', DATA), 'utf8').trim().split('\n');
+    const { rows } = await db.query(
+      `SELECT (extract(epoch from open_time) * 1000)::bigint AS t, open::text, high::text, low::text, close::text,
+              volume::text, trades, taker_buy_volume::text
+         FROM "${reference}".candles WHERE symbol = 'BTCUSDT' AND interval = '1m'
+        AND open_time BETWEEN '2020-02-22T00:01:00Z' AND '2020-02-22T02:04:00Z' ORDER BY open_time`,
+    );
+    expect(rows).toHaveLength(124);
+    const byTime = new Map(rows.map((r) => [String(r.t), r]));
+    for (const line of klines) {
+      const [t, open, high, low, close, volume, , , count, takerBuy] = line.split(',');
+      const r = byTime.get(t as string);
+      if (!r) continue;
+      expect([r.open, r.high, r.low, r.close, r.volume, r.trades, r.taker_buy_volume].map(Number)).toEqual(
+        [open, high, low, close, volume, count, takerBuy].map(Number),
+      );
+    }
+  });
+
+  it(`leaves the candle table identical, row for row, after ${KILLS} SIGKILLs at random points`, async () => {
+    const total = [...ends.values()].reduce((a, b) => a + b, 0n);
+    let kills = 0;
+    let midway = 0;
+    while (kills < KILLS) {
+      const w = startWorker(topic, crashed, 0);
+      await w.running;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 1_500));
+      w.child.kill('SIGKILL');
+      await w.exited;
+      kills++;
+      const { rows } = await db.query(
+        `SELECT coalesce(sum(next_offset), 0)::text AS done FROM "${crashed}".checkpoints WHERE topic = $1`,
+        [topic],
+      );
+      if (BigInt(rows[0].done) < total) midway++;
+    }
+    // The kills must land while there is work left, or the test proves nothing.
+    expect(midway).toBeGreaterThanOrEqual(5);
+    const last = startWorker(topic, crashed, 0);
+    await last.running;
+    await waitCaughtUp(db, crashed, topic, ends);
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+    const expected = await candleTable(db, reference);
+    expect(expected.length).toBeGreaterThan(1_000);
+    expect(await candleTable(db, crashed)).toEqual(expected);
+  }, 900_000);
+});
