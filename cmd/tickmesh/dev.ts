@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { actorConfig } from '../../internal/actor/config.js';
 import { MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
@@ -14,6 +13,7 @@ import { MemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
+import { parseWorkerOptions, workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
@@ -92,33 +92,23 @@ export const devCommand: Command = {
     const bus = new MemoryBus();
     const cache = new MemoryCache();
     const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+    const options = parseWorkerOptions({
+      intervals: '1m,5m,15m,1h,4h,1d',
+      'idle-grace-ms': '3000',
+      'drain-timeout-ms': '20000',
+      'rejected-topic': DEFAULT_TOPICS.rejects,
+    });
     const worker = new Worker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
       producer: log.producer(),
       store,
       bus,
       cache,
-      actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m', '15m', '1h', '4h', '1d'] })),
+      actors: marketActorFactory(workerActorConfig(options)),
       logger,
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
-      config: {
-        topic: DEFAULT_TOPICS.trades,
-        outputTopics: { late: 'tickmesh.trades.late.v1', rejected: DEFAULT_TOPICS.rejects },
-        partition: {
-          checkpointIntervalMs: 1_000,
-          maxPendingRows: 10_000,
-          mailboxCapacity: 16,
-          pauseAt: 8,
-          resumeAt: 2,
-          outOfOrdernessMs: 2_000,
-          idleGraceMs: 3_000,
-          clockWatermark: true,
-          liveWindowMs: 5 * 60_000,
-        },
-        tickMs: 250,
-        drainTimeoutMs: 20_000,
-      },
+      config: workerConfig(options),
     });
     const ingestor = createIngestor({ venues, producer: log.producer(), logger, registry });
     const probes = await startProbeServer(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type ActorConfig, actorConfig } from '../actor/config.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
+import { DEFAULT_RETENTION } from '../sink/store.js';
 import type { WorkerConfig } from './worker.js';
 
 /**
@@ -150,6 +151,8 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
     },
     tickMs: 250,
     drainTimeoutMs: o.drainTimeoutMs,
+    retention: DEFAULT_RETENTION,
+    retentionEveryMs: 3_600_000,
   };
 }
 

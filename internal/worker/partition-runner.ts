@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { type ActorOutput, clearActorOutput, createActorOutput } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
@@ -5,6 +6,7 @@ import { decodeTrade } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
+import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { FencedError, InputError, isRetriable } from '../runtime/errors.js';
 import { sleep } from '../runtime/retry.js';
@@ -80,6 +82,8 @@ export class PartitionRunner {
   private paused = false;
   private pausedSince = 0;
   private stateChanged = false;
+  /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
+  private commitFailing: string | undefined;
   private readonly log: Logger;
   private readonly labels: { partition: string };
 
@@ -123,6 +127,11 @@ export class PartitionRunner {
     return this.paused;
   }
 
+  /** Why this partition cannot make progress right now (a store outage), or undefined. */
+  get problem(): string | undefined {
+    return this.commitFailing;
+  }
+
   /** Hands a fetched batch to the mailbox; pauses the partition when the mailbox runs full. */
   async enqueue(batch: RecordBatch, signal: AbortSignal): Promise<void> {
     if (this.mailbox.isClosed) return;
@@ -159,10 +168,31 @@ export class PartitionRunner {
   }
 
   private process(batch: RecordBatch): void {
+    const first = batch.records[0];
+    // The batch's span continues the trace the ingest producer started (W3C context in the
+    // record headers), so one trace shows a trade from the venue to the published candle.
+    const span = trace.getTracer('tickmesh').startSpan(
+      'worker.process-batch',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.destination.partition.id': String(this.partition),
+          'messaging.batch.message_count': batch.records.length,
+        },
+      },
+      first ? contextFromHeaders(first.headers) : undefined,
+    );
+    try {
+      this.processRecords(batch, first);
+    } finally {
+      span.end();
+    }
+  }
+
+  private processRecords(batch: RecordBatch, first: RecordBatch['records'][number] | undefined): void {
     const { deps, out } = this;
     const now = deps.clock();
     const rejected: RejectedRecord[] = [];
-    const first = batch.records[0];
     let firstEvent = Number.NaN;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
@@ -261,25 +291,20 @@ export class PartitionRunner {
     const state = encodePartitionState({ maxEventTime: this.maxEventTime, actors: this.snapshots });
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
-    await this.deps.outputs.settle(signal);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.deps.store.commit({
-          topic: this.deps.topic,
-          partition: this.partition,
-          epoch: this.deps.epoch,
-          nextOffset: this.nextOffset,
-          state,
-          candles,
-          alerts,
-        });
-        break;
-      } catch (err) {
-        this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
-        if (err instanceof FencedError || !isRetriable(err)) throw err;
-        if (attempt === 0) this.log.warn({ err }, 'checkpoint commit failed, retrying');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
-      }
+    const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
+      attributes: {
+        'messaging.destination.partition.id': String(this.partition),
+        'tickmesh.rows': candles.length + alerts.length,
+      },
+    });
+    try {
+      await this.deps.outputs.settle(signal);
+      await this.commitWithRetry(signal, state, candles, alerts);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      throw err;
+    } finally {
+      span.end();
     }
     this.pendingCandles = [];
     this.pendingAlerts = [];
@@ -292,6 +317,36 @@ export class PartitionRunner {
     m.candles.inc({ kind: 'revised' }, candles.filter((c) => c.revision > 0).length);
     m.alerts.inc(alerts.length);
     m.pendingRows.set(this.labels, 0);
+  }
+
+  /** Commits, retrying while the store is unavailable; a FencedError or a non-retriable error is thrown. */
+  private async commitWithRetry(
+    signal: AbortSignal,
+    state: Uint8Array,
+    candles: readonly Candle[],
+    alerts: readonly Alert[],
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.store.commit({
+          topic: this.deps.topic,
+          partition: this.partition,
+          epoch: this.deps.epoch,
+          nextOffset: this.nextOffset,
+          state,
+          candles,
+          alerts,
+        });
+        this.commitFailing = undefined;
+        return;
+      } catch (err) {
+        this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
+        if (err instanceof FencedError || !isRetriable(err)) throw err;
+        this.commitFailing = String(err);
+        if (attempt === 0) this.log.warn({ err }, 'checkpoint commit failed, retrying');
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
+      }
+    }
   }
 
   private partitionWatermark(): number {

@@ -44,6 +44,8 @@ const config: WorkerConfig = {
   },
   tickMs: 5,
   drainTimeoutMs: 30_000,
+  retention: {},
+  retentionEveryMs: 3_600_000,
 };
 
 interface Setup {

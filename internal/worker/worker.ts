@@ -5,7 +5,7 @@ import type { LogConsumer, LogProducer } from '../log/log.js';
 import type { Component } from '../runtime/component.js';
 import { DrainTimeoutError, FencedError } from '../runtime/errors.js';
 import type { Cache } from '../sink/cache.js';
-import type { Store } from '../sink/store.js';
+import type { RetentionPolicy, Store } from '../sink/store.js';
 import type { ActorFactory } from './actor-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type OutputTopics, PartitionOutputs } from './outputs.js';
@@ -19,6 +19,9 @@ export interface WorkerConfig {
   readonly tickMs: number;
   /** drain() gives up (DrainTimeoutError) after this long. */
   readonly drainTimeoutMs: number;
+  /** How long each interval's candles are kept, and how often that is enforced. */
+  readonly retention: RetentionPolicy;
+  readonly retentionEveryMs: number;
 }
 
 export interface WorkerDeps {
@@ -54,6 +57,7 @@ export class Worker implements Component {
   private readonly controller = new AbortController();
   private consumerLoop: Promise<void> | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private retention: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private lastError: string | undefined;
   /** Called when a partition stops: released on request (with its final checkpoint committed) or fenced. */
@@ -74,6 +78,8 @@ export class Worker implements Component {
     this.ticker = setInterval(() => {
       for (const r of this.running.values()) r.runner.tick();
     }, this.deps.config.tickMs);
+    this.retention = setInterval(() => void this.applyRetention(), this.deps.config.retentionEveryMs);
+    this.retention.unref();
     this.state = 'running';
     this.log.info({ topic: this.deps.config.topic }, 'worker started');
   }
@@ -81,6 +87,10 @@ export class Worker implements Component {
   /** Why the worker is not ready, or undefined when it is. */
   notReadyReason(): string | undefined {
     if (this.state !== 'running') return this.state;
+    for (const [p, r] of this.running) {
+      const problem = r.runner.problem;
+      if (problem) return `partition ${p} cannot commit: ${problem}`;
+    }
     return this.lastError;
   }
 
@@ -170,6 +180,7 @@ export class Worker implements Component {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.ticker);
+    clearInterval(this.retention);
     this.controller.abort(new Error('worker closed'));
     for (const r of this.running.values()) r.runner.stop();
     await this.consumerLoop?.catch(() => {});
@@ -181,6 +192,16 @@ export class Worker implements Component {
     this.deps.metrics.owned.set(this.running.size);
     this.log.info({ partition, reason }, 'partition stopped');
     this.onPartitionStopped(partition, reason);
+  }
+
+  /** Deletes candles past their interval's retention; idempotent, so every worker may run it. */
+  private async applyRetention(): Promise<void> {
+    try {
+      const result = await this.deps.store.applyRetention(this.deps.config.retention, this.deps.clock());
+      this.log.info({ deleted: result.deleted, dropped: result.droppedPartitions }, 'retention applied');
+    } catch (err) {
+      this.log.warn({ err }, 'retention failed; retried at the next interval');
+    }
   }
 
   private async consume(signal: AbortSignal): Promise<void> {
