@@ -8,6 +8,7 @@ import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
+import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
@@ -30,6 +31,7 @@ Reads each placed partition from its last checkpoint, builds candles, indicators
 commits them with the checkpoint to PostgreSQL in one transaction (exactly once, fenced by the
 placement epoch); publishes live and closed candles and alerts on NATS and the latest candles
 in Redis. SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
+Traces go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 endpoints (flags override the environment):
 ${endpointHelp()}
@@ -60,6 +62,8 @@ export const workerCommand: Command = {
     if (!endpoints.redisUrl) throw new ConfigError('no Redis server: set REDIS_URL or --redis-url');
 
     const logger = createLogger({ level: options.logLevel });
+    const exporter = otlpExporterFromEnv(process.env);
+    const tracing = startTracing({ serviceName: 'tickmesh-worker', ...(exporter ? { exporter } : {}) });
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, clientId, logger };
@@ -116,6 +120,7 @@ export const workerCommand: Command = {
     run.abort();
     await Promise.allSettled([consumer.close(), producer.close(), bus.close(), cache.close(), store.close()]);
     await probes.close();
+    await tracing.shutdown();
     logger.info('worker stopped');
     return code;
   },

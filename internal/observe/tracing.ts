@@ -1,5 +1,6 @@
 import { type Context, context, propagation, type Tracer, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
@@ -48,4 +49,13 @@ export function traceHeaders(ctx: Context = context.active()): Record<string, st
 /** The trace context a record's headers carry, to parent the spans that process it. */
 export function contextFromHeaders(headers: Readonly<Record<string, string>>): Context {
   return propagation.extract(context.active(), headers);
+}
+
+/**
+ * The OTLP/HTTP exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces-specific variable)
+ * is set, as the OpenTelemetry specification says; undefined otherwise (tracing off).
+ */
+export function otlpExporterFromEnv(env: Readonly<Record<string, string | undefined>>): SpanExporter | undefined {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  return new OTLPTraceExporter();
 }
