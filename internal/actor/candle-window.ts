@@ -130,6 +130,57 @@ export class CandleWindow {
     this.dirty = true;
   }
 
+  /**
+   * Folds another window's trades into this one, exactly as if they had been added here: the
+   * roll-up of a finer interval's closed window into the coarser window that contains it.
+   */
+  merge(o: CandleWindow): void {
+    if (o.count === 0) return;
+    if (this.count === 0) {
+      this.open = o.open;
+      this.high = o.high;
+      this.low = o.low;
+      this.close = o.close;
+      this.firstTime = o.firstTime;
+      this.firstIdNum = o.firstIdNum;
+      this.firstId = o.firstId;
+      this.lastTime = o.lastTime;
+      this.lastIdNum = o.lastIdNum;
+      this.lastId = o.lastId;
+    } else {
+      if (o.high > this.high) this.high = o.high;
+      if (o.low < this.low) this.low = o.low;
+      if (tradeBefore(o.firstTime, o.firstIdNum, o.firstId, this.firstTime, this.firstIdNum, this.firstId)) {
+        this.open = o.open;
+        this.firstTime = o.firstTime;
+        this.firstIdNum = o.firstIdNum;
+        this.firstId = o.firstId;
+      }
+      if (tradeBefore(this.lastTime, this.lastIdNum, this.lastId, o.lastTime, o.lastIdNum, o.lastId)) {
+        this.close = o.close;
+        this.lastTime = o.lastTime;
+        this.lastIdNum = o.lastIdNum;
+        this.lastId = o.lastId;
+      }
+    }
+    if (o.minIdNum < this.minIdNum) this.minIdNum = o.minIdNum;
+    this.count += o.count;
+    const a = this.sums;
+    const b = o.sums;
+    for (let i = 0; i < 8; i += 2) {
+      a[i] = (a[i] as number) + (b[i] as number);
+      addWide(a, i, b[i + 1] as number);
+    }
+  }
+
+  /** A copy with the same trades, start and revision (for merged views of open windows). */
+  clone(): CandleWindow {
+    const w = new CandleWindow(this.start, this.end);
+    w.merge(this);
+    w.revision = this.revision;
+    return w;
+  }
+
   /** Sets an empty window's prices to the previous close. */
   setFlat(price: number): void {
     this.open = price;

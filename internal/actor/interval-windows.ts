@@ -77,6 +77,28 @@ export class IntervalWindows {
   }
 
   /**
+   * Folds a closed window of a finer interval (whose windows nest in this one's) into the open
+   * window that contains it. Finer windows close before the coarser window that holds them, so
+   * the target is never closed.
+   */
+  fold(src: CandleWindow): void {
+    const s = this.startOf(src.start);
+    if (s < this.nextClose) {
+      if (!Number.isNaN(this.firstStart)) throw new Error(`fold into closed window ${s} of ${this.interval}`);
+      this.nextClose = s;
+    } else if (Number.isNaN(this.nextClose)) {
+      this.nextClose = s;
+    }
+    this.openWindow(s).merge(src);
+  }
+
+  /** The window that starts at `s`, if kept. */
+  windowAt(s: number): CandleWindow | undefined {
+    const i = this.find(s);
+    return i < 0 ? undefined : this.windows[i];
+  }
+
+  /**
    * Closes every window whose end the watermark has reached, then drops those past the lateness.
    * A run of more than `emptyLimit` empty windows (a watermark far ahead of the last trade) is
    * cut to its last `emptyLimit`, skipping only windows already past the lateness; returns the

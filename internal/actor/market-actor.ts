@@ -72,6 +72,12 @@ export class MarketActor implements WindowSink {
 
   private readonly ctx: CandleContext;
   private readonly tracks: IntervalWindows[];
+  /**
+   * Per interval: true when its windows are unions of the finest interval's windows. Such an
+   * interval is not touched per trade: the finest windows fold into it as they close, and only
+   * trades that land in an already closed finest window are added to it directly.
+   */
+  private readonly nested: boolean[];
   private readonly indicators: IndicatorState[];
   private readonly detectorTrack: number;
   private priceSpike = new PriceSpikeDetector();
@@ -99,6 +105,10 @@ export class MarketActor implements WindowSink {
     this.market = identity.market;
     this.ctx = { exchange: this.exchange, symbol: this.symbol, market: this.market, priceScale: 0, sizeScale: 0 };
     this.tracks = config.intervals.map((i) => new IntervalWindows(i));
+    const finest = this.tracks[0] as IntervalWindows;
+    this.nested = this.tracks.map(
+      (t, i) => i > 0 && t.len % finest.len === 0 && (t.origin - finest.origin) % finest.len === 0,
+    );
     this.indicators = this.tracks.map((t) => new IndicatorState(config.indicators, t.len));
     this.detectorTrack = config.intervals.indexOf(config.detectors.interval);
     this.volumeSpike = new VolumeSpikeDetector(config.detectors.volumeSpike.window);
@@ -178,12 +188,17 @@ export class MarketActor implements WindowSink {
     if (price > this.maxPrice) this.maxPrice = price;
 
     this.out = out;
-    let revised = false;
-    let moved = false;
     const tracks = this.tracks;
-    for (let i = 0; i < tracks.length; i++) {
+    const finest = tracks[0] as IntervalWindows;
+    let next = finest.nextClose;
+    // Late for the finest interval: its window was already folded into the coarser ones.
+    const late = finest.add(t, this);
+    let revised = late;
+    let moved = finest.nextClose !== next;
+    for (let i = 1; i < tracks.length; i++) {
+      if (!late && this.nested[i]) continue;
       const track = tracks[i] as IntervalWindows;
-      const next = track.nextClose;
+      next = track.nextClose;
       if (track.add(t, this)) revised = true;
       if (track.nextClose !== next) moved = true;
     }
@@ -257,10 +272,35 @@ export class MarketActor implements WindowSink {
   /** The open windows of every interval as partial candles (closed = false), oldest first. */
   openCandles(): Candle[] {
     const result: Candle[] = [];
-    for (const track of this.tracks) {
-      for (const w of track.openWindows()) result.push(w.toCandle(this.ctx, track.interval, false));
-    }
+    this.tracks.forEach((track, i) => {
+      for (const w of this.openView(i, false)) result.push(w.toCandle(this.ctx, track.interval, false));
+    });
     return result;
+  }
+
+  /**
+   * The open windows of interval i as consumers see them: for a nested interval, its window
+   * (the finest windows folded so far) merged with the finest windows still open inside it.
+   * With `onlyDirty`, only those changed since the last partial update.
+   */
+  private openView(i: number, onlyDirty: boolean): CandleWindow[] {
+    const track = this.tracks[i] as IntervalWindows;
+    if (!this.nested[i]) {
+      const own: CandleWindow[] = [];
+      for (const w of track.openWindows()) if (!onlyDirty || w.dirty) own.push(w);
+      return own;
+    }
+    const fine = [...(this.tracks[0] as IntervalWindows).openWindows()];
+    const starts: number[] = [];
+    for (const w of track.openWindows()) if (!onlyDirty || w.dirty) starts.push(w.start);
+    for (const f of fine) if (!onlyDirty || f.dirty) starts.push(track.startOf(f.start));
+    const view: CandleWindow[] = [];
+    for (const s of [...new Set(starts)].sort((a, b) => a - b)) {
+      const merged = track.windowAt(s)?.clone() ?? new CandleWindow(s, s + track.len);
+      for (const f of fine) if (f.start >= s && f.start < merged.end) merged.merge(f);
+      if (merged.count > 0) view.push(merged);
+    }
+    return view;
   }
 
   /** @internal WindowSink */
@@ -271,6 +311,9 @@ export class MarketActor implements WindowSink {
     if (w.count === 0) this.counters.emptyCandles++;
     if (!inOrder) return;
     const i = this.tracks.indexOf(track);
+    if (i === 0 && w.count > 0) {
+      for (let k = 1; k < this.tracks.length; k++) if (this.nested[k]) (this.tracks[k] as IntervalWindows).fold(w);
+    }
     out.indicators.push((this.indicators[i] as IndicatorState).update(w, this.ctx, track.interval));
     if (i === this.detectorTrack) {
       const det = this.config.detectors;
@@ -340,17 +383,16 @@ export class MarketActor implements WindowSink {
   private emitPartials(now: number): void {
     const out = this.out as ActorOutput;
     let emitted = 0;
-    for (const track of this.tracks) {
-      const windows = track.windows;
-      for (let i = windows.length - 1; i >= 0; i--) {
-        const w = windows[i] as CandleWindow;
-        if (w.closed) break;
-        if (!w.dirty) continue;
+    const tracks = this.tracks;
+    // Coarser views first: they read the finest windows' dirty flags, which the finest clears.
+    for (let i = tracks.length - 1; i >= 0; i--) {
+      const track = tracks[i] as IntervalWindows;
+      for (const w of this.openView(i, true)) {
         out.partial.push(w.toCandle(this.ctx, track.interval, false));
-        w.dirty = false;
         emitted++;
       }
     }
+    for (const track of tracks) for (const w of track.openWindows()) w.dirty = false;
     if (emitted > 0) {
       this.counters.partialCandles += emitted;
       this.lastPartialAt = now;

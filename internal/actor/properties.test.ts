@@ -119,15 +119,46 @@ const offline = actorConfig({ intervals: INTERVALS, outOfOrdernessMs: OOO, parti
 
 describe('actor properties', () => {
   it('equals the reference computation for every interval, exactly (wide sums included)', () => {
+    // The second set has intervals that do not nest in the finest one (5m in 3m), and 1s.
+    const sets: Interval[][] = [INTERVALS, ['3m', '5m', '1h'], ['1s', '1m', '1d']];
     fc.assert(
-      fc.property(stream(0, { big: true }), ({ trades }) => {
-        const { out } = run(offline, trades);
+      fc.property(stream(0, { big: true }), fc.constantFrom(...sets), ({ trades }, intervals) => {
+        const config = actorConfig({
+          intervals,
+          outOfOrdernessMs: OOO,
+          partialUpdates: false,
+          detectors: { interval: intervals[0] },
+        });
+        const { out } = run(config, trades);
         expect(out.revised).toEqual([]);
-        for (const interval of INTERVALS) {
+        for (const interval of intervals) {
           expect(out.closed.filter((c) => c.interval === interval)).toEqual(referenceCandles(trades, interval));
         }
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  it('shows every open window, at every trade, as the reference over the trades so far', () => {
+    const config = actorConfig({
+      intervals: ['1m', '3m', '5m', '1h'],
+      partialUpdates: false,
+      allowedLatenessMs: 30_000,
+    });
+    fc.assert(
+      fc.property(stream(OOO + 60_000), ({ arrival }) => {
+        const actor = new MarketActor(ID, config);
+        const out = createActorOutput();
+        const seen: Trade[] = [];
+        arrival.forEach((t) => {
+          if (actor.onTrade(t, 0, out) !== 'late') seen.push(t);
+          for (const c of actor.openCandles()) {
+            const inside = seen.filter((s) => s.eventTime >= c.openTime && s.eventTime <= c.closeTime);
+            expect(c).toEqual({ ...referenceCandles(inside, c.interval)[0], closed: false });
+          }
+        });
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
     );
   });
 
