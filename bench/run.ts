@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.bench.ts'))
     .sort();
-  const chosen = names.length === 0 ? files : names.map((n) => (n.endsWith('.bench.ts') ? basename(n) : `${n}.bench.ts`));
+  const chosen =
+    names.length === 0 ? files : names.map((n) => (n.endsWith('.bench.ts') ? basename(n) : `${n}.bench.ts`));
   const unknown = chosen.filter((f) => !files.includes(f));
   if (unknown.length > 0) {
     process.stderr.write(`bench: no such benchmark: ${unknown.join(', ')} (have: ${files.join(', ')})\n`);
@@ -52,7 +53,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const before = machine();
   if (!json) {
-    process.stdout.write(`machine: ${Object.entries(before).map(([k, v]) => `${k}=${v}`).join('  ')}\n`);
+    process.stdout.write(
+      `machine: ${Object.entries(before)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('  ')}\n`,
+    );
   }
   const report: { bench: string; results: readonly BenchResult[] }[] = [];
   for (const file of chosen) {
@@ -69,7 +74,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const after = machine();
-  if (json) process.stdout.write(`${JSON.stringify({ machine: before, loadAfter: after.load, quick, report }, null, 2)}\n`);
+  if (json)
+    process.stdout.write(`${JSON.stringify({ machine: before, loadAfter: after.load, quick, report }, null, 2)}\n`);
   else process.stdout.write(`\nload after: ${after.load}${quick ? '   (--quick: not a figure for docs)' : ''}\n`);
   return 0;
 }
