@@ -11,6 +11,7 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import { startTerminalView } from '../../internal/serve/terminal-view.js';
 import { MemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
+import { IndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { parseWorkerOptions, workerActorConfig, workerConfig } from '../../internal/worker/options.js';
@@ -124,6 +125,8 @@ export const devCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
+    const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
+    await indexHost.start(run.signal);
     await assignStatic(
       worker,
       store,
@@ -146,6 +149,7 @@ export const devCommand: Command = {
     logger.warn('draining: committing a final checkpoint per partition');
     await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
     await worker.drain();
+    await indexHost.close();
     run.abort();
     await viewDone.catch(() => {});
     await Promise.all([probes.close(), store.close(), bus.close(), cache.close(), log.producer().close()]);

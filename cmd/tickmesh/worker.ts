@@ -12,6 +12,7 @@ import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracin
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import { IndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import {
@@ -98,6 +99,8 @@ export const workerCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
+    const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
+    await indexHost.start(run.signal);
     const partitions =
       options.partitions === 'all' ? Array.from({ length: partitionCount }, (_, p) => p) : options.partitions;
     const missing = partitions.filter((p) => p >= partitionCount);
@@ -113,6 +116,7 @@ export const workerCommand: Command = {
     let code = 0;
     try {
       await worker.drain();
+      await indexHost.close();
     } catch (err) {
       logger.error({ err }, 'drain failed');
       code = 1;

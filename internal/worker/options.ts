@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly clockWatermark: boolean;
   readonly liveWindowMs: number;
   readonly partialUpdates: boolean;
+  /** Run the per-asset index actors here (without an operator: all of them). */
+  readonly indexActors: boolean;
   readonly port: number;
   readonly schema: string;
   readonly drainTimeoutMs: number;
@@ -74,6 +76,7 @@ const schema = z.object({
   'clock-watermark': bool.default(true),
   'live-window-ms': int(1).default(300_000),
   'partial-updates': bool.default(true),
+  'index-actors': bool.default(true),
   port: int(0, 65_535).default(9464),
   schema: z
     .string()
@@ -99,6 +102,7 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --clock-watermark true|false close quiet windows from the clock on live partitions (default true)
   --live-window-ms N           a partition is live while its newest trade is this recent (default 300000)
   --partial-updates true|false publish open-candle updates (default true)
+  --index-actors true|false    run the cross-venue index actors of every asset here (default true)
   --port N                     /healthz /readyz /metrics port (default 9464)
   --schema NAME                PostgreSQL schema (default public)
   --drain-timeout-ms N         SIGTERM drain gives up after this long (default 25000)
@@ -126,6 +130,7 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     clockWatermark: v['clock-watermark'],
     liveWindowMs: v['live-window-ms'],
     partialUpdates: v['partial-updates'],
+    indexActors: v['index-actors'],
     port: v.port,
     schema: v.schema,
     drainTimeoutMs: v['drain-timeout-ms'],

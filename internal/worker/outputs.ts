@@ -95,7 +95,7 @@ export class PartitionOutputs {
           tradeId: c.lastTradeId,
         };
         prices.push(p);
-        bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume })));
+        bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
       }
       if (prices.length > 0) this.track(() => this.deps.cache.putPrices(prices).then(() => {}));
     }
