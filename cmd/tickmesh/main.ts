@@ -1,11 +1,12 @@
 #!/usr/bin/env node
+import { candlesCommand } from './candles.js';
 import type { Command } from './command.js';
 import { devCommand } from './dev.js';
 import { operatorCommand } from './operator.js';
 import { workerCommand } from './worker.js';
 
 // Subcommands register here, one import each.
-const commands: readonly Command[] = [devCommand, workerCommand, operatorCommand];
+const commands: readonly Command[] = [devCommand, workerCommand, operatorCommand, candlesCommand];
 
 function usage(): string {
   const width = Math.max(8, ...commands.map((c) => c.name.length));

@@ -1,0 +1,294 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { type ActorConfig, actorConfig } from '../../internal/actor/config.js';
+import { MarketActor } from '../../internal/actor/market-actor.js';
+import { clearActorOutput, createActorOutput } from '../../internal/actor/output.js';
+import { readTradeFileBatches } from '../../internal/ingest/files/read-trade-file.js';
+import {
+  isTradeFileFormat,
+  TRADE_FILE_FORMATS,
+  type TradeFileOptions,
+} from '../../internal/ingest/files/trade-file.js';
+import type { Candle } from '../../internal/market/candle.js';
+import { isInterval } from '../../internal/market/interval.js';
+import { tradeKey } from '../../internal/market/trade.js';
+import { TickmeshError } from '../../internal/runtime/errors.js';
+import type { Command } from './command.js';
+
+const HELP = `tickmesh candles: build candles offline from an exchange trade file and print them
+
+usage: tickmesh candles --input FILE --format FORMAT [options]
+
+  --input FILE            trade file (gzip when it ends in .gz)
+  --format FORMAT         ${TRADE_FILE_FORMATS.join(' | ')}
+  --interval I            candle interval, default 1m (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 1w)
+  --output csv|jsonl      csv (default): the exchange kline layout, one market per file:
+                            open_time,open,high,low,close,volume,close_time,quote_volume,count,
+                            taker_buy_volume,taker_buy_quote_volume,ignore
+                          prices and volumes printed with the decimals the file's own trades use
+                          jsonl: one Candle per line (vwap, trade ids, revision), any number of markets
+  --strict                fail at the first bad row (exit 1) instead of skipping it
+  --exchange X            venue: names it for Binance files (default binance for the spot layout,
+                          binance-futures for USD-M); keeps only its rows in tardis and jsonl files
+  --symbol Y              the venue's symbol: names it for Binance files (default: from the file
+                          name); keeps only its rows in tardis and jsonl files
+  --market M              canonical market id (BTC-USDT) instead of the one derived from the symbol
+  --out-of-order-ms N     allowed out-of-orderness of trade times, default 2000
+  --allowed-lateness-ms N window retention for late trades (printed again as revisions), default 60000
+
+Bad rows go to stderr with their line numbers and are counted; a summary ends stderr. Every
+window that holds trades is printed, and the empty ones between them; the first and last may be
+partial when the file starts or ends inside them.
+`;
+
+interface Io {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+}
+
+class UsageError extends Error {}
+
+/** Most bad rows printed one by one; the rest are only counted. */
+const MAX_REPORTED = 1_000;
+
+interface Options {
+  readonly file: Omit<TradeFileOptions, 'signal'>;
+  readonly config: ActorConfig;
+  readonly output: 'csv' | 'jsonl';
+  readonly strict: boolean;
+}
+
+function parse(argv: readonly string[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        input: { type: 'string' },
+        format: { type: 'string' },
+        interval: { type: 'string', default: '1m' },
+        output: { type: 'string', default: 'csv' },
+        strict: { type: 'boolean', default: false },
+        exchange: { type: 'string' },
+        symbol: { type: 'string' },
+        market: { type: 'string' },
+        'out-of-order-ms': { type: 'string', default: '2000' },
+        'allowed-lateness-ms': { type: 'string', default: '60000' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const input = values.input as string | undefined;
+  const format = values.format as string | undefined;
+  const interval = values.interval as string;
+  const output = values.output as string;
+  if (!input) throw new UsageError('--input is required');
+  if (!format || !isTradeFileFormat(format))
+    throw new UsageError(`--format must be one of ${TRADE_FILE_FORMATS.join(', ')}`);
+  if (!isInterval(interval)) throw new UsageError(`--interval ${interval} is not an interval`);
+  if (output !== 'csv' && output !== 'jsonl') throw new UsageError('--output must be csv or jsonl');
+  const ms = (name: string): number => {
+    const v = Number(values[name]);
+    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`--${name} must be a non-negative integer`);
+    return v;
+  };
+  let config: ActorConfig;
+  try {
+    config = actorConfig({
+      intervals: [interval],
+      outOfOrdernessMs: ms('out-of-order-ms'),
+      allowedLatenessMs: ms('allowed-lateness-ms'),
+      partialUpdates: false,
+      detectors: { interval },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const opt = (k: string): string | undefined => values[k] as string | undefined;
+  return {
+    file: {
+      path: input,
+      format,
+      ...(opt('exchange') ? { exchange: opt('exchange') } : {}),
+      ...(opt('symbol') ? { symbol: opt('symbol') } : {}),
+      ...(opt('market') ? { market: opt('market') } : {}),
+    },
+    config,
+    output,
+    strict: values.strict === true,
+  };
+}
+
+/** Decimals as the file prints them (trailing zeros included): the kline layout prints the same. */
+interface Decimals {
+  price: number;
+  size: number;
+}
+
+function decimalsOf(s: string): number {
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+
+/** A canonical decimal printed with exactly `d` fractional digits (never fewer than it has). */
+export function padDecimal(s: string, d: number): string {
+  const have = decimalsOf(s);
+  if (have >= d) return s;
+  return have === 0 ? `${s}.${'0'.repeat(d)}` : s + '0'.repeat(d - have);
+}
+
+/** One kline CSV row, as the exchange's files print it. */
+export function klineRow(c: Candle, d: Decimals): string {
+  const q = d.price + d.size;
+  return [
+    c.openTime,
+    padDecimal(c.open, d.price),
+    padDecimal(c.high, d.price),
+    padDecimal(c.low, d.price),
+    padDecimal(c.close, d.price),
+    padDecimal(c.volume, d.size),
+    c.closeTime,
+    padDecimal(c.quoteVolume, q),
+    c.trades,
+    padDecimal(c.takerBuyVolume, d.size),
+    padDecimal(c.takerBuyQuoteVolume, q),
+    0,
+  ].join(',');
+}
+
+/** First pass for CSV output: the markets in the file and the decimals their trades print. */
+async function scan(file: Omit<TradeFileOptions, 'signal'>, signal: AbortSignal): Promise<Map<string, Decimals>> {
+  const markets = new Map<string, Decimals>();
+  for await (const batch of readTradeFileBatches({ ...file, signal })) {
+    for (const item of batch) {
+      if (item.kind !== 'trade') continue;
+      const key = tradeKey(item.trade);
+      let d = markets.get(key);
+      if (d === undefined) {
+        d = { price: 0, size: 0 };
+        markets.set(key, d);
+      }
+      d.price = Math.max(d.price, decimalsOf(item.trade.price));
+      d.size = Math.max(d.size, decimalsOf(item.trade.size));
+    }
+  }
+  return markets;
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (text.length > 0 && !stream.write(text)) await once(stream, 'drain');
+}
+
+/** The command's body, with its streams injectable for tests. Resolves with the exit code. */
+export async function runCandles(argv: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parse(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`tickmesh candles: ${err.message}\n\n${HELP}`);
+      return 2;
+    }
+    throw err;
+  }
+  try {
+    return await build(opts, io, signal);
+  } catch (err) {
+    if (err instanceof TickmeshError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      io.stderr.write(`tickmesh candles: ${(err as Error).message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function build(opts: Options, io: Io, signal: AbortSignal): Promise<number> {
+  let decimals: Map<string, Decimals> | undefined;
+  if (opts.output === 'csv') {
+    decimals = await scan(opts.file, signal);
+    if (decimals.size > 1) {
+      io.stderr.write(
+        `tickmesh candles: the file holds ${decimals.size} markets (${[...decimals.keys()].slice(0, 5).join(', ')}${decimals.size > 5 ? ', ...' : ''}); ` +
+          'the kline CSV holds one: pass --exchange and --symbol, or --output jsonl\n',
+      );
+      return 2;
+    }
+  }
+  const actors = new Map<string, MarketActor>();
+  const out = createActorOutput();
+  const stats = { lines: 0, trades: 0, bad: 0, late: 0, duplicates: 0, candles: 0, revisions: 0 };
+  const print = (candles: readonly Candle[]): string => {
+    let text = '';
+    for (const c of candles) {
+      if (decimals) text += `${klineRow(c, decimals.get(`${c.exchange}:${c.symbol}`) as Decimals)}\n`;
+      else text += `${JSON.stringify(c)}\n`;
+    }
+    return text;
+  };
+  const drain = async (): Promise<void> => {
+    stats.candles += out.closed.length;
+    stats.revisions += out.revised.length;
+    await write(io.stdout, print(out.closed) + print(out.revised));
+    clearActorOutput(out);
+  };
+  const bad = (line: number, reason: string, message: string): boolean => {
+    stats.bad++;
+    if (opts.strict) {
+      io.stderr.write(`tickmesh candles: ${opts.file.path}:${line}: ${reason}: ${message}\n`);
+      return true;
+    }
+    if (stats.bad <= MAX_REPORTED) io.stderr.write(`${opts.file.path}:${line}: ${reason}: ${message}\n`);
+    return false;
+  };
+  for await (const batch of readTradeFileBatches({ ...opts.file, signal })) {
+    for (const item of batch) {
+      stats.lines = item.line;
+      if (item.kind === 'reject') {
+        if (bad(item.line, item.reason, item.message)) return 1;
+        continue;
+      }
+      const t = item.trade;
+      const key = tradeKey(t);
+      let actor = actors.get(key);
+      if (actor === undefined) {
+        actor = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
+        actors.set(key, actor);
+      }
+      const outcome = actor.onTrade(t, 0, out);
+      if (outcome === 'rejected') {
+        const r = out.rejected[out.rejected.length - 1];
+        if (bad(item.line, r?.reason ?? 'rejected', 'the actor cannot hold this trade exactly')) return 1;
+      } else if (outcome === 'late') {
+        stats.late++;
+        if (stats.late <= MAX_REPORTED) {
+          io.stderr.write(`${opts.file.path}:${item.line}: late: trade ${t.tradeId} is past the allowed lateness\n`);
+        }
+      } else if (outcome === 'duplicate') {
+        stats.duplicates++;
+      } else {
+        stats.trades++;
+      }
+    }
+    await drain();
+  }
+  for (const actor of actors.values()) actor.flush(0, out);
+  await drain();
+  const omitted = Math.max(0, stats.bad - MAX_REPORTED);
+  io.stderr.write(
+    `tickmesh candles: ${stats.trades} trades from ${stats.lines} lines into ${stats.candles} ${opts.config.intervals[0]} candles` +
+      ` (${actors.size} market${actors.size === 1 ? '' : 's'}); ${stats.bad} bad rows skipped${omitted ? ` (${omitted} not listed)` : ''},` +
+      ` ${stats.duplicates} duplicates, ${stats.late} late, ${stats.revisions} revisions\n`,
+  );
+  return 0;
+}
+
+export const candlesCommand: Command = {
+  name: 'candles',
+  summary: 'build exact candles offline from an exchange trade file',
+  help: HELP,
+  run: (argv, signal) => runCandles(argv, { stdout: process.stdout, stderr: process.stderr }, signal),
+};
