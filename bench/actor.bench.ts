@@ -202,7 +202,12 @@ export async function measure(sc: Scenario, gc: () => void): Promise<BenchResult
   gc();
   gc();
   const heapPerMarket = (process.memoryUsage().heapUsed - heapBefore) / MARKETS;
-  const sizes = all.map((a) => a.snapshot().length).sort((a, b) => a - b);
+  const s0 = performance.now();
+  const snaps = all.map((a) => a.snapshot());
+  const s1 = performance.now();
+  for (const b of snaps) MarketActor.restore(b, config);
+  const s2 = performance.now();
+  const sizes = snaps.map((b) => b.length).sort((a, b) => a - b);
   const sum = { accepted: 0, duplicates: 0, late: 0 };
   for (const a of all) {
     sum.accepted += a.counters.accepted;
@@ -232,7 +237,12 @@ export async function measure(sc: Scenario, gc: () => void): Promise<BenchResult
       name: `${sc.label}: checkpoint bytes per market (mean)`,
       value: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length),
       unit: 'bytes',
-      details: { median: sizes[sizes.length >> 1] as number, max: sizes[sizes.length - 1] as number },
+      details: {
+        median: sizes[sizes.length >> 1] as number,
+        max: sizes[sizes.length - 1] as number,
+        'snapshot µs per market': (((s1 - s0) * 1000) / all.length).toFixed(1),
+        'restore µs per market': (((s2 - s1) * 1000) / all.length).toFixed(1),
+      },
     },
     { name: `${sc.label}: heap per market (after GC)`, value: Math.round(heapPerMarket), unit: 'bytes' },
   ];
