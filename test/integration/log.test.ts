@@ -5,6 +5,7 @@ import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
+import { partitionForKey } from '../../internal/log/partitioner.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { defineLogContract } from '../contracts/log-contract.js';
@@ -181,6 +182,70 @@ describe('Kafka consumer', () => {
       controller.abort();
       await it.return?.();
     } finally {
+      await consumer.close();
+      await producer.close();
+      await admin.close();
+    }
+  });
+
+  it('a group rebalance (a stranger joins and leaves its group) neither repeats nor skips records', async () => {
+    // A rejoin gives kafkajs a fresh offset manager (no committed offsets: back to the earliest)
+    // and may move partitions away and back; the consumer must re-apply its positions.
+    const logger = silentLogger();
+    const topic = freshName('tm-log');
+    const groupId = freshName('tm-group');
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+    const producer = await createKafkaProducer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      logger,
+      registry: new Registry(),
+    });
+    await admin.ensureTopic(topic, 2);
+    // Small fetches, so that a fetch from the earliest offset returns only records already seen.
+    const consumer = await createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'log-test',
+      topic,
+      logger,
+      groupId,
+      maxBytesPerPartition: 1_024,
+    });
+    const stranger = new Kafka({ brokers: brokers(), clientId: 'stranger', logLevel: logLevel.NOTHING }).consumer({
+      groupId,
+      maxWaitTimeInMs: 100,
+    });
+    const enc = new TextEncoder();
+    const key = ['a', 'b', 'c', 'd', 'e', 'f'].find((k) => partitionForKey(k, 2) === 0)!;
+    const send = (from: number, n: number) =>
+      producer.send(
+        topic,
+        Array.from({ length: n }, (_, i) => ({ key, value: enc.encode(`v${from + i}`.padEnd(64, '.')) })),
+      );
+    const got: LogRecord[] = [];
+    const controller = new AbortController();
+    const loop = (async () => {
+      for await (const b of consumer.batches(controller.signal)) got.push(...b.records);
+    })();
+    try {
+      await send(0, 100);
+      await consumer.assign(0, 0n);
+      await until(() => got.length === 100, 30_000, 'the first 100');
+      const joins = consumer.stats().joins;
+      await stranger.connect();
+      await stranger.subscribe({ topic, fromBeginning: true });
+      await stranger.run({ autoCommit: false, eachBatch: async () => {} });
+      await until(() => consumer.stats().joins > joins, 60_000, 'a rebalance');
+      await send(100, 100);
+      await stranger.disconnect();
+      await until(() => got.length >= 200, 60_000, 'the next 100 after the stranger left');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => BigInt(i)));
+      expect(got.every((r) => r.partition === 0)).toBe(true);
+    } finally {
+      controller.abort();
+      await loop;
+      await stranger.disconnect().catch(() => {});
       await consumer.close();
       await producer.close();
       await admin.close();
