@@ -248,6 +248,38 @@ export async function measure(sc: Scenario, gc: () => void): Promise<BenchResult
   ];
 }
 
+/**
+ * Checkpoint size once every look-back is full: one market after 3 hours of event time at one
+ * trade per second (the scenarios above cover too little event time to fill 60-candle rings).
+ */
+function steadyCheckpoint(): BenchResult {
+  const id = { exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT' };
+  const actor = new MarketActor(id, actorConfig({ partialUpdates: false }));
+  const out = createActorOutput();
+  const t0 = Date.UTC(2024, 2, 1);
+  for (let i = 0; i < 3 * 3_600; i++) {
+    actor.onTrade(
+      {
+        ...id,
+        tradeId: String(1_000_000_000 + i),
+        price: (42_000 + (i % 50) / 100).toFixed(2),
+        size: `0.01${i % 9}`,
+        side: i % 2 === 0 ? 'buy' : 'sell',
+        eventTime: t0 + i * 1_000,
+        receiveTime: t0 + i * 1_000,
+      },
+      0,
+      out,
+    );
+    clearActorOutput(out);
+  }
+  return {
+    name: 'checkpoint bytes, one market with every look-back full (3 h at 1 trade/s, default config)',
+    value: actor.snapshot().length,
+    unit: 'bytes',
+  };
+}
+
 const bench: Bench = {
   name: 'actor',
   description:
@@ -264,6 +296,7 @@ const bench: Bench = {
     // ~4,000 candles close per 600,000 trades); no partials; the partition watermark advances
     // every market once per second of event time.
     results.push(...(await measure({ label: 'replay', ratePerMs: 10, partials: false, tickMs: 1_000, trades: n }, gc)));
+    results.push(steadyCheckpoint());
     return results;
   },
 };
