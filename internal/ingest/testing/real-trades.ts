@@ -1,9 +1,14 @@
 import type { Trade } from '../../market/trade.js';
 import { readTradeFile } from '../files/index.js';
 
-/** The real BTCUSDT USD-M trades (9,999, ids 42377944..42387942) kept beside this file. */
-export const REAL_TRADES_FILE = new URL('./testdata/binance-um-btcusdt-2020-02-22-trades.csv.gz', import.meta.url)
-  .pathname;
+/**
+ * The real BTCUSDT USD-M trades (9,999, ids 42377944..42387942) in the project's shared data,
+ * which every checkout and CI run has at ../shared beside the repository (never copied in).
+ */
+export const REAL_TRADES_FILE = new URL(
+  '../../../../shared/data/binance-um-btcusdt-2020-02-22/trades.csv',
+  import.meta.url,
+).pathname;
 
 export async function loadRealTrades(): Promise<Trade[]> {
   const trades: Trade[] = [];
