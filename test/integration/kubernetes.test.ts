@@ -3,6 +3,7 @@ import {
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type V1Deployment,
   type V1Node,
@@ -252,5 +253,65 @@ describe('Kubernetes control plane', () => {
       },
       120_000,
     );
+  });
+});
+
+describe('Kubernetes RBAC', () => {
+  const namespace = freshName('rbac');
+  const kc = new KubeConfig();
+  let core: CoreV1Api;
+
+  afterAll(async () => {
+    await core?.deleteNamespace({ name: namespace }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  });
+
+  it('holds a service account to the Role bound to it', async () => {
+    kc.loadFromFile(endpoint('KUBECONFIG'));
+    core = kc.makeApiClient(CoreV1Api);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const sa = 'reader';
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: sa } } });
+    // An empty audience list means the API server's own audience.
+    const { status } = await core.createNamespacedServiceAccountToken({
+      name: sa,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const cluster = kc.getCurrentCluster();
+    if (!cluster || !status?.token) throw new Error('no cluster in the kubeconfig or no token issued');
+    const asSa = new KubeConfig();
+    asSa.loadFromClusterAndUser(cluster, { name: sa, token: status.token });
+    const saCore = asSa.makeApiClient(CoreV1Api);
+
+    await expect(saCore.listNamespacedPod({ namespace })).rejects.toMatchObject({ code: 403 });
+
+    await rbac.createNamespacedRole({
+      namespace,
+      body: {
+        metadata: { name: 'pod-reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: 'pod-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace }],
+      },
+    });
+    // The authorizer reads RBAC objects through informers: the binding takes effect shortly after.
+    const list = await eventually(
+      'the RoleBinding to take effect',
+      () => saCore.listNamespacedPod({ namespace }),
+      30_000,
+    );
+    expect(list.items).toEqual([]);
+    // Bound to read pods in its namespace, and to nothing more.
+    await expect(saCore.listNamespacedConfigMap({ namespace })).rejects.toMatchObject({ code: 403 });
+    await expect(saCore.listNamespacedPod({ namespace: 'default' })).rejects.toMatchObject({ code: 403 });
   });
 });
