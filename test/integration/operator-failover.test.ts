@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint } from '../harness/env.js';
@@ -12,7 +13,16 @@ import { createWorkerPod, eventually, freshNamespace, kubeConfig, setPodReady } 
 
 const LEASE = { seconds: 2, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
 
-function startOperator(namespace: string, identity: string): ChildProcess {
+interface Operator {
+  readonly child: ChildProcess;
+  /** Resolves once the process logged that it started (module loading under tsx can take seconds). */
+  readonly started: Promise<void>;
+}
+
+/** Every operator's log lines, printed only when the test fails. */
+const logs: string[] = [];
+
+function startOperator(namespace: string, identity: string): Operator {
   const child = spawn(
     process.execPath,
     [
@@ -28,11 +38,20 @@ function startOperator(namespace: string, identity: string): ChildProcess {
       `--retry-period=${LEASE.retryPeriodMs}`,
       '--debounce=50',
       '--metrics-port=0',
-      '--log-level=warn',
+      '--log-level=info',
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NATS_URL: '' } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NATS_URL: '' } },
   );
-  return child;
+  const started = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`operator ${identity} exited (${code}) before it started`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs.push(line);
+      if (line.includes('"msg":"operator started"')) resolve();
+    });
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => logs.push(`${identity} stderr: ${line}`));
+  started.catch(() => undefined);
+  return { child, started };
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -60,16 +79,23 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
   });
 
   it('the standby takes over after SIGKILL (lease expiry) and after SIGTERM (release)', async () => {
+    onTestFailed(() => console.log(`operator logs:\n${logs.join('\n')}`));
     for (const name of ['w-0', 'w-1', 'w-2', 'w-3']) {
       await createWorkerPod(core, ns.name, name);
       await setPodReady(core, ns.name, name, true);
     }
     const ops = new Map<string, ChildProcess>();
+    const starting: Promise<void>[] = [];
     for (const id of ['op-a', 'op-b']) {
-      const child = startOperator(ns.name, id);
-      children.push(child);
-      ops.set(id, child);
+      const op = startOperator(ns.name, id);
+      children.push(op.child);
+      ops.set(id, op.child);
+      starting.push(op.started);
     }
+    // Both running and the standby past its first look at the Lease: what is measured below is the
+    // failover, not a process start.
+    await Promise.all(starting);
+    await new Promise((r) => setTimeout(r, 1_000));
     const holder = async () =>
       (await leases.readNamespacedLease({ name: 'tickmesh-operator', namespace: ns.name })).spec?.holderIdentity ?? '';
     const doc = async () =>
@@ -124,8 +150,10 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
 
     // A new standby joins; SIGTERM on the leader releases the Lease for it.
     const next = startOperator(ns.name, 'op-c');
-    children.push(next);
-    await new Promise((r) => setTimeout(r, 3_000));
+    children.push(next.child);
+    await next.started;
+    // op-c has seen the Lease held (its first attempt is immediate) before the leader goes.
+    await new Promise((r) => setTimeout(r, 1_000));
     expect(await holder()).toBe(standby);
     const termAt = Date.now();
     ops.get(standby)!.kill('SIGTERM');
@@ -151,7 +179,7 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
       20,
     );
     expect(third.epoch).toBeGreaterThan(second.epoch);
-    next.kill('SIGTERM');
-    expect(await exited(next)).toBe(0);
+    next.child.kill('SIGTERM');
+    expect(await exited(next.child)).toBe(0);
   });
 });
