@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # (its variables are used by the scripts that source it)
 # Shared by test/infra/<server>.sh, up.sh and down.sh; sourced, never run.
 #
 # Every server script has the subcommands install (idempotent, cached), start (a no-op when the

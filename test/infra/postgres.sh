@@ -18,7 +18,7 @@ install() {
 
 pg_bin() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   [[ -x $dir/postgres ]] || die "no PostgreSQL server under /usr/lib/postgresql: run '$0 install'"
   echo "$dir"
 }
@@ -28,9 +28,9 @@ pg_bin() {
 AS_POSTGRES=()
 if ((EUID == 0)); then AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups); fi
 
-# psql as the superuser over the unix socket (trusted locally).
+# psql as the superuser over the unix socket (trusted locally), reading SQL from stdin.
 psql_admin() {
-  psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKETS" -p "$PORT_POSTGRES" -U postgres -d postgres "$@"
+  psql -X -q -v ON_ERROR_STOP=1 -h "$SOCKETS" -p "$PORT_POSTGRES" -U postgres -d postgres
 }
 
 accepting() {
