@@ -80,7 +80,10 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
       ),
     }).values as Record<string, string | undefined>;
   } catch (cause) {
-    throw new ConfigError(`operator: ${(cause as Error).message}`, { cause });
+    throw new ConfigError((cause as Error).message, { cause });
+  }
+  if (!(values.partitions ?? env.TICKMESH_PARTITIONS)) {
+    throw new ConfigError('--partitions (or TICKMESH_PARTITIONS) is required: the partition count of the trades topic');
   }
   const parsed = schema.safeParse({
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
@@ -102,6 +105,6 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });
-  if (!parsed.success) throw new ConfigError(`operator: invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   return Object.freeze(parsed.data);
 }
