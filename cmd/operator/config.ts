@@ -24,7 +24,9 @@ options (flags override the environment):
   --round-interval MS       pause between rate-limited rounds; default 1000
   --tolerance F             allowed member load over the mean, as a fraction; default 0.2
   --debounce MS             coalesce membership changes arriving within this window; default 100
-  --nats URL                NATS for the placement KV the workers watch                          (NATS_URL)
+  --nats URL                NATS for the placement KV the workers watch; without it the placement
+                            goes to the ConfigMap only                                           (NATS_URL)
+  --placement-bucket NAME   KV bucket of the placement; default tickmesh-placement               (TICKMESH_PLACEMENT_BUCKET)
   --metrics-port PORT       /metrics /healthz /readyz; 0 picks a free port; default 9464        (TICKMESH_METRICS_PORT)
   --log-level LEVEL         default info                                                         (LOG_LEVEL)
 `;
@@ -44,6 +46,7 @@ const schema = z.object({
   tolerance: z.coerce.number().min(0),
   debounceMs: z.coerce.number().int().min(0),
   natsUrl: z.string().min(1).optional(),
+  placementBucket: z.string().regex(/^[A-Za-z0-9_-]+$/),
   metricsPort: z.coerce.number().int().min(0).max(65535),
   logLevel: z.string().min(1),
 });
@@ -74,6 +77,7 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
           'tolerance',
           'debounce',
           'nats',
+          'placement-bucket',
           'metrics-port',
           'log-level',
         ].map((name) => [name, { type: 'string' as const }]),
@@ -102,6 +106,7 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     tolerance: values.tolerance ?? 0.2,
     debounceMs: values.debounce ?? 100,
     natsUrl: values.nats ?? (env.NATS_URL || undefined),
+    placementBucket: values['placement-bucket'] ?? (env.TICKMESH_PLACEMENT_BUCKET || 'tickmesh-placement'),
     metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });

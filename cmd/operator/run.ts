@@ -1,5 +1,6 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Bus } from '../../internal/bus/bus.js';
+import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
@@ -20,7 +21,10 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 export interface OperatorRuntime {
-  /** The Bus whose KV the workers watch; without one the placement goes to the ConfigMap only. */
+  /**
+   * The Bus whose KV the workers watch (the embedded mode passes its in-process bus). Without one,
+   * a NATS bus is connected when `natsUrl` is set; otherwise the placement goes to the ConfigMap only.
+   */
   readonly bus?: Bus;
 }
 
@@ -46,7 +50,12 @@ export async function runOperator(
     component: 'tickmesh-operator',
     instance: config.identity,
   });
-  if (!runtime.bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
+  const ownBus =
+    !runtime.bus && config.natsUrl
+      ? await createNatsBus({ servers: config.natsUrl, name: `tickmesh-operator-${config.identity}`, logger })
+      : undefined;
+  const bus = runtime.bus ?? ownBus;
+  if (!bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
 
   const elector = createLeaderElector({
     api: kc.makeApiClient(CoordinationV1Api),
@@ -63,7 +72,7 @@ export async function runOperator(
       metrics.leader.set(1);
       const reconciler = createReconciler({
         store,
-        mirrors: runtime.bus ? [createKvPlacementMirror({ bus: runtime.bus })] : [],
+        mirrors: bus ? [createKvPlacementMirror({ bus, bucket: config.placementBucket })] : [],
         events: { on: () => store.reference(), recorder },
         members: () => membership.members(),
         partitionCount: config.partitions,
@@ -103,6 +112,7 @@ export async function runOperator(
     await elector.run(signal);
   } finally {
     await probes.close();
+    await ownBus?.close();
   }
   logger.info('operator stopped');
   return 0;

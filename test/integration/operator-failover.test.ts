@@ -2,13 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import type { Bus } from '../../internal/bus/bus.js';
+import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { watchPlacement } from '../../internal/operator/kv-placement.js';
+import type { PlacementDocument } from '../../internal/operator/placement-document.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
-import { endpoint } from '../harness/env.js';
+import { endpoint, freshName } from '../harness/env.js';
 import { createWorkerPod, eventually, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
 
-// Two real operator processes (cmd/operator/main.ts) against the real kube-apiserver: one leads and
-// publishes; SIGKILL of the leader hands over after the lease expires, SIGTERM at once (release);
+// Two real operator processes (cmd/operator/main.ts) against the real kube-apiserver and NATS: one
+// leads and publishes (ConfigMap, then the KV bucket workers watch); SIGKILL of the leader hands over after the lease expires, SIGTERM at once (release);
 // the new leader continues the placement's versions and epochs.
 
 const LEASE = { seconds: 2, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
@@ -21,6 +26,8 @@ interface Operator {
 
 /** Every operator's log lines, printed only when the test fails. */
 const logs: string[] = [];
+/** The placement's KV bucket on the shared NATS server, fresh for this file. */
+const bucket = freshName('placement');
 
 function startOperator(namespace: string, identity: string): Operator {
   const child = spawn(
@@ -40,7 +47,10 @@ function startOperator(namespace: string, identity: string): Operator {
       '--metrics-port=0',
       '--log-level=info',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NATS_URL: '' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NATS_URL: endpoint('NATS_URL'), TICKMESH_PLACEMENT_BUCKET: bucket },
+    },
   );
   const started = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`operator ${identity} exited (${code}) before it started`)));
@@ -65,6 +75,10 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
   let core: CoreV1Api;
   let leases: CoordinationV1Api;
   let ns: { name: string; delete(): Promise<void> };
+  let bus: Bus;
+  const watching = new AbortController();
+  /** What a worker sees: every document the KV watch delivered. */
+  const seen: PlacementDocument[] = [];
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -72,9 +86,16 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
     core = kc.makeApiClient(CoreV1Api);
     leases = kc.makeApiClient(CoordinationV1Api);
     ns = await freshNamespace(kc, 'op-failover');
+    bus = await createNatsBus({ servers: endpoint('NATS_URL') });
+    const kv = await bus.kv(bucket);
+    void (async () => {
+      for await (const d of watchPlacement(kv, watching.signal, silentLogger())) seen.push(d);
+    })();
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    watching.abort();
+    await bus?.close();
     await ns?.delete();
   });
 
@@ -179,6 +200,14 @@ describe('operator failover (two operator processes, real kube-apiserver)', () =
       20,
     );
     expect(third.epoch).toBeGreaterThan(second.epoch);
+
+    // Workers watching the KV saw the same documents, newest last, versions only growing.
+    await eventually('the KV watch to see the last placement', async () =>
+      seen.at(-1)?.version === third.version ? true : undefined,
+    );
+    expect(seen.at(-1)).toEqual(third);
+    expect(seen.some((d) => d.version === second.version && d.publishedBy === standby)).toBe(true);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.version).toBeGreaterThan(seen[i - 1]!.version);
     next.child.kill('SIGTERM');
     expect(await exited(next.child)).toBe(0);
   });
