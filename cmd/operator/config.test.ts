@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import { parseOperatorConfig } from './config.js';
+
+describe('operator config', () => {
+  it('takes the environment, lets flags override it, and freezes the result', () => {
+    const env = { TICKMESH_PARTITIONS: '12', POD_NAMESPACE: 'tm', POD_NAME: 'operator-0', NATS_URL: 'nats://n:4222' };
+    const config = parseOperatorConfig(['--partitions=24', '--max-moves', '2'], env);
+    expect(config).toMatchObject({
+      partitions: 24,
+      namespace: 'tm',
+      identity: 'operator-0',
+      natsUrl: 'nats://n:4222',
+      maxMovesPerRound: 2,
+      leaseDurationSeconds: 15,
+      placementBucket: 'tickmesh-placement',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('refuses a missing partition count, unknown flags and nonsense values', () => {
+    expect(() => parseOperatorConfig([], {})).toThrow(ConfigError);
+    expect(() => parseOperatorConfig(['--partitions=4', '--bogus=1'], {})).toThrow(ConfigError);
+    expect(() => parseOperatorConfig(['--partitions=4', '--tolerance=-1'], {})).toThrow(ConfigError);
+    expect(() => parseOperatorConfig(['--partitions=0'], {})).toThrow(ConfigError);
+  });
+});
