@@ -2,12 +2,21 @@
 import { candlesCommand } from './candles.js';
 import type { Command } from './command.js';
 import { devCommand } from './dev.js';
+import { ingestCommand } from './ingest.js';
 import { operatorCommand } from './operator.js';
+import { replayCommand } from './replay.js';
 import { runCommand } from './run-command.js';
 import { workerCommand } from './worker.js';
 
 // Subcommands register here, one import each.
-const commands: readonly Command[] = [devCommand, workerCommand, operatorCommand, candlesCommand];
+const commands: readonly Command[] = [
+  devCommand,
+  workerCommand,
+  operatorCommand,
+  candlesCommand,
+  ingestCommand,
+  replayCommand,
+];
 
 function usage(): string {
   const width = Math.max(8, ...commands.map((c) => c.name.length));

@@ -1,8 +1,9 @@
-import { CompressionTypes, Kafka, logLevel as KafkaLogLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import { CompressionTypes, type Message, Partitioners, type Producer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
-import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { TickmeshError } from '../runtime/errors.js';
+import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
 
 export type Compression = 'none' | 'gzip';
@@ -118,18 +119,12 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
     this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
     this.maxBufferBytes = options.maxBufferBytes ?? 64 * 1024 * 1024;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
-    const kafka = new Kafka({
+    const kafka = createKafkaClient({
+      brokers: options.brokers,
       clientId: options.clientId,
-      brokers: [...options.brokers],
-      connectionTimeout: options.connectionTimeoutMs ?? 10_000,
-      requestTimeout: options.requestTimeoutMs ?? 30_000,
-      logLevel: KafkaLogLevel.WARN,
-      logCreator: () => (entry) => {
-        const { message, ...fields } = entry.log;
-        const level =
-          entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
-        this.logger[level]({ kafkajs: entry.namespace, detail: message, ...fields }, 'kafkajs log');
-      },
+      logger: this.logger,
+      ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     this.producer = kafka.producer({
       idempotent: true,
@@ -160,7 +155,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
     try {
       await this.producer.connect();
     } catch (err) {
-      throw new UnavailableError('cannot connect the Kafka producer', { cause: err });
+      throw classifyKafkaError(err, 'producer connect');
     }
   }
 
@@ -309,10 +304,11 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
   }
 
   private fail(cause: unknown, inFlight: Pending[]): void {
-    const retriable = (cause as { retriable?: boolean } | undefined)?.retriable === true;
-    const err = retriable
-      ? new UnavailableError('Kafka did not acknowledge a produce request', { cause })
-      : new TickmeshError('TM_PRODUCE', 'Kafka refused a produce request', { cause });
+    const classified = classifyKafkaError(cause, 'produce');
+    const err =
+      classified instanceof TickmeshError
+        ? classified
+        : new TickmeshError('TM_PRODUCE', 'Kafka refused a produce request', { cause });
     this.failed = err;
     this.logger.error({ err: cause }, 'produce failed; the producer refuses further sends');
     this.queuedCount = 0;

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { InputError } from '../../runtime/errors.js';
 
 /**
- * Raw WebSocket captures as cryptofeed records them (../shared/data/binance-ws-captures): the first
+ * Raw WebSocket captures as cryptofeed records them (shared/data/binance-ws-captures beside the repository): the first
  * line is `<url> <-> <subscribe time in s>`, every further line `<receive time in s>: <frame>`.
  */
 export interface CaptureHeader {

@@ -6,7 +6,8 @@ import type { RejectReason } from '../events.js';
 import type { FrameSink } from '../venue.js';
 import { createBinanceAdapter } from './binance.js';
 
-const DATA = new URL('../captures/testdata', import.meta.url).pathname;
+// The project's shared data, at ../shared beside every checkout and CI run (never copied in).
+const DATA = new URL('../../../../shared/data/binance-ws-captures', import.meta.url).pathname;
 
 function collector() {
   const trades: Trade[] = [];
