@@ -1,0 +1,96 @@
+import { Registry } from 'prom-client';
+import { createIngestor, type IngestorDeps } from '../../internal/ingest/ingestor.js';
+import type { IngestTopics } from '../../internal/ingest/topics.js';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
+import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import type { LogRecord } from '../../internal/log/log.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { endpoint, freshName } from '../harness/env.js';
+
+/** Fresh trades, rejects and gaps topics on the real Kafka. */
+export async function freshTopics(partitions = 3): Promise<IngestTopics> {
+  const base = freshName('ingest');
+  const topics = { trades: `${base}.trades`, rejects: `${base}.rejected`, gaps: `${base}.gaps` };
+  const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'ingest-test-admin', logger: silentLogger() });
+  try {
+    for (const t of Object.values(topics)) await admin.ensureTopic(t, partitions);
+  } finally {
+    await admin.close();
+  }
+  return topics;
+}
+
+export function brokers(): string[] {
+  return endpoint('KAFKA_BROKERS').split(',');
+}
+
+/**
+ * Every record of `topic` from the start: as many as the partitions' end offsets say there are
+ * (read after the producer was closed, so that count is final), or at least `atLeast`.
+ */
+export async function readAll(topic: string, atLeast = 0): Promise<LogRecord[]> {
+  const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'ingest-test-read', logger: silentLogger() });
+  const ends = await admin.endOffsets(topic);
+  await admin.close();
+  let count = 0;
+  for (const end of ends.values()) count += Number(end);
+  count = Math.max(count, atLeast);
+  const records: LogRecord[] = [];
+  if (count === 0) return records;
+  const consumer = await createKafkaConsumer({
+    brokers: brokers(),
+    clientId: 'ingest-test-read',
+    logger: silentLogger(),
+    topic,
+  });
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), 60_000);
+  try {
+    for (const p of ends.keys()) await consumer.assign(p, 0n);
+    for await (const batch of consumer.batches(controller.signal)) {
+      records.push(...batch.records);
+      if (records.length >= count) break;
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+  } finally {
+    clearTimeout(deadline);
+    await consumer.close();
+  }
+  return records;
+}
+
+/**
+ * Live ingest with the real Kafka producer until it has handed `expectedTrades` trades to the log
+ * (or the timeout), then drains: every produced trade is acknowledged by Kafka when this returns.
+ */
+export async function runIngest(
+  deps: Omit<IngestorDeps, 'producer' | 'logger' | 'registry'>,
+  expectedTrades: number,
+  timeoutMs = 30_000,
+): Promise<{ registry: Registry }> {
+  const registry = new Registry();
+  const producer = await createKafkaProducer({
+    brokers: brokers(),
+    clientId: 'ingest-test',
+    logger: silentLogger(),
+    registry,
+    lingerMs: 2,
+  });
+  const ingestor = createIngestor({ ...deps, producer, logger: silentLogger(), registry });
+  await ingestor.start(new AbortController().signal);
+  const deadline = Date.now() + timeoutMs;
+  const produced = async () =>
+    (await metricValues(registry, 'tickmesh_ingest_trades_total')).reduce((a, v) => a + v.value, 0);
+  while ((await produced()) < expectedTrades && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // A little longer, so that anything produced beyond the expectation would show up too.
+  await new Promise((r) => setTimeout(r, 300));
+  await ingestor.drain();
+  await producer.close();
+  return { registry };
+}
+
+export async function metricValues(registry: Registry, name: string) {
+  return (await registry.getSingleMetric(name)?.get())?.values ?? [];
+}
