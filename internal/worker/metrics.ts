@@ -67,6 +67,12 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['code'],
       registers,
     }),
+    outputErrors: new Counter({
+      name: 'tickmesh_worker_output_errors_total',
+      help: 'Failed attempts to store a durable output (bus: JetStream, cache: Redis, log: late and rejected topics)',
+      labelNames: ['output'],
+      registers,
+    }),
     eventToPublish: new Histogram({
       name: 'tickmesh_worker_event_to_publish_seconds',
       help: 'Exchange event time of a trade to the publish of the candle update it made',

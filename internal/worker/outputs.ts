@@ -55,9 +55,13 @@ export function alertPayload(a: Alert): Uint8Array {
  * checkpoint that covers them is committed: they are at-least-once, and carry (key, revision,
  * last trade id) or a message id so that consumers drop repeats.
  */
+type OutputKind = 'bus' | 'cache' | 'log';
+
 export class PartitionOutputs {
   private inflight: Array<Promise<void>> = [];
-  private failed: Array<() => Promise<void>> = [];
+  private failed: Array<{ kind: OutputKind; op: () => Promise<void> }> = [];
+  /** The latest failure since the last settle() that stored everything. */
+  private failing: string | undefined;
 
   constructor(private readonly deps: OutputsDeps) {}
 
@@ -75,13 +79,13 @@ export class PartitionOutputs {
     if (durable > 0) {
       const candles = out.revised.length === 0 ? [...out.closed] : [...out.closed, ...out.revised];
       const alerts = [...out.alerts];
-      this.track(() => this.publishDurable(candles, alerts));
+      this.track('bus', () => this.publishDurable(candles, alerts));
       const latest = latestPerKey(candles);
-      this.track(() => this.deps.cache.putCandles(latest).then(() => {}));
+      this.track('cache', () => this.deps.cache.putCandles(latest).then(() => {}));
     }
     if (out.partial.length > 0) {
       const latest = latestPerKey(out.partial);
-      this.track(() => this.deps.cache.putCandles(latest).then(() => {}));
+      this.track('cache', () => this.deps.cache.putCandles(latest).then(() => {}));
       // The finest interval's open candle closes at the market's last trade: its latest price.
       const prices: LatestPrice[] = [];
       for (const c of latest) {
@@ -97,13 +101,13 @@ export class PartitionOutputs {
         prices.push(p);
         bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
       }
-      if (prices.length > 0) this.track(() => this.deps.cache.putPrices(prices).then(() => {}));
+      if (prices.length > 0) this.track('cache', () => this.deps.cache.putPrices(prices).then(() => {}));
     }
     const records: OutgoingRecord[] = out.late.map((l) => ({
       ...tradeRecord(l.trade),
       headers: { ...tradeRecord(l.trade).headers, 'tm-late-watermark': String(l.watermark) },
     }));
-    if (records.length > 0) this.track(() => this.deps.producer.send(this.deps.topics.late, records));
+    if (records.length > 0) this.track('log', () => this.deps.producer.send(this.deps.topics.late, records));
     const rejects: OutgoingRecord[] = [
       ...out.rejected.map((r) => ({
         ...tradeRecord(r.trade),
@@ -119,7 +123,7 @@ export class PartitionOutputs {
         },
       })),
     ];
-    if (rejects.length > 0) this.track(() => this.deps.producer.send(this.deps.topics.rejected, rejects));
+    if (rejects.length > 0) this.track('log', () => this.deps.producer.send(this.deps.topics.rejected, rejects));
   }
 
   /** Resolves once every output emitted so far is stored; retries retriable failures until `signal` aborts. */
@@ -128,12 +132,15 @@ export class PartitionOutputs {
       const pending = this.inflight;
       this.inflight = [];
       await Promise.all(pending);
-      if (this.failed.length === 0) return;
+      if (this.failed.length === 0) {
+        this.failing = undefined;
+        return;
+      }
       signal.throwIfAborted();
       await sleep(Math.min(5_000, 50 * 2 ** Math.min(attempt, 7)), signal);
       const retry = this.failed;
       this.failed = [];
-      for (const op of retry) this.track(op);
+      for (const { kind, op } of retry) this.track(kind, op);
     }
   }
 
@@ -141,12 +148,22 @@ export class PartitionOutputs {
     return this.inflight.length + this.failed.length;
   }
 
-  private track(op: () => Promise<void>): void {
+  /** Why outputs are not stored (a server outage, retried until settle() succeeds), or undefined. */
+  get problem(): string | undefined {
+    return this.failing;
+  }
+
+  private track(kind: OutputKind, op: () => Promise<void>): void {
     this.inflight.push(
       op().catch((err: unknown) => {
-        if (!isRetriable(err)) this.deps.logger.error({ err }, 'durable output failed, retrying');
-        else this.deps.logger.warn({ err }, 'durable output unavailable, retrying');
-        this.failed.push(op);
+        // Logged once per outage, not once per retried operation.
+        if (this.failing === undefined) {
+          if (!isRetriable(err)) this.deps.logger.error({ err, output: kind }, 'durable output failed, retrying');
+          else this.deps.logger.warn({ err, output: kind }, 'durable output unavailable, retrying');
+        }
+        this.failing = `${kind} output not stored: ${String(err)}`;
+        this.deps.metrics.outputErrors.inc({ output: kind });
+        this.failed.push({ kind, op });
       }),
     );
   }

@@ -127,9 +127,9 @@ export class PartitionRunner {
     return this.paused;
   }
 
-  /** Why this partition cannot make progress right now (a store outage), or undefined. */
+  /** Why this partition cannot make progress right now (a store, bus, cache or log outage), or undefined. */
   get problem(): string | undefined {
-    return this.commitFailing;
+    return this.commitFailing ?? this.deps.outputs.problem;
   }
 
   /** Hands a fetched batch to the mailbox; pauses the partition when the mailbox runs full. */

@@ -147,13 +147,18 @@ export class Worker implements Component {
     deps.metrics.owned.set(this.running.size);
   }
 
-  /** Stops reading `partition`, finishes its queued records and commits its final checkpoint. */
-  async release(partition: number): Promise<void> {
+  /**
+   * Stops reading `partition`, finishes its queued records and commits its final checkpoint.
+   * Resolves with the offset that checkpoint resumes from, or undefined when the partition was
+   * not running here.
+   */
+  async release(partition: number): Promise<bigint | undefined> {
     const current = this.running.get(partition);
-    if (!current) return;
+    if (!current) return undefined;
     await this.deps.consumer.unassign(partition);
     current.runner.stop();
     await current.done;
+    return current.runner.offset;
   }
 
   async drain(): Promise<void> {

@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import { Histogram, type Registry } from 'prom-client';
+import type { Bus, KvBucket } from '../bus/bus.js';
+import { PLACEMENT_BUCKET, releaseKey, watchPlacement } from '../operator/kv-placement.js';
+import { assignmentFor, type PlacementDocument } from '../operator/placement-document.js';
+import type { Component } from '../runtime/component.js';
+import { FencedError } from '../runtime/errors.js';
+import type { Worker } from './worker.js';
+
+/** What the old owner of a partition announces once its final checkpoint is committed. */
+export interface ReleaseAnnouncement {
+  readonly partition: number;
+  readonly releasedBy: string;
+  /** The epoch of the placement that moved the partition away: the new owner's epoch. */
+  readonly forEpoch: number;
+  readonly nextOffset: string | null;
+  /** When the old owner stopped taking records of the partition, Unix epoch ms. */
+  readonly stoppedAt: number;
+  readonly releasedAt: number;
+}
+
+export interface PlacementFollowerDeps {
+  readonly worker: Worker;
+  readonly bus: Bus;
+  readonly bucket?: string;
+  /** This worker's member name: its pod name. */
+  readonly self: string;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** How long a new owner waits for a live previous owner's release before it claims anyway. */
+  readonly handoffWaitMs: number;
+  readonly clock: () => number;
+  /** Called with the members of every applied placement (index actors hash assets over them). */
+  readonly onMembers?: (members: readonly string[]) => void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The worker side of placement and handoff (docs/OPERATOR.md). It watches the placement the
+ * operator publishes in the KV bucket and, for each newer document:
+ * - releases what moved away: stop reading, commit a final checkpoint, announce `release.<p>`;
+ * - acquires what moved here: waits (bounded) for the previous owner's announcement when that
+ *   owner is still a member, then claims the partition at the new epoch, which fences the old
+ *   owner whatever it does next, and resumes from the last checkpoint;
+ * - leaves every other partition running untouched.
+ */
+export class PlacementFollower implements Component {
+  private applied: PlacementDocument | null = null;
+  private readonly controller = new AbortController();
+  private loop: Promise<void> | undefined;
+  private bucketRef: KvBucket | undefined;
+  private readonly pause: Histogram;
+  private readonly takeover: Histogram;
+
+  constructor(private readonly deps: PlacementFollowerDeps) {
+    const buckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    this.pause = new Histogram({
+      name: 'tickmesh_worker_handoff_pause_seconds',
+      help: 'A moved partition: from its old owner stopping to this worker running it',
+      buckets,
+      registers: [deps.registry],
+    });
+    this.takeover = new Histogram({
+      name: 'tickmesh_worker_takeover_seconds',
+      help: 'A partition acquired here: from the placement publication to running it',
+      labelNames: ['kind'],
+      buckets,
+      registers: [deps.registry],
+    });
+  }
+
+  /** The last placement applied, or null before the first. */
+  get placement(): PlacementDocument | null {
+    return this.applied;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.addEventListener('abort', () => this.controller.abort(), { once: true });
+    const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
+    this.bucketRef = bucket;
+    this.loop = (async () => {
+      try {
+        for await (const doc of watchPlacement(bucket, this.controller.signal, this.deps.logger)) {
+          await this.apply(bucket, doc);
+        }
+      } catch (err) {
+        if (!this.controller.signal.aborted) this.deps.logger.error({ err }, 'placement watch failed');
+      }
+    })();
+  }
+
+  async drain(): Promise<void> {
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    this.controller.abort();
+    await this.loop;
+  }
+
+  private async apply(bucket: KvBucket, doc: PlacementDocument): Promise<void> {
+    const { worker, self, logger } = this.deps;
+    const change = assignmentFor(this.applied, doc, self);
+    this.applied = doc;
+    this.deps.onMembers?.(doc.members);
+    if (change.acquire.length + change.release.length === 0) return;
+    logger.info(
+      {
+        version: doc.version,
+        acquire: change.acquire.map((a) => a.partition),
+        release: change.release.map((r) => r.partition),
+        keep: change.keep.length,
+      },
+      'placement changed',
+    );
+    await Promise.all(
+      change.release.map(async (r) => {
+        const stoppedAt = this.deps.clock();
+        const nextOffset = await worker.release(r.partition);
+        const note: ReleaseAnnouncement = {
+          partition: r.partition,
+          releasedBy: self,
+          forEpoch: r.epoch,
+          nextOffset: nextOffset === undefined ? null : String(nextOffset),
+          stoppedAt,
+          releasedAt: this.deps.clock(),
+        };
+        await bucket.put(releaseKey(r.partition), encoder.encode(JSON.stringify(note)));
+        logger.info({ partition: r.partition, epoch: r.epoch, newOwner: r.newOwner }, 'partition released');
+      }),
+    );
+    const published = Date.parse(doc.publishedAt);
+    await Promise.all(
+      change.acquire.map(async (a) => {
+        if (a.restart) await worker.release(a.partition);
+        let note: ReleaseAnnouncement | undefined;
+        if (a.previousOwnerIsMember) note = await this.waitForRelease(bucket, a.partition, a.epoch);
+        try {
+          await worker.assign(a.partition, a.epoch);
+        } catch (err) {
+          if (err instanceof FencedError) {
+            logger.warn(
+              { partition: a.partition, epoch: a.epoch },
+              'placement outdated: a newer epoch holds the partition',
+            );
+            return;
+          }
+          throw err;
+        }
+        const now = this.deps.clock();
+        if (note) this.pause.observe((now - note.stoppedAt) / 1000);
+        if (Number.isFinite(published)) {
+          this.takeover.observe(
+            { kind: a.previousOwner === null ? 'new' : a.previousOwnerIsMember ? 'handoff' : 'orphan' },
+            (now - published) / 1000,
+          );
+        }
+        logger.info(
+          { partition: a.partition, epoch: a.epoch, previousOwner: a.previousOwner, released: note !== undefined },
+          'partition acquired',
+        );
+      }),
+    );
+  }
+
+  /** The previous owner's announcement for `epoch`, or undefined after the bounded wait. */
+  private async waitForRelease(
+    bucket: KvBucket,
+    partition: number,
+    epoch: number,
+  ): Promise<ReleaseAnnouncement | undefined> {
+    const wait = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.deps.handoffWaitMs)]);
+    try {
+      for await (const entry of bucket.watch({ key: releaseKey(partition), signal: wait })) {
+        if (entry.operation !== 'put') continue;
+        try {
+          const note = JSON.parse(decoder.decode(entry.value)) as ReleaseAnnouncement;
+          if (note.forEpoch >= epoch) return note;
+        } catch {
+          // A malformed announcement is no announcement: the bounded wait and the fence still hold.
+        }
+      }
+    } catch {
+      // Timed out or closing.
+    }
+    this.deps.logger.warn(
+      { partition, epoch, waitedMs: this.deps.handoffWaitMs },
+      'no release from the previous owner',
+    );
+    return undefined;
+  }
+}
