@@ -12,7 +12,8 @@ import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracin
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
-import { IndexHost } from '../../internal/worker/index-host.js';
+import { startHeartbeat } from '../../internal/worker/heartbeat.js';
+import { IndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import {
@@ -22,6 +23,7 @@ import {
   workerActorConfig,
   workerConfig,
 } from '../../internal/worker/options.js';
+import { PlacementFollower } from '../../internal/worker/placement-follower.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
@@ -55,7 +57,7 @@ export const workerCommand: Command = {
     });
     const flags = values as Record<string, string | undefined>;
     const endpoints = parseEndpoints(flags);
-    const options = parseWorkerOptions(flags);
+    const options = parseWorkerOptions({ ...flags, 'pod-name': flags['pod-name'] ?? process.env.POD_NAME });
     if (endpoints.kafkaBrokers.length === 0)
       throw new ConfigError('no Kafka brokers: set KAFKA_BROKERS or --kafka-brokers');
     if (!endpoints.databaseUrl) throw new ConfigError('no database: set DATABASE_URL or --database-url');
@@ -99,14 +101,39 @@ export const workerCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
-    const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
+    // Index actors: all of them here without an operator; with one, those whose asset hashes to this member.
+    let members: readonly string[] = options.podName ? [options.podName] : [];
+    const owns = (asset: string) =>
+      options.indexActors && (options.placement === 'static' || ownerOf(asset, members) === options.podName);
+    const indexHost = new IndexHost({ bus, logger, owns });
     await indexHost.start(run.signal);
-    const partitions =
-      options.partitions === 'all' ? Array.from({ length: partitionCount }, (_, p) => p) : options.partitions;
-    const missing = partitions.filter((p) => p >= partitionCount);
-    if (missing.length > 0) throw new ConfigError(`topic ${options.topic} has no partition ${missing.join(', ')}`);
-    await assignStatic(worker, store, options.topic, partitions);
-    logger.info({ partitions, port: probes.port }, 'worker running');
+    let follower: PlacementFollower | undefined;
+    if (options.placement === 'operator') {
+      const self = options.podName as string;
+      follower = new PlacementFollower({
+        worker,
+        bus,
+        bucket: options.placementBucket,
+        self,
+        logger,
+        registry,
+        handoffWaitMs: options.handoffWaitMs,
+        clock: Date.now,
+        onMembers: (m) => {
+          members = m;
+        },
+      });
+      await follower.start(run.signal);
+      startHeartbeat(bus, self, () => worker.partitions(), 500, run.signal);
+      logger.info({ member: self, bucket: options.placementBucket, port: probes.port }, 'worker running');
+    } else {
+      const partitions =
+        options.partitions === 'all' ? Array.from({ length: partitionCount }, (_, p) => p) : options.partitions;
+      const missing = partitions.filter((p) => p >= partitionCount);
+      if (missing.length > 0) throw new ConfigError(`topic ${options.topic} has no partition ${missing.join(', ')}`);
+      await assignStatic(worker, store, options.topic, partitions);
+      logger.info({ partitions, port: probes.port }, 'worker running');
+    }
 
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -115,6 +142,7 @@ export const workerCommand: Command = {
     logger.info('draining');
     let code = 0;
     try {
+      await follower?.close();
       await worker.drain();
       await indexHost.close();
     } catch (err) {

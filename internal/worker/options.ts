@@ -13,6 +13,13 @@ export interface WorkerOptions {
   readonly topic: string;
   readonly lateTopic: string;
   readonly rejectedTopic: string;
+  /** Who places partitions: this worker's own `partitions` option, or the operator (KV placement). */
+  readonly placement: 'static' | 'operator';
+  /** With `placement: operator`: this worker's member name (its pod name). */
+  readonly podName: string | undefined;
+  readonly placementBucket: string;
+  /** How long a new owner waits for the previous owner's release before it claims anyway. */
+  readonly handoffWaitMs: number;
   /** Placed partitions from configuration; `all` means every partition of the topic. */
   readonly partitions: readonly number[] | 'all';
   readonly intervals: readonly Interval[];
@@ -40,6 +47,10 @@ const schema = z.object({
   topic: z.string().min(1).default('tickmesh.trades.v1'),
   'late-topic': z.string().min(1).default('tickmesh.trades.late.v1'),
   'rejected-topic': z.string().min(1).default('tickmesh.trades.rejected.v1'),
+  placement: z.enum(['static', 'operator']).default('static'),
+  'pod-name': z.string().min(1).optional(),
+  'placement-bucket': z.string().min(1).default('tickmesh-placement'),
+  'handoff-wait-ms': int(0).default(5_000),
   partitions: z
     .string()
     .default('all')
@@ -91,6 +102,10 @@ export const WORKER_OPTION_NAMES = Object.keys(schema.shape);
 export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic (default tickmesh.trades.v1)
   --late-topic NAME            trades past the allowed lateness (default tickmesh.trades.late.v1)
   --rejected-topic NAME        records that do not decode or hold impossible values (default tickmesh.trades.rejected.v1)
+  --placement static|operator  static: run --partitions; operator: follow the operator's placement (default static)
+  --pod-name NAME              member name with --placement operator (env POD_NAME)
+  --placement-bucket NAME      KV bucket of the placement (default tickmesh-placement)
+  --handoff-wait-ms N          wait this long for a moved partition's release before claiming it (default 5000)
   --partitions all|LIST        partitions to run when no operator places them (default all)
   --intervals LIST             candle intervals (default 1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w; 1s on request)
   --out-of-orderness-ms N      watermark lag behind the newest trade (default 2000)
@@ -115,10 +130,17 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     throw new ConfigError(`invalid worker option: ${issues}`);
   }
   const v = parsed.data;
+  if (v.placement === 'operator' && !v['pod-name']) {
+    throw new ConfigError('--placement operator needs a member name: --pod-name or POD_NAME');
+  }
   return Object.freeze({
     topic: v.topic,
     lateTopic: v['late-topic'],
     rejectedTopic: v['rejected-topic'],
+    placement: v.placement,
+    podName: v['pod-name'],
+    placementBucket: v['placement-bucket'],
+    handoffWaitMs: v['handoff-wait-ms'],
     partitions: v.partitions,
     intervals: v.intervals,
     outOfOrdernessMs: v['out-of-orderness-ms'],
