@@ -40,15 +40,15 @@ mod_version() {
 build_module() {
   local name=$1 ldflags=$2
   shift 2
-  local dir=$SRC/$name stamp=$BIN/.$name.stamp want have pkg bin missing=0
+  local dir=$SRC/$name stamp=$BIN/.$name.stamp want have pkg bin stale=0
   want=$(cd "$dir" && { cat go.mod go.sum ./*.go 2>/dev/null; go version; echo "$ldflags"; } | sha256sum | cut -d' ' -f1)
   have=$(cat "$stamp" 2>/dev/null || true)
   for pkg in "$@"; do
     bin=${pkg##*/}
     [[ $pkg == . ]] && bin=$name
-    [[ -x $BIN/$bin ]] || missing=1
+    [[ -x $BIN/$bin ]] || stale=1
   done
-  if [[ $want == "$have" && $missing == 0 ]]; then
+  if [[ $want == "$have" && $stale == 0 ]]; then
     log "$name binaries cached in $BIN"
     return 0
   fi
