@@ -18,9 +18,11 @@ import {
   partitionMonth,
   RECORD_MIGRATION,
   SELECT_ALERTS,
+  SELECT_ALERTS_NEWEST,
   SELECT_CANDLES_LATEST,
   SELECT_CANDLES_RANGE,
   SELECT_CHECKPOINT,
+  SELECT_MARKETS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
 } from './sql.js';
@@ -32,6 +34,7 @@ import type {
   RetentionPolicy,
   RetentionResult,
   Store,
+  StoredMarket,
 } from './store.js';
 
 /**
@@ -237,7 +240,7 @@ export class SqlStore implements Store {
 
   async alerts(q: AlertQuery = {}): Promise<Alert[]> {
     const rows = await this.run(() =>
-      this.db.query(SELECT_ALERTS, [
+      this.db.query(q.newest === true && q.limit !== undefined ? SELECT_ALERTS_NEWEST : SELECT_ALERTS, [
         q.exchange ?? null,
         q.symbol ?? null,
         q.from === undefined ? null : iso(q.from),
@@ -246,6 +249,11 @@ export class SqlStore implements Store {
       ]),
     );
     return rows.map(alertFromRow);
+  }
+
+  async markets(): Promise<StoredMarket[]> {
+    const rows = await this.run(() => this.db.query(SELECT_MARKETS));
+    return rows.map((r) => ({ exchange: String(r.exchange), symbol: String(r.symbol), market: String(r.market) }));
   }
 
   async applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult> {

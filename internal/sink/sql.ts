@@ -172,6 +172,31 @@ WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
   AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
 ORDER BY time ASC, id ASC LIMIT $5`;
 
+/** SELECT_ALERTS keeping the newest $5 rows of the range, returned oldest first. */
+export const SELECT_ALERTS_NEWEST = `
+SELECT * FROM (
+SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text, time AS t
+FROM alerts
+WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
+  AND ($3::timestamptz IS NULL OR time >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
+ORDER BY t DESC, id DESC LIMIT $5) newest ORDER BY t ASC, id ASC`;
+
+/**
+ * Distinct (exchange, symbol) of the candle table by skipping along the primary key index
+ * (a loose index scan): one index probe per market instead of reading every row.
+ */
+export const SELECT_MARKETS = `
+WITH RECURSIVE m AS (
+  (SELECT exchange, symbol, market FROM candles ORDER BY exchange, symbol LIMIT 1)
+  UNION ALL
+  SELECT n.exchange, n.symbol, n.market FROM m CROSS JOIN LATERAL (
+    SELECT c.exchange, c.symbol, c.market FROM candles c
+    WHERE (c.exchange, c.symbol) > (m.exchange, m.symbol)
+    ORDER BY c.exchange, c.symbol LIMIT 1) n
+)
+SELECT exchange, symbol, market FROM m`;
+
 export const DELETE_EXPIRED_CANDLES = `
 WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;

@@ -55,6 +55,15 @@ export interface AlertQuery {
   readonly from?: number;
   readonly to?: number;
   readonly limit?: number;
+  /** With a limit, the newest alerts of the range instead of the oldest (still returned in time order). */
+  readonly newest?: boolean;
+}
+
+/** A market with stored candles. */
+export interface StoredMarket {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
 }
 
 /** How long each interval's candles are kept; an interval not listed is kept forever. */
@@ -83,6 +92,8 @@ export interface Store {
   candles(query: CandleQuery): Promise<Candle[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
+  /** Every market with at least one stored candle, by exchange then symbol. */
+  markets(): Promise<StoredMarket[]>;
   /** Deletes candles older than their interval's retention at `now`, drops fully expired partitions. */
   applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult>;
   close(): Promise<void>;

@@ -267,6 +267,30 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
       expect(await store.alerts({ symbol: 'BTCUSDT' })).toEqual([a1, a3]);
       expect(await store.alerts({ from: JAN + 1, to: FEB })).toEqual([a2]);
       expect(await store.alerts({ limit: 1 })).toEqual([a1]);
+      expect(await store.alerts({ limit: 2, newest: true })).toEqual([a2, a3]);
+      expect(await store.alerts({ to: FEB, limit: 1, newest: true })).toEqual([a2]);
+    });
+
+    it('markets lists each market with stored candles once, by exchange then symbol', async () => {
+      const store = await open();
+      expect(await store.markets()).toEqual([]);
+      const eth = { symbol: 'ETHUSDT', market: 'ETH-USDT' };
+      await store.commit(
+        batch({
+          candles: [
+            candle(),
+            candle({ openTime: FEB }),
+            candle({ interval: '1h', openTime: Date.UTC(2024, 0, 15, 10) }),
+            candle({ ...eth, exchange: 'okx' }),
+            candle(eth),
+          ],
+        }),
+      );
+      expect(await store.markets()).toEqual([
+        { exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT' },
+        { exchange: 'binance', symbol: 'ETHUSDT', market: 'ETH-USDT' },
+        { exchange: 'okx', symbol: 'ETHUSDT', market: 'ETH-USDT' },
+      ]);
     });
 
     it('candle queries select a range or the latest rows, oldest first', async () => {
