@@ -2,7 +2,7 @@ import type { Trade } from '../market/trade.js';
 import { tradeKey } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
 import { type BackfillOutcome, makeReject, type RejectReason } from './events.js';
-import type { IngestMetrics } from './metrics.js';
+import type { IngestMetrics, MarketMetrics } from './metrics.js';
 import { Sequencer } from './sequencer.js';
 import type { TradeSink } from './sink.js';
 import { CHECK_MESSAGES, checkTrade } from './validate.js';
@@ -43,6 +43,7 @@ export class TradeProcessor {
   private readonly logger: Logger;
   private readonly latency: { observe(v: number): void } | undefined;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
+  private readonly marketMetrics = new Map<string, MarketMetrics>();
   /** Running totals of this processor, for progress reports; metrics carry the same per market. */
   readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, backfilled: 0, unrecovered: 0 };
 
@@ -66,7 +67,7 @@ export class TradeProcessor {
         return;
       case 'duplicate':
         this.stats.duplicates += 1;
-        this.metrics.market(this.venue, t.market).duplicates.inc();
+        this.market(t.market).duplicates.inc();
         return;
       case 'bad-id':
         return this.reject('bad-trade-id', 'trade id is not a non-negative integer', raw, t.receiveTime, t.symbol);
@@ -99,17 +100,26 @@ export class TradeProcessor {
     }
   }
 
+  private market(market: string): MarketMetrics {
+    let m = this.marketMetrics.get(market);
+    if (!m) {
+      m = this.metrics.market(this.venue, market);
+      this.marketMetrics.set(market, m);
+    }
+    return m;
+  }
+
   private accept(t: Trade, key: string): void {
     this.seq.accept(key, t.tradeId);
     this.sink.trade(t);
     this.stats.produced += 1;
-    this.metrics.market(this.venue, t.market).trades.inc();
+    this.market(t.market).trades.inc();
     this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
   }
 
   private async gap(t: Trade, key: string, fromId: number, toId: number): Promise<void> {
     const missing = toId - fromId + 1;
-    const m = this.metrics.market(this.venue, t.market);
+    const m = this.market(t.market);
     let outcome: BackfillOutcome = 'disabled';
     let backfilled = 0;
     const unrecoveredRanges: Array<[string, string]> = [];

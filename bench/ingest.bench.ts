@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Registry } from 'prom-client';
+import { IngestMetrics } from '../internal/ingest/metrics.js';
+import { TradeProcessor } from '../internal/ingest/processor.js';
+import { TradeSink } from '../internal/ingest/sink.js';
+import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
+import { loadRealTrades } from '../internal/ingest/testing/real-trades.js';
+import type { FrameSink } from '../internal/ingest/venue.js';
+import { createBinanceAdapter } from '../internal/ingest/venues/binance.js';
+import { createKafkaAdmin } from '../internal/log/kafka-admin.js';
+import { createKafkaProducer } from '../internal/log/kafka-producer.js';
+import type { LogProducer } from '../internal/log/log.js';
+import type { Trade } from '../internal/market/trade.js';
+import { silentLogger } from '../internal/observe/logger.js';
+import { parseExports } from '../test/harness/global-setup.js';
+import type { Bench, BenchResult } from './bench.js';
+
+/**
+ * Ingest's hot path on one thread, in three stages, from Binance `@trade` frames built from the
+ * real BTCUSDT trades (the 9,999 trades repeated with fresh consecutive ids, over 8 symbols so
+ * that they spread over the topic's 8 partitions). Frames are built before the clock starts.
+ *
+ * - parse:   adapter.parse (JSON.parse, field checks, market lookup) only.
+ * - process: parse + validation + dedupe/gap check + record encoding + batching, into a log that
+ *            acknowledges at once (no I/O).
+ * - kafka:   the same into the real Kafka through the kafkajs producer (idempotent, acks=all,
+ *            gzip), timed until Kafka acknowledged the last record. Per CPU-second of this process
+ *            and per wall second; the broker runs on the same machine.
+ *
+ * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
+ */
+const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ADAUSDT', 'DOGEUSDT', 'DOTUSDT'];
+
+function brokers(): string[] {
+  if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS.split(',');
+  process.stderr.write('ingest bench: KAFKA_BROKERS not set; starting kafka with test/infra/up.sh\n');
+  const out = execFileSync('bash', ['test/infra/up.sh'], {
+    cwd: resolve(import.meta.dirname, '..'),
+    env: { ...process.env, TICKMESH_INFRA_SERVERS: 'kafka' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const b = parseExports(out).KAFKA_BROKERS;
+  if (!b) throw new Error('ingest bench: test/infra/up.sh printed no KAFKA_BROKERS');
+  return b.split(',');
+}
+
+function frames(real: readonly Trade[], n: number): string[] {
+  const out: string[] = new Array(n);
+  const base = Number(real[0]?.tradeId);
+  for (let i = 0; i < n; i++) {
+    const symbol = SYMBOLS[i % SYMBOLS.length] as string;
+    const k = Math.floor(i / SYMBOLS.length);
+    const t = real[k % real.length] as Trade;
+    out[i] = binanceTradeFrame({ ...t, symbol, tradeId: String(base + k), eventTime: t.eventTime + k });
+  }
+  return out;
+}
+
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return (c.user + c.system) / 1000;
+}
+
+async function pipeline(
+  input: readonly string[],
+  producer: LogProducer,
+  topics: { trades: string; rejects: string; gaps: string },
+) {
+  const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
+  const registry = new Registry();
+  const sink = new TradeSink({ producer, topics });
+  const processor = new TradeProcessor({
+    venue: adapter.venue,
+    sequentialIds: true,
+    sink,
+    metrics: new IngestMetrics(registry),
+    logger: silentLogger(),
+  });
+  const pending: Trade[] = [];
+  const out: FrameSink = { trade: (t) => pending.push(t), reject: () => {} };
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < input.length; i++) {
+    const frame = input[i] as string;
+    adapter.parse(frame, 1582329602500, out);
+    for (const t of pending) {
+      const w = processor.trade(t, frame);
+      if (w) await w;
+    }
+    pending.length = 0;
+    if (sink.saturated) await sink.ready();
+    // A live feed hands frames over between socket reads; let timers and I/O run as they would.
+    if ((i & 1023) === 0) await new Promise<void>((r) => setImmediate(r));
+  }
+  await sink.flush();
+  return { wallMs: performance.now() - wall, cpuMs: cpuMs(cpu), produced: processor.stats.produced };
+}
+
+const bench: Bench = {
+  name: 'ingest',
+  description: 'Binance @trade frames parsed, normalized and produced per second on one thread',
+  async run({ quick }) {
+    const n = quick ? 50_000 : 1_000_000;
+    const input = frames(await loadRealTrades(), n);
+    const results: BenchResult[] = [];
+    const details = { frames: n, symbols: SYMBOLS.length };
+
+    const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
+    let parsed = 0;
+    const count: FrameSink = { trade: () => parsed++, reject: () => {} };
+    for (let i = 0; i < Math.min(n, 50_000); i++) adapter.parse(input[i] as string, 1, count);
+    parsed = 0;
+    let wall = performance.now();
+    for (const f of input) adapter.parse(f, 1, count);
+    wall = performance.now() - wall;
+    results.push({ name: 'parse', value: Math.round((parsed * 1000) / wall), unit: 'frames/s', details });
+
+    const nullLog: LogProducer = { send: () => Promise.resolve(), close: () => Promise.resolve() };
+    const topics = { trades: 't', rejects: 'r', gaps: 'g' };
+    const processed = await pipeline(input, nullLog, topics);
+    results.push({
+      name: 'process (no I/O)',
+      value: Math.round((processed.produced * 1000) / processed.wallMs),
+      unit: 'trades/s',
+      details: {
+        ...details,
+        produced: processed.produced,
+        wallMs: Math.round(processed.wallMs),
+        cpuMs: Math.round(processed.cpuMs),
+      },
+    });
+    if (process.env.TICKMESH_BENCH_NO_KAFKA === '1') return results;
+
+    const b = brokers();
+    const base = `bench-ingest-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const kafkaTopics = { trades: `${base}.trades`, rejects: `${base}.rejected`, gaps: `${base}.gaps` };
+    const admin = await createKafkaAdmin({ brokers: b, clientId: 'bench-ingest', logger: silentLogger() });
+    for (const t of Object.values(kafkaTopics)) await admin.ensureTopic(t, SYMBOLS.length);
+    const producer = await createKafkaProducer({
+      brokers: b,
+      clientId: 'bench-ingest',
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    try {
+      const k = await pipeline(input, producer, kafkaTopics);
+      const ends = await admin.endOffsets(kafkaTopics.trades);
+      let inKafka = 0;
+      for (const e of ends.values()) inKafka += Number(e);
+      if (inKafka !== k.produced) throw new Error(`ingest bench: produced ${k.produced} but Kafka holds ${inKafka}`);
+      const kd = {
+        ...details,
+        produced: k.produced,
+        inKafka,
+        wallMs: Math.round(k.wallMs),
+        cpuMs: Math.round(k.cpuMs),
+      };
+      results.push({
+        name: 'kafka per CPU-second',
+        value: Math.round((k.produced * 1000) / k.cpuMs),
+        unit: 'trades/s',
+        details: kd,
+      });
+      results.push({
+        name: 'kafka per wall second',
+        value: Math.round((k.produced * 1000) / k.wallMs),
+        unit: 'trades/s',
+        details: kd,
+      });
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+    return results;
+  },
+};
+
+export default bench;
