@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import { INGEST_HELP, parseIngestConfig } from './config.js';
+
+const env = { KAFKA_BROKERS: '127.0.0.1:9092' };
+
+describe('ingest config', () => {
+  it('takes one venue from flags, in the venue spelling, flags over the environment', () => {
+    const c = parseIngestConfig(
+      ['--venue', 'binance', '--symbols', 'BTC-USDT,ethusdt', '--kafka-brokers', 'k1:1,k2:2', '--rest-url', ''],
+      { ...env, TICKMESH_TRADES_TOPIC: 'trades.x' },
+    );
+    expect(c.venues).toEqual([{ venue: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'], restUrl: '' }]);
+    expect(c.kafkaBrokers).toEqual(['k1:1', 'k2:2']);
+    expect(c.topics).toEqual({ trades: 'trades.x', rejects: 'tickmesh.trades.rejected.v1', gaps: 'tickmesh.gaps.v1' });
+    expect(c.staleAfterMs).toBe(60_000);
+  });
+
+  it('reads many venues from a config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-config-'));
+    const file = join(dir, 'venues.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        venues: [
+          { venue: 'kraken', symbols: ['XBT/USD'], staleAfterSeconds: 30 },
+          { venue: 'sim', symbols: ['btc-usd'], rate: 5 },
+        ],
+      }),
+    );
+    const c = parseIngestConfig(['--config', file], env);
+    expect(c.venues).toEqual([
+      { venue: 'kraken', symbols: ['BTC/USD'], staleAfterMs: 30_000 },
+      { venue: 'sim', symbols: ['BTC-USD'], rate: 5 },
+    ]);
+  });
+
+  it.each([
+    [['--venue', 'nasdaq', '--symbols', 'AAPL']],
+    [['--venue', 'binance', '--symbols', 'NOPE']],
+    [['--venue', 'binance']],
+    [[]],
+    [['--venue', 'binance', '--symbols', 'BTCUSDT', '--ws-url', 'not a url']],
+    [['--venue', 'binance', '--symbols', 'BTCUSDT', '--stale-after', '-1']],
+  ])('refuses %j', (argv) => {
+    expect(() => parseIngestConfig(argv, env)).toThrow(ConfigError);
+  });
+
+  it('refuses to start without brokers', () => {
+    expect(() => parseIngestConfig(['--venue', 'binance', '--symbols', 'BTCUSDT'], {})).toThrow(/Kafka brokers/);
+  });
+
+  it('explains every option in --help', () => {
+    const flags = [
+      'venue',
+      'symbols',
+      'stream',
+      'ws-url',
+      'rest-url',
+      'config',
+      'binance-api-key',
+      'stale-after',
+      'ping-interval',
+      'max-backfill',
+      'sim-rate',
+      'sim-seed',
+      'kafka-brokers',
+      'trades-topic',
+      'rejects-topic',
+      'gaps-topic',
+      'compression',
+      'max-buffer-mb',
+      'client-id',
+      'metrics-port',
+      'log-level',
+    ];
+    for (const f of flags) expect(INGEST_HELP).toContain(`--${f} `);
+  });
+});
