@@ -172,6 +172,15 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const trial = ['--set', 'singleNode.enabled=true'];
     const lint = await helm('lint', '--strict', CHART, ...trial, '--set', 'grafanaDashboards.enabled=true');
     expect(lint).toContain('0 chart(s) failed');
+    // The values deploy/kind/up.sh installs with (it sets the image tag itself).
+    const kindValues = fileURLToPath(new URL('../../deploy/kind/values.yaml', import.meta.url));
+    expect(await helm('lint', '--strict', CHART, '-f', kindValues, '--set', 'image.tag=dev-0123456789ab')).toContain(
+      '0 chart(s) failed',
+    );
+    const kind = await helm('template', 'tickmesh', CHART, '-f', kindValues, '--set', 'image.tag=dev-0123456789ab');
+    expect(kind).toContain('image: tickmesh:dev-0123456789ab');
+    expect(kind).toContain('imagePullPolicy: Never');
+    expect(kind).toContain('name: tickmesh-kafka');
 
     expect(await helmFails('template', 't', CHART)).toContain('kafka.brokers is required');
     expect(await helmFails('template', 't', CHART, ...trial, '--set', 'worker.placement=static')).toContain(
