@@ -120,7 +120,7 @@ function matches(selector: string, labels: Record<string, string> | undefined): 
 }
 
 /** What every tickmesh Deployment must carry whatever the values. */
-function expectHardened(d: V1Deployment, port: number): void {
+function expectHardened(d: V1Deployment, probePort: string, port: number): void {
   const spec = d.spec?.template.spec as V1PodSpec;
   const name = d.metadata?.name;
   expect(spec.securityContext, name).toMatchObject({
@@ -134,10 +134,10 @@ function expectHardened(d: V1Deployment, port: number): void {
     readOnlyRootFilesystem: true,
     capabilities: { drop: ['ALL'] },
   });
-  expect(c.ports?.find((p) => p.name === 'metrics')?.containerPort, name).toBe(port);
-  expect(c.readinessProbe?.httpGet, name).toMatchObject({ path: '/readyz', port: 'metrics' });
-  expect(c.livenessProbe?.httpGet, name).toMatchObject({ path: '/healthz', port: 'metrics' });
-  expect(c.startupProbe?.httpGet, name).toMatchObject({ path: '/healthz', port: 'metrics' });
+  expect(c.ports?.find((p) => p.name === probePort)?.containerPort, name).toBe(port);
+  expect(c.readinessProbe?.httpGet, name).toMatchObject({ path: '/readyz', port: probePort });
+  expect(c.livenessProbe?.httpGet, name).toMatchObject({ path: '/healthz', port: probePort });
+  expect(c.startupProbe?.httpGet, name).toMatchObject({ path: '/healthz', port: probePort });
   expect(
     c.volumeMounts?.find((v) => v.mountPath === '/tmp'),
     name,
@@ -188,7 +188,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     );
     expect(
       await helmFails('template', 't', CHART, ...trial, '--set', 'worker.terminationGracePeriodSeconds=25'),
-    ).toContain('must exceed worker.drainTimeoutMs (25 s)');
+    ).toContain("must exceed the worker's drain (drainTimeoutMs, plus handoffWaitMs under the operator: 30 s)");
     expect(await helmFails('template', 't', CHART, ...trial, '--set', 'operator.enabled=false')).toContain(
       'worker.placement=operator needs operator.enabled=true',
     );
@@ -262,10 +262,12 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     // ---- workers: the scaling knob, their command line, drain budget, endpoints.
     const worker = await apps.readNamespacedDeployment({ name: `${fullname}-worker`, namespace });
     expect(worker.spec?.replicas).toBe(3);
-    expectHardened(worker, 9464);
+    expectHardened(worker, 'metrics', 9464);
     const workerSpec = worker.spec?.template.spec as V1PodSpec;
     expect(workerSpec.automountServiceAccountToken).toBe(false);
-    expect(workerSpec.terminationGracePeriodSeconds).toBe(45);
+    // Drain budget: up to handoffWaitMs (5 s) for the operator to move the partitions away, then
+    // drainTimeoutMs (30 s); plus 15 s.
+    expect(workerSpec.terminationGracePeriodSeconds).toBe(50);
     expect(workerSpec.nodeSelector).toEqual(values.worker.nodeSelector);
     expect(workerSpec.tolerations).toEqual(values.worker.tolerations);
     const wc = container(worker);
@@ -273,7 +275,11 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(wc.args?.[0]).toBe('worker');
     const workerFlags = flagRecord(wc.args?.slice(1) ?? []);
     expect(Object.keys(workerFlags).filter((f) => !WORKER_OPTION_NAMES.includes(f))).toEqual([]);
-    const options = parseWorkerOptions(workerFlags);
+    // As `tickmesh worker` does: the member name from POD_NAME.
+    const options = parseWorkerOptions({
+      ...workerFlags,
+      'pod-name': resolvedEnv(wc, namespace, 'worker-pod').POD_NAME,
+    });
     expect(options).toMatchObject({
       topic: 'tickmesh.trades.v1',
       lateTopic: 'tickmesh.trades.late.v1',
@@ -281,11 +287,16 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       intervals: ['1m', '5m'],
       mailboxCapacity: 32,
       drainTimeoutMs: 30_000,
+      placement: 'operator',
+      podName: 'worker-pod',
+      handoffWaitMs: 5_000,
       port: 9464,
       schema: 'market',
       logLevel: 'warn',
     });
-    expect(workerSpec.terminationGracePeriodSeconds).toBeGreaterThan(options.drainTimeoutMs / 1000);
+    expect(workerSpec.terminationGracePeriodSeconds).toBeGreaterThan(
+      (options.drainTimeoutMs + options.handoffWaitMs) / 1000,
+    );
     expect(envOf(wc, 'KAFKA_BROKERS')?.value).toBe(values.kafka.brokers);
     expect(envOf(wc, 'NATS_URL')?.value).toBe(values.nats.url);
     expect(envOf(wc, 'REDIS_URL')?.value).toBe(values.redis.url);
@@ -299,7 +310,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const operatorName = `${fullname}-operator`;
     const operator = await apps.readNamespacedDeployment({ name: operatorName, namespace });
     expect(operator.spec?.replicas).toBe(2);
-    expectHardened(operator, 9464);
+    expectHardened(operator, 'metrics', 9464);
     expect(operator.spec?.template.spec?.serviceAccountName).toBe(operatorName);
     const oc = container(operator);
     expect(oc.args?.[0]).toBe('operator');
@@ -345,9 +356,11 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     // ---- api: Deployment and Service on 8080.
     const api = await apps.readNamespacedDeployment({ name: `${fullname}-api`, namespace });
     expect(api.spec?.replicas).toBe(2);
-    expectHardened(api, 9464);
-    expect(container(api).args?.[0]).toBe('api');
-    expect(container(api).ports?.find((p) => p.name === 'http')?.containerPort).toBe(8080);
+    // The API serves /healthz, /readyz and /metrics on its HTTP port.
+    expectHardened(api, 'http', 8080);
+    expect(container(api).args).toEqual(['api', '--port=8080', '--schema=market', '--log-level=warn']);
+    expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
+    expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
     const apiService = await core.readNamespacedService({ name: `${fullname}-api`, namespace });
     expect(apiService.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([['http', 8080, 'http']]);
     expect(apiService.spec?.selector).toEqual(api.spec?.selector?.matchLabels);
@@ -356,7 +369,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const ingest = await apps.readNamespacedDeployment({ name: `${fullname}-ingest`, namespace });
     expect(ingest.spec?.replicas).toBe(1);
     expect(ingest.spec?.strategy?.type).toBe('Recreate');
-    expectHardened(ingest, 9464);
+    expectHardened(ingest, 'metrics', 9464);
     const ic = container(ingest);
     const venuesMap = await core.readNamespacedConfigMap({ name: `${fullname}-ingest`, namespace });
     const venuesPath = join(home, 'venues.json');
@@ -397,7 +410,10 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     );
     for (const s of metricsServices.items) {
       expect(s.spec?.clusterIP).toBe('None');
-      expect(s.spec?.ports?.map((p) => [p.name, p.port])).toEqual([['metrics', 9464]]);
+      const api = s.metadata?.name === `${fullname}-api-metrics`;
+      expect(s.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+        api ? ['metrics', 8080, 'http'] : ['metrics', 9464, 'metrics'],
+      ]);
     }
     const batch = kc.makeApiClient(BatchV1Api);
     const job = await batch.readNamespacedJob({ name: `${fullname}-topics-1`, namespace });
@@ -664,7 +680,8 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
         const component = s.spec?.selector?.['app.kubernetes.io/component'];
         const d = await apps.readNamespacedDeployment({ name: `tickmesh-${component}`, namespace });
         expect(d.spec?.selector?.matchLabels).toEqual(s.spec?.selector);
-        expect(container(d).ports?.some((p) => p.name === 'metrics')).toBe(true);
+        const target = s.spec?.ports?.[0]?.targetPort;
+        expect(container(d).ports?.some((p) => p.name === target)).toBe(true);
       }
 
       await helm('uninstall', release, '--namespace', namespace, '--wait');

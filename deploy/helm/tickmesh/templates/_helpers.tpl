@@ -125,22 +125,26 @@ Every container gets its pod name and namespace, the log level and the OTLP endp
 {{- end }}
 {{- end -}}
 
-{{/* Probes of a tickmesh process on its metrics port: /healthz (liveness), /readyz (readiness). */}}
+{{/*
+Probes of a tickmesh process: /healthz (startup, liveness), /readyz (readiness), on the named
+container port that serves them: (dict "root" $ "port" "metrics").
+*/}}
 {{- define "tickmesh.probes" -}}
-{{- $p := .Values.probes -}}
+{{- $p := .root.Values.probes -}}
+{{- $port := .port -}}
 startupProbe:
-  httpGet: { path: /healthz, port: metrics }
+  httpGet: { path: /healthz, port: {{ $port }} }
   periodSeconds: {{ $p.startup.periodSeconds }}
   timeoutSeconds: {{ $p.startup.timeoutSeconds }}
   failureThreshold: {{ $p.startup.failureThreshold }}
 readinessProbe:
-  httpGet: { path: /readyz, port: metrics }
+  httpGet: { path: /readyz, port: {{ $port }} }
   initialDelaySeconds: {{ $p.readiness.initialDelaySeconds }}
   periodSeconds: {{ $p.readiness.periodSeconds }}
   timeoutSeconds: {{ $p.readiness.timeoutSeconds }}
   failureThreshold: {{ $p.readiness.failureThreshold }}
 livenessProbe:
-  httpGet: { path: /healthz, port: metrics }
+  httpGet: { path: /healthz, port: {{ $port }} }
   initialDelaySeconds: {{ $p.liveness.initialDelaySeconds }}
   periodSeconds: {{ $p.liveness.periodSeconds }}
   timeoutSeconds: {{ $p.liveness.timeoutSeconds }}
