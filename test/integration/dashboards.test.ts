@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Registry } from 'prom-client';
+import type { Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REJECT_REASONS } from '../../internal/ingest/events.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
@@ -16,6 +16,7 @@ import { silentLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
+import { PlacementFollower, type PlacementFollowerDeps } from '../../internal/worker/placement-follower.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // Every query of every dashboard in dashboards/grafana runs against the real Prometheus of the
@@ -190,6 +191,17 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const worker = createWorkerMetrics(workerRegistry);
   const ingest = new IngestMetrics(ingestRegistry);
   const operator = createOperatorMetrics(operatorRegistry);
+  // The placement follower registers its handoff histograms when it is built (it is not started:
+  // the worker and bus it would drive are never touched); the test observes into them.
+  new PlacementFollower({
+    registry: workerRegistry,
+    logger: silentLogger(),
+    self: 'worker-0',
+    handoffWaitMs: 1_000,
+    clock: Date.now,
+  } as PlacementFollowerDeps);
+  const handoffPause = workerRegistry.getSingleMetric('tickmesh_worker_handoff_pause_seconds') as Histogram;
+  const takeover = workerRegistry.getSingleMetric('tickmesh_worker_takeover_seconds') as Histogram<'kind'>;
   const producers: LogProducer[] = [];
   const servers: Server[] = [];
   const sdFiles: string[] = [];
@@ -222,6 +234,9 @@ describe('Grafana dashboards against the real Prometheus', () => {
     worker.checkpointSeconds.observe(0.004 + (tick % 5) / 100);
     worker.checkpointBytes.observe(20_000 + tick * 10);
     worker.commitErrors.inc({ code: 'TM_UNAVAILABLE' });
+    for (const output of ['bus', 'cache', 'log']) worker.outputErrors.inc({ output });
+    handoffPause.observe(0.08 + (tick % 3) / 100);
+    for (const kind of ['new', 'handoff', 'orphan']) takeover.observe({ kind }, 0.3 + (tick % 5) / 10);
     worker.eventToPublish.observe(0.2 + (tick % 3) / 10);
     worker.appendToPublish.observe(0.003 + (tick % 4) / 1000);
 
