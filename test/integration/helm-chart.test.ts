@@ -301,6 +301,13 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(envOf(wc, 'NATS_URL')?.value).toBe(values.nats.url);
     expect(envOf(wc, 'REDIS_URL')?.value).toBe(values.redis.url);
     expect(envOf(wc, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(values.tracing.otlpEndpoint);
+    // Kubernetes expands $(VAR) only from variables defined before it in the list.
+    const names = wc.env?.map((e) => e.name) ?? [];
+    expect(envOf(wc, 'OTEL_RESOURCE_ATTRIBUTES')?.value).toBe(
+      `k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.namespace=${release}`,
+    );
+    expect(names.indexOf('POD_NAME')).toBeLessThan(names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+    expect(names.indexOf('POD_NAMESPACE')).toBeLessThan(names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
     const dbRef = envOf(wc, 'DATABASE_URL')?.valueFrom?.secretKeyRef;
     expect(dbRef).toEqual({ name: `${fullname}-database`, key: 'DATABASE_URL' });
     const secret = await core.readNamespacedSecret({ name: dbRef?.name as string, namespace });

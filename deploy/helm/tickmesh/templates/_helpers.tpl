@@ -112,6 +112,9 @@ Every container gets its pod name and namespace, the log level and the OTLP endp
 {{- with $root.Values.tracing.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
+# Read by the OpenTelemetry SDK's environment resource detector: spans name their pod.
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.namespace={{ $root.Release.Name }}"
 {{- end }}
 {{- with $root.Values.extraEnv }}
 {{ toYaml . }}
