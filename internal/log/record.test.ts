@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Trade } from '../market/trade.js';
 import { InputError } from '../runtime/errors.js';
-import { decodeTrade, encodeTrade, SCHEMA_HEADER, TRADE_HEADERS, TRADE_SCHEMA_V1, tradeRecord } from './record.js';
+import {
+  decodeTrade,
+  encodeTrade,
+  MAX_TRADE_COUNT,
+  SCHEMA_HEADER,
+  TRADE_HEADERS,
+  TRADE_SCHEMA_V1,
+  tradeRecord,
+} from './record.js';
 
 const trade: Trade = {
   exchange: 'binance-futures',
@@ -92,5 +100,103 @@ describe('trade record v1', () => {
 
   it('refuses to encode a field longer than 255 bytes', () => {
     expect(reason(() => encodeTrade({ ...trade, tradeId: 'x'.repeat(256) }))).toBe('field-too-long');
+  });
+});
+
+describe('trade record v1: trade count (flag bit 2)', () => {
+  const agg: Trade = { ...trade, tradeCount: 4 };
+
+  it('carries a trade count other than 1 in four bytes after size', () => {
+    const plain = encodeTrade(trade);
+    const value = encodeTrade(agg);
+    expect(value.length).toBe(plain.length + 4);
+    expect((value[1] as number) & 4).toBe(4);
+    expect(value.readUInt32LE(value.length - 4)).toBe(4);
+    expect(decodeTrade(value, TRADE_HEADERS)).toEqual(agg);
+    const sim = { ...agg, exchange: 'sim', simulated: true, tradeCount: MAX_TRADE_COUNT };
+    expect(decodeTrade(encodeTrade(sim))).toEqual(sim);
+  });
+
+  it('writes nothing for an absent count or a count of 1 (absent means 1)', () => {
+    const plain = encodeTrade(trade);
+    expect((plain[1] as number) & 4).toBe(0);
+    expect(encodeTrade({ ...trade, tradeCount: 1 })).toEqual(plain);
+    expect('tradeCount' in decodeTrade(plain)).toBe(false);
+  });
+
+  it('decodes values written before the trade count existed', () => {
+    // Bytes written by the encoder of commit 45f1d49: the RECORD-FORMAT.md example, and a simulated sell.
+    const before = Buffer.from(
+      '010000f0031aa30677420020171aa30677420f62696e616e63652d667574757265730742544355534454084254432d5553445408' +
+        '3432333737393434043936383205302e313332',
+      'hex',
+    );
+    expect(decodeTrade(before, TRADE_HEADERS)).toEqual({
+      exchange: 'binance-futures',
+      symbol: 'BTCUSDT',
+      market: 'BTC-USDT',
+      tradeId: '42377944',
+      price: '9682',
+      size: '0.132',
+      side: 'buy',
+      eventTime: Date.parse('2020-02-22T00:00:02.111Z'),
+      receiveTime: Date.parse('2020-02-22T00:00:02.418Z'),
+    });
+    const sim = Buffer.from(
+      '010300008056febc784200108056febc78420373696d07534f4c2d55534407534f4c2d555344013703312e350132',
+      'hex',
+    );
+    expect(decodeTrade(sim)).toEqual({
+      exchange: 'sim',
+      symbol: 'SOL-USD',
+      market: 'SOL-USD',
+      tradeId: '7',
+      price: '1.5',
+      size: '2',
+      side: 'sell',
+      eventTime: 1700000000000,
+      receiveTime: 1700000000001,
+      simulated: true,
+    });
+  });
+
+  it('round-trips any trade count (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_TRADE_COUNT }), fc.boolean(), (tradeCount, simulated) => {
+        const t: Trade = simulated ? { ...trade, tradeCount, simulated } : { ...trade, tradeCount };
+        const back = decodeTrade(encodeTrade(t));
+        expect(back.tradeCount ?? 1).toBe(tradeCount);
+        expect(back.simulated === true).toBe(simulated);
+        expect(back.size).toBe(trade.size);
+      }),
+    );
+  });
+
+  it('refuses lengths that do not add up with or without the count', () => {
+    const value = encodeTrade(agg);
+    expect(reason(() => decodeTrade(value.subarray(0, value.length - 1)))).toBe('malformed-record');
+    expect(reason(() => decodeTrade(value.subarray(0, value.length - 4)))).toBe('malformed-record');
+    expect(reason(() => decodeTrade(Buffer.concat([value, Buffer.from([0])])))).toBe('malformed-record');
+    // The flag without the four bytes, and four stray bytes without the flag.
+    const flagOnly = Buffer.from(encodeTrade(trade));
+    flagOnly[1] = (flagOnly[1] as number) | 4;
+    expect(reason(() => decodeTrade(flagOnly))).toBe('malformed-record');
+    const noFlag = Buffer.from(value);
+    noFlag[1] = (noFlag[1] as number) & ~4;
+    expect(reason(() => decodeTrade(noFlag))).toBe('malformed-record');
+    const zero = Buffer.from(value);
+    zero.writeUInt32LE(0, zero.length - 4);
+    expect(reason(() => decodeTrade(zero))).toBe('malformed-record');
+    // A short value with the flag set must not read past its end.
+    const tiny = Buffer.alloc(24);
+    tiny[0] = 1;
+    tiny[1] = 4;
+    expect(reason(() => decodeTrade(tiny))).toBe('malformed-record');
+  });
+
+  it('refuses to encode a count that does not fit', () => {
+    for (const tradeCount of [0, -1, 2.5, MAX_TRADE_COUNT + 1, Number.NaN]) {
+      expect(reason(() => encodeTrade({ ...trade, tradeCount }))).toBe('bad-trade-count');
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
@@ -80,6 +81,23 @@ describe('replay into Kafka', () => {
     expect(progress).toMatchObject({ produced: 91, rejected: 0 });
     const records = await readAll(topics.trades, 91);
     expect(records).toHaveLength(91);
+    // Each aggTrade keeps the count of exchange trades it stands for (last id - first id + 1).
+    const expected = new Map<string, number>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const frame = line.slice(line.indexOf(': ') + 2);
+      if (!frame.includes('"e":"aggTrade"')) continue;
+      const d = JSON.parse(frame).data;
+      expected.set(`binance-futures:${d.s}:${d.a}`, d.l - d.f + 1);
+    }
+    expect(expected.size).toBe(91);
+    const counts = new Map(
+      records.map((r) => {
+        const t = decodeTrade(r.value, r.headers);
+        return [`${r.key}:${t.tradeId}`, t.tradeCount ?? 1];
+      }),
+    );
+    expect(counts).toEqual(expected);
+    expect([...counts.values()].some((n) => n > 1)).toBe(true);
     expect(new Set(records.map((r) => r.key))).toEqual(
       new Set([
         'binance-futures:SUSHIUSDT',

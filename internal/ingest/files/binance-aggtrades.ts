@@ -1,3 +1,4 @@
+import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { CHECK_MESSAGES, checkTrade } from '../validate.js';
 import { takerSide } from './binance-trades.js';
@@ -25,7 +26,7 @@ export class BinanceAggTradesParser implements LineParser {
       return reject(n, 'bad-columns', `expected 7 or 8 columns, got ${f.length}`, line);
     const first = integer(f[3]);
     const last = integer(f[4]);
-    if (Number.isNaN(first) || Number.isNaN(last) || last < first) {
+    if (Number.isNaN(first) || Number.isNaN(last) || last < first || last - first >= MAX_TRADE_COUNT) {
       return reject(n, 'bad-trade-count', 'first/last trade ids are not an increasing pair of integers', line);
     }
     const time = integer(f[5]);

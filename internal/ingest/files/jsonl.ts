@@ -1,3 +1,4 @@
+import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { CHECK_MESSAGES, checkTrade } from '../validate.js';
 import type { MarketResolver } from './market-of.js';
@@ -32,8 +33,11 @@ export class JsonlParser implements LineParser {
     if (this.symbol !== undefined && symbol !== this.symbol) return undefined;
     const eventTime = typeof o.eventTime === 'number' ? o.eventTime : Number.NaN;
     const count = o.tradeCount;
-    if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) > 0)) {
-      return reject(n, 'bad-trade-count', 'tradeCount is not a positive integer', line);
+    if (
+      count !== undefined &&
+      !(Number.isSafeInteger(count) && (count as number) > 0 && (count as number) <= MAX_TRADE_COUNT)
+    ) {
+      return reject(n, 'bad-trade-count', 'tradeCount is not an integer from 1 to 2^32-1', line);
     }
     const trade: Trade = {
       exchange,

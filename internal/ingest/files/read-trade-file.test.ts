@@ -128,7 +128,12 @@ describe('readTradeFile: Binance public files', () => {
   it('reads aggTrades with the trade count they stand for, and rejects inconsistent ranges', async () => {
     const path = file(
       'ETHUSDT-aggTrades-2024-01-01.csv',
-      ['5,2300.5,1.2,100,102,1704067200000,true,true', '6,2300.5,1.2,110,109,1704067200000,true,true'].join('\n'),
+      [
+        '5,2300.5,1.2,100,102,1704067200000,true,true',
+        '6,2300.5,1.2,110,109,1704067200000,true,true',
+        // 2^32 trades: more than a trade.v1 record can carry.
+        '7,2300.5,1.2,0,4294967295,1704067200000,true,true',
+      ].join('\n'),
     );
     const items = await all({ path, format: 'binance-aggtrades' });
     expect(items[0]).toMatchObject({
@@ -136,6 +141,7 @@ describe('readTradeFile: Binance public files', () => {
       trade: { tradeId: '5', tradeCount: 3, exchange: 'binance', side: 'sell' },
     });
     expect(items[1]).toMatchObject({ kind: 'reject', line: 2, reason: 'bad-trade-count' });
+    expect(items[2]).toMatchObject({ kind: 'reject', line: 3, reason: 'bad-trade-count' });
   });
 
   it('needs a symbol: from the options or the file name', () => {

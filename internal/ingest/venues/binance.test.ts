@@ -42,11 +42,28 @@ describe('binance adapter on real captures', () => {
       side: 'buy',
       eventTime: 1626992741421,
       receiveTime: 1626992742290,
+      tradeCount: 1,
     });
     expect(c.trades[1]?.side).toBe('sell');
     expect(new Set(c.trades.map((t) => t.market))).toEqual(
       new Set(['SUSHI-USDT', 'AKRO-USDT', 'KEEP-USDT', 'CTK-USDT']),
     );
+  });
+
+  it('counts the exchange trades each aggTrade stands for (last id - first id + 1)', async () => {
+    const capture = await openCapture(`${DATA}/cryptofeed_BINANCE_FUTURES.ws.1.0`);
+    const source = binanceCaptureSource(capture.header);
+    const c = collector();
+    const expected = new Map<string, number>();
+    for await (const f of capture.frames()) {
+      source.adapter.parse(f.data, f.receiveTime, c.sink);
+      const d = JSON.parse(f.data).data;
+      if (d?.e === 'aggTrade') expected.set(`${d.s}:${d.a}`, d.l - d.f + 1);
+    }
+    expect(c.trades).toHaveLength(91);
+    expect(new Map(c.trades.map((t) => [`${t.symbol}:${t.tradeId}`, t.tradeCount]))).toEqual(expected);
+    // The capture has aggregates of several trades (SUSHIUSDT 87353230 covers 126902924..126902927).
+    expect(expected.get('SUSHIUSDT:87353230')).toBe(4);
   });
 
   it('reads the 2 spot aggTrades with their decimals untouched', async () => {
@@ -90,11 +107,62 @@ describe('binance adapter on bad input', () => {
     expect(c.rejects).toEqual([reason]);
   });
 
+  it.each([
+    ['no first id', { f: undefined }],
+    ['last before first', { f: 10, l: 9 }],
+    ['fractional last', { l: 10.5 }],
+    ['string first', { f: '10' }],
+  ])('rejects an aggTrade with %s as malformed', (_name, ids) => {
+    const agg = createBinanceAdapter({ market: 'usdm', symbols: ['BTCUSDT'], restUrl: '', stream: 'aggTrade' });
+    const data = { e: 'aggTrade', s: 'BTCUSDT', a: 5, p: '1.5', q: '2', f: 10, l: 12, T: 1582329602111, m: true };
+    const c = collector();
+    agg.parse(JSON.stringify({ stream: 'btcusdt@aggTrade', data }), 1, c.sink);
+    expect(c.trades.map((t) => t.tradeCount)).toEqual([3]);
+    agg.parse(JSON.stringify({ stream: 'btcusdt@aggTrade', data: { ...data, ...ids } }), 1, c.sink);
+    expect(c.trades).toHaveLength(1);
+    expect(c.rejects).toEqual(['malformed-frame']);
+  });
+
   it('treats subscription acks as control, not data', () => {
     const c = collector();
     adapter.parse('{"result":null,"id":1}', 1, c.sink);
     expect(c.trades).toEqual([]);
     expect(c.rejects).toEqual([]);
+  });
+});
+
+describe('binance aggTrades backfill', () => {
+  it("asks /aggTrades from the missing id and keeps each row's trade count", async () => {
+    const urls: string[] = [];
+    const rows = [
+      { a: 7, p: '1.5', q: '2', f: 100, l: 102, T: 1582329602111, m: true, M: true },
+      { a: 8, p: '1.6', q: '1', f: 103, l: 103, T: 1582329602112, m: false, M: true },
+      { a: 9, p: '1.6', q: '1', f: 105, l: 104, T: 1582329602113, m: false, M: true },
+    ];
+    const adapter = createBinanceAdapter({
+      market: 'usdm',
+      symbols: ['BTCUSDT'],
+      stream: 'aggTrade',
+      restUrl: 'http://rest.invalid',
+      fetch: async (url) => {
+        urls.push(String(url));
+        return new Response(JSON.stringify(urls.length === 1 ? rows : []), {
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    const trades = await adapter.backfill?.({
+      symbol: 'BTCUSDT',
+      fromId: 7n,
+      toId: 9n,
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(urls[0]).toBe('http://rest.invalid/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=7&limit=3');
+    // Row 9's ids run backwards: it is not a trade this adapter can count, so it is left out (a gap stays recorded).
+    expect(trades?.map((t) => [t.tradeId, t.tradeCount, t.side])).toEqual([
+      ['7', 3, 'sell'],
+      ['8', 1, 'buy'],
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { getJson, joinUrl } from '../rest.js';
 import {
@@ -60,6 +61,17 @@ const NON_TRADE_EVENTS = new Set([
   'avgPrice',
 ]);
 const NON_TRADE_STREAMS = /@(depth|kline|bookTicker|ticker|miniTicker|markPrice|forceOrder|avgPrice|continuousKline)/;
+
+/**
+ * The exchange trades an aggTrade stands for, from its first (`f`) and last (`l`) trade ids, as
+ * the aggTrades files count them; undefined when they are not an increasing pair of integers.
+ */
+function aggCount(first: unknown, last: unknown): number | undefined {
+  if (typeof first !== 'number' || typeof last !== 'number') return undefined;
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 0 || last < first) return undefined;
+  const n = last - first + 1;
+  return n <= MAX_TRADE_COUNT ? n : undefined;
+}
 
 /** Binance spot (`binance`) and USD-M futures (`binance-futures`) on combined streams. */
 export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
@@ -154,6 +166,26 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
       out.reject('bad-side', 'buyer-is-maker flag is not a boolean', symbol);
       return;
     }
+    if (stream === 'trade') {
+      out.trade({
+        exchange: venue,
+        symbol,
+        market,
+        tradeId: String(id),
+        price,
+        size,
+        // The buyer was the maker, so the taker sold.
+        side: maker ? 'sell' : 'buy',
+        eventTime: time,
+        receiveTime,
+      });
+      return;
+    }
+    const count = aggCount(data.f, data.l);
+    if (count === undefined) {
+      out.reject('malformed-frame', 'aggTrade first/last trade ids are not an increasing pair of integers', symbol);
+      return;
+    }
     out.trade({
       exchange: venue,
       symbol,
@@ -161,10 +193,10 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
       tradeId: String(id),
       price,
       size,
-      // The buyer was the maker, so the taker sold.
       side: maker ? 'sell' : 'buy',
       eventTime: time,
       receiveTime,
+      tradeCount: count,
     });
   }
 
@@ -205,6 +237,8 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
     const maker = stream === 'trade' ? row.isBuyerMaker : row.m;
     if (typeof id !== 'number' || typeof price !== 'string' || typeof size !== 'string') return undefined;
     if (typeof time !== 'number' || typeof maker !== 'boolean') return undefined;
+    const count = stream === 'trade' ? 1 : aggCount(row.f, row.l);
+    if (count === undefined) return undefined;
     const t: Trade = {
       exchange: venue,
       symbol,
@@ -215,6 +249,7 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
       side: maker ? 'sell' : 'buy',
       eventTime: time,
       receiveTime,
+      ...(stream === 'trade' ? {} : { tradeCount: count }),
     };
     return t;
   }
