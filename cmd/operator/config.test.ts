@@ -14,7 +14,9 @@ describe('operator config', () => {
       maxMovesPerRound: 2,
       leaseDurationSeconds: 15,
       placementBucket: 'tickmesh-placement',
+      livenessTimeoutMs: 1_500,
     });
+    expect(parseOperatorConfig(['--partitions=4', '--liveness-timeout=0'], {}).livenessTimeoutMs).toBe(0);
     expect(Object.isFrozen(config)).toBe(true);
   });
 

@@ -27,6 +27,8 @@ options (flags override the environment):
   --nats URL                NATS for the placement KV the workers watch; without it the placement
                             goes to the ConfigMap only                                           (NATS_URL)
   --placement-bucket NAME   KV bucket of the placement; default tickmesh-placement               (TICKMESH_PLACEMENT_BUCKET)
+  --liveness-timeout MS     with NATS: a Ready worker whose heartbeat stopped this long is not a
+                            member; 0 disables (Kubernetes readiness alone); default 1500
   --metrics-port PORT       /metrics /healthz /readyz; 0 picks a free port; default 9464        (TICKMESH_METRICS_PORT)
   --log-level LEVEL         default info                                                         (LOG_LEVEL)
 `;
@@ -47,6 +49,7 @@ const schema = z.object({
   debounceMs: z.coerce.number().int().min(0),
   natsUrl: z.string().min(1).optional(),
   placementBucket: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  livenessTimeoutMs: z.coerce.number().int().min(0),
   metricsPort: z.coerce.number().int().min(0).max(65535),
   logLevel: z.string().min(1),
 });
@@ -78,6 +81,7 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
           'debounce',
           'nats',
           'placement-bucket',
+          'liveness-timeout',
           'metrics-port',
           'log-level',
         ].map((name) => [name, { type: 'string' as const }]),
@@ -107,6 +111,7 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     debounceMs: values.debounce ?? 100,
     natsUrl: values.nats ?? (env.NATS_URL || undefined),
     placementBucket: values['placement-bucket'] ?? (env.TICKMESH_PLACEMENT_BUCKET || 'tickmesh-placement'),
+    livenessTimeoutMs: values['liveness-timeout'] ?? 1_500,
     metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });

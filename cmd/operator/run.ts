@@ -6,6 +6,7 @@ import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
 import { createLeaderElector } from '../../internal/operator/lease.js';
+import { createHeartbeatLiveness, HeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
@@ -56,6 +57,13 @@ export async function runOperator(
       : undefined;
   const bus = runtime.bus ?? ownBus;
   if (!bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
+  // Heartbeats are heard from the start, standby included, so that a new leader knows who is alive.
+  const heartbeats = new AbortController();
+  let monitor: HeartbeatMonitor | undefined;
+  if (bus && config.livenessTimeoutMs > 0) {
+    monitor = new HeartbeatMonitor({ bus, logger });
+    monitor.start(heartbeats.signal);
+  }
 
   const elector = createLeaderElector({
     api: kc.makeApiClient(CoordinationV1Api),
@@ -83,18 +91,23 @@ export async function runOperator(
         debounceMs: config.debounceMs,
         roundIntervalMs: config.roundIntervalMs,
       });
+      const liveness = monitor
+        ? createHeartbeatLiveness(monitor, { timeoutMs: config.livenessTimeoutMs, logger })
+        : undefined;
       const membership = createMembership({
         kubeConfig: kc,
         namespace: config.namespace,
         labelSelector: config.selector,
         logger,
         onChange: () => reconciler.notify('membership'),
+        ...(liveness ? { liveness } : {}),
       });
       try {
         await membership.start(leading);
         await reconciler.run(leading);
       } finally {
         await membership.close();
+        liveness?.close();
       }
     },
     onStoppedLeading: () => metrics.leader.set(0),
@@ -111,6 +124,7 @@ export async function runOperator(
   try {
     await elector.run(signal);
   } finally {
+    heartbeats.abort();
     await probes.close();
     await ownBus?.close();
   }

@@ -21,11 +21,13 @@ export interface MembershipChange {
 }
 
 /**
- * Seam for a faster liveness signal (heartbeats over NATS): a member the signal declares dead is
- * dropped before Kubernetes notices. `subscribe` calls back whenever its verdicts change.
+ * A faster liveness signal (heartbeats over NATS, internal/operator/liveness.ts): a Ready pod the
+ * signal declares dead is dropped before Kubernetes notices. `subscribe` calls back whenever its
+ * verdicts may have changed.
  */
 export interface LivenessSignal {
-  isAlive(member: string): boolean;
+  /** The candidates (Ready pods) not declared dead. */
+  alive(candidates: readonly string[]): readonly string[];
   subscribe(onChange: () => void): () => void;
 }
 
@@ -77,12 +79,12 @@ export function createMembership(deps: MembershipDeps): Membership {
   let synced: (() => void) | undefined;
 
   function recompute(): void {
-    const next = informer
+    const ready = informer
       .list(deps.namespace)
       .filter(isMember)
       .map((pod) => pod.metadata?.name ?? '')
-      .filter((name) => name !== '' && (deps.liveness?.isAlive(name) ?? true))
-      .sort();
+      .filter((name) => name !== '');
+    const next = [...(deps.liveness ? deps.liveness.alive(ready) : ready)].sort();
     if (next.length === current.length && next.every((m, i) => m === current[i])) return;
     const before = new Set(current);
     const after = new Set(next);

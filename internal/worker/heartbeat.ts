@@ -1,15 +1,12 @@
 import type { Bus } from '../bus/bus.js';
-import { subjectToken } from '../bus/subject.js';
-
-/** `tickmesh.worker.alive.<member>`: a worker's liveness beacon, for the operator's fast failure detection. */
-export function heartbeatSubject(member: string): string {
-  return `tickmesh.worker.alive.${subjectToken(member)}`;
-}
+import { heartbeatSubject } from '../operator/liveness.js';
 
 /**
- * Publishes this worker's liveness every `everyMs` until `signal` aborts: the member name, the
- * partitions it runs and the time. A worker that is killed stops beating at once, long before
- * Kubernetes marks its pod unready, so the operator can move its partitions sooner.
+ * Publishes this worker's liveness on `tickmesh.worker.alive.<member>` every `everyMs` until
+ * `signal` aborts: the member name, the partitions it runs and the time. A worker that is killed
+ * stops beating at once, long before Kubernetes marks its pod unready, so the operator can move
+ * its partitions sooner, and a new owner knows not to wait for its release
+ * (internal/operator/liveness.ts reads the beats).
  */
 export function startHeartbeat(
   bus: Bus,
