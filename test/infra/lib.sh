@@ -19,18 +19,21 @@ mkdir -p "$CACHE" "$LOGS" "$PIDS"
 # Every server listens on loopback only, on fixed ports defined here and nowhere else, so that a
 # shell that ran `eval "$(npm run -s infra:up)"` and the tests talk to the same servers. They are
 # away from each server's default port so that a system-wide instance does not collide.
+# TICKMESH_PORT_<NAME> overrides one, together with a TICKMESH_RUN of its own: a second, private
+# set of servers that a test may stop and restart without disturbing the shared ones
+# (test/integration/worker-outage.test.ts).
 HOST=127.0.0.1
-PORT_POSTGRES=55432
-PORT_REDIS=56379
-PORT_NATS=54222
-PORT_NATS_MONITOR=58222
-PORT_PROMETHEUS=59090
-PORT_KAFKA=59092
-PORT_KAFKA_CONTROLLER=59093
+PORT_POSTGRES=${TICKMESH_PORT_POSTGRES:-55432}
+PORT_REDIS=${TICKMESH_PORT_REDIS:-56379}
+PORT_NATS=${TICKMESH_PORT_NATS:-54222}
+PORT_NATS_MONITOR=${TICKMESH_PORT_NATS_MONITOR:-58222}
+PORT_PROMETHEUS=${TICKMESH_PORT_PROMETHEUS:-59090}
+PORT_KAFKA=${TICKMESH_PORT_KAFKA:-59092}
+PORT_KAFKA_CONTROLLER=${TICKMESH_PORT_KAFKA_CONTROLLER:-59093}
 # Reserved for test/infra/kube.sh.
-PORT_ETCD=52379
-PORT_ETCD_PEER=52380
-PORT_KUBE_APISERVER=56443
+PORT_ETCD=${TICKMESH_PORT_ETCD:-52379}
+PORT_ETCD_PEER=${TICKMESH_PORT_ETCD_PEER:-52380}
+PORT_KUBE_APISERVER=${TICKMESH_PORT_KUBE_APISERVER:-56443}
 export HOST PORT_POSTGRES PORT_REDIS PORT_NATS PORT_NATS_MONITOR PORT_PROMETHEUS PORT_KAFKA \
   PORT_KAFKA_CONTROLLER PORT_ETCD PORT_ETCD_PEER PORT_KUBE_APISERVER
 
