@@ -97,6 +97,13 @@ class PostgresDriver implements SqlDriver {
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // The pool listens for 'error' only on idle clients. A connection the server drops while it
+    // is checked out (a restart, pg_terminate_backend) emits 'error' besides failing the query,
+    // and an 'error' event nobody listens to would crash the process.
+    const onError = (err: Error): void => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(session(client));
@@ -111,6 +118,7 @@ class PostgresDriver implements SqlDriver {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
