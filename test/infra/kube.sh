@@ -8,7 +8,8 @@
 # evicts its pods after 5 minutes) are both off.
 #
 # Everything is built with Go from the modules under test/infra/kube/ (versions pinned by their
-# go.mod/go.sum) into $CACHE/bin, once per version. Every start is a fresh cluster: new etcd data,
+# go.mod/go.sum) into $CACHE/bin, once per version. A start that does not find the control plane
+# running and answering makes a fresh cluster: new etcd data,
 # new certificates.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
