@@ -1,0 +1,78 @@
+import { INTERVALS, type Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
+
+/** What the API knows about where the data comes from, shown by GET /api/v1/info and the dashboard. */
+export interface DataSource {
+  /** For people: `binance live`, `SIMULATED (exchange unreachable)`, `workers over NATS`. */
+  readonly label: string;
+  /**
+   * True when this process knows the trades are simulated (tickmesh dev without an exchange),
+   * false when it knows they are real, undefined when it cannot know (a standalone API): then
+   * markets of exchange `sim` are what tells.
+   */
+  readonly simulated: boolean | undefined;
+}
+
+export interface StreamConfig {
+  /** Messages buffered per bus subscription of one connection; the oldest are dropped past it. */
+  readonly bufferMessages: number;
+  /** Bytes queued on a socket above which the connection stops taking messages from its buffer. */
+  readonly maxSocketBytes: number;
+  /** A connection whose socket stays above maxSocketBytes this long is closed as too slow. */
+  readonly slowClientMs: number;
+  /** Keys remembered per connection to drop repeated bus messages. */
+  readonly dedupeKeys: number;
+  /** Protocol ping period; a client that misses one ping is disconnected. */
+  readonly pingMs: number;
+  /** Largest message a client may send. */
+  readonly maxPayloadBytes: number;
+}
+
+export interface ApiConfig {
+  /** Intervals the API accepts (the workers' intervals). */
+  readonly intervals: readonly Interval[];
+  /** The interval of the dashboard's table and chart. */
+  readonly dashboardInterval: Interval;
+  readonly source: DataSource;
+  /** Rows returned by GET /api/v1/candles without a limit, and the most allowed. */
+  readonly candleLimit: { readonly default: number; readonly max: number };
+  readonly alertLimit: { readonly default: number; readonly max: number };
+  /** How often the market list is re-read from the Store (the bus adds markets as they trade). */
+  readonly marketsRefreshMs: number;
+  readonly stream: StreamConfig;
+  /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
+  readonly listen?: { readonly port: number; readonly host: string };
+}
+
+export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
+  intervals: INTERVALS,
+  dashboardInterval: '1m',
+  source: Object.freeze({ label: 'unknown', simulated: undefined }),
+  candleLimit: Object.freeze({ default: 500, max: 5_000 }),
+  alertLimit: Object.freeze({ default: 100, max: 1_000 }),
+  marketsRefreshMs: 30_000,
+  stream: Object.freeze({
+    bufferMessages: 2_000,
+    maxSocketBytes: 1 << 20,
+    slowClientMs: 10_000,
+    dedupeKeys: 10_000,
+    pingMs: 30_000,
+    maxPayloadBytes: 16 << 10,
+  }),
+});
+
+/** DEFAULT_API_CONFIG with `over` applied (stream settings merged), frozen. */
+export function apiConfig(
+  over: Partial<Omit<ApiConfig, 'stream'>> & { stream?: Partial<StreamConfig> } = {},
+): ApiConfig {
+  const { stream, ...rest } = over;
+  const config: ApiConfig = {
+    ...DEFAULT_API_CONFIG,
+    ...rest,
+    stream: Object.freeze({ ...DEFAULT_API_CONFIG.stream, ...stream }),
+  };
+  if (!config.intervals.includes(config.dashboardInterval)) {
+    throw new ConfigError(`dashboard interval ${config.dashboardInterval} is not among the intervals`);
+  }
+  return Object.freeze(config);
+}

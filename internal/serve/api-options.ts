@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { INTERVALS, type Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
+import { type ApiConfig, apiConfig } from './api-config.js';
+
+/** The `tickmesh api` settings: one schema for its flags, parsed once in cmd/, frozen. */
+export interface ApiOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly schema: string;
+  readonly migrate: boolean;
+  readonly intervals: readonly Interval[];
+  readonly dashboardInterval: Interval;
+  readonly sourceLabel: string;
+  readonly streamBuffer: number;
+  readonly slowClientMs: number;
+  readonly logLevel: string;
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const interval = z.enum(INTERVALS);
+
+const schema = z.object({
+  port: int(0, 65_535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier')
+    .default('public'),
+  migrate: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  intervals: z
+    .string()
+    .default(INTERVALS.join(','))
+    .transform((s, ctx) => {
+      const list = s.split(',').map((x) => x.trim());
+      const bad = list.filter((i) => !(INTERVALS as readonly string[]).includes(i));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown interval(s) ${bad.join(', ')}; known: ${INTERVALS.join(' ')}`,
+        });
+        return z.NEVER;
+      }
+      return list as Interval[];
+    }),
+  'dashboard-interval': interval.default('1m'),
+  'source-label': z.string().min(1).default('workers over NATS'),
+  'stream-buffer': int(1, 1_000_000).default(2_000),
+  'slow-client-ms': int(100).default(10_000),
+  'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const API_OPTION_NAMES = Object.keys(schema.shape);
+
+export const API_OPTIONS_HELP = `  --port N                     HTTP and WebSocket port (default 8080; 0 picks a free port)
+  --host ADDR                  address to listen on (default 0.0.0.0)
+  --schema NAME                PostgreSQL schema the workers write (default public)
+  --migrate true|false         apply the schema migrations at start, so the API works before any worker has run (default true)
+  --intervals LIST             candle intervals the API accepts (default all: ${INTERVALS.join(',')})
+  --dashboard-interval I       interval of the dashboard's table and chart (default 1m)
+  --source-label TEXT          where the data comes from, shown on the dashboard (default "workers over NATS")
+  --stream-buffer N            messages buffered per WebSocket subscription before the oldest are dropped (default 2000)
+  --slow-client-ms N           close a WebSocket client that reads nothing for this long (default 10000)
+  --log-level LEVEL            pino level (default info)`;
+
+export function parseApiOptions(flags: Readonly<Record<string, string | undefined>>): ApiOptions {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid api option: ${issues}`);
+  }
+  const v = parsed.data;
+  if (!v.intervals.includes(v['dashboard-interval'])) {
+    throw new ConfigError(`--dashboard-interval ${v['dashboard-interval']} is not among --intervals`);
+  }
+  return Object.freeze({
+    port: v.port,
+    host: v.host,
+    schema: v.schema,
+    migrate: v.migrate,
+    intervals: Object.freeze([...v.intervals]),
+    dashboardInterval: v['dashboard-interval'],
+    sourceLabel: v['source-label'],
+    streamBuffer: v['stream-buffer'],
+    slowClientMs: v['slow-client-ms'],
+    logLevel: v['log-level'],
+  });
+}
+
+/** The server's config from the options; whether the data is simulated is left to the markets seen. */
+export function apiConfigFromOptions(o: ApiOptions): ApiConfig {
+  return apiConfig({
+    intervals: o.intervals,
+    dashboardInterval: o.dashboardInterval,
+    source: { label: o.sourceLabel, simulated: undefined },
+    stream: { bufferMessages: o.streamBuffer, slowClientMs: o.slowClientMs },
+    listen: { port: o.port, host: o.host },
+  });
+}

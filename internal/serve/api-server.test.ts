@@ -1,0 +1,386 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { alert, candle } from '../../test/contracts/store-contract.js';
+import { MemoryBus } from '../bus/memory-bus.js';
+import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subjects.js';
+import type { Candle } from '../market/candle.js';
+import { silentLogger } from '../observe/logger.js';
+import { createRegistry } from '../observe/metrics.js';
+import { UnavailableError } from '../runtime/errors.js';
+import { MemoryCache } from '../sink/memory-cache.js';
+import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
+import type { Store } from '../sink/store.js';
+import { type ApiConfig, apiConfig } from './api-config.js';
+import { type ApiServer, createApiServer } from './api-server.js';
+
+// One PGlite for the file (starting one takes seconds); each test gets a fresh schema.
+let database: PGlite;
+let n = 0;
+beforeAll(async () => {
+  database = await PGlite.create();
+}, 120_000);
+afterAll(async () => {
+  await database?.close();
+});
+
+const JAN = Date.UTC(2024, 0, 15, 10, 0);
+const encoder = new TextEncoder();
+const json = (v: unknown) => encoder.encode(JSON.stringify(v));
+
+interface Fixture {
+  readonly server: ApiServer;
+  readonly app: FastifyInstance;
+  readonly store: PgliteStore;
+  readonly bus: MemoryBus;
+  readonly cache: MemoryCache;
+}
+
+const open: Fixture[] = [];
+afterEach(async () => {
+  for (const f of open.splice(0)) {
+    await f.server.close();
+    await f.bus.close();
+    await f.store.close();
+  }
+});
+
+async function fixture(
+  over: Partial<ApiConfig> = {},
+  wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets'> = (s) => s,
+  seed: (s: Store) => Promise<void> = async () => {},
+): Promise<Fixture> {
+  const store = await createPgliteStore({ database, schema: `api_${++n}` });
+  await store.migrate();
+  await seed(store);
+  const bus = new MemoryBus();
+  const cache = new MemoryCache();
+  const server = createApiServer({
+    store: wrap(store),
+    cache,
+    bus,
+    logger: silentLogger(),
+    registry: createRegistry({}, false),
+    config: apiConfig({ intervals: ['1m', '5m', '1h'], source: { label: 'test', simulated: undefined }, ...over }),
+  });
+  await server.start(new AbortController().signal);
+  const f = { server, app: server.app, store, bus, cache };
+  open.push(f);
+  return f;
+}
+
+let epoch = 0;
+async function commit(store: Store, candles: Candle[], alerts: ReturnType<typeof alert>[] = []): Promise<void> {
+  await store.commit({
+    topic: 't',
+    partition: 0,
+    epoch: ++epoch,
+    nextOffset: 1n,
+    state: new Uint8Array(),
+    candles,
+    alerts,
+  });
+}
+
+describe('REST', () => {
+  it('candles come from the store in open time order with exact decimal strings', async () => {
+    const { app, store } = await fixture();
+    const cs = Array.from({ length: 5 }, (_, i) =>
+      candle({ openTime: JAN + i * 60_000, close: `42000.${i}00000001`, volume: '0.000000010000' }),
+    );
+    await commit(store, [...cs, candle({ symbol: 'ETHUSDT', market: 'ETH-USDT' })]);
+
+    const all = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m' });
+    expect(all.statusCode).toBe(200);
+    const body = all.json();
+    expect(body.candles).toEqual(cs);
+    expect(body.candles[2].close).toBe('42000.200000001');
+    expect(typeof body.candles[0].volume).toBe('string');
+    expect(body.next).toBeNull();
+
+    const range = await app.inject({
+      url: `/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=${JAN + 60_000}&to=2024-01-15T10:03:00Z`,
+    });
+    expect(range.json().candles).toEqual(cs.slice(1, 3));
+
+    // A page that fills its limit says where the next one starts, and the next one continues.
+    const page1 = (
+      await app.inject({ url: `/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=${JAN}&limit=2` })
+    ).json();
+    expect(page1.candles).toEqual(cs.slice(0, 2));
+    expect(page1.next).toBe(cs[1]!.openTime + 1);
+    const page2 = (
+      await app.inject({
+        url: `/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=${page1.next}&limit=2`,
+      })
+    ).json();
+    expect(page2.candles).toEqual(cs.slice(2, 4));
+
+    // Only a limit: the newest rows, still oldest first.
+    const latest = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=2' });
+    expect(latest.json().candles).toEqual(cs.slice(3));
+  });
+
+  it('refuses bad query parameters with a 400 that names them', async () => {
+    const { app } = await fixture();
+    const cases: Array<[string, RegExp]> = [
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT', /querystring must have 'interval'/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=2m', /interval must be one of: 1m, 5m, 1h/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=0', /limit must be >= 1/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=99999', /limit must be <= 5000/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=ten', /limit must be integer/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=yesterday', /from must be Unix epoch/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=2024-02-30', /from is not a valid date/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&from=200&to=100', /from must be before/],
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&intreval=1m', /unknown parameter 'intreval'/],
+      ['/api/v1/candles/latest?exchange=binance&interval=1m', /must have 'symbol'/],
+      ['/api/v1/prices/latest?exchange=&symbol=BTCUSDT', /exchange must NOT have fewer than 1 characters/],
+      ['/api/v1/alerts?limit=5000', /limit must be <= 1000/],
+      ['/api/v1/markets?interval=7m', /interval must be one of/],
+    ];
+    for (const [url, message] of cases) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json(), url).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY' });
+      expect(res.json().message, url).toMatch(message);
+    }
+    const missing = await app.inject({ url: '/api/v1/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'TM_NOT_FOUND' });
+  });
+
+  it('latest candle and price come from the cache; absent ones are 404', async () => {
+    const { app, cache } = await fixture();
+    const partial = candle({ closed: false, openTime: JAN, trades: 3 });
+    await cache.putCandles([partial]);
+    await cache.putPrices([
+      { exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', price: '42005.25', time: JAN + 5, tradeId: '9' },
+    ]);
+    const c = await app.inject({ url: '/api/v1/candles/latest?exchange=binance&symbol=BTCUSDT&interval=1m' });
+    expect(c.statusCode).toBe(200);
+    expect(c.json()).toEqual({ candle: partial });
+    const p = await app.inject({ url: '/api/v1/prices/latest?exchange=binance&symbol=BTCUSDT' });
+    expect(p.json().price).toMatchObject({ price: '42005.25', tradeId: '9' });
+
+    const none = await app.inject({ url: '/api/v1/candles/latest?exchange=binance&symbol=BTCUSDT&interval=5m' });
+    expect(none.statusCode).toBe(404);
+    expect(none.json().message).toMatch(/no 5m candle of binance BTCUSDT/);
+    expect((await app.inject({ url: '/api/v1/prices/latest?exchange=okx&symbol=BTCUSDT' })).statusCode).toBe(404);
+  });
+
+  it('markets: stored ones at start, live ones from bus prices, with the cached price and candle', async () => {
+    const eth = { exchange: 'okx', symbol: 'ETH-USDT', market: 'ETH-USDT' };
+    const { app, bus, cache } = await fixture({}, undefined, (s) =>
+      commit(s, [candle(), candle({ symbol: 'ETHUSDT', market: 'ETH-USDT' })]),
+    );
+    const stored = (await app.inject({ url: '/api/v1/markets' })).json();
+    expect(stored.markets).toEqual([
+      { exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', lastSeen: null, price: null },
+      { exchange: 'binance', symbol: 'ETHUSDT', market: 'ETH-USDT', lastSeen: null, price: null },
+    ]);
+
+    // A market that trades appears at once, before any of its candles is stored.
+    bus.publish(priceSubject(eth), json({ ...eth, price: '3000.5', time: JAN }));
+    const live = candle({ ...eth, closed: false });
+    await cache.putCandles([live]);
+    await cache.putPrices([{ ...eth, price: '3000.5', time: JAN, tradeId: '7' }]);
+    await new Promise((r) => setTimeout(r, 10));
+    const markets = (await app.inject({ url: '/api/v1/markets?interval=1m' })).json().markets;
+    expect(markets.map((m: { exchange: string; symbol: string }) => `${m.exchange}:${m.symbol}`)).toEqual([
+      'binance:BTCUSDT',
+      'binance:ETHUSDT',
+      'okx:ETH-USDT',
+    ]);
+    expect(markets[2]).toMatchObject({ ...eth, candle: live, price: { price: '3000.5', tradeId: '7' } });
+    expect(markets[2].lastSeen).toBeGreaterThan(0);
+    expect(markets[0].candle).toBeNull();
+  });
+
+  it('alerts: newest first page by default, filters by market and time', async () => {
+    const { app, store } = await fixture();
+    const as = Array.from({ length: 5 }, (_, i) => alert({ id: `a${i}`, time: JAN + i * 1000 }));
+    const eth = alert({ id: 'e', symbol: 'ETHUSDT', market: 'ETH-USDT', time: JAN + 500 });
+    await commit(store, [], [...as, eth]);
+    const newest = (await app.inject({ url: '/api/v1/alerts?limit=2' })).json();
+    expect(newest.alerts).toEqual(as.slice(3));
+    const btc = (await app.inject({ url: '/api/v1/alerts?symbol=BTCUSDT' })).json();
+    expect(btc.alerts.map((a: { id: string }) => a.id)).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    const from = (await app.inject({ url: `/api/v1/alerts?from=${JAN + 1000}&limit=2` })).json();
+    expect(from.alerts.map((a: { id: string }) => a.id)).toEqual(['a1', 'a2']);
+    expect(from.alerts[0].evidence).toEqual(as[1]!.evidence);
+  });
+
+  it('a store that is down answers 503 with the reason, and the process stays up', async () => {
+    const down = (s: Store) => ({
+      candles: () => Promise.reject(new UnavailableError('database unreachable')),
+      alerts: () => Promise.reject(new UnavailableError('database unreachable')),
+      markets: () => s.markets(),
+    });
+    const { app } = await fixture({}, down);
+    const res = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json()).toMatchObject({ code: 'TM_UNAVAILABLE', message: 'database unreachable' });
+    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('info says simulated when the process knows, or when simulator markets trade', async () => {
+    const known = await fixture({ source: { label: 'SIMULATED', simulated: true } });
+    expect((await known.app.inject({ url: '/api/v1/info' })).json()).toMatchObject({
+      simulated: true,
+      source: { label: 'SIMULATED' },
+      intervals: ['1m', '5m', '1h'],
+    });
+    const guess = await fixture();
+    expect((await guess.app.inject({ url: '/api/v1/info' })).json().simulated).toBe(false);
+    guess.bus.publish(
+      priceSubject({ market: 'BTC-USDT', exchange: 'sim', symbol: 'BTC-USDT' }),
+      json({ exchange: 'sim', symbol: 'BTC-USDT', market: 'BTC-USDT' }),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await guess.app.inject({ url: '/api/v1/info' })).json().simulated).toBe(true);
+  });
+
+  it('probes, metrics and the dashboard files', async () => {
+    const unstarted = createApiServer({
+      store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+      cache: new MemoryCache(),
+      bus: new MemoryBus(),
+      logger: silentLogger(),
+      registry: createRegistry({}, false),
+      config: apiConfig(),
+    });
+    const starting = await unstarted.app.inject({ url: '/readyz' });
+    expect([starting.statusCode, starting.body]).toEqual([503, 'not ready: starting\n']);
+    await unstarted.close();
+
+    const { app } = await fixture();
+    expect((await app.inject({ url: '/readyz' })).body).toBe('ready\n');
+    await app.inject({ url: '/api/v1/info' });
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/tickmesh_api_requests_total\{route="\/api\/v1\/info",method="GET",status="200"\} 1/);
+    const page = await app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(page.body).toMatch(/SIMULATED DATA/);
+    // Everything the page loads is served here: no CDN.
+    const refs = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    for (const ref of refs) {
+      expect(ref.startsWith('/'), ref).toBe(true);
+      expect((await app.inject({ url: ref })).statusCode, ref).toBe(200);
+    }
+    const js = await app.inject({ url: '/dashboard.js' });
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    expect(js.body).not.toMatch(/https?:\/\//);
+  });
+});
+
+describe('WebSocket stream', () => {
+  interface Client {
+    readonly ws: WebSocket;
+    readonly messages: Array<{ type: string; [k: string]: unknown }>;
+    next(type: string, count?: number): Promise<Array<Record<string, unknown>>>;
+  }
+
+  async function connect(app: FastifyInstance): Promise<Client> {
+    const messages: Client['messages'] = [];
+    const ws = await app.injectWS(
+      '/api/v1/stream',
+      {},
+      {
+        onInit: (w) => w.on('message', (d) => messages.push(JSON.parse(d.toString()))),
+      },
+    );
+    return {
+      ws,
+      messages,
+      async next(type, count = 1) {
+        for (let i = 0; i < 200; i++) {
+          const got = messages.filter((m) => m.type === type);
+          if (got.length >= count) return got;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`expected ${count} ${type} message(s), got ${JSON.stringify(messages)}`);
+      },
+    };
+  }
+
+  it('says hello, subscribes, forwards matching candles, alerts and index values, once each', async () => {
+    const { app, bus } = await fixture({ source: { label: 'SIMULATED', simulated: true } });
+    await bus.ensureStream({ name: 'A', subjects: ['tickmesh.alert.>'] });
+    await bus.ensureStream({ name: 'C', subjects: ['tickmesh.candle.closed.>'] });
+    const client = await connect(app);
+    expect((await client.next('hello'))[0]).toMatchObject({ simulated: true, source: { label: 'SIMULATED' } });
+    client.ws.send(
+      JSON.stringify({
+        subscribe: { candles: { interval: '1m', exchange: 'binance', symbol: '*' }, alerts: true, index: true },
+      }),
+    );
+    expect((await client.next('subscribed'))[0]!.subjects).toEqual([
+      'tickmesh.candle.*.1m.binance.*',
+      'tickmesh.alert.*.*.*',
+      'tickmesh.index.*',
+    ]);
+
+    const p1 = candle({ closed: false, trades: 1 });
+    const p2 = candle({ closed: false, trades: 2 });
+    const closed = candle({ trades: 2 });
+    bus.publish(candleSubject('partial', p1), json(p1));
+    bus.publish(candleSubject('partial', p2), json(p2));
+    bus.publish(candleSubject('partial', p1), json(p1)); // overtaken: not sent
+    // At-least-once: a worker replaying after a crash publishes the closed candle again.
+    await bus.publishDurable(candleSubject('closed', closed), json(closed), { msgId: 'x' });
+    await bus.publishDurable(candleSubject('closed', closed), json(closed), { msgId: 'x' });
+    const other = candle({ exchange: 'okx', closed: false });
+    bus.publish(candleSubject('partial', other), json(other)); // other exchange: not subscribed
+    const a = alert();
+    await bus.publishDurable(alertSubject(a), json(a), { msgId: a.id });
+    await bus.publishDurable(alertSubject(a), json(a), { msgId: a.id });
+    const index = { asset: 'BTC', price: 42000.5, time: JAN, venues: [] };
+    bus.publish(indexSubject('BTC'), json(index));
+    bus.publish(indexSubject('BTC'), json(index));
+    const revised = candle({ trades: 3, revision: 1 });
+    await bus.publishDurable(candleSubject('closed', revised), json(revised), { msgId: 'y' });
+
+    const candles = await client.next('candle', 4);
+    await client.next('alert');
+    await client.next('index');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'candle').map((m) => m.data)).toEqual(
+      [p1, p2, closed, revised].map((c) => ({ ...c })),
+    );
+    expect(candles[0]!.subject).toBe('tickmesh.candle.partial.1m.binance.BTCUSDT');
+    expect(client.messages.filter((m) => m.type === 'alert').map((m) => m.data)).toEqual([a]);
+    expect(client.messages.filter((m) => m.type === 'index').map((m) => m.data)).toEqual([index]);
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/tickmesh_api_stream_duplicates_total 4/);
+    expect(metrics.body).toMatch(/tickmesh_api_stream_connections 1/);
+    client.ws.terminate();
+  });
+
+  it('answers a bad subscription with an error and keeps the connection', async () => {
+    const { app } = await fixture();
+    const client = await connect(app);
+    client.ws.send('not json');
+    client.ws.send(JSON.stringify({ subscribe: { candles: { interval: '2m' } } }));
+    client.ws.send(JSON.stringify({ subscribe: { candle: true } }));
+    const errors = await client.next('error', 3);
+    expect(errors[0]!.error).toBe('message is not JSON');
+    expect(errors[1]!.error).toMatch(/subscribe\.candles/);
+    expect(errors[2]!.error).toMatch(/candle/);
+    client.ws.send(JSON.stringify({ subscribe: { alerts: { kind: 'whale_trade' } } }));
+    expect((await client.next('subscribed'))[0]!.subjects).toEqual(['tickmesh.alert.whale_trade.*.*']);
+    client.ws.terminate();
+  });
+
+  it('closes stream clients with 1001 on shutdown', async () => {
+    const { app, server } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    const closed = new Promise<number>((resolve) => client.ws.on('close', (code) => resolve(code)));
+    await server.drain();
+    expect(await closed).toBe(1001);
+  });
+});

@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Cache } from '../sink/cache.js';
+import type { Store } from '../sink/store.js';
+import type { ApiConfig } from './api-config.js';
+import type { MarketDirectory } from './market-directory.js';
+import {
+  type AlertsQuery,
+  type CandlesQuery,
+  type LatestCandleQuery,
+  type MarketQuery,
+  type MarketsQuery,
+  parseTime,
+  querySchemas,
+} from './query-schemas.js';
+
+export interface RestContext {
+  readonly store: Pick<Store, 'candles' | 'alerts'>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
+  readonly directory: Pick<MarketDirectory, 'list'>;
+  readonly registry: Registry;
+  readonly config: ApiConfig;
+  readonly clock: () => number;
+  /** A reason when the API should not get traffic (starting, draining), undefined when ready. */
+  readonly notReadyReason: () => string | undefined;
+}
+
+/** The HTTP routes of docs/API.md: /api/v1/* (JSON) and the probes. */
+export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void {
+  const { store, cache, directory, config } = ctx;
+  const schemas = querySchemas(config);
+
+  app.get('/api/v1/info', async () => ({
+    name: 'tickmesh',
+    source: config.source,
+    simulated: isSimulated(ctx),
+    intervals: config.intervals,
+    dashboardInterval: config.dashboardInterval,
+    stream: '/api/v1/stream',
+    time: ctx.clock(),
+  }));
+
+  app.get<{ Querystring: MarketsQuery }>(
+    '/api/v1/markets',
+    { schema: { querystring: schemas.markets } },
+    async (req) => {
+      const { interval } = req.query;
+      const markets = await Promise.all(
+        directory.list().map(async (m) => {
+          const [price, candle] = await Promise.all([
+            cache.latestPrice(m.exchange, m.symbol),
+            interval === undefined ? undefined : cache.latestCandle(m.exchange, m.symbol, interval),
+          ]);
+          return interval === undefined ? { ...m, price } : { ...m, price, candle };
+        }),
+      );
+      return { markets };
+    },
+  );
+
+  app.get<{ Querystring: CandlesQuery }>(
+    '/api/v1/candles',
+    { schema: { querystring: schemas.candles } },
+    async (req, reply) => {
+      const { exchange, symbol, interval } = req.query;
+      const range = timeRange(req.query, reply);
+      if (range === undefined) return reply;
+      const limit = req.query.limit ?? config.candleLimit.default;
+      const candles = await store.candles({ exchange, symbol, interval, ...range, limit });
+      // Paging forward through a range: the next page starts after the last row returned.
+      const last = candles.at(-1);
+      const next = range.from !== undefined && candles.length === limit && last ? last.openTime + 1 : null;
+      return { exchange, symbol, interval, candles, next };
+    },
+  );
+
+  app.get<{ Querystring: LatestCandleQuery }>(
+    '/api/v1/candles/latest',
+    { schema: { querystring: schemas.latestCandle } },
+    async (req, reply) => {
+      const { exchange, symbol, interval } = req.query;
+      const candle = await cache.latestCandle(exchange, symbol, interval);
+      if (!candle) return notFound(reply, `no ${interval} candle of ${exchange} ${symbol} in the cache`);
+      return { candle };
+    },
+  );
+
+  app.get<{ Querystring: MarketQuery }>(
+    '/api/v1/prices/latest',
+    { schema: { querystring: schemas.latestPrice } },
+    async (req, reply) => {
+      const { exchange, symbol } = req.query;
+      const price = await cache.latestPrice(exchange, symbol);
+      if (!price) return notFound(reply, `no price of ${exchange} ${symbol} in the cache`);
+      return { price };
+    },
+  );
+
+  app.get<{ Querystring: AlertsQuery }>(
+    '/api/v1/alerts',
+    { schema: { querystring: schemas.alerts } },
+    async (req, reply) => {
+      const range = timeRange(req.query, reply);
+      if (range === undefined) return reply;
+      const { exchange, symbol } = req.query;
+      const alerts = await store.alerts({
+        ...(exchange === undefined ? {} : { exchange }),
+        ...(symbol === undefined ? {} : { symbol }),
+        ...range,
+        limit: req.query.limit ?? config.alertLimit.default,
+        // Without a start, the most recent alerts (before `to`) are what a reader wants.
+        newest: range.from === undefined,
+      });
+      return { alerts };
+    },
+  );
+
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
+
+  app.get('/readyz', async (_req, reply) => {
+    const reason = ctx.notReadyReason();
+    return reply
+      .code(reason === undefined ? 200 : 503)
+      .type('text/plain')
+      .send(reason === undefined ? 'ready\n' : `not ready: ${reason}\n`);
+  });
+
+  app.get('/metrics', async (_req, reply) => reply.type(ctx.registry.contentType).send(await ctx.registry.metrics()));
+}
+
+/** Whether the data is simulated: what the process knows, else whether the simulator's markets are there. */
+export function isSimulated(ctx: Pick<RestContext, 'config' | 'directory'>): boolean {
+  return ctx.config.source.simulated ?? ctx.directory.list().some((m) => m.exchange === 'sim');
+}
+
+/** from/to as ms; answers 400 and returns undefined when one is not a real date or they are reversed. */
+function timeRange(
+  q: { readonly from?: string; readonly to?: string },
+  reply: FastifyReply,
+): { from?: number; to?: number } | undefined {
+  const range: { from?: number; to?: number } = {};
+  for (const key of ['from', 'to'] as const) {
+    const value = q[key];
+    if (value === undefined) continue;
+    const ms = parseTime(value);
+    if (!Number.isFinite(ms)) {
+      badRequest(reply, `querystring/${key} is not a valid date: ${value}`);
+      return undefined;
+    }
+    range[key] = ms;
+  }
+  if (range.from !== undefined && range.to !== undefined && range.from >= range.to) {
+    badRequest(reply, 'querystring/from must be before querystring/to');
+    return undefined;
+  }
+  return range;
+}
+
+function badRequest(reply: FastifyReply, message: string): void {
+  reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message });
+}
+
+function notFound(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(404).send({ statusCode: 404, error: 'Not Found', code: 'TM_NOT_FOUND', message });
+}

@@ -1,0 +1,68 @@
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import { candleIsNewer } from '../sink/cache.js';
+
+/** A cross-venue index value as the index actors publish it (internal/actor/index-actor.ts). */
+export interface IndexUpdate {
+  readonly asset: string;
+  readonly price: number;
+  readonly time: number;
+}
+
+/**
+ * Drops what a client has already been sent. Bus outputs are at least once (a worker that
+ * replays after a crash republishes), so each update is judged by its identity: a candle by
+ * its key and (revision, closed, trade count), an alert by its id, an index value by
+ * (asset, time, price). Only a candle strictly newer than the last one sent under its key
+ * passes, so a repeat, or a partial update overtaken by a later one, is dropped.
+ *
+ * Memory is bounded: past `capacity` keys the least recently updated are forgotten, and a
+ * repeat of a forgotten key passes again (an old, harmless repeat rather than unbounded memory).
+ */
+export class SeenFilter {
+  private readonly candles = new Map<string, Candle>();
+  private readonly alerts = new Map<string, true>();
+  private readonly index = new Map<string, IndexUpdate>();
+
+  constructor(private readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+  }
+
+  /** Whether `c` is new to this client; records it when it is. */
+  candle(c: Candle): boolean {
+    const key = `${c.exchange}:${c.symbol}:${c.interval}:${c.openTime}`;
+    const prev = this.candles.get(key);
+    if (prev && !candleIsNewer(c, prev)) return false;
+    remember(this.candles, key, c, this.capacity);
+    return true;
+  }
+
+  alert(a: Alert): boolean {
+    if (this.alerts.has(a.id)) return false;
+    remember(this.alerts, a.id, true, this.capacity);
+    return true;
+  }
+
+  indexValue(v: IndexUpdate): boolean {
+    const prev = this.index.get(v.asset);
+    if (prev && (v.time < prev.time || (v.time === prev.time && v.price === prev.price))) return false;
+    remember(this.index, v.asset, v, this.capacity);
+    return true;
+  }
+
+  clear(): void {
+    this.candles.clear();
+    this.alerts.clear();
+    this.index.clear();
+  }
+}
+
+/** Sets `key` as the most recent entry (Map order is insertion order) and evicts the oldest past `capacity`. */
+function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}

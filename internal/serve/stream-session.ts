@@ -1,0 +1,228 @@
+import type { Logger } from 'pino';
+import type { Bus, BusMessage, Subscription } from '../bus/bus.js';
+import type { Alert } from '../market/alert.js';
+import type { Candle } from '../market/candle.js';
+import type { StreamConfig } from './api-config.js';
+import type { ApiMetrics } from './api-metrics.js';
+import { type IndexUpdate, SeenFilter } from './seen-filter.js';
+import type { StreamPlan, StreamRequestParser, StreamTopic } from './stream-request.js';
+
+/** The part of a WebSocket (ws) a session uses. */
+export interface StreamSocket {
+  /** Bytes accepted by send() and not yet handed to the operating system. */
+  readonly bufferedAmount: number;
+  send(data: string, cb: (err?: Error) => void): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+}
+
+export interface StreamSessionDeps {
+  readonly bus: Pick<Bus, 'subscribe'>;
+  readonly socket: StreamSocket;
+  readonly config: StreamConfig;
+  readonly metrics: ApiMetrics;
+  readonly logger: Logger;
+  readonly parse: StreamRequestParser;
+}
+
+/** Close code for a client that does not read (RFC 6455: 1013 "try again later"). */
+export const CLOSE_TOO_SLOW = 1013;
+
+const decoder = new TextDecoder();
+const CONGESTION_POLL_MS = 50;
+
+/**
+ * One WebSocket client of /api/v1/stream. Each subscribed subject is a bus subscription with a
+ * bounded buffer (`bufferMessages`, oldest dropped and counted); a loop per subscription takes
+ * messages from it only while the socket has less than `maxSocketBytes` queued, so a slow
+ * client costs at most its buffers and one socket's worth of bytes, never unbounded memory.
+ * The client is told how many messages it lost (`{"type":"dropped"}`) before the next one it
+ * gets; a client whose socket stays full for `slowClientMs` is closed with 1013.
+ *
+ * Bus repeats are dropped by identity (SeenFilter), so at-least-once delivery reaches the
+ * client once, and overlapping subscriptions do not double messages either.
+ */
+export class StreamSession {
+  private subs: Subscription[] = [];
+  private readonly seen: SeenFilter;
+  /** Drops of subscriptions already replaced. */
+  private droppedBefore = 0;
+  private droppedReported = 0;
+  private lastWrite: Promise<void> = Promise.resolve();
+  private congestedSince: number | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: StreamSessionDeps) {
+    this.seen = new SeenFilter(deps.config.dedupeKeys);
+  }
+
+  /** Sends a control message (hello, subscribed, error) at once, ahead of buffered data. */
+  sendControl(message: Record<string, unknown>): void {
+    if (!this.closed) this.write(JSON.stringify(message));
+  }
+
+  /** Handles one text message from the client. */
+  onMessage(text: string): void {
+    if (this.closed) return;
+    const req = this.deps.parse(text);
+    if (!req.ok) {
+      this.sendControl({ type: 'error', error: req.error });
+      return;
+    }
+    this.subscribe(req.plan);
+    this.sendControl({ type: 'subscribed', subjects: req.plan.subjects.map((s) => s.subject) });
+  }
+
+  /** Messages lost to full buffers over the connection's life. */
+  get dropped(): number {
+    return this.droppedBefore + this.subs.reduce((n, s) => n + s.dropped, 0);
+  }
+
+  /** Ends every subscription; the socket is the caller's. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribeAll();
+  }
+
+  private subscribe(plan: StreamPlan): void {
+    this.unsubscribeAll();
+    this.seen.clear();
+    for (const { topic, subject } of plan.subjects) {
+      const sub = this.deps.bus.subscribe(subject, { capacity: this.deps.config.bufferMessages });
+      this.subs.push(sub);
+      void this.pump(sub, topic);
+    }
+  }
+
+  private unsubscribeAll(): void {
+    for (const sub of this.subs) {
+      this.droppedBefore += sub.dropped;
+      sub.unsubscribe();
+    }
+    this.subs = [];
+  }
+
+  private async pump(sub: Subscription, topic: StreamTopic): Promise<void> {
+    try {
+      for await (const msg of sub) {
+        // A subscription replaced while this loop waited must not send what it still held.
+        if (!(await this.writable()) || !this.subs.includes(sub)) return;
+        const text = this.encode(topic, msg);
+        if (text === undefined) continue;
+        this.reportDrops();
+        this.write(text);
+        this.deps.metrics.streamMessages.inc({ topic });
+      }
+    } catch (err) {
+      this.deps.logger.warn({ err, subject: sub.subject }, 'stream subscription failed');
+      this.deps.socket.close(1011, 'subscription failed');
+    }
+  }
+
+  /** Waits while the socket is over its byte limit; false when the session ended meanwhile. */
+  private async writable(): Promise<boolean> {
+    const { socket, config } = this.deps;
+    while (!this.closed && socket.bufferedAmount > config.maxSocketBytes) {
+      const now = Date.now();
+      this.congestedSince ??= now;
+      if (now - this.congestedSince >= config.slowClientMs) {
+        this.closeSlow();
+        return false;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.lastWrite,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, CONGESTION_POLL_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.congestedSince = undefined;
+    return !this.closed;
+  }
+
+  private reportDrops(): void {
+    const total = this.dropped;
+    if (total <= this.droppedReported) return;
+    const count = total - this.droppedReported;
+    this.droppedReported = total;
+    this.deps.metrics.streamDropped.inc(count);
+    this.write(JSON.stringify({ type: 'dropped', count, total }));
+  }
+
+  private write(text: string): void {
+    this.lastWrite = new Promise((resolve) => this.deps.socket.send(text, () => resolve()));
+  }
+
+  private closeSlow(): void {
+    const { socket, config, metrics, logger } = this.deps;
+    metrics.streamClosedSlow.inc();
+    logger.info({ queuedBytes: socket.bufferedAmount, dropped: this.dropped }, 'stream client too slow, closing');
+    this.close();
+    socket.close(CLOSE_TOO_SLOW, `too slow: send buffer full for ${config.slowClientMs} ms`);
+    // A client that reads nothing does not read the close frame either.
+    setTimeout(() => socket.terminate(), 2_000).unref();
+  }
+
+  /** The client message for one bus message, or undefined when it is a repeat or does not decode. */
+  private encode(topic: StreamTopic, msg: BusMessage): string | undefined {
+    const raw = decoder.decode(msg.data);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    const valid = topic === 'candle' ? isCandle(value) : topic === 'alert' ? isAlert(value) : isIndex(value);
+    if (!valid) {
+      this.deps.metrics.streamUndecodable.inc();
+      this.deps.logger.debug({ subject: msg.subject }, 'undecodable bus message not forwarded');
+      return undefined;
+    }
+    const fresh =
+      topic === 'candle'
+        ? this.seen.candle(value as Candle)
+        : topic === 'alert'
+          ? this.seen.alert(value as Alert)
+          : this.seen.indexValue(value as IndexUpdate);
+    if (!fresh) {
+      this.deps.metrics.streamDuplicates.inc();
+      return undefined;
+    }
+    // The payload parsed as JSON: spliced in as it is rather than serialized again.
+    return `{"type":"${topic}","subject":${JSON.stringify(msg.subject)},"data":${raw}}`;
+  }
+}
+
+function isCandle(v: unknown): v is Candle {
+  const c = v as Partial<Candle> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.exchange === 'string' &&
+    typeof c.symbol === 'string' &&
+    typeof c.interval === 'string' &&
+    typeof c.openTime === 'number' &&
+    typeof c.revision === 'number' &&
+    typeof c.trades === 'number' &&
+    typeof c.closed === 'boolean'
+  );
+}
+
+function isAlert(v: unknown): v is Alert {
+  const a = v as Partial<Alert> | null;
+  return typeof a === 'object' && a !== null && typeof a.id === 'string' && typeof a.kind === 'string';
+}
+
+function isIndex(v: unknown): v is IndexUpdate {
+  const x = v as Partial<IndexUpdate> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.asset === 'string' &&
+    typeof x.time === 'number' &&
+    typeof x.price === 'number'
+  );
+}
