@@ -4,10 +4,13 @@ import { MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
+import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
+import { apiConfig } from '../../internal/serve/api-config.js';
+import { createApiServer } from '../../internal/serve/api-server.js';
 import { startTerminalView } from '../../internal/serve/terminal-view.js';
 import { MemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
@@ -20,10 +23,12 @@ import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
 const BINANCE_WS = 'wss://stream.binance.com:9443/stream';
+const DEV_INTERVALS = '1m,5m,15m,1h,4h,1d';
 
 const HELP = `tickmesh dev: every role in one process, no servers to install
 
-Runs ingest, worker and a live terminal view of candles on the in-process adapters: an
+Runs ingest, worker, the API with the web dashboard (http://127.0.0.1:8080/) and a live
+terminal view of candles on the in-process adapters: an
 in-process log in place of Kafka, an in-process bus in place of NATS, PGlite (PostgreSQL in
 WebAssembly) in place of PostgreSQL, and memory in place of Redis. The same actors and SQL as
 a deployment. Trades come live from Binance when it is reachable, otherwise from the built-in
@@ -39,6 +44,8 @@ options:
   --interval I                candle interval on screen (default 1m)
   --data-dir DIR              keep the PGlite database here across runs (default: in memory)
   --metrics-port N            /metrics, /healthz, /readyz (default 9464; 0 picks a free port)
+  --api-port N                REST, WebSocket and the web dashboard (default 8080; 0 picks a free port)
+  --api-host ADDR             address the API listens on (default 127.0.0.1)
   --no-view                   no terminal view: log lines only
   --log-level LEVEL           pino level (default info; warn with the view on a terminal)
 `;
@@ -60,6 +67,8 @@ export const devCommand: Command = {
         interval: { type: 'string', default: '1m' },
         'data-dir': { type: 'string' },
         'metrics-port': { type: 'string', default: '9464' },
+        'api-port': { type: 'string', default: '8080' },
+        'api-host': { type: 'string', default: '127.0.0.1' },
         'no-view': { type: 'boolean', default: false },
         'log-level': { type: 'string' },
       },
@@ -94,11 +103,12 @@ export const devCommand: Command = {
     const cache = new MemoryCache();
     const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
     const options = parseWorkerOptions({
-      intervals: '1m,5m,15m,1h,4h,1d',
+      intervals: DEV_INTERVALS,
       'idle-grace-ms': '3000',
       'drain-timeout-ms': '20000',
       'rejected-topic': DEFAULT_TOPICS.rejects,
     });
+    const workerIntervals = options.intervals;
     const worker = new Worker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
       producer: log.producer(),
@@ -112,6 +122,23 @@ export const devCommand: Command = {
       config: workerConfig(options),
     });
     const ingestor = createIngestor({ venues, producer: log.producer(), logger, registry });
+    const apiPort = Number(values['api-port']);
+    if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65_535)
+      throw new ConfigError('--api-port must be 0-65535');
+    const api = createApiServer({
+      store: store.share(),
+      cache,
+      bus,
+      logger,
+      registry,
+      config: apiConfig({
+        intervals: workerIntervals,
+        dashboardInterval: workerIntervals.includes(values.interval as Interval) ? (values.interval as Interval) : '1m',
+        source: { label: sourceLabel, simulated: !live },
+        listen: { port: apiPort, host: values['api-host'] },
+      }),
+      notReadyReason: () => worker.notReadyReason() ?? ingestor.notReadyReason(),
+    });
     const probes = await startProbeServer(
       {
         registry,
@@ -125,6 +152,8 @@ export const devCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
+    // After the worker has migrated the schema, before trades flow: a port in use fails at once.
+    await api.start(run.signal);
     const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     await assignStatic(
@@ -136,7 +165,14 @@ export const devCommand: Command = {
     await ingestor.start(run.signal);
     const viewDone = view
       ? startTerminalView(
-          { bus, out: process.stdout, interval: values.interval, source: sourceLabel, refreshMs: 500 },
+          {
+            bus,
+            out: process.stdout,
+            interval: values.interval,
+            // On a terminal the view is all there is to read: it carries the dashboard's address.
+            source: process.stdout.isTTY ? `${sourceLabel} · dashboard ${api.url}/` : sourceLabel,
+            refreshMs: 500,
+          },
           run.signal,
         )
       : Promise.resolve();
@@ -147,6 +183,7 @@ export const devCommand: Command = {
       ingestor.done.catch(() => resolve());
     });
     logger.warn('draining: committing a final checkpoint per partition');
+    await api.drain().catch((err: unknown) => logger.error({ err }, 'api drain failed'));
     await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
     await worker.drain();
     await indexHost.close();

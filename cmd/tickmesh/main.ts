@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { apiCommand } from './api.js';
 import { candlesCommand } from './candles.js';
 import type { Command } from './command.js';
 import { devCommand } from './dev.js';
@@ -16,6 +17,7 @@ const commands: readonly Command[] = [
   candlesCommand,
   ingestCommand,
   replayCommand,
+  apiCommand,
 ];
 
 function usage(): string {

@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import { ENDPOINT_FLAGS, endpointHelp, parseEndpoints } from '../../internal/config/endpoints.js';
+import { createLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { ConfigError } from '../../internal/runtime/errors.js';
+import {
+  API_OPTION_NAMES,
+  API_OPTIONS_HELP,
+  apiConfigFromOptions,
+  parseApiOptions,
+} from '../../internal/serve/api-options.js';
+import { createApiServer } from '../../internal/serve/api-server.js';
+import { createPostgresStore } from '../../internal/sink/postgres-store.js';
+import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import type { Command } from './command.js';
+
+const HELP = `tickmesh api: REST history, WebSocket live updates and the web dashboard
+
+Serves candles and alerts from PostgreSQL, the latest candles and prices from Redis, and
+forwards live candles, alerts and index prices from NATS to WebSocket clients (docs/API.md).
+The dashboard is at / on the same port; /healthz, /readyz and /metrics too. SIGTERM drains:
+requests in flight finish, WebSocket clients are closed with 1001.
+
+endpoints (flags override the environment; Kafka is not used):
+${endpointHelp()}
+
+options:
+${API_OPTIONS_HELP}
+`;
+
+export const apiCommand: Command = {
+  name: 'api',
+  summary: 'serve REST, WebSocket live updates and the web dashboard',
+  help: HELP,
+  async run(argv, signal) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(
+        [...Object.keys(ENDPOINT_FLAGS), ...API_OPTION_NAMES].map((n) => [n, { type: 'string' as const }]),
+      ),
+      strict: true,
+    });
+    const flags = values as Record<string, string | undefined>;
+    const endpoints = parseEndpoints(flags);
+    const options = parseApiOptions(flags);
+    if (!endpoints.databaseUrl) throw new ConfigError('no database: set DATABASE_URL or --database-url');
+    if (!endpoints.natsUrl) throw new ConfigError('no NATS server: set NATS_URL or --nats-url');
+    if (!endpoints.redisUrl) throw new ConfigError('no Redis server: set REDIS_URL or --redis-url');
+
+    const logger = createLogger({ level: options.logLevel });
+    const registry = createRegistry({ role: 'api' });
+    const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
+    const store = createPostgresStore({
+      connectionString: endpoints.databaseUrl,
+      schema: options.schema,
+      applicationName: clientId,
+    });
+    const cache = createRedisCache({ url: endpoints.redisUrl });
+    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
+    if (options.migrate) await store.migrate();
+    const server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
+    const run = new AbortController();
+    await server.start(run.signal);
+    logger.info({ url: server.url, dashboard: `${server.url}/` }, 'api running');
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    logger.info('draining');
+    let code = 0;
+    try {
+      await server.drain();
+    } catch (err) {
+      logger.error({ err }, 'drain failed');
+      code = 1;
+    }
+    run.abort();
+    await Promise.allSettled([bus.close(), cache.close(), store.close()]);
+    logger.info('api stopped');
+    return code;
+  },
+};
