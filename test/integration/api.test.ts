@@ -1,0 +1,254 @@
+import { spawn } from 'node:child_process';
+import { Pool } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Bus } from '../../internal/bus/bus.js';
+import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import {
+  ALERTS_STREAM,
+  alertSubject,
+  CANDLES_STREAM,
+  candleMsgId,
+  candleSubject,
+} from '../../internal/bus/subjects.js';
+import type { Candle } from '../../internal/market/candle.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { apiConfig } from '../../internal/serve/api-config.js';
+import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
+import { createPostgresStore } from '../../internal/sink/postgres-store.js';
+import { RedisCache } from '../../internal/sink/redis-cache.js';
+import type { Store } from '../../internal/sink/store.js';
+import { alert, candle } from '../contracts/store-contract.js';
+import { endpoint, freshName } from '../harness/env.js';
+
+// The API against the real servers: candles written to PostgreSQL through the Store are read
+// over HTTP, latest values come from Redis, and messages published on NATS reach a real
+// WebSocket client on a real port.
+const schema = freshName('api').replaceAll('-', '_');
+let store: Store;
+let cache: RedisCache;
+let bus: Bus;
+let server: ApiServer;
+let base: string;
+
+const encoder = new TextEncoder();
+const json = (v: unknown) => encoder.encode(JSON.stringify(v));
+/** A venue name no other test uses: subjects and rows of this file stay its own. */
+const freshExchange = () => freshName('ex');
+
+beforeAll(async () => {
+  store = createPostgresStore({ connectionString: endpoint('DATABASE_URL'), schema });
+  await store.migrate();
+  cache = new RedisCache({ url: endpoint('REDIS_URL'), keyPrefix: `${freshName('api')}:` });
+  bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'api-test' });
+  await bus.ensureStream(CANDLES_STREAM);
+  await bus.ensureStream(ALERTS_STREAM);
+  server = createApiServer({
+    store,
+    cache,
+    bus,
+    logger: silentLogger(),
+    registry: createRegistry({}, false),
+    config: apiConfig({
+      listen: { port: 0, host: '127.0.0.1' },
+      stream: { maxSocketBytes: 64 << 10, bufferMessages: 100, slowClientMs: 500 },
+    }),
+  });
+  await server.start(new AbortController().signal);
+  base = server.url as string;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await bus?.close();
+  await cache?.close();
+  await store?.close();
+  const pool = new Pool({ connectionString: endpoint('DATABASE_URL'), max: 1 });
+  await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await pool.end();
+});
+
+async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+interface StreamClient {
+  readonly ws: WebSocket;
+  readonly messages: Array<{ type: string; data?: unknown; [k: string]: unknown }>;
+  until(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+}
+
+async function streamClient(subscribe: unknown): Promise<StreamClient> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/stream`);
+  const messages: StreamClient['messages'] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(JSON.stringify({ subscribe }));
+  const client: StreamClient = {
+    ws,
+    messages,
+    async until(predicate, what, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+  await client.until(() => messages.some((m) => m.type === 'subscribed'), 'subscribed');
+  return client;
+}
+
+describe('API on PostgreSQL, Redis and NATS', () => {
+  it('serves candles committed through the Store over HTTP, decimals exact', async () => {
+    const exchange = freshExchange();
+    const t0 = Date.UTC(2024, 4, 31, 23, 57);
+    // Across a month boundary: two candle partitions.
+    const cs: Candle[] = Array.from({ length: 6 }, (_, i) =>
+      candle({ exchange, openTime: t0 + i * 60_000, close: `67000.${i}1234567890123`, quoteVolume: '1e-8' }),
+    );
+    await store.commit({
+      topic: freshName('t'),
+      partition: 0,
+      epoch: 1,
+      nextOffset: 1n,
+      state: new Uint8Array(),
+      candles: cs,
+      alerts: [alert({ id: freshName('a'), exchange, time: t0 })],
+    });
+    const all = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m`);
+    expect(all.status).toBe(200);
+    expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001' })));
+    expect((all.body.candles as Candle[])[3]!.close).toBe('67000.31234567890123');
+
+    const june = await get(
+      `/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m&from=2024-06-01T00:00:00Z&limit=2`,
+    );
+    expect((june.body.candles as Candle[]).map((c) => c.openTime)).toEqual([cs[3]!.openTime, cs[4]!.openTime]);
+    expect(june.body.next).toBe(cs[4]!.openTime + 1);
+
+    const alerts = await get(`/api/v1/alerts?exchange=${exchange}`);
+    expect((alerts.body.alerts as unknown[]).length).toBe(1);
+
+    const markets = await get('/api/v1/markets');
+    expect(markets.status).toBe(200);
+    const bad = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m&limit=-1`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/limit must be >= 1/);
+  });
+
+  it('serves the latest candle and price from Redis', async () => {
+    const exchange = freshExchange();
+    const open = candle({ exchange, closed: false, trades: 4 });
+    await cache.putCandles([open, candle({ exchange, closed: false, trades: 3 })]);
+    await cache.putPrices([
+      { exchange, symbol: 'BTCUSDT', market: 'BTC-USDT', price: '67000.5', time: open.openTime + 1, tradeId: '12' },
+    ]);
+    expect((await get(`/api/v1/candles/latest?exchange=${exchange}&symbol=BTCUSDT&interval=1m`)).body).toEqual({
+      candle: open,
+    });
+    const price = await get(`/api/v1/prices/latest?exchange=${exchange}&symbol=BTCUSDT`);
+    expect(price.body.price).toMatchObject({ price: '67000.5', tradeId: '12' });
+    expect((await get(`/api/v1/prices/latest?exchange=${freshExchange()}&symbol=BTCUSDT`)).status).toBe(404);
+  });
+
+  it('forwards NATS messages to a WebSocket client once each, JetStream repeats included', async () => {
+    const exchange = freshExchange();
+    const client = await streamClient({
+      candles: { interval: '1m', exchange, symbol: '*' },
+      alerts: { exchange },
+    });
+    const partial = candle({ exchange, closed: false, trades: 5 });
+    const closed = candle({ exchange, trades: 6 });
+    const a = alert({ id: freshName('alert'), exchange });
+    bus.publish(candleSubject('partial', partial), json(partial));
+    bus.publish(candleSubject('partial', partial), json(partial));
+    // A worker that crashed after publishing and before its checkpoint publishes again on replay.
+    for (let i = 0; i < 2; i++) {
+      await bus.publishDurable(candleSubject('closed', closed), json(closed), { msgId: candleMsgId(closed) });
+      await bus.publishDurable(alertSubject(a), json(a), { msgId: a.id });
+    }
+    const other = candle({ exchange: freshExchange(), closed: false });
+    bus.publish(candleSubject('partial', other), json(other));
+    const late = candle({ exchange, trades: 7, revision: 1 });
+    await bus.publishDurable(candleSubject('closed', late), json(late), { msgId: candleMsgId(late) });
+    await bus.flush();
+
+    const data = (type: string) => client.messages.filter((m) => m.type === type).map((m) => m.data);
+    await client.until(() => data('candle').length >= 3 && data('alert').length >= 1, 'candles and the alert');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(data('candle')).toEqual([partial, closed, late]);
+    expect(data('alert')).toEqual([a]);
+    client.ws.close();
+  });
+
+  it('a client that stops reading is closed as too slow; what it missed was dropped, not buffered', async () => {
+    const exchange = freshExchange();
+    const client = await streamClient({ candles: { interval: '1m', exchange } });
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    // The client's socket stops reading: the kernel buffers fill, then the server's.
+    (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const padding = 'x'.repeat(2_000);
+    for (let i = 0; i < 8_000; i++) {
+      const c = candle({ exchange, closed: false, trades: i + 1, firstTradeId: padding });
+      bus.publish(candleSubject('partial', c), json(c));
+      if (i % 500 === 0) await bus.flush();
+    }
+    await bus.flush();
+    const slowCloses = async () =>
+      Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+    const end = Date.now() + 15_000;
+    while ((await slowCloses()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(await slowCloses()).toBe(1);
+    // Reading again, the client finds the connection closed: 1013 when the close frame got
+    // through behind the queued data, 1006 when the server had to cut the socket.
+    (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect([1013, 1006]).toContain(await closed);
+    const got = client.messages.filter((m) => m.type === 'candle').length;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(8_000);
+  });
+
+  it('the dashboard and probes are served on the same port', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<canvas id="chart"/);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+
+  it('tickmesh api runs as a process on the environment endpoints and drains on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api', '--port', '0', '--host', '127.0.0.1', '--schema', schema],
+      { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const onData = (d: Buffer) => {
+        output += d.toString();
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(output);
+        if (m) resolve(m[1]!);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`tickmesh api exited (${code}):\n${output.slice(-3000)}`)));
+    });
+    try {
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const info = (await (await fetch(`${url}/api/v1/info`)).json()) as { source: { label: string } };
+      expect(info.source.label).toBe('workers over NATS');
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream`);
+      const closeCode = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      child.kill('SIGTERM');
+      expect(await closeCode).toBe(1001);
+      expect(await exited).toBe(0);
+      expect(output).toMatch(/"api stopped"/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
