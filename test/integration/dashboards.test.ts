@@ -15,6 +15,7 @@ import type { LogProducer } from '../../internal/log/log.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
+import { createApiMetrics } from '../../internal/serve/api-metrics.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { PlacementFollower, type PlacementFollowerDeps } from '../../internal/worker/placement-follower.js';
 import { endpoint, freshName } from '../harness/env.js';
@@ -187,10 +188,12 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const workerRegistry = createRegistry({ role: 'worker' });
   const ingestRegistry = createRegistry({ role: 'ingest' });
   const operatorRegistry = createRegistry({ role: 'operator' });
-  const registries = [workerRegistry, ingestRegistry, operatorRegistry];
+  const apiRegistry = createRegistry({ role: 'api' });
+  const registries = [workerRegistry, ingestRegistry, operatorRegistry, apiRegistry];
   const worker = createWorkerMetrics(workerRegistry);
   const ingest = new IngestMetrics(ingestRegistry);
   const operator = createOperatorMetrics(operatorRegistry);
+  const api = createApiMetrics(apiRegistry);
   // The placement follower registers its handoff histograms when it is built (it is not started:
   // the worker and bus it would drive are never touched); the test observes into them.
   new PlacementFollower({
@@ -270,6 +273,25 @@ describe('Grafana dashboards against the real Prometheus', () => {
     operator.settleSeconds.observe(1.2);
     operator.publishErrors.inc({ target: 'mirror' });
 
+    // Routes as Fastify reports them (routeOptions.url), probes included as in production.
+    for (const [route, status] of [
+      ['/api/v1/candles', '200'],
+      ['/api/v1/markets', '200'],
+      ['/api/v1/alerts', '400'],
+      ['/api/v1/prices/latest', '503'],
+      ['/healthz', '200'],
+      ['/metrics', '200'],
+    ] as const) {
+      api.requests.inc({ route, method: 'GET', status });
+      api.requestSeconds.observe({ route }, 0.002 + (tick % 7) / 1000);
+    }
+    api.streamConnections.set(3 + (tick % 2));
+    for (const topic of ['candle', 'alert', 'index']) api.streamMessages.inc({ topic }, 10);
+    api.streamDropped.inc();
+    api.streamDuplicates.inc();
+    api.streamClosedSlow.inc();
+    api.streamUndecodable.inc();
+
     // Real produce requests, so that the producers' latency histograms hold real acknowledgements.
     if (sends.length < 8) {
       for (const producer of producers) {
@@ -318,6 +340,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     await serve(workerRegistry, `${namespace}-worker-0`);
     await serve(ingestRegistry, `${namespace}-ingest-0`);
     await serve(operatorRegistry, `${namespace}-operator-0`);
+    await serve(apiRegistry, `${namespace}-api-0`);
     exported = await exportedNames(registries);
   });
 

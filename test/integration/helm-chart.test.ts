@@ -27,6 +27,7 @@ import { runOperator } from '../../cmd/operator/run.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
+import { API_OPTION_NAMES, parseApiOptions } from '../../internal/serve/api-options.js';
 import { parseWorkerOptions, WORKER_OPTION_NAMES } from '../../internal/worker/options.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually, setPodReady } from './operator-support.js';
@@ -365,7 +366,10 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(api.spec?.replicas).toBe(2);
     // The API serves /healthz, /readyz and /metrics on its HTTP port.
     expectHardened(api, 'http', 8080);
-    expect(container(api).args).toEqual(['api', '--port=8080', '--schema=market', '--log-level=warn']);
+    expect(container(api).args?.[0]).toBe('api');
+    const apiFlags = flagRecord(container(api).args?.slice(1) ?? []);
+    expect(Object.keys(apiFlags).filter((f) => !API_OPTION_NAMES.includes(f))).toEqual([]);
+    expect(parseApiOptions(apiFlags)).toMatchObject({ port: 8080, schema: 'market', logLevel: 'warn' });
     expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
     expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
     const apiService = await core.readNamespacedService({ name: `${fullname}-api`, namespace });
