@@ -3,6 +3,7 @@ import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
+import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import type { IngestConfig } from './config.js';
 
 /**
@@ -13,6 +14,8 @@ import type { IngestConfig } from './config.js';
 export async function runIngest(config: IngestConfig, signal: AbortSignal): Promise<number> {
   const logger = createLogger({ level: config.logLevel }).child({ role: 'ingest' });
   const registry = createRegistry({ role: 'ingest' });
+  const exporter = otlpExporterFromEnv(process.env);
+  const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
   const producer = await createKafkaProducer({
     brokers: config.kafkaBrokers,
     clientId: config.clientId,
@@ -45,6 +48,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   } finally {
     await producer.close().catch((err: unknown) => logger.error({ err }, 'producer close failed'));
     await probes.close();
+    await tracing.shutdown();
   }
   logger.info({ code }, 'ingest stopped');
   return code;
