@@ -13,24 +13,19 @@ const CSP =
   "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; base-uri 'none'; form-action 'none'";
 
 /**
- * Serves the dashboard from `dir` (default: the dashboard folder beside this module). Files are
- * read on first request and kept; nothing is read when the module loads.
+ * Serves the dashboard from `dir` (default: the dashboard folder beside this module). The files
+ * are small and fetched once per page load, so they are read per request: an edit shows on reload.
  */
 export function registerDashboard(app: FastifyInstance, dir: URL = new URL('./dashboard/', import.meta.url)): void {
-  const loaded = new Map<string, Promise<Buffer>>();
   for (const [path, { file, type }] of Object.entries(FILES)) {
     app.get(path, async (req, reply) => {
-      let body = loaded.get(file);
-      if (!body) {
-        body = readFile(new URL(file, dir));
-        loaded.set(file, body);
-        body.catch(() => loaded.delete(file));
-      }
-      const content = await body.catch((err: unknown) => {
+      let content: Buffer;
+      try {
+        content = await readFile(new URL(file, dir));
+      } catch (err) {
         req.log.error({ err, file }, 'dashboard file not readable');
-        return undefined;
-      });
-      if (content === undefined) return reply.code(500).type('text/plain').send('dashboard files missing\n');
+        return reply.code(500).type('text/plain').send('dashboard files missing\n');
+      }
       return reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', CSP).send(content);
     });
   }

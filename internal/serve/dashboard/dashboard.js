@@ -2,6 +2,8 @@
 // Reads /api/v1 over REST for what already happened and /api/v1/stream for what happens next.
 
 const CHART_CANDLES = 90;
+/** The chart never draws candles wider than 1/MIN_SLOTS of its width. */
+const MIN_SLOTS = 30;
 const MAX_ALERTS = 100;
 const STALE_MS = 15_000;
 
@@ -193,7 +195,8 @@ function renderTable() {
       body.append(tr);
       r.dirty = true;
     }
-    $('markets-count').textContent = rows.length > 0 ? `${rows.length} · ${state.interval} candle, live` : '';
+    $('markets-count').textContent = rows.length > 0 ? `${rows.length} · the open ${state.interval} candle, live` : '';
+    $('change-head').textContent = `${state.interval} change`;
   }
   for (const r of rows) {
     const node = rowNodes.get(r.key);
@@ -326,8 +329,10 @@ function drawChart() {
   hi += pad;
   lo -= pad;
   const y = (p) => 6 + ((hi - p) / (hi - lo)) * priceH;
-  const slot = plotW / CHART_CANDLES;
-  const firstSlot = CHART_CANDLES - candles.length;
+  // Fewer candles than the chart holds: wider candles, still right-aligned, rather than slivers.
+  const slots = Math.max(MIN_SLOTS, candles.length);
+  const slot = plotW / slots;
+  const firstSlot = slots - candles.length;
   const x = (i) => (firstSlot + i) * slot + slot / 2;
 
   // Price grid and labels.
@@ -351,11 +356,12 @@ function drawChart() {
     );
   }
 
-  // Time labels every 15 candles, on round times.
+  // Time labels at least 90 px apart, counted back from the newest candle so that it has one.
+  const every = Math.max(1, Math.ceil(90 / slot));
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   candles.forEach((c, i) => {
-    if (new Date(c.openTime).getUTCMinutes() % 15 !== 0) return;
+    if ((candles.length - 1 - i) % every !== 0) return;
     const xx = Math.round(x(i)) + 0.5;
     ctx.strokeStyle = color('--line');
     ctx.beginPath();
