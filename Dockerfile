@@ -13,6 +13,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's static files (tsc emits only the TypeScript), beside the module that serves them.
+COPY --from=build /app/internal/serve/dashboard ./dist/internal/serve/dashboard
 COPY package.json ./
 # Non-root, and the root filesystem can be mounted read-only: nothing is written under /app.
 USER 10001:10001
