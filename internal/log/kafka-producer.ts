@@ -1,9 +1,10 @@
-import { CompressionTypes, type Message, Partitioners, type Producer } from 'kafkajs';
+import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
 import { TickmeshError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
+import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
 
 export type Compression = 'none' | 'gzip';
@@ -98,6 +99,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
   private readonly maxBufferBytes: number;
   private readonly logger: Logger;
   private readonly queue: Pending[] = [];
+  private readonly builder = new MessageBuilder();
   private readonly spaceWaiters: Array<{ bytes: number; records: number; resolve: () => void }> = [];
   private queuedCount = 0;
   private linger: NodeJS.Timeout | undefined;
@@ -130,7 +132,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: keyPartitioner,
     });
     this.latency = histogram(
       options.registry,
@@ -163,18 +165,13 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
     if (this.closed) throw new TickmeshError('TM_CLOSED', 'the producer is closed');
     if (this.failed !== undefined) throw this.failed;
     if (records.length === 0) return;
-    const trace = traceHeaders();
-    const traced = Object.keys(trace).length > 0;
+    const messages = this.builder.messages(records, traceHeaders());
+    const sizes = new Array<number>(records.length);
     let bytes = 0;
-    const messages: Message[] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
-      const r = records[i] as OutgoingRecord;
-      bytes += recordBytes(r);
-      const headers = traced ? { ...r.headers, ...trace } : r.headers;
-      const value = Buffer.isBuffer(r.value)
-        ? r.value
-        : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-      messages[i] = headers ? { key: r.key, value, headers } : { key: r.key, value };
+      const b = recordBytes(records[i] as OutgoingRecord);
+      sizes[i] = b;
+      bytes += b;
     }
     await this.admit(bytes, records.length);
     const enqueuedAt = performance.now();
@@ -184,7 +181,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
       let start = 0;
       let chunkBytes = 0;
       for (let i = 0; i < messages.length; i++) {
-        const b = recordBytes(records[i] as OutgoingRecord);
+        const b = sizes[i] as number;
         if (i > start && (i - start >= this.maxBatchRecords || chunkBytes + b > this.maxBatchBytes)) {
           this.enqueue(topic, messages.slice(start, i), chunkBytes, enqueuedAt, done);
           start = i;
