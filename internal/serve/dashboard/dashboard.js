@@ -343,12 +343,16 @@ function drawChart() {
   ctx.textBaseline = 'middle';
   ctx.lineWidth = 1;
   const decimals = Math.max(0, -Math.floor(Math.log10(step)));
+  const last = candles[candles.length - 1];
+  const ly = Math.round(y(Number(last.close))) + 0.5;
   for (let p = Math.ceil(lo / step) * step; p <= hi; p += step) {
     const yy = Math.round(y(p)) + 0.5;
     ctx.beginPath();
     ctx.moveTo(0, yy);
     ctx.lineTo(plotW, yy);
     ctx.stroke();
+    // The last price's tag takes this place on the axis.
+    if (Math.abs(yy - ly) < 14) continue;
     ctx.fillText(
       p.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
       plotW + 6,
@@ -400,8 +404,6 @@ function drawChart() {
   });
 
   // Last price marker.
-  const last = candles[candles.length - 1];
-  const ly = Math.round(y(Number(last.close))) + 0.5;
   ctx.setLineDash([3, 3]);
   ctx.strokeStyle = color('--accent');
   ctx.beginPath();
