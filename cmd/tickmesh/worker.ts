@@ -9,6 +9,7 @@ import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
+import { HeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
@@ -110,6 +111,8 @@ export const workerCommand: Command = {
     let follower: PlacementFollower | undefined;
     if (options.placement === 'operator') {
       const self = options.podName as string;
+      const peers = new HeartbeatMonitor({ bus, logger });
+      peers.start(run.signal);
       follower = new PlacementFollower({
         worker,
         bus,
@@ -118,6 +121,7 @@ export const workerCommand: Command = {
         logger,
         registry,
         handoffWaitMs: options.handoffWaitMs,
+        peers,
         clock: Date.now,
         onMembers: (m) => {
           members = m;
@@ -142,7 +146,8 @@ export const workerCommand: Command = {
     logger.info('draining');
     let code = 0;
     try {
-      await follower?.close();
+      // Under the operator: hand the partitions off as it moves them away (the pod is terminating).
+      await follower?.drain(options.handoffWaitMs);
       await worker.drain();
       await indexHost.close();
     } catch (err) {

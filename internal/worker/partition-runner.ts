@@ -82,6 +82,7 @@ export class PartitionRunner {
   private paused = false;
   private pausedSince = 0;
   private stateChanged = false;
+  private discarding = false;
   /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
   private commitFailing: string | undefined;
   private readonly log: Logger;
@@ -152,8 +153,13 @@ export class PartitionRunner {
   async run(signal: AbortSignal): Promise<void> {
     for await (const mail of this.mailbox) {
       signal.throwIfAborted();
-      if (mail.kind === 'batch') this.process(mail.batch);
-      else this.onTick();
+      if (this.discarding) continue;
+      if (mail.kind === 'batch') {
+        this.process(mail.batch);
+        // A full mailbox is drained through microtasks alone, which starves timers and sockets
+        // (heartbeats, the placement watch, other partitions' commits) for as long as it lasts.
+        await new Promise((resolve) => setImmediate(resolve));
+      } else this.onTick();
       this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
       if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
       if (this.checkpointDue()) await this.checkpoint(signal);
@@ -162,8 +168,14 @@ export class PartitionRunner {
     if (this.paused) this.setPaused(false);
   }
 
-  /** No more mail: run() finishes what is queued, commits, and resolves. */
-  stop(): void {
+  /**
+   * No more mail: run() finishes what is queued, commits, and resolves. With `discardQueued`, it
+   * commits at once what it has processed and leaves the queued batches unprocessed: the checkpoint's
+   * offset is where whoever runs the partition next reads them again (a handoff does not wait for a
+   * full mailbox).
+   */
+  stop(options: { discardQueued?: boolean } = {}): void {
+    if (options.discardQueued) this.discarding = true;
     this.mailbox.close();
   }
 

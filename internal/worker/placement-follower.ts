@@ -4,7 +4,8 @@ import type { Bus, KvBucket } from '../bus/bus.js';
 import { PLACEMENT_BUCKET, releaseKey, watchPlacement } from '../operator/kv-placement.js';
 import { assignmentFor, type PlacementDocument } from '../operator/placement-document.js';
 import type { Component } from '../runtime/component.js';
-import { FencedError } from '../runtime/errors.js';
+import { FencedError, isRetriable } from '../runtime/errors.js';
+import { sleep } from '../runtime/retry.js';
 import type { Worker } from './worker.js';
 
 /** What the old owner of a partition announces once its final checkpoint is committed. */
@@ -29,6 +30,15 @@ export interface PlacementFollowerDeps {
   readonly registry: Registry;
   /** How long a new owner waits for a live previous owner's release before it claims anyway. */
   readonly handoffWaitMs: number;
+  /**
+   * The other workers' heartbeats (internal/operator/liveness.ts). With them, a new owner also waits
+   * for a previous owner that is no longer a member but still beats (its pod is being deleted and
+   * it is handing its partitions off), and stops waiting as soon as the previous owner falls
+   * silent. Without them, only a member is waited for.
+   */
+  readonly peers?: { silentForMs(member: string): number };
+  /** A peer silent for longer than this is taken for dead. Default 1,000 ms (two missed beats). */
+  readonly peerTimeoutMs?: number;
   readonly clock: () => number;
   /** Called with the members of every applied placement (index actors hash assets over them). */
   readonly onMembers?: (members: readonly string[]) => void;
@@ -81,17 +91,38 @@ export class PlacementFollower implements Component {
     const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
     this.bucketRef = bucket;
     this.loop = (async () => {
-      try {
-        for await (const doc of watchPlacement(bucket, this.controller.signal, this.deps.logger)) {
-          await this.apply(bucket, doc);
+      // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
+      // and the diff against the last applied document picks up whatever it missed.
+      while (!this.controller.signal.aborted) {
+        try {
+          for await (const doc of watchPlacement(bucket, this.controller.signal, this.deps.logger)) {
+            if (this.applied && doc.version <= this.applied.version) continue;
+            await this.apply(bucket, doc);
+          }
+        } catch (err) {
+          if (!this.controller.signal.aborted)
+            this.deps.logger.error({ err }, 'placement watch failed; watching again');
         }
-      } catch (err) {
-        if (!this.controller.signal.aborted) this.deps.logger.error({ err }, 'placement watch failed');
+        await sleep(1_000, this.controller.signal).catch(() => undefined);
       }
     })();
   }
 
-  async drain(): Promise<void> {
+  /**
+   * A stopping worker (SIGTERM: its pod is being deleted, so it is no longer a member) keeps
+   * following the placement until the operator has moved all its partitions away, so that each one
+   * is handed off with a final checkpoint and a release the new owner is waiting for; at most
+   * `timeoutMs` (the operator may be down, or the pod still Ready). Whatever is left is for
+   * Worker.drain() to release.
+   */
+  async drain(timeoutMs: number = this.deps.handoffWaitMs): Promise<void> {
+    const deadline = this.deps.clock() + timeoutMs;
+    while (!this.controller.signal.aborted && this.deps.worker.partitions().size > 0 && this.deps.clock() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const left = [...this.deps.worker.partitions().keys()];
+    if (left.length > 0)
+      this.deps.logger.warn({ partitions: left, timeoutMs }, 'stopping before the operator moved these');
     await this.close();
   }
 
@@ -127,27 +158,40 @@ export class PlacementFollower implements Component {
           stoppedAt,
           releasedAt: this.deps.clock(),
         };
-        await bucket.put(releaseKey(r.partition), encoder.encode(JSON.stringify(note)));
-        logger.info({ partition: r.partition, epoch: r.epoch, newOwner: r.newOwner }, 'partition released');
+        await this.announce(bucket, note);
+        logger.info(
+          { partition: r.partition, epoch: r.epoch, newOwner: r.newOwner, releaseMs: note.releasedAt - stoppedAt },
+          'partition released',
+        );
       }),
     );
     const published = Date.parse(doc.publishedAt);
     await Promise.all(
       change.acquire.map(async (a) => {
         if (a.restart) await worker.release(a.partition);
+        const startedAt = this.deps.clock();
         let note: ReleaseAnnouncement | undefined;
-        if (a.previousOwnerIsMember) note = await this.waitForRelease(bucket, a.partition, a.epoch);
-        try {
-          await worker.assign(a.partition, a.epoch);
-        } catch (err) {
-          if (err instanceof FencedError) {
-            logger.warn(
-              { partition: a.partition, epoch: a.epoch },
-              'placement outdated: a newer epoch holds the partition',
-            );
-            return;
+        if (a.previousOwner !== null && (a.previousOwnerIsMember || this.peerAlive(a.previousOwner))) {
+          note = await this.waitForRelease(bucket, a.partition, a.epoch, a.previousOwner);
+        }
+        const waitedMs = this.deps.clock() - startedAt;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await worker.assign(a.partition, a.epoch);
+            break;
+          } catch (err) {
+            if (err instanceof FencedError) {
+              logger.warn(
+                { partition: a.partition, epoch: a.epoch },
+                'placement outdated: a newer epoch holds the partition',
+              );
+              return;
+            }
+            // The claim is idempotent at one epoch: retry while the store is unavailable.
+            if (!isRetriable(err) || this.controller.signal.aborted) throw err;
+            logger.warn({ err, partition: a.partition, attempt }, 'claiming the partition failed; retrying');
+            await sleep(Math.min(2_000, 100 * 2 ** attempt), this.controller.signal).catch(() => undefined);
           }
-          throw err;
         }
         const now = this.deps.clock();
         if (note) this.pause.observe((now - note.stoppedAt) / 1000);
@@ -158,20 +202,63 @@ export class PlacementFollower implements Component {
           );
         }
         logger.info(
-          { partition: a.partition, epoch: a.epoch, previousOwner: a.previousOwner, released: note !== undefined },
+          {
+            partition: a.partition,
+            epoch: a.epoch,
+            previousOwner: a.previousOwner,
+            released: note !== undefined,
+            waitedMs,
+            pauseMs: note ? now - note.stoppedAt : undefined,
+            sincePublishedMs: Number.isFinite(published) ? now - published : undefined,
+          },
           'partition acquired',
         );
       }),
     );
   }
 
-  /** The previous owner's announcement for `epoch`, or undefined after the bounded wait. */
+  /**
+   * Puts the release announcement, retrying while the bus is unavailable, for as long as the new
+   * owner would wait for it; past that the new owner has claimed anyway (and the epoch fences).
+   */
+  private async announce(bucket: KvBucket, note: ReleaseAnnouncement): Promise<void> {
+    const deadline = this.deps.clock() + this.deps.handoffWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await bucket.put(releaseKey(note.partition), encoder.encode(JSON.stringify(note)));
+        return;
+      } catch (err) {
+        if (this.controller.signal.aborted || this.deps.clock() >= deadline) {
+          this.deps.logger.warn({ err, partition: note.partition }, 'release not announced');
+          return;
+        }
+        await sleep(Math.min(1_000, 100 * 2 ** attempt), this.controller.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private peerAlive(member: string): boolean {
+    const { peers } = this.deps;
+    return peers !== undefined && peers.silentForMs(member) <= (this.deps.peerTimeoutMs ?? 1_000);
+  }
+
+  /**
+   * The previous owner's announcement for `epoch`, or undefined after the bounded wait, or as soon
+   * as the previous owner is found silent (dead: no release will come).
+   */
   private async waitForRelease(
     bucket: KvBucket,
     partition: number,
     epoch: number,
+    previousOwner: string,
   ): Promise<ReleaseAnnouncement | undefined> {
-    const wait = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.deps.handoffWaitMs)]);
+    const silent = new AbortController();
+    const watchdog = this.deps.peers
+      ? setInterval(() => {
+          if (!this.peerAlive(previousOwner)) silent.abort();
+        }, 50)
+      : undefined;
+    const wait = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.deps.handoffWaitMs), silent.signal]);
     try {
       for await (const entry of bucket.watch({ key: releaseKey(partition), signal: wait })) {
         if (entry.operation !== 'put') continue;
@@ -183,10 +270,12 @@ export class PlacementFollower implements Component {
         }
       }
     } catch {
-      // Timed out or closing.
+      // Timed out, previous owner silent, or closing.
+    } finally {
+      clearInterval(watchdog);
     }
     this.deps.logger.warn(
-      { partition, epoch, waitedMs: this.deps.handoffWaitMs },
+      { partition, epoch, previousOwner, silent: silent.signal.aborted, handoffWaitMs: this.deps.handoffWaitMs },
       'no release from the previous owner',
     );
     return undefined;

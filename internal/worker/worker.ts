@@ -148,15 +148,16 @@ export class Worker implements Component {
   }
 
   /**
-   * Stops reading `partition`, finishes its queued records and commits its final checkpoint.
-   * Resolves with the offset that checkpoint resumes from, or undefined when the partition was
-   * not running here.
+   * Stops reading `partition` and commits its final checkpoint at the last record processed;
+   * records fetched but not processed yet are left to whoever runs the partition next (they are
+   * past the checkpoint's offset). Resolves with the offset that checkpoint resumes from, or
+   * undefined when the partition was not running here.
    */
   async release(partition: number): Promise<bigint | undefined> {
     const current = this.running.get(partition);
     if (!current) return undefined;
     await this.deps.consumer.unassign(partition);
-    current.runner.stop();
+    current.runner.stop({ discardQueued: true });
     await current.done;
     return current.runner.offset;
   }
