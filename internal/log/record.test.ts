@@ -85,6 +85,26 @@ describe('trade record v1', () => {
     );
   });
 
+  it('decodes the market of each value when markets interleave and buffers are reused', () => {
+    const markets = ['BTC-USDT', 'BTC-USDC', 'ETH-USDT', 'BTC-USDT'].map((m, i) => ({
+      ...trade,
+      symbol: m.replace('-', ''),
+      market: m,
+      tradeId: String(i),
+    }));
+    const values = markets.map(encodeTrade);
+    for (let round = 0; round < 3; round++) {
+      values.forEach((v, i) => {
+        expect(decodeTrade(v)).toEqual(markets[i]);
+      });
+    }
+    // A consumer may hand over a buffer that is later overwritten with another record.
+    const reused = Buffer.from(values[0] as Buffer);
+    expect(decodeTrade(reused).market).toBe('BTC-USDT');
+    (values[1] as Buffer).copy(reused);
+    expect(decodeTrade(reused)).toEqual(markets[1]);
+  });
+
   it('refuses unknown schemas and broken values with a reason', () => {
     const value = encodeTrade(trade);
     expect(reason(() => decodeTrade(value, { [SCHEMA_HEADER]: 'trade.v9' }))).toBe('unsupported-schema');
