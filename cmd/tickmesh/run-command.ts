@@ -34,7 +34,9 @@ export function runCommand(command: Command, argv: readonly string[]): void {
             ? (err.stack ?? err.message)
             : String(err);
       process.stderr.write(`tickmesh ${command.name}: ${text}\n`);
-      process.exitCode = name === 'ConfigError' ? 2 : 1;
+      // A command that failed half-way (a server down while it started) may hold connections it
+      // never got to close; they must not keep a failed process alive.
+      process.exit(name === 'ConfigError' ? 2 : 1);
     },
   );
 }
