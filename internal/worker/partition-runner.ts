@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { type ActorOutput, clearActorOutput, createActorOutput } from '../actor/output.js';
+import { type ActorOutput, clearActorOutput, createActorOutput, type TradeOutcome } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
 import { decodeTrade } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
@@ -54,6 +54,8 @@ export interface PartitionRunnerDeps {
 
 type Mail = { readonly kind: 'batch'; readonly batch: RecordBatch } | { readonly kind: 'tick' };
 
+const OUTCOMES: readonly TradeOutcome[] = ['accepted', 'revised', 'duplicate', 'late', 'rejected'];
+
 /** Event-time step at which the partition watermark sweeps every actor (deterministic in the record order). */
 const SWEEP_STEP_MS = 1_000;
 
@@ -73,6 +75,17 @@ export class PartitionRunner {
   private readonly dirty = new Set<string>();
   private readonly snapshots = new Map<string, Uint8Array>();
   private readonly out: ActorOutput = createActorOutput();
+  /**
+   * Trades of the batch in hand by outcome, added to the metric once per batch: a labelled
+   * counter inc per trade took about 5% of the runner's time (CPU profile).
+   */
+  private readonly tally: Record<TradeOutcome, number> = {
+    accepted: 0,
+    revised: 0,
+    duplicate: 0,
+    late: 0,
+    rejected: 0,
+  };
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
   private nextOffset: bigint;
@@ -205,6 +218,8 @@ export class PartitionRunner {
     const { deps, out } = this;
     const now = deps.clock();
     const rejected: RejectedRecord[] = [];
+    const tally = this.tally;
+    let undecodable = 0;
     let firstEvent = Number.NaN;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
@@ -222,7 +237,7 @@ export class PartitionRunner {
           key: record.key,
           value: record.value,
         });
-        deps.metrics.trades.inc({ outcome: 'undecodable' });
+        undecodable++;
         continue;
       }
       if (Number.isNaN(firstEvent)) firstEvent = trade.eventTime;
@@ -232,8 +247,7 @@ export class PartitionRunner {
         actor = deps.actors.create(trade);
         this.actors.set(key, actor);
       }
-      const outcome = actor.onTrade(trade, now, out);
-      deps.metrics.trades.inc({ outcome });
+      tally[actor.onTrade(trade, now, out)]++;
       this.dirty.add(key);
       if (trade.eventTime > this.maxEventTime) {
         this.maxEventTime = trade.eventTime;
@@ -245,6 +259,11 @@ export class PartitionRunner {
       }
     }
     this.stateChanged = true;
+    for (const outcome of OUTCOMES) {
+      if (tally[outcome] > 0) deps.metrics.trades.inc({ outcome }, tally[outcome]);
+      tally[outcome] = 0;
+    }
+    if (undecodable > 0) deps.metrics.trades.inc({ outcome: 'undecodable' }, undecodable);
     deps.metrics.lag.set(this.labels, Number(batch.highWatermark - this.nextOffset));
     this.collect(rejected, { append: first?.timestamp ?? now, event: Number.isNaN(firstEvent) ? now : firstEvent });
   }
