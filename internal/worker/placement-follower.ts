@@ -60,7 +60,6 @@ export class PlacementFollower implements Component {
   private applied: PlacementDocument | null = null;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
-  private bucketRef: KvBucket | undefined;
   private readonly pause: Histogram;
   private readonly takeover: Histogram;
 
@@ -89,7 +88,6 @@ export class PlacementFollower implements Component {
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(), { once: true });
     const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
-    this.bucketRef = bucket;
     this.loop = (async () => {
       // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
       // and the diff against the last applied document picks up whatever it missed.
