@@ -19,6 +19,10 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     brokers: [...options.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // kafkajs's default backoff grows to about 10 s between reconnect attempts, and a crashed
+    // consumer waits the last backoff before it restarts: capped, a client resumes within a few
+    // seconds of a broker's return.
+    retry: { maxRetryTime: 3_000 },
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...fields } = entry.log;
@@ -37,14 +41,23 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSNoBrokerAvailableError',
   'KafkaJSLockTimeout',
+  // Non-retriable to kafkajs, yet only says that no broker answered for the group for now.
+  'KafkaJSGroupCoordinatorNotFound',
 ]);
 
-/** A broker outage becomes UnavailableError (retriable); anything else passes through. */
+/**
+ * A broker outage becomes UnavailableError (retriable); anything else passes through. When its
+ * own retries run out, kafkajs wraps the connection error in KafkaJSNumberOfRetriesExceeded and
+ * that, one retry loop further out, in KafkaJSNonRetriableError: the whole cause chain counts.
+ */
 export function classifyKafkaError(err: unknown, what: string): unknown {
   if (err instanceof TickmeshError) return err;
-  const e = err as { name?: string; retriable?: boolean } | null;
-  if (e && (UNAVAILABLE_NAMES.has(e.name ?? '') || e.retriable === true)) {
-    return new UnavailableError(`kafka unavailable: ${what}`, { cause: err });
+  let e = err as { name?: string; retriable?: boolean; cause?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 8; depth++) {
+    if (UNAVAILABLE_NAMES.has(e.name ?? '') || e.retriable === true) {
+      return new UnavailableError(`kafka unavailable: ${what}`, { cause: err });
+    }
+    e = e.cause as typeof e;
   }
   return err;
 }

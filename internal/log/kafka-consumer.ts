@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Batch, Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
 
@@ -26,6 +26,10 @@ import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
  * - pause() with a partition list clears a whole-topic pause, so only explicit lists are used.
  * - With every partition paused, kafkajs sleeps maxWaitTime between empty fetches: a resume
  *   waits up to that long, so maxWaitTime is short here (100 ms).
+ * - Broker restarts: run() returns before the group is joined when the first join crashed (a
+ *   coordinator still loading), so start() waits for the join; and kafkajs restarts itself after
+ *   retriable crashes only, while a few outage errors are not (KafkaJSGroupCoordinatorNotFound):
+ *   after those it is run again here.
  *
  * The hand-off to batches() is bounded: eachBatch waits while `bufferedBatches` batches are
  * waiting, and kafkajs does not fetch again until eachBatch returns, so an iterator that is not
@@ -42,7 +46,18 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long the coordinator waits for the members to rejoin during a rebalance. Default 10 s.
+   * After a broker restart the coordinator reloads the group with this consumer's member from
+   * before, which kafkajs has forgotten (it rejoins as a new member): the first join waits this
+   * long for the old member, or its session timeout if that is shorter. (A shorter session
+   * timeout would do the same, but a worker replaying flat out on a loaded machine missed
+   * heartbeats for 10 s and was rebalanced.)
+   */
+  readonly rebalanceTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
+  /** How long start() waits for the first group join. Default 60 s. */
+  readonly joinTimeoutMs?: number;
 }
 
 export interface KafkaConsumerStats {
@@ -176,6 +191,13 @@ class KafkaLogConsumer implements LogConsumer {
   private readonly known = new Set<number>();
   private fatal: unknown;
   private closed = false;
+  private runConfig: Parameters<Consumer['run']>[0];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly joinTimeoutMs: number;
+  private firstJoin: () => void = () => {};
+  private readonly joined = new Promise<void>((resolve) => {
+    this.firstJoin = resolve;
+  });
   private readonly counters = { fetches: 0, joins: 0, dropped: 0 };
 
   constructor(options: KafkaConsumerOptions) {
@@ -183,6 +205,7 @@ class KafkaLogConsumer implements LogConsumer {
     this.logger = options.logger.child({ component: 'kafka-consumer', topic: options.topic });
     this.handoff = new Handoff(options.bufferedBatches ?? 2);
     this.heartbeatMs = options.heartbeatIntervalMs ?? 3_000;
+    this.joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
     const groupId = options.groupId ?? `${options.clientId}-${randomBytes(6).toString('hex')}`;
     this.consumer = createKafkaClient(options).consumer({
       groupId,
@@ -190,6 +213,7 @@ class KafkaLogConsumer implements LogConsumer {
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
       maxBytes: options.maxBytes ?? 10_485_760,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeout: options.rebalanceTimeoutMs ?? 10_000,
       heartbeatInterval: this.heartbeatMs,
       allowAutoTopicCreation: false,
     });
@@ -200,13 +224,22 @@ class KafkaLogConsumer implements LogConsumer {
       this.counters.joins += 1;
       for (const p of e.payload.memberAssignment[this.topic] ?? []) this.known.add(p);
       this.applyState();
+      this.firstJoin();
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'kafka consumer crashed');
-      if (!e.payload.restart) {
-        this.fatal = classifyKafkaError(e.payload.error, 'consumer');
-        this.handoff.close();
+      if (e.payload.restart || this.closed) return;
+      const err = classifyKafkaError(e.payload.error, 'consumer');
+      if (err instanceof UnavailableError && this.runConfig) {
+        // kafkajs does not restart after a few errors that only say the broker is not back yet
+        // (KafkaJSGroupCoordinatorNotFound after a broker restart, tulios/kafkajs#1630); it has
+        // stopped and disconnected, so it can be run again.
+        this.restartTimer = setTimeout(() => this.rerun(), 1_000);
+        return;
       }
+      this.fatal = err;
+      this.handoff.close();
+      this.firstJoin();
     });
   }
 
@@ -223,12 +256,13 @@ class KafkaLogConsumer implements LogConsumer {
       }
       throw classifyKafkaError(err, 'consumer connect');
     }
-    const running = this.consumer.run({
+    this.runConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
-    });
+    };
+    const running = this.consumer.run(this.runConfig);
     // run() has created the consumer group synchronously: pause everything known before the
     // first fetch; GROUP_JOIN re-applies the full state once the assignment is known.
     this.applyState();
@@ -238,9 +272,20 @@ class KafkaLogConsumer implements LogConsumer {
       await this.consumer.disconnect().catch(() => {});
       throw classifyKafkaError(err, 'consumer run');
     }
-    if (this.known.size === 0) {
+    // run() returns after the first attempt to join. When that attempt crashed (a group
+    // coordinator still loading on a fresh or just restarted broker), kafkajs retries it in the
+    // background: wait for the join, which tells the partitions.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.joined,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.joinTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (this.fatal !== undefined || this.known.size === 0) {
       await this.consumer.disconnect().catch(() => {});
-      throw new ConfigError(`topic ${this.topic} has no partitions (does it exist?)`);
+      if (this.fatal !== undefined) throw this.fatal;
+      if (this.counters.joins > 0) throw new ConfigError(`topic ${this.topic} has no partitions (does it exist?)`);
+      throw new UnavailableError(`the consumer of ${this.topic} did not join its group within ${this.joinTimeoutMs} ms`);
     }
   }
 
@@ -307,6 +352,7 @@ class KafkaLogConsumer implements LogConsumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.restartTimer);
     // Wake eachBatch first: kafkajs's stop waits for the running eachBatch to return.
     this.handoff.close();
     await this.consumer.disconnect().catch((err) => this.logger.warn({ err }, 'kafka consumer disconnect failed'));
@@ -350,6 +396,16 @@ class KafkaLogConsumer implements LogConsumer {
       if (this.closed) return;
       await payload.heartbeat().catch(() => {});
     }
+  }
+
+  private rerun(): void {
+    if (this.closed) return;
+    this.logger.warn('restarting the kafka consumer');
+    // A failed start reports through CRASH again, which schedules the next attempt.
+    this.consumer.run(this.runConfig).catch((err: unknown) => {
+      this.logger.error({ err }, 'kafka consumer restart failed');
+      if (!this.closed) this.restartTimer = setTimeout(() => this.rerun(), 1_000);
+    });
   }
 
   private records(batch: Batch, from: bigint): LogRecord[] {

@@ -2,7 +2,8 @@ import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
-import { TickmeshError } from '../runtime/errors.js';
+import { isRetriable, TickmeshError } from '../runtime/errors.js';
+import { sleep } from '../runtime/retry.js';
 import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
 import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
@@ -70,9 +71,13 @@ function gauge(registry: Registry, name: string, help: string) {
  * Guarantees: records of successive send() calls are appended in call order (one produce request
  * in flight at a time: kafkajs's idempotent producer loses records when requests to one partition
  * overlap, tulios/kafkajs#1005); send() resolves when the broker acknowledged every record of the
- * call on all in-sync replicas. Retriable broker errors are retried inside kafkajs without limit,
- * so a slow or absent broker shows up as send() waiting for buffer space, never as unbounded
- * memory. A non-retriable error fails that send and every send queued behind it: order can no
+ * call on all in-sync replicas. A broker that is slow or gone (kafkajs gives up after its own
+ * few retries, about 10 s) gets the same request again, with backoff, without limit until close():
+ * it shows up as send() waiting for buffer space, never as unbounded memory. kafkajs keeps the
+ * idempotence sequence numbers of a request that failed, so the broker drops a copy it had already
+ * appended; the one exception is a request split over several leaders of which some acknowledged
+ * before another failed: their records are appended again (consumers of the trades dedupe by trade
+ * id). A non-retriable error fails that send and every send queued behind it: order can no
  * longer be kept, so the producer refuses further sends and its owner must restart.
  *
  * Every record gets the active trace context (`traceparent`) when there is one; the record's own
@@ -107,6 +112,8 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
   private readonly closeTimeoutMs: number;
   private failed: unknown;
   private closed = false;
+  /** Aborted when close() stops waiting: a request being retried then fails. */
+  private readonly abandon = new AbortController();
   bufferedBytes = 0;
   bufferedRecords = 0;
   private readonly latency: Histogram<string>;
@@ -269,15 +276,30 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
         if (list) for (const m of p.messages) list.push(m);
         else byTopic.set(p.topic, p.messages.slice());
       }
-      try {
-        await this.producer.sendBatch({
-          acks: -1,
-          compression: this.compression,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        });
-      } catch (err) {
-        this.fail(err, batch);
-        return;
+      const request = {
+        acks: -1,
+        compression: this.compression,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.producer.sendBatch(request);
+          break;
+        } catch (err) {
+          if (this.abandon.signal.aborted || !isRetriable(classifyKafkaError(err, 'produce'))) {
+            this.fail(err, batch);
+            return;
+          }
+          if (attempt === 0) this.logger.warn({ err }, 'Kafka unavailable; retrying the produce request');
+          const slept = await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)), this.abandon.signal).then(
+            () => true,
+            () => false,
+          );
+          if (!slept) {
+            this.fail(err, batch);
+            return;
+          }
+        }
       }
       const now = performance.now();
       for (const p of batch) {
@@ -329,6 +351,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
     })();
     await Promise.race([flushed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)))]);
     clearTimeout(timer);
+    this.abandon.abort();
     if (this.queue.length > 0) {
       this.fail(new TickmeshError('TM_CLOSED', 'the producer closed before these records were acknowledged'), []);
     }
