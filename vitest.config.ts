@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two layers (docs/TESTING.md): `unit` is pure and in-process and needs no server;
-// `integration` talks to the real servers that test/infra/up.sh starts on loopback.
+// Three layers (docs/TESTING.md): `unit` is pure and in-process and needs no server;
+// `integration` talks to the real servers that test/infra/up.sh starts on loopback; `e2e` runs
+// whole deployments on them.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +25,20 @@ export default defineConfig({
           // The servers are shared; tests isolate by name (fresh topic, subject, schema,
           // namespace), not by process, and 2 cores do not profit from more parallelism.
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // Whole deployments (docs/TESTING.md): many processes on the same real servers, so after
+          // the other layers, one file at a time.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
