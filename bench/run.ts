@@ -84,12 +84,22 @@ function formatValue(v: number): string {
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
 }
 
+// A bench that failed half-way can leave a client or a thread open (a full worker latency run
+// did, after its NATS subscriber was disconnected): the runner exits anyway, 10 s after the end.
+const exitSoon = () =>
+  setTimeout(() => {
+    process.stderr.write('bench: handles still open 10 s after the end; exiting\n');
+    process.exit();
+  }, 10_000).unref();
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    exitSoon();
   },
   (err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
+    exitSoon();
   },
 );
