@@ -285,7 +285,9 @@ class KafkaLogConsumer implements LogConsumer {
       await this.consumer.disconnect().catch(() => {});
       if (this.fatal !== undefined) throw this.fatal;
       if (this.counters.joins > 0) throw new ConfigError(`topic ${this.topic} has no partitions (does it exist?)`);
-      throw new UnavailableError(`the consumer of ${this.topic} did not join its group within ${this.joinTimeoutMs} ms`);
+      throw new UnavailableError(
+        `the consumer of ${this.topic} did not join its group within ${this.joinTimeoutMs} ms`,
+      );
     }
   }
 
