@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { sharedDataDir } from '../../test/harness/shared-data.js';
 import { runCandles } from './candles.js';
 
-const DATA = resolve(process.env.TICKMESH_SHARED_DATA ?? resolve(import.meta.dirname, '../../../shared/data'));
+const DATA = sharedDataDir();
 const DIR = resolve(DATA, 'binance-um-btcusdt-2020-02-22');
 const tmp = mkdtempSync(join(tmpdir(), 'tickmesh-candles-'));
 

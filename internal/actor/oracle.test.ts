@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sharedDataDir } from '../../test/harness/shared-data.js';
 import { readTradeFile } from '../ingest/files/read-trade-file.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
@@ -10,7 +11,7 @@ import { MarketActor } from './market-actor.js';
 import { createActorOutput } from './output.js';
 import { rollUp } from './rollup.js';
 
-const DATA = resolve(process.env.TICKMESH_SHARED_DATA ?? resolve(import.meta.dirname, '../../../shared/data'));
+const DATA = sharedDataDir();
 const DIR = resolve(DATA, 'binance-um-btcusdt-2020-02-22');
 
 async function trades(): Promise<Trade[]> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedData } from '../../test/harness/shared-data.js';
 import { actorConfig } from '../actor/config.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { readTradeFile } from '../ingest/files/index.js';
@@ -16,13 +17,13 @@ import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
-const DATA = new URL('../../../shared/data/binance-um-btcusdt-2020-02-22/', import.meta.url);
+const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const TOPIC = 'tickmesh.trades.v1';
 const PARTITIONS = 4;
 
 async function loadTrades(): Promise<Trade[]> {
   const trades: Trade[] = [];
-  for await (const item of readTradeFile({ path: new URL('trades.csv', DATA).pathname, format: 'tardis' })) {
+  for await (const item of readTradeFile({ path: DATA('trades.csv'), format: 'tardis' })) {
     if (item.kind === 'trade') trades.push(item.trade);
   }
   return trades;
@@ -123,7 +124,7 @@ describe('worker on the in-process adapters', () => {
 
   it('builds the exchange klines from the real BTCUSDT trades through log, actors and store', () => {
     expect(trades).toHaveLength(9_999);
-    const klines = readFileSync(new URL('klines-1m.csv', DATA), 'utf8').trim().split('\n');
+    const klines = readFileSync(DATA('klines-1m.csv'), 'utf8').trim().split('\n');
     const byOpen = new Map(reference.filter((c) => c.interval === '1m').map((c) => [c.openTime, c]));
     // SOURCE.md: the full minutes are 00:01 .. 02:04; 00:00 and 02:05 are partial in the trade file.
     const first = Date.UTC(2020, 1, 22, 0, 1);

@@ -11,6 +11,7 @@ import type { Candle } from '../../internal/market/candle.js';
 import { type Interval, intervalMs } from '../../internal/market/interval.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { sharedDataDir } from '../harness/shared-data.js';
 
 /**
  * The actor's candles against a reference computed by PostgreSQL itself: the trades go into a
@@ -20,7 +21,7 @@ import { endpoint, freshName } from '../harness/env.js';
  */
 const INTERVALS: Interval[] = ['1m', '3m', '5m', '15m', '1h', '1d', '1w'];
 const WEEK_ORIGIN_MS = 4 * 86_400_000;
-const DATA = resolve(process.env.TICKMESH_SHARED_DATA ?? resolve(import.meta.dirname, '../../../shared/data'));
+const DATA = sharedDataDir();
 
 interface SqlCandle {
   open_time: string;

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, replay, tradeFileSource } from '../../internal/ingest/replay.js';
 import { TradeSink } from '../../internal/ingest/sink.js';
-import { REAL_TRADES_FILE } from '../../internal/ingest/testing/real-trades.js';
+import { realTradesFile } from '../../internal/ingest/testing/real-trades.js';
 import type { IngestTopics } from '../../internal/ingest/topics.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { decodeTrade, SCHEMA_HEADER, TRADE_SCHEMA_V1 } from '../../internal/log/record.js';
 import { silentLogger } from '../../internal/observe/logger.js';
+import { sharedData } from '../harness/shared-data.js';
 import { brokers, freshTopics, readAll } from './ingest-support.js';
 
 async function produce(topics: IngestTopics, source: Parameters<typeof replay>[0], speed: number | 'max' = 'max') {
@@ -33,7 +34,7 @@ async function produce(topics: IngestTopics, source: Parameters<typeof replay>[0
 describe('replay into Kafka', () => {
   it('puts exactly the 9,999 trades of the real BTCUSDT file into Kafka under one key, in order', async () => {
     const topics = await freshTopics(6);
-    const progress = await produce(topics, tradeFileSource({ path: REAL_TRADES_FILE, format: 'tardis' }));
+    const progress = await produce(topics, tradeFileSource({ path: realTradesFile(), format: 'tardis' }));
     expect(progress).toMatchObject({ read: 9999, produced: 9999, duplicates: 0, rejected: 0, gaps: 0, done: true });
     const records = await readAll(topics.trades, 9999);
     expect(records).toHaveLength(9999);
@@ -60,7 +61,7 @@ describe('replay into Kafka', () => {
     const topics = await freshTopics(1);
     // The file's first 2 s of event time hold these trades; at speed 4 they take about 0.5 s.
     async function* firstTwoSeconds() {
-      for await (const batch of tradeFileSource({ path: REAL_TRADES_FILE, format: 'tardis' })) {
+      for await (const batch of tradeFileSource({ path: realTradesFile(), format: 'tardis' })) {
         const keep = batch.filter((i) => i.kind === 'trade' && i.trade.eventTime < 1582329602111 + 2000);
         if (keep.length > 0) yield keep;
         if (keep.length < batch.length) return;
@@ -75,8 +76,7 @@ describe('replay into Kafka', () => {
 
   it('replays a raw Binance WebSocket capture: its 91 aggTrades, nothing else', async () => {
     const topics = await freshTopics(3);
-    const path = new URL('../../../shared/data/binance-ws-captures/cryptofeed_BINANCE_FUTURES.ws.1.0', import.meta.url)
-      .pathname;
+    const path = sharedData('binance-ws-captures', 'cryptofeed_BINANCE_FUTURES.ws.1.0');
     const progress = await produce(topics, captureSource(path));
     expect(progress).toMatchObject({ produced: 91, rejected: 0 });
     const records = await readAll(topics.trades, 91);

@@ -8,15 +8,16 @@ import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { sharedData } from '../harness/shared-data.js';
 
-const DATA = new URL('../../../shared/data/binance-um-btcusdt-2020-02-22/', import.meta.url);
+const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;
 const INTERVALS = '1m,5m,15m,1h';
 const KILLS = 20;
 
 async function realTrades(): Promise<Trade[]> {
   const trades: Trade[] = [];
-  for await (const item of readTradeFile({ path: new URL('trades.csv', DATA).pathname, format: 'tardis' })) {
+  for await (const item of readTradeFile({ path: DATA('trades.csv'), format: 'tardis' })) {
     if (item.kind === 'trade') trades.push(item.trade);
   }
   return trades;
@@ -170,7 +171,7 @@ describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
   });
 
   it('matches the exchange klines for the real BTCUSDT minutes', async () => {
-    const klines = readFileSync(new URL('klines-1m.csv', DATA), 'utf8').trim().split('\n');
+    const klines = readFileSync(DATA('klines-1m.csv'), 'utf8').trim().split('\n');
     const { rows } = await db.query(
       `SELECT (extract(epoch from open_time) * 1000)::bigint AS t, open::text, high::text, low::text, close::text,
               volume::text, trades, taker_buy_volume::text

@@ -9,6 +9,7 @@ import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { freePort, type PrivateServers, type ServerName, startPrivateServers } from '../harness/private-servers.js';
+import { sharedData } from '../harness/shared-data.js';
 
 /*
  * Outages: PostgreSQL, NATS, Redis and the Kafka broker are each stopped and restarted (by the
@@ -19,7 +20,7 @@ import { freePort, type PrivateServers, type ServerName, startPrivateServers } f
  * ones would break whatever else runs against them at the same time.
  */
 
-const DATA = new URL('../../../shared/data/binance-um-btcusdt-2020-02-22/', import.meta.url);
+const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;
 const INTERVALS = '1m,5m,15m,1h';
 /** Simulated trades appended per phase: before the outages, during each one, after the last. */
@@ -32,7 +33,7 @@ const GARBAGE_COUNT = 3;
 
 async function realTrades(): Promise<Trade[]> {
   const trades: Trade[] = [];
-  for await (const item of readTradeFile({ path: new URL('trades.csv', DATA).pathname, format: 'tardis' })) {
+  for await (const item of readTradeFile({ path: DATA('trades.csv'), format: 'tardis' })) {
     if (item.kind === 'trade') trades.push(item.trade);
   }
   return trades;

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { sharedDataDir } from '../../../test/harness/shared-data.js';
 import { InputError } from '../../runtime/errors.js';
 import { createLineParser, readTradeFile, symbolFromBinanceFileName } from './read-trade-file.js';
 import type { TradeFileItem, TradeFileOptions } from './trade-file.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tickmesh-files-'));
-const DATA = resolve(process.env.TICKMESH_SHARED_DATA ?? resolve(import.meta.dirname, '../../../../shared/data'));
+const DATA = sharedDataDir();
 
 function file(name: string, text: string | Buffer): string {
   const path = join(tmp, name);

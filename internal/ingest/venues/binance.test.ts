@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sharedData } from '../../../test/harness/shared-data.js';
 import type { Trade } from '../../market/trade.js';
 import { binanceCaptureSource } from '../captures/binance-capture.js';
 import { openCapture } from '../captures/capture-file.js';
@@ -7,7 +8,7 @@ import type { FrameSink } from '../venue.js';
 import { createBinanceAdapter } from './binance.js';
 
 // The project's shared data, at ../shared beside every checkout and CI run (never copied in).
-const DATA = new URL('../../../../shared/data/binance-ws-captures', import.meta.url).pathname;
+const DATA = sharedData('binance-ws-captures');
 
 function collector() {
   const trades: Trade[] = [];
