@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['internal/**/*.test.ts', 'cmd/**/*.test.ts'],
           environment: 'node',
+          // Set on every project: vitest runs all projects at once when some leave it unset.
+          sequence: { groupOrder: 0 },
           testTimeout: 30_000,
         },
       },
@@ -19,6 +21,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,

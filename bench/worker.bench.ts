@@ -824,17 +824,103 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// transport
+
+/**
+ * The Kafka leg alone, to tell it from the worker's share of the latency figures: the project's
+ * producer (linger 1 ms, as the latency scenario's load) and placed-partition consumer on a fresh
+ * 8-partition topic, 1,000 keys, at the latency scenario's fixed rates; each record carries its
+ * send() time, the consumer's receipt time minus it is the round trip.
+ */
+async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
+  const rates = [5_000, 20_000, 50_000];
+  const measureMs = quick ? 3_000 : 10_000;
+  const tag = runTag();
+  const topic = `bench-worker-transport-${tag}`;
+  const brokers = env.KAFKA_BROKERS.split(',');
+  const kafka = new Kafka({ clientId: 'bench-worker', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await admin.disconnect();
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  const producer = await createKafkaProducer({
+    brokers,
+    clientId: 'bench-transport',
+    logger,
+    registry: createRegistry({}, false),
+    lingerMs: 1,
+  });
+  const consumer = await createKafkaConsumer({ brokers, clientId: 'bench-transport', logger, topic });
+  const results: BenchResult[] = [];
+  const ac = new AbortController();
+  try {
+    for (let p = 0; p < PARTITIONS; p++) await consumer.assign(p, 0n);
+    let window: number[] = [];
+    const decoder = new TextDecoder();
+    const reading = (async () => {
+      for await (const batch of consumer.batches(ac.signal)) {
+        const at = wallNow();
+        for (const r of batch.records) window.push(at - Number(decoder.decode(r.value)));
+      }
+    })();
+    const encoder = new TextEncoder();
+    for (const rate of rates) {
+      window = [];
+      const start = wallNow();
+      let sent = 0;
+      while (wallNow() - start < measureMs) {
+        const n = Math.floor(((wallNow() - start) * rate) / 1000) - sent;
+        if (n > 0) {
+          const stamp = encoder.encode(String(wallNow()));
+          const records = Array.from({ length: n }, (_, i) => ({ key: `k${(sent + i) % MARKETS}`, value: stamp }));
+          sent += n;
+          void producer.send(topic, records);
+        }
+        await sleep(1);
+      }
+      const deadline = wallNow() + 10_000;
+      while (window.length < sent && wallNow() < deadline) await sleep(50);
+      const got = window.slice().sort((a, b) => a - b);
+      const q = (f: number) => got[Math.min(got.length - 1, Math.floor(f * got.length))] ?? Number.NaN;
+      results.push({
+        name: `transport at ${fmt(rate)} trades/s: producer send to consumer receipt, p99`,
+        value: Math.round(q(0.99) * 100) / 100,
+        unit: 'ms',
+        details: {
+          'p50 / p99 / max ms': `${q(0.5).toFixed(1)} / ${q(0.99).toFixed(1)} / ${(got.at(-1) ?? Number.NaN).toFixed(1)}`,
+          'records sent / received': `${sent} / ${got.length}`,
+          window: `${measureMs / 1000} s`,
+        },
+      });
+    }
+    ac.abort();
+    await reading.catch(() => undefined);
+  } finally {
+    ac.abort();
+    await consumer.close();
+    await producer.close();
+    const cleanupAdmin = kafka.admin();
+    await cleanupAdmin.connect();
+    await cleanupAdmin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await cleanupAdmin.disconnect();
+  }
+  return results;
+}
+
 const bench: Bench = {
   name: 'worker',
   description:
     'one worker against real Kafka, PostgreSQL, NATS and Redis: sustained trades/s to committed candles; ' +
-    'send-to-NATS latency of partial candles at fixed input rates',
+    'send-to-NATS latency of partial candles at fixed input rates; the Kafka leg alone at the same rates',
   async run({ quick }) {
     const env = await servers();
-    const names = (process.env.TICKMESH_BENCH_WORKER ?? 'throughput,latency').split(',');
+    const names = (process.env.TICKMESH_BENCH_WORKER ?? 'throughput,latency,transport').split(',');
     const results: BenchResult[] = [];
     if (names.includes('throughput')) results.push(...(await throughput(env, quick)));
     if (names.includes('latency')) results.push(...(await latency(env, quick)));
+    if (names.includes('transport')) results.push(...(await transport(env, quick)));
     return results;
   },
 };
