@@ -11,7 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['internal/**/*.test.ts', 'cmd/**/*.test.ts'],
           environment: 'node',
-          // Set on every project: vitest runs all projects at once when some leave it unset.
+          // The layers run one after the other: unit, integration, e2e. (vitest moves a project with
+          // the default order 0 and one worker to a group of its own after all the others.)
           sequence: { groupOrder: 0 },
           testTimeout: 30_000,
         },
@@ -21,7 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          sequence: { groupOrder: 0 },
+          sequence: { groupOrder: 1 },
           globalSetup: ['test/harness/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
@@ -41,7 +42,7 @@ export default defineConfig({
           testTimeout: 420_000,
           hookTimeout: 600_000,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -14,7 +14,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
@@ -23,6 +22,12 @@ import { watchPlacement } from '../../internal/operator/kv-placement.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint, freshName } from '../harness/env.js';
+import {
+  candleTable as candleRows,
+  committedOffsets,
+  createTradeTopics,
+  simulatedTrades,
+} from '../harness/worker-tables.js';
 import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
 import { type Container, type LogLine, Proc, TestKubelet } from './cluster-support.js';
 
@@ -50,24 +55,6 @@ const DEPLOYMENT = 'tickmesh-worker';
  * fails on a loaded machine and proves nothing on an idle one.
  */
 const figures: Record<string, unknown> = {};
-
-/**
- * A deterministic simulated set that continues where the real trades end (in the past, so that no
- * clock-driven watermark could touch it: the output is a function of the log alone). Starting it
- * years later instead would make every market of the real trades' partition close years of empty
- * candles at once (up to emptyCandleLimit per interval), a burst no live feed produces.
- */
-async function simulatedTrades(count: number, startTime: number): Promise<Trade[]> {
-  const markets = Array.from({ length: 40 }, (_, i) => simMarket(`S${i}-USDT`));
-  const trades: Trade[] = [];
-  const ac = new AbortController();
-  for await (const t of simulateTrades({ markets, realtime: false, seed: 7, startTime, ratePerSecond: 2 }, ac.signal)) {
-    trades.push(t);
-    if (trades.length >= count) break;
-  }
-  ac.abort();
-  return trades;
-}
 
 async function send(producer: Producer, topic: string, trades: readonly Trade[]): Promise<void> {
   for (let i = 0; i < trades.length; i += 5_000) {
@@ -249,23 +236,8 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     });
   }
 
-  async function checkpointsAt(schema: string): Promise<Map<number, bigint>> {
-    const { rows } = await db.query(`SELECT partition, next_offset FROM "${schema}".checkpoints WHERE topic = $1`, [
-      topic,
-    ]);
-    return new Map(
-      rows.map((r: { partition: number; next_offset: string | null }) => [r.partition, BigInt(r.next_offset ?? 0)]),
-    );
-  }
-
-  async function candleTable(schema: string): Promise<string[]> {
-    const { rows } = await db.query(
-      `SELECT exchange, symbol, interval, open_time, open, high, low, close, volume, quote_volume, trades,
-              taker_buy_volume, taker_buy_quote_volume, vwap, first_trade_id, last_trade_id, revision
-         FROM "${schema}".candles ORDER BY exchange, symbol, interval, open_time`,
-    );
-    return rows.map((r) => JSON.stringify(r));
-  }
+  const checkpointsAt = (schema: string) => committedOffsets(db, schema, topic);
+  const candleTable = (schema: string) => candleRows(db, schema);
 
   beforeAll(async () => {
     endpoints = {
@@ -281,20 +253,20 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
       brokers: endpoint('KAFKA_BROKERS').split(','),
       logLevel: logLevel.NOTHING,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: P },
-        { topic: `${topic}.late`, numPartitions: 1 },
-        { topic: `${topic}.rejected`, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+    await createTradeTopics(kafka, topic, P);
     const real = await loadRealTrades();
     const realEnd = Math.max(...real.map((t) => t.eventTime));
-    const sim = await simulatedTrades(SIM_TOTAL, Math.ceil((realEnd + 1) / 60_000) * 60_000);
+    // The simulated set continues where the real trades end (in the past, so that no clock-driven
+    // watermark could touch it). Starting it years later instead would make every market of the
+    // real trades' partition close years of empty candles at once (up to emptyCandleLimit per
+    // interval), a burst no live feed produces.
+    const sim = await simulatedTrades({
+      count: SIM_TOTAL,
+      prefix: 'S',
+      seed: 7,
+      startTime: Math.ceil((realEnd + 1) / 60_000) * 60_000,
+      ratePerSecond: 2,
+    });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await send(producer, topic, [...real, ...sim.slice(0, SIM_PRELOADED)]);

@@ -3,41 +3,17 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTradeFile } from '../../internal/ingest/files/index.js';
-import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { sharedData } from '../harness/shared-data.js';
+import { candleTable, caughtUp, createTradeTopics, simulatedTrades } from '../harness/worker-tables.js';
 
 const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;
 const INTERVALS = '1m,5m,15m,1h';
 const KILLS = 20;
-
-async function realTrades(): Promise<Trade[]> {
-  const trades: Trade[] = [];
-  for await (const item of readTradeFile({ path: DATA('trades.csv'), format: 'tardis' })) {
-    if (item.kind === 'trade') trades.push(item.trade);
-  }
-  return trades;
-}
-
-/** A deterministic simulated set in the past, so the worker's clock watermark never touches it. */
-async function simulatedTrades(count: number): Promise<Trade[]> {
-  const markets = Array.from({ length: 40 }, (_, i) => simMarket(`S${i}-USDT`));
-  const trades: Trade[] = [];
-  const ac = new AbortController();
-  for await (const t of simulateTrades(
-    { markets, realtime: false, seed: 42, startTime: Date.UTC(2024, 0, 1), ratePerSecond: 5 },
-    ac.signal,
-  )) {
-    trades.push(t);
-    if (trades.length >= count) break;
-  }
-  ac.abort();
-  return trades;
-}
 
 interface WorkerProcess {
   child: ChildProcess;
@@ -90,25 +66,7 @@ function startWorker(topic: string, schema: string, port: number): WorkerProcess
 }
 
 async function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
-  for (;;) {
-    const { rows } = await db.query(`SELECT partition, next_offset FROM "${schema}".checkpoints WHERE topic = $1`, [
-      topic,
-    ]);
-    const at = new Map(
-      rows.map((r: { partition: number; next_offset: string | null }) => [r.partition, BigInt(r.next_offset ?? 0)]),
-    );
-    if ([...ends].every(([p, end]) => (at.get(p) ?? 0n) >= end)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function candleTable(db: pg.Client, schema: string): Promise<string[]> {
-  const { rows } = await db.query(
-    `SELECT exchange, symbol, interval, open_time, open, high, low, close, volume, quote_volume, trades,
-            taker_buy_volume, taker_buy_quote_volume, vwap, first_trade_id, last_trade_id, revision
-       FROM "${schema}".candles ORDER BY exchange, symbol, interval, open_time`,
-  );
-  return rows.map((r) => JSON.stringify(r));
+  while (!(await caughtUp(db, schema, topic, ends))) await new Promise((r) => setTimeout(r, 100));
 }
 
 describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
@@ -125,18 +83,18 @@ describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
       brokers: endpoint('KAFKA_BROKERS').split(','),
       logLevel: logLevel.NOTHING,
     });
+    await createTradeTopics(kafka, topic, PARTITIONS);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: PARTITIONS },
-        { topic: `${topic}.late`, numPartitions: 1 },
-        { topic: `${topic}.rejected`, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
+    real = await loadRealTrades();
+    const sim = await simulatedTrades({
+      count: 100_000,
+      prefix: 'S',
+      seed: 42,
+      startTime: Date.UTC(2024, 0, 1),
+      ratePerSecond: 5,
     });
-    real = await realTrades();
-    const trades = [...real, ...(await simulatedTrades(100_000))];
+    const trades = [...real, ...sim];
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let i = 0; i < trades.length; i += 5_000) {

@@ -4,12 +4,18 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTradeFile } from '../../internal/ingest/files/index.js';
-import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { freePort, type PrivateServers, type ServerName, startPrivateServers } from '../harness/private-servers.js';
-import { sharedData } from '../harness/shared-data.js';
+import {
+  alertTable as alertRows,
+  candleTable as candleRows,
+  caughtUp as caughtUpTo,
+  committedOffsets,
+  createTradeTopics,
+  simulatedTrades,
+} from '../harness/worker-tables.js';
 
 /*
  * Outages: PostgreSQL, NATS, Redis and the Kafka broker are each stopped and restarted (by the
@@ -20,7 +26,6 @@ import { sharedData } from '../harness/shared-data.js';
  * ones would break whatever else runs against them at the same time.
  */
 
-const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;
 const INTERVALS = '1m,5m,15m,1h';
 /** Simulated trades appended per phase: before the outages, during each one, after the last. */
@@ -30,30 +35,6 @@ const WAIT_MS = 240_000;
 /** Longer than kafkajs's own retries (5, about 10 s in all) last. */
 const KAFKA_DOWN_MS = 20_000;
 const GARBAGE_COUNT = 3;
-
-async function realTrades(): Promise<Trade[]> {
-  const trades: Trade[] = [];
-  for await (const item of readTradeFile({ path: DATA('trades.csv'), format: 'tardis' })) {
-    if (item.kind === 'trade') trades.push(item.trade);
-  }
-  return trades;
-}
-
-/** A deterministic simulated set in the past, so the worker's clock watermark never touches it. */
-async function simulatedTrades(count: number): Promise<Trade[]> {
-  const markets = Array.from({ length: 40 }, (_, i) => simMarket(`O${i}-USDT`));
-  const trades: Trade[] = [];
-  const ac = new AbortController();
-  for await (const t of simulateTrades(
-    { markets, realtime: false, seed: 17, startTime: Date.UTC(2024, 2, 1), ratePerSecond: 5 },
-    ac.signal,
-  )) {
-    trades.push(t);
-    if (trades.length >= count) break;
-  }
-  ac.abort();
-  return trades;
-}
 
 type KafkaMessage = { key: string; value: Buffer; headers?: Record<string, string> };
 
@@ -189,35 +170,10 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
     }
   }
 
-  async function committed(schema: string): Promise<Map<number, bigint>> {
-    const { rows } = await db.query(`SELECT partition, next_offset FROM "${schema}".checkpoints WHERE topic = $1`, [
-      topic,
-    ]);
-    return new Map(
-      rows.map((r: { partition: number; next_offset: string | null }) => [r.partition, BigInt(r.next_offset ?? 0)]),
-    );
-  }
-
-  async function caughtUp(schema: string, ends: Map<number, bigint>): Promise<boolean | undefined> {
-    const at = await committed(schema);
-    return [...ends].every(([p, end]) => (at.get(p) ?? 0n) >= end) ? true : undefined;
-  }
-
-  async function candleTable(schema: string): Promise<string[]> {
-    const { rows } = await db.query(
-      `SELECT exchange, symbol, interval, open_time, open, high, low, close, volume, quote_volume, trades,
-              taker_buy_volume, taker_buy_quote_volume, vwap, first_trade_id, last_trade_id, revision
-         FROM "${schema}".candles ORDER BY exchange, symbol, interval, open_time`,
-    );
-    return rows.map((r) => JSON.stringify(r));
-  }
-
-  async function alertTable(schema: string): Promise<string[]> {
-    const { rows } = await db.query(
-      `SELECT id, exchange, symbol, kind, severity, time, interval, message, evidence FROM "${schema}".alerts ORDER BY id`,
-    );
-    return rows.map((r) => JSON.stringify(r));
-  }
+  const committed = (schema: string) => committedOffsets(db, schema, topic);
+  const caughtUp = (schema: string, ends: Map<number, bigint>) => caughtUpTo(db, schema, topic, ends);
+  const candleTable = (schema: string) => candleRows(db, schema);
+  const alertTable = (schema: string) => alertRows(db, schema);
 
   beforeAll(async () => {
     servers = await startPrivateServers(['postgres', 'redis', 'nats', 'kafka']);
@@ -227,20 +183,16 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
       brokers: (servers.env.KAFKA_BROKERS as string).split(','),
       logLevel: logLevel.NOTHING,
     });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: PARTITIONS },
-        { topic: `${topic}.late`, numPartitions: 1 },
-        { topic: `${topic}.rejected`, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
+    await createTradeTopics(kafka, topic, PARTITIONS);
+    const sim = await simulatedTrades({
+      count: CHUNK * CHUNKS,
+      prefix: 'O',
+      seed: 17,
+      startTime: Date.UTC(2024, 2, 1),
+      ratePerSecond: 5,
     });
-    await admin.disconnect();
-    const sim = await simulatedTrades(CHUNK * CHUNKS);
     chunks = Array.from({ length: CHUNKS }, (_, i) => messages(sim.slice(i * CHUNK, (i + 1) * CHUNK)));
-    chunks[0] = [...messages(await realTrades()), ...(chunks[0] as KafkaMessage[])];
+    chunks[0] = [...messages(await loadRealTrades()), ...(chunks[0] as KafkaMessage[])];
     // Undecodable records: the worker's producer puts them on the rejected topic during the
     // PostgreSQL outage, around the broker's own outage and after it.
     for (const i of [1, 4, 5]) (chunks[i] as KafkaMessage[]).push(GARBAGE);
