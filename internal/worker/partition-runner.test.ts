@@ -10,6 +10,7 @@ import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
+import type { CommitBatch, Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { PartitionOutputs } from './outputs.js';
@@ -98,5 +99,92 @@ describe('partition runner', () => {
     expect(counts).toEqual({ accepted: 4, duplicate: 1, undecodable: 1, rejected: 1, late: 1 });
     expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(8n);
     await store.close();
+  }, 30_000);
+
+  it('processes the next batches while a checkpoint is stored, one checkpoint in flight at a time', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const inner = await createPgliteStore();
+    await inner.migrate();
+    // A store whose commits wait for the test: the first one is held until released.
+    const started: bigint[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: Store = Object.assign(Object.create(inner) as Store, {
+      async commit(batch: CommitBatch) {
+        started.push(batch.nextOffset);
+        if (started.length === 1) await held;
+        return inner.commit(batch);
+      },
+    });
+    const logger = silentLogger();
+    const bus = new MemoryBus();
+    await bus.ensureStream(CANDLES_STREAM);
+    await bus.ensureStream(ALERTS_STREAM);
+    const log = new MemoryLog();
+    const outputs = new PartitionOutputs({
+      bus,
+      cache: new MemoryCache(),
+      producer: log.producer(),
+      topics: { late: 'late', rejected: 'rejected' },
+      logger,
+      metrics,
+      clock: Date.now,
+    });
+    const runner = await PartitionRunner.open({
+      topic: 't',
+      partition: 0,
+      epoch: 1,
+      actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false })),
+      store,
+      outputs,
+      logger,
+      metrics,
+      clock: Date.now,
+      flow: { pause() {}, resume() {} },
+      config: {
+        checkpointIntervalMs: 0,
+        maxPendingRows: 1_000,
+        mailboxCapacity: 8,
+        pauseAt: 8,
+        resumeAt: 0,
+        outOfOrdernessMs: 0,
+        idleGraceMs: 0,
+        clockWatermark: false,
+        liveWindowMs: 1,
+      },
+    });
+    const signal = AbortSignal.timeout(20_000);
+    const run = runner.run(signal);
+    const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
+    const accepted = async () =>
+      (await metrics.trades.get()).values.find((v) => v.labels.outcome === 'accepted')?.value ?? 0;
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+
+    await runner.enqueue({ topic: 't', partition: 0, records: records([t(1), t(2)]), highWatermark: 4n }, signal);
+    await until('the first checkpoint to start', async () => started.length === 1);
+    // The first commit is held: the next batch is processed all the same.
+    await runner.enqueue({ topic: 't', partition: 0, records: records([t(3), t(4)], 2), highWatermark: 4n }, signal);
+    await until('the second batch to be processed', async () => (await accepted()) === 4);
+    expect(runner.offset).toBe(4n);
+    // The checkpoint due after it waits for the one in flight.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual([2n]);
+    expect(await inner.loadCheckpoint('t', 0)).toBeNull();
+
+    release();
+    await until('the second checkpoint to start', async () => started.length === 2);
+    runner.stop();
+    await run;
+    expect(started).toEqual([2n, 4n]);
+    expect((await inner.loadCheckpoint('t', 0))?.nextOffset).toBe(4n);
+    await inner.close();
   }, 30_000);
 });

@@ -96,6 +96,13 @@ export class PartitionRunner {
   private pausedSince = 0;
   private stateChanged = false;
   private discarding = false;
+  /**
+   * The checkpoint being stored (outputs settled, then the commit) while the loop goes on
+   * processing: its state and rows were captured, synchronously, at one point of the record order.
+   */
+  private inflightCheckpoint: Promise<void> | undefined;
+  /** Set when a checkpoint failed for good (fenced, or a non-retriable error): the run ends with it. */
+  private checkpointFailed: { err: unknown } | undefined;
   /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
   private commitFailing: string | undefined;
   private readonly log: Logger;
@@ -164,20 +171,39 @@ export class PartitionRunner {
    * Rejects with FencedError when a newer owner holds the partition.
    */
   async run(signal: AbortSignal): Promise<void> {
-    for await (const mail of this.mailbox) {
-      signal.throwIfAborted();
-      if (this.discarding) continue;
-      if (mail.kind === 'batch') {
-        this.process(mail.batch);
-        // A full mailbox is drained through microtasks alone, which starves timers and sockets
-        // (heartbeats, the placement watch, other partitions' commits) for as long as it lasts.
-        await new Promise((resolve) => setImmediate(resolve));
-      } else this.onTick();
-      this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
-      if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
-      if (this.checkpointDue()) await this.checkpoint(signal);
+    try {
+      for await (const mail of this.mailbox) {
+        signal.throwIfAborted();
+        this.throwIfCheckpointFailed();
+        if (this.discarding) continue;
+        if (mail.kind === 'batch') {
+          this.process(mail.batch);
+          // A full mailbox is drained through microtasks alone, which starves timers and sockets
+          // (heartbeats, the placement watch, other partitions' commits) for as long as it lasts.
+          await new Promise((resolve) => setImmediate(resolve));
+        } else this.onTick();
+        this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
+        if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
+        if (this.checkpointDue()) {
+          // One checkpoint in flight at a time: the next one due waits for it, so an outage stops
+          // this loop within one checkpoint interval (the mailbox fills and the partition pauses)
+          // and what waits for a commit stays bounded.
+          await this.inflightCheckpoint;
+          this.throwIfCheckpointFailed();
+          this.inflightCheckpoint = this.checkpoint(signal).catch((err: unknown) => {
+            this.checkpointFailed = { err };
+            // Wakes a loop waiting for mail: the run ends with the error.
+            this.mailbox.close();
+          });
+        }
+      }
+      await this.inflightCheckpoint;
+      this.throwIfCheckpointFailed();
+      await this.checkpoint(signal);
+    } finally {
+      // A failed run leaves no checkpoint running behind it.
+      await this.inflightCheckpoint;
     }
-    await this.checkpoint(signal);
     if (this.paused) this.setPaused(false);
   }
 
@@ -313,6 +339,9 @@ export class PartitionRunner {
    */
   private async checkpoint(signal: AbortSignal): Promise<void> {
     if (!this.stateChanged && this.pendingCandles.length === 0 && this.pendingAlerts.length === 0) return;
+    // Everything up to the first await is the capture: the actors' snapshots, the rows and the
+    // offset at this point of the record order. The loop may process more records meanwhile;
+    // they belong to the next checkpoint.
     const started = this.deps.clock();
     for (const key of this.dirty) {
       const actor = this.actors.get(key);
@@ -322,6 +351,10 @@ export class PartitionRunner {
     const state = encodePartitionState({ maxEventTime: this.maxEventTime, actors: this.snapshots });
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
+    const nextOffset = this.nextOffset;
+    this.pendingCandles = [];
+    this.pendingAlerts = [];
+    this.stateChanged = false;
     const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
       attributes: {
         'messaging.destination.partition.id': String(this.partition),
@@ -330,16 +363,13 @@ export class PartitionRunner {
     });
     try {
       await this.deps.outputs.settle(signal);
-      await this.commitWithRetry(signal, state, candles, alerts);
+      await this.commitWithRetry(signal, nextOffset, state, candles, alerts);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
       throw err;
     } finally {
       span.end();
     }
-    this.pendingCandles = [];
-    this.pendingAlerts = [];
-    this.stateChanged = false;
     this.lastCheckpointAt = this.deps.clock();
     const m = this.deps.metrics;
     m.checkpointSeconds.observe((this.lastCheckpointAt - started) / 1000);
@@ -347,12 +377,13 @@ export class PartitionRunner {
     m.candles.inc({ kind: 'closed' }, candles.filter((c) => c.revision === 0).length);
     m.candles.inc({ kind: 'revised' }, candles.filter((c) => c.revision > 0).length);
     m.alerts.inc(alerts.length);
-    m.pendingRows.set(this.labels, 0);
+    m.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
   }
 
   /** Commits, retrying while the store is unavailable; a FencedError or a non-retriable error is thrown. */
   private async commitWithRetry(
     signal: AbortSignal,
+    nextOffset: bigint,
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
@@ -363,7 +394,7 @@ export class PartitionRunner {
           topic: this.deps.topic,
           partition: this.partition,
           epoch: this.deps.epoch,
-          nextOffset: this.nextOffset,
+          nextOffset,
           state,
           candles,
           alerts,
@@ -378,6 +409,10 @@ export class PartitionRunner {
         await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
       }
     }
+  }
+
+  private throwIfCheckpointFailed(): void {
+    if (this.checkpointFailed) throw this.checkpointFailed.err;
   }
 
   private partitionWatermark(): number {

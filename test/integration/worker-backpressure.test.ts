@@ -67,7 +67,16 @@ describe('worker backpressure against real Kafka and PostgreSQL', () => {
     const delay = { ms: 400 };
     const bus = await createNatsBus({ servers: endpoint('NATS_URL') });
     const cache = createRedisCache({ url: endpoint('REDIS_URL'), keyPrefix: `${schema}:` });
-    const consumer = await createKafkaConsumer({ brokers, clientId: 'bp-test', logger, topic, bufferedBatches: 2 });
+    // Small fetches: the trades are gzip-compressed, and a 1 MB fetch would hand each partition's
+    // whole share over in one or two batches, leaving the slowed sink nothing to hold back.
+    const consumer = await createKafkaConsumer({
+      brokers,
+      clientId: 'bp-test',
+      logger,
+      topic,
+      bufferedBatches: 2,
+      maxBytesPerPartition: 16_384,
+    });
     const metrics = createWorkerMetrics(registry);
     const options = parseWorkerOptions({
       topic,
