@@ -12,7 +12,7 @@ import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
 import type { CommitBatch, Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
-import { createWorkerMetrics } from './metrics.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { PartitionOutputs } from './outputs.js';
 import { PartitionRunner } from './partition-runner.js';
 
@@ -36,50 +36,55 @@ function records(trades: readonly (Trade | Uint8Array)[], from = 0): LogRecord[]
   });
 }
 
+/** A runner of partition 0 of topic `t` on in-process adapters, checkpointing after every batch. */
+async function openRunner(store: Store, metrics: WorkerMetrics): Promise<PartitionRunner> {
+  const logger = silentLogger();
+  const bus = new MemoryBus();
+  await bus.ensureStream(CANDLES_STREAM);
+  await bus.ensureStream(ALERTS_STREAM);
+  const log = new MemoryLog();
+  await log.admin().ensureTopic('late', 1);
+  await log.admin().ensureTopic('rejected', 1);
+  const outputs = new PartitionOutputs({
+    bus,
+    cache: new MemoryCache(),
+    producer: log.producer(),
+    topics: { late: 'late', rejected: 'rejected' },
+    logger,
+    metrics,
+    clock: Date.now,
+  });
+  return PartitionRunner.open({
+    topic: 't',
+    partition: 0,
+    epoch: 1,
+    actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false, allowedLatenessMs: 1_000 })),
+    store,
+    outputs,
+    logger,
+    metrics,
+    clock: Date.now,
+    flow: { pause() {}, resume() {} },
+    config: {
+      checkpointIntervalMs: 0,
+      maxPendingRows: 1_000,
+      mailboxCapacity: 8,
+      pauseAt: 8,
+      resumeAt: 0,
+      outOfOrdernessMs: 0,
+      idleGraceMs: 0,
+      clockWatermark: false,
+      liveWindowMs: 1,
+    },
+  });
+}
+
 describe('partition runner', () => {
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const metrics = createWorkerMetrics(createRegistry({}, false));
     const store = await createPgliteStore();
     await store.migrate();
-    const logger = silentLogger();
-    const bus = new MemoryBus();
-    await bus.ensureStream(CANDLES_STREAM);
-    await bus.ensureStream(ALERTS_STREAM);
-    const log = new MemoryLog();
-    await log.admin().ensureTopic('late', 1);
-    await log.admin().ensureTopic('rejected', 1);
-    const outputs = new PartitionOutputs({
-      bus,
-      cache: new MemoryCache(),
-      producer: log.producer(),
-      topics: { late: 'late', rejected: 'rejected' },
-      logger,
-      metrics,
-      clock: Date.now,
-    });
-    const runner = await PartitionRunner.open({
-      topic: 't',
-      partition: 0,
-      epoch: 1,
-      actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false, allowedLatenessMs: 1_000 })),
-      store,
-      outputs,
-      logger,
-      metrics,
-      clock: Date.now,
-      flow: { pause() {}, resume() {} },
-      config: {
-        checkpointIntervalMs: 0,
-        maxPendingRows: 1_000,
-        mailboxCapacity: 8,
-        pauseAt: 8,
-        resumeAt: 0,
-        outOfOrdernessMs: 0,
-        idleGraceMs: 0,
-        clockWatermark: false,
-        liveWindowMs: 1,
-      },
-    });
+    const runner = await openRunner(store, metrics);
     const signal = AbortSignal.timeout(20_000);
     const run = runner.run(signal);
     const t = (id: number, minute: number, extra: Partial<Trade> = {}): Trade => ({
@@ -118,43 +123,7 @@ describe('partition runner', () => {
         return inner.commit(batch);
       },
     });
-    const logger = silentLogger();
-    const bus = new MemoryBus();
-    await bus.ensureStream(CANDLES_STREAM);
-    await bus.ensureStream(ALERTS_STREAM);
-    const log = new MemoryLog();
-    const outputs = new PartitionOutputs({
-      bus,
-      cache: new MemoryCache(),
-      producer: log.producer(),
-      topics: { late: 'late', rejected: 'rejected' },
-      logger,
-      metrics,
-      clock: Date.now,
-    });
-    const runner = await PartitionRunner.open({
-      topic: 't',
-      partition: 0,
-      epoch: 1,
-      actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false })),
-      store,
-      outputs,
-      logger,
-      metrics,
-      clock: Date.now,
-      flow: { pause() {}, resume() {} },
-      config: {
-        checkpointIntervalMs: 0,
-        maxPendingRows: 1_000,
-        mailboxCapacity: 8,
-        pauseAt: 8,
-        resumeAt: 0,
-        outOfOrdernessMs: 0,
-        idleGraceMs: 0,
-        clockWatermark: false,
-        liveWindowMs: 1,
-      },
-    });
+    const runner = await openRunner(store, metrics);
     const signal = AbortSignal.timeout(20_000);
     const run = runner.run(signal);
     const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
