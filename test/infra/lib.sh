@@ -141,6 +141,22 @@ http_ok() {
 }
 
 # require_free_ports PORT...: fails when something we did not start holds one of our ports.
+# reserve_ports PORT...: keeps the kernel from handing PORT out as the local port of an outgoing
+# connection. Every default port here lies in Linux's ephemeral range (32768-60999), and a client
+# connection that happened to get, say, 59092 made Kafka fail to bind it ("Address already in
+# use") several seconds after the free-port check passed. Needs root (as on the CI machines);
+# without it, a warning.
+reserve_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current wanted
+  [[ -r $file ]] || return 0
+  current=$(<"$file")
+  wanted=$(printf '%s\n' ${current//,/ } "$@" | grep -v '^$' | sort -un | paste -sd, -)
+  [[ $wanted == "$current" ]] && return 0
+  if ! echo "$wanted" >"$file" 2>/dev/null; then
+    log "warning: cannot reserve ports $* from the ephemeral range (not root?); a client socket may take one"
+  fi
+}
+
 require_free_ports() {
   local port
   for port in "$@"; do
