@@ -1,10 +1,8 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { ENDPOINT_FLAGS, endpointHelp, parseEndpoints } from '../../internal/config/endpoints.js';
+import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
-import { ConfigError } from '../../internal/runtime/errors.js';
 import {
   API_OPTION_NAMES,
   API_OPTIONS_HELP,
@@ -35,19 +33,10 @@ export const apiCommand: Command = {
   summary: 'serve REST, WebSocket live updates and the web dashboard',
   help: HELP,
   async run(argv, signal) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(
-        [...Object.keys(ENDPOINT_FLAGS), ...API_OPTION_NAMES].map((n) => [n, { type: 'string' as const }]),
-      ),
-      strict: true,
-    });
-    const flags = values as Record<string, string | undefined>;
+    const flags = parseCommandFlags(argv, API_OPTION_NAMES);
     const endpoints = parseEndpoints(flags);
     const options = parseApiOptions(flags);
-    if (!endpoints.databaseUrl) throw new ConfigError('no database: set DATABASE_URL or --database-url');
-    if (!endpoints.natsUrl) throw new ConfigError('no NATS server: set NATS_URL or --nats-url');
-    if (!endpoints.redisUrl) throw new ConfigError('no Redis server: set REDIS_URL or --redis-url');
+    requireEndpoints(endpoints, ['databaseUrl', 'natsUrl', 'redisUrl']);
 
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });

@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { ENDPOINT_FLAGS, endpointHelp, parseEndpoints } from '../../internal/config/endpoints.js';
+import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
@@ -49,21 +48,10 @@ export const workerCommand: Command = {
   summary: 'consume placed partitions: actors, exactly-once candles in PostgreSQL, NATS and Redis outputs',
   help: HELP,
   async run(argv, signal) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: Object.fromEntries(
-        [...Object.keys(ENDPOINT_FLAGS), ...WORKER_OPTION_NAMES].map((n) => [n, { type: 'string' as const }]),
-      ),
-      strict: true,
-    });
-    const flags = values as Record<string, string | undefined>;
+    const flags = parseCommandFlags(argv, WORKER_OPTION_NAMES);
     const endpoints = parseEndpoints(flags);
     const options = parseWorkerOptions({ ...flags, 'pod-name': flags['pod-name'] ?? process.env.POD_NAME });
-    if (endpoints.kafkaBrokers.length === 0)
-      throw new ConfigError('no Kafka brokers: set KAFKA_BROKERS or --kafka-brokers');
-    if (!endpoints.databaseUrl) throw new ConfigError('no database: set DATABASE_URL or --database-url');
-    if (!endpoints.natsUrl) throw new ConfigError('no NATS server: set NATS_URL or --nats-url');
-    if (!endpoints.redisUrl) throw new ConfigError('no Redis server: set REDIS_URL or --redis-url');
+    requireEndpoints(endpoints, ['kafkaBrokers', 'databaseUrl', 'natsUrl', 'redisUrl']);
 
     const logger = createLogger({ level: options.logLevel });
     const exporter = otlpExporterFromEnv(process.env);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../runtime/errors.js';
-import { parseEndpoints } from './endpoints.js';
+import { parseCommandFlags, parseEndpoints, requireEndpoints } from './endpoints.js';
 
 describe('parseEndpoints', () => {
   it('reads the environment and lets flags override it', () => {
@@ -16,5 +16,26 @@ describe('parseEndpoints', () => {
   it('refuses malformed endpoints with the field named', () => {
     expect(() => parseEndpoints({}, { KAFKA_BROKERS: 'localhost' })).toThrow(ConfigError);
     expect(() => parseEndpoints({}, { DATABASE_URL: 'mysql://x/y' })).toThrow(/databaseUrl/);
+  });
+});
+
+describe('requireEndpoints and parseCommandFlags', () => {
+  it('names the first missing endpoint a command needs', () => {
+    const e = parseEndpoints({}, { DATABASE_URL: 'postgres://u@h/db' });
+    expect(() => requireEndpoints(e, ['databaseUrl'])).not.toThrow();
+    expect(() => requireEndpoints(e, ['kafkaBrokers', 'natsUrl'])).toThrow(
+      'no Kafka brokers: set KAFKA_BROKERS or --kafka-brokers',
+    );
+    expect(() => requireEndpoints(e, ['databaseUrl', 'natsUrl', 'redisUrl'])).toThrow(
+      'no NATS server: set NATS_URL or --nats-url',
+    );
+  });
+
+  it('takes the endpoint flags and the named options as strings, and refuses others', () => {
+    expect(parseCommandFlags(['--nats-url', 'nats://h:4222', '--topic', 't'], ['topic'])).toMatchObject({
+      'nats-url': 'nats://h:4222',
+      topic: 't',
+    });
+    expect(() => parseCommandFlags(['--nope', 'x'], ['topic'])).toThrow();
   });
 });

@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
 
@@ -58,6 +59,44 @@ export function parseEndpoints(
     throw new ConfigError(`invalid endpoint: ${issues}`);
   }
   return Object.freeze({ ...parsed.data, kafkaBrokers: Object.freeze([...parsed.data.kafkaBrokers]) }) as Endpoints;
+}
+
+const MISSING: Readonly<Record<'kafkaBrokers' | 'databaseUrl' | 'natsUrl' | 'redisUrl', string>> = {
+  kafkaBrokers: 'no Kafka brokers: set KAFKA_BROKERS or --kafka-brokers',
+  databaseUrl: 'no database: set DATABASE_URL or --database-url',
+  natsUrl: 'no NATS server: set NATS_URL or --nats-url',
+  redisUrl: 'no Redis server: set REDIS_URL or --redis-url',
+};
+
+type Required = keyof typeof MISSING;
+
+/** ConfigError naming the first of `needed` that is not set, in the order given. */
+export function requireEndpoints<K extends Required>(
+  endpoints: Endpoints,
+  needed: readonly K[],
+): asserts endpoints is Endpoints & { readonly [P in K]-?: NonNullable<Endpoints[P]> } {
+  for (const name of needed) {
+    const v = endpoints[name];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new ConfigError(MISSING[name]);
+  }
+}
+
+/**
+ * A command's flags: the endpoint flags and `optionNames`, every one a string (its option schema
+ * parses them); an unknown flag is an error.
+ */
+export function parseCommandFlags(
+  argv: readonly string[],
+  optionNames: readonly string[],
+): Record<string, string | undefined> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: Object.fromEntries(
+      [...Object.keys(ENDPOINT_FLAGS), ...optionNames].map((n) => [n, { type: 'string' as const }]),
+    ),
+    strict: true,
+  });
+  return values as Record<string, string | undefined>;
 }
 
 /** The `--help` lines for the endpoint flags. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type ApiConfig, apiConfig } from './api-config.js';
@@ -17,35 +18,18 @@ export interface ApiOptions {
   readonly logLevel: string;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = intFlag;
 const interval = z.enum(INTERVALS);
 
 const schema = z.object({
   port: int(0, 65_535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
-  schema: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier')
-    .default('public'),
+  schema: sqlSchemaFlag.default('public'),
   migrate: z
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
-  intervals: z
-    .string()
-    .default(INTERVALS.join(','))
-    .transform((s, ctx) => {
-      const list = s.split(',').map((x) => x.trim());
-      const bad = list.filter((i) => !(INTERVALS as readonly string[]).includes(i));
-      if (bad.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown interval(s) ${bad.join(', ')}; known: ${INTERVALS.join(' ')}`,
-        });
-        return z.NEVER;
-      }
-      return list as Interval[];
-    }),
+  intervals: intervalListFlag(INTERVALS.join(',')),
   'dashboard-interval': interval.default('1m'),
   'source-label': z.string().min(1).default('workers over NATS'),
   'stream-buffer': int(1, 1_000_000).default(2_000),

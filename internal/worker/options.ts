@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type ActorConfig, actorConfig } from '../actor/config.js';
-import { INTERVALS, type Interval } from '../market/interval.js';
+import { boolFlag, intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
+import type { Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 import { DEFAULT_RETENTION } from '../sink/store.js';
 import type { WorkerConfig } from './worker.js';
@@ -40,8 +41,8 @@ export interface WorkerOptions {
   readonly logLevel: string;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const int = intFlag;
+const bool = boolFlag;
 
 const schema = z.object({
   topic: z.string().min(1).default('tickmesh.trades.v1'),
@@ -63,21 +64,7 @@ const schema = z.object({
       }
       return [...new Set(list)].sort((a, b) => a - b);
     }),
-  intervals: z
-    .string()
-    .default('1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w')
-    .transform((s, ctx) => {
-      const list = s.split(',').map((x) => x.trim());
-      const bad = list.filter((i) => !(INTERVALS as readonly string[]).includes(i));
-      if (bad.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown interval(s) ${bad.join(', ')}; known: ${INTERVALS.join(' ')}`,
-        });
-        return z.NEVER;
-      }
-      return list as Interval[];
-    }),
+  intervals: intervalListFlag('1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w'),
   'out-of-orderness-ms': int(0).default(2_000),
   'allowed-lateness-ms': int(0).default(60_000),
   'idle-grace-ms': int(0).default(5_000),
@@ -89,10 +76,7 @@ const schema = z.object({
   'partial-updates': bool.default(true),
   'index-actors': bool.default(true),
   port: int(0, 65_535).default(9464),
-  schema: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier')
-    .default('public'),
+  schema: sqlSchemaFlag.default('public'),
   'drain-timeout-ms': int(1).default(25_000),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { INTERVALS, type Interval } from '../market/interval.js';
+
+/** Flag schemas that several commands share (their option files parse flags with zod). */
+
+/** An integer flag in [min, max], given as text. */
+export const intFlag = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** `true` or `false`. */
+export const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** A PostgreSQL schema name, used unquoted-safe in SQL: a lowercase identifier. */
+export const sqlSchemaFlag = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier');
+
+/**
+ * A comma-separated list of known intervals (`1m,5m,1h`), `fallback` when absent; each unknown
+ * one is named by the error.
+ */
+export const intervalListFlag = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const list = s.split(',').map((x) => x.trim());
+      const bad = list.filter((i) => !(INTERVALS as readonly string[]).includes(i));
+      if (bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown interval(s) ${bad.join(', ')}; known: ${INTERVALS.join(' ')}`,
+        });
+        return z.NEVER;
+      }
+      return list as Interval[];
+    });
