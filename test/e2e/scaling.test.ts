@@ -218,6 +218,27 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     );
   }
 
+  /**
+   * Waits until a published placement leaves `victim` out and each of `theirs` runs at its new
+   * owner (that owner logged the acquisition); resolves with that placement and the log lines.
+   */
+  function runningElsewhere(victim: string, theirs: readonly number[]) {
+    return eventually(
+      `the partitions of ${victim} to run elsewhere`,
+      async () => {
+        const last = published.at(-1);
+        if (!last || last.doc.members.includes(victim)) return undefined;
+        const lines = theirs.map((p) => {
+          const e = last.doc.partitions[p]!;
+          return e.owner && e.owner !== victim ? acquisition(e.owner, p, e.epoch) : undefined;
+        });
+        return lines.every((l) => l !== undefined) ? { ...last, lines: lines as LogLine[] } : undefined;
+      },
+      30_000,
+      25,
+    );
+  }
+
   function owned(doc: PlacementDocument, pod: string): number[] {
     return doc.partitions.filter((p) => p.owner === pod).map((p) => p.partition);
   }
@@ -432,20 +453,7 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     expect(theirs.length).toBeGreaterThan(0);
     const deletedAt = Date.now();
     await core.deleteNamespacedPod({ name: victim, namespace: ns.name });
-    const away = await eventually(
-      `the partitions of ${victim} to run elsewhere`,
-      async () => {
-        const last = published.at(-1);
-        if (!last || last.doc.members.includes(victim)) return undefined;
-        const lines = theirs.map((p) => {
-          const e = last.doc.partitions[p]!;
-          return e.owner && e.owner !== victim ? acquisition(e.owner, p, e.epoch) : undefined;
-        });
-        return lines.every((l) => l !== undefined) ? { ...last, lines: lines as LogLine[] } : undefined;
-      },
-      30_000,
-      25,
-    );
+    const away = await runningElsewhere(victim, theirs);
     expect(away.lines.every((l) => l.released === true && l.previousOwner === victim)).toBe(true);
     const gone = kubelet.history.find((c) => c.pod === victim)!;
     expect(await gone.proc.exited).toEqual({ code: 0, signal: null });
@@ -470,20 +478,7 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     const dead: Container = kubelet.kill(victim, 'SIGKILL');
     await dead.proc.exited;
     // The pod stays Ready (nothing reports the death to Kubernetes): only the heartbeat tells.
-    const away = await eventually(
-      `the partitions of ${victim} to run elsewhere`,
-      async () => {
-        const last = published.at(-1);
-        if (!last || last.doc.members.includes(victim)) return undefined;
-        const lines = theirs.map((p) => {
-          const e = last.doc.partitions[p]!;
-          return e.owner && e.owner !== victim ? acquisition(e.owner, p, e.epoch) : undefined;
-        });
-        return lines.every((l) => l !== undefined) ? { ...last, lines: lines as LogLine[] } : undefined;
-      },
-      30_000,
-      25,
-    );
+    const away = await runningElsewhere(victim, theirs);
     const deathToRunningMs = Math.max(...away.lines.map((l) => l.time)) - killedAt;
     figures.workerKilled = {
       deathToPublishedMs: away.at - killedAt,

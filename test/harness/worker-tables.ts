@@ -1,11 +1,26 @@
 import type { Kafka } from 'kafkajs';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { createTopicsAndWait } from './kafka-topics.js';
 
 /**
  * What the worker tests (crash, outages, end to end) compare: the tables a worker writes, read
  * back in one order so that two runs compare row for row, and the inputs they share.
  */
+
+/**
+ * The argv (for `spawn(process.execPath, ...)`) of a `tickmesh worker` that replays `topic` into
+ * `schema` with no clock watermark, so that its tables are a function of the log alone: the
+ * setting every worker test compares runs in.
+ */
+export function replayWorkerArgv(topic: string, schema: string, port: number): string[] {
+  return [
+    ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'worker'],
+    ...['--topic', topic, '--schema', schema, '--intervals', '1m,5m,15m,1h'],
+    ...['--clock-watermark', 'false', '--checkpoint-interval-ms', '100', '--max-pending-rows', '2000'],
+    ...['--port', String(port), '--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
+  ];
+}
 
 /** Anything with pg's query(): a Client or a Pool. */
 interface Queryable {
@@ -54,14 +69,11 @@ export async function createTradeTopics(kafka: Kafka, topic: string, partitions:
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: partitions },
-        { topic: `${topic}.late`, numPartitions: 1 },
-        { topic: `${topic}.rejected`, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
+    await createTopicsAndWait(admin, [
+      { topic, numPartitions: partitions },
+      { topic: `${topic}.late`, numPartitions: 1 },
+      { topic: `${topic}.rejected`, numPartitions: 1 },
+    ]);
   } finally {
     await admin.disconnect();
   }

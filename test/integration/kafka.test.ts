@@ -2,6 +2,7 @@ import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../internal/log/partitioner.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { createTopicsAndWait } from '../harness/kafka-topics.js';
 
 const PARTITIONS = 3;
 const MARKETS = [
@@ -30,10 +31,7 @@ describe('kafka (real single-node KRaft broker from test/infra/kafka.sh)', () =>
     });
     admin = kafka.admin();
     await admin.connect();
-    const created = await admin.createTopics({
-      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    const created = await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }]);
     expect(created).toBe(true);
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
     await producer.connect();

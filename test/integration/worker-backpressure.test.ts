@@ -17,6 +17,7 @@ import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { parseWorkerOptions, workerConfig } from '../../internal/worker/options.js';
 import { Worker } from '../../internal/worker/worker.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { createTopicsAndWait } from '../harness/kafka-topics.js';
 
 /** The real PostgreSQL store, slowed: every commit waits `delayMs` first (a sink falling behind). */
 function slowed(store: Store, delay: { ms: number }): Store {
@@ -43,7 +44,7 @@ describe('worker backpressure against real Kafka and PostgreSQL', () => {
     const kafka = new Kafka({ clientId: 'bp-test', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 2 }]);
 
     const trades: Trade[] = [];
     const ac = new AbortController();

@@ -8,11 +8,16 @@ import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { sharedData } from '../harness/shared-data.js';
-import { candleTable, caughtUp, createTradeTopics, simulatedTrades } from '../harness/worker-tables.js';
+import {
+  candleTable,
+  caughtUp,
+  createTradeTopics,
+  replayWorkerArgv,
+  simulatedTrades,
+} from '../harness/worker-tables.js';
 
 const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;
-const INTERVALS = '1m,5m,15m,1h';
 const KILLS = 20;
 
 interface WorkerProcess {
@@ -22,34 +27,10 @@ interface WorkerProcess {
 }
 
 function startWorker(topic: string, schema: string, port: number): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'cmd/tickmesh/main.ts',
-      'worker',
-      '--topic',
-      topic,
-      '--schema',
-      schema,
-      '--intervals',
-      INTERVALS,
-      '--clock-watermark',
-      'false',
-      '--checkpoint-interval-ms',
-      '100',
-      '--max-pending-rows',
-      '2000',
-      '--port',
-      String(port),
-      '--late-topic',
-      `${topic}.late`,
-      '--rejected-topic',
-      `${topic}.rejected`,
-    ],
-    { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, replayWorkerArgv(topic, schema, port), {
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const running = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -14,6 +14,7 @@ import {
   caughtUp as caughtUpTo,
   committedOffsets,
   createTradeTopics,
+  replayWorkerArgv,
   simulatedTrades,
 } from '../harness/worker-tables.js';
 
@@ -27,7 +28,6 @@ import {
  */
 
 const PARTITIONS = 4;
-const INTERVALS = '1m,5m,15m,1h';
 /** Simulated trades appended per phase: before the outages, during each one, after the last. */
 const CHUNK = 40_000;
 const CHUNKS = 6;
@@ -78,34 +78,10 @@ async function startWorker(
   spawned: WorkerProcess[],
 ): Promise<WorkerProcess> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'cmd/tickmesh/main.ts',
-      'worker',
-      '--topic',
-      topic,
-      '--schema',
-      schema,
-      '--intervals',
-      INTERVALS,
-      '--clock-watermark',
-      'false',
-      '--checkpoint-interval-ms',
-      '100',
-      '--max-pending-rows',
-      '2000',
-      '--port',
-      String(port),
-      '--late-topic',
-      `${topic}.late`,
-      '--rejected-topic',
-      `${topic}.rejected`,
-    ],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, replayWorkerArgv(topic, schema, port), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   let alive = true;
