@@ -60,14 +60,19 @@ function fromNatsHeaders(h: MsgHdrs | undefined): BusHeaders {
   return Object.freeze(out);
 }
 
+// "jetstream is not enabled" is also what a server that is shutting down answers (seen while
+// restarting NATS under a running worker). A server that never has JetStream therefore makes the
+// stream creation at startup retry; the cause's text stays in the message so that it shows.
 const UNAVAILABLE =
-  /TIMEOUT|timeout|no responders|503|CONNECTION_|DISCONNECT|closed|ECONNREFUSED|ECONNRESET|jetstream not enabled/i;
+  /TIMEOUT|timeout|no responders|503|CONNECTION_|DISCONNECT|closed|ECONNREFUSED|ECONNRESET|jetstream (is )?not enabled/i;
 
 function classify(err: unknown, what: string): unknown {
   if (err instanceof TickmeshError) return err;
   const e = err as { name?: string; code?: string; message?: string } | null;
   const text = `${e?.name ?? ''} ${e?.code ?? ''} ${e?.message ?? ''}`;
-  return UNAVAILABLE.test(text) ? new UnavailableError(`nats unavailable: ${what}`, { cause: err }) : err;
+  return UNAVAILABLE.test(text)
+    ? new UnavailableError(`nats unavailable: ${what}: ${e?.message ?? text.trim()}`, { cause: err })
+    : err;
 }
 
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
