@@ -15,6 +15,12 @@ describe('operator config', () => {
       leaseDurationSeconds: 15,
       placementBucket: 'tickmesh-placement',
       livenessTimeoutMs: 1_500,
+      loadIntervalMs: 10_000,
+      loadMinRate: 100,
+    });
+    expect(parseOperatorConfig(['--partitions=4', '--load-interval=0', '--load-min-rate=2.5'], {})).toMatchObject({
+      loadIntervalMs: 0,
+      loadMinRate: 2.5,
     });
     expect(parseOperatorConfig(['--partitions=4', '--liveness-timeout=0'], {}).livenessTimeoutMs).toBe(0);
     expect(Object.isFrozen(config)).toBe(true);
@@ -25,5 +31,6 @@ describe('operator config', () => {
     expect(() => parseOperatorConfig(['--partitions=4', '--bogus=1'], {})).toThrow(ConfigError);
     expect(() => parseOperatorConfig(['--partitions=4', '--tolerance=-1'], {})).toThrow(ConfigError);
     expect(() => parseOperatorConfig(['--partitions=0'], {})).toThrow(ConfigError);
+    expect(() => parseOperatorConfig(['--partitions=4', '--load-interval=-5'], {})).toThrow(ConfigError);
   });
 });

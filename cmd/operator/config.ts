@@ -24,6 +24,9 @@ options (flags override the environment):
   --round-interval MS       pause between rate-limited rounds; default 1000
   --tolerance F             allowed member load over the mean, as a fraction; default 0.2
   --debounce MS             coalesce membership changes arriving within this window; default 100
+  --load-interval MS        with NATS: weigh partitions by the input rate the workers measure and
+                            re-check the balance this often; 0: count-only placement; default 10000
+  --load-min-rate N         below this total rate (records/s) partitions weigh the same; default 100
   --nats URL                NATS for the placement KV the workers watch; without it the placement
                             goes to the ConfigMap only                                           (NATS_URL)
   --placement-bucket NAME   KV bucket of the placement; default tickmesh-placement               (TICKMESH_PLACEMENT_BUCKET)
@@ -47,6 +50,8 @@ const schema = z.object({
   roundIntervalMs: z.coerce.number().int().min(0),
   tolerance: z.coerce.number().min(0),
   debounceMs: z.coerce.number().int().min(0),
+  loadIntervalMs: z.coerce.number().int().min(0),
+  loadMinRate: z.coerce.number().min(0),
   natsUrl: z.string().min(1).optional(),
   placementBucket: z.string().regex(/^[A-Za-z0-9_-]+$/),
   livenessTimeoutMs: z.coerce.number().int().min(0),
@@ -79,6 +84,8 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
           'round-interval',
           'tolerance',
           'debounce',
+          'load-interval',
+          'load-min-rate',
           'nats',
           'placement-bucket',
           'liveness-timeout',
@@ -109,6 +116,8 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     roundIntervalMs: values['round-interval'] ?? 1_000,
     tolerance: values.tolerance ?? 0.2,
     debounceMs: values.debounce ?? 100,
+    loadIntervalMs: values['load-interval'] ?? 10_000,
+    loadMinRate: values['load-min-rate'] ?? 100,
     natsUrl: values.nats ?? (env.NATS_URL || undefined),
     placementBucket: values['placement-bucket'] ?? (env.TICKMESH_PLACEMENT_BUCKET || 'tickmesh-placement'),
     livenessTimeoutMs: values['liveness-timeout'] ?? 1_500,

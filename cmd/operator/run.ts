@@ -7,6 +7,7 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
 import { createLeaderElector } from '../../internal/operator/lease.js';
 import { createHeartbeatLiveness, HeartbeatMonitor } from '../../internal/operator/liveness.js';
+import { LoadBoard, placementLoad } from '../../internal/operator/load-board.js';
 import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
@@ -57,13 +58,30 @@ export async function runOperator(
       : undefined;
   const bus = runtime.bus ?? ownBus;
   if (!bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
-  // Heartbeats are heard from the start, standby included, so that a new leader knows who is alive.
+  // Heartbeats are heard from the start, standby included, so that a new leader knows who is alive
+  // and what each partition's load is.
   const heartbeats = new AbortController();
   let monitor: HeartbeatMonitor | undefined;
-  if (bus && config.livenessTimeoutMs > 0) {
-    monitor = new HeartbeatMonitor({ bus, logger });
+  let board: LoadBoard | undefined;
+  let gauges: NodeJS.Timeout | undefined;
+  if (bus && (config.livenessTimeoutMs > 0 || config.loadIntervalMs > 0)) {
+    const loads = new LoadBoard();
+    board = loads;
+    monitor = new HeartbeatMonitor({ bus, logger, onBeat: (beat, at) => loads.record(beat, at) });
     monitor.start(heartbeats.signal);
+    gauges = setInterval(() => {
+      const reports = loads.reports(Date.now());
+      metrics.partitionRate.reset();
+      metrics.partitionLag.reset();
+      for (const r of reports) {
+        if (r.rate !== undefined) metrics.partitionRate.set({ partition: String(r.partition) }, r.rate);
+        if (r.lag !== undefined) metrics.partitionLag.set({ partition: String(r.partition) }, r.lag);
+      }
+      metrics.pausedPartitions.set(reports.filter((r) => r.paused).length);
+    }, 1_000);
+    gauges.unref();
   }
+  const weighLoad = board && config.loadIntervalMs > 0 ? board : undefined;
 
   const elector = createLeaderElector({
     api: kc.makeApiClient(CoordinationV1Api),
@@ -84,6 +102,7 @@ export async function runOperator(
         events: { on: () => store.reference(), recorder },
         members: () => membership.members(),
         partitionCount: config.partitions,
+        ...(weighLoad ? { load: () => placementLoad(weighLoad.rates(Date.now()), config.loadMinRate) } : {}),
         options: { tolerance: config.tolerance, maxMovesPerRound: config.maxMovesPerRound },
         identity: config.identity,
         logger,
@@ -91,9 +110,13 @@ export async function runOperator(
         debounceMs: config.debounceMs,
         roundIntervalMs: config.roundIntervalMs,
       });
-      const liveness = monitor
-        ? createHeartbeatLiveness(monitor, { timeoutMs: config.livenessTimeoutMs, logger })
-        : undefined;
+      const liveness =
+        monitor && config.livenessTimeoutMs > 0
+          ? createHeartbeatLiveness(monitor, { timeoutMs: config.livenessTimeoutMs, logger })
+          : undefined;
+      // Loads change without an event: the balance under the latest rates is checked on a timer
+      // (place() moves nothing while the heaviest member is within the tolerance).
+      const loadCheck = weighLoad ? setInterval(() => reconciler.notify('load'), config.loadIntervalMs) : undefined;
       const membership = createMembership({
         kubeConfig: kc,
         namespace: config.namespace,
@@ -106,6 +129,7 @@ export async function runOperator(
         await membership.start(leading);
         await reconciler.run(leading);
       } finally {
+        clearInterval(loadCheck);
         await membership.close();
         liveness?.close();
       }
@@ -125,6 +149,7 @@ export async function runOperator(
     await elector.run(signal);
   } finally {
     heartbeats.abort();
+    clearInterval(gauges);
     await probes.close();
     await ownBus?.close();
   }

@@ -116,7 +116,7 @@ export const workerCommand: Command = {
         },
       });
       await follower.start(run.signal);
-      startHeartbeat(bus, self, () => worker.partitions(), 500, run.signal);
+      startHeartbeat(bus, self, (now) => worker.partitionLoads(now), 500, run.signal);
       logger.info({ member: self, bucket: options.placementBucket, port: probes.port }, 'worker running');
     } else {
       const partitions =

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { silentLogger } from '../observe/logger.js';
-import { createHeartbeatLiveness, HeartbeatMonitor, heartbeatSubject } from './liveness.js';
+import { heartbeatSubject } from './heartbeat-message.js';
+import { createHeartbeatLiveness, HeartbeatMonitor } from './liveness.js';
 
 const TIMEOUT = 1_500;
 

@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/bus.js';
-import { subjectToken } from '../bus/subject.js';
 import type { Logger } from '../observe/logger.js';
+import { decodeHeartbeat, HEARTBEAT_PREFIX, type Heartbeat } from './heartbeat-message.js';
 import type { LivenessSignal } from './membership.js';
 
 /**
@@ -11,19 +11,21 @@ import type { LivenessSignal } from './membership.js';
  *
  * Times are this process's receipt times: no clock is compared between machines.
  */
-export const HEARTBEAT_PREFIX = 'tickmesh.worker.alive';
-
-export function heartbeatSubject(member: string): string {
-  return `${HEARTBEAT_PREFIX}.${subjectToken(member)}`;
-}
-
 /** Who beat when, as seen by this process. */
 export class HeartbeatMonitor {
   private readonly lastHeard = new Map<string, number>();
   private startedAt: number | undefined;
   private readonly clock: () => number;
 
-  constructor(private readonly deps: { readonly bus: Bus; readonly logger: Logger; readonly clock?: () => number }) {
+  constructor(
+    private readonly deps: {
+      readonly bus: Bus;
+      readonly logger: Logger;
+      readonly clock?: () => number;
+      /** Every heartbeat heard, with its receipt time (the operator's load board reads them). */
+      readonly onBeat?: (beat: Heartbeat, at: number) => void;
+    },
+  ) {
     this.clock = deps.clock ?? Date.now;
   }
 
@@ -31,15 +33,14 @@ export class HeartbeatMonitor {
   start(signal: AbortSignal): void {
     this.startedAt = this.clock();
     const sub = this.deps.bus.subscribe(`${HEARTBEAT_PREFIX}.*`, { signal, capacity: 1_000 });
-    const decoder = new TextDecoder();
     void (async () => {
       for await (const msg of sub) {
-        try {
-          const beat = JSON.parse(decoder.decode(msg.data)) as { member?: unknown };
-          if (typeof beat.member === 'string') this.lastHeard.set(beat.member, this.clock());
-        } catch {
-          // Not a heartbeat of ours: ignored.
-        }
+        const beat = decodeHeartbeat(msg.data);
+        // Not a heartbeat of ours: ignored.
+        if (!beat) continue;
+        const at = this.clock();
+        this.lastHeard.set(beat.member, at);
+        this.deps.onBeat?.(beat, at);
       }
     })().catch((err: unknown) => this.deps.logger.warn({ err }, 'heartbeat subscription ended'));
   }

@@ -18,6 +18,12 @@ export interface OperatorMetrics {
   /** From a change to the round that leaves the placement settled (rate-limited rounds included). */
   readonly settleSeconds: Histogram;
   readonly publishErrors: Counter<'target'>;
+  /** Measured input rate per partition (records/s), from the workers' heartbeats. */
+  readonly partitionRate: Gauge<'partition'>;
+  /** Lag per partition (records), as its owner last reported it. */
+  readonly partitionLag: Gauge<'partition'>;
+  /** Partitions their owners hold back (backpressure). */
+  readonly pausedPartitions: Gauge;
 }
 
 export function createOperatorMetrics(registry: Registry): OperatorMetrics {
@@ -66,6 +72,23 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       name: 'tickmesh_operator_publish_errors_total',
       help: 'Failed publications, by target (configmap, mirror, event)',
       labelNames: ['target'],
+      registers,
+    }),
+    partitionRate: new Gauge({
+      name: 'tickmesh_operator_partition_rate',
+      help: 'Records appended per second to each partition, as its owner measured it',
+      labelNames: ['partition'],
+      registers,
+    }),
+    partitionLag: new Gauge({
+      name: 'tickmesh_operator_partition_lag_records',
+      help: 'Records appended and not yet processed, per partition, as its owner reported it',
+      labelNames: ['partition'],
+      registers,
+    }),
+    pausedPartitions: new Gauge({
+      name: 'tickmesh_operator_paused_partitions',
+      help: 'Partitions their owners hold back (backpressure)',
       registers,
     }),
   };

@@ -127,6 +127,49 @@ describe('reconciler', () => {
     await running;
   });
 
+  it('rebalances on measured load, and a load check that changes nothing publishes nothing', async () => {
+    let load: Map<number, number> | undefined;
+    const t = setup({ load: () => load });
+    const ac = new AbortController();
+    const running = t.reconciler.run(ac.signal);
+    const first = await t.mirror.next(1);
+    const ofA = first.partitions.filter((p) => p.owner === 'a').map((p) => p.partition);
+    const ofB = first.partitions.filter((p) => p.owner === 'b').map((p) => p.partition);
+    // a carries 210 records/s, b 30: one exchange (a heavy partition for a light one) evens it.
+    load = new Map([
+      [ofA[0]!, 90],
+      [ofA[1]!, 90],
+      [ofA[2]!, 30],
+      [ofB[0]!, 10],
+      [ofB[1]!, 10],
+      [ofB[2]!, 10],
+    ]);
+    // The leader's first round settled (its metrics land just after the mirror is written).
+    await eventually(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), 1);
+    const settleBefore = 1;
+    t.reconciler.notify('load');
+    const second = await t.mirror.next(2);
+    const loadOf = (m: string) =>
+      second.partitions.filter((p) => p.owner === m).reduce((sum, p) => sum + (load?.get(p.partition) ?? 0), 0);
+    expect([loadOf('a'), loadOf('b')].sort()).toEqual([110, 130]);
+    expect(second.partitions.filter((p) => p.owner === 'a')).toHaveLength(3);
+    await eventually(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'load' }), 2);
+    await eventually(() => metricValue(t.registry, 'tickmesh_operator_rebalances_total', { trigger: 'load' }), 1);
+    await eventually(
+      () => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'),
+      settleBefore + 1,
+    );
+
+    // Within the tolerance now: further checks move nothing and record no settle time.
+    t.reconciler.notify('load');
+    t.reconciler.notify('load');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(t.mirror.docs.map((d) => d.version)).toEqual([1, 2]);
+    expect(await metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count')).toBe(settleBefore + 1);
+    ac.abort();
+    await running;
+  });
+
   it('a successor continues versions and epochs from the stored placement', async () => {
     const t = setup();
     const ac = new AbortController();

@@ -212,7 +212,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         metrics.rebalances.inc({ trigger });
         for (const m of result.moves) metrics.partitionsMoved.inc({ reason: m.reason });
       }
-      if (changedAt !== null) {
+      // A periodic load check that changed nothing is not a change to settle: it would bury the
+      // settle times of real changes under zeros.
+      const quiet = !changed && trigger === 'load';
+      if (changedAt !== null && !quiet) {
         if (changed) metrics.publishSeconds.observe(Math.max(0, now() - changedAt) / 1000);
         settleFrom = settleFrom === null ? changedAt : Math.min(settleFrom, changedAt);
       }

@@ -1,25 +1,32 @@
 import type { Bus } from '../bus/bus.js';
-import { heartbeatSubject } from '../operator/liveness.js';
+import { encodeHeartbeat, heartbeatSubject, type PartitionBeat } from '../operator/heartbeat-message.js';
 
 /**
- * Publishes this worker's liveness on `tickmesh.worker.alive.<member>` every `everyMs` until
- * `signal` aborts: the member name, the partitions it runs and the time. A worker that is killed
- * stops beating at once, long before Kubernetes marks its pod unready, so the operator can move
- * its partitions sooner, and a new owner knows not to wait for its release
- * (internal/operator/liveness.ts reads the beats).
+ * Publishes this worker's heartbeat on `tickmesh.worker.alive.<member>` every `everyMs` until
+ * `signal` aborts: the member name and, per partition it runs, the epoch, the measured input rate,
+ * the lag and whether it is paused (internal/operator/heartbeat-message.ts). A worker that is
+ * killed stops beating at once, long before Kubernetes marks its pod unready, so the operator can
+ * move its partitions sooner, and a new owner knows not to wait for its release
+ * (internal/operator/liveness.ts reads the beats); the operator's placement weighs the rates.
  */
 export function startHeartbeat(
   bus: Bus,
   member: string,
-  partitions: () => ReadonlyMap<number, number>,
+  partitions: (now: number) => readonly PartitionBeat[],
   everyMs: number,
   signal: AbortSignal,
 ): void {
   const subject = heartbeatSubject(member);
-  const encoder = new TextEncoder();
   const beat = () => {
-    const owned = [...partitions()].map(([partition, epoch]) => ({ partition, epoch }));
-    bus.publish(subject, encoder.encode(JSON.stringify({ member, partitions: owned, time: Date.now() })));
+    const now = Date.now();
+    const owned = partitions(now).map((p) => ({
+      partition: p.partition,
+      epoch: p.epoch,
+      ...(p.rate === undefined ? {} : { rate: Math.round(p.rate * 1000) / 1000 }),
+      ...(p.lag === undefined ? {} : { lag: p.lag }),
+      ...(p.paused === undefined ? {} : { paused: p.paused }),
+    }));
+    bus.publish(subject, encodeHeartbeat({ member, partitions: owned, time: now }));
   };
   beat();
   const timer = setInterval(beat, everyMs);

@@ -14,6 +14,7 @@ import type { Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { PartitionOutputs, RejectedRecord } from './outputs.js';
+import { LoadMeter, type PartitionLoad } from './partition-load.js';
 import { decodePartitionState, encodePartitionState } from './partition-state.js';
 
 export interface PartitionConfig {
@@ -93,6 +94,7 @@ export class PartitionRunner {
   private sweptBucket = Number.NEGATIVE_INFINITY;
   private lastCheckpointAt: number;
   private paused = false;
+  private readonly meter = new LoadMeter();
   private pausedSince = 0;
   private stateChanged = false;
   private discarding = false;
@@ -148,6 +150,11 @@ export class PartitionRunner {
     return this.paused;
   }
 
+  /** The partition's measured input rate and this worker's lag behind it (for the operator's placement). */
+  load(now: number): PartitionLoad {
+    return this.meter.snapshot(now, this.paused, this.nextOffset);
+  }
+
   /** Why this partition cannot make progress right now (a store, bus, cache or log outage), or undefined. */
   get problem(): string | undefined {
     return this.commitFailing ?? this.deps.outputs.problem;
@@ -156,6 +163,7 @@ export class PartitionRunner {
   /** Hands a fetched batch to the mailbox; pauses the partition when the mailbox runs full. */
   async enqueue(batch: RecordBatch, signal: AbortSignal): Promise<void> {
     if (this.mailbox.isClosed) return;
+    this.meter.observe(this.deps.clock(), batch.highWatermark);
     if (!this.mailbox.tryPush({ kind: 'batch', batch })) await this.mailbox.push({ kind: 'batch', batch }, signal);
     this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
     if (!this.paused && this.mailbox.size >= this.deps.config.pauseAt) this.setPaused(true);

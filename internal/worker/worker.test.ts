@@ -5,6 +5,7 @@ import { actorConfig } from '../actor/config.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { readTradeFile } from '../ingest/files/index.js';
 import { MemoryLog } from '../log/memory-log.js';
+import { partitionForKey } from '../log/partitioner.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
@@ -55,7 +56,7 @@ interface Setup {
   bus: MemoryBus;
 }
 
-function newWorker(s: Setup, maxBatchRecords = 250): Worker {
+function newWorker(s: Setup, maxBatchRecords = 250, clock: () => number = Date.now): Worker {
   return new Worker({
     consumer: s.log.consumer(TOPIC, { maxBatchRecords }),
     producer: s.log.producer(),
@@ -65,9 +66,15 @@ function newWorker(s: Setup, maxBatchRecords = 250): Worker {
     actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m', '15m', '1h'], partialUpdates: false })),
     logger: silentLogger(),
     metrics: createWorkerMetrics(createRegistry({}, false)),
-    clock: Date.now,
+    clock,
     config,
   });
+}
+
+async function committedAt(s: Setup, partition: number, offset: bigint): Promise<void> {
+  while (((await s.store.loadCheckpoint(TOPIC, partition))?.nextOffset ?? 0n) < offset) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function runToEnd(s: Setup, epoch: number): Promise<void> {
@@ -160,6 +167,28 @@ describe('worker on the in-process adapters', () => {
     await runToEnd(s, epoch);
     expect(await allCandles(s.store, trades)).toEqual(reference);
   }, 120_000);
+
+  it("measures each partition's input rate from the log's high watermark, and its lag", async () => {
+    const s = await setup(trades.slice(0, 100));
+    stores.push(s.store);
+    let now = 1_000_000;
+    const w = newWorker(s, 250, () => now);
+    await w.start(AbortSignal.timeout(30_000));
+    const p = partitionForKey(`${trades[0]!.exchange}:${trades[0]!.symbol}`, PARTITIONS);
+    await w.assign(p, 3);
+    await committedAt(s, p, 100n);
+    expect(w.partitionLoads(now)).toEqual([{ partition: p, epoch: 3, paused: false, rate: undefined, lag: 0 }]);
+    // 400 more records two seconds later: 200 records/s.
+    now += 2_000;
+    await s.log.producer().send(TOPIC, trades.slice(100, 500).map(tradeRecord));
+    await committedAt(s, p, 500n);
+    const [load] = w.partitionLoads(now);
+    expect(load?.rate).toBeCloseTo(200, 6);
+    expect(load?.lag).toBe(0);
+    // Nothing more arrives: the rate decays (time constant 10 s).
+    expect(w.partitionLoads(now + 10_000)[0]?.rate).toBeCloseTo(200 * Math.exp(-1), 6);
+    await w.drain();
+  }, 60_000);
 
   it('refuses a worker whose epoch is older than the partition holder', async () => {
     const s = await setup(trades.slice(0, 100));

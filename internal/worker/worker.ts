@@ -9,6 +9,7 @@ import type { RetentionPolicy, Store } from '../sink/store.js';
 import type { ActorFactory } from './actor-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type OutputTopics, PartitionOutputs } from './outputs.js';
+import type { PartitionLoad } from './partition-load.js';
 import { type PartitionConfig, PartitionRunner } from './partition-runner.js';
 
 export interface WorkerConfig {
@@ -96,6 +97,16 @@ export class Worker implements Component {
 
   partitions(): Map<number, number> {
     return new Map([...this.running].map(([p, r]) => [p, r.epoch]));
+  }
+
+  /** Each running partition with its epoch, measured input rate, lag and pause state, as of `now`. */
+  partitionLoads(now: number): Array<{ partition: number; epoch: number; paused: boolean } & PartitionLoad> {
+    return [...this.running].map(([partition, r]) => ({
+      partition,
+      epoch: r.epoch,
+      paused: r.runner.isPaused,
+      ...r.runner.load(now),
+    }));
   }
 
   /** Starts running `partition` at `epoch` from its last checkpoint. FencedError when a newer epoch holds it. */

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+import { partitionForKey } from '../../internal/log/partitioner.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -102,6 +103,8 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
   /** Every placement document the KV watch delivered (what a worker sees), with its arrival time. */
   const published: { doc: PlacementDocument; at: number }[] = [];
   let endpoints: NodeJS.ProcessEnv;
+  /** Partitions the live trades go to. */
+  let livePartitions: Set<number>;
 
   const common = () => [
     '--topic',
@@ -142,6 +145,11 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
         `--renew-deadline=${LEASE.renewDeadlineMs}`,
         `--retry-period=${LEASE.retryPeriodMs}`,
         '--debounce=50',
+        // Count-only placement: the steps below assert the fewest moves for each change, and a
+        // load-weighted exchange between two live workers could come between them at any
+        // round. The operator still reads and exports the measured rates (asserted below);
+        // placement by those rates is tested in internal/operator/reconciler.test.ts.
+        '--load-interval=0',
         `--placement-bucket=${bucket}`,
         '--metrics-port=0',
       ],
@@ -292,6 +300,7 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     await producer.connect();
     await send(producer, topic, [...real, ...sim.slice(0, SIM_PRELOADED)]);
     const live = sim.slice(SIM_PRELOADED);
+    livePartitions = new Set(live.map((t) => partitionForKey(`${t.exchange}:${t.symbol}`, P)));
     db = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
     await db.connect();
 
@@ -418,6 +427,33 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     expect(['op-a', 'op-b']).toContain(leader);
     expect(s.doc.publishedBy).toBe(leader);
   }, 300_000);
+
+  it("the acting operator reads each live partition's input rate from the workers' heartbeats", async () => {
+    onTestFailed(failureReport);
+    const leader = await leaseHolder();
+    const started = await operators.get(leader)!.waitFor('the leader', (l) => l.msg === 'operator started', 10_000);
+    const url = `http://127.0.0.1:${String(started.metricsPort)}/metrics`;
+    const rates = await eventually(
+      'a measured input rate for every partition the live trades go to',
+      async () => {
+        const text = await (await fetch(url)).text();
+        const found = new Map<number, number>();
+        for (const m of text.matchAll(/^tickmesh_operator_partition_rate\{[^}]*partition="(\d+)"[^}]*\} (\S+)$/gm)) {
+          found.set(Number(m[1]), Number(m[2]));
+        }
+        return [...livePartitions].every((p) => (found.get(p) ?? 0) > 0) ? found : undefined;
+      },
+      30_000,
+      250,
+    );
+    const total = [...rates.values()].reduce((a, b) => a + b, 0);
+    // The live trades arrive at most LIVE_CHUNK per LIVE_EVERY_MS (each send takes time too).
+    expect(total).toBeLessThan((1.5 * LIVE_CHUNK * 1_000) / LIVE_EVERY_MS);
+    figures.measuredLoad = {
+      totalRecordsPerSecond: Math.round(total),
+      perPartition: Object.fromEntries([...rates].map(([p, r]) => [p, Math.round(r)])),
+    };
+  }, 60_000);
 
   it('scale 2 -> 4: only what the new workers need moves, each with a release; the rest never stops', async () => {
     onTestFailed(failureReport);

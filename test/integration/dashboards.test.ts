@@ -272,6 +272,11 @@ describe('Grafana dashboards against the real Prometheus', () => {
     operator.publishSeconds.observe(0.15);
     operator.settleSeconds.observe(1.2);
     operator.publishErrors.inc({ target: 'mirror' });
+    for (const partition of ['0', '1']) {
+      operator.partitionRate.set({ partition }, 100 + tick);
+      operator.partitionLag.set({ partition }, tick % 5);
+    }
+    operator.pausedPartitions.set(tick % 2);
 
     // Routes as Fastify reports them (routeOptions.url), probes included as in production.
     for (const [route, status] of [

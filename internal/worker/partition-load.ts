@@ -1,0 +1,76 @@
+/**
+ * The measured load of one partition, as the operator's placement weighs it: the rate at which
+ * records are appended to the partition (its input, records per second), and how far this worker
+ * is behind (lag, records). Pure: times come from the caller.
+ *
+ * The rate comes from the high watermark that every fetched batch carries, not from what this
+ * worker processed: a saturated worker processes less than arrives, and weighing its partitions by
+ * what it managed would hide the very overload the placement should spread. A partition that is
+ * paused is fetched from less often; the watermark's advance over the longer gap still gives the
+ * right mean. The rate is an exponentially weighted mean over about `timeConstantMs`.
+ */
+export interface PartitionLoad {
+  /** Records appended per second (smoothed); undefined until one interval was measured. */
+  readonly rate: number | undefined;
+  /** The latest high watermark seen minus the next offset to process (understated while paused: no fetches). */
+  readonly lag: number;
+}
+
+export interface LoadMeterOptions {
+  /** Smoothing time constant. Default 10,000 ms. */
+  readonly timeConstantMs?: number;
+  /** Shortest interval between two rate samples (shorter ones are accumulated). Default 1,000 ms. */
+  readonly minSampleMs?: number;
+}
+
+export class LoadMeter {
+  private readonly tau: number;
+  private readonly minSample: number;
+  private baseAt: number | undefined;
+  private baseMark = 0n;
+  private lastAt = 0;
+  private rate: number | undefined;
+  private mark = 0n;
+
+  constructor(options: LoadMeterOptions = {}) {
+    this.tau = options.timeConstantMs ?? 10_000;
+    this.minSample = options.minSampleMs ?? 1_000;
+    if (!(this.tau > 0) || !(this.minSample > 0)) throw new RangeError('timeConstantMs and minSampleMs must be > 0');
+  }
+
+  /** A batch was fetched at `at`, when the partition's high watermark was `highWatermark`. */
+  observe(at: number, highWatermark: bigint): void {
+    this.mark = highWatermark;
+    this.lastAt = Math.max(this.lastAt, at);
+    if (this.baseAt === undefined) {
+      this.baseAt = at;
+      this.baseMark = highWatermark;
+      return;
+    }
+    const dt = at - this.baseAt;
+    if (dt < this.minSample) return;
+    // A watermark that went back (a recreated topic) counts as no input, not as negative input.
+    const appended = highWatermark > this.baseMark ? Number(highWatermark - this.baseMark) : 0;
+    this.rate = this.blend(this.rate, (appended * 1000) / dt, dt);
+    this.baseAt = at;
+    this.baseMark = highWatermark;
+  }
+
+  /**
+   * The load at `now`, with `nextOffset` the next offset to process. A partition that is fetched
+   * from (not paused) but yields no batch has no input: its rate decays as if zero-rate samples
+   * had been taken since the last batch.
+   */
+  snapshot(now: number, paused: boolean, nextOffset: bigint): PartitionLoad {
+    const lag = this.mark > nextOffset ? Number(this.mark - nextOffset) : 0;
+    const quiet = now - this.lastAt;
+    if (this.rate === undefined || paused || quiet < this.minSample) return { rate: this.rate, lag };
+    return { rate: this.blend(this.rate, 0, quiet), lag };
+  }
+
+  private blend(previous: number | undefined, sample: number, dt: number): number {
+    if (previous === undefined) return sample;
+    const alpha = 1 - Math.exp(-dt / this.tau);
+    return previous + alpha * (sample - previous);
+  }
+}
