@@ -1,6 +1,7 @@
 import { type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../observe/logger.js';
 import { ConfigError } from '../runtime/errors.js';
+import { statusOf } from './kube-errors.js';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, the way client-go's leaderelection package does it:
@@ -269,11 +270,6 @@ export function createLeaderElector(deps: LeaderElectionDeps): LeaderElector {
       }
     },
   };
-}
-
-function statusOf(err: unknown): number | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number') return err.code;
-  return undefined;
 }
 
 /** Sleeps `ms`, or less when `signal` aborts; never rejects. */

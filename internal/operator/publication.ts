@@ -1,5 +1,7 @@
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
-import { FencedError, UnavailableError } from '../runtime/errors.js';
+import { FencedError } from '../runtime/errors.js';
+import { kubeError, statusOf } from './kube-errors.js';
+import { normalEvent } from './kube-event.js';
 import type { Move } from './placement.js';
 import { encodeDocument, type PlacementDocument, parseDocument } from './placement-document.js';
 
@@ -76,7 +78,7 @@ export function createConfigMapStore(deps: {
           resourceVersion = null;
           return null;
         }
-        throw unavailable('reading the placement ConfigMap failed', err);
+        throw kubeError('reading the placement ConfigMap failed', err);
       }
     },
     async write(doc: PlacementDocument): Promise<void> {
@@ -93,7 +95,7 @@ export function createConfigMapStore(deps: {
           resourceVersion = undefined;
           throw new FencedError('placement ConfigMap was changed by someone else', { cause: err });
         }
-        throw unavailable('writing the placement ConfigMap failed', err);
+        throw kubeError('writing the placement ConfigMap failed', err);
       }
     },
     async reference(): Promise<ObjectRef> {
@@ -137,23 +139,20 @@ export function createEventRecorder(deps: {
       try {
         await deps.api.createNamespacedEvent({
           namespace: deps.namespace,
-          body: {
-            metadata: { generateName: `${on.name}.`, namespace: deps.namespace, labels: LABELS },
-            involvedObject: { ...on },
+          body: normalEvent({
+            namespace: deps.namespace,
+            on,
             reason: 'Rebalanced',
-            message: message.slice(0, 1024),
-            type: 'Normal',
             action: 'Place',
-            source: { component: deps.component },
-            reportingComponent: deps.component,
-            reportingInstance: deps.instance,
-            firstTimestamp: at,
-            lastTimestamp: at,
-            count: 1,
-          },
+            message,
+            component: deps.component,
+            instance: deps.instance,
+            at,
+            labels: LABELS,
+          }),
         });
       } catch (err) {
-        throw unavailable('recording the rebalance Event failed', err);
+        throw kubeError('recording the rebalance Event failed', err);
       }
     },
   };
@@ -165,20 +164,6 @@ function ownersText(doc: PlacementDocument): string {
     .map((p) => `${p.partition} ${p.owner ?? '-'} e${p.epoch}${p.previousOwner ? ` (from ${p.previousOwner})` : ''}`)
     .join('\n')
     .concat('\n');
-}
-
-function statusOf(err: unknown): number | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number') return err.code;
-  return undefined;
-}
-
-function unavailable(message: string, err: unknown): Error {
-  const status = statusOf(err);
-  // 4xx other than 408/429 is a request the server will never accept: not retriable.
-  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    return new Error(`${message}: HTTP ${status}`, { cause: err });
-  }
-  return new UnavailableError(message, { cause: err });
 }
 
 /**
