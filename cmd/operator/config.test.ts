@@ -22,6 +22,11 @@ describe('operator config', () => {
       loadIntervalMs: 0,
       loadMinRate: 2.5,
     });
+    expect(
+      parseOperatorConfig(['--partitions=4', '--autoscale-max=6', '--nats=nats://n'], {
+        TICKMESH_AUTOSCALE_DEPLOYMENT: 'tm-worker',
+      }),
+    ).toMatchObject({ autoscaleMax: 6, autoscaleMin: 1, autoscaleDeployment: 'tm-worker', autoscaleLag: 10_000 });
     expect(parseOperatorConfig(['--partitions=4', '--liveness-timeout=0'], {}).livenessTimeoutMs).toBe(0);
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -32,5 +37,17 @@ describe('operator config', () => {
     expect(() => parseOperatorConfig(['--partitions=4', '--tolerance=-1'], {})).toThrow(ConfigError);
     expect(() => parseOperatorConfig(['--partitions=0'], {})).toThrow(ConfigError);
     expect(() => parseOperatorConfig(['--partitions=4', '--load-interval=-5'], {})).toThrow(ConfigError);
+    expect(() => parseOperatorConfig(['--partitions=4', '--autoscale-max=3', '--nats=nats://n'], {})).toThrow(
+      /autoscale-deployment/,
+    );
+    expect(() => parseOperatorConfig(['--partitions=4', '--autoscale-max=3', '--autoscale-deployment=w'], {})).toThrow(
+      /needs --nats/,
+    );
+    expect(() =>
+      parseOperatorConfig(
+        ['--partitions=4', '--autoscale-max=3', '--autoscale-min=4', '--autoscale-deployment=w', '--nats=nats://n'],
+        {},
+      ),
+    ).toThrow(/must not exceed/);
   });
 });

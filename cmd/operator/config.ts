@@ -27,6 +27,17 @@ options (flags override the environment):
   --load-interval MS        with NATS: weigh partitions by the input rate the workers measure and
                             re-check the balance this often; 0: count-only placement; default 10000
   --load-min-rate N         below this total rate (records/s) partitions weigh the same; default 100
+  --autoscale-max N         with NATS: scale the worker Deployment between --autoscale-min and this
+                            from sustained lag and backpressure; 0: off; default 0
+  --autoscale-min N         default 1
+  --autoscale-deployment NAME  the worker Deployment (required with --autoscale-max)
+                                                                                                (TICKMESH_AUTOSCALE_DEPLOYMENT)
+  --autoscale-lag N         total lag in records that counts as behind; default 10000
+  --autoscale-target-rate N records/s one worker should carry; sizes by input rate too; default none
+  --autoscale-up-after MS   pressure held this long adds a replica; default 30000
+  --autoscale-down-after MS calm held this long removes one; default 300000
+  --autoscale-cooldown MS   nothing after a change for this long; default 60000
+  --autoscale-every MS      sampling period; default 5000
   --nats URL                NATS for the placement KV the workers watch; without it the placement
                             goes to the ConfigMap only                                           (NATS_URL)
   --placement-bucket NAME   KV bucket of the placement; default tickmesh-placement               (TICKMESH_PLACEMENT_BUCKET)
@@ -53,6 +64,15 @@ const schema = z.object({
   loadIntervalMs: z.coerce.number().int().min(0),
   loadMinRate: z.coerce.number().min(0),
   natsUrl: z.string().min(1).optional(),
+  autoscaleMax: z.coerce.number().int().min(0),
+  autoscaleMin: z.coerce.number().int().min(1),
+  autoscaleDeployment: z.string().min(1).optional(),
+  autoscaleLag: z.coerce.number().int().positive(),
+  autoscaleTargetRate: z.coerce.number().positive().optional(),
+  autoscaleUpAfterMs: z.coerce.number().int().min(0),
+  autoscaleDownAfterMs: z.coerce.number().int().min(0),
+  autoscaleCooldownMs: z.coerce.number().int().min(0),
+  autoscaleEveryMs: z.coerce.number().int().positive(),
   placementBucket: z.string().regex(/^[A-Za-z0-9_-]+$/),
   livenessTimeoutMs: z.coerce.number().int().min(0),
   metricsPort: z.coerce.number().int().min(0).max(65535),
@@ -87,6 +107,15 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
           'load-interval',
           'load-min-rate',
           'nats',
+          'autoscale-max',
+          'autoscale-min',
+          'autoscale-deployment',
+          'autoscale-lag',
+          'autoscale-target-rate',
+          'autoscale-up-after',
+          'autoscale-down-after',
+          'autoscale-cooldown',
+          'autoscale-every',
           'placement-bucket',
           'liveness-timeout',
           'metrics-port',
@@ -119,11 +148,28 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     loadIntervalMs: values['load-interval'] ?? 10_000,
     loadMinRate: values['load-min-rate'] ?? 100,
     natsUrl: values.nats ?? (env.NATS_URL || undefined),
+    autoscaleMax: values['autoscale-max'] ?? 0,
+    autoscaleMin: values['autoscale-min'] ?? 1,
+    autoscaleDeployment: values['autoscale-deployment'] ?? (env.TICKMESH_AUTOSCALE_DEPLOYMENT || undefined),
+    autoscaleLag: values['autoscale-lag'] ?? 10_000,
+    autoscaleTargetRate: values['autoscale-target-rate'],
+    autoscaleUpAfterMs: values['autoscale-up-after'] ?? 30_000,
+    autoscaleDownAfterMs: values['autoscale-down-after'] ?? 300_000,
+    autoscaleCooldownMs: values['autoscale-cooldown'] ?? 60_000,
+    autoscaleEveryMs: values['autoscale-every'] ?? 5_000,
     placementBucket: values['placement-bucket'] ?? (env.TICKMESH_PLACEMENT_BUCKET || 'tickmesh-placement'),
     livenessTimeoutMs: values['liveness-timeout'] ?? 1_500,
     metricsPort: values['metrics-port'] ?? env.TICKMESH_METRICS_PORT ?? 9464,
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });
   if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
-  return Object.freeze(parsed.data);
+  const c = parsed.data;
+  if (c.autoscaleMax > 0) {
+    if (!c.autoscaleDeployment)
+      throw new ConfigError('--autoscale-max needs --autoscale-deployment (the worker Deployment)');
+    if (!c.natsUrl)
+      throw new ConfigError("--autoscale-max needs --nats: the workers' heartbeats carry the lag it scales on");
+    if (c.autoscaleMin > c.autoscaleMax) throw new ConfigError('--autoscale-min must not exceed --autoscale-max');
+  }
+  return Object.freeze(c);
 }

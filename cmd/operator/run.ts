@@ -1,9 +1,12 @@
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
+import { Autoscaler } from '../../internal/operator/autoscale.js';
+import { runAutoscaleLoop } from '../../internal/operator/autoscale-loop.js';
+import { createDeploymentScale } from '../../internal/operator/deployment-scale.js';
 import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
 import { createLeaderElector } from '../../internal/operator/lease.js';
 import { createHeartbeatLiveness, HeartbeatMonitor } from '../../internal/operator/liveness.js';
@@ -82,6 +85,17 @@ export async function runOperator(
     gauges.unref();
   }
   const weighLoad = board && config.loadIntervalMs > 0 ? board : undefined;
+  const autoscale =
+    config.autoscaleMax > 0 && config.autoscaleDeployment && board
+      ? createDeploymentScale({
+          apps: kc.makeApiClient(AppsV1Api),
+          core,
+          namespace: config.namespace,
+          name: config.autoscaleDeployment,
+          component: 'tickmesh-operator',
+          instance: config.identity,
+        })
+      : undefined;
 
   const elector = createLeaderElector({
     api: kc.makeApiClient(CoordinationV1Api),
@@ -125,10 +139,41 @@ export async function runOperator(
         onChange: () => reconciler.notify('membership'),
         ...(liveness ? { liveness } : {}),
       });
+      // Its own signal: the elector aborts `leading` only after this function returns, so the
+      // finally below must be able to stop the loop when the reconciler ends first.
+      const stopAutoscaling = new AbortController();
+      leading.addEventListener('abort', () => stopAutoscaling.abort(), { once: true });
+      const autoscaling = autoscale
+        ? runAutoscaleLoop(
+            {
+              scale: autoscale,
+              // A new leader starts its clocks afresh: pressure must be sustained under its watch.
+              autoscaler: new Autoscaler({
+                min: config.autoscaleMin,
+                max: config.autoscaleMax,
+                lagHigh: config.autoscaleLag,
+                upAfterMs: config.autoscaleUpAfterMs,
+                downAfterMs: config.autoscaleDownAfterMs,
+                cooldownMs: config.autoscaleCooldownMs,
+                partitionCount: config.partitions,
+                ...(config.autoscaleTargetRate === undefined
+                  ? {}
+                  : { targetRatePerWorker: config.autoscaleTargetRate }),
+              }),
+              reports: (now) => board?.reports(now) ?? [],
+              logger,
+              metrics,
+              everyMs: config.autoscaleEveryMs,
+            },
+            stopAutoscaling.signal,
+          )
+        : undefined;
       try {
         await membership.start(leading);
         await reconciler.run(leading);
       } finally {
+        stopAutoscaling.abort();
+        await autoscaling;
         clearInterval(loadCheck);
         await membership.close();
         liveness?.close();

@@ -24,6 +24,9 @@ export interface OperatorMetrics {
   readonly partitionLag: Gauge<'partition'>;
   /** Partitions their owners hold back (backpressure). */
   readonly pausedPartitions: Gauge;
+  /** The worker Deployment's replicas as the autoscaler last saw or set them. */
+  readonly autoscaleReplicas: Gauge;
+  readonly autoscaleChanges: Counter<'reason'>;
 }
 
 export function createOperatorMetrics(registry: Registry): OperatorMetrics {
@@ -89,6 +92,17 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     pausedPartitions: new Gauge({
       name: 'tickmesh_operator_paused_partitions',
       help: 'Partitions their owners hold back (backpressure)',
+      registers,
+    }),
+    autoscaleReplicas: new Gauge({
+      name: 'tickmesh_operator_autoscale_replicas',
+      help: 'Worker Deployment replicas as the autoscaler last saw or set them',
+      registers,
+    }),
+    autoscaleChanges: new Counter({
+      name: 'tickmesh_operator_autoscale_changes_total',
+      help: 'Replica changes made by the autoscaler, by reason (backpressure, lag, rate, calm, below-min, above-max)',
+      labelNames: ['reason'],
       registers,
     }),
   };

@@ -13,6 +13,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  loadAllYaml,
   PolicyV1Api,
   RbacAuthorizationV1Api,
   type V1Container,
@@ -212,6 +213,51 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       'worker.replicas=1',
     );
     expect(single).toContain('"--partitions=all"');
+  });
+
+  it('with operator.autoscale.enabled, the operator scales the worker Deployment, and its Role allows that alone', async () => {
+    const trial = ['--set', 'singleNode.enabled=true'];
+    type Obj = { kind: string; metadata: { name: string }; rules?: unknown[] };
+    const render = async (...set: string[]) =>
+      loadAllYaml(await helm('template', 't', CHART, ...trial, ...set)) as Obj[];
+    const on = await render(
+      '--set',
+      'operator.autoscale.enabled=true',
+      '--set',
+      'operator.autoscale.max=5',
+      '--set',
+      'operator.autoscale.targetRate=800',
+    );
+    const scaleRule = {
+      apiGroups: ['apps'],
+      resources: ['deployments/scale'],
+      resourceNames: ['t-tickmesh-worker'],
+      verbs: ['get', 'update'],
+    };
+    const roleOf = (objs: Obj[]) => objs.find((o) => o.kind === 'Role' && o.metadata.name === 't-tickmesh-operator');
+    expect(roleOf(on)?.rules).toContainEqual(scaleRule);
+    const operatorOf = (objs: Obj[]) =>
+      objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-operator') as unknown as V1Deployment;
+    const oc = container(operatorOf(on));
+    const config = parseOperatorConfig(oc.args?.slice(1) ?? [], resolvedEnv(oc, 'ns', 'op-pod'));
+    expect(config).toMatchObject({
+      autoscaleDeployment: 't-tickmesh-worker',
+      autoscaleMin: 1,
+      autoscaleMax: 5,
+      autoscaleLag: 10_000,
+      autoscaleTargetRate: 800,
+    });
+    // Off by default: no flag, no permission.
+    const off = await render();
+    expect(roleOf(off)?.rules).not.toContainEqual(scaleRule);
+    const offConfig = parseOperatorConfig(
+      container(operatorOf(off)).args?.slice(1) ?? [],
+      resolvedEnv(container(operatorOf(off)), 'ns', 'op-pod'),
+    );
+    expect(offConfig.autoscaleMax).toBe(0);
+    expect(await helmFails('template', 't', CHART, ...trial, '--set', 'operator.autoscale.min=0')).toContain(
+      '/operator/autoscale/min',
+    );
   });
 
   it("offers exactly the ingest command's venues in the values schema", () => {
