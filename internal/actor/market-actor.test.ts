@@ -351,6 +351,28 @@ describe('MarketActor partial candles', () => {
     expect(out.partial.map((c) => c.interval).sort()).toEqual(['1m', '5m']);
   });
 
+  it("reports with each update the market's latest trade: its price, id and event time, from the finest interval", () => {
+    const { actor, out } = partial({ intervals: ['1m', '1h', '1w'], detectors: { interval: '1m' } });
+    actor.onTrade(trade(7, 61_234, '100.5', '2'), T0, out);
+    expect(out.prices).toHaveLength(1);
+    const [p] = out.prices;
+    // The trade's time, not the close time of any window (the 1w window closes days later).
+    expect(p?.time).toBe(T0 + 61_234);
+    expect(p?.candle).toMatchObject({
+      interval: '1m',
+      close: '100.5',
+      lastTradeId: '7',
+      volume: '2',
+      openTime: T0 + MIN,
+    });
+    // An older trade arriving later (still inside the open minute) does not make the price older.
+    actor.onTrade(trade(8, 60_500, '99'), T0 + 5_000, out);
+    expect(out.prices.map((x) => [x.candle.close, x.time])).toEqual([
+      ['100.5', T0 + 61_234],
+      ['100.5', T0 + 61_234],
+    ]);
+  });
+
   it('sends nothing when partial updates are off', () => {
     const { actor, out } = setup();
     actor.onTrade(trade(1, 1_000), T0, out);

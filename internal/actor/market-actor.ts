@@ -396,6 +396,11 @@ export class MarketActor implements WindowSink {
     if (emitted > 0) {
       this.counters.partialCandles += emitted;
       this.lastPartialAt = now;
+      const finest = tracks[0] as IntervalWindows;
+      let newest: CandleWindow | undefined;
+      for (const w of finest.openWindows())
+        if (w.count > 0 && (newest === undefined || w.start > newest.start)) newest = w;
+      if (newest) out.prices.push({ candle: newest.toCandle(this.ctx, finest.interval, false), time: newest.lastTime });
     }
     this.partialPending = false;
   }

@@ -61,6 +61,8 @@ export interface ActorOutput {
   readonly revised: Candle[];
   /** Current state of open windows (closed = false), rate-limited per market. */
   readonly partial: Candle[];
+  /** With each partial update of a market, its latest trade (see PriceUpdate). */
+  readonly prices: PriceUpdate[];
   /** One entry per closed candle (revision 0), in the same order as `closed`. */
   readonly indicators: IndicatorValues[];
   readonly alerts: Alert[];
@@ -68,14 +70,25 @@ export interface ActorOutput {
   readonly rejected: RejectedTrade[];
 }
 
+/**
+ * A market's latest trade: the close of its newest open window of the finest interval (`candle`),
+ * and that trade's exchange event time (`time`). Not the window's close time: the price is as of
+ * the trade, whatever the interval.
+ */
+export interface PriceUpdate {
+  readonly candle: Candle;
+  readonly time: number;
+}
+
 export function createActorOutput(): ActorOutput {
-  return { closed: [], revised: [], partial: [], indicators: [], alerts: [], late: [], rejected: [] };
+  return { closed: [], revised: [], partial: [], prices: [], indicators: [], alerts: [], late: [], rejected: [] };
 }
 
 export function clearActorOutput(out: ActorOutput): void {
   out.closed.length = 0;
   out.revised.length = 0;
   out.partial.length = 0;
+  out.prices.length = 0;
   out.indicators.length = 0;
   out.alerts.length = 0;
   out.late.length = 0;

@@ -86,22 +86,24 @@ export class PartitionOutputs {
     if (out.partial.length > 0) {
       const latest = latestPerKey(out.partial);
       this.track('cache', () => this.deps.cache.putCandles(latest).then(() => {}));
-      // The finest interval's open candle closes at the market's last trade: its latest price.
-      const prices: LatestPrice[] = [];
-      for (const c of latest) {
-        if (c.interval !== latest[0]?.interval || c.trades === 0) continue;
+    }
+    if (out.prices.length > 0) {
+      // The latest per market (a batch may carry a trade's update and a tick's).
+      const byMarket = new Map<string, LatestPrice>();
+      for (const { candle: c, time } of out.prices) {
         const p = {
           exchange: c.exchange,
           symbol: c.symbol,
           market: c.market,
           price: c.close,
-          time: c.closeTime,
+          time,
           tradeId: c.lastTradeId,
         };
-        prices.push(p);
+        byMarket.set(`${c.exchange}:${c.symbol}`, p);
         bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
       }
-      if (prices.length > 0) this.track('cache', () => this.deps.cache.putPrices(prices).then(() => {}));
+      const prices = [...byMarket.values()];
+      this.track('cache', () => this.deps.cache.putPrices(prices).then(() => {}));
     }
     const records: OutgoingRecord[] = out.late.map((l) => ({
       ...tradeRecord(l.trade),
