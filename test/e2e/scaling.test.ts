@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { promisify } from 'node:util';
 import {
   AppsV1Api,
   CoordinationV1Api,
@@ -41,6 +43,7 @@ import { type Container, type LogLine, Proc, TestKubelet } from './cluster-suppo
 // step the placement settles on the live members; at the end the candle table equals, row for row,
 // the table of one worker that ran everything with no change at all.
 
+const run = promisify(execFile);
 const P = 8;
 const INTERVALS = '1m,5m,15m,1h';
 const LEASE = { seconds: 2, renewDeadlineMs: 1_500, retryPeriodMs: 250 };
@@ -427,6 +430,36 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     expect(['op-a', 'op-b']).toContain(leader);
     expect(s.doc.publishedBy).toBe(leader);
   }, 300_000);
+
+  it('kubectl get configmap shows the placement: who owns what, at which epoch and version', async () => {
+    onTestFailed(failureReport);
+    const { doc } = await settled(2);
+    const kubectl = async (...args: string[]) =>
+      (
+        await run(endpoint('KUBECTL'), ['--kubeconfig', endpoint('KUBECONFIG'), '--namespace', ns.name, ...args], {
+          timeout: 30_000,
+        })
+      ).stdout;
+    // NAME DATA AGE: the document and the owners table.
+    expect(await kubectl('get', 'configmap', PLACEMENT_CONFIGMAP)).toMatch(
+      new RegExp(`^${PLACEMENT_CONFIGMAP}\\s+2\\s`, 'm'),
+    );
+    const owners = (await kubectl('get', 'configmap', PLACEMENT_CONFIGMAP, '-o', 'jsonpath={.data.owners\\.txt}'))
+      .trim()
+      .split('\n');
+    expect(owners).toHaveLength(P);
+    for (const p of doc.partitions) {
+      expect(owners[p.partition]).toMatch(new RegExp(`^${p.partition} ${p.owner} e${p.epoch}( \\(from \\S+\\))?$`));
+    }
+    const version = await kubectl(
+      'get',
+      'configmap',
+      PLACEMENT_CONFIGMAP,
+      '-o',
+      'jsonpath={.metadata.annotations.tickmesh\\.io/placement-version}',
+    );
+    expect(Number(version)).toBe(doc.version);
+  }, 60_000);
 
   it("the acting operator reads each live partition's input rate from the workers' heartbeats", async () => {
     onTestFailed(failureReport);

@@ -94,7 +94,8 @@ install() {
     flock 7
     build_module etcd '' .
     build_module k8s "$(k8s_ldflags)" k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+      k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+      k8s.io/kubernetes/cmd/kubectl
     build_module helm "-X helm.sh/helm/v4/internal/version.version=$helm_version" helm.sh/helm/v4/cmd/helm
   ) 7>"$BIN/.kube-build.lock"
 }
@@ -279,6 +280,7 @@ env() {
   emit KUBECONFIG "$KUBECONFIG_ADMIN"
   emit KUBE_APISERVER_URL "$APISERVER_URL"
   emit HELM "$BIN/helm"
+  emit KUBECTL "$BIN/kubectl"
 }
 
 stop_all() {
