@@ -173,6 +173,7 @@ export class PlacementFollower implements Component {
           note = await this.waitForRelease(bucket, a.partition, a.epoch, a.previousOwner);
         }
         const waitedMs = this.deps.clock() - startedAt;
+        const claimFrom = this.deps.clock();
         for (let attempt = 0; ; attempt++) {
           try {
             await worker.assign(a.partition, a.epoch);
@@ -206,6 +207,8 @@ export class PlacementFollower implements Component {
             previousOwner: a.previousOwner,
             released: note !== undefined,
             waitedMs,
+            // Claim transaction, checkpoint and state restore, seek (and retries).
+            claimMs: now - claimFrom,
             pauseMs: note ? now - note.stoppedAt : undefined,
             sincePublishedMs: Number.isFinite(published) ? now - published : undefined,
           },
