@@ -277,6 +277,8 @@ describe('Grafana dashboards against the real Prometheus', () => {
       operator.partitionLag.set({ partition }, tick % 5);
     }
     operator.pausedPartitions.set(tick % 2);
+    operator.autoscaleReplicas.set(2 + (tick % 2));
+    operator.autoscaleChanges.inc({ reason: 'lag' });
 
     // Routes as Fastify reports them (routeOptions.url), probes included as in production.
     for (const [route, status] of [
