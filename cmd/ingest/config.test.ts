@@ -17,6 +17,7 @@ describe('ingest config', () => {
     expect(c.kafkaBrokers).toEqual(['k1:1', 'k2:2']);
     expect(c.topics).toEqual({ trades: 'trades.x', rejects: 'tickmesh.trades.rejected.v1', gaps: 'tickmesh.gaps.v1' });
     expect(c.staleAfterMs).toBe(60_000);
+    expect(c.resumeTail).toBe(5_000);
   });
 
   it('reads many venues from a config file', () => {

@@ -34,6 +34,9 @@ connection behaviour:
   --stale-after S           reconnect after S seconds without any frame; 0 disables; default 60
   --ping-interval S         WebSocket ping every S seconds, reconnect if unanswered for 10 s; default 20
   --max-backfill N          at most N missing trades fetched per gap; default 50000
+  --resume-tail N           at start, read back the last N records of each trades partition, so
+                            that a gap over a restart is detected and repeated trades dropped,
+                            as after a reconnect; 0 disables; default 5000
   --sim-rate N              sim: mean trades per second per market; default 20
   --sim-seed N              sim: random seed; default 1
 
@@ -61,6 +64,8 @@ export interface IngestConfig {
   readonly staleAfterMs: number;
   readonly pingIntervalMs: number;
   readonly maxBackfill: number;
+  /** Records read back per trades partition at start (readProducedIds); 0: none. */
+  readonly resumeTail: number;
   readonly metricsPort: number;
   readonly logLevel: string;
 }
@@ -89,6 +94,7 @@ const FLAGS = [
   'stale-after',
   'ping-interval',
   'max-backfill',
+  'resume-tail',
   'sim-rate',
   'sim-seed',
   'kafka-brokers',
@@ -191,6 +197,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
     staleAfterMs: numberFlag('stale-after', values['stale-after'], 60) * 1000,
     pingIntervalMs: numberFlag('ping-interval', values['ping-interval'], 20) * 1000,
     maxBackfill: numberFlag('max-backfill', values['max-backfill'], 50_000),
+    resumeTail: Math.floor(numberFlag('resume-tail', values['resume-tail'], 5_000)),
     metricsPort: numberFlag('metrics-port', values['metrics-port'] ?? env.TICKMESH_METRICS_PORT, 9464),
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),
   });

@@ -1,9 +1,14 @@
 import { createIngestor } from '../../internal/ingest/ingestor.js';
+import { readProducedIds } from '../../internal/ingest/resume.js';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
+import type { Logger } from '../../internal/observe/logger.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
+import { ConfigError } from '../../internal/runtime/errors.js';
 import type { IngestConfig } from './config.js';
 
 /**
@@ -24,7 +29,9 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     compression: config.compression,
     maxBufferBytes: config.maxBufferBytes,
   });
+  const resume = config.resumeTail > 0 ? await resumeFromLog(config, logger, signal) : undefined;
   const ingestor = createIngestor({
+    ...(resume ? { resume } : {}),
     venues: config.venues,
     producer,
     logger,
@@ -52,4 +59,43 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   }
   logger.info({ code }, 'ingest stopped');
   return code;
+}
+
+/** The trade ids already in the trades topic for this process's venues (internal/ingest/resume.ts). */
+async function resumeFromLog(
+  config: IngestConfig,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<Map<string, string[]>> {
+  // Not the simulator: its ids start at 1 in every process, so old ids would drop new trades.
+  const venues = new Set(config.venues.map((v) => v.venue).filter((v) => v !== 'sim'));
+  if (venues.size === 0) return new Map();
+  const options = { brokers: config.kafkaBrokers, clientId: `${config.clientId}-resume`, logger };
+  const admin = await createKafkaAdmin(options);
+  try {
+    const ends = await admin.endOffsets(config.topics.trades).catch((err: unknown) => {
+      if (err instanceof ConfigError) return undefined;
+      throw err;
+    });
+    if (!ends || [...ends.values()].every((end) => end === 0n)) {
+      logger.info({ topic: config.topics.trades }, 'nothing to resume: no trades in the log yet');
+      return new Map();
+    }
+    const consumer = await createKafkaConsumer({ ...options, topic: config.topics.trades });
+    try {
+      return await readProducedIds({
+        admin,
+        consumer,
+        topic: config.topics.trades,
+        tail: config.resumeTail,
+        wanted: (key) => venues.has(key.slice(0, key.indexOf(':'))),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+        logger,
+      });
+    } finally {
+      await consumer.close();
+    }
+  } finally {
+    await admin.close();
+  }
 }

@@ -54,6 +54,8 @@ export interface IngestorDeps {
   >;
   readonly maxBackfill?: number;
   readonly backfillTimeoutMs?: number;
+  /** Trade ids already in the log per market key (see ProcessorOptions.seed and resume.ts). */
+  readonly resume?: ReadonlyMap<string, readonly string[]>;
   readonly fetch?: typeof fetch;
   readonly sink?: { readonly batchSize?: number; readonly maxInFlight?: number };
 }
@@ -105,6 +107,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
       ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
       ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
+      ...(deps.resume ? { seed: deps.resume } : {}),
     });
   }
 

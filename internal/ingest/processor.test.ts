@@ -40,7 +40,7 @@ function trade(id: number, extra: Partial<Trade> = {}): Trade {
   };
 }
 
-function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>) {
+function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: ReadonlyMap<string, readonly string[]>) {
   const producer = new RecordingProducer();
   const registry = new Registry();
   const metrics = new IngestMetrics(registry);
@@ -52,6 +52,7 @@ function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>) {
     metrics,
     logger: silentLogger(),
     ...(backfill ? { backfill } : {}),
+    ...(seed ? { seed } : {}),
   });
   const ids = () => producer.get(DEFAULT_TOPICS.trades).map((r) => decodeTrade(r.value).tradeId);
   const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
@@ -76,6 +77,22 @@ describe('trade processor', () => {
     expect(s.gaps()).toEqual([]);
     const dup = await s.metric('tickmesh_ingest_duplicates_total');
     expect(dup[0]?.value).toBe(3);
+  });
+
+  it('resumes from the ids already in the log: a restart drops the overlap and finds the gap over its downtime', async () => {
+    const seed = new Map([
+      ['binance-futures:BTCUSDT', ['97', '98', '99']],
+      // Another venue's market: not this processor's.
+      ['coinbase:BTC-USD', ['5']],
+    ]);
+    const s = setup(undefined, seed);
+    await feed(
+      s.processor,
+      [98, 99, 103, 104].map((i) => trade(i)),
+    );
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['103', '104']);
+    expect(s.gaps()).toMatchObject([{ fromId: '100', toId: '102', missing: 3, backfill: 'disabled' }]);
   });
 
   it('backfills a gap in order before the trade that revealed it', async () => {

@@ -25,6 +25,13 @@ export interface ProcessorOptions {
   readonly observeLatency?: boolean;
   /** Rejects written to the log per reason per minute; the rest are only counted. Default 10. */
   readonly rejectLogPerMinute?: number;
+  /**
+   * Trade ids already in the log per market key (`exchange:symbol`), oldest first, as a restarted
+   * process reads them back (resume.ts): the sequencer starts from them, so the first trades after
+   * a restart are checked for a gap over the downtime and the overlap is dropped, as after a
+   * reconnect. Keys of other venues are ignored.
+   */
+  readonly seed?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
@@ -50,6 +57,10 @@ export class TradeProcessor {
   constructor(private readonly options: ProcessorOptions) {
     this.venue = options.venue;
     this.seq = new Sequencer(options.sequentialIds);
+    for (const [key, ids] of options.seed ?? []) {
+      if (!key.startsWith(`${options.venue}:`)) continue;
+      for (const id of ids) if (this.seq.check(key, id).kind !== 'bad-id') this.seq.accept(key, id);
+    }
     this.sink = options.sink;
     this.metrics = options.metrics;
     this.logger = options.logger.child({ component: 'processor', venue: options.venue });

@@ -1,11 +1,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGap, decodeReject, type GapEvent } from '../../internal/ingest/events.js';
+import { readProducedIds } from '../../internal/ingest/resume.js';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import type { LogRecord } from '../../internal/log/log.js';
 import { decodeTrade } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { freshTopics, metricValues, readAll, runIngest } from './ingest-support.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { brokers, freshTopics, metricValues, readAll, runIngest } from './ingest-support.js';
 
 // The real BTCUSDT trades re-framed as Binance `@trade` messages by a local server that speaks
 // Binance's protocol; what lands in the real Kafka topics is what is asserted.
@@ -198,5 +202,57 @@ describe('ingest from a local Binance into Kafka', () => {
     expect(rejects[0]?.raw).toBe(bad.get(100));
     const counted = await metricValues(registry, 'tickmesh_ingest_rejects_total');
     expect(counted.reduce((a, v) => a + v.value, 0)).toBe(5);
+  });
+
+  it('restart: the new process resumes from the log, drops the overlap and backfills the downtime', async () => {
+    const topics = await freshTopics();
+    const venue = (ex: LocalBinance) => ({
+      venue: 'binance-futures',
+      symbols: ['BTCUSDT'],
+      wsUrl: ex.wsUrl,
+      restUrl: ex.restUrl,
+    });
+    const feed = { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 100, staleAfterMs: 5_000 };
+    // The first process produces trades 0..999, then stops.
+    const before = await exchange(() => ({ send: range(0, 1000), after: 'silent' }));
+    await runIngest({ venues: [venue(before)], topics, feed }, 1000);
+    // The second one reads the log back; the venue then sends 900..999 again and, after a
+    // reconnect, continues at 1400: 1000..1399 happened while no process was running.
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'resume-admin', logger: silentLogger() });
+    const consumer = await createKafkaConsumer({
+      brokers: brokers(),
+      clientId: 'resume',
+      logger: silentLogger(),
+      topic: topics.trades,
+    });
+    const resume = await readProducedIds({
+      admin,
+      consumer,
+      topic: topics.trades,
+      tail: 500,
+      wanted: (key) => key.startsWith('binance-futures:'),
+      signal: AbortSignal.timeout(30_000),
+      logger: silentLogger(),
+    });
+    await consumer.close();
+    await admin.close();
+    expect([...resume.keys()]).toEqual(['binance-futures:BTCUSDT']);
+    expect(resume.get('binance-futures:BTCUSDT')).toEqual(ids(500, 1000));
+    const after = await exchange((n) =>
+      n === 1 ? { send: range(900, 1000), after: 'drop' } : { send: range(1400, N), after: 'silent' },
+    );
+    await runIngest({ venues: [venue(after)], topics, feed, resume, backfillTimeoutMs: 3_000 }, N - 1000);
+    const records = await readAll(topics.trades, N);
+    expectExactlyOnceInOrder(records, ids(0, N));
+    const gaps = (await readAll(topics.gaps)).map((r) => decodeGap(r.value, r.headers));
+    expect(gaps).toMatchObject([
+      {
+        fromId: trades[1000]?.tradeId,
+        toId: trades[1399]?.tradeId,
+        missing: 400,
+        backfilled: 400,
+        backfill: 'complete',
+      },
+    ]);
   });
 });

@@ -1,0 +1,88 @@
+import type { LogAdmin, LogConsumer } from '../log/log.js';
+import { decodeTrade } from '../log/record.js';
+import { tradeKey } from '../market/trade.js';
+import type { Logger } from '../observe/logger.js';
+
+export interface ResumeOptions {
+  readonly admin: LogAdmin;
+  /** A consumer of the trades topic that nothing else uses; left with no partition assigned. */
+  readonly consumer: LogConsumer;
+  readonly topic: string;
+  /** Records read back from the end of each partition. */
+  readonly tail: number;
+  /** Market keys (`exchange:symbol`) to keep; others are skipped. */
+  readonly wanted: (key: string) => boolean;
+  /** Ids kept per key, the newest. Default 10,000 (the sequencer's duplicate window). */
+  readonly idsPerKey?: number;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/**
+ * What a restarted ingest process already produced: the trade ids per market key found in the
+ * last `tail` records of each partition of the trades topic, oldest first. Seeded into the
+ * sequencers (ProcessorOptions.seed), they make a restart behave like a reconnect: a jump in ids
+ * over the downtime is a gap (backfilled where the venue allows, recorded otherwise), and trades
+ * the venue sends again are dropped. One market lives on one partition, in production order, so
+ * the tail holds a market's latest trades unless the market was quiet while others filled the
+ * partition: such a market starts unseeded, as it did before this existed.
+ *
+ * Stops at the end offsets read first; if `signal` aborts before, returns what it has.
+ */
+export async function readProducedIds(o: ResumeOptions): Promise<Map<string, string[]>> {
+  const ends = await o.admin.endOffsets(o.topic);
+  const perKey = o.idsPerKey ?? 10_000;
+  const ids = new Map<string, string[]>();
+  const remaining = new Map<number, bigint>();
+  for (const [partition, end] of ends) {
+    if (end <= 0n) continue;
+    const from = end > BigInt(o.tail) ? end - BigInt(o.tail) : 0n;
+    remaining.set(partition, end);
+    await o.consumer.assign(partition, from);
+  }
+  const stop = new AbortController();
+  const signal = AbortSignal.any([o.signal, stop.signal]);
+  let records = 0;
+  let undecodable = 0;
+  try {
+    if (remaining.size > 0) {
+      for await (const batch of o.consumer.batches(signal)) {
+        const end = remaining.get(batch.partition);
+        if (end === undefined) continue;
+        for (const r of batch.records) {
+          if (r.offset >= end) break;
+          records += 1;
+          try {
+            const t = decodeTrade(r.value, r.headers);
+            const key = tradeKey(t);
+            if (!o.wanted(key)) continue;
+            let list = ids.get(key);
+            if (!list) {
+              list = [];
+              ids.set(key, list);
+            }
+            list.push(t.tradeId);
+            if (list.length > perKey * 2) list.splice(0, list.length - perKey);
+          } catch {
+            undecodable += 1;
+          }
+        }
+        const last = batch.records.at(-1);
+        if (last && last.offset + 1n >= end) {
+          remaining.delete(batch.partition);
+          await o.consumer.unassign(batch.partition);
+          if (remaining.size === 0) stop.abort();
+        }
+      }
+    }
+  } finally {
+    for (const p of remaining.keys()) await o.consumer.unassign(p);
+  }
+  for (const [key, list] of ids) if (list.length > perKey) ids.set(key, list.slice(-perKey));
+  const complete = remaining.size === 0;
+  o.logger.info(
+    { topic: o.topic, records, undecodable, markets: ids.size, complete },
+    complete ? 'resumed from the trades already in the log' : 'resume stopped before the end of the log',
+  );
+  return ids;
+}
