@@ -1,13 +1,11 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOperatorConfig } from '../../cmd/operator/config.js';
-import { runOperator } from '../../cmd/operator/run.js';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { encodeHeartbeat, heartbeatSubject, type PartitionBeat } from '../../internal/operator/heartbeat-message.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from './operator-support.js';
+import { eventually, freshNamespace, kubeConfig, startInProcessOperator, WORKER_LABELS } from './operator-support.js';
 
 // Autoscaling (issue 6, optional part) against the real kube-apiserver and NATS: the operator runs
 // in this process with autoscaling on; the test publishes worker heartbeats on NATS (a worker that
@@ -23,8 +21,7 @@ describe('operator autoscaling on the real kube-apiserver', () => {
   let core: CoreV1Api;
   let ns: { name: string; delete(): Promise<void> };
   let bus: Bus;
-  const stop = new AbortController();
-  let running: Promise<number> | undefined;
+  let operator: { stop(): Promise<void> } | undefined;
   let beats: NodeJS.Timeout | undefined;
   let report: PartitionBeat[] = [];
 
@@ -55,37 +52,21 @@ describe('operator autoscaling on the real kube-apiserver', () => {
     beats = setInterval(() => {
       bus.publish(heartbeatSubject(member), encodeHeartbeat({ member, partitions: report, time: Date.now() }));
     }, 100);
-    const config = parseOperatorConfig(
-      [
-        `--kubeconfig=${endpoint('KUBECONFIG')}`,
-        `--namespace=${ns.name}`,
-        '--partitions=4',
-        `--identity=${freshName('op')}`,
-        '--lease-duration=2',
-        '--renew-deadline=1500',
-        '--retry-period=250',
-        `--nats=${endpoint('NATS_URL')}`,
-        `--placement-bucket=${freshName('placement')}`,
-        '--metrics-port=0',
-        '--log-level=warn',
-        `--autoscale-deployment=${DEPLOYMENT}`,
-        '--autoscale-min=1',
-        '--autoscale-max=3',
-        '--autoscale-lag=1000',
-        '--autoscale-up-after=500',
-        '--autoscale-down-after=1500',
-        '--autoscale-cooldown=1000',
-        '--autoscale-every=100',
-      ],
-      {},
-    );
-    running = runOperator(config, stop.signal);
+    operator = startInProcessOperator(ns.name, [
+      `--autoscale-deployment=${DEPLOYMENT}`,
+      '--autoscale-min=1',
+      '--autoscale-max=3',
+      '--autoscale-lag=1000',
+      '--autoscale-up-after=500',
+      '--autoscale-down-after=1500',
+      '--autoscale-cooldown=1000',
+      '--autoscale-every=100',
+    ]);
   }, 60_000);
 
   afterAll(async () => {
     clearInterval(beats);
-    stop.abort();
-    await running;
+    await operator?.stop();
     await bus?.close();
     await ns?.delete();
   });

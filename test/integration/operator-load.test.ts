@@ -1,15 +1,20 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOperatorConfig } from '../../cmd/operator/config.js';
-import { runOperator } from '../../cmd/operator/run.js';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { encodeHeartbeat, heartbeatSubject } from '../../internal/operator/heartbeat-message.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
-import { endpoint, freshName } from '../harness/env.js';
-import { createWorkerPod, eventually, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
+import { endpoint } from '../harness/env.js';
+import {
+  createWorkerPod,
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  setPodReady,
+  startInProcessOperator,
+} from './operator-support.js';
 
 // Load-weighted placement through the real operator (in this process) on the real kube-apiserver
 // and NATS: two Ready worker pods, and heartbeats, published by this test for each pod, that
@@ -24,8 +29,7 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
   let core: CoreV1Api;
   let ns: { name: string; delete(): Promise<void> };
   let bus: Bus;
-  const stop = new AbortController();
-  let running: Promise<number> | undefined;
+  let operator: { stop(): Promise<void> } | undefined;
   let beats: NodeJS.Timeout | undefined;
   let rates = [1, 1, 1, 1];
 
@@ -59,34 +63,18 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
         }
       });
     }, 100);
-    const config = parseOperatorConfig(
-      [
-        `--kubeconfig=${endpoint('KUBECONFIG')}`,
-        `--namespace=${ns.name}`,
-        '--partitions=4',
-        `--identity=${freshName('op')}`,
-        '--lease-duration=2',
-        '--renew-deadline=1500',
-        '--retry-period=250',
-        `--nats=${endpoint('NATS_URL')}`,
-        `--placement-bucket=${freshName('placement')}`,
-        '--metrics-port=0',
-        '--log-level=warn',
-        '--liveness-timeout=0',
-        '--debounce=20',
-        '--round-interval=100',
-        '--load-interval=300',
-        '--load-min-rate=50',
-      ],
-      {},
-    );
-    running = runOperator(config, stop.signal);
+    operator = startInProcessOperator(ns.name, [
+      '--liveness-timeout=0',
+      '--debounce=20',
+      '--round-interval=100',
+      '--load-interval=300',
+      '--load-min-rate=50',
+    ]);
   }, 60_000);
 
   afterAll(async () => {
     clearInterval(beats);
-    stop.abort();
-    await running;
+    await operator?.stop();
     await bus?.close();
     await ns?.delete();
   });

@@ -1,5 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { parseOperatorConfig } from '../../cmd/operator/config.js';
+import { runOperator } from '../../cmd/operator/run.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 /** Shared pieces of the operator's integration tests (real kube-apiserver from test/infra/kube.sh). */
@@ -168,4 +170,36 @@ export class FaultProxy {
 export function apiServerAddress(kc: KubeConfig): { host: string; port: number } {
   const url = new URL(kc.getCurrentCluster()!.server);
   return { host: url.hostname, port: Number(url.port) };
+}
+
+/**
+ * `tickmesh operator` in this process against the test's kube-apiserver and NATS: 4 partitions,
+ * a 2 s lease, a fresh KV bucket, warnings only, and `flags` on top. stop() aborts it and waits.
+ */
+export function startInProcessOperator(namespace: string, flags: readonly string[]): { stop(): Promise<void> } {
+  const config = parseOperatorConfig(
+    [
+      `--kubeconfig=${endpoint('KUBECONFIG')}`,
+      `--namespace=${namespace}`,
+      '--partitions=4',
+      `--identity=${freshName('op')}`,
+      '--lease-duration=2',
+      '--renew-deadline=1500',
+      '--retry-period=250',
+      `--nats=${endpoint('NATS_URL')}`,
+      `--placement-bucket=${freshName('placement')}`,
+      '--metrics-port=0',
+      '--log-level=warn',
+      ...flags,
+    ],
+    {},
+  );
+  const controller = new AbortController();
+  const running = runOperator(config, controller.signal);
+  return {
+    async stop() {
+      controller.abort();
+      await running;
+    },
+  };
 }
