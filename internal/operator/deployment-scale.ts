@@ -5,8 +5,8 @@ import { normalEvent } from './kube-event.js';
 /**
  * The worker Deployment's replica count through its `scale` subresource (what
  * `kubectl scale` and the HorizontalPodAutoscaler use). A write carries the resourceVersion of
- * the read it answers: when someone changed the Deployment in between, the API server answers
- * 409 and set() returns false instead of overwriting them.
+ * the read it answers: when someone changed the replica count in between, set() returns false
+ * instead of overwriting them.
  */
 export interface ReplicaCount {
   readonly replicas: number;
@@ -18,7 +18,7 @@ export interface ReplicaCount {
 export interface DeploymentScale {
   readonly name: string;
   read(): Promise<ReplicaCount>;
-  /** Sets spec.replicas over exactly what `seen` read; false when the Deployment changed since. */
+  /** Sets spec.replicas over what `seen` read; false when the replica count changed since. */
   set(seen: ReplicaCount, replicas: number): Promise<boolean>;
   /** Records a `Scaled` Event on the Deployment (what `kubectl describe deployment` lists). */
   recordScaled(seen: ReplicaCount, replicas: number, why: string): Promise<void>;
@@ -35,37 +35,46 @@ export function createDeploymentScale(deps: {
 }): DeploymentScale {
   const { namespace, name } = deps;
   const now = deps.now ?? Date.now;
+  const read = async (): Promise<ReplicaCount> => {
+    try {
+      const scale = await deps.apps.readNamespacedDeploymentScale({ name, namespace });
+      return {
+        replicas: scale.spec?.replicas ?? 0,
+        resourceVersion: scale.metadata?.resourceVersion ?? '',
+        uid: scale.metadata?.uid ?? '',
+      };
+    } catch (err) {
+      throw kubeError(`reading the scale of deployment ${name} failed`, err);
+    }
+  };
   return {
     name,
-    async read() {
-      try {
-        const scale = await deps.apps.readNamespacedDeploymentScale({ name, namespace });
-        return {
-          replicas: scale.spec?.replicas ?? 0,
-          resourceVersion: scale.metadata?.resourceVersion ?? '',
-          uid: scale.metadata?.uid ?? '',
-        };
-      } catch (err) {
-        throw kubeError(`reading the scale of deployment ${name} failed`, err);
-      }
-    },
+    read,
     async set(seen, replicas) {
-      try {
-        await deps.apps.replaceNamespacedDeploymentScale({
-          name,
-          namespace,
-          body: {
-            apiVersion: 'autoscaling/v1',
-            kind: 'Scale',
-            metadata: { name, namespace, resourceVersion: seen.resourceVersion },
-            spec: { replicas },
-          },
-        });
-        return true;
-      } catch (err) {
-        if (statusOf(err) === 409) return false;
-        throw kubeError(`scaling deployment ${name} failed`, err);
+      // A 409 also comes from the Deployment controller writing the status (every write bumps the
+      // resourceVersion the scale carries): while the replica count is still what was read, write
+      // again over the new version; once it differs, someone else decided, and they win.
+      let current = seen;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try {
+          await deps.apps.replaceNamespacedDeploymentScale({
+            name,
+            namespace,
+            body: {
+              apiVersion: 'autoscaling/v1',
+              kind: 'Scale',
+              metadata: { name, namespace, resourceVersion: current.resourceVersion },
+              spec: { replicas },
+            },
+          });
+          return true;
+        } catch (err) {
+          if (statusOf(err) !== 409) throw kubeError(`scaling deployment ${name} failed`, err);
+        }
+        current = await read();
+        if (current.replicas !== seen.replicas) return false;
       }
+      return false;
     },
     async recordScaled(seen, replicas, why) {
       const at = new Date(now());

@@ -96,11 +96,19 @@ describe('operator autoscaling on the real kube-apiserver', () => {
       { partition: 1, epoch: 1, rate: 100, lag: 20, paused: false },
     ];
     await eventually('1 replica', async () => ((await replicas()) === 1 ? true : undefined), 30_000, 50);
-    const events = await core.listNamespacedEvent({
-      namespace: ns.name,
-      fieldSelector: `involvedObject.name=${DEPLOYMENT},reason=Scaled`,
-    });
-    const messages = events.items.map((e) => e.message ?? '').sort();
+    // Each Event is recorded just after its step.
+    const messages = await eventually(
+      'four Scaled Events',
+      async () => {
+        const events = await core.listNamespacedEvent({
+          namespace: ns.name,
+          fieldSelector: `involvedObject.name=${DEPLOYMENT},reason=Scaled`,
+        });
+        return events.items.length >= 4 ? events.items.map((e) => e.message ?? '').sort() : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(messages).toEqual([
       expect.stringMatching(/replicas 1 -> 2 \(lag: lag 3500 records, 0 paused, 500 records\/s\)/),
       expect.stringMatching(/replicas 2 -> 1 \(calm/),
@@ -115,12 +123,27 @@ describe('operator autoscaling on the real kube-apiserver', () => {
     // A person sets 3 by hand while it is calm: the autoscaler's clocks restart, so 3 holds for
     // at least the calm period (1.5 s) before the first step down.
     report = [{ partition: 0, epoch: 1, rate: 10, lag: 0, paused: false }];
-    const scale = await apps.readNamespacedDeploymentScale({ name: DEPLOYMENT, namespace: ns.name });
-    await apps.replaceNamespacedDeploymentScale({
-      name: DEPLOYMENT,
-      namespace: ns.name,
-      body: { ...scale, spec: { replicas: 3 } },
-    });
+    // As `kubectl scale` does: read, write over that version, again on a conflict (the Deployment
+    // controller writes the status too).
+    await eventually(
+      'the scale set to 3 by hand',
+      async () => {
+        const scale = await apps.readNamespacedDeploymentScale({ name: DEPLOYMENT, namespace: ns.name });
+        return apps
+          .replaceNamespacedDeploymentScale({
+            name: DEPLOYMENT,
+            namespace: ns.name,
+            body: { ...scale, spec: { replicas: 3 } },
+          })
+          .then(() => true)
+          .catch((err: { code?: number }) => {
+            if (err.code === 409) return undefined;
+            throw err;
+          });
+      },
+      10_000,
+      20,
+    );
     const setAt = Date.now();
     await eventually('a step down from 3', async () => ((await replicas()) === 2 ? true : undefined), 30_000, 50);
     expect(Date.now() - setAt).toBeGreaterThanOrEqual(1_000);

@@ -111,9 +111,19 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
     const moved = balanced.partitions.filter((p) => p.owner !== first.partitions[p.partition]?.owner);
     expect(moved).toHaveLength(2);
     expect(moved.every((p) => p.epoch > first.epoch)).toBe(true);
-    const events = await core.listNamespacedEvent({ namespace: ns.name, fieldSelector: 'reason=Rebalanced' });
-    expect(events.items.map((e) => e.message ?? '')).toContainEqual(
-      expect.stringMatching(/moved 2 of 4 partitions \(orphan 0, balance 0, load 2\); trigger load/),
+    // The Event is recorded just after the placement is published.
+    await eventually(
+      'the Rebalanced Event of the load exchange',
+      async () => {
+        const events = await core.listNamespacedEvent({ namespace: ns.name, fieldSelector: 'reason=Rebalanced' });
+        return events.items.some((e) =>
+          /moved 2 of 4 partitions \(orphan 0, balance 0, load 2\); trigger load/.test(e.message ?? ''),
+        )
+          ? true
+          : undefined;
+      },
+      10_000,
+      100,
     );
 
     // Balanced within the tolerance: further load checks move nothing.
