@@ -1,5 +1,5 @@
-import type { Admin } from 'kafkajs';
-import { ConfigError } from '../runtime/errors.js';
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { ConfigError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { LogAdmin } from './log.js';
 
@@ -28,16 +28,13 @@ class KafkaAdmin implements LogAdmin {
   async ensureTopic(topic: string, partitions: number): Promise<void> {
     if (!Number.isInteger(partitions) || partitions < 1) throw new ConfigError('partitions must be >= 1');
     try {
-      await this.admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: partitions,
-            ...(this.replicationFactor === undefined ? {} : { replicationFactor: this.replicationFactor }),
-          },
-        ],
-      });
+      await createTopicsAndWait(this.admin, [
+        {
+          topic,
+          numPartitions: partitions,
+          ...(this.replicationFactor === undefined ? {} : { replicationFactor: this.replicationFactor }),
+        },
+      ]);
     } catch (err) {
       // Another process created it at the same moment: fine if it has the same shape (checked below).
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') {
@@ -82,4 +79,39 @@ class KafkaAdmin implements LogAdmin {
       throw classifyKafkaError(err, 'list topics');
     }
   }
+}
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders`
+ * retries only LEADER_NOT_AVAILABLE: a broker whose metadata cache has not yet caught up with the
+ * controller answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this
+ * topic-partition") for a moment, and kafkajs throws it (a test run failed on it). This polls the
+ * metadata instead, tolerating that answer until `timeoutMs`. Resolves to kafkajs's answer:
+ * whether it created a topic.
+ */
+export async function createTopicsAndWait(
+  admin: Admin,
+  topics: readonly ITopicConfig[],
+  timeoutMs = 20_000,
+): Promise<boolean> {
+  const created = await admin.createTopics({ topics: [...topics], waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      // A topic's partitions appear in the metadata together; an existing topic of another
+      // shape is ready at once (ensureTopic then names the mismatch).
+      const ready = topics.every((t) => {
+        const found = meta.topics.find((m) => m.name === t.topic);
+        return found !== undefined && found.partitions.length > 0 && found.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return created;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new UnavailableError(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`, { cause: last });
 }

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { createTopicsAndWait } from './kafka-topics.js';
 
 /**
  * What the worker tests (crash, outages, end to end) compare: the tables a worker writes, read

@@ -1,8 +1,8 @@
 import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { createTopicsAndWait } from '../harness/kafka-topics.js';
 
 const PARTITIONS = 3;
 const MARKETS = [

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../../internal/actor/config.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { tradeRecord } from '../../internal/log/record.js';
@@ -17,7 +18,6 @@ import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { parseWorkerOptions, workerConfig } from '../../internal/worker/options.js';
 import { Worker } from '../../internal/worker/worker.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { createTopicsAndWait } from '../harness/kafka-topics.js';
 
 /** The real PostgreSQL store, slowed: every commit waits `delayMs` first (a sink falling behind). */
 function slowed(store: Store, delay: { ms: number }): Store {
