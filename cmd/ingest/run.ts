@@ -4,8 +4,7 @@ import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
-import type { Logger } from '../../internal/observe/logger.js';
-import { createLogger } from '../../internal/observe/logger.js';
+import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
@@ -72,30 +71,29 @@ async function resumeFromLog(
   if (venues.size === 0) return new Map();
   const options = { brokers: config.kafkaBrokers, clientId: `${config.clientId}-resume`, logger };
   const admin = await createKafkaAdmin(options);
-  try {
-    const ends = await admin.endOffsets(config.topics.trades).catch((err: unknown) => {
+  const ends = await admin
+    .endOffsets(config.topics.trades)
+    .catch((err: unknown) => {
       if (err instanceof ConfigError) return undefined;
       throw err;
+    })
+    .finally(() => admin.close());
+  if (!ends || [...ends.values()].every((end) => end === 0n)) {
+    logger.info({ topic: config.topics.trades }, 'nothing to resume: no trades in the log yet');
+    return new Map();
+  }
+  const consumer = await createKafkaConsumer({ ...options, topic: config.topics.trades });
+  try {
+    return await readProducedIds({
+      ends,
+      consumer,
+      topic: config.topics.trades,
+      tail: config.resumeTail,
+      wanted: (key) => venues.has(key.slice(0, key.indexOf(':'))),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+      logger,
     });
-    if (!ends || [...ends.values()].every((end) => end === 0n)) {
-      logger.info({ topic: config.topics.trades }, 'nothing to resume: no trades in the log yet');
-      return new Map();
-    }
-    const consumer = await createKafkaConsumer({ ...options, topic: config.topics.trades });
-    try {
-      return await readProducedIds({
-        admin,
-        consumer,
-        topic: config.topics.trades,
-        tail: config.resumeTail,
-        wanted: (key) => venues.has(key.slice(0, key.indexOf(':'))),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
-        logger,
-      });
-    } finally {
-      await consumer.close();
-    }
   } finally {
-    await admin.close();
+    await consumer.close();
   }
 }

@@ -1,10 +1,11 @@
-import type { LogAdmin, LogConsumer } from '../log/log.js';
+import type { LogConsumer } from '../log/log.js';
 import { decodeTrade } from '../log/record.js';
 import { tradeKey } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
 
 export interface ResumeOptions {
-  readonly admin: LogAdmin;
+  /** The trades topic's end offsets per partition, as the caller read them (LogAdmin.endOffsets). */
+  readonly ends: ReadonlyMap<number, bigint>;
   /** A consumer of the trades topic that nothing else uses; left with no partition assigned. */
   readonly consumer: LogConsumer;
   readonly topic: string;
@@ -27,14 +28,13 @@ export interface ResumeOptions {
  * the tail holds a market's latest trades unless the market was quiet while others filled the
  * partition: such a market starts unseeded, as it did before this existed.
  *
- * Stops at the end offsets read first; if `signal` aborts before, returns what it has.
+ * Stops at `ends`; if `signal` aborts before, returns what it has.
  */
 export async function readProducedIds(o: ResumeOptions): Promise<Map<string, string[]>> {
-  const ends = await o.admin.endOffsets(o.topic);
   const perKey = o.idsPerKey ?? 10_000;
   const ids = new Map<string, string[]>();
   const remaining = new Map<number, bigint>();
-  for (const [partition, end] of ends) {
+  for (const [partition, end] of o.ends) {
     if (end <= 0n) continue;
     const from = end > BigInt(o.tail) ? end - BigInt(o.tail) : 0n;
     remaining.set(partition, end);

@@ -226,7 +226,7 @@ describe('ingest from a local Binance into Kafka', () => {
       topic: topics.trades,
     });
     const resume = await readProducedIds({
-      admin,
+      ends: await admin.endOffsets(topics.trades),
       consumer,
       topic: topics.trades,
       tail: 500,
