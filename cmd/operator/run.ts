@@ -64,16 +64,17 @@ export async function runOperator(
   // Heartbeats are heard from the start, standby included, so that a new leader knows who is alive
   // and what each partition's load is.
   const heartbeats = new AbortController();
+  const board =
+    bus && (config.livenessTimeoutMs > 0 || config.loadIntervalMs > 0 || config.autoscaleMax > 0)
+      ? new LoadBoard()
+      : undefined;
   let monitor: HeartbeatMonitor | undefined;
-  let board: LoadBoard | undefined;
   let gauges: NodeJS.Timeout | undefined;
-  if (bus && (config.livenessTimeoutMs > 0 || config.loadIntervalMs > 0)) {
-    const loads = new LoadBoard();
-    board = loads;
-    monitor = new HeartbeatMonitor({ bus, logger, onBeat: (beat, at) => loads.record(beat, at) });
+  if (bus && board) {
+    monitor = new HeartbeatMonitor({ bus, logger, onBeat: (beat, at) => board.record(beat, at) });
     monitor.start(heartbeats.signal);
     gauges = setInterval(() => {
-      const reports = loads.reports(Date.now());
+      const reports = board.reports(Date.now());
       metrics.partitionRate.reset();
       metrics.partitionLag.reset();
       for (const r of reports) {
@@ -143,31 +144,32 @@ export async function runOperator(
       // finally below must be able to stop the loop when the reconciler ends first.
       const stopAutoscaling = new AbortController();
       leading.addEventListener('abort', () => stopAutoscaling.abort(), { once: true });
-      const autoscaling = autoscale
-        ? runAutoscaleLoop(
-            {
-              scale: autoscale,
-              // A new leader starts its clocks afresh: pressure must be sustained under its watch.
-              autoscaler: new Autoscaler({
-                min: config.autoscaleMin,
-                max: config.autoscaleMax,
-                lagHigh: config.autoscaleLag,
-                upAfterMs: config.autoscaleUpAfterMs,
-                downAfterMs: config.autoscaleDownAfterMs,
-                cooldownMs: config.autoscaleCooldownMs,
-                partitionCount: config.partitions,
-                ...(config.autoscaleTargetRate === undefined
-                  ? {}
-                  : { targetRatePerWorker: config.autoscaleTargetRate }),
-              }),
-              reports: (now) => board?.reports(now) ?? [],
-              logger,
-              metrics,
-              everyMs: config.autoscaleEveryMs,
-            },
-            stopAutoscaling.signal,
-          )
-        : undefined;
+      const autoscaling =
+        autoscale && board
+          ? runAutoscaleLoop(
+              {
+                scale: autoscale,
+                // A new leader starts its clocks afresh: pressure must be sustained under its watch.
+                autoscaler: new Autoscaler({
+                  min: config.autoscaleMin,
+                  max: config.autoscaleMax,
+                  lagHigh: config.autoscaleLag,
+                  upAfterMs: config.autoscaleUpAfterMs,
+                  downAfterMs: config.autoscaleDownAfterMs,
+                  cooldownMs: config.autoscaleCooldownMs,
+                  partitionCount: config.partitions,
+                  ...(config.autoscaleTargetRate === undefined
+                    ? {}
+                    : { targetRatePerWorker: config.autoscaleTargetRate }),
+                }),
+                reports: (now) => board.reports(now),
+                logger,
+                metrics,
+                everyMs: config.autoscaleEveryMs,
+              },
+              stopAutoscaling.signal,
+            )
+          : undefined;
       try {
         await membership.start(leading);
         await reconciler.run(leading);

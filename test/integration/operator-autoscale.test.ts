@@ -53,6 +53,9 @@ describe('operator autoscaling on the real kube-apiserver', () => {
       bus.publish(heartbeatSubject(member), encodeHeartbeat({ member, partitions: report, time: Date.now() }));
     }, 100);
     operator = startInProcessOperator(ns.name, [
+      // Autoscaling alone: it hears the heartbeats without the liveness signal or load weighing.
+      '--liveness-timeout=0',
+      '--load-interval=0',
       `--autoscale-deployment=${DEPLOYMENT}`,
       '--autoscale-min=1',
       '--autoscale-max=3',
