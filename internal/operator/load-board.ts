@@ -67,7 +67,8 @@ export class LoadBoard {
   rates(now: number): Map<number, number> {
     const out = new Map<number, number>();
     for (const [p, e] of this.entries) {
-      if (e.rate !== undefined && now - e.rateAt <= this.rateMaxAge) out.set(p, e.rate);
+      const rate = this.recentRate(e, now);
+      if (rate !== undefined) out.set(p, rate);
     }
     return out;
   }
@@ -77,7 +78,7 @@ export class LoadBoard {
     const out: PartitionReport[] = [];
     for (const [partition, e] of [...this.entries].sort((a, b) => a[0] - b[0])) {
       const fresh = now - e.at <= this.lagMaxAge;
-      const rate = e.rate !== undefined && now - e.rateAt <= this.rateMaxAge ? e.rate : undefined;
+      const rate = this.recentRate(e, now);
       if (!fresh && rate === undefined) continue;
       out.push({
         partition,
@@ -88,6 +89,10 @@ export class LoadBoard {
       });
     }
     return out;
+  }
+
+  private recentRate(e: Entry, now: number): number | undefined {
+    return e.rate !== undefined && now - e.rateAt <= this.rateMaxAge ? e.rate : undefined;
   }
 }
 
@@ -102,5 +107,5 @@ export function placementLoad(
 ): Map<number, number> | undefined {
   let total = 0;
   for (const r of rates.values()) total += r;
-  return rates.size > 0 && total >= minTotalRate && total > 0 ? new Map(rates) : undefined;
+  return total > 0 && total >= minTotalRate ? new Map(rates) : undefined;
 }

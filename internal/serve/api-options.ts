@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
+import { boolFlag, intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type ApiConfig, apiConfig } from './api-config.js';
@@ -25,10 +25,7 @@ const schema = z.object({
   port: int(0, 65_535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   schema: sqlSchemaFlag.default('public'),
-  migrate: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+  migrate: boolFlag.default(true),
   intervals: intervalListFlag(INTERVALS.join(',')),
   'dashboard-interval': interval.default('1m'),
   'source-label': z.string().min(1).default('workers over NATS'),

@@ -19,13 +19,10 @@ export function startHeartbeat(
   const subject = heartbeatSubject(member);
   const beat = () => {
     const now = Date.now();
-    const owned = partitions(now).map((p) => ({
-      partition: p.partition,
-      epoch: p.epoch,
-      ...(p.rate === undefined ? {} : { rate: Math.round(p.rate * 1000) / 1000 }),
-      ...(p.lag === undefined ? {} : { lag: p.lag }),
-      ...(p.paused === undefined ? {} : { paused: p.paused }),
-    }));
+    // Fields left undefined are dropped by JSON.stringify; the rate is sent to 3 decimals.
+    const owned = partitions(now).map((p) =>
+      p.rate === undefined ? p : { ...p, rate: Math.round(p.rate * 1000) / 1000 },
+    );
     bus.publish(subject, encodeHeartbeat({ member, partitions: owned, time: now }));
   };
   beat();

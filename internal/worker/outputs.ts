@@ -6,6 +6,7 @@ import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
 import { sleep } from '../runtime/retry.js';
 import type { Cache, LatestPrice } from '../sink/cache.js';
@@ -99,7 +100,7 @@ export class PartitionOutputs {
           time,
           tradeId: c.lastTradeId,
         };
-        byMarket.set(`${c.exchange}:${c.symbol}`, p);
+        byMarket.set(tradeKey(c), p);
         bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
       }
       const prices = [...byMarket.values()];
