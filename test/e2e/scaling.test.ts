@@ -675,15 +675,14 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     expect(unexpected).toEqual([]);
     expect([...runs].filter(([, n]) => n > 1)).toEqual([]);
 
-    const pauses = kubelet.history.flatMap((c) =>
-      c.proc.lines.filter((l) => l.msg === 'partition acquired' && l.released === true).map((l) => l.pauseMs as number),
+    const shape = (v: number[]) => ({ count: v.length, p50: percentile(v, 0.5), p99: percentile(v, 0.99) });
+    const handoffs = kubelet.history.flatMap((c) =>
+      c.proc.lines
+        .filter((l) => l.msg === 'partition acquired' && l.released === true)
+        .map((line) => ({ pod: c.pod, line })),
     );
-    figures.handoffPauseMs = {
-      count: pauses.length,
-      p50: percentile(pauses, 0.5),
-      p99: percentile(pauses, 0.99),
-      max: Math.max(...pauses),
-    };
+    const pauses = handoffs.map((h) => h.line.pauseMs as number);
+    figures.handoffPauseMs = { ...shape(pauses), max: Math.max(...pauses) };
     // Where a pause goes: the old owner's release (stop taking records -> final checkpoint
     // committed and the release announced), the announcement reaching the new owner, and its
     // claim (transaction, state restore, seek). Matched by partition and owners.
@@ -693,24 +692,21 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     const releaseMs: number[] = [];
     const restMs: number[] = [];
     const claimMs: number[] = [];
-    for (const c of kubelet.history) {
-      for (const a of c.proc.lines.filter((l) => l.msg === 'partition acquired' && l.released === true)) {
-        const r = released
-          .filter(
-            (x) =>
-              x.pod === a.previousOwner &&
-              x.line.partition === a.partition &&
-              x.line.newOwner === c.pod &&
-              x.line.time <= a.time,
-          )
-          .at(-1);
-        if (!r) continue;
-        releaseMs.push(r.line.releaseMs as number);
-        restMs.push((a.pauseMs as number) - (r.line.releaseMs as number) - (a.claimMs as number));
-        claimMs.push(a.claimMs as number);
-      }
+    for (const { pod, line: a } of handoffs) {
+      const r = released
+        .filter(
+          (x) =>
+            x.pod === a.previousOwner &&
+            x.line.partition === a.partition &&
+            x.line.newOwner === pod &&
+            x.line.time <= a.time,
+        )
+        .at(-1);
+      if (!r) continue;
+      releaseMs.push(r.line.releaseMs as number);
+      restMs.push((a.pauseMs as number) - (r.line.releaseMs as number) - (a.claimMs as number));
+      claimMs.push(a.claimMs as number);
     }
-    const shape = (v: number[]) => ({ count: v.length, p50: percentile(v, 0.5), p99: percentile(v, 0.99) });
     figures.handoffBreakdownMs = {
       release: shape(releaseMs),
       announcementToClaim: shape(restMs),
