@@ -109,6 +109,7 @@ export const workerCommand: Command = {
         logger,
         registry,
         handoffWaitMs: options.handoffWaitMs,
+        releaseWaitMs: options.releaseWaitMs,
         peers,
         clock: Date.now,
         onMembers: (m) => {

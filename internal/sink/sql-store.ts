@@ -51,7 +51,7 @@ export interface SqlSession {
 }
 
 export interface SqlDriver extends SqlSession {
-  /** Runs before the migrations (creates the schema where the driver has one to create). */
+  /** Runs before the migrations: creates the schema where the driver has one to create, opens connections. */
   prepare(): Promise<void>;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   readonly placementBucket: string;
   /** How long a new owner waits for the previous owner's release before it claims anyway. */
   readonly handoffWaitMs: number;
+  /** How long the old owner waits for a moved partition's final checkpoint before it announces the release anyway. */
+  readonly releaseWaitMs: number;
   /** Placed partitions from configuration; `all` means every partition of the topic. */
   readonly partitions: readonly number[] | 'all';
   readonly intervals: readonly Interval[];
@@ -52,6 +54,7 @@ const schema = z.object({
   'pod-name': z.string().min(1).optional(),
   'placement-bucket': z.string().min(1).default('tickmesh-placement'),
   'handoff-wait-ms': int(0).default(5_000),
+  'release-wait-ms': int(0).default(100),
   partitions: z
     .string()
     .default('all')
@@ -90,6 +93,8 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --pod-name NAME              member name with --placement operator (env POD_NAME)
   --placement-bucket NAME      KV bucket of the placement (default tickmesh-placement)
   --handoff-wait-ms N          wait this long for a moved partition's release before claiming it (default 5000)
+  --release-wait-ms N          announce a release after this long even if its final checkpoint is still
+                               committing; the new owner's claim then fences or follows it (default 100)
   --partitions all|LIST        partitions to run when no operator places them (default all)
   --intervals LIST             candle intervals (default 1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w; 1s on request)
   --out-of-orderness-ms N      watermark lag behind the newest trade (default 2000)
@@ -125,6 +130,7 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     podName: v['pod-name'],
     placementBucket: v['placement-bucket'],
     handoffWaitMs: v['handoff-wait-ms'],
+    releaseWaitMs: v['release-wait-ms'],
     partitions: v.partitions,
     intervals: v.intervals,
     outOfOrdernessMs: v['out-of-orderness-ms'],

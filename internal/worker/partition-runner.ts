@@ -53,6 +53,13 @@ export interface PartitionRunnerDeps {
   readonly config: PartitionConfig;
 }
 
+/** Milliseconds the end of a run took: waiting for the checkpoint in flight, then the final checkpoint's settle and commit. */
+export interface StopTimings {
+  inflightMs: number;
+  settleMs: number;
+  commitMs: number;
+}
+
 type Mail = { readonly kind: 'batch'; readonly batch: RecordBatch } | { readonly kind: 'tick' };
 
 const OUTCOMES: readonly TradeOutcome[] = ['accepted', 'revised', 'duplicate', 'late', 'rejected'];
@@ -90,6 +97,8 @@ export class PartitionRunner {
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
   private nextOffset: bigint;
+  /** The offset of the last committed checkpoint: where the next owner would resume now. */
+  private committedOffset: bigint;
   private maxEventTime = Number.NEGATIVE_INFINITY;
   private sweptBucket = Number.NEGATIVE_INFINITY;
   private lastCheckpointAt: number;
@@ -98,6 +107,9 @@ export class PartitionRunner {
   private pausedSince = 0;
   private stateChanged = false;
   private discarding = false;
+  private stopRequested = false;
+  /** Set by abandon(): checkpoints not yet committing are dropped (their release was announced without them). */
+  private abandoned = false;
   /**
    * The checkpoint being stored (outputs settled, then the commit) while the loop goes on
    * processing: its state and rows were captured, synchronously, at one point of the record order.
@@ -107,6 +119,8 @@ export class PartitionRunner {
   private checkpointFailed: { err: unknown } | undefined;
   /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
   private commitFailing: string | undefined;
+  /** How the run's end went, once mail stopped: waiting for the checkpoint in flight, then the final one. */
+  private stopTimings: StopTimings = { inflightMs: 0, settleMs: 0, commitMs: 0 };
   private readonly log: Logger;
   private readonly labels: { partition: string };
 
@@ -117,6 +131,7 @@ export class PartitionRunner {
     this.partition = deps.partition;
     this.mailbox = new BoundedQueue<Mail>(deps.config.mailboxCapacity);
     this.nextOffset = nextOffset;
+    this.committedOffset = nextOffset;
     this.lastCheckpointAt = deps.clock();
     this.log = deps.logger.child({ partition: deps.partition, epoch: deps.epoch });
     this.labels = { partition: String(deps.partition) };
@@ -127,7 +142,9 @@ export class PartitionRunner {
    * from the last checkpoint. Resolves with the runner and the offset to read from.
    */
   static async open(deps: PartitionRunnerDeps): Promise<PartitionRunner> {
+    const claimFrom = deps.clock();
     const checkpoint = await deps.store.claim(deps.topic, deps.partition, deps.epoch);
+    const claimedAt = deps.clock();
     const runner = new PartitionRunner(deps, checkpoint?.nextOffset ?? 0n);
     if (checkpoint && checkpoint.state.length > 0) {
       const state = decodePartitionState(checkpoint.state);
@@ -138,12 +155,36 @@ export class PartitionRunner {
         runner.snapshots.set(key, bytes);
       }
     }
-    runner.log.info({ nextOffset: String(runner.nextOffset), markets: runner.actors.size }, 'partition opened');
+    runner.log.info(
+      {
+        nextOffset: String(runner.nextOffset),
+        markets: runner.actors.size,
+        claimTxMs: claimedAt - claimFrom,
+        restoreMs: deps.clock() - claimedAt,
+      },
+      'partition opened',
+    );
     return runner;
   }
 
+  /** The offset after the last record processed. */
   get offset(): bigint {
     return this.nextOffset;
+  }
+
+  /** The offset of the last committed checkpoint. */
+  get committed(): bigint {
+    return this.committedOffset;
+  }
+
+  /** Where the end of the last run went: the wait for the checkpoint in flight, the final settle and commit. */
+  get lastStop(): StopTimings {
+    return this.stopTimings;
+  }
+
+  /** stop() was called: the run is finishing, or finished. */
+  get isStopping(): boolean {
+    return this.stopRequested;
   }
 
   get isPaused(): boolean {
@@ -205,9 +246,11 @@ export class PartitionRunner {
           });
         }
       }
+      const stopping = this.deps.clock();
       await this.inflightCheckpoint;
+      this.stopTimings = { inflightMs: this.deps.clock() - stopping, settleMs: 0, commitMs: 0 };
       this.throwIfCheckpointFailed();
-      await this.checkpoint(signal);
+      if (!this.abandoned) await this.checkpoint(signal, this.stopTimings);
     } finally {
       // A failed run leaves no checkpoint running behind it.
       await this.inflightCheckpoint;
@@ -223,6 +266,7 @@ export class PartitionRunner {
    */
   stop(options: { discardQueued?: boolean } = {}): void {
     if (options.discardQueued) this.discarding = true;
+    this.stopRequested = true;
     this.mailbox.close();
   }
 
@@ -246,6 +290,16 @@ export class PartitionRunner {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * After stop(): commit nothing more. A release announced before its final checkpoint was
+   * committed hands the partition over at the last committed checkpoint; a commit this run would
+   * start now could only hold up the new owner's claim (both take the checkpoint row's lock) or be
+   * fenced by it. A commit already under way goes on: it lands before the claim or is fenced.
+   */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   private processRecords(batch: RecordBatch, first: RecordBatch['records'][number] | undefined): void {
@@ -345,7 +399,7 @@ export class PartitionRunner {
    * transaction. Retries while the servers are unavailable (the mailbox fills and the partition
    * pauses meanwhile); a FencedError ends the partition.
    */
-  private async checkpoint(signal: AbortSignal): Promise<void> {
+  private async checkpoint(signal: AbortSignal, timings?: StopTimings): Promise<void> {
     if (!this.stateChanged && this.pendingCandles.length === 0 && this.pendingAlerts.length === 0) return;
     // Everything up to the first await is the capture: the actors' snapshots, the rows and the
     // offset at this point of the record order. The loop may process more records meanwhile;
@@ -371,7 +425,13 @@ export class PartitionRunner {
     });
     try {
       await this.deps.outputs.settle(signal);
-      await this.commitWithRetry(signal, nextOffset, state, candles, alerts);
+      const settled = this.deps.clock();
+      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts))) return;
+      this.committedOffset = nextOffset;
+      if (timings) {
+        timings.settleMs = settled - started;
+        timings.commitMs = this.deps.clock() - settled;
+      }
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
       throw err;
@@ -388,15 +448,19 @@ export class PartitionRunner {
     m.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
   }
 
-  /** Commits, retrying while the store is unavailable; a FencedError or a non-retriable error is thrown. */
+  /**
+   * Commits, retrying while the store is unavailable; false when abandoned before a commit started.
+   * A FencedError or a non-retriable error is thrown.
+   */
   private async commitWithRetry(
     signal: AbortSignal,
     nextOffset: bigint,
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
+      if (this.abandoned) return false;
       try {
         await this.deps.store.commit({
           topic: this.deps.topic,
@@ -408,7 +472,7 @@ export class PartitionRunner {
           alerts,
         });
         this.commitFailing = undefined;
-        return;
+        return true;
       } catch (err) {
         this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
         if (err instanceof FencedError || !isRetriable(err)) throw err;

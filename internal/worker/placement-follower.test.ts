@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
-import type { KvBucket } from '../bus/bus.js';
+import type { Bus, KvBucket } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { loadRealTrades } from '../ingest/testing/real-trades.js';
 import { MemoryLog } from '../log/memory-log.js';
@@ -13,6 +13,7 @@ import { PLACEMENT_BUCKET, PLACEMENT_KV_KEY } from '../operator/kv-placement.js'
 import { encodeDocument, PLACEMENT_FORMAT, type PlacementDocument } from '../operator/placement-document.js';
 import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
+import type { Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { parseWorkerOptions, workerConfig } from './options.js';
@@ -52,13 +53,20 @@ interface Member {
   follower: PlacementFollower;
 }
 
-async function member(name: string, log: MemoryLog, store: PgliteStore, bus: MemoryBus): Promise<Member> {
+/** A worker and its follower; `outputs` is the bus its partitions publish on (default `bus`). */
+async function member(
+  name: string,
+  log: MemoryLog,
+  store: Store,
+  bus: MemoryBus,
+  { releaseWaitMs = Number.POSITIVE_INFINITY, outputs = bus }: { releaseWaitMs?: number; outputs?: Bus } = {},
+): Promise<Member> {
   const registry = createRegistry({}, false);
   const worker = new Worker({
     consumer: log.consumer(TOPIC, { maxBatchRecords: 200 }),
     producer: log.producer(),
     store,
-    bus,
+    bus: outputs,
     cache: new MemoryCache(),
     actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m'], partialUpdates: false })),
     logger: silentLogger(),
@@ -74,6 +82,7 @@ async function member(name: string, log: MemoryLog, store: PgliteStore, bus: Mem
     logger: silentLogger(),
     registry,
     handoffWaitMs: 5_000,
+    releaseWaitMs,
     clock: Date.now,
   });
   await follower.start(AbortSignal.timeout(120_000));
@@ -137,59 +146,56 @@ describe('placement follower: handoff between workers', () => {
     return true;
   }
 
-  it('moves partitions with a release, takes over a dead worker’s, and writes the same table as one worker', async () => {
+  const allOn = (owner: string) =>
+    doc(
+      1,
+      [owner],
+      [
+        [owner, 1, null],
+        [owner, 2, null],
+        [owner, 3, null],
+        [owner, 4, null],
+      ],
+    );
+
+  // b joins: partitions 2 and 3 move from a (a live member) to b, with a release.
+  const twoAndThreeToB = doc(
+    2,
+    ['a', 'b'],
+    [
+      ['a', 1, null],
+      ['a', 2, null],
+      ['b', 5, 'a'],
+      ['b', 6, 'a'],
+    ],
+  );
+
+  /** The candle table of one worker running every partition from the start. */
+  let reference: Promise<Candle[]> | undefined;
+  const referenceTable = () => {
+    reference ??= singleWorkerTable();
+    return reference;
+  };
+  async function singleWorkerTable(): Promise<Candle[]> {
     const single = await setup();
     const only = await member('w0', single.log, single.store, single.bus);
-    await publish(
-      single.kv,
-      doc(
-        1,
-        ['w0'],
-        [
-          ['w0', 1, null],
-          ['w0', 2, null],
-          ['w0', 3, null],
-          ['w0', 4, null],
-        ],
-      ),
-    );
+    await publish(single.kv, allOn('w0'));
     await until('single worker caught up', () => caughtUp(single));
     await only.follower.close();
     await only.worker.drain();
     const reference = await table(single.store);
     expect(reference.length).toBeGreaterThan(100);
+    return reference;
+  }
 
+  it('moves partitions with a release, takes over a dead worker’s, and writes the same table as one worker', async () => {
+    const reference = await referenceTable();
     const s = await setup();
     const a = await member('a', s.log, s.store, s.bus);
     const b = await member('b', s.log, s.store, s.bus);
-    await publish(
-      s.kv,
-      doc(
-        1,
-        ['a'],
-        [
-          ['a', 1, null],
-          ['a', 2, null],
-          ['a', 3, null],
-          ['a', 4, null],
-        ],
-      ),
-    );
+    await publish(s.kv, allOn('a'));
     await until('a runs every partition', () => a.worker.partitions().size === P);
-    // b joins: partitions 2 and 3 move from a (a live member) to b, with a release.
-    await publish(
-      s.kv,
-      doc(
-        2,
-        ['a', 'b'],
-        [
-          ['a', 1, null],
-          ['a', 2, null],
-          ['b', 5, 'a'],
-          ['b', 6, 'a'],
-        ],
-      ),
-    );
+    await publish(s.kv, twoAndThreeToB);
     await until('b runs 2 and 3', () => b.worker.partitions().size === 2 && a.worker.partitions().size === 2);
     expect([...a.worker.partitions().keys()].sort()).toEqual([0, 1]);
     expect([...b.worker.partitions()].sort()).toEqual([
@@ -219,5 +225,94 @@ describe('placement follower: handoff between workers', () => {
     await b.follower.close();
     await b.worker.drain();
     expect(await table(s.store)).toEqual(reference);
+  }, 180_000);
+
+  /** A promise-based gate: `wait()` resolves once `open()` was called. */
+  function gate() {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    return { wait: () => opened, open };
+  }
+
+  /**
+   * a (announcing releases at once) runs every partition, then 2 and 3 move to b; resolves once b
+   * runs them. `stopped` collects how a's partitions stopped.
+   */
+  async function handOffTwoAndThree(s: Awaited<ReturnType<typeof setup>>, aStore: Store, aOutputs: Bus) {
+    const a = await member('a', s.log, aStore, s.bus, { releaseWaitMs: 0, outputs: aOutputs });
+    const stopped: Array<[number, string]> = [];
+    a.worker.onPartitionStopped = (p, reason) => stopped.push([p, reason]);
+    const b = await member('b', s.log, s.store, s.bus);
+    await publish(s.kv, allOn('a'));
+    await until('a runs every partition', () => a.worker.partitions().size === P);
+    // Time to process a batch or two of each; their first checkpoints are then held up.
+    await new Promise((r) => setTimeout(r, 200));
+    await publish(s.kv, twoAndThreeToB);
+    await until('b runs 2 and 3', () => b.worker.partitions().size === 2);
+    return { a, b, stopped };
+  }
+
+  /** Both partitions of a stop as released; then both workers finish and the table is the reference. */
+  async function expectReleasedAndSameTable(
+    s: Awaited<ReturnType<typeof setup>>,
+    { a, b, stopped }: Awaited<ReturnType<typeof handOffTwoAndThree>>,
+  ) {
+    await until('a stopped 2 and 3', () => stopped.length === 2);
+    expect(stopped.sort()).toEqual([
+      [2, 'released'],
+      [3, 'released'],
+    ]);
+    await until('caught up', () => caughtUp(s));
+    for (const m of [a, b]) {
+      await m.follower.close();
+      await m.worker.drain();
+    }
+    expect(await table(s.store)).toEqual(await referenceTable());
+  }
+
+  it('announces a release without waiting for a final checkpoint the store holds up; the claim fences it and nothing is lost', async () => {
+    const s = await setup();
+    // a's commits wait for the gate: its checkpoints are in flight when 2 and 3 move away.
+    const held = gate();
+    const slow: Store = Object.assign(Object.create(s.store) as Store, {
+      commit: async (batch: Parameters<Store['commit']>[0]) => {
+        await held.wait();
+        return s.store.commit(batch);
+      },
+    });
+    const run = await handOffTwoAndThree(s, slow, s.bus);
+    const note = JSON.parse(new TextDecoder().decode((await s.kv.get('release.2'))?.value));
+    expect(note).toMatchObject({ releasedBy: 'a', forEpoch: 5, nextOffset: null });
+    expect(BigInt(note.processedOffset)).toBeGreaterThan(0n);
+    // b claimed 2 before a's commit: a's commit is fenced, and b redoes what a processed.
+    expect((await s.store.loadCheckpoint(TOPIC, 2))?.epoch).toBe(5);
+    held.open();
+    await expectReleasedAndSameTable(s, run);
+  }, 180_000);
+
+  it('starts no commit once a release is announced without its final checkpoint: the new owner redoes the rest', async () => {
+    const s = await setup();
+    // a's durable publishes wait for the gate: its checkpoints cannot settle when 2 and 3 move away.
+    const held = gate();
+    const slowBus: Bus = Object.assign(Object.create(s.bus) as Bus, {
+      publishDurable: async (...args: Parameters<Bus['publishDurable']>) => {
+        await held.wait();
+        return s.bus.publishDurable(...args);
+      },
+    });
+    const commits: number[] = [];
+    const counted: Store = Object.assign(Object.create(s.store) as Store, {
+      commit: (batch: Parameters<Store['commit']>[0]) => {
+        commits.push(batch.partition);
+        return s.store.commit(batch);
+      },
+    });
+    const run = await handOffTwoAndThree(s, counted, slowBus);
+    held.open();
+    await expectReleasedAndSameTable(s, run);
+    // a's checkpoints of 2 and 3 were still settling when it gave up: none reached the store.
+    expect(commits.filter((p) => p === 2 || p === 3)).toEqual([]);
   }, 180_000);
 });

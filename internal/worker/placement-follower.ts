@@ -8,13 +8,19 @@ import { FencedError, isRetriable } from '../runtime/errors.js';
 import { sleep } from '../runtime/retry.js';
 import type { Worker } from './worker.js';
 
-/** What the old owner of a partition announces once its final checkpoint is committed. */
+/**
+ * What the old owner of a partition announces once it has stopped taking records and its final
+ * checkpoint is committed, or once it stopped waiting for that commit (`nextOffset` null).
+ */
 export interface ReleaseAnnouncement {
   readonly partition: number;
   readonly releasedBy: string;
   /** The epoch of the placement that moved the partition away: the new owner's epoch. */
   readonly forEpoch: number;
+  /** The committed final checkpoint's offset; null when it was still being committed. */
   readonly nextOffset: string | null;
+  /** The offset after the last record the old owner processed (the new owner redoes from its claimed checkpoint up to here). */
+  readonly processedOffset: string | null;
   /** When the old owner stopped taking records of the partition, Unix epoch ms. */
   readonly stoppedAt: number;
   readonly releasedAt: number;
@@ -30,6 +36,12 @@ export interface PlacementFollowerDeps {
   readonly registry: Registry;
   /** How long a new owner waits for a live previous owner's release before it claims anyway. */
   readonly handoffWaitMs: number;
+  /**
+   * How long the old owner waits for a moved partition's final checkpoint before it announces the
+   * release anyway (Worker.release): the checkpoint goes on, and the new owner's claim comes after it
+   * or fences it. Infinity waits for it always.
+   */
+  readonly releaseWaitMs: number;
   /**
    * The other workers' heartbeats (internal/operator/liveness.ts). With them, a new owner also waits
    * for a previous owner that is no longer a member but still beats (its pod is being deleted and
@@ -147,18 +159,25 @@ export class PlacementFollower implements Component {
     await Promise.all(
       change.release.map(async (r) => {
         const stoppedAt = this.deps.clock();
-        const nextOffset = await worker.release(r.partition);
+        const released = await worker.release(r.partition, this.deps.releaseWaitMs);
         const note: ReleaseAnnouncement = {
           partition: r.partition,
           releasedBy: self,
           forEpoch: r.epoch,
-          nextOffset: nextOffset === undefined ? null : String(nextOffset),
+          nextOffset: released?.committed === undefined ? null : String(released.committed),
+          processedOffset: released === undefined ? null : String(released.processed),
           stoppedAt,
           releasedAt: this.deps.clock(),
         };
         await this.announce(bucket, note);
         logger.info(
-          { partition: r.partition, epoch: r.epoch, newOwner: r.newOwner, releaseMs: note.releasedAt - stoppedAt },
+          {
+            partition: r.partition,
+            epoch: r.epoch,
+            newOwner: r.newOwner,
+            releaseMs: note.releasedAt - stoppedAt,
+            committed: note.nextOffset !== null,
+          },
           'partition released',
         );
       }),
@@ -174,9 +193,10 @@ export class PlacementFollower implements Component {
         }
         const waitedMs = this.deps.clock() - startedAt;
         const claimFrom = this.deps.clock();
+        let resumedAt: bigint;
         for (let attempt = 0; ; attempt++) {
           try {
-            await worker.assign(a.partition, a.epoch);
+            resumedAt = await worker.assign(a.partition, a.epoch);
             break;
           } catch (err) {
             if (err instanceof FencedError) {
@@ -210,6 +230,8 @@ export class PlacementFollower implements Component {
             // Claim transaction, checkpoint and state restore, seek (and retries).
             claimMs: now - claimFrom,
             pauseMs: note ? now - note.stoppedAt : undefined,
+            // Records the previous owner processed past the checkpoint resumed from: done again here.
+            redo: note?.processedOffset ? Number(BigInt(note.processedOffset) - resumedAt) : undefined,
             sincePublishedMs: Number.isFinite(published) ? now - published : undefined,
           },
           'partition acquired',

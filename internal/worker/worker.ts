@@ -46,6 +46,18 @@ interface Running {
   readonly done: Promise<void>;
 }
 
+/** Where a released partition stands when release() resolves. */
+export interface Released {
+  /** The offset after the last record processed here. */
+  readonly processed: bigint;
+  /**
+   * The offset of the checkpoint the next owner resumes from, once the final checkpoint is committed;
+   * undefined when release() stopped waiting for it (the next owner resumes from whichever checkpoint
+   * is committed when it claims, and redoes the rest).
+   */
+  readonly committed: bigint | undefined;
+}
+
 /**
  * A worker process's partitions: it claims each placed partition at its epoch, restores the
  * partition's actors from the last checkpoint, reads the partition from the checkpointed
@@ -109,10 +121,13 @@ export class Worker implements Component {
     }));
   }
 
-  /** Starts running `partition` at `epoch` from its last checkpoint. FencedError when a newer epoch holds it. */
-  async assign(partition: number, epoch: number): Promise<void> {
+  /**
+   * Starts running `partition` at `epoch` from its last checkpoint; resolves with the offset it
+   * resumes from. FencedError when a newer epoch holds it.
+   */
+  async assign(partition: number, epoch: number): Promise<bigint> {
     const current = this.running.get(partition);
-    if (current && current.epoch === epoch) return;
+    if (current && current.epoch === epoch) return current.runner.committed;
     if (current) await this.release(partition);
     const { deps } = this;
     const outputs = new PartitionOutputs({
@@ -144,7 +159,12 @@ export class Worker implements Component {
     const done = runner.run(this.controller.signal).then(
       () => this.finished(partition, runner, 'released'),
       (err: unknown) => {
-        if (err instanceof FencedError) {
+        if (err instanceof FencedError && runner.isStopping) {
+          // release() stopped waiting for the final checkpoint and the new owner claimed first:
+          // it resumes from the checkpoint before, and the rows of this one are its to commit.
+          this.log.info({ partition, epoch }, 'final checkpoint fenced: the new owner claimed first');
+          this.finished(partition, runner, 'released');
+        } else if (err instanceof FencedError) {
           this.log.warn({ partition, epoch, err }, 'partition fenced by a newer owner');
           this.finished(partition, runner, 'fenced');
         } else if (!this.controller.signal.aborted) {
@@ -156,21 +176,42 @@ export class Worker implements Component {
     );
     this.running.set(partition, { runner, epoch, done });
     deps.metrics.owned.set(this.running.size);
+    return runner.offset;
   }
 
   /**
    * Stops reading `partition` and commits its final checkpoint at the last record processed;
    * records fetched but not processed yet are left to whoever runs the partition next (they are
-   * past the checkpoint's offset). Resolves with the offset that checkpoint resumes from, or
-   * undefined when the partition was not running here.
+   * past the checkpoint's offset). Resolves once that checkpoint is committed, or after `waitMs`
+   * at most: a partition that is catching up can have a checkpoint's worth of outputs still to
+   * store, and the next owner need not wait for them. Past the wait the run is abandoned: it starts
+   * no more commits, and the next owner resumes from the last committed checkpoint, redoing the
+   * records after it (every output is idempotent). A commit already under way either lands before
+   * the next owner's claim or is fenced by it. Resolves with undefined when the partition was not
+   * running here.
    */
-  async release(partition: number): Promise<bigint | undefined> {
+  async release(partition: number, waitMs = Number.POSITIVE_INFINITY): Promise<Released | undefined> {
     const current = this.running.get(partition);
     if (!current) return undefined;
     await this.deps.consumer.unassign(partition);
-    current.runner.stop({ discardQueued: true });
-    await current.done;
-    return current.runner.offset;
+    const { runner } = current;
+    runner.stop({ discardQueued: true });
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await (Number.isFinite(waitMs)
+      ? Promise.race([
+          current.done.then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => {
+              runner.abandon();
+              resolve(false);
+            }, waitMs);
+          }),
+        ]).finally(() => clearTimeout(timer))
+      : current.done.then(() => true));
+    return {
+      processed: runner.offset,
+      committed: finished && runner.committed === runner.offset ? runner.committed : undefined,
+    };
   }
 
   async drain(): Promise<void> {
@@ -207,7 +248,8 @@ export class Worker implements Component {
     if (this.running.get(partition)?.runner === runner) this.running.delete(partition);
     if (reason !== 'released') void this.deps.consumer.unassign(partition).catch(() => {});
     this.deps.metrics.owned.set(this.running.size);
-    this.log.info({ partition, reason }, 'partition stopped');
+    // How the end of the run went (the wait for the checkpoint in flight, the final settle and commit).
+    this.log.info({ partition, reason, ...runner.lastStop }, 'partition stopped');
     this.onPartitionStopped(partition, reason);
   }
 

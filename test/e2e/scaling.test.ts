@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import {
@@ -417,6 +417,15 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     await db?.end();
     console.log(`measured:\n${JSON.stringify(figures, null, 2)}`);
     // TICKMESH_E2E_FIGURES=FILE appends this run's figures as one JSON line (docs/OPERATOR.md).
+    // TICKMESH_E2E_LOGS=DIR keeps every worker process's log lines, one file per pod run.
+    const logs = process.env.TICKMESH_E2E_LOGS;
+    if (logs) {
+      mkdirSync(logs, { recursive: true });
+      for (const c of kubelet.history) {
+        const text = c.proc.lines.map((l) => JSON.stringify(l)).join('\n');
+        writeFileSync(`${logs}/${c.pod}.${c.restarts}.jsonl`, `${text}\n`);
+      }
+    }
     const out = process.env.TICKMESH_E2E_FIGURES;
     if (out)
       appendFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), loadavg: loadavg(), ...figures })}\n`);
@@ -689,9 +698,14 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     const released = kubelet.history.flatMap((c) =>
       c.proc.lines.filter((l) => l.msg === 'partition released').map((l) => ({ pod: c.pod, line: l })),
     );
+    const opened = kubelet.history.flatMap((c) =>
+      c.proc.lines.filter((l) => l.msg === 'partition opened').map((l) => ({ pod: c.pod, line: l })),
+    );
     const releaseMs: number[] = [];
     const restMs: number[] = [];
     const claimMs: number[] = [];
+    const claimTxMs: number[] = [];
+    const restoreMs: number[] = [];
     for (const { pod, line: a } of handoffs) {
       const r = released
         .filter(
@@ -706,11 +720,28 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
       releaseMs.push(r.line.releaseMs as number);
       restMs.push((a.pauseMs as number) - (r.line.releaseMs as number) - (a.claimMs as number));
       claimMs.push(a.claimMs as number);
+      const o = opened.find((x) => x.pod === pod && x.line.partition === a.partition && x.line.epoch === a.epoch);
+      if (o) {
+        claimTxMs.push(o.line.claimTxMs as number);
+        restoreMs.push(o.line.restoreMs as number);
+      }
     }
     figures.handoffBreakdownMs = {
       release: shape(releaseMs),
       announcementToClaim: shape(restMs),
       claim: shape(claimMs),
+      // Within the claim: the claim transaction, and decoding the checkpoint into actors.
+      claimTransaction: shape(claimTxMs),
+      restore: shape(restoreMs),
+    };
+    // Releases announced before their final checkpoint was committed (--release-wait-ms), and the
+    // records each new owner processed again because of it.
+    const releases = released.map((r) => r.line);
+    const redo = handoffs.map((h) => (h.line.redo as number | undefined) ?? 0);
+    figures.releases = {
+      count: releases.length,
+      announcedBeforeCommit: releases.filter((l) => l.committed === false).length,
+      redoRecords: { ...shape(redo), max: Math.max(0, ...redo) },
     };
   }, 420_000);
 });
