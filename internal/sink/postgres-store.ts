@@ -10,7 +10,7 @@ export interface PostgresStoreOptions {
   readonly connectionString: string;
   /** Schema for every table (search_path of every connection); created by migrate(). Default `public`. */
   readonly schema?: string;
-  /** Connections in the pool. Default 4. */
+  /** Connections in the pool, all opened by migrate() and kept open. Default 4. */
   readonly poolSize?: number;
   /** How long to wait for a connection, ms. Default 10,000. */
   readonly connectTimeoutMs?: number;
@@ -71,11 +71,17 @@ class PostgresDriver implements SqlDriver {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string | undefined,
+    private readonly size: number,
   ) {
     this.direct = session(pool);
   }
 
   async prepare(): Promise<void> {
+    // Opens the whole pool now (it keeps `min` = `max` connections): a connection opened on demand
+    // costs a server process start and a login, and the first claims of a partition handoff, which
+    // pause the partition, would pay for it.
+    const clients = await Promise.all(Array.from({ length: this.size }, () => this.pool.connect()));
+    for (const c of clients) c.release();
     if (this.schema === undefined) return;
     try {
       await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
@@ -139,12 +145,14 @@ class PostgresDriver implements SqlDriver {
 
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const schema = options.schema === 'public' ? undefined : options.schema;
+  const size = options.poolSize ?? 4;
   const pool = new Pool({
     connectionString: options.connectionString,
     // The search path as a startup parameter: set before the connection takes any query. A
     // schema that does not exist yet is fine here; migrate() creates it.
     ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdent(schema).replaceAll(' ', '\\ ')}` }),
-    max: options.poolSize ?? 4,
+    max: size,
+    min: size,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     statement_timeout: options.statementTimeoutMs ?? 60_000,
     application_name: options.applicationName ?? 'tickmesh',
@@ -152,5 +160,5 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   // An idle connection the server dropped emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection (or UnavailableError).
   pool.on('error', () => {});
-  return new SqlStore(new PostgresDriver(pool, schema));
+  return new SqlStore(new PostgresDriver(pool, schema, size));
 }
