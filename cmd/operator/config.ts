@@ -27,6 +27,9 @@ options (flags override the environment):
   --load-interval MS        with NATS: weigh partitions by the input rate the workers measure and
                             re-check the balance this often; 0: count-only placement; default 10000
   --load-min-rate N         below this total rate (records/s) partitions weigh the same; default 100
+  --load-min-gain F         a load exchange must lower the heavier member's load by more than this
+                            fraction of the mean member load; default 0.1
+  --load-cooldown MS        a partition moved less than this long ago is not moved for load; default 60000
   --autoscale-max N         with NATS: scale the worker Deployment between --autoscale-min and this
                             from sustained lag and backpressure; 0: off; default 0
   --autoscale-min N         default 1
@@ -63,6 +66,8 @@ const schema = z.object({
   debounceMs: z.coerce.number().int().min(0),
   loadIntervalMs: z.coerce.number().int().min(0),
   loadMinRate: z.coerce.number().min(0),
+  loadMinGain: z.coerce.number().min(0),
+  loadCooldownMs: z.coerce.number().int().min(0),
   natsUrl: z.string().min(1).optional(),
   autoscaleMax: z.coerce.number().int().min(0),
   autoscaleMin: z.coerce.number().int().min(1),
@@ -106,6 +111,8 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
           'debounce',
           'load-interval',
           'load-min-rate',
+          'load-min-gain',
+          'load-cooldown',
           'nats',
           'autoscale-max',
           'autoscale-min',
@@ -147,6 +154,8 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
     debounceMs: values.debounce ?? 100,
     loadIntervalMs: values['load-interval'] ?? 10_000,
     loadMinRate: values['load-min-rate'] ?? 100,
+    loadMinGain: values['load-min-gain'] ?? 0.1,
+    loadCooldownMs: values['load-cooldown'] ?? 60_000,
     natsUrl: values.nats ?? (env.NATS_URL || undefined),
     autoscaleMax: values['autoscale-max'] ?? 0,
     autoscaleMin: values['autoscale-min'] ?? 1,

@@ -118,7 +118,12 @@ export async function runOperator(
         members: () => membership.members(),
         partitionCount: config.partitions,
         ...(weighLoad ? { load: () => placementLoad(weighLoad.rates(Date.now()), config.loadMinRate) } : {}),
-        options: { tolerance: config.tolerance, maxMovesPerRound: config.maxMovesPerRound },
+        options: {
+          tolerance: config.tolerance,
+          maxMovesPerRound: config.maxMovesPerRound,
+          minGain: config.loadMinGain,
+        },
+        loadMoveCooldownMs: config.loadCooldownMs,
         identity: config.identity,
         logger,
         metrics,

@@ -354,6 +354,54 @@ describe('place: examples', () => {
     expect(imbalance(placement, partitionWeights(4, load)).loadRatio).toBeCloseTo(1, 5);
   });
 
+  it('makes no load exchange for a gain under minGain, and moves no pinned partition for load', () => {
+    const owners = (...o: string[]): Placement => ({
+      version: 1,
+      epoch: o.length,
+      members: [...new Set(o)].sort(),
+      partitions: o.map((owner, p) => ({ owner, epoch: p + 1, previousOwner: null })),
+    });
+    // b carries 112 against a mean of 80.7: over the tolerance, and the best any exchange can do
+    // is a gain of 3 (b's hot 2 for c's 11: c then carries 109). Noise-sized, and it moves a hot
+    // partition: made without hysteresis, not with it.
+    const hotPair = owners('a', 'a', 'b', 'b', 'c', 'c');
+    const rates = new Map([
+      [0, 100],
+      [1, 10],
+      [2, 100],
+      [3, 12],
+      [4, 11],
+      [5, 9],
+    ]);
+    const members = ['a', 'b', 'c'];
+    const input = { current: hotPair, partitionCount: 6, members, load: rates };
+    expect(place({ ...input, options }).moves.map((m) => m.partition)).toEqual([2, 4]);
+    const steady = place({ ...input, options: { ...options, minGain: 0.1 } });
+    expect(steady.moves).toEqual([]);
+    expect(steady.settled).toBe(true);
+
+    // a: {0: 100, 1: 100}, b: {2: 1, 3: 1}: one hot partition should go to b.
+    const twoHot = owners('a', 'a', 'b', 'b');
+    const load = new Map([
+      [0, 100],
+      [1, 100],
+      [2, 1],
+      [3, 1],
+    ]);
+    const base = { current: twoHot, partitionCount: 4, members: ['a', 'b'], load, options };
+    expect(place(base).moves.map((m) => m.partition)).toEqual([0, 2]);
+    expect(place({ ...base, pinned: new Set([0]) }).moves.map((m) => m.partition)).toEqual([1, 2]);
+    const pinned = place({ ...base, pinned: new Set([0, 1]) });
+    expect(pinned.moves).toEqual([]);
+    expect(pinned.settled).toBe(true);
+    // Pins are for load moves only: a lost member's partitions move all the same.
+    const orphaned = place({ ...base, members: ['b'], pinned: new Set([0, 1]) });
+    expect(orphaned.moves.map((m) => [m.partition, m.reason])).toEqual([
+      [0, 'orphan'],
+      [1, 'orphan'],
+    ]);
+  });
+
   it('keeps the last owners when no member is left, so that they become orphans later', () => {
     const first = place({ current: emptyPlacement(3), partitionCount: 3, members: ['a'], options }).placement;
     const none = place({ current: first, partitionCount: 3, members: [], options });

@@ -55,6 +55,13 @@ export interface PlacementOptions {
    * exempt: their owner is gone, so delaying them only prolongs the outage.
    */
   readonly maxMovesPerRound: number;
+  /**
+   * Hysteresis for load moves: an exchange is made only when it lowers the heavier member's load by
+   * more than this fraction of the mean member load. Measured rates are noisy; without it a
+   * member whose load cannot be brought within the tolerance (one very hot partition) would
+   * trade partitions for marginal, noise-sized gains at every round. Default 0.
+   */
+  readonly minGain?: number;
 }
 
 export interface PlacementInput {
@@ -67,6 +74,11 @@ export interface PlacementInput {
    * partition weighs 1; a partition with no measurement weighs the mean of the measured ones.
    */
   readonly load?: ReadonlyMap<number, number>;
+  /**
+   * Partitions that load moves leave where they are (the operator pins those it moved recently:
+   * their rate is still being measured at the new owner). Orphans and count balancing ignore it.
+   */
+  readonly pinned?: ReadonlySet<number>;
   readonly options: PlacementOptions;
 }
 
@@ -143,6 +155,8 @@ export function place(input: PlacementInput): PlacementResult {
   if (!Number.isInteger(P) || P < 0) throw new RangeError(`partitionCount must be a non-negative integer, got ${P}`);
   if (!(options.maxMovesPerRound >= 1)) throw new RangeError('maxMovesPerRound must be at least 1');
   if (!(options.tolerance >= 0)) throw new RangeError('tolerance must be non-negative');
+  if (!((options.minGain ?? 0) >= 0)) throw new RangeError('minGain must be non-negative');
+  const pinned = input.pinned ?? new Set<number>();
 
   const members = [...new Set(input.members)].sort(byName);
   const weights = partitionWeights(P, input.load);
@@ -201,6 +215,7 @@ export function place(input: PlacementInput): PlacementResult {
   const totalLoad = weights.reduce((a, b) => a + b, 0);
   const meanLoad = totalLoad / N;
   const epsilon = 1e-9 * Math.max(totalLoad, 1);
+  const minGain = (options.minGain ?? 0) * meanLoad;
   let budget = options.maxMovesPerRound;
 
   // Donors give up their surplus, one partition at a time from the donor with the largest remaining
@@ -283,7 +298,8 @@ export function place(input: PlacementInput): PlacementResult {
     let best: Exchange | null = null;
     let blocked = false;
     const consider = (candidate: Exchange): void => {
-      if (candidate.peak >= peakLoad - epsilon) return;
+      if (candidate.peak >= peakLoad - minGain - epsilon) return;
+      if (pinned.has(candidate.give) || pinned.has(candidate.take)) return;
       if (moved.has(candidate.give) || moved.has(candidate.take)) {
         blocked = true;
         return;

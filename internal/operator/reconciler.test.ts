@@ -50,6 +50,7 @@ function setup(overrides: Partial<ReconcilerDeps> = {}) {
     debounceMs: 5,
     roundIntervalMs: 10,
     retryMs: 10,
+    loadMoveCooldownMs: 0,
     ...overrides,
   });
   return {
@@ -166,6 +167,39 @@ describe('reconciler', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(t.mirror.docs.map((d) => d.version)).toEqual([1, 2]);
     expect(await metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count')).toBe(settleBefore + 1);
+    ac.abort();
+    await running;
+  });
+
+  it('moves no partition for load within the cooldown after it moved', async () => {
+    let clock = 1_000_000;
+    let load: Map<number, number> | undefined;
+    const t = setup({ load: () => load, loadMoveCooldownMs: 60_000, now: () => clock });
+    const ac = new AbortController();
+    const running = t.reconciler.run(ac.signal);
+    // The first placement moves every partition (orphans): all are pinned for a minute.
+    const first = await t.mirror.next(1);
+    const ofA = first.partitions.filter((p) => p.owner === 'a').map((p) => p.partition);
+    load = new Map(first.partitions.map((p) => [p.partition, ofA.includes(p.partition) ? 90 : 10]));
+    clock += 59_000;
+    t.reconciler.notify('load');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(t.mirror.docs.map((d) => d.version)).toEqual([1]);
+    // Past the cooldown the same check exchanges a heavy partition for a light one.
+    clock += 2_000;
+    t.reconciler.notify('load');
+    const second = await t.mirror.next(2);
+    const moved = second.partitions.filter((p) => p.epoch !== first.partitions[p.partition]!.epoch);
+    expect(moved).toHaveLength(2);
+    // And those two are pinned in turn. b now carries 140 against a's 40, because of the partition
+    // it just took (100); every exchange that would lower b gives that one away or takes the one
+    // a just took (0). Unpinned, the next check would move one of them again.
+    load = new Map(second.partitions.map((p) => [p.partition, 20]));
+    for (const p of moved) load.set(p.partition, p.owner === 'b' ? 100 : 0);
+    clock += 1_000;
+    t.reconciler.notify('load');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(t.mirror.docs.map((d) => d.version)).toEqual([1, 2]);
     ac.abort();
     await running;
   });

@@ -43,6 +43,11 @@ export interface ReconcilerDeps {
   readonly debounceMs?: number;
   /** Pause between rate-limited rounds. Default 1,000 ms. */
   readonly roundIntervalMs?: number;
+  /**
+   * A partition this leader moved less than this long ago is not moved again for load (its rate is
+   * still being measured at the new owner, from a first sample). Default 60,000 ms.
+   */
+  readonly loadMoveCooldownMs?: number;
   /** Retry pause after a failed publication. Default 1,000 ms. */
   readonly retryMs?: number;
   readonly now?: () => number;
@@ -68,7 +73,20 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const debounceMs = deps.debounceMs ?? 100;
   const roundIntervalMs = deps.roundIntervalMs ?? 1_000;
   const retryMs = deps.retryMs ?? 1_000;
+  const cooldownMs = deps.loadMoveCooldownMs ?? 60_000;
   const { metrics } = deps;
+  /** When this leader last moved each partition. */
+  const movedAt = new Map<number, number>();
+
+  /** The partitions moved within the cooldown: load moves leave them where they are. */
+  function pinned(): Set<number> {
+    const out = new Set<number>();
+    for (const [p, at] of movedAt) {
+      if (now() - at < cooldownMs) out.add(p);
+      else movedAt.delete(p);
+    }
+    return out;
+  }
 
   let wake: (() => void) | null = null;
   let pendingSince: number | null = null;
@@ -170,6 +188,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         partitionCount: deps.partitionCount,
         members,
         load,
+        pinned: pinned(),
         options: deps.options,
       });
       const changed = result.placement.version !== placement.version;
@@ -198,6 +217,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         }
         placement = result.placement;
         published = doc;
+        for (const m of result.moves) movedAt.set(m.partition, now());
         mirrorsStale = !(await mirror(doc));
         if (changed) await recordEvent(doc, result, trigger);
       }
