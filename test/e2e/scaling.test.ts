@@ -108,6 +108,8 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
   let endpoints: NodeJS.ProcessEnv;
   /** Partitions the live trades go to. */
   let livePartitions: Set<number>;
+  /** The event time of the last live trade sent. */
+  let liveEventTime = 0;
 
   const common = () => [
     '--topic',
@@ -135,7 +137,11 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     '0',
   ];
 
-  function startOperator(identity: string): Proc {
+  /**
+   * An operator process. Without `load` it places by counts alone (the steps that assert the fewest
+   * moves); with it, it weighs partitions by their measured rates once their total reaches `minRate`.
+   */
+  function startOperator(identity: string, load?: { intervalMs: number; minRate: number }): Proc {
     const proc = new Proc(
       identity,
       [
@@ -148,11 +154,11 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
         `--renew-deadline=${LEASE.renewDeadlineMs}`,
         `--retry-period=${LEASE.retryPeriodMs}`,
         '--debounce=50',
-        // Count-only placement: the steps below assert the fewest moves for each change, and a
-        // load-weighted exchange between two live workers could come between them at any
-        // round. The operator still reads and exports the measured rates (asserted below);
-        // placement by those rates is tested in internal/operator/reconciler.test.ts.
-        '--load-interval=0',
+        // Count-only placement but in the load step: the other steps assert the fewest moves for
+        // each change, and a load-weighted exchange between two live workers could come between
+        // them at any round. The operator still reads and exports the measured rates (asserted).
+        `--load-interval=${load?.intervalMs ?? 0}`,
+        `--load-min-rate=${load?.minRate ?? 100}`,
         `--placement-bucket=${bucket}`,
         '--metrics-port=0',
       ],
@@ -391,7 +397,9 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     // More trades while the cluster changes, steadily, until they are all in.
     production = (async () => {
       for (let i = 0; i < live.length && !stopProducing.signal.aborted; i += LIVE_CHUNK) {
-        await send(producer, topic, live.slice(i, i + LIVE_CHUNK));
+        const chunk = live.slice(i, i + LIVE_CHUNK);
+        await send(producer, topic, chunk);
+        liveEventTime = chunk.at(-1)!.eventTime;
         await new Promise((r) => setTimeout(r, LIVE_EVERY_MS));
       }
     })();
@@ -594,6 +602,78 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     expect(published.at(-1)!.doc.version).toBe(before.version);
     figures.operatorFailover = { killToLeaseTakenMs: failoverMs, leaseSeconds: LEASE.seconds };
   }, 120_000);
+
+  it('measured load weighs in: two hot partitions on one worker are split by one exchange, each handed off once', async () => {
+    onTestFailed(failureReport);
+    const before = (await settled(4)).doc;
+    // A third operator that weighs partitions by the workers' measured input rates takes over. Its
+    // floor is above the live trades' total (about 1,000/s), so that only the burst below weighs.
+    const weighing = startOperator('op-load', { intervalMs: 1_000, minRate: 1_500 });
+    await weighing.waitFor('op-load to start', (l) => l.msg === 'operator started', 60_000);
+    const handOver = async (to: string) => {
+      const from = await leaseHolder();
+      operators.get(from)!.kill('SIGTERM');
+      await eventually(
+        `${to} to hold the Lease`,
+        async () => ((await leaseHolder()) === to ? true : undefined),
+        15_000,
+      );
+      await operators.get(to)!.waitFor(`${to} to lead`, (l) => l.msg === 'placement loaded', 10_000);
+    };
+    await handOver('op-load');
+    await new Promise((r) => setTimeout(r, 1_500));
+    const start = (await settled(4)).doc;
+    // Below the floor the new leader places by counts: its takeover moved nothing.
+    expect(start.version).toBe(before.version);
+
+    // Both partitions of one worker turn hot: about 2,000 trades/s for 12 s, on markets of their
+    // own, from where the live trades reached in event time, so that none of them is late.
+    const hot = owned(start, start.members[0]!);
+    expect(hot).toHaveLength(2);
+    const burst = (
+      await simulatedTrades({ count: 120_000, prefix: 'H', seed: 11, startTime: liveEventTime, ratePerSecond: 16 })
+    ).filter((t) => hot.includes(partitionForKey(`${t.exchange}:${t.symbol}`, P)));
+    expect(burst.length).toBeGreaterThan(24_000);
+    const burstAt = Date.now();
+    for (let i = 0; i < 24_000; i += 500) {
+      await send(producer, topic, burst.slice(i, i + 500));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The rates decay over the EWMA's 10 s: a second exchange now would be a flap.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const docs = published.filter((p) => p.doc.version > start.version).map((p) => p.doc);
+    const firstAfterBurst = published.find((p) => p.doc.version > start.version);
+    expect(firstAfterBurst, 'a placement after the burst').toBeDefined();
+    const timesMoved = new Map<number, number>();
+    let prev = start;
+    for (const doc of docs) {
+      expect(doc.members).toEqual(start.members);
+      expect(countsWithinOne(doc)).toBe(true);
+      const changed = moved(prev, doc).map((p) => p.partition);
+      for (const p of changed) timesMoved.set(p, (timesMoved.get(p) ?? 0) + 1);
+      // Every load move is a handoff: released by the old owner, claimed by the new one.
+      await eventually('the moved partitions to run at their new owners', async () =>
+        changed.every((p) => acquisition(doc.partitions[p]!.owner!, p, doc.partitions[p]!.epoch)) ? true : undefined,
+      );
+      expect(handoffs(doc, changed).every((l) => l.released === true)).toBe(true);
+      prev = doc;
+    }
+    // One exchange splits the hot pair; nothing moves back and forth.
+    expect([...timesMoved.values()].every((n) => n === 1)).toBe(true);
+    expect(hot.filter((p) => timesMoved.has(p))).toHaveLength(1);
+    const last = docs.at(-1)!;
+    expect(new Set(hot.map((p) => last.partitions[p]!.owner)).size).toBe(2);
+    figures.loadExchange = {
+      burstToExchangeMs: firstAfterBurst!.at - burstAt,
+      placements: docs.length,
+      partitionsMoved: timesMoved.size,
+    };
+
+    // Back to count-only placement for the steps that assert the fewest moves.
+    await startOperator('op-counts').waitFor('op-counts to start', (l) => l.msg === 'operator started', 60_000);
+    await handOver('op-counts');
+    await settled(4);
+  }, 300_000);
 
   it('scale 4 -> 1 under the new leader: the three leaving workers hand off and exit cleanly', async () => {
     onTestFailed(failureReport);
