@@ -69,6 +69,8 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
       '--round-interval=100',
       '--load-interval=300',
       '--load-min-rate=50',
+      // The count placement moves every partition first; the default cooldown would hold them a minute.
+      '--load-cooldown=1000',
     ]);
   }, 60_000);
 
