@@ -39,9 +39,10 @@ import { type Container, type LogLine, Proc, TestKubelet } from './cluster-suppo
 // runs one real `tickmesh worker --placement operator` per pod), two real `tickmesh operator`
 // processes, real Kafka, PostgreSQL, NATS and Redis. The real BTCUSDT trades and a larger simulated
 // set are in Kafka before the start, more simulated trades are produced while the cluster changes:
-// scale 2 -> 4, delete a pod, SIGKILL a worker, SIGKILL the acting operator, scale 4 -> 1. After each
-// step the placement settles on the live members; at the end the candle table equals, row for row,
-// the table of one worker that ran everything with no change at all.
+// scale 2 -> 4, delete a pod, SIGKILL a worker, SIGKILL the acting operator, a load-weighing
+// operator splits a hot pair of partitions, scale 4 -> 1. After each step the placement settles on
+// the live members; at the end the candle table equals, row for row, the table of one worker that
+// ran everything with no change at all.
 
 const run = promisify(execFile);
 const P = 8;
