@@ -627,18 +627,23 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     // Below the floor the new leader places by counts: its takeover moved nothing.
     expect(start.version).toBe(before.version);
 
-    // Both partitions of one worker turn hot: about 2,000 trades/s for 12 s, on markets of their
-    // own, from where the live trades reached in event time, so that none of them is late.
+    // Both partitions of one worker turn hot: about 4,000 trades/s, on markets of their own, from
+    // where the live trades reached in event time (so that none of them is late), until the
+    // operator answers and 3 s more. Its rates are 10 s moving averages: the pair's total passes
+    // the floor some seconds into the burst (later when this machine is busy and sends slower).
     const hot = owned(start, start.members[0]!);
     expect(hot).toHaveLength(2);
     const burst = (
-      await simulatedTrades({ count: 120_000, prefix: 'H', seed: 11, startTime: liveEventTime, ratePerSecond: 16 })
+      await simulatedTrades({ count: 400_000, prefix: 'H', seed: 11, startTime: liveEventTime, ratePerSecond: 16 })
     ).filter((t) => hot.includes(partitionForKey(`${t.exchange}:${t.symbol}`, P)));
-    expect(burst.length).toBeGreaterThan(24_000);
+    expect(burst.length).toBeGreaterThan(60_000);
     const burstAt = Date.now();
-    for (let i = 0; i < 24_000; i += 500) {
-      await send(producer, topic, burst.slice(i, i + 500));
+    let answeredAt: number | undefined;
+    for (let i = 0; i < burst.length && Date.now() - burstAt < 60_000; i += 1_000) {
+      await send(producer, topic, burst.slice(i, i + 1_000));
       await new Promise((r) => setTimeout(r, 250));
+      answeredAt ??= published.some((p) => p.doc.version > start.version) ? Date.now() : undefined;
+      if (answeredAt !== undefined && Date.now() - answeredAt > 3_000) break;
     }
     // The rates decay over the EWMA's 10 s: a second exchange now would be a flap.
     await new Promise((r) => setTimeout(r, 3_000));
