@@ -24,8 +24,20 @@ describe('LoadMeter', () => {
     expect(m.snapshot(2_000, false, 0n).rate).toBeCloseTo(2_000, 6);
   });
 
-  it('smooths: a step in the input moves the rate by 1 - e^(-dt/tau) of the difference', () => {
+  it('takes its first rate over half the time constant, so that one second of a burst is not the rate', () => {
     const m = new LoadMeter({ timeConstantMs: 10_000, minSampleMs: 1_000 });
+    m.observe(0, 0n);
+    // A burst of 5,000 records in the first second, then 100 a second.
+    m.observe(1_000, 5_000n);
+    expect(m.snapshot(1_000, false, 0n).rate).toBeUndefined();
+    for (let s = 2; s <= 4; s++) m.observe(s * 1_000, 5_000n + BigInt(100 * (s - 1)));
+    expect(m.snapshot(4_900, false, 0n).rate).toBeUndefined();
+    m.observe(5_000, 5_400n);
+    expect(m.snapshot(5_000, false, 0n).rate).toBeCloseTo(5_400 / 5, 6);
+  });
+
+  it('smooths: a step in the input moves the rate by 1 - e^(-dt/tau) of the difference', () => {
+    const m = new LoadMeter({ timeConstantMs: 10_000, minSampleMs: 1_000, firstSampleMs: 1_000 });
     m.observe(0, 0n);
     m.observe(1_000, 100n);
     expect(m.snapshot(1_000, false, 0n).rate).toBeCloseTo(100, 6);
@@ -34,7 +46,7 @@ describe('LoadMeter', () => {
   });
 
   it('decays while fetched from without batches (no input), and not while paused', () => {
-    const m = new LoadMeter({ timeConstantMs: 10_000, minSampleMs: 1_000 });
+    const m = new LoadMeter({ timeConstantMs: 10_000, minSampleMs: 1_000, firstSampleMs: 1_000 });
     m.observe(0, 0n);
     m.observe(1_000, 1_000n);
     expect(m.snapshot(31_000, false, 0n).rate).toBeCloseTo(1_000 * Math.exp(-3), 6);

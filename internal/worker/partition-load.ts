@@ -21,11 +21,19 @@ export interface LoadMeterOptions {
   readonly timeConstantMs?: number;
   /** Shortest interval between two rate samples (shorter ones are accumulated). Default 1,000 ms. */
   readonly minSampleMs?: number;
+  /**
+   * The first rate is a mean over at least this long. Default half the time constant: a partition
+   * that just moved here must not report one second of its input (a burst, or a lull) as its rate
+   * while the other partitions report smoothed ones; until then the operator keeps the previous
+   * owner's figure.
+   */
+  readonly firstSampleMs?: number;
 }
 
 export class LoadMeter {
   private readonly tau: number;
   private readonly minSample: number;
+  private readonly firstSample: number;
   private baseAt: number | undefined;
   private baseMark = 0n;
   private lastAt = 0;
@@ -35,6 +43,7 @@ export class LoadMeter {
   constructor(options: LoadMeterOptions = {}) {
     this.tau = options.timeConstantMs ?? 10_000;
     this.minSample = options.minSampleMs ?? 1_000;
+    this.firstSample = Math.max(this.minSample, options.firstSampleMs ?? this.tau / 2);
     if (!(this.tau > 0) || !(this.minSample > 0)) throw new RangeError('timeConstantMs and minSampleMs must be > 0');
   }
 
@@ -48,7 +57,7 @@ export class LoadMeter {
       return;
     }
     const dt = at - this.baseAt;
-    if (dt < this.minSample) return;
+    if (dt < (this.rate === undefined ? this.firstSample : this.minSample)) return;
     // A watermark that went back (a recreated topic) counts as no input, not as negative input.
     const appended = highWatermark > this.baseMark ? Number(highWatermark - this.baseMark) : 0;
     this.rate = this.blend(this.rate, (appended * 1000) / dt, dt);

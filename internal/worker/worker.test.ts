@@ -178,10 +178,10 @@ describe('worker on the in-process adapters', () => {
     await w.assign(p, 3);
     await committedAt(s, p, 100n);
     expect(w.partitionLoads(now)).toEqual([{ partition: p, epoch: 3, paused: false, rate: undefined, lag: 0 }]);
-    // 400 more records two seconds later: 200 records/s.
-    now += 2_000;
-    await s.log.producer().send(TOPIC, trades.slice(100, 500).map(tradeRecord));
-    await committedAt(s, p, 500n);
+    // 1,000 more records five seconds later (the first rate is a mean over 5 s): 200 records/s.
+    now += 5_000;
+    await s.log.producer().send(TOPIC, trades.slice(100, 1_100).map(tradeRecord));
+    await committedAt(s, p, 1_100n);
     const [load] = w.partitionLoads(now);
     expect(load?.rate).toBeCloseTo(200, 6);
     expect(load?.lag).toBe(0);
