@@ -93,8 +93,9 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --pod-name NAME              member name with --placement operator (env POD_NAME)
   --placement-bucket NAME      KV bucket of the placement (default tickmesh-placement)
   --handoff-wait-ms N          wait this long for a moved partition's release before claiming it (default 5000)
-  --release-wait-ms N          announce a release after this long even if its final checkpoint is still
-                               committing; the new owner's claim then fences or follows it (default 100)
+  --release-wait-ms N          announce a release after this long even if its final checkpoint is not
+                               committed, and commit nothing more of it; the new owner resumes from the
+                               last committed checkpoint (default 100)
   --partitions all|LIST        partitions to run when no operator places them (default all)
   --intervals LIST             candle intervals (default 1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w; 1s on request)
   --out-of-orderness-ms N      watermark lag behind the newest trade (default 2000)

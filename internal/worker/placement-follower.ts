@@ -17,7 +17,7 @@ export interface ReleaseAnnouncement {
   readonly releasedBy: string;
   /** The epoch of the placement that moved the partition away: the new owner's epoch. */
   readonly forEpoch: number;
-  /** The committed final checkpoint's offset; null when it was still being committed. */
+  /** The committed final checkpoint's offset; null when the old owner stopped waiting for it. */
   readonly nextOffset: string | null;
   /** The offset after the last record the old owner processed (the new owner redoes from its claimed checkpoint up to here). */
   readonly processedOffset: string | null;
@@ -38,8 +38,8 @@ export interface PlacementFollowerDeps {
   readonly handoffWaitMs: number;
   /**
    * How long the old owner waits for a moved partition's final checkpoint before it announces the
-   * release anyway (Worker.release): the checkpoint goes on, and the new owner's claim comes after it
-   * or fences it. Infinity waits for it always.
+   * release anyway and gives the partition up (Worker.release): the new owner resumes from the last
+   * committed checkpoint. Infinity waits for it always.
    */
   readonly releaseWaitMs: number;
   /**
@@ -191,8 +191,8 @@ export class PlacementFollower implements Component {
         if (a.previousOwner !== null && (a.previousOwnerIsMember || this.peerAlive(a.previousOwner))) {
           note = await this.waitForRelease(bucket, a.partition, a.epoch, a.previousOwner);
         }
-        const waitedMs = this.deps.clock() - startedAt;
         const claimFrom = this.deps.clock();
+        const waitedMs = claimFrom - startedAt;
         let resumedAt: bigint;
         for (let attempt = 0; ; attempt++) {
           try {

@@ -176,7 +176,7 @@ export class Worker implements Component {
     );
     this.running.set(partition, { runner, epoch, done });
     deps.metrics.owned.set(this.running.size);
-    return runner.offset;
+    return runner.committed;
   }
 
   /**
