@@ -3,9 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { silentLogger } from '../../internal/observe/logger.js';
-import { encodeHeartbeat, heartbeatSubject, type PartitionBeat } from '../../internal/operator/heartbeat-message.js';
+import type { PartitionBeat } from '../../internal/operator/heartbeat-message.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { eventually, freshNamespace, kubeConfig, startInProcessOperator, WORKER_LABELS } from './operator-support.js';
+import {
+  eventually,
+  freshNamespace,
+  kubeConfig,
+  publishHeartbeats,
+  startInProcessOperator,
+  WORKER_LABELS,
+} from './operator-support.js';
 
 // Autoscaling (issue 6, optional part) against the real kube-apiserver and NATS: the operator runs
 // in this process with autoscaling on; the test publishes worker heartbeats on NATS (a worker that
@@ -22,7 +29,7 @@ describe('operator autoscaling on the real kube-apiserver', () => {
   let ns: { name: string; delete(): Promise<void> };
   let bus: Bus;
   let operator: { stop(): Promise<void> } | undefined;
-  let beats: NodeJS.Timeout | undefined;
+  let stopBeats: (() => void) | undefined;
   let report: PartitionBeat[] = [];
 
   const replicas = async () =>
@@ -49,9 +56,7 @@ describe('operator autoscaling on the real kube-apiserver', () => {
     });
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), logger: silentLogger() });
     const member = freshName('w');
-    beats = setInterval(() => {
-      bus.publish(heartbeatSubject(member), encodeHeartbeat({ member, partitions: report, time: Date.now() }));
-    }, 100);
+    stopBeats = publishHeartbeats(bus, () => [{ member, partitions: report }]);
     operator = startInProcessOperator(ns.name, [
       // Autoscaling alone: it hears the heartbeats without the liveness signal or load weighing.
       '--liveness-timeout=0',
@@ -68,7 +73,7 @@ describe('operator autoscaling on the real kube-apiserver', () => {
   }, 60_000);
 
   afterAll(async () => {
-    clearInterval(beats);
+    stopBeats?.();
     await operator?.stop();
     await bus?.close();
     await ns?.delete();

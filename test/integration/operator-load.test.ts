@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { silentLogger } from '../../internal/observe/logger.js';
-import { encodeHeartbeat, heartbeatSubject } from '../../internal/operator/heartbeat-message.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint } from '../harness/env.js';
@@ -12,6 +11,7 @@ import {
   eventually,
   freshNamespace,
   kubeConfig,
+  publishHeartbeats,
   setPodReady,
   startInProcessOperator,
 } from './operator-support.js';
@@ -30,7 +30,7 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
   let ns: { name: string; delete(): Promise<void> };
   let bus: Bus;
   let operator: { stop(): Promise<void> } | undefined;
-  let beats: NodeJS.Timeout | undefined;
+  let stopBeats: (() => void) | undefined;
   let rates = [1, 1, 1, 1];
 
   const placement = async (): Promise<PlacementDocument | undefined> => {
@@ -53,16 +53,15 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
     }
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), logger: silentLogger() });
     // Each pod beats what it owns in the latest placement, with the partitions' rates.
-    beats = setInterval(() => {
-      void placement().then((doc) => {
-        for (const member of ['w-a', 'w-b']) {
-          const partitions = (doc?.partitions ?? [])
-            .filter((p) => p.owner === member)
-            .map((p) => ({ partition: p.partition, epoch: p.epoch, rate: rates[p.partition] ?? 0, lag: 0 }));
-          bus.publish(heartbeatSubject(member), encodeHeartbeat({ member, partitions, time: Date.now() }));
-        }
-      });
-    }, 100);
+    stopBeats = publishHeartbeats(bus, async () => {
+      const doc = await placement();
+      return ['w-a', 'w-b'].map((member) => ({
+        member,
+        partitions: (doc?.partitions ?? [])
+          .filter((p) => p.owner === member)
+          .map((p) => ({ partition: p.partition, epoch: p.epoch, rate: rates[p.partition] ?? 0, lag: 0 })),
+      }));
+    });
     operator = startInProcessOperator(ns.name, [
       '--liveness-timeout=0',
       '--debounce=20',
@@ -75,7 +74,7 @@ describe('operator placement by measured load on the real kube-apiserver', () =>
   }, 60_000);
 
   afterAll(async () => {
-    clearInterval(beats);
+    stopBeats?.();
     await operator?.stop();
     await bus?.close();
     await ns?.delete();

@@ -2,6 +2,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { parseOperatorConfig } from '../../cmd/operator/config.js';
 import { runOperator } from '../../cmd/operator/run.js';
+import type { Bus } from '../../internal/bus/bus.js';
+import { encodeHeartbeat, heartbeatSubject, type PartitionBeat } from '../../internal/operator/heartbeat-message.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 /** Shared pieces of the operator's integration tests (real kube-apiserver from test/infra/kube.sh). */
@@ -94,6 +96,27 @@ export async function eventually<T>(
       throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Plays the workers' heartbeats (internal/worker/heartbeat.ts) on the real NATS: every `everyMs`,
+ * publishes what `beats` returns, each member's partitions stamped with the current time. Returns
+ * the function that stops it.
+ */
+export function publishHeartbeats(
+  bus: Bus,
+  beats: () =>
+    | ReadonlyArray<{ member: string; partitions: readonly PartitionBeat[] }>
+    | Promise<ReadonlyArray<{ member: string; partitions: readonly PartitionBeat[] }>>,
+  everyMs = 100,
+): () => void {
+  const timer = setInterval(() => {
+    void Promise.resolve(beats()).then((list) => {
+      for (const { member, partitions } of list)
+        bus.publish(heartbeatSubject(member), encodeHeartbeat({ member, partitions, time: Date.now() }));
+    });
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 /**
