@@ -765,9 +765,17 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
       const inWindow = (t: number | undefined) => t !== undefined && t >= phase.measureFrom && t < phase.end;
       // Update latency: each partial candle, from the send of the trade it names last.
       const update: number[] = [];
+      // The same per second of the window, so that a stall shows as a step, not as a mean.
+      const perSecond: number[][] = [];
       for (let i = 0; i < rAt.length; i++) {
         const sent = stamps[rMarket[i] as number]?.[rId[i] as number];
-        if (inWindow(sent)) update.push((rAt[i] as number) - (sent as number));
+        if (!inWindow(sent)) continue;
+        const d = (rAt[i] as number) - (sent as number);
+        update.push(d);
+        const second = Math.floor(((sent as number) - phase.measureFrom) / 1000);
+        const bucket = perSecond[second] ?? [];
+        bucket.push(d);
+        perSecond[second] = bucket;
       }
       // Visibility: every trade, from its send to the first partial candle that includes it.
       const visible: number[] = [];
@@ -792,6 +800,9 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
         details: {
           'update latency ms p50 / p99 / p99.9 / max': `${ms(quantile(u, 0.5))} / ${ms(quantile(u, 0.99))} / ${ms(quantile(u, 0.999))} / ${ms(quantile(u, 1))}`,
           'updates measured': update.length,
+          'update latency p50 ms, each second of the window': [...perSecond]
+            .map((d) => (d === undefined ? '-' : String(Math.round(quantile(sorted(d), 0.5)))))
+            .join(' '),
           'trade visibility ms p50 / p99 / max (every trade, includes the 250 ms partial rate limit)': `${ms(quantile(v, 0.5))} / ${ms(quantile(v, 0.99))} / ${ms(quantile(v, 1))}`,
           'trades sent in the window / seen in a partial': `${sentInWindow} / ${visible.length}`,
           'worker metric append_to_publish p50 / p99 (bucket bound)': `${bucketQuantile(a.appendToPublish, b.appendToPublish, 0.5)} / ${bucketQuantile(a.appendToPublish, b.appendToPublish, 0.99)}`,

@@ -84,6 +84,10 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       timeout: options.requestTimeoutMs ?? 5_000,
+      // Otherwise the client builds two Errors (two stack traces) for every request in case it
+      // fails: measured at ~8% of a live worker's CPU, for its JetStream publishes. Errors still
+      // carry their message and the subject; classify() wraps them with what was attempted.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new UnavailableError('nats unavailable: connect', { cause: err });
