@@ -109,6 +109,8 @@ describe('trade processor', () => {
     );
     await s.sink.flush();
     expect(asked.map((r) => [r.fromId, r.toId])).toEqual([[102n, 104n]]);
+    // The times around the gap, for venues whose REST pages by time (Kraken).
+    expect(asked.map((r) => [r.afterTime, r.beforeTime])).toEqual([[trade(101).eventTime, trade(105).eventTime]]);
     expect(s.ids()).toEqual(['100', '101', '102', '103', '104', '105', '106']);
     expect(s.gaps()).toMatchObject([
       { fromId: '102', toId: '104', missing: 3, backfilled: 3, unrecovered: 0, backfill: 'complete' },

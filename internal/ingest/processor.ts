@@ -51,6 +51,8 @@ export class TradeProcessor {
   private readonly latency: { observe(v: number): void } | undefined;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
   private readonly marketMetrics = new Map<string, MarketMetrics>();
+  /** Event time of the last trade produced per market key, kept only when backfill is on (BackfillRequest.afterTime). */
+  private readonly lastTime = new Map<string, number>();
   /** Running totals of this processor, for progress reports; metrics carry the same per market. */
   readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, backfilled: 0, unrecovered: 0 };
 
@@ -122,6 +124,7 @@ export class TradeProcessor {
 
   private accept(t: Trade, key: string): void {
     this.seq.accept(key, t.tradeId);
+    if (this.options.backfill) this.lastTime.set(key, t.eventTime);
     this.sink.trade(t);
     this.stats.produced += 1;
     this.market(t.market).trades.inc();
@@ -139,10 +142,13 @@ export class TradeProcessor {
       const lastWanted = Math.min(toId, fromId + cap - 1);
       let fetched: Trade[] = [];
       try {
+        const afterTime = this.lastTime.get(key);
         fetched = await this.options.backfill({
           symbol: t.symbol,
           fromId: BigInt(fromId),
           toId: BigInt(lastWanted),
+          ...(afterTime === undefined ? {} : { afterTime }),
+          beforeTime: t.eventTime,
           signal: AbortSignal.timeout(this.options.backfillTimeoutMs ?? 15_000),
         });
       } catch (err) {

@@ -6,6 +6,8 @@ export interface GetJsonOptions {
   readonly headers?: Record<string, string>;
   /** Per request; the caller's signal still aborts earlier. Default 10 s. */
   readonly timeoutMs?: number;
+  /** JSON.parse's reviver, e.g. to keep numbers as their text. */
+  readonly reviver?: (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<{ b
   }
   if (!res.ok) throw new TickmeshError('TM_REST', `venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
   try {
-    return { body: JSON.parse(text), headers: res.headers };
+    return { body: JSON.parse(text, options.reviver), headers: res.headers };
   } catch (err) {
     throw new TickmeshError('TM_REST', 'venue REST answer is not JSON', { cause: err });
   }

@@ -49,6 +49,14 @@ export interface BackfillRequest {
   readonly symbol: string;
   readonly fromId: bigint;
   readonly toId: bigint;
+  /**
+   * Event time (ms) of the last trade produced before the gap, when this process saw one (not
+   * after a restart that seeded its ids from the log). Venues whose REST API pages by time
+   * rather than by id (Kraken) start there.
+   */
+  readonly afterTime?: number;
+  /** Event time (ms) of the trade that revealed the gap: the missing trades are not later. */
+  readonly beforeTime: number;
   readonly signal: AbortSignal;
 }
 

@@ -161,14 +161,18 @@ export async function startLocalBinance(options: LocalBinanceOptions): Promise<L
     },
     restRequests,
     received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.terminate();
-        wss.close();
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    close: () => closeLocal(http, wss, sockets),
   };
+}
+
+/** Stops a local exchange: its sockets cut, its WebSocket and HTTP servers closed. */
+export function closeLocal(http: Server, wss: WebSocketServer, sockets: Set<WebSocket>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const s of sockets) s.terminate();
+    wss.close();
+    http.closeAllConnections();
+    http.close(() => resolve());
+  });
 }
 
 /** `[from, to)` as an index list. */

@@ -156,6 +156,7 @@ describe('binance aggTrades backfill', () => {
       symbol: 'BTCUSDT',
       fromId: 7n,
       toId: 9n,
+      beforeTime: Date.now(),
       signal: AbortSignal.timeout(5000),
     });
     expect(urls[0]).toBe('http://rest.invalid/fapi/v1/aggTrades?symbol=BTCUSDT&fromId=7&limit=3');

@@ -103,6 +103,7 @@ describe('coinbase adapter', () => {
       symbol: 'BTC-USD',
       fromId: 100n,
       toId: 105n,
+      beforeTime: Date.now(),
       signal: new AbortController().signal,
     });
     expect(got?.map((t) => t.tradeId).sort()).toEqual(['100', '101', '102', '103', '104', '105']);

@@ -1,6 +1,10 @@
+import type { Trade } from '../../market/trade.js';
+import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { getJson, joinUrl } from '../rest.js';
 import { plainDecimal } from '../validate.js';
 import {
   type AdapterOptions,
+  type BackfillRequest,
   type ConnectionPlan,
   chunk,
   type FrameSink,
@@ -11,16 +15,31 @@ import {
 
 const WS_URL = 'wss://ws.kraken.com/v2';
 const SYMBOLS_PER_SUBSCRIBE = 100;
+const REST_URL = 'https://api.kraken.com';
+const REST_PAGE = 1000;
+const MAX_PAGES = 50;
+/** Without the time of the last trade before a gap (after a restart), backfill looks back this far. */
+const LOOKBACK_MS = 10 * 60_000;
+/** Kraken's error codes that mean "try again later" (rate limit, overload, maintenance). */
+const KRAKEN_BUSY = /^E(API:Rate limit|Service:(Unavailable|Busy|Deadline)|General:Temporary)/;
 
 /**
  * Kraken WebSocket v2, `trade` channel. Kraken sends prices and quantities as JSON numbers; they
  * are read from the frame's source text (JSON.parse source access), never through a float, so
- * `0.10000000` stays exactly what Kraken printed. Trade ids are consecutive per pair. No REST
- * backfill: gaps are recorded.
+ * `0.10000000` stays exactly what Kraken printed. Trade ids are consecutive per pair.
+ *
+ * Backfill: REST `GET /0/public/Trades` pages forward by time (`since`, then each answer's
+ * `last` cursor), not by id, so it starts at the event time of the last trade seen before the
+ * gap (BackfillRequest.afterTime; without it, LOOKBACK_MS before the trade that revealed the
+ * gap, and a longer outage is reported as unrecovered) and keeps the rows whose trade id (the
+ * seventh field) falls in the gap. The REST pair is the v2 symbol without its slash (`BTC/USD`
+ * -> `BTCUSD`), a spelling Kraken's REST accepts besides its own `XBTUSD`; the answer is keyed by
+ * Kraken's internal name (`XXBTZUSD`), so the one array in `result` is read whatever its key.
  */
 export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'kraken';
   const table = new SymbolTable(venue, options.symbols);
+  const restUrl = options.restUrl ?? REST_URL;
 
   function plan(): ConnectionPlan[] {
     let reqId = 0;
@@ -117,7 +136,83 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
     }
   }
 
-  return { venue, sequentialIds: true, plan, parse };
+  async function backfill(req: BackfillRequest): Promise<Trade[]> {
+    const market = table.market(req.symbol);
+    if (market === undefined) return [];
+    const pair = req.symbol.replace('/', '');
+    const start = req.afterTime ?? req.beforeTime - LOOKBACK_MS;
+    // `since` in nanoseconds; one millisecond early, since it is exclusive and times are truncated.
+    let since = String(BigInt(Math.max(0, Math.floor(start) - 1)) * 1_000_000n);
+    const trades: Trade[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const url = joinUrl(
+        restUrl,
+        `/0/public/Trades?pair=${encodeURIComponent(pair)}&since=${since}&count=${REST_PAGE}`,
+      );
+      const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal, reviver: exactNumbers });
+      const { rows, last } = readTradesAnswer(body);
+      const receiveTime = Date.now();
+      let highest = -1n;
+      for (const row of rows) {
+        const t = restTrade(row, req.symbol, market, receiveTime);
+        if (t === undefined) continue;
+        const id = BigInt(t.tradeId);
+        if (id > highest) highest = id;
+        if (id >= req.fromId && id <= req.toId) trades.push(t);
+      }
+      if (rows.length === 0 || highest >= req.toId || last === since) break;
+      since = last;
+    }
+    return trades;
+  }
+
+  return { venue, sequentialIds: true, plan, parse, ...(restUrl ? { backfill } : {}) };
+}
+
+/** The rows and the `last` cursor of a Trades answer; Kraken's `error` list becomes an error. */
+function readTradesAnswer(body: unknown): { rows: unknown[]; last: string } {
+  if (!isObject(body)) throw new TickmeshError('TM_REST', 'kraken Trades answer is not an object');
+  const errors = Array.isArray(body.error) ? body.error.filter((e): e is string => typeof e === 'string') : [];
+  if (errors.length > 0) {
+    const message = `kraken Trades answered ${errors.join(', ')}`;
+    throw errors.some((e) => KRAKEN_BUSY.test(e))
+      ? new UnavailableError(message)
+      : new TickmeshError('TM_REST', message);
+  }
+  const result = body.result;
+  if (!isObject(result) || typeof result.last !== 'string' || !/^\d+$/.test(result.last)) {
+    throw new TickmeshError('TM_REST', 'kraken Trades answer has no result with a last cursor');
+  }
+  const arrays = Object.entries(result).filter(([k, v]) => k !== 'last' && Array.isArray(v));
+  if (arrays.length !== 1) throw new TickmeshError('TM_REST', 'kraken Trades answer does not hold one pair');
+  return { rows: arrays[0]?.[1] as unknown[], last: result.last };
+}
+
+/**
+ * One REST row `[price, volume, time, side, orderType, misc, tradeId]` (numbers as ExactNumber);
+ * undefined when it is not one (the processor checks the values like any other trade). Time is
+ * seconds with a fraction: it is cut to milliseconds from its text, as the v2 feed's RFC 3339
+ * timestamps are, so a backfilled trade carries the time the feed would have given it.
+ */
+function restTrade(row: unknown, symbol: string, market: string, receiveTime: number): Trade | undefined {
+  if (!Array.isArray(row) || row.length < 7) return undefined;
+  const [price, size, time, side, , , id] = row as unknown[];
+  if (typeof price !== 'string' || typeof size !== 'string') return undefined;
+  if (side !== 'b' && side !== 's') return undefined;
+  if (!(id instanceof ExactNumber) || !/^\d{1,15}$/.test(id.source)) return undefined;
+  const t = time instanceof ExactNumber ? /^(\d{1,12})(?:\.(\d+))?$/.exec(time.source) : null;
+  if (!t) return undefined;
+  return {
+    exchange: 'kraken',
+    symbol,
+    market,
+    tradeId: String(Number(id.source)),
+    price,
+    size,
+    side: side === 'b' ? 'buy' : 'sell',
+    eventTime: Number(t[1]) * 1000 + Number(`${t[2] ?? ''}000`.slice(0, 3)),
+    receiveTime,
+  };
 }
 
 /** A JSON number kept as the text the venue sent. */
