@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
-import { decodeTrade } from '../log/record.js';
+import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
@@ -49,14 +49,18 @@ async function run(exchange: LocalBinance, until: (p: RecordingProducer) => bool
   const deadline = Date.now() + 15_000;
   while (!until(producer) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await ingestor.drain();
-  const ids = producer.get(DEFAULT_TOPICS.trades).map((r) => decodeTrade(r.value, r.headers).tradeId);
+  const ids = producer
+    .get(DEFAULT_TOPICS.trades)
+    .flatMap((r) => decodeTrades(r.value, r.headers).map((t) => t.tradeId));
   const gaps = producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
   const rejects = producer.get(DEFAULT_TOPICS.rejects).map((r) => decodeReject(r.value, r.headers));
   return { ids, gaps, rejects, registry };
 }
 
 const all = () => trades.map((t) => t.tradeId);
-const count = (n: number) => (p: RecordingProducer) => p.get(DEFAULT_TOPICS.trades).length >= n;
+/** Until `n` trades were produced (a trade-batch record counts its trades). */
+const count = (n: number) => (p: RecordingProducer) =>
+  p.get(DEFAULT_TOPICS.trades).reduce((k, r) => k + decodeTrades(r.value, r.headers).length, 0) >= n;
 
 describe('ingestor against a local Binance', () => {
   it('produces each trade once, in order, across a dropped connection with overlap', async () => {

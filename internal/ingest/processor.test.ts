@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
-import { decodeTrade } from '../log/record.js';
+import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
@@ -54,7 +54,8 @@ function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: Reado
     ...(backfill ? { backfill } : {}),
     ...(seed ? { seed } : {}),
   });
-  const ids = () => producer.get(DEFAULT_TOPICS.trades).map((r) => decodeTrade(r.value).tradeId);
+  const ids = () =>
+    producer.get(DEFAULT_TOPICS.trades).flatMap((r) => decodeTrades(r.value, r.headers).map((t) => t.tradeId));
   const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
   const rejects = () => producer.get(DEFAULT_TOPICS.rejects).map((r) => decodeReject(r.value, r.headers));
   const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];

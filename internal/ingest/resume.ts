@@ -1,6 +1,6 @@
 import type { LogConsumer } from '../log/log.js';
-import { decodeTrade } from '../log/record.js';
-import { tradeKey } from '../market/trade.js';
+import { decodeTrades } from '../log/trade-batch.js';
+import { type Trade, tradeKey } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
 
 export interface ResumeOptions {
@@ -21,7 +21,8 @@ export interface ResumeOptions {
 
 /**
  * What a restarted ingest process already produced: the trade ids per market key found in the
- * last `tail` records of each partition of the trades topic, oldest first. Seeded into the
+ * last `tail` records of each partition of the trades topic (a `trade-batch.v1` record gives all
+ * its trades), oldest first. Seeded into the
  * sequencers (ProcessorOptions.seed), they make a restart behave like a reconnect: a jump in ids
  * over the downtime is a gap (backfilled where the venue allows, recorded otherwise), and trades
  * the venue sends again are dropped. One market lives on one partition, in production order, so
@@ -53,15 +54,15 @@ export async function readProducedIds(o: ResumeOptions): Promise<Map<string, str
           if (r.offset >= end) break;
           records += 1;
           try {
-            const t = decodeTrade(r.value, r.headers);
-            const key = tradeKey(t);
+            const trades = decodeTrades(r.value, r.headers);
+            const key = tradeKey(trades[0] as Trade);
             if (!o.wanted(key)) continue;
             let list = ids.get(key);
             if (!list) {
               list = [];
               ids.set(key, list);
             }
-            list.push(t.tradeId);
+            for (const t of trades) list.push(t.tradeId);
             if (list.length > perKey * 2) list.splice(0, list.length - perKey);
           } catch {
             undecodable += 1;

@@ -1,31 +1,36 @@
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
-import { tradeRecord } from '../log/record.js';
+import { marketRecords } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
+import { tradeKey } from '../market/trade.js';
 import { type GapEvent, gapRecord, type Reject, rejectRecord } from './events.js';
 import type { IngestTopics } from './topics.js';
 
 export interface TradeSinkOptions {
   readonly producer: LogProducer;
   readonly topics: IngestTopics;
-  /** Records per send() call. Default 2,000. */
+  /** Trades per send() call at most. Default 20,000. */
   readonly batchSize?: number;
   /**
-   * Records handed to the producer and not yet acknowledged. Above this, ready() waits for the
-   * oldest send: the bound that turns a slow log into a slower ingest. Default 200,000.
+   * Trades and events handed to the producer and not yet acknowledged. Above this, ready() waits
+   * for the oldest send: the bound that turns a slow log into a slower ingest. Default 200,000.
    */
   readonly maxInFlight?: number;
-  readonly onInFlight?: (records: number) => void;
+  readonly onInFlight?: (items: number) => void;
 }
 
 interface InFlight {
-  readonly records: number;
+  /** Trades and events in the send (a trade-batch record counts its trades). */
+  readonly items: number;
   readonly done: Promise<void>;
 }
 
 /**
- * Where ingest writes: trades, rejects and gap events, each to its topic, encoded once, batched
- * into send() calls without waiting for each acknowledgement. Per topic, records reach the log
- * in the order they were written here (the producer keeps call order).
+ * Where ingest writes: trades, rejects and gap events, each to its topic, batched into send()
+ * calls without waiting for each acknowledgement. The trades of one market gathered for a send
+ * go in one record (`trade-batch.v1`, docs/RECORD-FORMAT.md; a market with one trade in the send
+ * gets a `trade.v1` record), so the producer's cost per record is paid per market and send, not
+ * per trade. Per market, and per topic for events, records reach the log in the order they were
+ * written here (the producer keeps call order); markets' records interleave by market instead.
  *
  * A failed send is final: the sink remembers the error and every later call throws it, so the
  * owner stops instead of producing around a hole.
@@ -35,33 +40,39 @@ export class TradeSink {
   private readonly topics: IngestTopics;
   private readonly batchSize: number;
   private readonly maxInFlight: number;
-  private trades: OutgoingRecord[] = [];
+  /** Trades gathered for the next send, by market key, in arrival order within each. */
+  private trades = new Map<string, Trade[]>();
+  private tradeCount = 0;
   private others: Array<{ topic: string; record: OutgoingRecord }> = [];
   private readonly inFlight: InFlight[] = [];
-  private inFlightRecords = 0;
+  private inFlightItems = 0;
   private scheduled = false;
   private failure: unknown;
 
   constructor(private readonly options: TradeSinkOptions) {
     this.producer = options.producer;
     this.topics = options.topics;
-    this.batchSize = options.batchSize ?? 2_000;
+    this.batchSize = options.batchSize ?? 20_000;
     this.maxInFlight = options.maxInFlight ?? 200_000;
   }
 
   /** True when the caller should `await ready()` before writing more. */
   get saturated(): boolean {
-    return this.inFlightRecords >= this.maxInFlight;
+    return this.inFlightItems >= this.maxInFlight;
   }
 
+  /** Trades and events written and not yet acknowledged. */
   get pendingRecords(): number {
-    return this.inFlightRecords + this.trades.length + this.others.length;
+    return this.inFlightItems + this.tradeCount + this.others.length;
   }
 
   trade(trade: Trade): void {
     this.check();
-    this.trades.push(tradeRecord(trade));
-    if (this.trades.length >= this.batchSize) this.sendTrades();
+    const key = tradeKey(trade);
+    const list = this.trades.get(key);
+    if (list) list.push(trade);
+    else this.trades.set(key, [trade]);
+    if (++this.tradeCount >= this.batchSize) this.sendTrades();
     else this.schedule();
   }
 
@@ -79,7 +90,7 @@ export class TradeSink {
 
   /** Resolves when in-flight records are below the bound; throws the first send failure. */
   async ready(): Promise<void> {
-    while (this.inFlightRecords >= this.maxInFlight) {
+    while (this.inFlightItems >= this.maxInFlight) {
       const oldest = this.inFlight[0];
       if (!oldest) break;
       await oldest.done;
@@ -109,7 +120,7 @@ export class TradeSink {
   }
 
   private sendAll(): void {
-    if (this.trades.length > 0) this.sendTrades();
+    if (this.tradeCount > 0) this.sendTrades();
     if (this.others.length > 0) {
       const byTopic = new Map<string, OutgoingRecord[]>();
       for (const { topic, record } of this.others) {
@@ -118,19 +129,22 @@ export class TradeSink {
         else byTopic.set(topic, [record]);
       }
       this.others = [];
-      for (const [topic, records] of byTopic) this.send(topic, records);
+      for (const [topic, records] of byTopic) this.send(topic, records, records.length);
     }
   }
 
   private sendTrades(): void {
-    const records = this.trades;
-    this.trades = [];
-    this.send(this.topics.trades, records);
+    const records: OutgoingRecord[] = [];
+    for (const trades of this.trades.values()) marketRecords(trades, records);
+    const items = this.tradeCount;
+    this.trades = new Map();
+    this.tradeCount = 0;
+    this.send(this.topics.trades, records, items);
   }
 
-  private send(topic: string, records: OutgoingRecord[]): void {
+  private send(topic: string, records: OutgoingRecord[], items: number): void {
     const entry: InFlight = {
-      records: records.length,
+      items,
       done: this.producer.send(topic, records).then(
         () => this.settle(entry),
         (err: unknown) => {
@@ -140,14 +154,14 @@ export class TradeSink {
       ),
     };
     this.inFlight.push(entry);
-    this.inFlightRecords += records.length;
-    this.options.onInFlight?.(this.inFlightRecords);
+    this.inFlightItems += items;
+    this.options.onInFlight?.(this.inFlightItems);
   }
 
   private settle(entry: InFlight): void {
     const i = this.inFlight.indexOf(entry);
     if (i >= 0) this.inFlight.splice(i, 1);
-    this.inFlightRecords -= entry.records;
-    this.options.onInFlight?.(this.inFlightRecords);
+    this.inFlightItems -= entry.items;
+    this.options.onInFlight?.(this.inFlightItems);
   }
 }

@@ -5,6 +5,7 @@ import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subjects.js';
 import type { LogRecord } from '../log/log.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
+import { encodeTradeBatch, TRADE_BATCH_HEADERS } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
@@ -104,6 +105,57 @@ describe('partition runner', () => {
     expect(counts).toEqual({ accepted: 4, duplicate: 1, undecodable: 1, rejected: 1, late: 1 });
     expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(8n);
     await store.close();
+  }, 30_000);
+
+  it('processes a trade-batch record as its trades, in order, and checkpoints after the whole record', async () => {
+    const t = (id: number, second: number): Trade => ({
+      ...base,
+      tradeId: String(id),
+      price: `${100 + (id % 7)}.5`,
+      eventTime: base.eventTime + second * 1_000,
+    });
+    // Three minutes of trades (a duplicate among them), so that two 1m candles close.
+    const trades = Array.from({ length: 40 }, (_, i) => t(i + 1, i * 4));
+    trades.splice(10, 0, t(10, 36));
+    const run = async (recordsOf: (ts: Trade[]) => LogRecord[]) => {
+      const metrics = createWorkerMetrics(createRegistry({}, false));
+      const store = await createPgliteStore();
+      await store.migrate();
+      const runner = await openRunner(store, metrics);
+      const signal = AbortSignal.timeout(20_000);
+      const done = runner.run(signal);
+      const recs = recordsOf(trades);
+      const end = (recs.at(-1) as LogRecord).offset + 1n;
+      await runner.enqueue({ topic: 't', partition: 0, records: recs, highWatermark: end }, signal);
+      runner.stop();
+      await done;
+      const counts = Object.fromEntries((await metrics.trades.get()).values.map((v) => [v.labels.outcome, v.value]));
+      const candles = await store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' });
+      const checkpoint = (await store.loadCheckpoint('t', 0))?.nextOffset;
+      await store.close();
+      return { counts, candles, checkpoint };
+    };
+    const single = await run((ts) => records(ts));
+    // The same trades as two batch records (27 and 14 trades) at offsets 0 and 1, and a batch
+    // record cut short at offset 2: undecodable as a whole, counted once.
+    const batched = await run((ts) => {
+      const value = (part: Trade[]) => encodeTradeBatch(part);
+      const cut = value(ts.slice(0, 3)).subarray(0, 30);
+      return [value(ts.slice(0, 27)), value(ts.slice(27)), cut].map((v, i) => ({
+        partition: 0,
+        offset: BigInt(i),
+        key: 'binance:BTCUSDT',
+        value: v,
+        headers: TRADE_BATCH_HEADERS,
+        timestamp: 0,
+      }));
+    });
+    expect(single.candles.length).toBe(2);
+    expect(batched.candles).toEqual(single.candles);
+    expect(single.counts).toEqual({ accepted: 40, duplicate: 1 });
+    expect(batched.counts).toEqual({ accepted: 40, duplicate: 1, undecodable: 1 });
+    expect(single.checkpoint).toBe(41n);
+    expect(batched.checkpoint).toBe(3n);
   }, 30_000);
 
   it('processes the next batches while a checkpoint is stored, one checkpoint in flight at a time', async () => {

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { type ActorOutput, clearActorOutput, createActorOutput, type TradeOutcome } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
-import { decodeTrade } from '../log/record.js';
+import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
@@ -312,9 +312,11 @@ export class PartitionRunner {
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
       this.nextOffset = record.offset + 1n;
-      let trade: Trade;
+      // One trade (trade.v1) or several of one market (trade-batch.v1): a record is processed
+      // whole, so the checkpoint's offset never falls inside one.
+      let trades: Trade[];
       try {
-        trade = decodeTrade(record.value, record.headers);
+        trades = decodeTrades(record.value, record.headers);
       } catch (err) {
         const reason = err instanceof InputError ? err.reason : 'malformed-record';
         rejected.push({
@@ -328,21 +330,24 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
-      if (Number.isNaN(firstEvent)) firstEvent = trade.eventTime;
-      const key = `${trade.exchange}:${trade.symbol}`;
+      const head = trades[0] as Trade;
+      if (Number.isNaN(firstEvent)) firstEvent = head.eventTime;
+      const key = `${head.exchange}:${head.symbol}`;
       let actor = this.actors.get(key);
       if (!actor) {
-        actor = deps.actors.create(trade);
+        actor = deps.actors.create(head);
         this.actors.set(key, actor);
       }
-      tally[actor.onTrade(trade, now, out)]++;
       this.dirty.add(key);
-      if (trade.eventTime > this.maxEventTime) {
-        this.maxEventTime = trade.eventTime;
-        const bucket = this.bucketOf(trade.eventTime);
-        if (bucket > this.sweptBucket) {
-          this.sweptBucket = bucket;
-          this.sweep(this.partitionWatermark(), now);
+      for (const trade of trades) {
+        tally[actor.onTrade(trade, now, out)]++;
+        if (trade.eventTime > this.maxEventTime) {
+          this.maxEventTime = trade.eventTime;
+          const bucket = this.bucketOf(trade.eventTime);
+          if (bucket > this.sweptBucket) {
+            this.sweptBucket = bucket;
+            this.sweep(this.partitionWatermark(), now);
+          }
         }
       }
     }

@@ -5,6 +5,8 @@ import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import type { LogRecord } from '../../internal/log/log.js';
+import { decodeTrades } from '../../internal/log/trade-batch.js';
+import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { endpoint, freshName } from '../harness/env.js';
 
@@ -59,6 +61,29 @@ export async function readAll(topic: string, atLeast = 0): Promise<LogRecord[]> 
     await consumer.close();
   }
   return records;
+}
+
+/** A trade as read back from the trades topic, with where its record was. */
+export interface LoggedTrade {
+  readonly key: string | null;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly schema: string | undefined;
+  readonly trade: Trade;
+}
+
+/**
+ * Every trade on `topic` in log order (a `trade-batch.v1` record gives its trades in order), read
+ * after the producer was closed, so the partitions' end offsets are final.
+ */
+export async function readTrades(topic: string): Promise<LoggedTrade[]> {
+  const out: LoggedTrade[] = [];
+  for (const r of await readAll(topic)) {
+    for (const trade of decodeTrades(r.value, r.headers)) {
+      out.push({ key: r.key, partition: r.partition, offset: r.offset, schema: r.headers['tm-schema'], trade });
+    }
+  }
+  return out;
 }
 
 /**

@@ -1,0 +1,222 @@
+import type { Trade } from '../market/trade.js';
+import { tradeKey } from '../market/trade.js';
+import { InputError } from '../runtime/errors.js';
+import type { Headers, OutgoingRecord } from './log.js';
+import { decodeTrade, MAX_TRADE_COUNT, SCHEMA_HEADER, TRADE_SCHEMA_V1, tradeRecord } from './record.js';
+
+/**
+ * The Kafka record of several trades of one market (docs/RECORD-FORMAT.md, `trade-batch.v1`).
+ *
+ * Why: a Kafka client spends about the same on every record whatever its size (kafkajs: ~15 µs
+ * of CPU to encode one and a similar cost to decode it, measured in docs/BENCHMARKS.md), which
+ * capped ingest and the worker at a few tens of thousands of trades per core with one trade a
+ * record. Ingest writes the trades of one market that it has at hand in one send as one record
+ * (one market, so one key and one partition, as before; their order is kept), and a market
+ * trading once per send still gets a plain `trade.v1` record.
+ *
+ * key     `<exchange>:<symbol>`, as trade.v1
+ * headers `tm-schema: trade-batch.v1`
+ * value   little-endian:
+ *
+ *   off  size  field
+ *   0    1     version, = 1
+ *   1    1     flags, = 0 (reserved)
+ *   2    4     count of trades, u32, 1 to MAX_BATCH_TRADES
+ *   6    ...   exchange, symbol, market: each a u8 byte length then UTF-8 bytes, once for all
+ *   then count entries, in production order, each:
+ *        1     flags: bit 0 taker side is sell, bit 1 simulated, bit 2 a trade count follows
+ *        8     eventTime, float64 ms
+ *        8     receiveTime, float64 ms
+ *        ...   tradeId, price, size: each a u8 byte length then UTF-8 bytes
+ *        4     only with flag bit 2: tradeCount, u32 (1 to 2^32-1)
+ *
+ * The value ends exactly after the last entry; anything else is `malformed-record`.
+ */
+export const TRADE_BATCH_SCHEMA_V1 = 'trade-batch.v1';
+export const TRADE_BATCH_VERSION = 1;
+export const TRADE_BATCH_HEADERS: Headers = Object.freeze({ [SCHEMA_HEADER]: TRADE_BATCH_SCHEMA_V1 });
+/** Trades in one record at most: about 40 KB of value for typical trades, far below Kafka's 1 MB default. */
+export const MAX_BATCH_TRADES = 1_000;
+
+const FLAG_SELL = 1;
+const FLAG_SIMULATED = 2;
+const FLAG_TRADE_COUNT = 4;
+const MAX_STRING = 255;
+const HEAD = 6;
+/** Flags, two times, three length bytes and the optional trade count. */
+const ENTRY_FIXED = 1 + 16 + 3 + 4;
+
+/**
+ * Writes `s` at `o` as a u8 byte length and its UTF-8 bytes; returns the offset after it. ASCII
+ * (every decimal and id a venue prints) is copied by a loop: cheaper than a native call for a
+ * string of a few bytes. `buf` has room for 3 bytes per UTF-16 unit.
+ */
+function putString(buf: Buffer, o: number, s: string, field: string): number {
+  const n = s.length;
+  if (n <= MAX_STRING) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[o + 1 + i] = c;
+    }
+    if (i === n) {
+      buf[o] = n;
+      return o + 1 + n;
+    }
+  }
+  const len = Buffer.byteLength(s, 'utf8');
+  if (len > MAX_STRING) throw new InputError('field-too-long', `trade ${field} is longer than ${MAX_STRING} bytes`);
+  buf[o] = len;
+  buf.write(s, o + 1, len, 'utf8');
+  return o + 1 + len;
+}
+
+/**
+ * The value bytes of `trades` (1 to MAX_BATCH_TRADES of one market, in production order). Throws
+ * InputError `field-too-long`, `bad-trade-count`, or `mixed-markets` when they are not one market.
+ */
+export function encodeTradeBatch(trades: readonly Trade[]): Buffer {
+  const first = trades[0];
+  if (first === undefined || trades.length > MAX_BATCH_TRADES) {
+    throw new InputError('bad-batch', `a trade batch holds 1 to ${MAX_BATCH_TRADES} trades`);
+  }
+  let bound = HEAD + 3 + 3 * (first.exchange.length + first.symbol.length + first.market.length);
+  for (const t of trades) bound += ENTRY_FIXED + 3 * (t.tradeId.length + t.price.length + t.size.length);
+  const buf = Buffer.allocUnsafe(bound);
+  buf[0] = TRADE_BATCH_VERSION;
+  buf[1] = 0;
+  buf.writeUInt32LE(trades.length, 2);
+  let o = putString(buf, HEAD, first.exchange, 'exchange');
+  o = putString(buf, o, first.symbol, 'symbol');
+  o = putString(buf, o, first.market, 'market');
+  for (const t of trades) {
+    if (t.symbol !== first.symbol || t.exchange !== first.exchange || t.market !== first.market) {
+      throw new InputError('mixed-markets', 'a trade batch holds the trades of one market');
+    }
+    const count = t.tradeCount;
+    const counted = count !== undefined && count !== 1;
+    if (counted && !(Number.isInteger(count) && count >= 1 && count <= MAX_TRADE_COUNT)) {
+      throw new InputError('bad-trade-count', `trade tradeCount is not an integer from 1 to ${MAX_TRADE_COUNT}`);
+    }
+    buf[o] =
+      (t.side === 'sell' ? FLAG_SELL : 0) |
+      (t.simulated === true ? FLAG_SIMULATED : 0) |
+      (counted ? FLAG_TRADE_COUNT : 0);
+    buf.writeDoubleLE(t.eventTime, o + 1);
+    buf.writeDoubleLE(t.receiveTime, o + 9);
+    o = putString(buf, o + 17, t.tradeId, 'tradeId');
+    o = putString(buf, o, t.price, 'price');
+    o = putString(buf, o, t.size, 'size');
+    if (counted) {
+      buf.writeUInt32LE(count, o);
+      o += 4;
+    }
+  }
+  return buf.subarray(0, o);
+}
+
+/**
+ * The records for trades of one market in production order: one `trade.v1` record for a single
+ * trade (byte for byte what ingest wrote before batches existed), else `trade-batch.v1` records
+ * of at most MAX_BATCH_TRADES each.
+ */
+export function marketRecords(trades: readonly Trade[], out: OutgoingRecord[]): void {
+  const first = trades[0];
+  if (first === undefined) return;
+  if (trades.length === 1) {
+    out.push(tradeRecord(first));
+    return;
+  }
+  const key = tradeKey(first);
+  for (let i = 0; i < trades.length; i += MAX_BATCH_TRADES) {
+    const part = trades.length <= MAX_BATCH_TRADES ? trades : trades.slice(i, i + MAX_BATCH_TRADES);
+    out.push({ key, value: encodeTradeBatch(part), headers: TRADE_BATCH_HEADERS });
+  }
+}
+
+function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function malformed(message: string): InputError {
+  return new InputError('malformed-record', message);
+}
+
+/** The trades of a `trade-batch.v1` value. Throws InputError `unsupported-schema` or `malformed-record`. */
+export function decodeTradeBatch(value: Uint8Array): Trade[] {
+  const buf = asBuffer(value);
+  const len = buf.length;
+  if (len < HEAD + 3) throw malformed('trade batch is shorter than its head');
+  if (buf[0] !== TRADE_BATCH_VERSION) throw new InputError('unsupported-schema', 'trade batch has an unknown version');
+  const count = buf.readUInt32LE(2);
+  if (count === 0 || count > MAX_BATCH_TRADES) throw malformed('trade batch count is out of range');
+  let s = HEAD + 1;
+  let o = s + (buf[HEAD] as number);
+  if (o >= len) throw malformed('trade batch ends inside its market');
+  const exchange = buf.toString('utf8', s, o);
+  s = o + 1;
+  o = s + (buf[o] as number);
+  if (o >= len) throw malformed('trade batch ends inside its market');
+  const symbol = buf.toString('utf8', s, o);
+  s = o + 1;
+  o = s + (buf[o] as number);
+  if (o > len) throw malformed('trade batch ends inside its market');
+  const market = buf.toString('utf8', s, o);
+  const trades: Trade[] = new Array(count);
+  for (let k = 0; k < count; k++) {
+    // Flags, two times and the tradeId's length byte.
+    if (o + 18 > len) throw malformed('trade batch ends inside an entry');
+    const flags = buf[o] as number;
+    const eventTime = buf.readDoubleLE(o + 1);
+    const receiveTime = buf.readDoubleLE(o + 9);
+    s = o + 18;
+    o = s + (buf[o + 17] as number);
+    if (o >= len) throw malformed('trade batch ends inside an entry');
+    const tradeId = buf.toString('utf8', s, o);
+    s = o + 1;
+    o = s + (buf[o] as number);
+    if (o >= len) throw malformed('trade batch ends inside an entry');
+    const price = buf.toString('utf8', s, o);
+    s = o + 1;
+    o = s + (buf[o] as number);
+    if (o > len) throw malformed('trade batch ends inside an entry');
+    const size = buf.toString('utf8', s, o);
+    const side = (flags & FLAG_SELL) !== 0 ? 'sell' : 'buy';
+    const t: { -readonly [K in keyof Trade]: Trade[K] } = {
+      exchange,
+      symbol,
+      market,
+      tradeId,
+      price,
+      size,
+      side,
+      eventTime,
+      receiveTime,
+    };
+    if ((flags & FLAG_SIMULATED) !== 0) t.simulated = true;
+    if ((flags & FLAG_TRADE_COUNT) !== 0) {
+      if (o + 4 > len) throw malformed('trade batch ends inside an entry');
+      const tradeCount = buf.readUInt32LE(o);
+      if (tradeCount === 0) throw malformed('trade batch entry has a trade count of 0');
+      t.tradeCount = tradeCount;
+      o += 4;
+    }
+    trades[k] = t;
+  }
+  if (o !== len) throw malformed('trade batch is longer than its entries');
+  return trades;
+}
+
+/**
+ * The trades of a record on the trades topic, whichever of its schemas it has (`trade.v1`: one,
+ * `trade-batch.v1`: several of one market). Throws InputError like decodeTrade.
+ */
+export function decodeTrades(value: Uint8Array, headers?: Headers): Trade[] {
+  const schema = headers?.[SCHEMA_HEADER];
+  if (schema === TRADE_BATCH_SCHEMA_V1) return decodeTradeBatch(value);
+  if (schema !== undefined && schema !== TRADE_SCHEMA_V1) {
+    throw new InputError('unsupported-schema', 'trade record has an unknown schema header');
+  }
+  return [decodeTrade(value, headers)];
+}
