@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Trade } from '../market/trade.js';
-import { InputError } from '../runtime/errors.js';
 import {
   decodeTrade,
   encodeTrade,
@@ -11,28 +10,10 @@ import {
   TRADE_SCHEMA_V1,
   tradeRecord,
 } from './record.js';
+import { inputErrorReason, sampleTrade } from './record-testing.js';
 
-const trade: Trade = {
-  exchange: 'binance-futures',
-  symbol: 'BTCUSDT',
-  market: 'BTC-USDT',
-  tradeId: '42377944',
-  price: '9682.19',
-  size: '0.010',
-  side: 'sell',
-  eventTime: 1582329602111,
-  receiveTime: 1582329602418,
-};
-
-function reason(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err.reason;
-    throw err;
-  }
-  return undefined;
-}
+const trade = sampleTrade;
+const reason = inputErrorReason;
 
 describe('trade record v1', () => {
   it('round-trips a trade byte for byte, decimals untouched', () => {

@@ -135,7 +135,8 @@ function identity(buf: Buffer, from: number, to: number): MarketIdentity {
   return id;
 }
 
-function asBuffer(value: Uint8Array): Buffer {
+/** `value` as a Buffer over the same memory (no copy). */
+export function asBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 

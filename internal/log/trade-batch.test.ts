@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Trade } from '../market/trade.js';
-import { InputError } from '../runtime/errors.js';
 import type { OutgoingRecord } from './log.js';
 import { encodeTrade, MAX_TRADE_COUNT, SCHEMA_HEADER, TRADE_HEADERS } from './record.js';
+import { inputErrorReason, sampleTrade } from './record-testing.js';
 import {
   decodeTradeBatch,
   decodeTrades,
@@ -13,27 +13,8 @@ import {
   TRADE_BATCH_HEADERS,
 } from './trade-batch.js';
 
-const base: Trade = {
-  exchange: 'binance-futures',
-  symbol: 'BTCUSDT',
-  market: 'BTC-USDT',
-  tradeId: '42377944',
-  price: '9682.19',
-  size: '0.010',
-  side: 'sell',
-  eventTime: 1582329602111,
-  receiveTime: 1582329602418,
-};
-
-function reason(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err.reason;
-    throw err;
-  }
-  return undefined;
-}
+const base = sampleTrade;
+const reason = inputErrorReason;
 
 const decimal = fc.tuple(fc.bigInt({ min: 1n, max: 10n ** 20n }), fc.integer({ min: 0, max: 12 })).map(([n, scale]) => {
   const s = n.toString().padStart(scale + 1, '0');

@@ -2,7 +2,7 @@ import type { Trade } from '../market/trade.js';
 import { tradeKey } from '../market/trade.js';
 import { InputError } from '../runtime/errors.js';
 import type { Headers, OutgoingRecord } from './log.js';
-import { decodeTrade, MAX_TRADE_COUNT, SCHEMA_HEADER, TRADE_SCHEMA_V1, tradeRecord } from './record.js';
+import { asBuffer, decodeTrade, MAX_TRADE_COUNT, SCHEMA_HEADER, TRADE_SCHEMA_V1, tradeRecord } from './record.js';
 
 /**
  * The Kafka record of several trades of one market (docs/RECORD-FORMAT.md, `trade-batch.v1`).
@@ -133,10 +133,6 @@ export function marketRecords(trades: readonly Trade[], out: OutgoingRecord[]): 
     const part = trades.length <= MAX_BATCH_TRADES ? trades : trades.slice(i, i + MAX_BATCH_TRADES);
     out.push({ key, value: encodeTradeBatch(part), headers: TRADE_BATCH_HEADERS });
   }
-}
-
-function asBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
 function malformed(message: string): InputError {

@@ -1,0 +1,26 @@
+import type { Trade } from '../market/trade.js';
+import { InputError } from '../runtime/errors.js';
+
+/** The first trade of the real BTCUSDT file, the record tests' sample. */
+export const sampleTrade: Trade = Object.freeze({
+  exchange: 'binance-futures',
+  symbol: 'BTCUSDT',
+  market: 'BTC-USDT',
+  tradeId: '42377944',
+  price: '9682.19',
+  size: '0.010',
+  side: 'sell',
+  eventTime: 1582329602111,
+  receiveTime: 1582329602418,
+});
+
+/** The InputError reason `fn` throws, or undefined when it returns; other errors are rethrown. */
+export function inputErrorReason(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof InputError) return err.reason;
+    throw err;
+  }
+  return undefined;
+}
