@@ -10,8 +10,10 @@ import { loadRealTrades } from '../internal/ingest/testing/real-trades.js';
 import type { FrameSink } from '../internal/ingest/venue.js';
 import { createBinanceAdapter } from '../internal/ingest/venues/binance.js';
 import { createKafkaAdmin } from '../internal/log/kafka-admin.js';
+import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../internal/log/kafka-producer.js';
 import type { LogProducer } from '../internal/log/log.js';
+import { decodeTrades } from '../internal/log/trade-batch.js';
 import type { Trade } from '../internal/market/trade.js';
 import { silentLogger } from '../internal/observe/logger.js';
 import { parseExports } from '../test/harness/global-setup.js';
@@ -27,7 +29,8 @@ import type { Bench, BenchResult } from './bench.js';
  *            acknowledges at once (no I/O).
  * - kafka:   the same into the real Kafka through the kafkajs producer (idempotent, acks=all,
  *            gzip), timed until Kafka acknowledged the last record. Per CPU-second of this process
- *            and per wall second; the broker runs on the same machine.
+ *            and per wall second; the broker runs on the same machine. Afterwards (untimed) the
+ *            topic is read back and its trades counted: they must be every trade produced.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
  */
@@ -54,9 +57,39 @@ function frames(real: readonly Trade[], n: number): string[] {
     const symbol = SYMBOLS[i % SYMBOLS.length] as string;
     const k = Math.floor(i / SYMBOLS.length);
     const t = real[k % real.length] as Trade;
-    out[i] = binanceTradeFrame({ ...t, symbol, tradeId: String(base + k), eventTime: t.eventTime + k });
+    // Decoded from bytes as the WebSocket client hands frames over: a flat string. A template
+    // literal's result is a rope that JSON.parse must flatten first (twice the parse time).
+    out[i] = Buffer.from(
+      binanceTradeFrame({ ...t, symbol, tradeId: String(base + k), eventTime: t.eventTime + k }),
+    ).toString();
   }
   return out;
+}
+
+/** The trades in `topic` up to `ends` (records of one or several trades), read back with a consumer. */
+async function tradesInTopic(brokers: string[], topic: string, ends: ReadonlyMap<number, bigint>): Promise<number> {
+  const consumer = await createKafkaConsumer({
+    brokers,
+    clientId: 'bench-ingest-count',
+    logger: silentLogger(),
+    topic,
+  });
+  const left = new Map([...ends].filter(([, end]) => end > 0n));
+  let trades = 0;
+  try {
+    for (const p of left.keys()) await consumer.assign(p, 0n);
+    const signal = AbortSignal.timeout(120_000);
+    for await (const batch of consumer.batches(signal)) {
+      const end = left.get(batch.partition);
+      if (end === undefined) continue;
+      for (const r of batch.records) if (r.offset < end) trades += decodeTrades(r.value, r.headers).length;
+      if ((batch.records.at(-1)?.offset ?? -1n) + 1n >= end) left.delete(batch.partition);
+      if (left.size === 0) break;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return trades;
 }
 
 function cpuMs(start: NodeJS.CpuUsage): number {
@@ -148,13 +181,15 @@ const bench: Bench = {
     try {
       const k = await pipeline(input, producer, kafkaTopics);
       const ends = await admin.endOffsets(kafkaTopics.trades);
-      let inKafka = 0;
-      for (const e of ends.values()) inKafka += Number(e);
+      let records = 0;
+      for (const e of ends.values()) records += Number(e);
+      const inKafka = await tradesInTopic(b, kafkaTopics.trades, ends);
       if (inKafka !== k.produced) throw new Error(`ingest bench: produced ${k.produced} but Kafka holds ${inKafka}`);
       const kd = {
         ...details,
         produced: k.produced,
         inKafka,
+        records,
         wallMs: Math.round(k.wallMs),
         cpuMs: Math.round(k.cpuMs),
       };

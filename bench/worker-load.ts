@@ -1,8 +1,8 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MarketSimulator, type SimMarket } from '../internal/ingest/simulator.js';
 import { createKafkaProducer } from '../internal/log/kafka-producer.js';
-import type { OutgoingRecord } from '../internal/log/log.js';
-import { tradeRecord } from '../internal/log/record.js';
+import { recordsByMarket } from '../internal/log/trade-batch.js';
+import type { Trade } from '../internal/market/trade.js';
 import { silentLogger } from '../internal/observe/logger.js';
 import { createRegistry } from '../internal/observe/metrics.js';
 
@@ -102,16 +102,17 @@ async function runLoad(config: LoadConfig): Promise<void> {
       const n = due - sent;
       if (n > 0) {
         if (n > maxBehind) maxBehind = n;
-        const records: OutgoingRecord[] = new Array(n);
+        const trades: Trade[] = new Array(n);
         const at = wallNow();
         const ms = Math.floor(at);
         for (let i = 0; i < n; i++) {
           const t = sim.next();
           stamp(index.get(t.market) as number, Number(t.tradeId), at);
-          records[i] = tradeRecord({ ...t, eventTime: ms, receiveTime: ms });
+          trades[i] = { ...t, eventTime: ms, receiveTime: ms };
         }
         sent += n;
-        const p = producer.send(config.topic, records).catch((err: unknown) => {
+        // As ingest's sink writes a send of them: the trades of one market in one record.
+        const p = producer.send(config.topic, recordsByMarket(trades)).catch((err: unknown) => {
           failure ??= err;
         });
         pending.add(p);

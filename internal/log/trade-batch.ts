@@ -135,6 +135,85 @@ export function marketRecords(trades: readonly Trade[], out: OutgoingRecord[]): 
   }
 }
 
+/** The records for `trades` of any markets, as ingest's sink writes one send of them: marketRecords per market. */
+export function recordsByMarket(trades: Iterable<Trade>): OutgoingRecord[] {
+  const byKey = new Map<string, Trade[]>();
+  for (const t of trades) {
+    const key = tradeKey(t);
+    const list = byKey.get(key);
+    if (list) list.push(t);
+    else byKey.set(key, [t]);
+  }
+  const out: OutgoingRecord[] = [];
+  for (const list of byKey.values()) marketRecords(list, out);
+  return out;
+}
+
+/**
+ * buf[s, e) as a string. The decimals and ids of a trade are a few ASCII bytes: one
+ * String.fromCharCode call with the bytes as arguments makes them about four times faster than
+ * Buffer#toString, a native call per string (measured: 35-46 against 150 ns a string, Node 24),
+ * which was the largest single cost of the worker's decoding. Anything else goes through UTF-8.
+ */
+function text(b: Buffer, s: number, e: number): string {
+  const n = e - s;
+  if (n > 24) return b.toString('utf8', s, e);
+  let or = 0;
+  for (let i = s; i < e; i++) or |= b[i] as number;
+  if (or > 0x7f) return b.toString('utf8', s, e);
+  if (n > 8) return text(b, s, s + 8) + text(b, s + 8, e);
+  switch (n) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(b[s] as number);
+    case 2:
+      return String.fromCharCode(b[s] as number, b[s + 1] as number);
+    case 3:
+      return String.fromCharCode(b[s] as number, b[s + 1] as number, b[s + 2] as number);
+    case 4:
+      return String.fromCharCode(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number);
+    case 5:
+      return String.fromCharCode(
+        b[s] as number,
+        b[s + 1] as number,
+        b[s + 2] as number,
+        b[s + 3] as number,
+        b[s + 4] as number,
+      );
+    case 6:
+      return String.fromCharCode(
+        b[s] as number,
+        b[s + 1] as number,
+        b[s + 2] as number,
+        b[s + 3] as number,
+        b[s + 4] as number,
+        b[s + 5] as number,
+      );
+    case 7:
+      return String.fromCharCode(
+        b[s] as number,
+        b[s + 1] as number,
+        b[s + 2] as number,
+        b[s + 3] as number,
+        b[s + 4] as number,
+        b[s + 5] as number,
+        b[s + 6] as number,
+      );
+    default:
+      return String.fromCharCode(
+        b[s] as number,
+        b[s + 1] as number,
+        b[s + 2] as number,
+        b[s + 3] as number,
+        b[s + 4] as number,
+        b[s + 5] as number,
+        b[s + 6] as number,
+        b[s + 7] as number,
+      );
+  }
+}
+
 function malformed(message: string): InputError {
   return new InputError('malformed-record', message);
 }
@@ -160,24 +239,26 @@ export function decodeTradeBatch(value: Uint8Array): Trade[] {
   if (o > len) throw malformed('trade batch ends inside its market');
   const market = buf.toString('utf8', s, o);
   const trades: Trade[] = new Array(count);
+  // DataView reads of unaligned float64s inline; Buffer#readDoubleLE copies through an array.
+  const view = new DataView(buf.buffer, buf.byteOffset, len);
   for (let k = 0; k < count; k++) {
     // Flags, two times and the tradeId's length byte.
     if (o + 18 > len) throw malformed('trade batch ends inside an entry');
     const flags = buf[o] as number;
-    const eventTime = buf.readDoubleLE(o + 1);
-    const receiveTime = buf.readDoubleLE(o + 9);
+    const eventTime = view.getFloat64(o + 1, true);
+    const receiveTime = view.getFloat64(o + 9, true);
     s = o + 18;
     o = s + (buf[o + 17] as number);
     if (o >= len) throw malformed('trade batch ends inside an entry');
-    const tradeId = buf.toString('utf8', s, o);
+    const tradeId = text(buf, s, o);
     s = o + 1;
     o = s + (buf[o] as number);
     if (o >= len) throw malformed('trade batch ends inside an entry');
-    const price = buf.toString('utf8', s, o);
+    const price = text(buf, s, o);
     s = o + 1;
     o = s + (buf[o] as number);
     if (o > len) throw malformed('trade batch ends inside an entry');
-    const size = buf.toString('utf8', s, o);
+    const size = text(buf, s, o);
     const side = (flags & FLAG_SELL) !== 0 ? 'sell' : 'buy';
     const t: { -readonly [K in keyof Trade]: Trade[K] } = {
       exchange,
