@@ -90,7 +90,7 @@ export class IngestMetrics {
     this.sinkInFlight = gauge(
       registry,
       'tickmesh_ingest_inflight_records',
-      'Records handed to the log and not yet acknowledged (bounded).',
+      'Trades and events handed to the log and not yet acknowledged (bounded).',
       [],
     );
   }
