@@ -26,7 +26,7 @@ options (flags override the environment):
   --debounce MS             coalesce membership changes arriving within this window; default 100
   --load-interval MS        with NATS: weigh partitions by the input rate the workers measure and
                             re-check the balance this often; 0: count-only placement; default 10000
-  --load-min-rate N         below this total rate (records/s) partitions weigh the same; default 100
+  --load-min-rate N         below this total rate (trades/s) partitions weigh the same; default 100
   --load-min-gain F         a load exchange must lower the heavier member's load by more than this
                             fraction of the mean member load; default 0.1
   --load-cooldown MS        a partition moved less than this long ago is not moved for load; default 60000
@@ -36,7 +36,7 @@ options (flags override the environment):
   --autoscale-deployment NAME  the worker Deployment (required with --autoscale-max)
                                                                                                 (TICKMESH_AUTOSCALE_DEPLOYMENT)
   --autoscale-lag N         total lag in records that counts as behind; default 10000
-  --autoscale-target-rate N records/s one worker should carry; sizes by input rate too; default none
+  --autoscale-target-rate N trades/s one worker should carry; sizes by input rate too; default none
   --autoscale-up-after MS   pressure held this long adds a replica; default 30000
   --autoscale-down-after MS calm held this long removes one; default 300000
   --autoscale-cooldown MS   nothing after a change for this long; default 60000

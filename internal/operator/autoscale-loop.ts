@@ -41,7 +41,7 @@ export async function runAutoscaleLoop(deps: AutoscaleLoopDeps, signal: AbortSig
       deps.metrics.autoscaleReplicas.set(seen.replicas);
       const decision = deps.autoscaler.observe({ at, replicas: seen.replicas, lag, paused, rate });
       if (decision && decision.replicas !== seen.replicas && !signal.aborted) {
-        const why = `${decision.reason}: lag ${lag} records, ${paused} paused, ${Math.round(rate)} records/s`;
+        const why = `${decision.reason}: lag ${lag} records, ${paused} paused, ${Math.round(rate)} trades/s`;
         if (await deps.scale.set(seen, decision.replicas)) {
           deps.metrics.autoscaleChanges.inc({ reason: decision.reason });
           deps.metrics.autoscaleReplicas.set(decision.replicas);

@@ -20,7 +20,7 @@ export interface AutoscaleOptions {
   readonly upAfterMs: number;
   readonly downAfterMs: number;
   readonly cooldownMs: number;
-  /** Records per second one worker should carry; absent: sized by lag and backpressure alone. */
+  /** Trades per second one worker should carry; absent: sized by lag and backpressure alone. */
   readonly targetRatePerWorker?: number;
   /** More replicas than partitions would idle: the partition count caps `max`. */
   readonly partitionCount: number;
@@ -33,7 +33,7 @@ export interface AutoscaleSample {
   /** Sum of the partitions' lags as their owners report them. */
   readonly lag: number;
   readonly paused: number;
-  /** Sum of the partitions' measured input rates (records/s). */
+  /** Sum of the partitions' measured input rates (trades/s). */
   readonly rate: number;
 }
 

@@ -15,7 +15,7 @@ export interface PartitionBeat {
   readonly partition: number;
   /** The epoch the sender runs the partition at: of two senders, the higher epoch is the owner. */
   readonly epoch: number;
-  /** Records appended to the partition per second (smoothed); absent until measured. */
+  /** Trades appended to the partition per second (smoothed; see LoadMeter); absent until measured. */
   readonly rate?: number;
   /** Records appended and not yet processed by the sender. */
   readonly lag?: number;

@@ -18,7 +18,7 @@ export interface OperatorMetrics {
   /** From a change to the round that leaves the placement settled (rate-limited rounds included). */
   readonly settleSeconds: Histogram;
   readonly publishErrors: Counter<'target'>;
-  /** Measured input rate per partition (records/s), from the workers' heartbeats. */
+  /** Measured input rate per partition (trades/s), from the workers' heartbeats. */
   readonly partitionRate: Gauge<'partition'>;
   /** Lag per partition (records), as its owner last reported it. */
   readonly partitionLag: Gauge<'partition'>;
@@ -79,7 +79,7 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
     }),
     partitionRate: new Gauge({
       name: 'tickmesh_operator_partition_rate',
-      help: 'Records appended per second to each partition, as its owner measured it',
+      help: 'Trades appended per second to each partition, as its owner measured it',
       labelNames: ['partition'],
       registers,
     }),

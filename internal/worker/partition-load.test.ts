@@ -63,4 +63,20 @@ describe('LoadMeter', () => {
     m.observe(1_000, 10n);
     expect(m.snapshot(1_000, false, 0n).rate).toBe(0);
   });
+
+  it('reports trades per second: records per second times the trades per record processed', () => {
+    const m = new LoadMeter({ timeConstantMs: 1, minSampleMs: 1_000, firstSampleMs: 1_000 });
+    m.observe(0, 0n);
+    // 100 records a second, each a trade-batch of 20 trades, processed as they come.
+    for (let s = 1; s <= 3; s++) {
+      m.processed(100, 2_000);
+      m.observe(s * 1_000, BigInt(100 * s));
+    }
+    expect(m.snapshot(3_000, false, 300n).rate).toBeCloseTo(2_000, 6);
+    // Until a record was processed, a record counts as one trade.
+    const fresh = new LoadMeter({ timeConstantMs: 1, minSampleMs: 1_000, firstSampleMs: 1_000 });
+    fresh.observe(0, 0n);
+    fresh.observe(1_000, 100n);
+    expect(fresh.snapshot(1_000, false, 0n).rate).toBeCloseTo(100, 6);
+  });
 });

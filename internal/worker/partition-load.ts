@@ -1,7 +1,12 @@
 /**
  * The measured load of one partition, as the operator's placement weighs it: the rate at which
- * records are appended to the partition (its input, records per second), and how far this worker
+ * trades are appended to the partition (its input, trades per second), and how far this worker
  * is behind (lag, records). Pure: times come from the caller.
+ *
+ * Kafka tells records, not trades: a `trade-batch.v1` record holds several trades of one market,
+ * so a busy market's records/s understate its trades/s (and the actors' work is per trade). The
+ * rate is the records appended per second times the trades per record among the records this
+ * worker processed, both smoothed alike.
  *
  * The rate comes from the high watermark that every fetched batch carries, not from what this
  * worker processed: a saturated worker processes less than arrives, and weighing its partitions by
@@ -10,7 +15,7 @@
  * right mean. The rate is an exponentially weighted mean over about `timeConstantMs`.
  */
 export interface PartitionLoad {
-  /** Records appended per second (smoothed); undefined until one interval was measured. */
+  /** Trades appended per second (smoothed, see above); undefined until one interval was measured. */
   readonly rate: number | undefined;
   /** The latest high watermark seen minus the next offset to process (understated while paused: no fetches). */
   readonly lag: number;
@@ -39,6 +44,11 @@ export class LoadMeter {
   private lastAt = 0;
   private rate: number | undefined;
   private mark = 0n;
+  /** Trades per record of the records processed (smoothed); 1 until a sample saw some. */
+  private tradesPerRecord = 1;
+  private ratioMeasured = false;
+  private processedRecords = 0;
+  private processedTrades = 0;
 
   constructor(options: LoadMeterOptions = {}) {
     this.tau = options.timeConstantMs ?? 10_000;
@@ -61,8 +71,21 @@ export class LoadMeter {
     // A watermark that went back (a recreated topic) counts as no input, not as negative input.
     const appended = highWatermark > this.baseMark ? Number(highWatermark - this.baseMark) : 0;
     this.rate = this.blend(this.rate, (appended * 1000) / dt, dt);
+    if (this.processedRecords > 0) {
+      const ratio = this.processedTrades / this.processedRecords;
+      this.tradesPerRecord = this.ratioMeasured ? this.blend(this.tradesPerRecord, ratio, dt) : ratio;
+      this.ratioMeasured = true;
+      this.processedRecords = 0;
+      this.processedTrades = 0;
+    }
     this.baseAt = at;
     this.baseMark = highWatermark;
+  }
+
+  /** The runner processed `records` records that held `trades` trades. */
+  processed(records: number, trades: number): void {
+    this.processedRecords += records;
+    this.processedTrades += trades;
   }
 
   /**
@@ -73,8 +96,9 @@ export class LoadMeter {
   snapshot(now: number, paused: boolean, nextOffset: bigint): PartitionLoad {
     const lag = this.mark > nextOffset ? Number(this.mark - nextOffset) : 0;
     const quiet = now - this.lastAt;
-    if (this.rate === undefined || paused || quiet < this.minSample) return { rate: this.rate, lag };
-    return { rate: this.blend(this.rate, 0, quiet), lag };
+    if (this.rate === undefined) return { rate: undefined, lag };
+    const records = paused || quiet < this.minSample ? this.rate : this.blend(this.rate, 0, quiet);
+    return { rate: records * this.tradesPerRecord, lag };
   }
 
   private blend(previous: number | undefined, sample: number, dt: number): number {

@@ -308,6 +308,8 @@ export class PartitionRunner {
     const rejected: RejectedRecord[] = [];
     const tally = this.tally;
     let undecodable = 0;
+    let decoded = 0;
+    let tradesIn = 0;
     let firstEvent = Number.NaN;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
@@ -330,6 +332,8 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      decoded++;
+      tradesIn += trades.length;
       const head = trades[0] as Trade;
       if (Number.isNaN(firstEvent)) firstEvent = head.eventTime;
       const key = `${head.exchange}:${head.symbol}`;
@@ -357,6 +361,7 @@ export class PartitionRunner {
       tally[outcome] = 0;
     }
     if (undecodable > 0) deps.metrics.trades.inc({ outcome: 'undecodable' }, undecodable);
+    if (decoded > 0) this.meter.processed(decoded, tradesIn);
     deps.metrics.lag.set(this.labels, Number(batch.highWatermark - this.nextOffset));
     this.collect(rejected, { append: first?.timestamp ?? now, event: Number.isNaN(firstEvent) ? now : firstEvent });
   }
