@@ -4,7 +4,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+import type { OutgoingRecord } from '../../internal/log/log.js';
 import { tradeRecord } from '../../internal/log/record.js';
+import { recordsByMarket } from '../../internal/log/trade-batch.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { sharedData } from '../harness/shared-data.js';
@@ -75,16 +77,18 @@ describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
       startTime: Date.UTC(2024, 0, 1),
       ratePerSecond: 5,
     });
-    const trades = [...real, ...sim];
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    for (let i = 0; i < trades.length; i += 5_000) {
+    // The real trades one per record (trade.v1); the simulated ones as ingest's sink writes a
+    // send of 5,000: each market's trades of the send in one trade-batch.v1 record. A kill can
+    // then fall before, inside or after a batch record's processing.
+    const chunks: OutgoingRecord[][] = [];
+    for (let i = 0; i < real.length; i += 5_000) chunks.push(real.slice(i, i + 5_000).map((t) => tradeRecord(t)));
+    for (let i = 0; i < sim.length; i += 5_000) chunks.push(recordsByMarket(sim.slice(i, i + 5_000)));
+    for (const records of chunks) {
       await producer.send({
         topic,
-        messages: trades.slice(i, i + 5_000).map((t) => {
-          const r = tradeRecord(t);
-          return { key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } };
-        }),
+        messages: records.map((r) => ({ key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } })),
       });
     }
     // An undecodable record: the worker must reject it to the rejected topic and go on.
