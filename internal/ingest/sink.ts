@@ -135,10 +135,18 @@ export class TradeSink {
 
   private sendTrades(): void {
     const records: OutgoingRecord[] = [];
-    for (const trades of this.trades.values()) marketRecords(trades, records);
     const items = this.tradeCount;
+    const markets = this.trades;
     this.trades = new Map();
     this.tradeCount = 0;
+    try {
+      for (const trades of markets.values()) marketRecords(trades, records);
+    } catch (err) {
+      // The processor's checks keep every field encodable (validate.ts); a trade that still is
+      // not fails the sink like a failed send: the owner stops rather than skip it.
+      this.failure ??= err;
+      return;
+    }
     this.send(this.topics.trades, records, items);
   }
 

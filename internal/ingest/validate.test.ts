@@ -30,6 +30,10 @@ describe('validation', () => {
     expect(checkTrade({ ...ok, eventTime: 1582329602.5 })).toBe('bad-time');
     expect(checkTrade({ ...ok, eventTime: 1582329602 })).toBe('bad-time'); // seconds, not ms
     expect(checkTrade({ ...ok, tradeId: '' })).toBe('bad-trade-id');
+    // 128 UTF-16 units is the limit, and 255 bytes of UTF-8, what a record field holds.
+    expect(checkTrade({ ...ok, tradeId: '9'.repeat(128) })).toBeUndefined();
+    expect(checkTrade({ ...ok, tradeId: 'é'.repeat(127) })).toBeUndefined();
+    expect(checkTrade({ ...ok, tradeId: 'é'.repeat(128) })).toBe('bad-trade-id');
     expect(checkTrade({ ...ok, side: 'up' as never })).toBe('bad-side');
     expect(checkTrade({ ...ok, market: '' })).toBe('unknown-symbol');
   });

@@ -46,6 +46,8 @@ export function checkTrade(t: Trade): RejectReason | undefined {
   if (!isPositiveDecimal(t.size)) return 'bad-size';
   if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) return 'bad-time';
   if (typeof t.tradeId !== 'string' || t.tradeId.length === 0 || t.tradeId.length > 128) return 'bad-trade-id';
+  // The record formats hold at most 255 bytes of UTF-8 per field (docs/RECORD-FORMAT.md).
+  if (t.tradeId.length > 85 && Buffer.byteLength(t.tradeId, 'utf8') > 255) return 'bad-trade-id';
   if (t.side !== 'buy' && t.side !== 'sell') return 'bad-side';
   if (!t.market) return 'unknown-symbol';
   return undefined;
