@@ -86,13 +86,13 @@ describe('Autoscaler', () => {
 
   it('sizes by input rate when a target rate per worker is set, and keeps what the rate needs', () => {
     const a = new Autoscaler({ ...options, targetRatePerWorker: 1_000 });
-    // 2,500 records/s need 3 workers; nothing is behind yet.
+    // 2,500 trades/s need 3 workers; nothing is behind yet.
     const up = run(a, 0, 100_000, 2, () => ({ rate: 2_500 }));
     expect(up.decisions.map((d) => [d.replicas, d.reason])).toEqual([[3, 'rate']]);
-    // Calm at 3: 2,500 records/s do not fit 2, so it stays.
+    // Calm at 3: 2,500 trades/s do not fit 2, so it stays.
     const stay = run(a, 100_000, 1_000_000, up.replicas, () => ({ rate: 2_500 }), 10_000);
     expect(stay.decisions).toEqual([]);
-    // Input falls to 900 records/s: down, one step per downAfterMs.
+    // Input falls to 900 trades/s: down, one step per downAfterMs.
     const down = run(a, 1_000_000, 2_000_000, 3, () => ({ rate: 900 }), 10_000);
     expect(down.decisions.map((d) => d.replicas)).toEqual([2, 1]);
   });

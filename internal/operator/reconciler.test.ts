@@ -136,7 +136,7 @@ describe('reconciler', () => {
     const first = await t.mirror.next(1);
     const ofA = first.partitions.filter((p) => p.owner === 'a').map((p) => p.partition);
     const ofB = first.partitions.filter((p) => p.owner === 'b').map((p) => p.partition);
-    // a carries 210 records/s, b 30: one exchange (a heavy partition for a light one) evens it.
+    // a carries 210 trades/s, b 30: one exchange (a heavy partition for a light one) evens it.
     load = new Map([
       [ofA[0]!, 90],
       [ofA[1]!, 90],

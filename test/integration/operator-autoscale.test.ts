@@ -118,7 +118,7 @@ describe('operator autoscaling on the real kube-apiserver', () => {
       50,
     );
     expect(messages).toEqual([
-      expect.stringMatching(/replicas 1 -> 2 \(lag: lag 3500 records, 0 paused, 500 records\/s\)/),
+      expect.stringMatching(/replicas 1 -> 2 \(lag: lag 3500 records, 0 paused, 500 trades\/s\)/),
       expect.stringMatching(/replicas 2 -> 1 \(calm/),
       expect.stringMatching(/replicas 2 -> 3 \(lag/),
       expect.stringMatching(/replicas 3 -> 2 \(calm/),

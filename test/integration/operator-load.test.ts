@@ -19,7 +19,7 @@ import {
 // Load-weighted placement through the real operator (in this process) on the real kube-apiserver
 // and NATS: two Ready worker pods, and heartbeats, published by this test for each pod, that
 // report the partitions the pod owns in the latest ConfigMap with their measured input rates.
-// Two partitions carry 300 records/s, two carry 10: whichever pod holds both heavy ones sends one
+// Two partitions carry 300 trades/s, two carry 10: whichever pod holds both heavy ones sends one
 // of them away in exchange for a light one, and the placement then stays put.
 
 const RATES = [300, 300, 10, 10];
