@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGap, decodeReject, type GapEvent } from '../../internal/ingest/events.js';
+import { decodeGap, type GapEvent } from '../../internal/ingest/events.js';
 import { readProducedIds } from '../../internal/ingest/resume.js';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
@@ -10,6 +10,7 @@ import { silentLogger } from '../../internal/observe/logger.js';
 import {
   brokers,
   freshTopics,
+  ingestScenario,
   type LoggedTrade,
   metricValues,
   readAll,
@@ -36,29 +37,14 @@ async function exchange(script: Parameters<typeof startLocalBinance>[0]['script'
   return ex;
 }
 
-async function scenario(ex: LocalBinance, expected: number, opts: { restUrl?: string; staleAfterMs?: number } = {}) {
-  const topics = await freshTopics();
-  const { registry } = await runIngest(
-    {
-      venues: [
-        {
-          venue: 'binance-futures',
-          symbols: ['BTCUSDT'],
-          wsUrl: ex.wsUrl,
-          restUrl: opts.restUrl ?? ex.restUrl,
-        },
-      ],
-      topics,
-      feed: { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 100, staleAfterMs: opts.staleAfterMs ?? 5_000 },
-      backfillTimeoutMs: 3_000,
-    },
-    expected,
-  );
-  const records = await readTrades(topics.trades);
-  expect(records.length).toBeGreaterThanOrEqual(expected);
-  const gaps = (await readAll(topics.gaps)).map((r) => decodeGap(r.value, r.headers));
-  const rejects = (await readAll(topics.rejects)).map((r) => decodeReject(r.value, r.headers));
-  return { records, gaps, rejects, registry, topics };
+function scenario(ex: LocalBinance, expected: number, opts: { restUrl?: string; staleAfterMs?: number } = {}) {
+  const venue = {
+    venue: 'binance-futures',
+    symbols: ['BTCUSDT'],
+    wsUrl: ex.wsUrl,
+    restUrl: opts.restUrl ?? ex.restUrl,
+  };
+  return ingestScenario(venue, expected, opts.staleAfterMs);
 }
 
 /** Trade ids per key in log order (one key here, so one partition, so log order is production order). */

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeGap, decodeReject, type GapEvent } from '../../internal/ingest/events.js';
+import type { GapEvent } from '../../internal/ingest/events.js';
 import { range } from '../../internal/ingest/testing/local-binance.js';
 import { type LocalKraken, startLocalKraken } from '../../internal/ingest/testing/local-kraken.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { freshTopics, type LoggedTrade, metricValues, readAll, readTrades, runIngest } from './ingest-support.js';
+import { ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as Kraken's BTC/USD by a local server that speaks Kraken's
 // WebSocket v2 and REST protocols (several trades a frame, snapshots on subscribe, backfill
@@ -29,22 +29,8 @@ async function exchange(script: Parameters<typeof startLocalKraken>[0]['script']
   return ex;
 }
 
-async function scenario(ex: LocalKraken, expected: number, restUrl = ex.restUrl) {
-  const topics = await freshTopics();
-  const { registry } = await runIngest(
-    {
-      venues: [{ venue: 'kraken', symbols: ['BTC/USD'], wsUrl: ex.wsUrl, restUrl }],
-      topics,
-      feed: { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 100, staleAfterMs: 5_000 },
-      backfillTimeoutMs: 3_000,
-    },
-    expected,
-  );
-  const records = await readTrades(topics.trades);
-  expect(records.length).toBeGreaterThanOrEqual(expected);
-  const gaps = (await readAll(topics.gaps)).map((r) => decodeGap(r.value, r.headers));
-  const rejects = (await readAll(topics.rejects)).map((r) => decodeReject(r.value, r.headers));
-  return { records, gaps, rejects, registry };
+function scenario(ex: LocalKraken, expected: number, restUrl = ex.restUrl) {
+  return ingestScenario({ venue: 'kraken', symbols: ['BTC/USD'], wsUrl: ex.wsUrl, restUrl }, expected);
 }
 
 const ids = (from: number, to: number) => trades.slice(from, to).map((t) => t.tradeId);

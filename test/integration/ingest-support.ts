@@ -1,5 +1,7 @@
 import { Registry } from 'prom-client';
-import { createIngestor, type IngestorDeps } from '../../internal/ingest/ingestor.js';
+import { expect } from 'vitest';
+import { decodeGap, decodeReject } from '../../internal/ingest/events.js';
+import { createIngestor, type IngestorDeps, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import type { IngestTopics } from '../../internal/ingest/topics.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
@@ -118,4 +120,27 @@ export async function runIngest(
 
 export async function metricValues(registry: Registry, name: string) {
   return (await registry.getSingleMetric(name)?.get())?.values ?? [];
+}
+
+/**
+ * One live-ingest scenario against a local exchange: `venue` into fresh topics until `expected`
+ * trades were produced (fast reconnects, `staleAfterMs`, 3 s backfill budget), then everything
+ * the topics hold: the trades in log order, the gap events and the rejects.
+ */
+export async function ingestScenario(venue: VenueConfig, expected: number, staleAfterMs = 5_000) {
+  const topics = await freshTopics();
+  const { registry } = await runIngest(
+    {
+      venues: [venue],
+      topics,
+      feed: { reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 100, staleAfterMs },
+      backfillTimeoutMs: 3_000,
+    },
+    expected,
+  );
+  const records = await readTrades(topics.trades);
+  expect(records.length).toBeGreaterThanOrEqual(expected);
+  const gaps = (await readAll(topics.gaps)).map((r) => decodeGap(r.value, r.headers));
+  const rejects = (await readAll(topics.rejects)).map((r) => decodeReject(r.value, r.headers));
+  return { records, gaps, rejects, registry, topics };
 }
