@@ -44,9 +44,8 @@ export class LoadMeter {
   private lastAt = 0;
   private rate: number | undefined;
   private mark = 0n;
-  /** Trades per record of the records processed (smoothed); 1 until a sample saw some. */
-  private tradesPerRecord = 1;
-  private ratioMeasured = false;
+  /** Trades per record of the records processed (smoothed); undefined (counted as 1) until a sample saw some. */
+  private tradesPerRecord: number | undefined;
   private processedRecords = 0;
   private processedTrades = 0;
 
@@ -73,8 +72,7 @@ export class LoadMeter {
     this.rate = this.blend(this.rate, (appended * 1000) / dt, dt);
     if (this.processedRecords > 0) {
       const ratio = this.processedTrades / this.processedRecords;
-      this.tradesPerRecord = this.ratioMeasured ? this.blend(this.tradesPerRecord, ratio, dt) : ratio;
-      this.ratioMeasured = true;
+      this.tradesPerRecord = this.blend(this.tradesPerRecord, ratio, dt);
       this.processedRecords = 0;
       this.processedTrades = 0;
     }
@@ -98,7 +96,7 @@ export class LoadMeter {
     const quiet = now - this.lastAt;
     if (this.rate === undefined) return { rate: undefined, lag };
     const records = paused || quiet < this.minSample ? this.rate : this.blend(this.rate, 0, quiet);
-    return { rate: records * this.tradesPerRecord, lag };
+    return { rate: records * (this.tradesPerRecord ?? 1), lag };
   }
 
   private blend(previous: number | undefined, sample: number, dt: number): number {
