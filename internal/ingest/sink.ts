@@ -1,7 +1,6 @@
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
-import { marketRecords } from '../log/trade-batch.js';
+import { recordsByMarket } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
-import { tradeKey } from '../market/trade.js';
 import { type GapEvent, gapRecord, type Reject, rejectRecord } from './events.js';
 import type { IngestTopics } from './topics.js';
 
@@ -40,9 +39,8 @@ export class TradeSink {
   private readonly topics: IngestTopics;
   private readonly batchSize: number;
   private readonly maxInFlight: number;
-  /** Trades gathered for the next send, by market key, in arrival order within each. */
-  private trades = new Map<string, Trade[]>();
-  private tradeCount = 0;
+  /** Trades gathered for the next send, in arrival order. */
+  private trades: Trade[] = [];
   private others: Array<{ topic: string; record: OutgoingRecord }> = [];
   private readonly inFlight: InFlight[] = [];
   private inFlightItems = 0;
@@ -63,16 +61,13 @@ export class TradeSink {
 
   /** Trades and events written and not yet acknowledged. */
   get pendingRecords(): number {
-    return this.inFlightItems + this.tradeCount + this.others.length;
+    return this.inFlightItems + this.trades.length + this.others.length;
   }
 
   trade(trade: Trade): void {
     this.check();
-    const key = tradeKey(trade);
-    const list = this.trades.get(key);
-    if (list) list.push(trade);
-    else this.trades.set(key, [trade]);
-    if (++this.tradeCount >= this.batchSize) this.sendTrades();
+    this.trades.push(trade);
+    if (this.trades.length >= this.batchSize) this.sendTrades();
     else this.schedule();
   }
 
@@ -120,7 +115,7 @@ export class TradeSink {
   }
 
   private sendAll(): void {
-    if (this.tradeCount > 0) this.sendTrades();
+    if (this.trades.length > 0) this.sendTrades();
     if (this.others.length > 0) {
       const byTopic = new Map<string, OutgoingRecord[]>();
       for (const { topic, record } of this.others) {
@@ -134,20 +129,18 @@ export class TradeSink {
   }
 
   private sendTrades(): void {
-    const records: OutgoingRecord[] = [];
-    const items = this.tradeCount;
-    const markets = this.trades;
-    this.trades = new Map();
-    this.tradeCount = 0;
+    const trades = this.trades;
+    this.trades = [];
+    let records: OutgoingRecord[];
     try {
-      for (const trades of markets.values()) marketRecords(trades, records);
+      records = recordsByMarket(trades);
     } catch (err) {
       // The processor's checks keep every field encodable (validate.ts); a trade that still is
       // not fails the sink like a failed send: the owner stops rather than skip it.
       this.failure ??= err;
       return;
     }
-    this.send(this.topics.trades, records, items);
+    this.send(this.topics.trades, records, trades.length);
   }
 
   private send(topic: string, records: OutgoingRecord[], items: number): void {
