@@ -1,18 +1,13 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { HotCounter, HotHistogram } from '../observe/hot-metrics.js';
 import type { RejectReason } from './events.js';
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (
-    (registry.getSingleMetric(name) as Counter<string> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [registry] })
-  );
+  return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {
-  return (
-    (registry.getSingleMetric(name) as Gauge<string> | undefined) ??
-    new Gauge({ name, help, labelNames, registers: [registry] })
-  );
+  return new Gauge({ name, help, labelNames, registers: [registry] });
 }
 
 /** The children one market updates per trade, looked up once. */
@@ -25,31 +20,41 @@ export interface MarketMetrics {
 }
 
 /**
- * Ingest's Prometheus metrics, registered on the registry it is given (never the global one).
+ * Ingest's Prometheus metrics, registered on the registry it is given (never the global one;
+ * one IngestMetrics per registry: a second throws on the names already registered).
  * Counters are per venue and market; latency histograms are per venue only, because a histogram
  * per market multiplies series by the bucket count for every market of a 1024-stream connection.
+ * The three updated for every frame or trade (messages, trades, exchange latency) are hot
+ * metrics (observe/hot-metrics.ts): prom-client's children cost as much as the rest of a trade.
  */
 export class IngestMetrics {
-  readonly messages: Counter<string>;
-  readonly tradesTotal: Counter<string>;
+  readonly messages: HotCounter;
+  readonly tradesTotal: HotCounter;
   readonly rejects: Counter<string>;
   readonly duplicatesTotal: Counter<string>;
   readonly reconnects: Counter<string>;
   readonly connections: Gauge<string>;
   readonly gapsTotal: Counter<string>;
   readonly gapTrades: Counter<string>;
-  readonly exchangeLatency: Histogram<string>;
+  readonly exchangeLatency: HotHistogram;
   readonly queueDepth: Gauge<string>;
   readonly sinkInFlight: Gauge<string>;
   private readonly markets = new Map<string, MarketMetrics>();
   private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(registry: Registry) {
-    this.messages = counter(registry, 'tickmesh_ingest_messages_total', 'Frames received from venues.', ['venue']);
-    this.tradesTotal = counter(registry, 'tickmesh_ingest_trades_total', 'Trades handed to the log.', [
-      'venue',
-      'market',
-    ]);
+    this.messages = new HotCounter({
+      name: 'tickmesh_ingest_messages_total',
+      help: 'Frames received from venues.',
+      labelNames: ['venue'],
+      registry,
+    });
+    this.tradesTotal = new HotCounter({
+      name: 'tickmesh_ingest_trades_total',
+      help: 'Trades handed to the log.',
+      labelNames: ['venue', 'market'],
+      registry,
+    });
     this.rejects = counter(registry, 'tickmesh_ingest_rejects_total', 'Inputs rejected, by reason.', [
       'venue',
       'reason',
@@ -75,15 +80,13 @@ export class IngestMetrics {
       'Trades missing from the live stream: backfilled over REST, or unrecovered.',
       ['venue', 'market', 'outcome'],
     );
-    this.exchangeLatency =
-      (registry.getSingleMetric('tickmesh_ingest_exchange_latency_seconds') as Histogram<string> | undefined) ??
-      new Histogram({
-        name: 'tickmesh_ingest_exchange_latency_seconds',
-        help: 'Receive time minus exchange trade time.',
-        labelNames: ['venue'],
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers: [registry],
-      });
+    this.exchangeLatency = new HotHistogram({
+      name: 'tickmesh_ingest_exchange_latency_seconds',
+      help: 'Receive time minus exchange trade time.',
+      labelNames: ['venue'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registry,
+    });
     this.queueDepth = gauge(registry, 'tickmesh_ingest_queue_depth', 'Frames received and not yet processed.', [
       'venue',
     ]);

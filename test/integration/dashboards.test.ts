@@ -244,7 +244,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
     worker.appendToPublish.observe(0.003 + (tick % 4) / 1000);
 
     for (const venue of venues) {
-      ingest.messages.inc({ venue }, 20);
+      ingest.messages.labels(venue).inc(20);
       ingest.connections.set({ venue }, 1);
       ingest.queueDepth.set({ venue }, tick % 5);
       ingest.latency(venue).observe(0.03 + (tick % 4) / 100);
