@@ -3,9 +3,11 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
+import { compressionFlag } from '../../internal/config/flags.js';
 import type { VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../../internal/ingest/topics.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
+import type { Compression } from '../../internal/log/kafka-producer.js';
 import { venueSymbol } from '../../internal/market/markets.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 
@@ -45,7 +47,7 @@ where it goes (flags override the environment):
   --trades-topic NAME       default ${DEFAULT_TOPICS.trades}                          (TICKMESH_TRADES_TOPIC)
   --rejects-topic NAME      default ${DEFAULT_TOPICS.rejects}                (TICKMESH_REJECTS_TOPIC)
   --gaps-topic NAME         default ${DEFAULT_TOPICS.gaps}                            (TICKMESH_GAPS_TOPIC)
-  --compression KIND        gzip (default) or none
+  --compression KIND        zstd (default), gzip (for Kafka readers without zstd) or none
   --max-buffer-mb N         producer buffer: ingest slows down when Kafka lags by this much; default 64
   --client-id ID            Kafka client id; default tickmesh-ingest-<host>
 
@@ -58,7 +60,7 @@ export interface IngestConfig {
   readonly venues: readonly VenueConfig[];
   readonly kafkaBrokers: readonly string[];
   readonly topics: IngestTopics;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: Compression;
   readonly maxBufferBytes: number;
   readonly clientId: string;
   readonly staleAfterMs: number;
@@ -185,8 +187,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
   const endpoints = parseEndpoints({ 'kafka-brokers': values['kafka-brokers'] }, env);
   if (endpoints.kafkaBrokers.length === 0)
     throw new ConfigError('ingest: no Kafka brokers (--kafka-brokers or KAFKA_BROKERS)');
-  const compression = values.compression ?? 'gzip';
-  if (compression !== 'gzip' && compression !== 'none') throw new ConfigError('--compression must be gzip or none');
+  const compression = compressionFlag(values.compression);
   return Object.freeze({
     venues: Object.freeze(venues),
     kafkaBrokers: endpoints.kafkaBrokers,

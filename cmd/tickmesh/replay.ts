@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
+import { compressionFlag } from '../../internal/config/flags.js';
 import { isTradeFileFormat, TRADE_FILE_FORMATS } from '../../internal/ingest/files/index.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, type ReplayProgress, replay, tradeFileSource } from '../../internal/ingest/replay.js';
 import { TradeSink } from '../../internal/ingest/sink.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { type Compression, createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
@@ -41,7 +42,7 @@ output (flags override the environment):
   --rejects-topic NAME      default ${DEFAULT_TOPICS.rejects}                (TICKMESH_REJECTS_TOPIC)
   --gaps-topic NAME         default ${DEFAULT_TOPICS.gaps}                            (TICKMESH_GAPS_TOPIC)
   --create-topics N         create the three topics with N partitions if they do not exist
-  --compression KIND        gzip (default) or none
+  --compression KIND        zstd (default), gzip (for Kafka readers without zstd) or none
   --client-id ID            Kafka client id; default tickmesh-replay-<host>
   --quiet                   no progress lines on stderr (the final summary still goes to stdout)
   --log-level LEVEL         default warn                                               (LOG_LEVEL)
@@ -60,7 +61,7 @@ interface ReplayConfig {
   readonly kafkaBrokers: readonly string[];
   readonly topics: ReturnType<typeof parseTopics>;
   readonly createTopics?: number;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: Compression;
   readonly clientId: string;
   readonly quiet: boolean;
   readonly logLevel: string;
@@ -114,8 +115,7 @@ function parseReplayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Rep
   if (createTopics !== undefined && !(Number.isInteger(createTopics) && createTopics >= 1)) {
     throw new ConfigError('replay: --create-topics must be a partition count >= 1');
   }
-  const compression = str('compression') ?? 'gzip';
-  if (compression !== 'gzip' && compression !== 'none') throw new ConfigError('--compression must be gzip or none');
+  const compression = compressionFlag(str('compression'));
   const opt = (k: string, v: string | undefined) => (v === undefined ? {} : { [k]: v });
   return Object.freeze({
     input,

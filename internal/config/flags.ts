@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { COMPRESSIONS, type Compression } from '../log/kafka-producer.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
 
 /** Flag schemas that several commands share (their option files parse flags with zod). */
 
@@ -32,3 +34,11 @@ export const intervalListFlag = (fallback: string) =>
       }
       return list as Interval[];
     });
+
+/** `--compression` of the Kafka producers: zstd (default), gzip or none. */
+export function compressionFlag(value: string | undefined): Compression {
+  const v = value ?? 'zstd';
+  const known = COMPRESSIONS.find((c) => c === v);
+  if (known === undefined) throw new ConfigError(`--compression must be ${COMPRESSIONS.join(', ')}`);
+  return known;
+}

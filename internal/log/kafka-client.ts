@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
 import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { registerZstd } from './kafka-zstd.js';
 
 /** What every kafkajs client of tickmesh is made from. */
 export interface KafkaClientOptions {
@@ -11,8 +12,9 @@ export interface KafkaClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** A kafkajs client whose own logging goes to pino (warnings and errors only). */
+/** A kafkajs client whose own logging goes to pino (warnings and errors only), reading and writing zstd. */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
+  registerZstd();
   const logger = options.logger;
   return new Kafka({
     clientId: options.clientId,

@@ -8,14 +8,24 @@ import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
 import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
 
-export type Compression = 'none' | 'gzip';
+export type Compression = 'none' | 'gzip' | 'zstd';
+export const COMPRESSIONS: readonly Compression[] = ['zstd', 'gzip', 'none'];
+
+const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  zstd: CompressionTypes.ZSTD,
+};
 
 export interface KafkaProducerOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly logger: Logger;
   readonly registry: Registry;
-  /** Default gzip: the one codec every kafkajs reader decodes without registering a plugin. */
+  /**
+   * Default zstd (kafka-zstd.ts): a tenth of gzip's CPU at a similar ratio; every tickmesh
+   * reader decodes it. gzip for readers outside tickmesh that have no zstd codec.
+   */
   readonly compression?: Compression;
   /** How long a partial batch waits for more records before it is sent. Default 5 ms. */
   readonly lingerMs?: number;
@@ -122,7 +132,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
 
   constructor(options: KafkaProducerOptions) {
     this.logger = options.logger.child({ component: 'kafka-producer' });
-    this.compression = options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+    this.compression = COMPRESSION_TYPES[options.compression ?? 'zstd'];
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBatchRecords = options.maxBatchRecords ?? 20_000;
     this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;

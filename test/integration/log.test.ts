@@ -3,7 +3,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { type Compression, createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { registerZstd, zstdCodecs } from '../../internal/log/kafka-zstd.js';
 import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -264,4 +265,59 @@ describe('Kafka consumer', () => {
       await admin.close();
     }
   });
+
+  it.each<Compression>(['zstd', 'gzip', 'none'])(
+    'records produced with %s come back byte for byte, through the zstd codec only when zstd',
+    async (compression) => {
+      const logger = silentLogger();
+      const topic = freshName('tm-log');
+      const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+      const producer = await createKafkaProducer({
+        brokers: brokers(),
+        clientId: 'log-test',
+        logger,
+        registry: new Registry(),
+        compression,
+      });
+      await admin.ensureTopic(topic, 1);
+      const consumer = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger });
+      // The clients registered the codec; count its calls from here on.
+      const zstd = zstdCodecs.current();
+      const calls = { compress: 0, decompress: 0 };
+      zstdCodecs.replace({
+        compress: (e) => {
+          calls.compress++;
+          return zstd.compress(e);
+        },
+        decompress: (b) => {
+          calls.decompress++;
+          return zstd.decompress(b);
+        },
+      });
+      try {
+        const sent = Array.from({ length: 2_000 }, (_, i) => ({
+          key: `k${i % 7}`,
+          value: new TextEncoder().encode(`{"trade":${i},"price":"${(60_000 + i / 100).toFixed(2)}"}`),
+        }));
+        for (let i = 0; i < sent.length; i += 500) await producer.send(topic, sent.slice(i, i + 500));
+        await consumer.assign(0, 0n);
+        const got: LogRecord[] = [];
+        for await (const batch of consumer.batches(AbortSignal.timeout(30_000))) {
+          got.push(...batch.records);
+          if (got.length >= sent.length) break;
+        }
+        expect(got.map((r) => [r.key, Buffer.from(r.value).toString()])).toEqual(
+          sent.map((r) => [r.key, Buffer.from(r.value).toString()]),
+        );
+        const viaZstd = compression === 'zstd';
+        expect(calls.compress > 0).toBe(viaZstd);
+        expect(calls.decompress > 0).toBe(viaZstd);
+      } finally {
+        registerZstd();
+        await consumer.close();
+        await producer.close();
+        await admin.close();
+      }
+    },
+  );
 });

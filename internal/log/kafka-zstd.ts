@@ -1,0 +1,48 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import kafkajs from 'kafkajs';
+
+// A property of kafkajs's CommonJS exports that Node's ESM loader does not see as a named export.
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+/**
+ * Kafka's zstd codec for kafkajs, on Node's built-in zstd (node:zlib, Node 22.15 and later).
+ *
+ * kafkajs ships gzip only and takes other codecs in its process-wide `CompressionCodecs` table.
+ * gzip was most of ingest's CPU once records carried trade batches (about 2.2 µs a trade at its
+ * default level, against 0.3 µs for zstd level 1 at a similar ratio: docs/BENCHMARKS.md), and
+ * decoding it is the same order of cost again in every worker. The table is filled when a
+ * tickmesh Kafka client is made (kafka-client.ts), not at import, and every tickmesh reader of a
+ * topic is such a client. A reader outside tickmesh needs a zstd codec of its own; producers can
+ * keep gzip with `--compression gzip`.
+ *
+ * Kafka accepts zstd from produce request v7 and serves it to fetch v10 and later; kafkajs uses
+ * both (produce v7, fetch v11) with brokers from 2.1 on.
+ */
+const compress = promisify(zlib.zstdCompress);
+const decompress = promisify(zlib.zstdDecompress);
+
+/** Level 1: the ratio of level 3 within 3% on trade batches, at 1.3 times the speed. */
+export const ZSTD_LEVEL = 1;
+
+const codec = {
+  /** `encoder.buffer` holds the uncompressed records of one batch. */
+  compress: (encoder: { buffer: Buffer }): Promise<Buffer> =>
+    compress(encoder.buffer, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } }),
+  decompress: (buffer: Buffer): Promise<Buffer> => decompress(buffer),
+};
+
+export type Codec = typeof codec;
+
+/** Makes kafkajs read and write zstd record batches in this process. Idempotent. */
+export function registerZstd(): void {
+  CompressionCodecs[CompressionTypes.ZSTD] = () => codec;
+}
+
+/** The codec kafkajs uses for zstd in this process (tests wrap it to count its calls). */
+export const zstdCodecs = {
+  current: (): Codec => (CompressionCodecs[CompressionTypes.ZSTD] as () => Codec)(),
+  replace: (next: Codec): void => {
+    CompressionCodecs[CompressionTypes.ZSTD] = () => next;
+  },
+};
