@@ -3,7 +3,7 @@ import { tradeKey } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
 import { type BackfillOutcome, makeReject, type RejectReason } from './events.js';
 import type { IngestMetrics, MarketMetrics } from './metrics.js';
-import { Sequencer } from './sequencer.js';
+import { type Lane, Sequencer } from './sequencer.js';
 import type { TradeSink } from './sink.js';
 import { CHECK_MESSAGES, checkTrade } from './validate.js';
 import type { BackfillRequest } from './venue.js';
@@ -34,6 +34,15 @@ export interface ProcessorOptions {
   readonly seed?: ReadonlyMap<string, readonly string[]>;
 }
 
+/** What the processor keeps per market, found once per trade by exchange and symbol. */
+interface MarketState {
+  readonly key: string;
+  readonly lane: Lane;
+  readonly metrics: MarketMetrics;
+  /** Event time of the last trade produced, kept only when backfill is on (BackfillRequest.afterTime). */
+  lastTime?: number;
+}
+
 /**
  * The one path from a parsed trade to the log, shared by live feeds, replays and the simulator:
  * validate, deduplicate, detect and backfill gaps, write. Rejects are counted by reason, sampled
@@ -51,8 +60,8 @@ export class TradeProcessor {
   private readonly latency: { observe(v: number): void } | undefined;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
   private readonly marketMetrics = new Map<string, MarketMetrics>();
-  /** Event time of the last trade produced per market key, kept only when backfill is on (BackfillRequest.afterTime). */
-  private readonly lastTime = new Map<string, number>();
+  /** By exchange, then symbol: two lookups of the trade's own strings, no key built per trade. */
+  private readonly markets = new Map<string, Map<string, MarketState>>();
   /** Running totals of this processor, for progress reports; metrics carry the same per market. */
   readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, backfilled: 0, unrecovered: 0 };
 
@@ -72,21 +81,36 @@ export class TradeProcessor {
   trade(t: Trade, raw: string | (() => string)): void | Promise<void> {
     const reason = checkTrade(t);
     if (reason !== undefined) return this.reject(reason, CHECK_MESSAGES[reason], raw, t.receiveTime, t.symbol);
-    const key = tradeKey(t);
-    const verdict = this.seq.check(key, t.tradeId);
+    const m = this.state(t);
+    const verdict = m.lane.check(t.tradeId);
     switch (verdict.kind) {
       case 'new':
-        this.accept(t, key);
+        this.accept(t, m);
         return;
       case 'duplicate':
         this.stats.duplicates += 1;
-        this.market(t.market).duplicates.inc();
+        m.metrics.duplicates.inc();
         return;
       case 'bad-id':
         return this.reject('bad-trade-id', 'trade id is not a non-negative integer', raw, t.receiveTime, t.symbol);
       case 'gap':
-        return this.gap(t, key, verdict.fromId, verdict.toId);
+        return this.gap(t, m, verdict.fromId, verdict.toId);
     }
+  }
+
+  private state(t: Trade): MarketState {
+    let bySymbol = this.markets.get(t.exchange);
+    if (!bySymbol) {
+      bySymbol = new Map();
+      this.markets.set(t.exchange, bySymbol);
+    }
+    let m = bySymbol.get(t.symbol);
+    if (!m) {
+      const key = tradeKey(t);
+      m = { key, lane: this.seq.lane(key), metrics: this.market(t.market) };
+      bySymbol.set(t.symbol, m);
+    }
+    return m;
   }
 
   reject(
@@ -122,18 +146,17 @@ export class TradeProcessor {
     return m;
   }
 
-  private accept(t: Trade, key: string): void {
-    this.seq.accept(key, t.tradeId);
-    if (this.options.backfill) this.lastTime.set(key, t.eventTime);
+  private accept(t: Trade, m: MarketState): void {
+    m.lane.accept(t.tradeId);
+    if (this.options.backfill) m.lastTime = t.eventTime;
     this.sink.trade(t);
     this.stats.produced += 1;
-    this.market(t.market).trades.inc();
+    m.metrics.trades.inc();
     this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
   }
 
-  private async gap(t: Trade, key: string, fromId: number, toId: number): Promise<void> {
+  private async gap(t: Trade, m: MarketState, fromId: number, toId: number): Promise<void> {
     const missing = toId - fromId + 1;
-    const m = this.market(t.market);
     let outcome: BackfillOutcome = 'disabled';
     let backfilled = 0;
     const unrecoveredRanges: Array<[string, string]> = [];
@@ -142,7 +165,7 @@ export class TradeProcessor {
       const lastWanted = Math.min(toId, fromId + cap - 1);
       let fetched: Trade[] = [];
       try {
-        const afterTime = this.lastTime.get(key);
+        const afterTime = m.lastTime;
         fetched = await this.options.backfill({
           symbol: t.symbol,
           fromId: BigInt(fromId),
@@ -160,7 +183,7 @@ export class TradeProcessor {
         const id = Number(f.tradeId);
         if (id < expect || id > lastWanted || f.symbol !== t.symbol || checkTrade(f) !== undefined) continue;
         if (id > expect) unrecoveredRanges.push([String(expect), String(id - 1)]);
-        this.accept(f, key);
+        this.accept(f, m);
         backfilled += 1;
         expect = id + 1;
       }
@@ -173,9 +196,9 @@ export class TradeProcessor {
     this.stats.gaps += 1;
     this.stats.backfilled += backfilled;
     this.stats.unrecovered += unrecovered;
-    m.gaps.inc();
-    if (backfilled > 0) m.backfilled.inc(backfilled);
-    if (unrecovered > 0) m.unrecovered.inc(unrecovered);
+    m.metrics.gaps.inc();
+    if (backfilled > 0) m.metrics.backfilled.inc(backfilled);
+    if (unrecovered > 0) m.metrics.unrecovered.inc(unrecovered);
     this.sink.gap({
       venue: this.venue,
       symbol: t.symbol,
@@ -191,6 +214,6 @@ export class TradeProcessor {
     });
     const log = unrecovered > 0 ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log({ symbol: t.symbol, fromId, toId, missing, backfilled, unrecovered, backfill: outcome }, 'trade id gap');
-    this.accept(t, key);
+    this.accept(t, m);
   }
 }

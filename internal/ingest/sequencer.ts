@@ -17,51 +17,87 @@ const NEW: Verdict = Object.freeze({ kind: 'new' });
 const DUPLICATE: Verdict = Object.freeze({ kind: 'duplicate' });
 const BAD_ID: Verdict = Object.freeze({ kind: 'bad-id' });
 
-interface Window {
-  readonly ids: Set<string>;
-  readonly ring: string[];
-  next: number;
+/** One market's bookkeeping, got once and kept by callers on the per-trade path. */
+export interface Lane {
+  /** Classifies `tradeId` without recording it. */
+  check(tradeId: string): Verdict;
+  /** Records `tradeId` as produced. */
+  accept(tradeId: string): void;
+  /** The last id accepted (sequential lanes only). */
+  readonly lastId: number | undefined;
+}
+
+/** Consecutive integer ids: a lower or equal id is a duplicate, a jump is a gap. */
+class SequentialLane implements Lane {
+  lastId: number | undefined;
+
+  check(tradeId: string): Verdict {
+    const id = Number(tradeId);
+    if (!Number.isSafeInteger(id) || id < 0) return BAD_ID;
+    const last = this.lastId;
+    if (last === undefined || id === last + 1) return NEW;
+    if (id <= last) return DUPLICATE;
+    return { kind: 'gap', fromId: last + 1, toId: id - 1 };
+  }
+
+  accept(tradeId: string): void {
+    this.lastId = Number(tradeId);
+  }
+}
+
+/** Ids without an order: a window of the most recent ones, to drop repeats. */
+class WindowLane implements Lane {
+  readonly lastId = undefined;
+  private readonly ids = new Set<string>();
+  private readonly ring: Array<string | undefined>;
+  private next = 0;
+
+  constructor(size: number) {
+    this.ring = new Array(size);
+  }
+
+  check(tradeId: string): Verdict {
+    return this.ids.has(tradeId) ? DUPLICATE : NEW;
+  }
+
+  accept(tradeId: string): void {
+    const evicted = this.ring[this.next];
+    if (evicted !== undefined) this.ids.delete(evicted);
+    this.ring[this.next] = tradeId;
+    this.ids.add(tradeId);
+    this.next = (this.next + 1) % this.ring.length;
+  }
 }
 
 export class Sequencer {
-  private readonly last = new Map<string, number>();
-  private readonly windows = new Map<string, Window>();
+  private readonly lanes = new Map<string, Lane>();
 
   constructor(
     readonly sequential: boolean,
     private readonly windowSize = 10_000,
   ) {}
 
-  /** Classifies `tradeId` for `key` (exchange:symbol) without recording it. */
+  /** The lane of `key` (exchange:symbol), made on first use. */
+  lane(key: string): Lane {
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = this.sequential ? new SequentialLane() : new WindowLane(this.windowSize);
+      this.lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  /** Classifies `tradeId` for `key` without recording it. */
   check(key: string, tradeId: string): Verdict {
-    if (!this.sequential) return this.windows.get(key)?.ids.has(tradeId) ? DUPLICATE : NEW;
-    const id = Number(tradeId);
-    if (!Number.isSafeInteger(id) || id < 0) return BAD_ID;
-    const last = this.last.get(key);
-    if (last === undefined || id === last + 1) return NEW;
-    if (id <= last) return DUPLICATE;
-    return { kind: 'gap', fromId: last + 1, toId: id - 1 };
+    return this.lane(key).check(tradeId);
   }
 
   /** Records `tradeId` as produced. */
   accept(key: string, tradeId: string): void {
-    if (this.sequential) {
-      this.last.set(key, Number(tradeId));
-      return;
-    }
-    let w = this.windows.get(key);
-    if (!w) {
-      w = { ids: new Set(), ring: new Array(this.windowSize), next: 0 };
-      this.windows.set(key, w);
-    }
-    const evicted = w.ring[w.next];
-    if (evicted !== undefined) w.ids.delete(evicted);
-    w.ring[w.next] = tradeId;
-    w.ids.add(tradeId);
-    w.next = (w.next + 1) % this.windowSize;
+    this.lane(key).accept(tradeId);
   }
 
   lastId(key: string): number | undefined {
-    return this.last.get(key);
+    return this.lanes.get(key)?.lastId;
   }
 }

@@ -137,15 +137,20 @@ export function marketRecords(trades: readonly Trade[], out: OutgoingRecord[]): 
 
 /** The records for `trades` of any markets, as ingest's sink writes one send of them: marketRecords per market. */
 export function recordsByMarket(trades: Iterable<Trade>): OutgoingRecord[] {
-  const byKey = new Map<string, Trade[]>();
+  // By exchange, then symbol: the trades' own strings as keys, no `exchange:symbol` built per trade.
+  const byExchange = new Map<string, Map<string, Trade[]>>();
   for (const t of trades) {
-    const key = tradeKey(t);
-    const list = byKey.get(key);
+    let bySymbol = byExchange.get(t.exchange);
+    if (!bySymbol) {
+      bySymbol = new Map();
+      byExchange.set(t.exchange, bySymbol);
+    }
+    const list = bySymbol.get(t.symbol);
     if (list) list.push(t);
-    else byKey.set(key, [t]);
+    else bySymbol.set(t.symbol, [t]);
   }
   const out: OutgoingRecord[] = [];
-  for (const list of byKey.values()) marketRecords(list, out);
+  for (const bySymbol of byExchange.values()) for (const list of bySymbol.values()) marketRecords(list, out);
   return out;
 }
 
