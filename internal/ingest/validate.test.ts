@@ -23,6 +23,20 @@ describe('validation', () => {
     expect(isPositiveDecimal(s)).toBe(false);
   });
 
+  it('is exactly the two regular expressions it replaced, on any string of digits, points and other characters', () => {
+    const reference = (s: string) => /^\d{1,30}(?:\.\d{1,30})?$/.test(s) && /[1-9]/.test(s);
+    const unit = fc.constantFrom(...'0000123456789..-+e x\u0660'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 70 }), (s) => {
+        expect(isPositiveDecimal(s)).toBe(reference(s));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const s of ['1'.repeat(30), '1'.repeat(31), `1.${'0'.repeat(30)}`, `1.${'0'.repeat(31)}`, '0.0.1']) {
+      expect(isPositiveDecimal(s)).toBe(reference(s));
+    }
+  });
+
   it('names the first failed check', () => {
     expect(checkTrade(ok)).toBeUndefined();
     expect(checkTrade({ ...ok, price: '0' })).toBe('bad-price');

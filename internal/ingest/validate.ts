@@ -1,13 +1,27 @@
 import type { Trade } from '../market/trade.js';
 import type { RejectReason } from './events.js';
 
-/** Decimal strings as venues print them: digits, an optional fraction, nothing else (no sign, no exponent). */
-const DECIMAL = /^\d{1,30}(?:\.\d{1,30})?$/;
-const NONZERO = /[1-9]/;
-
-/** True for a positive, finite decimal string such as `9682.19` or `0.00000638`. */
+/**
+ * True for a positive, finite decimal string such as `9682.19` or `0.00000638`: as venues print
+ * them, 1 to 30 digits, an optional fraction of 1 to 30 digits, nothing else (no sign, no
+ * exponent), and a digit other than 0 somewhere. That is `/^\d{1,30}(?:\.\d{1,30})?$/` and
+ * `/[1-9]/` (the tests hold it to them), in one pass: two regex runs were a tenth of ingest's
+ * work on a trade.
+ */
 export function isPositiveDecimal(s: string): boolean {
-  return DECIMAL.test(s) && NONZERO.test(s);
+  let int = 0;
+  let frac = -1; // digits after the point; -1 before one
+  let nonzero = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (c !== 0x30) nonzero = true;
+      if (frac < 0) int++;
+      else frac++;
+    } else if (c === 0x2e && frac < 0) frac = 0;
+    else return false;
+  }
+  return nonzero && int >= 1 && int <= 30 && frac !== 0 && frac <= 30;
 }
 
 /**
