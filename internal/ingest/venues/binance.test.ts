@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sharedData } from '../../../test/harness/shared-data.js';
 import type { Trade } from '../../market/trade.js';
@@ -5,7 +6,7 @@ import { binanceCaptureSource } from '../captures/binance-capture.js';
 import { openCapture } from '../captures/capture-file.js';
 import type { RejectReason } from '../events.js';
 import type { FrameSink } from '../venue.js';
-import { createBinanceAdapter } from './binance.js';
+import { createBinanceAdapter, parseFrame } from './binance.js';
 
 // The project's shared data, at ../shared beside every checkout and CI run (never copied in).
 const DATA = sharedData('binance-ws-captures');
@@ -181,5 +182,57 @@ describe('binance connection plan', () => {
     expect(first.params).toHaveLength(200);
     expect(plans[0]?.maxOutgoingPerSecond).toBeLessThanOrEqual(5);
     expect(plans[0]?.maxLifetimeMs).toBeLessThan(24 * 3600_000);
+  });
+});
+
+describe('binance frame parsing', () => {
+  /** JSON.parse's verdict: the value, or 'invalid'. */
+  const reference = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return 'invalid';
+    }
+  };
+  const frame =
+    '{"stream":"btcusdt@trade","data":{"e":"trade","E":1582329602500,"T":1582329602499,"s":"BTCUSDT","t":123,"p":"9663.58","q":"0.002","m":true}}';
+
+  it('parses every frame of the real captures as JSON.parse does', async () => {
+    let frames = 0;
+    for (const file of ['cryptofeed_BINANCE.ws.1.0', 'cryptofeed_BINANCE_FUTURES.ws.1.0']) {
+      const capture = await openCapture(`${DATA}/${file}`);
+      for await (const f of capture.frames()) {
+        expect(parseFrame(f.data)).toEqual(JSON.parse(f.data));
+        frames++;
+      }
+    }
+    expect(frames).toBeGreaterThan(1500);
+  });
+
+  it('agrees with JSON.parse on mutated frames, valid or not (escapes, duplicates, whitespace, cut wrappers)', () => {
+    const alphabet = fc.constantFrom(...'{}[]":,. -tae\\\u0001\n'.split(''), '"data":', '","data":', ',"data":2');
+    const edit = fc.record({
+      at: fc.nat(frame.length),
+      drop: fc.nat(3),
+      insert: fc.string({ unit: alphabet, maxLength: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+        let text = frame;
+        for (const { at, drop, insert } of edits) text = text.slice(0, at) + insert + text.slice(at + drop);
+        const want = reference(text);
+        expect(parseFrame(text) ?? 'invalid').toEqual(want);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of [
+      '{"stream":"a\\"b","data":{}}',
+      '{"stream":"a","data":{"x":1},"data":2}',
+      '{"stream":"a","data": {"x":1} }',
+      '{"stream":"a","data":}',
+      '{"stream":"a\u0001","data":{}}',
+    ]) {
+      expect(parseFrame(text) ?? 'invalid', text).toEqual(reference(text));
+    }
   });
 });

@@ -62,6 +62,33 @@ const NON_TRADE_EVENTS = new Set([
 ]);
 const NON_TRADE_STREAMS = /@(depth|kline|bookTicker|ticker|miniTicker|markPrice|forceOrder|avgPrice|continuousKline)/;
 
+const WRAPPER_HEAD = '{"stream":"';
+const WRAPPER_DATA = '","data":';
+
+/**
+ * JSON.parse(frame), for a combined-stream frame `{"stream":"<name>","data":<data>}` by parsing
+ * only <data>: when the stream name has nothing to unescape and the frame ends with the wrapper's
+ * brace, the whole is valid exactly when <data> is one JSON value, and parses to
+ * `{ stream: name, data: JSON.parse(<data>) }`. Anything else, or <data> that does not parse
+ * alone, goes to JSON.parse whole. JSON.parse is most of ingest's work on a trade; the wrapper is
+ * about a sixth of a trade frame.
+ */
+export function parseFrame(frame: string): unknown {
+  if (frame.startsWith(WRAPPER_HEAD) && frame.charCodeAt(frame.length - 1) === 0x7d) {
+    const end = frame.indexOf('"', WRAPPER_HEAD.length);
+    if (end > 0 && frame.startsWith(WRAPPER_DATA, end)) {
+      let plain = true;
+      for (let i = WRAPPER_HEAD.length; i < end && plain; i++) {
+        const c = frame.charCodeAt(i);
+        plain = c >= 0x20 && c !== 0x5c; // no escape, no control character (invalid in JSON)
+      }
+      const data = plain ? tryParse(frame.slice(end + WRAPPER_DATA.length, -1)) : undefined;
+      if (data !== undefined) return { stream: frame.slice(WRAPPER_HEAD.length, end), data };
+    }
+  }
+  return tryParse(frame);
+}
+
 /**
  * The exchange trades an aggTrade stands for, from its first (`f`) and last (`l`) trade ids, as
  * the aggTrades files count them; undefined when they are not an increasing pair of integers.
@@ -99,7 +126,7 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   }
 
   function parse(frame: string, receiveTime: number, out: FrameSink): void {
-    const msg = tryParse(frame);
+    const msg = parseFrame(frame);
     if (!isObject(msg)) {
       out.reject('malformed-frame', 'frame is not a JSON object');
       return;
