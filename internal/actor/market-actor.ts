@@ -248,6 +248,20 @@ export class MarketActor implements WindowSink {
   }
 
   /**
+   * Publishes the partial update the rate limit held back, once it allows at `now`; nothing
+   * else (no watermark, no detector): partials are live outputs, outside the checkpointed
+   * results, so the moment they go out does not change what a run commits. For ticks of a
+   * partition that does not follow the clock (a replay): without it the last trades of a burst
+   * showed only when the next trade came.
+   */
+  flushPartials(now: number, out: ActorOutput): void {
+    if (!this.partialPending || now - this.lastPartialAt < this.config.partialMinIntervalMs) return;
+    this.out = out;
+    this.emitPartials(now);
+    this.out = null;
+  }
+
+  /**
    * End of input (offline runs): closes every window that holds trades, each interval up to its
    * own last window, so no empty candle follows the last trade. advance() with a far-future
    * watermark would instead emit empty candles all the way to it. The watermark ends at the

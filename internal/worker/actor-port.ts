@@ -11,6 +11,8 @@ export interface MarketActorPort {
   onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome;
   /** Raises the actor's watermark (event time), closing the windows it passes: how a quiet market closes. */
   advance(watermarkMs: number, now: number, out: ActorOutput): void;
+  /** Publishes a partial update held back by its rate limit, if due at `now`; changes no result. */
+  flushPartials(now: number, out: ActorOutput): void;
   /** The whole state, restorable to the same behaviour. */
   snapshot(): Uint8Array;
 }

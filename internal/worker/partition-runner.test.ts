@@ -38,7 +38,12 @@ function records(trades: readonly (Trade | Uint8Array)[], from = 0): LogRecord[]
 }
 
 /** A runner of partition 0 of topic `t` on in-process adapters, checkpointing after every batch. */
-async function openRunner(store: Store, metrics: WorkerMetrics): Promise<PartitionRunner> {
+async function openRunner(
+  store: Store,
+  metrics: WorkerMetrics,
+  live: { cache?: MemoryCache; clock?: () => number; partialMinIntervalMs?: number } = {},
+): Promise<PartitionRunner> {
+  const clock = live.clock ?? Date.now;
   const logger = silentLogger();
   const bus = new MemoryBus();
   await bus.ensureStream(CANDLES_STREAM);
@@ -48,23 +53,31 @@ async function openRunner(store: Store, metrics: WorkerMetrics): Promise<Partiti
   await log.admin().ensureTopic('rejected', 1);
   const outputs = new PartitionOutputs({
     bus,
-    cache: new MemoryCache(),
+    cache: live.cache ?? new MemoryCache(),
     producer: log.producer(),
     topics: { late: 'late', rejected: 'rejected' },
     logger,
     metrics,
-    clock: Date.now,
+    clock,
   });
   return PartitionRunner.open({
     topic: 't',
     partition: 0,
     epoch: 1,
-    actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false, allowedLatenessMs: 1_000 })),
+    actors: marketActorFactory(
+      actorConfig({
+        intervals: ['1m'],
+        allowedLatenessMs: 1_000,
+        ...(live.partialMinIntervalMs === undefined
+          ? { partialUpdates: false }
+          : { partialUpdates: true, partialMinIntervalMs: live.partialMinIntervalMs }),
+      }),
+    ),
     store,
     outputs,
     logger,
     metrics,
-    clock: Date.now,
+    clock,
     flow: { pause() {}, resume() {} },
     config: {
       checkpointIntervalMs: 0,
@@ -81,6 +94,36 @@ async function openRunner(store: Store, metrics: WorkerMetrics): Promise<Partiti
 }
 
 describe('partition runner', () => {
+  it('publishes on a clock tick the partial update its rate limit held back, in a partition that does not follow the clock', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const store = await createPgliteStore();
+    await store.migrate();
+    const cache = new MemoryCache();
+    let now = 1_000_000;
+    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 1_000 });
+    const signal = AbortSignal.timeout(20_000);
+    const run = runner.run(signal);
+    // Old trades (2024): the partition does not follow the clock. The first trade's partial goes
+    // out at once; the next two come within the rate limit and are held back.
+    const trades = [1, 2, 3].map((id) => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id }));
+    await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 3n }, signal);
+    const latest = async () => (await cache.latestCandle('binance', 'BTCUSDT', '1m'))?.trades;
+    const until = async (want: number) => {
+      for (let i = 0; i < 200 && (await latest()) !== want; i++) await new Promise((r) => setTimeout(r, 10));
+      return latest();
+    };
+    expect(await until(1)).toBe(1);
+    runner.tick(); // still within the limit: nothing to publish
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await latest()).toBe(1);
+    now += 1_000;
+    runner.tick();
+    expect(await until(3)).toBe(3);
+    runner.stop();
+    await run;
+    await store.close();
+  }, 30_000);
+
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const metrics = createWorkerMetrics(createRegistry({}, false));
     const store = await createPgliteStore();

@@ -376,7 +376,12 @@ export class PartitionRunner {
       this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, now);
       this.stateChanged = true;
       this.collect([], { append: now, event: now });
+      return;
     }
+    // Not following the clock: only the partials held back by their rate limit go out, so the
+    // latest candle a reader sees catches up with the last trade processed.
+    for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
+    if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], { append: now, event: now });
   }
 
   private sweep(watermark: number, now: number): void {

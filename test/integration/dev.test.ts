@@ -1,0 +1,167 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
+import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+
+/**
+ * `npm start` is `tickmesh dev`: the whole pipeline in one process on the in-process adapters.
+ * These tests run the real command as a child process, as a user would, and read its API.
+ */
+
+interface LogLine {
+  msg?: string;
+  level?: number;
+  url?: string;
+  [field: string]: unknown;
+}
+
+interface Dev {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[];
+  /** Resolves with the first log line that `pred` accepts (within the test's time). */
+  line(pred: (l: LogLine) => boolean): Promise<LogLine>;
+  exited: Promise<number | null>;
+}
+
+const running: Dev[] = [];
+const servers: LocalBinance[] = [];
+
+afterEach(async () => {
+  for (const d of running.splice(0)) if (d.child.exitCode === null) d.child.kill('SIGKILL');
+  for (const s of servers.splice(0)) await s.close();
+});
+
+function startDev(args: string[]): Dev {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cmd/tickmesh/main.ts',
+      'dev',
+      '--no-view',
+      '--api-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--log-level',
+      'info',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: LogLine[] = [];
+  const waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+    let l: LogLine;
+    try {
+      l = JSON.parse(text) as LogLine;
+    } catch {
+      return; // not a log line
+    }
+    lines.push(l);
+    for (const w of waiters.splice(0)) {
+      if (w.pred(l)) w.resolve(l);
+      else waiters.push(w);
+    }
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const dev: Dev = {
+    child,
+    lines,
+    exited,
+    line: (pred) => {
+      const seen = lines.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ pred, resolve });
+        void exited.then((code) => reject(new Error(`tickmesh dev exited (${code}) first; stderr:\n${stderr}`)));
+      });
+    },
+  };
+  running.push(dev);
+  return dev;
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls `read` until it returns a value, or fails after `ms`. */
+async function eventually<T>(read: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface MarketRow {
+  exchange: string;
+  symbol: string;
+  candle?: { trades: number; close: string } | null;
+}
+
+describe('tickmesh dev (npm start)', () => {
+  it('with the exchange unreachable: says so, runs the simulator, and serves candles within seconds; SIGTERM ends it cleanly', async () => {
+    // Nothing listens on port 1: the reachability check fails at once.
+    const dev = startDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '50']);
+    const started = Date.now();
+    const { url } = await dev.line((l) => l.msg === 'api listening');
+    await dev.line((l) => l.msg === 'exchange not reachable: running the market simulator');
+
+    const info = await getJson(`${url}/api/v1/info`);
+    expect(info.body).toMatchObject({ simulated: true, source: { simulated: true } });
+    const withCandles = await eventually(
+      async () => {
+        const { body } = await getJson(`${url}/api/v1/markets?interval=1m`);
+        const rows = (body.markets as MarketRow[]).filter((m) => (m.candle?.trades ?? 0) > 0);
+        return rows.length > 0 ? rows : undefined;
+      },
+      20_000,
+      '1m candle in the API',
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(withCandles[0]?.exchange).toBe('sim');
+
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+    expect(dev.lines.some((l) => l.msg === 'draining: committing a final checkpoint per partition')).toBe(true);
+  }, 60_000);
+
+  it('with the exchange reachable: live trades (not simulated) become candles equal to the trades sent', async () => {
+    const trades = (await loadRealTrades()).slice(0, 500);
+    // Every connection, the reachability check's included, gets the same 500 real trades.
+    const binance = await startLocalBinance({ trades, script: () => ({ send: range(0, 500), after: 'silent' }) });
+    servers.push(binance);
+    const dev = startDev(['--ws-url', binance.wsUrl, '--symbols', 'BTCUSDT']);
+    const { url } = await dev.line((l) => l.msg === 'api listening');
+
+    const info = await getJson(`${url}/api/v1/info`);
+    expect(info.body).toMatchObject({ simulated: false, source: { label: 'binance live', simulated: false } });
+    const last = trades.at(-1);
+    const candle = await eventually(
+      async () => {
+        const { status, body } = await getJson(
+          `${url}/api/v1/candles/latest?exchange=binance&symbol=BTCUSDT&interval=1m`,
+        );
+        const c = body.candle as { lastTradeId: string; trades: number; close: string } | undefined;
+        return status === 200 && c?.lastTradeId === last?.tradeId ? c : undefined;
+      },
+      20_000,
+      'candle holding the last trade sent',
+    );
+    expect(candle.close).toBe(last?.price);
+    const minute = (t: number) => Math.floor(t / 60_000);
+    expect(candle.trades).toBe(trades.filter((t) => minute(t.eventTime) === minute(last?.eventTime ?? 0)).length);
+    expect(dev.lines.some((l) => l.msg === 'exchange not reachable: running the market simulator')).toBe(false);
+  }, 60_000);
+});
