@@ -36,7 +36,6 @@ export interface ProcessorOptions {
 
 /** What the processor keeps per market, found once per trade by exchange and symbol. */
 interface MarketState {
-  readonly key: string;
   readonly lane: Lane;
   readonly metrics: MarketMetrics;
   /** Event time of the last trade produced, kept only when backfill is on (BackfillRequest.afterTime). */
@@ -106,8 +105,7 @@ export class TradeProcessor {
     }
     let m = bySymbol.get(t.symbol);
     if (!m) {
-      const key = tradeKey(t);
-      m = { key, lane: this.seq.lane(key), metrics: this.market(t.market) };
+      m = { lane: this.seq.lane(tradeKey(t)), metrics: this.market(t.market) };
       bySymbol.set(t.symbol, m);
     }
     return m;
