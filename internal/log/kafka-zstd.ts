@@ -11,7 +11,7 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
  * kafkajs ships gzip only and takes other codecs in its process-wide `CompressionCodecs` table.
  * gzip was most of ingest's CPU once records carried trade batches (about 2.2 µs a trade at its
  * default level, against 0.3 µs for zstd level 1 at a similar ratio: docs/BENCHMARKS.md), and
- * decoding it is the same order of cost again in every worker. The table is filled when a
+ * every worker decoded it again. The table is filled when a
  * tickmesh Kafka client is made (kafka-client.ts), not at import, and every tickmesh reader of a
  * topic is such a client. A reader outside tickmesh needs a zstd codec of its own; producers can
  * keep gzip with `--compression gzip`.
@@ -22,7 +22,7 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 const compress = promisify(zlib.zstdCompress);
 const decompress = promisify(zlib.zstdDecompress);
 
-/** Level 1: the ratio of level 3 within 3% on trade batches, at 1.3 times the speed. */
+/** Level 1: on trade batches it compressed as well as level 3 (3.64 against 3.55) at 1.3 times its speed. */
 export const ZSTD_LEVEL = 1;
 
 const codec = {
