@@ -20,6 +20,16 @@ describe('ingest config', () => {
     expect(c.resumeTail).toBe(5_000);
   });
 
+  it('compresses with zstd unless told gzip or none, and names the choices when told anything else', () => {
+    const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    expect(parseIngestConfig(base, env).compression).toBe('zstd');
+    for (const c of ['zstd', 'gzip', 'none'] as const) {
+      expect(parseIngestConfig([...base, '--compression', c], env).compression).toBe(c);
+    }
+    expect(() => parseIngestConfig([...base, '--compression', 'lz4'], env)).toThrow(ConfigError);
+    expect(() => parseIngestConfig([...base, '--compression', 'lz4'], env)).toThrow('zstd, gzip, none');
+  });
+
   it('reads many venues from a config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingest-config-'));
     const file = join(dir, 'venues.json');
