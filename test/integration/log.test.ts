@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { type Compression, createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { type Compression, createKafkaProducer, type KafkaProducerOptions } from '../../internal/log/kafka-producer.js';
 import { registerZstd, zstdCodecs } from '../../internal/log/kafka-zstd.js';
 import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
@@ -54,21 +54,26 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
+/** A fresh topic of `partitions` and a producer and admin for it (closed by the caller). */
+async function freshTopic(partitions: number, producer: Partial<KafkaProducerOptions> = {}) {
+  const logger = silentLogger();
+  const topic = freshName('tm-log');
+  const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+  const p = await createKafkaProducer({
+    brokers: brokers(),
+    clientId: 'log-test',
+    logger,
+    registry: new Registry(),
+    ...producer,
+  });
+  await admin.ensureTopic(topic, partitions);
+  return { logger, topic, admin, producer: p };
+}
+
 describe('Kafka consumer', () => {
   it('stops fetching while its iterator is not consumed, loses nothing, and never commits offsets', async () => {
-    const logger = silentLogger();
-    const topic = freshName('tm-log');
+    const { logger, topic, admin, producer } = await freshTopic(1, { compression: 'none', maxBatchRecords: 50 });
     const groupId = freshName('tm-group');
-    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
-    const producer = await createKafkaProducer({
-      brokers: brokers(),
-      clientId: 'log-test',
-      logger,
-      registry: new Registry(),
-      compression: 'none',
-      maxBatchRecords: 50,
-    });
-    await admin.ensureTopic(topic, 1);
     // Small fetches: many batches for a few thousand records.
     const consumer = await createKafkaConsumer({
       brokers: brokers(),
@@ -127,18 +132,7 @@ describe('Kafka consumer', () => {
   });
 
   it('a pause issued while batches wait in the hand-off holds them back and redelivers them after resume', async () => {
-    const logger = silentLogger();
-    const topic = freshName('tm-log');
-    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
-    const producer = await createKafkaProducer({
-      brokers: brokers(),
-      clientId: 'log-test',
-      logger,
-      registry: new Registry(),
-      compression: 'none',
-      maxBatchRecords: 20,
-    });
-    await admin.ensureTopic(topic, 1);
+    const { logger, topic, admin, producer } = await freshTopic(1, { compression: 'none', maxBatchRecords: 20 });
     const consumer = await createKafkaConsumer({
       brokers: brokers(),
       clientId: 'log-test',
@@ -192,17 +186,8 @@ describe('Kafka consumer', () => {
   it('a group rebalance (a stranger joins and leaves its group) neither repeats nor skips records', async () => {
     // A rejoin gives kafkajs a fresh offset manager (no committed offsets: back to the earliest)
     // and may move partitions away and back; the consumer must re-apply its positions.
-    const logger = silentLogger();
-    const topic = freshName('tm-log');
+    const { logger, topic, admin, producer } = await freshTopic(2);
     const groupId = freshName('tm-group');
-    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
-    const producer = await createKafkaProducer({
-      brokers: brokers(),
-      clientId: 'log-test',
-      logger,
-      registry: new Registry(),
-    });
-    await admin.ensureTopic(topic, 2);
     // Small fetches, so that a fetch from the earliest offset returns only records already seen.
     const consumer = await createKafkaConsumer({
       brokers: brokers(),
@@ -269,17 +254,7 @@ describe('Kafka consumer', () => {
   it.each<Compression>(['zstd', 'gzip', 'none'])(
     'records produced with %s come back byte for byte, through the zstd codec only when zstd',
     async (compression) => {
-      const logger = silentLogger();
-      const topic = freshName('tm-log');
-      const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
-      const producer = await createKafkaProducer({
-        brokers: brokers(),
-        clientId: 'log-test',
-        logger,
-        registry: new Registry(),
-        compression,
-      });
-      await admin.ensureTopic(topic, 1);
+      const { logger, topic, admin, producer } = await freshTopic(1, { compression });
       const consumer = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger });
       // The clients registered the codec; count its calls from here on.
       const zstd = zstdCodecs.current();
