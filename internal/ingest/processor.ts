@@ -58,7 +58,6 @@ export class TradeProcessor {
   private readonly logger: Logger;
   private readonly latency: { observe(v: number): void } | undefined;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
-  private readonly marketMetrics = new Map<string, MarketMetrics>();
   /** By exchange, then symbol: two lookups of the trade's own strings, no key built per trade. */
   private readonly markets = new Map<string, Map<string, MarketState>>();
   /** Running totals of this processor, for progress reports; metrics carry the same per market. */
@@ -105,7 +104,7 @@ export class TradeProcessor {
     }
     let m = bySymbol.get(t.symbol);
     if (!m) {
-      m = { lane: this.seq.lane(tradeKey(t)), metrics: this.market(t.market) };
+      m = { lane: this.seq.lane(tradeKey(t)), metrics: this.metrics.market(this.venue, t.market) };
       bySymbol.set(t.symbol, m);
     }
     return m;
@@ -133,15 +132,6 @@ export class TradeProcessor {
       budget.left -= 1;
       this.logger.warn({ reason, detail: message, symbol, raw: r.raw.slice(0, 512) }, 'input rejected');
     }
-  }
-
-  private market(market: string): MarketMetrics {
-    let m = this.marketMetrics.get(market);
-    if (!m) {
-      m = this.metrics.market(this.venue, market);
-      this.marketMetrics.set(market, m);
-    }
-    return m;
   }
 
   private accept(t: Trade, m: MarketState): void {

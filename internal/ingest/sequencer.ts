@@ -23,31 +23,28 @@ export interface Lane {
   check(tradeId: string): Verdict;
   /** Records `tradeId` as produced. */
   accept(tradeId: string): void;
-  /** The last id accepted (sequential lanes only). */
-  readonly lastId: number | undefined;
 }
 
 /** Consecutive integer ids: a lower or equal id is a duplicate, a jump is a gap. */
 class SequentialLane implements Lane {
-  lastId: number | undefined;
+  private last: number | undefined;
 
   check(tradeId: string): Verdict {
     const id = Number(tradeId);
     if (!Number.isSafeInteger(id) || id < 0) return BAD_ID;
-    const last = this.lastId;
+    const last = this.last;
     if (last === undefined || id === last + 1) return NEW;
     if (id <= last) return DUPLICATE;
     return { kind: 'gap', fromId: last + 1, toId: id - 1 };
   }
 
   accept(tradeId: string): void {
-    this.lastId = Number(tradeId);
+    this.last = Number(tradeId);
   }
 }
 
 /** Ids without an order: a window of the most recent ones, to drop repeats. */
 class WindowLane implements Lane {
-  readonly lastId = undefined;
   private readonly ids = new Set<string>();
   private readonly ring: Array<string | undefined>;
   private next = 0;
@@ -95,9 +92,5 @@ export class Sequencer {
   /** Records `tradeId` as produced. */
   accept(key: string, tradeId: string): void {
     this.lane(key).accept(tradeId);
-  }
-
-  lastId(key: string): number | undefined {
-    return this.lanes.get(key)?.lastId;
   }
 }
