@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
-import { createBinanceAdapter } from '../../internal/ingest/venues/binance.js';
+import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -89,10 +89,8 @@ export const devCommand: Command = {
     });
 
     // Probe the URL the feed will connect to: the adapter adds `/stream` to a bare base URL.
-    const feedUrl =
-      createBinanceAdapter({ market: 'spot', symbols: list(values.symbols), wsUrl: values['ws-url'] }).plan()[0]?.url ??
-      values['ws-url'];
-    const live = source === 'binance' || (source === 'auto' && (await reachable(feedUrl, 3_000)));
+    const live =
+      source === 'binance' || (source === 'auto' && (await reachable(combinedStreamUrl(values['ws-url']), 3_000)));
     if (source === 'binance' && !live) throw new ConfigError('binance is not reachable');
     const venues: VenueConfig[] = live
       ? [{ venue: 'binance', symbols: list(values.symbols), wsUrl: values['ws-url'] }]

@@ -89,6 +89,12 @@ export function parseFrame(frame: string): unknown {
   return tryParse(frame);
 }
 
+/** The combined-stream endpoint for a WebSocket base URL: `/stream` added unless it is there. */
+export function combinedStreamUrl(base: string): string {
+  const b = base.replace(/\/+$/, '');
+  return b.endsWith('/stream') ? b : `${b}/stream`;
+}
+
 /**
  * The exchange trades an aggTrade stands for, from its first (`f`) and last (`l`) trade ids, as
  * the aggTrades files count them; undefined when they are not an increasing pair of integers.
@@ -106,8 +112,7 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   const venue = options.market === 'spot' ? 'binance' : 'binance-futures';
   const stream: BinanceStream = options.stream ?? 'trade';
   const table = new SymbolTable(venue, options.symbols);
-  const wsBase = (options.wsUrl ?? d.ws).replace(/\/+$/, '');
-  const wsUrl = wsBase.endsWith('/stream') ? wsBase : `${wsBase}/stream`;
+  const wsUrl = combinedStreamUrl(options.wsUrl ?? d.ws);
   const restUrl = options.restUrl ?? d.rest;
   const perConnection = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
 
