@@ -9,13 +9,14 @@ import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd';
-export const COMPRESSIONS: readonly Compression[] = ['zstd', 'gzip', 'none'];
 
+/** kafkajs's codec per choice, the default first. */
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
   zstd: CompressionTypes.ZSTD,
+  gzip: CompressionTypes.GZIP,
+  none: CompressionTypes.None,
 };
+export const COMPRESSIONS = Object.keys(COMPRESSION_TYPES) as readonly Compression[];
 
 export interface KafkaProducerOptions {
   readonly brokers: readonly string[];
