@@ -84,8 +84,11 @@ CONF
 format_storage() {
   [[ -f $LOG_DIRS/meta.properties ]] && return 0
   local id
-  # What `StorageTool random-uuid` prints (16 random bytes, base64url without padding), minus a JVM start.
-  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+  # What `StorageTool random-uuid` prints (16 random bytes, base64url without padding), minus a JVM
+  # start. Like Kafka's Uuid.randomUuid, never one that starts with '-': the tool's argument parser
+  # takes `-t -abc` for a missing value (one fresh-clone run failed so, about 1 format in 64).
+  id=-
+  while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22); done
   log "formatting $LOG_DIRS (cluster id $id)"
   "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$DATA/server.properties" \
     >>"$LOGS/kafka-format.log" 2>&1 || die_with_log kafka-format "$LOGS/kafka-format.log"
