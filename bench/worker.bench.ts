@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createNatsBus } from '../internal/bus/nats-bus.js';
 import { MarketSimulator } from '../internal/ingest/simulator.js';
+import { createTopicsAndWait } from '../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../internal/log/kafka-producer.js';
 import { recordsByMarket } from '../internal/log/trade-batch.js';
@@ -261,10 +262,10 @@ async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   const topics = [topic, `${topic}.late`, `${topic}.rejected`];
-  await admin.createTopics({
-    topics: topics.map((t, i) => ({ topic: t, numPartitions: i === 0 ? PARTITIONS : 1 })),
-    waitForLeaders: true,
-  });
+  await createTopicsAndWait(
+    admin,
+    topics.map((t, i) => ({ topic: t, numPartitions: i === 0 ? PARTITIONS : 1 })),
+  );
   await admin.disconnect();
   return topics;
 }
@@ -858,7 +859,7 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
   const kafka = new Kafka({ clientId: 'bench-worker', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS }]);
   await admin.disconnect();
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const producer = await createKafkaProducer({
