@@ -23,15 +23,72 @@ describe('IndexHost', () => {
     send('coinbase', 'BTC-USD', 'BTC-USD', '102', '1');
     send('kraken', 'BTC/USD', 'BTC-USD', '101', '1');
     send('binance', 'ETHUSDT', 'ETH-USDT', '5', '1');
-    const seen: { asset: string; price: number }[] = [];
-    for await (const m of indexes) {
-      seen.push(JSON.parse(decoder.decode(m.data)));
-      if (seen.length === 3) break;
-    }
-    expect(seen.map((s) => s.asset)).toEqual(['BTC', 'BTC', 'BTC']);
-    expect(seen[2]?.price).toBe(101);
+    // Published in one turn of the event loop: conflated to the latest BTC index.
+    const it = indexes[Symbol.asyncIterator]();
+    const next = async () =>
+      JSON.parse(decoder.decode(((await it.next()) as IteratorYieldResult<{ data: Uint8Array }>).value.data)) as {
+        asset: string;
+        price: number;
+        venues: unknown[];
+      };
+    const first = await next();
+    expect([first.asset, first.price, first.venues.length]).toEqual(['BTC', 101, 3]);
+    send('coinbase', 'BTC-USD', 'BTC-USD', '99', '1');
+    expect((await next()).price).toBe(100);
     ac.abort();
     await host.close();
+    await bus.close();
+  });
+
+  it('publishes the latest value of each asset once per turn of the event loop, and what is pending at close', async () => {
+    const bus = new MemoryBus();
+    const ac = new AbortController();
+    const host = new IndexHost({ bus, logger: silentLogger(), owns: () => true });
+    await host.start(ac.signal);
+    const indexes = bus.subscribe('tickmesh.index.>', { signal: ac.signal, capacity: 1_000 });
+    const send = (asset: string, price: number, time: number) =>
+      bus.publish(
+        priceSubject({ market: `${asset}-USDT`, exchange: 'binance', symbol: `${asset}USDT` }),
+        encoder.encode(
+          JSON.stringify({
+            exchange: 'binance',
+            symbol: `${asset}USDT`,
+            market: `${asset}-USDT`,
+            price: String(price),
+            volume: '1',
+            time,
+            openTime: 0,
+          }),
+        ),
+      );
+    for (let i = 1; i <= 100; i++) {
+      send('BTC', 100 + i, i);
+      send('ETH', 10 + i, i);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A last update, then close before its turn ends: close publishes it.
+    send('SOL', 7, 1);
+    // Microtasks only: the host's loop takes the update, its turn (setImmediate) has not come.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    await host.close();
+    const got: { asset: string; price: number }[] = [];
+    const it = indexes[Symbol.asyncIterator]();
+    for (;;) {
+      const r = await Promise.race([it.next(), new Promise<undefined>((ok) => setTimeout(() => ok(undefined), 50))]);
+      if (!r || r.done) break;
+      got.push(JSON.parse(decoder.decode(r.value.data)));
+    }
+    const last = new Map(got.map((g) => [g.asset, g.price]));
+    expect(last).toEqual(
+      new Map([
+        ['BTC', 200],
+        ['ETH', 110],
+        ['SOL', 7],
+      ]),
+    );
+    // 200 updates of two assets, far fewer index messages (one per asset per turn).
+    expect(got.length).toBeLessThan(20);
+    ac.abort();
     await bus.close();
   });
 });

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DEFAULT_INDEX_CONFIG, IndexActor, type IndexConfig, type PriceUpdate } from '../actor/index-actor.js';
+import {
+  DEFAULT_INDEX_CONFIG,
+  IndexActor,
+  type IndexConfig,
+  type IndexValue,
+  type PriceUpdate,
+} from '../actor/index-actor.js';
 import type { Bus } from '../bus/bus.js';
 import { alertSubject, indexSubject } from '../bus/subjects.js';
 import type { Component } from '../runtime/component.js';
@@ -40,11 +46,20 @@ export function ownerOf(asset: string, members: readonly string[]): string | und
  * they read `tickmesh.price.<asset>.>` (published by whichever worker runs each market) and
  * publish `tickmesh.index.<asset>` and divergence alerts. Their state rebuilds from live updates,
  * so a move loses at most the averaging history.
+ *
+ * Index values are conflated: the latest of each asset is published once per turn of the event
+ * loop, not once per price update. Each price update is its own step of the subscription's
+ * iterator, and the NATS client writes its buffer to the socket after each such step: one socket
+ * write per price update was a third of a live worker's NATS writes and ~15 % of its CPU (worker
+ * latency bench, 1,000 assets). Alerts are not conflated.
  */
 export class IndexHost implements Component {
   private readonly actors = new Map<string, IndexActor>();
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Index values computed in this turn of the event loop, published by `publishIndexes`. */
+  private readonly pending = new Map<string, IndexValue>();
+  private publishScheduled = false;
 
   constructor(private readonly deps: IndexHostDeps) {}
 
@@ -72,7 +87,7 @@ export class IndexHost implements Component {
           this.actors.set(asset, actor);
         }
         const { index, alerts } = actor.onPrice(update);
-        if (index) this.deps.bus.publish(indexSubject(asset), encoder.encode(JSON.stringify(index)));
+        if (index) this.conflate(asset, index);
         for (const a of alerts) {
           this.deps.bus
             .publishDurable(alertSubject(a), alertPayload(a), { msgId: a.id })
@@ -89,5 +104,26 @@ export class IndexHost implements Component {
   async close(): Promise<void> {
     this.controller.abort();
     await this.loop?.catch(() => {});
+    this.publishIndexes();
+  }
+
+  private conflate(asset: string, index: IndexValue): void {
+    this.pending.set(asset, index);
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    setImmediate(() => this.publishIndexes());
+  }
+
+  private publishIndexes(): void {
+    this.publishScheduled = false;
+    for (const [asset, index] of this.pending) {
+      try {
+        this.deps.bus.publish(indexSubject(asset), encoder.encode(JSON.stringify(index)));
+      } catch (err) {
+        // A live value: the next price update of the asset publishes a newer one.
+        this.deps.logger.warn({ err, asset }, 'index value not published');
+      }
+    }
+    this.pending.clear();
   }
 }
