@@ -262,9 +262,15 @@ async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   const topics = [topic, `${topic}.late`, `${topic}.rejected`];
+  // As `tickmesh` creates its topics (kafka-admin.ts): records carry the broker's append time,
+  // which the worker's append-to-publish histogram starts from.
   await createTopicsAndWait(
     admin,
-    topics.map((t, i) => ({ topic: t, numPartitions: i === 0 ? PARTITIONS : 1 })),
+    topics.map((t, i) => ({
+      topic: t,
+      numPartitions: i === 0 ? PARTITIONS : 1,
+      configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+    })),
   );
   await admin.disconnect();
   return topics;

@@ -33,6 +33,9 @@ class KafkaAdmin implements LogAdmin {
           topic,
           numPartitions: partitions,
           ...(this.replicationFactor === undefined ? {} : { replicationFactor: this.replicationFactor }),
+          // LogRecord.timestamp is the append time (the worker's append-to-publish latency is
+          // measured from it): the broker stamps it, not the producer's clock at encoding.
+          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
         },
       ]);
     } catch (err) {

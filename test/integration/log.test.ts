@@ -251,6 +251,32 @@ describe('Kafka consumer', () => {
     }
   });
 
+  it("a topic it creates is stamped with the broker's append time, not the producer's", async () => {
+    const { logger, topic, admin, producer } = await freshTopic(1);
+    const kafka = new Kafka({ clientId: 'log-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+    const raw = kafka.producer();
+    await raw.connect();
+    const consumer = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger });
+    try {
+      const before = Date.now();
+      // A producer that claims a time an hour ago: the broker's append time replaces it.
+      await raw.send({ topic, messages: [{ key: 'k', value: 'v', timestamp: String(before - 3_600_000) }] });
+      await consumer.assign(0, 0n);
+      let got: LogRecord | undefined;
+      for await (const batch of consumer.batches(AbortSignal.timeout(30_000))) {
+        got = batch.records[0];
+        if (got) break;
+      }
+      expect(got?.timestamp).toBeGreaterThanOrEqual(before - 1_000);
+      expect(got?.timestamp).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await raw.disconnect();
+      await consumer.close();
+      await producer.close();
+      await admin.close();
+    }
+  });
+
   it.each<Compression>(['zstd', 'gzip', 'none'])(
     'records produced with %s come back byte for byte, through the zstd codec only when zstd',
     async (compression) => {
