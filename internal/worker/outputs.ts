@@ -66,12 +66,20 @@ export class PartitionOutputs {
 
   constructor(private readonly deps: OutputsDeps) {}
 
-  /** Publishes what one batch produced. `oldest` is the append and event time of the batch's first record. */
-  emit(out: ActorOutput, rejected: readonly RejectedRecord[], oldest: { append: number; event: number }): void {
+  /**
+   * Publishes what one batch produced. `oldest` is the append and event time of the batch's first
+   * record; undefined for what a clock tick released (partials held back by their rate limit,
+   * windows closed by the clock), which is not in the latency histograms: no record's latency
+   * ends there, and timing it from the tick would only add zeros.
+   */
+  emit(
+    out: ActorOutput,
+    rejected: readonly RejectedRecord[],
+    oldest: { append: number; event: number } | undefined,
+  ): void {
     const { bus, metrics } = this.deps;
     for (const c of out.partial) bus.publish(candleSubject('partial', c), candlePayload(c));
-    const last = out.partial.length > 0 ? out.partial : out.closed;
-    if (last.length > 0) {
+    if (oldest !== undefined && out.partial.length + out.closed.length > 0) {
       const now = this.deps.clock();
       metrics.appendToPublish.observe(Math.max(0, now - oldest.append) / 1000);
       metrics.eventToPublish.observe(Math.max(0, now - oldest.event) / 1000);

@@ -106,7 +106,9 @@ describe('partition runner', () => {
     // Old trades (2024): the partition does not follow the clock. The first trade's partial goes
     // out at once; the next two come within the rate limit and are held back.
     const trades = [1, 2, 3].map((id) => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id }));
-    await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 3n }, signal);
+    // Appended 7 ms before they are processed.
+    const appended = records(trades).map((r) => ({ ...r, timestamp: now - 7 }));
+    await runner.enqueue({ topic: 't', partition: 0, records: appended, highWatermark: 3n }, signal);
     const latest = async () => (await cache.latestCandle('binance', 'BTCUSDT', '1m'))?.trades;
     const until = async (want: number) => {
       for (let i = 0; i < 200 && (await latest()) !== want; i++) await new Promise((r) => setTimeout(r, 10));
@@ -121,6 +123,11 @@ describe('partition runner', () => {
     expect(await until(3)).toBe(3);
     runner.stop();
     await run;
+    // Append to publish: the batch's publish, from its first record's append time; the tick's
+    // publish of what was held back is not timed (no record's latency ends there).
+    const h = (await metrics.appendToPublish.get()).values;
+    expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
+    expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.007, 9);
     await store.close();
   }, 30_000);
 

@@ -375,13 +375,13 @@ export class PartitionRunner {
     if (config.clockWatermark && this.maxEventTime >= now - config.liveWindowMs) {
       this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, now);
       this.stateChanged = true;
-      this.collect([], { append: now, event: now });
+      this.collect([], undefined);
       return;
     }
     // Not following the clock: only the partials held back by their rate limit go out, so the
     // latest candle a reader sees catches up with the last trade processed.
     for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
-    if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], { append: now, event: now });
+    if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], undefined);
   }
 
   private sweep(watermark: number, now: number): void {
@@ -392,7 +392,7 @@ export class PartitionRunner {
     }
   }
 
-  private collect(rejected: readonly RejectedRecord[], oldest: { append: number; event: number }): void {
+  private collect(rejected: readonly RejectedRecord[], oldest: { append: number; event: number } | undefined): void {
     const out = this.out;
     for (const c of out.closed) this.pendingCandles.push(c);
     for (const c of out.revised) this.pendingCandles.push(c);
