@@ -6,12 +6,14 @@ import type { LogRecord } from '../log/log.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import { encodeTradeBatch, TRADE_BATCH_HEADERS } from '../log/trade-batch.js';
+import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
 import type { CommitBatch, Store } from '../sink/store.js';
+import type { MarketActorPort } from './actor-port.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { PartitionOutputs } from './outputs.js';
@@ -37,11 +39,26 @@ function records(trades: readonly (Trade | Uint8Array)[], from = 0): LogRecord[]
   });
 }
 
+/** A memory cache that records the trade count of every partial candle written to it. */
+class PartialsCache extends MemoryCache {
+  readonly partials: number[] = [];
+  override async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
+    for (const c of candles) if (!c.closed) this.partials.push(c.trades);
+    return super.putCandles(candles);
+  }
+}
+
 /** A runner of partition 0 of topic `t` on in-process adapters, checkpointing after every batch. */
 async function openRunner(
   store: Store,
   metrics: WorkerMetrics,
-  live: { cache?: MemoryCache; clock?: () => number; partialMinIntervalMs?: number } = {},
+  live: {
+    cache?: MemoryCache;
+    clock?: () => number;
+    partialMinIntervalMs?: number;
+    /** Wraps each market actor the runner creates. */
+    wrap?: (actor: MarketActorPort) => MarketActorPort;
+  } = {},
 ): Promise<PartitionRunner> {
   const clock = live.clock ?? Date.now;
   const logger = silentLogger();
@@ -60,19 +77,21 @@ async function openRunner(
     metrics,
     clock,
   });
+  const actors = marketActorFactory(
+    actorConfig({
+      intervals: ['1m'],
+      allowedLatenessMs: 1_000,
+      ...(live.partialMinIntervalMs === undefined
+        ? { partialUpdates: false }
+        : { partialUpdates: true, partialMinIntervalMs: live.partialMinIntervalMs }),
+    }),
+  );
+  const wrap = live.wrap ?? ((a) => a);
   return PartitionRunner.open({
     topic: 't',
     partition: 0,
     epoch: 1,
-    actors: marketActorFactory(
-      actorConfig({
-        intervals: ['1m'],
-        allowedLatenessMs: 1_000,
-        ...(live.partialMinIntervalMs === undefined
-          ? { partialUpdates: false }
-          : { partialUpdates: true, partialMinIntervalMs: live.partialMinIntervalMs }),
-      }),
-    ),
+    actors: { create: (t) => wrap(actors.create(t)), restore: (b) => wrap(actors.restore(b)) },
     store,
     outputs,
     logger,
@@ -128,6 +147,64 @@ describe('partition runner', () => {
     const h = (await metrics.appendToPublish.get()).values;
     expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
     expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.007, 9);
+    await store.close();
+  }, 30_000);
+
+  it('conflates partial updates while batches wait, and times the release from the oldest record it covers', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const store = await createPgliteStore();
+    await store.migrate();
+    const cache = new PartialsCache();
+    const now = 1_000_000;
+    // No rate limit: without conflation every batch would publish its own partial.
+    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0 });
+    const signal = AbortSignal.timeout(20_000);
+    // Four batches of one trade each wait in the mailbox before the runner starts; the first was
+    // appended 40 ms ago, the last 10 ms ago.
+    for (let i = 0; i < 4; i++) {
+      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
+      const batch = records([trade], i).map((r) => ({ ...r, timestamp: now - 40 + 10 * i }));
+      await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 4n }, signal);
+    }
+    const run = runner.run(signal);
+    for (let i = 0; i < 200 && cache.partials.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    runner.stop();
+    await run;
+    // One partial, after the last batch, with all four trades.
+    expect(cache.partials).toEqual([4]);
+    const h = (await metrics.appendToPublish.get()).values;
+    expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
+    expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.04, 9);
+    await store.close();
+  }, 30_000);
+
+  it('holds partial updates back for at most a second while batches keep waiting', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const store = await createPgliteStore();
+    await store.migrate();
+    const cache = new PartialsCache();
+    let now = 1_000_000;
+    // Each trade takes 600 ms of the runner's clock.
+    const wrap = (actor: MarketActorPort): MarketActorPort =>
+      Object.assign(Object.create(actor) as MarketActorPort, {
+        onTrade: (...args: Parameters<MarketActorPort['onTrade']>) => {
+          now += 600;
+          return actor.onTrade(...args);
+        },
+      });
+    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0, wrap });
+    const signal = AbortSignal.timeout(20_000);
+    for (let i = 0; i < 4; i++) {
+      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
+      await runner.enqueue({ topic: 't', partition: 0, records: records([trade], i), highWatermark: 4n }, signal);
+    }
+    const run = runner.run(signal);
+    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    runner.stop();
+    await run;
+    // Held at 0 and 600 ms; at 1,200 ms the hold has lasted a second: the third batch publishes
+    // although one still waits; the last publishes as the queue is empty.
+    expect(cache.partials).toEqual([3, 4]);
     await store.close();
   }, 30_000);
 

@@ -68,6 +68,15 @@ const OUTCOMES: readonly TradeOutcome[] = ['accepted', 'revised', 'duplicate', '
 const SWEEP_STEP_MS = 1_000;
 
 /**
+ * Longest the partial updates of a partition that has batches waiting are held back (see
+ * `holding`): under sustained overload they still go out this often.
+ */
+const MAX_PARTIAL_HOLD_MS = 1_000;
+
+/** The partial clock that holds every partial update back (MarketActorPort: `now` only rate-limits them). */
+const HOLD = Number.NEGATIVE_INFINITY;
+
+/**
  * One placed partition: its mailbox, its market actors, and its checkpoints.
  *
  * Exactly once: the actors' state, the offset after the last record it reflects and the rows
@@ -94,6 +103,16 @@ export class PartitionRunner {
     late: 0,
     rejected: 0,
   };
+  /**
+   * Partial updates are conflated while batches wait in the mailbox: a worker that falls behind
+   * publishes each market's latest partial once the queue drains (or after MAX_PARTIAL_HOLD_MS)
+   * instead of one per batch, so the live output, the costliest part of a batch (JSON, NATS,
+   * Redis), shrinks as the backlog grows and the backlog drains. Since when, and which actors
+   * hold one back; `held` is the append and event time of the oldest record not yet published.
+   */
+  private holdingSince: number | undefined;
+  private readonly holdingActors = new Set<MarketActorPort>();
+  private held: { append: number; event: number } | undefined;
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
   private nextOffset: bigint;
@@ -305,6 +324,7 @@ export class PartitionRunner {
   private processRecords(batch: RecordBatch, first: RecordBatch['records'][number] | undefined): void {
     const { deps, out } = this;
     const now = deps.clock();
+    const partialNow = this.partialClock(now);
     const rejected: RejectedRecord[] = [];
     const tally = this.tally;
     let undecodable = 0;
@@ -343,14 +363,15 @@ export class PartitionRunner {
         this.actors.set(key, actor);
       }
       this.dirty.add(key);
+      if (partialNow === HOLD) this.holdingActors.add(actor);
       for (const trade of trades) {
-        tally[actor.onTrade(trade, now, out)]++;
+        tally[actor.onTrade(trade, partialNow, out)]++;
         if (trade.eventTime > this.maxEventTime) {
           this.maxEventTime = trade.eventTime;
           const bucket = this.bucketOf(trade.eventTime);
           if (bucket > this.sweptBucket) {
             this.sweptBucket = bucket;
-            this.sweep(this.partitionWatermark(), now);
+            this.sweep(this.partitionWatermark(), partialNow);
           }
         }
       }
@@ -363,25 +384,56 @@ export class PartitionRunner {
     if (undecodable > 0) deps.metrics.trades.inc({ outcome: 'undecodable' }, undecodable);
     if (decoded > 0) this.meter.processed(decoded, tradesIn);
     deps.metrics.lag.set(this.labels, Number(batch.highWatermark - this.nextOffset));
-    this.collect(rejected, { append: first?.timestamp ?? now, event: Number.isNaN(firstEvent) ? now : firstEvent });
+    const oldest = { append: first?.timestamp ?? now, event: Number.isNaN(firstEvent) ? now : firstEvent };
+    if (partialNow === HOLD) {
+      this.held ??= oldest;
+      this.collect(rejected, undefined);
+    } else this.collect(rejected, this.releaseHeld(now) ?? oldest);
+  }
+
+  /**
+   * The clock for partial updates of the mail in hand: HOLD while more mail waits behind it
+   * (for at most MAX_PARTIAL_HOLD_MS), else `now`.
+   */
+  private partialClock(now: number): number {
+    if (this.mailbox.size === 0) return now;
+    this.holdingSince ??= now;
+    return now - this.holdingSince < MAX_PARTIAL_HOLD_MS ? HOLD : now;
+  }
+
+  /**
+   * Ends a hold: the actors that held partials back publish them (as the rate limit allows at
+   * `now`; the rest goes at a later tick). Returns the append and event time of the oldest
+   * record the hold covered, which the latency histograms start from.
+   */
+  private releaseHeld(now: number): { append: number; event: number } | undefined {
+    this.holdingSince = undefined;
+    for (const actor of this.holdingActors) actor.flushPartials(now, this.out);
+    this.holdingActors.clear();
+    const held = this.held;
+    this.held = undefined;
+    return held;
   }
 
   private onTick(): void {
     const deps = this.deps;
     const config = deps.config;
     const now = deps.clock();
+    const partialNow = this.partialClock(now);
+    // What a hold covered goes out with this tick's release, timed from its oldest record.
+    const released = partialNow === HOLD ? undefined : this.releaseHeld(now);
     // Only live partitions follow the clock: a replay of old trades must close its windows from
     // the trades alone, or its output would depend on when it ran.
     if (config.clockWatermark && this.maxEventTime >= now - config.liveWindowMs) {
-      this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, now);
+      this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, partialNow);
       this.stateChanged = true;
-      this.collect([], undefined);
+      this.collect([], released);
       return;
     }
     // Not following the clock: only the partials held back by their rate limit go out, so the
     // latest candle a reader sees catches up with the last trade processed.
-    for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
-    if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], undefined);
+    if (partialNow !== HOLD) for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
+    if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], released);
   }
 
   private sweep(watermark: number, now: number): void {
