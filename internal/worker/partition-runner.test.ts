@@ -39,6 +39,13 @@ function records(trades: readonly (Trade | Uint8Array)[], from = 0): LogRecord[]
   });
 }
 
+/** The append-to-publish histogram holds `count` observations summing to `seconds`. */
+async function expectAppendToPublish(metrics: WorkerMetrics, count: number, seconds: number): Promise<void> {
+  const h = (await metrics.appendToPublish.get()).values;
+  expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(count);
+  expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(seconds, 9);
+}
+
 /** A memory cache that records the trade count of every partial candle written to it. */
 class PartialsCache extends MemoryCache {
   readonly partials: number[] = [];
@@ -144,9 +151,7 @@ describe('partition runner', () => {
     await run;
     // Append to publish: the batch's publish, from its first record's append time; the tick's
     // publish of what was held back is not timed (no record's latency ends there).
-    const h = (await metrics.appendToPublish.get()).values;
-    expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
-    expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.007, 9);
+    await expectAppendToPublish(metrics, 1, 0.007);
     await store.close();
   }, 30_000);
 
@@ -172,9 +177,7 @@ describe('partition runner', () => {
     await run;
     // One partial, after the last batch, with all four trades.
     expect(cache.partials).toEqual([4]);
-    const h = (await metrics.appendToPublish.get()).values;
-    expect(h.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(1);
-    expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(0.04, 9);
+    await expectAppendToPublish(metrics, 1, 0.04);
     await store.close();
   }, 30_000);
 
