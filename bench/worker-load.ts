@@ -53,6 +53,11 @@ export type LoadReply =
       readonly sent: number;
       /** Most trades the sender was behind its schedule at any tick. */
       readonly maxBehind: number;
+      /**
+       * Milliseconds from each send() in the measured window to its acknowledgement by Kafka,
+       * ascending: the producer's and the broker's share of the latency, queueing in kafkajs included.
+       */
+      readonly acks: Float64Array;
     }
   | { readonly type: 'stamps'; readonly stamps: Float64Array[]; readonly counts: number[] }
   | { readonly type: 'error'; readonly message: string };
@@ -95,6 +100,7 @@ async function runLoad(config: LoadConfig): Promise<void> {
     const end = measureFrom + measureMs;
     let sent = 0;
     let maxBehind = 0;
+    const acks: number[] = [];
     for (;;) {
       const now = wallNow();
       if (now >= end || failure !== undefined) break;
@@ -112,9 +118,14 @@ async function runLoad(config: LoadConfig): Promise<void> {
         }
         sent += n;
         // As ingest's sink writes a send of them: the trades of one market in one record.
-        const p = producer.send(config.topic, recordsByMarket(trades)).catch((err: unknown) => {
-          failure ??= err;
-        });
+        const p = producer.send(config.topic, recordsByMarket(trades)).then(
+          () => {
+            if (at >= measureFrom) acks.push(wallNow() - at);
+          },
+          (err: unknown) => {
+            failure ??= err;
+          },
+        );
         pending.add(p);
         void p.finally(() => pending.delete(p));
       }
@@ -122,7 +133,7 @@ async function runLoad(config: LoadConfig): Promise<void> {
     }
     await Promise.all(pending);
     if (failure !== undefined) throw failure;
-    return { start, measureFrom, end, sent, maxBehind };
+    return { start, measureFrom, end, sent, maxBehind, acks: Float64Array.from(acks).sort() };
   };
 
   port.on('message', (cmd: LoadCommand) => {

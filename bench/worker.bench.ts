@@ -625,6 +625,7 @@ interface Phase {
   readonly end: number;
   readonly sent: number;
   readonly maxBehind: number;
+  readonly acks: Float64Array;
 }
 
 async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
@@ -821,6 +822,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
           'worker trades counted in the window': b.trades - a.trades,
           'max consumer lag, records (1 s samples)': maxLag,
           'rate achieved by the producer': `${fmt(achieved)} trades/s (most behind schedule: ${phase.maxBehind} trades)`,
+          'producer send to Kafka ack ms p50 / p99 / max (the load side and the broker)': `${ms(quantile(phase.acks, 0.5))} / ${ms(quantile(phase.acks, 0.99))} / ${ms(quantile(phase.acks, 1))}`,
           'worker process CPU, cores': workerCpuS.toFixed(2),
           'bench process CPU (producer thread + subscriber), cores': benchCpuS.toFixed(2),
           'machine busy (both cores, all processes)': busy,
