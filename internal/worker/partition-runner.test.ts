@@ -211,6 +211,33 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it('publishes the partial updates a hold kept back when a stop discards the queued batches', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const store = await createPgliteStore();
+    await store.migrate();
+    const cache = new PartialsCache();
+    // The stop comes while the first batch is processed (held: two wait behind it) and drops the rest.
+    let stop = (): void => {};
+    const wrap = (actor: MarketActorPort): MarketActorPort =>
+      Object.assign(Object.create(actor) as MarketActorPort, {
+        onTrade: (...args: Parameters<MarketActorPort['onTrade']>) => {
+          stop();
+          return actor.onTrade(...args);
+        },
+      });
+    const runner = await openRunner(store, metrics, { cache, clock: () => 1_000_000, partialMinIntervalMs: 0, wrap });
+    stop = () => runner.stop({ discardQueued: true });
+    const signal = AbortSignal.timeout(20_000);
+    for (let i = 0; i < 3; i++) {
+      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
+      await runner.enqueue({ topic: 't', partition: 0, records: records([trade], i), highWatermark: 3n }, signal);
+    }
+    await runner.run(signal);
+    expect(runner.offset).toBe(1n);
+    expect(cache.partials).toEqual([1]);
+    await store.close();
+  }, 30_000);
+
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const metrics = createWorkerMetrics(createRegistry({}, false));
     const store = await createPgliteStore();

@@ -265,6 +265,9 @@ export class PartitionRunner {
           });
         }
       }
+      // Partial updates a hold kept back go out before the final checkpoint (which settles them):
+      // a stop that discards the queued batches would otherwise leave them unpublished.
+      if (this.holdingActors.size > 0 && !this.abandoned) this.collect([], this.releaseHeld(this.deps.clock()));
       const stopping = this.deps.clock();
       await this.inflightCheckpoint;
       this.stopTimings = { inflightMs: this.deps.clock() - stopping, settleMs: 0, commitMs: 0 };
