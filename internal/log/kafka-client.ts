@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
 import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { fixRequestQueueTimers } from './kafka-request-queue.js';
 import { registerZstd } from './kafka-zstd.js';
 
 /** What every kafkajs client of tickmesh is made from. */
@@ -12,9 +13,13 @@ export interface KafkaClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** A kafkajs client whose own logging goes to pino (warnings and errors only), reading and writing zstd. */
+/**
+ * A kafkajs client whose own logging goes to pino (warnings and errors only), reading and writing
+ * zstd, without kafkajs's 1 ms timer loop per connection (kafka-request-queue.ts).
+ */
 export function createKafkaClient(options: KafkaClientOptions): Kafka {
   registerZstd();
+  fixRequestQueueTimers();
   const logger = options.logger;
   return new Kafka({
     clientId: options.clientId,
