@@ -69,7 +69,7 @@ const SWEEP_STEP_MS = 1_000;
 
 /**
  * Longest the partial updates of a partition that has batches waiting are held back (see
- * `holding`): under sustained overload they still go out this often.
+ * `partialClock`): under sustained overload they still go out this often.
  */
 const MAX_PARTIAL_HOLD_MS = 1_000;
 
