@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { createNatsBus } from '../internal/bus/nats-bus.js';
 import { MarketSimulator } from '../internal/ingest/simulator.js';
-import { createTopicsAndWait } from '../internal/log/kafka-admin.js';
+import { APPEND_TIME, createTopicsAndWait } from '../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../internal/log/kafka-producer.js';
 import { fixRequestQueueTimers } from '../internal/log/kafka-request-queue.js';
@@ -270,7 +270,7 @@ async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
     topics.map((t, i) => ({
       topic: t,
       numPartitions: i === 0 ? PARTITIONS : 1,
-      configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+      configEntries: [...APPEND_TIME],
     })),
   );
   await admin.disconnect();

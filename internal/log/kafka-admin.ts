@@ -8,6 +8,15 @@ export interface KafkaAdminOptions extends KafkaClientOptions {
   readonly replicationFactor?: number;
 }
 
+/**
+ * The config of every topic tickmesh creates: LogRecord.timestamp is the append time (the
+ * worker's append-to-publish latency is measured from it), stamped by the broker, not by the
+ * producer's clock at encoding.
+ */
+export const APPEND_TIME: ReadonlyArray<{ name: string; value: string }> = [
+  { name: 'message.timestamp.type', value: 'LogAppendTime' },
+];
+
 /** Topic administration on Kafka: create, count partitions, read end offsets. */
 export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<LogAdmin> {
   const admin = createKafkaClient(options).admin();
@@ -33,9 +42,7 @@ class KafkaAdmin implements LogAdmin {
           topic,
           numPartitions: partitions,
           ...(this.replicationFactor === undefined ? {} : { replicationFactor: this.replicationFactor }),
-          // LogRecord.timestamp is the append time (the worker's append-to-publish latency is
-          // measured from it): the broker stamps it, not the producer's clock at encoding.
-          configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+          configEntries: [...APPEND_TIME],
         },
       ]);
     } catch (err) {

@@ -117,14 +117,9 @@ export class RedisCache implements Cache {
   }
 
   async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
-    return this.putChunked(candles, (chunk) => {
-      const keys: string[] = [];
-      const args: Array<string | number> = [];
-      for (const c of chunk) {
-        keys.push(this.candleKey(c.exchange, c.symbol, c.interval));
-        args.push(c.openTime, c.revision, c.closed ? 1 : 0, c.trades, candleJson(c));
-      }
-      return this.redis.tmPutCandles(keys.length, ...keys, ...args);
+    return this.putBatch(candles, 'tmPutCandles', (c, keys, args) => {
+      keys.push(this.candleKey(c.exchange, c.symbol, c.interval));
+      args.push(c.openTime, c.revision, c.closed ? 1 : 0, c.trades, candleJson(c));
     });
   }
 
@@ -134,14 +129,9 @@ export class RedisCache implements Cache {
   }
 
   async putPrices(prices: readonly LatestPrice[]): Promise<boolean[]> {
-    return this.putChunked(prices, (chunk) => {
-      const keys: string[] = [];
-      const args: Array<string | number> = [];
-      for (const x of chunk) {
-        keys.push(this.priceKey(x.exchange, x.symbol));
-        args.push(x.time, x.tradeId, JSON.stringify(x));
-      }
-      return this.redis.tmPutPrices(keys.length, ...keys, ...args);
+    return this.putBatch(prices, 'tmPutPrices', (x, keys, args) => {
+      keys.push(this.priceKey(x.exchange, x.symbol));
+      args.push(x.time, x.tradeId, JSON.stringify(x));
     });
   }
 
@@ -162,14 +152,23 @@ export class RedisCache implements Cache {
     return `${this.prefix}price:${exchange}:${symbol}`;
   }
 
-  /** Writes `items` in script calls of at most CHUNK entries, in order; one flag per item. */
-  private async putChunked<T>(
+  /**
+   * Writes `items` with `script`, at most CHUNK per call, in order; one flag per item. `entry`
+   * appends an item's key and its ARGV entries.
+   */
+  private async putBatch<T>(
     items: readonly T[],
-    put: (chunk: readonly T[]) => Promise<number[]>,
+    script: 'tmPutCandles' | 'tmPutPrices',
+    entry: (item: T, keys: string[], args: Array<string | number>) => void,
   ): Promise<boolean[]> {
     if (items.length === 0) return [];
     const calls: Array<Promise<number[]>> = [];
-    for (let i = 0; i < items.length; i += CHUNK) calls.push(this.call(() => put(items.slice(i, i + CHUNK))));
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const keys: string[] = [];
+      const args: Array<string | number> = [];
+      for (const item of items.slice(i, i + CHUNK)) entry(item, keys, args);
+      calls.push(this.call(() => this.redis[script](keys.length, ...keys, ...args)));
+    }
     const written = await Promise.all(calls);
     return written.flat().map((w) => w === 1);
   }
