@@ -46,6 +46,31 @@ async function expectAppendToPublish(metrics: WorkerMetrics, count: number, seco
   expect(h.find((v) => v.metricName?.endsWith('_sum'))?.value).toBeCloseTo(seconds, 9);
 }
 
+/** A wrap for openRunner: each market actor runs `effect` before each trade it is fed. */
+function beforeEachTrade(effect: () => void): (actor: MarketActorPort) => MarketActorPort {
+  return (actor) =>
+    Object.assign(Object.create(actor) as MarketActorPort, {
+      onTrade: (...args: Parameters<MarketActorPort['onTrade']>) => {
+        effect();
+        return actor.onTrade(...args);
+      },
+    });
+}
+
+/** Enqueues `n` batches of one trade each (ids 1..n, offsets 0..n-1), record i appended at `appendedAt(i)`. */
+async function enqueueSingleTrades(
+  runner: PartitionRunner,
+  n: number,
+  signal: AbortSignal,
+  appendedAt: (i: number) => number = () => 0,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
+    const batch = records([trade], i).map((r) => ({ ...r, timestamp: appendedAt(i) }));
+    await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: BigInt(n) }, signal);
+  }
+}
+
 /** A memory cache that records the trade count of every partial candle written to it. */
 class PartialsCache extends MemoryCache {
   readonly partials: number[] = [];
@@ -166,11 +191,7 @@ describe('partition runner', () => {
     const signal = AbortSignal.timeout(20_000);
     // Four batches of one trade each wait in the mailbox before the runner starts; the first was
     // appended 40 ms ago, the last 10 ms ago.
-    for (let i = 0; i < 4; i++) {
-      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
-      const batch = records([trade], i).map((r) => ({ ...r, timestamp: now - 40 + 10 * i }));
-      await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 4n }, signal);
-    }
+    await enqueueSingleTrades(runner, 4, signal, (i) => now - 40 + 10 * i);
     const run = runner.run(signal);
     for (let i = 0; i < 200 && cache.partials.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     runner.stop();
@@ -188,19 +209,12 @@ describe('partition runner', () => {
     const cache = new PartialsCache();
     let now = 1_000_000;
     // Each trade takes 600 ms of the runner's clock.
-    const wrap = (actor: MarketActorPort): MarketActorPort =>
-      Object.assign(Object.create(actor) as MarketActorPort, {
-        onTrade: (...args: Parameters<MarketActorPort['onTrade']>) => {
-          now += 600;
-          return actor.onTrade(...args);
-        },
-      });
+    const wrap = beforeEachTrade(() => {
+      now += 600;
+    });
     const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0, wrap });
     const signal = AbortSignal.timeout(20_000);
-    for (let i = 0; i < 4; i++) {
-      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
-      await runner.enqueue({ topic: 't', partition: 0, records: records([trade], i), highWatermark: 4n }, signal);
-    }
+    await enqueueSingleTrades(runner, 4, signal);
     const run = runner.run(signal);
     for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     runner.stop();
@@ -218,20 +232,11 @@ describe('partition runner', () => {
     const cache = new PartialsCache();
     // The stop comes while the first batch is processed (held: two wait behind it) and drops the rest.
     let stop = (): void => {};
-    const wrap = (actor: MarketActorPort): MarketActorPort =>
-      Object.assign(Object.create(actor) as MarketActorPort, {
-        onTrade: (...args: Parameters<MarketActorPort['onTrade']>) => {
-          stop();
-          return actor.onTrade(...args);
-        },
-      });
+    const wrap = beforeEachTrade(() => stop());
     const runner = await openRunner(store, metrics, { cache, clock: () => 1_000_000, partialMinIntervalMs: 0, wrap });
     stop = () => runner.stop({ discardQueued: true });
     const signal = AbortSignal.timeout(20_000);
-    for (let i = 0; i < 3; i++) {
-      const trade = { ...base, tradeId: String(i + 1), eventTime: base.eventTime + i };
-      await runner.enqueue({ topic: 't', partition: 0, records: records([trade], i), highWatermark: 3n }, signal);
-    }
+    await enqueueSingleTrades(runner, 3, signal);
     await runner.run(signal);
     expect(runner.offset).toBe(1n);
     expect(cache.partials).toEqual([1]);

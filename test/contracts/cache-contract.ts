@@ -26,6 +26,21 @@ function price(over: Partial<LatestPrice> = {}): LatestPrice {
   };
 }
 
+/** The reference outcome of writing `items` in order, one entry per symbol: which are written, and what stays. */
+function bySymbol<T extends { symbol: string }>(
+  items: readonly T[],
+  isNewer: (next: T, current: T) => boolean,
+): { flags: boolean[]; latest: Map<string, T> } {
+  const latest = new Map<string, T>();
+  const flags = items.map((x) => {
+    const prev = latest.get(x.symbol);
+    const newer = !prev || isNewer(x, prev);
+    if (newer) latest.set(x.symbol, x);
+    return newer;
+  });
+  return { flags, latest };
+}
+
 export function defineCacheContract(name: string, make: () => Promise<CacheSubject>): void {
   describe(`Cache contract: ${name}`, () => {
     let s: CacheSubject;
@@ -103,28 +118,18 @@ export function defineCacheContract(name: string, make: () => Promise<CacheSubje
       const candles = Array.from({ length: 2_500 }, (_, i) =>
         candle({ symbol: symbols[rand(7)] as string, trades: rand(400), closed: false, close: String(i) }),
       );
-      const latest = new Map<string, Candle>();
-      const flags = candles.map((c) => {
-        const prev = latest.get(c.symbol);
-        const newer = !prev || candleIsNewer(c, prev);
-        if (newer) latest.set(c.symbol, c);
-        return newer;
-      });
-      expect(await s.cache.putCandles(candles)).toEqual(flags);
-      for (const [symbol, c] of latest) expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(c);
+      const expected = bySymbol(candles, candleIsNewer);
+      expect(await s.cache.putCandles(candles)).toEqual(expected.flags);
+      for (const [symbol, c] of expected.latest) {
+        expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(c);
+      }
 
       const prices = Array.from({ length: 2_500 }, () =>
         price({ symbol: symbols[rand(7)] as string, time: rand(50), tradeId: String(rand(1_000)) }),
       );
-      const latestPrice = new Map<string, LatestPrice>();
-      const priceFlags = prices.map((p) => {
-        const prev = latestPrice.get(p.symbol);
-        const newer = !prev || priceIsNewer(p, prev);
-        if (newer) latestPrice.set(p.symbol, p);
-        return newer;
-      });
-      expect(await s.cache.putPrices(prices)).toEqual(priceFlags);
-      for (const [symbol, p] of latestPrice) expect(await s.cache.latestPrice('binance', symbol)).toEqual(p);
+      const expectedPrices = bySymbol(prices, priceIsNewer);
+      expect(await s.cache.putPrices(prices)).toEqual(expectedPrices.flags);
+      for (const [symbol, p] of expectedPrices.latest) expect(await s.cache.latestPrice('binance', symbol)).toEqual(p);
     });
 
     it('agrees with the reference ordering on random sequences of writes', async () => {
@@ -142,14 +147,9 @@ export function defineCacheContract(name: string, make: () => Promise<CacheSubje
           async (writes) => {
             const symbol = s.fresh('F');
             const candles = writes.map((w, i) => candle({ symbol, ...w, close: String(i) }));
-            let expected: Candle | undefined;
-            const flags = candles.map((c) => {
-              const newer = !expected || candleIsNewer(c, expected);
-              if (newer) expected = c;
-              return newer;
-            });
-            expect(await s.cache.putCandles(candles)).toEqual(flags);
-            expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(expected);
+            const expected = bySymbol(candles, candleIsNewer);
+            expect(await s.cache.putCandles(candles)).toEqual(expected.flags);
+            expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(expected.latest.get(symbol));
           },
         ),
         { numRuns: 25 },
