@@ -5,8 +5,9 @@ import type { Trade } from '../../market/trade.js';
 import { binanceCaptureSource } from '../captures/binance-capture.js';
 import { openCapture } from '../captures/capture-file.js';
 import type { RejectReason } from '../events.js';
+import { binanceTradeFrame } from '../testing/local-binance.js';
 import type { FrameSink } from '../venue.js';
-import { createBinanceAdapter, parseFrame } from './binance.js';
+import { createBinanceAdapter, parseFrame, tradeFrameParser } from './binance.js';
 
 // The project's shared data, at ../shared beside every checkout and CI run (never copied in).
 const DATA = sharedData('binance-ws-captures');
@@ -195,18 +196,51 @@ describe('binance frame parsing', () => {
     }
   };
   const frame =
-    '{"stream":"btcusdt@trade","data":{"e":"trade","E":1582329602500,"T":1582329602499,"s":"BTCUSDT","t":123,"p":"9663.58","q":"0.002","m":true}}';
+    '{"stream":"btcusdt@trade","data":{"e":"trade","E":1582329602500,"T":1582329602499,"s":"BTCUSDT","t":123,"p":"9663.58","q":"0.002","X":"MARKET","m":true}}';
+  const fast = tradeFrameParser('usdm', 'trade');
 
-  it('parses every frame of the real captures as JSON.parse does', async () => {
+  it('parses every frame of the real captures as JSON.parse does, every aggTrade in its fast shape', async () => {
     let frames = 0;
-    for (const file of ['cryptofeed_BINANCE.ws.1.0', 'cryptofeed_BINANCE_FUTURES.ws.1.0']) {
+    for (const [file, market] of [
+      ['cryptofeed_BINANCE.ws.1.0', 'spot'],
+      ['cryptofeed_BINANCE_FUTURES.ws.1.0', 'usdm'],
+    ] as const) {
+      const fast = tradeFrameParser(market, 'aggTrade');
+      let shaped = 0;
+      let aggTrades = 0;
       const capture = await openCapture(`${DATA}/${file}`);
       for await (const f of capture.frames()) {
         expect(parseFrame(f.data)).toEqual(JSON.parse(f.data));
+        expect(parseFrame(f.data, fast)).toEqual(JSON.parse(f.data));
+        if (fast.parse(f.data) !== undefined) shaped++;
+        if (f.data.includes('"e":"aggTrade"')) aggTrades++;
         frames++;
       }
+      expect(shaped, file).toBe(aggTrades);
+      expect(aggTrades, file).toBe(market === 'spot' ? 2 : 91);
     }
     expect(frames).toBeGreaterThan(1500);
+  });
+
+  it("parses trade frames in both markets' shapes by the fast path, to JSON.parse's value", () => {
+    const t: Trade = {
+      exchange: 'binance-futures',
+      symbol: 'BTCUSDT',
+      market: 'BTC-USDT',
+      tradeId: '123',
+      price: '9663.58',
+      size: '0.002',
+      side: 'sell',
+      eventTime: 1582329602499,
+      receiveTime: 0,
+    };
+    for (const market of ['spot', 'usdm'] as const) {
+      const text = binanceTradeFrame(t, market === 'usdm');
+      const shaped = tradeFrameParser(market, 'trade').parse(text);
+      expect(shaped, market).toBeDefined();
+      expect(JSON.stringify(shaped)).toBe(JSON.stringify(JSON.parse(text)));
+      expect(tradeFrameParser(market === 'spot' ? 'usdm' : 'spot', 'trade').parse(text)).toBeUndefined();
+    }
   });
 
   it('agrees with JSON.parse on mutated frames, valid or not (escapes, duplicates, whitespace, cut wrappers)', () => {
@@ -222,6 +256,7 @@ describe('binance frame parsing', () => {
         for (const { at, drop, insert } of edits) text = text.slice(0, at) + insert + text.slice(at + drop);
         const want = reference(text);
         expect(parseFrame(text) ?? 'invalid').toEqual(want);
+        expect(parseFrame(text, fast) ?? 'invalid').toEqual(want);
       }),
       { numRuns: 20_000 },
     );
@@ -233,6 +268,7 @@ describe('binance frame parsing', () => {
       '{"stream":"a\u0001","data":{}}',
     ]) {
       expect(parseFrame(text) ?? 'invalid', text).toEqual(reference(text));
+      expect(parseFrame(text, fast) ?? 'invalid', text).toEqual(reference(text));
     }
   });
 });

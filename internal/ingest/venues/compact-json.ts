@@ -1,0 +1,84 @@
+/**
+ * A parser for one fixed shape of compact JSON object, much cheaper than JSON.parse for the
+ * frames a venue sends millions of times a day: `{"e":"trade","E":1,…}`, keys in a known order,
+ * no whitespace, values plain integers, strings without escapes, booleans or nested objects of
+ * such a shape.
+ *
+ * The shape becomes one anchored regular expression, which V8 compiles to native code. A text
+ * it matches is valid JSON, and the value built from its captures equals JSON.parse's, key
+ * order included:
+ * - a string value excludes `"`, `\` and control characters, so it has nothing to unescape
+ *   and its text is its value;
+ * - an integer is JSON's own `0|[1-9][0-9]*` (no sign, fraction or exponent), and Number()
+ *   rounds its digits to the same double as JSON.parse;
+ * - keys are plain and distinct (an object's keys), so no key is repeated (where JSON.parse
+ *   would keep the last).
+ * Anything else (another key order, whitespace, an escape, a negative or fractional number, an
+ * extra key) does not match, and the caller gives the text to JSON.parse: the shape decides
+ * speed, never the result.
+ *
+ * Measured on this project's machine (Node 24, AMD EPYC) for a Binance futures `@trade` object:
+ * 0.80 µs against JSON.parse's 1.59 µs.
+ */
+export type CompactKind = 'integer' | 'string' | 'boolean' | CompactShape;
+/**
+ * Each key with the kind of its value, in the order the venue writes them: an object literal's
+ * order, which JavaScript keeps for keys that are not array indices (those are refused).
+ */
+export interface CompactShape {
+  readonly [key: string]: CompactKind;
+}
+
+const INTEGER = '(0|[1-9][0-9]*)';
+const STRING = '"([^"\\\\\\u0000-\\u001f]*)"';
+const BOOLEAN = '(true|false)';
+const PLAIN_KEY = /^[A-Za-z0-9_]+$/;
+const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
+
+interface Compiled {
+  readonly source: string;
+  /** A JavaScript expression of the value, reading capture groups of `m` from group `at`. */
+  readonly expression: (at: number) => string;
+  /** Capture groups the value uses. */
+  readonly groups: number;
+}
+
+function compile(kind: CompactKind): Compiled {
+  if (kind === 'integer') return { source: INTEGER, groups: 1, expression: (at) => `Number(m[${at}])` };
+  if (kind === 'string') return { source: STRING, groups: 1, expression: (at) => `m[${at}]` };
+  if (kind === 'boolean') return { source: BOOLEAN, groups: 1, expression: (at) => `m[${at}] === "true"` };
+  const parts: string[] = [];
+  const fields: { key: string; at: number; c: Compiled }[] = [];
+  let groups = 0;
+  for (const [key, k] of Object.entries(kind)) {
+    // Checked because keys are written into generated code, and __proto__ would set the
+    // prototype of an object literal where JSON.parse makes an own property.
+    if (!PLAIN_KEY.test(key) || key === '__proto__') throw new Error(`compact JSON: key ${key} is not plain`);
+    if (INDEX_KEY.test(key)) throw new Error(`compact JSON: key ${key} would lose its place in the shape's order`);
+    const c = compile(k);
+    parts.push(`"${key}":${c.source}`);
+    fields.push({ key, at: groups, c });
+    groups += c.groups;
+  }
+  const expression = (at: number) => `{${fields.map((f) => `"${f.key}": ${f.c.expression(at + f.at)}`).join(', ')}}`;
+  return { source: `\\{${parts.join(',')}\\}`, groups, expression };
+}
+
+export interface CompactParser {
+  /** JSON.parse(text) when text has exactly this shape; undefined when it does not. */
+  parse(text: string): Record<string, unknown> | undefined;
+}
+
+export function compactParser(shape: CompactShape): CompactParser {
+  const c = compile(shape);
+  const pattern = new RegExp(`^${c.source}$`);
+  // One object literal, generated from the shape (its keys are checked plain above): a loop
+  // that assigns key by key cost 0.5 µs more per Binance trade frame than the literal.
+  const build = new Function('m', `return ${c.expression(1)};`) as (m: RegExpExecArray) => Record<string, unknown>;
+  return {
+    parse(text) {
+      const m = pattern.exec(text);
+      return m === null ? undefined : build(m);
+    },
+  };
+}
