@@ -30,6 +30,7 @@ export interface WorkerOptions {
   readonly allowedLatenessMs: number;
   readonly idleGraceMs: number;
   readonly checkpointIntervalMs: number;
+  readonly liveCacheIntervalMs: number;
   readonly maxPendingRows: number;
   readonly mailboxCapacity: number;
   readonly clockWatermark: boolean;
@@ -72,6 +73,7 @@ const schema = z.object({
   'allowed-lateness-ms': int(0).default(60_000),
   'idle-grace-ms': int(0).default(5_000),
   'checkpoint-interval-ms': int(0).default(1_000),
+  'live-cache-interval-ms': int(0).default(1_000),
   'max-pending-rows': int(1).default(20_000),
   'mailbox-capacity': int(2, 10_000).default(16),
   'clock-watermark': bool.default(true),
@@ -102,6 +104,8 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --allowed-lateness-ms N      a closed candle is revised by trades up to this late (default 60000)
   --idle-grace-ms N            a quiet market closes from the partition watermark this far behind it (default 5000)
   --checkpoint-interval-ms N   commit candles and checkpoint at least this often (default 1000)
+  --live-cache-interval-ms N   write partial candles and prices to Redis at most this often, the latest
+                               per key (default 1000; 0: with every batch); NATS gets every update at once
   --max-pending-rows N         commit early past this many uncommitted rows (default 20000)
   --mailbox-capacity N         record batches queued per partition; pauses at half (default 16)
   --clock-watermark true|false close quiet windows from the clock on live partitions (default true)
@@ -138,6 +142,7 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     allowedLatenessMs: v['allowed-lateness-ms'],
     idleGraceMs: v['idle-grace-ms'],
     checkpointIntervalMs: v['checkpoint-interval-ms'],
+    liveCacheIntervalMs: v['live-cache-interval-ms'],
     maxPendingRows: v['max-pending-rows'],
     mailboxCapacity: v['mailbox-capacity'],
     clockWatermark: v['clock-watermark'],
@@ -168,6 +173,7 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
       liveWindowMs: o.liveWindowMs,
     },
     tickMs: 250,
+    liveCacheIntervalMs: o.liveCacheIntervalMs,
     drainTimeoutMs: o.drainTimeoutMs,
     retention: DEFAULT_RETENTION,
     retentionEveryMs: 3_600_000,

@@ -36,6 +36,12 @@ export interface OutputsDeps {
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
   readonly clock: () => number;
+  /**
+   * The cache gets the latest partial candle of each (market, interval) and the latest price of
+   * each market at most this often (ms); 0 writes them with every batch. Closed and revised
+   * candles are written at once whatever this is.
+   */
+  readonly liveCacheIntervalMs: number;
 }
 
 const encoder = new TextEncoder();
@@ -52,11 +58,18 @@ export function alertPayload(a: Alert): Uint8Array {
 
 /**
  * Everything a partition sends besides its checkpoint. Live updates (partial candles, prices)
- * are published at once and never waited for. Durable outputs (closed and revised candles and
- * alerts on JetStream, the latest candles in the cache, late and rejected records on Kafka)
- * start at once too, and `settle()` waits for all of them, retrying failures, before the
+ * are published on NATS at once and never waited for. Durable outputs (closed and revised
+ * candles and alerts on JetStream, the latest candles in the cache, late and rejected records on
+ * Kafka) start at once too, and `settle()` waits for all of them, retrying failures, before the
  * checkpoint that covers them is committed: they are at-least-once, and carry (key, revision,
  * last trade id) or a message id so that consumers drop repeats.
+ *
+ * The cache's copy of the live updates is conflated: the latest partial candle per (market,
+ * interval) and price per market are kept here and written every `liveCacheIntervalMs` (on the
+ * batch or tick that finds the interval passed, and by every `settle()`). A live market emits
+ * four rounds of partials a second; writing each to Redis was the largest cost of a worker's
+ * live output. The cache's compare-and-set (cache.ts) keeps a conflated partial from replacing
+ * the closed candle of its window, whatever order the writes land in.
  */
 type OutputKind = 'bus' | 'cache' | 'log';
 
@@ -65,6 +78,10 @@ export class PartitionOutputs {
   private failed: Array<{ kind: OutputKind; op: () => Promise<void> }> = [];
   /** The latest failure since the last settle() that stored everything. */
   private failing: string | undefined;
+  /** Live updates not yet in the cache: the newest per key. */
+  private readonly liveCandles = new Map<string, Candle>();
+  private readonly livePrices = new Map<string, LatestPrice>();
+  private liveWrittenAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: OutputsDeps) {}
 
@@ -91,31 +108,26 @@ export class PartitionOutputs {
       const candles = out.revised.length === 0 ? [...out.closed] : [...out.closed, ...out.revised];
       const alerts = [...out.alerts];
       this.track('bus', () => this.publishDurable(candles, alerts));
-      const latest = latestPerKey(candles);
-      this.track('cache', () => this.deps.cache.putCandles(latest).then(() => {}));
+      const latest = new Map<string, Candle>();
+      for (const c of candles) keepNewest(latest, c);
+      const stored = [...latest.values()];
+      this.track('cache', () => this.deps.cache.putCandles(stored).then(() => {}));
     }
-    if (out.partial.length > 0) {
-      const latest = latestPerKey(out.partial);
-      this.track('cache', () => this.deps.cache.putCandles(latest).then(() => {}));
-    }
-    if (out.prices.length > 0) {
+    for (const c of out.partial) keepNewest(this.liveCandles, c);
+    for (const { candle: c, time } of out.prices) {
+      const p = {
+        exchange: c.exchange,
+        symbol: c.symbol,
+        market: c.market,
+        price: c.close,
+        time,
+        tradeId: c.lastTradeId,
+      };
       // The latest per market (a batch may carry a trade's update and a tick's).
-      const byMarket = new Map<string, LatestPrice>();
-      for (const { candle: c, time } of out.prices) {
-        const p = {
-          exchange: c.exchange,
-          symbol: c.symbol,
-          market: c.market,
-          price: c.close,
-          time,
-          tradeId: c.lastTradeId,
-        };
-        byMarket.set(tradeKey(c), p);
-        bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
-      }
-      const prices = [...byMarket.values()];
-      this.track('cache', () => this.deps.cache.putPrices(prices).then(() => {}));
+      this.livePrices.set(tradeKey(c), p);
+      bus.publish(priceSubject(c), encoder.encode(JSON.stringify({ ...p, volume: c.volume, openTime: c.openTime })));
     }
+    this.writeLive(false);
     const records: OutgoingRecord[] = out.late.map((l) => ({
       ...tradeRecord(l.trade),
       headers: { ...tradeRecord(l.trade).headers, 'tm-late-watermark': String(l.watermark) },
@@ -139,8 +151,14 @@ export class PartitionOutputs {
     if (rejects.length > 0) this.track('log', () => this.deps.producer.send(this.deps.topics.rejected, rejects));
   }
 
+  /** For a clock tick: writes the live updates to the cache if `liveCacheIntervalMs` has passed. */
+  tick(): void {
+    this.writeLive(false);
+  }
+
   /** Resolves once every output emitted so far is stored; retries retriable failures until `signal` aborts. */
   async settle(signal: AbortSignal): Promise<void> {
+    this.writeLive(true);
     for (let attempt = 0; ; attempt++) {
       const pending = this.inflight;
       this.inflight = [];
@@ -164,6 +182,24 @@ export class PartitionOutputs {
   /** Why outputs are not stored (a server outage, retried until settle() succeeds), or undefined. */
   get problem(): string | undefined {
     return this.failing;
+  }
+
+  /** Writes the conflated live updates to the cache: when `force`, or once the interval has passed. */
+  private writeLive(force: boolean): void {
+    if (this.liveCandles.size === 0 && this.livePrices.size === 0) return;
+    const now = this.deps.clock();
+    if (!force && now - this.liveWrittenAt < this.deps.liveCacheIntervalMs) return;
+    this.liveWrittenAt = now;
+    if (this.liveCandles.size > 0) {
+      const candles = [...this.liveCandles.values()];
+      this.liveCandles.clear();
+      this.track('cache', () => this.deps.cache.putCandles(candles).then(() => {}));
+    }
+    if (this.livePrices.size > 0) {
+      const prices = [...this.livePrices.values()];
+      this.livePrices.clear();
+      this.track('cache', () => this.deps.cache.putPrices(prices).then(() => {}));
+    }
   }
 
   private track(kind: OutputKind, op: () => Promise<void>): void {
@@ -192,15 +228,11 @@ export class PartitionOutputs {
   }
 }
 
-/** The newest of each (market, interval) among `candles`, by open time then revision. */
-function latestPerKey(candles: readonly Candle[]): Candle[] {
-  const byKey = new Map<string, Candle>();
-  for (const c of candles) {
-    const k = `${c.exchange}:${c.symbol}:${c.interval}`;
-    const prev = byKey.get(k);
-    if (!prev || c.openTime > prev.openTime || (c.openTime === prev.openTime && c.revision >= prev.revision)) {
-      byKey.set(k, c);
-    }
+/** Keeps `c` in `byKey` if it is the newest of its (market, interval) so far, by open time then revision. */
+function keepNewest(byKey: Map<string, Candle>, c: Candle): void {
+  const k = `${c.exchange}:${c.symbol}:${c.interval}`;
+  const prev = byKey.get(k);
+  if (!prev || c.openTime > prev.openTime || (c.openTime === prev.openTime && c.revision >= prev.revision)) {
+    byKey.set(k, c);
   }
-  return [...byKey.values()];
 }

@@ -88,13 +88,18 @@ async function openRunner(
     cache?: MemoryCache;
     clock?: () => number;
     partialMinIntervalMs?: number;
+    /** Default 0: the cache gets every live update at once. */
+    liveCacheIntervalMs?: number;
+    /** Default 0: a checkpoint after every batch. */
+    checkpointIntervalMs?: number;
+    bus?: MemoryBus;
     /** Wraps each market actor the runner creates. */
     wrap?: (actor: MarketActorPort) => MarketActorPort;
   } = {},
 ): Promise<PartitionRunner> {
   const clock = live.clock ?? Date.now;
   const logger = silentLogger();
-  const bus = new MemoryBus();
+  const bus = live.bus ?? new MemoryBus();
   await bus.ensureStream(CANDLES_STREAM);
   await bus.ensureStream(ALERTS_STREAM);
   const log = new MemoryLog();
@@ -108,6 +113,7 @@ async function openRunner(
     logger,
     metrics,
     clock,
+    liveCacheIntervalMs: live.liveCacheIntervalMs ?? 0,
   });
   const actors = marketActorFactory(
     actorConfig({
@@ -131,7 +137,7 @@ async function openRunner(
     clock,
     flow: { pause() {}, resume() {} },
     config: {
-      checkpointIntervalMs: 0,
+      checkpointIntervalMs: live.checkpointIntervalMs ?? 0,
       maxPendingRows: 1_000,
       mailboxCapacity: 8,
       pauseAt: 8,
@@ -240,6 +246,62 @@ describe('partition runner', () => {
     await runner.run(signal);
     expect(runner.offset).toBe(1n);
     expect(cache.partials).toEqual([1]);
+    await store.close();
+  }, 30_000);
+
+  it('writes live updates to the cache at most once per interval, the latest per key, and all of them at a checkpoint', async () => {
+    const metrics = createWorkerMetrics(createRegistry({}, false));
+    const store = await createPgliteStore();
+    await store.migrate();
+    const cache = new PartialsCache();
+    const bus = new MemoryBus();
+    const published: number[] = [];
+    const sub = bus.subscribe('tickmesh.candle.partial.>');
+    const receiving = (async () => {
+      for await (const m of sub) published.push((JSON.parse(new TextDecoder().decode(m.data)) as Candle).trades);
+    })();
+    let now = 1_000_000;
+    const runner = await openRunner(store, metrics, {
+      cache,
+      bus,
+      clock: () => now,
+      partialMinIntervalMs: 0,
+      liveCacheIntervalMs: 1_000,
+      checkpointIntervalMs: 60_000,
+    });
+    const signal = AbortSignal.timeout(20_000);
+    const run = runner.run(signal);
+    const processed = async (offset: bigint) => {
+      for (let i = 0; i < 200 && runner.offset < offset; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(runner.offset).toBe(offset);
+    };
+    const trade = (id: number) => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
+    for (let id = 1; id <= 3; id++) {
+      const batch = records([trade(id)], id - 1);
+      await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: BigInt(id) }, signal);
+      await processed(BigInt(id));
+    }
+    // NATS got all three; the cache the first at once, then nothing within the interval.
+    for (let i = 0; i < 200 && published.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(published).toEqual([1, 2, 3]);
+    expect(cache.partials).toEqual([1]);
+    // A tick past the interval writes the latest only.
+    now += 1_000;
+    runner.tick();
+    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(cache.partials).toEqual([1, 3]);
+    // Within the next interval, the stop's final checkpoint writes what is left.
+    const batch = records([trade(4)], 3);
+    await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 4n }, signal);
+    await processed(4n);
+    expect(cache.partials).toEqual([1, 3]);
+    runner.stop();
+    await run;
+    expect(cache.partials).toEqual([1, 3, 4]);
+    expect((await cache.latestCandle('binance', 'BTCUSDT', '1m'))?.trades).toBe(4);
+    expect((await cache.latestPrice('binance', 'BTCUSDT'))?.tradeId).toBe('4');
+    sub.unsubscribe();
+    await receiving;
     await store.close();
   }, 30_000);
 

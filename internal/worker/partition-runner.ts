@@ -437,6 +437,8 @@ export class PartitionRunner {
     // latest candle a reader sees catches up with the last trade processed.
     if (partialNow !== HOLD) for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
     if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], released);
+    // The cache's conflated live updates go out once their interval passed, batches or not.
+    else deps.outputs.tick();
   }
 
   private sweep(watermark: number, now: number): void {

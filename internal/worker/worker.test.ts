@@ -45,6 +45,7 @@ const config: WorkerConfig = {
     liveWindowMs: 60_000,
   },
   tickMs: 5,
+  liveCacheIntervalMs: 0,
   drainTimeoutMs: 30_000,
   retention: {},
   retentionEveryMs: 3_600_000,

@@ -18,6 +18,8 @@ export interface WorkerConfig {
   readonly partition: PartitionConfig;
   /** Clock tick for live watermarks, partial flushes and time-based checkpoints. */
   readonly tickMs: number;
+  /** Partial candles and prices go to the cache at most this often (PartitionOutputs); 0: every batch. */
+  readonly liveCacheIntervalMs: number;
   /** drain() gives up (DrainTimeoutError) after this long. */
   readonly drainTimeoutMs: number;
   /** How long each interval's candles are kept, and how often that is enforced. */
@@ -150,6 +152,7 @@ export class Worker implements Component {
       logger: this.log,
       metrics: deps.metrics,
       clock: deps.clock,
+      liveCacheIntervalMs: deps.config.liveCacheIntervalMs,
     });
     const runner = await PartitionRunner.open({
       topic: deps.config.topic,
