@@ -630,7 +630,10 @@ interface Phase {
 }
 
 async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
-  const rates = [5_000, 20_000, 50_000];
+  // TICKMESH_BENCH_LATENCY_RATES=500,5000 measures other rates (trades/s, in order).
+  const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error('worker bench: TICKMESH_BENCH_LATENCY_RATES must list positive integers');
   const warmupMs = quick ? 2_000 : 5_000;
   const measureMs = quick ? 5_000 : 25_000;
   const tag = runTag();
