@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { Worker as Thread } from 'node:worker_threads';
 import { Registry } from 'prom-client';
+import { Feed } from '../internal/ingest/feed.js';
 import { IngestMetrics } from '../internal/ingest/metrics.js';
 import { TradeProcessor } from '../internal/ingest/processor.js';
 import { TradeSink } from '../internal/ingest/sink.js';
@@ -18,6 +20,7 @@ import type { Trade } from '../internal/market/trade.js';
 import { silentLogger } from '../internal/observe/logger.js';
 import { parseExports } from '../test/harness/global-setup.js';
 import type { Bench, BenchResult } from './bench.js';
+import type { FeedServerConfig, FeedServerReply } from './ingest-feed-server.js';
 
 /**
  * Ingest's hot path on one thread, in three stages, from Binance `@trade` frames built from the
@@ -28,9 +31,13 @@ import type { Bench, BenchResult } from './bench.js';
  * - process: parse + validation + dedupe/gap check + record encoding + batching, into a log that
  *            acknowledges at once (no I/O).
  * - kafka:   the same into the real Kafka through the kafkajs producer (idempotent, acks=all,
- *            gzip), timed until Kafka acknowledged the last record. Per CPU-second of this process
+ *            zstd), timed until Kafka acknowledged the last record. Per CPU-second of this process
  *            and per wall second; the broker runs on the same machine. Afterwards (untimed) the
  *            topic is read back and its trades counted: they must be every trade produced.
+ * - feed:    the whole of an ingest process's path: the frames come over a WebSocket from a local
+ *            server (bench/ingest-feed-server.ts, in its own thread) into the real Feed (ws
+ *            frame decoding, UTF-8 to string, the bounded frame queue) and on as in `kafka`. Per
+ *            CPU-second of this process less the server thread's own CPU, and per wall second.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
  */
@@ -97,11 +104,19 @@ function cpuMs(start: NodeJS.CpuUsage): number {
   return (c.user + c.system) / 1000;
 }
 
+interface Timed {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly produced: number;
+  /** The feed stage's server thread: measured and left out of cpuMs. */
+  readonly serverCpuMs?: number;
+}
+
 async function pipeline(
   input: readonly string[],
   producer: LogProducer,
   topics: { trades: string; rejects: string; gaps: string },
-) {
+): Promise<Timed> {
   const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
   const registry = new Registry();
   const sink = new TradeSink({ producer, topics });
@@ -130,6 +145,81 @@ async function pipeline(
   }
   await sink.flush();
   return { wallMs: performance.now() - wall, cpuMs: cpuMs(cpu), produced: processor.stats.produced };
+}
+
+/** The frames sent by a local WebSocket server, through the real Feed, then as `pipeline` does. */
+async function feedPipeline(
+  input: readonly string[],
+  producer: LogProducer,
+  topics: { trades: string; rejects: string; gaps: string },
+): Promise<Timed> {
+  const server = new Thread(new URL('./ingest-feed-server.ts', import.meta.url), {
+    workerData: { kind: 'ingest-bench-feed-server', frames: input } satisfies FeedServerConfig,
+  });
+  const replies: FeedServerReply[] = [];
+  let wake: (() => void) | undefined;
+  server.on('message', (m: FeedServerReply) => {
+    replies.push(m);
+    wake?.();
+  });
+  const next = async <T extends FeedServerReply['type']>(type: T) => {
+    for (;;) {
+      const i = replies.findIndex((r) => r.type === type);
+      if (i >= 0) return replies.splice(i, 1)[0] as Extract<FeedServerReply, { type: T }>;
+      await new Promise<void>((ok) => {
+        wake = ok;
+      });
+    }
+  };
+  const failed = new Promise<never>((_, fail) => server.once('error', fail));
+  try {
+    const { port, cpuMicros: serverStart } = await Promise.race([next('listening'), failed]);
+    const adapter = createBinanceAdapter({
+      market: 'usdm',
+      symbols: SYMBOLS,
+      restUrl: '',
+      wsUrl: `ws://127.0.0.1:${port}`,
+    });
+    const sink = new TradeSink({ producer, topics });
+    const processor = new TradeProcessor({
+      venue: adapter.venue,
+      sequentialIds: true,
+      sink,
+      metrics: new IngestMetrics(new Registry()),
+      logger: silentLogger(),
+    });
+    const [plan] = adapter.plan();
+    if (!plan || adapter.plan().length !== 1) throw new Error('ingest bench: expected one connection');
+    const feed = new Feed({ venue: adapter.venue, plan, logger: silentLogger(), pingIntervalMs: 0, staleAfterMs: 0 });
+    const controller = new AbortController();
+    const pending: Trade[] = [];
+    const out: FrameSink = { trade: (t) => pending.push(t), reject: () => {} };
+    const wall = performance.now();
+    const cpu = process.cpuUsage();
+    // As the ingestor's consume loop (internal/ingest/ingestor.ts).
+    for await (const batch of feed.batches(controller.signal)) {
+      for (const ev of batch) {
+        if (ev.kind !== 'frame') continue;
+        adapter.parse(ev.data, ev.receiveTime, out);
+        for (const t of pending) {
+          const w = processor.trade(t, ev.data);
+          if (w) await w;
+        }
+        pending.length = 0;
+        if (sink.saturated) await sink.ready();
+      }
+      if (processor.stats.produced >= input.length) controller.abort();
+    }
+    await sink.flush();
+    const wallMs = performance.now() - wall;
+    const totalCpuMs = cpuMs(cpu);
+    const { cpuMicros: serverEnd } = await Promise.race([next('sent'), failed]);
+    const serverCpuMs = (serverEnd - serverStart) / 1000;
+    return { wallMs, cpuMs: totalCpuMs - serverCpuMs, serverCpuMs, produced: processor.stats.produced };
+  } finally {
+    server.postMessage('close');
+    await server.terminate();
+  }
 }
 
 const bench: Bench = {
@@ -169,21 +259,22 @@ const bench: Bench = {
 
     const b = brokers();
     const base = `bench-ingest-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    const kafkaTopics = { trades: `${base}.trades`, rejects: `${base}.rejected`, gaps: `${base}.gaps` };
     const admin = await createKafkaAdmin({ brokers: b, clientId: 'bench-ingest', logger: silentLogger() });
-    for (const t of Object.values(kafkaTopics)) await admin.ensureTopic(t, SYMBOLS.length);
     const producer = await createKafkaProducer({
       brokers: b,
       clientId: 'bench-ingest',
       logger: silentLogger(),
       registry: new Registry(),
     });
-    try {
-      const k = await pipeline(input, producer, kafkaTopics);
-      const ends = await admin.endOffsets(kafkaTopics.trades);
+    /** One timed run into fresh topics; every trade it produced must be read back from Kafka. */
+    const stage = async (name: string, run: (t: typeof topics) => Promise<Timed>) => {
+      const t = { trades: `${base}.${name}.trades`, rejects: `${base}.${name}.rejected`, gaps: `${base}.${name}.gaps` };
+      for (const topic of Object.values(t)) await admin.ensureTopic(topic, SYMBOLS.length);
+      const k = await run(t);
+      const ends = await admin.endOffsets(t.trades);
       let records = 0;
       for (const e of ends.values()) records += Number(e);
-      const inKafka = await tradesInTopic(b, kafkaTopics.trades, ends);
+      const inKafka = await tradesInTopic(b, t.trades, ends);
       if (inKafka !== k.produced) throw new Error(`ingest bench: produced ${k.produced} but Kafka holds ${inKafka}`);
       const kd = {
         ...details,
@@ -192,19 +283,15 @@ const bench: Bench = {
         records,
         wallMs: Math.round(k.wallMs),
         cpuMs: Math.round(k.cpuMs),
+        ...(k.serverCpuMs === undefined ? {} : { 'server thread cpuMs (not counted)': Math.round(k.serverCpuMs) }),
       };
-      results.push({
-        name: 'kafka per CPU-second',
-        value: Math.round((k.produced * 1000) / k.cpuMs),
-        unit: 'trades/s',
-        details: kd,
-      });
-      results.push({
-        name: 'kafka per wall second',
-        value: Math.round((k.produced * 1000) / k.wallMs),
-        unit: 'trades/s',
-        details: kd,
-      });
+      const value = (ms: number) => Math.round((k.produced * 1000) / ms);
+      results.push({ name: `${name} per CPU-second`, value: value(k.cpuMs), unit: 'trades/s', details: kd });
+      results.push({ name: `${name} per wall second`, value: value(k.wallMs), unit: 'trades/s', details: kd });
+    };
+    try {
+      await stage('kafka', (t) => pipeline(input, producer, t));
+      await stage('feed', (t) => feedPipeline(input, producer, t));
     } finally {
       await producer.close();
       await admin.close();

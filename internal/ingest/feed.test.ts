@@ -219,6 +219,35 @@ describe('feed base', () => {
     expect(maxDepth).toBeLessThan(total);
   });
 
+  it('hands over every frame queued since the last batch at once, in order', async () => {
+    const total = 2_000;
+    const server = await startServer((ws) => {
+      for (let i = 0; i < total; i++) ws.send(`m${i}`);
+    });
+    const feed = new Feed(feedOptions(server.url));
+    const controller = new AbortController();
+    const got: string[] = [];
+    const sizes: number[] = [];
+    for await (const batch of feed.batches(controller.signal)) {
+      const frames = batch.filter((ev) => ev.kind === 'frame');
+      sizes.push(frames.length);
+      for (const ev of frames) got.push(ev.data);
+      // A slow consumer: what arrives meanwhile waits for the next batch.
+      await new Promise((r) => setTimeout(r, 20));
+      if (got.length === total) controller.abort();
+    }
+    expect(got).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect(sizes.length).toBeLessThan(total / 10);
+  });
+
+  it('is consumed once', async () => {
+    const server = await startServer((ws) => ws.send('x'));
+    const feed = new Feed(feedOptions(server.url));
+    await collect(feed, (ev) => frames(ev).length === 1);
+    await expect(feed.batches(new AbortController().signal).next()).rejects.toThrow(/consumed once/);
+  });
+
   it('stops on abort and closes the socket', async () => {
     const server = await startServer((ws) => ws.send('x'));
     const feed = new Feed(feedOptions(server.url));

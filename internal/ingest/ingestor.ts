@@ -124,25 +124,27 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     };
     let open = false;
     try {
-      for await (const ev of feed.events(signal)) {
-        if (ev.kind === 'frame') {
-          messages.inc();
-          frame = ev.data;
-          receiveTime = ev.receiveTime;
-          adapter.parse(frame, receiveTime, out);
-          for (let i = 0; i < pending.length; i++) {
-            const waiting = processor.trade(pending[i] as Trade, frame);
-            if (waiting) await waiting;
+      for await (const batch of feed.batches(signal)) {
+        for (const ev of batch) {
+          if (ev.kind === 'frame') {
+            messages.inc();
+            frame = ev.data;
+            receiveTime = ev.receiveTime;
+            adapter.parse(frame, receiveTime, out);
+            for (let i = 0; i < pending.length; i++) {
+              const waiting = processor.trade(pending[i] as Trade, frame);
+              if (waiting) await waiting;
+            }
+            pending.length = 0;
+            if (sink.saturated) await sink.ready();
+          } else if (ev.kind === 'open') {
+            if (!open) connections.inc();
+            open = true;
+          } else {
+            if (open) connections.dec();
+            open = false;
+            metrics.reconnects.inc({ venue, reason: ev.reason });
           }
-          pending.length = 0;
-          if (sink.saturated) await sink.ready();
-        } else if (ev.kind === 'open') {
-          if (!open) connections.inc();
-          open = true;
-        } else {
-          if (open) connections.dec();
-          open = false;
-          metrics.reconnects.inc({ venue, reason: ev.reason });
         }
       }
     } finally {
