@@ -68,17 +68,19 @@ const NON_TRADE_STREAMS = /@(depth|kline|bookTicker|ticker|miniTicker|markPrice|
  * aggTrade shapes are those of the real captures in ../shared/data/binance-ws-captures; the spot
  * trade shape is the one Binance documents, the futures trade shape the one fstream sends. A frame
  * in another shape (a key added one day, a key order changed) is parsed by JSON.parse, to the same
- * value, only slower.
+ * value, only slower. The keys `trade` below never reads (event time, order type, best-match
+ * flag) are matched but left out of the value: up to 0.1 µs a frame (parse stage of the ingest
+ * bench, three interleaved pairs: 1.05 against 1.08-1.22 million frames/s).
  */
 // biome-ignore format: one line per event, as Binance writes it
 const TRADE_SHAPES: Record<BinanceMarket, Record<BinanceStream, CompactShape>> = {
   spot: {
-    trade: { e: 'string', E: 'integer', s: 'string', t: 'integer', p: 'string', q: 'string', T: 'integer', m: 'boolean', M: 'boolean' },
-    aggTrade: { e: 'string', E: 'integer', s: 'string', a: 'integer', p: 'string', q: 'string', f: 'integer', l: 'integer', T: 'integer', m: 'boolean', M: 'boolean' },
+    trade: { e: 'string', E: 'unread-integer', s: 'string', t: 'integer', p: 'string', q: 'string', T: 'integer', m: 'boolean', M: 'unread-boolean' },
+    aggTrade: { e: 'string', E: 'unread-integer', s: 'string', a: 'integer', p: 'string', q: 'string', f: 'integer', l: 'integer', T: 'integer', m: 'boolean', M: 'unread-boolean' },
   },
   usdm: {
-    trade: { e: 'string', E: 'integer', T: 'integer', s: 'string', t: 'integer', p: 'string', q: 'string', X: 'string', m: 'boolean' },
-    aggTrade: { e: 'string', E: 'integer', a: 'integer', s: 'string', p: 'string', q: 'string', f: 'integer', l: 'integer', T: 'integer', m: 'boolean' },
+    trade: { e: 'string', E: 'unread-integer', T: 'integer', s: 'string', t: 'integer', p: 'string', q: 'string', X: 'unread-string', m: 'boolean' },
+    aggTrade: { e: 'string', E: 'unread-integer', a: 'integer', s: 'string', p: 'string', q: 'string', f: 'integer', l: 'integer', T: 'integer', m: 'boolean' },
   },
 };
 
@@ -92,12 +94,12 @@ const WRAPPER_DATA = '","data":';
 
 /**
  * JSON.parse(frame). A frame in the shape `fast` parses (a trade event, nearly every frame a
- * trade stream carries) takes that path. Otherwise a combined-stream frame
- * `{"stream":"<name>","data":<data>}` is parsed by handing only <data> to JSON.parse: when the stream name has nothing to unescape and the frame ends with the wrapper's
- * brace, the whole is valid exactly when <data> is one JSON value, and parses to
+ * trade stream carries) takes that path, and comes without the keys that shape leaves unread.
+ * Otherwise a combined-stream frame `{"stream":"<name>","data":<data>}` is parsed by handing
+ * only <data> to JSON.parse: when the stream name has nothing to unescape and the frame ends with
+ * the wrapper's brace, the whole is valid exactly when <data> is one JSON value, and parses to
  * `{ stream: name, data: JSON.parse(<data>) }`. Anything else, or <data> that does not parse
- * alone, goes to JSON.parse whole. JSON.parse is most of ingest's work on a trade; the wrapper is
- * about a sixth of a trade frame.
+ * alone, goes to JSON.parse whole. The wrapper is about a sixth of a trade frame.
  */
 export function parseFrame(frame: string, fast?: CompactParser): unknown {
   const shaped = fast?.parse(frame);
