@@ -401,10 +401,9 @@ class Session {
 /**
  * The bounded queue between the socket and the consumer. `push` never blocks (a socket cannot
  * wait); reaching capacity pauses the socket. The consumer takes everything queued at once
- * (`take`), which resumes the socket: one wake-up per socket read instead of one promise per
- * frame (that hand-off was about a tenth of an ingest thread's CPU). What is queued plus the
- * batch in hand stays under twice the capacity, plus what a paused socket still delivers from
- * its buffers.
+ * (`take`), which resumes the socket: one wake-up per socket read instead of a promise and a
+ * microtask per frame. What is queued plus the batch in hand stays under twice the capacity,
+ * plus what a paused socket still delivers from its buffers.
  */
 class FrameQueue {
   private items: FeedEvent[] = [];
