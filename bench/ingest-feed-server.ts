@@ -69,6 +69,9 @@ function serve(config: FeedServerConfig): void {
     // The client's first frame is its SUBSCRIBE (id 1: one connection, one request); its
     // content does not matter here.
     socket.once('data', async () => {
+      // Anything the client sends after that is its close frame (the bench sends no pings):
+      // answer it, or the client waits for its close timeout.
+      socket.on('data', () => socket.end(Buffer.from([0x88, 0x02, 0x03, 0xe8])));
       socket.write(encodeFrames([JSON.stringify({ result: null, id: 1 })]));
       // All at once: libuv writes whenever the socket takes more, without this thread having to
       // wake up for each chunk.

@@ -172,6 +172,8 @@ async function feedPipeline(
     }
   };
   const failed = new Promise<never>((_, fail) => server.once('error', fail));
+  // Raced below; a failure after the last race must not end the process as unhandled.
+  failed.catch(() => {});
   try {
     const { port, cpuMicros: serverStart } = await Promise.race([next('listening'), failed]);
     const adapter = createBinanceAdapter({
@@ -192,12 +194,13 @@ async function feedPipeline(
     if (!plan || adapter.plan().length !== 1) throw new Error('ingest bench: expected one connection');
     const feed = new Feed({ venue: adapter.venue, plan, logger: silentLogger(), pingIntervalMs: 0, staleAfterMs: 0 });
     const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(300_000)]);
     const pending: Trade[] = [];
     const out: FrameSink = { trade: (t) => pending.push(t), reject: () => {} };
     const wall = performance.now();
     const cpu = process.cpuUsage();
     // As the ingestor's consume loop (internal/ingest/ingestor.ts).
-    for await (const batch of feed.batches(controller.signal)) {
+    for await (const batch of feed.batches(signal)) {
       for (const ev of batch) {
         if (ev.kind !== 'frame') continue;
         adapter.parse(ev.data, ev.receiveTime, out);
@@ -213,6 +216,9 @@ async function feedPipeline(
     await sink.flush();
     const wallMs = performance.now() - wall;
     const totalCpuMs = cpuMs(cpu);
+    if (processor.stats.produced < input.length) {
+      throw new Error(`ingest bench: the feed stage produced ${processor.stats.produced} of ${input.length} trades`);
+    }
     const { cpuMicros: serverEnd } = await Promise.race([next('sent'), failed]);
     const serverCpuMs = (serverEnd - serverStart) / 1000;
     return { wallMs, cpuMs: totalCpuMs - serverCpuMs, serverCpuMs, produced: processor.stats.produced };
