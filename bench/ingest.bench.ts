@@ -23,11 +23,11 @@ import type { Bench, BenchResult } from './bench.js';
 import type { FeedServerConfig, FeedServerReply } from './ingest-feed-server.js';
 
 /**
- * Ingest's hot path on one thread, in three stages, from Binance `@trade` frames built from the
+ * Ingest's hot path on one thread, in four stages, from Binance `@trade` frames built from the
  * real BTCUSDT trades (the 9,999 trades repeated with fresh consecutive ids, over 8 symbols so
  * that they spread over the topic's 8 partitions). Frames are built before the clock starts.
  *
- * - parse:   adapter.parse (JSON.parse, field checks, market lookup) only.
+ * - parse:   adapter.parse (the trade shape's parser, field checks, market lookup) only.
  * - process: parse + validation + dedupe/gap check + record encoding + batching, into a log that
  *            acknowledges at once (no I/O).
  * - kafka:   the same into the real Kafka through the kafkajs producer (idempotent, acks=all,
