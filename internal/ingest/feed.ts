@@ -9,9 +9,9 @@ import type { ConnectionPlan } from './venue.js';
  * socket, reconnects with jittered exponential backoff, replaces the connection before the
  * venue's forced disconnect (make-before-break), and stops when its AbortSignal aborts.
  *
- * Frames come out of `events()` in receive order. The frame queue is bounded: when the consumer
- * falls behind, the socket is paused (TCP pushes back on the venue) instead of buffering without
- * bound. The feed never parses frames: adapters do (venue.ts).
+ * Frames come out of `batches()` (or one by one, `events()`) in receive order. The frame queue
+ * is bounded: when the consumer falls behind, the socket is paused (TCP pushes back on the venue)
+ * instead of buffering without bound. The feed never parses frames: adapters do (venue.ts).
  */
 export interface FeedOptions {
   readonly venue: string;
