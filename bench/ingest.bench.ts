@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { Registry } from 'prom-client';
-import { Feed } from '../internal/ingest/feed.js';
+import { createIngestor } from '../internal/ingest/ingestor.js';
 import { IngestMetrics } from '../internal/ingest/metrics.js';
 import { TradeProcessor } from '../internal/ingest/processor.js';
 import { TradeSink } from '../internal/ingest/sink.js';
@@ -35,9 +35,10 @@ import type { FeedServerConfig, FeedServerReply } from './ingest-feed-server.js'
  *            and per wall second; the broker runs on the same machine. Afterwards (untimed) the
  *            topic is read back and its trades counted: they must be every trade produced.
  * - feed:    the whole of an ingest process's path: the frames come over a WebSocket from a local
- *            server (bench/ingest-feed-server.ts, in its own thread) into the real Feed (ws
- *            frame decoding, UTF-8 to string, the bounded frame queue) and on as in `kafka`. Per
- *            CPU-second of this process less the server thread's own CPU, and per wall second.
+ *            server (bench/ingest-feed-server.ts, in its own thread) into the ingestor that
+ *            `tickmesh ingest` runs (Feed with ws frame decoding and the bounded queue, adapter,
+ *            processor, sink, metrics) and on into Kafka, until it drained. Per CPU-second of
+ *            this process less the server thread's own CPU, and per wall second.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
  */
@@ -147,7 +148,19 @@ async function pipeline(
   return { wallMs: performance.now() - wall, cpuMs: cpuMs(cpu), produced: processor.stats.produced };
 }
 
-/** The frames sent by a local WebSocket server, through the real Feed, then as `pipeline` does. */
+/** Trades the ingestor has handed to the log so far (tickmesh_ingest_trades_total). */
+async function tradesProduced(registry: Registry): Promise<number> {
+  const metric = registry.getSingleMetric('tickmesh_ingest_trades_total');
+  if (!metric) return 0;
+  let n = 0;
+  for (const v of (await metric.get()).values) n += v.value;
+  return n;
+}
+
+/**
+ * The frames sent by a local WebSocket server into the real ingestor (`tickmesh ingest`'s
+ * component: Feed, Binance adapter, processor, sink), until it has produced every trade and drained.
+ */
 async function feedPipeline(
   input: readonly string[],
   producer: LogProducer,
@@ -176,52 +189,41 @@ async function feedPipeline(
   failed.catch(() => {});
   try {
     const { port, cpuMicros: serverStart } = await Promise.race([next('listening'), failed]);
-    const adapter = createBinanceAdapter({
-      market: 'usdm',
-      symbols: SYMBOLS,
-      restUrl: '',
-      wsUrl: `ws://127.0.0.1:${port}`,
-    });
-    const sink = new TradeSink({ producer, topics });
-    const processor = new TradeProcessor({
-      venue: adapter.venue,
-      sequentialIds: true,
-      sink,
-      metrics: new IngestMetrics(new Registry()),
+    const registry = new Registry();
+    const ingestor = createIngestor({
+      venues: [{ venue: 'binance-futures', symbols: SYMBOLS, wsUrl: `ws://127.0.0.1:${port}`, restUrl: '' }],
+      producer,
       logger: silentLogger(),
+      registry,
+      topics,
+      feed: { pingIntervalMs: 0, staleAfterMs: 0 },
     });
-    const [plan] = adapter.plan();
-    if (!plan || adapter.plan().length !== 1) throw new Error('ingest bench: expected one connection');
-    const feed = new Feed({ venue: adapter.venue, plan, logger: silentLogger(), pingIntervalMs: 0, staleAfterMs: 0 });
-    const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(300_000)]);
-    const pending: Trade[] = [];
-    const out: FrameSink = { trade: (t) => pending.push(t), reject: () => {} };
     const wall = performance.now();
     const cpu = process.cpuUsage();
-    // As the ingestor's consume loop (internal/ingest/ingestor.ts).
-    for await (const batch of feed.batches(signal)) {
-      for (const ev of batch) {
-        if (ev.kind !== 'frame') continue;
-        adapter.parse(ev.data, ev.receiveTime, out);
-        for (const t of pending) {
-          const w = processor.trade(t, ev.data);
-          if (w) await w;
-        }
-        pending.length = 0;
-        if (sink.saturated) await sink.ready();
-      }
-      if (processor.stats.produced >= input.length) controller.abort();
+    const deadline = Date.now() + 300_000;
+    await ingestor.start(AbortSignal.timeout(300_000));
+    let stopped = false;
+    ingestor.done.then(
+      () => {
+        stopped = true;
+      },
+      () => {
+        stopped = true;
+      },
+    );
+    while (!stopped && Date.now() < deadline && (await tradesProduced(registry)) < input.length) {
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await sink.flush();
+    await ingestor.drain();
     const wallMs = performance.now() - wall;
     const totalCpuMs = cpuMs(cpu);
-    if (processor.stats.produced < input.length) {
-      throw new Error(`ingest bench: the feed stage produced ${processor.stats.produced} of ${input.length} trades`);
+    const produced = await tradesProduced(registry);
+    if (produced < input.length) {
+      throw new Error(`ingest bench: the feed stage produced ${produced} of ${input.length} trades`);
     }
     const { cpuMicros: serverEnd } = await Promise.race([next('sent'), failed]);
     const serverCpuMs = (serverEnd - serverStart) / 1000;
-    return { wallMs, cpuMs: totalCpuMs - serverCpuMs, serverCpuMs, produced: processor.stats.produced };
+    return { wallMs, cpuMs: totalCpuMs - serverCpuMs, serverCpuMs, produced };
   } finally {
     server.postMessage('close');
     await server.terminate();
