@@ -41,6 +41,7 @@ import type { FeedServerConfig, FeedServerReply } from './ingest-feed-server.js'
  *            this process less the server thread's own CPU, and per wall second.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
+ * TICKMESH_BENCH_INGEST_STAGES=feed (a comma-separated list) runs only the stages named.
  */
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ADAUSDT', 'DOGEUSDT', 'DOTUSDT'];
 
@@ -238,32 +239,40 @@ const bench: Bench = {
     const input = frames(await loadRealTrades(), n);
     const results: BenchResult[] = [];
     const details = { frames: n, symbols: SYMBOLS.length };
+    const stages = (process.env.TICKMESH_BENCH_INGEST_STAGES ?? 'parse,process,kafka,feed').split(',');
+    const known = ['parse', 'process', 'kafka', 'feed'];
+    const unknown = stages.filter((s) => !known.includes(s));
+    if (unknown.length > 0)
+      throw new Error(`ingest bench: unknown stage ${unknown.join(',')}; known: ${known.join(',')}`);
 
-    const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
-    let parsed = 0;
-    const count: FrameSink = { trade: () => parsed++, reject: () => {} };
-    for (let i = 0; i < Math.min(n, 50_000); i++) adapter.parse(input[i] as string, 1, count);
-    parsed = 0;
-    let wall = performance.now();
-    for (const f of input) adapter.parse(f, 1, count);
-    wall = performance.now() - wall;
-    results.push({ name: 'parse', value: Math.round((parsed * 1000) / wall), unit: 'frames/s', details });
+    if (stages.includes('parse')) {
+      const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
+      let parsed = 0;
+      const count: FrameSink = { trade: () => parsed++, reject: () => {} };
+      for (let i = 0; i < Math.min(n, 50_000); i++) adapter.parse(input[i] as string, 1, count);
+      parsed = 0;
+      let wall = performance.now();
+      for (const f of input) adapter.parse(f, 1, count);
+      wall = performance.now() - wall;
+      results.push({ name: 'parse', value: Math.round((parsed * 1000) / wall), unit: 'frames/s', details });
+    }
 
-    const nullLog: LogProducer = { send: () => Promise.resolve(), close: () => Promise.resolve() };
-    const topics = { trades: 't', rejects: 'r', gaps: 'g' };
-    const processed = await pipeline(input, nullLog, topics);
-    results.push({
-      name: 'process (no I/O)',
-      value: Math.round((processed.produced * 1000) / processed.wallMs),
-      unit: 'trades/s',
-      details: {
-        ...details,
-        produced: processed.produced,
-        wallMs: Math.round(processed.wallMs),
-        cpuMs: Math.round(processed.cpuMs),
-      },
-    });
-    if (process.env.TICKMESH_BENCH_NO_KAFKA === '1') return results;
+    if (stages.includes('process')) {
+      const nullLog: LogProducer = { send: () => Promise.resolve(), close: () => Promise.resolve() };
+      const processed = await pipeline(input, nullLog, { trades: 't', rejects: 'r', gaps: 'g' });
+      results.push({
+        name: 'process (no I/O)',
+        value: Math.round((processed.produced * 1000) / processed.wallMs),
+        unit: 'trades/s',
+        details: {
+          ...details,
+          produced: processed.produced,
+          wallMs: Math.round(processed.wallMs),
+          cpuMs: Math.round(processed.cpuMs),
+        },
+      });
+    }
+    if (!stages.includes('kafka') && !stages.includes('feed')) return results;
 
     const b = brokers();
     const base = `bench-ingest-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -275,7 +284,9 @@ const bench: Bench = {
       registry: new Registry(),
     });
     /** One timed run into fresh topics; every trade it produced must be read back from Kafka. */
-    const stage = async (name: string, run: (t: typeof topics) => Promise<Timed>) => {
+    type Topics = { trades: string; rejects: string; gaps: string };
+    const stage = async (name: string, run: (t: Topics) => Promise<Timed>) => {
+      if (!stages.includes(name)) return;
       const t = { trades: `${base}.${name}.trades`, rejects: `${base}.${name}.rejected`, gaps: `${base}.${name}.gaps` };
       for (const topic of Object.values(t)) await admin.ensureTopic(topic, SYMBOLS.length);
       const k = await run(t);
