@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
 import { MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
+import { WebSocketClient } from '../../internal/ingest/websocket/client.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -210,19 +210,24 @@ function positiveInt(flag: string, s: string): number {
   return n;
 }
 
-/** Whether a WebSocket handshake with `url` completes within `timeoutMs`. */
+/** Whether a WebSocket handshake with `url` completes within `timeoutMs`, by the feeds' own client. */
 function reachable(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeoutMs });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      ws.removeAllListeners();
-      ws.on('error', () => {});
-      ws.terminate();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    ws.once('open', () => done(true));
-    ws.once('error', () => done(false));
+    let opened = false;
+    const ws = new WebSocketClient(
+      url,
+      { handshakeTimeoutMs: timeoutMs, maxPayload: 1 << 20 },
+      {
+        open: () => {
+          opened = true;
+          ws.terminate();
+        },
+        text: () => {},
+        binary: () => {},
+        pong: () => {},
+        error: () => {},
+        close: () => resolve(opened),
+      },
+    );
   });
 }

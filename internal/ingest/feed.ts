@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
 import type { Logger } from '../observe/logger.js';
 import { sleep } from '../runtime/retry.js';
 import type { ConnectionPlan } from './venue.js';
+import { WebSocketClient } from './websocket/client.js';
 
 /**
  * The shared feed base: one logical connection to a venue, kept alive. It connects, sends the
@@ -193,7 +193,7 @@ class Session {
   predecessor: Session | undefined;
   isOpen = false;
   private resolveEnd!: (end: SessionEnd) => void;
-  private readonly ws: WebSocket;
+  private readonly ws: WebSocketClient;
   private readonly timers: NodeJS.Timeout[] = [];
   private pongTimer: NodeJS.Timeout | undefined;
   private lastFrameAt = Date.now();
@@ -215,25 +215,30 @@ class Session {
     this.ended = new Promise((resolve) => {
       this.resolveEnd = resolve;
     });
-    this.ws = new WebSocket(options.plan.url, {
-      handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
-      perMessageDeflate: false,
-      maxPayload: 64 * 1024 * 1024,
-    });
+    this.ws = new WebSocketClient(
+      options.plan.url,
+      { handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000, maxPayload: 64 * 1024 * 1024 },
+      {
+        open: () => this.onOpen(),
+        text: (data) => this.onMessage(data),
+        binary: (data) => {
+          if (this.frames === 0) this.logger.debug({ connection: this.id }, 'binary frame read as UTF-8');
+          this.onMessage(data.toString('utf8'));
+        },
+        pong: () => {
+          clearTimeout(this.pongTimer);
+          this.pongTimer = undefined;
+        },
+        error: (err) => {
+          this.logger.warn({ connection: id, err: err.message }, 'connection error');
+          if (!this.closing) this.closing = this.isOpen ? 'error' : 'handshake-failed';
+        },
+        close: (code, reason) => this.onClose(code, reason),
+      },
+    );
     const onAbort = (): void => this.close('aborted');
     signal.addEventListener('abort', onAbort, { once: true });
     void this.ended.then(() => signal.removeEventListener('abort', onAbort));
-    this.ws.on('open', () => this.onOpen());
-    this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    this.ws.on('pong', () => {
-      clearTimeout(this.pongTimer);
-      this.pongTimer = undefined;
-    });
-    this.ws.on('error', (err) => {
-      this.logger.warn({ connection: id, err: err.message }, 'connection error');
-      if (!this.closing) this.closing = this.isOpen ? 'error' : 'handshake-failed';
-    });
-    this.ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     if (signal.aborted) this.close('aborted');
   }
 
@@ -260,14 +265,14 @@ class Session {
   close(reason: CloseReason): void {
     if (this.closing === undefined || reason === 'aborted') this.closing = reason;
     this.stopTimers();
-    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-    else if (this.ws.readyState === WebSocket.OPEN) {
+    if (this.ws.state === 'connecting') this.ws.terminate();
+    else if (this.ws.state === 'open') {
       if (reason === 'aborted' || reason === 'rotated') this.ws.close(1000, reason);
       else this.ws.terminate();
       // A peer that never answers the close handshake must not hold the session open.
       const t = setTimeout(() => this.ws.terminate(), 2_000);
       t.unref();
-    } else if (this.ws.readyState === WebSocket.CLOSED) this.finish(reason, undefined, '');
+    } else if (this.ws.state === 'closed') this.finish(reason, undefined, '');
   }
 
   private onOpen(): void {
@@ -322,7 +327,7 @@ class Session {
   }
 
   private ping(): void {
-    if (this.ws.readyState !== WebSocket.OPEN || this.pongTimer) return;
+    if (this.ws.state !== 'open' || this.pongTimer) return;
     this.ws.ping();
     this.pongTimer = setTimeout(() => {
       this.logger.warn({ connection: this.id }, 'ping not answered');
@@ -332,7 +337,7 @@ class Session {
 
   /** Sends queued messages no faster than the plan's rate. */
   private pumpOutbox(): void {
-    if (this.outboxTimer || this.outbox.length === 0 || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.outboxTimer || this.outbox.length === 0 || this.ws.state !== 'open') return;
     const message = this.outbox.shift() as string;
     this.ws.send(message);
     const rate = this.options.plan.maxOutgoingPerSecond;
@@ -343,16 +348,11 @@ class Session {
     }, gap);
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  private onMessage(text: string): void {
     if (this.closing) return;
     const receiveTime = Date.now();
     this.lastFrameAt = receiveTime;
     this.frames += 1;
-    let text: string;
-    if (Buffer.isBuffer(data)) text = data.toString('utf8');
-    else if (Array.isArray(data)) text = Buffer.concat(data).toString('utf8');
-    else text = Buffer.from(data).toString('utf8');
-    if (isBinary && this.frames === 1) this.logger.debug({ connection: this.id }, 'binary frame read as UTF-8');
     this.hooks.frame(this, text, receiveTime);
   }
 

@@ -37,6 +37,18 @@ export class UnavailableError extends TickmeshError {
   }
 }
 
+/**
+ * A peer broke its wire protocol (a WebSocket frame that RFC 6455 forbids). The connection is
+ * closed with `closeCode`; a new connection may well be fine, so it is retriable.
+ */
+export class ProtocolError extends TickmeshError {
+  readonly closeCode: number;
+  constructor(closeCode: number, message: string, options: { cause?: unknown } = {}) {
+    super('TM_PROTOCOL', message, { ...options, retriable: true });
+    this.closeCode = closeCode;
+  }
+}
+
 /** A write from a placement epoch older than the one the store holds: this owner lost the partition. */
 export class FencedError extends TickmeshError {
   constructor(message: string, options: { cause?: unknown } = {}) {

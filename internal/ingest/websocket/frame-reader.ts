@@ -1,0 +1,223 @@
+import { isUtf8 } from 'node:buffer';
+import { ProtocolError } from '../../runtime/errors.js';
+
+/**
+ * The client side of RFC 6455's framing, read from a byte stream: socket chunks in, whole
+ * messages and control frames out, in order. No I/O and no extension (the client never offers
+ * one), so any RSV bit is an error.
+ *
+ * It exists for speed. A venue sends one small frame per trade, several hundred per socket read
+ * at full rate. The frames are read where they lie in the chunk, and a text frame becomes its
+ * string with one UTF-8 decode. No Buffer view is made per frame, and a frame is validated only
+ * when its decoded text holds U+FFFD (see `text`). A frame split across reads is copied once,
+ * when all of it has arrived, whatever its size.
+ *
+ * A broken frame throws ProtocolError with the close code RFC 6455 gives it; the reader is spent
+ * after that, and after a close frame: later bytes are ignored.
+ */
+export interface FrameHandlers {
+  /** A whole text message, its UTF-8 validated. */
+  text(data: string): void;
+  /** A whole binary message; the buffer may be a view of a socket chunk. */
+  binary(data: Buffer): void;
+  ping(payload: Buffer): void;
+  pong(payload: Buffer): void;
+  /** The peer's close frame: its code (1005 when it gave none) and reason. */
+  close(code: number, reason: string): void;
+}
+
+const CONTINUATION = 0x0;
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CLOSE = 0x8;
+const PING = 0x9;
+const PONG = 0xa;
+
+/** Close codes a peer may send (RFC 6455 section 7.4; 1004-1006 and 1015 are never sent). */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  );
+}
+
+export class FrameReader {
+  /** Bytes of an incomplete frame, kept until `needed` of them have arrived. */
+  private rest: Buffer[] = [];
+  private restBytes = 0;
+  private needed = 0;
+  /** The fragments of a message in progress, and its opcode (0: none in progress). */
+  private fragments: Buffer[] = [];
+  private fragmentBytes = 0;
+  private fragmentOpcode = 0;
+  private spent = false;
+
+  constructor(
+    private readonly handlers: FrameHandlers,
+    /** The largest message accepted, in bytes; a larger one is refused with 1009. */
+    private readonly maxPayload: number,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let c = chunk;
+    while (!this.spent) {
+      if (this.restBytes === 0) {
+        this.parse(c);
+        return;
+      }
+      // Complete the pending piece with only the bytes it lacks, then go on in the chunk itself.
+      const missing = this.needed - this.restBytes;
+      if (c.length < missing) {
+        this.rest.push(c);
+        this.restBytes += c.length;
+        return;
+      }
+      this.rest.push(c.subarray(0, missing));
+      const joined = Buffer.concat(this.rest, this.needed);
+      this.rest = [];
+      this.restBytes = 0;
+      this.parse(joined);
+      if (missing === c.length) return;
+      c = c.subarray(missing);
+    }
+  }
+
+  private parse(buf: Buffer): void {
+    const end = buf.length;
+    let off = 0;
+    while (off < end) {
+      if (this.spent) return;
+      const avail = end - off;
+      if (avail < 2) {
+        this.keep(buf, off, 2);
+        return;
+      }
+      const b0 = buf[off] as number;
+      const b1 = buf[off + 1] as number;
+      const len7 = b1 & 0x7f;
+      let header = 2;
+      let length = len7;
+      if (len7 === 126) {
+        header = 4;
+        if (avail < header) {
+          this.keep(buf, off, header);
+          return;
+        }
+        length = buf.readUInt16BE(off + 2);
+      } else if (len7 === 127) {
+        header = 10;
+        if (avail < header) {
+          this.keep(buf, off, header);
+          return;
+        }
+        const high = buf.readUInt32BE(off + 2);
+        // Beyond 2^53 a length is not even a safe integer; far beyond any maxPayload anyway.
+        if (high > 0x1fffff) this.fail(1009, 'frame length beyond 2^53');
+        length = high * 0x1_0000_0000 + buf.readUInt32BE(off + 6);
+      }
+      this.check(b0, b1, length);
+      if (avail < header + length) {
+        this.keep(buf, off, header + length);
+        return;
+      }
+      this.frame(b0 & 0x0f, (b0 & 0x80) !== 0, buf, off + header, off + header + length);
+      off += header + length;
+    }
+  }
+
+  private keep(buf: Buffer, off: number, needed: number): void {
+    this.rest = [off === 0 ? buf : buf.subarray(off)];
+    this.restBytes = buf.length - off;
+    this.needed = needed;
+  }
+
+  private check(b0: number, b1: number, length: number): void {
+    if ((b0 & 0x70) !== 0) this.fail(1002, 'RSV bits set without a negotiated extension');
+    if ((b1 & 0x80) !== 0) this.fail(1002, 'a masked frame from the server');
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    if (opcode >= CLOSE) {
+      if (opcode > PONG) this.fail(1002, `unknown opcode ${opcode}`);
+      if (!fin) this.fail(1002, 'a fragmented control frame');
+      if (length > 125) this.fail(1002, 'a control frame longer than 125 bytes');
+      if (opcode === CLOSE && length === 1) this.fail(1002, 'a close frame of one byte');
+      return;
+    }
+    if (opcode === CONTINUATION) {
+      if (this.fragmentOpcode === 0) this.fail(1002, 'a continuation frame with no message in progress');
+    } else if (opcode === TEXT || opcode === BINARY) {
+      if (this.fragmentOpcode !== 0) this.fail(1002, 'a new message before the last one ended');
+    } else this.fail(1002, `unknown opcode ${opcode}`);
+    if (this.fragmentBytes + length > this.maxPayload) {
+      this.fail(1009, `a message longer than ${this.maxPayload} bytes`);
+    }
+  }
+
+  private frame(opcode: number, fin: boolean, buf: Buffer, start: number, end: number): void {
+    if (opcode === TEXT && fin) {
+      this.text(buf, start, end);
+      return;
+    }
+    if (opcode === BINARY && fin) {
+      this.handlers.binary(buf.subarray(start, end));
+      return;
+    }
+    if (opcode === PING) {
+      this.handlers.ping(buf.subarray(start, end));
+      return;
+    }
+    if (opcode === PONG) {
+      this.handlers.pong(buf.subarray(start, end));
+      return;
+    }
+    if (opcode === CLOSE) {
+      this.close(buf, start, end);
+      return;
+    }
+    // A fragment: the first names the message's type, a continuation carries on.
+    if (opcode !== CONTINUATION) this.fragmentOpcode = opcode;
+    this.fragments.push(buf.subarray(start, end));
+    this.fragmentBytes += end - start;
+    if (!fin) return;
+    const whole = Buffer.concat(this.fragments, this.fragmentBytes);
+    const type = this.fragmentOpcode;
+    this.fragments = [];
+    this.fragmentBytes = 0;
+    this.fragmentOpcode = 0;
+    if (type === TEXT) this.text(whole, 0, whole.length);
+    else this.handlers.binary(whole);
+  }
+
+  /**
+   * Decoding replaces every invalid UTF-8 sequence with U+FFFD, so text without U+FFFD came from
+   * valid UTF-8. For text that decoded to one-byte characters (all of a venue's JSON in
+   * practice), V8 answers `includes('\uFFFD')` without reading the string. Only text that holds
+   * U+FFFD is validated byte by byte, to tell a real U+FFFD from a broken sequence.
+   */
+  private text(buf: Buffer, start: number, end: number): void {
+    const text = buf.toString('utf8', start, end);
+    if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end)))
+      this.fail(1007, 'a text message that is not UTF-8');
+    this.handlers.text(text);
+  }
+
+  private close(buf: Buffer, start: number, end: number): void {
+    this.spent = true;
+    if (end === start) {
+      this.handlers.close(1005, '');
+      return;
+    }
+    const code = buf.readUInt16BE(start);
+    if (!isValidCloseCode(code)) this.fail(1002, `close code ${code} is not one a peer may send`);
+    const reason = buf.subarray(start + 2, end);
+    if (!isUtf8(reason)) this.fail(1007, 'a close reason that is not UTF-8');
+    this.handlers.close(code, reason.toString('utf8'));
+  }
+
+  private fail(code: number, message: string): never {
+    this.spent = true;
+    this.rest = [];
+    this.restBytes = 0;
+    this.fragments = [];
+    throw new ProtocolError(code, message);
+  }
+}
