@@ -161,6 +161,24 @@ describe('FrameReader', () => {
     );
   });
 
+  it('takes its chunks over: the headers of the text frames it read are blanked, the rest untouched', () => {
+    const chunk = Buffer.concat([
+      wsFrame(OP.text, Buffer.from('{"a":1}')),
+      wsFrame(OP.text, Buffer.from('x'.repeat(200))),
+      Buffer.from([0x81]),
+    ]);
+    const before = Buffer.from(chunk);
+    const { got, reader } = recorder();
+    reader.push(chunk);
+    expect(got).toEqual([
+      { kind: 'text', data: '{"a":1}' },
+      { kind: 'text', data: 'x'.repeat(200) },
+    ]);
+    // One ASCII range from the first header to the last payload byte; the unread tail stays as it was.
+    expect(chunk.subarray(0, chunk.length - 1).toString('latin1')).toBe(`  {"a":1}    ${'x'.repeat(200)}`);
+    expect(chunk[chunk.length - 1]).toBe(before[before.length - 1]);
+  });
+
   it('reads a stream fed one byte at a time', () => {
     const messages: Message[] = [
       { binary: false, payload: Buffer.from('{"p":"1.5"}'), splits: [], controls: [] },

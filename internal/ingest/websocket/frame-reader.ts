@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../../runtime/errors.js';
 
 /**
@@ -7,10 +7,16 @@ import { ProtocolError } from '../../runtime/errors.js';
  * one), so any RSV bit is an error.
  *
  * It exists for speed. A venue sends one small frame per trade, several hundred per socket read
- * at full rate. The frames are read where they lie in the chunk, and a text frame becomes its
- * string with one UTF-8 decode. No Buffer view is made per frame, and a frame is validated only
- * when its decoded text holds U+FFFD (see `text`). A frame split across reads is copied once,
- * when all of it has arrived, whatever its size.
+ * at full rate. The frames are read where they lie in the chunk, with no Buffer view and no
+ * native call per frame: a run of whole text frames in one read is checked for ASCII and decoded
+ * with one call each, and every frame's text is a substring of that (see `flushRun`). Text that
+ * is not all ASCII is decoded frame by frame and checked as UTF-8 only when it holds U+FFFD (see
+ * `text`). A frame split across reads is copied once, when all of it has arrived, whatever its
+ * size.
+ *
+ * `push` takes the chunk over: it overwrites the header bytes of the frames it has read (so
+ * that a run of frames is one ASCII range). Socket reads are the caller's own; pass a copy of
+ * anything else.
  *
  * A broken frame throws ProtocolError with the close code RFC 6455 gives it; the reader is spent
  * after that, and after a close frame: later bytes are ignored.
@@ -50,6 +56,12 @@ export class FrameReader {
   private fragmentBytes = 0;
   private fragmentOpcode = 0;
   private spent = false;
+  /** The run of whole text frames read from the buffer in hand and not yet handed over. */
+  private runFrom = 0;
+  private runEnd = 0;
+  private runCount = 0;
+  private readonly runStarts: number[] = [];
+  private readonly runEnds: number[] = [];
 
   constructor(
     private readonly handlers: FrameHandlers,
@@ -81,7 +93,16 @@ export class FrameReader {
     }
   }
 
+  /** Whatever ends the scan (the end of the buffer, a frame that breaks the rules), the frames before go out first. */
   private parse(buf: Buffer): void {
+    try {
+      this.scan(buf);
+    } finally {
+      this.flushRun(buf);
+    }
+  }
+
+  private scan(buf: Buffer): void {
     const end = buf.length;
     let off = 0;
     while (off < end) {
@@ -119,8 +140,20 @@ export class FrameReader {
         this.keep(buf, off, header + length);
         return;
       }
-      this.frame(b0 & 0x0f, (b0 & 0x80) !== 0, buf, off + header, off + header + length);
-      off += header + length;
+      const next = off + header + length;
+      if (b0 === 0x81) {
+        // A whole text frame (FIN, no RSV, opcode 1): blank its header, add it to the run.
+        if (this.runCount === 0) this.runFrom = off;
+        for (let i = off; i < off + header; i++) buf[i] = 0x20;
+        this.runStarts[this.runCount] = off + header;
+        this.runEnds[this.runCount] = next;
+        this.runCount++;
+        this.runEnd = next;
+      } else {
+        this.flushRun(buf);
+        this.frame(b0 & 0x0f, (b0 & 0x80) !== 0, buf, off + header, next);
+      }
+      off = next;
     }
   }
 
@@ -185,6 +218,27 @@ export class FrameReader {
     this.fragmentOpcode = 0;
     if (type === TEXT) this.text(whole, 0, whole.length);
     else this.handlers.binary(whole);
+  }
+
+  /**
+   * Hands over the run of whole text frames. A run of ASCII bytes (its frames' headers blanked) is
+   * valid UTF-8 and decodes to the same text as Latin-1: one check and one decode for the run,
+   * then each frame is a substring, which V8 makes without copying. Otherwise frame by frame.
+   */
+  private flushRun(buf: Buffer): void {
+    const n = this.runCount;
+    if (n === 0) return;
+    this.runCount = 0;
+    const from = this.runFrom;
+    const starts = this.runStarts;
+    const ends = this.runEnds;
+    if (isAscii(buf.subarray(from, this.runEnd))) {
+      const all = buf.toString('latin1', from, this.runEnd);
+      for (let i = 0; i < n; i++)
+        this.handlers.text(all.substring((starts[i] as number) - from, (ends[i] as number) - from));
+    } else {
+      for (let i = 0; i < n; i++) this.text(buf, starts[i] as number, ends[i] as number);
+    }
   }
 
   /**
