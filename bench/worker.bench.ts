@@ -859,8 +859,10 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
 /**
  * The Kafka leg alone, to tell it from the worker's share of the latency figures: the project's
  * producer (linger 1 ms, as the latency scenario's load) and placed-partition consumer on a fresh
- * 8-partition topic, 1,000 keys, at the latency scenario's fixed rates; each record carries its
- * send() time, the consumer's receipt time minus it is the round trip.
+ * 8-partition topic with the broker's append time (as tickmesh's topics), 1,000 keys, at the
+ * latency scenario's fixed rates. Each record carries its send() time; the consumer's receipt
+ * time minus it is the round trip, and minus the record's append time the part of it that the
+ * worker target's "Kafka append to NATS publish" also holds.
  */
 async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
   const rates = [5_000, 20_000, 50_000];
@@ -871,7 +873,7 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
   const kafka = new Kafka({ clientId: 'bench-worker', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS }]);
+  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS, configEntries: [...APPEND_TIME] }]);
   await admin.disconnect();
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const producer = await createKafkaProducer({
@@ -887,16 +889,21 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
   try {
     for (let p = 0; p < PARTITIONS; p++) await consumer.assign(p, 0n);
     let window: number[] = [];
+    let fromAppend: number[] = [];
     const decoder = new TextDecoder();
     const reading = (async () => {
       for await (const batch of consumer.batches(ac.signal)) {
         const at = wallNow();
-        for (const r of batch.records) window.push(at - Number(decoder.decode(r.value)));
+        for (const r of batch.records) {
+          window.push(at - Number(decoder.decode(r.value)));
+          fromAppend.push(at - r.timestamp);
+        }
       }
     })();
     const encoder = new TextEncoder();
     for (const rate of rates) {
       window = [];
+      fromAppend = [];
       const start = wallNow();
       let sent = 0;
       while (wallNow() - start < measureMs) {
@@ -913,6 +920,8 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
       while (window.length < sent && wallNow() < deadline) await sleep(50);
       const got = window.slice().sort((a, b) => a - b);
       const q = (f: number) => got[Math.min(got.length - 1, Math.floor(f * got.length))] ?? Number.NaN;
+      const appended = fromAppend.slice().sort((a, b) => a - b);
+      const qa = (f: number) => appended[Math.min(appended.length - 1, Math.floor(f * appended.length))] ?? Number.NaN;
       results.push({
         name: `transport at ${fmt(rate)} trades/s: producer send to consumer receipt, p99`,
         value: Math.round(q(0.99) * 100) / 100,
@@ -921,6 +930,14 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
           'p50 / p99 / max ms': `${q(0.5).toFixed(1)} / ${q(0.99).toFixed(1)} / ${(got.at(-1) ?? Number.NaN).toFixed(1)}`,
           'records sent / received': `${sent} / ${got.length}`,
           window: `${measureMs / 1000} s`,
+        },
+      });
+      results.push({
+        name: `transport at ${fmt(rate)} trades/s: Kafka append to consumer receipt, p99`,
+        value: Math.round(qa(0.99) * 100) / 100,
+        unit: 'ms',
+        details: {
+          'p50 / p99 / max ms': `${qa(0.5).toFixed(1)} / ${qa(0.99).toFixed(1)} / ${(appended.at(-1) ?? Number.NaN).toFixed(1)}`,
         },
       });
     }
