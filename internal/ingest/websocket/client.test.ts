@@ -303,7 +303,7 @@ describe('WebSocketClient handshake failures', () => {
     expect(c.seen.opened).toBe(false);
   });
 
-  it('refuses a wrong Sec-WebSocket-Accept, an extension and a subprotocol it did not offer', async () => {
+  it('refuses a wrong Sec-WebSocket-Accept, another protocol, and an extension or subprotocol it did not offer', async () => {
     const wrong = await rawServer((_req, socket) =>
       socket.write(
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n',
@@ -312,6 +312,14 @@ describe('WebSocketClient handshake failures', () => {
     const a = open(wrong.url);
     await a.closed;
     expect(a.seen.errors).toEqual(['the server sent a wrong Sec-WebSocket-Accept']);
+    const other = await rawServer((req, socket) =>
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(req)}\r\n\r\n`,
+      ),
+    );
+    const d = open(other.url);
+    await d.closed;
+    expect(d.seen.errors).toEqual(['the server did not upgrade to websocket']);
     const ext = await rawServer(upgradeThen(Buffer.alloc(0), 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
     const b = open(ext.url);
     await b.closed;

@@ -152,7 +152,8 @@ export class WebSocketClient {
       .update(this.key + ACCEPT_GUID)
       .digest('base64');
     let refused: string | undefined;
-    if (res.headers['sec-websocket-accept'] !== expected) refused = 'the server sent a wrong Sec-WebSocket-Accept';
+    if (res.headers.upgrade?.toLowerCase() !== 'websocket') refused = 'the server did not upgrade to websocket';
+    else if (res.headers['sec-websocket-accept'] !== expected) refused = 'the server sent a wrong Sec-WebSocket-Accept';
     else if (res.headers['sec-websocket-extensions'] !== undefined)
       refused = 'the server chose an extension not offered';
     else if (res.headers['sec-websocket-protocol'] !== undefined)
