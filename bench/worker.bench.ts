@@ -14,7 +14,7 @@ import { APPEND_TIME, createTopicsAndWait } from '../internal/log/kafka-admin.js
 import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../internal/log/kafka-producer.js';
 import { fixRequestQueueTimers } from '../internal/log/kafka-request-queue.js';
-import { recordsByMarket } from '../internal/log/trade-batch.js';
+import { decodeTrades, recordsByMarket } from '../internal/log/trade-batch.js';
 import type { Trade } from '../internal/market/trade.js';
 import { createLogger } from '../internal/observe/logger.js';
 import { createRegistry } from '../internal/observe/metrics.js';
@@ -629,6 +629,47 @@ interface Phase {
   readonly acks: Float64Array;
 }
 
+/**
+ * The load thread (bench/worker-load.ts) producing into `topic` as ingest does, and a way to wait
+ * for its next reply of a type (its failure rejects).
+ */
+function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof benchMarkets>) {
+  const thread = new Thread(new URL('./worker-load.ts', import.meta.url), {
+    workerData: {
+      kind: 'worker-bench-load',
+      brokers: env.KAFKA_BROKERS.split(','),
+      topic,
+      markets,
+      seed: 7,
+      lingerMs: 1,
+    } satisfies LoadConfig,
+  });
+  const replies: LoadReply[] = [];
+  let wake: (() => void) | undefined;
+  thread.on('message', (m: LoadReply) => {
+    replies.push(m);
+    wake?.();
+  });
+  thread.on('error', (err) => {
+    replies.push({ type: 'error', message: String(err) });
+    wake?.();
+  });
+  const next = async (type: LoadReply['type']): Promise<LoadReply> => {
+    for (;;) {
+      const i = replies.findIndex((r) => r.type === type || r.type === 'error');
+      if (i >= 0) {
+        const r = replies.splice(i, 1)[0] as LoadReply;
+        if (r.type === 'error') throw new Error(`worker bench: load thread failed: ${r.message}`);
+        return r;
+      }
+      await new Promise<void>((ok) => {
+        wake = ok;
+      });
+    }
+  };
+  return { thread, next };
+}
+
 async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
   // TICKMESH_BENCH_LATENCY_RATES=500,5000 measures other rates (trades/s, in order).
   const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
@@ -683,39 +724,9 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
       }
     })();
 
-    load = new Thread(new URL('./worker-load.ts', import.meta.url), {
-      workerData: {
-        kind: 'worker-bench-load',
-        brokers: env.KAFKA_BROKERS.split(','),
-        topic,
-        markets,
-        seed: 7,
-        lingerMs: 1,
-      } satisfies LoadConfig,
-    });
-    const replies: LoadReply[] = [];
-    let wake: (() => void) | undefined;
-    load.on('message', (m: LoadReply) => {
-      replies.push(m);
-      wake?.();
-    });
-    load.on('error', (err) => {
-      replies.push({ type: 'error', message: String(err) });
-      wake?.();
-    });
-    const next = async (type: LoadReply['type']): Promise<LoadReply> => {
-      for (;;) {
-        const i = replies.findIndex((r) => r.type === type || r.type === 'error');
-        if (i >= 0) {
-          const r = replies.splice(i, 1)[0] as LoadReply;
-          if (r.type === 'error') throw new Error(`worker bench: load thread failed: ${r.message}`);
-          return r;
-        }
-        await new Promise<void>((ok) => {
-          wake = ok;
-        });
-      }
-    };
+    const started = startLoad(env, topic, markets);
+    load = started.thread;
+    const next = started.next;
     await next('ready');
 
     const phases: {
@@ -857,99 +868,85 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
 // transport
 
 /**
- * The Kafka leg alone, to tell it from the worker's share of the latency figures: the project's
- * producer (linger 1 ms, as the latency scenario's load) and placed-partition consumer on a fresh
- * 8-partition topic with the broker's append time (as tickmesh's topics), 1,000 keys, at the
- * latency scenario's fixed rates. Each record carries its send() time; the consumer's receipt
- * time minus it is the round trip, and minus the record's append time the part of it that the
- * worker target's "Kafka append to NATS publish" also holds.
+ * The Kafka leg alone, to tell it from the worker's share of the latency figures: the latency
+ * scenario's load thread (the same markets, records shaped as ingest's sink shapes them, linger
+ * 1 ms) into a fresh topic with the broker's append time, read on this thread by the project's
+ * placed-partition consumer, with no worker. For each record received in the window: receipt
+ * minus its append time (what the worker target's "Kafka append to NATS publish" also holds),
+ * and for each of its trades receipt minus its send time (the load stamps a trade's event time
+ * with its send() time in whole ms, so this reads up to 1 ms high).
  */
 async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
-  const rates = [5_000, 20_000, 50_000];
+  const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error('worker bench: TICKMESH_BENCH_LATENCY_RATES must list positive integers');
+  const warmupMs = quick ? 1_000 : 2_000;
   const measureMs = quick ? 3_000 : 10_000;
   const tag = runTag();
   const topic = `bench-worker-transport-${tag}`;
   const brokers = env.KAFKA_BROKERS.split(',');
   const kafka = new Kafka({ clientId: 'bench-worker', brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS, configEntries: [...APPEND_TIME] }]);
-  await admin.disconnect();
+  const topics = await createTopics(kafka, topic);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const producer = await createKafkaProducer({
-    brokers,
-    clientId: 'bench-transport',
-    logger,
-    registry: createRegistry({}, false),
-    lingerMs: 1,
-  });
   const consumer = await createKafkaConsumer({ brokers, clientId: 'bench-transport', logger, topic });
+  const markets = benchMarkets(`T${tag.toUpperCase()}N`, MARKETS);
   const results: BenchResult[] = [];
   const ac = new AbortController();
+  let load: Thread | undefined;
   try {
     for (let p = 0; p < PARTITIONS; p++) await consumer.assign(p, 0n);
-    let window: number[] = [];
+    let from = Number.POSITIVE_INFINITY;
+    let until = Number.POSITIVE_INFINITY;
     let fromAppend: number[] = [];
-    const decoder = new TextDecoder();
+    let fromSend: number[] = [];
     const reading = (async () => {
       for await (const batch of consumer.batches(ac.signal)) {
         const at = wallNow();
+        if (at < from || at >= until) continue;
         for (const r of batch.records) {
-          window.push(at - Number(decoder.decode(r.value)));
           fromAppend.push(at - r.timestamp);
+          for (const t of decodeTrades(r.value, r.headers)) fromSend.push(at - t.eventTime);
         }
       }
     })();
-    const encoder = new TextEncoder();
+    const started = startLoad(env, topic, markets);
+    load = started.thread;
+    await started.next('ready');
     for (const rate of rates) {
-      window = [];
       fromAppend = [];
+      fromSend = [];
       const start = wallNow();
-      let sent = 0;
-      while (wallNow() - start < measureMs) {
-        const n = Math.floor(((wallNow() - start) * rate) / 1000) - sent;
-        if (n > 0) {
-          const stamp = encoder.encode(String(wallNow()));
-          const records = Array.from({ length: n }, (_, i) => ({ key: `k${(sent + i) % MARKETS}`, value: stamp }));
-          sent += n;
-          void producer.send(topic, records);
-        }
-        await sleep(1);
-      }
-      const deadline = wallNow() + 10_000;
-      while (window.length < sent && wallNow() < deadline) await sleep(50);
-      const got = window.slice().sort((a, b) => a - b);
-      const q = (f: number) => got[Math.min(got.length - 1, Math.floor(f * got.length))] ?? Number.NaN;
-      const appended = fromAppend.slice().sort((a, b) => a - b);
-      const qa = (f: number) => appended[Math.min(appended.length - 1, Math.floor(f * appended.length))] ?? Number.NaN;
-      results.push({
-        name: `transport at ${fmt(rate)} trades/s: producer send to consumer receipt, p99`,
-        value: Math.round(q(0.99) * 100) / 100,
-        unit: 'ms',
-        details: {
-          'p50 / p99 / max ms': `${q(0.5).toFixed(1)} / ${q(0.99).toFixed(1)} / ${(got.at(-1) ?? Number.NaN).toFixed(1)}`,
-          'records sent / received': `${sent} / ${got.length}`,
-          window: `${measureMs / 1000} s`,
-        },
-      });
+      from = start + warmupMs;
+      until = from + measureMs;
+      load.postMessage({ type: 'phase', rate, warmupMs, measureMs } satisfies LoadCommand);
+      await started.next('phase-done');
+      // What was sent in the window arrives within a second; receipts after it are not counted.
+      await sleep(Math.max(0, until - wallNow()) + 1_000);
+      const a = sorted(fromAppend);
+      const f = sorted(fromSend);
       results.push({
         name: `transport at ${fmt(rate)} trades/s: Kafka append to consumer receipt, p99`,
-        value: Math.round(qa(0.99) * 100) / 100,
+        value: ms(quantile(a, 0.99)),
         unit: 'ms',
         details: {
-          'p50 / p99 / max ms': `${qa(0.5).toFixed(1)} / ${qa(0.99).toFixed(1)} / ${(appended.at(-1) ?? Number.NaN).toFixed(1)}`,
+          'append to receipt ms p50 / p99 / max (per record)': `${ms(quantile(a, 0.5))} / ${ms(quantile(a, 0.99))} / ${ms(quantile(a, 1))}`,
+          'producer send to receipt ms p50 / p99 / max (per trade, whole ms)': `${ms(quantile(f, 0.5))} / ${ms(quantile(f, 0.99))} / ${ms(quantile(f, 1))}`,
+          'records / trades received in the window': `${a.length} / ${f.length}`,
+          window: `${measureMs / 1000} s after ${warmupMs / 1000} s of warm-up`,
         },
       });
     }
+    load.postMessage({ type: 'finish' } satisfies LoadCommand);
+    await started.next('stamps');
     ac.abort();
     await reading.catch(() => undefined);
   } finally {
     ac.abort();
+    await load?.terminate();
     await consumer.close();
-    await producer.close();
     const cleanupAdmin = kafka.admin();
     await cleanupAdmin.connect();
-    await cleanupAdmin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await cleanupAdmin.deleteTopics({ topics }).catch(() => undefined);
     await cleanupAdmin.disconnect();
   }
   return results;
