@@ -695,6 +695,8 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     proc = await startWorkerProcess(env, [
       ...['--topic', topic, '--schema', schema, '--intervals', INTERVALS, '--port', String(port)],
       ...['--clock-watermark', 'true', '--partial-updates', 'true'],
+      // TICKMESH_BENCH_WORKER_ARGS="--partial-interval-ms 0" runs the worker with other options.
+      ...(process.env.TICKMESH_BENCH_WORKER_ARGS?.split(' ').filter((a) => a !== '') ?? []),
       ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
     ]);
     const workerPid = proc.child.pid as number;

@@ -36,6 +36,7 @@ export interface WorkerOptions {
   readonly clockWatermark: boolean;
   readonly liveWindowMs: number;
   readonly partialUpdates: boolean;
+  readonly partialIntervalMs: number;
   /** Run the per-asset index actors here (without an operator: all of them). */
   readonly indexActors: boolean;
   readonly port: number;
@@ -79,6 +80,7 @@ const schema = z.object({
   'clock-watermark': bool.default(true),
   'live-window-ms': int(1).default(300_000),
   'partial-updates': bool.default(true),
+  'partial-interval-ms': int(0).default(250),
   'index-actors': bool.default(true),
   port: int(0, 65_535).default(9464),
   schema: sqlSchemaFlag.default('public'),
@@ -111,6 +113,8 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --clock-watermark true|false close quiet windows from the clock on live partitions (default true)
   --live-window-ms N           a partition is live while its newest trade is this recent (default 300000)
   --partial-updates true|false publish open-candle updates (default true)
+  --partial-interval-ms N      a market's open-candle updates at most this often (default 250; 0: with every
+                               trade); a trade's update waits up to this long for the next one
   --index-actors true|false    run the cross-venue index actors of every asset here (default true)
   --port N                     /healthz /readyz /metrics port (default 9464)
   --schema NAME                PostgreSQL schema (default public)
@@ -148,6 +152,7 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     clockWatermark: v['clock-watermark'],
     liveWindowMs: v['live-window-ms'],
     partialUpdates: v['partial-updates'],
+    partialIntervalMs: v['partial-interval-ms'],
     indexActors: v['index-actors'],
     port: v.port,
     schema: v.schema,
@@ -187,6 +192,7 @@ export function workerActorConfig(o: WorkerOptions): ActorConfig {
     outOfOrdernessMs: o.outOfOrdernessMs,
     allowedLatenessMs: o.allowedLatenessMs,
     partialUpdates: o.partialUpdates,
+    partialMinIntervalMs: o.partialIntervalMs,
     detectors: { interval: o.intervals.includes('1m') ? '1m' : (o.intervals[0] as Interval) },
   });
 }
