@@ -25,7 +25,7 @@ export interface WebSocketClientOptions {
   readonly maxPayload: number;
   /** Our close frame unanswered for this long ends the connection anyway. Default 10 s. */
   readonly closeTimeoutMs?: number;
-  /** Certificates to trust for wss:// besides the system's (a private testnet, a test server). */
+  /** Certificates to trust for wss:// instead of Node's default ones (a private testnet, a test server). */
   readonly ca?: string | Buffer;
 }
 
