@@ -117,6 +117,15 @@ async function wsServer(extra: { server?: http.Server | https.Server } = {}) {
   return { wss, conns, connected, nth, port, url: `ws://127.0.0.1:${port}/stream?streams=a@trade` };
 }
 
+/** A client connected to a fresh `ws` server: the client, and the server's side of the connection. */
+async function connectedPair() {
+  const s = await wsServer();
+  const c = open(s.url);
+  const ws = await s.connected;
+  await c.opened;
+  return { s, c, ws };
+}
+
 /** An HTTP server whose upgrade requests `onUpgrade` answers by hand. */
 async function rawServer(onUpgrade: (req: http.IncomingMessage, socket: Duplex) => void) {
   const server = http.createServer((_req, res) => {
@@ -174,10 +183,7 @@ function clientFrames(socket: Duplex) {
 
 describe('WebSocketClient against ws', () => {
   it('opens, and carries text both ways at every length encoding', async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     const received: string[] = [];
     ws.on('message', (d) => received.push(d.toString()));
     const sizes = [0, 1, 125, 126, 65_535, 65_536, 300_000];
@@ -189,20 +195,14 @@ describe('WebSocketClient against ws', () => {
   });
 
   it('hands over binary messages as bytes', async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     ws.send(Buffer.from([0, 255, 1, 254]));
     await until(() => c.seen.binaries.length === 1);
     expect([...(c.seen.binaries[0] as Buffer)]).toEqual([0, 255, 1, 254]);
   });
 
   it("answers the server's pings with the same payload, and hears pongs to its own", async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     const pongs: string[] = [];
     ws.on('pong', (d) => pongs.push(d.toString()));
     ws.ping('are you there');
@@ -213,10 +213,7 @@ describe('WebSocketClient against ws', () => {
   });
 
   it("echoes the server's close and reports its code and reason", async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     const serverSaw = new Promise<number>((r) => ws.on('close', (code) => r(code)));
     ws.close(4001, 'maintenance');
     expect(await c.closed).toEqual({ code: 4001, reason: 'maintenance' });
@@ -226,10 +223,7 @@ describe('WebSocketClient against ws', () => {
   });
 
   it('closes with a handshake of its own', async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     const serverSaw = new Promise<[number, string]>((r) => ws.on('close', (code, why) => r([code, why.toString()])));
     c.client.close(1000, 'rotated');
     expect(c.client.state).toBe('closing');
@@ -240,19 +234,13 @@ describe('WebSocketClient against ws', () => {
   });
 
   it('reports 1006 when the connection drops without a close frame', async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     ws.terminate();
     expect(await c.closed).toEqual({ code: 1006, reason: '' });
   });
 
   it('reads nothing while paused, and everything after resume', async () => {
-    const s = await wsServer();
-    const c = open(s.url);
-    const ws = await s.connected;
-    await c.opened;
+    const { c, ws } = await connectedPair();
     c.client.pause();
     for (let i = 0; i < 5; i++) ws.send(`m${i}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -119,8 +119,7 @@ export class WebSocketClient {
     if (this.stateNow !== 'open') return;
     this.stateNow = 'closing';
     this.sendClose(code, reason);
-    this.closeTimer = setTimeout(() => this.socket?.destroy(), this.options.closeTimeoutMs ?? 10_000);
-    this.closeTimer.unref();
+    this.armCloseTimer();
   }
 
   /** Ends the connection at once, without a closing handshake. */
@@ -225,7 +224,13 @@ export class WebSocketClient {
       this.sendClose(code, '');
     }
     this.socket?.end();
-    this.closeTimer ??= setTimeout(() => this.socket?.destroy(), this.options.closeTimeoutMs ?? 10_000);
+    this.armCloseTimer();
+  }
+
+  /** A peer that does not end the connection within closeTimeoutMs of our close frame is cut off. */
+  private armCloseTimer(): void {
+    if (this.closeTimer) return;
+    this.closeTimer = setTimeout(() => this.socket?.destroy(), this.options.closeTimeoutMs ?? 10_000);
     this.closeTimer.unref();
   }
 
