@@ -185,11 +185,8 @@ export class FrameReader {
     }
   }
 
+  /** Every frame but a whole text frame, which `scan` gathers into the run. */
   private frame(opcode: number, fin: boolean, buf: Buffer, start: number, end: number): void {
-    if (opcode === TEXT && fin) {
-      this.text(buf, start, end);
-      return;
-    }
     if (opcode === BINARY && fin) {
       this.handlers.binary(buf.subarray(start, end));
       return;
