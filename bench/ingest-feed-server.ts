@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { encodeFrame, OPCODE } from '../internal/ingest/websocket/frame-writer.js';
 
 /**
  * The venue side of bench/ingest.bench.ts's feed stage, in its own thread: a local WebSocket
@@ -32,24 +33,9 @@ function threadCpu(): number {
   return c.user + c.system;
 }
 
-/** Unmasked server-to-client text frames (RFC 6455 §5.2), one after another. */
+/** Unmasked server-to-client text frames, one after another. */
 function encodeFrames(frames: readonly string[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const f of frames) {
-    const payload = Buffer.from(f, 'utf8');
-    const n = payload.length;
-    let head: Buffer;
-    if (n < 126) head = Buffer.from([0x81, n]);
-    else if (n < 65_536) head = Buffer.from([0x81, 126, n >> 8, n & 0xff]);
-    else {
-      head = Buffer.alloc(10);
-      head[0] = 0x81;
-      head[1] = 127;
-      head.writeBigUInt64BE(BigInt(n), 2);
-    }
-    parts.push(head, payload);
-  }
-  return Buffer.concat(parts);
+  return Buffer.concat(frames.map((f) => encodeFrame(OPCODE.text, Buffer.from(f, 'utf8'), null)));
 }
 
 function serve(config: FeedServerConfig): void {

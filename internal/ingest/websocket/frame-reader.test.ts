@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
 import { ProtocolError } from '../../runtime/errors.js';
 import { FrameReader, isValidCloseCode } from './frame-reader.js';
+import { encodeFrame } from './frame-writer.js';
 
 /** What the reader handed over, in order. */
 type Got =
@@ -282,6 +283,13 @@ describe('FrameReader', () => {
     const r = recorder(1024);
     const header = rawFrame(0x82, Buffer.alloc(0), { length: 1_000_000n });
     expect(protocolError(() => r.reader.push(header)).closeCode).toBe(1009);
+  });
+
+  it('reads the unmasked frames encodeFrame writes for local venues: the bytes ws writes', () => {
+    for (const n of [0, 125, 126, 65_535, 65_536]) {
+      const payload = Buffer.alloc(n, 0x61);
+      expect(encodeFrame(OP.text, payload, null).equals(wsFrame(OP.text, payload)), `${n}`).toBe(true);
+    }
   });
 
   it('accepts the close codes a peer may send', () => {
