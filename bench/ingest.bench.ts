@@ -9,6 +9,7 @@ import { TradeProcessor } from '../internal/ingest/processor.js';
 import { TradeSink } from '../internal/ingest/sink.js';
 import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
 import { loadRealTrades } from '../internal/ingest/testing/real-trades.js';
+import type { IngestTopics } from '../internal/ingest/topics.js';
 import type { FrameSink } from '../internal/ingest/venue.js';
 import { createBinanceAdapter } from '../internal/ingest/venues/binance.js';
 import { createKafkaAdmin } from '../internal/log/kafka-admin.js';
@@ -21,6 +22,7 @@ import { silentLogger } from '../internal/observe/logger.js';
 import { parseExports } from '../test/harness/global-setup.js';
 import type { Bench, BenchResult } from './bench.js';
 import type { FeedServerConfig, FeedServerReply } from './ingest-feed-server.js';
+import { threadReplies } from './thread-replies.js';
 
 /**
  * Ingest's hot path on one thread, in four stages, from Binance `@trade` frames built from the
@@ -114,11 +116,7 @@ interface Timed {
   readonly serverCpuMs?: number;
 }
 
-async function pipeline(
-  input: readonly string[],
-  producer: LogProducer,
-  topics: { trades: string; rejects: string; gaps: string },
-): Promise<Timed> {
+async function pipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
   const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
   const registry = new Registry();
   const sink = new TradeSink({ producer, topics });
@@ -162,34 +160,13 @@ async function tradesProduced(registry: Registry): Promise<number> {
  * The frames sent by a local WebSocket server into the real ingestor (`tickmesh ingest`'s
  * component: Feed, Binance adapter, processor, sink), until it has produced every trade and drained.
  */
-async function feedPipeline(
-  input: readonly string[],
-  producer: LogProducer,
-  topics: { trades: string; rejects: string; gaps: string },
-): Promise<Timed> {
+async function feedPipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
   const server = new Thread(new URL('./ingest-feed-server.ts', import.meta.url), {
     workerData: { kind: 'ingest-bench-feed-server', frames: input } satisfies FeedServerConfig,
   });
-  const replies: FeedServerReply[] = [];
-  let wake: (() => void) | undefined;
-  server.on('message', (m: FeedServerReply) => {
-    replies.push(m);
-    wake?.();
-  });
-  const next = async <T extends FeedServerReply['type']>(type: T) => {
-    for (;;) {
-      const i = replies.findIndex((r) => r.type === type);
-      if (i >= 0) return replies.splice(i, 1)[0] as Extract<FeedServerReply, { type: T }>;
-      await new Promise<void>((ok) => {
-        wake = ok;
-      });
-    }
-  };
-  const failed = new Promise<never>((_, fail) => server.once('error', fail));
-  // Raced below; a failure after the last race must not end the process as unhandled.
-  failed.catch(() => {});
+  const next = threadReplies<FeedServerReply>(server, 'ingest bench: feed server thread');
   try {
-    const { port, cpuMicros: serverStart } = await Promise.race([next('listening'), failed]);
+    const { port, cpuMicros: serverStart } = await next('listening');
     const registry = new Registry();
     const ingestor = createIngestor({
       venues: [{ venue: 'binance-futures', symbols: SYMBOLS, wsUrl: `ws://127.0.0.1:${port}`, restUrl: '' }],
@@ -222,7 +199,7 @@ async function feedPipeline(
     if (produced < input.length) {
       throw new Error(`ingest bench: the feed stage produced ${produced} of ${input.length} trades`);
     }
-    const { cpuMicros: serverEnd } = await Promise.race([next('sent'), failed]);
+    const { cpuMicros: serverEnd } = await next('sent');
     const serverCpuMs = (serverEnd - serverStart) / 1000;
     return { wallMs, cpuMs: totalCpuMs - serverCpuMs, serverCpuMs, produced };
   } finally {
@@ -284,8 +261,7 @@ const bench: Bench = {
       registry: new Registry(),
     });
     /** One timed run into fresh topics; every trade it produced must be read back from Kafka. */
-    type Topics = { trades: string; rejects: string; gaps: string };
-    const stage = async (name: string, run: (t: Topics) => Promise<Timed>) => {
+    const stage = async (name: string, run: (t: IngestTopics) => Promise<Timed>) => {
       if (!stages.includes(name)) return;
       const t = { trades: `${base}.${name}.trades`, rejects: `${base}.${name}.rejected`, gaps: `${base}.${name}.gaps` };
       for (const topic of Object.values(t)) await admin.ensureTopic(topic, SYMBOLS.length);

@@ -28,6 +28,7 @@ import { parseWorkerOptions, workerActorConfig, workerConfig } from '../internal
 import { Worker } from '../internal/worker/worker.js';
 import { parseExports } from '../test/harness/global-setup.js';
 import type { Bench, BenchResult } from './bench.js';
+import { threadReplies } from './thread-replies.js';
 import { benchMarkets, type LoadCommand, type LoadConfig, type LoadReply } from './worker-load.js';
 
 /**
@@ -629,10 +630,15 @@ interface Phase {
   readonly acks: Float64Array;
 }
 
-/**
- * The load thread (bench/worker-load.ts) producing into `topic` as ingest does, and a way to wait
- * for its next reply of a type (its failure rejects).
- */
+/** The latency and transport scenarios' input rates, trades/s in order: TICKMESH_BENCH_LATENCY_RATES=500,5000 measures others. */
+function latencyRates(): number[] {
+  const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error('worker bench: TICKMESH_BENCH_LATENCY_RATES must list positive integers');
+  return rates;
+}
+
+/** The load thread (bench/worker-load.ts) producing into `topic` as ingest does, and its replies. */
 function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof benchMarkets>) {
   const thread = new Thread(new URL('./worker-load.ts', import.meta.url), {
     workerData: {
@@ -644,37 +650,12 @@ function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof ben
       lingerMs: 1,
     } satisfies LoadConfig,
   });
-  const replies: LoadReply[] = [];
-  let wake: (() => void) | undefined;
-  thread.on('message', (m: LoadReply) => {
-    replies.push(m);
-    wake?.();
-  });
-  thread.on('error', (err) => {
-    replies.push({ type: 'error', message: String(err) });
-    wake?.();
-  });
-  const next = async (type: LoadReply['type']): Promise<LoadReply> => {
-    for (;;) {
-      const i = replies.findIndex((r) => r.type === type || r.type === 'error');
-      if (i >= 0) {
-        const r = replies.splice(i, 1)[0] as LoadReply;
-        if (r.type === 'error') throw new Error(`worker bench: load thread failed: ${r.message}`);
-        return r;
-      }
-      await new Promise<void>((ok) => {
-        wake = ok;
-      });
-    }
-  };
+  const next = threadReplies<LoadReply>(thread, 'worker bench: load thread');
   return { thread, next };
 }
 
 async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
-  // TICKMESH_BENCH_LATENCY_RATES=500,5000 measures other rates (trades/s, in order).
-  const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
-  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
-    throw new Error('worker bench: TICKMESH_BENCH_LATENCY_RATES must list positive integers');
+  const rates = latencyRates();
   const warmupMs = quick ? 2_000 : 5_000;
   const measureMs = quick ? 5_000 : 25_000;
   const tag = runTag();
@@ -765,7 +746,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
         await sleep(1_000);
         if (!finished) maxLag = Math.max(maxLag, (await scrape(port)).lag);
       }
-      const phase = (await done) as Phase & { type: 'phase-done' };
+      const phase: Phase = await done;
       await sleep(300);
       const b = await scrape(port);
       maxLag = Math.max(maxLag, b.lag);
@@ -784,7 +765,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     }
     await sleep(2_000);
     load.postMessage({ type: 'finish' } satisfies LoadCommand);
-    const { stamps } = (await next('stamps')) as LoadReply & { type: 'stamps' };
+    const { stamps } = await next('stamps');
     sub.unsubscribe();
     await receiving;
     const dropped = sub.dropped;
@@ -879,9 +860,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
  * with its send() time in whole ms, so this reads up to 1 ms high).
  */
 async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
-  const rates = (process.env.TICKMESH_BENCH_LATENCY_RATES ?? '5000,20000,50000').split(',').map(Number);
-  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
-    throw new Error('worker bench: TICKMESH_BENCH_LATENCY_RATES must list positive integers');
+  const rates = latencyRates();
   const warmupMs = quick ? 1_000 : 2_000;
   const measureMs = quick ? 3_000 : 10_000;
   const tag = runTag();
