@@ -38,7 +38,7 @@ import { threadReplies } from './thread-replies.js';
  *            topic is read back and its trades counted: they must be every trade produced.
  * - feed:    the whole of an ingest process's path: the frames come over a WebSocket from a local
  *            server (bench/ingest-feed-server.ts, in its own thread) into the ingestor that
- *            `tickmesh ingest` runs (Feed with ws frame decoding and the bounded queue, adapter,
+ *            `tickmesh ingest` runs (Feed with its WebSocket client and the bounded queue, adapter,
  *            processor, sink, metrics) and on into Kafka, until it drained. Per CPU-second of
  *            this process less the server thread's own CPU, and per wall second.
  *
