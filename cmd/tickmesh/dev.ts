@@ -7,6 +7,7 @@ import { WebSocketClient } from '../../internal/ingest/websocket/client.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
+import { LogTail } from '../../internal/observe/log-tail.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
@@ -83,9 +84,12 @@ export const devCommand: Command = {
     const rate = Number(values.rate);
     if (!(rate > 0)) throw new ConfigError('--rate must be a positive number');
     const view = !values['no-view'];
+    // With the view on a terminal, log lines for people go under the view's table (LogTail).
+    const logTail = view && process.stdout.isTTY ? new LogTail(6, process.stderr) : undefined;
     const logger = createLogger({
-      level: values['log-level'] ?? (view && process.stdout.isTTY ? 'warn' : 'info'),
-      destination: view && process.stdout.isTTY ? process.stderr : process.stdout,
+      level: values['log-level'] ?? (logTail ? 'warn' : 'info'),
+      destination: logTail ?? process.stdout,
+      pretty: logTail ? true : undefined,
     });
 
     // Probe the URL the feed will connect to: the adapter adds `/stream` to a bare base URL.
@@ -175,6 +179,7 @@ export const devCommand: Command = {
             // On a terminal the view is all there is to read: it carries the dashboard's address.
             source: process.stdout.isTTY ? `${sourceLabel} · dashboard ${api.url}/` : sourceLabel,
             refreshMs: 500,
+            logTail,
           },
           run.signal,
         )
