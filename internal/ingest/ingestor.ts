@@ -49,6 +49,9 @@ export interface IngestorDeps {
       | 'reconnectInitialDelayMs'
       | 'reconnectMaxDelayMs'
       | 'queueCapacity'
+      | 'maxQueueBytes'
+      | 'maxMessageBytes'
+      | 'maxFragments'
       | 'handshakeTimeoutMs'
     >
   >;
@@ -140,6 +143,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           } else if (ev.kind === 'open') {
             if (!open) connections.inc();
             open = true;
+            if (ev.downMs !== undefined) metrics.reconnectSeconds.observe({ venue }, ev.downMs / 1000);
           } else {
             if (open) connections.dec();
             open = false;
@@ -227,8 +231,14 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       }
       const sampler = setInterval(() => {
         const depth = new Map<string, number>();
-        for (const f of feeds) if (f.feed) depth.set(f.venue, (depth.get(f.venue) ?? 0) + f.feed.queueDepth);
+        const bytes = new Map<string, number>();
+        for (const f of feeds) {
+          if (!f.feed) continue;
+          depth.set(f.venue, (depth.get(f.venue) ?? 0) + f.feed.queueDepth);
+          bytes.set(f.venue, (bytes.get(f.venue) ?? 0) + f.feed.queueBytes);
+        }
         for (const [venue, n] of depth) metrics.queueDepth.set({ venue }, n);
+        for (const [venue, n] of bytes) metrics.queueBytes.set({ venue }, n);
       }, 1_000);
       sampler.unref();
       done = Promise.all(loops).then(async () => {
