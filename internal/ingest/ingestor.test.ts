@@ -120,6 +120,9 @@ describe('ingestor against a local Binance', () => {
     expect(reconnects.map((v) => [v.labels.reason, v.value])).toEqual([['stale', 1]]);
     // The time without a feed, from the stale connection's close to the next one's opening.
     const down = (await registry.getSingleMetric('tickmesh_ingest_reconnect_seconds')?.get())?.values ?? [];
-    expect(down.find((v) => v.metricName === 'tickmesh_ingest_reconnect_seconds_count')?.value).toBe(1);
+    const downCount = (down as Array<{ metricName?: string; value: number }>).find(
+      (v) => v.metricName === 'tickmesh_ingest_reconnect_seconds_count',
+    );
+    expect(downCount?.value).toBe(1);
   });
 });
