@@ -104,6 +104,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     return new TradeProcessor({
       venue,
       sequentialIds,
+      ...(adapter?.idSpansTradeCount ? { idSpansTradeCount: true } : {}),
       sink,
       metrics,
       logger,

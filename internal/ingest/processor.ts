@@ -12,6 +12,8 @@ export interface ProcessorOptions {
   readonly venue: string;
   /** Consecutive integer trade ids per market: enables gap detection. */
   readonly sequentialIds: boolean;
+  /** A trade's id is the last of its `tradeCount` consecutive ids (VenueAdapter.idSpansTradeCount). */
+  readonly idSpansTradeCount?: boolean;
   readonly sink: TradeSink;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
@@ -80,7 +82,7 @@ export class TradeProcessor {
     const reason = checkTrade(t);
     if (reason !== undefined) return this.reject(reason, CHECK_MESSAGES[reason], raw, t.receiveTime, t.symbol);
     const m = this.state(t);
-    const verdict = m.lane.check(t.tradeId);
+    const verdict = m.lane.check(t.tradeId, this.options.idSpansTradeCount ? (t.tradeCount ?? 1) : 1);
     switch (verdict.kind) {
       case 'new':
         this.accept(t, m);

@@ -15,6 +15,11 @@ export interface VenueAdapter {
    * the missing range). Venues without this are deduplicated by id only.
    */
   readonly sequentialIds: boolean;
+  /**
+   * With sequentialIds: a trade's id is the last of `tradeCount` consecutive ids (OKX aggregates
+   * the fills of one taker order at one price), so the next trade's first id follows it.
+   */
+  readonly idSpansTradeCount?: boolean;
   /** The connections to open for the adapter's symbols; each market is on exactly one. */
   plan(): readonly ConnectionPlan[];
   /**
