@@ -109,13 +109,20 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       metrics,
       logger,
       ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
+      ...(adapter?.recent ? { recent: adapter.recent } : {}),
       ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
       ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
       ...(deps.resume ? { seed: deps.resume } : {}),
     });
   }
 
-  async function consume(feed: Feed, adapter: VenueAdapter, processor: TradeProcessor, signal: AbortSignal) {
+  async function consume(
+    feed: Feed,
+    symbols: readonly string[],
+    adapter: VenueAdapter,
+    processor: TradeProcessor,
+    signal: AbortSignal,
+  ) {
     const venue = adapter.venue;
     const messages = metrics.messages.labels(venue);
     const connections = metrics.connections.labels(venue);
@@ -144,7 +151,10 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           } else if (ev.kind === 'open') {
             if (!open) connections.inc();
             open = true;
-            if (ev.downMs !== undefined) metrics.reconnectSeconds.observe({ venue }, ev.downMs / 1000);
+            if (ev.downMs !== undefined) {
+              metrics.reconnectSeconds.observe({ venue }, ev.downMs / 1000);
+              processor.reconnected(symbols);
+            }
           } else {
             if (open) connections.dec();
             open = false;
@@ -218,7 +228,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             logger,
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
-          loops.push(consume(feed, adapter, processor, controller.signal).catch(fail));
+          loops.push(consume(feed, plan.symbols, adapter, processor, controller.signal).catch(fail));
         }
         logger.info(
           {
