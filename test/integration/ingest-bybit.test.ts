@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bybitLinearId, type LocalBybit, startLocalBybit } from '../../internal/ingest/testing/local-bybit.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
+import { expectTapeInOrder, ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as Bybit linear's BTCUSDT (UUID-like trade ids, as Bybit's
 // linear ids are) by a local server that speaks Bybit's v5 WebSocket and REST protocols. Bybit's
@@ -38,24 +38,7 @@ function scenario(ex: LocalBybit, expected: number, restUrl = ex.restUrl) {
 
 const ids = (from: number, to: number) => trades.slice(from, to).map((t) => t.tradeId);
 
-/** One key, one partition, the trade ids in log order, and every trade as the tape has it. */
-function expectInOrder(records: LoggedTrade[], expected: string[]) {
-  expect(new Set(records.map((r) => r.key))).toEqual(new Set([KEY]));
-  expect(new Set(records.map((r) => r.partition)).size).toBe(1);
-  const got = records.map((r) => r.trade);
-  expect(got.map((t) => t.tradeId)).toEqual(expected);
-  const byId = new Map(trades.map((t) => [t.tradeId, t]));
-  for (const t of got) {
-    const want = byId.get(t.tradeId) as Trade;
-    expect([t.price, t.size, t.side, t.eventTime, t.market]).toEqual([
-      want.price,
-      want.size,
-      want.side,
-      want.eventTime,
-      'BTC-USDT',
-    ]);
-  }
-}
+const expectInOrder = (records: LoggedTrade[], expected: string[]) => expectTapeInOrder(records, KEY, trades, expected);
 
 describe('ingest from a local Bybit (linear) into Kafka', () => {
   it('clean run: every trade once, in order', async () => {

@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Trade } from '../../market/trade.js';
-import { closeLocal } from './local-binance.js';
+import { sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for Bybit v5 that speaks its real protocol, for tests: WebSocket on
@@ -12,8 +10,9 @@ import { closeLocal } from './local-binance.js';
  * 60 on spot, newest first, `execId` the stream's `i`). "Latest" is what the venue has published:
  * the trades up to the furthest one any connection has sent so far.
  *
- * Frames go out ten every 2 ms (a few thousand trades a second, like a busy Bybit market), so
- * that what the venue has published when a client asks REST is close to what it has read.
+ * Frames go out ten every 2 ms (about 15,000 trades a second), so that what the venue has
+ * published when a client asks REST is close to what the client has read. A frame holds trades
+ * of one symbol, as Bybit's do (the tests' tapes have one).
  */
 export interface BybitConnectionScript {
   /** `[from, to)` tape index range, sent in order `perFrame` trades a frame. */
@@ -50,23 +49,19 @@ function element(t: Trade, seq: number): string {
 }
 
 export async function startLocalBybit(options: LocalBybitOptions): Promise<LocalBybit> {
-  const restRequests: string[] = [];
-  const sockets = new Set<WebSocket>();
   const maxLimit = options.category === 'spot' ? 60 : 1000;
+  const path = `/v5/public/${options.category}`;
   /** One past the furthest tape index any connection has sent. */
   let published = 0;
 
-  const http: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    restRequests.push(`${url.pathname}${url.search}`);
-    const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    if (url.pathname !== '/v5/market/recent-trade') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"retCode":404,"retMsg":"Not Found"}');
-      return;
-    }
+  function rest(url: URL): { status: number; body: string } {
+    if (url.pathname !== '/v5/market/recent-trade')
+      return { status: 404, body: '{"retCode":404,"retMsg":"Not Found"}' };
     if (url.searchParams.get('category') !== options.category) {
-      json('{"retCode":10001,"retMsg":"params error: category","result":{},"retExtInfo":{},"time":0}');
-      return;
+      return {
+        status: 200,
+        body: '{"retCode":10001,"retMsg":"params error: category","result":{},"retExtInfo":{},"time":0}',
+      };
     }
     const symbol = url.searchParams.get('symbol') ?? '';
     const limit = Math.min(maxLimit, Number(url.searchParams.get('limit') ?? maxLimit));
@@ -78,24 +73,17 @@ export async function startLocalBybit(options: LocalBybitOptions): Promise<Local
         `{"execId":"${t.tradeId}","symbol":"${t.symbol}","price":"${t.price}","size":"${t.size}","side":"${t.side === 'buy' ? 'Buy' : 'Sell'}","time":"${t.eventTime}","isBlockTrade":false,"isRPITrade":false,"seq":"${i}"}`,
       );
     }
-    json(
-      `{"retCode":0,"retMsg":"OK","result":{"category":"${options.category}","list":[${rows.join(',')}]},"retExtInfo":{},"time":${Date.now()}}`,
-    );
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+    return {
+      status: 200,
+      body: `{"retCode":0,"retMsg":"OK","result":{"category":"${options.category}","list":[${rows.join(',')}]},"retExtInfo":{},"time":${Date.now()}}`,
+    };
+  }
 
-  const wss = new WebSocketServer({ server: http, path: `/v5/public/${options.category}` });
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const n = connections;
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+  function connection(ws: WebSocket, n: number): void {
     const subscribed = new Set<string>();
     let started = false;
     ws.on('message', (data) => {
-      let req: { op?: string; args?: unknown[]; req_id?: string };
+      let req: { op?: string; args?: unknown[] };
       try {
         req = JSON.parse(data.toString());
       } catch {
@@ -117,42 +105,46 @@ export async function startLocalBybit(options: LocalBybitOptions): Promise<Local
         setTimeout(() => play(ws, n, subscribed), 20);
       }
     });
-  });
+  }
 
+  /** The script's trades, `perFrame` a frame (one symbol a frame), and the tape index each frame ends at. */
   function play(ws: WebSocket, n: number, subscribed: Set<string>): void {
     const script = options.script(n);
     if (!script) return;
     const perFrame = script.perFrame ?? 3;
     const [from, to] = script.send;
-    let i = from;
-    const step = (): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      for (let f = 0; f < 10 && i < to; f++) {
-        const end = Math.min(to, i + perFrame);
-        const data: string[] = [];
-        for (; i < end; i++) {
-          const t = options.trades[i] as Trade;
-          if (subscribed.has(t.symbol)) data.push(element(t, i));
-        }
-        published = Math.max(published, end);
-        if (data.length > 0)
-          ws.send(
-            `{"topic":"publicTrade.${options.trades[end - 1]?.symbol}","type":"snapshot","ts":${Date.now()},"data":[${data.join(',')}]}`,
-          );
-      }
-      if (i < to) setTimeout(step, 2);
-      else if (script.after === 'drop') setTimeout(() => ws.terminate(), 10);
-    };
-    step();
+    const frames: string[] = [];
+    const ends: number[] = [];
+    for (let i = from; i < to; i += perFrame) {
+      const end = Math.min(to, i + perFrame);
+      const data = options.trades
+        .slice(i, end)
+        .map((t, k) => (subscribed.has(t.symbol) ? element(t, i + k) : ''))
+        .filter(Boolean);
+      if (data.length === 0) continue;
+      frames.push(
+        `{"topic":"publicTrade.${options.trades[i]?.symbol}","type":"snapshot","ts":${Date.now()},"data":[${data.join(',')}]}`,
+      );
+      ends.push(end);
+    }
+    sendInTurns(ws, frames, {
+      after: script.after,
+      perTurn: 10,
+      everyMs: 2,
+      sent: (k) => {
+        published = Math.max(published, ends[k] as number);
+      },
+    });
   }
 
+  const server = await startLocalServer({ wsPath: path, rest, connection });
   return {
-    wsUrl: `ws://127.0.0.1:${port}/v5/public/${options.category}`,
-    restUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}${path}`,
+    restUrl: `http://127.0.0.1:${server.port}`,
     get connections() {
-      return connections;
+      return server.connections;
     },
-    restRequests,
-    close: () => closeLocal(http, wss, sockets),
+    restRequests: server.restRequests,
+    close: () => server.close(),
   };
 }

@@ -1,9 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import { decimalToBig, formatScaledBig } from '../../actor/decimal.js';
 import type { Trade } from '../../market/trade.js';
-import { closeLocal } from './local-binance.js';
+import { sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for OKX that speaks its real v5 protocol, for tests: WebSocket on
@@ -83,23 +81,16 @@ function okxRow(t: Trade): string {
 }
 
 export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx> {
-  const restRequests: string[] = [];
-  const sockets = new Set<WebSocket>();
   const messages = okxMessages(options.trades, options.maxCount);
+  const error = '{"event":"error","code":"60012","msg":"Invalid request","connId":"local"}';
 
-  const http: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    restRequests.push(`${url.pathname}${url.search}`);
-    const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    if (url.pathname !== '/api/v5/market/history-trades') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":"404","msg":"Not Found"}');
-      return;
+  function rest(url: URL): { status: number; body: string } {
+    if (url.pathname !== '/api/v5/market/history-trades')
+      return { status: 404, body: '{"code":"404","msg":"Not Found"}' };
+    if (url.searchParams.get('type') !== '1') {
+      return { status: 200, body: '{"code":"51000","msg":"Parameter type error","data":[]}' };
     }
     const instId = url.searchParams.get('instId') ?? '';
-    if (url.searchParams.get('type') !== '1') {
-      json('{"code":"51000","msg":"Parameter type error","data":[]}');
-      return;
-    }
     const after = BigInt(url.searchParams.get('after') ?? '0');
     const limit = Math.min(100, Number(url.searchParams.get('limit') ?? 100));
     const rows: string[] = [];
@@ -107,18 +98,10 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
       const t = options.trades[i] as Trade;
       if (t.symbol === instId && BigInt(t.tradeId) < after) rows.push(okxRow(t));
     }
-    json(`{"code":"0","msg":"","data":[${rows.join(',')}]}`);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+    return { status: 200, body: `{"code":"0","msg":"","data":[${rows.join(',')}]}` };
+  }
 
-  const wss = new WebSocketServer({ server: http, path: '/ws/v5/public' });
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const n = connections;
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+  function connection(ws: WebSocket, n: number): void {
     const subscribed = new Set<string>();
     let started = false;
     ws.on('message', (data) => {
@@ -131,11 +114,11 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
       try {
         req = JSON.parse(text);
       } catch {
-        ws.send('{"event":"error","code":"60012","msg":"Invalid request","connId":"local"}');
+        ws.send(error);
         return;
       }
       if (req.op !== 'subscribe' || !Array.isArray(req.args)) {
-        ws.send('{"event":"error","code":"60012","msg":"Invalid request","connId":"local"}');
+        ws.send(error);
         return;
       }
       for (const arg of req.args) {
@@ -150,7 +133,7 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
         setTimeout(() => play(ws, n, subscribed), 20);
       }
     });
-  });
+  }
 
   function frame(m: OkxMessage): string {
     const all = options.trades.slice(m.first, m.last + 1);
@@ -161,29 +144,22 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
   function play(ws: WebSocket, n: number, subscribed: Set<string>): void {
     const script = options.script(n);
     if (!script) return;
-    const all = messages.filter(
+    const sent = messages.filter(
       (m) =>
         subscribed.has((options.trades[m.last] as Trade).symbol) &&
         script.send.some(([from, to]) => m.last >= from && m.last < to),
     );
-    let i = 0;
-    const step = (): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      const end = Math.min(all.length, i + 200);
-      for (; i < end; i++) ws.send(frame(all[i] as OkxMessage));
-      if (i < all.length) setImmediate(step);
-      else if (script.after === 'drop') setTimeout(() => ws.terminate(), 10);
-    };
-    step();
+    sendInTurns(ws, sent.map(frame), { after: script.after });
   }
 
+  const server = await startLocalServer({ wsPath: '/ws/v5/public', rest, connection });
   return {
-    wsUrl: `ws://127.0.0.1:${port}/ws/v5/public`,
-    restUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}/ws/v5/public`,
+    restUrl: `http://127.0.0.1:${server.port}`,
     get connections() {
-      return connections;
+      return server.connections;
     },
-    restRequests,
-    close: () => closeLocal(http, wss, sockets),
+    restRequests: server.restRequests,
+    close: () => server.close(),
   };
 }
