@@ -21,7 +21,8 @@ venues: ${LIVE_VENUES.join(', ')}, sim (the built-in market simulator; its trade
 what to ingest:
   --venue NAME              one venue (use --config for several)                       (TICKMESH_INGEST_VENUE)
   --symbols LIST            comma-separated, the venue's spelling or market ids:
-                            BTCUSDT,ETHUSDT (binance) BTC-USD (coinbase) BTC/USD or XBT/USD (kraken)
+                            BTCUSDT,ETHUSDT (binance, bybit, bybit-linear) BTC-USD (coinbase)
+                            BTC/USD or XBT/USD (kraken) BTC-USDT, BTC-USDT-SWAP (okx)
                                                                                        (TICKMESH_INGEST_SYMBOLS)
   --stream KIND             binance only: trade (every trade; default) or aggTrade (aggregated; other ids)
   --ws-url URL              WebSocket endpoint (testnets, local servers); default: the venue's public one
