@@ -18,6 +18,14 @@ describe('ingest config', () => {
     expect(c.topics).toEqual({ trades: 'trades.x', rejects: 'tickmesh.trades.rejected.v1', gaps: 'tickmesh.gaps.v1' });
     expect(c.staleAfterMs).toBe(60_000);
     expect(c.resumeTail).toBe(5_000);
+    expect([c.maxMessageBytes, c.maxFragments, c.maxQueueBytes]).toEqual([1 << 20, 1024, 16 << 20]);
+  });
+
+  it('takes the WebSocket limits per connection from flags', () => {
+    const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    const c = parseIngestConfig([...base, '--max-message-kb', '256', '--max-fragments', '8', '--queue-mb', '4'], env);
+    expect([c.maxMessageBytes, c.maxFragments, c.maxQueueBytes]).toEqual([256 << 10, 8, 4 << 20]);
+    expect(() => parseIngestConfig([...base, '--max-fragments', '0'], env)).toThrow(ConfigError);
   });
 
   it('compresses with zstd unless told gzip or none, and names the choices when told anything else', () => {

@@ -21,7 +21,8 @@ venues: ${LIVE_VENUES.join(', ')}, sim (the built-in market simulator; its trade
 what to ingest:
   --venue NAME              one venue (use --config for several)                       (TICKMESH_INGEST_VENUE)
   --symbols LIST            comma-separated, the venue's spelling or market ids:
-                            BTCUSDT,ETHUSDT (binance) BTC-USD (coinbase) BTC/USD or XBT/USD (kraken)
+                            BTCUSDT,ETHUSDT (binance, bybit, bybit-linear) BTC-USD (coinbase)
+                            BTC/USD or XBT/USD (kraken) BTC-USDT, BTC-USDT-SWAP (okx)
                                                                                        (TICKMESH_INGEST_SYMBOLS)
   --stream KIND             binance only: trade (every trade; default) or aggTrade (aggregated; other ids)
   --ws-url URL              WebSocket endpoint (testnets, local servers); default: the venue's public one
@@ -35,6 +36,11 @@ what to ingest:
 connection behaviour:
   --stale-after S           reconnect after S seconds without any frame; 0 disables; default 60
   --ping-interval S         WebSocket ping every S seconds, reconnect if unanswered for 10 s; default 20
+  --max-message-kb N        a venue message (all its fragments) over N KiB closes the connection with
+                            1009 and the feed reconnects; default 1024
+  --max-fragments N         a venue message in more than N WebSocket frames (empty ones counted)
+                            closes the connection the same way; default 1024
+  --queue-mb N              received frames held per connection before its socket is paused; default 16
   --max-backfill N          at most N missing trades fetched per gap; default 50000
   --resume-tail N           at start, read back the last N records of each trades partition, so
                             that a gap over a restart is detected and repeated trades dropped,
@@ -65,6 +71,10 @@ export interface IngestConfig {
   readonly clientId: string;
   readonly staleAfterMs: number;
   readonly pingIntervalMs: number;
+  /** Per venue connection: the largest message, its most frames, and the frame bytes queued (feed.ts). */
+  readonly maxMessageBytes: number;
+  readonly maxFragments: number;
+  readonly maxQueueBytes: number;
   readonly maxBackfill: number;
   /** Records read back per trades partition at start (readProducedIds); 0: none. */
   readonly resumeTail: number;
@@ -95,6 +105,9 @@ const FLAGS = [
   'binance-api-key',
   'stale-after',
   'ping-interval',
+  'max-message-kb',
+  'max-fragments',
+  'queue-mb',
   'max-backfill',
   'resume-tail',
   'sim-rate',
@@ -197,6 +210,9 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
     clientId: values['client-id'] ?? `tickmesh-ingest-${hostname()}`,
     staleAfterMs: numberFlag('stale-after', values['stale-after'], 60) * 1000,
     pingIntervalMs: numberFlag('ping-interval', values['ping-interval'], 20) * 1000,
+    maxMessageBytes: Math.floor(numberFlag('max-message-kb', values['max-message-kb'], 1024, 1) * 1024),
+    maxFragments: Math.floor(numberFlag('max-fragments', values['max-fragments'], 1024, 1)),
+    maxQueueBytes: Math.floor(numberFlag('queue-mb', values['queue-mb'], 16, 1) * 1024 * 1024),
     maxBackfill: numberFlag('max-backfill', values['max-backfill'], 50_000),
     resumeTail: Math.floor(numberFlag('resume-tail', values['resume-tail'], 5_000)),
     metricsPort: numberFlag('metrics-port', values['metrics-port'] ?? env.TICKMESH_METRICS_PORT, 9464),

@@ -36,7 +36,13 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     logger,
     registry,
     topics: config.topics,
-    feed: { staleAfterMs: config.staleAfterMs, pingIntervalMs: config.pingIntervalMs },
+    feed: {
+      staleAfterMs: config.staleAfterMs,
+      pingIntervalMs: config.pingIntervalMs,
+      maxMessageBytes: config.maxMessageBytes,
+      maxFragments: config.maxFragments,
+      maxQueueBytes: config.maxQueueBytes,
+    },
     maxBackfill: config.maxBackfill,
   });
   const probes = await startProbeServer(

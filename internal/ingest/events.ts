@@ -60,6 +60,13 @@ export interface GapEvent {
   /** Receive time of the trade that revealed the gap. */
   readonly detectedAt: number;
   readonly backfill: BackfillOutcome;
+  /**
+   * Only on a reconnect window of a venue whose ids tell no gap (VenueAdapter.recent): the event
+   * times from the last trade before the lost connection to the first after it. Then fromId and
+   * toId are the first and last trade found in it ('' when none), and `partial` means the venue's
+   * recent trades did not reach back to the window's start: an unknown number may be missing.
+   */
+  readonly window?: { readonly fromTime: number; readonly toTime: number };
 }
 
 export const RAW_LIMIT = 4096;

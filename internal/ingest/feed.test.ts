@@ -104,6 +104,35 @@ describe('feed base', () => {
     expect(events.map((e) => e.kind)).toEqual(['open', 'frame', 'close', 'open', 'frame']);
     expect(events[2]).toMatchObject({ kind: 'close', reason: 'venue-closed' });
     expect(server.conns.map((c) => c.received.map((m) => m.text))).toEqual([['sub'], ['sub']]);
+    // The first open is no reconnect; the second says how long the feed was down.
+    expect(events[0]).not.toHaveProperty('downMs');
+    expect((events[3] as { downMs?: number }).downMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('closes with 1009 on a message over maxMessageBytes, and reconnects', async () => {
+    const server = await startServer((ws, n) => {
+      ws.send('small');
+      if (n === 1) ws.send('x'.repeat(2_000));
+      ws.send('after');
+    });
+    const feed = new Feed(feedOptions(server.url, { maxMessageBytes: 1_000 }));
+    const { events } = await collect(feed, (ev) => frames(ev).filter((f) => f === 'after').length === 1);
+    expect(frames(events)).toEqual(['small', 'small', 'after']);
+    expect(events.find((e) => e.kind === 'close')).toMatchObject({ reason: 'message-too-big', code: 1009 });
+    expect(server.conns).toHaveLength(2);
+  });
+
+  it('closes with 1009 on a flood of empty continuation frames, and reconnects', async () => {
+    const server = await startServer((ws, n) => {
+      if (n === 1) {
+        ws.send('x', { fin: false });
+        for (let i = 0; i < 5_000; i++) ws.send('', { fin: false });
+      } else ws.send('fine');
+    });
+    const feed = new Feed(feedOptions(server.url, { maxFragments: 100 }));
+    const { events } = await collect(feed, (ev) => frames(ev).includes('fine'));
+    expect(events.find((e) => e.kind === 'close')).toMatchObject({ reason: 'too-many-fragments', code: 1009 });
+    expect(frames(events)).toEqual(['fine']);
   });
 
   it('closes a connection that goes silent and opens a new one', async () => {
@@ -217,6 +246,33 @@ describe('feed base', () => {
     }
     expect(got).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
     expect(maxDepth).toBeLessThan(total);
+  });
+
+  it('pauses the socket on queued bytes as well as frames, and loses nothing', async () => {
+    const total = 400;
+    // 64 KB frames, 26 MB in all, against 10,000 frames or 1 MB queued.
+    const pad = 'x'.repeat(65_536);
+    const server = await startServer((ws) => {
+      for (let i = 0; i < total; i++) ws.send(`m${i}:${pad}`);
+    });
+    const feed = new Feed(feedOptions(server.url, { maxQueueBytes: 1 << 20 }));
+    const controller = new AbortController();
+    const got: string[] = [];
+    let maxBytes = 0;
+    for await (const batch of feed.batches(controller.signal)) {
+      maxBytes = Math.max(
+        maxBytes,
+        batch.reduce((n, ev) => n + (ev.kind === 'frame' ? ev.data.length : 0), 0),
+      );
+      for (const ev of batch) if (ev.kind === 'frame') got.push(ev.data.slice(0, ev.data.indexOf(':')));
+      // A slow consumer: everything the venue sent would be queued by the next batch.
+      await new Promise((r) => setTimeout(r, 30));
+      if (got.length === total) controller.abort();
+    }
+    expect(got).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
+    // The bound, the message that crossed it, and what the paused socket still held in its buffers
+    // (without the bound in bytes, a batch held 4 to 8 MB here).
+    expect(maxBytes).toBeLessThan(2 << 20);
   });
 
   it('hands over every frame queued since the last batch at once, in order', async () => {

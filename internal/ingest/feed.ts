@@ -1,7 +1,9 @@
 import type { Logger } from '../observe/logger.js';
 import { sleep } from '../runtime/retry.js';
+import { FrameQueue } from './frame-queue.js';
 import type { ConnectionPlan } from './venue.js';
 import { WebSocketClient } from './websocket/client.js';
+import { DEFAULT_MAX_FRAGMENTS, MessageTooBigError } from './websocket/frame-reader.js';
 
 /**
  * The shared feed base: one logical connection to a venue, kept alive. It connects, sends the
@@ -10,8 +12,11 @@ import { WebSocketClient } from './websocket/client.js';
  * venue's forced disconnect (make-before-break), and stops when its AbortSignal aborts.
  *
  * Frames come out of `batches()` (or one by one, `events()`) in receive order. The frame queue
- * is bounded: when the consumer falls behind, the socket is paused (TCP pushes back on the venue)
- * instead of buffering without bound. The feed never parses frames: adapters do (venue.ts).
+ * is bounded in frames and bytes: when the consumer falls behind, the socket is paused (TCP
+ * pushes back on the venue) instead of buffering without bound. A message over
+ * `maxMessageBytes` or `maxFragments` closes the connection with 1009 and the feed reconnects
+ * (close reason `message-too-big` or `too-many-fragments`). The feed never parses frames:
+ * adapters do (venue.ts).
  */
 export interface FeedOptions {
   readonly venue: string;
@@ -33,12 +38,27 @@ export interface FeedOptions {
   readonly reconnectMaxDelayMs?: number;
   /** Frames held for the consumer before the socket is paused. Default 10,000. */
   readonly queueCapacity?: number;
+  /** Bytes of frames held for the consumer before the socket is paused. Default 16 MiB. */
+  readonly maxQueueBytes?: number;
+  /**
+   * The largest message accepted, all its fragments together; a larger one closes the connection
+   * with 1009 and the feed reconnects. Default 1 MiB: a venue's trade message is a few hundred
+   * bytes, a snapshot of recent trades tens of kilobytes.
+   */
+  readonly maxMessageBytes?: number;
+  /** The most frames one message may span, empty continuations included; more close with 1009. Default 1024. */
+  readonly maxFragments?: number;
   readonly random?: () => number;
 }
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+export const DEFAULT_MAX_QUEUE_BYTES = 16 << 20;
 
 export type CloseReason =
   | 'venue-closed'
   | 'error'
+  | 'message-too-big'
+  | 'too-many-fragments'
   | 'stale'
   | 'pong-timeout'
   | 'handshake-failed'
@@ -47,7 +67,14 @@ export type CloseReason =
 
 export type FeedEvent =
   | { readonly kind: 'frame'; readonly data: string; readonly receiveTime: number; readonly connection: number }
-  | { readonly kind: 'open'; readonly connection: number; readonly url: string; readonly rotation: boolean }
+  | {
+      readonly kind: 'open';
+      readonly connection: number;
+      readonly url: string;
+      readonly rotation: boolean;
+      /** After a lost connection: milliseconds from its loss to this one's opening and subscribing. */
+      readonly downMs?: number;
+    }
   | {
       readonly kind: 'close';
       readonly connection: number;
@@ -71,10 +98,16 @@ export class Feed {
   private readonly logger: Logger;
   private active: Session | undefined;
   private started = false;
+  /** When the active connection was lost, until the next one opens. */
+  private lostAt: number | undefined;
 
   constructor(private readonly options: FeedOptions) {
     this.logger = options.logger.child({ component: 'feed', venue: options.venue });
-    this.queue = new FrameQueue(options.queueCapacity ?? 10_000, (paused) => this.active?.setPaused(paused));
+    this.queue = new FrameQueue(
+      options.queueCapacity ?? 10_000,
+      options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      (paused) => this.active?.setPaused(paused),
+    );
   }
 
   /** True while a connection is open and subscribed. */
@@ -84,6 +117,11 @@ export class Feed {
 
   get queueDepth(): number {
     return this.queue.size;
+  }
+
+  /** Frame text queued for the consumer, in UTF-16 code units (bytes for ASCII). */
+  get queueBytes(): number {
+    return this.queue.bytes;
   }
 
   /**
@@ -156,6 +194,7 @@ export class Feed {
           this.active = undefined;
           // Losing a connection is news to the consumer; its own abort is not.
           if (reason === 'aborted') return;
+          this.lostAt = Date.now();
           this.queue.push(
             code === undefined
               ? { kind: 'close', connection: s.id, reason }
@@ -175,7 +214,14 @@ export class Feed {
   private activate(s: Session, rotation: boolean): void {
     this.active = s;
     s.setPaused(this.queue.paused);
-    this.queue.push({ kind: 'open', connection: s.id, url: this.options.plan.url, rotation });
+    const url = this.options.plan.url;
+    const lostAt = this.lostAt;
+    this.lostAt = undefined;
+    this.queue.push(
+      lostAt === undefined
+        ? { kind: 'open', connection: s.id, url, rotation }
+        : { kind: 'open', connection: s.id, url, rotation, downMs: Date.now() - lostAt },
+    );
   }
 }
 
@@ -217,7 +263,11 @@ class Session {
     });
     this.ws = new WebSocketClient(
       options.plan.url,
-      { handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000, maxPayload: 64 * 1024 * 1024 },
+      {
+        handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+        maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
+      },
       {
         open: () => this.onOpen(),
         text: (data) => this.onMessage(data),
@@ -231,7 +281,10 @@ class Session {
         },
         error: (err) => {
           this.logger.warn({ connection: id, err: err.message }, 'connection error');
-          if (!this.closing) this.closing = this.isOpen ? 'error' : 'handshake-failed';
+          if (this.closing) return;
+          if (err instanceof MessageTooBigError) {
+            this.closing = err.limit === 'fragments' ? 'too-many-fragments' : 'message-too-big';
+          } else this.closing = this.isOpen ? 'error' : 'handshake-failed';
         },
         close: (code, reason) => this.onClose(code, reason),
       },
@@ -395,72 +448,5 @@ class Session {
     clearTimeout(this.outboxTimer);
     this.pongTimer = undefined;
     this.outboxTimer = undefined;
-  }
-}
-
-/**
- * The bounded queue between the socket and the consumer. `push` never blocks (a socket cannot
- * wait); reaching capacity pauses the socket. The consumer takes everything queued at once
- * (`take`), which resumes the socket: one wake-up per socket read instead of a promise and a
- * microtask per frame. What is queued plus the batch in hand stays under twice the capacity,
- * plus what a paused socket still delivers from its buffers.
- */
-class FrameQueue {
-  private items: FeedEvent[] = [];
-  private closed = false;
-  private wake: (() => void) | undefined;
-  paused = false;
-
-  constructor(
-    private readonly capacity: number,
-    private readonly onPause: (paused: boolean) => void,
-  ) {}
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(ev: FeedEvent): void {
-    if (this.closed) return;
-    this.items.push(ev);
-    if (this.wake) {
-      const w = this.wake;
-      this.wake = undefined;
-      w();
-    }
-    if (!this.paused && this.items.length >= this.capacity) {
-      this.paused = true;
-      this.onPause(true);
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  /** Every event queued, in order (at least one), once there is one; undefined once closed and empty. */
-  async take(): Promise<FeedEvent[] | undefined> {
-    while (this.items.length === 0) {
-      if (this.closed) return undefined;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-    const batch = this.items;
-    this.items = [];
-    if (this.paused) {
-      this.paused = false;
-      this.onPause(false);
-    }
-    return batch;
-  }
-
-  /** Drops what is queued and ends the consumer's iteration. */
-  discard(): void {
-    this.close();
-    this.items = [];
   }
 }

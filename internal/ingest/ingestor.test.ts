@@ -118,5 +118,11 @@ describe('ingestor against a local Binance', () => {
     expect(rejects.map((r) => r.reason)).toEqual(['malformed-frame', 'bad-price']);
     const reconnects = (await registry.getSingleMetric('tickmesh_ingest_reconnects_total')?.get())?.values ?? [];
     expect(reconnects.map((v) => [v.labels.reason, v.value])).toEqual([['stale', 1]]);
+    // The time without a feed, from the stale connection's close to the next one's opening.
+    const down = (await registry.getSingleMetric('tickmesh_ingest_reconnect_seconds')?.get())?.values ?? [];
+    const downCount = (down as Array<{ metricName?: string; value: number }>).find(
+      (v) => v.metricName === 'tickmesh_ingest_reconnect_seconds_count',
+    );
+    expect(downCount?.value).toBe(1);
   });
 });

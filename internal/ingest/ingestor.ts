@@ -49,6 +49,9 @@ export interface IngestorDeps {
       | 'reconnectInitialDelayMs'
       | 'reconnectMaxDelayMs'
       | 'queueCapacity'
+      | 'maxQueueBytes'
+      | 'maxMessageBytes'
+      | 'maxFragments'
       | 'handshakeTimeoutMs'
     >
   >;
@@ -101,17 +104,25 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     return new TradeProcessor({
       venue,
       sequentialIds,
+      ...(adapter?.idSpansTradeCount ? { idSpansTradeCount: true } : {}),
       sink,
       metrics,
       logger,
       ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
+      ...(adapter?.recent ? { recent: adapter.recent } : {}),
       ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
       ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
       ...(deps.resume ? { seed: deps.resume } : {}),
     });
   }
 
-  async function consume(feed: Feed, adapter: VenueAdapter, processor: TradeProcessor, signal: AbortSignal) {
+  async function consume(
+    feed: Feed,
+    symbols: readonly string[],
+    adapter: VenueAdapter,
+    processor: TradeProcessor,
+    signal: AbortSignal,
+  ) {
     const venue = adapter.venue;
     const messages = metrics.messages.labels(venue);
     const connections = metrics.connections.labels(venue);
@@ -140,6 +151,10 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           } else if (ev.kind === 'open') {
             if (!open) connections.inc();
             open = true;
+            if (ev.downMs !== undefined) {
+              metrics.reconnectSeconds.observe({ venue }, ev.downMs / 1000);
+              processor.reconnected(symbols);
+            }
           } else {
             if (open) connections.dec();
             open = false;
@@ -213,7 +228,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             logger,
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
-          loops.push(consume(feed, adapter, processor, controller.signal).catch(fail));
+          loops.push(consume(feed, plan.symbols, adapter, processor, controller.signal).catch(fail));
         }
         logger.info(
           {
@@ -227,8 +242,14 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       }
       const sampler = setInterval(() => {
         const depth = new Map<string, number>();
-        for (const f of feeds) if (f.feed) depth.set(f.venue, (depth.get(f.venue) ?? 0) + f.feed.queueDepth);
+        const bytes = new Map<string, number>();
+        for (const f of feeds) {
+          if (!f.feed) continue;
+          depth.set(f.venue, (depth.get(f.venue) ?? 0) + f.feed.queueDepth);
+          bytes.set(f.venue, (bytes.get(f.venue) ?? 0) + f.feed.queueBytes);
+        }
         for (const [venue, n] of depth) metrics.queueDepth.set({ venue }, n);
+        for (const [venue, n] of bytes) metrics.queueBytes.set({ venue }, n);
       }, 1_000);
       sampler.unref();
       done = Promise.all(loops).then(async () => {

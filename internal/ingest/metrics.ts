@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from '../observe/hot-metrics.js';
 import type { RejectReason } from './events.js';
 
@@ -33,11 +33,13 @@ export class IngestMetrics {
   readonly rejects: Counter<string>;
   readonly duplicatesTotal: Counter<string>;
   readonly reconnects: Counter<string>;
+  readonly reconnectSeconds: Histogram<string>;
   readonly connections: Gauge<string>;
   readonly gapsTotal: Counter<string>;
   readonly gapTrades: Counter<string>;
   readonly exchangeLatency: HotHistogram;
   readonly queueDepth: Gauge<string>;
+  readonly queueBytes: Gauge<string>;
   readonly sinkInFlight: Gauge<string>;
   private readonly markets = new Map<string, MarketMetrics>();
   private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
@@ -65,10 +67,19 @@ export class IngestMetrics {
       'Trades received more than once (reconnect overlap) and produced once.',
       ['venue', 'market'],
     );
-    this.reconnects = counter(registry, 'tickmesh_ingest_reconnects_total', 'Connections lost, by reason.', [
-      'venue',
-      'reason',
-    ]);
+    this.reconnects = counter(
+      registry,
+      'tickmesh_ingest_reconnects_total',
+      'Connections lost, by reason (message-too-big and too-many-fragments: closed with 1009 by the WebSocket limits).',
+      ['venue', 'reason'],
+    );
+    this.reconnectSeconds = new Histogram({
+      name: 'tickmesh_ingest_reconnect_seconds',
+      help: 'From a lost venue connection to the next one opened: the time without a live feed.',
+      labelNames: ['venue'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    });
     this.connections = gauge(registry, 'tickmesh_ingest_connections', 'Open venue connections.', ['venue']);
     this.gapsTotal = counter(registry, 'tickmesh_ingest_gaps_total', 'Jumps in a venue trade id sequence.', [
       'venue',
@@ -90,6 +101,12 @@ export class IngestMetrics {
     this.queueDepth = gauge(registry, 'tickmesh_ingest_queue_depth', 'Frames received and not yet processed.', [
       'venue',
     ]);
+    this.queueBytes = gauge(
+      registry,
+      'tickmesh_ingest_queue_bytes',
+      'Bytes of frames received and not yet processed (bounded per connection: --queue-mb).',
+      ['venue'],
+    );
     this.sinkInFlight = gauge(
       registry,
       'tickmesh_ingest_inflight_records',

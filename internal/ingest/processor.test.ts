@@ -190,3 +190,83 @@ describe('trade processor', () => {
     ]);
   });
 });
+
+describe('trade processor, venues whose ids tell no gap (recent trades after a reconnect)', () => {
+  /** Bybit-like: ids in no order, the venue's recent trades oldest first. */
+  function recentSetup(recent: (symbol: string) => Promise<{ trades: Trade[]; full: boolean }>) {
+    const producer = new RecordingProducer();
+    const sink = new TradeSink({ producer, topics: DEFAULT_TOPICS });
+    const processor = new TradeProcessor({
+      venue: 'binance-futures',
+      sequentialIds: false,
+      sink,
+      metrics: new IngestMetrics(new Registry()),
+      logger: silentLogger(),
+      recent: (r) => recent(r.symbol),
+    });
+    const ids = () =>
+      producer.get(DEFAULT_TOPICS.trades).flatMap((r) => decodeTrades(r.value, r.headers).map((t) => t.tradeId));
+    const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
+    return { processor, sink, ids, gaps };
+  }
+  // Ids that sort in no useful order; times increase, two trades share a millisecond.
+  const tape = ['k', 'c', 'x', 'a', 'q', 'm', 'b'].map((id, i) =>
+    trade(i, { tradeId: id, eventTime: 1582329602000 + Math.floor(i / 2) }),
+  );
+
+  it('puts what the lost connection missed before the first trade after it, in the venue order', async () => {
+    const s = recentSetup(async () => ({ trades: tape, full: true }));
+    await feed(s.processor, tape.slice(0, 2));
+    s.processor.reconnected(['BTCUSDT']);
+    await feed(s.processor, tape.slice(5));
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['k', 'c', 'x', 'a', 'q', 'm', 'b']);
+    expect(s.gaps()).toMatchObject([
+      {
+        fromId: 'x',
+        toId: 'q',
+        missing: 3,
+        backfilled: 3,
+        backfill: 'complete',
+        window: { fromTime: tape[1]?.eventTime, toTime: tape[5]?.eventTime },
+      },
+    ]);
+  });
+
+  it('records nothing when nothing was missed, and looks only once per reconnect', async () => {
+    let calls = 0;
+    const s = recentSetup(async () => {
+      calls += 1;
+      return { trades: tape, full: true };
+    });
+    await feed(s.processor, tape.slice(0, 3));
+    s.processor.reconnected(['BTCUSDT']);
+    await feed(s.processor, tape.slice(1));
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['k', 'c', 'x', 'a', 'q', 'm', 'b']);
+    expect([s.gaps(), calls]).toEqual([[], 1]);
+  });
+
+  it('records a partial gap when the recent trades do not reach back to the last trade seen', async () => {
+    // The venue keeps the last three trades only: 'a' and 'q' were lost for good.
+    const s = recentSetup(async () => ({ trades: tape.slice(4), full: true }));
+    await feed(s.processor, tape.slice(0, 3));
+    s.processor.reconnected(['BTCUSDT']);
+    await feed(s.processor, tape.slice(6));
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['k', 'c', 'x', 'q', 'm', 'b']);
+    expect(s.gaps()).toMatchObject([{ fromId: 'q', toId: 'm', backfilled: 2, backfill: 'partial' }]);
+  });
+
+  it('records a failed look as a gap and goes on', async () => {
+    const s = recentSetup(async () => {
+      throw new Error('venue down');
+    });
+    await feed(s.processor, tape.slice(0, 2));
+    s.processor.reconnected(['BTCUSDT']);
+    await feed(s.processor, tape.slice(4));
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['k', 'c', 'q', 'm', 'b']);
+    expect(s.gaps()).toMatchObject([{ fromId: '', toId: '', backfilled: 0, backfill: 'failed' }]);
+  });
+});

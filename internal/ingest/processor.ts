@@ -6,17 +6,25 @@ import type { IngestMetrics, MarketMetrics } from './metrics.js';
 import { type Lane, Sequencer } from './sequencer.js';
 import type { TradeSink } from './sink.js';
 import { CHECK_MESSAGES, checkTrade } from './validate.js';
-import type { BackfillRequest } from './venue.js';
+import type { BackfillRequest, RecentRequest, RecentTrades } from './venue.js';
 
 export interface ProcessorOptions {
   readonly venue: string;
   /** Consecutive integer trade ids per market: enables gap detection. */
   readonly sequentialIds: boolean;
+  /** A trade's id is the last of its `tradeCount` consecutive ids (VenueAdapter.idSpansTradeCount). */
+  readonly idSpansTradeCount?: boolean;
   readonly sink: TradeSink;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   /** Fetches skipped trades; absent: gaps are recorded with backfill `disabled`. */
   readonly backfill?: (request: BackfillRequest) => Promise<Trade[]>;
+  /**
+   * The venue's recent trades (VenueAdapter.recent), for venues whose ids tell no gap: after
+   * `reconnected`, each market's first new trade waits while the trades between the last one
+   * seen and it are looked for there.
+   */
+  readonly recent?: (request: RecentRequest) => Promise<RecentTrades>;
   /** At most this many skipped trades are fetched per gap; the rest are recorded as unrecovered. Default 50,000. */
   readonly maxBackfill?: number;
   /** Whole backfill of one gap, all pages. Default 15 s. */
@@ -40,6 +48,10 @@ interface MarketState {
   readonly metrics: MarketMetrics;
   /** Event time of the last trade produced, kept only when backfill is on (BackfillRequest.afterTime). */
   lastTime?: number;
+  /** Id of the last trade produced, kept only when recovery from recent trades is on. */
+  lastId?: string;
+  /** The connection was lost since the last trade produced: look for missed trades before the next. */
+  suspect?: boolean;
 }
 
 /**
@@ -80,9 +92,10 @@ export class TradeProcessor {
     const reason = checkTrade(t);
     if (reason !== undefined) return this.reject(reason, CHECK_MESSAGES[reason], raw, t.receiveTime, t.symbol);
     const m = this.state(t);
-    const verdict = m.lane.check(t.tradeId);
+    const verdict = m.lane.check(t.tradeId, this.options.idSpansTradeCount ? (t.tradeCount ?? 1) : 1);
     switch (verdict.kind) {
       case 'new':
+        if (m.suspect) return this.recover(t, m);
         this.accept(t, m);
         return;
       case 'duplicate':
@@ -93,6 +106,19 @@ export class TradeProcessor {
         return this.reject('bad-trade-id', 'trade id is not a non-negative integer', raw, t.receiveTime, t.symbol);
       case 'gap':
         return this.gap(t, m, verdict.fromId, verdict.toId);
+    }
+  }
+
+  /**
+   * A connection carrying `symbols` was lost and is back: with `recent`, the next new trade of
+   * each of them (that had a trade before) first looks for what the connection missed.
+   */
+  reconnected(symbols: readonly string[]): void {
+    if (!this.options.recent) return;
+    const bySymbol = this.markets.get(this.venue);
+    for (const symbol of symbols) {
+      const m = bySymbol?.get(symbol);
+      if (m?.lastId !== undefined) m.suspect = true;
     }
   }
 
@@ -136,7 +162,8 @@ export class TradeProcessor {
 
   private accept(t: Trade, m: MarketState): void {
     m.lane.accept(t.tradeId);
-    if (this.options.backfill) m.lastTime = t.eventTime;
+    if (this.options.backfill || this.options.recent) m.lastTime = t.eventTime;
+    if (this.options.recent) m.lastId = t.tradeId;
     this.sink.trade(t);
     this.stats.produced += 1;
     m.metrics.trades.inc();
@@ -202,6 +229,73 @@ export class TradeProcessor {
     });
     const log = unrecovered > 0 ? this.logger.warn.bind(this.logger) : this.logger.info.bind(this.logger);
     log({ symbol: t.symbol, fromId, toId, missing, backfilled, unrecovered, backfill: outcome }, 'trade id gap');
+    this.accept(t, m);
+  }
+
+  /**
+   * The trades a lost connection missed, from the venue's recent trades: those after the last
+   * trade produced and before `t` (by position in the venue's list when it holds them, by event
+   * time otherwise) that were not produced, in the venue's order, before `t`. Recorded as a gap
+   * with its time window when any were found or when the list does not reach back to the last
+   * trade produced (`partial`: an unknown number may be missing).
+   */
+  private async recover(t: Trade, m: MarketState): Promise<void> {
+    m.suspect = false;
+    const fromTime = m.lastTime as number;
+    const lastId = m.lastId as string;
+    let got: RecentTrades | undefined;
+    try {
+      got = await (this.options.recent as NonNullable<ProcessorOptions['recent']>)({
+        symbol: t.symbol,
+        signal: AbortSignal.timeout(this.options.backfillTimeoutMs ?? 15_000),
+      });
+    } catch (err) {
+      this.logger.error({ err, symbol: t.symbol }, 'recent trades failed');
+    }
+    const list = (got?.trades ?? []).filter((f) => f.symbol === t.symbol);
+    const lastAt = list.findIndex((f) => f.tradeId === lastId);
+    const nextAt = list.findIndex((f) => f.tradeId === t.tradeId);
+    const from = lastAt >= 0 ? lastAt + 1 : list.findIndex((f) => f.eventTime >= fromTime);
+    const to = nextAt >= 0 ? nextAt : list.length;
+    const covered = got !== undefined && (lastAt >= 0 || !got.full || (list[0]?.eventTime ?? fromTime) < fromTime);
+    let found = 0;
+    let first = '';
+    let last = '';
+    for (let i = Math.max(0, from); from >= 0 && i < to; i++) {
+      const f = list[i] as Trade;
+      if (f.eventTime < fromTime || f.eventTime > t.eventTime || checkTrade(f) !== undefined) continue;
+      if (m.lane.check(f.tradeId).kind !== 'new') continue;
+      this.accept(f, m);
+      found += 1;
+      if (first === '') first = f.tradeId;
+      last = f.tradeId;
+    }
+    if (found > 0 || !covered) {
+      const outcome: BackfillOutcome = got === undefined ? 'failed' : covered ? 'complete' : 'partial';
+      this.stats.gaps += 1;
+      this.stats.backfilled += found;
+      m.metrics.gaps.inc();
+      if (found > 0) m.metrics.backfilled.inc(found);
+      this.sink.gap({
+        venue: this.venue,
+        symbol: t.symbol,
+        market: t.market,
+        fromId: first,
+        toId: last,
+        missing: found,
+        backfilled: found,
+        unrecovered: 0,
+        unrecoveredRanges: [],
+        detectedAt: t.receiveTime,
+        backfill: outcome,
+        window: { fromTime, toTime: t.eventTime },
+      });
+      const log = covered ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger);
+      log(
+        { symbol: t.symbol, fromTime, toTime: t.eventTime, found, backfill: outcome },
+        'trades missed by a lost connection',
+      );
+    }
     this.accept(t, m);
   }
 }

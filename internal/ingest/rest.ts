@@ -38,3 +38,30 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<{ b
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
+
+/**
+ * The trades with ids `fromId..toId` from a REST API that pages backwards by id (`after=X`
+ * answers the trades with ids below X, newest first: Coinbase Exchange, OKX history-trades).
+ * `page(after)` fetches one page and reads each row as [id, trade], the trade undefined for a
+ * row that is not one. Stops at `fromId`, at an empty or non-advancing page, or after `maxPages`
+ * (the trades older than what was fetched are then left to the caller as unrecovered).
+ */
+export async function pageBackwards<T>(
+  fromId: bigint,
+  toId: bigint,
+  maxPages: number,
+  page: (after: bigint) => Promise<ReadonlyArray<readonly [bigint, T | undefined]>>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let after = toId + 1n;
+  for (let n = 0; n < maxPages && after > fromId; n++) {
+    let lowest = after;
+    for (const [id, item] of await page(after)) {
+      if (id < lowest) lowest = id;
+      if (item !== undefined && id >= fromId && id <= toId) out.push(item);
+    }
+    if (lowest >= after) break;
+    after = lowest;
+  }
+  return out;
+}

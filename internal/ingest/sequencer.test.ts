@@ -16,6 +16,17 @@ describe('sequencer', () => {
     expect(s.check('k', '-1')).toEqual({ kind: 'bad-id' });
   });
 
+  it('reads a trade that spans ids (OKX: the last of count) from its first id', () => {
+    const lane = new Sequencer(true).lane('okx:BTC-USDT');
+    lane.accept('100');
+    expect(lane.check('103', 3)).toEqual({ kind: 'new' }); // 101..103
+    lane.accept('103');
+    expect(lane.check('103', 3)).toEqual({ kind: 'duplicate' });
+    expect(lane.check('110', 2)).toEqual({ kind: 'gap', fromId: 104, toId: 108 }); // 109..110
+    expect(lane.check('105', 4)).toEqual({ kind: 'new' }); // 102..105 overlaps what was produced
+    expect(lane.check('104')).toEqual({ kind: 'new' });
+  });
+
   it('deduplicates non-sequential ids within a window', () => {
     const s = new Sequencer(false, 3);
     for (const id of ['a', 'b', 'c']) s.accept('k', id);

@@ -3,7 +3,9 @@
  * around a reconnect) or the first after a gap.
  *
  * Sequential venues (consecutive integer ids per market) keep the last id: a lower or equal id is
- * a duplicate, a jump is a gap. Other venues keep a window of recent ids and only deduplicate.
+ * a duplicate, a jump is a gap. A trade may span several ids (OKX's trades channel sends one
+ * message per taker order and price, its id the last of `count` consecutive ones): its first id
+ * is then the one that must follow the last. Other venues keep a window of recent ids and only deduplicate.
  * State lives in memory: after an ingest restart the first trade of each market starts afresh
  * (the worker still counts a trade seen twice once: BRIEF.md, windows).
  */
@@ -19,8 +21,8 @@ const BAD_ID: Verdict = Object.freeze({ kind: 'bad-id' });
 
 /** One market's bookkeeping, got once and kept by callers on the per-trade path. */
 export interface Lane {
-  /** Classifies `tradeId` without recording it. */
-  check(tradeId: string): Verdict;
+  /** Classifies `tradeId`, the last of `span` consecutive ids (default 1), without recording it. */
+  check(tradeId: string, span?: number): Verdict;
   /** Records `tradeId` as produced. */
   accept(tradeId: string): void;
 }
@@ -29,13 +31,16 @@ export interface Lane {
 class SequentialLane implements Lane {
   private last: number | undefined;
 
-  check(tradeId: string): Verdict {
+  check(tradeId: string, span = 1): Verdict {
     const id = Number(tradeId);
     if (!Number.isSafeInteger(id) || id < 0) return BAD_ID;
     const last = this.last;
-    if (last === undefined || id === last + 1) return NEW;
+    const first = id - span + 1;
+    if (last === undefined || first === last + 1) return NEW;
     if (id <= last) return DUPLICATE;
-    return { kind: 'gap', fromId: last + 1, toId: id - 1 };
+    // A span that starts inside what was produced and ends after it: nothing is missing.
+    if (first <= last) return NEW;
+    return { kind: 'gap', fromId: last + 1, toId: first - 1 };
   }
 
   accept(tradeId: string): void {

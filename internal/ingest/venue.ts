@@ -15,6 +15,11 @@ export interface VenueAdapter {
    * the missing range). Venues without this are deduplicated by id only.
    */
   readonly sequentialIds: boolean;
+  /**
+   * With sequentialIds: a trade's id is the last of `tradeCount` consecutive ids (OKX aggregates
+   * the fills of one taker order at one price), so the next trade's first id follows it.
+   */
+  readonly idSpansTradeCount?: boolean;
   /** The connections to open for the adapter's symbols; each market is on exactly one. */
   plan(): readonly ConnectionPlan[];
   /**
@@ -25,6 +30,24 @@ export interface VenueAdapter {
   parse(frame: string, receiveTime: number, out: FrameSink): void;
   /** Trades with ids fromId..toId (inclusive) over REST; only for sequentialIds venues with a REST URL. */
   readonly backfill?: (request: BackfillRequest) => Promise<Trade[]>;
+  /**
+   * The venue's most recent trades of a symbol over REST, for venues whose ids tell no gap: after
+   * a lost connection the processor looks there for trades between the last one seen and the
+   * first one after (Bybit's recent-trade).
+   */
+  readonly recent?: (request: RecentRequest) => Promise<RecentTrades>;
+}
+
+export interface RecentRequest {
+  readonly symbol: string;
+  readonly signal: AbortSignal;
+}
+
+export interface RecentTrades {
+  /** Oldest first, in the venue's trade order. */
+  readonly trades: readonly Trade[];
+  /** The answer holds as many trades as the venue gives at most: older ones may be missing from it. */
+  readonly full: boolean;
 }
 
 export interface ConnectionPlan {

@@ -10,7 +10,16 @@
  */
 
 /** The venues tickmesh has adapters for (Trade.exchange); `sim` is the built-in simulator. */
-export const VENUES = ['binance', 'binance-futures', 'coinbase', 'kraken', 'okx', 'bybit', 'sim'] as const;
+export const VENUES = [
+  'binance',
+  'binance-futures',
+  'coinbase',
+  'kraken',
+  'okx',
+  'bybit',
+  'bybit-linear',
+  'sim',
+] as const;
 export type Venue = (typeof VENUES)[number];
 
 export function isVenue(name: string): name is Venue {
@@ -104,7 +113,8 @@ export function canonicalMarket(venue: string, symbol: string): string | undefin
   switch (venue) {
     case 'binance':
     case 'binance-futures':
-    case 'bybit': {
+    case 'bybit':
+    case 'bybit-linear': {
       const [head, delivery, ...rest] = symbol.toUpperCase().split('_');
       if (head === undefined || rest.length > 0) return undefined;
       if (delivery !== undefined && !/^\d{6}$/.test(delivery)) return undefined;
@@ -144,7 +154,8 @@ export function venueSymbol(venue: string, input: string): string | undefined {
   switch (venue) {
     case 'binance':
     case 'binance-futures':
-    case 'bybit': {
+    case 'bybit':
+    case 'bybit-linear': {
       const m = /^([A-Za-z0-9]+)[-/]([A-Za-z0-9]+)(?:-(\d{6}))?$/.exec(s);
       out = m ? `${m[1]}${m[2]}${m[3] ? `_${m[3]}` : ''}`.toUpperCase() : s.toUpperCase();
       break;

@@ -4,7 +4,7 @@ import { range } from '../../internal/ingest/testing/local-binance.js';
 import { type LocalKraken, startLocalKraken } from '../../internal/ingest/testing/local-kraken.js';
 import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
+import { expectTapeInOrder, ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as Kraken's BTC/USD by a local server that speaks Kraken's
 // WebSocket v2 and REST protocols (several trades a frame, snapshots on subscribe, backfill
@@ -35,24 +35,8 @@ function scenario(ex: LocalKraken, expected: number, restUrl = ex.restUrl) {
 
 const ids = (from: number, to: number) => trades.slice(from, to).map((t) => t.tradeId);
 
-/** One key, one partition, the trade ids in log order, and every trade as the tape has it. */
-function expectExactlyOnceInOrder(records: LoggedTrade[], expected: string[]) {
-  expect(new Set(records.map((r) => r.key))).toEqual(new Set([KEY]));
-  expect(new Set(records.map((r) => r.partition)).size).toBe(1);
-  const got = records.map((r) => r.trade);
-  expect(got.map((t) => t.tradeId)).toEqual(expected);
-  const byId = new Map(trades.map((t) => [t.tradeId, t]));
-  for (const t of got) {
-    const want = byId.get(t.tradeId) as Trade;
-    expect([t.price, t.size, t.side, t.eventTime, t.market]).toEqual([
-      want.price,
-      want.size,
-      want.side,
-      want.eventTime,
-      'BTC-USD',
-    ]);
-  }
-}
+const expectExactlyOnceInOrder = (records: LoggedTrade[], expected: string[]) =>
+  expectTapeInOrder(records, KEY, trades, expected);
 
 describe('ingest from a local Kraken into Kafka', () => {
   it('clean run: every trade once, in order, several trades a frame', async () => {

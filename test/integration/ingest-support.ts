@@ -144,3 +144,30 @@ export async function ingestScenario(venue: VenueConfig, expected: number, stale
   const rejects = (await readAll(topics.rejects)).map((r) => decodeReject(r.value, r.headers));
   return { records, gaps, rejects, registry, topics };
 }
+
+/**
+ * The records hold one key on one partition, the trade ids `expected` in log order, and each
+ * trade's price, size, side, event time and market as `tape` has it.
+ */
+export function expectTapeInOrder(
+  records: readonly LoggedTrade[],
+  key: string,
+  tape: readonly Trade[],
+  expected: readonly string[],
+): void {
+  expect(new Set(records.map((r) => r.key))).toEqual(new Set([key]));
+  expect(new Set(records.map((r) => r.partition)).size).toBe(1);
+  const got = records.map((r) => r.trade);
+  expect(got.map((t) => t.tradeId)).toEqual(expected);
+  const byId = new Map(tape.map((t) => [t.tradeId, t]));
+  for (const t of got) {
+    const want = byId.get(t.tradeId) as Trade;
+    expect([t.price, t.size, t.side, t.eventTime, t.market]).toEqual([
+      want.price,
+      want.size,
+      want.side,
+      want.eventTime,
+      want.market,
+    ]);
+  }
+}

@@ -1,30 +1,65 @@
+import type { Trade } from '../../market/trade.js';
+import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { getJson, joinUrl } from '../rest.js';
 import {
   type AdapterOptions,
   type ConnectionPlan,
   chunk,
   type FrameSink,
   isObject,
+  type RecentRequest,
+  type RecentTrades,
   SymbolTable,
   tryParse,
   type VenueAdapter,
 } from '../venue.js';
 
-const WS_URL = 'wss://stream.bybit.com/v5/public/spot';
-/** Bybit spot accepts at most 10 topics per subscribe request. */
+/** Bybit's product categories with a public trade stream tickmesh reads, each its own venue. */
+export type BybitCategory = 'spot' | 'linear';
+
+export interface BybitOptions extends AdapterOptions {
+  readonly category: BybitCategory;
+}
+
+const VENUE: Record<BybitCategory, string> = { spot: 'bybit', linear: 'bybit-linear' };
+const WS_URL: Record<BybitCategory, string> = {
+  spot: 'wss://stream.bybit.com/v5/public/spot',
+  linear: 'wss://stream.bybit.com/v5/public/linear',
+};
+/** Bybit spot accepts at most 10 topics per subscribe request; linear is held to the same. */
 const ARGS_PER_SUBSCRIBE = 10;
+const REST_URL = 'https://api.bybit.com';
+/** The most recent-trade gives: 60 on spot, 1,000 on linear. */
+const RECENT_LIMIT: Record<BybitCategory, number> = { spot: 60, linear: 1000 };
+/** Bybit's codes for "try again later": too many visits, server timeout or error. */
+const BYBIT_BUSY = new Set([10000, 10006, 10016, 10018]);
 
 /**
- * Bybit v5 public spot `publicTrade.<symbol>`. Trade ids are not consecutive (and are UUIDs on
- * derivatives), so trades are deduplicated by id and gaps are not detected. `S` is the taker side.
+ * Bybit v5 public `publicTrade.<symbol>`: spot (`bybit`) and USDT/USDC perpetuals and futures
+ * (`bybit-linear`, category linear, symbols like `BTCUSDT`), each on its own endpoint, as Binance
+ * spot and USD-M are separate venues. `S` is the taker side.
+ *
+ * No gap can be told from the ids (the recorded frames in shared/data/venue-ws-captures, 2026):
+ * linear trade ids are UUIDs; spot ids are decimal strings past 2^53 that skip values within one
+ * symbol with nothing missing (ETHUSDT ...417, 420, 421, 443: the kline volumes of the same
+ * capture add up without trades between them); and `seq`, on both, is shared by the fills of one
+ * taker order and jumps by thousands between orders. Trades are deduplicated by id.
+ *
+ * What a lost connection missed is looked for in REST `GET /v5/market/recent-trade` (the last
+ * 1,000 trades on linear, 60 on spot; `execId` is the stream's `i`): VenueAdapter.recent. Beyond
+ * that window Bybit keeps no public trade history, so a longer outage is recorded as a `partial`
+ * gap with its time window.
  */
-export function createBybitAdapter(options: AdapterOptions): VenueAdapter {
-  const venue = 'bybit';
+export function createBybitAdapter(options: BybitOptions): VenueAdapter {
+  const venue = VENUE[options.category];
   const table = new SymbolTable(venue, options.symbols);
+  const restUrl = options.restUrl ?? REST_URL;
+  const limit = RECENT_LIMIT[options.category];
 
   function plan(): ConnectionPlan[] {
     return [
       {
-        url: options.wsUrl ?? WS_URL,
+        url: options.wsUrl ?? WS_URL[options.category],
         symbols: table.symbols,
         subscribe: chunk(table.symbols, ARGS_PER_SUBSCRIBE).map((symbols) =>
           JSON.stringify({ op: 'subscribe', args: symbols.map((s) => `publicTrade.${s}`) }),
@@ -98,5 +133,56 @@ export function createBybitAdapter(options: AdapterOptions): VenueAdapter {
     }
   }
 
-  return { venue, sequentialIds: false, plan, parse };
+  async function recent(req: RecentRequest): Promise<RecentTrades> {
+    const market = table.market(req.symbol);
+    if (market === undefined) return { trades: [], full: false };
+    const url = joinUrl(
+      restUrl,
+      `/v5/market/recent-trade?category=${options.category}&symbol=${encodeURIComponent(req.symbol)}&limit=${limit}`,
+    );
+    const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal });
+    const rows = readAnswer(body);
+    const receiveTime = Date.now();
+    const trades: Trade[] = [];
+    // Newest first in the answer: read backwards for the venue's order.
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const t = restTrade(rows[i], req.symbol, market, receiveTime);
+      if (t !== undefined) trades.push(t);
+    }
+    return { trades, full: rows.length >= limit };
+  }
+
+  function restTrade(row: unknown, symbol: string, market: string, receiveTime: number): Trade | undefined {
+    if (!isObject(row) || row.symbol !== symbol) return undefined;
+    const { execId, price, size, side, time } = row;
+    if (typeof execId !== 'string' || execId.length === 0 || typeof price !== 'string' || typeof size !== 'string')
+      return undefined;
+    if ((side !== 'Buy' && side !== 'Sell') || typeof time !== 'string' || !/^\d{1,15}$/.test(time)) return undefined;
+    return {
+      exchange: venue,
+      symbol,
+      market,
+      tradeId: execId,
+      price,
+      size,
+      side: side === 'Buy' ? 'buy' : 'sell',
+      eventTime: Number(time),
+      receiveTime,
+    };
+  }
+
+  return { venue, sequentialIds: false, plan, parse, ...(restUrl ? { recent } : {}) };
+}
+
+/** The list of a Bybit v5 answer `{"retCode":0,"result":{"list":[...]}}`; another retCode becomes an error. */
+function readAnswer(body: unknown): unknown[] {
+  if (!isObject(body)) throw new TickmeshError('TM_REST', 'bybit answer is not an object');
+  if (body.retCode !== 0) {
+    const message = `bybit answered retCode ${String(body.retCode)}: ${String(body.retMsg ?? '')}`;
+    throw BYBIT_BUSY.has(Number(body.retCode)) ? new UnavailableError(message) : new TickmeshError('TM_REST', message);
+  }
+  const result = body.result;
+  if (!isObject(result) || !Array.isArray(result.list))
+    throw new TickmeshError('TM_REST', 'bybit answer has no result list');
+  return result.list;
 }

@@ -1,5 +1,5 @@
 import type { Trade } from '../../market/trade.js';
-import { getJson, joinUrl } from '../rest.js';
+import { getJson, joinUrl, pageBackwards } from '../rest.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -142,41 +142,42 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
   async function backfill(req: BackfillRequest): Promise<Trade[]> {
     const market = table.market(req.symbol);
     if (market === undefined) return [];
-    const trades: Trade[] = [];
-    let after = req.toId + 1n;
-    for (let page = 0; page < MAX_PAGES && after > req.fromId; page++) {
+    return pageBackwards(req.fromId, req.toId, MAX_PAGES, async (after) => {
       const url = joinUrl(
         restUrl,
         `/products/${encodeURIComponent(req.symbol)}/trades?after=${after}&limit=${REST_PAGE}`,
       );
       const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal });
-      if (!Array.isArray(body) || body.length === 0) break;
+      if (!Array.isArray(body)) return [];
       const receiveTime = Date.now();
-      let lowest = after;
+      const rows: Array<[bigint, Trade | undefined]> = [];
       for (const row of body) {
         if (!isObject(row) || typeof row.trade_id !== 'number') continue;
-        const id = BigInt(row.trade_id);
-        if (id < lowest) lowest = id;
-        if (id < req.fromId || id > req.toId) continue;
-        if (typeof row.price !== 'string' || typeof row.size !== 'string' || typeof row.time !== 'string') continue;
-        // The Exchange API's side is the maker's too.
-        if (row.side !== 'buy' && row.side !== 'sell') continue;
-        trades.push({
-          exchange: venue,
-          symbol: req.symbol,
-          market,
-          tradeId: String(row.trade_id),
-          price: row.price,
-          size: row.size,
-          side: row.side === 'buy' ? 'sell' : 'buy',
-          eventTime: Date.parse(row.time),
-          receiveTime,
-        });
+        const ok =
+          typeof row.price === 'string' &&
+          typeof row.size === 'string' &&
+          typeof row.time === 'string' &&
+          (row.side === 'buy' || row.side === 'sell');
+        rows.push([
+          BigInt(row.trade_id),
+          ok
+            ? {
+                exchange: venue,
+                symbol: req.symbol,
+                market,
+                tradeId: String(row.trade_id),
+                price: row.price as string,
+                size: row.size as string,
+                // The Exchange API's side is the maker's too.
+                side: row.side === 'buy' ? 'sell' : 'buy',
+                eventTime: Date.parse(row.time as string),
+                receiveTime,
+              }
+            : undefined,
+        ]);
       }
-      if (lowest >= after) break;
-      after = lowest;
-    }
-    return trades;
+      return rows;
+    });
   }
 
   return { venue, sequentialIds: true, plan, parse, ...(restUrl ? { backfill } : {}) };

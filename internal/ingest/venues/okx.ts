@@ -1,5 +1,10 @@
+import { MAX_TRADE_COUNT } from '../../log/record.js';
+import type { Trade } from '../../market/trade.js';
+import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { getJson, joinUrl, pageBackwards } from '../rest.js';
 import {
   type AdapterOptions,
+  type BackfillRequest,
   type ConnectionPlan,
   chunk,
   type FrameSink,
@@ -9,16 +14,33 @@ import {
 } from '../venue.js';
 
 const WS_URL = 'wss://ws.okx.com:8443/ws/v5/public';
+const REST_URL = 'https://www.okx.com';
 const ARGS_PER_SUBSCRIBE = 50;
+/** history-trades answers at most 100 rows a request. */
+const REST_PAGE = 100;
+/** 10,000 trades a gap at most; older missing trades are reported as unrecovered. */
+const MAX_PAGES = 100;
+/** OKX's codes for "try again later": service unavailable, timeout, rate limit, busy. */
+const OKX_BUSY = new Set(['50001', '50004', '50011', '50013', '50026']);
+const ID = /^\d{1,15}$/;
 
 /**
- * OKX v5 public `trades` channel (spot `BTC-USDT`, swaps `BTC-USDT-SWAP`). OKX may merge fills of
- * one taker order into one trade message, and its trade ids are not guaranteed consecutive, so
- * trades are deduplicated by id and gaps are not detected. Keepalive is the text `ping`.
+ * OKX v5 public `trades` channel (spot `BTC-USDT`, swaps `BTC-USDT-SWAP`, futures
+ * `BTC-USD-220527`). Trade ids are integers that follow each other per instrument; the channel
+ * sends one message per taker order, price and source, whose `tradeId` is the LAST of `count`
+ * consecutive ids (count 3 and id 123: trades 121, 122, 123). So the trade's `tradeCount` is
+ * `count`, and a gap is a first id (`tradeId - count + 1`) beyond the one after the last seen
+ * (VenueAdapter.idSpansTradeCount). Keepalive is the text `ping`.
+ *
+ * Backfill: REST `GET /api/v5/market/history-trades?instId=&type=1&after=<id>&limit=100` gives
+ * the trades (one row a trade, never aggregated) with ids below `after`, newest first; it pages
+ * backwards from the gap's end until the gap's first id (at most MAX_PAGES pages; OKX keeps
+ * three months).
  */
 export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'okx';
   const table = new SymbolTable(venue, options.symbols);
+  const restUrl = options.restUrl ?? REST_URL;
 
   function plan(): ConnectionPlan[] {
     return [
@@ -69,8 +91,13 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
         out.reject('unknown-symbol', 'instrument was not subscribed', symbol);
         continue;
       }
-      if (typeof raw.tradeId !== 'string' || raw.tradeId.length === 0) {
-        out.reject('bad-trade-id', 'tradeId is not a string', symbol);
+      if (typeof raw.tradeId !== 'string' || !ID.test(raw.tradeId)) {
+        out.reject('bad-trade-id', 'tradeId is not an integer string', symbol);
+        continue;
+      }
+      const count = raw.count === undefined ? 1 : typeof raw.count === 'string' ? Number(raw.count) : Number.NaN;
+      if (!Number.isSafeInteger(count) || count < 1 || count > MAX_TRADE_COUNT || count > Number(raw.tradeId) + 1) {
+        out.reject('malformed-frame', 'count is not a number of trades that fits the trade id', symbol);
         continue;
       }
       if (typeof raw.px !== 'string') {
@@ -100,9 +127,50 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
         side: raw.side,
         eventTime,
         receiveTime,
+        ...(count > 1 ? { tradeCount: count } : {}),
       });
     }
   }
 
-  return { venue, sequentialIds: false, plan, parse };
+  async function backfill(req: BackfillRequest): Promise<Trade[]> {
+    const market = table.market(req.symbol);
+    if (market === undefined) return [];
+    return pageBackwards(req.fromId, req.toId, MAX_PAGES, async (after) => {
+      const url = joinUrl(
+        restUrl,
+        `/api/v5/market/history-trades?instId=${encodeURIComponent(req.symbol)}&type=1&after=${after}&limit=${REST_PAGE}`,
+      );
+      const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal });
+      const receiveTime = Date.now();
+      const rows: Array<[bigint, Trade | undefined]> = [];
+      for (const row of readAnswer(body)) {
+        const t = restTrade(row, req.symbol, market, receiveTime);
+        if (t !== undefined) rows.push([BigInt(t.tradeId), t]);
+      }
+      return rows;
+    });
+  }
+
+  return { venue, sequentialIds: true, idSpansTradeCount: true, plan, parse, ...(restUrl ? { backfill } : {}) };
+}
+
+/** The rows of an OKX REST answer `{"code":"0","msg":"","data":[...]}`; another code becomes an error. */
+function readAnswer(body: unknown): unknown[] {
+  if (!isObject(body)) throw new TickmeshError('TM_REST', 'okx answer is not an object');
+  if (body.code !== '0') {
+    const message = `okx answered code ${String(body.code)}: ${String(body.msg ?? '')}`;
+    throw OKX_BUSY.has(String(body.code)) ? new UnavailableError(message) : new TickmeshError('TM_REST', message);
+  }
+  if (!Array.isArray(body.data)) throw new TickmeshError('TM_REST', 'okx answer has no data array');
+  return body.data;
+}
+
+/** One history-trades row `{instId, tradeId, px, sz, side, ts}`; undefined when it is not one. */
+function restTrade(row: unknown, symbol: string, market: string, receiveTime: number): Trade | undefined {
+  if (!isObject(row) || row.instId !== symbol) return undefined;
+  const { tradeId, px, sz, side, ts } = row;
+  if (typeof tradeId !== 'string' || !ID.test(tradeId)) return undefined;
+  if (typeof px !== 'string' || typeof sz !== 'string' || (side !== 'buy' && side !== 'sell')) return undefined;
+  if (typeof ts !== 'string' || !/^\d{1,15}$/.test(ts)) return undefined;
+  return { exchange: 'okx', symbol, market, tradeId, price: px, size: sz, side, eventTime: Number(ts), receiveTime };
 }

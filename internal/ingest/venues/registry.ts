@@ -7,7 +7,15 @@ import { createKrakenAdapter } from './kraken.js';
 import { createOkxAdapter } from './okx.js';
 
 /** Venues with a live adapter (`sim` is the simulator, handled by the ingestor). */
-export const LIVE_VENUES = ['binance', 'binance-futures', 'coinbase', 'kraken', 'okx', 'bybit'] as const;
+export const LIVE_VENUES = [
+  'binance',
+  'binance-futures',
+  'coinbase',
+  'kraken',
+  'okx',
+  'bybit',
+  'bybit-linear',
+] as const;
 export type LiveVenue = (typeof LIVE_VENUES)[number];
 
 export interface VenueAdapterOptions extends AdapterOptions {
@@ -29,7 +37,9 @@ export function createAdapter(venue: string, options: VenueAdapterOptions): Venu
     case 'okx':
       return createOkxAdapter(options);
     case 'bybit':
-      return createBybitAdapter(options);
+      return createBybitAdapter({ ...options, category: 'spot' });
+    case 'bybit-linear':
+      return createBybitAdapter({ ...options, category: 'linear' });
     default:
       throw new ConfigError(`unknown venue '${venue}' (known: ${LIVE_VENUES.join(', ')}, sim)`);
   }

@@ -357,6 +357,11 @@ describe('WebSocketClient on a broken server', () => {
     ['a masked frame', Buffer.from([0x81, 0x81, 0, 0, 0, 0, 0x78]), 1002],
     ['text that is not UTF-8', Buffer.from([0x81, 0x02, 0xc3, 0x28]), 1007],
     ['a message over maxPayload', Buffer.from([0x82, 0x7e, 0xff, 0xff]), 1009],
+    [
+      'a flood of empty continuation frames',
+      Buffer.concat([Buffer.from([0x01, 0x01, 0x78]), Buffer.alloc(2 * 2000)]),
+      1009,
+    ],
   ];
   for (const [name, bytes, code] of cases) {
     it(`closes with ${code} on ${name}, after the frames before it`, async () => {

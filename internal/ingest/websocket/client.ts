@@ -23,6 +23,8 @@ export interface WebSocketClientOptions {
   readonly handshakeTimeoutMs: number;
   /** The largest message accepted, in bytes; a larger one closes the connection with 1009. */
   readonly maxPayload: number;
+  /** The most frames one message may span, empty continuations included; more close with 1009. Default 1024. */
+  readonly maxFragments?: number;
   /** Our close frame unanswered for this long ends the connection anyway. Default 10 s. */
   readonly closeTimeoutMs?: number;
   /** Certificates to trust for wss:// instead of Node's default ones (a private testnet, a test server). */
@@ -174,6 +176,7 @@ export class WebSocketClient {
         close: (code, reason) => this.peerClosed(code, reason),
       },
       this.options.maxPayload,
+      this.options.maxFragments,
     );
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if (head.length > 0) socket.unshift(head);

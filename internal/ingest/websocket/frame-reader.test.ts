@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
 import { ProtocolError } from '../../runtime/errors.js';
-import { FrameReader, isValidCloseCode } from './frame-reader.js';
+import { FrameReader, isValidCloseCode, MessageTooBigError } from './frame-reader.js';
 import { encodeFrame } from './frame-writer.js';
 
 /** What the reader handed over, in order. */
@@ -11,7 +11,7 @@ type Got =
   | { kind: 'binary' | 'ping' | 'pong'; hex: string }
   | { kind: 'close'; code: number; reason: string };
 
-function recorder(maxPayload = 1 << 20) {
+function recorder(maxPayload = 1 << 20, maxFragments?: number) {
   const got: Got[] = [];
   const reader = new FrameReader(
     {
@@ -22,6 +22,7 @@ function recorder(maxPayload = 1 << 20) {
       close: (code, reason) => got.push({ kind: 'close', code, reason }),
     },
     maxPayload,
+    maxFragments,
   );
   return { got, reader };
 }
@@ -70,6 +71,13 @@ function feed(reader: FrameReader, bytes: Buffer, cuts: number[] = []): void {
     reader.push(bytes.subarray(from, c));
     from = c;
   }
+}
+
+/** `[from, to)` in steps of `step`. */
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i += step) out.push(i);
+  return out;
 }
 
 function feedBytewise(reader: FrameReader, bytes: Buffer): void {
@@ -295,5 +303,117 @@ describe('FrameReader', () => {
   it('accepts the close codes a peer may send', () => {
     expect([1000, 1001, 1003, 1007, 1011, 1014, 3000, 4999].every(isValidCloseCode)).toBe(true);
     expect([0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000].some(isValidCloseCode)).toBe(false);
+  });
+  it('refuses a flood of empty continuation frames with 1009 once a message spans maxFragments frames', () => {
+    // 6.25 MiB of empty continuations after a one-byte first fragment, in 64 KiB reads: without a
+    // bound on fragments each one was kept, and this took hundreds of megabytes of heap.
+    const flood = Buffer.alloc(6.25 * 1024 * 1024);
+    for (let i = 0; i < flood.length; i += 2) flood[i] = 0x00; // FIN 0, opcode 0, length 0
+    const first = rawFrame(0x01, Buffer.from('x'));
+    const { got, reader } = recorder(1 << 20, 1024);
+    const err = protocolError(() => feed(reader, Buffer.concat([first, flood]), range(0, flood.length, 65_536)));
+    expect(err).toBeInstanceOf(MessageTooBigError);
+    expect([err.closeCode, (err as MessageTooBigError).limit]).toEqual([1009, 'fragments']);
+    expect(reader.bufferedBytes).toBe(0);
+    expect(got).toEqual([]);
+  });
+
+  it('takes a message of exactly maxFragments frames, empty ones included', () => {
+    const frames = [
+      rawFrame(0x01, Buffer.from('a')),
+      ...Array.from({ length: 6 }, () => rawFrame(0x00, Buffer.alloc(0))),
+    ];
+    frames.push(rawFrame(0x80, Buffer.from('b')));
+    const { got, reader } = recorder(1024, 8);
+    feed(reader, Buffer.concat(frames));
+    expect(got).toEqual([{ kind: 'text', data: 'ab' }]);
+    const r = recorder(1024, 7);
+    expect(protocolError(() => feed(r.reader, Buffer.concat(frames))).closeCode).toBe(1009);
+  });
+
+  it('holds copies of the fragments, not the socket chunks they arrived in', () => {
+    const { got, reader } = recorder(1 << 20);
+    reader.push(Buffer.concat([rawFrame(0x02, Buffer.from([1])), Buffer.alloc(60_000)]).subarray(0, 3));
+    for (let i = 0; i < 100; i++) {
+      // A 64 KiB read that holds one byte of the message and the start of nothing else.
+      const chunk = Buffer.alloc(65_536);
+      rawFrame(0x00, Buffer.from([2])).copy(chunk);
+      reader.push(chunk.subarray(0, 3));
+    }
+    expect(reader.bufferedBytes).toBeLessThanOrEqual(512);
+    reader.push(rawFrame(0x80, Buffer.from([3])));
+    expect(got).toEqual([{ kind: 'binary', hex: `01${'02'.repeat(100)}03` }]);
+  });
+
+  it('holds one buffer for a frame trickled in a byte a read', () => {
+    const { got, reader } = recorder(1 << 20);
+    const frame = wsFrame(OP.text, Buffer.from('y'.repeat(100_000)));
+    feedBytewise(reader, frame.subarray(0, 50_000));
+    expect(reader.bufferedBytes).toBe(frame.length);
+    reader.push(frame.subarray(50_000));
+    expect(got).toEqual([{ kind: 'text', data: 'y'.repeat(100_000) }]);
+  });
+
+  it('fuzz: any bytes, cut anywhere, end in messages or a protocol close, never more held than the limits allow', () => {
+    const maxPayload = 4096;
+    const maxFragments = 8;
+    // Raw bytes, and frame headers of every opcode and length class followed by some payload, so
+    // that the reader goes deep (fragments, floods of continuations, long lengths) and not only
+    // into the first header's error.
+    const header = fc
+      .record({
+        fin: fc.boolean(),
+        rsv: fc.constantFrom(0, 0, 0, 0x10),
+        opcode: fc.constantFrom(0, 0, 0, 1, 2, 8, 9, 10, 3),
+        masked: fc.constantFrom(false, false, false, true),
+        length: fc.oneof(fc.nat(130), fc.nat(70_000), fc.constantFrom(0, 125, 126, 65_535, 65_536, 2 ** 32)),
+        payload: fc.uint8Array({ maxLength: 200 }),
+      })
+      .map(({ fin, rsv, opcode, masked, length, payload }) =>
+        Buffer.concat([
+          rawFrame((fin ? 0x80 : 0) | rsv | opcode, Buffer.alloc(0), { masked, length: BigInt(length) }),
+          Buffer.from(payload),
+        ]),
+      );
+    const piece = fc.oneof(
+      header,
+      header,
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 30 }), (pieces, cuts) => {
+        const bytes = Buffer.concat(pieces);
+        const out: Array<string | Buffer> = [];
+        const reader = new FrameReader(
+          {
+            text: (d) => out.push(d),
+            binary: (d) => out.push(Buffer.from(d)),
+            ping: () => {},
+            pong: () => {},
+            close: () => {},
+          },
+          maxPayload,
+          maxFragments,
+        );
+        const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        let from = 0;
+        for (const c of [...at, bytes.length]) {
+          try {
+            reader.push(Buffer.from(bytes.subarray(from, c)));
+          } catch (err) {
+            expect(err).toBeInstanceOf(ProtocolError);
+            expect([1002, 1007, 1009]).toContain((err as ProtocolError).closeCode);
+            expect(reader.bufferedBytes).toBe(0);
+            break;
+          }
+          from = c;
+          // An incomplete frame (header + at most maxPayload) and the fragments before it.
+          expect(reader.bufferedBytes).toBeLessThanOrEqual(2 * maxPayload + 14);
+        }
+        for (const m of out)
+          expect(typeof m === 'string' ? Buffer.byteLength(m) : m.length).toBeLessThanOrEqual(maxPayload);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

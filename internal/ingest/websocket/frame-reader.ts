@@ -11,8 +11,14 @@ import { ProtocolError } from '../../runtime/errors.js';
  * native call per frame: a run of whole text frames in one read is checked for ASCII and decoded
  * with one call each, and every frame's text is a substring of that (see `flushRun`). Text that
  * is not all ASCII is decoded frame by frame and checked as UTF-8 only when it holds U+FFFD (see
- * `text`). A frame split across reads is copied once, when all of it has arrived, whatever its
- * size.
+ * `text`). A frame split across reads is copied once, into a buffer of its own size, as its
+ * bytes arrive.
+ *
+ * What it holds is bounded whatever the peer sends: the bytes of one incomplete frame (its
+ * header, then at most `maxPayload` more) and the fragments of one message, copied out of the
+ * socket's chunks (at most `maxPayload` bytes together, in at most `maxFragments` frames, empty
+ * continuation frames included). A message beyond either limit is refused with 1009 as soon as
+ * the header of the frame that crosses it arrives.
  *
  * `push` takes the chunk over: it overwrites the header bytes of the frames it has read (so
  * that a run of frames is one ASCII range). Socket reads are the caller's own; pass a copy of
@@ -32,10 +38,24 @@ export interface FrameHandlers {
   close(code: number, reason: string): void;
 }
 
+/** Frames one message may span by default: far above what a venue sends, far below a flood. */
+export const DEFAULT_MAX_FRAGMENTS = 1024;
+
+/** A message refused for its size or its number of fragments: RFC 6455's 1009, "too big to process". */
+export class MessageTooBigError extends ProtocolError {
+  constructor(
+    readonly limit: 'message-bytes' | 'fragments',
+    message: string,
+  ) {
+    super(1009, message);
+  }
+}
+
 const CONTINUATION = 0x0;
 const TEXT = 0x1;
 const BINARY = 0x2;
 const CLOSE = 0x8;
+const EMPTY = Buffer.alloc(0);
 const PING = 0x9;
 const PONG = 0xa;
 
@@ -47,13 +67,14 @@ export function isValidCloseCode(code: number): boolean {
 }
 
 export class FrameReader {
-  /** Bytes of an incomplete frame, kept until `needed` of them have arrived. */
-  private rest: Buffer[] = [];
+  /** An incomplete frame: `needed` bytes long, the first `restBytes` of them arrived. */
+  private rest: Buffer = EMPTY;
   private restBytes = 0;
   private needed = 0;
-  /** The fragments of a message in progress, and its opcode (0: none in progress). */
-  private fragments: Buffer[] = [];
+  /** The fragments of a message in progress, copied end to end; its frames and opcode (0: none). */
+  private assembly: Buffer = EMPTY;
   private fragmentBytes = 0;
+  private fragmentCount = 0;
   private fragmentOpcode = 0;
   private spent = false;
   /** The run of whole text frames read from the buffer in hand and not yet handed over. */
@@ -67,7 +88,14 @@ export class FrameReader {
     private readonly handlers: FrameHandlers,
     /** The largest message accepted, in bytes; a larger one is refused with 1009. */
     private readonly maxPayload: number,
+    /** The most frames one message may span; more are refused with 1009. */
+    private readonly maxFragments = DEFAULT_MAX_FRAGMENTS,
   ) {}
+
+  /** Bytes held between pushes: an incomplete frame and the fragments of a message in progress. */
+  get bufferedBytes(): number {
+    return this.rest.length + this.assembly.length;
+  }
 
   push(chunk: Buffer): void {
     let c = chunk;
@@ -79,13 +107,13 @@ export class FrameReader {
       // Complete the pending piece with only the bytes it lacks, then go on in the chunk itself.
       const missing = this.needed - this.restBytes;
       if (c.length < missing) {
-        this.rest.push(c);
+        c.copy(this.rest, this.restBytes);
         this.restBytes += c.length;
         return;
       }
-      this.rest.push(c.subarray(0, missing));
-      const joined = Buffer.concat(this.rest, this.needed);
-      this.rest = [];
+      c.copy(this.rest, this.restBytes, 0, missing);
+      const joined = this.rest;
+      this.rest = EMPTY;
       this.restBytes = 0;
       this.parse(joined);
       if (missing === c.length) return;
@@ -132,7 +160,7 @@ export class FrameReader {
         }
         const high = buf.readUInt32BE(off + 2);
         // Beyond 2^53 a length is not even a safe integer; far beyond any maxPayload anyway.
-        if (high > 0x1fffff) this.fail(1009, 'frame length beyond 2^53');
+        if (high > 0x1fffff) this.tooBig('message-bytes', 'frame length beyond 2^53');
         length = high * 0x1_0000_0000 + buf.readUInt32BE(off + 6);
       }
       this.check(b0, b1, length);
@@ -157,9 +185,14 @@ export class FrameReader {
     }
   }
 
+  /**
+   * Copies the start of an incomplete frame into a buffer of the frame's size (its header's, while
+   * the header is incomplete), so that a frame trickled in a byte a read holds one buffer, not one
+   * view per read.
+   */
   private keep(buf: Buffer, off: number, needed: number): void {
-    this.rest = [off === 0 ? buf : buf.subarray(off)];
-    this.restBytes = buf.length - off;
+    this.rest = Buffer.allocUnsafe(needed);
+    this.restBytes = buf.copy(this.rest, 0, off);
     this.needed = needed;
   }
 
@@ -177,11 +210,14 @@ export class FrameReader {
     }
     if (opcode === CONTINUATION) {
       if (this.fragmentOpcode === 0) this.fail(1002, 'a continuation frame with no message in progress');
+      if (this.fragmentCount >= this.maxFragments) {
+        this.tooBig('fragments', `a message in more than ${this.maxFragments} frames`);
+      }
     } else if (opcode === TEXT || opcode === BINARY) {
       if (this.fragmentOpcode !== 0) this.fail(1002, 'a new message before the last one ended');
     } else this.fail(1002, `unknown opcode ${opcode}`);
     if (this.fragmentBytes + length > this.maxPayload) {
-      this.fail(1009, `a message longer than ${this.maxPayload} bytes`);
+      this.tooBig('message-bytes', `a message longer than ${this.maxPayload} bytes`);
     }
   }
 
@@ -205,16 +241,32 @@ export class FrameReader {
     }
     // A fragment: the first names the message's type, a continuation carries on.
     if (opcode !== CONTINUATION) this.fragmentOpcode = opcode;
-    this.fragments.push(buf.subarray(start, end));
-    this.fragmentBytes += end - start;
+    this.fragmentCount += 1;
+    this.append(buf, start, end);
     if (!fin) return;
-    const whole = Buffer.concat(this.fragments, this.fragmentBytes);
+    const whole = this.assembly.subarray(0, this.fragmentBytes);
     const type = this.fragmentOpcode;
-    this.fragments = [];
+    this.assembly = EMPTY;
     this.fragmentBytes = 0;
+    this.fragmentCount = 0;
     this.fragmentOpcode = 0;
     if (type === TEXT) this.text(whole, 0, whole.length);
     else this.handlers.binary(whole);
+  }
+
+  /**
+   * Copies a fragment's payload after the ones before it (never a view of the socket's chunk,
+   * which would keep the whole chunk alive), growing the buffer by doubling up to maxPayload.
+   */
+  private append(buf: Buffer, start: number, end: number): void {
+    const total = this.fragmentBytes + (end - start);
+    if (total > this.assembly.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxPayload, Math.max(total, 2 * this.assembly.length, 256)));
+      this.assembly.copy(grown, 0, 0, this.fragmentBytes);
+      this.assembly = grown;
+    }
+    buf.copy(this.assembly, this.fragmentBytes, start, end);
+    this.fragmentBytes = total;
   }
 
   /**
@@ -265,10 +317,21 @@ export class FrameReader {
   }
 
   private fail(code: number, message: string): never {
-    this.spent = true;
-    this.rest = [];
-    this.restBytes = 0;
-    this.fragments = [];
+    this.drop();
     throw new ProtocolError(code, message);
+  }
+
+  private tooBig(limit: MessageTooBigError['limit'], message: string): never {
+    this.drop();
+    throw new MessageTooBigError(limit, message);
+  }
+
+  /** Spent: nothing more is read, nothing held. */
+  private drop(): void {
+    this.spent = true;
+    this.rest = EMPTY;
+    this.restBytes = 0;
+    this.assembly = EMPTY;
+    this.fragmentBytes = 0;
   }
 }

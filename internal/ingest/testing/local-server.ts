@@ -1,0 +1,83 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { closeLocal } from './local-binance.js';
+
+/**
+ * The HTTP and WebSocket server under a local venue stand-in (local-okx.ts, local-bybit.ts): one
+ * port, REST requests recorded and answered by `rest`, WebSocket connections on `wsPath`
+ * numbered from 1 and handed to `connection`. Close cuts every socket.
+ */
+export interface LocalServerOptions {
+  readonly wsPath: string;
+  /** Answers one REST request: status and JSON body. */
+  rest(url: URL): { readonly status: number; readonly body: string };
+  connection(ws: WebSocket, n: number): void;
+}
+
+export interface LocalServer {
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** REST requests served (path and query). */
+  readonly restRequests: readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const restRequests: string[] = [];
+  const sockets = new Set<WebSocket>();
+  const http: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    restRequests.push(`${url.pathname}${url.search}`);
+    const { status, body } = options.rest(url);
+    res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const wss = new WebSocketServer({ server: http, path: options.wsPath });
+  let connections = 0;
+  wss.on('connection', (ws) => {
+    connections += 1;
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    options.connection(ws, connections);
+  });
+  return {
+    port: (http.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    restRequests,
+    close: () => closeLocal(http, wss, sockets),
+  };
+}
+
+export interface SendOptions {
+  /** After the last frame: drop the connection (`drop`), keep it open and silent (`silent`). */
+  readonly after: 'drop' | 'silent';
+  /** Frames a turn. Default 200. */
+  readonly perTurn?: number;
+  /** A turn every this many ms; 0 (default): every event-loop turn. */
+  readonly everyMs?: number;
+  /** Called with each frame's index once it is sent. */
+  readonly sent?: (index: number) => void;
+}
+
+/** Sends `frames` in turns, then drops the connection or keeps it open and silent. */
+export function sendInTurns(ws: WebSocket, frames: readonly string[], options: SendOptions): void {
+  const perTurn = options.perTurn ?? 200;
+  let i = 0;
+  const step = (): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    const end = Math.min(frames.length, i + perTurn);
+    for (; i < end; i++) {
+      ws.send(frames[i] as string);
+      options.sent?.(i);
+    }
+    if (i < frames.length) {
+      if (options.everyMs) setTimeout(step, options.everyMs);
+      else setImmediate(step);
+    } else if (options.after === 'drop') setTimeout(() => ws.terminate(), 10);
+  };
+  step();
+}
