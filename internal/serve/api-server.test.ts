@@ -138,6 +138,13 @@ describe('REST', () => {
       ['/api/v1/prices/latest?exchange=&symbol=BTCUSDT', /exchange must NOT have fewer than 1 characters/],
       ['/api/v1/alerts?limit=5000', /limit must be <= 1000/],
       ['/api/v1/markets?interval=7m', /interval must be one of/],
+      // Past the year 9999 no SQL timestamp holds it: refused here, not a 500 from the database.
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&to=999999999999999', /to is not a valid date/],
+      ['/api/v1/alerts?from=999999999999999', /from is not a valid date between 1970-01-01 and 9999-12-31/],
+      // A NUL or another control character would reach the database, which refuses it.
+      ['/api/v1/candles?exchange=bin%00ance&symbol=BTCUSDT&interval=1m', /exchange must be printable ASCII/],
+      ['/api/v1/alerts?symbol=BTC%07USDT', /symbol must be printable ASCII/],
+      ['/api/v1/prices/latest?exchange=binance&symbol=BTC%C3%A9', /symbol must be printable ASCII/],
     ];
     for (const [url, message] of cases) {
       const res = await app.inject({ url });
@@ -257,6 +264,25 @@ describe('REST', () => {
 
     const { app } = await fixture();
     expect((await app.inject({ url: '/readyz' })).body).toBe('ready\n');
+
+    // A dependency that is not ready is named; its reason (an error's text) stays in the log.
+    let workerProblem: string | undefined = 'partition 0 cannot commit: password authentication failed for "tm"';
+    const embedded = createApiServer({
+      store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+      cache: new MemoryCache(),
+      bus: new MemoryBus(),
+      logger: silentLogger(),
+      registry: createRegistry({}, false),
+      config: apiConfig(),
+      dependencies: { ingest: () => undefined, worker: () => workerProblem },
+    });
+    await embedded.start(new AbortController().signal);
+    const notReady = await embedded.app.inject({ url: '/readyz' });
+    expect([notReady.statusCode, notReady.body]).toEqual([503, 'not ready: worker is not ready\n']);
+    workerProblem = undefined;
+    expect((await embedded.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    await embedded.close();
+
     await app.inject({ url: '/api/v1/info' });
     const metrics = await app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/tickmesh_api_requests_total\{route="\/api\/v1\/info",method="GET",status="200"\} 1/);

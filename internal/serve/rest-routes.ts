@@ -144,7 +144,7 @@ function timeRange(
     if (value === undefined) continue;
     const ms = parseTime(value);
     if (!Number.isFinite(ms)) {
-      badRequest(reply, `querystring/${key} is not a valid date: ${value}`);
+      badRequest(reply, `querystring/${key} is not a valid date between 1970-01-01 and 9999-12-31: ${value}`);
       return undefined;
     }
     range[key] = ms;
