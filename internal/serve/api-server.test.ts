@@ -13,7 +13,7 @@ import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { type ApiConfig, apiConfig } from './api-config.js';
-import { type ApiServer, createApiServer } from './api-server.js';
+import { type ApiServer, type ApiServerDeps, createApiServer } from './api-server.js';
 
 // One PGlite for the file (starting one takes seconds); each test gets a fresh schema.
 let database: PGlite;
@@ -68,6 +68,19 @@ async function fixture(
   const f = { server, app: server.app, store, bus, cache };
   open.push(f);
   return f;
+}
+
+/** A server on an empty store that is not started. */
+function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
+  return createApiServer({
+    store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+    cache: new MemoryCache(),
+    bus: new MemoryBus(),
+    logger: silentLogger(),
+    registry: createRegistry({}, false),
+    config: apiConfig(),
+    ...over,
+  });
 }
 
 let epoch = 0;
@@ -250,14 +263,7 @@ describe('REST', () => {
   });
 
   it('probes, metrics and the dashboard files', async () => {
-    const unstarted = createApiServer({
-      store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
-      cache: new MemoryCache(),
-      bus: new MemoryBus(),
-      logger: silentLogger(),
-      registry: createRegistry({}, false),
-      config: apiConfig(),
-    });
+    const unstarted = storeless();
     const starting = await unstarted.app.inject({ url: '/readyz' });
     expect([starting.statusCode, starting.body]).toEqual([503, 'not ready: starting\n']);
     await unstarted.close();
@@ -267,15 +273,7 @@ describe('REST', () => {
 
     // A dependency that is not ready is named; its reason (an error's text) stays in the log.
     let workerProblem: string | undefined = 'partition 0 cannot commit: password authentication failed for "tm"';
-    const embedded = createApiServer({
-      store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
-      cache: new MemoryCache(),
-      bus: new MemoryBus(),
-      logger: silentLogger(),
-      registry: createRegistry({}, false),
-      config: apiConfig(),
-      dependencies: { ingest: () => undefined, worker: () => workerProblem },
-    });
+    const embedded = storeless({ dependencies: { ingest: () => undefined, worker: () => workerProblem } });
     await embedded.start(new AbortController().signal);
     const notReady = await embedded.app.inject({ url: '/readyz' });
     expect([notReady.statusCode, notReady.body]).toEqual([503, 'not ready: worker is not ready\n']);
