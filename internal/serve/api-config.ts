@@ -39,6 +39,10 @@ export interface ApiConfig {
   readonly alertLimit: { readonly default: number; readonly max: number };
   /** How often the market list is re-read from the Store (the bus adds markets as they trade). */
   readonly marketsRefreshMs: number;
+  /** A market with no stored candles is forgotten when no price of it came for this long. */
+  readonly marketIdleMs: number;
+  /** Markets the directory holds at most; past it, the one seen longest ago is forgotten. */
+  readonly maxMarkets: number;
   readonly stream: StreamConfig;
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
@@ -51,6 +55,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   candleLimit: Object.freeze({ default: 500, max: 5_000 }),
   alertLimit: Object.freeze({ default: 100, max: 1_000 }),
   marketsRefreshMs: 30_000,
+  marketIdleMs: 15 * 60_000,
+  maxMarkets: 10_000,
   stream: Object.freeze({
     bufferMessages: 2_000,
     maxSocketBytes: 1 << 20,

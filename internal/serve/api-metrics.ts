@@ -12,6 +12,8 @@ export interface ApiMetrics {
   readonly streamDuplicates: Counter;
   readonly streamClosedSlow: Counter;
   readonly streamUndecodable: Counter;
+  /** Markets the directory forgot: idle (no price for a while) or full (over the bound). */
+  readonly marketsForgotten: Counter<'reason'>;
 }
 
 export function createApiMetrics(registry: Registry): ApiMetrics {
@@ -59,6 +61,12 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     streamUndecodable: new Counter({
       name: 'tickmesh_api_stream_undecodable_total',
       help: 'Bus messages that did not decode and were not forwarded',
+      registers,
+    }),
+    marketsForgotten: new Counter({
+      name: 'tickmesh_api_markets_forgotten_total',
+      help: 'Markets dropped from the market list: idle (no price for a while, none stored) or full (over the bound)',
+      labelNames: ['reason'] as const,
       registers,
     }),
   };

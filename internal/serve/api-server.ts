@@ -62,6 +62,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     bus: deps.bus,
     logger,
     refreshMs: config.marketsRefreshMs,
+    idleMs: config.marketIdleMs,
+    maxMarkets: config.maxMarkets,
+    onForget: (reason) => metrics.marketsForgotten.inc({ reason }),
     clock,
   });
   const sessions = new Set<StreamSession>();
