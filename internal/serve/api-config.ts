@@ -22,10 +22,21 @@ export interface StreamConfig {
   readonly slowClientMs: number;
   /** Keys remembered per connection to drop repeated bus messages. */
   readonly dedupeKeys: number;
-  /** Protocol ping period; a client that misses one ping is disconnected. */
+  /** Protocol ping period; a client whose pong does not answer the last ping by the next one is disconnected. */
   readonly pingMs: number;
-  /** Largest message a client may send. */
+  /** Largest message a client may send; a larger one closes the connection with 1009. */
   readonly maxPayloadBytes: number;
+  /** Open connections per client address; more are refused (429, or 1008 when they raced past the check). */
+  readonly maxConnectionsPerAddress: number;
+  /** Bus subjects one subscribe may ask for; a larger one is answered with an error. */
+  readonly maxSubscriptions: number;
+  /** Client messages per second per connection (burst: as many); a client sending faster is closed with 1008. */
+  readonly messagesPerSecond: number;
+  /**
+   * Origins (`https://host:port`) a browser may connect from, besides the API's own; `*` allows
+   * any. A client that sends no Origin (not a browser) is always allowed.
+   */
+  readonly allowedOrigins: readonly string[];
 }
 
 export interface ApiConfig {
@@ -64,6 +75,10 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
     dedupeKeys: 10_000,
     pingMs: 30_000,
     maxPayloadBytes: 16 << 10,
+    maxConnectionsPerAddress: 20,
+    maxSubscriptions: 16,
+    messagesPerSecond: 10,
+    allowedOrigins: Object.freeze([]),
   }),
 });
 

@@ -11,6 +11,8 @@ export interface ApiMetrics {
   /** Bus repeats (at-least-once) not forwarded. */
   readonly streamDuplicates: Counter;
   readonly streamClosedSlow: Counter;
+  /** Connections refused or closed, and requests refused, for breaking a limit (origin, connections, rate, subscriptions, message_size). */
+  readonly streamRejected: Counter<'reason'>;
   readonly streamUndecodable: Counter;
   /** Markets the directory forgot: idle (no price for a while) or full (over the bound). */
   readonly marketsForgotten: Counter<'reason'>;
@@ -56,6 +58,12 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     streamClosedSlow: new Counter({
       name: 'tickmesh_api_stream_slow_closes_total',
       help: 'WebSocket connections closed because the client did not read for too long',
+      registers,
+    }),
+    streamRejected: new Counter({
+      name: 'tickmesh_api_stream_rejected_total',
+      help: 'WebSocket connections or requests refused for breaking a limit, by the limit (origin, connections, rate, subscriptions, message_size)',
+      labelNames: ['reason'] as const,
       registers,
     }),
     streamUndecodable: new Counter({
