@@ -157,6 +157,9 @@ describe('REST', () => {
       // A NUL or another control character would reach the database, which refuses it.
       ['/api/v1/candles?exchange=bin%00ance&symbol=BTCUSDT&interval=1m', /exchange must be printable ASCII/],
       ['/api/v1/alerts?symbol=BTC%07USDT', /symbol must be printable ASCII/],
+      // Coerced to Infinity by the schema's type coercion, which then checks no bound.
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=1e309', /limit must be an integer from 1/],
+      ['/api/v1/alerts?limit=-1e309', /limit must be/],
       ['/api/v1/prices/latest?exchange=binance&symbol=BTC%C3%A9', /symbol must be printable ASCII/],
     ];
     for (const [url, message] of cases) {

@@ -34,33 +34,39 @@ export function registerStreamRoute(app: FastifyInstance, ctx: StreamContext): v
   const perAddress = new Map<string, number>();
   const refuse = (reason: string) => metrics.streamRejected.inc({ reason });
 
-  app.get(
-    '/api/v1/stream',
-    {
-      websocket: true,
-      preValidation: async (req, reply) => {
-        if (!originAllowed(req, limits)) {
-          refuse('origin');
-          ctx.logger.info({ client: req.ip, origin: req.headers.origin }, 'stream client of another origin refused');
-          return reply.code(403).send({
-            statusCode: 403,
-            error: 'Forbidden',
-            code: 'TM_ORIGIN',
-            message: `origin ${String(req.headers.origin)} may not open the stream`,
-          });
-        }
-        if ((perAddress.get(req.ip) ?? 0) >= limits.maxConnectionsPerAddress) {
-          refuse('connections');
-          return reply.code(429).send({
-            statusCode: 429,
-            error: 'Too Many Requests',
-            code: 'TM_TOO_MANY_CONNECTIONS',
-            message: `at most ${limits.maxConnectionsPerAddress} stream connections per client address`,
-          });
-        }
-      },
+  app.route({
+    method: 'GET',
+    url: '/api/v1/stream',
+    // A plain GET: say what the route is for rather than @fastify/websocket's empty 404.
+    handler: async (_req, reply) =>
+      reply.code(426).header('upgrade', 'websocket').send({
+        statusCode: 426,
+        error: 'Upgrade Required',
+        code: 'TM_UPGRADE_REQUIRED',
+        message: '/api/v1/stream is a WebSocket: open it with an upgrade request',
+      }),
+    preValidation: async (req, reply) => {
+      if (!originAllowed(req, limits)) {
+        refuse('origin');
+        ctx.logger.info({ client: req.ip, origin: req.headers.origin }, 'stream client of another origin refused');
+        return reply.code(403).send({
+          statusCode: 403,
+          error: 'Forbidden',
+          code: 'TM_ORIGIN',
+          message: `origin ${String(req.headers.origin)} may not open the stream`,
+        });
+      }
+      if ((perAddress.get(req.ip) ?? 0) >= limits.maxConnectionsPerAddress) {
+        refuse('connections');
+        return reply.code(429).send({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          code: 'TM_TOO_MANY_CONNECTIONS',
+          message: `at most ${limits.maxConnectionsPerAddress} stream connections per client address`,
+        });
+      }
     },
-    (socket, req) => {
+    wsHandler: (socket, req) => {
       const logger = ctx.logger.child({ client: req.ip });
       // Upgrades that passed the check together are counted here, where it is exact.
       const open = (perAddress.get(req.ip) ?? 0) + 1;
@@ -104,7 +110,7 @@ export function registerStreamRoute(app: FastifyInstance, ctx: StreamContext): v
       socket.on('error', (err) => logger.debug({ err }, 'stream socket error'));
       session.sendControl({ type: 'hello', ...ctx.info() });
     },
-  );
+  });
 }
 
 /** No Origin (not a browser), the API's own origin, or one allowed by configuration. */
