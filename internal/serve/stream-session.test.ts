@@ -136,7 +136,7 @@ describe('StreamSession', () => {
     s.onMessage(bad);
     expect(socket.pending[0]!.text.length).toBeLessThan(400);
     for (let i = 0; i < 5_000 && !socket.closed; i++) s.onMessage(bad);
-    expect(socket.closed?.code).toBe(CLOSE_TOO_SLOW);
+    expect(socket.closed).toEqual({ code: CLOSE_TOO_SLOW, reason: 'too slow: more than 4000 bytes unread' });
     expect(socket.bufferedAmount).toBeLessThan(4_000 + 400);
     await bus.close();
   });

@@ -74,7 +74,7 @@ export class StreamSession {
   sendControl(message: Record<string, unknown>): void {
     if (this.closed) return;
     if (this.deps.socket.bufferedAmount > this.deps.config.maxSocketBytes) {
-      this.closeSlow();
+      this.closeSlow(`too slow: more than ${this.deps.config.maxSocketBytes} bytes unread`);
       return;
     }
     this.write(JSON.stringify(message));
@@ -207,11 +207,11 @@ export class StreamSession {
     this.lastWrite = new Promise((resolve) => this.deps.socket.send(text, () => resolve()));
   }
 
-  private closeSlow(): void {
-    const { socket, config, metrics, logger } = this.deps;
+  private closeSlow(reason = `too slow: send buffer full for ${this.deps.config.slowClientMs} ms`): void {
+    const { socket, metrics, logger } = this.deps;
     metrics.streamClosedSlow.inc();
     logger.info({ queuedBytes: socket.bufferedAmount, dropped: this.dropped }, 'stream client too slow, closing');
-    this.closeWith(CLOSE_TOO_SLOW, `too slow: send buffer full for ${config.slowClientMs} ms`);
+    this.closeWith(CLOSE_TOO_SLOW, reason);
   }
 
   /** Ends the session and closes the socket; terminates it if the client does not complete the close. */
