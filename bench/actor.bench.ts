@@ -1,10 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { actorConfig } from '../internal/actor/config.js';
 import { MarketActor } from '../internal/actor/market-actor.js';
 import { type ActorOutput, clearActorOutput, createActorOutput } from '../internal/actor/output.js';
 import type { Trade } from '../internal/market/trade.js';
+import { collectGarbage } from '../test/harness/gc.js';
 import type { Bench, BenchResult } from './bench.js';
 
 /**
@@ -127,11 +126,6 @@ class Generator {
     }
     return out;
   }
-}
-
-export function collectGarbage(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
 }
 
 interface Scenario {

@@ -144,7 +144,7 @@ export const devCommand: Command = {
         source: { label: sourceLabel, simulated: !live },
         listen: { port: apiPort, host: values['api-host'] },
       }),
-      notReadyReason: () => worker.notReadyReason() ?? ingestor.notReadyReason(),
+      dependencies: { worker: () => worker.notReadyReason(), ingest: () => ingestor.notReadyReason() },
     });
     const probes = await startProbeServer(
       {

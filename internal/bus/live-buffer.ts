@@ -4,6 +4,10 @@ import type { BusMessage, Subscription } from './bus.js';
  * The bounded buffer behind a live subscription: the publisher side never waits; when full,
  * the oldest message is dropped and counted. Iterated once. Unsubscribing ends the iterator at
  * once and discards what is buffered: the subscriber has said it no longer wants live data.
+ *
+ * Ending removes the listeners it put on its signals: a signal usually outlives the many
+ * subscriptions made under it (a WebSocket connection's), and a listener left on it would keep
+ * every ended subscription, and its buffer, reachable for as long as the signal lives.
  */
 export class LiveBuffer implements Subscription {
   private readonly ring: (BusMessage | undefined)[];
@@ -11,20 +15,24 @@ export class LiveBuffer implements Subscription {
   private size = 0;
   private waiter: ((r: IteratorResult<BusMessage>) => void) | undefined;
   private closed = false;
+  private readonly signals: readonly AbortSignal[];
+  private readonly onAbort = (): void => this.unsubscribe();
   dropped = 0;
 
+  /** Ends on unsubscribe() or when any of `signals` aborts; `onClose` runs once when it ends. */
   constructor(
     readonly subject: string,
     capacity: number,
     private readonly onClose: () => void,
-    signal?: AbortSignal,
+    signals: ReadonlyArray<AbortSignal | undefined> = [],
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.ring = new Array(capacity);
-    if (signal) {
-      if (signal.aborted) queueMicrotask(() => this.unsubscribe());
-      else signal.addEventListener('abort', () => this.unsubscribe(), { once: true });
-    }
+    this.signals = signals.filter((s) => s !== undefined);
+    if (this.signals.some((s) => s.aborted)) {
+      this.signals = [];
+      queueMicrotask(this.onAbort);
+    } else for (const s of this.signals) s.addEventListener('abort', this.onAbort, { once: true });
   }
 
   get isClosed(): boolean {
@@ -52,6 +60,7 @@ export class LiveBuffer implements Subscription {
   unsubscribe(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const s of this.signals) s.removeEventListener('abort', this.onAbort);
     this.ring.fill(undefined);
     this.size = 0;
     this.onClose();

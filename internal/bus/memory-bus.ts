@@ -14,6 +14,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './bus.js';
+import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
 import {
   isValidKvKey,
@@ -43,6 +44,8 @@ class Signal {
       if (abort.aborted) return resolve();
       const done = (): void => {
         abort.removeEventListener('abort', done);
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
         resolve();
       };
       this.waiters.push(done);
@@ -90,12 +93,9 @@ export class MemoryBus implements Bus {
     this.checkOpen();
     if (!isValidPattern(subject)) throw new InputError('bad_subject', `invalid subject pattern '${subject}'`);
     const entry = { pattern: subject, buffer: undefined as unknown as LiveBuffer };
-    entry.buffer = new LiveBuffer(
-      subject,
-      options.capacity ?? DEFAULT_CAPACITY,
-      () => this.subs.delete(entry),
+    entry.buffer = new LiveBuffer(subject, options.capacity ?? DEFAULT_CAPACITY, () => this.subs.delete(entry), [
       options.signal,
-    );
+    ]);
     this.subs.add(entry);
     return entry.buffer;
   }
@@ -153,21 +153,25 @@ export class MemoryBus implements Bus {
     this.checkOpen();
     const stream = this.streams.get(name);
     if (!stream) throw new ConfigError(`unknown stream ${name}`);
-    const signal = AbortSignal.any([options.signal, this.closing.signal]);
+    const { signal, unlink } = linkSignals([options.signal, this.closing.signal]);
     let next = options.fromSeq ?? 1;
-    while (!signal.aborted) {
-      this.expire(stream, this.now());
-      const batch = stream.messages.filter(
-        (m) => m.seq >= next && (options.subject === undefined || subjectMatches(options.subject, m.subject)),
-      );
-      for (const m of batch) {
-        if (signal.aborted) return;
-        next = m.seq + 1;
-        yield m;
+    try {
+      while (!signal.aborted) {
+        this.expire(stream, this.now());
+        const batch = stream.messages.filter(
+          (m) => m.seq >= next && (options.subject === undefined || subjectMatches(options.subject, m.subject)),
+        );
+        for (const m of batch) {
+          if (signal.aborted) return;
+          next = m.seq + 1;
+          yield m;
+        }
+        if (batch.length === 0) next = Math.max(next, stream.lastSeq + 1);
+        else continue;
+        await stream.changed.wait(signal);
       }
-      if (batch.length === 0) next = Math.max(next, stream.lastSeq + 1);
-      else continue;
-      await stream.changed.wait(signal);
+    } finally {
+      unlink();
     }
   }
 
@@ -247,7 +251,7 @@ class MemoryKvBucket implements KvBucket {
   async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
     const pattern = options.key ?? '>';
     checkPattern(pattern);
-    const signal = AbortSignal.any([options.signal, this.closing]);
+    const { signal, unlink } = linkSignals([options.signal, this.closing]);
     const matches = (e: KvEntry): boolean => subjectMatches(pattern, e.key);
     const initial = [...this.entries.values()]
       .filter((e) => e.operation === 'put' && matches(e))
@@ -255,25 +259,29 @@ class MemoryKvBucket implements KvBucket {
     let seen = this.revision;
     // As the NATS adapter: a delete is passed on only for a key this watcher has seen.
     const live = new Set<string>();
-    for (const e of initial) {
-      if (signal.aborted) return;
-      live.add(e.key);
-      yield e;
-    }
-    while (!signal.aborted) {
-      const fresh = this.log.filter((e) => e.revision > seen && matches(e));
-      if (fresh.length === 0) {
-        seen = Math.max(seen, this.revision);
-        await this.changed.wait(signal);
-        continue;
-      }
-      for (const e of fresh) {
+    try {
+      for (const e of initial) {
         if (signal.aborted) return;
-        seen = e.revision;
-        if (e.operation === 'put') live.add(e.key);
-        else if (!live.delete(e.key)) continue;
+        live.add(e.key);
         yield e;
       }
+      while (!signal.aborted) {
+        const fresh = this.log.filter((e) => e.revision > seen && matches(e));
+        if (fresh.length === 0) {
+          seen = Math.max(seen, this.revision);
+          await this.changed.wait(signal);
+          continue;
+        }
+        for (const e of fresh) {
+          if (signal.aborted) return;
+          seen = e.revision;
+          if (e.operation === 'put') live.add(e.key);
+          else if (!live.delete(e.key)) continue;
+          yield e;
+        }
+      }
+    } finally {
+      unlink();
     }
   }
 

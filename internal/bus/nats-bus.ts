@@ -24,6 +24,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './bus.js';
+import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
 import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject.js';
 
@@ -145,14 +146,13 @@ class NatsBus implements Bus {
         buffer.push({ subject: msg.subject, data: msg.data, headers: fromNatsHeaders(msg.headers) });
       },
     });
-    const signals = [this.closing.signal, ...(options.signal ? [options.signal] : [])];
     buffer = new LiveBuffer(
       subject,
       options.capacity ?? DEFAULT_CAPACITY,
       () => {
         if (!sub.isClosed()) sub.unsubscribe();
       },
-      AbortSignal.any(signals),
+      [this.closing.signal, options.signal],
     );
     return buffer;
   }
@@ -200,7 +200,19 @@ class NatsBus implements Bus {
   }
 
   async *readStream(stream: string, options: ReadStreamOptions): AsyncGenerator<StoredMessage> {
-    const signal = AbortSignal.any([options.signal, this.closing.signal]);
+    const linked = linkSignals([options.signal, this.closing.signal]);
+    try {
+      yield* this.consume(stream, options, linked.signal);
+    } finally {
+      linked.unlink();
+    }
+  }
+
+  private async *consume(
+    stream: string,
+    options: ReadStreamOptions,
+    signal: AbortSignal,
+  ): AsyncGenerator<StoredMessage> {
     if (signal.aborted) return;
     let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
     try {
@@ -307,7 +319,15 @@ class NatsKvBucket implements KvBucket {
   async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
     const pattern = options.key ?? '>';
     if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
-    const signal = AbortSignal.any([options.signal, this.closing]);
+    const linked = linkSignals([options.signal, this.closing]);
+    try {
+      yield* this.follow(pattern, linked.signal);
+    } finally {
+      linked.unlink();
+    }
+  }
+
+  private async *follow(pattern: string, signal: AbortSignal): AsyncGenerator<KvEntry> {
     if (signal.aborted) return;
     let iter: Awaited<ReturnType<KV['watch']>>;
     try {

@@ -22,10 +22,21 @@ export interface StreamConfig {
   readonly slowClientMs: number;
   /** Keys remembered per connection to drop repeated bus messages. */
   readonly dedupeKeys: number;
-  /** Protocol ping period; a client that misses one ping is disconnected. */
+  /** Protocol ping period; a client whose pong does not answer the last ping by the next one is disconnected. */
   readonly pingMs: number;
-  /** Largest message a client may send. */
+  /** Largest message a client may send; a larger one closes the connection with 1009. */
   readonly maxPayloadBytes: number;
+  /** Open connections per client address; more are refused (429, or 1008 when they raced past the check). */
+  readonly maxConnectionsPerAddress: number;
+  /** Bus subjects one subscribe may ask for; a larger one is answered with an error. */
+  readonly maxSubscriptions: number;
+  /** Client messages per second per connection (burst: as many); a client sending faster is closed with 1008. */
+  readonly messagesPerSecond: number;
+  /**
+   * Origins (`https://host:port`) a browser may connect from, besides the API's own; `*` allows
+   * any. A client that sends no Origin (not a browser) is always allowed.
+   */
+  readonly allowedOrigins: readonly string[];
 }
 
 export interface ApiConfig {
@@ -39,6 +50,10 @@ export interface ApiConfig {
   readonly alertLimit: { readonly default: number; readonly max: number };
   /** How often the market list is re-read from the Store (the bus adds markets as they trade). */
   readonly marketsRefreshMs: number;
+  /** A market with no stored candles is forgotten when no price of it came for this long. */
+  readonly marketIdleMs: number;
+  /** Markets the directory holds at most; past it, the one seen longest ago is forgotten. */
+  readonly maxMarkets: number;
   readonly stream: StreamConfig;
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
@@ -51,6 +66,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   candleLimit: Object.freeze({ default: 500, max: 5_000 }),
   alertLimit: Object.freeze({ default: 100, max: 1_000 }),
   marketsRefreshMs: 30_000,
+  marketIdleMs: 15 * 60_000,
+  maxMarkets: 10_000,
   stream: Object.freeze({
     bufferMessages: 2_000,
     maxSocketBytes: 1 << 20,
@@ -58,6 +75,10 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
     dedupeKeys: 10_000,
     pingMs: 30_000,
     maxPayloadBytes: 16 << 10,
+    maxConnectionsPerAddress: 20,
+    maxSubscriptions: 16,
+    messagesPerSecond: 10,
+    allowedOrigins: Object.freeze([]),
   }),
 });
 

@@ -11,7 +11,11 @@ export interface ApiMetrics {
   /** Bus repeats (at-least-once) not forwarded. */
   readonly streamDuplicates: Counter;
   readonly streamClosedSlow: Counter;
+  /** Connections refused or closed, and requests refused, for breaking a limit (origin, connections, rate, subscriptions, message_size). */
+  readonly streamRejected: Counter<'reason'>;
   readonly streamUndecodable: Counter;
+  /** Markets the directory forgot: idle (no price for a while) or full (over the bound). */
+  readonly marketsForgotten: Counter<'reason'>;
 }
 
 export function createApiMetrics(registry: Registry): ApiMetrics {
@@ -56,9 +60,21 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       help: 'WebSocket connections closed because the client did not read for too long',
       registers,
     }),
+    streamRejected: new Counter({
+      name: 'tickmesh_api_stream_rejected_total',
+      help: 'WebSocket connections or requests refused for breaking a limit, by the limit (origin, connections, rate, subscriptions, message_size)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     streamUndecodable: new Counter({
       name: 'tickmesh_api_stream_undecodable_total',
       help: 'Bus messages that did not decode and were not forwarded',
+      registers,
+    }),
+    marketsForgotten: new Counter({
+      name: 'tickmesh_api_markets_forgotten_total',
+      help: 'Markets dropped from the market list: idle (no price for a while, none stored) or full (over the bound)',
+      labelNames: ['reason'] as const,
       registers,
     }),
   };

@@ -14,6 +14,35 @@ describe('api options', () => {
     expect(c.stream.bufferMessages).toBe(50);
     expect(c.source.simulated).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
+    expect(apiConfigFromOptions(o).stream).toMatchObject({
+      maxConnectionsPerAddress: 20,
+      maxSubscriptions: 16,
+      messagesPerSecond: 10,
+      maxPayloadBytes: 16_384,
+      pingMs: 30_000,
+      allowedOrigins: [],
+    });
+    const limits = apiConfigFromOptions(
+      parseApiOptions({
+        'stream-max-connections-per-address': '2',
+        'stream-max-subscriptions': '3',
+        'stream-messages-per-second': '4',
+        'stream-max-message-bytes': '4096',
+        'stream-ping-ms': '5000',
+        'stream-allowed-origins': 'https://Dash.example, http://localhost:3000',
+        'market-idle-ms': '60000',
+        'max-markets': '100',
+      }),
+    );
+    expect(limits.stream).toMatchObject({
+      maxConnectionsPerAddress: 2,
+      maxSubscriptions: 3,
+      messagesPerSecond: 4,
+      maxPayloadBytes: 4096,
+      pingMs: 5_000,
+      allowedOrigins: ['https://dash.example', 'http://localhost:3000'],
+    });
+    expect([limits.marketIdleMs, limits.maxMarkets]).toEqual([60_000, 100]);
   });
 
   it('refuse what does not make sense, naming the flag', () => {
@@ -21,5 +50,9 @@ describe('api options', () => {
     expect(() => parseApiOptions({ intervals: '1m,2m' })).toThrow(/unknown interval\(s\) 2m/);
     expect(() => parseApiOptions({ intervals: '1h', 'dashboard-interval': '1m' })).toThrow(/not among --intervals/);
     expect(() => parseApiOptions({ schema: 'Bad-Name' })).toThrow(/--schema/);
+    expect(() => parseApiOptions({ 'stream-allowed-origins': 'https://a.example/path' })).toThrow(
+      /--stream-allowed-origins/,
+    );
+    expect(() => parseApiOptions({ 'stream-messages-per-second': '0' })).toThrow(/--stream-messages-per-second/);
   });
 });

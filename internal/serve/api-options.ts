@@ -15,6 +15,14 @@ export interface ApiOptions {
   readonly sourceLabel: string;
   readonly streamBuffer: number;
   readonly slowClientMs: number;
+  readonly streamMaxConnectionsPerAddress: number;
+  readonly streamMaxSubscriptions: number;
+  readonly streamMessagesPerSecond: number;
+  readonly streamMaxMessageBytes: number;
+  readonly streamPingMs: number;
+  readonly streamAllowedOrigins: readonly string[];
+  readonly marketIdleMs: number;
+  readonly maxMarkets: number;
   readonly logLevel: string;
 }
 
@@ -31,6 +39,26 @@ const schema = z.object({
   'source-label': z.string().min(1).default('workers over NATS'),
   'stream-buffer': int(1, 1_000_000).default(2_000),
   'slow-client-ms': int(100).default(10_000),
+  'stream-max-connections-per-address': int(1, 100_000).default(20),
+  'stream-max-subscriptions': int(1, 1_000).default(16),
+  'stream-messages-per-second': int(1, 10_000).default(10),
+  'stream-max-message-bytes': int(256, 1 << 20).default(16 << 10),
+  'stream-ping-ms': int(1_000, 3_600_000).default(30_000),
+  'stream-allowed-origins': z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim().toLowerCase())
+        .filter((o) => o !== ''),
+    )
+    .refine(
+      (list) => list.every((o) => o === '*' || isOrigin(o)),
+      'a comma-separated list of scheme://host[:port] or *',
+    ),
+  'market-idle-ms': int(1_000).default(15 * 60_000),
+  'max-markets': int(1, 10_000_000).default(10_000),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -45,6 +73,18 @@ export const API_OPTIONS_HELP = `  --port N                     HTTP and WebSock
   --source-label TEXT          where the data comes from, shown on the dashboard (default "workers over NATS")
   --stream-buffer N            messages buffered per WebSocket subscription before the oldest are dropped (default 2000)
   --slow-client-ms N           close a WebSocket client that reads nothing for this long (default 10000)
+  --stream-max-connections-per-address N
+                               WebSocket connections open at once from one client address (default 20)
+  --stream-max-subscriptions N bus subjects one WebSocket subscribe may ask for (default 16)
+  --stream-messages-per-second N
+                               messages a WebSocket client may send per second; faster is closed with 1008 (default 10)
+  --stream-max-message-bytes N largest message a WebSocket client may send; larger is closed with 1009 (default 16384)
+  --stream-ping-ms N           WebSocket ping period; a client whose pong does not answer it by the next is dropped (default 30000)
+  --stream-allowed-origins LIST
+                               browser origins (scheme://host[:port], comma-separated, or *) allowed besides the API's
+                               own; clients without an Origin header are always allowed (default: same origin only)
+  --market-idle-ms N           forget a market with no stored candles after this long without a price (default 900000)
+  --max-markets N              markets the API's market list holds at most (default 10000)
   --log-level LEVEL            pino level (default info)`;
 
 export function parseApiOptions(flags: Readonly<Record<string, string | undefined>>): ApiOptions {
@@ -67,6 +107,14 @@ export function parseApiOptions(flags: Readonly<Record<string, string | undefine
     sourceLabel: v['source-label'],
     streamBuffer: v['stream-buffer'],
     slowClientMs: v['slow-client-ms'],
+    streamMaxConnectionsPerAddress: v['stream-max-connections-per-address'],
+    streamMaxSubscriptions: v['stream-max-subscriptions'],
+    streamMessagesPerSecond: v['stream-messages-per-second'],
+    streamMaxMessageBytes: v['stream-max-message-bytes'],
+    streamPingMs: v['stream-ping-ms'],
+    streamAllowedOrigins: Object.freeze(v['stream-allowed-origins']),
+    marketIdleMs: v['market-idle-ms'],
+    maxMarkets: v['max-markets'],
     logLevel: v['log-level'],
   });
 }
@@ -77,7 +125,28 @@ export function apiConfigFromOptions(o: ApiOptions): ApiConfig {
     intervals: o.intervals,
     dashboardInterval: o.dashboardInterval,
     source: { label: o.sourceLabel, simulated: undefined },
-    stream: { bufferMessages: o.streamBuffer, slowClientMs: o.slowClientMs },
+    marketIdleMs: o.marketIdleMs,
+    maxMarkets: o.maxMarkets,
+    stream: {
+      bufferMessages: o.streamBuffer,
+      slowClientMs: o.slowClientMs,
+      maxConnectionsPerAddress: o.streamMaxConnectionsPerAddress,
+      maxSubscriptions: o.streamMaxSubscriptions,
+      messagesPerSecond: o.streamMessagesPerSecond,
+      maxPayloadBytes: o.streamMaxMessageBytes,
+      pingMs: o.streamPingMs,
+      allowedOrigins: o.streamAllowedOrigins,
+    },
     listen: { port: o.port, host: o.host },
   });
+}
+
+/** `scheme://host[:port]` and nothing more: what a browser sends as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.origin === value;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type WebSocket from 'ws';
+import WebSocket from 'ws';
 import { alert, candle } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subjects.js';
@@ -12,8 +12,8 @@ import { UnavailableError } from '../runtime/errors.js';
 import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
-import { type ApiConfig, apiConfig } from './api-config.js';
-import { type ApiServer, createApiServer } from './api-server.js';
+import { apiConfig, type StreamConfig } from './api-config.js';
+import { type ApiServer, type ApiServerDeps, createApiServer } from './api-server.js';
 
 // One PGlite for the file (starting one takes seconds); each test gets a fresh schema.
 let database: PGlite;
@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 async function fixture(
-  over: Partial<ApiConfig> = {},
+  over: Parameters<typeof apiConfig>[0] = {},
   wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets'> = (s) => s,
   seed: (s: Store) => Promise<void> = async () => {},
 ): Promise<Fixture> {
@@ -68,6 +68,19 @@ async function fixture(
   const f = { server, app: server.app, store, bus, cache };
   open.push(f);
   return f;
+}
+
+/** A server on an empty store that is not started. */
+function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
+  return createApiServer({
+    store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+    cache: new MemoryCache(),
+    bus: new MemoryBus(),
+    logger: silentLogger(),
+    registry: createRegistry({}, false),
+    config: apiConfig(),
+    ...over,
+  });
 }
 
 let epoch = 0;
@@ -138,6 +151,16 @@ describe('REST', () => {
       ['/api/v1/prices/latest?exchange=&symbol=BTCUSDT', /exchange must NOT have fewer than 1 characters/],
       ['/api/v1/alerts?limit=5000', /limit must be <= 1000/],
       ['/api/v1/markets?interval=7m', /interval must be one of/],
+      // Past the year 9999 no SQL timestamp holds it: refused here, not a 500 from the database.
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&to=999999999999999', /to is not a valid date/],
+      ['/api/v1/alerts?from=999999999999999', /from is not a valid date between 1970-01-01 and 9999-12-31/],
+      // A NUL or another control character would reach the database, which refuses it.
+      ['/api/v1/candles?exchange=bin%00ance&symbol=BTCUSDT&interval=1m', /exchange must be printable ASCII/],
+      ['/api/v1/alerts?symbol=BTC%07USDT', /symbol must be printable ASCII/],
+      // Coerced to Infinity by the schema's type coercion, which then checks no bound.
+      ['/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=1e309', /limit must be an integer from 1/],
+      ['/api/v1/alerts?limit=-1e309', /limit must be/],
+      ['/api/v1/prices/latest?exchange=binance&symbol=BTC%C3%A9', /symbol must be printable ASCII/],
     ];
     for (const [url, message] of cases) {
       const res = await app.inject({ url });
@@ -243,20 +266,24 @@ describe('REST', () => {
   });
 
   it('probes, metrics and the dashboard files', async () => {
-    const unstarted = createApiServer({
-      store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
-      cache: new MemoryCache(),
-      bus: new MemoryBus(),
-      logger: silentLogger(),
-      registry: createRegistry({}, false),
-      config: apiConfig(),
-    });
+    const unstarted = storeless();
     const starting = await unstarted.app.inject({ url: '/readyz' });
     expect([starting.statusCode, starting.body]).toEqual([503, 'not ready: starting\n']);
     await unstarted.close();
 
     const { app } = await fixture();
     expect((await app.inject({ url: '/readyz' })).body).toBe('ready\n');
+
+    // A dependency that is not ready is named; its reason (an error's text) stays in the log.
+    let workerProblem: string | undefined = 'partition 0 cannot commit: password authentication failed for "tm"';
+    const embedded = storeless({ dependencies: { ingest: () => undefined, worker: () => workerProblem } });
+    await embedded.start(new AbortController().signal);
+    const notReady = await embedded.app.inject({ url: '/readyz' });
+    expect([notReady.statusCode, notReady.body]).toEqual([503, 'not ready: worker is not ready\n']);
+    workerProblem = undefined;
+    expect((await embedded.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    await embedded.close();
+
     await app.inject({ url: '/api/v1/info' });
     const metrics = await app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/tickmesh_api_requests_total\{route="\/api\/v1\/info",method="GET",status="200"\} 1/);
@@ -284,11 +311,11 @@ describe('WebSocket stream', () => {
     next(type: string, count?: number): Promise<Array<Record<string, unknown>>>;
   }
 
-  async function connect(app: FastifyInstance): Promise<Client> {
+  async function connect(app: FastifyInstance, headers: Record<string, string> = {}): Promise<Client> {
     const messages: Client['messages'] = [];
     const ws = await app.injectWS(
       '/api/v1/stream',
-      {},
+      { headers },
       {
         onInit: (w) => w.on('message', (d) => messages.push(JSON.parse(d.toString()))),
       },
@@ -373,6 +400,84 @@ describe('WebSocket stream', () => {
     client.ws.send(JSON.stringify({ subscribe: { alerts: { kind: 'whale_trade' } } }));
     expect((await client.next('subscribed'))[0]!.subjects).toEqual(['tickmesh.alert.whale_trade.*.*']);
     client.ws.terminate();
+  });
+
+  const closed = (ws: WebSocket) =>
+    new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+
+  it('refuses browser pages of other origins with 403; same origin, allowed ones and non-browsers connect', async () => {
+    const { app } = await fixture({ stream: { allowedOrigins: ['https://dash.example'] } });
+    await expect(connect(app, { origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    await expect(connect(app, { origin: 'null' })).rejects.toThrow(/403/);
+    const clients = [
+      await connect(app),
+      await connect(app, { origin: 'http://api.example:8080', host: 'api.example:8080' }),
+      await connect(app, { origin: 'https://dash.example' }),
+    ];
+    for (const c of clients) await c.next('hello');
+    for (const c of clients) c.ws.terminate();
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/tickmesh_api_stream_rejected_total\{reason="origin"\} 2/);
+  });
+
+  /** A real client of a listening server: resolves once open, rejects with the refusal. */
+  const open = (url: string, options?: WebSocket.ClientOptions) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url, options);
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+    });
+  const listening = async (stream: Partial<StreamConfig>) => {
+    const { server } = await fixture({ stream, listen: { port: 0, host: '127.0.0.1' } });
+    return `${server.url!.replace('http', 'ws')}/api/v1/stream`;
+  };
+
+  it('holds at most maxConnectionsPerAddress per client address, and frees a place when one leaves', async () => {
+    const url = await listening({ maxConnectionsPerAddress: 3 });
+    const clients = await Promise.all([open(url), open(url), open(url)]);
+    await expect(open(url)).rejects.toThrow(/429/);
+    const gone = closed(clients[0]!);
+    clients[0]!.close();
+    await gone;
+    await new Promise((r) => setTimeout(r, 20));
+    clients.push(await open(url));
+    for (const c of clients) c.terminate();
+
+    // Upgrades that arrive together all pass the check before any is counted: the extra ones are
+    // closed with 1008 once open, so the bound still holds.
+    const burstUrl = await listening({ maxConnectionsPerAddress: 3 });
+    const burst = await Promise.allSettled(Array.from({ length: 8 }, () => open(burstUrl)));
+    await new Promise((r) => setTimeout(r, 100));
+    const opened = burst.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(opened.filter((ws) => ws.readyState === WebSocket.OPEN)).toHaveLength(3);
+    for (const ws of opened) ws.terminate();
+  });
+
+  it('closes a connection whose message is over maxPayloadBytes with 1009', async () => {
+    const { app } = await fixture({ stream: { maxPayloadBytes: 1_024 } });
+    const client = await connect(app);
+    await client.next('hello');
+    const end = closed(client.ws);
+    client.ws.send(JSON.stringify({ subscribe: { alerts: { kind: 'x'.repeat(2_000) } } }));
+    expect((await end).code).toBe(1009);
+  });
+
+  it('a pong counts only when it answers the server ping: a client that pongs without reading is dropped', async () => {
+    const url = await listening({ pingMs: 60 });
+    const [honest, faking] = await Promise.all([open(url), open(url, { autoPong: false })]);
+    const fakePongs = setInterval(() => faking.pong(Buffer.from('alive')), 10);
+    const fakeEnd = closed(faking);
+    let honestClosed = false;
+    honest!.on('close', () => {
+      honestClosed = true;
+    });
+    const timeout = new Promise((r) => setTimeout(() => r('still open'), 1_000));
+    expect(await Promise.race([fakeEnd.then(() => 'closed'), timeout])).toBe('closed');
+    clearInterval(fakePongs);
+    expect(honestClosed).toBe(false);
+    honest.terminate();
   });
 
   it('closes stream clients with 1001 on shutdown', async () => {

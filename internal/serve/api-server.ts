@@ -29,8 +29,12 @@ export interface ApiServerDeps {
   readonly registry: Registry;
   readonly config: ApiConfig;
   readonly clock?: () => number;
-  /** Another reason not to be ready (the embedded mode passes its worker's), undefined when none. */
-  readonly notReadyReason?: () => string | undefined;
+  /**
+   * Other parts this process needs, by name (the embedded mode passes its worker and ingest),
+   * each giving why it is not ready or undefined. /readyz names the part that is not ready, never
+   * its reason: error text is for the log, not for whoever can reach the port.
+   */
+  readonly dependencies?: Readonly<Record<string, () => string | undefined>>;
 }
 
 /**
@@ -58,6 +62,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     bus: deps.bus,
     logger,
     refreshMs: config.marketsRefreshMs,
+    idleMs: config.marketIdleMs,
+    maxMarkets: config.maxMarkets,
+    onForget: (reason) => metrics.marketsForgotten.inc({ reason }),
     clock,
   });
   const sessions = new Set<StreamSession>();
@@ -135,11 +142,24 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       config,
       clock,
       notReadyReason: () =>
-        state === 'running' ? deps.notReadyReason?.() : state === 'new' ? 'starting' : 'shutting down',
+        state === 'running' ? notReadyDependency() : state === 'new' ? 'starting' : 'shutting down',
     });
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
   });
+
+  let lastNotReady: string | undefined;
+  const notReadyDependency = (): string | undefined => {
+    for (const [name, reason] of Object.entries(deps.dependencies ?? {})) {
+      const why = reason();
+      if (why === undefined) continue;
+      if (why !== lastNotReady) logger.warn({ dependency: name, reason: why }, 'api not ready: a dependency is not');
+      lastNotReady = why;
+      return `${name} is not ready`;
+    }
+    lastNotReady = undefined;
+    return undefined;
+  };
 
   const stop = async (): Promise<void> => {
     if (state === 'closed') return;
@@ -193,7 +213,7 @@ function formatValidationErrors(errors: FastifySchemaValidationError[], dataVar:
       case 'pattern':
         return where.endsWith('/from') || where.endsWith('/to')
           ? `${where} must be Unix epoch milliseconds or an ISO 8601 date/time`
-          : `${where} must be non-empty with no whitespace`;
+          : `${where} must be printable ASCII characters with no whitespace`;
       default:
         return `${where} ${e.message ?? 'is invalid'}`;
     }

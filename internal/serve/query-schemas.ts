@@ -6,7 +6,15 @@ import type { ApiConfig } from './api-config.js';
  * that does not match gets a 400 naming the parameter. Unknown parameters are refused too, so
  * a typo (`intreval`) is an error rather than a silently ignored filter.
  */
-const name = { type: 'string', minLength: 1, maxLength: 64, pattern: '^\\S+$' } as const;
+/**
+ * An exchange, symbol or alert filter: printable ASCII without spaces. A control character (a
+ * NUL from `%00`) would otherwise reach the database, which refuses it as an internal error.
+ */
+export const NAME_PATTERN = '^[\\x21-\\x7e]+$';
+const name = { type: 'string', minLength: 1, maxLength: 64, pattern: NAME_PATTERN } as const;
+
+/** The latest time a query may name: the end of year 9999, as ISO 8601 and SQL timestamps go. */
+export const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Unix epoch milliseconds, or an ISO 8601 date or time (`2024-01-15`, `2024-01-15T10:00:00Z`). */
 const time = {
@@ -73,9 +81,15 @@ export function querySchemas(config: ApiConfig) {
 
 /**
  * A time parameter (already matched by its pattern) as Unix epoch ms; NaN for a date that does
- * not exist (`2024-02-30`), which Date.parse would roll over into March.
+ * not exist (`2024-02-30`), which Date.parse would roll over into March, and for one outside
+ * 1970-01-01 to 9999-12-31 (`to=999999999999999`, year 33658, which no SQL timestamp holds).
  */
 export function parseTime(value: string): number {
+  const ms = parseDate(value);
+  return ms >= 0 && ms <= MAX_TIME ? ms : Number.NaN;
+}
+
+function parseDate(value: string): number {
   if (/^\d+$/.test(value)) return Number(value);
   const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
   const day = new Date(Date.UTC(y, m - 1, d));

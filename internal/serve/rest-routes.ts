@@ -65,7 +65,8 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
       const { exchange, symbol, interval } = req.query;
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
-      const limit = req.query.limit ?? config.candleLimit.default;
+      const limit = pageLimit(req.query.limit, config.candleLimit, reply);
+      if (limit === undefined) return reply;
       const candles = await store.candles({ exchange, symbol, interval, ...range, limit });
       // Paging forward through a range: the next page starts after the last row returned.
       const last = candles.at(-1);
@@ -103,11 +104,13 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
       const { exchange, symbol } = req.query;
+      const limit = pageLimit(req.query.limit, config.alertLimit, reply);
+      if (limit === undefined) return reply;
       const alerts = await store.alerts({
         ...(exchange === undefined ? {} : { exchange }),
         ...(symbol === undefined ? {} : { symbol }),
         ...range,
-        limit: req.query.limit ?? config.alertLimit.default,
+        limit,
         // Without a start, the most recent alerts (before `to`) are what a reader wants.
         newest: range.from === undefined,
       });
@@ -144,7 +147,7 @@ function timeRange(
     if (value === undefined) continue;
     const ms = parseTime(value);
     if (!Number.isFinite(ms)) {
-      badRequest(reply, `querystring/${key} is not a valid date: ${value}`);
+      badRequest(reply, `querystring/${key} is not a valid date between 1970-01-01 and 9999-12-31: ${value}`);
       return undefined;
     }
     range[key] = ms;
@@ -154,6 +157,21 @@ function timeRange(
     return undefined;
   }
   return range;
+}
+
+/**
+ * `limit` as given, or the default; undefined after answering 400 for an infinite one: Ajv
+ * coerces `1e309` to Infinity and then checks neither its type nor its maximum again.
+ */
+function pageLimit(
+  value: number | undefined,
+  limits: { readonly default: number; readonly max: number },
+  reply: FastifyReply,
+): number | undefined {
+  if (value === undefined) return limits.default;
+  if (Number.isFinite(value)) return value;
+  badRequest(reply, `querystring/limit must be an integer from 1 to ${limits.max}`);
+  return undefined;
 }
 
 function badRequest(reply: FastifyReply, message: string): void {

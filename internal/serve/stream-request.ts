@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { subjectToken } from '../bus/subject.js';
 import { ROOT } from '../bus/subjects.js';
 import type { Interval } from '../market/interval.js';
+import { NAME_PATTERN } from './query-schemas.js';
 
 /**
  * What a WebSocket client may send on /api/v1/stream (docs/API.md):
@@ -25,7 +26,7 @@ export type ParsedRequest =
 
 const MAX_CANDLE_FILTERS = 32;
 
-const name = z.string().min(1).max(64).regex(/^\S+$/, 'must not contain whitespace');
+const name = z.string().min(1).max(64).regex(new RegExp(NAME_PATTERN), 'must be printable ASCII with no whitespace');
 
 /** `true` as an empty filter (everything), `false` as absent: one object shape to validate and report on. */
 const flag = (v: unknown) => (v === true ? {} : v === false ? undefined : v);

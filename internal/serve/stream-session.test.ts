@@ -7,7 +7,7 @@ import { createRegistry } from '../observe/metrics.js';
 import { DEFAULT_API_CONFIG, type StreamConfig } from './api-config.js';
 import { createApiMetrics } from './api-metrics.js';
 import { streamRequestParser } from './stream-request.js';
-import { CLOSE_TOO_SLOW, StreamSession, type StreamSocket } from './stream-session.js';
+import { CLOSE_POLICY, CLOSE_TOO_SLOW, StreamSession, type StreamSocket } from './stream-session.js';
 
 const encoder = new TextEncoder();
 
@@ -121,6 +121,46 @@ describe('StreamSession', () => {
     expect(socket.pending.length).toBe(before);
     await tick(2_100);
     expect(socket.terminated).toBe(true);
+    await bus.close();
+  });
+
+  it('replies to bad messages count against the send bound: a client that reads none of them is closed', async () => {
+    const bus = new MemoryBus();
+    const socket = new FakeSocket();
+    const { s } = session(socket, bus, { maxSocketBytes: 4_000, messagesPerSecond: 1_000_000 });
+    // Wrong in every one of 32 filters: the parser's complaint would be many times the message.
+    const bad = JSON.stringify({
+      subscribe: { candles: Array.from({ length: 32 }, () => ({ interval: 'x', exchange: '', kind: 'yy' })) },
+    });
+    expect(bad.length).toBeGreaterThan(1_400);
+    s.onMessage(bad);
+    expect(socket.pending[0]!.text.length).toBeLessThan(400);
+    for (let i = 0; i < 5_000 && !socket.closed; i++) s.onMessage(bad);
+    expect(socket.closed).toEqual({ code: CLOSE_TOO_SLOW, reason: 'too slow: more than 4000 bytes unread' });
+    expect(socket.bufferedAmount).toBeLessThan(4_000 + 400);
+    await bus.close();
+  });
+
+  it('asks for at most maxSubscriptions subjects, and closes a client that sends too fast with 1008', async () => {
+    const bus = new MemoryBus();
+    const socket = new FakeSocket();
+    const { s, registry } = session(socket, bus, { maxSubscriptions: 2, messagesPerSecond: 5 });
+    s.onMessage(JSON.stringify({ subscribe: { candles: [{ interval: '1m' }, { interval: '1m', exchange: 'okx' }] } }));
+    s.onMessage(JSON.stringify({ subscribe: { candles: { interval: '1m' }, alerts: true, index: true } }));
+    s.onMessage('binary', true);
+    socket.flush();
+    const [subscribed, refused, binary] = socket.messages();
+    expect(subscribed).toMatchObject({ type: 'subscribed' });
+    expect(refused).toEqual({ type: 'error', error: 'too many subscriptions: 3 subjects asked, at most 2' });
+    expect(binary).toEqual({ type: 'error', error: 'send JSON text messages' });
+    s.onMessage(SUBSCRIBE);
+    s.onMessage(SUBSCRIBE);
+    expect(socket.closed).toBeUndefined();
+    s.onMessage(SUBSCRIBE);
+    expect(socket.closed).toEqual({ code: CLOSE_POLICY, reason: 'too many messages: at most 5 per second' });
+    const rejected = await registry.getSingleMetricAsString('tickmesh_api_stream_rejected_total');
+    expect(rejected).toMatch(/reason="subscriptions"\} 1/);
+    expect(rejected).toMatch(/reason="rate"\} 1/);
     await bus.close();
   });
 

@@ -5,7 +5,7 @@ import type { Candle } from '../market/candle.js';
 import type { StreamConfig } from './api-config.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { type IndexUpdate, SeenFilter } from './seen-filter.js';
-import type { StreamPlan, StreamRequestParser, StreamTopic } from './stream-request.js';
+import type { ParsedRequest, StreamPlan, StreamRequestParser, StreamTopic } from './stream-request.js';
 
 /** The part of a WebSocket (ws) a session uses. */
 export interface StreamSocket {
@@ -27,9 +27,15 @@ export interface StreamSessionDeps {
 
 /** Close code for a client that does not read (RFC 6455: 1013 "try again later"). */
 export const CLOSE_TOO_SLOW = 1013;
+/** Close code for a client that breaks a limit of the protocol (RFC 6455: 1008 policy violation). */
+export const CLOSE_POLICY = 1008;
 
 const decoder = new TextDecoder();
 const CONGESTION_POLL_MS = 50;
+/** A client's close frame or a terminate follows a close this soon: a client that reads nothing does not read the close frame either. */
+const TERMINATE_AFTER_MS = 2_000;
+/** Longest error text sent back: a bad message must not draw a reply many times its size. */
+const MAX_ERROR_CHARS = 300;
 
 /**
  * One WebSocket client of /api/v1/stream. Each subscribed subject is a bus subscription with a
@@ -51,22 +57,41 @@ export class StreamSession {
   private lastWrite: Promise<void> = Promise.resolve();
   private congestedSince: number | undefined;
   private closed = false;
+  /** Messages the client may still send now (a token bucket of messagesPerSecond). */
+  private allowance: number;
+  private allowanceAt = Date.now();
 
   constructor(private readonly deps: StreamSessionDeps) {
     this.seen = new SeenFilter(deps.config.dedupeKeys);
+    this.allowance = deps.config.messagesPerSecond;
   }
 
-  /** Sends a control message (hello, subscribed, error) at once, ahead of buffered data. */
+  /**
+   * Sends a control message (hello, subscribed, error) at once, ahead of buffered data. Replies
+   * count against the socket's byte bound like data: a client that has left more than
+   * `maxSocketBytes` unread and still sends is closed as too slow instead of queued more.
+   */
   sendControl(message: Record<string, unknown>): void {
-    if (!this.closed) this.write(JSON.stringify(message));
+    if (this.closed) return;
+    if (this.deps.socket.bufferedAmount > this.deps.config.maxSocketBytes) {
+      this.closeSlow(`too slow: more than ${this.deps.config.maxSocketBytes} bytes unread`);
+      return;
+    }
+    this.write(JSON.stringify(message));
   }
 
-  /** Handles one text message from the client. */
-  onMessage(text: string): void {
-    if (this.closed) return;
-    const req = this.deps.parse(text);
+  /** Handles one message from the client: a text subscribe, or binary (refused). */
+  onMessage(text: string, isBinary = false): void {
+    if (this.closed || !this.withinRate()) return;
+    const req: ParsedRequest = isBinary ? { ok: false, error: 'send JSON text messages' } : this.deps.parse(text);
     if (!req.ok) {
-      this.sendControl({ type: 'error', error: req.error });
+      this.sendError(req.error);
+      return;
+    }
+    const { maxSubscriptions } = this.deps.config;
+    if (req.plan.subjects.length > maxSubscriptions) {
+      this.deps.metrics.streamRejected.inc({ reason: 'subscriptions' });
+      this.sendError(`too many subscriptions: ${req.plan.subjects.length} subjects asked, at most ${maxSubscriptions}`);
       return;
     }
     this.subscribe(req.plan);
@@ -143,6 +168,32 @@ export class StreamSession {
     return !this.closed;
   }
 
+  private sendError(error: string): void {
+    this.sendControl({
+      type: 'error',
+      error: error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS - 3)}...` : error,
+    });
+  }
+
+  /** Takes one message from the allowance; a client over it is closed with 1008. */
+  private withinRate(): boolean {
+    const { messagesPerSecond } = this.deps.config;
+    const now = Date.now();
+    this.allowance = Math.min(
+      messagesPerSecond,
+      this.allowance + ((now - this.allowanceAt) * messagesPerSecond) / 1000,
+    );
+    this.allowanceAt = now;
+    if (this.allowance >= 1) {
+      this.allowance -= 1;
+      return true;
+    }
+    this.deps.metrics.streamRejected.inc({ reason: 'rate' });
+    this.deps.logger.info({ messagesPerSecond }, 'stream client sends too fast, closing');
+    this.closeWith(CLOSE_POLICY, `too many messages: at most ${messagesPerSecond} per second`);
+    return false;
+  }
+
   private reportDrops(): void {
     const total = this.dropped;
     if (total <= this.droppedReported) return;
@@ -156,14 +207,19 @@ export class StreamSession {
     this.lastWrite = new Promise((resolve) => this.deps.socket.send(text, () => resolve()));
   }
 
-  private closeSlow(): void {
-    const { socket, config, metrics, logger } = this.deps;
+  private closeSlow(reason = `too slow: send buffer full for ${this.deps.config.slowClientMs} ms`): void {
+    const { socket, metrics, logger } = this.deps;
     metrics.streamClosedSlow.inc();
     logger.info({ queuedBytes: socket.bufferedAmount, dropped: this.dropped }, 'stream client too slow, closing');
+    this.closeWith(CLOSE_TOO_SLOW, reason);
+  }
+
+  /** Ends the session and closes the socket; terminates it if the client does not complete the close. */
+  private closeWith(code: number, reason: string): void {
+    const { socket } = this.deps;
     this.close();
-    socket.close(CLOSE_TOO_SLOW, `too slow: send buffer full for ${config.slowClientMs} ms`);
-    // A client that reads nothing does not read the close frame either.
-    setTimeout(() => socket.terminate(), 2_000).unref();
+    socket.close(code, reason);
+    setTimeout(() => socket.terminate(), TERMINATE_AFTER_MS).unref();
   }
 
   /** The client message for one bus message, or undefined when it is a repeat or does not decode. */

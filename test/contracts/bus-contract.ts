@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage, KvEntry, StoredMessage, Subscription } from '../../internal/bus/bus.js';
+import { collectGarbage } from '../harness/gc.js';
 
 /**
  * The one test suite every Bus adapter passes (the in-process bus in the unit project, NATS in
@@ -134,6 +135,37 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       await s.bus.flush();
       await quiet();
       expect(ga.items).toEqual([]);
+    });
+
+    it('an ended subscription is released, however it ended, while its signal lives on', async () => {
+      // A WebSocket connection's signal outlives the many subscriptions made under it; a listener
+      // left on it would hold every ended subscription and its buffer.
+      const gc = collectGarbage();
+      const p = s.fresh('free');
+      const connection = new AbortController();
+      const refs: Array<WeakRef<Subscription>> = [];
+      // In a function of its own, so that no variable of this test's frame holds the last one.
+      const cycle = async (i: number): Promise<void> => {
+        const own = new AbortController();
+        const signal = i % 3 === 2 ? own.signal : connection.signal;
+        const sub = s.bus.subscribe(`${p}.x.${i % 7}`, { signal, capacity: 2_000 });
+        refs.push(new WeakRef(sub));
+        if (i % 3 === 0) sub.unsubscribe();
+        else if (i % 3 === 1) await sub[Symbol.asyncIterator]().return?.();
+        else own.abort();
+      };
+      for (let i = 0; i < 300; i++) await cycle(i);
+      await s.bus.flush();
+      const alive = async (): Promise<number> => {
+        for (let i = 0; i < 10; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          gc();
+          if (refs.every((r) => r.deref() === undefined)) break;
+        }
+        return refs.filter((r) => r.deref() !== undefined).length;
+      };
+      expect(await alive()).toBe(0);
+      connection.abort();
     });
 
     it('refuses invalid subjects', () => {

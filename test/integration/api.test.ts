@@ -211,6 +211,35 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(got).toBeLessThan(8_000);
   });
 
+  it('refuses a browser page of another origin, and closes a client that floods bad messages unread', async () => {
+    const url = `${base.replace('http', 'ws')}/api/v1/stream`;
+    const evil = new WebSocket(url, { origin: 'http://evil.example' });
+    await expect(new Promise((resolve, reject) => evil.once('open', resolve).once('error', reject))).rejects.toThrow(
+      /403/,
+    );
+
+    // 5,000 bad 1.5 KB messages from a client that reads nothing: it is closed at once (over
+    // its message rate), not answered 5,000 times into a queue nobody reads.
+    const client = await streamClient({});
+    await client.until(() => client.messages.some((m) => m.type === 'subscribed'), 'subscribed');
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const bad = JSON.stringify({
+      subscribe: { candles: Array.from({ length: 20 }, () => ({ interval: 'x'.repeat(60) })) },
+    });
+    expect(bad.length).toBeGreaterThan(1_400);
+    for (let i = 0; i < 5_000 && client.ws.readyState === WebSocket.OPEN; i++) client.ws.send(bad);
+    const start = Date.now();
+    const metrics = async () => (await fetch(`${base}/metrics`)).text();
+    while (!/tickmesh_api_stream_rejected_total\{reason="rate"\} 1/.test(await metrics())) {
+      if (Date.now() - start > 10_000) throw new Error('the flooding client was not closed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect([1008, 1006]).toContain(await closed);
+    expect(client.messages.filter((m) => m.type === 'error').length).toBeLessThanOrEqual(10);
+  });
+
   it('the dashboard and probes are served on the same port', async () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
