@@ -147,7 +147,13 @@ build() {
   local t0=$SECONDS base tag image archive revision
   timed "installing buildah and debootstrap" install_tools
   mkdir -p "$IMAGE_CACHE"
-  base=$(timed "the base image" base_image)
+  # TICKMESH_BASE_IMAGE: build on that image (e.g. docker.io/library/node:24-bookworm-slim where
+  # it can be pulled) instead of the locally made one.
+  if [[ -n ${TICKMESH_BASE_IMAGE:-} ]]; then
+    base=$TICKMESH_BASE_IMAGE
+  else
+    base=$(timed "the base image" base_image)
+  fi
   tag=$(image_tag)
   image=localhost/tickmesh:$tag
   revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
