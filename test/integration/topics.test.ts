@@ -65,7 +65,7 @@ describe('tickmesh topics on real Kafka', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`topic ${t.trades} exists with 3 partitions, 6 were asked for`);
     expect((await partitionCounts([t.trades])).get(t.trades)).toBe(3);
-  }, 120_000);
+  }, 360_000);
 
   it('ingest started before its topics says so once, waits, and runs once `tickmesh topics` made them', async () => {
     const t = topicNames();
@@ -107,7 +107,7 @@ describe('tickmesh topics on real Kafka', () => {
           await new Promise((r) => setTimeout(r, 200));
         }
       };
-      await until(/topics missing/, 30_000);
+      await until(/topics missing/, 90_000);
       // Several polls later: still one line about it, and no Kafka errors.
       await new Promise((r) => setTimeout(r, 6_000));
       const lines = output.split('\n').filter((l) => l.trim() !== '');
@@ -120,11 +120,11 @@ describe('tickmesh topics on real Kafka', () => {
 
       const created = await tickmesh(['topics', '--partitions', '2', ...topicFlags(t)]);
       expect(created.code, created.stderr).toBe(0);
-      await until(/topics exist now/, 15_000);
-      await until(/ingest started/, 15_000);
+      await until(/topics exist now/, 60_000);
+      await until(/ingest started/, 60_000);
     } finally {
       ingest.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  }, 120_000);
+  }, 360_000);
 });
