@@ -4,7 +4,7 @@ import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } fro
 import { intFlag } from '../../internal/config/flags.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { createKafkaAdmin, type KafkaLogAdmin } from '../../internal/log/kafka-admin.js';
-import { createLogger, type Logger } from '../../internal/observe/logger.js';
+import { createLogger, type Logger, silentLogger } from '../../internal/observe/logger.js';
 import { ConfigError, isRetriable } from '../../internal/runtime/errors.js';
 import { retry } from '../../internal/runtime/retry.js';
 import type { Command } from './command.js';
@@ -44,7 +44,7 @@ const schema = z.object({
   'rejected-topic': z.string().min(1).default(DEFAULT_TOPICS.rejects),
   'gaps-topic': z.string().min(1).default(DEFAULT_TOPICS.gaps),
   'wait-seconds': intFlag(0).default(0),
-  'log-level': z.string().default(process.env.LOG_LEVEL ?? 'info'),
+  'log-level': z.string().default('info'),
 });
 
 const OPTION_NAMES = Object.keys(schema.shape);
@@ -110,7 +110,9 @@ async function connect(brokers: readonly string[], options: TopicsOptions, logge
   const admin = {
     brokers,
     clientId: `tickmesh-topics-${hostname()}`,
-    logger,
+    // kafkajs logs, as errors, the metadata polls that meet a new topic before its leaders are
+    // elected (createTopicsAndWait tolerates them); its real failures reach us as thrown errors.
+    logger: options.logLevel === 'debug' || options.logLevel === 'trace' ? logger : silentLogger(),
     ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
   };
   if (options.waitSeconds === 0) return createKafkaAdmin(admin);
@@ -142,7 +144,7 @@ export const topicsCommand: Command = {
     );
     const endpoints = parseEndpoints(flags);
     requireEndpoints(endpoints, ['kafkaBrokers']);
-    const options = parseTopicsOptions(flags, dryRun);
+    const options = parseTopicsOptions({ ...flags, 'log-level': flags['log-level'] ?? process.env.LOG_LEVEL }, dryRun);
     const logger = createLogger({ level: options.logLevel }).child({ role: 'topics' });
 
     const admin = await connect(endpoints.kafkaBrokers, options, logger);
