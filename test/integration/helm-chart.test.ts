@@ -91,13 +91,23 @@ function envOf(c: V1Container, name: string): V1EnvVar | undefined {
   return c.env?.find((e) => e.name === name);
 }
 
-/** The environment a pod of `d` would see, with field references resolved for `podName`. */
-function resolvedEnv(c: V1Container, namespace: string, podName: string): NodeJS.ProcessEnv {
+/**
+ * The environment a pod of `d` would see, with field references resolved for `podName` and
+ * Secret references from `secrets` (name -> key -> value).
+ */
+function resolvedEnv(
+  c: V1Container,
+  namespace: string,
+  podName: string,
+  secrets: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const e of c.env ?? []) {
     const field = e.valueFrom?.fieldRef?.fieldPath;
+    const secret = e.valueFrom?.secretKeyRef;
     if (field === 'metadata.name') env[e.name] = podName;
     else if (field === 'metadata.namespace') env[e.name] = namespace;
+    else if (secret) env[e.name] = secrets[secret.name ?? '']?.[secret.key];
     else if (e.value !== undefined) env[e.name] = e.value;
   }
   return env;
@@ -280,7 +290,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(named(renamed, 'ServiceAccount')).toEqual([]);
     const knobs = (await docs(
       '--set',
-      'image.digest=sha256:' + 'a'.repeat(64),
+      `image.digest=sha256:${'a'.repeat(64)}`,
       '--set',
       'priorityClassName=tickmesh-high',
       '--set',
@@ -321,7 +331,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
 
   it('with operator.autoscale.enabled, the operator scales the worker Deployment, and its Role allows that alone', async () => {
     const trial = ['--set', 'singleNode.enabled=true'];
-    type Obj = { kind: string; metadata: { name: string }; rules?: unknown[] };
+    type Obj = { kind: string; metadata: { name: string }; rules?: unknown[]; stringData?: Record<string, string> };
     const render = async (...set: string[]) =>
       loadAllYaml(await helm('template', 't', CHART, ...trial, ...set)) as Obj[];
     const on = await render(
@@ -343,7 +353,10 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const operatorOf = (objs: Obj[]) =>
       objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-operator') as unknown as V1Deployment;
     const oc = container(operatorOf(on));
-    const config = parseOperatorConfig(oc.args?.slice(1) ?? [], resolvedEnv(oc, 'ns', 'op-pod'));
+    const secrets = Object.fromEntries(
+      on.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, o.stringData ?? {}]),
+    );
+    const config = parseOperatorConfig(oc.args?.slice(1) ?? [], resolvedEnv(oc, 'ns', 'op-pod', secrets));
     expect(config).toMatchObject({
       autoscaleDeployment: 't-tickmesh-worker',
       autoscaleMin: 1,
@@ -454,6 +467,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(envOf(wc, 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: `${fullname}-urls`, key: 'REDIS_URL' });
     const urls = await core.readNamespacedSecret({ name: `${fullname}-urls`, namespace });
     const decoded = (k: string) => Buffer.from(urls.data?.[k] ?? '', 'base64').toString();
+    const secrets = { [`${fullname}-urls`]: { NATS_URL: decoded('NATS_URL'), REDIS_URL: decoded('REDIS_URL') } };
     expect([decoded('NATS_URL'), decoded('REDIS_URL')]).toEqual([values.nats.url, values.redis.url]);
     expect(envOf(wc, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(values.tracing.otlpEndpoint);
     // Kubernetes expands $(VAR) only from variables defined before it in the list.
@@ -477,7 +491,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const oc = container(operator);
     expect(oc.args?.[0]).toBe('operator');
     expect(envOf(oc, 'DATABASE_URL')).toBeUndefined();
-    const operatorEnv = resolvedEnv(oc, namespace, `${operatorName}-pod`);
+    const operatorEnv = resolvedEnv(oc, namespace, `${operatorName}-pod`, secrets);
     const operatorConfig = parseOperatorConfig(oc.args?.slice(1) ?? [], operatorEnv);
     expect(operatorConfig).toMatchObject({
       namespace,
