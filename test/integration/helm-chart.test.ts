@@ -213,45 +213,19 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       '/ingest/venues/0/venue',
     );
     // Cross-field checks.
+    const refused = (...set: string[]) => helmFails('template', 't', CHART, ...trial, ...set);
+    const autoscale = ['--set', 'operator.autoscale.enabled=true'];
     expect(
-      await helmFails(
-        'template',
-        't',
-        CHART,
-        ...trial,
-        '--set',
-        'operator.autoscale.enabled=true',
-        '--set',
-        'operator.autoscale.min=5',
-        '--set',
-        'operator.autoscale.max=4',
-      ),
+      await refused(...autoscale, '--set', 'operator.autoscale.min=5', '--set', 'operator.autoscale.max=4'),
     ).toContain('operator.autoscale.min (5) must not exceed operator.autoscale.max (4)');
-    expect(
-      await helmFails(
-        'template',
-        't',
-        CHART,
-        ...trial,
-        '--set',
-        'operator.autoscale.enabled=true',
-        '--set',
-        'operator.autoscale.max=13',
-      ),
-    ).toContain('operator.autoscale.max (13) must not exceed kafka.partitions (12)');
-    expect(await helmFails('template', 't', CHART, ...trial, '--set', 'ingest.replicas=2')).toContain(
+    expect(await refused(...autoscale, '--set', 'operator.autoscale.max=13')).toContain(
+      'operator.autoscale.max (13) must not exceed kafka.partitions (12)',
+    );
+    expect(await refused('--set', 'ingest.replicas=2')).toContain(
       'every ingest replica streams every venue of ingest.venues',
     );
-    expect(
-      await helmFails(
-        'template',
-        't',
-        CHART,
-        ...trial,
-        '--set-json',
-        'ingest.venues=[{"venue":"sim","symbols":["BTC-USD"]},{"venue":"sim","symbols":["BTC-USD"]}]',
-      ),
-    ).toContain('ingest.venues lists sim:BTC-USD twice');
+    const twice = '[{"venue":"sim","symbols":["BTC-USD"]},{"venue":"sim","symbols":["BTC-USD"]}]';
+    expect(await refused('--set-json', `ingest.venues=${twice}`)).toContain('ingest.venues lists sim:BTC-USD twice');
     type Doc = { kind: string; metadata: { name: string } };
     const docs = async (...set: string[]) => loadAllYaml(await helm('template', 't', CHART, ...trial, ...set)) as Doc[];
     const named = (objs: Doc[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => o.metadata.name);
