@@ -820,6 +820,11 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
         `PLAINTEXT://tickmesh-kafka.${namespace}.svc:9092`,
       );
       expect(kafkaEnv.find((e) => e.name === 'KAFKA_AUTO_CREATE_TOPICS_ENABLE')?.value).toBe('false');
+      // One broker: the topics Job asks for one replica.
+      const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace });
+      expect(jobs.items.map((j) => j.spec?.template.spec?.containers[0]?.args)).toEqual([
+        expect.arrayContaining(['topics', '--replication-factor=1', '--partitions=12']),
+      ]);
       for (const name of ['tickmesh-kafka', 'tickmesh-nats', 'tickmesh-redis', 'tickmesh-postgres']) {
         await core.readNamespacedService({ name, namespace });
       }
