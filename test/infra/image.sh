@@ -157,9 +157,16 @@ build() {
   tag=$(image_tag)
   image=localhost/tickmesh:$tag
   revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+  archive=$IMAGE_CACHE/tickmesh-$tag.oci.tar
+  # A clean tree's image is named by its content: built once.
+  if [[ $tag != dev && -s $archive ]] && "${BUILDAH[@]}" inspect --type image "$image" >/dev/null 2>&1; then
+    log "$image already built (archive $archive)"
+    emit TICKMESH_IMAGE "$image"
+    emit TICKMESH_IMAGE_ARCHIVE "$archive"
+    return 0
+  fi
   log "building $image from $ROOT/Dockerfile on $base (log: $LOGS/image-build.log)"
   timed "buildah build" build_image "$base" "$image" "$tag" "$revision"
-  archive=$IMAGE_CACHE/tickmesh-$tag.oci.tar
   timed "the OCI archive" oci_archive "$image" "$archive"
   log "$image ($("${BUILDAH[@]}" images --format '{{.Size}}' "$image")), archive $archive ($(du -m "$archive" | cut -f1) MB); all in $((SECONDS - t0))s"
   emit TICKMESH_IMAGE "$image"
