@@ -168,6 +168,8 @@ build() {
   log "building $image from $ROOT/Dockerfile on $base (log: $LOGS/image-build.log)"
   timed "buildah build" build_image "$base" "$image" "$tag" "$revision"
   timed "the OCI archive" oci_archive "$image" "$archive"
+  # Archives of older trees: the three newest are kept.
+  ls -t "$IMAGE_CACHE"/tickmesh-*.oci.tar | tail -n +4 | xargs -r rm -f
   log "$image ($("${BUILDAH[@]}" images --format '{{.Size}}' "$image")), archive $archive ($(du -m "$archive" | cut -f1) MB); all in $((SECONDS - t0))s"
   emit TICKMESH_IMAGE "$image"
   emit TICKMESH_IMAGE_ARCHIVE "$archive"
