@@ -1,6 +1,6 @@
 import { createIngestor } from '../../internal/ingest/ingestor.js';
 import { readProducedIds } from '../../internal/ingest/resume.js';
-import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -20,6 +20,13 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   const registry = createRegistry({ role: 'ingest' });
   const exporter = otlpExporterFromEnv(process.env);
   const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
+  const admin = await createKafkaAdmin({ brokers: config.kafkaBrokers, clientId: `${config.clientId}-admin`, logger });
+  const topics = [config.topics.trades, config.topics.rejects, config.topics.gaps];
+  const ready = await waitForTopics({ admin, topics, logger, signal }).finally(() => admin.close());
+  if (!ready) {
+    await tracing.shutdown();
+    return 0;
+  }
   const producer = await createKafkaProducer({
     brokers: config.kafkaBrokers,
     clientId: config.clientId,

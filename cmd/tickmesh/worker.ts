@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
-import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -60,6 +60,11 @@ export const workerCommand: Command = {
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, clientId, logger };
     const admin = await createKafkaAdmin(kafka);
+    const topics = [options.topic, options.lateTopic, options.rejectedTopic];
+    if (!(await waitForTopics({ admin, topics, logger, signal }))) {
+      await admin.close();
+      return 0;
+    }
     const partitionCount = await admin.partitionCount(options.topic);
     await admin.close();
     const store = createPostgresStore({

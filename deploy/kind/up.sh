@@ -1,45 +1,61 @@
 #!/usr/bin/env bash
-# Brings tickmesh up on a local kind cluster: builds the image, creates the cluster (or reuses
-# it), loads the image into its nodes, and installs the chart with its single-node Kafka, NATS,
-# Redis and PostgreSQL. Extra arguments go to `helm upgrade --install` (e.g. --set worker.replicas=4).
+# Brings tickmesh up on a local kind cluster with the same steps the real-node cluster test runs:
+# test/infra/image.sh builds the image from the Dockerfile with buildah and writes it as an OCI
+# archive, the archive is loaded into the nodes, and the chart is installed with
+# deploy/kind/values.yaml (its single-node Kafka, NATS, Redis and PostgreSQL). Only `kind create`
+# and `kind load` are not run by the tests. Extra arguments go to `helm upgrade --install`
+# (e.g. --set worker.replicas=4).
 #
-#   deploy/kind/up.sh                      # build, create, install
-#   TICKMESH_SKIP_BUILD=1 deploy/kind/up.sh  # reuse the tickmesh:dev image already built
-#   kind delete cluster --name tickmesh    # tear it all down
+#   deploy/kind/up.sh                        # build, create, load, install
+#   deploy/kind/up.sh --with-grafana         # also Prometheus and Grafana with the tickmesh dashboards
+#   TICKMESH_SKIP_BUILD=1 deploy/kind/up.sh  # reuse the last build
+#   kind delete cluster --name tickmesh      # tear it all down
 #
-# Needs docker, kind, kubectl and helm on PATH. Idempotent: run it again after a change.
+# Needs kind, kubectl and helm on PATH, and what test/infra/image.sh needs (Debian or Ubuntu, root
+# or sudo: it installs buildah and debootstrap with apt). TICKMESH_BASE_IMAGE=node:24-bookworm-slim
+# builds on the official base where it can be pulled, instead of the locally made one.
+# Idempotent: run it again after a change.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cluster=${TICKMESH_KIND_CLUSTER:-tickmesh}
-image_repo=tickmesh
 namespace=${TICKMESH_NAMESPACE:-tickmesh}
 release=${TICKMESH_RELEASE:-tickmesh}
 context="kind-$cluster"
 # The chart's object names: the release name when it contains "tickmesh", else <release>-tickmesh.
 if [[ "$release" == *tickmesh* ]]; then fullname=$release; else fullname=$release-tickmesh; fi
 timeout=${TICKMESH_KIND_TIMEOUT:-600s}
+with_grafana=0
+if [[ ${1:-} == --with-grafana ]]; then
+  with_grafana=1
+  shift
+fi
 
 say() { printf '[kind up] %s\n' "$*" >&2; }
 die() { printf '[kind up] error: %s\n' "$*" >&2; exit 1; }
 
-for tool in docker kind kubectl helm; do
+for tool in kind kubectl helm; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH"
 done
-docker info >/dev/null 2>&1 || die "docker does not answer (is the daemon running?)"
 
+# The image: built (or, with TICKMESH_SKIP_BUILD=1, the last build reused) by the tests' own script.
+# Its tag is the git tree of a clean checkout, `dev` otherwise.
 if [[ "${TICKMESH_SKIP_BUILD:-0}" != 1 ]]; then
-  say "building $image_repo:dev from $root"
-  docker build -t "$image_repo:dev" "$root"
+  say "building the image with test/infra/image.sh"
+  eval "$(bash "$root/test/infra/image.sh" build)"
+else
+  archive=$(ls -t "${TICKMESH_CACHE:-$HOME/.cache/tickmesh}"/image/tickmesh-*.oci.tar 2>/dev/null | head -n 1) ||
+    die "no image archive built yet (run without TICKMESH_SKIP_BUILD)"
+  tag=${archive##*/tickmesh-}
+  TICKMESH_IMAGE=localhost/tickmesh:${tag%.oci.tar}
+  TICKMESH_IMAGE_ARCHIVE=$archive
 fi
-# Tagged by content: a rebuilt image changes the pod templates, so the Deployments roll out
-# (an unchanged tag with pullPolicy Never would keep the old image running).
-image_id=$(docker image inspect --format '{{.Id}}' "$image_repo:dev") || die "no image $image_repo:dev (build it first)"
-image_id=${image_id#sha256:}
-image_tag="dev-${image_id:0:12}"
-image="$image_repo:$image_tag"
-docker tag "$image_repo:dev" "$image"
+image_repo=${TICKMESH_IMAGE%:*}
+image_tag=${TICKMESH_IMAGE##*:}
+# A rebuilt `dev` image keeps its tag: the archive's digest goes into a pod annotation so that the
+# Deployments roll out (pullPolicy Never would otherwise keep the old image running).
+image_digest=$(sha256sum "$TICKMESH_IMAGE_ARCHIVE" | cut -c1-16)
 
 if kind get clusters 2>/dev/null | grep -qx "$cluster"; then
   say "reusing kind cluster $cluster"
@@ -48,10 +64,26 @@ else
   kind create cluster --name "$cluster" --config "$here/cluster.yaml" --wait 180s
 fi
 
-say "loading $image into the nodes of $cluster"
-kind load docker-image "$image" --name "$cluster"
+say "loading $TICKMESH_IMAGE into the nodes of $cluster"
+kind load image-archive "$TICKMESH_IMAGE_ARCHIVE" --name "$cluster"
 
 kubectl() { command kubectl --context "$context" "$@"; }
+
+observability=()
+if ((with_grafana)); then
+  # kube-prometheus-stack: Prometheus finds the chart's ServiceMonitor (label release=monitoring),
+  # Grafana's sidecar loads the dashboards of dashboards/grafana from the chart's ConfigMaps.
+  say "installing kube-prometheus-stack (Prometheus and Grafana) as release monitoring"
+  helm repo add prometheus-community https://prometheus-community.github.io/helm-charts >/dev/null
+  helm repo update prometheus-community >/dev/null
+  helm upgrade --install monitoring prometheus-community/kube-prometheus-stack \
+    --kube-context "$context" --namespace monitoring --create-namespace --wait --timeout "$timeout" \
+    --set grafana.sidecar.dashboards.enabled=true \
+    --set grafana.sidecar.dashboards.searchNamespace=ALL \
+    --set alertmanager.enabled=false
+  observability=(--set serviceMonitor.enabled=true --set serviceMonitor.labels.release=monitoring
+    --set grafanaDashboards.enabled=true)
+fi
 
 say "installing release $release in namespace $namespace"
 helm upgrade --install "$release" "$root/deploy/helm/tickmesh" \
@@ -59,12 +91,12 @@ helm upgrade --install "$release" "$root/deploy/helm/tickmesh" \
   --namespace "$namespace" --create-namespace \
   -f "$here/values.yaml" \
   --set image.repository="$image_repo" --set image.tag="$image_tag" \
+  --set-string podAnnotations.tickmesh\\.io/image-archive="$image_digest" \
+  "${observability[@]}" \
   "$@"
 
 selector="app.kubernetes.io/instance=$release"
 
-# The servers first: the tickmesh processes exit (and are restarted) until Kafka, its topics and
-# PostgreSQL are there.
 say "waiting for the single-node servers"
 for server in kafka nats redis postgres; do
   kubectl -n "$namespace" rollout status "statefulset/$fullname-$server" --timeout "$timeout"
@@ -74,18 +106,8 @@ say "waiting for the topics"
 kubectl -n "$namespace" wait --for=condition=complete job \
   -l "$selector,app.kubernetes.io/component=topics" --timeout "$timeout"
 
-# Processes that exited while the servers started may sit in CrashLoopBackOff's delay (up to
-# 5 minutes): restart the Deployments that are not fully ready, then wait for all of them.
-deployments=$(kubectl -n "$namespace" get deployment -l "$selector" -o name)
-for deployment in $deployments; do
-  want=$(kubectl -n "$namespace" get "$deployment" -o jsonpath='{.spec.replicas}')
-  ready=$(kubectl -n "$namespace" get "$deployment" -o jsonpath='{.status.readyReplicas}')
-  if [[ "${ready:-0}" != "$want" ]]; then
-    say "restarting $deployment ($((${ready:-0})) of $want ready)"
-    kubectl -n "$namespace" rollout restart "$deployment"
-  fi
-done
-for deployment in $deployments; do
+# ingest and the workers wait for their topics (not ready meanwhile) and start once they exist.
+for deployment in $(kubectl -n "$namespace" get deployment -l "$selector" -o name); do
   kubectl -n "$namespace" rollout status "$deployment" --timeout "$timeout"
 done
 
@@ -98,3 +120,9 @@ cat >&2 <<MSG
   api:        kubectl --context $context -n $namespace port-forward service/$fullname-api 8080   then http://127.0.0.1:8080/
   metrics:    kubectl --context $context -n $namespace port-forward deployment/$fullname-worker 9464   then /metrics
 MSG
+if ((with_grafana)); then
+  cat >&2 <<MSG
+  grafana:    kubectl --context $context -n monitoring port-forward service/monitoring-grafana 3000:80
+              then http://127.0.0.1:3000/ (admin / prom-operator), folder tickmesh
+MSG
+fi

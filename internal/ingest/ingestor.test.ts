@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadRealTrades } from '../../test/support/real-trades.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
@@ -7,7 +8,6 @@ import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
 import { createIngestor } from './ingestor.js';
 import { type LocalBinance, range, startLocalBinance } from './testing/local-binance.js';
-import { loadRealTrades } from './testing/real-trades.js';
 import { DEFAULT_TOPICS } from './topics.js';
 
 class RecordingProducer implements LogProducer {

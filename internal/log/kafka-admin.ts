@@ -1,5 +1,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Logger } from '../observe/logger.js';
 import { ConfigError, UnavailableError } from '../runtime/errors.js';
+import { sleep } from '../runtime/retry.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { LogAdmin } from './log.js';
 
@@ -17,8 +19,14 @@ export const APPEND_TIME: ReadonlyArray<{ name: string; value: string }> = [
   { name: 'message.timestamp.type', value: 'LogAppendTime' },
 ];
 
+/** The Kafka admin's own additions to the LogAdmin contract. */
+export interface KafkaLogAdmin extends LogAdmin {
+  /** The partition count of each of `topics` that exists; a missing topic has no entry. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+}
+
 /** Topic administration on Kafka: create, count partitions, read end offsets. */
-export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<LogAdmin> {
+export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<KafkaLogAdmin> {
   const admin = createKafkaClient(options).admin();
   try {
     await admin.connect();
@@ -28,7 +36,7 @@ export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<LogA
   return new KafkaAdmin(admin, options.replicationFactor);
 }
 
-class KafkaAdmin implements LogAdmin {
+class KafkaAdmin implements KafkaLogAdmin {
   constructor(
     private readonly admin: Admin,
     private readonly replicationFactor: number | undefined,
@@ -65,6 +73,23 @@ class KafkaAdmin implements LogAdmin {
       return meta.topics[0]?.partitions.length ?? 0;
     } catch (err) {
       throw classifyKafkaError(err, `metadata of ${topic}`);
+    }
+  }
+
+  async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
+    let names: string[];
+    try {
+      names = await this.admin.listTopics();
+    } catch (err) {
+      throw classifyKafkaError(err, 'list topics');
+    }
+    const existing = topics.filter((t) => names.includes(t));
+    if (existing.length === 0) return new Map();
+    try {
+      const meta = await this.admin.fetchTopicMetadata({ topics: existing });
+      return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+    } catch (err) {
+      throw classifyKafkaError(err, 'topic metadata');
     }
   }
 
@@ -124,4 +149,39 @@ export async function createTopicsAndWait(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new UnavailableError(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`, { cause: last });
+}
+
+export interface TopicWait {
+  readonly admin: KafkaLogAdmin;
+  readonly topics: readonly string[];
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** How often to look again; default 2 s. */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Resolves true once every one of `topics` exists, false when `signal` aborts first. A process
+ * started before its topics were created says so in one warning that names the missing topics and
+ * the command that creates them, then looks again quietly.
+ */
+export async function waitForTopics(wait: TopicWait): Promise<boolean> {
+  let warned = false;
+  while (!wait.signal.aborted) {
+    const counts = await wait.admin.partitionCounts(wait.topics);
+    const missing = wait.topics.filter((t) => !counts.has(t));
+    if (missing.length === 0) {
+      if (warned) wait.logger.info({ topics: wait.topics }, 'topics exist now');
+      return true;
+    }
+    if (!warned) {
+      wait.logger.warn(
+        { missing, create: "tickmesh topics --partitions N (or the chart's topics Job)" },
+        'topics missing; waiting for them to be created',
+      );
+      warned = true;
+    }
+    await sleep(wait.intervalMs ?? 2_000, wait.signal).catch(() => undefined);
+  }
+  return false;
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRealTrades } from '../../test/support/real-trades.js';
 import { actorConfig } from '../actor/config.js';
 import type { Bus, KvBucket } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { loadRealTrades } from '../ingest/testing/real-trades.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';

@@ -16,7 +16,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
@@ -32,6 +31,7 @@ import {
   simulatedTrades,
 } from '../harness/worker-tables.js';
 import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import { type Container, type LogLine, Proc, TestKubelet } from './cluster-support.js';
 
 // Issue 6, end to end: a worker Deployment on the real kube-apiserver (kube-controller-manager makes

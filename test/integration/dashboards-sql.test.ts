@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorConfig } from '../../internal/actor/config.js';
 import { MarketActor } from '../../internal/actor/market-actor.js';
 import { createActorOutput } from '../../internal/actor/output.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import type { Interval } from '../../internal/market/interval.js';
@@ -13,6 +12,7 @@ import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { quoteIdent } from '../../internal/sink/sql.js';
 import type { Store } from '../../internal/sink/store.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { loadRealTrades } from '../support/real-trades.js';
 
 // The market dashboard (dashboards/grafana/tickmesh-market.json) reads the candles and alerts
 // tables through Grafana's PostgreSQL data source. Every SQL it holds (panels, annotations,

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+import { loadRealTrades } from '../support/real-trades.js';
 
 /**
  * `npm start` is `tickmesh dev`: the whole pipeline in one process on the in-process adapters.

@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIngestConfig } from '../../cmd/ingest/config.js';
 import { parseOperatorConfig } from '../../cmd/operator/config.js';
 import { runOperator } from '../../cmd/operator/run.js';
+import { parseTopicsOptions } from '../../cmd/tickmesh/topics.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
@@ -90,13 +91,23 @@ function envOf(c: V1Container, name: string): V1EnvVar | undefined {
   return c.env?.find((e) => e.name === name);
 }
 
-/** The environment a pod of `d` would see, with field references resolved for `podName`. */
-function resolvedEnv(c: V1Container, namespace: string, podName: string): NodeJS.ProcessEnv {
+/**
+ * The environment a pod of `d` would see, with field references resolved for `podName` and
+ * Secret references from `secrets` (name -> key -> value).
+ */
+function resolvedEnv(
+  c: V1Container,
+  namespace: string,
+  podName: string,
+  secrets: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const e of c.env ?? []) {
     const field = e.valueFrom?.fieldRef?.fieldPath;
+    const secret = e.valueFrom?.secretKeyRef;
     if (field === 'metadata.name') env[e.name] = podName;
     else if (field === 'metadata.namespace') env[e.name] = namespace;
+    else if (secret) env[e.name] = secrets[secret.name ?? '']?.[secret.key];
     else if (e.value !== undefined) env[e.name] = e.value;
   }
   return env;
@@ -180,7 +191,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       '0 chart(s) failed',
     );
     const kind = await helm('template', 'tickmesh', CHART, '-f', kindValues, '--set', 'image.tag=dev-0123456789ab');
-    expect(kind).toContain('image: tickmesh:dev-0123456789ab');
+    expect(kind).toContain('image: localhost/tickmesh:dev-0123456789ab');
     expect(kind).toContain('imagePullPolicy: Never');
     expect(kind).toContain('name: tickmesh-kafka');
 
@@ -201,6 +212,83 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(await helmFails('template', 't', CHART, ...trial, '--set', 'ingest.venues[0].venue=nasdaq')).toContain(
       '/ingest/venues/0/venue',
     );
+    // Cross-field checks.
+    const refused = (...set: string[]) => helmFails('template', 't', CHART, ...trial, ...set);
+    const autoscale = ['--set', 'operator.autoscale.enabled=true'];
+    expect(
+      await refused(...autoscale, '--set', 'operator.autoscale.min=5', '--set', 'operator.autoscale.max=4'),
+    ).toContain('operator.autoscale.min (5) must not exceed operator.autoscale.max (4)');
+    expect(await refused(...autoscale, '--set', 'operator.autoscale.max=13')).toContain(
+      'operator.autoscale.max (13) must not exceed kafka.partitions (12)',
+    );
+    expect(await refused('--set', 'ingest.replicas=2')).toContain(
+      'every ingest replica streams every venue of ingest.venues',
+    );
+    const twice = '[{"venue":"sim","symbols":["BTC-USD"]},{"venue":"sim","symbols":["BTC-USD"]}]';
+    expect(await refused('--set-json', `ingest.venues=${twice}`)).toContain('ingest.venues lists sim:BTC-USD twice');
+    type Doc = { kind: string; metadata: { name: string } };
+    const docs = async (...set: string[]) => loadAllYaml(await helm('template', 't', CHART, ...trial, ...set)) as Doc[];
+    const named = (objs: Doc[], kind: string) => objs.filter((o) => o.kind === kind).map((o) => o.metadata.name);
+    // A single operator gets no budget (minAvailable 1 of 1 would block every drain); two do.
+    expect(named(await docs('--set', 'operator.replicas=1'), 'PodDisruptionBudget')).not.toContain(
+      't-tickmesh-operator',
+    );
+    expect(named(await docs(), 'PodDisruptionBudget')).toContain('t-tickmesh-operator');
+    // The ServiceMonitor only where its API exists.
+    expect(named(await docs('--set', 'serviceMonitor.enabled=true'), 'ServiceMonitor')).toEqual([]);
+    expect(
+      named(
+        await docs('--set', 'serviceMonitor.enabled=true', '--api-versions', 'monitoring.coreos.com/v1'),
+        'ServiceMonitor',
+      ),
+    ).toEqual(['t-tickmesh']);
+    // The topics Job renders under the same name from the same values (GitOps tools render with
+    // `helm template`, where every render is revision 1), and under a new one when what it runs
+    // changes: a Job's pod template is immutable.
+    const jobs = async (...set: string[]) => named(await docs(...set), 'Job');
+    const [job] = await jobs();
+    expect(job).toMatch(/^t-tickmesh-topics-[0-9a-f]{10}$/);
+    expect(await jobs('--set', 'worker.replicas=5')).toEqual([job]);
+    expect(await jobs('--set', 'image.tag=0.2.0')).not.toEqual([job]);
+    expect(await jobs('--set', 'kafka.partitions=24')).not.toEqual([job]);
+    // Names and the usual knobs.
+    const renamed = await docs(
+      '--set',
+      'fullnameOverride=mesh',
+      '--set',
+      'serviceAccount.create=false',
+      '--set',
+      'serviceAccount.name=existing-sa',
+    );
+    expect(named(renamed, 'Deployment').sort()).toEqual(['mesh-api', 'mesh-ingest', 'mesh-operator', 'mesh-worker']);
+    expect(named(renamed, 'ServiceAccount')).toEqual([]);
+    const knobs = (await docs(
+      '--set',
+      `image.digest=sha256:${'a'.repeat(64)}`,
+      '--set',
+      'priorityClassName=tickmesh-high',
+      '--set',
+      'podLabels.team=markets',
+      '--set',
+      'podAnnotations.example\\.com/owner=markets',
+      '--set-json',
+      'envFrom=[{"configMapRef":{"name":"extra"}}]',
+      '--set-json',
+      'extraVolumes=[{"name":"certs","secret":{"secretName":"certs"}}]',
+      '--set-json',
+      'extraVolumeMounts=[{"name":"certs","mountPath":"/etc/certs","readOnly":true}]',
+    )) as unknown as V1Deployment[];
+    for (const d of knobs.filter((o) => o.kind === 'Deployment')) {
+      const spec = d.spec?.template.spec as V1PodSpec;
+      const c = container(d);
+      expect(c.image, d.metadata?.name).toBe(`tickmesh@sha256:${'a'.repeat(64)}`);
+      expect(spec.priorityClassName).toBe('tickmesh-high');
+      expect(d.spec?.template.metadata?.labels?.team).toBe('markets');
+      expect(d.spec?.template.metadata?.annotations?.['example.com/owner']).toBe('markets');
+      expect(c.envFrom).toEqual([{ configMapRef: { name: 'extra' } }]);
+      expect(spec.volumes?.map((v) => v.name)).toContain('certs');
+      expect(c.volumeMounts?.find((m) => m.name === 'certs')?.mountPath).toBe('/etc/certs');
+    }
     // One replica with static placement is the supported single-worker setup.
     const single = await helm(
       'template',
@@ -217,7 +305,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
 
   it('with operator.autoscale.enabled, the operator scales the worker Deployment, and its Role allows that alone', async () => {
     const trial = ['--set', 'singleNode.enabled=true'];
-    type Obj = { kind: string; metadata: { name: string }; rules?: unknown[] };
+    type Obj = { kind: string; metadata: { name: string }; rules?: unknown[]; stringData?: Record<string, string> };
     const render = async (...set: string[]) =>
       loadAllYaml(await helm('template', 't', CHART, ...trial, ...set)) as Obj[];
     const on = await render(
@@ -239,7 +327,10 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const operatorOf = (objs: Obj[]) =>
       objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-operator') as unknown as V1Deployment;
     const oc = container(operatorOf(on));
-    const config = parseOperatorConfig(oc.args?.slice(1) ?? [], resolvedEnv(oc, 'ns', 'op-pod'));
+    const secrets = Object.fromEntries(
+      on.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, o.stringData ?? {}]),
+    );
+    const config = parseOperatorConfig(oc.args?.slice(1) ?? [], resolvedEnv(oc, 'ns', 'op-pod', secrets));
     expect(config).toMatchObject({
       autoscaleDeployment: 't-tickmesh-worker',
       autoscaleMin: 1,
@@ -345,8 +436,13 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       (options.drainTimeoutMs + options.handoffWaitMs) / 1000,
     );
     expect(envOf(wc, 'KAFKA_BROKERS')?.value).toBe(values.kafka.brokers);
-    expect(envOf(wc, 'NATS_URL')?.value).toBe(values.nats.url);
-    expect(envOf(wc, 'REDIS_URL')?.value).toBe(values.redis.url);
+    // Server URLs (credentials) come from the chart's Secret, not from plain values.
+    expect(envOf(wc, 'NATS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: `${fullname}-urls`, key: 'NATS_URL' });
+    expect(envOf(wc, 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: `${fullname}-urls`, key: 'REDIS_URL' });
+    const urls = await core.readNamespacedSecret({ name: `${fullname}-urls`, namespace });
+    const decoded = (k: string) => Buffer.from(urls.data?.[k] ?? '', 'base64').toString();
+    const secrets = { [`${fullname}-urls`]: { NATS_URL: decoded('NATS_URL'), REDIS_URL: decoded('REDIS_URL') } };
+    expect([decoded('NATS_URL'), decoded('REDIS_URL')]).toEqual([values.nats.url, values.redis.url]);
     expect(envOf(wc, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe(values.tracing.otlpEndpoint);
     // Kubernetes expands $(VAR) only from variables defined before it in the list.
     const names = wc.env?.map((e) => e.name) ?? [];
@@ -369,7 +465,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     const oc = container(operator);
     expect(oc.args?.[0]).toBe('operator');
     expect(envOf(oc, 'DATABASE_URL')).toBeUndefined();
-    const operatorEnv = resolvedEnv(oc, namespace, `${operatorName}-pod`);
+    const operatorEnv = resolvedEnv(oc, namespace, `${operatorName}-pod`, secrets);
     const operatorConfig = parseOperatorConfig(oc.args?.slice(1) ?? [], operatorEnv);
     expect(operatorConfig).toMatchObject({
       namespace,
@@ -473,10 +569,20 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       ]);
     }
     const batch = kc.makeApiClient(BatchV1Api);
-    const job = await batch.readNamespacedJob({ name: `${fullname}-topics-1`, namespace });
-    const jc = job.spec?.template.spec?.containers[0] as V1Container;
+    const topicsJobs = async () =>
+      (await batch.listNamespacedJob({ namespace, labelSelector: 'app.kubernetes.io/component=topics' })).items;
+    const [job] = await topicsJobs();
+    const jc = job?.spec?.template.spec?.containers[0] as V1Container;
+    // `tickmesh topics` from the tickmesh image, nothing foreign; replication 3 for external Kafka.
+    expect(jc.image).toBe(wc.image);
+    expect(jc.args?.[0]).toBe('topics');
+    expect(parseTopicsOptions(flagRecord(jc.args?.slice(1) ?? []), false)).toMatchObject({
+      partitions: 6,
+      replicationFactor: 3,
+      topics: ['tickmesh.trades.v1', 'tickmesh.trades.late.v1', 'tickmesh.trades.rejected.v1', 'tickmesh.gaps.v1'],
+      waitSeconds: 600,
+    });
     expect(envOf(jc, 'KAFKA_BROKERS')?.value).toBe(values.kafka.brokers);
-    expect(envOf(jc, 'PARTITIONS')?.value).toBe('6');
     expect(jc.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     const dashboards = await core.listNamespacedConfigMap({ namespace, labelSelector: 'grafana_dashboard=1' });
     expect(dashboards.items).toHaveLength(2);
@@ -572,7 +678,8 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       expect(await running).toBe(0);
     }
 
-    // ---- scaling and upgrade: replicas follow the value; the topics Job runs again under the new revision.
+    // ---- scaling and upgrade: replicas follow the value; a new image makes a new topics Job and
+    // removes the old one (a Job's pod template cannot be updated in place).
     await helm(
       'upgrade',
       release,
@@ -583,18 +690,18 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       await valuesFile('external', values),
       '--set',
       'worker.replicas=5',
+      '--set',
+      'image.tag=0.1.1',
     );
     const scaled = await apps.readNamespacedDeployment({ name: `${fullname}-worker`, namespace });
     expect(scaled.spec?.replicas).toBe(5);
-    await batch.readNamespacedJob({ name: `${fullname}-topics-2`, namespace });
-    await eventually('the first revision topics Job to be removed', async () => {
-      try {
-        await batch.readNamespacedJob({ name: `${fullname}-topics-1`, namespace });
-        return undefined;
-      } catch (err) {
-        if (isNotFound(err)) return true;
-        throw err;
-      }
+    await eventually('the old topics Job to be replaced by one of the new image', async () => {
+      const now = await topicsJobs();
+      return now.length === 1 &&
+        now[0]?.metadata?.name !== job?.metadata?.name &&
+        now[0]?.spec?.template.spec?.containers[0]?.image === 'tickmesh:0.1.1'
+        ? true
+        : undefined;
     });
 
     await helm('uninstall', release, '--namespace', namespace, '--wait');
@@ -696,8 +803,13 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       const worker = await apps.readNamespacedDeployment({ name: 'tickmesh-worker', namespace });
       const wc = container(worker);
       expect(envOf(wc, 'KAFKA_BROKERS')?.value).toBe(`tickmesh-kafka.${namespace}.svc:9092`);
-      expect(envOf(wc, 'NATS_URL')?.value).toBe(`nats://tickmesh-nats.${namespace}.svc:4222`);
-      expect(envOf(wc, 'REDIS_URL')?.value).toBe(`redis://tickmesh-redis.${namespace}.svc:6379/0`);
+      const urls = await core.readNamespacedSecret({ name: 'tickmesh-urls', namespace });
+      expect(Buffer.from(urls.data?.NATS_URL ?? '', 'base64').toString()).toBe(
+        `nats://tickmesh-nats.${namespace}.svc:4222`,
+      );
+      expect(Buffer.from(urls.data?.REDIS_URL ?? '', 'base64').toString()).toBe(
+        `redis://tickmesh-redis.${namespace}.svc:6379/0`,
+      );
       const secret = await core.readNamespacedSecret({ name: 'tickmesh-database', namespace });
       expect(Buffer.from(secret.data?.DATABASE_URL ?? '', 'base64').toString()).toBe(
         `postgres://tickmesh:tickmesh@tickmesh-postgres.${namespace}.svc:5432/tickmesh`,
@@ -708,6 +820,11 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
         `PLAINTEXT://tickmesh-kafka.${namespace}.svc:9092`,
       );
       expect(kafkaEnv.find((e) => e.name === 'KAFKA_AUTO_CREATE_TOPICS_ENABLE')?.value).toBe('false');
+      // One broker: the topics Job asks for one replica.
+      const jobs = await kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace });
+      expect(jobs.items.map((j) => j.spec?.template.spec?.containers[0]?.args)).toEqual([
+        expect.arrayContaining(['topics', '--replication-factor=1', '--partitions=12']),
+      ]);
       for (const name of ['tickmesh-kafka', 'tickmesh-nats', 'tickmesh-redis', 'tickmesh-postgres']) {
         await core.readNamespacedService({ name, namespace });
       }

@@ -2,11 +2,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGap, type GapEvent } from '../../internal/ingest/events.js';
 import { readProducedIds } from '../../internal/ingest/resume.js';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import {
   brokers,
   freshTopics,

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bybitLinearId, type LocalBybit, startLocalBybit } from '../../internal/ingest/testing/local-bybit.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import { expectTapeInOrder, ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as Bybit linear's BTCUSDT (UUID-like trade ids, as Bybit's

@@ -2,8 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GapEvent } from '../../internal/ingest/events.js';
 import { range } from '../../internal/ingest/testing/local-binance.js';
 import { type LocalKraken, startLocalKraken } from '../../internal/ingest/testing/local-kraken.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import { expectTapeInOrder, ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as Kraken's BTC/USD by a local server that speaks Kraken's

@@ -2,8 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareDecimal } from '../../internal/actor/decimal.js';
 import type { GapEvent } from '../../internal/ingest/events.js';
 import { type LocalOkx, type OkxMessage, okxMessages, startLocalOkx } from '../../internal/ingest/testing/local-okx.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import { ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
 
 // The real BTCUSDT trades played as OKX's BTC-USDT by a local server that speaks OKX's v5

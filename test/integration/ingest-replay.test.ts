@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, replay, tradeFileSource } from '../../internal/ingest/replay.js';
 import { TradeSink } from '../../internal/ingest/sink.js';
-import { realTradesFile } from '../../internal/ingest/testing/real-trades.js';
 import type { IngestTopics } from '../../internal/ingest/topics.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { sharedData } from '../harness/shared-data.js';
+import { realTradesFile } from '../support/real-trades.js';
 import { brokers, freshTopics, readTrades } from './ingest-support.js';
 
 async function produce(topics: IngestTopics, source: Parameters<typeof replay>[0], speed: number | 'max' = 'max') {

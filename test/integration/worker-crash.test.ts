@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import type { OutgoingRecord } from '../../internal/log/log.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import { recordsByMarket } from '../../internal/log/trade-batch.js';
@@ -17,6 +16,7 @@ import {
   replayWorkerArgv,
   simulatedTrades,
 } from '../harness/worker-tables.js';
+import { loadRealTrades } from '../support/real-trades.js';
 
 const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const PARTITIONS = 4;

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { freePort, type PrivateServers, type ServerName, startPrivateServers } from '../harness/private-servers.js';
@@ -17,6 +16,7 @@ import {
   replayWorkerArgv,
   simulatedTrades,
 } from '../harness/worker-tables.js';
+import { loadRealTrades } from '../support/real-trades.js';
 
 /*
  * Outages: PostgreSQL, NATS, Redis and the Kafka broker are each stopped and restarted (by the

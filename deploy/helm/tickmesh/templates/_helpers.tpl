@@ -1,9 +1,27 @@
 {{/* Names are cut at 63 characters (DNS label); component suffixes are short. */}}
+{{- define "tickmesh.name" -}}
+{{- .Values.nameOverride | default .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+
 {{- define "tickmesh.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "tickmesh.name" . -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 50 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's ServiceAccount (the only component that talks to the Kubernetes API). */}}
+{{- define "tickmesh.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (printf "%s-operator" (include "tickmesh.fullname" .)) -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
 
@@ -33,8 +51,13 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/name=tickmesh,app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component=worker
 {{- end -}}
 
+{{/* repository:tag, or repository@digest when image.digest is set (the tag is then ignored). */}}
 {{- define "tickmesh.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "tickmesh.kafkaBrokers" -}}
@@ -49,7 +72,7 @@ app.kubernetes.io/name=tickmesh,app.kubernetes.io/instance={{ .Release.Name }},a
 {{- if .Values.singleNode.enabled -}}
 {{- printf "nats://%s-nats.%s.svc:4222" (include "tickmesh.fullname" .) .Release.Namespace -}}
 {{- else -}}
-{{- required "nats.url is required (or set singleNode.enabled=true)" .Values.nats.url -}}
+{{- required "nats.url (or nats.existingSecret) is required, or set singleNode.enabled=true" .Values.nats.url -}}
 {{- end -}}
 {{- end -}}
 
@@ -57,26 +80,26 @@ app.kubernetes.io/name=tickmesh,app.kubernetes.io/instance={{ .Release.Name }},a
 {{- if .Values.singleNode.enabled -}}
 {{- printf "redis://%s-redis.%s.svc:6379/0" (include "tickmesh.fullname" .) .Release.Namespace -}}
 {{- else -}}
-{{- required "redis.url is required (or set singleNode.enabled=true)" .Values.redis.url -}}
+{{- required "redis.url (or redis.existingSecret) is required, or set singleNode.enabled=true" .Values.redis.url -}}
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret holding DATABASE_URL, and its key. */}}
-{{- define "tickmesh.databaseSecretName" -}}
-{{- if and (not .Values.singleNode.enabled) .Values.postgres.existingSecret -}}
-{{- .Values.postgres.existingSecret -}}
+{{/*
+The Secret and key holding one server URL: (dict "root" $ "server" "postgres" "env" "DATABASE_URL").
+With <server>.existingSecret set (and no single-node servers) that Secret, otherwise the
+<fullname>-database (PostgreSQL) or <fullname>-urls (NATS, Redis) Secret the chart makes.
+*/}}
+{{- define "tickmesh.urlSecretRef" -}}
+{{- $v := index .root.Values .server -}}
+{{- if and (not .root.Values.singleNode.enabled) $v.existingSecret -}}
+name: {{ $v.existingSecret }}
+key: {{ $v.existingSecretKey | default .env }}
 {{- else -}}
-{{- printf "%s-database" (include "tickmesh.fullname" .) -}}
+name: {{ include "tickmesh.fullname" .root }}-{{ ternary "database" "urls" (eq .server "postgres") }}
+key: {{ .env }}
 {{- end -}}
 {{- end -}}
 
-{{- define "tickmesh.databaseSecretKey" -}}
-{{- if and (not .Values.singleNode.enabled) .Values.postgres.existingSecret -}}
-{{- .Values.postgres.existingSecretKey -}}
-{{- else -}}
-DATABASE_URL
-{{- end -}}
-{{- end -}}
 
 {{/*
 Environment of a tickmesh container: (dict "root" $ "needs" (list "kafka" "nats" "redis" "database")).
@@ -96,18 +119,21 @@ Every container gets its pod name and namespace, the log level and the OTLP endp
 {{- end }}
 {{- if has "nats" .needs }}
 - name: NATS_URL
-  value: {{ include "tickmesh.natsUrl" $root | quote }}
+  valueFrom:
+    secretKeyRef:
+      {{- include "tickmesh.urlSecretRef" (dict "root" $root "server" "nats" "env" "NATS_URL") | nindent 6 }}
 {{- end }}
 {{- if has "redis" .needs }}
 - name: REDIS_URL
-  value: {{ include "tickmesh.redisUrl" $root | quote }}
+  valueFrom:
+    secretKeyRef:
+      {{- include "tickmesh.urlSecretRef" (dict "root" $root "server" "redis" "env" "REDIS_URL") | nindent 6 }}
 {{- end }}
 {{- if has "database" .needs }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "tickmesh.databaseSecretName" $root }}
-      key: {{ include "tickmesh.databaseSecretKey" $root }}
+      {{- include "tickmesh.urlSecretRef" (dict "root" $root "server" "postgres" "env" "DATABASE_URL") | nindent 6 }}
 {{- end }}
 {{- with $root.Values.tracing.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
@@ -154,8 +180,45 @@ livenessProbe:
   failureThreshold: {{ $p.liveness.failureThreshold }}
 {{- end -}}
 
+{{/*
+Pod template metadata of a component: (dict "root" $ "component" "worker" "c" .Values.worker):
+its labels plus podLabels, and the annotations in "extra", of the component and of the chart.
+*/}}
+{{- define "tickmesh.podMetadata" -}}
+labels:
+  {{- include "tickmesh.componentLabels" (dict "root" .root "component" .component) | nindent 2 }}
+  {{- with .root.Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- $annotations := merge (dict) (.extra | default dict) (.c.podAnnotations | default dict) (.root.Values.podAnnotations | default dict) }}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes of a tickmesh pod: /tmp (the root filesystem is read-only) and extraVolumes. */}}
+{{- define "tickmesh.volumes" -}}
+volumes:
+  - { name: tmp, emptyDir: {} }
+  {{- with .Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{- define "tickmesh.volumeMounts" -}}
+volumeMounts:
+  - { name: tmp, mountPath: /tmp }
+  {{- with .Values.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
 {{/* Pod-level settings shared by the tickmesh Deployments: (dict "root" $ "c" .Values.worker). */}}
 {{- define "tickmesh.podCommon" -}}
+{{- with .root.Values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
 {{- with .root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
@@ -182,6 +245,10 @@ image: {{ include "tickmesh.image" . }}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
 securityContext:
   {{- toYaml .Values.securityContext | nindent 2 }}
+{{- with .Values.envFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Security of the single-node servers' containers (their images choose the user). */}}

@@ -1,6 +1,6 @@
-import { sharedData } from '../../../test/harness/shared-data.js';
-import type { Trade } from '../../market/trade.js';
-import { readTradeFile } from '../files/index.js';
+import { readTradeFile } from '../../internal/ingest/files/index.js';
+import type { Trade } from '../../internal/market/trade.js';
+import { sharedData } from '../harness/shared-data.js';
 
 /**
  * The real BTCUSDT USD-M trades (9,999, ids 42377944..42387942) in the project's shared data
