@@ -213,6 +213,12 @@ network_down() {
     iptables -t nat -X "$chain" 2>/dev/null || true
   done
   ip link del "$NODE_BRIDGE" 2>/dev/null || true
+  # What kubelet itself adds (kube-proxy --cleanup removes kube-proxy's).
+  iptables -D INPUT -j KUBE-FIREWALL 2>/dev/null || true
+  iptables -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
+  iptables -F KUBE-FIREWALL 2>/dev/null && iptables -X KUBE-FIREWALL 2>/dev/null || true
+  local table
+  for table in nat filter mangle; do iptables -t "$table" -X KUBE-KUBELET-CANARY 2>/dev/null || true; done
 }
 
 write_cni_config() {
@@ -225,7 +231,7 @@ write_cni_config() {
     {
       "type": "bridge",
       "bridge": "$NODE_BRIDGE",
-      "isGateway": true,
+      "isDefaultGateway": true,
       "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
