@@ -294,8 +294,10 @@ import_images() {
   for archive in "$IMAGES/pause.tar" "$IMAGES/coredns-$COREDNS_KEY.tar"; do
     ctr_ images import "$archive" >/dev/null || die "ctr images import $archive failed"
   done
+  local present
+  present=$(ctr_ images ls -q)
   for image in "$PAUSE_IMAGE" "$COREDNS_IMAGE"; do
-    ctr_ images ls -q | grep -qx "$image" || die "$image is not in containerd after the import"
+    grep -qx "$image" <<<"$present" || die "$image is not in containerd after the import"
   done
 }
 
@@ -539,6 +541,10 @@ stop_all() {
 stop() {
   node_lock
   if [[ -f $KUBECONFIG_ADMIN ]]; then
+    # Its pods go at once (no kubelet will confirm them): CoreDNS's ReplicaSet makes a new one,
+    # which the next start runs, instead of waiting for the pod GC to notice the Node is gone.
+    kubectl_ delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --force --grace-period=0 \
+      --wait=false >/dev/null 2>&1 || true
     kubectl_ delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   fi
   stop_all
