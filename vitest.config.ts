@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three layers (docs/TESTING.md): `unit` is pure and in-process and needs no server;
+// Four layers (docs/TESTING.md): `unit` is pure and in-process and needs no server;
 // `integration` talks to the real servers that test/infra/up.sh starts on loopback; `e2e` runs
-// whole deployments on them.
+// whole deployments on them; `cluster` installs the chart on a real node.
 export default defineConfig({
   test: {
     projects: [
@@ -43,6 +43,20 @@ export default defineConfig({
           hookTimeout: 600_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          // The chart on a real node (test/infra/node.sh: kubelet, containerd, kube-proxy, CoreDNS)
+          // with the project's image: last, alone, as root.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/cluster/global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 1_200_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

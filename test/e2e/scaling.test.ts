@@ -17,8 +17,6 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
-import { tradeRecord } from '../../internal/log/record.js';
-import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { watchPlacement } from '../../internal/operator/kv-placement.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
@@ -28,6 +26,8 @@ import {
   candleTable as candleRows,
   committedOffsets,
   createTradeTopics,
+  realThenSimulatedTrades,
+  sendTrades,
   simulatedTrades,
 } from '../harness/worker-tables.js';
 import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
@@ -60,18 +60,6 @@ const DEPLOYMENT = 'tickmesh-worker';
  * fails on a loaded machine and proves nothing on an idle one.
  */
 const figures: Record<string, unknown> = {};
-
-async function send(producer: Producer, topic: string, trades: readonly Trade[]): Promise<void> {
-  for (let i = 0; i < trades.length; i += 5_000) {
-    await producer.send({
-      topic,
-      messages: trades.slice(i, i + 5_000).map((t) => {
-        const r = tradeRecord(t);
-        return { key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } };
-      }),
-    });
-  }
-}
 
 function percentile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -293,22 +281,10 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
       logLevel: logLevel.NOTHING,
     });
     await createTradeTopics(kafka, topic, P);
-    const real = await loadRealTrades();
-    const realEnd = Math.max(...real.map((t) => t.eventTime));
-    // The simulated set continues where the real trades end (in the past, so that no clock-driven
-    // watermark could touch it). Starting it years later instead would make every market of the
-    // real trades' partition close years of empty candles at once (up to emptyCandleLimit per
-    // interval), a burst no live feed produces.
-    const sim = await simulatedTrades({
-      count: SIM_TOTAL,
-      prefix: 'S',
-      seed: 7,
-      startTime: Math.ceil((realEnd + 1) / 60_000) * 60_000,
-      ratePerSecond: 2,
-    });
+    const { real, sim } = await realThenSimulatedTrades({ count: SIM_TOTAL, prefix: 'S', seed: 7 });
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    await send(producer, topic, [...real, ...sim.slice(0, SIM_PRELOADED)]);
+    await sendTrades(producer, topic, [...real, ...sim.slice(0, SIM_PRELOADED)]);
     const live = sim.slice(SIM_PRELOADED);
     livePartitions = new Set(live.map((t) => partitionForKey(`${t.exchange}:${t.symbol}`, P)));
     db = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
@@ -399,7 +375,7 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     production = (async () => {
       for (let i = 0; i < live.length && !stopProducing.signal.aborted; i += LIVE_CHUNK) {
         const chunk = live.slice(i, i + LIVE_CHUNK);
-        await send(producer, topic, chunk);
+        await sendTrades(producer, topic, chunk);
         liveEventTime = chunk.at(-1)!.eventTime;
         await new Promise((r) => setTimeout(r, LIVE_EVERY_MS));
       }
@@ -650,7 +626,7 @@ describe('scaling a worker Deployment under the operator (real Kubernetes, Kafka
     const burstAt = Date.now();
     let answeredAt: number | undefined;
     for (let i = 0; i < burst.length && Date.now() - burstAt < 60_000; i += 1_000) {
-      await send(producer, topic, burst.slice(i, i + 1_000));
+      await sendTrades(producer, topic, burst.slice(i, i + 1_000));
       await new Promise((r) => setTimeout(r, 250));
       answeredAt ??= published.some((p) => p.doc.version > start.version) ? Date.now() : undefined;
       if (answeredAt !== undefined && Date.now() - answeredAt > 3_000) break;

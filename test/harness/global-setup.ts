@@ -7,20 +7,21 @@ import type { TestProject } from 'vitest/node';
  * the whole run with its log: integration tests are never skipped for a missing server.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  const env = parseExports(await runUp());
+  const env = parseExports(await runInfra('test/infra/up.sh'));
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   project.provide('infraEnv', env);
 }
 
 /**
- * Runs test/infra/up.sh and returns its stdout. Its stderr goes straight to ours: errors (with
- * the failing server's log) always, progress only on CI or with TICKMESH_INFRA_QUIET=0, because a
- * first run builds and fetches for many minutes and must not look hung.
+ * Runs a test/infra script (up.sh, or a server script's subcommand) and returns its stdout. Its
+ * stderr goes straight to ours: errors (with the failing server's log) always, progress only on CI
+ * or with TICKMESH_INFRA_QUIET=0, because a first run builds and fetches for many minutes and must
+ * not look hung.
  */
-function runUp(): Promise<string> {
+export function runInfra(script: string, args: readonly string[] = []): Promise<string> {
   const quiet = process.env.TICKMESH_INFRA_QUIET ?? (process.env.CI ? '0' : '1');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['test/infra/up.sh'], {
+    const child = spawn('bash', [script, ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, TICKMESH_INFRA_QUIET: quiet },
     });
@@ -31,7 +32,12 @@ function runUp(): Promise<string> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve(stdout);
-      else reject(new Error(`test/infra/up.sh failed (${signal ?? `exit ${code}`}); its errors are printed above`));
+      else
+        reject(
+          new Error(
+            `${[script, ...args].join(' ')} failed (${signal ?? `exit ${code}`}); its errors are printed above`,
+          ),
+        );
     });
   });
 }

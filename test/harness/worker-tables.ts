@@ -1,6 +1,8 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
+import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
 import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
+import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 
 /**
@@ -108,4 +110,39 @@ export async function simulatedTrades(options: {
   }
   ac.abort();
   return trades;
+}
+
+/** Produces `trades` to `topic` as the ingest path writes them (key, versioned value, headers), 5,000 a request. */
+export async function sendTrades(producer: Producer, topic: string, trades: readonly Trade[]): Promise<void> {
+  for (let i = 0; i < trades.length; i += 5_000) {
+    await producer.send({
+      topic,
+      messages: trades.slice(i, i + 5_000).map((t) => {
+        const r = tradeRecord(t);
+        return { key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } };
+      }),
+    });
+  }
+}
+
+/**
+ * The real BTCUSDT trades and a simulated set of `count` trades (2 per second per market) that
+ * continues where the real ones end: in the past, so that no clock-driven watermark could touch
+ * it. Starting it years later instead would make every market of the real trades' partition
+ * close years of empty candles at once (up to emptyCandleLimit per interval), a burst no live
+ * feed produces.
+ */
+export async function realThenSimulatedTrades(options: {
+  readonly count: number;
+  readonly prefix: string;
+  readonly seed: number;
+}): Promise<{ real: Trade[]; sim: Trade[] }> {
+  const real = await loadRealTrades();
+  const realEnd = Math.max(...real.map((t) => t.eventTime));
+  const sim = await simulatedTrades({
+    ...options,
+    startTime: Math.ceil((realEnd + 1) / 60_000) * 60_000,
+    ratePerSecond: 2,
+  });
+  return { real, sim };
 }

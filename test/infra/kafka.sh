@@ -54,11 +54,13 @@ write_properties() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$PORT_KAFKA_CONTROLLER
-listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLER
-advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA
+# POD: for pods of the real node (node.sh), which reach this loopback listener at NODE_IP and
+# must be told that address, not 127.0.0.1, in the metadata.
+listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLER,POD://$HOST:$PORT_KAFKA_POD
+advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA,POD://$NODE_IP:$PORT_KAFKA_POD
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,POD:PLAINTEXT
 log.dirs=$LOG_DIRS
 # Topics are created explicitly (tests and the tickmesh admin); a typo must not create one.
 auto.create.topics.enable=false
@@ -101,7 +103,7 @@ healthy() {
 }
 
 launch() {
-  require_free_ports "$PORT_KAFKA" "$PORT_KAFKA_CONTROLLER"
+  require_free_ports "$PORT_KAFKA" "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD"
   java_cmd
   write_properties
   format_storage

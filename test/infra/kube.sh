@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, client-certificate
-# auth), kube-controller-manager and kube-scheduler, plus helm. No kubelet runs: pods of a
-# Deployment are created and, once a test creates a Node, scheduled, but nothing runs them; tests
-# patch pod status themselves. A Node a test creates stays as created: the TaintNodesByCondition
-# admission plugin (which taints every new Node not-ready until the node lifecycle controller sees
-# it Ready) and that controller (which taints a Node that sends no heartbeats unreachable and so
-# evicts its pods after 5 minutes) are both off.
+# A real Kubernetes control plane: etcd, kube-apiserver (RBAC, client-certificate auth),
+# kube-controller-manager and kube-scheduler, plus helm; kubelet and kube-proxy are built here too
+# for node.sh. Without node.sh no kubelet runs: pods of a Deployment are created and, once a test
+# creates a Node, scheduled, but nothing runs them; tests patch pod status themselves. The real
+# node of node.sh is tainted, so that those pods stay as they are. A Node a test creates stays
+# as created: the TaintNodesByCondition admission plugin (which taints every new Node not-ready
+# until the node lifecycle controller sees it Ready) and that controller (which taints a Node that
+# sends no heartbeats unreachable and so evicts its pods after 5 minutes) are both off.
 #
 # Everything is built with Go from the modules under test/infra/kube/ (versions pinned by their
 # go.mod/go.sum) into $CACHE/bin, once per version. A start that does not find the control plane
@@ -95,7 +96,7 @@ install() {
     build_module etcd '' .
     build_module k8s "$(k8s_ldflags)" k8s.io/kubernetes/cmd/kube-apiserver \
       k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-      k8s.io/kubernetes/cmd/kubectl
+      k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
     build_module helm "-X helm.sh/helm/v4/internal/version.version=$helm_version" helm.sh/helm/v4/cmd/helm
   ) 7>"$BIN/.kube-build.lock"
 }
@@ -120,7 +121,7 @@ make_pki() {
     -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 365 -sha256 -subj "/CN=tickmesh-test-ca" \
     -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' 2>/dev/null
   local client='basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n'
-  cert apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:$HOST,DNS:localhost,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
+  cert apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:$HOST,DNS:localhost,IP:$NODE_IP,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
   # system:masters bypasses RBAC: the tests' own identity. Code under test that must live with
   # its RBAC rules authenticates as a service account instead.
   cert admin "/O=system:masters/CN=tickmesh-admin" "$client"
@@ -131,30 +132,9 @@ make_pki() {
   openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 }
 
-# kubeconfig FILE CERT_NAME: credentials embedded, so that the file can be copied elsewhere.
+# kubeconfig FILE CERT_NAME
 kubeconfig() {
-  local file=$1 name=$2
-  cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: tickmesh-test
-  cluster:
-    server: $APISERVER_URL
-    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
-users:
-- name: $name
-  user:
-    client-certificate-data: $(base64 -w0 "$PKI/$name.crt")
-    client-key-data: $(base64 -w0 "$PKI/$name.key")
-contexts:
-- name: tickmesh-test
-  context:
-    cluster: tickmesh-test
-    user: $name
-current-context: tickmesh-test
-EOF
-  chmod 600 "$file"
+  write_kubeconfig "$1" "$APISERVER_URL" "$PKI/ca.crt" "$PKI/$2.crt" "$PKI/$2.key"
 }
 
 # --- health --------------------------------------------------------------------------------------
@@ -207,10 +187,12 @@ launch_etcd() {
 }
 
 launch_apiserver() {
-  # --endpoint-reconciler-type=none: the reconciler would publish 127.0.0.1 as the endpoint of the
-  # `kubernetes` Service, which Endpoints validation refuses (loopback), and log it every 10s.
+  # Pods of the real node (node.sh) reach it through the `kubernetes` Service, whose endpoint is
+  # the advertised NODE_IP, the host as pods see it. It has one bind address: every address, so
+  # that tests keep 127.0.0.1 and pods get NODE_IP (which exists only once node.sh made the
+  # bridge). RBAC lets an anonymous caller see only /version and the health checks.
   spawn kube-apiserver "$BIN/kube-apiserver" \
-    --bind-address="$HOST" --advertise-address="$HOST" --secure-port="$PORT_KUBE_APISERVER" \
+    --bind-address=0.0.0.0 --advertise-address="$NODE_IP" --secure-port="$PORT_KUBE_APISERVER" \
     --etcd-servers="http://$HOST:$PORT_ETCD" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" --cert-dir="$PKI" \
     --client-ca-file="$PKI/ca.crt" \
@@ -219,7 +201,6 @@ launch_apiserver() {
     --service-cluster-ip-range="$SERVICE_CIDR" \
     --authorization-mode=RBAC \
     --allow-privileged=true \
-    --endpoint-reconciler-type=none \
     --disable-admission-plugins=TaintNodesByCondition \
     --profiling=false
 }

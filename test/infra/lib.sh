@@ -30,12 +30,20 @@ PORT_NATS_MONITOR=${TICKMESH_PORT_NATS_MONITOR:-58222}
 PORT_PROMETHEUS=${TICKMESH_PORT_PROMETHEUS:-59090}
 PORT_KAFKA=${TICKMESH_PORT_KAFKA:-59092}
 PORT_KAFKA_CONTROLLER=${TICKMESH_PORT_KAFKA_CONTROLLER:-59093}
+# Kafka's listener for pods of the real node (node.sh): bound on loopback like the others, it
+# advertises NODE_IP, where node.sh forwards it.
+PORT_KAFKA_POD=${TICKMESH_PORT_KAFKA_POD:-59094}
 # Reserved for test/infra/kube.sh.
 PORT_ETCD=${TICKMESH_PORT_ETCD:-52379}
 PORT_ETCD_PEER=${TICKMESH_PORT_ETCD_PEER:-52380}
 PORT_KUBE_APISERVER=${TICKMESH_PORT_KUBE_APISERVER:-56443}
+# The real node (node.sh): its pods' subnet, and the bridge they hang on, whose gateway address
+# NODE_IP is the host as pods see it (and the node's name).
+POD_CIDR=10.213.0.0/24
+NODE_IP=10.213.0.1
+NODE_BRIDGE=tickmesh0
 export HOST PORT_POSTGRES PORT_REDIS PORT_NATS PORT_NATS_MONITOR PORT_PROMETHEUS PORT_KAFKA \
-  PORT_KAFKA_CONTROLLER PORT_ETCD PORT_ETCD_PEER PORT_KUBE_APISERVER
+  PORT_KAFKA_CONTROLLER PORT_KAFKA_POD PORT_ETCD PORT_ETCD_PEER PORT_KUBE_APISERVER
 
 # File descriptors that up.sh/down.sh and apt_install hold flocks on. (A server started while one
 # is open would inherit it and hold the lock for as long as it runs: spawn closes every fd above 2.)
@@ -260,6 +268,33 @@ emit() {
   else
     printf "export %s='%s'\n" "$name" "${value//\'/\'\\\'\'}"
   fi
+}
+
+# write_kubeconfig FILE SERVER CA CERT KEY: a kubeconfig for a client certificate, the files'
+# contents embedded, so that it can be copied elsewhere.
+write_kubeconfig() {
+  local file=$1 server=$2 ca=$3 cert=$4 key=$5
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: tickmesh-test
+  cluster:
+    server: $server
+    certificate-authority-data: $(base64 -w0 "$ca")
+users:
+- name: user
+  user:
+    client-certificate-data: $(base64 -w0 "$cert")
+    client-key-data: $(base64 -w0 "$key")
+contexts:
+- name: tickmesh-test
+  context:
+    cluster: tickmesh-test
+    user: user
+current-context: tickmesh-test
+EOF
+  chmod 600 "$file"
 }
 
 # dispatch "$@": runs the server script's subcommand (functions install, start, env, stop).

@@ -38,7 +38,7 @@ phase() {
 # The shared set's fixed ports only: a private set (its own TICKMESH_RUN) takes ports the kernel
 # just handed out, and reserving those would pile up a new entry on every run.
 [[ -n ${TICKMESH_RUN:-} ]] || reserve_ports "$PORT_POSTGRES" "$PORT_REDIS" "$PORT_NATS" "$PORT_NATS_MONITOR" "$PORT_PROMETHEUS" "$PORT_KAFKA" \
-  "$PORT_KAFKA_CONTROLLER" "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_KUBE_APISERVER"
+  "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD" "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_KUBE_APISERVER"
 
 t0=$SECONDS
 phase install
