@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
-import { loadRealTrades } from '../../internal/ingest/testing/real-trades.js';
+import { loadRealTrades } from '../support/real-trades.js';
 import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
