@@ -61,7 +61,14 @@ function image(): { repository: string; tag: string } {
 }
 
 /** The release's values: the project's image, the harness servers as seen from pods, small requests. */
-function values(options: { topic: string; schema: string; bucket: string; ingest: boolean; api: boolean }) {
+function values(options: {
+  topic: string;
+  schema: string;
+  bucket: string;
+  ingest: boolean;
+  api: boolean;
+  createTopics: boolean;
+}) {
   const node = onTheNode();
   const small = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory: '1Gi' } });
   return {
@@ -75,8 +82,9 @@ function values(options: { topic: string; schema: string; bucket: string; ingest
         rejected: `${options.topic}.rejected`,
         gaps: `${options.topic}.gaps`,
       },
-      // The Job runs the apache/kafka image, which no registry here serves: the test makes the topics.
-      createTopics: { enabled: false },
+      // The chart's Job runs `tickmesh topics` from the project's image; where it is off, the test
+      // makes the topics.
+      createTopics: { enabled: options.createTopics, replicationFactor: 1, waitSeconds: 120 },
     },
     nats: { url: podSide(endpoint('NATS_URL')) },
     redis: { url: podSide(endpoint('REDIS_URL')) },
@@ -153,12 +161,9 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic: `${simTopic}.gaps` }, { topic: `${exactTopic}.gaps` }],
-      waitForLeaders: true,
-    });
+    await admin.createTopics({ topics: [{ topic: `${exactTopic}.gaps` }], waitForLeaders: true });
     await admin.disconnect();
-    await createTradeTopics(kafka, simTopic, P);
+    // The simulator's release makes its own topics with the chart's Job.
     await createTradeTopics(kafka, exactTopic, P);
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -188,11 +193,26 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     const ns = nsA.name;
     const file = await writeValues(
       'install',
-      values({ topic: simTopic, schema: simSchema, bucket: freshName('cluster-a'), ingest: true, api: true }),
+      values({
+        topic: simTopic,
+        schema: simSchema,
+        bucket: freshName('cluster-a'),
+        ingest: true,
+        api: true,
+        createTopics: true,
+      }),
     );
     const t0 = Date.now();
     await helm('install', RELEASE, CHART, '--namespace', ns, '-f', file);
-    const pods = await allReady(core, ns, `app.kubernetes.io/instance=${RELEASE}`, 2 + 2 + 1 + 1);
+    // The topics Job's pod ends Succeeded, never Ready; it has to have run for ingest to be Ready.
+    const pods = await allReady(
+      core,
+      ns,
+      `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component!=topics`,
+      2 + 2 + 1 + 1,
+    );
+    const job = await core.listNamespacedPod({ namespace: ns, labelSelector: SELECT('topics') });
+    expect(job.items.map((p) => p.status?.phase)).toContain('Succeeded');
     figures.installToAllReadyMs = Date.now() - t0;
     // All on the real node, none on a Node a test plays.
     expect(pods.every((p) => p.spec?.nodeName === endpoint('TICKMESH_NODE_NAME'))).toBe(true);
@@ -245,6 +265,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       bucket: freshName('cluster-b'),
       ingest: false,
       api: false,
+      createTopics: false,
     });
     const file = await writeValues('exact', v);
     await helm('install', RELEASE, CHART, '--namespace', ns, '-f', file);
