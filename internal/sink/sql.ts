@@ -201,6 +201,10 @@ export const DELETE_EXPIRED_CANDLES = `
 WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;
 
+export const DELETE_EXPIRED_ALERTS = `
+WITH gone AS (DELETE FROM alerts WHERE time < $1::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
 /** Names of the candle partitions in the current schema. */
 export const LIST_CANDLE_PARTITIONS = `
 SELECT c.relname AS name
