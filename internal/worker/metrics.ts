@@ -67,6 +67,18 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['code'],
       registers,
     }),
+    refusedRows: new Counter({
+      name: 'tickmesh_worker_rows_refused_total',
+      help: 'Candle and alert rows the database refused for a value, set aside and sent to the rejected topic',
+      labelNames: ['kind'],
+      registers,
+    }),
+    partitionFailures: new Counter({
+      name: 'tickmesh_worker_partition_failures_total',
+      help: 'Partitions stopped by an error that is neither a data error nor retriable (the process exits)',
+      labelNames: ['partition'],
+      registers,
+    }),
     outputErrors: new Counter({
       name: 'tickmesh_worker_output_errors_total',
       help: 'Failed attempts to store a durable output (bus: JetStream, cache: Redis, log: late and rejected topics)',

@@ -2,20 +2,23 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { type ActorOutput, clearActorOutput, createActorOutput, type TradeOutcome } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
+import { tradeRecord } from '../log/record.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
-import { FencedError, InputError, isRetriable } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
+import { InputError } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
 import type { Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
+import { COMMIT_RETRY, classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { PartitionOutputs, RejectedRecord } from './outputs.js';
+import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord } from './outputs.js';
 import { LoadMeter, type PartitionLoad } from './partition-load.js';
 import { decodePartitionState, encodePartitionState } from './partition-state.js';
+import { unstorableField } from './trade-guard.js';
 
 export interface PartitionConfig {
   /** Commit a checkpoint at least this often while there is anything to commit. */
@@ -355,6 +358,25 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      // A trade whose text PostgreSQL cannot store never reaches an actor: it would fail every
+      // commit of the partition, and a replay would fail the same way (error-rule.ts, `data`).
+      if (trades.some((t) => unstorableField(t) !== undefined)) {
+        trades = trades.filter((t) => {
+          const why = unstorableField(t);
+          if (why === undefined) return true;
+          rejected.push({
+            reason: 'unstorable-field',
+            message: why,
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key,
+            value: trades.length === 1 ? record.value : tradeRecord(t).value,
+          });
+          tally.rejected++;
+          return false;
+        });
+        if (trades.length === 0) continue;
+      }
       decoded++;
       tradesIn += trades.length;
       const head = trades[0] as Trade;
@@ -521,8 +543,11 @@ export class PartitionRunner {
   }
 
   /**
-   * Commits, retrying while the store is unavailable; false when abandoned before a commit started.
-   * A FencedError or a non-retriable error is thrown.
+   * Commits, by the worker's error rule (error-rule.ts): a retriable error (PostgreSQL away, out
+   * of disk or memory) is retried with COMMIT_RETRY while /readyz names the partition; a data
+   * error (a row the database refuses) sets the refused rows aside (quarantine) and commits the
+   * rest; anything else, FencedError included, is thrown and ends the run. False when abandoned
+   * before a commit started.
    */
   private async commitWithRetry(
     signal: AbortSignal,
@@ -531,28 +556,80 @@ export class PartitionRunner {
     candles: readonly Candle[],
     alerts: readonly Alert[],
   ): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.abandoned) return false;
-      try {
-        await this.deps.store.commit({
-          topic: this.deps.topic,
-          partition: this.partition,
-          epoch: this.deps.epoch,
-          nextOffset,
-          state,
-          candles,
-          alerts,
-        });
-        this.commitFailing = undefined;
-        return true;
-      } catch (err) {
-        this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
-        if (err instanceof FencedError || !isRetriable(err)) throw err;
-        this.commitFailing = String(err);
-        if (attempt === 0) this.log.warn({ err }, 'checkpoint commit failed, retrying');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
-      }
-    }
+    let rows = { candles, alerts };
+    return retry(
+      async () => {
+        for (;;) {
+          if (this.abandoned) return false;
+          try {
+            await this.deps.store.commit({
+              topic: this.deps.topic,
+              partition: this.partition,
+              epoch: this.deps.epoch,
+              nextOffset,
+              state,
+              ...rows,
+            });
+            this.commitFailing = undefined;
+            return true;
+          } catch (err) {
+            this.deps.metrics.commitErrors.inc({ code: errorCode(err) });
+            if (classifyError(err) !== 'data') throw err;
+            rows = await this.quarantine(rows, err, nextOffset, signal);
+          }
+        }
+      },
+      {
+        ...COMMIT_RETRY,
+        signal,
+        onRetry: (err, attempt, delayMs) => {
+          this.commitFailing = String(err);
+          if (attempt === 1) this.log.warn({ err, code: errorCode(err) }, 'checkpoint commit failed, retrying');
+          else this.log.debug({ code: errorCode(err), attempt, delayMs }, 'checkpoint commit retry');
+        },
+      },
+    );
+  }
+
+  /**
+   * The last line behind the trade guard: a commit the database refused for a value. The rows it
+   * refuses on their own (Store.refused) go to the rejected topic, reason `store-refused`, and the
+   * commit goes on without them. Whether a row is refused depends on the row alone, so a replay,
+   * whatever its checkpoints, sets aside the same rows and the candle table ends the same. Throws
+   * `err` when no row alone is refused (then it is not the rows' fault).
+   */
+  private async quarantine(
+    rows: { candles: readonly Candle[]; alerts: readonly Alert[] },
+    err: unknown,
+    nextOffset: bigint,
+    signal: AbortSignal,
+  ): Promise<{ candles: readonly Candle[]; alerts: readonly Alert[] }> {
+    const refused = await this.deps.store.refused(rows);
+    if (refused.candles.length + refused.alerts.length === 0) throw err;
+    const gone = new Set<unknown>();
+    const records: RejectedRecord[] = [];
+    const reject = (row: Candle | Alert, reason: string, value: Uint8Array) => {
+      gone.add(row);
+      records.push({
+        reason: 'store-refused',
+        message: reason,
+        partition: this.partition,
+        offset: nextOffset,
+        key: `${row.exchange}:${row.symbol}`,
+        value,
+      });
+    };
+    for (const r of refused.candles) reject(r.row, r.reason, candlePayload(r.row));
+    for (const r of refused.alerts) reject(r.row, r.reason, alertPayload(r.row));
+    this.log.error(
+      { candles: refused.candles.length, alerts: refused.alerts.length, err },
+      'rows refused by the store, rejected',
+    );
+    this.deps.metrics.refusedRows.inc({ kind: 'candle' }, refused.candles.length);
+    this.deps.metrics.refusedRows.inc({ kind: 'alert' }, refused.alerts.length);
+    this.deps.outputs.emit(createActorOutput(), records, undefined);
+    await this.deps.outputs.settle(signal);
+    return { candles: rows.candles.filter((c) => !gone.has(c)), alerts: rows.alerts.filter((a) => !gone.has(a)) };
   }
 
   private throwIfCheckpointFailed(): void {
