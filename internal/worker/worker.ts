@@ -297,7 +297,10 @@ export class Worker implements Component {
   private async applyRetention(): Promise<void> {
     try {
       const result = await this.deps.store.applyRetention(this.deps.config.retention, this.deps.clock());
-      this.log.info({ deleted: result.deleted, dropped: result.droppedPartitions }, 'retention applied');
+      this.log.info(
+        { deleted: result.deleted, dropped: result.droppedPartitions, alertsDeleted: result.alertsDeleted },
+        'retention applied',
+      );
     } catch (err) {
       this.log.warn({ err }, 'retention failed; retried at the next interval');
     }
