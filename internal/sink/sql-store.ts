@@ -9,6 +9,7 @@ import {
   createPartitionSql,
   DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
+  DELETE_PARKED,
   dropPartitionSql,
   INSERT_ALERTS,
   LIST_CANDLE_PARTITIONS,
@@ -24,8 +25,11 @@ import {
   SELECT_CANDLES_RANGE,
   SELECT_CHECKPOINT,
   SELECT_MARKETS,
+  SELECT_PARKED,
+  SELECT_PARKED_KEYS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
+  UPSERT_PARKED,
 } from './sql.js';
 import type {
   AlertQuery,
@@ -223,6 +227,16 @@ export class SqlStore implements Store {
     }
   }
 
+  async parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>> {
+    const rows = await this.run(() => this.db.query(SELECT_PARKED_KEYS, [topic, partition]));
+    return rows.map((r) => ({ key: String(r.key), watermark: Number(r.watermark) }));
+  }
+
+  async loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null> {
+    const rows = await this.run(() => this.db.query(SELECT_PARKED, [topic, partition, key]));
+    return rows[0] ? bytes(rows[0].state) : null;
+  }
+
   async candles(q: CandleQuery): Promise<Candle[]> {
     const limit = q.limit ?? 1_000;
     const rows =
@@ -329,6 +343,17 @@ export class SqlStore implements Store {
       if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
       if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
       if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
+      if (batch.unparked && batch.unparked.length > 0) {
+        await tx.query(DELETE_PARKED, [batch.topic, batch.partition, JSON.stringify(batch.unparked)]);
+      }
+      if (batch.parked && batch.parked.length > 0) {
+        const rows = batch.parked.map((p) => ({
+          key: p.key,
+          watermark: p.watermark,
+          state: Buffer.from(p.state.buffer, p.state.byteOffset, p.state.byteLength).toString('hex'),
+        }));
+        await tx.query(UPSERT_PARKED, [batch.topic, batch.partition, JSON.stringify(rows)]);
+      }
     });
   }
 

@@ -68,6 +68,20 @@ CREATE TABLE checkpoints (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'parked market actors',
+    sql: `
+CREATE TABLE parked_actors (
+  topic     text    NOT NULL,
+  partition integer NOT NULL,
+  key       text    NOT NULL,
+  watermark double precision NOT NULL,
+  state     bytea   NOT NULL,
+  PRIMARY KEY (topic, partition, key)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -133,6 +147,22 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
   taker_buy_quote_volume = EXCLUDED.taker_buy_quote_volume, vwap = EXCLUDED.vwap,
   first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
 WHERE candles.revision <= EXCLUDED.revision`;
+
+/** $1 topic, $2 partition, $3 a JSON array of {key, watermark, state (hex)}. */
+export const UPSERT_PARKED = `
+INSERT INTO parked_actors (topic, partition, key, watermark, state)
+SELECT $1, $2, x.key, x.watermark, decode(x.state, 'hex') FROM jsonb_to_recordset($3::jsonb) AS x(key text, watermark double precision, state text)
+ON CONFLICT (topic, partition, key) DO UPDATE SET watermark = EXCLUDED.watermark, state = EXCLUDED.state`;
+
+/** $1 topic, $2 partition, $3 a JSON array of keys. */
+export const DELETE_PARKED = `
+DELETE FROM parked_actors WHERE topic = $1 AND partition = $2
+  AND key IN (SELECT jsonb_array_elements_text($3::jsonb))`;
+
+export const SELECT_PARKED_KEYS = `
+SELECT key, watermark::text FROM parked_actors WHERE topic = $1 AND partition = $2 ORDER BY key`;
+
+export const SELECT_PARKED = `SELECT state FROM parked_actors WHERE topic = $1 AND partition = $2 AND key = $3`;
 
 const ALERT_COLUMNS = 'id, exchange, symbol, market, kind, severity, time, "interval", message, evidence';
 

@@ -35,6 +35,17 @@ export interface CommitBatch extends Checkpoint {
   /** Closed or revised candles; several revisions of one candle may appear, the highest wins. */
   readonly candles: readonly Candle[];
   readonly alerts: readonly Alert[];
+  /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
+  readonly parked?: readonly ParkedActor[];
+  /** Keys of parked actors that came back into the partition state: their parked rows go. */
+  readonly unparked?: readonly string[];
+}
+
+/** An evicted market actor: its record key, its watermark when it left, its snapshot (opaque). */
+export interface ParkedActor {
+  readonly key: string;
+  readonly watermark: number;
+  readonly state: Uint8Array;
 }
 
 export interface CandleQuery {
@@ -113,6 +124,10 @@ export interface Store {
    * can set the refused rows aside and commit the rest, and a replay sets aside the same rows.
    */
   refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows>;
+  /** The parked actors of a partition (committed), by key: key and watermark, without their state. */
+  parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>>;
+  /** One parked actor's snapshot, or null when it is not parked. */
+  loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
   /** Candles of one market and interval in open time order. */
   candles(query: CandleQuery): Promise<Candle[]>;
   /** Alerts in event time order (then id). */

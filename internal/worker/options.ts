@@ -240,6 +240,7 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
       idleGraceMs: o.idleGraceMs,
       clockWatermark: o.clockWatermark,
       liveWindowMs: o.liveWindowMs,
+      evictIdleMs: o.evictIdleMs,
     },
     tickMs: 250,
     liveCacheIntervalMs: o.liveCacheIntervalMs,

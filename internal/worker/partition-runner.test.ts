@@ -133,7 +133,11 @@ async function openRunner(
     topic: 't',
     partition: 0,
     epoch: 1,
-    actors: { create: (t) => wrap(actors.create(t)), restore: (b) => wrap(actors.restore(b)) },
+    actors: {
+      safeStepMs: actors.safeStepMs,
+      create: (t) => wrap(actors.create(t)),
+      restore: (b) => wrap(actors.restore(b)),
+    },
     store,
     outputs,
     logger,

@@ -9,9 +9,9 @@ import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
-import { InputError } from '../runtime/errors.js';
+import { ConfigError, InputError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
-import type { Store } from '../sink/store.js';
+import type { ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
 import { COMMIT_RETRY, classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -39,6 +39,12 @@ export interface PartitionConfig {
   /** Live mode: a partition whose newest trade is at most `liveWindowMs` old closes quiet windows from the clock. */
   readonly clockWatermark: boolean;
   readonly liveWindowMs: number;
+  /**
+   * A market whose newest trade is this far (event time) behind the swept watermark, and whose
+   * actor is dormant, leaves memory and the checkpoint (parked in the store) until its next
+   * trade; undefined: never.
+   */
+  readonly evictIdleMs?: number;
 }
 
 export interface PartitionRunnerDeps {
@@ -123,6 +129,22 @@ export class PartitionRunner {
   private committedOffset: bigint;
   private maxEventTime = Number.NEGATIVE_INFINITY;
   private sweptBucket = Number.NEGATIVE_INFINITY;
+  /**
+   * Eviction (docs/WORKER.md, "Growth bounds"). `parked`: every evicted market's key and the
+   * watermark it left at; `parkedBytes`: snapshots not yet known committed (a trade may bring one
+   * back before its commit lands); `pendingPark` and `pendingUnpark`: what the next checkpoint
+   * writes. `swept` is the highest watermark the actors were swept to and `jumps` the sweeps
+   * longer than the actors' safe step while a market was parked: a returning actor replays the
+   * watermarks it missed through both, so it emits what it would have had it stayed.
+   */
+  private readonly parked = new Map<string, number>();
+  private readonly parkedBytes = new Map<string, Uint8Array>();
+  private readonly pendingPark = new Map<string, ParkedActor>();
+  private readonly pendingUnpark = new Set<string>();
+  private swept = Number.NEGATIVE_INFINITY;
+  private jumps: Array<readonly [number, number]> = [];
+  /** Set by processRecords: a record of this parked market waits until unpark() brought it back. */
+  private needUnpark: string | undefined;
   private lastCheckpointAt: number;
   private paused = false;
   private readonly meter = new LoadMeter();
@@ -172,15 +194,22 @@ export class PartitionRunner {
       const state = decodePartitionState(checkpoint.state);
       runner.maxEventTime = state.maxEventTime;
       runner.sweptBucket = runner.bucketOf(state.maxEventTime);
+      runner.swept = state.swept ?? Number.NEGATIVE_INFINITY;
+      runner.jumps = [...(state.jumps ?? [])];
       for (const [key, bytes] of state.actors) {
         runner.actors.set(key, deps.actors.restore(bytes));
         runner.snapshots.set(key, bytes);
       }
     }
+    if (deps.config.evictIdleMs !== undefined) {
+      for (const p of await deps.store.parkedActors(deps.topic, deps.partition)) runner.parked.set(p.key, p.watermark);
+    }
+    runner.countMarkets();
     runner.log.info(
       {
         nextOffset: String(runner.nextOffset),
         markets: runner.actors.size,
+        parked: runner.parked.size,
         claimTxMs: claimedAt - claimFrom,
         restoreMs: deps.clock() - claimedAt,
       },
@@ -249,6 +278,12 @@ export class PartitionRunner {
         if (this.discarding) continue;
         if (mail.kind === 'batch') {
           this.process(mail.batch);
+          // A parked market's record stopped the batch there: bring its actor back, go on from it.
+          while (this.needUnpark !== undefined) {
+            await this.unpark(this.needUnpark, signal);
+            this.needUnpark = undefined;
+            this.process(mail.batch);
+          }
           // A full mailbox is drained through microtasks alone, which starves timers and sockets
           // (heartbeats, the placement watch, other partitions' commits) for as long as it lasts.
           await new Promise((resolve) => setImmediate(resolve));
@@ -358,6 +393,14 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      let head = trades[0] as Trade;
+      const key = `${head.exchange}:${head.symbol}`;
+      if (this.parked.has(key) && !this.actors.has(key)) {
+        // Its actor is parked: the run loop brings it back and processes the batch again from here.
+        this.nextOffset = record.offset;
+        this.needUnpark = key;
+        break;
+      }
       // A trade whose text PostgreSQL cannot store never reaches an actor: it would fail every
       // commit of the partition, and a replay would fail the same way (error-rule.ts, `data`).
       if (trades.some((t) => unstorableField(t) !== undefined)) {
@@ -376,16 +419,16 @@ export class PartitionRunner {
           return false;
         });
         if (trades.length === 0) continue;
+        head = trades[0] as Trade;
       }
       decoded++;
       tradesIn += trades.length;
-      const head = trades[0] as Trade;
       if (Number.isNaN(firstEvent)) firstEvent = head.eventTime;
-      const key = `${head.exchange}:${head.symbol}`;
       let actor = this.actors.get(key);
       if (!actor) {
         actor = deps.actors.create(head);
         this.actors.set(key, actor);
+        this.countMarkets();
       }
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
@@ -464,11 +507,101 @@ export class PartitionRunner {
   }
 
   private sweep(watermark: number, now: number): void {
+    if (watermark > this.swept) {
+      // A step a parked actor could not replay in safe steps: kept so that it replays it whole.
+      if (this.parked.size > 0 && watermark - this.swept > this.deps.actors.safeStepMs) {
+        this.jumps.push([this.swept, watermark]);
+      }
+      this.swept = watermark;
+    }
+    const evictIdleMs = this.deps.config.evictIdleMs;
     // Every swept actor may have raised its watermark, which is state: all are dirty.
     for (const [key, actor] of this.actors) {
       actor.advance(watermark, now, this.out);
       this.dirty.add(key);
+      if (evictIdleMs !== undefined && watermark - actor.lastEventTime >= evictIdleMs && actor.dormant()) {
+        this.park(key, actor);
+      }
     }
+  }
+
+  /** Evicts a dormant actor: out of memory and the partition state, its snapshot to the store with the next checkpoint. */
+  private park(key: string, actor: MarketActorPort): void {
+    const state = actor.snapshot();
+    this.actors.delete(key);
+    this.snapshots.delete(key);
+    this.dirty.delete(key);
+    this.holdingActors.delete(actor);
+    this.parked.set(key, actor.watermark);
+    this.parkedBytes.set(key, state);
+    this.pendingPark.set(key, { key, watermark: actor.watermark, state });
+    this.pendingUnpark.delete(key);
+    this.stateChanged = true;
+    this.deps.metrics.evictions.inc({ event: 'parked' });
+    this.countMarkets();
+    this.log.debug({ market: key, watermark: actor.watermark }, 'idle market parked');
+  }
+
+  /**
+   * Brings a parked actor back for its next trade: its snapshot (from memory if its park is not
+   * known committed, else from the store, retried while the store is away), then the watermarks
+   * it missed: the recorded jumps as they were, the rest in safe steps, up to the last sweep. The
+   * empty candles of the idle span, and everything else a sweep does, come out as the actor that
+   * stayed would have emitted them (MarketActor.dormant).
+   */
+  private async unpark(key: string, signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    const bytes =
+      this.parkedBytes.get(key) ??
+      (await retry(() => deps.store.loadParked(deps.topic, this.partition, key), {
+        ...COMMIT_RETRY,
+        signal,
+        onRetry: (err) => {
+          this.commitFailing = String(err);
+        },
+      }));
+    this.commitFailing = undefined;
+    if (bytes === null) throw new ConfigError(`partition ${this.partition}: parked market ${key} has no stored state`);
+    const actor = deps.actors.restore(bytes);
+    const now = deps.clock();
+    const step = deps.actors.safeStepMs;
+    const advanceTo = (w: number) => {
+      while (actor.watermark < w) {
+        const before = actor.watermark;
+        actor.advance(Math.min(w, before + step), now, this.out);
+        if (actor.watermark <= before) break;
+      }
+    };
+    for (const [from, to] of this.jumps) {
+      if (to <= actor.watermark) continue;
+      advanceTo(from);
+      actor.advance(to, now, this.out);
+    }
+    advanceTo(this.swept);
+    this.actors.set(key, actor);
+    this.dirty.add(key);
+    this.parked.delete(key);
+    this.parkedBytes.delete(key);
+    this.pendingPark.delete(key);
+    this.pendingUnpark.add(key);
+    this.stateChanged = true;
+    deps.metrics.evictions.inc({ event: 'returned' });
+    this.countMarkets();
+    // What the catch-up closed is committed and published with the batch's own outputs.
+    this.collect([], undefined);
+  }
+
+  private countMarkets(): void {
+    this.deps.metrics.markets.set({ ...this.labels, state: 'memory' }, this.actors.size);
+    this.deps.metrics.markets.set({ ...this.labels, state: 'parked' }, this.parked.size);
+  }
+
+  /** The jumps a parked actor may still have to replay (those past the lowest parked watermark). */
+  private liveJumps(): Array<readonly [number, number]> {
+    if (this.parked.size === 0) return [];
+    let low = Number.POSITIVE_INFINITY;
+    for (const w of this.parked.values()) if (w < low) low = w;
+    return this.jumps.filter(([, to]) => to > low);
   }
 
   private collect(rejected: readonly RejectedRecord[], oldest: { append: number; event: number } | undefined): void {
@@ -504,7 +637,17 @@ export class PartitionRunner {
       if (actor) this.snapshots.set(key, actor.snapshot());
     }
     this.dirty.clear();
-    const state = encodePartitionState({ maxEventTime: this.maxEventTime, actors: this.snapshots });
+    this.jumps = this.liveJumps();
+    const evicting = this.deps.config.evictIdleMs !== undefined;
+    const state = encodePartitionState({
+      maxEventTime: this.maxEventTime,
+      actors: this.snapshots,
+      ...(evicting ? { swept: this.swept, jumps: this.jumps } : {}),
+    });
+    const parked = [...this.pendingPark.values()];
+    const unparked = [...this.pendingUnpark];
+    this.pendingPark.clear();
+    this.pendingUnpark.clear();
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
     const nextOffset = this.nextOffset;
@@ -520,8 +663,10 @@ export class PartitionRunner {
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts))) return;
+      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, { parked, unparked }))) return;
       this.committedOffset = nextOffset;
+      // Committed: a parked snapshot is read back from the store from now on.
+      for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
       if (timings) {
         timings.settleMs = settled - started;
         timings.commitMs = this.deps.clock() - settled;
@@ -555,6 +700,7 @@ export class PartitionRunner {
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
+    parking: { parked: readonly ParkedActor[]; unparked: readonly string[] },
   ): Promise<boolean> {
     let rows = { candles, alerts };
     return retry(
@@ -569,6 +715,7 @@ export class PartitionRunner {
               nextOffset,
               state,
               ...rows,
+              ...parking,
             });
             this.commitFailing = undefined;
             return true;
