@@ -122,7 +122,12 @@ class PostgresDriver implements SqlDriver {
   classify(err: unknown): unknown {
     // A candle row without a monthly partition is the store's to fix (SqlStore.commit), not a data error.
     if (this.isMissingPartition(err)) return err;
-    return isUnavailable(err) ? new UnavailableError('postgres unavailable', { cause: err }) : classifySqlError(err);
+    if (!isUnavailable(err)) return classifySqlError(err);
+    // The SQLSTATE and the server's words go into the message: /readyz shows it.
+    const state = sqlState(err);
+    const text = (err as { message?: unknown } | null)?.message;
+    const detail = `${state === undefined ? '' : ` (${state})`}${typeof text === 'string' ? `: ${text}` : ''}`;
+    return new UnavailableError(`postgres unavailable${detail}`, { cause: err });
   }
 
   isMissingPartition(err: unknown): boolean {

@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { silentLogger } from '../../internal/observe/logger.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { freePort } from '../harness/private-servers.js';
 import {
@@ -121,17 +123,21 @@ describe('worker error rule against real Kafka and PostgreSQL', () => {
     await until('the partition to pass the bad record', caughtUpToEnd);
     expect((await probe('/readyz')).status).toBe(200);
 
-    const consumer = kafka.consumer({ groupId: freshName('rejected-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: `${topic}.rejected`, fromBeginning: true });
-    const reasons: string[] = [];
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        reasons.push(String(message.headers?.['tm-reject-reason']));
-      },
+    // Read the rejected topic by assignment (no consumer group to join).
+    const consumer = await createKafkaConsumer({
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      clientId: 'worker-errors-test-reader',
+      logger: silentLogger(),
+      topic: `${topic}.rejected`,
     });
-    await until('the rejected record', async () => (reasons.length > 0 ? true : undefined));
-    await consumer.disconnect();
+    await consumer.assign(0, 0n);
+    const reasons: string[] = [];
+    const reading = AbortSignal.timeout(60_000);
+    for await (const batch of consumer.batches(reading)) {
+      for (const r of batch.records) reasons.push(String(r.headers['tm-reject-reason']));
+      if (reasons.length > 0) break;
+    }
+    await consumer.close();
     expect(reasons).toEqual(['unstorable-field']);
     const { rows } = await db.query(
       `SELECT count(*)::int AS n FROM "${schema}".candles WHERE position('bad' in last_trade_id) > 0 OR position('bad' in first_trade_id) > 0`,
