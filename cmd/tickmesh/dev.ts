@@ -4,6 +4,7 @@ import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
 import { WebSocketClient } from '../../internal/ingest/websocket/client.js';
+import type { LogAdmin } from '../../internal/log/log.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -19,7 +20,12 @@ import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { IndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import { parseWorkerOptions, workerActorConfig, workerConfig } from '../../internal/worker/options.js';
+import {
+  parseWorkerOptions,
+  type WorkerOptions,
+  workerActorConfig,
+  workerConfig,
+} from '../../internal/worker/options.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
@@ -105,16 +111,16 @@ export const devCommand: Command = {
     const registry = createRegistry({ role: 'dev' });
     const log = new MemoryLog();
     const admin = log.admin();
-    await admin.ensureTopic(DEFAULT_TOPICS.trades, partitions);
-    const bus = new MemoryBus();
-    const cache = new MemoryCache();
-    const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
     const options = parseWorkerOptions({
       intervals: DEV_INTERVALS,
       'idle-grace-ms': '3000',
       'drain-timeout-ms': '20000',
       'rejected-topic': DEFAULT_TOPICS.rejects,
     });
+    await ensureDevTopics(admin, partitions, options);
+    const bus = new MemoryBus();
+    const cache = new MemoryCache();
+    const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
     const workerIntervals = options.intervals;
     const worker = new Worker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
@@ -149,7 +155,7 @@ export const devCommand: Command = {
     const probes = await startProbeServer(
       {
         registry,
-        healthy: () => true,
+        healthy: () => worker.healthy(),
         notReadyReason: () => worker.notReadyReason() ?? ingestor.notReadyReason(),
       },
       Number(values['metrics-port']),
@@ -185,11 +191,13 @@ export const devCommand: Command = {
         )
       : Promise.resolve();
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      ingestor.done.catch(() => resolve());
+    const failure = await new Promise<Error | undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      signal.addEventListener('abort', () => resolve(undefined), { once: true });
+      ingestor.done.catch(() => resolve(undefined));
+      void worker.failed.then(resolve);
     });
+    if (failure) logger.fatal({ err: failure }, 'worker failed; exiting');
     logger.warn('draining: committing a final checkpoint per partition');
     await api.drain().catch((err: unknown) => logger.error({ err }, 'api drain failed'));
     await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
@@ -198,9 +206,26 @@ export const devCommand: Command = {
     run.abort();
     await viewDone.catch(() => {});
     await Promise.all([probes.close(), store.close(), bus.close(), cache.close(), log.producer().close()]);
-    return 0;
+    return failure ? 1 : 0;
   },
 };
+
+/**
+ * Every topic dev's roles write, on its in-process log: the trades (`partitions` partitions),
+ * ingest's rejects and gaps, the worker's late and rejected trades (one partition each). A write
+ * to a topic that does not exist is not retriable, and before this only the trades topic existed:
+ * the first rejected trade made ingest exit, the first late one stopped a partition.
+ */
+export async function ensureDevTopics(
+  admin: Pick<LogAdmin, 'ensureTopic'>,
+  partitions: number,
+  worker: Pick<WorkerOptions, 'lateTopic' | 'rejectedTopic'>,
+): Promise<string[]> {
+  await admin.ensureTopic(DEFAULT_TOPICS.trades, partitions);
+  const others = [...new Set([DEFAULT_TOPICS.rejects, DEFAULT_TOPICS.gaps, worker.lateTopic, worker.rejectedTopic])];
+  for (const topic of others) await admin.ensureTopic(topic, 1);
+  return [DEFAULT_TOPICS.trades, ...others];
+}
 
 function list(s: string): string[] {
   return s

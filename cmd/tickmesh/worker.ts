@@ -89,7 +89,7 @@ export const workerCommand: Command = {
       config: workerConfig(options),
     });
     const probes = await startProbeServer(
-      { registry, healthy: () => true, notReadyReason: () => worker.notReadyReason() },
+      { registry, healthy: () => worker.healthy(), notReadyReason: () => worker.notReadyReason() },
       options.port,
     );
 
@@ -133,12 +133,17 @@ export const workerCommand: Command = {
       logger.info({ partitions, port: probes.port }, 'worker running');
     }
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
+    // A fatal failure (worker.failed: neither a data error nor retriable) ends the process with 1
+    // after the other partitions are handed over: the platform restarts it, and nothing retries
+    // what cannot succeed.
+    const failure = await new Promise<Error | undefined>((resolve) => {
+      if (signal.aborted) resolve(undefined);
+      signal.addEventListener('abort', () => resolve(undefined), { once: true });
+      void worker.failed.then(resolve);
     });
+    if (failure) logger.fatal({ err: failure }, 'worker failed; exiting for a restart');
     logger.info('draining');
-    let code = 0;
+    let code = failure ? 1 : 0;
     try {
       // Under the operator: hand the partitions off as it moves them away (the pod is terminating).
       await follower?.drain(options.handoffWaitMs);

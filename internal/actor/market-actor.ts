@@ -283,6 +283,22 @@ export class MarketActor implements WindowSink {
     this.advance(end, now, out);
   }
 
+  /**
+   * Whether the actor may leave memory until its next trade (the worker's eviction of idle
+   * markets): every window it keeps is closed and empty (its candles are final), no partial update
+   * is pending, and the stale-market detector can raise nothing more (it raised its critical
+   * alert, is off, or the baseline it compares with is all empty candles). From such a state,
+   * what advance() does depends only on the windows that close, not on how the watermark got
+   * there, so a snapshot restored later and advanced over the watermarks it missed (in steps
+   * that cut no run of empty candles, see emptyCandleLimit) is the actor that stayed.
+   */
+  dormant(): boolean {
+    if (this.partialPending) return false;
+    for (const track of this.tracks) for (const w of track.windows) if (!w.closed || w.count > 0) return false;
+    const stale = this.config.detectors.staleMarket;
+    return !stale.enabled || this.stale.level >= 2 || !(this.volumeSpike.meanTrades() > 0);
+  }
+
   /** The open windows of every interval as partial candles (closed = false), oldest first. */
   openCandles(): Candle[] {
     const result: Candle[] = [];

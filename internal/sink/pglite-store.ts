@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { quoteIdent } from './sql.js';
+import { classifySqlError } from './sql-errors.js';
 import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -49,9 +50,9 @@ class PgliteDriver implements SqlDriver {
     );
   }
 
-  // In process there is no server to lose: every error is the caller's or the data's.
+  // In process there is no server to lose, but a value the database refuses is still the data's.
   classify(err: unknown): unknown {
-    return err;
+    return this.isMissingPartition(err) ? err : classifySqlError(err);
   }
 
   isMissingPartition(err: unknown): boolean {

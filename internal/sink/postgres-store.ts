@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import { TickmeshError, UnavailableError } from '../runtime/errors.js';
 import { quoteIdent } from './sql.js';
+import { classifySqlError, isRetriableSqlState, sqlState } from './sql-errors.js';
 import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
@@ -19,18 +20,6 @@ export interface PostgresStoreOptions {
   readonly applicationName?: string;
 }
 
-/** SQLSTATE classes and codes that mean the server, not the statement, failed: worth a retry. */
-const RETRIABLE_SQLSTATE = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '53300', // too_many_connections
-  '55P03', // lock_not_available
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '58000', // system_error
-  '58030', // io_error
-]);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -47,7 +36,8 @@ export function isUnavailable(err: unknown): boolean {
   if (err instanceof TickmeshError) return false;
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
-  if (code.startsWith('08') || RETRIABLE_SQLSTATE.has(code) || NETWORK_CODES.has(code)) return true;
+  const state = sqlState(err);
+  if ((state !== undefined && isRetriableSqlState(state)) || NETWORK_CODES.has(code)) return true;
   if (err instanceof AggregateError) return err.errors.some(isUnavailable);
   return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
@@ -130,7 +120,14 @@ class PostgresDriver implements SqlDriver {
   }
 
   classify(err: unknown): unknown {
-    return isUnavailable(err) ? new UnavailableError('postgres unavailable', { cause: err }) : err;
+    // A candle row without a monthly partition is the store's to fix (SqlStore.commit), not a data error.
+    if (this.isMissingPartition(err)) return err;
+    if (!isUnavailable(err)) return classifySqlError(err);
+    // The SQLSTATE and the server's words go into the message: /readyz shows it.
+    const state = sqlState(err);
+    const text = (err as { message?: unknown } | null)?.message;
+    const detail = `${state === undefined ? '' : ` (${state})`}${typeof text === 'string' ? `: ${text}` : ''}`;
+    return new UnavailableError(`postgres unavailable${detail}`, { cause: err });
   }
 
   isMissingPartition(err: unknown): boolean {

@@ -1,13 +1,15 @@
 import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
-import { FencedError } from '../runtime/errors.js';
+import { FencedError, InputError } from '../runtime/errors.js';
 import {
   APPLIED_VERSIONS,
   CLAIM,
   CREATE_MIGRATIONS_TABLE,
   createPartitionSql,
+  DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
+  DELETE_PARKED,
   dropPartitionSql,
   INSERT_ALERTS,
   LIST_CANDLE_PARTITIONS,
@@ -23,14 +25,19 @@ import {
   SELECT_CANDLES_RANGE,
   SELECT_CHECKPOINT,
   SELECT_MARKETS,
+  SELECT_PARKED,
+  SELECT_PARKED_KEYS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
+  UPSERT_PARKED,
 } from './sql.js';
 import type {
   AlertQuery,
   CandleQuery,
   Checkpoint,
   CommitBatch,
+  RefusedRow,
+  RefusedRows,
   RetentionPolicy,
   RetentionResult,
   Store,
@@ -220,6 +227,16 @@ export class SqlStore implements Store {
     }
   }
 
+  async parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>> {
+    const rows = await this.run(() => this.db.query(SELECT_PARKED_KEYS, [topic, partition]));
+    return rows.map((r) => ({ key: String(r.key), watermark: Number(r.watermark) }));
+  }
+
+  async loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null> {
+    const rows = await this.run(() => this.db.query(SELECT_PARKED, [topic, partition, key]));
+    return rows[0] ? bytes(rows[0].state) : null;
+  }
+
   async candles(q: CandleQuery): Promise<Candle[]> {
     const limit = q.limit ?? 1_000;
     const rows =
@@ -283,7 +300,31 @@ export class SqlStore implements Store {
         dropped.push(name);
       }
     }
-    return { deleted, droppedPartitions: dropped };
+    let alertsDeleted = 0;
+    if (policy.alerts !== undefined) {
+      const keepMs = policy.alerts;
+      const rows = await this.run(() => this.db.query(DELETE_EXPIRED_ALERTS, [iso(now - keepMs)]));
+      alertsDeleted = Number(rows[0]?.n ?? 0);
+    }
+    return { deleted, droppedPartitions: dropped, alertsDeleted };
+  }
+
+  async refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows> {
+    const candles = latestRevisions(rows.candles);
+    await this.ensurePartitions(candles);
+    const result = { candles: [] as RefusedRow<Candle>[], alerts: [] as RefusedRow<Alert>[] };
+    // Every probe is undone: the transaction is rolled back by throwing this.
+    const undo = new Error('probe done');
+    try {
+      await this.db.transaction(async (tx) => {
+        await this.probe(tx, UPSERT_CANDLES, candles, candleRow, result.candles);
+        await this.probe(tx, INSERT_ALERTS, rows.alerts, alertRow, result.alerts);
+        throw undo;
+      });
+    } catch (err) {
+      if (err !== undo) throw this.db.classify(err);
+    }
+    return result;
   }
 
   async close(): Promise<void> {
@@ -302,7 +343,51 @@ export class SqlStore implements Store {
       if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
       if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
       if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
+      if (batch.unparked && batch.unparked.length > 0) {
+        await tx.query(DELETE_PARKED, [batch.topic, batch.partition, JSON.stringify(batch.unparked)]);
+      }
+      if (batch.parked && batch.parked.length > 0) {
+        const rows = batch.parked.map((p) => ({
+          key: p.key,
+          watermark: p.watermark,
+          state: Buffer.from(p.state.buffer, p.state.byteOffset, p.state.byteLength).toString('hex'),
+        }));
+        await tx.query(UPSERT_PARKED, [batch.topic, batch.partition, JSON.stringify(rows)]);
+      }
     });
+  }
+
+  /**
+   * Writes `items` under a savepoint; when the database refuses them with a data error, rolls
+   * back to it and halves the set until each refused row stands alone (log2 statements per
+   * refused row).
+   */
+  private async probe<T>(
+    tx: SqlSession,
+    sql: string,
+    items: readonly T[],
+    toRow: (item: T) => Row,
+    refused: RefusedRow<T>[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    await tx.exec('SAVEPOINT tickmesh_probe');
+    try {
+      await tx.query(sql, [JSON.stringify(items.map(toRow))]);
+      await tx.exec('RELEASE SAVEPOINT tickmesh_probe');
+      return;
+    } catch (err) {
+      await tx.exec('ROLLBACK TO SAVEPOINT tickmesh_probe');
+      await tx.exec('RELEASE SAVEPOINT tickmesh_probe');
+      const classified = this.db.classify(err);
+      if (!(classified instanceof InputError)) throw classified;
+      if (items.length === 1) {
+        refused.push({ row: items[0] as T, reason: classified.message });
+        return;
+      }
+    }
+    const mid = items.length >> 1;
+    await this.probe(tx, sql, items.slice(0, mid), toRow, refused);
+    await this.probe(tx, sql, items.slice(mid), toRow, refused);
   }
 
   /** Creates the monthly partitions the candles fall into, outside the commit transaction. */

@@ -68,6 +68,20 @@ CREATE TABLE checkpoints (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'parked market actors',
+    sql: `
+CREATE TABLE parked_actors (
+  topic     text    NOT NULL,
+  partition integer NOT NULL,
+  key       text    NOT NULL,
+  watermark double precision NOT NULL,
+  state     bytea   NOT NULL,
+  PRIMARY KEY (topic, partition, key)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -134,6 +148,22 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
   first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
 WHERE candles.revision <= EXCLUDED.revision`;
 
+/** $1 topic, $2 partition, $3 a JSON array of {key, watermark, state (hex)}. */
+export const UPSERT_PARKED = `
+INSERT INTO parked_actors (topic, partition, key, watermark, state)
+SELECT $1, $2, x.key, x.watermark, decode(x.state, 'hex') FROM jsonb_to_recordset($3::jsonb) AS x(key text, watermark double precision, state text)
+ON CONFLICT (topic, partition, key) DO UPDATE SET watermark = EXCLUDED.watermark, state = EXCLUDED.state`;
+
+/** $1 topic, $2 partition, $3 a JSON array of keys. */
+export const DELETE_PARKED = `
+DELETE FROM parked_actors WHERE topic = $1 AND partition = $2
+  AND key IN (SELECT jsonb_array_elements_text($3::jsonb))`;
+
+export const SELECT_PARKED_KEYS = `
+SELECT key, watermark::text FROM parked_actors WHERE topic = $1 AND partition = $2 ORDER BY key`;
+
+export const SELECT_PARKED = `SELECT state FROM parked_actors WHERE topic = $1 AND partition = $2 AND key = $3`;
+
 const ALERT_COLUMNS = 'id, exchange, symbol, market, kind, severity, time, "interval", message, evidence';
 
 /** Inserts a JSON array of alerts; an id already stored is left as it is. */
@@ -199,6 +229,10 @@ SELECT exchange, symbol, market FROM m`;
 
 export const DELETE_EXPIRED_CANDLES = `
 WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
+export const DELETE_EXPIRED_ALERTS = `
+WITH gone AS (DELETE FROM alerts WHERE time < $1::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;
 
 /** Names of the candle partitions in the current schema. */

@@ -35,6 +35,17 @@ export interface CommitBatch extends Checkpoint {
   /** Closed or revised candles; several revisions of one candle may appear, the highest wins. */
   readonly candles: readonly Candle[];
   readonly alerts: readonly Alert[];
+  /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
+  readonly parked?: readonly ParkedActor[];
+  /** Keys of parked actors that came back into the partition state: their parked rows go. */
+  readonly unparked?: readonly string[];
+}
+
+/** An evicted market actor: its record key, its watermark when it left, its snapshot (opaque). */
+export interface ParkedActor {
+  readonly key: string;
+  readonly watermark: number;
+  readonly state: Uint8Array;
 }
 
 export interface CandleQuery {
@@ -66,14 +77,30 @@ export interface StoredMarket {
   readonly market: string;
 }
 
-/** How long each interval's candles are kept; an interval not listed is kept forever. */
-export type RetentionPolicy = Readonly<Partial<Record<Interval, number>>>;
+/**
+ * How long each interval's candles are kept, and alerts (by event time), in ms; an interval not
+ * listed, or alerts without `alerts`, are kept forever.
+ */
+export type RetentionPolicy = Readonly<Partial<Record<Interval, number>>> & { readonly alerts?: number };
 
 export interface RetentionResult {
   /** Candle rows deleted, per interval. */
   readonly deleted: Readonly<Partial<Record<Interval, number>>>;
   /** Whole monthly partitions dropped (older than every interval's retention). */
   readonly droppedPartitions: readonly string[];
+  /** Alert rows deleted. */
+  readonly alertsDeleted: number;
+}
+
+/** A row the database refuses on its own, and why (the database's message). */
+export interface RefusedRow<T> {
+  readonly row: T;
+  readonly reason: string;
+}
+
+export interface RefusedRows {
+  readonly candles: readonly RefusedRow<Candle>[];
+  readonly alerts: readonly RefusedRow<Alert>[];
 }
 
 export interface Store {
@@ -86,20 +113,36 @@ export interface Store {
    * already holds it) and returns the last committed checkpoint to start from.
    */
   claim(topic: string, partition: number, epoch: number): Promise<Checkpoint | null>;
-  /** Writes candles, alerts and the checkpoint atomically; FencedError when a higher epoch holds the partition. */
+  /**
+   * Writes candles, alerts and the checkpoint atomically; FencedError when a higher epoch holds
+   * the partition; InputError (`store-refused`) when the database refuses a value of a row.
+   */
   commit(batch: CommitBatch): Promise<void>;
+  /**
+   * Which of these rows the database refuses to store on their own (InputError from commit), with
+   * its reason; writes nothing. Whether a row is refused depends on the row alone, so the caller
+   * can set the refused rows aside and commit the rest, and a replay sets aside the same rows.
+   */
+  refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows>;
+  /** The parked actors of a partition (committed), by key: key and watermark, without their state. */
+  parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>>;
+  /** One parked actor's snapshot, or null when it is not parked. */
+  loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
   /** Candles of one market and interval in open time order. */
   candles(query: CandleQuery): Promise<Candle[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
   /** Every market with at least one stored candle, by exchange then symbol. */
   markets(): Promise<StoredMarket[]>;
-  /** Deletes candles older than their interval's retention at `now`, drops fully expired partitions. */
+  /**
+   * Deletes candles older than their interval's retention at `now`, drops fully expired
+   * partitions, deletes alerts older than the alerts' retention.
+   */
   applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult>;
   close(): Promise<void>;
 }
 
-/** Default retention: fine intervals are kept short, the coarse ones forever. */
+/** Default retention: fine intervals are kept short, the coarse ones forever; alerts 90 days. */
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
   '1s': 2 * 86_400_000,
   '1m': 30 * 86_400_000,
@@ -107,4 +150,5 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
   '5m': 90 * 86_400_000,
   '15m': 180 * 86_400_000,
   '30m': 365 * 86_400_000,
+  alerts: 90 * 86_400_000,
 });

@@ -15,9 +15,20 @@ export interface MarketActorPort {
   flushPartials(now: number, out: ActorOutput): void;
   /** The whole state, restorable to the same behaviour. */
   snapshot(): Uint8Array;
+  /** Its watermark (event time): the highest given to advance or implied by its trades. */
+  readonly watermark: number;
+  /** Newest trade event time it has seen. */
+  readonly lastEventTime: number;
+  /** It may be evicted: advancing a restored snapshot later gives exactly its outputs (MarketActor.dormant). */
+  dormant(): boolean;
 }
 
 export interface ActorFactory {
+  /**
+   * Longest watermark step that closes no run of empty windows longer than the actors cut
+   * (config.emptyCandleLimit): a returning evicted actor catches up in steps no longer than this.
+   */
+  readonly safeStepMs: number;
   /** A new actor for the market of `trade` (its first trade in this partition). */
   create(trade: Trade): MarketActorPort;
   restore(snapshot: Uint8Array): MarketActorPort;

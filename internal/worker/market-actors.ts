@@ -1,10 +1,13 @@
 import type { ActorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
+import { type Interval, intervalMs } from '../market/interval.js';
 import type { ActorFactory } from './actor-port.js';
 
 /** Market actors of internal/actor, all with one frozen config. */
 export function marketActorFactory(config: ActorConfig): ActorFactory {
   return {
+    // A step of d ms closes at most d / len + 1 windows of an interval of len ms (the finest is the smallest).
+    safeStepMs: (config.emptyCandleLimit - 1) * intervalMs(config.intervals[0] as Interval),
     create: (t) => new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, config),
     restore: (bytes) => MarketActor.restore(bytes, config),
   };

@@ -67,6 +67,30 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['code'],
       registers,
     }),
+    markets: new Gauge({
+      name: 'tickmesh_worker_markets',
+      help: 'Market actors in memory (parked: evicted idle markets, kept in PostgreSQL until their next trade)',
+      labelNames: ['partition', 'state'],
+      registers,
+    }),
+    evictions: new Counter({
+      name: 'tickmesh_worker_market_evictions_total',
+      help: 'Idle market actors evicted (parked) and brought back by a trade',
+      labelNames: ['event'],
+      registers,
+    }),
+    refusedRows: new Counter({
+      name: 'tickmesh_worker_rows_refused_total',
+      help: 'Candle and alert rows the database refused for a value, set aside and sent to the rejected topic',
+      labelNames: ['kind'],
+      registers,
+    }),
+    partitionFailures: new Counter({
+      name: 'tickmesh_worker_partition_failures_total',
+      help: 'Partitions stopped by an error that is neither a data error nor retriable (the process exits)',
+      labelNames: ['partition'],
+      registers,
+    }),
     outputErrors: new Counter({
       name: 'tickmesh_worker_output_errors_total',
       help: 'Failed attempts to store a durable output (bus: JetStream, cache: Redis, log: late and rejected topics)',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../runtime/errors.js';
-import { parseWorkerOptions, workerActorConfig } from './options.js';
+import { parseWorkerOptions, workerActorConfig, workerConfig } from './options.js';
 
 describe('worker options', () => {
   it("sets the actors' partial update interval from --partial-interval-ms (default 250 ms)", () => {
@@ -12,6 +12,29 @@ describe('worker options', () => {
   it('refuses a partial update interval that is not a non-negative integer', () => {
     for (const bad of ['-1', '2.5', 'soon']) {
       expect(() => parseWorkerOptions({ 'partial-interval-ms': bad }), bad).toThrow(ConfigError);
+    }
+  });
+
+  it('retention of candles per interval and of alerts: defaults, flags, forever', () => {
+    const d = parseWorkerOptions({}).retention;
+    expect(d).toEqual({
+      '1s': 2 * 86_400_000,
+      '1m': 30 * 86_400_000,
+      '3m': 60 * 86_400_000,
+      '5m': 90 * 86_400_000,
+      '15m': 180 * 86_400_000,
+      '30m': 365 * 86_400_000,
+      alerts: 90 * 86_400_000,
+    });
+    const o = parseWorkerOptions({ 'candle-retention': '1m=12h,1h=forever', 'alert-retention': '7d' });
+    expect(workerConfig(o).retention).toEqual({ '1m': 12 * 3_600_000, alerts: 7 * 86_400_000 });
+    expect(parseWorkerOptions({ 'alert-retention': 'forever' }).retention.alerts).toBeUndefined();
+    for (const bad of [
+      { 'candle-retention': '1m=30' },
+      { 'candle-retention': '2m=1d' },
+      { 'alert-retention': '-1d' },
+    ]) {
+      expect(() => parseWorkerOptions(bad), JSON.stringify(bad)).toThrow(ConfigError);
     }
   });
 });

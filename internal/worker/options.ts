@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { type ActorConfig, actorConfig } from '../actor/config.js';
 import { boolFlag, intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
-import type { Interval } from '../market/interval.js';
+import { type Interval, isInterval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
-import { DEFAULT_RETENTION } from '../sink/store.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../sink/store.js';
 import type { WorkerConfig } from './worker.js';
 
 /**
@@ -43,6 +43,10 @@ export interface WorkerOptions {
   readonly schema: string;
   readonly drainTimeoutMs: number;
   readonly logLevel: string;
+  /** How long each interval's candles and the alerts are kept. */
+  readonly retention: RetentionPolicy;
+  /** A market with no trade for this long leaves memory and the checkpoint once it is reconstructible. */
+  readonly evictIdleMs: number;
 }
 
 const int = intFlag;
@@ -86,7 +90,55 @@ const schema = z.object({
   schema: sqlSchemaFlag.default('public'),
   'drain-timeout-ms': int(1).default(25_000),
   'log-level': z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  'candle-retention': z
+    .string()
+    .default(retentionText(DEFAULT_RETENTION))
+    .transform((s, ctx) => {
+      const policy: Partial<Record<Interval, number>> = {};
+      for (const item of s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0)) {
+        const [interval, keep] = item.split('=');
+        const ms = keep === undefined ? undefined : durationMs(keep);
+        if (interval === undefined || !isInterval(interval) || ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: `expected INTERVAL=DURATION,... (e.g. 1m=30d), not ${item}` });
+          return z.NEVER;
+        }
+        if (ms !== Number.POSITIVE_INFINITY) policy[interval] = ms;
+      }
+      return policy;
+    }),
+  'alert-retention': z
+    .string()
+    .default(`${(DEFAULT_RETENTION.alerts as number) / 86_400_000}d`)
+    .transform((s, ctx) => {
+      const ms = durationMs(s);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration (e.g. 90d, 12h) or forever' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  'evict-idle-ms': int(1).default(6 * 3_600_000),
 });
+
+const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30d`, `12h`, `90m`, `45s` in ms; `forever` is Infinity; undefined when it is neither. */
+function durationMs(s: string): number | undefined {
+  if (s === 'forever') return Number.POSITIVE_INFINITY;
+  const m = /^(\d+)([smhd])$/.exec(s);
+  return m ? Number(m[1]) * (UNITS[m[2] as string] as number) : undefined;
+}
+
+/** The flag text of a retention policy (`1m=30d,...`), without the alerts. */
+function retentionText(policy: RetentionPolicy): string {
+  return Object.entries(policy)
+    .filter(([k]) => k !== 'alerts')
+    .map(([k, ms]) => `${k}=${(ms as number) / 86_400_000}d`)
+    .join(',');
+}
 
 export const WORKER_OPTION_NAMES = Object.keys(schema.shape);
 
@@ -119,7 +171,14 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --port N                     /healthz /readyz /metrics port (default 9464)
   --schema NAME                PostgreSQL schema (default public)
   --drain-timeout-ms N         SIGTERM drain gives up after this long (default 25000)
-  --log-level LEVEL            pino level (default info)`;
+  --log-level LEVEL            pino level (default info)
+  --candle-retention LIST      how long candles are kept per interval, INTERVAL=DURATION (s, m, h, d or
+                               forever); an interval not listed is kept forever
+                               (default ${retentionText(DEFAULT_RETENTION)})
+  --alert-retention DURATION   how long alerts are kept, by event time (default 90d; forever)
+  --evict-idle-ms N            a market with no trade for this long leaves memory and the checkpoint once
+                               all its windows are closed and past the lateness; a trade brings it back
+                               with the same outputs (default 21600000: 6 h)`;
 
 export function parseWorkerOptions(flags: Readonly<Record<string, string | undefined>>): WorkerOptions {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
@@ -158,6 +217,11 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     schema: v.schema,
     drainTimeoutMs: v['drain-timeout-ms'],
     logLevel: v['log-level'],
+    retention: Object.freeze({
+      ...v['candle-retention'],
+      ...(Number.isFinite(v['alert-retention']) ? { alerts: v['alert-retention'] } : {}),
+    }),
+    evictIdleMs: v['evict-idle-ms'],
   });
 }
 
@@ -176,11 +240,12 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
       idleGraceMs: o.idleGraceMs,
       clockWatermark: o.clockWatermark,
       liveWindowMs: o.liveWindowMs,
+      evictIdleMs: o.evictIdleMs,
     },
     tickMs: 250,
     liveCacheIntervalMs: o.liveCacheIntervalMs,
     drainTimeoutMs: o.drainTimeoutMs,
-    retention: DEFAULT_RETENTION,
+    retention: o.retention,
     retentionEveryMs: 3_600_000,
   };
 }

@@ -9,8 +9,9 @@ import type { Candle } from '../market/candle.js';
 import { candleUpdateJson } from '../market/candle-json.js';
 import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
+import { retry } from '../runtime/retry.js';
 import type { Cache, LatestPrice } from '../sink/cache.js';
+import { OUTPUT_RETRY } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** A record the worker could not use: kept on the rejected topic with its reason. */
@@ -75,7 +76,7 @@ type OutputKind = 'bus' | 'cache' | 'log';
 
 export class PartitionOutputs {
   private inflight: Array<Promise<void>> = [];
-  private failed: Array<{ kind: OutputKind; op: () => Promise<void> }> = [];
+  private failed: Array<{ kind: OutputKind; op: () => Promise<void>; err: unknown }> = [];
   /** The latest failure since the last settle() that stored everything. */
   private failing: string | undefined;
   /** Live updates not yet in the cache: the newest per key. */
@@ -156,23 +157,32 @@ export class PartitionOutputs {
     this.writeLive(false);
   }
 
-  /** Resolves once every output emitted so far is stored; retries retriable failures until `signal` aborts. */
+  /**
+   * Resolves once every output emitted so far is stored. Retriable failures (a server away) are
+   * retried with backoff (OUTPUT_RETRY) until `signal` aborts; a failure that is not retriable
+   * (a topic that does not exist, a message the server refuses) rejects at once: retrying it
+   * could never succeed, and the partition fails with it (error-rule.ts).
+   */
   async settle(signal: AbortSignal): Promise<void> {
     this.writeLive(true);
-    for (let attempt = 0; ; attempt++) {
-      const pending = this.inflight;
-      this.inflight = [];
-      await Promise.all(pending);
-      if (this.failed.length === 0) {
-        this.failing = undefined;
-        return;
-      }
-      signal.throwIfAborted();
-      await sleep(Math.min(5_000, 50 * 2 ** Math.min(attempt, 7)), signal);
-      const retry = this.failed;
-      this.failed = [];
-      for (const { kind, op } of retry) this.track(kind, op);
-    }
+    await retry(
+      async (attempt) => {
+        if (attempt > 1) {
+          const again = this.failed;
+          this.failed = [];
+          for (const { kind, op } of again) this.track(kind, op);
+        }
+        const pending = this.inflight;
+        this.inflight = [];
+        await Promise.all(pending);
+        if (this.failed.length === 0) {
+          this.failing = undefined;
+          return;
+        }
+        throw (this.failed.find((f) => !isRetriable(f.err)) ?? (this.failed[0] as { err: unknown })).err;
+      },
+      { ...OUTPUT_RETRY, signal },
+    );
   }
 
   get pending(): number {
@@ -206,13 +216,12 @@ export class PartitionOutputs {
     this.inflight.push(
       op().catch((err: unknown) => {
         // Logged once per outage, not once per retried operation.
-        if (this.failing === undefined) {
-          if (!isRetriable(err)) this.deps.logger.error({ err, output: kind }, 'durable output failed, retrying');
-          else this.deps.logger.warn({ err, output: kind }, 'durable output unavailable, retrying');
-        }
+        if (!isRetriable(err)) this.deps.logger.error({ err, output: kind }, 'durable output failed, not retriable');
+        else if (this.failing === undefined)
+          this.deps.logger.warn({ err, output: kind }, 'durable output unavailable, retrying');
         this.failing = `${kind} output not stored: ${String(err)}`;
         this.deps.metrics.outputErrors.inc({ output: kind });
-        this.failed.push({ kind, op });
+        this.failed.push({ kind, op, err });
       }),
     );
   }

@@ -2,20 +2,23 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { type ActorOutput, clearActorOutput, createActorOutput, type TradeOutcome } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
+import { tradeRecord } from '../log/record.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
-import { FencedError, InputError, isRetriable } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
-import type { Store } from '../sink/store.js';
+import { ConfigError, InputError } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
+import type { ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
+import { COMMIT_RETRY, classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { PartitionOutputs, RejectedRecord } from './outputs.js';
+import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord } from './outputs.js';
 import { LoadMeter, type PartitionLoad } from './partition-load.js';
 import { decodePartitionState, encodePartitionState } from './partition-state.js';
+import { unstorableField } from './trade-guard.js';
 
 export interface PartitionConfig {
   /** Commit a checkpoint at least this often while there is anything to commit. */
@@ -36,6 +39,12 @@ export interface PartitionConfig {
   /** Live mode: a partition whose newest trade is at most `liveWindowMs` old closes quiet windows from the clock. */
   readonly clockWatermark: boolean;
   readonly liveWindowMs: number;
+  /**
+   * A market whose newest trade is this far (event time) behind the swept watermark, and whose
+   * actor is dormant, leaves memory and the checkpoint (parked in the store) until its next
+   * trade; undefined: never.
+   */
+  readonly evictIdleMs?: number;
 }
 
 export interface PartitionRunnerDeps {
@@ -120,6 +129,22 @@ export class PartitionRunner {
   private committedOffset: bigint;
   private maxEventTime = Number.NEGATIVE_INFINITY;
   private sweptBucket = Number.NEGATIVE_INFINITY;
+  /**
+   * Eviction (docs/WORKER.md, "Growth bounds"). `parked`: every evicted market's key and the
+   * watermark it left at; `parkedBytes`: snapshots not yet known committed (a trade may bring one
+   * back before its commit lands); `pendingPark` and `pendingUnpark`: what the next checkpoint
+   * writes. `swept` is the highest watermark the actors were swept to and `jumps` the sweeps
+   * longer than the actors' safe step while a market was parked: a returning actor replays the
+   * watermarks it missed through both, so it emits what it would have had it stayed.
+   */
+  private readonly parked = new Map<string, number>();
+  private readonly parkedBytes = new Map<string, Uint8Array>();
+  private readonly pendingPark = new Map<string, ParkedActor>();
+  private readonly pendingUnpark = new Set<string>();
+  private swept = Number.NEGATIVE_INFINITY;
+  private jumps: Array<readonly [number, number]> = [];
+  /** Set by processRecords: a record of this parked market waits until unpark() brought it back. */
+  private needUnpark: string | undefined;
   private lastCheckpointAt: number;
   private paused = false;
   private readonly meter = new LoadMeter();
@@ -169,15 +194,22 @@ export class PartitionRunner {
       const state = decodePartitionState(checkpoint.state);
       runner.maxEventTime = state.maxEventTime;
       runner.sweptBucket = runner.bucketOf(state.maxEventTime);
+      runner.swept = state.swept ?? Number.NEGATIVE_INFINITY;
+      runner.jumps = [...(state.jumps ?? [])];
       for (const [key, bytes] of state.actors) {
         runner.actors.set(key, deps.actors.restore(bytes));
         runner.snapshots.set(key, bytes);
       }
     }
+    if (deps.config.evictIdleMs !== undefined) {
+      for (const p of await deps.store.parkedActors(deps.topic, deps.partition)) runner.parked.set(p.key, p.watermark);
+    }
+    runner.countMarkets();
     runner.log.info(
       {
         nextOffset: String(runner.nextOffset),
         markets: runner.actors.size,
+        parked: runner.parked.size,
         claimTxMs: claimedAt - claimFrom,
         restoreMs: deps.clock() - claimedAt,
       },
@@ -246,6 +278,12 @@ export class PartitionRunner {
         if (this.discarding) continue;
         if (mail.kind === 'batch') {
           this.process(mail.batch);
+          // A parked market's record stopped the batch there: bring its actor back, go on from it.
+          while (this.needUnpark !== undefined) {
+            await this.unpark(this.needUnpark, signal);
+            this.needUnpark = undefined;
+            this.process(mail.batch);
+          }
           // A full mailbox is drained through microtasks alone, which starves timers and sockets
           // (heartbeats, the placement watch, other partitions' commits) for as long as it lasts.
           await new Promise((resolve) => setImmediate(resolve));
@@ -355,15 +393,42 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      let head = trades[0] as Trade;
+      const key = `${head.exchange}:${head.symbol}`;
+      if (this.parked.has(key) && !this.actors.has(key)) {
+        // Its actor is parked: the run loop brings it back and processes the batch again from here.
+        this.nextOffset = record.offset;
+        this.needUnpark = key;
+        break;
+      }
+      // A trade whose text PostgreSQL cannot store never reaches an actor: it would fail every
+      // commit of the partition, and a replay would fail the same way (error-rule.ts, `data`).
+      if (trades.some((t) => unstorableField(t) !== undefined)) {
+        trades = trades.filter((t) => {
+          const why = unstorableField(t);
+          if (why === undefined) return true;
+          rejected.push({
+            reason: 'unstorable-field',
+            message: why,
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key,
+            value: trades.length === 1 ? record.value : tradeRecord(t).value,
+          });
+          tally.rejected++;
+          return false;
+        });
+        if (trades.length === 0) continue;
+        head = trades[0] as Trade;
+      }
       decoded++;
       tradesIn += trades.length;
-      const head = trades[0] as Trade;
       if (Number.isNaN(firstEvent)) firstEvent = head.eventTime;
-      const key = `${head.exchange}:${head.symbol}`;
       let actor = this.actors.get(key);
       if (!actor) {
         actor = deps.actors.create(head);
         this.actors.set(key, actor);
+        this.countMarkets();
       }
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
@@ -442,11 +507,101 @@ export class PartitionRunner {
   }
 
   private sweep(watermark: number, now: number): void {
+    if (watermark > this.swept) {
+      // A step a parked actor could not replay in safe steps: kept so that it replays it whole.
+      if (this.parked.size > 0 && watermark - this.swept > this.deps.actors.safeStepMs) {
+        this.jumps.push([this.swept, watermark]);
+      }
+      this.swept = watermark;
+    }
+    const evictIdleMs = this.deps.config.evictIdleMs;
     // Every swept actor may have raised its watermark, which is state: all are dirty.
     for (const [key, actor] of this.actors) {
       actor.advance(watermark, now, this.out);
       this.dirty.add(key);
+      if (evictIdleMs !== undefined && watermark - actor.lastEventTime >= evictIdleMs && actor.dormant()) {
+        this.park(key, actor);
+      }
     }
+  }
+
+  /** Evicts a dormant actor: out of memory and the partition state, its snapshot to the store with the next checkpoint. */
+  private park(key: string, actor: MarketActorPort): void {
+    const state = actor.snapshot();
+    this.actors.delete(key);
+    this.snapshots.delete(key);
+    this.dirty.delete(key);
+    this.holdingActors.delete(actor);
+    this.parked.set(key, actor.watermark);
+    this.parkedBytes.set(key, state);
+    this.pendingPark.set(key, { key, watermark: actor.watermark, state });
+    this.pendingUnpark.delete(key);
+    this.stateChanged = true;
+    this.deps.metrics.evictions.inc({ event: 'parked' });
+    this.countMarkets();
+    this.log.debug({ market: key, watermark: actor.watermark }, 'idle market parked');
+  }
+
+  /**
+   * Brings a parked actor back for its next trade: its snapshot (from memory if its park is not
+   * known committed, else from the store, retried while the store is away), then the watermarks
+   * it missed: the recorded jumps as they were, the rest in safe steps, up to the last sweep. The
+   * empty candles of the idle span, and everything else a sweep does, come out as the actor that
+   * stayed would have emitted them (MarketActor.dormant).
+   */
+  private async unpark(key: string, signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    const bytes =
+      this.parkedBytes.get(key) ??
+      (await retry(() => deps.store.loadParked(deps.topic, this.partition, key), {
+        ...COMMIT_RETRY,
+        signal,
+        onRetry: (err) => {
+          this.commitFailing = String(err);
+        },
+      }));
+    this.commitFailing = undefined;
+    if (bytes === null) throw new ConfigError(`partition ${this.partition}: parked market ${key} has no stored state`);
+    const actor = deps.actors.restore(bytes);
+    const now = deps.clock();
+    const step = deps.actors.safeStepMs;
+    const advanceTo = (w: number) => {
+      while (actor.watermark < w) {
+        const before = actor.watermark;
+        actor.advance(Math.min(w, before + step), now, this.out);
+        if (actor.watermark <= before) break;
+      }
+    };
+    for (const [from, to] of this.jumps) {
+      if (to <= actor.watermark) continue;
+      advanceTo(from);
+      actor.advance(to, now, this.out);
+    }
+    advanceTo(this.swept);
+    this.actors.set(key, actor);
+    this.dirty.add(key);
+    this.parked.delete(key);
+    this.parkedBytes.delete(key);
+    this.pendingPark.delete(key);
+    this.pendingUnpark.add(key);
+    this.stateChanged = true;
+    deps.metrics.evictions.inc({ event: 'returned' });
+    this.countMarkets();
+    // What the catch-up closed is committed and published with the batch's own outputs.
+    this.collect([], undefined);
+  }
+
+  private countMarkets(): void {
+    this.deps.metrics.markets.set({ ...this.labels, state: 'memory' }, this.actors.size);
+    this.deps.metrics.markets.set({ ...this.labels, state: 'parked' }, this.parked.size);
+  }
+
+  /** The jumps a parked actor may still have to replay (those past the lowest parked watermark). */
+  private liveJumps(): Array<readonly [number, number]> {
+    if (this.parked.size === 0) return [];
+    let low = Number.POSITIVE_INFINITY;
+    for (const w of this.parked.values()) if (w < low) low = w;
+    return this.jumps.filter(([, to]) => to > low);
   }
 
   private collect(rejected: readonly RejectedRecord[], oldest: { append: number; event: number } | undefined): void {
@@ -482,7 +637,17 @@ export class PartitionRunner {
       if (actor) this.snapshots.set(key, actor.snapshot());
     }
     this.dirty.clear();
-    const state = encodePartitionState({ maxEventTime: this.maxEventTime, actors: this.snapshots });
+    this.jumps = this.liveJumps();
+    const evicting = this.deps.config.evictIdleMs !== undefined;
+    const state = encodePartitionState({
+      maxEventTime: this.maxEventTime,
+      actors: this.snapshots,
+      ...(evicting ? { swept: this.swept, jumps: this.jumps } : {}),
+    });
+    const parked = [...this.pendingPark.values()];
+    const unparked = [...this.pendingUnpark];
+    this.pendingPark.clear();
+    this.pendingUnpark.clear();
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
     const nextOffset = this.nextOffset;
@@ -498,8 +663,10 @@ export class PartitionRunner {
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts))) return;
+      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, { parked, unparked }))) return;
       this.committedOffset = nextOffset;
+      // Committed: a parked snapshot is read back from the store from now on.
+      for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
       if (timings) {
         timings.settleMs = settled - started;
         timings.commitMs = this.deps.clock() - settled;
@@ -521,8 +688,11 @@ export class PartitionRunner {
   }
 
   /**
-   * Commits, retrying while the store is unavailable; false when abandoned before a commit started.
-   * A FencedError or a non-retriable error is thrown.
+   * Commits, by the worker's error rule (error-rule.ts): a retriable error (PostgreSQL away, out
+   * of disk or memory) is retried with COMMIT_RETRY while /readyz names the partition; a data
+   * error (a row the database refuses) sets the refused rows aside (quarantine) and commits the
+   * rest; anything else, FencedError included, is thrown and ends the run. False when abandoned
+   * before a commit started.
    */
   private async commitWithRetry(
     signal: AbortSignal,
@@ -530,29 +700,83 @@ export class PartitionRunner {
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
+    parking: { parked: readonly ParkedActor[]; unparked: readonly string[] },
   ): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (this.abandoned) return false;
-      try {
-        await this.deps.store.commit({
-          topic: this.deps.topic,
-          partition: this.partition,
-          epoch: this.deps.epoch,
-          nextOffset,
-          state,
-          candles,
-          alerts,
-        });
-        this.commitFailing = undefined;
-        return true;
-      } catch (err) {
-        this.deps.metrics.commitErrors.inc({ code: (err as { code?: string }).code ?? 'unknown' });
-        if (err instanceof FencedError || !isRetriable(err)) throw err;
-        this.commitFailing = String(err);
-        if (attempt === 0) this.log.warn({ err }, 'checkpoint commit failed, retrying');
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)), signal);
-      }
-    }
+    let rows = { candles, alerts };
+    return retry(
+      async () => {
+        for (;;) {
+          if (this.abandoned) return false;
+          try {
+            await this.deps.store.commit({
+              topic: this.deps.topic,
+              partition: this.partition,
+              epoch: this.deps.epoch,
+              nextOffset,
+              state,
+              ...rows,
+              ...parking,
+            });
+            this.commitFailing = undefined;
+            return true;
+          } catch (err) {
+            this.deps.metrics.commitErrors.inc({ code: errorCode(err) });
+            if (classifyError(err) !== 'data') throw err;
+            rows = await this.quarantine(rows, err, nextOffset, signal);
+          }
+        }
+      },
+      {
+        ...COMMIT_RETRY,
+        signal,
+        onRetry: (err, attempt, delayMs) => {
+          this.commitFailing = String(err);
+          if (attempt === 1) this.log.warn({ err, code: errorCode(err) }, 'checkpoint commit failed, retrying');
+          else this.log.debug({ code: errorCode(err), attempt, delayMs }, 'checkpoint commit retry');
+        },
+      },
+    );
+  }
+
+  /**
+   * The last line behind the trade guard: a commit the database refused for a value. The rows it
+   * refuses on their own (Store.refused) go to the rejected topic, reason `store-refused`, and the
+   * commit goes on without them. Whether a row is refused depends on the row alone, so a replay,
+   * whatever its checkpoints, sets aside the same rows and the candle table ends the same. Throws
+   * `err` when no row alone is refused (then it is not the rows' fault).
+   */
+  private async quarantine(
+    rows: { candles: readonly Candle[]; alerts: readonly Alert[] },
+    err: unknown,
+    nextOffset: bigint,
+    signal: AbortSignal,
+  ): Promise<{ candles: readonly Candle[]; alerts: readonly Alert[] }> {
+    const refused = await this.deps.store.refused(rows);
+    if (refused.candles.length + refused.alerts.length === 0) throw err;
+    const gone = new Set<unknown>();
+    const records: RejectedRecord[] = [];
+    const reject = (row: Candle | Alert, reason: string, value: Uint8Array) => {
+      gone.add(row);
+      records.push({
+        reason: 'store-refused',
+        message: reason,
+        partition: this.partition,
+        offset: nextOffset,
+        key: `${row.exchange}:${row.symbol}`,
+        value,
+      });
+    };
+    for (const r of refused.candles) reject(r.row, r.reason, candlePayload(r.row));
+    for (const r of refused.alerts) reject(r.row, r.reason, alertPayload(r.row));
+    this.log.error(
+      { candles: refused.candles.length, alerts: refused.alerts.length, err },
+      'rows refused by the store, rejected',
+    );
+    this.deps.metrics.refusedRows.inc({ kind: 'candle' }, refused.candles.length);
+    this.deps.metrics.refusedRows.inc({ kind: 'alert' }, refused.alerts.length);
+    this.deps.outputs.emit(createActorOutput(), records, undefined);
+    await this.deps.outputs.settle(signal);
+    return { candles: rows.candles.filter((c) => !gone.has(c)), alerts: rows.alerts.filter((a) => !gone.has(a)) };
   }
 
   private throwIfCheckpointFailed(): void {

@@ -28,4 +28,28 @@ describe('partition state', () => {
     longer.set(e);
     expect(() => decodePartitionState(longer)).toThrow(/trailing/);
   });
+
+  it('keeps the swept watermark and the jumps of a partition that evicts (version 2)', () => {
+    const actors = new Map([['k', Uint8Array.of(1)]]);
+    const e = encodePartitionState({
+      maxEventTime: 5,
+      actors,
+      swept: 3,
+      jumps: [
+        [1, 2],
+        [2.5, 3],
+      ],
+    });
+    expect(e[0]).toBe(2);
+    const back = decodePartitionState(e);
+    expect(back.swept).toBe(3);
+    expect(back.jumps).toEqual([
+      [1, 2],
+      [2.5, 3],
+    ]);
+    expect(decodePartitionState(encodePartitionState({ maxEventTime: 5, actors })).swept).toBe(
+      Number.NEGATIVE_INFINITY,
+    );
+    expect(() => decodePartitionState(e.subarray(0, e.length - 8))).toThrow(InputError);
+  });
 });

@@ -203,4 +203,26 @@ describe('worker on the in-process adapters', () => {
     await fresh.drain();
     await stale.drain();
   }, 60_000);
+
+  it('a partition that fails for good makes the worker unhealthy and resolves `failed`, naming the partition', async () => {
+    const s = await setup(trades.slice(0, 2_000));
+    stores.push(s.store);
+    // A commit error that is neither a data error nor retriable (a programming error).
+    const broken = Object.assign(Object.create(s.store) as PgliteStore, {
+      commit: async () => {
+        throw Object.assign(new Error('column "revision" does not exist'), { code: '42703' });
+      },
+    });
+    const w = newWorker({ ...s, store: broken });
+    await w.start(AbortSignal.timeout(30_000));
+    expect(w.healthy()).toBe(true);
+    const partition = partitionForKey(`${trades[0]!.exchange}:${trades[0]!.symbol}`, PARTITIONS);
+    await w.assign(partition, 1);
+    const failure = await w.failed;
+    expect(failure.message).toMatch(new RegExp(`partition ${partition} failed: .*revision`));
+    expect(w.healthy()).toBe(false);
+    expect(w.notReadyReason()).toMatch(`partition ${partition} failed`);
+    expect(w.partitions().size).toBe(0);
+    await w.close();
+  }, 60_000);
 });

@@ -78,6 +78,17 @@ export class Worker implements Component {
   private retention: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private lastError: string | undefined;
+  /** The first failure that is neither a data error nor retriable (error-rule.ts): the process must restart. */
+  private fatal: Error | undefined;
+  private onFatal: (err: Error) => void = () => {};
+  /**
+   * Resolves with the first fatal failure: a partition failed (neither a data error nor a
+   * retriable one) or the consumer failed. The caller (cmd/) drains what is left and exits
+   * non-zero so that the platform restarts the process; until then /healthz and /readyz are false.
+   */
+  readonly failed: Promise<Error> = new Promise((resolve) => {
+    this.onFatal = resolve;
+  });
   /** Called when a partition stops: released on request (with its final checkpoint committed) or fenced. */
   onPartitionStopped: (partition: number, reason: 'released' | 'fenced' | 'failed') => void = () => {};
 
@@ -111,8 +122,14 @@ export class Worker implements Component {
     this.log.info({ topic: this.deps.config.topic }, 'worker started');
   }
 
+  /** Liveness: false once a partition or the consumer failed for good (see `failed`). */
+  healthy(): boolean {
+    return this.fatal === undefined;
+  }
+
   /** Why the worker is not ready, or undefined when it is. */
   notReadyReason(): string | undefined {
+    if (this.fatal) return this.fatal.message;
     if (this.state !== 'running') return this.state;
     for (const [p, r] of this.running) {
       const problem = r.runner.problem;
@@ -185,6 +202,8 @@ export class Worker implements Component {
         } else if (!this.controller.signal.aborted) {
           this.lastError = `partition ${partition} failed: ${String(err)}`;
           this.log.error({ partition, epoch, err }, 'partition failed');
+          deps.metrics.partitionFailures.inc({ partition: String(partition) });
+          this.fail(new Error(this.lastError, { cause: err }));
           this.finished(partition, runner, 'failed');
         }
       },
@@ -259,6 +278,12 @@ export class Worker implements Component {
     await this.consumerLoop?.catch(() => {});
   }
 
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.onFatal(err);
+  }
+
   private finished(partition: number, runner: PartitionRunner, reason: 'released' | 'fenced' | 'failed'): void {
     if (this.running.get(partition)?.runner === runner) this.running.delete(partition);
     if (reason !== 'released') void this.deps.consumer.unassign(partition).catch(() => {});
@@ -272,7 +297,10 @@ export class Worker implements Component {
   private async applyRetention(): Promise<void> {
     try {
       const result = await this.deps.store.applyRetention(this.deps.config.retention, this.deps.clock());
-      this.log.info({ deleted: result.deleted, dropped: result.droppedPartitions }, 'retention applied');
+      this.log.info(
+        { deleted: result.deleted, dropped: result.droppedPartitions, alertsDeleted: result.alertsDeleted },
+        'retention applied',
+      );
     } catch (err) {
       this.log.warn({ err }, 'retention failed; retried at the next interval');
     }
@@ -288,6 +316,7 @@ export class Worker implements Component {
       if (!signal.aborted) {
         this.lastError = `consumer failed: ${String(err)}`;
         this.log.error({ err }, 'consumer failed');
+        this.fail(new Error(this.lastError, { cause: err }));
       }
     }
   }

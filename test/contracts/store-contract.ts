@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
-import { FencedError } from '../../internal/runtime/errors.js';
+import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 
 /**
@@ -97,7 +97,7 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
     it('migrate is idempotent and a new partition has no checkpoint', async () => {
       const store = await open();
       await store.migrate();
-      expect(await store.loadCheckpoint('t', 0)).toBeNull();
+      expect(await store.loadCheckpoint('tickmesh.trades.v1', 0)).toBeNull();
       expect(await q(store)).toEqual([]);
       expect(await store.alerts()).toEqual([]);
     });
@@ -353,6 +353,41 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
         expect((await store.loadCheckpoint('tickmesh.trades.v1', p))?.nextOffset).toBe(5n);
         expect(await q(store, { symbol: `S${p}` })).toHaveLength(5);
       }
+    });
+
+    it('a value the database refuses fails the commit with InputError, writes nothing, and refused() names its row', async () => {
+      const store = await open();
+      const good = candle({ openTime: JAN });
+      const bad = candle({ openTime: JAN + 60_000, lastTradeId: 'x\u0000y' });
+      const badAlert = alert({ id: 'bad', message: 'a\u0000b' });
+      const okAlert = alert({ id: 'ok' });
+      const rows = { candles: [good, bad, candle({ openTime: JAN + 120_000 })], alerts: [okAlert, badAlert] };
+      const err = await store.commit(batch({ nextOffset: 5n, ...rows })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).reason).toBe('store-refused');
+      expect(await store.loadCheckpoint('tickmesh.trades.v1', 0)).toBeNull();
+
+      const refused = await store.refused(rows);
+      expect(refused.candles.map((r) => r.row)).toEqual([bad]);
+      expect(refused.alerts.map((r) => r.row)).toEqual([badAlert]);
+      expect(refused.candles[0]?.reason).toMatch(/22/);
+      // The probe wrote nothing; the rest commits.
+      expect(await q(store)).toEqual([]);
+      await store.commit(batch({ nextOffset: 5n, candles: [good], alerts: [okAlert] }));
+      expect(await q(store)).toEqual([good]);
+    });
+
+    it('retention deletes alerts older than the alerts retention, and keeps them without one', async () => {
+      const store = await open();
+      const old = alert({ id: 'old', time: JAN });
+      const recent = alert({ id: 'recent', time: FEB });
+      await store.commit(batch({ alerts: [old, recent] }));
+      const now = FEB + 86_400_000;
+      expect((await store.applyRetention({}, now)).alertsDeleted).toBe(0);
+      expect((await store.alerts()).map((a) => a.id)).toEqual(['old', 'recent']);
+      const r = await store.applyRetention({ alerts: 10 * 86_400_000 }, now);
+      expect(r.alertsDeleted).toBe(1);
+      expect((await store.alerts()).map((a) => a.id)).toEqual(['recent']);
     });
 
     it('two owners racing on one partition: only the higher epoch survives', async () => {

@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
+import { MIGRATIONS } from '../../internal/sink/sql.js';
 import { defineStoreContract } from '../contracts/store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
 
@@ -77,8 +78,8 @@ describe('PostgreSQL store', () => {
       );
       expect(parts.rows.map((r) => r.relname)).toEqual(['candles_p202405']);
       expect(parts.rows[0].bound).toMatch(/FROM \('2024-05-01 00:00:00\+00'\) TO \('2024-06-01 00:00:00\+00'\)/);
-      const versions = await pool.query(`SELECT version FROM "${schema}".tickmesh_migrations`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
+      const versions = await pool.query(`SELECT version FROM "${schema}".tickmesh_migrations ORDER BY version`);
+      expect(versions.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     } finally {
       await store.close();
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -93,8 +94,8 @@ describe('PostgreSQL store', () => {
     const pool = new Pool({ connectionString, max: 1 });
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      const versions = await pool.query(`SELECT version FROM "${schema}".tickmesh_migrations`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
+      const versions = await pool.query(`SELECT version FROM "${schema}".tickmesh_migrations ORDER BY version`);
+      expect(versions.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
+import { MemoryLog } from '../../internal/log/memory-log.js';
+import { parseWorkerOptions } from '../../internal/worker/options.js';
+import { ensureDevTopics } from './dev.js';
+
+describe('tickmesh dev topics', () => {
+  it('creates every topic its roles write: trades, ingest rejects and gaps, worker late and rejected', async () => {
+    const log = new MemoryLog();
+    // The options dev runs its worker with.
+    const options = parseWorkerOptions({ 'rejected-topic': DEFAULT_TOPICS.rejects });
+    const topics = await ensureDevTopics(log.admin(), 4, options);
+    expect(topics).toEqual([
+      'tickmesh.trades.v1',
+      'tickmesh.trades.rejected.v1',
+      'tickmesh.gaps.v1',
+      'tickmesh.trades.late.v1',
+    ]);
+    expect(await log.admin().partitionCount(DEFAULT_TOPICS.trades)).toBe(4);
+    // A write to each succeeds (before, the first reject or late trade hit `unknown topic`).
+    const producer = log.producer();
+    for (const topic of topics) {
+      await expect(
+        producer.send(topic, [{ key: 'k', value: new Uint8Array([1]), headers: {} }]),
+      ).resolves.not.toThrow();
+    }
+  });
+});
