@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { operatorCommand } from './operator.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run-command.js';
+import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
 // Subcommands register here, one import each.
@@ -18,6 +19,7 @@ const commands: readonly Command[] = [
   ingestCommand,
   replayCommand,
   apiCommand,
+  verifyCommand,
 ];
 
 function usage(): string {
