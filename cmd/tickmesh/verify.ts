@@ -31,9 +31,7 @@ usage: tickmesh verify --exchange VENUE --symbol SYMBOL --from TIME --to TIME [o
                             events with a window): a mismatch inside one is "likely lost trades (gap)"
 
 Compared per venue (a difference in a "convention" field is shown, never a mismatch):
-${Object.entries(VENUE_CONVENTIONS)
-  .map(([v, c]) => `  ${v.padEnd(16)} ${c.note}`)
-  .join('\n')}
+${KLINE_VENUES.map((v) => `  ${v.padEnd(16)} ${VENUE_CONVENTIONS[v]?.note}`).join('\n')}
 
 Prints counts by status and every mismatch (field, ours, theirs) on stdout; progress on stderr.
 Exit status 0 when every candle is verified or unverifiable, 1 on any mismatch, 2 on a usage

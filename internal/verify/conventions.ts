@@ -40,7 +40,7 @@ const BYBIT: VenueConvention = {
   conventionFields: ['open', 'high', 'low'],
   truncated: [],
   emptyWindows: true,
-  note: 'opens each window at the previous close and its high/low include that open; no count or taker-buy sums',
+  note: 'close, volume, turnover; open/high/low are convention (Bybit opens at the previous close); no count or taker-buy sums',
 };
 
 export const VENUE_CONVENTIONS: Readonly<Record<string, VenueConvention>> = Object.freeze({
