@@ -127,3 +127,30 @@ describe('Bybit and OKX klines', () => {
     expect(f.urls[0]?.searchParams.get('before')).toBe(String(T0 - 1));
   });
 });
+
+describe('Coinbase candles', () => {
+  it('reads JSON-number decimals from their own text, 300 a page, seconds to ms', async () => {
+    const body =
+      '[[1582329660,9666.66,9683.5,9681.93,9673.15,70.843],[1582329600,0.1,1e-05,0.10000000000000001,2.5E-7,12]]';
+    const f = fakeFetch(() => new Response(body));
+    const source = createKlineSource('coinbase', {
+      restUrl: 'http://v',
+      fetch: f.fetch,
+      budget: createRequestBudget(100),
+    });
+    const pages = await collect(source as NonNullable<typeof source>, T0, T0 + 301 * MIN);
+    expect(pages.map((p) => p.length)).toEqual([2, 0]);
+    expect(pages[0]?.[0]).toEqual({
+      openTime: T0,
+      low: '0.1',
+      high: '0.00001',
+      open: '0.10000000000000001',
+      close: '0.00000025',
+      volume: '12',
+    });
+    expect(pages[0]?.[1]).toMatchObject({ openTime: T0 + MIN, open: '9681.93', high: '9683.5', low: '9666.66' });
+    expect(f.urls[0]?.pathname).toBe('/products/BTCUSDT/candles');
+    expect(f.urls[0]?.searchParams.get('granularity')).toBe('60');
+    expect(f.urls[1]?.searchParams.get('start')).toBe(new Date(T0 + 300 * MIN).toISOString());
+  });
+});

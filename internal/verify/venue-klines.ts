@@ -47,6 +47,8 @@ interface KlineEndpoint {
   path(symbol: string, interval: string, firstOpen: number, lastOpen: number, limit: number): string;
   /** The klines of an answer, any order; throws TickmeshError on an answer that is not klines. */
   read(body: unknown, symbol: string): VenueKline[];
+  /** JSON.parse's reviver, for venues that print decimals as JSON numbers. */
+  readonly reviver?: (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
 }
 
 const q = encodeURIComponent;
@@ -199,6 +201,61 @@ function okx(venue: string, restUrl: string): KlineEndpoint {
   };
 }
 
+const COINBASE_GRANULARITY: Partial<Record<Interval, number>> = {
+  '1m': 60,
+  '5m': 300,
+  '15m': 900,
+  '1h': 3600,
+  '6h': 21600,
+  '1d': 86400,
+};
+
+/** A JSON number's own text (`0.00001`, `1e-05`) as a plain decimal string, exactly. */
+export function plainNumberText(text: string): string {
+  const m = /^(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/.exec(text);
+  if (!m) return text;
+  const digits = `${m[1]}${m[2] ?? ''}`;
+  const point = (m[1] as string).length + Number(m[3]);
+  const padded = point <= 0 ? `${'0'.repeat(1 - point)}${digits}` : digits.padEnd(point, '0');
+  const at = Math.max(point, 1);
+  const int = padded.slice(0, at).replace(/^0+(?=\d)/, '');
+  const frac = padded.slice(at);
+  return frac === '' ? int : `${int}.${frac}`;
+}
+
+/**
+ * Coinbase Exchange `GET /products/{id}/candles`: `[[time (s), low, high, open, close, volume]]`,
+ * newest first, decimals as JSON numbers (read from their own text, never through a double),
+ * at most 300 a page. Granularities 1m 5m 15m 1h 6h 1d only.
+ */
+function coinbase(venue: string, restUrl: string): KlineEndpoint {
+  return {
+    restUrl,
+    pageSize: 300,
+    intervalName: (i) => (COINBASE_GRANULARITY[i] === undefined ? undefined : String(COINBASE_GRANULARITY[i])),
+    path: (symbol, granularity, first, last) =>
+      `/products/${q(symbol)}/candles?granularity=${granularity}&start=${new Date(first).toISOString()}&end=${new Date(last).toISOString()}`,
+    reviver(_key, value, context) {
+      return typeof value === 'number' && context?.source !== undefined ? plainNumberText(context.source) : value;
+    },
+    read(body) {
+      if (!Array.isArray(body)) throw bad(venue, 'the answer is not an array');
+      return body.map((row: unknown) => {
+        if (!Array.isArray(row) || row.length < 6) throw bad(venue, 'a candle is not an array of 6');
+        const seconds = time(venue, row[0]);
+        return {
+          openTime: seconds * 1000,
+          low: decimal(venue, row[1]),
+          high: decimal(venue, row[2]),
+          open: decimal(venue, row[3]),
+          close: decimal(venue, row[4]),
+          volume: decimal(venue, row[5]),
+        };
+      });
+    },
+  };
+}
+
 function endpoint(venue: string, restUrl: string | undefined): KlineEndpoint | undefined {
   switch (venue) {
     case 'binance':
@@ -211,13 +268,15 @@ function endpoint(venue: string, restUrl: string | undefined): KlineEndpoint | u
       return bybit(venue, restUrl ?? 'https://api.bybit.com', 'linear');
     case 'okx':
       return okx(venue, restUrl ?? 'https://www.okx.com');
+    case 'coinbase':
+      return coinbase(venue, restUrl ?? 'https://api.exchange.coinbase.com');
     default:
       return undefined;
   }
 }
 
 /** Venues whose klines can be fetched. */
-export const KLINE_VENUES = ['binance', 'binance-futures', 'bybit', 'bybit-linear', 'okx'] as const;
+export const KLINE_VENUES = ['binance', 'binance-futures', 'bybit', 'bybit-linear', 'okx', 'coinbase'] as const;
 
 /** The kline source of `venue`; undefined when tickmesh cannot fetch its klines (yet). */
 export function createKlineSource(venue: string, options: KlineSourceOptions): KlineSource | undefined {
@@ -239,6 +298,7 @@ export function createKlineSource(venue: string, options: KlineSourceOptions): K
             const { body } = await getJson(url, {
               signal: req.signal,
               ...(options.fetch ? { fetch: options.fetch } : {}),
+              ...(ep.reviver ? { reviver: ep.reviver } : {}),
             });
             return ep.read(body, req.symbol);
           },
