@@ -28,7 +28,8 @@ usage: tickmesh verify --exchange VENUE --symbol SYMBOL --from TIME --to TIME [o
   --rest-url URL            the venue's REST base URL (default its public API; a stand-in in tests)
   --requests-per-second N   request budget against the venue, default 5
   --gaps FILE               JSON lines of gap windows ({"fromTime": ms, "toTime": ms}, or gap.v1
-                            events with a window): a mismatch inside one is "likely lost trades (gap)"
+                            events with a window): a mismatch inside one is "likely lost trades (gap)";
+                            id-only gap events carry no event times and are skipped
 
 Compared per venue (a difference in a "convention" field is shown, never a mismatch):
 ${KLINE_VENUES.map((v) => `  ${v.padEnd(16)} ${VENUE_CONVENTIONS[v]?.note}`).join('\n')}
