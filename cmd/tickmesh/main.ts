@@ -8,6 +8,7 @@ import { operatorCommand } from './operator.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run-command.js';
 import { topicsCommand } from './topics.js';
+import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
 // Subcommands register here, one import each.
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   replayCommand,
   apiCommand,
   topicsCommand,
+  verifyCommand,
 ];
 
 function usage(): string {

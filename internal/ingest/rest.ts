@@ -1,4 +1,4 @@
-import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { RateLimitedError, TickmeshError, UnavailableError } from '../runtime/errors.js';
 
 export interface GetJsonOptions {
   readonly fetch?: typeof fetch;
@@ -11,8 +11,10 @@ export interface GetJsonOptions {
 }
 
 /**
- * GET a JSON document from a venue's REST API. Network failures, timeouts, 429 and 5xx are
- * UnavailableError (retriable); other non-2xx answers and bodies that are not JSON are not.
+ * GET a JSON document from a venue's REST API. Network failures, timeouts and 5xx are
+ * UnavailableError (retriable); 429 and 418 (Binance's ban after ignored 429s) are its subclass
+ * RateLimitedError carrying the Retry-After wait; other non-2xx answers and bodies that are not
+ * JSON are not retriable.
  */
 export async function getJson(url: string, options: GetJsonOptions): Promise<{ body: unknown; headers: Headers }> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 10_000)]);
@@ -24,7 +26,11 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<{ b
     throw new UnavailableError('venue REST request failed', { cause: err });
   }
   const text = await res.text();
-  if (res.status === 429 || res.status >= 500) {
+  if (res.status === 429 || res.status === 418) {
+    const wait = retryAfterMs(res.headers.get('retry-after'), Date.now());
+    throw new RateLimitedError(`venue REST answered ${res.status}`, wait, { cause: text.slice(0, 200) });
+  }
+  if (res.status >= 500) {
     throw new UnavailableError(`venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
   }
   if (!res.ok) throw new TickmeshError('TM_REST', `venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
@@ -33,6 +39,15 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<{ b
   } catch (err) {
     throw new TickmeshError('TM_REST', 'venue REST answer is not JSON', { cause: err });
   }
+}
+
+/** A Retry-After header (delay seconds or an HTTP date) as ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const text = header.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export function joinUrl(base: string, path: string): string {

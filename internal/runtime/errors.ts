@@ -38,6 +38,18 @@ export class UnavailableError extends TickmeshError {
 }
 
 /**
+ * A server refused for now and said how long to wait (HTTP 429, or Binance's 418 ban, with
+ * Retry-After). `retryAfterMs` is undefined when it gave no usable Retry-After.
+ */
+export class RateLimitedError extends UnavailableError {
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, retryAfterMs: number | undefined, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
  * A peer broke its wire protocol (a WebSocket frame that RFC 6455 forbids). The connection is
  * closed with `closeCode`; a new connection may well be fine, so it is retriable.
  */

@@ -12,6 +12,11 @@ export interface RetryOptions {
   /** Which errors to retry; by default those whose `retriable` is true. Never retries programmer errors. */
   readonly retriable?: (err: unknown) => boolean;
   readonly random?: () => number;
+  /**
+   * The least wait the failed call asked for (a server's Retry-After), or undefined. The delay is
+   * then at least that, whatever the backoff drew.
+   */
+  readonly minDelayOf?: (err: unknown) => number | undefined;
 }
 
 /** Runs `fn` until it succeeds, a non-retriable error is thrown, attempts run out or the signal aborts. */
@@ -25,7 +30,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
     } catch (err) {
       if (!shouldRetry(err) || attempt >= options.maxAttempts) throw err;
       const cap = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
-      const delay = Math.round(random() * cap);
+      const delay = Math.max(Math.round(random() * cap), options.minDelayOf?.(err) ?? 0);
       options.onRetry?.(err, attempt, delay);
       await sleep(delay, options.signal);
     }
