@@ -31,7 +31,6 @@ import {
   simulatedTrades,
 } from '../harness/worker-tables.js';
 import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
-import { loadRealTrades } from '../support/real-trades.js';
 import { type Container, type LogLine, Proc, TestKubelet } from './cluster-support.js';
 
 // Issue 6, end to end: a worker Deployment on the real kube-apiserver (kube-controller-manager makes

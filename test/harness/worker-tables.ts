@@ -1,9 +1,9 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
-import { loadRealTrades } from '../support/real-trades.js';
 import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { loadRealTrades } from '../support/real-trades.js';
 
 /**
  * What the worker tests (crash, outages, end to end) compare: the tables a worker writes, read
