@@ -4,25 +4,51 @@ import { Sequencer } from './sequencer.js';
 describe('sequencer', () => {
   it('finds duplicates and gaps in consecutive ids', () => {
     const s = new Sequencer(true);
-    expect(s.check('k', '100')).toEqual({ kind: 'new' });
-    s.accept('k', '100');
-    expect(s.check('k', '101')).toEqual({ kind: 'new' });
-    s.accept('k', '101');
-    expect(s.check('k', '101')).toEqual({ kind: 'duplicate' });
-    expect(s.check('k', '50')).toEqual({ kind: 'duplicate' });
-    expect(s.check('k', '105')).toEqual({ kind: 'gap', fromId: 102, toId: 104 });
-    expect(s.check('other', '7')).toEqual({ kind: 'new' });
-    expect(s.check('k', 'abc')).toEqual({ kind: 'bad-id' });
-    expect(s.check('k', '-1')).toEqual({ kind: 'bad-id' });
+    expect(s.check('k', '100', 10)).toEqual({ kind: 'new' });
+    s.accept('k', '100', 10);
+    expect(s.check('k', '101', 11)).toEqual({ kind: 'new' });
+    s.accept('k', '101', 11);
+    expect(s.check('k', '101', 11)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '50', 5)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '105', 12)).toEqual({ kind: 'gap', fromId: 102, toId: 104 });
+    expect(s.check('other', '7', 1)).toEqual({ kind: 'new' });
+    expect(s.check('k', 'abc', 12)).toEqual({ kind: 'bad-id' });
+    expect(s.check('k', '-1', 12)).toEqual({ kind: 'bad-id' });
   });
 
   it('deduplicates non-sequential ids within a window', () => {
     const s = new Sequencer(false, 3);
-    for (const id of ['a', 'b', 'c']) s.accept('k', id);
-    expect(s.check('k', 'a')).toEqual({ kind: 'duplicate' });
-    s.accept('k', 'd'); // evicts 'a'
-    expect(s.check('k', 'a')).toEqual({ kind: 'new' });
-    expect(s.check('k', 'd')).toEqual({ kind: 'duplicate' });
-    expect(s.check('k', 'zzz')).toEqual({ kind: 'new' });
+    for (const id of ['a', 'b', 'c']) s.accept('k', id, 10);
+    expect(s.check('k', 'a', 10)).toEqual({ kind: 'duplicate' });
+    s.accept('k', 'd', 10); // evicts 'a'
+    expect(s.check('k', 'a', 10)).toEqual({ kind: 'new' });
+    expect(s.check('k', 'd', 10)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', 'zzz', 10)).toEqual({ kind: 'new' });
+  });
+
+  it('tells a reset of the ids from repeats by the event time: a lower id dated after every accepted trade', () => {
+    const s = new Sequencer(true);
+    for (let id = 5_000; id <= 5_010; id++) s.accept('k', String(id), 1_000 + id);
+    // A repeat, even of an old trade, is never dated after the newest accepted one.
+    expect(s.check('k', '5010', 6_010)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '5003', 6_003)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '1', 6_010)).toEqual({ kind: 'duplicate' });
+    // The venue starts over at 1: later than everything seen, so a reset, and the lane goes on from it.
+    expect(s.check('k', '1', 6_011)).toEqual({ kind: 'reset' });
+    s.accept('k', '1', 6_011);
+    expect(s.lane('k').lastId).toBe('1');
+    expect(s.check('k', '2', 6_012)).toEqual({ kind: 'new' });
+    s.accept('k', '2', 6_012);
+    expect(s.check('k', '2', 6_012)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '4', 6_013)).toEqual({ kind: 'gap', fromId: 3, toId: 3 });
+  });
+
+  it('a reset of non-sequential ids clears the window of the old numbering', () => {
+    const s = new Sequencer(false, 10);
+    for (const id of ['a', 'b', 'c']) s.accept('k', id, 10);
+    expect(s.check('k', 'b', 11)).toEqual({ kind: 'reset' });
+    s.accept('k', 'b', 11);
+    expect(s.check('k', 'a', 12)).toEqual({ kind: 'new' });
+    expect(s.check('k', 'b', 11)).toEqual({ kind: 'duplicate' });
   });
 });
