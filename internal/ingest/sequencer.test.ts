@@ -50,5 +50,9 @@ describe('sequencer', () => {
     s.accept('k', 'b', 11);
     expect(s.check('k', 'a', 12)).toEqual({ kind: 'new' });
     expect(s.check('k', 'b', 11)).toEqual({ kind: 'duplicate' });
+    // Recording an id again at a time already seen (a seed from a log holding a repeat) keeps the window.
+    s.accept('k', 'a', 12);
+    s.accept('k', 'a', 12);
+    expect(s.check('k', 'b', 12)).toEqual({ kind: 'duplicate' });
   });
 });

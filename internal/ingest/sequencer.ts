@@ -93,7 +93,7 @@ class WindowLane implements Lane {
   }
 
   accept(tradeId: string, eventTime: number): void {
-    if (this.ids.has(tradeId)) {
+    if (eventTime > this.newestTime && this.ids.has(tradeId)) {
       // A reset: the ids of the old numbering would collide with the new one's.
       this.ids.clear();
       this.ring.fill(undefined);
