@@ -1,6 +1,7 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
+import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type CandleContext, CandleWindow, ParsedTrade } from './candle-window.js';
 import type { ActorConfig } from './config.js';
@@ -171,13 +172,14 @@ export class MarketActor implements WindowSink {
     const fresh = idNum === idNum ? this.ids.addNumber(idNum) : this.ids.addString(id, time);
     if (!fresh) {
       // A repeat is a trade accepted before, so never dated after every accepted trade; an id
-      // seen before but dated later is the venue restarting its numbering (TradeIdSet, resets).
-      if (time <= this.maxEventTime) {
+      // seen before but dated later is the venue restarting its numbering (isIdReset).
+      // biome-ignore lint/suspicious/noSelfCompare: NaN test
+      const numeric = idNum === idNum;
+      if (!isIdReset(numeric ? this.ids.maxNumber - idNum : Number.NaN, time, this.maxEventTime)) {
         this.counters.duplicates++;
         return 'duplicate';
       }
-      // biome-ignore lint/suspicious/noSelfCompare: NaN test
-      if (idNum === idNum) this.ids.restartFrom(idNum);
+      if (numeric) this.ids.restartFrom(idNum);
       else this.ids.renewString(id, time);
       this.counters.idResets++;
     }

@@ -39,6 +39,12 @@ export class TradeIdSet {
     return this.insert(n);
   }
 
+  /** The largest numeric id held, or NaN when none is. */
+  get maxNumber(): number {
+    const r = this.ranges;
+    return r.length === 0 ? Number.NaN : (r[r.length - 1] as number);
+  }
+
   hasNumber(n: number): boolean {
     const i = this.rangeAtOrBefore(n);
     return i >= 0 && n <= (this.ranges[i + 1] as number);

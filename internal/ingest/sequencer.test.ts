@@ -46,13 +46,26 @@ describe('sequencer', () => {
   it('a reset of non-sequential ids clears the window of the old numbering', () => {
     const s = new Sequencer(false, 10);
     for (const id of ['a', 'b', 'c']) s.accept('k', id, 10);
-    expect(s.check('k', 'b', 11)).toEqual({ kind: 'reset' });
-    s.accept('k', 'b', 11);
-    expect(s.check('k', 'a', 12)).toEqual({ kind: 'new' });
-    expect(s.check('k', 'b', 11)).toEqual({ kind: 'duplicate' });
+    // Without an order in the ids, only the time tells: at least RESET_MIN_AHEAD_MS after the newest.
+    expect(s.check('k', 'b', 1_009)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', 'b', 1_010)).toEqual({ kind: 'reset' });
+    s.accept('k', 'b', 1_010);
+    expect(s.check('k', 'a', 1_011)).toEqual({ kind: 'new' });
+    expect(s.check('k', 'b', 1_010)).toEqual({ kind: 'duplicate' });
     // Recording an id again at a time already seen (a seed from a log holding a repeat) keeps the window.
-    s.accept('k', 'a', 12);
-    s.accept('k', 'a', 12);
-    expect(s.check('k', 'b', 12)).toEqual({ kind: 'duplicate' });
+    s.accept('k', 'a', 1_012);
+    s.accept('k', 'a', 1_012);
+    expect(s.check('k', 'b', 1_012)).toEqual({ kind: 'duplicate' });
+  });
+
+  it('a recent repeat whose time a venue printed a millisecond later is still a repeat, not a reset', () => {
+    const s = new Sequencer(true);
+    for (let id = 5_000; id <= 5_010; id++) s.accept('k', String(id), 1_000_000 + id);
+    // A REST backfill rounded the newest trade's time down; the WebSocket sends it again, rounded up.
+    expect(s.check('k', '5010', 1_005_011)).toEqual({ kind: 'duplicate' });
+    expect(s.check('k', '5002', 1_005_011)).toEqual({ kind: 'duplicate' });
+    // Far below the last id (a new numbering), or well after the newest trade: a reset.
+    expect(s.check('k', '4010', 1_005_011)).toEqual({ kind: 'reset' });
+    expect(s.check('k', '5009', 1_006_010)).toEqual({ kind: 'reset' });
   });
 });

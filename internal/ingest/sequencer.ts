@@ -1,3 +1,5 @@
+import { isIdReset } from '../market/trade-fields.js';
+
 /**
  * Per-market trade id bookkeeping: what decides that a trade is new, a duplicate (the overlap
  * around a reconnect), the first after a gap, or the first after the venue reset its ids.
@@ -10,8 +12,9 @@
  * id would then be at or below the last one and count as a duplicate until the ids passed the
  * old maximum, dropping the market silently. The rule that tells the two apart: a repeat is a
  * trade already accepted, so its event time is at most the newest event time accepted for the
- * market. An id that would be a repeat but whose event time is strictly later than every trade
- * accepted cannot be one: it is a reset (verdict `reset`), and the lane starts over from it.
+ * market. An id that would be a repeat but is dated later than every trade accepted (with the
+ * margins of isIdReset, trade-fields.ts) cannot be one: it is a reset (verdict `reset`), and the
+ * lane starts over from it.
  */
 export type Verdict =
   | { readonly kind: 'new' }
@@ -57,7 +60,7 @@ class SequentialLane implements Lane {
     if (!Number.isSafeInteger(id) || id < 0) return BAD_ID;
     const last = this.last;
     if (last === undefined) return NEW;
-    if (id <= last) return eventTime > this.newestTime ? RESET : DUPLICATE;
+    if (id <= last) return isIdReset(last - id, eventTime, this.newestTime) ? RESET : DUPLICATE;
     if (this.oldLast !== undefined && id <= this.oldLast && eventTime < this.resetTime) return DUPLICATE;
     if (id === last + 1) return NEW;
     return { kind: 'gap', fromId: last + 1, toId: id - 1 };
@@ -89,11 +92,11 @@ class WindowLane implements Lane {
 
   check(tradeId: string, eventTime: number): Verdict {
     if (!this.ids.has(tradeId)) return NEW;
-    return eventTime > this.newestTime ? RESET : DUPLICATE;
+    return isIdReset(Number.NaN, eventTime, this.newestTime) ? RESET : DUPLICATE;
   }
 
   accept(tradeId: string, eventTime: number): void {
-    if (eventTime > this.newestTime && this.ids.has(tradeId)) {
+    if (this.ids.has(tradeId) && isIdReset(Number.NaN, eventTime, this.newestTime)) {
       // A reset: the ids of the old numbering would collide with the new one's.
       this.ids.clear();
       this.ring.fill(undefined);

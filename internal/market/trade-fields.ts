@@ -48,3 +48,21 @@ export const DEFAULT_MAX_EVENT_SKEW_MS = 120_000;
 export function isFutureDated(eventTime: number, clock: number, skewMs: number): boolean {
   return eventTime > clock + skewMs;
 }
+
+/** A reset's new ids lie at least this far below the last id, or its trades this far after the newest one. */
+export const RESET_MIN_DROP = 1_000;
+export const RESET_MIN_AHEAD_MS = 1_000;
+
+/**
+ * Whether a trade whose id a market has already seen is the venue restarting its numbering rather
+ * than a repeat. A repeat is a trade accepted before, so it is never dated after the newest trade
+ * accepted (`newestTime`): a trade dated later cannot be one. Two margins keep a repeat whose time
+ * a venue prints differently on two channels (a REST backfill rounding a microsecond time one way,
+ * the WebSocket the other) from passing for a reset: the id must lie at least RESET_MIN_DROP below
+ * the last one (`drop`; NaN for ids without an order), or the trade at least RESET_MIN_AHEAD_MS
+ * after the newest. A repeat is always a recent trade, neither far back in ids nor ahead in time.
+ */
+export function isIdReset(drop: number, eventTime: number, newestTime: number): boolean {
+  if (!(eventTime > newestTime)) return false;
+  return drop >= RESET_MIN_DROP || eventTime - newestTime >= RESET_MIN_AHEAD_MS;
+}
