@@ -64,6 +64,8 @@ describe('validation', () => {
     expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 120_001 }, 200_000)).toBeUndefined();
     // The 2099 trade that took a whole partition.
     expect(checkTrade({ ...ok, eventTime: Date.UTC(2099, 0, 1) })).toBe('future-time');
+    // A receive time that is not a number bounds nothing: refused.
+    expect(checkTrade({ ...ok, receiveTime: Number.NaN })).toBe('future-time');
     // Received before it happened by a few seconds (a venue's clock ahead of ours): fine.
     expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 3_000 })).toBeUndefined();
   });

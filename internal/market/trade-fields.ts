@@ -44,9 +44,12 @@ export function isPrintableBytes(b: Uint8Array, from: number, to: number, max: n
  */
 export const DEFAULT_MAX_EVENT_SKEW_MS = 120_000;
 
-/** True when `eventTime` lies more than `skewMs` after `clock` (a receive or append time). */
+/**
+ * True when `eventTime` lies more than `skewMs` after `clock` (a receive or append time), or
+ * either is NaN (a time that bounds nothing). An infinite `clock` bounds nothing either: false.
+ */
 export function isFutureDated(eventTime: number, clock: number, skewMs: number): boolean {
-  return eventTime > clock + skewMs;
+  return !(eventTime <= clock + skewMs);
 }
 
 /** A reset's new ids lie at least this far below the last id, or its trades this far after the newest one. */
