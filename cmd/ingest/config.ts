@@ -9,6 +9,7 @@ import { DEFAULT_TOPICS, type IngestTopics } from '../../internal/ingest/topics.
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import type { Compression } from '../../internal/log/kafka-producer.js';
 import { venueSymbol } from '../../internal/market/markets.js';
+import { DEFAULT_MAX_EVENT_SKEW_MS } from '../../internal/market/trade-fields.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 
 export const INGEST_HELP = `tickmesh ingest: live exchange trades (or the simulator) into Kafka, normalized, deduplicated, gap-checked
@@ -42,6 +43,8 @@ connection behaviour:
                             closes the connection the same way; default 1024
   --queue-mb N              received frames held per connection before its socket is paused; default 16
   --max-backfill N          at most N missing trades fetched per gap; default 50000
+  --max-event-skew-ms N     reject a trade whose event time lies more than N ms after its receive
+                            time (reason future-time); default 120000
   --resume-tail N           at start, read back the last N records of each trades partition, so
                             that a gap over a restart is detected and repeated trades dropped,
                             as after a reconnect; 0 disables; default 5000
@@ -76,6 +79,8 @@ export interface IngestConfig {
   readonly maxFragments: number;
   readonly maxQueueBytes: number;
   readonly maxBackfill: number;
+  /** How far an event time may lie after its receive time (checkTrade); past it, rejected `future-time`. */
+  readonly maxEventSkewMs: number;
   /** Records read back per trades partition at start (readProducedIds); 0: none. */
   readonly resumeTail: number;
   readonly metricsPort: number;
@@ -109,6 +114,7 @@ const FLAGS = [
   'max-fragments',
   'queue-mb',
   'max-backfill',
+  'max-event-skew-ms',
   'resume-tail',
   'sim-rate',
   'sim-seed',
@@ -214,6 +220,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
     maxFragments: Math.floor(numberFlag('max-fragments', values['max-fragments'], 1024, 1)),
     maxQueueBytes: Math.floor(numberFlag('queue-mb', values['queue-mb'], 16, 1) * 1024 * 1024),
     maxBackfill: numberFlag('max-backfill', values['max-backfill'], 50_000),
+    maxEventSkewMs: numberFlag('max-event-skew-ms', values['max-event-skew-ms'], DEFAULT_MAX_EVENT_SKEW_MS),
     resumeTail: Math.floor(numberFlag('resume-tail', values['resume-tail'], 5_000)),
     metricsPort: numberFlag('metrics-port', values['metrics-port'] ?? env.TICKMESH_METRICS_PORT, 9464),
     logLevel: values['log-level'] ?? (env.LOG_LEVEL || 'info'),

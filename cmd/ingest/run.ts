@@ -1,5 +1,5 @@
 import { createIngestor } from '../../internal/ingest/ingestor.js';
-import { readProducedIds } from '../../internal/ingest/resume.js';
+import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
 import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
@@ -51,6 +51,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
       maxQueueBytes: config.maxQueueBytes,
     },
     maxBackfill: config.maxBackfill,
+    maxEventSkewMs: config.maxEventSkewMs,
   });
   const probes = await startProbeServer(
     { registry, healthy: () => true, notReadyReason: () => ingestor.notReadyReason() },
@@ -78,7 +79,7 @@ async function resumeFromLog(
   config: IngestConfig,
   logger: Logger,
   signal: AbortSignal,
-): Promise<Map<string, string[]>> {
+): Promise<Map<string, ProducedIds>> {
   // Not the simulator: its ids start at 1 in every process, so old ids would drop new trades.
   const venues = new Set(config.venues.map((v) => v.venue).filter((v) => v !== 'sim'));
   if (venues.size === 0) return new Map();

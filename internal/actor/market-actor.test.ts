@@ -111,6 +111,32 @@ describe('MarketActor windows', () => {
     expect(actor.counters.duplicates).toBe(3);
   });
 
+  it('counts the ids of a venue that restarted its numbering instead of dropping them as duplicates', () => {
+    const { out, feed, actor } = setup({ allowedLatenessMs: 10 * MIN });
+    // The old numbering, 4,000 to 4,009, in the first minute.
+    for (let i = 0; i < 10; i++) feed(trade(4_000 + i, i * 1_000));
+    // The venue starts over at 4,005 (ids it used before, all dated later), several per millisecond.
+    const again = [4_005, 4_006, 4_007, 4_008, 4_009, 4_010].map((id) => trade(id, 20_000));
+    expect(feed(...again)).toEqual(Array(6).fill('accepted'));
+    expect(actor.counters.idResets).toBe(1);
+    // Repeats of either numbering are still counted once, even one printed a millisecond later.
+    expect(feed(trade(4_003, 3_000), trade(4_007, 20_000), trade(4_010, 20_001))).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+    ]);
+    // A string id seen again, dated after everything: a new trade too.
+    expect(feed(trade('x', 21_000), trade('x', 21_000), trade('x', 22_000))).toEqual([
+      'accepted',
+      'duplicate',
+      'accepted',
+    ]);
+    feed(trade(4_011, 2 * MIN));
+    expect(out.closed[0]).toMatchObject({ trades: 18 });
+    expect(actor.counters.duplicates).toBe(4);
+    expect(actor.counters.idResets).toBe(2);
+  });
+
   it('forgets ids that can no longer change a candle: memory stays bounded', () => {
     const { actor, feed } = setup({ allowedLatenessMs: 0 });
     for (let i = 0; i < 5_000; i++) feed(trade(i * 2, i * 1_000), trade(`s${i}`, i * 1_000));
@@ -395,6 +421,19 @@ describe('MarketActor checkpoint', () => {
     ).toThrow(ConfigError);
     expect(() => MarketActor.restore(bytes.subarray(0, 40), config)).toThrow();
     expect(() => MarketActor.restore(new Uint8Array([9]), config)).toThrow(ConfigError);
+  });
+
+  it('restores a version 1 checkpoint (before the idResets counter) to the same state', () => {
+    const { actor, feed, config } = setup();
+    for (let i = 0; i < 50; i++) feed(trade(1_000 + i, i * 1_000));
+    const v2 = actor.snapshot();
+    // Version 1 is version 2 without the last counter (found after the header: accepted = 50, then 0s).
+    const countersAt = [...v2].findIndex((_, i) => i > 20 && v2[i] === 50 && v2[i + 1] === 0);
+    expect(countersAt).toBeGreaterThan(0);
+    const idResetsAt = countersAt + 11;
+    expect(v2[idResetsAt]).toBe(0);
+    const v1 = new Uint8Array([1, ...v2.subarray(1, idResetsAt), ...v2.subarray(idResetsAt + 1)]);
+    expect(MarketActor.restore(v1, config).snapshot()).toEqual(v2);
   });
 });
 

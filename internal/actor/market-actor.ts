@@ -1,6 +1,7 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
+import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type CandleContext, CandleWindow, ParsedTrade } from './candle-window.js';
 import type { ActorConfig } from './config.js';
@@ -29,7 +30,8 @@ export interface MarketIdentity {
   readonly market: string;
 }
 
-const CHECKPOINT_VERSION = 1;
+/** 2 added the idResets counter; version 1 checkpoints restore with it at 0. */
+const CHECKPOINT_VERSION = 2;
 const NOTIONAL_LIMIT = 1n << 90n;
 const FLAG_CLOSED = 1;
 const FLAG_DIRTY = 2;
@@ -169,8 +171,17 @@ export class MarketActor implements WindowSink {
     // biome-ignore lint/suspicious/noSelfCompare: NaN test on the hot path
     const fresh = idNum === idNum ? this.ids.addNumber(idNum) : this.ids.addString(id, time);
     if (!fresh) {
-      this.counters.duplicates++;
-      return 'duplicate';
+      // A repeat is a trade accepted before, so never dated after every accepted trade; an id
+      // seen before but dated later is the venue restarting its numbering (isIdReset).
+      // biome-ignore lint/suspicious/noSelfCompare: NaN test
+      const numeric = idNum === idNum;
+      if (!isIdReset(numeric ? this.ids.maxNumber - idNum : Number.NaN, time, this.maxEventTime)) {
+        this.counters.duplicates++;
+        return 'duplicate';
+      }
+      if (numeric) this.ids.restartFrom(idNum);
+      else this.ids.renewString(id, time);
+      this.counters.idResets++;
     }
     const wm = this.wm;
     if (time < wm && this.tooLate(time, wm)) {
@@ -517,7 +528,9 @@ export class MarketActor implements WindowSink {
   static restore(bytes: Uint8Array, config: ActorConfig): MarketActor {
     const r = new StateReader(bytes);
     const version = r.u8();
-    if (version !== CHECKPOINT_VERSION) throw new ConfigError(`actor checkpoint version ${version} is not supported`);
+    if (version !== CHECKPOINT_VERSION && version !== 1) {
+      throw new ConfigError(`actor checkpoint version ${version} is not supported`);
+    }
     const identity = { exchange: r.str(), symbol: r.str(), market: r.str() };
     const n = r.u8();
     const intervals: string[] = [];
@@ -535,7 +548,7 @@ export class MarketActor implements WindowSink {
     a.lastPartialAt = r.time();
     a.partialPending = r.bool();
     a.maxPrice = r.uint();
-    for (const name of COUNTER_NAMES) a.counters[name] = r.uint();
+    for (const name of COUNTER_NAMES) if (version > 1 || name !== 'idResets') a.counters[name] = r.uint();
     for (let i = 0; i < n; i++) {
       readTrack(r, a.tracks[i] as IntervalWindows);
       readIndicators(r, a.indicators[i] as IndicatorState);

@@ -112,6 +112,8 @@ export interface ActorCounters {
   revisedCandles: number;
   partialCandles: number;
   alerts: number;
+  /** Trades whose id the market had seen but that were dated after every trade accepted: the venue reset its ids (TradeIdSet). */
+  idResets: number;
 }
 
 export function zeroCounters(): ActorCounters {
@@ -127,6 +129,7 @@ export function zeroCounters(): ActorCounters {
     revisedCandles: 0,
     partialCandles: 0,
     alerts: 0,
+    idResets: 0,
   };
 }
 

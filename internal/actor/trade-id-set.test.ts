@@ -17,6 +17,22 @@ describe('TradeIdSet', () => {
     );
   });
 
+  it('restartFrom(n) forgets every id from n up, keeps the ones below and adds n (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        (ids, n) => {
+          const set = new TradeIdSet();
+          for (const id of ids) set.addNumber(id);
+          set.restartFrom(n);
+          for (let i = 0; i <= 301; i++) expect(set.hasNumber(i)).toBe(i === n || (i < n && ids.includes(i)));
+          expect(set.addNumber(n + 1)).toBe(true);
+        },
+      ),
+    );
+  });
+
   it('keeps consecutive ids as one range', () => {
     const set = new TradeIdSet();
     for (let i = 1_000; i < 100_000; i++) set.addNumber(i);

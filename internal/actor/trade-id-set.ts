@@ -9,6 +9,10 @@
  * or within the allowed lateness, or a non-numeric id older than the oldest such window,
  * belongs to a trade that can no longer change a candle (a repeat of it is past the lateness
  * and goes to the late output instead of being counted twice).
+ *
+ * Resets: a venue that restarts its numbering sends ids the set already holds. The actor tells
+ * them from repeats by event time (a repeat is never dated after every trade accepted) and calls
+ * restartFrom / renewString, so that the new numbering is counted instead of dropped.
  */
 export class TradeIdSet {
   /** [lo0, hi0, lo1, hi1, ...], sorted, disjoint and not adjacent. */
@@ -35,6 +39,12 @@ export class TradeIdSet {
     return this.insert(n);
   }
 
+  /** The largest numeric id held, or NaN when none is. */
+  get maxNumber(): number {
+    const r = this.ranges;
+    return r.length === 0 ? Number.NaN : (r[r.length - 1] as number);
+  }
+
   hasNumber(n: number): boolean {
     const i = this.rangeAtOrBefore(n);
     return i >= 0 && n <= (this.ranges[i + 1] as number);
@@ -45,6 +55,28 @@ export class TradeIdSet {
     if (this.strings.has(id)) return false;
     this.strings.set(id, time);
     return true;
+  }
+
+  /**
+   * The venue restarted its numbering at `n`: forgets every id from `n` up (the old numbering's,
+   * which the new one will reach again) and adds `n`. Ids below `n` stay.
+   */
+  restartFrom(n: number): void {
+    const r = this.ranges;
+    const i = this.rangeAtOrBefore(n);
+    if (i >= 0 && (r[i + 1] as number) >= n) {
+      if ((r[i] as number) === n) r.length = i;
+      else {
+        r[i + 1] = n - 1;
+        r.length = i + 2;
+      }
+    } else r.length = i < 0 ? 0 : i + 2;
+    this.addNumber(n);
+  }
+
+  /** A string id seen again, as a new trade at `time` (a reset: see restartFrom). */
+  renewString(id: string, time: number): void {
+    this.strings.set(id, time);
   }
 
   /** Forgets numeric ids below `floor` (whole ranges only) and string ids older than `floorTime`. */

@@ -10,6 +10,7 @@ export type RejectReason =
   | 'bad-price'
   | 'bad-size'
   | 'bad-time'
+  | 'future-time'
   | 'bad-trade-id'
   | 'bad-side'
   | 'unknown-symbol'
@@ -22,6 +23,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'bad-price',
   'bad-size',
   'bad-time',
+  'future-time',
   'bad-trade-id',
   'bad-side',
   'unknown-symbol',
@@ -44,12 +46,17 @@ export interface Reject {
 /** Outcome of trying to fetch skipped trades over the venue's REST API. */
 export type BackfillOutcome = 'complete' | 'partial' | 'failed' | 'disabled';
 
-/** A jump in a venue's trade ids (`gap.v1`). */
+/**
+ * A jump in a venue's trade ids, or a reset of them (`gap.v1`). `kind` absent means `gap`
+ * (events written before resets were detected have none).
+ */
 export interface GapEvent {
   readonly venue: string;
   readonly symbol: string;
   readonly market: string;
-  /** First and last skipped trade id, inclusive. */
+  /** `reset`: the venue restarted its numbering; fromId is the last id before, toId the first after, nothing missing. */
+  readonly kind?: 'gap' | 'reset';
+  /** First and last skipped trade id, inclusive (a reset: see `kind`). */
   readonly fromId: string;
   readonly toId: string;
   readonly missing: number;

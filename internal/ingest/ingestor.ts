@@ -7,6 +7,7 @@ import { ConfigError } from '../runtime/errors.js';
 import { Feed, type FeedOptions } from './feed.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
+import type { ProducedIds } from './resume.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { TradeSink } from './sink.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
@@ -57,8 +58,10 @@ export interface IngestorDeps {
   >;
   readonly maxBackfill?: number;
   readonly backfillTimeoutMs?: number;
+  /** How far a trade's event time may lie after its receive time (ProcessorOptions.maxEventSkewMs). */
+  readonly maxEventSkewMs?: number;
   /** Trade ids already in the log per market key (see ProcessorOptions.seed and resume.ts). */
-  readonly resume?: ReadonlyMap<string, readonly string[]>;
+  readonly resume?: ReadonlyMap<string, ProducedIds>;
   readonly fetch?: typeof fetch;
   readonly sink?: { readonly batchSize?: number; readonly maxInFlight?: number };
 }
@@ -112,6 +115,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       ...(adapter?.recent ? { recent: adapter.recent } : {}),
       ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
       ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
+      ...(deps.maxEventSkewMs !== undefined ? { maxEventSkewMs: deps.maxEventSkewMs } : {}),
       ...(deps.resume ? { seed: deps.resume } : {}),
     });
   }

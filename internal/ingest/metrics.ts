@@ -15,6 +15,7 @@ export interface MarketMetrics {
   readonly trades: { inc(n?: number): void };
   readonly duplicates: { inc(n?: number): void };
   readonly gaps: { inc(n?: number): void };
+  readonly resets: { inc(n?: number): void };
   readonly backfilled: { inc(n?: number): void };
   readonly unrecovered: { inc(n?: number): void };
 }
@@ -36,6 +37,7 @@ export class IngestMetrics {
   readonly reconnectSeconds: Histogram<string>;
   readonly connections: Gauge<string>;
   readonly gapsTotal: Counter<string>;
+  readonly resetsTotal: Counter<string>;
   readonly gapTrades: Counter<string>;
   readonly exchangeLatency: HotHistogram;
   readonly queueDepth: Gauge<string>;
@@ -85,6 +87,12 @@ export class IngestMetrics {
       'venue',
       'market',
     ]);
+    this.resetsTotal = counter(
+      registry,
+      'tickmesh_ingest_id_resets_total',
+      'Times a venue restarted a market trade id numbering (an id at or below the last, dated after every trade seen).',
+      ['venue', 'market'],
+    );
     this.gapTrades = counter(
       registry,
       'tickmesh_ingest_gap_trades_total',
@@ -123,6 +131,7 @@ export class IngestMetrics {
         trades: this.tradesTotal.labels(venue, market),
         duplicates: this.duplicatesTotal.labels(venue, market),
         gaps: this.gapsTotal.labels(venue, market),
+        resets: this.resetsTotal.labels(venue, market),
         backfilled: this.gapTrades.labels(venue, market, 'backfilled'),
         unrecovered: this.gapTrades.labels(venue, market, 'unrecovered'),
       };

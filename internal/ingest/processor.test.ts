@@ -7,6 +7,7 @@ import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
+import type { ProducedIds } from './resume.js';
 import { TradeSink } from './sink.js';
 import { DEFAULT_TOPICS } from './topics.js';
 import type { BackfillRequest } from './venue.js';
@@ -40,7 +41,7 @@ function trade(id: number, extra: Partial<Trade> = {}): Trade {
   };
 }
 
-function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: ReadonlyMap<string, readonly string[]>) {
+function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: ReadonlyMap<string, ProducedIds>) {
   const producer = new RecordingProducer();
   const registry = new Registry();
   const metrics = new IngestMetrics(registry);
@@ -82,9 +83,9 @@ describe('trade processor', () => {
 
   it('resumes from the ids already in the log: a restart drops the overlap and finds the gap over its downtime', async () => {
     const seed = new Map([
-      ['binance-futures:BTCUSDT', ['97', '98', '99']],
+      ['binance-futures:BTCUSDT', { ids: ['97', '98', '99'], newestEventTime: trade(99).eventTime }],
       // Another venue's market: not this processor's.
-      ['coinbase:BTC-USD', ['5']],
+      ['coinbase:BTC-USD', { ids: ['5'], newestEventTime: 0 }],
     ]);
     const s = setup(undefined, seed);
     await feed(
@@ -94,6 +95,46 @@ describe('trade processor', () => {
     await s.sink.flush();
     expect(s.ids()).toEqual(['103', '104']);
     expect(s.gaps()).toMatchObject([{ fromId: '100', toId: '102', missing: 3, backfill: 'disabled' }]);
+  });
+
+  it('a venue that resets its ids: the new numbering is produced, recorded as a reset, counted', async () => {
+    const s = setup();
+    const before = [5_000, 5_001, 5_002].map((i) => trade(i));
+    const last = trade(5_002).eventTime;
+    // The venue starts over at 1, later than every trade seen; then repeats one of the old ones.
+    const after = [1, 2, 3].map((i) => trade(i, { eventTime: last + i, receiveTime: last + i + 100 }));
+    await feed(s.processor, [...before, ...after, trade(5_001), after[1] as Trade]);
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['5000', '5001', '5002', '1', '2', '3']);
+    expect(s.gaps()).toMatchObject([{ kind: 'reset', fromId: '5002', toId: '1', missing: 0 }]);
+    expect((await s.metric('tickmesh_ingest_id_resets_total'))[0]?.value).toBe(1);
+    expect((await s.metric('tickmesh_ingest_duplicates_total'))[0]?.value).toBe(2);
+  });
+
+  it('a restart after a reset over the downtime: the seeded maximum does not swallow the new ids', async () => {
+    const seed = new Map([
+      ['binance-futures:BTCUSDT', { ids: ['5001', '5002'], newestEventTime: trade(5_002).eventTime }],
+    ]);
+    const s = setup(undefined, seed);
+    const last = trade(5_002).eventTime;
+    await feed(s.processor, [trade(5_002), ...[7, 8].map((i) => trade(i, { eventTime: last + i }))]);
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['7', '8']);
+    expect(s.gaps()).toMatchObject([{ kind: 'reset', fromId: '5002', toId: '7' }]);
+  });
+
+  it('rejects a trade dated past its receive time plus the skew, and one whose id holds a control byte', async () => {
+    const s = setup();
+    const year = 365 * 86_400_000;
+    await feed(s.processor, [
+      trade(100),
+      trade(101, { eventTime: trade(101).receiveTime + year }),
+      trade(102, { tradeId: '102\u0000' }),
+      trade(103),
+    ]);
+    await s.sink.flush();
+    expect(s.ids()).toEqual(['100', '103']);
+    expect(s.rejects().map((r) => r.reason)).toEqual(['future-time', 'bad-trade-id']);
   });
 
   it('backfills a gap in order before the trade that revealed it', async () => {

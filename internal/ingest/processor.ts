@@ -1,8 +1,10 @@
 import type { Trade } from '../market/trade.js';
 import { tradeKey } from '../market/trade.js';
+import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import type { Logger } from '../observe/logger.js';
 import { type BackfillOutcome, makeReject, type RejectReason } from './events.js';
 import type { IngestMetrics, MarketMetrics } from './metrics.js';
+import type { ProducedIds } from './resume.js';
 import { type Lane, Sequencer } from './sequencer.js';
 import type { TradeSink } from './sink.js';
 import { CHECK_MESSAGES, checkTrade } from './validate.js';
@@ -31,6 +33,8 @@ export interface ProcessorOptions {
   readonly backfillTimeoutMs?: number;
   /** Observe receive-minus-event latency (live feeds yes, replays of old files no). */
   readonly observeLatency?: boolean;
+  /** How far an event time may lie after its receive time (checkTrade). Default DEFAULT_MAX_EVENT_SKEW_MS. */
+  readonly maxEventSkewMs?: number;
   /** Rejects written to the log per reason per minute; the rest are only counted. Default 10. */
   readonly rejectLogPerMinute?: number;
   /**
@@ -39,7 +43,7 @@ export interface ProcessorOptions {
    * a restart are checked for a gap over the downtime and the overlap is dropped, as after a
    * reconnect. Keys of other venues are ignored.
    */
-  readonly seed?: ReadonlyMap<string, readonly string[]>;
+  readonly seed?: ReadonlyMap<string, ProducedIds>;
 }
 
 /** What the processor keeps per market, found once per trade by exchange and symbol. */
@@ -69,18 +73,24 @@ export class TradeProcessor {
   private readonly metrics: IngestMetrics;
   private readonly logger: Logger;
   private readonly latency: { observe(v: number): void } | undefined;
+  private readonly maxSkew: number;
   private readonly logBudget = new Map<string, { minute: number; left: number }>();
   /** By exchange, then symbol: two lookups of the trade's own strings, no key built per trade. */
   private readonly markets = new Map<string, Map<string, MarketState>>();
   /** Running totals of this processor, for progress reports; metrics carry the same per market. */
-  readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, backfilled: 0, unrecovered: 0 };
+  readonly stats = { produced: 0, duplicates: 0, rejected: 0, gaps: 0, resets: 0, backfilled: 0, unrecovered: 0 };
 
   constructor(private readonly options: ProcessorOptions) {
     this.venue = options.venue;
+    this.maxSkew = options.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS;
     this.seq = new Sequencer(options.sequentialIds);
-    for (const [key, ids] of options.seed ?? []) {
+    for (const [key, produced] of options.seed ?? []) {
       if (!key.startsWith(`${options.venue}:`)) continue;
-      for (const id of ids) if (this.seq.check(key, id).kind !== 'bad-id') this.seq.accept(key, id);
+      // Every seeded id carries the newest event time: a venue that resets its ids over the
+      // downtime sends later trades, which the lane then tells from repeats.
+      const time = produced.newestEventTime;
+      for (const id of produced.ids)
+        if (this.seq.check(key, id, time).kind !== 'bad-id') this.seq.accept(key, id, time);
     }
     this.sink = options.sink;
     this.metrics = options.metrics;
@@ -89,10 +99,10 @@ export class TradeProcessor {
   }
 
   trade(t: Trade, raw: string | (() => string)): void | Promise<void> {
-    const reason = checkTrade(t);
+    const reason = checkTrade(t, this.maxSkew);
     if (reason !== undefined) return this.reject(reason, CHECK_MESSAGES[reason], raw, t.receiveTime, t.symbol);
     const m = this.state(t);
-    const verdict = m.lane.check(t.tradeId, this.options.idSpansTradeCount ? (t.tradeCount ?? 1) : 1);
+    const verdict = m.lane.check(t.tradeId, t.eventTime, this.options.idSpansTradeCount ? (t.tradeCount ?? 1) : 1);
     switch (verdict.kind) {
       case 'new':
         if (m.suspect) return this.recover(t, m);
@@ -106,6 +116,9 @@ export class TradeProcessor {
         return this.reject('bad-trade-id', 'trade id is not a non-negative integer', raw, t.receiveTime, t.symbol);
       case 'gap':
         return this.gap(t, m, verdict.fromId, verdict.toId);
+      case 'reset':
+        this.reset(t, m);
+        return;
     }
   }
 
@@ -160,8 +173,35 @@ export class TradeProcessor {
     }
   }
 
+  /**
+   * The venue restarted this market's numbering (sequencer.ts, resets): recorded on the gaps
+   * topic as a `reset` event (fromId: the last id of the old numbering, toId: the first of the
+   * new), counted and logged; the trade is produced and the lane goes on from it.
+   */
+  private reset(t: Trade, m: MarketState): void {
+    const lastId = m.lane.lastId ?? '';
+    this.stats.resets += 1;
+    m.metrics.resets.inc();
+    this.sink.gap({
+      venue: this.venue,
+      symbol: t.symbol,
+      market: t.market,
+      kind: 'reset',
+      fromId: lastId,
+      toId: t.tradeId,
+      missing: 0,
+      backfilled: 0,
+      unrecovered: 0,
+      unrecoveredRanges: [],
+      detectedAt: t.receiveTime,
+      backfill: 'disabled',
+    });
+    this.logger.warn({ symbol: t.symbol, lastId, firstId: t.tradeId, eventTime: t.eventTime }, 'trade id reset');
+    this.accept(t, m);
+  }
+
   private accept(t: Trade, m: MarketState): void {
-    m.lane.accept(t.tradeId);
+    m.lane.accept(t.tradeId, t.eventTime);
     if (this.options.backfill || this.options.recent) m.lastTime = t.eventTime;
     if (this.options.recent) m.lastId = t.tradeId;
     this.sink.trade(t);
@@ -196,7 +236,8 @@ export class TradeProcessor {
       let expect = fromId;
       for (const f of fetched) {
         const id = Number(f.tradeId);
-        if (id < expect || id > lastWanted || f.symbol !== t.symbol || checkTrade(f) !== undefined) continue;
+        if (id < expect || id > lastWanted || f.symbol !== t.symbol || checkTrade(f, this.maxSkew) !== undefined)
+          continue;
         if (id > expect) unrecoveredRanges.push([String(expect), String(id - 1)]);
         this.accept(f, m);
         backfilled += 1;
@@ -264,7 +305,7 @@ export class TradeProcessor {
     for (let i = Math.max(0, from); from >= 0 && i < to; i++) {
       const f = list[i] as Trade;
       if (f.eventTime < fromTime || f.eventTime > t.eventTime || checkTrade(f) !== undefined) continue;
-      if (m.lane.check(f.tradeId).kind !== 'new') continue;
+      if (m.lane.check(f.tradeId, f.eventTime).kind !== 'new') continue;
       this.accept(f, m);
       found += 1;
       if (first === '') first = f.tradeId;

@@ -19,21 +19,28 @@ export interface ResumeOptions {
   readonly logger: Logger;
 }
 
+/** What the log holds of one market: its newest trade ids, oldest first, and the newest event time among them. */
+export interface ProducedIds {
+  readonly ids: string[];
+  newestEventTime: number;
+}
+
 /**
  * What a restarted ingest process already produced: the trade ids per market key found in the
  * last `tail` records of each partition of the trades topic (a `trade-batch.v1` record gives all
  * its trades), oldest first. Seeded into the
  * sequencers (ProcessorOptions.seed), they make a restart behave like a reconnect: a jump in ids
- * over the downtime is a gap (backfilled where the venue allows, recorded otherwise), and trades
- * the venue sends again are dropped. One market lives on one partition, in production order, so
+ * over the downtime is a gap (backfilled where the venue allows, recorded otherwise), trades
+ * the venue sends again are dropped, and ids the venue reset over the downtime are told from
+ * repeats by the newest event time (sequencer.ts). One market lives on one partition, in production order, so
  * the tail holds a market's latest trades unless the market was quiet while others filled the
  * partition: such a market starts unseeded, as it did before this existed.
  *
  * Stops at `ends`; if `signal` aborts before, returns what it has.
  */
-export async function readProducedIds(o: ResumeOptions): Promise<Map<string, string[]>> {
+export async function readProducedIds(o: ResumeOptions): Promise<Map<string, ProducedIds>> {
   const perKey = o.idsPerKey ?? 10_000;
-  const ids = new Map<string, string[]>();
+  const ids = new Map<string, ProducedIds>();
   const remaining = new Map<number, bigint>();
   for (const [partition, end] of o.ends) {
     if (end <= 0n) continue;
@@ -57,12 +64,16 @@ export async function readProducedIds(o: ResumeOptions): Promise<Map<string, str
             const trades = decodeTrades(r.value, r.headers);
             const key = tradeKey(trades[0] as Trade);
             if (!o.wanted(key)) continue;
-            let list = ids.get(key);
-            if (!list) {
-              list = [];
-              ids.set(key, list);
+            let produced = ids.get(key);
+            if (!produced) {
+              produced = { ids: [], newestEventTime: Number.NEGATIVE_INFINITY };
+              ids.set(key, produced);
             }
-            for (const t of trades) list.push(t.tradeId);
+            const list = produced.ids;
+            for (const t of trades) {
+              list.push(t.tradeId);
+              if (t.eventTime > produced.newestEventTime) produced.newestEventTime = t.eventTime;
+            }
             if (list.length > perKey * 2) list.splice(0, list.length - perKey);
           } catch {
             undecodable += 1;
@@ -79,7 +90,9 @@ export async function readProducedIds(o: ResumeOptions): Promise<Map<string, str
   } finally {
     for (const p of remaining.keys()) await o.consumer.unassign(p);
   }
-  for (const [key, list] of ids) if (list.length > perKey) ids.set(key, list.slice(-perKey));
+  for (const produced of ids.values()) {
+    if (produced.ids.length > perKey) produced.ids.splice(0, produced.ids.length - perKey);
+  }
   const complete = remaining.size === 0;
   o.logger.info(
     { topic: o.topic, records, undecodable, markets: ids.size, complete },

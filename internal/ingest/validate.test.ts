@@ -44,12 +44,30 @@ describe('validation', () => {
     expect(checkTrade({ ...ok, eventTime: 1582329602.5 })).toBe('bad-time');
     expect(checkTrade({ ...ok, eventTime: 1582329602 })).toBe('bad-time'); // seconds, not ms
     expect(checkTrade({ ...ok, tradeId: '' })).toBe('bad-trade-id');
-    // 128 UTF-16 units is the limit, and 255 bytes of UTF-8, what a record field holds.
+    // 1 to 128 printable ASCII characters, as every venue prints its ids.
     expect(checkTrade({ ...ok, tradeId: '9'.repeat(128) })).toBeUndefined();
-    expect(checkTrade({ ...ok, tradeId: 'é'.repeat(127) })).toBeUndefined();
-    expect(checkTrade({ ...ok, tradeId: 'é'.repeat(128) })).toBe('bad-trade-id');
+    expect(checkTrade({ ...ok, tradeId: '9'.repeat(129) })).toBe('bad-trade-id');
+    expect(checkTrade({ ...ok, tradeId: 'a1b2c3d4-0000-4000-8000-00000000000f' })).toBeUndefined();
+    for (const bad of ['1\u0000', '\u0000', '12 3', '1\n', 'é', '1\u007f', '\ud83d\ude00']) {
+      expect(checkTrade({ ...ok, tradeId: bad })).toBe('bad-trade-id');
+    }
+    expect(checkTrade({ ...ok, symbol: 'BTC\u0000USDT' })).toBe('unknown-symbol');
+    expect(checkTrade({ ...ok, symbol: 'XBT/USD' })).toBeUndefined();
     expect(checkTrade({ ...ok, side: 'up' as never })).toBe('bad-side');
     expect(checkTrade({ ...ok, market: '' })).toBe('unknown-symbol');
+  });
+
+  it('bounds the event time by the receive time of the trade plus the skew, not by the clock now', () => {
+    // A replay of 2020 data carries 2020 receive times: valid whenever it runs.
+    expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 120_000 })).toBeUndefined();
+    expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 120_001 })).toBe('future-time');
+    expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 120_001 }, 200_000)).toBeUndefined();
+    // The 2099 trade that took a whole partition.
+    expect(checkTrade({ ...ok, eventTime: Date.UTC(2099, 0, 1) })).toBe('future-time');
+    // A receive time that is not a number bounds nothing: refused.
+    expect(checkTrade({ ...ok, receiveTime: Number.NaN })).toBe('future-time');
+    // Received before it happened by a few seconds (a venue's clock ahead of ours): fine.
+    expect(checkTrade({ ...ok, eventTime: ok.receiveTime + 3_000 })).toBeUndefined();
   });
 
   it('rewrites exponent notation without a float', () => {

@@ -1,4 +1,11 @@
 import type { Trade } from '../market/trade.js';
+import {
+  DEFAULT_MAX_EVENT_SKEW_MS,
+  isFutureDated,
+  isPrintableText,
+  MAX_NAME,
+  MAX_TRADE_ID,
+} from '../market/trade-fields.js';
 import type { RejectReason } from './events.js';
 
 /**
@@ -54,16 +61,19 @@ const MAX_TIME = Date.UTC(2100, 0, 1);
 /**
  * The checks every trade passes before it is produced, whatever its source. Returns the reason
  * of the first failed check, or undefined for a valid trade.
+ *
+ * The event time may lie at most `maxSkewMs` after the trade's own receive time (not the clock
+ * now: a replay of old files carries the receive times of the file, so it is held to the same
+ * bound). The trade id and symbol are printable ASCII of bounded length (trade-fields.ts).
  */
-export function checkTrade(t: Trade): RejectReason | undefined {
+export function checkTrade(t: Trade, maxSkewMs = DEFAULT_MAX_EVENT_SKEW_MS): RejectReason | undefined {
   if (!isPositiveDecimal(t.price)) return 'bad-price';
   if (!isPositiveDecimal(t.size)) return 'bad-size';
   if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) return 'bad-time';
-  if (typeof t.tradeId !== 'string' || t.tradeId.length === 0 || t.tradeId.length > 128) return 'bad-trade-id';
-  // The record formats hold at most 255 bytes of UTF-8 per field (docs/RECORD-FORMAT.md).
-  if (t.tradeId.length > 85 && Buffer.byteLength(t.tradeId, 'utf8') > 255) return 'bad-trade-id';
+  if (isFutureDated(t.eventTime, t.receiveTime, maxSkewMs)) return 'future-time';
+  if (typeof t.tradeId !== 'string' || !isPrintableText(t.tradeId, MAX_TRADE_ID)) return 'bad-trade-id';
   if (t.side !== 'buy' && t.side !== 'sell') return 'bad-side';
-  if (!t.market) return 'unknown-symbol';
+  if (!t.market || !isPrintableText(t.symbol, MAX_NAME)) return 'unknown-symbol';
   return undefined;
 }
 
@@ -74,8 +84,9 @@ export const CHECK_MESSAGES: Readonly<Record<RejectReason, string>> = {
   'bad-price': 'price is not a positive decimal',
   'bad-size': 'size is not a positive decimal',
   'bad-time': 'event time is not a plausible epoch millisecond',
-  'bad-trade-id': 'trade id is missing or too long',
+  'future-time': 'event time is later than its receive time plus the allowed skew',
+  'bad-trade-id': 'trade id is not 1 to 128 printable ASCII characters',
   'bad-side': 'taker side is neither buy nor sell',
-  'unknown-symbol': 'symbol is not one this feed subscribed or maps to no market',
+  'unknown-symbol': 'symbol is not printable ASCII, not one this feed subscribed, or maps to no market',
   'venue-error': 'the venue reported an error',
 };

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Trade } from '../market/trade.js';
 import { InputError } from '../runtime/errors.js';
 
@@ -23,4 +24,13 @@ export function inputErrorReason(fn: () => unknown): string | undefined {
     throw err;
   }
   return undefined;
+}
+
+/** Strings of printable ASCII (trade-fields.ts): what a trade id, exchange, symbol or market may be. */
+export function printableText(maxLength: number): fc.Arbitrary<string> {
+  return fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength,
+  });
 }

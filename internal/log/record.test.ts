@@ -10,7 +10,7 @@ import {
   TRADE_SCHEMA_V1,
   tradeRecord,
 } from './record.js';
-import { inputErrorReason, sampleTrade } from './record-testing.js';
+import { inputErrorReason, printableText, sampleTrade } from './record-testing.js';
 
 const trade = sampleTrade;
 const reason = inputErrorReason;
@@ -45,14 +45,15 @@ describe('trade record v1', () => {
 
   it('round-trips any trade (property)', () => {
     const str = fc.string({ minLength: 0, maxLength: 40, unit: 'grapheme' });
+    const name = printableText(40);
     const time = fc.integer({ min: 0, max: 2 ** 53 - 1 });
     fc.assert(
       fc.property(
         fc.record({
-          exchange: str,
-          symbol: str,
-          market: str,
-          tradeId: str,
+          exchange: name,
+          symbol: name,
+          market: name,
+          tradeId: name,
           price: str,
           size: str,
           side: fc.constantFrom('buy' as const, 'sell' as const),
@@ -64,6 +65,20 @@ describe('trade record v1', () => {
         },
       ),
     );
+  });
+
+  it('refuses a trade id, exchange, symbol or market that is not printable ASCII as a data error', () => {
+    // A NUL in an OKX or Bybit id passed ingest and stopped the partition at PostgreSQL (22P05).
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, tradeId: '123\u0000' })))).toBe('bad-trade-id');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, tradeId: '' })))).toBe('bad-trade-id');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, tradeId: 'é' })))).toBe('bad-trade-id');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, tradeId: '1'.repeat(129) })))).toBe('bad-trade-id');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, symbol: 'BTC\u0000' })))).toBe('bad-symbol');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, market: 'BTC USDT' })))).toBe('bad-symbol');
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, exchange: '' })))).toBe('bad-symbol');
+    // The identity cache holds only identities that passed: a bad one after a good one still fails.
+    expect(reason(() => decodeTrade(encodeTrade({ ...trade, symbol: 'BTCUSDT\n' })))).toBe('bad-symbol');
+    expect(decodeTrade(encodeTrade({ ...trade, tradeId: '1'.repeat(128) })).tradeId).toBe('1'.repeat(128));
   });
 
   it('decodes the market of each value when markets interleave and buffers are reused', () => {

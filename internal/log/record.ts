@@ -1,5 +1,6 @@
 import type { Trade } from '../market/trade.js';
 import { tradeKey } from '../market/trade.js';
+import { isPrintableBytes, MAX_NAME, MAX_TRADE_ID } from '../market/trade-fields.js';
 import { InputError } from '../runtime/errors.js';
 import type { Headers, OutgoingRecord } from './log.js';
 
@@ -122,17 +123,36 @@ function identity(buf: Buffer, from: number, to: number): MarketIdentity {
   }
   let s = from + 1;
   let o = s + (buf[from] as number);
-  const exchange = buf.toString('utf8', s, o);
+  const exchange = name(buf, s, o);
   s = o + 1;
   o = s + (buf[o] as number);
-  const symbol = buf.toString('utf8', s, o);
+  const symbol = name(buf, s, o);
   s = o + 1;
   o = s + (buf[o] as number);
-  const market = buf.toString('utf8', s, o);
+  const market = name(buf, s, o);
   const id: MarketIdentity = { bytes: Buffer.from(buf.subarray(from, to)), exchange, symbol, market };
   if (identities.size >= IDENTITY_CACHE) identities.clear();
   identities.set(h, id);
   return id;
+}
+
+/**
+ * An exchange, symbol or market: printable ASCII of at most MAX_NAME bytes (trade-fields.ts), or
+ * InputError `bad-symbol`. Ingest never writes anything else; a record that holds more was
+ * written by something else, and its bytes must not reach the store (PostgreSQL refuses a NUL).
+ */
+export function name(buf: Buffer, from: number, to: number): string {
+  if (!isPrintableBytes(buf, from, to, MAX_NAME)) {
+    throw new InputError('bad-symbol', 'trade exchange, symbol or market is not printable ASCII');
+  }
+  return buf.toString('latin1', from, to);
+}
+
+/** A trade id: printable ASCII of at most MAX_TRADE_ID bytes, or InputError `bad-trade-id`. */
+export function checkTradeIdBytes(buf: Uint8Array, from: number, to: number): void {
+  if (!isPrintableBytes(buf, from, to, MAX_TRADE_ID)) {
+    throw new InputError('bad-trade-id', 'trade id is not 1 to 128 printable ASCII characters');
+  }
 }
 
 /** `value` as a Buffer over the same memory (no copy). */
@@ -142,8 +162,10 @@ export function asBuffer(value: Uint8Array): Buffer {
 
 /**
  * Decodes a trade record value. `headers`, when given, must name a schema this reader knows.
- * Throws InputError (`unsupported-schema` or `malformed-record`) on anything else: a consumer
- * counts and keeps such records, it never crashes on them.
+ * Throws InputError (`unsupported-schema` or `malformed-record`) on anything else, and
+ * `bad-trade-id` or `bad-symbol` for a trade id, exchange, symbol or market that is not
+ * printable ASCII (trade-fields.ts): a consumer counts and keeps such records as data errors, it
+ * never crashes on them.
  */
 export function decodeTrade(value: Uint8Array, headers?: Headers): Trade {
   const schema = headers?.[SCHEMA_HEADER];
@@ -171,7 +193,8 @@ export function decodeTrade(value: Uint8Array, headers?: Headers): Trade {
   let s = o + 1;
   o = s + (buf[o] as number);
   if (o >= end) throw truncated();
-  const tradeId = buf.toString('utf8', s, o);
+  checkTradeIdBytes(buf, s, o);
+  const tradeId = buf.toString('latin1', s, o);
   s = o + 1;
   o = s + (buf[o] as number);
   if (o >= end) throw truncated();

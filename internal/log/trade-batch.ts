@@ -2,7 +2,16 @@ import type { Trade } from '../market/trade.js';
 import { tradeKey } from '../market/trade.js';
 import { InputError } from '../runtime/errors.js';
 import type { Headers, OutgoingRecord } from './log.js';
-import { asBuffer, decodeTrade, MAX_TRADE_COUNT, SCHEMA_HEADER, TRADE_SCHEMA_V1, tradeRecord } from './record.js';
+import {
+  asBuffer,
+  checkTradeIdBytes,
+  decodeTrade,
+  MAX_TRADE_COUNT,
+  name,
+  SCHEMA_HEADER,
+  TRADE_SCHEMA_V1,
+  tradeRecord,
+} from './record.js';
 
 /**
  * The Kafka record of several trades of one market (docs/RECORD-FORMAT.md, `trade-batch.v1`).
@@ -223,7 +232,10 @@ function malformed(message: string): InputError {
   return new InputError('malformed-record', message);
 }
 
-/** The trades of a `trade-batch.v1` value. Throws InputError `unsupported-schema` or `malformed-record`. */
+/**
+ * The trades of a `trade-batch.v1` value. Throws InputError `unsupported-schema` or
+ * `malformed-record`, or `bad-trade-id` / `bad-symbol` as decodeTrade.
+ */
 export function decodeTradeBatch(value: Uint8Array): Trade[] {
   const buf = asBuffer(value);
   const len = buf.length;
@@ -234,15 +246,15 @@ export function decodeTradeBatch(value: Uint8Array): Trade[] {
   let s = HEAD + 1;
   let o = s + (buf[HEAD] as number);
   if (o >= len) throw malformed('trade batch ends inside its market');
-  const exchange = buf.toString('utf8', s, o);
+  const exchange = name(buf, s, o);
   s = o + 1;
   o = s + (buf[o] as number);
   if (o >= len) throw malformed('trade batch ends inside its market');
-  const symbol = buf.toString('utf8', s, o);
+  const symbol = name(buf, s, o);
   s = o + 1;
   o = s + (buf[o] as number);
   if (o > len) throw malformed('trade batch ends inside its market');
-  const market = buf.toString('utf8', s, o);
+  const market = name(buf, s, o);
   const trades: Trade[] = new Array(count);
   // DataView reads of unaligned float64s inline; Buffer#readDoubleLE copies through an array.
   const view = new DataView(buf.buffer, buf.byteOffset, len);
@@ -255,6 +267,7 @@ export function decodeTradeBatch(value: Uint8Array): Trade[] {
     s = o + 18;
     o = s + (buf[o + 17] as number);
     if (o >= len) throw malformed('trade batch ends inside an entry');
+    checkTradeIdBytes(buf, s, o);
     const tradeId = text(buf, s, o);
     s = o + 1;
     o = s + (buf[o] as number);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type ActorConfig, actorConfig } from '../actor/config.js';
 import { boolFlag, intervalListFlag, intFlag, sqlSchemaFlag } from '../config/flags.js';
 import { type Interval, isInterval } from '../market/interval.js';
+import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../sink/store.js';
 import type { WorkerConfig } from './worker.js';
@@ -29,6 +30,8 @@ export interface WorkerOptions {
   readonly outOfOrdernessMs: number;
   readonly allowedLatenessMs: number;
   readonly idleGraceMs: number;
+  /** A record with a trade dated more than this after its receive or append time is rejected (`future-time`). */
+  readonly maxEventSkewMs: number;
   readonly checkpointIntervalMs: number;
   readonly liveCacheIntervalMs: number;
   readonly maxPendingRows: number;
@@ -77,6 +80,7 @@ const schema = z.object({
   'out-of-orderness-ms': int(0).default(2_000),
   'allowed-lateness-ms': int(0).default(60_000),
   'idle-grace-ms': int(0).default(5_000),
+  'max-event-skew-ms': int(0).default(DEFAULT_MAX_EVENT_SKEW_MS),
   'checkpoint-interval-ms': int(0).default(1_000),
   'live-cache-interval-ms': int(0).default(1_000),
   'max-pending-rows': int(1).default(20_000),
@@ -157,6 +161,9 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --out-of-orderness-ms N      watermark lag behind the newest trade (default 2000)
   --allowed-lateness-ms N      a closed candle is revised by trades up to this late (default 60000)
   --idle-grace-ms N            a quiet market closes from the partition watermark this far behind it (default 5000)
+  --max-event-skew-ms N       a record holding a trade dated more than N ms after its receive time or
+                               the record's append time goes to the rejected topic (future-time); keep it
+                               at least ingest's (default 120000)
   --checkpoint-interval-ms N   commit candles and checkpoint at least this often (default 1000)
   --live-cache-interval-ms N   write partial candles and prices to Redis at most this often, the latest
                                per key (default 1000; 0: with every batch); NATS gets every update at once
@@ -204,6 +211,7 @@ export function parseWorkerOptions(flags: Readonly<Record<string, string | undef
     outOfOrdernessMs: v['out-of-orderness-ms'],
     allowedLatenessMs: v['allowed-lateness-ms'],
     idleGraceMs: v['idle-grace-ms'],
+    maxEventSkewMs: v['max-event-skew-ms'],
     checkpointIntervalMs: v['checkpoint-interval-ms'],
     liveCacheIntervalMs: v['live-cache-interval-ms'],
     maxPendingRows: v['max-pending-rows'],
@@ -238,6 +246,7 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
       resumeAt: Math.max(0, Math.floor(o.mailboxCapacity / 8)),
       outOfOrdernessMs: o.outOfOrdernessMs,
       idleGraceMs: o.idleGraceMs,
+      maxEventSkewMs: o.maxEventSkewMs,
       clockWatermark: o.clockWatermark,
       liveWindowMs: o.liveWindowMs,
       evictIdleMs: o.evictIdleMs,

@@ -164,7 +164,7 @@ describe('partition runner', () => {
     const store = await createPgliteStore();
     await store.migrate();
     const cache = new MemoryCache();
-    let now = 1_000_000;
+    let now = Date.UTC(2024, 0, 2);
     const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 1_000 });
     const signal = AbortSignal.timeout(20_000);
     const run = runner.run(signal);
@@ -199,7 +199,7 @@ describe('partition runner', () => {
     const store = await createPgliteStore();
     await store.migrate();
     const cache = new PartialsCache();
-    const now = 1_000_000;
+    const now = Date.UTC(2024, 0, 2);
     // No rate limit: without conflation every batch would publish its own partial.
     const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0 });
     const signal = AbortSignal.timeout(20_000);
@@ -345,6 +345,7 @@ describe('partition runner', () => {
       tradeId: String(id),
       price: `${100 + (id % 7)}.5`,
       eventTime: base.eventTime + second * 1_000,
+      receiveTime: base.eventTime + second * 1_000,
     });
     // Three minutes of trades (a duplicate among them), so that two 1m candles close.
     const trades = Array.from({ length: 40 }, (_, i) => t(i + 1, i * 4));
@@ -607,6 +608,72 @@ describe('partition runner', () => {
       await expect(run).rejects.toThrow(/does not exist/);
       expect(attempts).toBe(1);
       await inner.close();
+    }, 30_000);
+  });
+
+  describe('event time against the receive and append clocks', () => {
+    const eth = (id: number, second: number): Trade => ({
+      ...base,
+      symbol: 'ETHUSDT',
+      market: 'ETH-USDT',
+      tradeId: String(id),
+      eventTime: base.eventTime + second * 1_000,
+      receiveTime: base.eventTime + second * 1_000,
+    });
+    /** Runs `recs` through a fresh runner; outcome counts and the candles of both markets. */
+    const run = async (recs: LogRecord[]) => {
+      const metrics = createWorkerMetrics(createRegistry({}, false));
+      const store = await createPgliteStore();
+      await store.migrate();
+      const runner = await openRunner(store, metrics);
+      const signal = AbortSignal.timeout(20_000);
+      const done = runner.run(signal);
+      const end = (recs.at(-1) as LogRecord).offset + 1n;
+      await runner.enqueue({ topic: 't', partition: 0, records: recs, highWatermark: end }, signal);
+      runner.stop();
+      await done;
+      const counts = Object.fromEntries((await metrics.trades.get()).values.map((v) => [v.labels.outcome, v.value]));
+      const candles = async (symbol: string) => store.candles({ exchange: 'binance', symbol, interval: '1m' });
+      const result = { counts, btc: await candles('BTCUSDT'), eth: await candles('ETHUSDT') };
+      await store.close();
+      return result;
+    };
+
+    it('rejects a record dated past its receive time plus the skew; the partition and its other markets go on', async () => {
+      // One BTCUSDT trade dated 2099, received in 2024: it had swept every market of the
+      // partition to 2099 (hundreds of thousands of empty candles, every later trade late).
+      const future: Trade = { ...base, tradeId: '2', eventTime: Date.UTC(2099, 0, 1) };
+      const trades = [{ ...base }, eth(1, 1), future, eth(2, 30), eth(3, 70), eth(4, 130)];
+      const { counts, btc, eth: ethCandles } = await run(records(trades));
+      expect(counts).toEqual({ accepted: 5, rejected: 1 });
+      expect(ethCandles.map((c) => c.openTime)).toEqual([base.eventTime, base.eventTime + 60_000]);
+      expect(btc.every((c) => c.openTime < Date.UTC(2025, 0, 1))).toBe(true);
+    }, 30_000);
+
+    it('rejects a trade dated past the append time plus the skew, whatever its receive time says', async () => {
+      const appendedAt = base.eventTime + 1_000;
+      const forged: Trade = {
+        ...base,
+        tradeId: '2',
+        eventTime: Date.UTC(2099, 0, 1),
+        receiveTime: Date.UTC(2099, 0, 1),
+      };
+      const recs = records([{ ...base }, forged, eth(1, 1)]).map((r) => ({ ...r, timestamp: appendedAt }));
+      expect((await run(recs)).counts).toEqual({ accepted: 2, rejected: 1 });
+    }, 30_000);
+
+    it('one trade dated ahead within the skew moves its own market, never the partition past the append clock', async () => {
+      // The BTCUSDT trade is dated 100 s after it was received and appended (allowed: the skew is
+      // 120 s). The ETHUSDT trades appended after it are on time and must not be made late.
+      const t0 = base.eventTime;
+      const ahead: Trade = { ...base, tradeId: '2', eventTime: t0 + 100_000, receiveTime: t0 };
+      const recs = records([{ ...base }, ahead, eth(1, 1), eth(2, 10), eth(3, 61)]).map((r, i) => ({
+        ...r,
+        timestamp: t0 + [0, 0, 1_000, 10_000, 61_000][i]!,
+      }));
+      const { counts, eth: ethCandles } = await run(recs);
+      expect(counts).toEqual({ accepted: 5 });
+      expect(ethCandles.map((c) => [c.openTime, c.trades])).toEqual([[t0, 2]]);
     }, 30_000);
   });
 });

@@ -7,6 +7,7 @@ import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
+import { DEFAULT_MAX_EVENT_SKEW_MS, isFutureDated } from '../market/trade-fields.js';
 import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, InputError } from '../runtime/errors.js';
@@ -45,6 +46,11 @@ export interface PartitionConfig {
    * trade; undefined: never.
    */
   readonly evictIdleMs?: number;
+  /**
+   * A record holding a trade dated more than this after its receive time, or after the record's
+   * append time, is a data error (reason `future-time`). Default DEFAULT_MAX_EVENT_SKEW_MS.
+   */
+  readonly maxEventSkewMs?: number;
 }
 
 export interface PartitionRunnerDeps {
@@ -72,6 +78,14 @@ export interface StopTimings {
 type Mail = { readonly kind: 'batch'; readonly batch: RecordBatch } | { readonly kind: 'tick' };
 
 const OUTCOMES: readonly TradeOutcome[] = ['accepted', 'revised', 'duplicate', 'late', 'rejected'];
+
+/** True when a trade of the record is dated more than `skewMs` after its receive time or `appended`. */
+function hasFutureTrade(trades: readonly Trade[], appended: number, skewMs: number): boolean {
+  for (const t of trades) {
+    if (isFutureDated(t.eventTime, t.receiveTime, skewMs) || isFutureDated(t.eventTime, appended, skewMs)) return true;
+  }
+  return false;
+}
 
 /** Event-time step at which the partition watermark sweeps every actor (deterministic in the record order). */
 const SWEEP_STEP_MS = 1_000;
@@ -393,6 +407,21 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      // The log's append time, when it has one (Kafka gives -1 without): what the watermark may
+      // not pass, and what bounds the event times of the record's trades with the receive times.
+      const appended = record.timestamp > 0 ? record.timestamp : Number.POSITIVE_INFINITY;
+      if (hasFutureTrade(trades, appended, deps.config.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS)) {
+        rejected.push({
+          reason: 'future-time',
+          message: 'trade event time is later than its receive or append time plus the allowed skew',
+          partition: record.partition,
+          offset: record.offset,
+          key: record.key,
+          value: record.value,
+        });
+        tally.rejected += trades.length;
+        continue;
+      }
       let head = trades[0] as Trade;
       const key = `${head.exchange}:${head.symbol}`;
       if (this.parked.has(key) && !this.actors.has(key)) {
@@ -434,9 +463,12 @@ export class PartitionRunner {
       if (partialNow === HOLD) this.holdingActors.add(actor);
       for (const trade of trades) {
         tally[actor.onTrade(trade, partialNow, out)]++;
-        if (trade.eventTime > this.maxEventTime) {
-          this.maxEventTime = trade.eventTime;
-          const bucket = this.bucketOf(trade.eventTime);
+        // The partition watermark follows event time but never passes the log's append clock:
+        // one trade dated ahead (within the skew) moves its own market, not every other one.
+        const time = trade.eventTime < appended ? trade.eventTime : appended;
+        if (time > this.maxEventTime) {
+          this.maxEventTime = time;
+          const bucket = this.bucketOf(time);
           if (bucket > this.sweptBucket) {
             this.sweptBucket = bucket;
             this.sweep(this.partitionWatermark(), partialNow);

@@ -231,7 +231,7 @@ describe('ingest from a local Binance into Kafka', () => {
     await consumer.close();
     await admin.close();
     expect([...resume.keys()]).toEqual(['binance-futures:BTCUSDT']);
-    expect(resume.get('binance-futures:BTCUSDT')).toEqual(ids(500, 1000));
+    expect(resume.get('binance-futures:BTCUSDT')?.ids).toEqual(ids(500, 1000));
     const after = await exchange((n) =>
       n === 1 ? { send: range(900, 1000), after: 'drop' } : { send: range(1400, N), after: 'silent' },
     );

@@ -80,9 +80,9 @@ describe('readTradeFile: tardis', () => {
       [
         'exchange,symbol,timestamp,local_timestamp,id,side,price,amount',
         'binance,BTCUSDT,x,1,1,buy,1,1',
-        'binance,BTCUSDT,1704067200000000,1,,buy,1,1',
-        'binance,BTCUSDT,1704067200000000,1,3,buy,1,0',
-        'binance,NOPE,1704067200000000,1,4,buy,1,1',
+        'binance,BTCUSDT,1704067200000000,1704067200000500,,buy,1,1',
+        'binance,BTCUSDT,1704067200000000,1704067200000500,3,buy,1,0',
+        'binance,NOPE,1704067200000000,1704067200000500,4,buy,1,1',
       ].join('\n'),
     );
     expect((await all({ path: rows, format: 'tardis' })).map((i) => i.kind === 'reject' && [i.line, i.reason])).toEqual(

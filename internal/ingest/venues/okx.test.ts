@@ -36,8 +36,8 @@ describe('okx adapter', () => {
     // Gap detection as the processor runs it: the capture has no gap and no repeat.
     const seq = new Sequencer(true);
     const verdicts = trades.map((t) => {
-      const v = seq.check(`okx:${t.symbol}`, t.tradeId);
-      seq.accept(`okx:${t.symbol}`, t.tradeId);
+      const v = seq.check(`okx:${t.symbol}`, t.tradeId, t.eventTime);
+      seq.accept(`okx:${t.symbol}`, t.tradeId, t.eventTime);
       return v.kind;
     });
     expect(new Set(verdicts)).toEqual(new Set(['new']));
@@ -50,9 +50,9 @@ describe('okx adapter', () => {
     expect(trades.map((t) => t.tradeCount)).toEqual([3, undefined]);
     expect(rejects).toEqual(['malformed-frame', 'malformed-frame', 'malformed-frame']);
     const lane = new Sequencer(true).lane('okx:BTC-USDT');
-    lane.accept('130639470');
+    lane.accept('130639470', 1630048897000);
     // 130639472..474: one missing trade, 130639471.
-    expect(lane.check('130639474', 3)).toEqual({ kind: 'gap', fromId: 130639471, toId: 130639471 });
+    expect(lane.check('130639474', 1630048897897, 3)).toEqual({ kind: 'gap', fromId: 130639471, toId: 130639471 });
   });
 
   it('refuses a trade id that is not an integer', () => {
