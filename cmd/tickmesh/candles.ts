@@ -260,7 +260,10 @@ async function build(opts: Options, io: Io, signal: AbortSignal): Promise<number
 }
 
 async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, signal: AbortSignal): Promise<number> {
-  const actors = new Map<string, MarketActor>();
+  /** exchange -> symbol -> actor: parsers hand out one string per market, hashed once. */
+  const actors = new Map<string, Map<string, MarketActor>>();
+  /** The same actors in the order of their first trade, the order they flush in. */
+  const all: MarketActor[] = [];
   const out = createActorOutput();
   const stats = { lines: 0, trades: 0, bad: 0, late: 0, duplicates: 0, candles: 0, revisions: 0 };
   /** CSV output: the decimals the file's trades print, and every market seen (one is allowed). */
@@ -303,16 +306,21 @@ async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, s
       // Parsers hand out the same exchange and symbol strings while they repeat: a run of one
       // market's trades finds its actor without building a key.
       if (t.symbol !== lastSymbol || t.exchange !== lastExchange) {
-        const key = tradeKey(t);
-        if (spill) markets.add(key);
         lastSymbol = t.symbol;
         lastExchange = t.exchange;
-        // A kline CSV holds one market: past the second, only the markets are still counted.
-        if (markets.size > 1) continue;
-        let next = actors.get(key);
+        let symbols = actors.get(t.exchange);
+        if (symbols === undefined) {
+          symbols = new Map();
+          actors.set(t.exchange, symbols);
+        }
+        let next = symbols.get(t.symbol);
         if (next === undefined) {
+          if (spill) markets.add(tradeKey(t));
+          // A kline CSV holds one market: past the second, only the markets are still counted.
+          if (markets.size > 1) continue;
           next = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
-          actors.set(key, next);
+          symbols.set(t.symbol, next);
+          all.push(next);
         }
         actor = next;
       }
@@ -347,13 +355,13 @@ async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, s
     );
     return 2;
   }
-  for (const a of actors.values()) a.flush(0, out);
+  for (const a of all) a.flush(0, out);
   await drain();
   await spill?.copyTo(io.stdout, decimals, signal);
   const omitted = Math.max(0, stats.bad - MAX_REPORTED);
   io.stderr.write(
     `tickmesh candles: ${stats.trades} trades from ${stats.lines} lines into ${stats.candles} ${opts.config.intervals[0]} candles` +
-      ` (${actors.size} market${actors.size === 1 ? '' : 's'}); ${stats.bad} bad rows skipped${omitted ? ` (${omitted} not listed)` : ''},` +
+      ` (${all.length} market${all.length === 1 ? '' : 's'}); ${stats.bad} bad rows skipped${omitted ? ` (${omitted} not listed)` : ''},` +
       ` ${stats.duplicates} duplicates, ${stats.late} late, ${stats.revisions} revisions\n`,
   );
   return 0;

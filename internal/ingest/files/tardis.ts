@@ -16,7 +16,7 @@ const REQUIRED = ['exchange', 'symbol', 'timestamp', 'id', 'side', 'price', 'amo
  * is rejected as bad-side). Columns are found by name, so their order may differ.
  *
  * Rows are read in place: the fields are located in the block, times parsed from its digits,
- * and the exchange and symbol strings reused while they repeat, so a row costs its trade id,
+ * and the exchange and symbol strings reused (one per market), so a row costs its trade id,
  * price and size strings and the Trade.
  */
 export class TardisParser implements LineParser {
@@ -29,6 +29,11 @@ export class TardisParser implements LineParser {
   private venue = '';
   private symbolText = '\n';
   private market = '';
+  /**
+   * One string per venue and symbol, handed out in every trade of that market: consumers that
+   * key maps by it hash it once (V8 keeps a string's hash), not once per row.
+   */
+  private readonly symbols = new Map<string, Map<string, { symbol: string; market: string }>>();
 
   constructor(
     private readonly markets: MarketResolver,
@@ -65,8 +70,19 @@ export class TardisParser implements LineParser {
     const syStart = at[sy] as number;
     const syEnd = (at[sy + 1] as number) - 1;
     if (!holds(text, syStart, syEnd, this.symbolText)) {
-      this.symbolText = text.slice(syStart, syEnd);
-      this.market = this.markets.resolve(venue, this.symbolText) ?? '';
+      const sliced = text.slice(syStart, syEnd);
+      let symbols = this.symbols.get(venue);
+      if (symbols === undefined) {
+        symbols = new Map();
+        this.symbols.set(venue, symbols);
+      }
+      let known = symbols.get(sliced);
+      if (known === undefined) {
+        known = { symbol: sliced, market: this.markets.resolve(venue, sliced) ?? '' };
+        symbols.set(sliced, known);
+      }
+      this.symbolText = known.symbol;
+      this.market = known.market;
     }
     const symbol = this.symbolText;
     if (this.symbol !== undefined && symbol !== this.symbol) return undefined;
