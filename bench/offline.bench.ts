@@ -232,6 +232,8 @@ const bench: Bench = {
             },
           });
         }
+        // A full run takes many minutes: each file's figures go to stderr as soon as they are measured.
+        process.stderr.write(`offline: ${c.label}: ${JSON.stringify(runs.map(([who, m]) => [who, m]))}\n`);
         const duck1 = runs.find(([who]) => who === 'DuckDB, 1 thread')?.[1] as Measured;
         results.push({
           name: `${c.label}: tickmesh's wall time over DuckDB's (1 thread)`,
