@@ -19,7 +19,7 @@ const MARKETS = 1_000;
 const CHUNK = 250_000;
 
 /** A small deterministic PRNG (mulberry32), so every run sees the same trades. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

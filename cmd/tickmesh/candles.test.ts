@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../test/harness/shared-data.js';
 import { runCandles } from './candles.js';
@@ -46,6 +47,23 @@ describe('tickmesh candles', () => {
     expect(mine.slice(1, 125)).toEqual(theirs.slice(1, 125));
     expect(mine[0]).not.toBe(theirs[0]);
     expect(r.stderr).toContain('9999 trades from 10000 lines into 126 1m candles (1 market); 0 bad rows skipped');
+  });
+
+  it('prints the real BTCUSDT file byte for byte as before the single-pass reader, plain, gzip and CRLF', async () => {
+    // testdata/ holds the output of the two-pass, string-per-line reader (commit 48cb3b8) on this file.
+    const trades = readFileSync(resolve(DIR, 'trades.csv'));
+    const gz = join(tmp, 'BTCUSDT-trades.csv.gz');
+    writeFileSync(gz, gzipSync(trades));
+    const crlf = file('BTCUSDT-crlf.csv', trades.toString('utf8').trimEnd().replaceAll('\n', '\r\n'));
+    for (const input of [resolve(DIR, 'trades.csv'), gz, crlf]) {
+      for (const output of ['csv', 'jsonl']) {
+        const r = await candles('--input', input, '--format', 'tardis', '--output', output);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toBe(
+          readFileSync(resolve(import.meta.dirname, `testdata/candles-btcusdt-2020-02-22-1m.${output}`), 'utf8'),
+        );
+      }
+    }
   });
 
   it('skips bad rows, reporting each with its line number, or stops at the first with --strict', async () => {

@@ -1,9 +1,14 @@
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { type ActorConfig, actorConfig } from '../../internal/actor/config.js';
 import { MarketActor } from '../../internal/actor/market-actor.js';
 import { clearActorOutput, createActorOutput } from '../../internal/actor/output.js';
+import { eachLine, readLineBlocks } from '../../internal/ingest/files/lines.js';
 import { readTradeFileBatches } from '../../internal/ingest/files/read-trade-file.js';
 import {
   isTradeFileFormat,
@@ -160,23 +165,62 @@ export function klineRow(c: Candle, d: Decimals): string {
   ].join(',');
 }
 
-/** First pass for CSV output: the markets in the file and the decimals their trades print. */
-async function scan(file: Omit<TradeFileOptions, 'signal'>, signal: AbortSignal): Promise<Map<string, Decimals>> {
-  const markets = new Map<string, Decimals>();
-  for await (const batch of readTradeFileBatches({ ...file, signal })) {
-    for (const item of batch) {
-      if (item.kind !== 'trade') continue;
-      const key = tradeKey(item.trade);
-      let d = markets.get(key);
-      if (d === undefined) {
-        d = { price: 0, size: 0 };
-        markets.set(key, d);
-      }
-      d.price = Math.max(d.price, decimalsOf(item.trade.price));
-      d.size = Math.max(d.size, decimalsOf(item.trade.size));
+/** The fields of a kline row that hold prices (1-4), sizes (5, 9) and quote amounts (7, 10). */
+const KLINE_FIELD_KIND = ['', 'p', 'p', 'p', 'p', 's', '', 'q', '', 's', 'q', ''] as const;
+
+/** A kline row printed without padding (klineRow with 0 decimals), padded to `d`. */
+export function padKlineRow(row: string, d: Decimals): string {
+  const f = row.split(',');
+  const q = d.price + d.size;
+  for (let i = 1; i < f.length; i++) {
+    const kind = KLINE_FIELD_KIND[i];
+    if (kind === 'p') f[i] = padDecimal(f[i] as string, d.price);
+    else if (kind === 's') f[i] = padDecimal(f[i] as string, d.size);
+    else if (kind === 'q') f[i] = padDecimal(f[i] as string, q);
+  }
+  return f.join(',');
+}
+
+/**
+ * Kline rows held in a temporary file until the whole trade file has been read: a row prints
+ * with the decimals of every trade of the file, which only the end tells. The trade file is
+ * read once (a gzip file is inflated once), and memory stays flat however many candles there
+ * are; the rows are copied to the output, padded, at the end.
+ */
+class KlineSpill {
+  private constructor(
+    private readonly dir: string,
+    private readonly path: string,
+    private readonly file: Writable,
+  ) {}
+
+  static async open(): Promise<KlineSpill> {
+    const dir = await mkdtemp(join(tmpdir(), 'tickmesh-candles-'));
+    const path = join(dir, 'klines.csv');
+    const file = createWriteStream(path, { highWaterMark: 1 << 20 });
+    return new KlineSpill(dir, path, file);
+  }
+
+  write(text: string): Promise<void> {
+    return write(this.file, text);
+  }
+
+  async copyTo(out: Writable, d: Decimals, signal: AbortSignal): Promise<void> {
+    this.file.end();
+    await once(this.file, 'finish');
+    for await (const block of readLineBlocks(this.path, signal)) {
+      let text = '';
+      eachLine(block, (start, end) => {
+        if (end > start) text += `${padKlineRow(block.slice(start, end), d)}\n`;
+      });
+      await write(out, text);
     }
   }
-  return markets;
+
+  async remove(): Promise<void> {
+    this.file.destroy();
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }
 
 async function write(stream: Writable, text: string): Promise<void> {
@@ -207,32 +251,35 @@ export async function runCandles(argv: readonly string[], io: Io, signal: AbortS
 }
 
 async function build(opts: Options, io: Io, signal: AbortSignal): Promise<number> {
-  let decimals: Map<string, Decimals> | undefined;
-  if (opts.output === 'csv') {
-    decimals = await scan(opts.file, signal);
-    if (decimals.size > 1) {
-      io.stderr.write(
-        `tickmesh candles: the file holds ${decimals.size} markets (${[...decimals.keys()].slice(0, 5).join(', ')}${decimals.size > 5 ? ', ...' : ''}); ` +
-          'the kline CSV holds one: pass --exchange and --symbol, or --output jsonl\n',
-      );
-      return 2;
-    }
+  const spill = opts.output === 'csv' ? await KlineSpill.open() : undefined;
+  try {
+    return await buildInto(opts, io, spill, signal);
+  } finally {
+    await spill?.remove();
   }
-  const actors = new Map<string, MarketActor>();
+}
+
+async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, signal: AbortSignal): Promise<number> {
+  /** exchange -> symbol -> actor: parsers hand out one string per market, hashed once. */
+  const actors = new Map<string, Map<string, MarketActor>>();
+  /** The same actors in the order of their first trade, the order they flush in. */
+  const all: MarketActor[] = [];
   const out = createActorOutput();
   const stats = { lines: 0, trades: 0, bad: 0, late: 0, duplicates: 0, candles: 0, revisions: 0 };
+  /** CSV output: the decimals the file's trades print, and every market seen (one is allowed). */
+  const decimals: Decimals = { price: 0, size: 0 };
+  const markets = new Set<string>();
+  const none: Decimals = { price: 0, size: 0 };
   const print = (candles: readonly Candle[]): string => {
     let text = '';
-    for (const c of candles) {
-      if (decimals) text += `${klineRow(c, decimals.get(`${c.exchange}:${c.symbol}`) as Decimals)}\n`;
-      else text += `${JSON.stringify(c)}\n`;
-    }
+    for (const c of candles) text += spill ? `${klineRow(c, none)}\n` : `${JSON.stringify(c)}\n`;
     return text;
   };
   const drain = async (): Promise<void> => {
     stats.candles += out.closed.length;
     stats.revisions += out.revised.length;
-    await write(io.stdout, print(out.closed) + print(out.revised));
+    const text = print(out.closed) + print(out.revised);
+    await (spill ? spill.write(text) : write(io.stdout, text));
     clearActorOutput(out);
   };
   const bad = (line: number, reason: string, message: string): boolean => {
@@ -244,21 +291,47 @@ async function build(opts: Options, io: Io, signal: AbortSignal): Promise<number
     if (stats.bad <= MAX_REPORTED) io.stderr.write(`${opts.file.path}:${line}: ${reason}: ${message}\n`);
     return false;
   };
+  let actor: MarketActor | undefined;
+  let lastSymbol: string | undefined;
+  let lastExchange: string | undefined;
   for await (const batch of readTradeFileBatches({ ...opts.file, signal })) {
     for (const item of batch) {
       stats.lines = item.line;
       if (item.kind === 'reject') {
+        if (markets.size > 1) continue;
         if (bad(item.line, item.reason, item.message)) return 1;
         continue;
       }
       const t = item.trade;
-      const key = tradeKey(t);
-      let actor = actors.get(key);
-      if (actor === undefined) {
-        actor = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
-        actors.set(key, actor);
+      // Parsers hand out the same exchange and symbol strings while they repeat: a run of one
+      // market's trades finds its actor without building a key.
+      if (t.symbol !== lastSymbol || t.exchange !== lastExchange) {
+        lastSymbol = t.symbol;
+        lastExchange = t.exchange;
+        let symbols = actors.get(t.exchange);
+        if (symbols === undefined) {
+          symbols = new Map();
+          actors.set(t.exchange, symbols);
+        }
+        let next = symbols.get(t.symbol);
+        if (next === undefined) {
+          if (spill) markets.add(tradeKey(t));
+          // A kline CSV holds one market: past the second, only the markets are still counted.
+          if (markets.size > 1) continue;
+          next = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
+          symbols.set(t.symbol, next);
+          all.push(next);
+        }
+        actor = next;
       }
-      const outcome = actor.onTrade(t, 0, out);
+      if (markets.size > 1) continue;
+      if (spill) {
+        const p = decimalsOf(t.price);
+        if (p > decimals.price) decimals.price = p;
+        const z = decimalsOf(t.size);
+        if (z > decimals.size) decimals.size = z;
+      }
+      const outcome = (actor as MarketActor).onTrade(t, 0, out);
       if (outcome === 'rejected') {
         const r = out.rejected[out.rejected.length - 1];
         if (bad(item.line, r?.reason ?? 'rejected', 'the actor cannot hold this trade exactly')) return 1;
@@ -273,14 +346,22 @@ async function build(opts: Options, io: Io, signal: AbortSignal): Promise<number
         stats.trades++;
       }
     }
-    await drain();
+    if (markets.size <= 1) await drain();
   }
-  for (const actor of actors.values()) actor.flush(0, out);
+  if (markets.size > 1) {
+    io.stderr.write(
+      `tickmesh candles: the file holds ${markets.size} markets (${[...markets].slice(0, 5).join(', ')}${markets.size > 5 ? ', ...' : ''}); ` +
+        'the kline CSV holds one: pass --exchange and --symbol, or --output jsonl\n',
+    );
+    return 2;
+  }
+  for (const a of all) a.flush(0, out);
   await drain();
+  await spill?.copyTo(io.stdout, decimals, signal);
   const omitted = Math.max(0, stats.bad - MAX_REPORTED);
   io.stderr.write(
     `tickmesh candles: ${stats.trades} trades from ${stats.lines} lines into ${stats.candles} ${opts.config.intervals[0]} candles` +
-      ` (${actors.size} market${actors.size === 1 ? '' : 's'}); ${stats.bad} bad rows skipped${omitted ? ` (${omitted} not listed)` : ''},` +
+      ` (${all.length} market${all.length === 1 ? '' : 's'}); ${stats.bad} bad rows skipped${omitted ? ` (${omitted} not listed)` : ''},` +
       ` ${stats.duplicates} duplicates, ${stats.late} late, ${stats.revisions} revisions\n`,
   );
   return 0;

@@ -18,7 +18,8 @@ export class BinanceAggTradesParser implements LineParser {
     private readonly exchange?: string,
   ) {}
 
-  parse(line: string, n: number): TradeFileItem | undefined {
+  parse(text: string, start: number, end: number, n: number): TradeFileItem | undefined {
+    const line = text.slice(start, end);
     if (line.length === 0) return undefined;
     const f = line.split(',');
     if (n === 1 && !/^\d+$/.test(f[0] ?? '')) return undefined;

@@ -16,7 +16,8 @@ export class JsonlParser implements LineParser {
     private readonly symbol?: string,
   ) {}
 
-  parse(line: string, n: number): TradeFileItem | undefined {
+  parse(text: string, start: number, end: number, n: number): TradeFileItem | undefined {
+    const line = text.slice(start, end);
     if (line.trim().length === 0) return undefined;
     let o: Record<string, unknown>;
     try {

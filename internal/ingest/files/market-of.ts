@@ -16,16 +16,23 @@ export function venueOfTardis(exchange: string): string {
 
 /** Caches canonicalMarket per (venue, symbol): files repeat the same few symbols millions of times. */
 export class MarketResolver {
-  private readonly cache = new Map<string, string | undefined>();
+  /** venue -> symbol -> market ('' for none): no key string built per row. */
+  private readonly cache = new Map<string, Map<string, string>>();
 
   constructor(private readonly fixed?: string) {}
 
   resolve(venue: string, symbol: string): string | undefined {
     if (this.fixed !== undefined) return this.fixed;
-    const key = `${venue}:${symbol}`;
-    if (this.cache.has(key)) return this.cache.get(key);
-    const market = canonicalMarket(venue, symbol);
-    this.cache.set(key, market);
-    return market;
+    let symbols = this.cache.get(venue);
+    if (symbols === undefined) {
+      symbols = new Map();
+      this.cache.set(venue, symbols);
+    }
+    let market = symbols.get(symbol);
+    if (market === undefined) {
+      market = canonicalMarket(venue, symbol) ?? '';
+      symbols.set(symbol, market);
+    }
+    return market === '' ? undefined : market;
   }
 }

@@ -4,7 +4,7 @@ import { InputError } from '../../runtime/errors.js';
 import { BinanceAggTradesParser } from './binance-aggtrades.js';
 import { BinanceTradesParser } from './binance-trades.js';
 import { JsonlParser } from './jsonl.js';
-import { readLineBatches } from './lines.js';
+import { eachLine, readLineBlocks } from './lines.js';
 import { MarketResolver } from './market-of.js';
 import { TardisParser } from './tardis.js';
 import type { LineParser, TradeFileItem, TradeFileOptions } from './trade-file.js';
@@ -50,12 +50,12 @@ export function createLineParser(opts: Omit<TradeFileOptions, 'signal'>): LinePa
 export async function* readTradeFileBatches(opts: TradeFileOptions): AsyncGenerator<TradeFileItem[]> {
   const parser = createLineParser(opts);
   let n = 0;
-  for await (const lines of readLineBatches(opts.path, opts.signal)) {
+  for await (const text of readLineBlocks(opts.path, opts.signal)) {
     const items: TradeFileItem[] = [];
-    for (const line of lines) {
-      const item = parser.parse(line, ++n);
+    eachLine(text, (start, end) => {
+      const item = parser.parse(text, start, end, ++n);
       if (item !== undefined) items.push(item);
-    }
+    });
     if (items.length > 0) yield items;
   }
 }

@@ -48,9 +48,13 @@ export type TradeFileItem =
       readonly text: string;
     };
 
-/** Turns one line into a trade, a reject, or nothing (blank lines, headers, rows filtered out). */
+/**
+ * Turns one line into a trade, a reject, or nothing (blank lines, headers, rows filtered out).
+ * The line is `text.slice(start, end)`, without its terminator: parsers that can read their
+ * fields in place do, so a file's lines need not each become a string.
+ */
 export interface LineParser {
-  parse(line: string, lineNumber: number): TradeFileItem | undefined;
+  parse(text: string, start: number, end: number, lineNumber: number): TradeFileItem | undefined;
 }
 
 export function reject(line: number, reason: LineRejectReason, message: string, text: string): TradeFileItem {
@@ -59,8 +63,18 @@ export function reject(line: number, reason: LineRejectReason, message: string, 
 
 /** A decimal integer string as a number, or NaN when it is not one below 2^53. */
 export function integer(s: string | undefined): number {
-  if (s === undefined || !/^\d{1,16}$/.test(s)) return Number.NaN;
-  const n = Number(s);
+  return s === undefined ? Number.NaN : integerAt(s, 0, s.length);
+}
+
+/** `integer(text.slice(start, end))` without the slice: 1 to 16 digits below 2^53, else NaN. */
+export function integerAt(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 16) return Number.NaN;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
   return Number.isSafeInteger(n) ? n : Number.NaN;
 }
 
