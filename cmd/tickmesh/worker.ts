@@ -58,7 +58,7 @@ export const workerCommand: Command = {
     const tracing = startTracing({ serviceName: 'tickmesh-worker', ...(exporter ? { exporter } : {}) });
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
-    const kafka = { brokers: endpoints.kafkaBrokers, clientId, logger };
+    const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
     const admin = await createKafkaAdmin(kafka);
     const partitionCount = await admin.partitionCount(options.topic);
     await admin.close();
