@@ -47,7 +47,12 @@ export const apiCommand: Command = {
       applicationName: clientId,
     });
     const cache = createRedisCache({ url: endpoints.redisUrl });
-    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
+    const bus = await createNatsBus({
+      servers: endpoints.natsUrl,
+      security: endpoints.natsSecurity,
+      name: clientId,
+      logger,
+    });
     if (options.migrate) await store.migrate();
     const server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
     const run = new AbortController();

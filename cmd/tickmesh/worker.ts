@@ -67,7 +67,12 @@ export const workerCommand: Command = {
       schema: options.schema,
       applicationName: clientId,
     });
-    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
+    const bus = await createNatsBus({
+      servers: endpoints.natsUrl,
+      security: endpoints.natsSecurity,
+      name: clientId,
+      logger,
+    });
     const cache = createRedisCache({ url: endpoints.redisUrl });
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
