@@ -43,10 +43,11 @@ export const apiCommand: Command = {
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
+      security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
-    const cache = createRedisCache({ url: endpoints.redisUrl });
+    const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const bus = await createNatsBus({
       servers: endpoints.natsUrl,
       security: endpoints.natsSecurity,

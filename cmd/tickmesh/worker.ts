@@ -64,6 +64,7 @@ export const workerCommand: Command = {
     await admin.close();
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
+      security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
@@ -73,7 +74,7 @@ export const workerCommand: Command = {
       name: clientId,
       logger,
     });
-    const cache = createRedisCache({ url: endpoints.redisUrl });
+    const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
     const worker = new Worker({
