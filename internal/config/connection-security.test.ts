@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../runtime/errors.js';
+import { natsSecurityFromEnv } from './connection-security.js';
 import { parseEndpoints } from './endpoints.js';
 
 describe('connection security settings', () => {
@@ -50,5 +51,13 @@ describe('connection security settings', () => {
 
   it('a rediss:// URL means TLS to Redis', () => {
     expect(parseEndpoints({}, { REDIS_URL: 'rediss://r:6380' }).redisSecurity).toEqual({ tls: {} });
+  });
+
+  it('NATS security from the environment alone, for the operator', () => {
+    expect(natsSecurityFromEnv({ NATS_CREDS_FILE: '/c/u.creds', KAFKA_SASL_USERNAME: 'x' }, 'tls://n:4222')).toEqual({
+      tls: {},
+      credsFile: '/c/u.creds',
+    });
+    expect(natsSecurityFromEnv({}, 'nats://n:4222')).toBeUndefined();
   });
 });

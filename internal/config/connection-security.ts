@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../runtime/errors.js';
 
 /**
  * How to reach a secured server: TLS files and credentials, every secret named by a file path
@@ -219,4 +220,21 @@ export function pickFlags(
   names: readonly string[],
 ): Record<string, string | undefined> {
   return Object.fromEntries(names.map((n) => [n, typeof values[n] === 'string' ? values[n] : undefined]));
+}
+
+/**
+ * NATS security from the environment alone (NATS_TLS, NATS_CREDS_FILE, ...), for commands that
+ * take their NATS URL from a flag of their own (the operator's --nats). ConfigError when invalid.
+ */
+export function natsSecurityFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  natsUrl: string | undefined,
+): NatsSecurity | undefined {
+  const pick = (flag: SecurityFlag): string | undefined => {
+    const v = flag.startsWith('nats-') ? env[SECURITY_FLAGS[flag].env]?.trim() : undefined;
+    return v === '' ? undefined : v;
+  };
+  const { natsSecurity, issues } = parseSecurity(pick, natsUrl, undefined);
+  if (issues.length > 0) throw new ConfigError(`invalid connection security: ${issues.join('; ')}`);
+  return natsSecurity;
 }
