@@ -38,7 +38,8 @@ export function natsConnectOptions(
         urlUser = decodeURIComponent(u.username);
         urlPass = u.password ? decodeURIComponent(u.password) : undefined;
       }
-      return `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${u.port || '4222'}`;
+      // hostname keeps an IPv6 address's brackets.
+      return `${u.hostname}:${u.port || '4222'}`;
     });
   const out: Pick<ConnectionOptions, 'servers' | 'tls' | 'authenticator'> = { servers: plain };
   if (tlsByUrl || security?.tls) {
