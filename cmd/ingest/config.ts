@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { KAFKA_SECURITY_FLAG_NAMES, type KafkaSecurity, pickFlags } from '../../internal/config/connection-security.js';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { compressionFlag } from '../../internal/config/flags.js';
 import type { VenueConfig } from '../../internal/ingest/ingestor.js';
@@ -68,6 +69,7 @@ process:
 export interface IngestConfig {
   readonly venues: readonly VenueConfig[];
   readonly kafkaBrokers: readonly string[];
+  readonly kafkaSecurity: KafkaSecurity | undefined;
   readonly topics: IngestTopics;
   readonly compression: Compression;
   readonly maxBufferBytes: number;
@@ -119,6 +121,7 @@ const FLAGS = [
   'sim-rate',
   'sim-seed',
   'kafka-brokers',
+  ...KAFKA_SECURITY_FLAG_NAMES,
   'trades-topic',
   'rejects-topic',
   'gaps-topic',
@@ -203,13 +206,17 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
     if (!parsed.success) throw new ConfigError(`ingest: invalid venue:\n${z.prettifyError(parsed.error)}`);
     return venueFrom(parsed.data, apiKey);
   });
-  const endpoints = parseEndpoints({ 'kafka-brokers': values['kafka-brokers'] }, env);
+  const endpoints = parseEndpoints(
+    { 'kafka-brokers': values['kafka-brokers'], ...pickFlags(values, KAFKA_SECURITY_FLAG_NAMES) },
+    env,
+  );
   if (endpoints.kafkaBrokers.length === 0)
     throw new ConfigError('ingest: no Kafka brokers (--kafka-brokers or KAFKA_BROKERS)');
   const compression = compressionFlag(values.compression);
   return Object.freeze({
     venues: Object.freeze(venues),
     kafkaBrokers: endpoints.kafkaBrokers,
+    kafkaSecurity: endpoints.kafkaSecurity,
     topics: parseTopics(values, env),
     compression,
     maxBufferBytes: numberFlag('max-buffer-mb', values['max-buffer-mb'], 64, 1) * 1024 * 1024,

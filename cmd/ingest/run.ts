@@ -29,6 +29,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   }
   const producer = await createKafkaProducer({
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     clientId: config.clientId,
     logger,
     registry,
@@ -83,7 +84,12 @@ async function resumeFromLog(
   // Not the simulator: its ids start at 1 in every process, so old ids would drop new trades.
   const venues = new Set(config.venues.map((v) => v.venue).filter((v) => v !== 'sim'));
   if (venues.size === 0) return new Map();
-  const options = { brokers: config.kafkaBrokers, clientId: `${config.clientId}-resume`, logger };
+  const options = {
+    brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
+    clientId: `${config.clientId}-resume`,
+    logger,
+  };
   const admin = await createKafkaAdmin(options);
   const ends = await admin
     .endOffsets(config.topics.trades)

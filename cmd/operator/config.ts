@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { type NatsSecurity, natsSecurityFromEnv } from '../../internal/config/connection-security.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 
 export const OPERATOR_HELP = `tickmesh operator: places Kafka partitions on Ready worker pods, holds a Lease (one acting replica)
@@ -84,7 +85,10 @@ const schema = z.object({
   logLevel: z.string().min(1),
 });
 
-export type OperatorConfig = Readonly<z.infer<typeof schema>>;
+export type OperatorConfig = Readonly<z.infer<typeof schema>> & {
+  /** TLS and credentials for --nats, from NATS_TLS, NATS_CREDS_FILE, ... (docs/SECURITY.md). */
+  readonly natsSecurity?: NatsSecurity | undefined;
+};
 
 /** Parses flags over the environment against one schema; the result is frozen. */
 export function parseOperatorConfig(argv: readonly string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -180,5 +184,5 @@ export function parseOperatorConfig(argv: readonly string[], env: NodeJS.Process
       throw new ConfigError("--autoscale-max needs --nats: the workers' heartbeats carry the lag it scales on");
     if (c.autoscaleMin > c.autoscaleMax) throw new ConfigError('--autoscale-min must not exceed --autoscale-max');
   }
-  return Object.freeze(c);
+  return Object.freeze({ ...c, natsSecurity: natsSecurityFromEnv(env, c.natsUrl) });
 }

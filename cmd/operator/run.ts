@@ -57,7 +57,12 @@ export async function runOperator(
   });
   const ownBus =
     !runtime.bus && config.natsUrl
-      ? await createNatsBus({ servers: config.natsUrl, name: `tickmesh-operator-${config.identity}`, logger })
+      ? await createNatsBus({
+          servers: config.natsUrl,
+          security: config.natsSecurity,
+          name: `tickmesh-operator-${config.identity}`,
+          logger,
+        })
       : undefined;
   const bus = runtime.bus ?? ownBus;
   if (!bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");

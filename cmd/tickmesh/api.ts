@@ -43,11 +43,17 @@ export const apiCommand: Command = {
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
+      security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
-    const cache = createRedisCache({ url: endpoints.redisUrl });
-    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
+    const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
+    const bus = await createNatsBus({
+      servers: endpoints.natsUrl,
+      security: endpoints.natsSecurity,
+      name: clientId,
+      logger,
+    });
     if (options.migrate) await store.migrate();
     const server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
     const run = new AbortController();

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { KAFKA_SECURITY_FLAG_NAMES, type KafkaSecurity, pickFlags } from '../../internal/config/connection-security.js';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { compressionFlag } from '../../internal/config/flags.js';
 import { isTradeFileFormat, TRADE_FILE_FORMATS } from '../../internal/ingest/files/index.js';
@@ -59,6 +60,7 @@ interface ReplayConfig {
   readonly market?: string;
   readonly speed: number | 'max';
   readonly kafkaBrokers: readonly string[];
+  readonly kafkaSecurity: KafkaSecurity | undefined;
   readonly topics: ReturnType<typeof parseTopics>;
   readonly createTopics?: number;
   readonly compression: Compression;
@@ -83,6 +85,7 @@ function parseReplayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Rep
             'market',
             'speed',
             'kafka-brokers',
+            ...KAFKA_SECURITY_FLAG_NAMES,
             'trades-topic',
             'rejects-topic',
             'gaps-topic',
@@ -108,7 +111,10 @@ function parseReplayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Rep
   const speedText = str('speed') ?? 'max';
   const speed = speedText === 'max' ? 'max' : Number(speedText);
   if (speed !== 'max' && !(speed > 0)) throw new ConfigError('replay: --speed must be a positive number or max');
-  const endpoints = parseEndpoints({ 'kafka-brokers': str('kafka-brokers') }, env);
+  const endpoints = parseEndpoints(
+    { 'kafka-brokers': str('kafka-brokers'), ...pickFlags(values, KAFKA_SECURITY_FLAG_NAMES) },
+    env,
+  );
   if (endpoints.kafkaBrokers.length === 0)
     throw new ConfigError('replay: no Kafka brokers (--kafka-brokers or KAFKA_BROKERS)');
   const createTopics = str('create-topics') === undefined ? undefined : Number(str('create-topics'));
@@ -125,6 +131,7 @@ function parseReplayConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Rep
     ...opt('market', str('market')),
     speed,
     kafkaBrokers: endpoints.kafkaBrokers,
+    kafkaSecurity: endpoints.kafkaSecurity,
     topics: parseTopics(values as Record<string, string | undefined>, env),
     ...(createTopics !== undefined ? { createTopics } : {}),
     compression,
@@ -143,7 +150,12 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
   const logger = createLogger({ level: config.logLevel, destination: process.stderr }).child({ role: 'replay' });
   const registry = createRegistry({ role: 'replay' }, false);
   if (config.createTopics !== undefined) {
-    const admin = await createKafkaAdmin({ brokers: config.kafkaBrokers, clientId: config.clientId, logger });
+    const admin = await createKafkaAdmin({
+      brokers: config.kafkaBrokers,
+      security: config.kafkaSecurity,
+      clientId: config.clientId,
+      logger,
+    });
     try {
       for (const topic of [config.topics.trades, config.topics.rejects, config.topics.gaps]) {
         await admin.ensureTopic(topic, config.createTopics);
@@ -154,6 +166,7 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
   }
   const producer = await createKafkaProducer({
     brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
     clientId: config.clientId,
     logger,
     registry,

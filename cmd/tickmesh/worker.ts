@@ -58,7 +58,7 @@ export const workerCommand: Command = {
     const tracing = startTracing({ serviceName: 'tickmesh-worker', ...(exporter ? { exporter } : {}) });
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
-    const kafka = { brokers: endpoints.kafkaBrokers, clientId, logger };
+    const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
     const admin = await createKafkaAdmin(kafka);
     const topics = [options.topic, options.lateTopic, options.rejectedTopic];
     if (!(await waitForTopics({ admin, topics, logger, signal }))) {
@@ -69,11 +69,17 @@ export const workerCommand: Command = {
     await admin.close();
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
+      security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
-    const bus = await createNatsBus({ servers: endpoints.natsUrl, name: clientId, logger });
-    const cache = createRedisCache({ url: endpoints.redisUrl });
+    const bus = await createNatsBus({
+      servers: endpoints.natsUrl,
+      security: endpoints.natsSecurity,
+      name: clientId,
+      logger,
+    });
+    const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
     const worker = new Worker({

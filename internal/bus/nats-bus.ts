@@ -8,8 +8,16 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { connect, type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
+import type { NatsSecurity } from '../config/connection-security.js';
+import { tlsFailure } from '../config/secret-file.js';
 import type { Logger } from '../observe/logger.js';
-import { ConfigError, InputError, TickmeshError, UnavailableError } from '../runtime/errors.js';
+import {
+  ConfigError,
+  ConnectionSecurityError,
+  InputError,
+  TickmeshError,
+  UnavailableError,
+} from '../runtime/errors.js';
 import type {
   Bus,
   BusHeaders,
@@ -26,6 +34,7 @@ import type {
 } from './bus.js';
 import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
+import { natsConnectOptions } from './nats-connect-options.js';
 import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject.js';
 
 /**
@@ -40,6 +49,8 @@ export interface NatsBusOptions {
   readonly logger?: Logger;
   /** Timeout of JetStream and KV requests, ms. Default 5,000. */
   readonly requestTimeoutMs?: number;
+  /** TLS and credentials (Endpoints.natsSecurity); a `tls://` URL requires TLS without it too. */
+  readonly security?: NatsSecurity | undefined;
 }
 
 const EMPTY: BusHeaders = Object.freeze({});
@@ -78,9 +89,10 @@ function classify(err: unknown, what: string): unknown {
 
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   let nc: NatsConnection;
+  const secured = natsConnectOptions(options.servers, options.security);
   try {
     nc = await connect({
-      servers: options.servers.split(',').map((s) => s.trim()),
+      ...secured,
       name: options.name ?? 'tickmesh',
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -91,6 +103,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       noAsyncTraces: true,
     });
   } catch (err) {
+    const refused = natsSecurityFailure(err);
+    if (refused) throw new ConnectionSecurityError('nats', `connect to ${options.servers}: ${refused}`, { cause: err });
     throw new UnavailableError('nats unavailable: connect', { cause: err });
   }
   const timeout = options.requestTimeoutMs ?? 5_000;
@@ -98,6 +112,27 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   const jsm = await jetstreamManager(nc, { timeout, checkAPI: false });
   const bus = new NatsBus(nc, js, jsm, options.logger);
   return bus;
+}
+
+/** Why the server refused this client (credentials or TLS); undefined for anything else. */
+function natsSecurityFailure(err: unknown): string | undefined {
+  const tls = tlsFailure(err);
+  if (tls) return tls;
+  for (let e = err as { message?: string; code?: string; cause?: unknown } | undefined, d = 0; e && d < 8; d++) {
+    const text = `${e.code ?? ''} ${e.message ?? ''}`;
+    if (
+      /authorization violation|authentication|AUTHORIZATION_VIOLATION|user authentication expired|permissions violation/i.test(
+        text,
+      )
+    ) {
+      return `the server refused the credentials (${e.message ?? e.code})`;
+    }
+    if (/does not support '?tls'?|tls required|secure connection required/i.test(text)) {
+      return `TLS mismatch (${e.message ?? e.code}): one side requires TLS, the other does not offer it`;
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
 }
 
 class NatsBus implements Bus {

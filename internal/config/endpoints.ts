@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
+import {
+  type KafkaSecurity,
+  type NatsSecurity,
+  type PostgresSecurity,
+  parseSecurity,
+  type RedisSecurity,
+  SECURITY_FLAGS,
+} from './connection-security.js';
 
 /**
  * Where the servers are. Every process reads them from the environment (what
@@ -12,6 +20,11 @@ export interface Endpoints {
   readonly redisUrl: string | undefined;
   readonly databaseUrl: string | undefined;
   readonly kubeconfig: string | undefined;
+  /** TLS and SASL towards Kafka (connection-security.ts); undefined: plain text. */
+  readonly kafkaSecurity: KafkaSecurity | undefined;
+  readonly natsSecurity: NatsSecurity | undefined;
+  readonly redisSecurity: RedisSecurity | undefined;
+  readonly postgresSecurity: PostgresSecurity | undefined;
 }
 
 export const ENDPOINT_FLAGS = {
@@ -20,6 +33,7 @@ export const ENDPOINT_FLAGS = {
   'redis-url': { env: 'REDIS_URL', help: 'Redis URL' },
   'database-url': { env: 'DATABASE_URL', help: 'PostgreSQL connection URL' },
   kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig path (default: in-cluster config)' },
+  ...SECURITY_FLAGS,
 } as const;
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
@@ -58,7 +72,13 @@ export function parseEndpoints(
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid endpoint: ${issues}`);
   }
-  return Object.freeze({ ...parsed.data, kafkaBrokers: Object.freeze([...parsed.data.kafkaBrokers]) }) as Endpoints;
+  const { issues, ...security } = parseSecurity(pick, parsed.data.natsUrl, parsed.data.redisUrl);
+  if (issues.length > 0) throw new ConfigError(`invalid connection security: ${issues.join('; ')}`);
+  return Object.freeze({
+    ...parsed.data,
+    kafkaBrokers: Object.freeze([...parsed.data.kafkaBrokers]),
+    ...security,
+  }) as Endpoints;
 }
 
 const MISSING: Readonly<Record<'kafkaBrokers' | 'databaseUrl' | 'natsUrl' | 'redisUrl', string>> = {
@@ -102,6 +122,6 @@ export function parseCommandFlags(
 /** The `--help` lines for the endpoint flags. */
 export function endpointHelp(): string {
   return Object.entries(ENDPOINT_FLAGS)
-    .map(([flag, { env, help }]) => `  --${flag.padEnd(16)} ${help} (env ${env})`)
+    .map(([flag, { env, help }]) => `  --${flag.padEnd(26)} ${help} (env ${env})`)
     .join('\n');
 }

@@ -1,6 +1,8 @@
-import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from 'kafkajs';
+import type { KafkaSecurity } from '../config/connection-security.js';
+import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import type { Logger } from '../observe/logger.js';
-import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
 import { fixRequestQueueTimers } from './kafka-request-queue.js';
 import { registerZstd } from './kafka-zstd.js';
 
@@ -11,6 +13,33 @@ export interface KafkaClientOptions {
   readonly logger: Logger;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /** TLS and SASL (Endpoints.kafkaSecurity); undefined: plain text. */
+  readonly security?: KafkaSecurity | undefined;
+}
+
+/** kafkajs's `ssl` and `sasl` for `security`, the files read now. */
+export function kafkaSecurityOptions(security: KafkaSecurity | undefined): {
+  ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true };
+  sasl?: SASLOptions;
+} {
+  if (!security) return {};
+  const out: { ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true }; sasl?: SASLOptions } =
+    {};
+  if (security.tls) {
+    const t = security.tls;
+    out.ssl = {
+      rejectUnauthorized: true,
+      ...(t.caFile ? { ca: [readSecretFile(t.caFile, 'KAFKA_TLS_CA_FILE')] } : {}),
+      ...(t.certFile ? { cert: readSecretFile(t.certFile, 'KAFKA_TLS_CERT_FILE') } : {}),
+      ...(t.keyFile ? { key: readSecretFile(t.keyFile, 'KAFKA_TLS_KEY_FILE') } : {}),
+    };
+  }
+  if (security.sasl) {
+    const { mechanism, username, passwordFile } = security.sasl;
+    const password = readSecretFile(passwordFile, 'KAFKA_SASL_PASSWORD_FILE');
+    out.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return out;
 }
 
 /**
@@ -24,6 +53,7 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...kafkaSecurityOptions(options.security),
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     // kafkajs's default backoff grows to about 10 s between reconnect attempts, and a crashed
@@ -59,6 +89,8 @@ const UNAVAILABLE_NAMES = new Set([
  */
 export function classifyKafkaError(err: unknown, what: string): unknown {
   if (err instanceof TickmeshError) return err;
+  const refused = securityFailure(err);
+  if (refused) return new ConnectionSecurityError('kafka', `${what}: ${refused}`, { cause: err });
   let e = err as { name?: string; retriable?: boolean; cause?: unknown } | null | undefined;
   for (let depth = 0; e && depth < 8; depth++) {
     if (UNAVAILABLE_NAMES.has(e.name ?? '') || e.retriable === true) {
@@ -67,4 +99,21 @@ export function classifyKafkaError(err: unknown, what: string): unknown {
     e = e.cause as typeof e;
   }
   return err;
+}
+
+/** Why the brokers refused this client (SASL or TLS), from anywhere in the cause chain. */
+function securityFailure(err: unknown): string | undefined {
+  const tls = tlsFailure(err);
+  if (tls) return tls;
+  let e = err as { name?: string; message?: string; cause?: unknown; originalError?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 8; depth++) {
+    if (e.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(e.message ?? '')) {
+      return `SASL authentication failed (wrong user, password or mechanism): ${e.message}`;
+    }
+    if (/Unsupported SASL mechanism|sasl .*not enabled/i.test(e.message ?? '')) {
+      return `the brokers do not offer this SASL mechanism: ${e.message}`;
+    }
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { KafkaSecurity } from '../config/connection-security.js';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
 import { isRetriable, TickmeshError } from '../runtime/errors.js';
@@ -23,6 +24,8 @@ export interface KafkaProducerOptions {
   readonly clientId: string;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** TLS and SASL (Endpoints.kafkaSecurity); undefined: plain text. */
+  readonly security?: KafkaSecurity | undefined;
   /**
    * Default zstd (kafka-zstd.ts): a tenth of gzip's CPU at a similar ratio; every tickmesh
    * reader decodes it. gzip for readers outside tickmesh that have no zstd codec.
@@ -143,6 +146,7 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
       brokers: options.brokers,
       clientId: options.clientId,
       logger: this.logger,
+      security: options.security,
       ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });

@@ -50,6 +50,19 @@ export class RateLimitedError extends UnavailableError {
 }
 
 /**
+ * A server refused who we are or how we connect: a wrong password, a certificate that does not
+ * verify against the CA, plain text towards a TLS listener. Retrying cannot help; `server` names
+ * which one (kafka, nats, postgres, redis) and the message says the cause.
+ */
+export class ConnectionSecurityError extends TickmeshError {
+  readonly server: string;
+  constructor(server: string, message: string, options: { cause?: unknown } = {}) {
+    super('TM_CONNECTION_SECURITY', `${server}: ${message}`, { ...options, retriable: false });
+    this.server = server;
+  }
+}
+
+/**
  * A peer broke its wire protocol (a WebSocket frame that RFC 6455 forbids). The connection is
  * closed with `closeCode`; a new connection may well be fine, so it is retriable.
  */

@@ -1,5 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
-import { TickmeshError, UnavailableError } from '../runtime/errors.js';
+import type { PostgresSecurity } from '../config/connection-security.js';
+import { readSecretFile, tlsFailure } from '../config/secret-file.js';
+import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
 import { quoteIdent } from './sql.js';
 import { classifySqlError, isRetriableSqlState, sqlState } from './sql-errors.js';
 import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
@@ -9,6 +11,11 @@ import type { Store } from './store.js';
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (DATABASE_URL). */
   readonly connectionString: string;
+  /**
+   * TLS verified against a CA file and a password file (Endpoints.postgresSecurity). TLS set in
+   * the URL (`sslmode=verify-full&sslrootcert=...`) works without it.
+   */
+  readonly security?: PostgresSecurity | undefined;
   /** Schema for every table (search_path of every connection); created by migrate(). Default `public`. */
   readonly schema?: string;
   /** Connections in the pool, all opened by migrate() and kept open. Default 4. */
@@ -31,6 +38,21 @@ const NETWORK_CODES = new Set([
 ]);
 const CONNECTION_MESSAGES =
   /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|terminating connection/i;
+
+/** Why the server refused this client (credentials, pg_hba, TLS); undefined for anything else. */
+function postgresSecurityFailure(err: unknown): string | undefined {
+  if (err instanceof TickmeshError) return undefined;
+  const tls = tlsFailure(err);
+  if (tls) return tls;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  // 28P01 invalid_password, 28000 invalid_authorization_specification (pg_hba: no entry, or
+  // hostssl only and the client came without TLS).
+  if (e?.code === '28P01' || e?.code === '28000') return `the server refused the login (${message})`;
+  if (/does not support SSL/i.test(message))
+    return `TLS required by the client, not offered by the server (${message})`;
+  return undefined;
+}
 
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof TickmeshError) return false;
@@ -120,6 +142,8 @@ class PostgresDriver implements SqlDriver {
   }
 
   classify(err: unknown): unknown {
+    const refused = postgresSecurityFailure(err);
+    if (refused) return new ConnectionSecurityError('postgres', refused, { cause: err });
     // A candle row without a monthly partition is the store's to fix (SqlStore.commit), not a data error.
     if (this.isMissingPartition(err)) return err;
     if (!isUnavailable(err)) return classifySqlError(err);
@@ -140,11 +164,33 @@ class PostgresDriver implements SqlDriver {
   }
 }
 
+/** The URL with the password from `file`, unless the URL has one of its own. */
+function withPassword(connectionString: string, file: string): string {
+  const url = new URL(connectionString);
+  if (url.password !== '') return connectionString;
+  url.password = encodeURIComponent(readSecretFile(file, 'DATABASE_PASSWORD_FILE'));
+  return url.toString();
+}
+
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const schema = options.schema === 'public' ? undefined : options.schema;
   const size = options.poolSize ?? 4;
+  const sec = options.security;
+  // pg merges the parsed URL over the options, its absent password included: a password
+  // function would be overwritten, so a password file's content goes into the URL.
+  const passwordFile = sec?.passwordFile;
   const pool = new Pool({
-    connectionString: options.connectionString,
+    connectionString: passwordFile ? withPassword(options.connectionString, passwordFile) : options.connectionString,
+    // Explicit settings; the URL's own sslmode/sslrootcert/password, when given, take precedence
+    // (pg merges the parsed connection string over these).
+    ...(sec?.tls
+      ? {
+          ssl: {
+            rejectUnauthorized: true,
+            ...(sec.tls.caFile ? { ca: readSecretFile(sec.tls.caFile, 'DATABASE_TLS_CA_FILE') } : {}),
+          },
+        }
+      : {}),
     // The search path as a startup parameter: set before the connection takes any query. A
     // schema that does not exist yet is fine here; migrate() creates it.
     ...(schema === undefined ? {} : { options: `-c search_path=${quoteIdent(schema).replaceAll(' ', '\\ ')}` }),

@@ -1,8 +1,10 @@
 import { Redis } from 'ioredis';
+import type { RedisSecurity } from '../config/connection-security.js';
+import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import type { Candle } from '../market/candle.js';
 import { candleJson } from '../market/candle-json.js';
 import type { Interval } from '../market/interval.js';
-import { UnavailableError } from '../runtime/errors.js';
+import { ConnectionSecurityError, UnavailableError } from '../runtime/errors.js';
 import type { Cache, LatestPrice } from './cache.js';
 
 /**
@@ -21,6 +23,8 @@ export interface RedisCacheOptions {
   readonly keyPrefix?: string;
   /** How long a command waits for a connection before it fails, ms. Default 5,000. */
   readonly connectTimeoutMs?: number;
+  /** TLS, ACL user and password file (Endpoints.redisSecurity); `rediss://` means TLS too. */
+  readonly security?: RedisSecurity | undefined;
 }
 
 // One call writes a whole batch: per key (in KEYS order) five ARGV entries ot, rev, cl, tr, v;
@@ -98,10 +102,24 @@ type ScriptRedis = Redis & {
 export class RedisCache implements Cache {
   private readonly redis: ScriptRedis;
   private readonly prefix: string;
+  private lastConnectionError: Error | undefined;
 
   constructor(options: RedisCacheOptions) {
     this.prefix = options.keyPrefix ?? 'tickmesh:';
-    const redis = new Redis(options.url, {
+    const sec = options.security;
+    const tls = sec?.tls ?? (options.url.startsWith('rediss://') ? {} : undefined);
+    const redis = new Redis(sec?.username || sec?.passwordFile ? withoutCredentials(options.url) : options.url, {
+      ...(tls
+        ? {
+            tls: {
+              rejectUnauthorized: true,
+              ...(tls.caFile ? { ca: readSecretFile(tls.caFile, 'REDIS_TLS_CA_FILE') } : {}),
+              ...(tls.certFile ? { cert: readSecretFile(tls.certFile, 'REDIS_TLS_CERT_FILE') } : {}),
+              ...(tls.keyFile ? { key: readSecretFile(tls.keyFile, 'REDIS_TLS_KEY_FILE') } : {}),
+            },
+          }
+        : {}),
+      ...(sec?.username || sec?.passwordFile ? credentials(options.url, sec) : {}),
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
       // Fail a command after one reconnect attempt instead of queueing it forever: the caller
@@ -109,7 +127,11 @@ export class RedisCache implements Cache {
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
     });
-    redis.on('error', () => {});
+    // The connection's own errors (a refused AUTH, a failed handshake) reach a command only as
+    // "max retries": the last one is kept to say why.
+    redis.on('error', (err: Error) => {
+      this.lastConnectionError = err;
+    });
     // No fixed numberOfKeys: each call passes its key count first.
     redis.defineCommand('tmPutCandles', { lua: PUT_CANDLES });
     redis.defineCommand('tmPutPrices', { lua: PUT_PRICES });
@@ -177,9 +199,46 @@ export class RedisCache implements Cache {
     try {
       return await fn();
     } catch (err) {
+      const refused = redisSecurityFailure(err) ?? redisSecurityFailure(this.lastConnectionError);
+      if (refused) throw new ConnectionSecurityError('redis', refused, { cause: err });
       throw classify(err);
     }
   }
+}
+
+/**
+ * The ACL user and password: the settings' over the URL's. ioredis lets the URL's win over its
+ * options and reads a lone user (`rediss://user@host`) as a password, so the URL loses its
+ * credentials (withoutCredentials) when the settings give any.
+ */
+function credentials(url: string, sec: RedisSecurity): { username?: string; password?: string } {
+  const u = new URL(url);
+  const username = sec.username ?? (u.username === '' ? undefined : decodeURIComponent(u.username));
+  const password = sec.passwordFile
+    ? readSecretFile(sec.passwordFile, 'REDIS_PASSWORD_FILE')
+    : u.password === ''
+      ? undefined
+      : decodeURIComponent(u.password);
+  return { ...(username ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+}
+
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
+/** Why the server refused this client (ACL login or TLS); undefined for anything else. */
+function redisSecurityFailure(err: unknown): string | undefined {
+  if (!err) return undefined;
+  const tls = tlsFailure(err);
+  if (tls) return tls;
+  const message = (err as { message?: string }).message ?? '';
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(message)) {
+    return `the server refused the login (${message})`;
+  }
+  return undefined;
 }
 
 /** Connection-level failures are retriable; a script or type error is not. */

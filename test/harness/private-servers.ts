@@ -56,12 +56,30 @@ function script(server: ServerName, command: string, env: NodeJS.ProcessEnv): Pr
   });
 }
 
-export async function startPrivateServers(servers: readonly ServerName[]): Promise<PrivateServers> {
+/**
+ * `knobs`: environment for the server scripts, such as TICKMESH_KAFKA_SECURITY=1 or
+ * TICKMESH_NATS_SECURITY=1 (servers with TLS and authentication, test/infra/<server>.sh).
+ */
+export async function startPrivateServers(
+  servers: readonly ServerName[],
+  knobs: Readonly<Record<string, string>> = {},
+): Promise<PrivateServers> {
   const dir = mkdtempSync(join(tmpdir(), 'tickmesh-private-'));
   // PostgreSQL runs as the postgres user (when we are root) and must reach its data below here.
   chmodSync(dir, 0o755);
   const ports: Record<string, string> = {};
-  for (const name of ['POSTGRES', 'REDIS', 'NATS', 'NATS_MONITOR', 'KAFKA', 'KAFKA_CONTROLLER']) {
+  for (const name of [
+    'POSTGRES',
+    'REDIS',
+    'NATS',
+    'NATS_MONITOR',
+    'KAFKA',
+    'KAFKA_CONTROLLER',
+    'KAFKA_POD',
+    'KAFKA_SASL_SSL',
+    'KAFKA_MTLS',
+    'REDIS_TLS',
+  ]) {
     ports[`TICKMESH_PORT_${name}`] = String(await freePort());
   }
   const scriptEnv: NodeJS.ProcessEnv = {
@@ -70,6 +88,7 @@ export async function startPrivateServers(servers: readonly ServerName[]): Promi
     TICKMESH_RUN: dir,
     TICKMESH_KAFKA_HEAP: '512m',
     TICKMESH_INFRA_QUIET: '1',
+    ...knobs,
   };
   const started: ServerName[] = [];
   const run = async (server: ServerName, command: 'start' | 'stop'): Promise<number> => {

@@ -8,6 +8,12 @@ POM=$INFRA_DIR/kafka/pom.xml
 DATA=$RUN/kafka
 LOG_DIRS=$DATA/data
 JAVA_HEAP=${TICKMESH_KAFKA_HEAP:-1g}
+# TICKMESH_KAFKA_SECURITY=1 adds, beside the plain listener, a SASL_SSL listener (PLAIN and
+# SCRAM-SHA-256/512, user $KAFKA_TEST_USER) and a mutual-TLS one, both with the test CA's server
+# certificate (ensure_test_certs). Only a private set of servers turns it on.
+SECURITY=${TICKMESH_KAFKA_SECURITY:-0}
+KAFKA_TEST_USER=tickmesh
+KAFKA_TEST_PASSWORD=tickmesh-secret
 
 libs_dir() {
   local key
@@ -48,19 +54,53 @@ java_cmd() {
     "-Dlog4j2.configurationFile=$INFRA_DIR/kafka/log4j2.xml" -cp "$libs/*")
 }
 
-write_properties() {
-  mkdir -p "$DATA"
-  cat >"$DATA/server.properties" <<CONF
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$PORT_KAFKA_CONTROLLER
-# POD: for pods of the real node (node.sh), which reach this loopback listener at NODE_IP and
-# must be told that address, not 127.0.0.1, in the metadata.
+# A PEM value inline in a properties file: one line per PEM line, joined by backslashes.
+pem_property() {
+  sed -e 's/$/ \\/' -e '$ s/ \\$//' "$1"
+}
+
+# POD: for pods of the real node (node.sh), which reach this loopback listener at NODE_IP and must
+# be told that address, not 127.0.0.1, in the metadata. With TICKMESH_KAFKA_SECURITY=1 also a
+# SASL_SSL listener and a mutual-TLS one.
+listener_properties() {
+  if [[ $SECURITY != 1 ]]; then
+    cat <<CONF
 listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLER,POD://$HOST:$PORT_KAFKA_POD
 advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA,POD://$NODE_IP:$PORT_KAFKA_POD
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,POD:PLAINTEXT
+CONF
+    return 0
+  fi
+  cat <<CONF
+listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLER,POD://$HOST:$PORT_KAFKA_POD,SASL_SSL://$HOST:$PORT_KAFKA_SASL_SSL,MTLS://$HOST:$PORT_KAFKA_MTLS
+advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA,POD://$NODE_IP:$PORT_KAFKA_POD,SASL_SSL://$HOST:$PORT_KAFKA_SASL_SSL,MTLS://$HOST:$PORT_KAFKA_MTLS
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,POD:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL
+ssl.keystore.type=PEM
+ssl.keystore.certificate.chain=$(pem_property "$CERTS/server.pem")
+ssl.keystore.key=$(pem_property "$CERTS/server.key")
+ssl.truststore.type=PEM
+ssl.truststore.location=$CERTS/ca.pem
+ssl.endpoint.identification.algorithm=
+listener.name.mtls.ssl.client.auth=required
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_TEST_USER="$KAFKA_TEST_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+CONF
+}
+
+write_properties() {
+  [[ $SECURITY != 1 ]] || ensure_test_certs
+  mkdir -p "$DATA"
+  cat >"$DATA/server.properties" <<CONF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$PORT_KAFKA_CONTROLLER
+$(listener_properties)
 log.dirs=$LOG_DIRS
 # Topics are created explicitly (tests and the tickmesh admin); a typo must not create one.
 auto.create.topics.enable=false
@@ -92,7 +132,13 @@ format_storage() {
   id=-
   while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22); done
   log "formatting $LOG_DIRS (cluster id $id)"
-  "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$DATA/server.properties" \
+  local scram=()
+  if [[ $SECURITY == 1 ]]; then
+    # SCRAM credentials live in the metadata log: written with the format, before the first start.
+    scram=(--add-scram "SCRAM-SHA-256=[name=$KAFKA_TEST_USER,password=$KAFKA_TEST_PASSWORD]"
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_TEST_USER,password=$KAFKA_TEST_PASSWORD]")
+  fi
+  "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$DATA/server.properties" "${scram[@]}" \
     >>"$LOGS/kafka-format.log" 2>&1 || die_with_log kafka-format "$LOGS/kafka-format.log"
 }
 
@@ -104,6 +150,7 @@ healthy() {
 
 launch() {
   require_free_ports "$PORT_KAFKA" "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD"
+  [[ $SECURITY != 1 ]] || require_free_ports "$PORT_KAFKA_SASL_SSL" "$PORT_KAFKA_MTLS"
   java_cmd
   write_properties
   format_storage
@@ -116,6 +163,13 @@ start() {
 
 env() {
   emit KAFKA_BROKERS "$HOST:$PORT_KAFKA"
+  if [[ $SECURITY == 1 ]]; then
+    emit TEST_KAFKA_SASL_SSL_BROKERS "$HOST:$PORT_KAFKA_SASL_SSL"
+    emit TEST_KAFKA_MTLS_BROKERS "$HOST:$PORT_KAFKA_MTLS"
+    emit TEST_KAFKA_USER "$KAFKA_TEST_USER"
+    emit TEST_KAFKA_PASSWORD "$KAFKA_TEST_PASSWORD"
+    emit TEST_CERTS "$CERTS"
+  fi
 }
 
 stop() {

@@ -33,6 +33,9 @@ PORT_KAFKA_CONTROLLER=${TICKMESH_PORT_KAFKA_CONTROLLER:-59093}
 # Kafka's listener for pods of the real node (node.sh): bound on loopback like the others, it
 # advertises NODE_IP, where node.sh forwards it.
 PORT_KAFKA_POD=${TICKMESH_PORT_KAFKA_POD:-59094}
+# Only with TICKMESH_KAFKA_SECURITY=1 (kafka.sh): a SASL_SSL listener and a mutual-TLS one.
+PORT_KAFKA_SASL_SSL=${TICKMESH_PORT_KAFKA_SASL_SSL:-59096}
+PORT_KAFKA_MTLS=${TICKMESH_PORT_KAFKA_MTLS:-59097}
 # Reserved for test/infra/kube.sh.
 PORT_ETCD=${TICKMESH_PORT_ETCD:-52379}
 PORT_ETCD_PEER=${TICKMESH_PORT_ETCD_PEER:-52380}
@@ -43,7 +46,8 @@ POD_CIDR=10.213.0.0/24
 NODE_IP=10.213.0.1
 NODE_BRIDGE=tickmesh0
 export HOST PORT_POSTGRES PORT_REDIS PORT_NATS PORT_NATS_MONITOR PORT_PROMETHEUS PORT_KAFKA \
-  PORT_KAFKA_CONTROLLER PORT_KAFKA_POD PORT_ETCD PORT_ETCD_PEER PORT_KUBE_APISERVER
+  PORT_KAFKA_CONTROLLER PORT_KAFKA_POD PORT_KAFKA_SASL_SSL PORT_KAFKA_MTLS PORT_ETCD PORT_ETCD_PEER \
+  PORT_KUBE_APISERVER
 
 # File descriptors that up.sh/down.sh and apt_install hold flocks on. (A server started while one
 # is open would inherit it and hold the lock for as long as it runs: spawn closes every fd above 2.)
@@ -306,4 +310,38 @@ dispatch() {
     exit 2
     ;;
   esac
+}
+
+# ensure_test_certs: a test CA and certificates it signed under $RUN/certs, made once per run
+# directory (several server scripts of one private set call it at the same time: flock):
+# ca.pem/ca.key, server.pem/server.key (for 127.0.0.1 and localhost), client.pem/client.key
+# (CN tickmesh-client, for mutual TLS). Only the TICKMESH_*_SECURITY knobs below use them.
+CERTS=$RUN/certs
+ensure_test_certs() {
+  mkdir -p "$CERTS"
+  (
+    flock 7
+    [[ -f $CERTS/.complete ]] && exit 0
+    command -v openssl >/dev/null || apt_install openssl
+    cd "$CERTS"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=tickmesh test CA' \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    local name cn ext
+    for name in server client; do
+      if [[ $name == server ]]; then
+        cn=localhost ext='subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth'
+      else
+        cn=tickmesh-client ext='extendedKeyUsage=clientAuth'
+      fi
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$name.raw.key" -out "$name.csr" 2>/dev/null
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+        -extfile <(printf '%s\n' "$ext") -out "$name.pem" 2>/dev/null
+      # PKCS#8, which every server here reads (Kafka's PEM key store requires it).
+      openssl pkcs8 -topk8 -nocrypt -in "$name.raw.key" -out "$name.key"
+      rm -f "$name.raw.key" "$name.csr"
+    done
+    chmod 644 ./*.pem ./*.key
+    touch .complete
+  ) 7>"$RUN/certs.lock"
 }

@@ -11,6 +11,9 @@ DB_USER=tickmesh
 DB_PASSWORD=tickmesh
 DB_NAME=tickmesh
 DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@$HOST:$PORT_POSTGRES/$DB_NAME"
+# TICKMESH_POSTGRES_SSL=1: TLS with the test CA's server certificate (ensure_test_certs), and TCP
+# logins only over TLS (hostssl). Only a private set of servers turns it on.
+SSL=${TICKMESH_POSTGRES_SSL:-0}
 
 install() {
   apt_install postgresql
@@ -57,11 +60,22 @@ launch() {
   BIN=$(pg_bin)
   init_cluster
   # postgres resolves relative paths against the working directory, which it must be able to read.
+  local ssl=()
+  if [[ $SSL == 1 ]]; then
+    ensure_test_certs
+    # The server refuses a key that others can read; the postgres user must own its copy.
+    command install -m 600 "$CERTS/server.key" "$RUN/postgres/server.key"
+    command install -m 644 "$CERTS/server.pem" "$RUN/postgres/server.pem"
+    if ((EUID == 0)); then chown postgres:postgres "$RUN/postgres/server.key" "$RUN/postgres/server.pem"; fi
+    ssl=(-c ssl=on -c ssl_cert_file="$RUN/postgres/server.pem" -c ssl_key_file="$RUN/postgres/server.key"
+      -c ssl_ca_file="$CERTS/ca.pem")
+    sed -i -E 's/^host(\s)/hostssl\1/' "$DATA/pg_hba.conf"
+  fi
   cd "$RUN"
   spawn postgres "${AS_POSTGRES[@]}" "$BIN/postgres" -D "$DATA" -p "$PORT_POSTGRES" \
     -c listen_addresses="$HOST" -c unix_socket_directories="$SOCKETS" \
     -c max_connections=200 -c shared_buffers=128MB \
-    -c fsync=off -c synchronous_commit=off -c full_page_writes=off
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off "${ssl[@]}"
 }
 
 # The role and database the tests use; idempotent.
@@ -86,6 +100,7 @@ start() {
 
 env() {
   emit DATABASE_URL "$DATABASE_URL"
+  if [[ $SSL == 1 ]]; then emit TEST_CERTS "$CERTS"; fi
 }
 
 stop() {

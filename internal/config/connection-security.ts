@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { ConfigError } from '../runtime/errors.js';
+
+/**
+ * How to reach a secured server: TLS files and credentials, every secret named by a file path
+ * (a mounted Secret), never the secret itself, so that no password shows in a command line or a
+ * pod spec. The adapters read the files when they connect (internal/config/secret-file.ts).
+ */
+
+/** TLS towards a server: verified against `caFile` (default: the system's CAs). */
+export interface TlsFiles {
+  /** PEM CA bundle the server's certificate must chain to. */
+  readonly caFile?: string;
+  /** PEM client certificate and key, for servers that require mutual TLS. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
+export type KafkaSecurityProtocol = 'plaintext' | 'ssl' | 'sasl_plaintext' | 'sasl_ssl';
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSecurity {
+  readonly protocol: KafkaSecurityProtocol;
+  /** Set when the protocol is ssl or sasl_ssl. */
+  readonly tls?: TlsFiles;
+  /** Set when the protocol is sasl_plaintext or sasl_ssl. */
+  readonly sasl?: { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly passwordFile: string };
+}
+
+export interface NatsSecurity {
+  /** TLS required (also implied by a `tls://` URL): the client never falls back to plain text. */
+  readonly tls?: TlsFiles;
+  /** A `.creds` file (user JWT and NKey seed) of a NATS account. */
+  readonly credsFile?: string;
+  /** A file holding an NKey user seed (`SU...`). */
+  readonly nkeySeedFile?: string;
+  /** User and password; the user and password in the URL are used too. */
+  readonly user?: string;
+  readonly passwordFile?: string;
+  readonly tokenFile?: string;
+}
+
+export interface RedisSecurity {
+  /** TLS (also implied by a `rediss://` URL), verified against this CA. */
+  readonly tls?: TlsFiles;
+  /** ACL user (overrides the URL's). */
+  readonly username?: string;
+  readonly passwordFile?: string;
+}
+
+export interface PostgresSecurity {
+  /** TLS with full verification (host name and chain) against this CA. */
+  readonly tls?: TlsFiles;
+  readonly passwordFile?: string;
+}
+
+/** The flags of connection security; each with the environment variable it overrides. */
+export const SECURITY_FLAGS = {
+  'kafka-security-protocol': {
+    env: 'KAFKA_SECURITY_PROTOCOL',
+    help: 'plaintext (default), ssl, sasl_plaintext or sasl_ssl',
+  },
+  'kafka-sasl-mechanism': { env: 'KAFKA_SASL_MECHANISM', help: 'plain, scram-sha-256 or scram-sha-512' },
+  'kafka-sasl-username': { env: 'KAFKA_SASL_USERNAME', help: 'Kafka SASL user' },
+  'kafka-sasl-password-file': { env: 'KAFKA_SASL_PASSWORD_FILE', help: 'file holding the Kafka SASL password' },
+  'kafka-tls-ca-file': { env: 'KAFKA_TLS_CA_FILE', help: 'PEM CA bundle for the Kafka brokers' },
+  'kafka-tls-cert-file': { env: 'KAFKA_TLS_CERT_FILE', help: 'PEM client certificate (Kafka mutual TLS)' },
+  'kafka-tls-key-file': { env: 'KAFKA_TLS_KEY_FILE', help: 'PEM client key (Kafka mutual TLS)' },
+  'nats-tls': { env: 'NATS_TLS', help: 'true: require TLS to NATS (implied by a tls:// URL)' },
+  'nats-tls-ca-file': { env: 'NATS_TLS_CA_FILE', help: 'PEM CA bundle for the NATS servers' },
+  'nats-tls-cert-file': { env: 'NATS_TLS_CERT_FILE', help: 'PEM client certificate (NATS mutual TLS)' },
+  'nats-tls-key-file': { env: 'NATS_TLS_KEY_FILE', help: 'PEM client key (NATS mutual TLS)' },
+  'nats-creds-file': { env: 'NATS_CREDS_FILE', help: 'NATS .creds file (account user JWT and seed)' },
+  'nats-nkey-seed-file': { env: 'NATS_NKEY_SEED_FILE', help: 'file holding a NATS NKey user seed' },
+  'nats-user': { env: 'NATS_USER', help: 'NATS user (or in the URL)' },
+  'nats-password-file': { env: 'NATS_PASSWORD_FILE', help: 'file holding the NATS password' },
+  'nats-token-file': { env: 'NATS_TOKEN_FILE', help: 'file holding a NATS token' },
+  'redis-tls-ca-file': { env: 'REDIS_TLS_CA_FILE', help: 'PEM CA bundle for Redis (TLS; implied by rediss://)' },
+  'redis-tls-cert-file': { env: 'REDIS_TLS_CERT_FILE', help: 'PEM client certificate (Redis mutual TLS)' },
+  'redis-tls-key-file': { env: 'REDIS_TLS_KEY_FILE', help: 'PEM client key (Redis mutual TLS)' },
+  'redis-username': { env: 'REDIS_USERNAME', help: 'Redis ACL user (or in the URL)' },
+  'redis-password-file': { env: 'REDIS_PASSWORD_FILE', help: 'file holding the Redis password' },
+  'database-tls-ca-file': {
+    env: 'DATABASE_TLS_CA_FILE',
+    help: 'PEM CA bundle: TLS to PostgreSQL, verify-full (or sslmode/sslrootcert in the URL)',
+  },
+  'database-password-file': { env: 'DATABASE_PASSWORD_FILE', help: 'file holding the PostgreSQL password' },
+} as const;
+
+export type SecurityFlag = keyof typeof SECURITY_FLAGS;
+
+const file = z.string().min(1);
+const tlsFiles = (what: string) =>
+  z
+    .object({ caFile: file.optional(), certFile: file.optional(), keyFile: file.optional() })
+    .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+      message: `${what}: a client certificate and its key go together`,
+    });
+
+const kafkaSchema = z
+  .object({
+    protocol: z.enum(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']),
+    tls: tlsFiles('kafka tls'),
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    username: z.string().min(1).optional(),
+    passwordFile: file.optional(),
+  })
+  .superRefine((k, ctx) => {
+    const sasl = k.protocol.startsWith('sasl_');
+    if (sasl && (!k.mechanism || !k.username || !k.passwordFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${k.protocol} needs a SASL mechanism, user and password file (KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD_FILE)`,
+      });
+    }
+    if (!sasl && (k.mechanism || k.username || k.passwordFile)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `SASL settings need KAFKA_SECURITY_PROTOCOL sasl_ssl or sasl_plaintext`,
+      });
+    }
+    const tls = k.protocol === 'ssl' || k.protocol === 'sasl_ssl';
+    if (!tls && (k.tls.caFile || k.tls.certFile)) {
+      ctx.addIssue({ code: 'custom', message: `TLS files need KAFKA_SECURITY_PROTOCOL ssl or sasl_ssl` });
+    }
+  });
+
+function definedOnly<T extends object>(o: T): T | undefined {
+  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return Object.keys(out).length === 0 ? undefined : (out as T);
+}
+
+/** Parsed security settings; `issues` lists what does not parse (the caller throws ConfigError). */
+export function parseSecurity(
+  pick: (flag: SecurityFlag) => string | undefined,
+  natsUrl: string | undefined,
+  redisUrl: string | undefined,
+): {
+  kafkaSecurity: KafkaSecurity | undefined;
+  natsSecurity: NatsSecurity | undefined;
+  redisSecurity: RedisSecurity | undefined;
+  postgresSecurity: PostgresSecurity | undefined;
+  issues: string[];
+} {
+  const issues: string[] = [];
+  const tls = (prefix: 'kafka' | 'nats' | 'redis' | 'database'): TlsFiles | undefined =>
+    definedOnly({
+      caFile: pick(`${prefix}-tls-ca-file` as SecurityFlag),
+      certFile: prefix === 'database' ? undefined : pick(`${prefix}-tls-cert-file` as SecurityFlag),
+      keyFile: prefix === 'database' ? undefined : pick(`${prefix}-tls-key-file` as SecurityFlag),
+    });
+
+  let kafkaSecurity: KafkaSecurity | undefined;
+  const kafka = kafkaSchema.safeParse({
+    protocol: pick('kafka-security-protocol')?.toLowerCase() ?? 'plaintext',
+    tls: tls('kafka') ?? {},
+    mechanism: pick('kafka-sasl-mechanism')?.toLowerCase(),
+    username: pick('kafka-sasl-username'),
+    passwordFile: pick('kafka-sasl-password-file'),
+  });
+  if (!kafka.success) {
+    issues.push(...kafka.error.issues.map((i) => `kafka security: ${i.message}`));
+  } else if (kafka.data.protocol !== 'plaintext') {
+    const k = kafka.data;
+    kafkaSecurity = Object.freeze({
+      protocol: k.protocol,
+      ...(k.protocol === 'ssl' || k.protocol === 'sasl_ssl' ? { tls: Object.freeze({ ...k.tls }) } : {}),
+      ...(k.mechanism && k.username && k.passwordFile
+        ? { sasl: Object.freeze({ mechanism: k.mechanism, username: k.username, passwordFile: k.passwordFile }) }
+        : {}),
+    });
+  }
+
+  const natsTlsFlag = pick('nats-tls');
+  if (natsTlsFlag !== undefined && !['true', 'false', '1', '0'].includes(natsTlsFlag)) {
+    issues.push(`nats tls: expected true or false, got '${natsTlsFlag}'`);
+  }
+  const natsTlsWanted =
+    natsTlsFlag === 'true' || natsTlsFlag === '1' || (natsUrl?.startsWith('tls://') ?? false) || !!tls('nats');
+  const natsSecurity = definedOnly<NatsSecurity>({
+    tls: natsTlsWanted ? (tls('nats') ?? {}) : undefined,
+    credsFile: pick('nats-creds-file'),
+    nkeySeedFile: pick('nats-nkey-seed-file'),
+    user: pick('nats-user'),
+    passwordFile: pick('nats-password-file'),
+    tokenFile: pick('nats-token-file'),
+  });
+  const natsAuths = ['credsFile', 'nkeySeedFile', 'tokenFile', 'passwordFile'].filter(
+    (k) => natsSecurity?.[k as keyof NatsSecurity] !== undefined,
+  );
+  if (natsAuths.length > 1) issues.push(`nats: choose one of creds, nkey seed, token or password files`);
+  if (natsSecurity?.passwordFile && !natsSecurity.user && !natsUrl?.includes('@')) {
+    issues.push('nats: a password file needs NATS_USER (or a user in the URL)');
+  }
+  if (natsSecurity?.tls?.certFile !== undefined && natsSecurity.tls.keyFile === undefined) {
+    issues.push('nats tls: a client certificate and its key go together');
+  }
+
+  const redisTls = tls('redis');
+  const redisSecurity = definedOnly<RedisSecurity>({
+    tls: redisTls ?? (redisUrl?.startsWith('rediss://') ? {} : undefined),
+    username: pick('redis-username'),
+    passwordFile: pick('redis-password-file'),
+  });
+  const postgresSecurity = definedOnly<PostgresSecurity>({
+    tls: tls('database'),
+    passwordFile: pick('database-password-file'),
+  });
+  return { kafkaSecurity, natsSecurity, redisSecurity, postgresSecurity, issues };
+}
+
+/** The Kafka security flags, for commands that parse their own flags (ingest, replay, topics). */
+export const KAFKA_SECURITY_FLAG_NAMES = Object.keys(SECURITY_FLAGS).filter((f) =>
+  f.startsWith('kafka-'),
+) as SecurityFlag[];
+
+/** The values of `names` among parsed flags, as parseEndpoints takes them. */
+export function pickFlags(
+  values: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+): Record<string, string | undefined> {
+  return Object.fromEntries(names.map((n) => [n, typeof values[n] === 'string' ? values[n] : undefined]));
+}
+
+/**
+ * NATS security from the environment alone (NATS_TLS, NATS_CREDS_FILE, ...), for commands that
+ * take their NATS URL from a flag of their own (the operator's --nats). ConfigError when invalid.
+ */
+export function natsSecurityFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  natsUrl: string | undefined,
+): NatsSecurity | undefined {
+  const pick = (flag: SecurityFlag): string | undefined => {
+    const v = flag.startsWith('nats-') ? env[SECURITY_FLAGS[flag].env]?.trim() : undefined;
+    return v === '' ? undefined : v;
+  };
+  const { natsSecurity, issues } = parseSecurity(pick, natsUrl, undefined);
+  if (issues.length > 0) throw new ConfigError(`invalid connection security: ${issues.join('; ')}`);
+  return natsSecurity;
+}

@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEndpoints } from '../../internal/config/endpoints.js';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
+import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import type { LogRecord } from '../../internal/log/log.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
+import { secretFile, strangerCa } from '../harness/certs.js';
+import { freshName } from '../harness/env.js';
+import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
+
+// A broker of this file's own with a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512) and a
+// mutual-TLS one (test/infra/kafka.sh, TICKMESH_KAFKA_SECURITY=1), certificates of a test CA.
+let servers: PrivateServers;
+let certs: string;
+
+beforeAll(async () => {
+  servers = await startPrivateServers(['kafka'], { TICKMESH_KAFKA_SECURITY: '1' });
+  certs = servers.env.TEST_CERTS!;
+}, 240_000);
+
+afterAll(async () => {
+  await servers?.close();
+}, 120_000);
+
+/** Client options as a process gets them: from the environment, through parseEndpoints. */
+function fromEnv(env: Record<string, string>): Omit<KafkaClientOptions, 'clientId'> {
+  const endpoints = parseEndpoints({}, env);
+  return { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, logger: silentLogger() };
+}
+
+function saslEnv(mechanism: string, password = servers.env.TEST_KAFKA_PASSWORD!): Record<string, string> {
+  return {
+    KAFKA_BROKERS: servers.env.TEST_KAFKA_SASL_SSL_BROKERS!,
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: servers.env.TEST_KAFKA_USER!,
+    KAFKA_SASL_PASSWORD_FILE: secretFile('password', password),
+    KAFKA_TLS_CA_FILE: join(certs, 'ca.pem'),
+  };
+}
+
+function mtlsEnv(): Record<string, string> {
+  return {
+    KAFKA_BROKERS: servers.env.TEST_KAFKA_MTLS_BROKERS!,
+    KAFKA_SECURITY_PROTOCOL: 'ssl',
+    KAFKA_TLS_CA_FILE: join(certs, 'ca.pem'),
+    KAFKA_TLS_CERT_FILE: join(certs, 'client.pem'),
+    KAFKA_TLS_KEY_FILE: join(certs, 'client.key'),
+  };
+}
+
+/** Creates a topic, produces records and reads them back, every client with `options`. */
+async function roundTrip(options: Omit<KafkaClientOptions, 'clientId'>): Promise<void> {
+  const topic = freshName('tm-secure');
+  const admin = await createKafkaAdmin({ ...options, clientId: 'secure-admin' });
+  const producer = await createKafkaProducer({ ...options, clientId: 'secure-producer', registry: new Registry() });
+  try {
+    await admin.ensureTopic(topic, 2);
+    expect(await admin.partitionCount(topic)).toBe(2);
+    const enc = new TextEncoder();
+    await producer.send(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: enc.encode(`v${i}`) })),
+    );
+    const consumer = await createKafkaConsumer({ ...options, clientId: 'secure-consumer', topic });
+    await consumer.assign(0, 0n);
+    await consumer.assign(1, 0n);
+    const got: LogRecord[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 30_000);
+    try {
+      for await (const batch of consumer.batches(stop.signal)) {
+        got.push(...batch.records);
+        if (got.length >= 10) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await consumer.close();
+    }
+    expect(got.map((r) => new TextDecoder().decode(r.value)).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `v${i}`).sort(),
+    );
+  } finally {
+    await producer.close();
+    await admin.close();
+  }
+}
+
+/** The error connecting an admin with `env`, and how long it took. */
+async function refusal(env: Record<string, string>): Promise<{ err: unknown; ms: number }> {
+  const t0 = performance.now();
+  const err = await createKafkaAdmin({ ...fromEnv(env), clientId: 'secure-refused' }).then(
+    async (a) => {
+      await a.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  return { err, ms: performance.now() - t0 };
+}
+
+/** The messages and codes of an error's cause chain, for a failing assertion's text. */
+function causes(err: unknown): string {
+  const out: string[] = [];
+  for (
+    let e = err as
+        | { name?: string; message?: string; code?: string; cause?: unknown; originalError?: unknown }
+        | undefined,
+      d = 0;
+    e && d < 8;
+    d++
+  ) {
+    out.push(`${e.name}: ${e.message} (${e.code ?? ''})`);
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return out.join(' <- ');
+}
+
+describe('Kafka with TLS and SASL', () => {
+  it('SASL_SSL with SCRAM-SHA-512: admin, producer and consumer work', async () => {
+    await roundTrip(fromEnv(saslEnv('SCRAM-SHA-512')));
+  }, 90_000);
+
+  it('SASL_SSL with SCRAM-SHA-256 and with PLAIN: the admin connects and reads', async () => {
+    for (const mechanism of ['scram-sha-256', 'plain']) {
+      const admin = await createKafkaAdmin({ ...fromEnv(saslEnv(mechanism)), clientId: 'secure-admin' });
+      const topic = freshName('tm-secure');
+      await admin.ensureTopic(topic, 1);
+      expect(await admin.partitionCount(topic)).toBe(1);
+      await admin.close();
+    }
+  }, 60_000);
+
+  it('mutual TLS: admin, producer and consumer work with a client certificate', async () => {
+    await roundTrip(fromEnv(mtlsEnv()));
+  }, 90_000);
+
+  it('a wrong password is one ConnectionSecurityError naming kafka and SASL, not a retry loop', async () => {
+    const { err, ms } = await refusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
+    expect(err).toBeInstanceOf(ConnectionSecurityError);
+    expect((err as ConnectionSecurityError).server).toBe('kafka');
+    expect((err as Error).message).toMatch(/^kafka: .*SASL authentication failed/);
+    expect((err as ConnectionSecurityError).retriable).toBe(false);
+    expect(ms).toBeLessThan(10_000);
+  }, 60_000);
+
+  it('a CA the broker certificate does not chain to is a ConnectionSecurityError about the certificate', async () => {
+    const { err } = await refusal({ ...saslEnv('SCRAM-SHA-512'), KAFKA_TLS_CA_FILE: strangerCa() });
+    expect(err).toBeInstanceOf(ConnectionSecurityError);
+    expect((err as Error).message).toMatch(/^kafka: .*certificate does not verify/);
+  }, 60_000);
+
+  it('TLS towards the plain listener is a ConnectionSecurityError about the handshake', async () => {
+    const { err } = await refusal({ ...mtlsEnv(), KAFKA_BROKERS: servers.env.KAFKA_BROKERS! });
+    expect(err, causes(err)).toBeInstanceOf(ConnectionSecurityError);
+    expect((err as Error).message).toMatch(/^kafka: .*TLS handshake failed/);
+  }, 60_000);
+});
