@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { KafkaSecurity } from '../../internal/config/connection-security.js';
 import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { intFlag } from '../../internal/config/flags.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
@@ -106,9 +107,15 @@ export function planTopics(options: TopicsOptions, existing: ReadonlyMap<string,
   };
 }
 
-async function connect(brokers: readonly string[], options: TopicsOptions, logger: Logger): Promise<KafkaLogAdmin> {
+async function connect(
+  brokers: readonly string[],
+  security: KafkaSecurity | undefined,
+  options: TopicsOptions,
+  logger: Logger,
+): Promise<KafkaLogAdmin> {
   const admin = {
     brokers,
+    security,
     clientId: `tickmesh-topics-${hostname()}`,
     // kafkajs logs, as errors, the metadata polls that meet a new topic before its leaders are
     // elected (createTopicsAndWait tolerates them); its real failures reach us as thrown errors.
@@ -147,7 +154,7 @@ export const topicsCommand: Command = {
     const options = parseTopicsOptions({ ...flags, 'log-level': flags['log-level'] ?? process.env.LOG_LEVEL }, dryRun);
     const logger = createLogger({ level: options.logLevel }).child({ role: 'topics' });
 
-    const admin = await connect(endpoints.kafkaBrokers, options, logger);
+    const admin = await connect(endpoints.kafkaBrokers, endpoints.kafkaSecurity, options, logger);
     try {
       const plan = planTopics(options, await admin.partitionCounts(options.topics));
       const out = (line: string) => process.stdout.write(`${line}\n`);
