@@ -458,11 +458,13 @@ describe('partition runner', () => {
       });
       return { producer, sent };
     }
+    // Received as they happen: a trade dated past its receive time is another rule (future-time).
     const minute = (id: number, m: number, extra: Partial<Trade> = {}): Trade => ({
       ...base,
       tradeId: String(id),
       price: `${100 + id}`,
       eventTime: base.eventTime + m * 60_000 + id,
+      receiveTime: base.eventTime + m * 60_000 + id,
       ...extra,
     });
     const candlesOf = (store: Store) => store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' });
@@ -502,7 +504,8 @@ describe('partition runner', () => {
         minute(5, 3),
       ];
       const run = await runAll(trades);
-      expect(run.rejected).toEqual(['unstorable-field', 'unstorable-field']);
+      // The record decoder refuses a non-printable id or market name before any guard sees it.
+      expect(run.rejected).toEqual(['bad-trade-id', 'bad-symbol']);
       expect(run.offset).toBe(5n);
       // Minutes 0, 1 and the empty minute 2 closed, from the good trades alone.
       expect(run.candles.map((c) => [c.trades, c.lastTradeId])).toEqual([
