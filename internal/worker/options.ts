@@ -124,7 +124,7 @@ const schema = z.object({
       }
       return ms;
     }),
-  'evict-idle-ms': int(1).default(6 * 3_600_000),
+  'evict-idle-ms': int(0).default(0),
 });
 
 const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -185,7 +185,9 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --alert-retention DURATION   how long alerts are kept, by event time (default 90d; forever)
   --evict-idle-ms N            a market with no trade for this long leaves memory and the checkpoint once
                                all its windows are closed and past the lateness; a trade brings it back
-                               with the same outputs (default 21600000: 6 h)`;
+                               with the same outputs. 0 (default): never. Opt-in: a market that never
+                               returns stops its empty candles where it left, which depends on batching
+                               (docs/SECURITY.md)`;
 
 export function parseWorkerOptions(flags: Readonly<Record<string, string | undefined>>): WorkerOptions {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
@@ -249,7 +251,7 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
       maxEventSkewMs: o.maxEventSkewMs,
       clockWatermark: o.clockWatermark,
       liveWindowMs: o.liveWindowMs,
-      evictIdleMs: o.evictIdleMs,
+      ...(o.evictIdleMs > 0 ? { evictIdleMs: o.evictIdleMs } : {}),
     },
     tickMs: 250,
     liveCacheIntervalMs: o.liveCacheIntervalMs,

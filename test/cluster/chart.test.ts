@@ -84,7 +84,7 @@ function values(options: {
       },
       // The chart's Job runs `tickmesh topics` from the project's image; where it is off, the test
       // makes the topics.
-      createTopics: { enabled: options.createTopics, replicationFactor: 1, waitSeconds: 120 },
+      createTopics: { enabled: options.createTopics, replicationFactor: 1, waitSeconds: 120, ...node },
     },
     nats: { url: podSide(endpoint('NATS_URL')) },
     redis: { url: podSide(endpoint('REDIS_URL')) },
