@@ -30,7 +30,6 @@ ${API_OPTIONS_HELP}
 
 export const apiCommand: Command = {
   name: 'api',
-  summary: 'serve REST, WebSocket live updates and the web dashboard',
   help: HELP,
   async run(argv, signal) {
     const flags = parseCommandFlags(argv, API_OPTION_NAMES);

@@ -369,7 +369,6 @@ async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, s
 
 export const candlesCommand: Command = {
   name: 'candles',
-  summary: 'build exact candles offline from an exchange trade file',
   help: HELP,
   run: (argv, signal) => runCandles(argv, { stdout: process.stdout, stderr: process.stderr }, signal),
 };

@@ -5,7 +5,6 @@
  */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   /** Full help text: every option, its default and the environment variable behind it. */
   readonly help: string;
   run(argv: readonly string[], signal: AbortSignal): Promise<number>;

@@ -60,7 +60,6 @@ options:
 
 export const devCommand: Command = {
   name: 'dev',
-  summary: 'run everything in one process on embedded adapters (npm start)',
   help: HELP,
   async run(argv, signal) {
     const { values } = parseArgs({

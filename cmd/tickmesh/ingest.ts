@@ -5,7 +5,6 @@ import type { Command } from './command.js';
 
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'stream live exchange trades (or the simulator) into Kafka, deduplicated and gap-checked',
   help: INGEST_HELP,
   async run(argv, signal) {
     let config: ReturnType<typeof parseIngestConfig>;

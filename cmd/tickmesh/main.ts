@@ -1,27 +1,58 @@
 #!/usr/bin/env node
-import { apiCommand } from './api.js';
-import { candlesCommand } from './candles.js';
 import type { Command } from './command.js';
-import { devCommand } from './dev.js';
-import { ingestCommand } from './ingest.js';
-import { operatorCommand } from './operator.js';
-import { replayCommand } from './replay.js';
 import { runCommand } from './run-command.js';
-import { topicsCommand } from './topics.js';
-import { verifyCommand } from './verify.js';
-import { workerCommand } from './worker.js';
 
-// Subcommands register here, one import each.
-const commands: readonly Command[] = [
-  devCommand,
-  workerCommand,
-  operatorCommand,
-  candlesCommand,
-  ingestCommand,
-  replayCommand,
-  apiCommand,
-  topicsCommand,
-  verifyCommand,
+/**
+ * Subcommands register here, one line each. A command's module is imported only when it runs:
+ * every module imported up front cost each command the others' start-up time and heap
+ * (docs/BENCHMARKS.md, the offline bench).
+ */
+const commands: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
+  {
+    name: 'dev',
+    summary: 'run everything in one process on embedded adapters (npm start)',
+    load: async () => (await import('./dev.js')).devCommand,
+  },
+  {
+    name: 'worker',
+    summary: 'consume placed partitions: actors, exactly-once candles in PostgreSQL, NATS and Redis outputs',
+    load: async () => (await import('./worker.js')).workerCommand,
+  },
+  {
+    name: 'operator',
+    summary: 'place partitions on Ready worker pods (leader-elected; publishes to ConfigMap and KV)',
+    load: async () => (await import('./operator.js')).operatorCommand,
+  },
+  {
+    name: 'candles',
+    summary: 'build exact candles offline from an exchange trade file',
+    load: async () => (await import('./candles.js')).candlesCommand,
+  },
+  {
+    name: 'ingest',
+    summary: 'stream live exchange trades (or the simulator) into Kafka, deduplicated and gap-checked',
+    load: async () => (await import('./ingest.js')).ingestCommand,
+  },
+  {
+    name: 'replay',
+    summary: 'feed a trade file (tardis, Binance CSV, JSON lines, WebSocket capture) into Kafka',
+    load: async () => (await import('./replay.js')).replayCommand,
+  },
+  {
+    name: 'api',
+    summary: 'serve REST, WebSocket live updates and the web dashboard',
+    load: async () => (await import('./api.js')).apiCommand,
+  },
+  {
+    name: 'topics',
+    summary: 'create the Kafka topics (trades, late, rejected, gaps) if they do not exist',
+    load: async () => (await import('./topics.js')).topicsCommand,
+  },
+  {
+    name: 'verify',
+    summary: "check stored candles against the exchange's own klines (REST)",
+    load: async () => (await import('./verify.js')).verifyCommand,
+  },
 ];
 
 function usage(): string {
@@ -39,12 +70,12 @@ function usage(): string {
 }
 
 const [name, ...rest] = process.argv.slice(2);
-const command = commands.find((c) => c.name === name);
+const entry = commands.find((c) => c.name === name);
 if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
   process.stdout.write(usage());
-} else if (!command) {
+} else if (!entry) {
   process.stderr.write(`tickmesh: unknown command '${name}'\n\n${usage()}`);
   process.exitCode = 2;
 } else {
-  runCommand(command, rest);
+  runCommand(await entry.load(), rest);
 }

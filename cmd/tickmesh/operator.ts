@@ -4,7 +4,6 @@ import type { Command } from './command.js';
 
 export const operatorCommand: Command = {
   name: 'operator',
-  summary: 'place partitions on Ready worker pods (leader-elected; publishes to ConfigMap and KV)',
   help: OPERATOR_HELP,
   run: async (argv, signal) => runOperator(parseOperatorConfig(argv, process.env), signal),
 };

@@ -212,7 +212,6 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'feed a trade file (tardis, Binance CSV, JSON lines, WebSocket capture) into Kafka',
   help: HELP,
   async run(argv, signal) {
     let config: ReplayConfig;

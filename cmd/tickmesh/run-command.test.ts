@@ -7,7 +7,7 @@ const runCommandModule = fileURLToPath(new URL('./run-command.ts', import.meta.u
 /** Runs `body` (the `run` of a command) through runCommand in a fresh process; resolves with its exit code. */
 function runInProcess(body: string): Promise<{ code: number | null; stderr: string }> {
   const script = `import { runCommand } from ${JSON.stringify(runCommandModule)};
-runCommand({ name: 'probe', summary: '', help: '', run: async () => { ${body} } }, []);`;
+runCommand({ name: 'probe', help: '', run: async () => { ${body} } }, []);`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'ignore', 'pipe'],

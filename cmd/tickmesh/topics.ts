@@ -141,7 +141,6 @@ async function connect(
 
 export const topicsCommand: Command = {
   name: 'topics',
-  summary: 'create the Kafka topics (trades, late, rejected, gaps) if they do not exist',
   help: HELP,
   async run(argv) {
     const dryRun = argv.includes('--dry-run');

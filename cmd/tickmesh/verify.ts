@@ -259,7 +259,6 @@ export async function runVerify(
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: "check stored candles against the exchange's own klines (REST)",
   help: HELP,
   run: (argv, signal) => runVerify(argv, { stdout: process.stdout, stderr: process.stderr }, process.env, signal),
 };

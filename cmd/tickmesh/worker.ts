@@ -45,7 +45,6 @@ ${WORKER_OPTIONS_HELP}
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'consume placed partitions: actors, exactly-once candles in PostgreSQL, NATS and Redis outputs',
   help: HELP,
   async run(argv, signal) {
     const flags = parseCommandFlags(argv, WORKER_OPTION_NAMES);
