@@ -448,7 +448,7 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       const metricsUrl = `http://127.0.0.1:${(await waitLine('tickmesh dev started')).port as number}`;
       const pid = child.pid as number;
 
-      let apiStopped = process.env.SOAK_NO_API === '1';
+      let apiStopped = false;
       const api = hostileApiClients(apiUrl, () => apiStopped);
 
       const samples: Sample[] = [];
