@@ -46,7 +46,7 @@ export function simMarket(market: string): SimMarket {
 }
 
 /** mulberry32: small, fast, good enough for synthetic data, and seedable. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
