@@ -9,7 +9,7 @@ import type { VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../../internal/ingest/topics.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import type { Compression } from '../../internal/log/kafka-producer.js';
-import { venueSymbol } from '../../internal/market/markets.js';
+import { VENUES, venueSymbol } from '../../internal/market/markets.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../../internal/market/trade-fields.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 
@@ -90,7 +90,7 @@ export interface IngestConfig {
 }
 
 const venueSchema = z.object({
-  venue: z.enum([...LIVE_VENUES, 'sim']),
+  venue: z.enum(VENUES),
   symbols: z.array(z.string().min(1)).min(1),
   wsUrl: z.string().url().optional(),
   restUrl: z.union([z.string().url(), z.literal('')]).optional(),

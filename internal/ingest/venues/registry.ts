@@ -1,3 +1,4 @@
+import { VENUES, type Venue } from '../../market/markets.js';
 import { ConfigError } from '../../runtime/errors.js';
 import type { AdapterOptions, VenueAdapter } from '../venue.js';
 import { type BinanceStream, createBinanceAdapter } from './binance.js';
@@ -6,17 +7,9 @@ import { createCoinbaseAdapter } from './coinbase.js';
 import { createKrakenAdapter } from './kraken.js';
 import { createOkxAdapter } from './okx.js';
 
-/** Venues with a live adapter (`sim` is the simulator, handled by the ingestor). */
-export const LIVE_VENUES = [
-  'binance',
-  'binance-futures',
-  'coinbase',
-  'kraken',
-  'okx',
-  'bybit',
-  'bybit-linear',
-] as const;
-export type LiveVenue = (typeof LIVE_VENUES)[number];
+/** Venues with a live adapter: every venue but `sim`, the simulator, which the ingestor handles. */
+export type LiveVenue = Exclude<Venue, 'sim'>;
+export const LIVE_VENUES: readonly LiveVenue[] = VENUES.filter((v): v is LiveVenue => v !== 'sim');
 
 export interface VenueAdapterOptions extends AdapterOptions {
   /** Binance only: `trade` (default) or `aggTrade`. */
