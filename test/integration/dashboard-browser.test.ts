@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnDev } from '../harness/dev-process.js';
 import { endpoint } from '../harness/env.js';
 
 /**
@@ -32,27 +33,7 @@ interface Dev {
 
 /** Runs `tickmesh dev` on the simulator with its API on `port`. */
 function startDev(port: number): Dev {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'cmd/tickmesh/main.ts',
-      'dev',
-      '--no-view',
-      '--ws-url',
-      'ws://127.0.0.1:1/stream',
-      '--rate',
-      '30',
-      '--api-port',
-      String(port),
-      '--metrics-port',
-      '0',
-      '--log-level',
-      'info',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '30', '--api-port', String(port)]);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;

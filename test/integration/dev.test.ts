@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
+import { spawnDev } from '../harness/dev-process.js';
 import { loadRealTrades } from '../support/real-trades.js';
 
 /**
@@ -33,24 +34,7 @@ afterEach(async () => {
 });
 
 function startDev(args: string[]): Dev {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'cmd/tickmesh/main.ts',
-      'dev',
-      '--no-view',
-      '--api-port',
-      '0',
-      '--metrics-port',
-      '0',
-      '--log-level',
-      'info',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnDev(['--api-port', '0', ...args]);
   const lines: LogLine[] = [];
   const waiters: Array<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,7 @@ import { type LocalServer, startLocalServer } from '../../internal/ingest/testin
 import { encodeFrame, OPCODE } from '../../internal/ingest/websocket/frame-writer.js';
 import type { Candle } from '../../internal/market/candle.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { spawnDev } from '../harness/dev-process.js';
 
 /**
  * Issue 17's proof: `tickmesh dev` fed for minutes by a local Binance that mixes clean trades
@@ -391,21 +391,10 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       const standIn = await startStandIn(tape, 20_000);
       cleanup.push(() => standIn.server.close());
 
-      const child: ChildProcess = spawn(
-        process.execPath,
+      const child = spawnDev(
         [
-          `--max-old-space-size=${HEAP_LIMIT_MB}`,
-          '--import',
-          'tsx',
-          'cmd/tickmesh/main.ts',
-          'dev',
-          '--no-view',
           '--api-port',
           '0',
-          '--metrics-port',
-          '0',
-          '--log-level',
-          'info',
           '--source',
           'binance',
           '--ws-url',
@@ -413,7 +402,7 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
           '--symbols',
           [...CLEAN, HOSTILE].join(','),
         ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+        [`--max-old-space-size=${HEAP_LIMIT_MB}`],
       );
       cleanup.push(() => {
         if (child.exitCode === null) child.kill('SIGKILL');
