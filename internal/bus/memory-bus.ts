@@ -23,7 +23,7 @@ import {
   isValidSubject,
   patternsOverlap,
   subjectMatches,
-} from './subject.js';
+} from './subject-syntax.js';
 
 /**
  * The in-process bus of the embedded mode: NATS subject semantics, streams with message-id

@@ -35,7 +35,7 @@ import type {
 import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
 import { natsConnectOptions } from './nats-connect-options.js';
-import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject.js';
+import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject-syntax.js';
 
 /**
  * The Bus on NATS: core publish/subscribe, JetStream streams and KV buckets over one connection

@@ -1,4 +1,4 @@
-import { subjectToken } from '../bus/subject.js';
+import { subjectToken } from '../bus/subject-syntax.js';
 
 /**
  * The worker heartbeat (docs/OPERATOR.md): `tickmesh.worker.alive.<member>`, JSON, every 500 ms.

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alert, candle } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { isValidPattern } from '../bus/subject.js';
+import { isValidPattern } from '../bus/subject-syntax.js';
 import { createLogger, silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { MemoryCache } from '../sink/memory-cache.js';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { alert, candle } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subjects.js';
+import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';

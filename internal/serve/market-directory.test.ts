@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { priceSubject } from '../bus/subjects.js';
+import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import type { StoredMarket } from '../sink/store.js';
 import { MarketDirectory } from './market-directory.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import { ROOT } from '../bus/subjects.js';
+import { ROOT } from '../bus/subject-names.js';
 import type { Store, StoredMarket } from '../sink/store.js';
 import { NAME_PATTERN } from './query-schemas.js';
 

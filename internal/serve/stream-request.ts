@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { subjectToken } from '../bus/subject.js';
-import { ROOT } from '../bus/subjects.js';
+import { ROOT } from '../bus/subject-names.js';
+import { subjectToken } from '../bus/subject-syntax.js';
 import type { Interval } from '../market/interval.js';
 import { NAME_PATTERN } from './query-schemas.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { candle } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { candleSubject } from '../bus/subjects.js';
+import { candleSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { DEFAULT_API_CONFIG, type StreamConfig } from './api-config.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { candleSubject } from '../bus/subjects.js';
+import { candleSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import { LogTail } from '../observe/log-tail.js';
 import { createLogger } from '../observe/logger.js';

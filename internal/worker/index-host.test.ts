@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { priceSubject } from '../bus/subjects.js';
+import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import { IndexHost, ownerOf } from './index-host.js';
 

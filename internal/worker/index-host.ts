@@ -8,7 +8,7 @@ import {
   type PriceUpdate,
 } from '../actor/index-actor.js';
 import type { Bus } from '../bus/bus.js';
-import { alertSubject, indexSubject } from '../bus/subjects.js';
+import { alertSubject, indexSubject } from '../bus/subject-names.js';
 import type { Component } from '../runtime/component.js';
 import { alertPayload } from './outputs.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorOutput } from '../actor/output.js';
 import type { Bus } from '../bus/bus.js';
-import { alertSubject, candleMsgId, candleSubject, priceSubject } from '../bus/subjects.js';
+import { alertSubject, candleMsgId, candleSubject, priceSubject } from '../bus/subject-names.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';

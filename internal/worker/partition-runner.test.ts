@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
 import type { ActorOutput } from '../actor/output.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subjects.js';
+import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import type { LogProducer, LogRecord, OutgoingRecord } from '../log/log.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';

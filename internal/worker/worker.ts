@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subjects.js';
+import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import type { LogConsumer, LogProducer } from '../log/log.js';
 import type { Component } from '../runtime/component.js';
 import { DrainTimeoutError, FencedError } from '../runtime/errors.js';

@@ -10,7 +10,7 @@ import {
   CANDLES_STREAM,
   candleMsgId,
   candleSubject,
-} from '../../internal/bus/subjects.js';
+} from '../../internal/bus/subject-names.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';

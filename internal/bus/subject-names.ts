@@ -1,5 +1,5 @@
 import type { StreamConfig } from './bus.js';
-import { subjectToken } from './subject.js';
+import { subjectToken } from './subject-syntax.js';
 
 /**
  * tickmesh's subject names, streams and buckets (docs/STORAGE.md). Every variable part is one

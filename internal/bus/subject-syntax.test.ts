@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidPattern, isValidSubject, patternsOverlap, subjectMatches, subjectToken } from './subject.js';
+import { isValidPattern, isValidSubject, patternsOverlap, subjectMatches, subjectToken } from './subject-syntax.js';
 
 describe('subjects', () => {
   it('matches * as one token and > as one or more trailing tokens', () => {
