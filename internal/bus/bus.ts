@@ -33,7 +33,7 @@ export interface Subscription extends AsyncIterable<BusMessage> {
   unsubscribe(): void;
 }
 
-export interface StreamConfig {
+export interface DurableStreamConfig {
   readonly name: string;
   /** Subjects (wildcards allowed) whose messages the stream stores. */
   readonly subjects: readonly string[];
@@ -115,7 +115,7 @@ export interface Bus {
   flush(): Promise<void>;
   subscribe(subject: string, options?: SubscribeOptions): Subscription;
   /** Creates the stream, or updates its subjects and limits when it exists. */
-  ensureStream(config: StreamConfig): Promise<void>;
+  ensureStream(config: DurableStreamConfig): Promise<void>;
   /** Stores a message on the stream whose subjects match; resolves once stored (or found duplicate). */
   publishDurable(subject: string, data: Uint8Array, options: DurablePublishOptions): Promise<PublishAck>;
   /** Stored messages of a stream in sequence order, then new ones as they are stored, until aborted. */

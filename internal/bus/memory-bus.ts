@@ -4,13 +4,13 @@ import type {
   BusHeaders,
   BusMessage,
   DurablePublishOptions,
+  DurableStreamConfig,
   KvBucket,
   KvEntry,
   KvWatchOptions,
   PublishAck,
   ReadStreamOptions,
   StoredMessage,
-  StreamConfig,
   SubscribeOptions,
   Subscription,
 } from './bus.js';
@@ -60,7 +60,7 @@ class Signal {
 }
 
 interface Stream {
-  config: Required<StreamConfig>;
+  config: Required<DurableStreamConfig>;
   messages: StoredMessage[];
   lastSeq: number;
   ids: Map<string, { seq: number; time: number }>;
@@ -100,7 +100,7 @@ export class MemoryBus implements Bus {
     return entry.buffer;
   }
 
-  async ensureStream(config: StreamConfig): Promise<void> {
+  async ensureStream(config: DurableStreamConfig): Promise<void> {
     this.checkOpen();
     if (config.subjects.length === 0 || !config.subjects.every(isValidPattern)) {
       throw new ConfigError(`stream ${config.name}: invalid subjects`);
@@ -111,7 +111,7 @@ export class MemoryBus implements Bus {
         for (const b of other.config.subjects)
           if (patternsOverlap(a, b)) throw new ConfigError(`stream ${config.name}: subjects overlap with ${name}`);
     }
-    const full: Required<StreamConfig> = {
+    const full: Required<DurableStreamConfig> = {
       name: config.name,
       subjects: [...config.subjects],
       maxAgeMs: config.maxAgeMs ?? 0,

@@ -22,13 +22,13 @@ import type {
   Bus,
   BusHeaders,
   DurablePublishOptions,
+  DurableStreamConfig,
   KvBucket,
   KvEntry,
   KvWatchOptions,
   PublishAck,
   ReadStreamOptions,
   StoredMessage,
-  StreamConfig,
   SubscribeOptions,
   Subscription,
 } from './bus.js';
@@ -192,7 +192,7 @@ class NatsBus implements Bus {
     return buffer;
   }
 
-  async ensureStream(config: StreamConfig): Promise<void> {
+  async ensureStream(config: DurableStreamConfig): Promise<void> {
     if (config.subjects.length === 0 || !config.subjects.every(isValidPattern)) {
       throw new ConfigError(`stream ${config.name}: invalid subjects`);
     }

@@ -1,4 +1,4 @@
-import type { StreamConfig } from './bus.js';
+import type { DurableStreamConfig } from './bus.js';
 import { subjectToken } from './subject-syntax.js';
 
 /**
@@ -52,7 +52,7 @@ export function candleMsgId(c: {
 }
 
 /** Closed (and revised) candles. Published only with publishDurable, never with publish. */
-export const CANDLES_STREAM: StreamConfig = Object.freeze({
+export const CANDLES_STREAM: DurableStreamConfig = Object.freeze({
   name: 'TICKMESH_CANDLES',
   subjects: [`${ROOT}.candle.closed.>`],
   maxAgeMs: 7 * 86_400_000,
@@ -60,7 +60,7 @@ export const CANDLES_STREAM: StreamConfig = Object.freeze({
 });
 
 /** Alerts, de-duplicated by their deterministic alert id. */
-export const ALERTS_STREAM: StreamConfig = Object.freeze({
+export const ALERTS_STREAM: DurableStreamConfig = Object.freeze({
   name: 'TICKMESH_ALERTS',
   subjects: [`${ROOT}.alert.>`],
   maxAgeMs: 30 * 86_400_000,
