@@ -12,7 +12,7 @@ import {
   type ActorCounters,
   type ActorOutput,
   COUNTER_NAMES,
-  type RejectReason,
+  type RejectedTradeReason,
   type TradeOutcome,
   zeroCounters,
 } from './output.js';
@@ -376,7 +376,7 @@ export class MarketActor implements WindowSink {
     this.counters.alerts++;
   }
 
-  private reject(trade: Trade, reason: RejectReason, out: ActorOutput): TradeOutcome {
+  private reject(trade: Trade, reason: RejectedTradeReason, out: ActorOutput): TradeOutcome {
     this.counters.rejected++;
     out.rejected.push({ trade, reason });
     return 'rejected';

@@ -22,11 +22,11 @@ export interface LateTrade {
   readonly watermark: number;
 }
 
-export type RejectReason = 'invalid-price' | 'invalid-size' | 'invalid-time' | 'precision';
+export type RejectedTradeReason = 'invalid-price' | 'invalid-size' | 'invalid-time' | 'precision';
 
 export interface RejectedTrade {
   readonly trade: Trade;
-  readonly reason: RejectReason;
+  readonly reason: RejectedTradeReason;
 }
 
 /** Indicators of one market and interval, computed when a candle first closes (revision 0). */
