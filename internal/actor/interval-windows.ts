@@ -2,7 +2,7 @@ import { type Interval, intervalMs, windowStart } from '../market/interval.js';
 import { CandleWindow, type ParsedTrade } from './candle-window.js';
 
 /** Receives windows as they close or change after closing. */
-export interface WindowSink {
+export interface WindowListener {
   /**
    * A window closed for the first time (revision 0). `inOrder` is false only for windows before
    * the market's first closed window that a late trade brought into existence.
@@ -50,7 +50,7 @@ export class IntervalWindows {
    * lateness (start + len + lateness > watermark). Returns true when a closed window changed or
    * a closed window was created (the trade was late), false when it went to an open window.
    */
-  add(t: ParsedTrade, sink: WindowSink): boolean {
+  add(t: ParsedTrade, sink: WindowListener): boolean {
     const c = this.cur;
     if (c !== null && t.time >= c.start && t.time < c.end && !c.closed) {
       c.add(t);
@@ -104,7 +104,7 @@ export class IntervalWindows {
    * cut to its last `emptyLimit`, skipping only windows already past the lateness; returns the
    * number skipped.
    */
-  closeUntil(watermark: number, lateness: number, sink: WindowSink, emptyLimit = Number.POSITIVE_INFINITY): number {
+  closeUntil(watermark: number, lateness: number, sink: WindowListener, emptyLimit = Number.POSITIVE_INFINITY): number {
     if (Number.isNaN(this.nextClose)) return 0;
     const windows = this.windows;
     const len = this.len;
@@ -186,7 +186,7 @@ export class IntervalWindows {
     return -1;
   }
 
-  private revise(s: number, t: ParsedTrade, sink: WindowSink): void {
+  private revise(s: number, t: ParsedTrade, sink: WindowListener): void {
     const i = this.find(s);
     const w = this.windows[i];
     // The caller's lateness check guarantees the window is retained; anything else is a bug.
@@ -200,7 +200,7 @@ export class IntervalWindows {
   }
 
   /** Empty windows after index i carry its close: re-price and revise them. */
-  private cascade(i: number, sink: WindowSink): void {
+  private cascade(i: number, sink: WindowListener): void {
     const windows = this.windows;
     let prev = windows[i] as CandleWindow;
     for (let j = i + 1; j < windows.length; j++) {
@@ -218,7 +218,7 @@ export class IntervalWindows {
    * A trade before the market's first closed window, late: the windows from its own up to the
    * first closed one are created closed (empty ones at its close) and emitted as revision 0.
    */
-  private prepend(s: number, t: ParsedTrade, sink: WindowSink): void {
+  private prepend(s: number, t: ParsedTrade, sink: WindowListener): void {
     const created: CandleWindow[] = [];
     let prev: CandleWindow | undefined;
     for (let start = s; start < this.firstStart; start += this.len) {

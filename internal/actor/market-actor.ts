@@ -7,7 +7,7 @@ import { type CandleContext, CandleWindow, ParsedTrade } from './candle-window.j
 import type { ActorConfig } from './config.js';
 import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal } from './decimal.js';
 import { IndicatorState } from './indicators.js';
-import { IntervalWindows, type WindowSink } from './interval-windows.js';
+import { IntervalWindows, type WindowListener } from './interval-windows.js';
 import {
   type ActorCounters,
   type ActorOutput,
@@ -65,7 +65,7 @@ function numericId(id: string): number {
  *
  * Outputs go to the caller's ActorOutput; `counters` accumulate and are part of the checkpoint.
  */
-export class MarketActor implements WindowSink {
+export class MarketActor implements WindowListener {
   readonly config: ActorConfig;
   readonly exchange: string;
   readonly symbol: string;
@@ -344,7 +344,7 @@ export class MarketActor implements WindowSink {
     return view;
   }
 
-  /** @internal WindowSink */
+  /** @internal WindowListener */
   windowClosed(track: IntervalWindows, w: CandleWindow, inOrder: boolean): void {
     const out = this.out as ActorOutput;
     out.closed.push(w.toCandle(this.ctx, track.interval, true));
@@ -365,7 +365,7 @@ export class MarketActor implements WindowSink {
     }
   }
 
-  /** @internal WindowSink */
+  /** @internal WindowListener */
   windowRevised(track: IntervalWindows, w: CandleWindow): void {
     (this.out as ActorOutput).revised.push(w.toCandle(this.ctx, track.interval, true));
     this.counters.revisedCandles++;
