@@ -9,7 +9,7 @@ import { TradeProcessor } from '../internal/ingest/processor.js';
 import { TradeSink } from '../internal/ingest/sink.js';
 import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
 import type { IngestTopics } from '../internal/ingest/topics.js';
-import type { FrameSink } from '../internal/ingest/venue.js';
+import type { ParseOutput } from '../internal/ingest/venue.js';
 import { createBinanceAdapter } from '../internal/ingest/venues/binance.js';
 import { createKafkaAdmin } from '../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
@@ -128,7 +128,7 @@ async function pipeline(input: readonly string[], producer: LogProducer, topics:
     logger: silentLogger(),
   });
   const pending: Trade[] = [];
-  const out: FrameSink = { trade: (t) => pending.push(t), reject: () => {} };
+  const out: ParseOutput = { trade: (t) => pending.push(t), reject: () => {} };
   const wall = performance.now();
   const cpu = process.cpuUsage();
   for (let i = 0; i < input.length; i++) {
@@ -225,7 +225,7 @@ const bench: Bench = {
     if (stages.includes('parse')) {
       const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
       let parsed = 0;
-      const count: FrameSink = { trade: () => parsed++, reject: () => {} };
+      const count: ParseOutput = { trade: () => parsed++, reject: () => {} };
       for (let i = 0; i < Math.min(n, 50_000); i++) adapter.parse(input[i] as string, 1, count);
       parsed = 0;
       let wall = performance.now();

@@ -11,7 +11,7 @@ import type { ProducedIds } from './resume.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { TradeSink } from './sink.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
-import type { FrameSink, VenueAdapter } from './venue.js';
+import type { ParseOutput, VenueAdapter } from './venue.js';
 import type { BinanceStream } from './venues/binance.js';
 import { createAdapter } from './venues/registry.js';
 
@@ -133,7 +133,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     const pending: Trade[] = [];
     let frame = '';
     let receiveTime = 0;
-    const out: FrameSink = {
+    const out: ParseOutput = {
       trade: (t) => pending.push(t),
       reject: (reason, message, symbol) => processor.reject(reason, message, frame, receiveTime, symbol),
     };

@@ -27,7 +27,7 @@ export interface VenueAdapter {
    * order, `out.reject` for what cannot be read, and nothing for control messages (acks,
    * heartbeats, pongs) and known non-trade data. Never throws.
    */
-  parse(frame: string, receiveTime: number, out: FrameSink): void;
+  parse(frame: string, receiveTime: number, out: ParseOutput): void;
   /** Trades with ids fromId..toId (inclusive) over REST; only for sequentialIds venues with a REST URL. */
   readonly backfill?: (request: BackfillRequest) => Promise<Trade[]>;
   /**
@@ -63,7 +63,7 @@ export interface ConnectionPlan {
   readonly maxLifetimeMs?: number;
 }
 
-export interface FrameSink {
+export interface ParseOutput {
   trade(trade: Trade): void;
   reject(reason: RejectReason, message: string, symbol?: string): void;
 }

@@ -6,7 +6,7 @@ import { binanceCaptureSource } from '../captures/binance-capture.js';
 import { openCapture } from '../captures/capture-file.js';
 import type { RejectReason } from '../events.js';
 import { binanceTradeFrame } from '../testing/local-binance.js';
-import type { FrameSink } from '../venue.js';
+import type { ParseOutput } from '../venue.js';
 import { createBinanceAdapter, parseFrame, tradeFrameParser } from './binance.js';
 import type { CompactParser } from './compact-json.js';
 
@@ -16,7 +16,7 @@ const DATA = sharedData('binance-ws-captures');
 function collector() {
   const trades: Trade[] = [];
   const rejects: RejectReason[] = [];
-  const sink: FrameSink = { trade: (t) => trades.push(t), reject: (r) => rejects.push(r) };
+  const sink: ParseOutput = { trade: (t) => trades.push(t), reject: (r) => rejects.push(r) };
   return { trades, rejects, sink };
 }
 

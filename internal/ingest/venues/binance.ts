@@ -6,8 +6,8 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
-  type FrameSink,
   isObject,
+  type ParseOutput,
   SymbolTable,
   tryParse,
   type VenueAdapter,
@@ -161,7 +161,7 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
     }));
   }
 
-  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+  function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     const msg = parseFrame(frame, tradeFrame);
     if (!isObject(msg)) {
       out.reject('malformed-frame', 'frame is not a JSON object');
@@ -193,7 +193,7 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
     out.reject('unknown-message', 'event type is not one Binance streams send');
   }
 
-  function trade(data: Record<string, unknown>, receiveTime: number, out: FrameSink): void {
+  function trade(data: Record<string, unknown>, receiveTime: number, out: ParseOutput): void {
     const symbol = data.s;
     if (typeof symbol !== 'string') {
       out.reject('malformed-frame', 'trade has no symbol');

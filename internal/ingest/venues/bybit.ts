@@ -5,8 +5,8 @@ import {
   type AdapterOptions,
   type ConnectionPlan,
   chunk,
-  type FrameSink,
   isObject,
+  type ParseOutput,
   type RecentRequest,
   type RecentTrades,
   SymbolTable,
@@ -70,7 +70,7 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
     ];
   }
 
-  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+  function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     const msg = tryParse(frame);
     if (!isObject(msg)) {
       out.reject('malformed-frame', 'frame is not a JSON object');

@@ -4,8 +4,8 @@ import {
   type AdapterOptions,
   type BackfillRequest,
   type ConnectionPlan,
-  type FrameSink,
   isObject,
+  type ParseOutput,
   SymbolTable,
   tryParse,
   type VenueAdapter,
@@ -50,7 +50,7 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
     ];
   }
 
-  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+  function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     const msg = tryParse(frame);
     if (!isObject(msg)) {
       out.reject('malformed-frame', 'frame is not a JSON object');
@@ -87,7 +87,7 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
     }
   }
 
-  function trade(raw: Record<string, unknown>, receiveTime: number, out: FrameSink): RawTrade | undefined {
+  function trade(raw: Record<string, unknown>, receiveTime: number, out: ParseOutput): RawTrade | undefined {
     const symbol = raw.product_id;
     if (typeof symbol !== 'string') {
       out.reject('malformed-frame', 'trade has no product_id');

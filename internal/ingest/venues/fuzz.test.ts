@@ -7,7 +7,7 @@ import { decodeTrades } from '../../log/trade-batch.js';
 import type { Trade } from '../../market/trade.js';
 import { REJECT_REASONS, type RejectReason } from '../events.js';
 import { checkTrade } from '../validate.js';
-import type { FrameSink, VenueAdapter } from '../venue.js';
+import type { ParseOutput, VenueAdapter } from '../venue.js';
 import { createAdapter, type LiveVenue } from './registry.js';
 
 /**
@@ -92,7 +92,7 @@ const KNOWN = new Set<RejectReason>(REJECT_REASONS);
 function parseChecked(adapter: VenueAdapter, frame: string, receiveTime: number): Trade[] {
   const trades: Trade[] = [];
   const rejects: RejectReason[] = [];
-  const sink: FrameSink = { trade: (t) => trades.push(t), reject: (r) => rejects.push(r) };
+  const sink: ParseOutput = { trade: (t) => trades.push(t), reject: (r) => rejects.push(r) };
   adapter.parse(frame, receiveTime, sink);
   // Bounded: nothing a frame holds can make more outputs than it has characters.
   expect(trades.length + rejects.length).toBeLessThanOrEqual(frame.length + 1);

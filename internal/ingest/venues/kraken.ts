@@ -7,8 +7,8 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
-  type FrameSink,
   isObject,
+  type ParseOutput,
   SymbolTable,
   type VenueAdapter,
 } from '../venue.js';
@@ -60,7 +60,7 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
     ];
   }
 
-  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+  function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     let msg: unknown;
     try {
       msg = JSON.parse(frame, exactNumbers);

@@ -7,8 +7,8 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
-  type FrameSink,
   isObject,
+  type ParseOutput,
   SymbolTable,
   type VenueAdapter,
 } from '../venue.js';
@@ -56,7 +56,7 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
     ];
   }
 
-  function parse(frame: string, receiveTime: number, out: FrameSink): void {
+  function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     if (frame === 'pong') return;
     let msg: unknown;
     try {
