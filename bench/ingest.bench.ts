@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { createIngestor } from '../internal/ingest/ingestor.js';
+import { LogWriter } from '../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../internal/ingest/metrics.js';
 import { TradeProcessor } from '../internal/ingest/processor.js';
-import { TradeSink } from '../internal/ingest/sink.js';
 import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
 import type { IngestTopics } from '../internal/ingest/topics.js';
 import type { ParseOutput } from '../internal/ingest/venue.js';
@@ -39,7 +39,7 @@ import { threadReplies } from './thread-replies.js';
  * - feed:    the whole of an ingest process's path: the frames come over a WebSocket from a local
  *            server (bench/ingest-feed-server.ts, in its own thread) into the ingestor that
  *            `tickmesh ingest` runs (Feed with its WebSocket client and the bounded queue, adapter,
- *            processor, sink, metrics) and on into Kafka, until it drained. Per CPU-second of
+ *            processor, writer, metrics) and on into Kafka, until it drained. Per CPU-second of
  *            this process less the server thread's own CPU, and per wall second.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
@@ -119,11 +119,11 @@ interface Timed {
 async function pipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
   const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
   const registry = new Registry();
-  const sink = new TradeSink({ producer, topics });
+  const writer = new LogWriter({ producer, topics });
   const processor = new TradeProcessor({
     venue: adapter.venue,
     sequentialIds: true,
-    sink,
+    writer,
     metrics: new IngestMetrics(registry),
     logger: silentLogger(),
   });
@@ -139,11 +139,11 @@ async function pipeline(input: readonly string[], producer: LogProducer, topics:
       if (w) await w;
     }
     pending.length = 0;
-    if (sink.saturated) await sink.ready();
+    if (writer.saturated) await writer.ready();
     // A live feed hands frames over between socket reads; let timers and I/O run as they would.
     if ((i & 1023) === 0) await new Promise<void>((r) => setImmediate(r));
   }
-  await sink.flush();
+  await writer.flush();
   return { wallMs: performance.now() - wall, cpuMs: cpuMs(cpu), produced: processor.stats.produced };
 }
 
@@ -158,7 +158,7 @@ async function tradesProduced(registry: Registry): Promise<number> {
 
 /**
  * The frames sent by a local WebSocket server into the real ingestor (`tickmesh ingest`'s
- * component: Feed, Binance adapter, processor, sink), until it has produced every trade and drained.
+ * component: Feed, Binance adapter, processor, writer), until it has produced every trade and drained.
  */
 async function feedPipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
   const server = new Thread(new URL('./ingest-feed-server.ts', import.meta.url), {

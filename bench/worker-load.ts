@@ -117,7 +117,7 @@ async function runLoad(config: LoadConfig): Promise<void> {
           trades[i] = { ...t, eventTime: ms, receiveTime: ms };
         }
         sent += n;
-        // As ingest's sink writes a send of them: the trades of one market in one record.
+        // As ingest's log writer writes a send of them: the trades of one market in one record.
         const p = producer.send(config.topic, recordsByMarket(trades)).then(
           () => {
             if (at >= measureFrom) acks.push(wallNow() - at);

@@ -336,7 +336,7 @@ async function preload(env: Endpoints, topic: string, total: number, prefix: str
       lastEvent = t.eventTime;
       trades[i] = t;
     }
-    // As ingest's sink writes a send of them: the trades of one market in one record.
+    // As ingest's log writer writes a send of them: the trades of one market in one record.
     const batch = recordsByMarket(trades);
     records += batch.length;
     inflight.push(producer.send(topic, batch));
@@ -852,7 +852,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
 
 /**
  * The Kafka leg alone, to tell it from the worker's share of the latency figures: the latency
- * scenario's load thread (the same markets, records shaped as ingest's sink shapes them, linger
+ * scenario's load thread (the same markets, records shaped as ingest's log writer shapes them, linger
  * 1 ms) into a fresh topic with the broker's append time, read on this thread by the project's
  * placed-partition consumer, with no worker. For each record received in the window: receipt
  * minus its append time (what the worker target's "Kafka append to NATS publish" also holds),

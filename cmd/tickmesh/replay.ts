@@ -4,9 +4,9 @@ import { KAFKA_SECURITY_FLAG_NAMES, type KafkaSecurity, pickFlags } from '../../
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { compressionFlag } from '../../internal/config/flags.js';
 import { isTradeFileFormat, TRADE_FILE_FORMATS } from '../../internal/ingest/files/index.js';
+import { LogWriter } from '../../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, type ReplayProgress, replay, tradeFileSource } from '../../internal/ingest/replay.js';
-import { TradeSink } from '../../internal/ingest/sink.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { type Compression, createKafkaProducer } from '../../internal/log/kafka-producer.js';
@@ -172,7 +172,7 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
     registry,
     compression: config.compression,
   });
-  const sink = new TradeSink({ producer, topics: config.topics });
+  const writer = new LogWriter({ producer, topics: config.topics });
   const source =
     config.format === 'binance-capture'
       ? captureSource(config.input, signal)
@@ -190,7 +190,7 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
   try {
     const final = await replay(
       source,
-      { sink, metrics: new IngestMetrics(registry), logger },
+      { writer, metrics: new IngestMetrics(registry), logger },
       {
         speed: config.speed,
         signal,

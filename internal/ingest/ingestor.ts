@@ -5,11 +5,11 @@ import type { Logger } from '../observe/logger.js';
 import type { Component } from '../runtime/component.js';
 import { ConfigError } from '../runtime/errors.js';
 import { Feed, type FeedOptions } from './feed.js';
+import { LogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
 import type { ProducedIds } from './resume.js';
 import { simMarket, simulateTrades } from './simulator.js';
-import { TradeSink } from './sink.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
 import type { ParseOutput, VenueAdapter } from './venue.js';
 import type { BinanceStream } from './venues/binance.js';
@@ -63,7 +63,7 @@ export interface IngestorDeps {
   /** Trade ids already in the log per market key (see ProcessorOptions.seed and resume.ts). */
   readonly resume?: ReadonlyMap<string, ProducedIds>;
   readonly fetch?: typeof fetch;
-  readonly sink?: { readonly batchSize?: number; readonly maxInFlight?: number };
+  readonly writer?: { readonly batchSize?: number; readonly maxInFlight?: number };
 }
 
 export interface FeedStatus {
@@ -91,10 +91,10 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
   if (deps.venues.length === 0) throw new ConfigError('no venue to ingest');
   const logger = deps.logger.child({ component: 'ingest' });
   const metrics = new IngestMetrics(deps.registry);
-  const sink = new TradeSink({
+  const writer = new LogWriter({
     producer: deps.producer,
     topics: deps.topics ?? DEFAULT_TOPICS,
-    ...deps.sink,
+    ...deps.writer,
     onInFlight: (n) => metrics.sinkInFlight.set(n),
   });
   const controller = new AbortController();
@@ -108,7 +108,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       venue,
       sequentialIds,
       ...(adapter?.idSpansTradeCount ? { idSpansTradeCount: true } : {}),
-      sink,
+      writer,
       metrics,
       logger,
       ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
@@ -151,7 +151,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
               if (waiting) await waiting;
             }
             pending.length = 0;
-            if (sink.saturated) await sink.ready();
+            if (writer.saturated) await writer.ready();
           } else if (ev.kind === 'open') {
             if (!open) connections.inc();
             open = true;
@@ -186,7 +186,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     for await (const t of stream) {
       const waiting = processor.trade(t, () => JSON.stringify(t));
       if (waiting) await waiting;
-      if (sink.saturated) await sink.ready();
+      if (writer.saturated) await writer.ready();
     }
   }
 
@@ -259,7 +259,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       done = Promise.all(loops).then(async () => {
         clearInterval(sampler);
         if (failure !== undefined) throw failure;
-        await sink.flush();
+        await writer.flush();
       });
       done.catch(() => {});
     },

@@ -5,10 +5,10 @@ import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
+import { LogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
 import type { ProducedIds } from './resume.js';
-import { TradeSink } from './sink.js';
 import { DEFAULT_TOPICS } from './topics.js';
 import type { BackfillRequest } from './venue.js';
 
@@ -45,11 +45,11 @@ function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: Reado
   const producer = new RecordingProducer();
   const registry = new Registry();
   const metrics = new IngestMetrics(registry);
-  const sink = new TradeSink({ producer, topics: DEFAULT_TOPICS });
+  const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS });
   const processor = new TradeProcessor({
     venue: 'binance-futures',
     sequentialIds: true,
-    sink,
+    writer,
     metrics,
     logger: silentLogger(),
     ...(backfill ? { backfill } : {}),
@@ -60,7 +60,7 @@ function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: Reado
   const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
   const rejects = () => producer.get(DEFAULT_TOPICS.rejects).map((r) => decodeReject(r.value, r.headers));
   const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return { producer, processor, sink, ids, gaps, rejects, metric };
+  return { producer, processor, writer, ids, gaps, rejects, metric };
 }
 
 async function feed(p: TradeProcessor, trades: Trade[]) {
@@ -74,7 +74,7 @@ describe('trade processor', () => {
       s.processor,
       [100, 101, 102, 103, 101, 102, 103, 104].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['100', '101', '102', '103', '104']);
     expect(s.gaps()).toEqual([]);
     const dup = await s.metric('tickmesh_ingest_duplicates_total');
@@ -92,7 +92,7 @@ describe('trade processor', () => {
       s.processor,
       [98, 99, 103, 104].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['103', '104']);
     expect(s.gaps()).toMatchObject([{ fromId: '100', toId: '102', missing: 3, backfill: 'disabled' }]);
   });
@@ -104,7 +104,7 @@ describe('trade processor', () => {
     // The venue starts over at 1, later than every trade seen; then repeats one of the old ones.
     const after = [1, 2, 3].map((i) => trade(i, { eventTime: last + i, receiveTime: last + i + 100 }));
     await feed(s.processor, [...before, ...after, trade(5_001), after[1] as Trade]);
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['5000', '5001', '5002', '1', '2', '3']);
     expect(s.gaps()).toMatchObject([{ kind: 'reset', fromId: '5002', toId: '1', missing: 0 }]);
     expect((await s.metric('tickmesh_ingest_id_resets_total'))[0]?.value).toBe(1);
@@ -118,7 +118,7 @@ describe('trade processor', () => {
     const s = setup(undefined, seed);
     const last = trade(5_002).eventTime;
     await feed(s.processor, [trade(5_002), ...[7, 8].map((i) => trade(i, { eventTime: last + i }))]);
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['7', '8']);
     expect(s.gaps()).toMatchObject([{ kind: 'reset', fromId: '5002', toId: '7' }]);
   });
@@ -132,7 +132,7 @@ describe('trade processor', () => {
       trade(102, { tradeId: '102\u0000' }),
       trade(103),
     ]);
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['100', '103']);
     expect(s.rejects().map((r) => r.reason)).toEqual(['future-time', 'bad-trade-id']);
   });
@@ -149,7 +149,7 @@ describe('trade processor', () => {
       s.processor,
       [100, 101, 105, 106].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(asked.map((r) => [r.fromId, r.toId])).toEqual([[102n, 104n]]);
     // The times around the gap, for venues whose REST pages by time (Kraken).
     expect(asked.map((r) => [r.afterTime, r.beforeTime])).toEqual([[trade(101).eventTime, trade(105).eventTime]]);
@@ -165,7 +165,7 @@ describe('trade processor', () => {
       s.processor,
       [100, 101, 106].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['100', '101', '103', '106']);
     expect(s.gaps()).toMatchObject([
       {
@@ -196,7 +196,7 @@ describe('trade processor', () => {
       s.processor,
       [1, 2, 10, 11].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['1', '2', '10', '11']);
     expect(s.gaps()).toMatchObject([{ fromId: '3', toId: '9', backfill: 'failed', unrecovered: 7 }]);
   });
@@ -207,7 +207,7 @@ describe('trade processor', () => {
       s.processor,
       [1, 3].map((i) => trade(i)),
     );
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.gaps()).toMatchObject([{ fromId: '2', toId: '2', backfill: 'disabled' }]);
   });
 
@@ -219,7 +219,7 @@ describe('trade processor', () => {
       trade(3),
       trade(4, { tradeId: 'x' }),
     ]);
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['3']);
     expect(s.rejects().map((r) => r.reason)).toEqual(['bad-price', 'bad-size', 'bad-trade-id']);
     expect(JSON.parse(s.rejects()[0]?.raw ?? '{}').price).toBe('0');
@@ -236,11 +236,11 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
   /** Bybit-like: ids in no order, the venue's recent trades oldest first. */
   function recentSetup(recent: (symbol: string) => Promise<{ trades: Trade[]; full: boolean }>) {
     const producer = new RecordingProducer();
-    const sink = new TradeSink({ producer, topics: DEFAULT_TOPICS });
+    const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS });
     const processor = new TradeProcessor({
       venue: 'binance-futures',
       sequentialIds: false,
-      sink,
+      writer,
       metrics: new IngestMetrics(new Registry()),
       logger: silentLogger(),
       recent: (r) => recent(r.symbol),
@@ -248,7 +248,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
     const ids = () =>
       producer.get(DEFAULT_TOPICS.trades).flatMap((r) => decodeTrades(r.value, r.headers).map((t) => t.tradeId));
     const gaps = () => producer.get(DEFAULT_TOPICS.gaps).map((r) => decodeGap(r.value, r.headers));
-    return { processor, sink, ids, gaps };
+    return { processor, writer, ids, gaps };
   }
   // Ids that sort in no useful order; times increase, two trades share a millisecond.
   const tape = ['k', 'c', 'x', 'a', 'q', 'm', 'b'].map((id, i) =>
@@ -260,7 +260,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
     await feed(s.processor, tape.slice(0, 2));
     s.processor.reconnected(['BTCUSDT']);
     await feed(s.processor, tape.slice(5));
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['k', 'c', 'x', 'a', 'q', 'm', 'b']);
     expect(s.gaps()).toMatchObject([
       {
@@ -283,7 +283,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
     await feed(s.processor, tape.slice(0, 3));
     s.processor.reconnected(['BTCUSDT']);
     await feed(s.processor, tape.slice(1));
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['k', 'c', 'x', 'a', 'q', 'm', 'b']);
     expect([s.gaps(), calls]).toEqual([[], 1]);
   });
@@ -294,7 +294,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
     await feed(s.processor, tape.slice(0, 3));
     s.processor.reconnected(['BTCUSDT']);
     await feed(s.processor, tape.slice(6));
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['k', 'c', 'x', 'q', 'm', 'b']);
     expect(s.gaps()).toMatchObject([{ fromId: 'q', toId: 'm', backfilled: 2, backfill: 'partial' }]);
   });
@@ -306,7 +306,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
     await feed(s.processor, tape.slice(0, 2));
     s.processor.reconnected(['BTCUSDT']);
     await feed(s.processor, tape.slice(4));
-    await s.sink.flush();
+    await s.writer.flush();
     expect(s.ids()).toEqual(['k', 'c', 'q', 'm', 'b']);
     expect(s.gaps()).toMatchObject([{ fromId: '', toId: '', backfilled: 0, backfill: 'failed' }]);
   });

@@ -3,10 +3,10 @@ import { tradeKey } from '../market/trade.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import type { Logger } from '../observe/logger.js';
 import { type BackfillOutcome, makeReject, type RejectReason } from './events.js';
+import type { LogWriter } from './log-writer.js';
 import type { IngestMetrics, MarketMetrics } from './metrics.js';
 import type { ProducedIds } from './resume.js';
 import { type Lane, Sequencer } from './sequencer.js';
-import type { TradeSink } from './sink.js';
 import { CHECK_MESSAGES, checkTrade } from './validate.js';
 import type { BackfillRequest, RecentRequest, RecentTrades } from './venue.js';
 
@@ -16,7 +16,7 @@ export interface ProcessorOptions {
   readonly sequentialIds: boolean;
   /** A trade's id is the last of its `tradeCount` consecutive ids (VenueAdapter.idSpansTradeCount). */
   readonly idSpansTradeCount?: boolean;
-  readonly sink: TradeSink;
+  readonly writer: LogWriter;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
   /** Fetches skipped trades; absent: gaps are recorded with backfill `disabled`. */
@@ -69,7 +69,7 @@ interface MarketState {
 export class TradeProcessor {
   readonly venue: string;
   private readonly seq: Sequencer;
-  private readonly sink: TradeSink;
+  private readonly writer: LogWriter;
   private readonly metrics: IngestMetrics;
   private readonly logger: Logger;
   private readonly latency: { observe(v: number): void } | undefined;
@@ -92,7 +92,7 @@ export class TradeProcessor {
       for (const id of produced.ids)
         if (this.seq.check(key, id, time).kind !== 'bad-id') this.seq.accept(key, id, time);
     }
-    this.sink = options.sink;
+    this.writer = options.writer;
     this.metrics = options.metrics;
     this.logger = options.logger.child({ component: 'processor', venue: options.venue });
     this.latency = options.observeLatency === false ? undefined : options.metrics.latency(options.venue);
@@ -160,7 +160,7 @@ export class TradeProcessor {
     this.metrics.reject(this.venue, reason);
     const text = typeof raw === 'string' ? raw : raw();
     const r = makeReject(this.venue, reason, message, text, receiveTime, symbol);
-    this.sink.reject(r);
+    this.writer.reject(r);
     const minute = Math.floor(Date.now() / 60_000);
     let budget = this.logBudget.get(reason);
     if (!budget || budget.minute !== minute) {
@@ -182,7 +182,7 @@ export class TradeProcessor {
     const lastId = m.lane.lastId ?? '';
     this.stats.resets += 1;
     m.metrics.resets.inc();
-    this.sink.gap({
+    this.writer.gap({
       venue: this.venue,
       symbol: t.symbol,
       market: t.market,
@@ -204,7 +204,7 @@ export class TradeProcessor {
     m.lane.accept(t.tradeId, t.eventTime);
     if (this.options.backfill || this.options.recent) m.lastTime = t.eventTime;
     if (this.options.recent) m.lastId = t.tradeId;
-    this.sink.trade(t);
+    this.writer.trade(t);
     this.stats.produced += 1;
     m.metrics.trades.inc();
     this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
@@ -255,7 +255,7 @@ export class TradeProcessor {
     m.metrics.gaps.inc();
     if (backfilled > 0) m.metrics.backfilled.inc(backfilled);
     if (unrecovered > 0) m.metrics.unrecovered.inc(unrecovered);
-    this.sink.gap({
+    this.writer.gap({
       venue: this.venue,
       symbol: t.symbol,
       market: t.market,
@@ -317,7 +317,7 @@ export class TradeProcessor {
       this.stats.backfilled += found;
       m.metrics.gaps.inc();
       if (found > 0) m.metrics.backfilled.inc(found);
-      this.sink.gap({
+      this.writer.gap({
         venue: this.venue,
         symbol: t.symbol,
         market: t.market,

@@ -5,9 +5,9 @@ import { binanceCaptureSource } from './captures/binance-capture.js';
 import { openCapture } from './captures/capture-file.js';
 import type { RejectReason } from './events.js';
 import { readTradeFileBatches, type TradeFileOptions } from './files/index.js';
+import type { LogWriter } from './log-writer.js';
 import type { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
-import type { TradeSink } from './sink.js';
 
 /** One thing read from a replay source: a trade, or an input that could not become one. */
 export type ReplayItem =
@@ -38,7 +38,7 @@ export interface ReplayProgress {
 }
 
 export interface ReplayDeps {
-  readonly sink: TradeSink;
+  readonly writer: LogWriter;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
 }
@@ -72,7 +72,7 @@ export async function replay(
       p = new TradeProcessor({
         venue,
         sequentialIds: SEQUENTIAL.has(venue),
-        sink: deps.sink,
+        writer: deps.writer,
         metrics: deps.metrics,
         logger: deps.logger,
         observeLatency: false,
@@ -127,7 +127,7 @@ export async function replay(
       lastEvent = t.eventTime;
       const waiting = processorFor(t.exchange).trade(t, () => JSON.stringify(t));
       if (waiting) await waiting;
-      if (deps.sink.saturated) await deps.sink.ready();
+      if (deps.writer.saturated) await deps.writer.ready();
     }
     const now = performance.now();
     if (options.onProgress && now - lastReport >= interval) {
@@ -135,7 +135,7 @@ export async function replay(
       options.onProgress(progress(false));
     }
   }
-  await deps.sink.flush();
+  await deps.writer.flush();
   const final = progress(true);
   options.onProgress?.(final);
   return final;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { LogWriter } from '../../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, replay, tradeFileSource } from '../../internal/ingest/replay.js';
-import { TradeSink } from '../../internal/ingest/sink.js';
 import type { IngestTopics } from '../../internal/ingest/topics.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -22,7 +22,7 @@ async function produce(topics: IngestTopics, source: Parameters<typeof replay>[0
   try {
     return await replay(
       source,
-      { sink: new TradeSink({ producer, topics }), metrics: new IngestMetrics(registry), logger: silentLogger() },
+      { writer: new LogWriter({ producer, topics }), metrics: new IngestMetrics(registry), logger: silentLogger() },
       { speed, signal: new AbortController().signal },
     );
   } finally {
@@ -39,7 +39,7 @@ describe('replay into Kafka', () => {
     expect(records).toHaveLength(9999);
     expect(new Set(records.map((r) => r.key))).toEqual(new Set(['binance-futures:BTCUSDT']));
     expect(new Set(records.map((r) => r.partition)).size).toBe(1);
-    // Replay hands the sink thousands of trades of the one market per send: they go in
+    // Replay hands the writer thousands of trades of the one market per send: they go in
     // trade-batch records, far fewer records than trades.
     expect(records.every((r) => r.schema === 'trade-batch.v1' || r.schema === 'trade.v1')).toBe(true);
     expect(new Set(records.map((r) => r.offset)).size).toBeLessThan(100);

@@ -79,7 +79,7 @@ describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
     });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    // The real trades one per record (trade.v1); the simulated ones as ingest's sink writes a
+    // The real trades one per record (trade.v1); the simulated ones as ingest's log writer writes a
     // send of 5,000: each market's trades of the send in one trade-batch.v1 record. A kill can
     // then fall before, inside or after a batch record's processing.
     const chunks: OutgoingRecord[][] = [];

@@ -3,7 +3,7 @@ import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { sampleTrade } from '../log/record-testing.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import { InputError } from '../runtime/errors.js';
-import { TradeSink } from './sink.js';
+import { LogWriter } from './log-writer.js';
 import { DEFAULT_TOPICS } from './topics.js';
 
 class Sends implements LogProducer {
@@ -16,13 +16,13 @@ class Sends implements LogProducer {
 
 const trade = (symbol: string, id: number) => ({ ...sampleTrade, symbol, tradeId: String(id) });
 
-describe('TradeSink', () => {
+describe('LogWriter', () => {
   it("writes each market's trades of a send as one record, in order, a lone trade as trade.v1", async () => {
     const producer = new Sends();
-    const sink = new TradeSink({ producer, topics: DEFAULT_TOPICS, batchSize: 5 });
-    for (const t of [trade('A', 1), trade('B', 1), trade('A', 2), trade('A', 3), trade('C', 1)]) sink.trade(t);
-    sink.trade(trade('A', 4));
-    await sink.flush();
+    const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS, batchSize: 5 });
+    for (const t of [trade('A', 1), trade('B', 1), trade('A', 2), trade('A', 3), trade('C', 1)]) writer.trade(t);
+    writer.trade(trade('A', 4));
+    await writer.flush();
     expect(producer.calls.map((c) => c.records.map((r) => [r.key, r.headers?.['tm-schema']]))).toEqual([
       [
         ['binance-futures:A', 'trade-batch.v1'],
@@ -35,10 +35,10 @@ describe('TradeSink', () => {
     expect(a.flatMap((r) => decodeTrades(r.value, r.headers)).map((t) => t.tradeId)).toEqual(['1', '2', '3', '4']);
   });
 
-  it('a trade no record can hold fails the sink (the owner stops) instead of throwing from a timer', async () => {
-    const sink = new TradeSink({ producer: new Sends(), topics: DEFAULT_TOPICS });
-    sink.trade(trade('x'.repeat(300), 1));
-    await expect(sink.flush()).rejects.toBeInstanceOf(InputError);
-    expect(() => sink.trade(trade('A', 1))).toThrow(InputError);
+  it('a trade no record can hold fails the writer (the owner stops) instead of throwing from a timer', async () => {
+    const writer = new LogWriter({ producer: new Sends(), topics: DEFAULT_TOPICS });
+    writer.trade(trade('x'.repeat(300), 1));
+    await expect(writer.flush()).rejects.toBeInstanceOf(InputError);
+    expect(() => writer.trade(trade('A', 1))).toThrow(InputError);
   });
 });

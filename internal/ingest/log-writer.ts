@@ -4,7 +4,7 @@ import type { Trade } from '../market/trade.js';
 import { type GapEvent, gapRecord, type Reject, rejectRecord } from './events.js';
 import type { IngestTopics } from './topics.js';
 
-export interface TradeSinkOptions {
+export interface LogWriterOptions {
   readonly producer: LogProducer;
   readonly topics: IngestTopics;
   /** Trades per send() call at most. Default 20,000. */
@@ -31,10 +31,10 @@ interface InFlight {
  * per trade. Per market, and per topic for events, records reach the log in the order they were
  * written here (the producer keeps call order); markets' records interleave by market instead.
  *
- * A failed send is final: the sink remembers the error and every later call throws it, so the
+ * A failed send is final: the writer remembers the error and every later call throws it, so the
  * owner stops instead of producing around a hole.
  */
-export class TradeSink {
+export class LogWriter {
   private readonly producer: LogProducer;
   private readonly topics: IngestTopics;
   private readonly batchSize: number;
@@ -47,7 +47,7 @@ export class TradeSink {
   private scheduled = false;
   private failure: unknown;
 
-  constructor(private readonly options: TradeSinkOptions) {
+  constructor(private readonly options: LogWriterOptions) {
     this.producer = options.producer;
     this.topics = options.topics;
     this.batchSize = options.batchSize ?? 20_000;
@@ -136,7 +136,7 @@ export class TradeSink {
       records = recordsByMarket(trades);
     } catch (err) {
       // The processor's checks keep every field encodable (validate.ts); a trade that still is
-      // not fails the sink like a failed send: the owner stops rather than skip it.
+      // not fails the writer like a failed send: the owner stops rather than skip it.
       this.failure ??= err;
       return;
     }
