@@ -50,7 +50,7 @@ export class IntervalWindows {
    * lateness (start + len + lateness > watermark). Returns true when a closed window changed or
    * a closed window was created (the trade was late), false when it went to an open window.
    */
-  add(t: ParsedTrade, sink: WindowListener): boolean {
+  add(t: ParsedTrade, listener: WindowListener): boolean {
     const c = this.cur;
     if (c !== null && t.time >= c.start && t.time < c.end && !c.closed) {
       c.add(t);
@@ -69,10 +69,10 @@ export class IntervalWindows {
       return false;
     }
     if (s >= this.firstStart) {
-      this.revise(s, t, sink);
+      this.revise(s, t, listener);
       return true;
     }
-    this.prepend(s, t, sink);
+    this.prepend(s, t, listener);
     return true;
   }
 
@@ -104,7 +104,12 @@ export class IntervalWindows {
    * cut to its last `emptyLimit`, skipping only windows already past the lateness; returns the
    * number skipped.
    */
-  closeUntil(watermark: number, lateness: number, sink: WindowListener, emptyLimit = Number.POSITIVE_INFINITY): number {
+  closeUntil(
+    watermark: number,
+    lateness: number,
+    listener: WindowListener,
+    emptyLimit = Number.POSITIVE_INFINITY,
+  ): number {
     if (Number.isNaN(this.nextClose)) return 0;
     const windows = this.windows;
     const len = this.len;
@@ -135,7 +140,7 @@ export class IntervalWindows {
       if (Number.isNaN(this.firstStart)) this.firstStart = s;
       this.lastClose = w.close;
       this.nextClose = s + this.len;
-      sink.windowClosed(this, w, true);
+      listener.windowClosed(this, w, true);
       k++;
       // Long silences close many empty windows: drop them as we go so memory stays bounded.
       while (k > 0 && (windows[0] as CandleWindow).end + lateness <= watermark) {
@@ -186,7 +191,7 @@ export class IntervalWindows {
     return -1;
   }
 
-  private revise(s: number, t: ParsedTrade, sink: WindowListener): void {
+  private revise(s: number, t: ParsedTrade, listener: WindowListener): void {
     const i = this.find(s);
     const w = this.windows[i];
     // The caller's lateness check guarantees the window is retained; anything else is a bug.
@@ -195,12 +200,12 @@ export class IntervalWindows {
     w.add(t);
     w.dirty = false;
     w.revision++;
-    sink.windowRevised(this, w);
-    if (w.close !== before) this.cascade(i, sink);
+    listener.windowRevised(this, w);
+    if (w.close !== before) this.cascade(i, listener);
   }
 
   /** Empty windows after index i carry its close: re-price and revise them. */
-  private cascade(i: number, sink: WindowListener): void {
+  private cascade(i: number, listener: WindowListener): void {
     const windows = this.windows;
     let prev = windows[i] as CandleWindow;
     for (let j = i + 1; j < windows.length; j++) {
@@ -208,7 +213,7 @@ export class IntervalWindows {
       if (!w.closed || w.count !== 0 || w.close === prev.close) break;
       w.setFlat(prev.close);
       w.revision++;
-      sink.windowRevised(this, w);
+      listener.windowRevised(this, w);
       prev = w;
     }
     if (prev.end === this.nextClose) this.lastClose = prev.close;
@@ -218,7 +223,7 @@ export class IntervalWindows {
    * A trade before the market's first closed window, late: the windows from its own up to the
    * first closed one are created closed (empty ones at its close) and emitted as revision 0.
    */
-  private prepend(s: number, t: ParsedTrade, sink: WindowListener): void {
+  private prepend(s: number, t: ParsedTrade, listener: WindowListener): void {
     const created: CandleWindow[] = [];
     let prev: CandleWindow | undefined;
     for (let start = s; start < this.firstStart; start += this.len) {
@@ -232,6 +237,6 @@ export class IntervalWindows {
     }
     this.windows.unshift(...created);
     this.firstStart = s;
-    for (const w of created) sink.windowClosed(this, w, false);
+    for (const w of created) listener.windowClosed(this, w, false);
   }
 }
