@@ -5,7 +5,9 @@ import type { RejectReason } from './events.js';
 /**
  * The contract of one venue adapter: what to connect to and send, and how to read what comes
  * back. Connection handling (reconnects, pings, staleness, rate limits) lives in the feed base
- * (feed.ts), gap handling and validation in the processor; an adapter is only protocol.
+ * (feed.ts), gap handling and validation in the processor, reading and rejecting a trade's
+ * fields in tradeReader (trade-reader.ts, from the adapter's TradeLayout); an adapter is only
+ * protocol.
  */
 export interface VenueAdapter {
   /** Trade.exchange of everything this adapter emits. */
@@ -63,6 +65,7 @@ export interface ConnectionPlan {
   readonly maxLifetimeMs?: number;
 }
 
+/** Where VenueAdapter.parse puts what it read: each trade, or a reject with its reason. */
 export interface ParseOutput {
   trade(trade: Trade): void;
   reject(reason: RejectReason, message: string, symbol?: string): void;

@@ -1,6 +1,7 @@
 import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { getJson, joinUrl } from '../rest.js';
+import { jsonNumber, type RawTrade, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -136,6 +137,14 @@ function aggCount(first: unknown, last: unknown): number | undefined {
   return n <= MAX_TRADE_COUNT ? n : undefined;
 }
 
+/** A trade id written as a JSON number: a non-negative safe integer, as a decimal string. */
+function idNumber(key: string): (raw: RawTrade) => string | undefined {
+  return (raw) => {
+    const v = raw[key];
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
+  };
+}
+
 /** Binance spot (`binance`) and USD-M futures (`binance-futures`) on combined streams. */
 export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   const d = DEFAULTS[options.market];
@@ -146,6 +155,23 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   const restUrl = options.restUrl ?? d.rest;
   const perConnection = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
   const tradeFrame = tradeFrameParser(options.market, stream);
+  const readTrade = tradeReader(venue, table, {
+    symbol: { read: text('s'), invalid: 'trade has no symbol' },
+    unsubscribed: 'symbol was not subscribed',
+    tradeId: { read: idNumber(stream === 'trade' ? 't' : 'a'), invalid: 'trade id is not a non-negative integer' },
+    tradeCount:
+      stream === 'aggTrade'
+        ? {
+            read: (raw) => aggCount(raw.f, raw.l),
+            invalid: 'aggTrade first/last trade ids are not an increasing pair of integers',
+          }
+        : undefined,
+    price: { read: text('p'), invalid: 'price is not a string' },
+    size: { read: text('q'), invalid: 'size is not a string' },
+    eventTime: { read: jsonNumber('T'), invalid: 'trade time is not a number' },
+    // The buyer was the maker (m true), so the taker sold.
+    side: { read: takerSide('m', false, true), invalid: 'buyer-is-maker flag is not a boolean' },
+  });
 
   function plan(): ConnectionPlan[] {
     let id = 0;
@@ -185,82 +211,13 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
     }
     const e = data.e;
     if (e === stream) {
-      trade(data, receiveTime, out);
+      const t = readTrade(data, receiveTime, out);
+      if (t !== undefined) out.trade(t);
       return;
     }
     if (e === 'trade' || e === 'aggTrade') return; // the other id space: not subscribed by this adapter
     if ((typeof e === 'string' && NON_TRADE_EVENTS.has(e)) || NON_TRADE_STREAMS.test(streamName)) return;
     out.reject('unknown-message', 'event type is not one Binance streams send');
-  }
-
-  function trade(data: Record<string, unknown>, receiveTime: number, out: ParseOutput): void {
-    const symbol = data.s;
-    if (typeof symbol !== 'string') {
-      out.reject('malformed-frame', 'trade has no symbol');
-      return;
-    }
-    const market = table.market(symbol);
-    if (market === undefined) {
-      out.reject('unknown-symbol', 'symbol was not subscribed', symbol);
-      return;
-    }
-    const id = stream === 'trade' ? data.t : data.a;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-      out.reject('bad-trade-id', 'trade id is not a non-negative integer', symbol);
-      return;
-    }
-    const price = data.p;
-    if (typeof price !== 'string') {
-      out.reject('bad-price', 'price is not a string', symbol);
-      return;
-    }
-    const size = data.q;
-    if (typeof size !== 'string') {
-      out.reject('bad-size', 'size is not a string', symbol);
-      return;
-    }
-    const time = data.T;
-    if (typeof time !== 'number') {
-      out.reject('bad-time', 'trade time is not a number', symbol);
-      return;
-    }
-    const maker = data.m;
-    if (typeof maker !== 'boolean') {
-      out.reject('bad-side', 'buyer-is-maker flag is not a boolean', symbol);
-      return;
-    }
-    if (stream === 'trade') {
-      out.trade({
-        exchange: venue,
-        symbol,
-        market,
-        tradeId: String(id),
-        price,
-        size,
-        // The buyer was the maker, so the taker sold.
-        side: maker ? 'sell' : 'buy',
-        eventTime: time,
-        receiveTime,
-      });
-      return;
-    }
-    const count = aggCount(data.f, data.l);
-    if (count === undefined) {
-      out.reject('malformed-frame', 'aggTrade first/last trade ids are not an increasing pair of integers', symbol);
-      return;
-    }
-    out.trade({
-      exchange: venue,
-      symbol,
-      market,
-      tradeId: String(id),
-      price,
-      size,
-      side: maker ? 'sell' : 'buy',
-      eventTime: time,
-      receiveTime,
-      tradeCount: count,
-    });
   }
 
   async function backfill(req: BackfillRequest): Promise<Trade[]> {

@@ -1,6 +1,7 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl } from '../rest.js';
+import { jsonNumber, nonEmptyText, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type ConnectionPlan,
@@ -55,6 +56,15 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
   const limit = RECENT_LIMIT[options.category];
+  const readTrade = tradeReader(venue, table, {
+    symbol: { read: text('s'), invalid: 'trade has no symbol' },
+    unsubscribed: 'symbol was not subscribed',
+    tradeId: { read: nonEmptyText('i'), invalid: 'trade id is not a string' },
+    price: { read: text('p'), invalid: 'price is not a string' },
+    size: { read: text('v'), invalid: 'size is not a string' },
+    eventTime: { read: jsonNumber('T'), invalid: 'trade time is not a number' },
+    side: { read: takerSide('S', 'Buy', 'Sell'), invalid: 'side is neither Buy nor Sell' },
+  });
 
   function plan(): ConnectionPlan[] {
     return [
@@ -89,47 +99,8 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
       return;
     }
     for (const raw of msg.data) {
-      if (!isObject(raw) || typeof raw.s !== 'string') {
-        out.reject('malformed-frame', 'trade has no symbol');
-        continue;
-      }
-      const symbol = raw.s;
-      const market = table.market(symbol);
-      if (market === undefined) {
-        out.reject('unknown-symbol', 'symbol was not subscribed', symbol);
-        continue;
-      }
-      if (typeof raw.i !== 'string' || raw.i.length === 0) {
-        out.reject('bad-trade-id', 'trade id is not a string', symbol);
-        continue;
-      }
-      if (typeof raw.p !== 'string') {
-        out.reject('bad-price', 'price is not a string', symbol);
-        continue;
-      }
-      if (typeof raw.v !== 'string') {
-        out.reject('bad-size', 'size is not a string', symbol);
-        continue;
-      }
-      if (typeof raw.T !== 'number') {
-        out.reject('bad-time', 'trade time is not a number', symbol);
-        continue;
-      }
-      if (raw.S !== 'Buy' && raw.S !== 'Sell') {
-        out.reject('bad-side', 'side is neither Buy nor Sell', symbol);
-        continue;
-      }
-      out.trade({
-        exchange: venue,
-        symbol,
-        market,
-        tradeId: raw.i,
-        price: raw.p,
-        size: raw.v,
-        side: raw.S === 'Buy' ? 'buy' : 'sell',
-        eventTime: raw.T,
-        receiveTime,
-      });
+      const t = readTrade(raw, receiveTime, out);
+      if (t !== undefined) out.trade(t);
     }
   }
 

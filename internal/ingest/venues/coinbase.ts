@@ -1,5 +1,6 @@
 import type { Trade } from '../../market/trade.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
+import { digits, type RawTrade, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -17,9 +18,13 @@ const REST_URL = 'https://api.exchange.coinbase.com';
 const REST_PAGE = 1000;
 const MAX_PAGES = 100;
 
-interface RawTrade {
-  readonly id: number;
-  readonly t: Trade;
+/** A trade id of 1 to 15 digits, leading zeros dropped. */
+function integerText(key: string): (raw: RawTrade) => string | undefined {
+  const read = digits(key);
+  return (raw) => {
+    const v = read(raw);
+    return v === undefined ? undefined : String(Number(v));
+  };
 }
 
 /**
@@ -34,6 +39,16 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'coinbase';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  const readTrade = tradeReader(venue, table, {
+    symbol: { read: text('product_id'), invalid: 'trade has no product_id' },
+    unsubscribed: 'product was not subscribed',
+    tradeId: { read: integerText('trade_id'), invalid: 'trade_id is not an integer string' },
+    price: { read: text('price'), invalid: 'price is not a string' },
+    size: { read: text('size'), invalid: 'size is not a string' },
+    eventTime: { read: rfc3339('time'), invalid: 'time is not an RFC 3339 timestamp' },
+    // The maker's side: the taker took the other one.
+    side: { read: takerSide('side', 'SELL', 'BUY'), invalid: 'side is neither BUY nor SELL' },
+  });
 
   function plan(): ConnectionPlan[] {
     const product_ids = table.symbols;
@@ -76,66 +91,14 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
         continue;
       }
       // Coinbase lists an event's trades newest first; the log wants them in id order.
-      const batch: RawTrade[] = [];
+      const batch: Trade[] = [];
       for (const raw of ev.trades) {
-        const t = isObject(raw) ? trade(raw, receiveTime, out) : undefined;
-        if (t) batch.push(t);
-        else if (!isObject(raw)) out.reject('malformed-frame', 'trade is not an object');
+        const t = readTrade(raw, receiveTime, out);
+        if (t !== undefined) batch.push(t);
       }
-      batch.sort((a, b) => a.id - b.id);
-      for (const b of batch) out.trade(b.t);
+      batch.sort((a, b) => Number(a.tradeId) - Number(b.tradeId));
+      for (const t of batch) out.trade(t);
     }
-  }
-
-  function trade(raw: Record<string, unknown>, receiveTime: number, out: ParseOutput): RawTrade | undefined {
-    const symbol = raw.product_id;
-    if (typeof symbol !== 'string') {
-      out.reject('malformed-frame', 'trade has no product_id');
-      return undefined;
-    }
-    const market = table.market(symbol);
-    if (market === undefined) {
-      out.reject('unknown-symbol', 'product was not subscribed', symbol);
-      return undefined;
-    }
-    const idText = raw.trade_id;
-    const id = typeof idText === 'string' && /^\d{1,15}$/.test(idText) ? Number(idText) : Number.NaN;
-    if (!Number.isSafeInteger(id)) {
-      out.reject('bad-trade-id', 'trade_id is not an integer string', symbol);
-      return undefined;
-    }
-    if (typeof raw.price !== 'string') {
-      out.reject('bad-price', 'price is not a string', symbol);
-      return undefined;
-    }
-    if (typeof raw.size !== 'string') {
-      out.reject('bad-size', 'size is not a string', symbol);
-      return undefined;
-    }
-    const eventTime = typeof raw.time === 'string' ? Date.parse(raw.time) : Number.NaN;
-    if (!Number.isFinite(eventTime)) {
-      out.reject('bad-time', 'time is not an RFC 3339 timestamp', symbol);
-      return undefined;
-    }
-    const makerSide = raw.side;
-    if (makerSide !== 'BUY' && makerSide !== 'SELL') {
-      out.reject('bad-side', 'side is neither BUY nor SELL', symbol);
-      return undefined;
-    }
-    return {
-      id,
-      t: {
-        exchange: venue,
-        symbol,
-        market,
-        tradeId: String(id),
-        price: raw.price,
-        size: raw.size,
-        side: makerSide === 'BUY' ? 'sell' : 'buy',
-        eventTime,
-        receiveTime,
-      },
-    };
   }
 
   /** Pages backwards from toId: `after=X` answers trades with ids below X, newest first. */

@@ -1,6 +1,7 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl } from '../rest.js';
+import { type RawTrade, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
 import { plainDecimal } from '../validate.js';
 import {
   type AdapterOptions,
@@ -40,6 +41,15 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'kraken';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  const readTrade = tradeReader(venue, table, {
+    symbol: { read: text('symbol'), invalid: 'trade has no symbol' },
+    unsubscribed: 'pair was not subscribed',
+    tradeId: { read: idNumber('trade_id'), invalid: 'trade_id is not an integer' },
+    price: { read: decimalNumber('price'), invalid: 'price is not a number' },
+    size: { read: decimalNumber('qty'), invalid: 'qty is not a number' },
+    eventTime: { read: rfc3339('timestamp'), invalid: 'timestamp is not an RFC 3339 timestamp' },
+    side: { read: takerSide('side', 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
+  });
 
   function plan(): ConnectionPlan[] {
     let reqId = 0;
@@ -86,53 +96,8 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
       return;
     }
     for (const raw of msg.data) {
-      if (!isObject(raw)) {
-        out.reject('malformed-frame', 'trade is not an object');
-        continue;
-      }
-      const symbol = raw.symbol;
-      if (typeof symbol !== 'string') {
-        out.reject('malformed-frame', 'trade has no symbol');
-        continue;
-      }
-      const market = table.market(symbol);
-      if (market === undefined) {
-        out.reject('unknown-symbol', 'pair was not subscribed', symbol);
-        continue;
-      }
-      const id = raw.trade_id;
-      if (!(id instanceof ExactNumber) || !/^\d{1,15}$/.test(id.source)) {
-        out.reject('bad-trade-id', 'trade_id is not an integer', symbol);
-        continue;
-      }
-      if (!(raw.price instanceof ExactNumber)) {
-        out.reject('bad-price', 'price is not a number', symbol);
-        continue;
-      }
-      if (!(raw.qty instanceof ExactNumber)) {
-        out.reject('bad-size', 'qty is not a number', symbol);
-        continue;
-      }
-      const eventTime = typeof raw.timestamp === 'string' ? Date.parse(raw.timestamp) : Number.NaN;
-      if (!Number.isFinite(eventTime)) {
-        out.reject('bad-time', 'timestamp is not an RFC 3339 timestamp', symbol);
-        continue;
-      }
-      if (raw.side !== 'buy' && raw.side !== 'sell') {
-        out.reject('bad-side', 'side is neither buy nor sell', symbol);
-        continue;
-      }
-      out.trade({
-        exchange: venue,
-        symbol,
-        market,
-        tradeId: id.source,
-        price: plainDecimal(raw.price.source),
-        size: plainDecimal(raw.qty.source),
-        side: raw.side,
-        eventTime,
-        receiveTime,
-      });
+      const t = readTrade(raw, receiveTime, out);
+      if (t !== undefined) out.trade(t);
     }
   }
 
@@ -218,6 +183,22 @@ function restTrade(row: unknown, symbol: string, market: string, receiveTime: nu
 /** A JSON number kept as the text the venue sent. */
 class ExactNumber {
   constructor(readonly source: string) {}
+}
+
+/** A JSON number of 1 to 15 digits, as Kraken wrote it. */
+function idNumber(key: string): (raw: RawTrade) => string | undefined {
+  return (raw) => {
+    const v = raw[key];
+    return v instanceof ExactNumber && /^\d{1,15}$/.test(v.source) ? v.source : undefined;
+  };
+}
+
+/** A JSON number as a plain decimal string, from the text Kraken wrote (never through a float). */
+function decimalNumber(key: string): (raw: RawTrade) => string | undefined {
+  return (raw) => {
+    const v = raw[key];
+    return v instanceof ExactNumber ? plainDecimal(v.source) : undefined;
+  };
 }
 
 function exactNumbers(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {

@@ -2,6 +2,7 @@ import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
+import { digits, epochMsText, type RawTrade, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -41,6 +42,16 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'okx';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  const readTrade = tradeReader(venue, table, {
+    symbol: { read: text('instId'), invalid: 'trade has no instId' },
+    unsubscribed: 'instrument was not subscribed',
+    tradeId: { read: digits('tradeId'), invalid: 'tradeId is not an integer string' },
+    tradeCount: { read: tradeCount, invalid: 'count is not a number of trades that fits the trade id' },
+    price: { read: text('px'), invalid: 'px is not a string' },
+    size: { read: text('sz'), invalid: 'sz is not a string' },
+    eventTime: { read: epochMsText('ts'), invalid: 'ts is not epoch milliseconds' },
+    side: { read: takerSide('side', 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
+  });
 
   function plan(): ConnectionPlan[] {
     return [
@@ -81,54 +92,8 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
       return;
     }
     for (const raw of msg.data) {
-      if (!isObject(raw) || typeof raw.instId !== 'string') {
-        out.reject('malformed-frame', 'trade has no instId');
-        continue;
-      }
-      const symbol = raw.instId;
-      const market = table.market(symbol);
-      if (market === undefined) {
-        out.reject('unknown-symbol', 'instrument was not subscribed', symbol);
-        continue;
-      }
-      if (typeof raw.tradeId !== 'string' || !ID.test(raw.tradeId)) {
-        out.reject('bad-trade-id', 'tradeId is not an integer string', symbol);
-        continue;
-      }
-      const count = raw.count === undefined ? 1 : typeof raw.count === 'string' ? Number(raw.count) : Number.NaN;
-      if (!Number.isSafeInteger(count) || count < 1 || count > MAX_TRADE_COUNT || count > Number(raw.tradeId) + 1) {
-        out.reject('malformed-frame', 'count is not a number of trades that fits the trade id', symbol);
-        continue;
-      }
-      if (typeof raw.px !== 'string') {
-        out.reject('bad-price', 'px is not a string', symbol);
-        continue;
-      }
-      if (typeof raw.sz !== 'string') {
-        out.reject('bad-size', 'sz is not a string', symbol);
-        continue;
-      }
-      const eventTime = typeof raw.ts === 'string' && /^\d{1,15}$/.test(raw.ts) ? Number(raw.ts) : Number.NaN;
-      if (!Number.isFinite(eventTime)) {
-        out.reject('bad-time', 'ts is not epoch milliseconds', symbol);
-        continue;
-      }
-      if (raw.side !== 'buy' && raw.side !== 'sell') {
-        out.reject('bad-side', 'side is neither buy nor sell', symbol);
-        continue;
-      }
-      out.trade({
-        exchange: venue,
-        symbol,
-        market,
-        tradeId: raw.tradeId,
-        price: raw.px,
-        size: raw.sz,
-        side: raw.side,
-        eventTime,
-        receiveTime,
-        ...(count > 1 ? { tradeCount: count } : {}),
-      });
+      const t = readTrade(raw, receiveTime, out);
+      if (t !== undefined) out.trade(t);
     }
   }
 
@@ -152,6 +117,18 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   }
 
   return { venue, sequentialIds: true, idSpansTradeCount: true, plan, parse, ...(restUrl ? { backfill } : {}) };
+}
+
+/**
+ * `count`, the trades the message stands for (absent: one), ending at `tradeId`: null for one, so
+ * that a single trade carries no tradeCount.
+ */
+function tradeCount(raw: RawTrade, tradeId: string): number | null | undefined {
+  const count = raw.count === undefined ? 1 : typeof raw.count === 'string' ? Number(raw.count) : Number.NaN;
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_TRADE_COUNT || count > Number(tradeId) + 1) {
+    return undefined;
+  }
+  return count > 1 ? count : null;
 }
 
 /** The rows of an OKX REST answer `{"code":"0","msg":"","data":[...]}`; another code becomes an error. */
