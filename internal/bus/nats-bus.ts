@@ -98,7 +98,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       reconnectTimeWait: 500,
       timeout: options.requestTimeoutMs ?? 5_000,
       // Otherwise the client builds two Errors (two stack traces) for every request in case it
-      // fails: measured at ~8% of a live worker's CPU, for its JetStream publishes. Errors still
+      // fails, a visible share of a live worker's CPU for its JetStream publishes. Errors still
       // carry their message and the subject; classify() wraps them with what was attempted.
       noAsyncTraces: true,
     });

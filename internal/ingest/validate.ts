@@ -12,8 +12,8 @@ import type { RejectReason } from './events.js';
  * True for a positive, finite decimal string such as `9682.19` or `0.00000638`: as venues print
  * them, 1 to 30 digits, an optional fraction of 1 to 30 digits, nothing else (no sign, no
  * exponent), and a digit other than 0 somewhere. That is `/^\d{1,30}(?:\.\d{1,30})?$/` and
- * `/[1-9]/` (the tests hold it to them), in one pass: two regex runs were a tenth of ingest's
- * work on a trade.
+ * `/[1-9]/` (the tests hold it to them), in one pass: two regex runs were a visible share of
+ * ingest's work on a trade (docs/BENCHMARKS.md, ingest, fourth round).
  */
 export function isPositiveDecimal(s: string): boolean {
   let int = 0;

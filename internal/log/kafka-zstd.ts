@@ -9,11 +9,10 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
  * Kafka's zstd codec for kafkajs, on Node's built-in zstd (node:zlib, Node 22.15 and later).
  *
  * kafkajs ships gzip only and takes other codecs in its process-wide `CompressionCodecs` table.
- * gzip was most of ingest's CPU once records carried trade batches (about 2.2 µs a trade at its
- * default level, against 0.3 µs for zstd level 1 at a similar ratio: docs/BENCHMARKS.md), and
- * every worker decoded it again. The table is filled when a
- * tickmesh Kafka client is made (kafka-client.ts), not at import, and every tickmesh reader of a
- * topic is such a client. A reader outside tickmesh needs a zstd codec of its own; producers can
+ * gzip was most of ingest's CPU once records carried trade batches, several times zstd level 1's
+ * cost at a similar ratio (figures in docs/BENCHMARKS.md), and every worker decoded it again. The
+ * table is filled when a tickmesh Kafka client is made (kafka-client.ts), not at import, and every
+ * tickmesh reader of a topic is such a client. A reader outside tickmesh needs a zstd codec of its own; producers can
  * keep gzip with `--compression gzip`.
  *
  * Kafka accepts zstd from produce request v7 and serves it to fetch v10 and later; kafkajs uses
@@ -21,19 +20,17 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
  */
 const compress = promisify(zlib.zstdCompress);
 
-/** Level 1: on trade batches it compressed as well as level 3 (3.64 against 3.55) at 1.3 times its speed. */
+/** Level 1: on trade batches it compresses as well as level 3, faster (docs/BENCHMARKS.md, fourth round). */
 export const ZSTD_LEVEL = 1;
 
 /**
  * Decompression is synchronous on purpose. kafkajs decodes the record batches of a fetch one
  * after another, awaiting each one's decompression: with the thread-pool version every record
  * batch cost a turn of the event loop, behind whatever else the worker had queued (its actors,
- * outputs, commits). In the latency bench a fetch then took 100-600 ms and the worker fetched
- * about four times a second; p50 from producer send to NATS partial fell from 1,119 to 121 ms at
- * 5,000 trades/s with this change (docs/BENCHMARKS.md). zstd decompresses at over 1 GB/s here: a
- * record batch (1 MiB at most) costs about a millisecond of the caller's thread, a trade tens of
- * nanoseconds. Compression (about 0.3 µs a trade) stays in the thread pool, where it runs beside
- * ingest's busy main thread.
+ * outputs, commits), so fetches spaced out and the worker's latency grew by an order of magnitude
+ * (docs/BENCHMARKS.md, figures behind code comments). Decompressing a record batch (1 MiB at most)
+ * in the caller's thread costs less than that wait. Compression stays in the thread pool, where it
+ * runs beside ingest's busy main thread.
  */
 const codec = {
   /** `encoder.buffer` holds the uncompressed records of one batch. */

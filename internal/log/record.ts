@@ -21,8 +21,9 @@ import type { Headers, OutgoingRecord } from './log.js';
  *   end  4     only with flag bit 2: tradeCount, u32 (1 to 2^32-1); written only when the trade has
  *              a tradeCount other than 1 (absent means 1)
  *
- * Why binary: the worker decodes 250,000 trades/s per core; fixed offsets and length-prefixed
- * strings decode without a tokenizer and the value is about half the size of the same JSON.
+ * Why binary: the worker decodes every trade it reads, at a target rate per core
+ * (docs/BENCHMARKS.md); fixed offsets and length-prefixed strings decode without a tokenizer and
+ * the value is about half the size of the same JSON.
  * Decimals stay strings, byte for byte as the venue printed them.
  *
  * Evolution: a reader refuses a version it does not know (InputError reason `unsupported-schema`),

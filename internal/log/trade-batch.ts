@@ -16,9 +16,8 @@ import {
 /**
  * The Kafka record of several trades of one market (docs/RECORD-FORMAT.md, `trade-batch.v1`).
  *
- * Why: a Kafka client spends about the same on every record whatever its size (kafkajs: ~15 µs
- * of CPU to encode one and a similar cost to decode it, measured in docs/BENCHMARKS.md), which
- * capped ingest and the worker at a few tens of thousands of trades per core with one trade a
+ * Why: a Kafka client spends about the same on every record whatever its size (kafkajs's cost
+ * to encode and decode one is measured in docs/BENCHMARKS.md), which capped ingest and the worker at a few tens of thousands of trades per core with one trade a
  * record. Ingest writes the trades of one market that it has at hand in one send as one record
  * (one market, so one key and one partition, as before; their order is kept), and a market
  * trading once per send still gets a plain `trade.v1` record.
@@ -165,9 +164,9 @@ export function recordsByMarket(trades: Iterable<Trade>): OutgoingRecord[] {
 
 /**
  * buf[s, e) as a string. The decimals and ids of a trade are a few ASCII bytes: one
- * String.fromCharCode call with the bytes as arguments makes them about four times faster than
- * Buffer#toString, a native call per string (measured: 35-46 against 150 ns a string, Node 24),
- * which was the largest single cost of the worker's decoding. Anything else goes through UTF-8.
+ * String.fromCharCode call with the bytes as arguments makes them several times cheaper than
+ * Buffer#toString, a native call per string, which was the largest single cost of the worker's
+ * decoding (docs/BENCHMARKS.md). Anything else goes through UTF-8.
  */
 function text(b: Buffer, s: number, e: number): string {
   const n = e - s;

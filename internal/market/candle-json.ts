@@ -2,10 +2,9 @@ import { type Candle, candleKey } from './candle.js';
 
 /**
  * A candle's JSON, written field by field: the same text JSON.stringify gives for a candle whose
- * properties are in the Candle interface's order, at less cost (an update with its UTF-8 encoding
- * 7.1 -> 4.8 µs, a cache value 3.2 -> 2.2 µs, measured on actor-made candles; a live worker writes
- * each partial candle twice, to NATS and to Redis, ~16,000 a second; JSON.stringify of the
- * spread update object and its UTF-8 encoding were a tenth of its CPU profile).
+ * properties are in the Candle interface's order, at less cost: a live worker writes each partial
+ * candle twice, to NATS and to Redis, and JSON.stringify of the spread update object with its
+ * UTF-8 encoding showed in its CPU profile (docs/BENCHMARKS.md).
  */
 export function candleJson(c: Candle): string {
   return `{${fields(c)}}`;

@@ -5,8 +5,7 @@ import type { Metric, Registry } from 'prom-client';
  * registry like any other metric.
  *
  * prom-client's labelled children rebuild a label hash and validate the labels on every `inc()`
- * and `observe()` (about 1 µs each on this project's machines: as much as the rest of ingest's
- * work on a trade). A child here is a few numbers: `inc()` is an addition, `observe()` a bucket
+ * and `observe()`, as costly as the rest of ingest's work on a trade (docs/BENCHMARKS.md). A child here is a few numbers: `inc()` is an addition, `observe()` a bucket
  * search and three additions. The series are formatted only when the registry is scraped, in the
  * shape prom-client gives its own counters and histograms (the tests compare the two).
  *

@@ -50,8 +50,8 @@ export function ownerOf(asset: string, members: readonly string[]): string | und
  * Index values are conflated: the latest of each asset is published once per turn of the event
  * loop, not once per price update. Each price update is its own step of the subscription's
  * iterator, and the NATS client writes its buffer to the socket after each such step: one socket
- * write per price update was a third of a live worker's NATS writes and ~15 % of its CPU (worker
- * latency bench, 1,000 assets). Alerts are not conflated.
+ * write per price update was a large share of a live worker's NATS writes and CPU
+ * (docs/BENCHMARKS.md). Alerts are not conflated.
  */
 export class IndexHost implements Component {
   private readonly actors = new Map<string, IndexActor>();

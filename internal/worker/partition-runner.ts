@@ -117,7 +117,7 @@ export class PartitionRunner {
   private readonly out: ActorOutput = createActorOutput();
   /**
    * Trades of the batch in hand by outcome, added to the metric once per batch: a labelled
-   * counter inc per trade took about 5% of the runner's time (CPU profile).
+   * counter inc per trade showed in the runner's CPU profile.
    */
   private readonly tally: Record<TradeOutcome, number> = {
     accepted: 0,

@@ -105,9 +105,9 @@ export class Worker implements Component {
     await this.deps.bus.ensureStream(ALERTS_STREAM);
     this.consumerLoop = this.consume(this.controller.signal);
     // Each partition ticks once per tickMs, the partitions spread over TICK_SLICES steps of it: a
-    // live tick (watermark sweep, the partials held back, their encoding and sends) took up to
-    // ~30 ms a partition, and all of them in one turn held everything else, fetches included,
-    // for up to 200 ms (worker latency bench).
+    // live tick (watermark sweep, the partials held back, their encoding and sends) takes
+    // milliseconds a partition, and all of them in one turn held everything else, fetches
+    // included (docs/BENCHMARKS.md, worker, fifth round).
     let slice = 0;
     this.ticker = setInterval(
       () => {

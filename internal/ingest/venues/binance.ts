@@ -69,9 +69,8 @@ const NON_TRADE_STREAMS = /@(depth|kline|bookTicker|ticker|miniTicker|markPrice|
  * aggTrade shapes are those of the real captures in ../shared/data/binance-ws-captures; the spot
  * trade shape is the one Binance documents, the futures trade shape the one fstream sends. A frame
  * in another shape (a key added one day, a key order changed) is parsed by JSON.parse, to the same
- * value, only slower. The keys `trade` below never reads (event time, order type, best-match
- * flag) are matched but left out of the value: up to 0.1 µs a frame (parse stage of the ingest
- * bench, three interleaved pairs: 1.05 against 1.08-1.22 million frames/s).
+ * value, only slower. The keys a trade never reads (event time, order type, best-match
+ * flag) are matched but left out of the value, which saves building them (docs/BENCHMARKS.md).
  */
 // biome-ignore format: one line per event, as Binance writes it
 const TRADE_SHAPES: Record<BinanceMarket, Record<BinanceStream, CompactShape>> = {

@@ -11,9 +11,9 @@ import { closePayload, encodeFrame, OPCODE } from './frame-writer.js';
  * own), then frames read by FrameReader and written by encodeFrame. No extension or subprotocol
  * is offered, and a server that answers with one is refused. Pings are answered at once.
  *
- * `ws` did this before. Its receiver cost ~20 % of an ingest process's CPU at full rate: several
- * Buffer views, two events and a native UTF-8 check per frame (docs/BENCHMARKS.md, ingest,
- * seventh round). `ws` still serves the tests' local exchanges and the API's stream.
+ * `ws` did this before. Its receiver was a large share of an ingest process's CPU at full rate:
+ * several Buffer views, two events and a native UTF-8 check per frame (docs/BENCHMARKS.md,
+ * ingest, seventh round). `ws` still serves the tests' local exchanges and the API's stream.
  *
  * Handlers run synchronously from socket events. `close` comes exactly once and last, also when
  * the handshake fails (after `error`).
