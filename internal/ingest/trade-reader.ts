@@ -52,12 +52,18 @@ export type TradeReader = (raw: unknown, receiveTime: number, out: ParseOutput) 
 export function tradeReader(venue: string, table: SymbolTable, layout: TradeLayout): TradeReader {
   const { symbol: symbolField, tradeId: idField, tradeCount: countField, price: priceField } = layout;
   const { size: sizeField, eventTime: timeField, side: sideField } = layout;
+  const readSymbol = symbolField.read,
+    readId = idField.read,
+    readPrice = priceField.read;
+  const readSize = sizeField.read,
+    readTime = timeField.read,
+    readSide = sideField.read;
   return (raw, receiveTime, out) => {
     if (!isObject(raw)) {
       out.reject('malformed-frame', 'trade is not an object');
       return undefined;
     }
-    const symbol = symbolField.read(raw);
+    const symbol = readSymbol(raw);
     if (symbol === undefined) {
       out.reject('malformed-frame', symbolField.invalid);
       return undefined;
@@ -67,7 +73,7 @@ export function tradeReader(venue: string, table: SymbolTable, layout: TradeLayo
       out.reject('unknown-symbol', layout.unsubscribed, symbol);
       return undefined;
     }
-    const tradeId = idField.read(raw);
+    const tradeId = readId(raw);
     if (tradeId === undefined) {
       out.reject('bad-trade-id', idField.invalid, symbol);
       return undefined;
@@ -77,22 +83,22 @@ export function tradeReader(venue: string, table: SymbolTable, layout: TradeLayo
       out.reject('malformed-frame', (countField as { invalid: string }).invalid, symbol);
       return undefined;
     }
-    const price = priceField.read(raw);
+    const price = readPrice(raw);
     if (price === undefined) {
       out.reject('bad-price', priceField.invalid, symbol);
       return undefined;
     }
-    const size = sizeField.read(raw);
+    const size = readSize(raw);
     if (size === undefined) {
       out.reject('bad-size', sizeField.invalid, symbol);
       return undefined;
     }
-    const eventTime = timeField.read(raw);
+    const eventTime = readTime(raw);
     if (eventTime === undefined) {
       out.reject('bad-time', timeField.invalid, symbol);
       return undefined;
     }
-    const side = sideField.read(raw);
+    const side = readSide(raw);
     if (side === undefined) {
       out.reject('bad-side', sideField.invalid, symbol);
       return undefined;
@@ -103,63 +109,47 @@ export function tradeReader(venue: string, table: SymbolTable, layout: TradeLayo
   };
 }
 
-// The ways venues write a field, for layouts to name instead of spelling out.
+// The ways venues write a field's value, for layouts to name: `read: (t) => text(t.p)`. A layout
+// reads the property by name itself, so that each adapter's property loads stay its own
+// (monomorphic), which a shared `raw[key]` would not.
 
 const DIGITS = /^\d{1,15}$/;
 
 /** A string. */
-export function text(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'string' ? v : undefined;
-  };
+export function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** A string that is not empty. */
-export function nonEmptyText(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'string' && v.length > 0 ? v : undefined;
-  };
+export function nonEmptyText(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
 /** A string of 1 to 15 digits (below 2^53, so it reads as a number exactly), as it is written. */
-export function digits(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'string' && DIGITS.test(v) ? v : undefined;
-  };
+export function digits(v: unknown): string | undefined {
+  return typeof v === 'string' && DIGITS.test(v) ? v : undefined;
 }
 
 /** A JSON number. */
-export function jsonNumber(key: string): (raw: RawTrade) => number | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'number' ? v : undefined;
-  };
+export function jsonNumber(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : undefined;
 }
 
 /** Epoch milliseconds written as a string of digits. */
-export function epochMsText(key: string): (raw: RawTrade) => number | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'string' && DIGITS.test(v) ? Number(v) : undefined;
-  };
+export function epochMsText(v: unknown): number | undefined {
+  return typeof v === 'string' && DIGITS.test(v) ? Number(v) : undefined;
 }
 
 /** An RFC 3339 timestamp, as epoch milliseconds. */
-export function rfc3339(key: string): (raw: RawTrade) => number | undefined {
-  return (raw) => {
-    const v = raw[key];
-    const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
-    return Number.isFinite(ms) ? ms : undefined;
-  };
+export function rfc3339(v: unknown): number | undefined {
+  const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The taker's side written as one of two values: `buy` for the taker's buy, `sell` for its sell. */
-export function takerSide(key: string, buy: unknown, sell: unknown): (raw: RawTrade) => TakerSide | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return v === buy ? 'buy' : v === sell ? 'sell' : undefined;
-  };
+/**
+ * The taker's side from a value the venue writes as one of two: `buy` where the taker bought,
+ * `sell` where it sold (a venue that gives the maker's side passes them the other way round).
+ */
+export function takerSide(v: unknown, buy: unknown, sell: unknown): TakerSide | undefined {
+  return v === buy ? 'buy' : v === sell ? 'sell' : undefined;
 }

@@ -1,7 +1,7 @@
 import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { getJson, joinUrl } from '../rest.js';
-import { jsonNumber, type RawTrade, takerSide, text, tradeReader } from '../trade-reader.js';
+import { jsonNumber, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -137,11 +137,8 @@ function aggCount(first: unknown, last: unknown): number | undefined {
 }
 
 /** A trade id written as a JSON number: a non-negative safe integer, as a decimal string. */
-function idNumber(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
-  };
+function idNumber(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
 }
 
 /** Binance spot (`binance`) and USD-M futures (`binance-futures`) on combined streams. */
@@ -155,21 +152,24 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   const perConnection = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
   const tradeFrame = tradeFrameParser(options.market, stream);
   const readTrade = tradeReader(venue, table, {
-    symbol: { read: text('s'), invalid: 'trade has no symbol' },
+    symbol: { read: (t) => text(t.s), invalid: 'trade has no symbol' },
     unsubscribed: 'symbol was not subscribed',
-    tradeId: { read: idNumber(stream === 'trade' ? 't' : 'a'), invalid: 'trade id is not a non-negative integer' },
+    tradeId: {
+      read: stream === 'trade' ? (t) => idNumber(t.t) : (t) => idNumber(t.a),
+      invalid: 'trade id is not a non-negative integer',
+    },
     tradeCount:
       stream === 'aggTrade'
         ? {
-            read: (raw) => aggCount(raw.f, raw.l),
+            read: (t) => aggCount(t.f, t.l),
             invalid: 'aggTrade first/last trade ids are not an increasing pair of integers',
           }
         : undefined,
-    price: { read: text('p'), invalid: 'price is not a string' },
-    size: { read: text('q'), invalid: 'size is not a string' },
-    eventTime: { read: jsonNumber('T'), invalid: 'trade time is not a number' },
+    price: { read: (t) => text(t.p), invalid: 'price is not a string' },
+    size: { read: (t) => text(t.q), invalid: 'size is not a string' },
+    eventTime: { read: (t) => jsonNumber(t.T), invalid: 'trade time is not a number' },
     // The buyer was the maker (m true), so the taker sold.
-    side: { read: takerSide('m', false, true), invalid: 'buyer-is-maker flag is not a boolean' },
+    side: { read: (t) => takerSide(t.m, false, true), invalid: 'buyer-is-maker flag is not a boolean' },
   });
 
   function plan(): ConnectionPlan[] {

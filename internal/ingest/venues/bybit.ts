@@ -57,13 +57,13 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
   const restUrl = options.restUrl ?? REST_URL;
   const limit = RECENT_LIMIT[options.category];
   const readTrade = tradeReader(venue, table, {
-    symbol: { read: text('s'), invalid: 'trade has no symbol' },
+    symbol: { read: (t) => text(t.s), invalid: 'trade has no symbol' },
     unsubscribed: 'symbol was not subscribed',
-    tradeId: { read: nonEmptyText('i'), invalid: 'trade id is not a string' },
-    price: { read: text('p'), invalid: 'price is not a string' },
-    size: { read: text('v'), invalid: 'size is not a string' },
-    eventTime: { read: jsonNumber('T'), invalid: 'trade time is not a number' },
-    side: { read: takerSide('S', 'Buy', 'Sell'), invalid: 'side is neither Buy nor Sell' },
+    tradeId: { read: (t) => nonEmptyText(t.i), invalid: 'trade id is not a string' },
+    price: { read: (t) => text(t.p), invalid: 'price is not a string' },
+    size: { read: (t) => text(t.v), invalid: 'size is not a string' },
+    eventTime: { read: (t) => jsonNumber(t.T), invalid: 'trade time is not a number' },
+    side: { read: (t) => takerSide(t.S, 'Buy', 'Sell'), invalid: 'side is neither Buy nor Sell' },
   });
 
   function plan(): ConnectionPlan[] {

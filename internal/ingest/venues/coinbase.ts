@@ -1,6 +1,6 @@
 import type { Trade } from '../../market/trade.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
-import { digits, type RawTrade, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
+import { digits, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -19,12 +19,9 @@ const REST_PAGE = 1000;
 const MAX_PAGES = 100;
 
 /** A trade id of 1 to 15 digits, leading zeros dropped. */
-function integerText(key: string): (raw: RawTrade) => string | undefined {
-  const read = digits(key);
-  return (raw) => {
-    const v = read(raw);
-    return v === undefined ? undefined : String(Number(v));
-  };
+function integerText(v: unknown): string | undefined {
+  const d = digits(v);
+  return d === undefined ? undefined : String(Number(d));
 }
 
 /**
@@ -40,14 +37,14 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
   const readTrade = tradeReader(venue, table, {
-    symbol: { read: text('product_id'), invalid: 'trade has no product_id' },
+    symbol: { read: (t) => text(t.product_id), invalid: 'trade has no product_id' },
     unsubscribed: 'product was not subscribed',
-    tradeId: { read: integerText('trade_id'), invalid: 'trade_id is not an integer string' },
-    price: { read: text('price'), invalid: 'price is not a string' },
-    size: { read: text('size'), invalid: 'size is not a string' },
-    eventTime: { read: rfc3339('time'), invalid: 'time is not an RFC 3339 timestamp' },
+    tradeId: { read: (t) => integerText(t.trade_id), invalid: 'trade_id is not an integer string' },
+    price: { read: (t) => text(t.price), invalid: 'price is not a string' },
+    size: { read: (t) => text(t.size), invalid: 'size is not a string' },
+    eventTime: { read: (t) => rfc3339(t.time), invalid: 'time is not an RFC 3339 timestamp' },
     // The maker's side: the taker took the other one.
-    side: { read: takerSide('side', 'SELL', 'BUY'), invalid: 'side is neither BUY nor SELL' },
+    side: { read: (t) => takerSide(t.side, 'SELL', 'BUY'), invalid: 'side is neither BUY nor SELL' },
   });
 
   function plan(): ConnectionPlan[] {

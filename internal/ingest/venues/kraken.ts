@@ -1,7 +1,7 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl } from '../rest.js';
-import { type RawTrade, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
+import { rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
 import { plainDecimal } from '../validate.js';
 import {
   type AdapterOptions,
@@ -42,13 +42,13 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
   const readTrade = tradeReader(venue, table, {
-    symbol: { read: text('symbol'), invalid: 'trade has no symbol' },
+    symbol: { read: (t) => text(t.symbol), invalid: 'trade has no symbol' },
     unsubscribed: 'pair was not subscribed',
-    tradeId: { read: idNumber('trade_id'), invalid: 'trade_id is not an integer' },
-    price: { read: decimalNumber('price'), invalid: 'price is not a number' },
-    size: { read: decimalNumber('qty'), invalid: 'qty is not a number' },
-    eventTime: { read: rfc3339('timestamp'), invalid: 'timestamp is not an RFC 3339 timestamp' },
-    side: { read: takerSide('side', 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
+    tradeId: { read: (t) => idNumber(t.trade_id), invalid: 'trade_id is not an integer' },
+    price: { read: (t) => decimalNumber(t.price), invalid: 'price is not a number' },
+    size: { read: (t) => decimalNumber(t.qty), invalid: 'qty is not a number' },
+    eventTime: { read: (t) => rfc3339(t.timestamp), invalid: 'timestamp is not an RFC 3339 timestamp' },
+    side: { read: (t) => takerSide(t.side, 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
   });
 
   function plan(): ConnectionPlan[] {
@@ -186,19 +186,13 @@ class ExactNumber {
 }
 
 /** A JSON number of 1 to 15 digits, as Kraken wrote it. */
-function idNumber(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return v instanceof ExactNumber && /^\d{1,15}$/.test(v.source) ? v.source : undefined;
-  };
+function idNumber(v: unknown): string | undefined {
+  return v instanceof ExactNumber && /^\d{1,15}$/.test(v.source) ? v.source : undefined;
 }
 
 /** A JSON number as a plain decimal string, from the text Kraken wrote (never through a float). */
-function decimalNumber(key: string): (raw: RawTrade) => string | undefined {
-  return (raw) => {
-    const v = raw[key];
-    return v instanceof ExactNumber ? plainDecimal(v.source) : undefined;
-  };
+function decimalNumber(v: unknown): string | undefined {
+  return v instanceof ExactNumber ? plainDecimal(v.source) : undefined;
 }
 
 function exactNumbers(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {

@@ -43,14 +43,14 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
   const readTrade = tradeReader(venue, table, {
-    symbol: { read: text('instId'), invalid: 'trade has no instId' },
+    symbol: { read: (t) => text(t.instId), invalid: 'trade has no instId' },
     unsubscribed: 'instrument was not subscribed',
-    tradeId: { read: digits('tradeId'), invalid: 'tradeId is not an integer string' },
+    tradeId: { read: (t) => digits(t.tradeId), invalid: 'tradeId is not an integer string' },
     tradeCount: { read: tradeCount, invalid: 'count is not a number of trades that fits the trade id' },
-    price: { read: text('px'), invalid: 'px is not a string' },
-    size: { read: text('sz'), invalid: 'sz is not a string' },
-    eventTime: { read: epochMsText('ts'), invalid: 'ts is not epoch milliseconds' },
-    side: { read: takerSide('side', 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
+    price: { read: (t) => text(t.px), invalid: 'px is not a string' },
+    size: { read: (t) => text(t.sz), invalid: 'sz is not a string' },
+    eventTime: { read: (t) => epochMsText(t.ts), invalid: 'ts is not epoch milliseconds' },
+    side: { read: (t) => takerSide(t.side, 'buy', 'sell'), invalid: 'side is neither buy nor sell' },
   });
 
   function plan(): ConnectionPlan[] {
