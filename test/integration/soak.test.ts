@@ -27,15 +27,14 @@ const SECONDS = Number(process.env.TICKMESH_SOAK_SECONDS ?? 120);
 const WARM_UP_MS = 30_000;
 const SAMPLE_MS = 2_000;
 /**
- * RSS may grow at most this much over the warm-up level (docs/SECURITY.md, "Soak test"). The
- * leaks the hardening closed were far larger: +376 MB for one fragment flood, +64 MB per 3,400
- * subscriptions, +1 GB for one trade dated 2099.
+ * RSS may grow at most this much over the warm-up level (docs/SECURITY.md, "Soak test"), far
+ * less than any of the leaks the hardening closed (their sizes are there).
  */
 const RSS_BOUND_MB = 96;
 /**
  * RSS may never exceed this. The bounds relative to the warm-up cannot see memory taken at once
- * in the first seconds (a trade dated 2099 arrives in the first hostile round): this one can.
- * dev's RSS peaked at 653-711 MB in five runs here, its heap limited as below.
+ * in the first seconds (a trade dated 2099 arrives in the first hostile round): this one can,
+ * with room above the peaks dev reached in the recorded runs (docs/SECURITY.md, "Soak test").
  */
 const RSS_MAX_MB = 1_000;
 /** The last third's median RSS at most this much above the middle third's: no upward trend. */
@@ -43,9 +42,8 @@ const TREND_BOUND_MB = 32;
 /**
  * dev's V8 heap limit here. With the default (a share of the machine's memory) V8 lets garbage
  * pile up to hundreds of MB between full collections, so RSS measures its laziness rather than
- * what is live (in-use heap swung between 100 and 350 MB, RSS rose 250 MB and never came back).
- * Under this limit RSS follows what is live, and a leak like the issue's ends the process with
- * an out-of-memory error, which the test sees. The live heap stays near 100-150 MB.
+ * what is live (docs/SECURITY.md, "Soak test"). Under this limit RSS follows what is live, and a
+ * leak like the issue's ends the process with an out-of-memory error, which the test sees.
  */
 const HEAP_LIMIT_MB = 256;
 
@@ -276,8 +274,8 @@ async function startStandIn(tape: CleanTape, hostileCloseMs: number): Promise<St
               ws.send(`{"stream":"btcusdt@trade","data":"${'x'.repeat(1_100_000)}"}`);
             } else {
               // A text message started, then 4 MiB of zero bytes: two million empty continuation
-              // frames (2 bytes each, FIN clear), where a message may have 1,024 fragments. Before
-              // the limit, 6.25 MiB of them held 376 MB of heap.
+              // frames (2 bytes each, FIN clear), where a message may have 1,024 fragments: before
+              // the limit, they held hundreds of MB of heap (docs/SECURITY.md).
               const socket = (ws as unknown as { _socket: Socket })._socket;
               const start = encodeFrame(OPCODE.text, Buffer.from('{'), null);
               start[0] = OPCODE.text; // FIN cleared
