@@ -38,6 +38,12 @@ export interface TradeLayout {
   readonly side: TradeField<TakerSide>;
 }
 
+/**
+ * For rows of a REST answer, read with a TradeReader: a row that is not a trade is left out of
+ * the answer's trades, not rejected (the gap it leaves stays recorded).
+ */
+export const SKIP_REJECTS: ParseOutput = { trade: () => {}, reject: () => {} };
+
 /** Reads one trade of a message: the Trade, or undefined after one reject on `out`. */
 export type TradeReader = (raw: unknown, receiveTime: number, out: ParseOutput) => Trade | undefined;
 

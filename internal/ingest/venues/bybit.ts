@@ -1,7 +1,7 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl } from '../rest.js';
-import { jsonNumber, nonEmptyText, takerSide, text, tradeReader } from '../trade-reader.js';
+import { epochMsText, jsonNumber, nonEmptyText, SKIP_REJECTS, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type ConnectionPlan,
@@ -65,6 +65,16 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
     eventTime: { read: (t) => jsonNumber(t.T), invalid: 'trade time is not a number' },
     side: { read: (t) => takerSide(t.S, 'Buy', 'Sell'), invalid: 'side is neither Buy nor Sell' },
   });
+  /** A recent-trade row: `execId` is the stream's `i`, `time` epoch ms as a string. */
+  const readRow = tradeReader(venue, table, {
+    symbol: { read: (t) => text(t.symbol), invalid: 'row has no symbol' },
+    unsubscribed: 'symbol was not subscribed',
+    tradeId: { read: (t) => nonEmptyText(t.execId), invalid: 'execId is not a string' },
+    price: { read: (t) => text(t.price), invalid: 'price is not a string' },
+    size: { read: (t) => text(t.size), invalid: 'size is not a string' },
+    eventTime: { read: (t) => epochMsText(t.time), invalid: 'time is not epoch milliseconds' },
+    side: { read: (t) => takerSide(t.side, 'Buy', 'Sell'), invalid: 'side is neither Buy nor Sell' },
+  });
 
   function plan(): ConnectionPlan[] {
     return [
@@ -117,29 +127,10 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
     const trades: Trade[] = [];
     // Newest first in the answer: read backwards for the venue's order.
     for (let i = rows.length - 1; i >= 0; i--) {
-      const t = restTrade(rows[i], req.symbol, market, receiveTime);
-      if (t !== undefined) trades.push(t);
+      const t = readRow(rows[i], receiveTime, SKIP_REJECTS);
+      if (t !== undefined && t.symbol === req.symbol) trades.push(t);
     }
     return { trades, full: rows.length >= limit };
-  }
-
-  function restTrade(row: unknown, symbol: string, market: string, receiveTime: number): Trade | undefined {
-    if (!isObject(row) || row.symbol !== symbol) return undefined;
-    const { execId, price, size, side, time } = row;
-    if (typeof execId !== 'string' || execId.length === 0 || typeof price !== 'string' || typeof size !== 'string')
-      return undefined;
-    if ((side !== 'Buy' && side !== 'Sell') || typeof time !== 'string' || !/^\d{1,15}$/.test(time)) return undefined;
-    return {
-      exchange: venue,
-      symbol,
-      market,
-      tradeId: execId,
-      price,
-      size,
-      side: side === 'Buy' ? 'buy' : 'sell',
-      eventTime: Number(time),
-      receiveTime,
-    };
   }
 
   return { venue, sequentialIds: false, plan, parse, ...(restUrl ? { recent } : {}) };

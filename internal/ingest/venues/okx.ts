@@ -2,7 +2,7 @@ import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
-import { digits, epochMsText, type RawTrade, takerSide, text, tradeReader } from '../trade-reader.js';
+import { digits, epochMsText, type RawTrade, SKIP_REJECTS, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -23,7 +23,6 @@ const REST_PAGE = 100;
 const MAX_PAGES = 100;
 /** OKX's codes for "try again later": service unavailable, timeout, rate limit, busy. */
 const OKX_BUSY = new Set(['50001', '50004', '50011', '50013', '50026']);
-const ID = /^\d{1,15}$/;
 
 /**
  * OKX v5 public `trades` channel (spot `BTC-USDT`, swaps `BTC-USDT-SWAP`, futures
@@ -108,9 +107,10 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
       const { body } = await getJson(url, { fetch: options.fetch, signal: req.signal });
       const receiveTime = Date.now();
       const rows: Array<[bigint, Trade | undefined]> = [];
+      // A history-trades row is a trade of the channel's shape (never aggregated).
       for (const row of readAnswer(body)) {
-        const t = restTrade(row, req.symbol, market, receiveTime);
-        if (t !== undefined) rows.push([BigInt(t.tradeId), t]);
+        const t = readTrade(row, receiveTime, SKIP_REJECTS);
+        if (t !== undefined && t.symbol === req.symbol) rows.push([BigInt(t.tradeId), t]);
       }
       return rows;
     });
@@ -140,14 +140,4 @@ function readAnswer(body: unknown): unknown[] {
   }
   if (!Array.isArray(body.data)) throw new TickmeshError('TM_REST', 'okx answer has no data array');
   return body.data;
-}
-
-/** One history-trades row `{instId, tradeId, px, sz, side, ts}`; undefined when it is not one. */
-function restTrade(row: unknown, symbol: string, market: string, receiveTime: number): Trade | undefined {
-  if (!isObject(row) || row.instId !== symbol) return undefined;
-  const { tradeId, px, sz, side, ts } = row;
-  if (typeof tradeId !== 'string' || !ID.test(tradeId)) return undefined;
-  if (typeof px !== 'string' || typeof sz !== 'string' || (side !== 'buy' && side !== 'sell')) return undefined;
-  if (typeof ts !== 'string' || !/^\d{1,15}$/.test(ts)) return undefined;
-  return { exchange: 'okx', symbol, market, tradeId, price: px, size: sz, side, eventTime: Number(ts), receiveTime };
 }
