@@ -12,6 +12,7 @@ import { HeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import { EndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
 import { startHeartbeat } from '../../internal/worker/heartbeat.js';
 import { IndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
@@ -43,6 +44,9 @@ options:
 ${WORKER_OPTIONS_HELP}
 `;
 
+/** How often the worker reads its topic's end offsets (EndOffsetProbe): the lag's resolution while paused. */
+const END_OFFSET_INTERVAL_MS = 5_000;
+
 export const workerCommand: Command = {
   name: 'worker',
   help: HELP,
@@ -65,7 +69,6 @@ export const workerCommand: Command = {
       return 0;
     }
     const partitionCount = await admin.partitionCount(options.topic);
-    await admin.close();
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
       security: endpoints.postgresSecurity,
@@ -100,6 +103,15 @@ export const workerCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
+    const endOffsets = new EndOffsetProbe({
+      admin,
+      topic: options.topic,
+      worker,
+      intervalMs: END_OFFSET_INTERVAL_MS,
+      clock: Date.now,
+      logger,
+    });
+    endOffsets.start(run.signal);
     // Index actors: all of them here without an operator; with one, those whose asset hashes to this member.
     let members: readonly string[] = options.podName ? [options.podName] : [];
     const owns = (asset: string) =>
@@ -159,7 +171,15 @@ export const workerCommand: Command = {
       code = 1;
     }
     run.abort();
-    await Promise.allSettled([consumer.close(), producer.close(), bus.close(), cache.close(), store.close()]);
+    await endOffsets.close();
+    await Promise.allSettled([
+      consumer.close(),
+      producer.close(),
+      admin.close(),
+      bus.close(),
+      cache.close(),
+      store.close(),
+    ]);
     await probes.close();
     await tracing.shutdown();
     logger.info('worker stopped');

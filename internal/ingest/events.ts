@@ -3,20 +3,7 @@ import { SCHEMA_HEADER } from '../log/record.js';
 import { InputError } from '../runtime/errors.js';
 
 /** Why an input did not become a trade. Metrics label by it; docs/INGEST.md lists what each means. */
-export type RejectReason =
-  | 'malformed-frame'
-  | 'malformed-line'
-  | 'unknown-message'
-  | 'bad-price'
-  | 'bad-size'
-  | 'bad-time'
-  | 'future-time'
-  | 'bad-trade-id'
-  | 'bad-side'
-  | 'unknown-symbol'
-  | 'venue-error';
-
-export const REJECT_REASONS: readonly RejectReason[] = [
+export const REJECT_REASONS = [
   'malformed-frame',
   'malformed-line',
   'unknown-message',
@@ -28,7 +15,8 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'bad-side',
   'unknown-symbol',
   'venue-error',
-];
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** An input that could not become a trade, as kept on the rejected-trades topic (`reject.v1`). */
 export interface Reject {

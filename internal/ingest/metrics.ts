@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from '../observe/hot-metrics.js';
-import type { RejectReason } from './events.js';
+import { REJECT_REASONS, type RejectReason } from './events.js';
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
   return new Counter({ name, help, labelNames, registers: [registry] });
@@ -18,6 +18,8 @@ export interface MarketMetrics {
   readonly resets: { inc(n?: number): void };
   readonly backfilled: { inc(n?: number): void };
   readonly unrecovered: { inc(n?: number): void };
+  /** When (Unix ms) this process last handed a trade of the market to the log; 0 before the first. */
+  lastTradeAt: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export class IngestMetrics {
   readonly queueDepth: Gauge<string>;
   readonly queueBytes: Gauge<string>;
   readonly sinkInFlight: Gauge<string>;
+  readonly lastTradeAge: Gauge<string>;
   private readonly markets = new Map<string, MarketMetrics>();
   private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
 
@@ -121,6 +124,22 @@ export class IngestMetrics {
       'Trades and events handed to the log and not yet acknowledged (bounded).',
       [],
     );
+    const markets = this.markets;
+    this.lastTradeAge = new Gauge({
+      name: 'tickmesh_ingest_last_trade_age_seconds',
+      help: 'Seconds since the newest trade of a market was received (the freshness of its feed); a market appears with its first trade.',
+      labelNames: ['venue', 'market'],
+      registers: [registry],
+      // Computed at scrape time, so a silent feed ages without any code running for it.
+      collect() {
+        const now = Date.now();
+        for (const [key, m] of markets) {
+          if (m.lastTradeAt === 0) continue;
+          const [venue, market] = key.split('\u0000') as [string, string];
+          this.set({ venue, market }, Math.max(0, now - m.lastTradeAt) / 1000);
+        }
+      },
+    });
   }
 
   market(venue: string, market: string): MarketMetrics {
@@ -134,7 +153,12 @@ export class IngestMetrics {
         resets: this.resetsTotal.labels(venue, market),
         backfilled: this.gapTrades.labels(venue, market, 'backfilled'),
         unrecovered: this.gapTrades.labels(venue, market, 'unrecovered'),
+        lastTradeAt: 0,
       };
+      // Exported at 0 from the market's first trade: a rate over a counter that appears already
+      // counting misses its first increase.
+      m.backfilled.inc(0);
+      m.unrecovered.inc(0);
       this.markets.set(key, m);
     }
     return m;
@@ -147,6 +171,11 @@ export class IngestMetrics {
       this.latencyChildren.set(venue, h);
     }
     return h;
+  }
+
+  /** Every reject reason of `venue` exported at 0, so the first reject shows as an increase. */
+  venue(venue: string): void {
+    for (const reason of REJECT_REASONS) this.rejects.inc({ venue, reason }, 0);
   }
 
   reject(venue: string, reason: RejectReason): void {

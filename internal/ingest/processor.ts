@@ -84,6 +84,7 @@ export class TradeProcessor {
     this.venue = options.venue;
     this.maxSkew = options.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS;
     this.seq = new Sequencer(options.sequentialIds);
+    options.metrics.venue(options.venue);
     for (const [key, produced] of options.seed ?? []) {
       if (!key.startsWith(`${options.venue}:`)) continue;
       // Every seeded id carries the newest event time: a venue that resets its ids over the
@@ -207,6 +208,7 @@ export class TradeProcessor {
     this.writer.trade(t);
     this.stats.produced += 1;
     m.metrics.trades.inc();
+    m.metrics.lastTradeAt = Date.now();
     this.latency?.observe((t.receiveTime - t.eventTime) / 1000);
   }
 

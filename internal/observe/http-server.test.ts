@@ -20,9 +20,11 @@ describe('probe server', () => {
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.text()).toContain('kafka unavailable');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('tickmesh_ready{role="test"} 0');
     reason = undefined;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('tickmesh_probe_test_total{role="test"} 3');
+    expect(metrics).toContain('tickmesh_ready{role="test"} 1');
   });
 });

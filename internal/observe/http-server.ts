@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 
 export interface ProbeServerDeps {
   readonly registry: Registry;
@@ -17,6 +17,7 @@ export interface ProbeServer {
 
 /** `/healthz`, `/readyz` and `/metrics` on one small HTTP port, for every tickmesh process. */
 export async function startProbeServer(deps: ProbeServerDeps, port: number, host = '0.0.0.0'): Promise<ProbeServer> {
+  registerReadyGauge(deps);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -52,4 +53,20 @@ export async function startProbeServer(deps: ProbeServerDeps, port: number, host
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * `tickmesh_ready`: 1 while /readyz would answer 200, else 0, read at scrape time, so an alert can
+ * see a process that is up but not ready (a Service has taken it out; a dead one is `up == 0`).
+ */
+function registerReadyGauge(deps: ProbeServerDeps): void {
+  if (deps.registry.getSingleMetric('tickmesh_ready')) return;
+  new Gauge({
+    name: 'tickmesh_ready',
+    help: '1 while the process is ready (its /readyz answers 200), else 0.',
+    registers: [deps.registry],
+    collect() {
+      this.set(deps.notReadyReason() === undefined ? 1 : 0);
+    },
+  });
 }

@@ -91,12 +91,16 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['partition'],
       registers,
     }),
-    outputErrors: new Counter({
-      name: 'tickmesh_worker_output_errors_total',
-      help: 'Failed attempts to store a durable output (bus: JetStream, cache: Redis, log: late and rejected topics)',
-      labelNames: ['output'],
-      registers,
-    }),
+    outputErrors: zeroed(
+      new Counter({
+        name: 'tickmesh_worker_output_errors_total',
+        help: 'Failed attempts to store a durable output (bus: JetStream, cache: Redis, log: late and rejected topics)',
+        labelNames: ['output'],
+        registers,
+      }),
+      'output',
+      ['bus', 'cache', 'log'],
+    ),
     eventToPublish: new Histogram({
       name: 'tickmesh_worker_event_to_publish_seconds',
       help: 'Exchange event time of a trade to the publish of the candle update it made',
@@ -113,3 +117,13 @@ export function createWorkerMetrics(registry: Registry) {
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+/**
+ * `counter` exported at 0 for each of `values` of its one label before anything counts: a rate
+ * over a series that appears already counting misses that first count, and an alert on the
+ * first failures of an outage would never see them.
+ */
+function zeroed<L extends string>(counter: Counter<L>, label: L, values: readonly string[]): Counter<L> {
+  for (const v of values) counter.inc({ [label]: v } as Partial<Record<L, string>>, 0);
+  return counter;
+}

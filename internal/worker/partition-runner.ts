@@ -266,6 +266,15 @@ export class PartitionRunner {
     return this.commitFailing ?? this.deps.outputs.problem;
   }
 
+  /**
+   * The partition's end offset read from the broker at `at` (EndOffsetProbe): the lag and the
+   * input rate keep counting while no batch arrives to tell them (paused, or commits failing).
+   */
+  observeEnd(at: number, end: bigint): void {
+    this.meter.observe(at, end);
+    this.deps.metrics.lag.set(this.labels, end > this.nextOffset ? Number(end - this.nextOffset) : 0);
+  }
+
   /** Hands a fetched batch to the mailbox; pauses the partition when the mailbox runs full. */
   async enqueue(batch: RecordBatch, signal: AbortSignal): Promise<void> {
     if (this.mailbox.isClosed) return;

@@ -142,6 +142,14 @@ export class Worker implements Component {
     return new Map([...this.running].map(([p, r]) => [p, r.epoch]));
   }
 
+  /** The end offsets of the topic's partitions as the broker gave them at `at`, for those running here. */
+  observeEndOffsets(at: number, ends: ReadonlyMap<number, bigint>): void {
+    for (const [p, r] of this.running) {
+      const end = ends.get(p);
+      if (end !== undefined) r.runner.observeEnd(at, end);
+    }
+  }
+
   /** Each running partition with its epoch, measured input rate, lag and pause state, as of `now`. */
   partitionLoads(now: number): Array<{ partition: number; epoch: number; paused: boolean } & PartitionLoad> {
     return [...this.running].map(([partition, r]) => ({

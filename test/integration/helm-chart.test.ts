@@ -14,6 +14,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   loadAllYaml,
+  loadYaml,
   PolicyV1Api,
   RbacAuthorizationV1Api,
   type V1Container,
@@ -242,6 +243,13 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
         'ServiceMonitor',
       ),
     ).toEqual(['t-tickmesh']);
+    // The PrometheusRule likewise, holding the plain rule file's groups as they are.
+    expect(named(await docs('--set', 'prometheusRule.enabled=true'), 'PrometheusRule')).toEqual([]);
+    const rule = (
+      await docs('--set', 'prometheusRule.enabled=true', '--api-versions', 'monitoring.coreos.com/v1/PrometheusRule')
+    ).find((o) => o.kind === 'PrometheusRule') as (Doc & { spec: unknown }) | undefined;
+    expect(rule?.metadata.name).toBe('t-tickmesh');
+    expect(rule?.spec).toEqual(loadYaml(readFileSync(join(CHART, 'files/alerts.yaml'), 'utf8')));
     // The topics Job renders under the same name from the same values (GitOps tools render with
     // `helm template`, where every render is revision 1), and under a new one when what it runs
     // changes: a Job's pod template is immutable.

@@ -137,7 +137,10 @@ describe('ingest from a local Binance into Kafka', () => {
       },
     ]);
     const gapTrades = await metricValues(registry, 'tickmesh_ingest_gap_trades_total');
-    expect(gapTrades.map((v) => [v.labels.outcome, v.value])).toEqual([['unrecovered', 400]]);
+    expect(gapTrades.map((v) => [v.labels.outcome, v.value])).toEqual([
+      ['backfilled', 0],
+      ['unrecovered', 400],
+    ]);
   });
 
   it('stale connection: a silent socket is replaced and nothing is lost', async () => {

@@ -19,6 +19,8 @@ export interface ConnectionScript {
   readonly after: 'drop' | 'silent';
   /** Frames per event-loop turn; smaller spreads sending out. Default 500. */
   readonly burst?: number;
+  /** Waits before sending position i until its promise settles: a pause the test ends. */
+  readonly holds?: ReadonlyMap<number, Promise<unknown>>;
 }
 
 export interface LocalBinanceOptions {
@@ -135,10 +137,17 @@ export async function startLocalBinance(options: LocalBinanceOptions): Promise<L
     if (!script) return;
     const burst = script.burst ?? 500;
     let i = 0;
+    let held = -1;
     const step = (): void => {
       if (ws.readyState !== ws.OPEN) return;
       const end = Math.min(script.send.length, i + burst);
       for (; i < end; i++) {
+        const hold = i === held ? undefined : script.holds?.get(i);
+        if (hold) {
+          held = i;
+          void hold.finally(step);
+          return;
+        }
         const injected = script.inject?.get(i);
         if (injected !== undefined) {
           ws.send(injected);
