@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { CANDLES_STREAM, candleSubject } from '../../internal/bus/subjects.js';
+import { CANDLES_STREAM, candleSubject } from '../../internal/bus/subject-names.js';
 import { type LocalBinance, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
