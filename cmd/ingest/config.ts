@@ -8,7 +8,7 @@ import { compressionFlag } from '../../internal/config/flags.js';
 import type { VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../../internal/ingest/topics.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
-import type { Compression } from '../../internal/log/kafka-producer.js';
+import type { Compression } from '../../internal/log/compression.js';
 import { VENUES, venueSymbol } from '../../internal/market/markets.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../../internal/market/trade-fields.js';
 import { ConfigError } from '../../internal/runtime/errors.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMPRESSIONS, type Compression } from '../log/kafka-producer.js';
+import { COMPRESSIONS, type Compression } from '../log/compression.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 
