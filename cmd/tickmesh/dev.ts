@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MemoryBus } from '../../internal/bus/memory-bus.js';
+import { parseWorkerOptions, type WorkerOptions } from '../../internal/config/worker.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
@@ -20,12 +21,7 @@ import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { IndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import {
-  parseWorkerOptions,
-  type WorkerOptions,
-  workerActorConfig,
-  workerConfig,
-} from '../../internal/worker/options.js';
+import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';

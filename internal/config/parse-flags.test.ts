@@ -59,12 +59,12 @@ describe('parseFlags', () => {
   it('builds --help from the spec: each flag with its placeholder, help, default and environment variable', () => {
     const help = flagHelp(spec);
     expect(help.split('\n')).toEqual([
-      '  --port N                    probe port (default 9464; env TEST_PORT)',
-      '  --lease-duration S          lease duration (default 15)',
-      '  --partitions N              partition count (env TEST_PARTITIONS)',
-      '  --client-id ID              client id (default tickmesh-<host>)',
-      '  --migrate true|false        apply migrations (default true)',
-      '  --dry-run                   change nothing',
+      '  --port N                      probe port (default 9464; env TEST_PORT)',
+      '  --lease-duration S            lease duration (default 15)',
+      '  --partitions N                partition count (env TEST_PARTITIONS)',
+      '  --client-id ID                client id (default tickmesh-<host>)',
+      '  --migrate true|false          apply migrations (default true)',
+      '  --dry-run                     change nothing',
     ]);
   });
 
@@ -75,7 +75,7 @@ describe('parseFlags', () => {
     const lines = help.split('\n');
     expect(lines[0]).toBe('  --stream-max-connections-per-address N');
     expect(lines.length).toBeGreaterThan(2);
-    for (const l of lines.slice(1)) expect(l).toMatch(/^ {30}\S/);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^ {32}\S/);
     expect(lines.every((l) => l.length <= 110)).toBe(true);
     expect(help.replace(/\s+/g, ' ')).toMatch(/ word \(default 20\)$/);
   });

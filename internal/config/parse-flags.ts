@@ -125,7 +125,7 @@ function defaultValue(schema: z.ZodType): unknown {
   return undefined;
 }
 
-const NAME_COLUMN = 30;
+const NAME_COLUMN = 32;
 const WIDTH = 110;
 
 /**
@@ -140,7 +140,8 @@ export function flagHelp(spec: FlagSpec): string {
       const tail = [def === undefined ? '' : `default ${def}`, f.env === undefined ? '' : `env ${f.env}`]
         .filter((s) => s !== '')
         .join('; ');
-      const words = `${f.help}${tail === '' ? '' : ` (${tail})`}`.split(' ');
+      // The default and the variable stay together on one line.
+      const words = [...f.help.split(' '), ...(tail === '' ? [] : [`(${tail})`])];
       const lines: string[] = [];
       let line = '';
       for (const word of words) {
