@@ -22,10 +22,10 @@ import {
   type V1PodSpec,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseOperatorConfig } from '../../cmd/operator/config.js';
 import { runOperator } from '../../cmd/operator/run.js';
 import { API_FLAG_NAMES, parseApiOptions } from '../../internal/config/api.js';
 import { parseIngestConfig } from '../../internal/config/ingest.js';
+import { parseOperatorConfig } from '../../internal/config/operator.js';
 import { parseTopicsOptions } from '../../internal/config/topics.js';
 import { parseWorkerOptions, WORKER_FLAG_NAMES } from '../../internal/config/worker.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
