@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMPRESSIONS } from '../log/compression.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
+import type { FlagSpec } from './parse-flags.js';
 
 /** Flag schemas that several commands share (their option files parse flags with zod). */
 
@@ -42,3 +43,14 @@ export const intervalListFlag = (fallback: string) =>
 
 /** `--compression` of the Kafka producers: zstd (default), gzip or none. */
 export const compressionFlag = z.enum(COMPRESSIONS, { error: `expected ${COMPRESSIONS.join(', ')}` }).default('zstd');
+
+/** The probe port and log level of the long-running commands that read them from the environment too. */
+export const PROCESS_FLAGS = {
+  metricsPort: {
+    schema: intFlag(0, 65_535).default(9464),
+    arg: 'PORT',
+    env: 'TICKMESH_METRICS_PORT',
+    help: '/metrics /healthz /readyz; 0 picks a free port',
+  },
+  logLevel: { schema: logLevelFlag, arg: 'LEVEL', env: 'LOG_LEVEL', help: 'pino level' },
+} as const satisfies FlagSpec;

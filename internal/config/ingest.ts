@@ -9,7 +9,7 @@ import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { KafkaSecurity } from './connection-security.js';
 import { KAFKA_FLAGS, parseEndpoints } from './endpoints.js';
-import { compressionFlag, intFlag, logLevelFlag, textFlag } from './flags.js';
+import { compressionFlag, PROCESS_FLAGS, textFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh ingest` flags and config file: one schema, parsed once in cmd/, frozen. */
@@ -166,22 +166,12 @@ const INGEST_OUTPUT_FLAGS = {
   clientId: { schema: textFlag, arg: 'ID', help: 'Kafka client id', defaultHelp: 'tickmesh-ingest-<host>' },
 } as const satisfies FlagSpec;
 
-const INGEST_PROCESS_FLAGS = {
-  metricsPort: {
-    schema: intFlag(0, 65_535).default(9464),
-    arg: 'PORT',
-    env: 'TICKMESH_METRICS_PORT',
-    help: '/metrics /healthz /readyz; 0 picks a free port',
-  },
-  logLevel: { schema: logLevelFlag, arg: 'LEVEL', env: 'LOG_LEVEL', help: 'pino level' },
-} as const satisfies FlagSpec;
-
 const INGEST_FLAGS = {
   ...INGEST_VENUE_FLAGS,
   ...INGEST_CONNECTION_FLAGS,
   ...KAFKA_FLAGS,
   ...INGEST_OUTPUT_FLAGS,
-  ...INGEST_PROCESS_FLAGS,
+  ...PROCESS_FLAGS,
 } as const satisfies FlagSpec;
 
 export const INGEST_HELP = `tickmesh ingest: live exchange trades (or the simulator) into Kafka, normalized, deduplicated, gap-checked
@@ -201,7 +191,7 @@ where it goes (flags override the environment):
 ${flagHelp({ ...KAFKA_FLAGS, ...INGEST_OUTPUT_FLAGS })}
 
 process:
-${flagHelp(INGEST_PROCESS_FLAGS)}
+${flagHelp(PROCESS_FLAGS)}
 `;
 
 type IngestFlags = FlagValues<typeof INGEST_FLAGS>;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
 import { type NatsSecurity, natsSecurityFromEnv } from './connection-security.js';
-import { intFlag, logLevelFlag, textFlag } from './flags.js';
+import { intFlag, PROCESS_FLAGS, textFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlags } from './parse-flags.js';
 
 /** The `tickmesh operator` flags: one schema, parsed once in cmd/, frozen. */
@@ -175,13 +175,7 @@ export const OPERATOR_FLAGS = {
       'with NATS: a Ready worker whose heartbeat stopped this long is not a member; 0 disables ' +
       '(Kubernetes readiness alone)',
   },
-  metricsPort: {
-    schema: int(0, 65_535).default(9464),
-    arg: 'PORT',
-    env: 'TICKMESH_METRICS_PORT',
-    help: '/metrics /healthz /readyz; 0 picks a free port',
-  },
-  logLevel: { schema: logLevelFlag, arg: 'LEVEL', env: 'LOG_LEVEL', help: 'pino level' },
+  ...PROCESS_FLAGS,
 } as const satisfies FlagSpec;
 
 export const OPERATOR_HELP = `tickmesh operator: places Kafka partitions on Ready worker pods, holds a Lease (one acting replica)
