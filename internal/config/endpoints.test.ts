@@ -46,4 +46,16 @@ describe('requireEndpoints and the endpoint flags', () => {
     );
     expect(ENDPOINT_HELP).toContain('--database-password-file FILE');
   });
+
+  it('takes secrets as file paths from *_FILE variables or --*-file flags, the flag first, never reading them', () => {
+    const env = { DATABASE_PASSWORD_FILE: '/run/secrets/db' };
+    const fromEnv = parseEndpoints(readArgs(ENDPOINT_FLAGS, []), env);
+    expect(fromEnv.postgresSecurity?.passwordFile).toBe('/run/secrets/db');
+    const fromFlag = parseEndpoints(readArgs(ENDPOINT_FLAGS, ['--database-password-file', '/mnt/db']), env);
+    expect(fromFlag.postgresSecurity?.passwordFile).toBe('/mnt/db');
+    // A SASL password file without the SASL protocol is refused by name, not by opening the file.
+    expect(() => parseEndpoints({}, { KAFKA_SASL_PASSWORD_FILE: '/nonexistent/kafka' })).toThrow(
+      /KAFKA_SECURITY_PROTOCOL sasl_ssl or sasl_plaintext/,
+    );
+  });
 });
