@@ -1,6 +1,6 @@
 #!/usr/bin/env node
+import { INGEST_HELP, parseIngestConfig } from '../../internal/config/ingest.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
-import { INGEST_HELP, parseIngestConfig } from './config.js';
 import { runIngest } from './run.js';
 
 // Ingest as its own entry point (`tickmesh ingest` runs the same). The first SIGTERM or SIGINT

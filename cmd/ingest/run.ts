@@ -1,3 +1,4 @@
+import type { IngestConfig } from '../../internal/config/ingest.js';
 import { createIngestor } from '../../internal/ingest/ingestor.js';
 import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
 import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
@@ -8,7 +9,6 @@ import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
-import type { IngestConfig } from './config.js';
 
 /**
  * Runs live ingest until `signal` aborts, then drains: stops taking frames, produces what was

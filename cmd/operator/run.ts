@@ -1,6 +1,7 @@
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import type { OperatorConfig } from '../../internal/config/operator.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
@@ -15,7 +16,6 @@ import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
 import { createReconciler } from '../../internal/operator/reconciler.js';
-import type { OperatorConfig } from './config.js';
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();

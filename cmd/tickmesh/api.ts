@@ -1,14 +1,11 @@
 import { hostname } from 'node:os';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
+import { API_FLAGS, API_FLAGS_HELP, parseApiOptions } from '../../internal/config/api.js';
+import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
+import { readArgs } from '../../internal/config/parse-flags.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
-import {
-  API_OPTION_NAMES,
-  API_OPTIONS_HELP,
-  apiConfigFromOptions,
-  parseApiOptions,
-} from '../../internal/serve/api-options.js';
+import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
 import { createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
@@ -22,19 +19,19 @@ The dashboard is at / on the same port; /healthz, /readyz and /metrics too. SIGT
 requests in flight finish, WebSocket clients are closed with 1001.
 
 endpoints (flags override the environment; Kafka is not used):
-${endpointHelp()}
+${ENDPOINT_HELP}
 
 options:
-${API_OPTIONS_HELP}
+${API_FLAGS_HELP}
 `;
 
 export const apiCommand: Command = {
   name: 'api',
   help: HELP,
   async run(argv, signal) {
-    const flags = parseCommandFlags(argv, API_OPTION_NAMES);
-    const endpoints = parseEndpoints(flags);
-    const options = parseApiOptions(flags);
+    const flags = readArgs({ ...ENDPOINT_FLAGS, ...API_FLAGS }, argv);
+    const endpoints = parseEndpoints(flags, process.env);
+    const options = parseApiOptions(flags, process.env);
     requireEndpoints(endpoints, ['databaseUrl', 'natsUrl', 'redisUrl']);
 
     const logger = createLogger({ level: options.logLevel });

@@ -4,43 +4,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { type ActorConfig, actorConfig } from '../../internal/actor/config.js';
 import { MarketActor } from '../../internal/actor/market-actor.js';
 import { clearActorOutput, createActorOutput } from '../../internal/actor/output.js';
+import { CANDLES_FLAGS } from '../../internal/config/candles.js';
+import { flagHelp, parseFlags } from '../../internal/config/parse-flags.js';
 import { eachLine, readLineBlocks } from '../../internal/ingest/files/lines.js';
 import { readTradeFileBatches } from '../../internal/ingest/files/read-trade-file.js';
-import {
-  isTradeFileFormat,
-  TRADE_FILE_FORMATS,
-  type TradeFileOptions,
-} from '../../internal/ingest/files/trade-file.js';
+import type { TradeFileOptions } from '../../internal/ingest/files/trade-file.js';
 import type { Candle } from '../../internal/market/candle.js';
-import { isInterval } from '../../internal/market/interval.js';
 import { tradeKey } from '../../internal/market/trade.js';
-import { TickmeshError } from '../../internal/runtime/errors.js';
+import { ConfigError, TickmeshError } from '../../internal/runtime/errors.js';
 import type { Command } from './command.js';
 
 const HELP = `tickmesh candles: build candles offline from an exchange trade file and print them
 
 usage: tickmesh candles --input FILE --format FORMAT [options]
 
-  --input FILE            trade file (gzip when it ends in .gz)
-  --format FORMAT         ${TRADE_FILE_FORMATS.join(' | ')}
-  --interval I            candle interval, default 1m (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 1w)
-  --output csv|jsonl      csv (default): the exchange kline layout, one market per file:
-                            open_time,open,high,low,close,volume,close_time,quote_volume,count,
-                            taker_buy_volume,taker_buy_quote_volume,ignore
-                          prices and volumes printed with the decimals the file's own trades use
-                          jsonl: one Candle per line (vwap, trade ids, revision), any number of markets
-  --strict                fail at the first bad row (exit 1) instead of skipping it
-  --exchange X            venue: names it for Binance files (default binance for the spot layout,
-                          binance-futures for USD-M); keeps only its rows in tardis and jsonl files
-  --symbol Y              the venue's symbol: names it for Binance files (default: from the file
-                          name); keeps only its rows in tardis and jsonl files
-  --market M              canonical market id (BTC-USDT) instead of the one derived from the symbol
-  --out-of-order-ms N     allowed out-of-orderness of trade times, default 2000
-  --allowed-lateness-ms N window retention for late trades (printed again as revisions), default 60000
+${flagHelp(CANDLES_FLAGS)}
 
 Bad rows go to stderr with their line numbers and are counted; a summary ends stderr. Every
 window that holds trades is printed, and the empty ones between them; the first and last may be
@@ -51,8 +32,6 @@ interface Io {
   readonly stdout: Writable;
   readonly stderr: Writable;
 }
-
-class UsageError extends Error {}
 
 /** Most bad rows printed one by one; the rest are only counted. */
 const MAX_REPORTED = 1_000;
@@ -65,66 +44,24 @@ interface Options {
 }
 
 function parse(argv: readonly string[]): Options {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        input: { type: 'string' },
-        format: { type: 'string' },
-        interval: { type: 'string', default: '1m' },
-        output: { type: 'string', default: 'csv' },
-        strict: { type: 'boolean', default: false },
-        exchange: { type: 'string' },
-        symbol: { type: 'string' },
-        market: { type: 'string' },
-        'out-of-order-ms': { type: 'string', default: '2000' },
-        'allowed-lateness-ms': { type: 'string', default: '60000' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const input = values.input as string | undefined;
-  const format = values.format as string | undefined;
-  const interval = values.interval as string;
-  const output = values.output as string;
-  if (!input) throw new UsageError('--input is required');
-  if (!format || !isTradeFileFormat(format))
-    throw new UsageError(`--format must be one of ${TRADE_FILE_FORMATS.join(', ')}`);
-  if (!isInterval(interval)) throw new UsageError(`--interval ${interval} is not an interval`);
-  if (output !== 'csv' && output !== 'jsonl') throw new UsageError('--output must be csv or jsonl');
-  const ms = (name: string): number => {
-    const v = Number(values[name]);
-    if (!Number.isSafeInteger(v) || v < 0) throw new UsageError(`--${name} must be a non-negative integer`);
-    return v;
-  };
-  let config: ActorConfig;
-  try {
-    config = actorConfig({
-      intervals: [interval],
-      outOfOrdernessMs: ms('out-of-order-ms'),
-      allowedLatenessMs: ms('allowed-lateness-ms'),
-      partialUpdates: false,
-      detectors: { interval },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const opt = (k: string): string | undefined => values[k] as string | undefined;
+  const v = parseFlags(CANDLES_FLAGS, argv, {});
   return {
     file: {
-      path: input,
-      format,
-      ...(opt('exchange') ? { exchange: opt('exchange') } : {}),
-      ...(opt('symbol') ? { symbol: opt('symbol') } : {}),
-      ...(opt('market') ? { market: opt('market') } : {}),
+      path: v.input,
+      format: v.format,
+      exchange: v.exchange || undefined,
+      symbol: v.symbol || undefined,
+      market: v.market || undefined,
     },
-    config,
-    output,
-    strict: values.strict === true,
+    config: actorConfig({
+      intervals: [v.interval],
+      outOfOrdernessMs: v.outOfOrdernessMs,
+      allowedLatenessMs: v.allowedLatenessMs,
+      partialUpdates: false,
+      detectors: { interval: v.interval },
+    }),
+    output: v.output,
+    strict: v.strict,
   };
 }
 
@@ -233,7 +170,7 @@ export async function runCandles(argv: readonly string[], io: Io, signal: AbortS
   try {
     opts = parse(argv);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof ConfigError) {
       io.stderr.write(`tickmesh candles: ${err.message}\n\n${HELP}`);
       return 2;
     }

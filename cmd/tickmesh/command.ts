@@ -1,6 +1,7 @@
 /**
- * One `tickmesh` subcommand. Each lives in its own file beside main.ts and parses its own flags
- * (flags override the environment: KAFKA_BROKERS, NATS_URL, REDIS_URL, DATABASE_URL, KUBECONFIG).
+ * One `tickmesh` subcommand. Each lives in its own file beside main.ts; its flags are a FlagSpec
+ * in internal/config/ (flags override the environment: KAFKA_BROKERS, NATS_URL, REDIS_URL,
+ * DATABASE_URL, KUBECONFIG), and its help prints them from there.
  * `run` resolves with the process exit code; `signal` aborts on SIGINT/SIGTERM.
  */
 export interface Command {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseWorkerOptions } from '../../internal/config/worker.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { MemoryLog } from '../../internal/log/memory-log.js';
-import { parseWorkerOptions } from '../../internal/worker/options.js';
 import { ensureDevTopics } from './dev.js';
 
 describe('tickmesh dev topics', () => {

@@ -1,5 +1,7 @@
-import { parseArgs } from 'node:util';
 import { MemoryBus } from '../../internal/bus/memory-bus.js';
+import { DEV_FLAGS } from '../../internal/config/dev.js';
+import { flagHelp, parseFlags } from '../../internal/config/parse-flags.js';
+import { parseWorkerOptions, type WorkerOptions } from '../../internal/config/worker.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
@@ -20,17 +22,11 @@ import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { IndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import {
-  parseWorkerOptions,
-  type WorkerOptions,
-  workerActorConfig,
-  workerConfig,
-} from '../../internal/worker/options.js';
+import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
-const BINANCE_WS = 'wss://stream.binance.com:9443/stream';
 const DEV_INTERVALS = '1m,5m,15m,1h,4h,1d';
 
 const HELP = `tickmesh dev: every role in one process, no servers to install
@@ -43,66 +39,30 @@ a deployment. Trades come live from Binance when it is reachable, otherwise from
 market simulator (said so in the log and on screen).
 
 options:
-  --source auto|binance|sim   where trades come from (default auto: binance if reachable)
-  --symbols LIST              Binance symbols (default BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT)
-  --markets LIST              simulator markets (default BTC-USDT,ETH-USDT,SOL-USDT,BNB-USDT,XRP-USDT)
-  --rate N                    simulator: mean trades per second per market (default 20)
-  --ws-url URL                Binance WebSocket base URL (default ${BINANCE_WS})
-  --partitions N              partitions of the in-process log (default 4)
-  --interval I                candle interval on screen (default 1m)
-  --data-dir DIR              keep the PGlite database here across runs (default: in memory)
-  --metrics-port N            /metrics, /healthz, /readyz (default 9464; 0 picks a free port)
-  --api-port N                REST, WebSocket and the web dashboard (default 8080; 0 picks a free port)
-  --api-host ADDR             address the API listens on (default 127.0.0.1)
-  --no-view                   no terminal view: log lines only
-  --log-level LEVEL           pino level (default info; warn with the view on a terminal)
+${flagHelp(DEV_FLAGS)}
 `;
 
 export const devCommand: Command = {
   name: 'dev',
   help: HELP,
   async run(argv, signal) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        source: { type: 'string', default: 'auto' },
-        symbols: { type: 'string', default: 'BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT,XRPUSDT' },
-        markets: { type: 'string', default: 'BTC-USDT,ETH-USDT,SOL-USDT,BNB-USDT,XRP-USDT' },
-        rate: { type: 'string', default: '20' },
-        'ws-url': { type: 'string', default: BINANCE_WS },
-        partitions: { type: 'string', default: '4' },
-        interval: { type: 'string', default: '1m' },
-        'data-dir': { type: 'string' },
-        'metrics-port': { type: 'string', default: '9464' },
-        'api-port': { type: 'string', default: '8080' },
-        'api-host': { type: 'string', default: '127.0.0.1' },
-        'no-view': { type: 'boolean', default: false },
-        'log-level': { type: 'string' },
-      },
-      strict: true,
-    });
-    const source = values.source;
-    if (source !== 'auto' && source !== 'binance' && source !== 'sim') {
-      throw new ConfigError(`--source must be auto, binance or sim, not ${source}`);
-    }
-    const partitions = positiveInt('--partitions', values.partitions);
-    const rate = Number(values.rate);
-    if (!(rate > 0)) throw new ConfigError('--rate must be a positive number');
-    const view = !values['no-view'];
+    const values = parseFlags(DEV_FLAGS, argv, {});
+    const { source, partitions, rate } = values;
+    const view = !values.noView;
     // With the view on a terminal, log lines for people go under the view's table (LogTail).
     const logTail = view && process.stdout.isTTY ? new LogTail(6, process.stderr) : undefined;
     const logger = createLogger({
-      level: values['log-level'] ?? (logTail ? 'warn' : 'info'),
+      level: values.logLevel ?? (logTail ? 'warn' : 'info'),
       destination: logTail ?? process.stdout,
       pretty: logTail ? true : undefined,
     });
 
     // Probe the URL the feed will connect to: the adapter adds `/stream` to a bare base URL.
     const live =
-      source === 'binance' || (source === 'auto' && (await reachable(combinedStreamUrl(values['ws-url']), 3_000)));
+      source === 'binance' || (source === 'auto' && (await reachable(combinedStreamUrl(values.wsUrl), 3_000)));
     if (source === 'binance' && !live) throw new ConfigError('binance is not reachable');
     const venues: VenueConfig[] = live
-      ? [{ venue: 'binance', symbols: list(values.symbols), wsUrl: values['ws-url'] }]
+      ? [{ venue: 'binance', symbols: list(values.symbols), wsUrl: values.wsUrl }]
       : [{ venue: 'sim', symbols: list(values.markets), rate }];
     const sourceLabel = live ? 'binance live' : 'SIMULATED (exchange unreachable)';
     if (!live) logger.warn({ markets: list(values.markets) }, 'exchange not reachable: running the market simulator');
@@ -119,7 +79,7 @@ export const devCommand: Command = {
     await ensureDevTopics(admin, partitions, options);
     const bus = new MemoryBus();
     const cache = new MemoryCache();
-    const store = await createPgliteStore(values['data-dir'] ? { dataDir: values['data-dir'] } : {});
+    const store = await createPgliteStore({ dataDir: values.dataDir || undefined });
     const workerIntervals = options.intervals;
     const worker = new Worker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
@@ -134,9 +94,6 @@ export const devCommand: Command = {
       config: workerConfig(options),
     });
     const ingestor = createIngestor({ venues, producer: log.producer(), logger, registry });
-    const apiPort = Number(values['api-port']);
-    if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65_535)
-      throw new ConfigError('--api-port must be 0-65535');
     const api = createApiServer({
       store: store.share(),
       cache,
@@ -147,7 +104,7 @@ export const devCommand: Command = {
         intervals: workerIntervals,
         dashboardInterval: workerIntervals.includes(values.interval as Interval) ? (values.interval as Interval) : '1m',
         source: { label: sourceLabel, simulated: !live },
-        listen: { port: apiPort, host: values['api-host'] },
+        listen: { port: values.apiPort, host: values.apiHost },
       }),
       dependencies: { worker: () => worker.notReadyReason(), ingest: () => ingestor.notReadyReason() },
     });
@@ -157,7 +114,7 @@ export const devCommand: Command = {
         healthy: () => worker.healthy(),
         notReadyReason: () => worker.notReadyReason() ?? ingestor.notReadyReason(),
       },
-      Number(values['metrics-port']),
+      values.metricsPort,
       '127.0.0.1',
     );
     logger.info({ port: probes.port, source: sourceLabel, partitions }, 'tickmesh dev started');
@@ -231,12 +188,6 @@ function list(s: string): string[] {
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x.length > 0);
-}
-
-function positiveInt(flag: string, s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer`);
-  return n;
 }
 
 /** Whether a WebSocket handshake with `url` completes within `timeoutMs`, by the feeds' own client. */

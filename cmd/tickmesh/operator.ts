@@ -1,4 +1,4 @@
-import { OPERATOR_HELP, parseOperatorConfig } from '../operator/config.js';
+import { OPERATOR_HELP, parseOperatorConfig } from '../../internal/config/operator.js';
 import { runOperator } from '../operator/run.js';
 import type { Command } from './command.js';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseTopicsOptions, planTopics } from './topics.js';
+import { parseTopicsOptions } from '../../internal/config/topics.js';
+import { planTopics } from './topics.js';
 
 describe('tickmesh topics plan', () => {
-  const options = parseTopicsOptions({ partitions: '6' }, false);
+  const options = parseTopicsOptions({ partitions: '6' });
 
   it('creates what is missing and keeps what exists', () => {
     const plan = planTopics(options, new Map([['tickmesh.gaps.v1', 1]]));
@@ -17,7 +18,7 @@ describe('tickmesh topics plan', () => {
   });
 
   it('rejects a bad partition count and topics that coincide', () => {
-    expect(() => parseTopicsOptions({ partitions: '0' }, false)).toThrow(/--partitions/);
-    expect(() => parseTopicsOptions({ 'late-topic': 'tickmesh.trades.v1' }, false)).toThrow(/must differ/);
+    expect(() => parseTopicsOptions({ partitions: '0' })).toThrow(/--partitions/);
+    expect(() => parseTopicsOptions({ 'late-topic': 'tickmesh.trades.v1' })).toThrow(/must differ/);
   });
 });

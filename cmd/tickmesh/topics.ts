@@ -1,16 +1,18 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import type { KafkaSecurity } from '../../internal/config/connection-security.js';
-import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
-import { intFlag } from '../../internal/config/flags.js';
-import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
+import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
+import { readArgs } from '../../internal/config/parse-flags.js';
+import {
+  parseTopicsOptions,
+  TOPICS_FLAGS,
+  TOPICS_FLAGS_HELP,
+  type TopicsOptions,
+} from '../../internal/config/topics.js';
 import { createKafkaAdmin, type KafkaLogAdmin } from '../../internal/log/kafka-admin.js';
 import { createLogger, type Logger, silentLogger } from '../../internal/observe/logger.js';
 import { ConfigError, isRetriable } from '../../internal/runtime/errors.js';
 import { retry } from '../../internal/runtime/retry.js';
 import type { Command } from './command.js';
-
-const LATE_TOPIC = 'tickmesh.trades.late.v1';
 
 const HELP = `tickmesh topics: create the Kafka topics tickmesh uses, if they do not exist
 
@@ -22,65 +24,11 @@ created with message.timestamp.type=LogAppendTime.
 usage: tickmesh topics --partitions N [options]
 
 endpoints (flags override the environment):
-${endpointHelp()}
+${ENDPOINT_HELP}
 
 options:
-  --partitions N              partitions of every topic; the trades topic's is the unit of
-                              placement (the most workers that share the load); default 12
-  --replication-factor N      replicas of each partition; default: the brokers' default
-  --trades-topic NAME         default ${DEFAULT_TOPICS.trades}
-  --late-topic NAME           default ${LATE_TOPIC}
-  --rejected-topic NAME       default ${DEFAULT_TOPICS.rejects}
-  --gaps-topic NAME           default ${DEFAULT_TOPICS.gaps}
-  --wait-seconds S            keep trying while Kafka does not answer, up to S seconds; default 0
-  --dry-run                   print what would be created, change nothing
-  --log-level LEVEL           default info (LOG_LEVEL)
+${TOPICS_FLAGS_HELP}
 `;
-
-const schema = z.object({
-  partitions: intFlag(1, 100_000).default(12),
-  'replication-factor': intFlag(1, 32).optional(),
-  'trades-topic': z.string().min(1).default(DEFAULT_TOPICS.trades),
-  'late-topic': z.string().min(1).default(LATE_TOPIC),
-  'rejected-topic': z.string().min(1).default(DEFAULT_TOPICS.rejects),
-  'gaps-topic': z.string().min(1).default(DEFAULT_TOPICS.gaps),
-  'wait-seconds': intFlag(0).default(0),
-  'log-level': z.string().default('info'),
-});
-
-const OPTION_NAMES = Object.keys(schema.shape);
-
-export interface TopicsOptions {
-  readonly partitions: number;
-  readonly replicationFactor: number | undefined;
-  /** Trades first: the one whose partition count must match. */
-  readonly topics: readonly string[];
-  readonly waitSeconds: number;
-  readonly dryRun: boolean;
-  readonly logLevel: string;
-}
-
-export function parseTopicsOptions(
-  flags: Readonly<Record<string, string | undefined>>,
-  dryRun: boolean,
-): TopicsOptions {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
-  }
-  const v = parsed.data;
-  const topics = [v['trades-topic'], v['late-topic'], v['rejected-topic'], v['gaps-topic']];
-  if (new Set(topics).size !== topics.length)
-    throw new ConfigError(`the four topics must differ: ${topics.join(', ')}`);
-  return Object.freeze({
-    partitions: v.partitions,
-    replicationFactor: v['replication-factor'],
-    topics: Object.freeze(topics),
-    waitSeconds: v['wait-seconds'],
-    dryRun,
-    logLevel: v['log-level'],
-  });
-}
 
 /** What `tickmesh topics` does to reach the wanted state, decided from the partition counts that exist. */
 export interface TopicsPlan {
@@ -120,7 +68,7 @@ async function connect(
     // kafkajs logs, as errors, the metadata polls that meet a new topic before its leaders are
     // elected (createTopicsAndWait tolerates them); its real failures reach us as thrown errors.
     logger: options.logLevel === 'debug' || options.logLevel === 'trace' ? logger : silentLogger(),
-    ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
+    replicationFactor: options.replicationFactor,
   };
   if (options.waitSeconds === 0) return createKafkaAdmin(admin);
   const signal = AbortSignal.timeout(options.waitSeconds * 1000);
@@ -143,14 +91,11 @@ export const topicsCommand: Command = {
   name: 'topics',
   help: HELP,
   async run(argv) {
-    const dryRun = argv.includes('--dry-run');
-    const flags = parseCommandFlags(
-      argv.filter((a) => a !== '--dry-run'),
-      OPTION_NAMES,
-    );
-    const endpoints = parseEndpoints(flags);
+    const flags = readArgs({ ...ENDPOINT_FLAGS, ...TOPICS_FLAGS }, argv);
+    const endpoints = parseEndpoints(flags, process.env);
     requireEndpoints(endpoints, ['kafkaBrokers']);
-    const options = parseTopicsOptions({ ...flags, 'log-level': flags['log-level'] ?? process.env.LOG_LEVEL }, dryRun);
+    const options = parseTopicsOptions(flags, process.env);
+    const dryRun = options.dryRun;
     const logger = createLogger({ level: options.logLevel }).child({ role: 'topics' });
 
     const admin = await connect(endpoints.kafkaBrokers, endpoints.kafkaSecurity, options, logger);

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseGapLines, parseVerifyOptions, runVerify } from './verify.js';
+import { parseVerifyOptions } from '../../internal/config/verify.js';
+import { parseGapLines, runVerify } from './verify.js';
 
 const ENV = { DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' };
 const BASE = ['--exchange', 'binance', '--symbol', 'BTCUSDT', '--from', '2020-02-22T00:01Z', '--to', '1582337100000'];

@@ -1,10 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { parseEndpoints } from '../../internal/config/endpoints.js';
-import { sqlSchemaFlag } from '../../internal/config/flags.js';
-import { INTERVALS } from '../../internal/market/interval.js';
+import { flagHelp } from '../../internal/config/parse-flags.js';
+import { parseVerifyOptions, VERIFY_FLAGS, type VerifyOptions } from '../../internal/config/verify.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import type { CandleVerdict, FieldDifference, GapWindow } from '../../internal/verify/compare.js';
@@ -18,18 +15,7 @@ const HELP = `tickmesh verify: check stored closed candles against the exchange'
 
 usage: tickmesh verify --exchange VENUE --symbol SYMBOL --from TIME --to TIME [options]
 
-  --exchange VENUE          ${KLINE_VENUES.join(' | ')}
-  --symbol SYMBOL           the venue's symbol, as the candles are stored (BTCUSDT, BTC-USDT)
-  --interval I              default 1m (${INTERVALS.join(' ')}; the venue's own set applies)
-  --from TIME               first open time, inclusive: ISO 8601 (2020-02-22T00:01Z) or Unix ms
-  --to TIME                 last open time, exclusive
-  --database-url URL        PostgreSQL holding the candles                              (DATABASE_URL)
-  --schema NAME             its schema (default public)
-  --rest-url URL            the venue's REST base URL (default its public API; a stand-in in tests)
-  --requests-per-second N   request budget against the venue, default 5
-  --gaps FILE               JSON lines of gap windows ({"fromTime": ms, "toTime": ms}, or gap.v1
-                            events with a window): a mismatch inside one is "likely lost trades (gap)";
-                            id-only gap events carry no event times and are skipped
+${flagHelp(VERIFY_FLAGS)}
 
 Compared per venue (a difference in a "convention" field is shown, never a mismatch):
 ${KLINE_VENUES.map((v) => `  ${v.padEnd(16)} ${VENUE_CONVENTIONS[v]?.note}`).join('\n')}
@@ -38,89 +24,6 @@ Prints counts by status and every mismatch (field, ours, theirs) on stdout; prog
 Exit status 0 when every candle is verified or unverifiable, 1 on any mismatch, 2 on a usage
 error or when the database or the venue cannot be reached.
 `;
-
-const time = z.string().transform((s, ctx) => {
-  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isSafeInteger(t)) {
-    ctx.addIssue({ code: 'custom', message: `${s} is neither ISO 8601 nor Unix ms` });
-    return z.NEVER;
-  }
-  return t;
-});
-
-const flagsSchema = z.object({
-  exchange: z.string().refine((v) => (KLINE_VENUES as readonly string[]).includes(v), {
-    message: `one of ${KLINE_VENUES.join(', ')}`,
-  }),
-  symbol: z.string().min(1),
-  interval: z.enum(INTERVALS).default('1m'),
-  from: time,
-  to: time,
-  schema: sqlSchemaFlag.default('public'),
-  'rest-url': z.string().url().optional(),
-  'requests-per-second': z.coerce.number().positive().max(1000).default(5),
-  gaps: z.string().min(1).optional(),
-});
-
-interface VerifyOptions {
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly interval: (typeof INTERVALS)[number];
-  readonly from: number;
-  readonly to: number;
-  readonly schema: string;
-  readonly databaseUrl: string;
-  readonly restUrl?: string;
-  readonly requestsPerSecond: number;
-  readonly gaps?: string;
-}
-
-const NAMES = [
-  'exchange',
-  'symbol',
-  'interval',
-  'from',
-  'to',
-  'database-url',
-  'schema',
-  'rest-url',
-  'requests-per-second',
-  'gaps',
-];
-
-export function parseVerifyOptions(argv: readonly string[], env: NodeJS.ProcessEnv): VerifyOptions {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: Object.fromEntries(NAMES.map((n) => [n, { type: 'string' as const }])),
-    }).values as Record<string, string | undefined>;
-  } catch (cause) {
-    throw new ConfigError(`verify: ${(cause as Error).message}`, { cause });
-  }
-  const parsed = flagsSchema.safeParse(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`verify: ${issues}`);
-  }
-  const v = parsed.data;
-  if (v.to <= v.from) throw new ConfigError('verify: --to must be after --from');
-  const { databaseUrl } = parseEndpoints({ 'database-url': values['database-url'] }, env);
-  if (!databaseUrl) throw new ConfigError('verify: no database (--database-url or DATABASE_URL)');
-  return Object.freeze({
-    exchange: v.exchange,
-    symbol: v.symbol,
-    interval: v.interval,
-    from: v.from,
-    to: v.to,
-    schema: v.schema,
-    databaseUrl,
-    ...(v['rest-url'] ? { restUrl: v['rest-url'] } : {}),
-    requestsPerSecond: v['requests-per-second'],
-    ...(v.gaps ? { gaps: v.gaps } : {}),
-  });
-}
 
 /** Gap windows from JSON lines: `{fromTime, toTime}` objects or gap.v1 events that carry a window. */
 export function parseGapLines(text: string): GapWindow[] {
@@ -131,7 +34,7 @@ export function parseGapLines(text: string): GapWindow[] {
     try {
       o = JSON.parse(line);
     } catch {
-      throw new ConfigError(`verify: --gaps line ${i + 1} is not JSON`);
+      throw new ConfigError(`--gaps line ${i + 1} is not JSON`);
     }
     const w = o.window ?? o;
     if (typeof w.fromTime === 'number' && typeof w.toTime === 'number') {
@@ -206,7 +109,7 @@ export async function runVerify(
     if (opts.gaps) gaps = parseGapLines(await readFile(opts.gaps, 'utf8'));
   } catch (err) {
     if (!(err instanceof ConfigError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    io.stderr.write(`tickmesh ${(err as Error).message}\n`);
+    io.stderr.write(`tickmesh verify: ${(err as Error).message}\n`);
     return 2;
   }
   const convention = venueConvention(opts.exchange);
@@ -216,7 +119,7 @@ export async function runVerify(
     return fetch(input, init);
   };
   const source = createKlineSource(opts.exchange, {
-    ...(opts.restUrl ? { restUrl: opts.restUrl } : {}),
+    restUrl: opts.restUrl,
     fetch: counting,
     budget: createRequestBudget(opts.requestsPerSecond),
     onRetry: (err, attempt, delayMs) =>

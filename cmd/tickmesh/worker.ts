@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { endpointHelp, parseCommandFlags, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
+import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
+import { readArgs } from '../../internal/config/parse-flags.js';
+import { parseWorkerOptions, WORKER_FLAGS, WORKER_FLAGS_HELP } from '../../internal/config/worker.js';
 import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
@@ -17,13 +19,7 @@ import { startHeartbeat } from '../../internal/worker/heartbeat.js';
 import { IndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import {
-  parseWorkerOptions,
-  WORKER_OPTION_NAMES,
-  WORKER_OPTIONS_HELP,
-  workerActorConfig,
-  workerConfig,
-} from '../../internal/worker/options.js';
+import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { PlacementFollower } from '../../internal/worker/placement-follower.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
@@ -38,10 +34,10 @@ in Redis. SIGTERM drains: finishes queued records and commits a final checkpoint
 Traces go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 endpoints (flags override the environment):
-${endpointHelp()}
+${ENDPOINT_HELP}
 
 options:
-${WORKER_OPTIONS_HELP}
+${WORKER_FLAGS_HELP}
 `;
 
 /** How often the worker reads its topic's end offsets (EndOffsetProbe): the lag's resolution while paused. */
@@ -51,9 +47,9 @@ export const workerCommand: Command = {
   name: 'worker',
   help: HELP,
   async run(argv, signal) {
-    const flags = parseCommandFlags(argv, WORKER_OPTION_NAMES);
-    const endpoints = parseEndpoints(flags);
-    const options = parseWorkerOptions({ ...flags, 'pod-name': flags['pod-name'] ?? process.env.POD_NAME });
+    const flags = readArgs({ ...ENDPOINT_FLAGS, ...WORKER_FLAGS }, argv);
+    const endpoints = parseEndpoints(flags, process.env);
+    const options = parseWorkerOptions(flags, process.env);
     requireEndpoints(endpoints, ['kafkaBrokers', 'databaseUrl', 'natsUrl', 'redisUrl']);
 
     const logger = createLogger({ level: options.logLevel });

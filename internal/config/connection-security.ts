@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
+import { textFlag as text } from './flags.js';
+import type { FlagSpec } from './parse-flags.js';
 
 /**
  * How to reach a secured server: TLS files and credentials, every secret named by a file path
@@ -57,35 +59,124 @@ export interface PostgresSecurity {
 /** The flags of connection security; each with the environment variable it overrides. */
 export const SECURITY_FLAGS = {
   'kafka-security-protocol': {
+    schema: text,
+    arg: 'PROTOCOL',
     env: 'KAFKA_SECURITY_PROTOCOL',
     help: 'plaintext (default), ssl, sasl_plaintext or sasl_ssl',
   },
-  'kafka-sasl-mechanism': { env: 'KAFKA_SASL_MECHANISM', help: 'plain, scram-sha-256 or scram-sha-512' },
-  'kafka-sasl-username': { env: 'KAFKA_SASL_USERNAME', help: 'Kafka SASL user' },
-  'kafka-sasl-password-file': { env: 'KAFKA_SASL_PASSWORD_FILE', help: 'file holding the Kafka SASL password' },
-  'kafka-tls-ca-file': { env: 'KAFKA_TLS_CA_FILE', help: 'PEM CA bundle for the Kafka brokers' },
-  'kafka-tls-cert-file': { env: 'KAFKA_TLS_CERT_FILE', help: 'PEM client certificate (Kafka mutual TLS)' },
-  'kafka-tls-key-file': { env: 'KAFKA_TLS_KEY_FILE', help: 'PEM client key (Kafka mutual TLS)' },
-  'nats-tls': { env: 'NATS_TLS', help: 'true: require TLS to NATS (implied by a tls:// URL)' },
-  'nats-tls-ca-file': { env: 'NATS_TLS_CA_FILE', help: 'PEM CA bundle for the NATS servers' },
-  'nats-tls-cert-file': { env: 'NATS_TLS_CERT_FILE', help: 'PEM client certificate (NATS mutual TLS)' },
-  'nats-tls-key-file': { env: 'NATS_TLS_KEY_FILE', help: 'PEM client key (NATS mutual TLS)' },
-  'nats-creds-file': { env: 'NATS_CREDS_FILE', help: 'NATS .creds file (account user JWT and seed)' },
-  'nats-nkey-seed-file': { env: 'NATS_NKEY_SEED_FILE', help: 'file holding a NATS NKey user seed' },
-  'nats-user': { env: 'NATS_USER', help: 'NATS user (or in the URL)' },
-  'nats-password-file': { env: 'NATS_PASSWORD_FILE', help: 'file holding the NATS password' },
-  'nats-token-file': { env: 'NATS_TOKEN_FILE', help: 'file holding a NATS token' },
-  'redis-tls-ca-file': { env: 'REDIS_TLS_CA_FILE', help: 'PEM CA bundle for Redis (TLS; implied by rediss://)' },
-  'redis-tls-cert-file': { env: 'REDIS_TLS_CERT_FILE', help: 'PEM client certificate (Redis mutual TLS)' },
-  'redis-tls-key-file': { env: 'REDIS_TLS_KEY_FILE', help: 'PEM client key (Redis mutual TLS)' },
-  'redis-username': { env: 'REDIS_USERNAME', help: 'Redis ACL user (or in the URL)' },
-  'redis-password-file': { env: 'REDIS_PASSWORD_FILE', help: 'file holding the Redis password' },
+  'kafka-sasl-mechanism': {
+    schema: text,
+    arg: 'MECHANISM',
+    env: 'KAFKA_SASL_MECHANISM',
+    help: 'plain, scram-sha-256 or scram-sha-512',
+  },
+  'kafka-sasl-username': { schema: text, arg: 'USER', env: 'KAFKA_SASL_USERNAME', help: 'Kafka SASL user' },
+  'kafka-sasl-password-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_SASL_PASSWORD_FILE',
+    help: 'file holding the Kafka SASL password',
+  },
+  'kafka-tls-ca-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_TLS_CA_FILE',
+    help: 'PEM CA bundle for the Kafka brokers',
+  },
+  'kafka-tls-cert-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_TLS_CERT_FILE',
+    help: 'PEM client certificate (Kafka mutual TLS)',
+  },
+  'kafka-tls-key-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_TLS_KEY_FILE',
+    help: 'PEM client key (Kafka mutual TLS)',
+  },
+  'nats-tls': {
+    schema: text,
+    arg: 'true|false',
+    env: 'NATS_TLS',
+    help: 'true: require TLS to NATS (implied by a tls:// URL)',
+  },
+  'nats-tls-ca-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_TLS_CA_FILE',
+    help: 'PEM CA bundle for the NATS servers',
+  },
+  'nats-tls-cert-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_TLS_CERT_FILE',
+    help: 'PEM client certificate (NATS mutual TLS)',
+  },
+  'nats-tls-key-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_TLS_KEY_FILE',
+    help: 'PEM client key (NATS mutual TLS)',
+  },
+  'nats-creds-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_CREDS_FILE',
+    help: 'NATS .creds file (account user JWT and seed)',
+  },
+  'nats-nkey-seed-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_NKEY_SEED_FILE',
+    help: 'file holding a NATS NKey user seed',
+  },
+  'nats-user': { schema: text, arg: 'USER', env: 'NATS_USER', help: 'NATS user (or in the URL)' },
+  'nats-password-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'NATS_PASSWORD_FILE',
+    help: 'file holding the NATS password',
+  },
+  'nats-token-file': { schema: text, arg: 'FILE', env: 'NATS_TOKEN_FILE', help: 'file holding a NATS token' },
+  'redis-tls-ca-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'REDIS_TLS_CA_FILE',
+    help: 'PEM CA bundle for Redis (TLS; implied by rediss://)',
+  },
+  'redis-tls-cert-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'REDIS_TLS_CERT_FILE',
+    help: 'PEM client certificate (Redis mutual TLS)',
+  },
+  'redis-tls-key-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'REDIS_TLS_KEY_FILE',
+    help: 'PEM client key (Redis mutual TLS)',
+  },
+  'redis-username': { schema: text, arg: 'USER', env: 'REDIS_USERNAME', help: 'Redis ACL user (or in the URL)' },
+  'redis-password-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'REDIS_PASSWORD_FILE',
+    help: 'file holding the Redis password',
+  },
   'database-tls-ca-file': {
+    schema: text,
+    arg: 'FILE',
     env: 'DATABASE_TLS_CA_FILE',
     help: 'PEM CA bundle: TLS to PostgreSQL, verify-full (or sslmode/sslrootcert in the URL)',
   },
-  'database-password-file': { env: 'DATABASE_PASSWORD_FILE', help: 'file holding the PostgreSQL password' },
-} as const;
+  'database-password-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'DATABASE_PASSWORD_FILE',
+    help: 'file holding the PostgreSQL password',
+  },
+} as const satisfies FlagSpec;
 
 export type SecurityFlag = keyof typeof SECURITY_FLAGS;
 
@@ -209,18 +300,10 @@ export function parseSecurity(
   return { kafkaSecurity, natsSecurity, redisSecurity, postgresSecurity, issues };
 }
 
-/** The Kafka security flags, for commands that parse their own flags (ingest, replay, topics). */
-export const KAFKA_SECURITY_FLAG_NAMES = Object.keys(SECURITY_FLAGS).filter((f) =>
-  f.startsWith('kafka-'),
-) as SecurityFlag[];
-
-/** The values of `names` among parsed flags, as parseEndpoints takes them. */
-export function pickFlags(
-  values: Readonly<Record<string, unknown>>,
-  names: readonly string[],
-): Record<string, string | undefined> {
-  return Object.fromEntries(names.map((n) => [n, typeof values[n] === 'string' ? values[n] : undefined]));
-}
+/** The Kafka security flags alone, for the commands that talk to no other server (ingest, replay). */
+export const KAFKA_SECURITY_FLAGS: FlagSpec = Object.fromEntries(
+  Object.entries(SECURITY_FLAGS).filter(([name]) => name.startsWith('kafka-')),
+);
 
 /**
  * NATS security from the environment alone (NATS_TLS, NATS_CREDS_FILE, ...), for commands that

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../runtime/errors.js';
-import { parseCommandFlags, parseEndpoints, requireEndpoints } from './endpoints.js';
+import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from './endpoints.js';
+import { readArgs } from './parse-flags.js';
 
 describe('parseEndpoints', () => {
   it('reads the environment and lets flags override it', () => {
@@ -19,7 +20,7 @@ describe('parseEndpoints', () => {
   });
 });
 
-describe('requireEndpoints and parseCommandFlags', () => {
+describe('requireEndpoints and the endpoint flags', () => {
   it('names the first missing endpoint a command needs', () => {
     const e = parseEndpoints({}, { DATABASE_URL: 'postgres://u@h/db' });
     expect(() => requireEndpoints(e, ['databaseUrl'])).not.toThrow();
@@ -31,11 +32,30 @@ describe('requireEndpoints and parseCommandFlags', () => {
     );
   });
 
-  it('takes the endpoint flags and the named options as strings, and refuses others', () => {
-    expect(parseCommandFlags(['--nats-url', 'nats://h:4222', '--topic', 't'], ['topic'])).toMatchObject({
-      'nats-url': 'nats://h:4222',
-      topic: 't',
-    });
-    expect(() => parseCommandFlags(['--nope', 'x'], ['topic'])).toThrow();
+  it("reads the endpoint flags beside a command's own, refuses others, and lists them in --help", () => {
+    const spec = {
+      ...ENDPOINT_FLAGS,
+      topic: { schema: ENDPOINT_FLAGS['nats-url'].schema, arg: 'NAME', help: 'topic' },
+    };
+    const flags = readArgs(spec, ['--nats-url', 'nats://h:4222', '--topic', 't']);
+    expect(flags).toMatchObject({ 'nats-url': 'nats://h:4222', topic: 't' });
+    expect(parseEndpoints(flags, { NATS_URL: 'nats://other:4222' }).natsUrl).toBe('nats://h:4222');
+    expect(() => readArgs(spec, ['--nope', 'x'])).toThrow(ConfigError);
+    expect(ENDPOINT_HELP).toContain(
+      '  --kafka-brokers LIST          Kafka bootstrap brokers, comma-separated (env KAFKA_BROKERS)',
+    );
+    expect(ENDPOINT_HELP).toContain('--database-password-file FILE');
+  });
+
+  it('takes secrets as file paths from *_FILE variables or --*-file flags, the flag first, never reading them', () => {
+    const env = { DATABASE_PASSWORD_FILE: '/run/secrets/db' };
+    const fromEnv = parseEndpoints(readArgs(ENDPOINT_FLAGS, []), env);
+    expect(fromEnv.postgresSecurity?.passwordFile).toBe('/run/secrets/db');
+    const fromFlag = parseEndpoints(readArgs(ENDPOINT_FLAGS, ['--database-password-file', '/mnt/db']), env);
+    expect(fromFlag.postgresSecurity?.passwordFile).toBe('/mnt/db');
+    // A SASL password file without the SASL protocol is refused by name, not by opening the file.
+    expect(() => parseEndpoints({}, { KAFKA_SASL_PASSWORD_FILE: '/nonexistent/kafka' })).toThrow(
+      /KAFKA_SECURITY_PROTOCOL sasl_ssl or sasl_plaintext/,
+    );
   });
 });

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../runtime/errors.js';
 import {
+  KAFKA_SECURITY_FLAGS,
   type KafkaSecurity,
   type NatsSecurity,
   type PostgresSecurity,
@@ -9,6 +9,8 @@ import {
   type RedisSecurity,
   SECURITY_FLAGS,
 } from './connection-security.js';
+import { textFlag } from './flags.js';
+import { type FlagSpec, flagHelp, type RawFlags } from './parse-flags.js';
 
 /**
  * Where the servers are. Every process reads them from the environment (what
@@ -27,14 +29,32 @@ export interface Endpoints {
   readonly postgresSecurity: PostgresSecurity | undefined;
 }
 
+/** The endpoint flags every server command takes; parseEndpoints checks their values. */
 export const ENDPOINT_FLAGS = {
-  'kafka-brokers': { env: 'KAFKA_BROKERS', help: 'Kafka bootstrap brokers, comma-separated' },
-  'nats-url': { env: 'NATS_URL', help: 'NATS server URL' },
-  'redis-url': { env: 'REDIS_URL', help: 'Redis URL' },
-  'database-url': { env: 'DATABASE_URL', help: 'PostgreSQL connection URL' },
-  kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig path (default: in-cluster config)' },
+  'kafka-brokers': {
+    schema: textFlag,
+    arg: 'LIST',
+    env: 'KAFKA_BROKERS',
+    help: 'Kafka bootstrap brokers, comma-separated',
+  },
+  'nats-url': { schema: textFlag, arg: 'URL', env: 'NATS_URL', help: 'NATS server URL' },
+  'redis-url': { schema: textFlag, arg: 'URL', env: 'REDIS_URL', help: 'Redis URL' },
+  'database-url': { schema: textFlag, arg: 'URL', env: 'DATABASE_URL', help: 'PostgreSQL connection URL' },
+  kubeconfig: {
+    schema: textFlag,
+    arg: 'PATH',
+    env: 'KUBECONFIG',
+    help: 'kubeconfig path',
+    defaultHelp: 'in-cluster config',
+  },
   ...SECURITY_FLAGS,
-} as const;
+} as const satisfies FlagSpec;
+
+/** The flags of the commands that talk to Kafka alone (ingest, replay). */
+export const KAFKA_FLAGS: FlagSpec = { 'kafka-brokers': ENDPOINT_FLAGS['kafka-brokers'], ...KAFKA_SECURITY_FLAGS };
+
+/** The --help lines of the endpoint flags. */
+export const ENDPOINT_HELP = flagHelp(ENDPOINT_FLAGS);
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port');
 const url = (schemes: string[]) =>
@@ -53,11 +73,12 @@ const schema = z.object({
 
 /** Endpoints from flags (`--kafka-brokers` ...) over the environment; ConfigError on a malformed value. */
 export function parseEndpoints(
-  flags: Readonly<Record<string, string | undefined>>,
+  flags: RawFlags,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Endpoints {
   const pick = (flag: keyof typeof ENDPOINT_FLAGS): string | undefined => {
-    const v = flags[flag] ?? env[ENDPOINT_FLAGS[flag].env];
+    const given = flags[flag];
+    const v = typeof given === 'string' ? given : env[ENDPOINT_FLAGS[flag].env];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const brokers = pick('kafka-brokers');
@@ -99,29 +120,4 @@ export function requireEndpoints<K extends Required>(
     const v = endpoints[name];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new ConfigError(MISSING[name]);
   }
-}
-
-/**
- * A command's flags: the endpoint flags and `optionNames`, every one a string (its option schema
- * parses them); an unknown flag is an error.
- */
-export function parseCommandFlags(
-  argv: readonly string[],
-  optionNames: readonly string[],
-): Record<string, string | undefined> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(
-      [...Object.keys(ENDPOINT_FLAGS), ...optionNames].map((n) => [n, { type: 'string' as const }]),
-    ),
-    strict: true,
-  });
-  return values as Record<string, string | undefined>;
-}
-
-/** The `--help` lines for the endpoint flags. */
-export function endpointHelp(): string {
-  return Object.entries(ENDPOINT_FLAGS)
-    .map(([flag, { env, help }]) => `  --${flag.padEnd(26)} ${help} (env ${env})`)
-    .join('\n');
 }

@@ -1,15 +1,21 @@
 import { z } from 'zod';
-import { COMPRESSIONS, type Compression } from '../log/kafka-producer.js';
+import { COMPRESSIONS } from '../log/compression.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
-import { ConfigError } from '../runtime/errors.js';
+import type { FlagSpec } from './parse-flags.js';
 
 /** Flag schemas that several commands share (their option files parse flags with zod). */
+
+/** A text flag taken as given (its command or the adapter checks it); absent when not given. */
+export const textFlag = z.string().optional();
 
 /** An integer flag in [min, max], given as text. */
 export const intFlag = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
 /** `true` or `false`. */
 export const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** A pino level; info when not given. */
+export const logLevelFlag = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /** A PostgreSQL schema name, used unquoted-safe in SQL: a lowercase identifier. */
 export const sqlSchemaFlag = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier');
@@ -36,9 +42,15 @@ export const intervalListFlag = (fallback: string) =>
     });
 
 /** `--compression` of the Kafka producers: zstd (default), gzip or none. */
-export function compressionFlag(value: string | undefined): Compression {
-  const v = value ?? 'zstd';
-  const known = COMPRESSIONS.find((c) => c === v);
-  if (known === undefined) throw new ConfigError(`--compression must be ${COMPRESSIONS.join(', ')}`);
-  return known;
-}
+export const compressionFlag = z.enum(COMPRESSIONS, { error: `expected ${COMPRESSIONS.join(', ')}` }).default('zstd');
+
+/** The probe port and log level of the long-running commands that read them from the environment too. */
+export const PROCESS_FLAGS = {
+  metricsPort: {
+    schema: intFlag(0, 65_535).default(9464),
+    arg: 'PORT',
+    env: 'TICKMESH_METRICS_PORT',
+    help: '/metrics /healthz /readyz; 0 picks a free port',
+  },
+  logLevel: { schema: logLevelFlag, arg: 'LEVEL', env: 'LOG_LEVEL', help: 'pino level' },
+} as const satisfies FlagSpec;

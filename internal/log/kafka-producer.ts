@@ -5,19 +5,17 @@ import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
 import { isRetriable, TickmeshError } from '../runtime/errors.js';
 import { sleep } from '../runtime/retry.js';
+import type { Compression } from './compression.js';
 import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
 import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
 import type { LogProducer, OutgoingRecord } from './log.js';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
-
-/** kafkajs's codec per choice, the default first. */
+/** kafkajs's codec per choice. */
 const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
   zstd: CompressionTypes.ZSTD,
   gzip: CompressionTypes.GZIP,
   none: CompressionTypes.None,
 };
-export const COMPRESSIONS = Object.keys(COMPRESSION_TYPES) as readonly Compression[];
 
 export interface KafkaProducerOptions {
   readonly brokers: readonly string[];

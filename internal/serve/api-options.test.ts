@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiConfigFromOptions, parseApiOptions } from './api-options.js';
+import { parseApiOptions } from '../config/api.js';
+import { apiConfigFromOptions } from './api-options.js';
 
 describe('api options', () => {
   it('defaults and overrides', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseWorkerOptions } from '../config/worker.js';
 import { ConfigError } from '../runtime/errors.js';
-import { parseWorkerOptions, workerActorConfig, workerConfig } from './options.js';
+import { workerActorConfig, workerConfig } from './options.js';
 
 describe('worker options', () => {
   it("sets the actors' partial update interval from --partial-interval-ms (default 250 ms)", () => {

@@ -3,6 +3,7 @@ import { loadRealTrades } from '../../test/support/real-trades.js';
 import { actorConfig } from '../actor/config.js';
 import type { Bus, KvBucket } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory-bus.js';
+import { parseWorkerOptions } from '../config/worker.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';
@@ -16,7 +17,7 @@ import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
-import { parseWorkerOptions, workerConfig } from './options.js';
+import { workerConfig } from './options.js';
 import { PlacementFollower } from './placement-follower.js';
 import { Worker } from './worker.js';
 

@@ -3,6 +3,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
 import { MemoryBus } from '../bus/memory-bus.js';
+import { parseWorkerOptions } from '../config/worker.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import { silentLogger } from '../observe/logger.js';
@@ -12,7 +13,7 @@ import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
-import { parseWorkerOptions, workerConfig } from './options.js';
+import { workerConfig } from './options.js';
 import { Worker } from './worker.js';
 
 const exporter = new InMemorySpanExporter();

@@ -23,15 +23,15 @@ import {
   type V1PodSpec,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseIngestConfig } from '../../cmd/ingest/config.js';
-import { parseOperatorConfig } from '../../cmd/operator/config.js';
 import { runOperator } from '../../cmd/operator/run.js';
-import { parseTopicsOptions } from '../../cmd/tickmesh/topics.js';
+import { API_FLAG_NAMES, parseApiOptions } from '../../internal/config/api.js';
+import { parseIngestConfig } from '../../internal/config/ingest.js';
+import { parseOperatorConfig } from '../../internal/config/operator.js';
+import { parseTopicsOptions } from '../../internal/config/topics.js';
+import { parseWorkerOptions, WORKER_FLAG_NAMES } from '../../internal/config/worker.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
-import { API_OPTION_NAMES, parseApiOptions } from '../../internal/serve/api-options.js';
-import { parseWorkerOptions, WORKER_OPTION_NAMES } from '../../internal/worker/options.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually, setPodReady } from './operator-support.js';
 
@@ -420,7 +420,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(wc.image).toBe('tickmesh:0.1.0');
     expect(wc.args?.[0]).toBe('worker');
     const workerFlags = flagRecord(wc.args?.slice(1) ?? []);
-    expect(Object.keys(workerFlags).filter((f) => !WORKER_OPTION_NAMES.includes(f))).toEqual([]);
+    expect(Object.keys(workerFlags).filter((f) => !WORKER_FLAG_NAMES.includes(f))).toEqual([]);
     // As `tickmesh worker` does: the member name from POD_NAME.
     const options = parseWorkerOptions({
       ...workerFlags,
@@ -518,7 +518,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expectHardened(api, 'http', 8080);
     expect(container(api).args?.[0]).toBe('api');
     const apiFlags = flagRecord(container(api).args?.slice(1) ?? []);
-    expect(Object.keys(apiFlags).filter((f) => !API_OPTION_NAMES.includes(f))).toEqual([]);
+    expect(Object.keys(apiFlags).filter((f) => !API_FLAG_NAMES.includes(f))).toEqual([]);
     expect(parseApiOptions(apiFlags)).toMatchObject({ port: 8080, schema: 'market', logLevel: 'warn' });
     expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
     expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
@@ -584,7 +584,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     // `tickmesh topics` from the tickmesh image, nothing foreign; replication 3 for external Kafka.
     expect(jc.image).toBe(wc.image);
     expect(jc.args?.[0]).toBe('topics');
-    expect(parseTopicsOptions(flagRecord(jc.args?.slice(1) ?? []), false)).toMatchObject({
+    expect(parseTopicsOptions(flagRecord(jc.args?.slice(1) ?? []))).toMatchObject({
       partitions: 6,
       replicationFactor: 3,
       topics: ['tickmesh.trades.v1', 'tickmesh.trades.late.v1', 'tickmesh.trades.rejected.v1', 'tickmesh.gaps.v1'],

@@ -1,9 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import type { Compression } from '../../internal/log/compression.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { type Compression, createKafkaProducer, type KafkaProducerOptions } from '../../internal/log/kafka-producer.js';
+import { createKafkaProducer, type KafkaProducerOptions } from '../../internal/log/kafka-producer.js';
 import { registerZstd, zstdCodecs } from '../../internal/log/kafka-zstd.js';
 import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';

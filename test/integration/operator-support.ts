@@ -1,8 +1,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { parseOperatorConfig } from '../../cmd/operator/config.js';
 import { runOperator } from '../../cmd/operator/run.js';
 import type { Bus } from '../../internal/bus/bus.js';
+import { parseOperatorConfig } from '../../internal/config/operator.js';
 import { encodeHeartbeat, heartbeatSubject, type PartitionBeat } from '../../internal/operator/heartbeat-message.js';
 import { endpoint, freshName } from '../harness/env.js';
 

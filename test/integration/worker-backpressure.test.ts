@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../../internal/actor/config.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
+import { parseWorkerOptions } from '../../internal/config/worker.js';
 import { simMarket, simulateTrades } from '../../internal/ingest/simulator.js';
 import { createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
@@ -15,7 +16,7 @@ import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import { parseWorkerOptions, workerConfig } from '../../internal/worker/options.js';
+import { workerConfig } from '../../internal/worker/options.js';
 import { Worker } from '../../internal/worker/worker.js';
 import { endpoint, freshName } from '../harness/env.js';
 

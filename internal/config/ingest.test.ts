@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../internal/runtime/errors.js';
-import { INGEST_HELP, parseIngestConfig } from './config.js';
+import { ConfigError } from '../runtime/errors.js';
+import { INGEST_HELP, parseIngestConfig } from './ingest.js';
 
 const env = { KAFKA_BROKERS: '127.0.0.1:9092' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../internal/runtime/errors.js';
-import { parseOperatorConfig } from './config.js';
+import { ConfigError } from '../runtime/errors.js';
+import { parseOperatorConfig } from './operator.js';
 
 describe('operator config', () => {
   it('takes the environment, lets flags override it, and freezes the result', () => {

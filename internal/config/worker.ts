@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { type Interval, isInterval } from '../market/interval.js';
+import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
+import { ConfigError } from '../runtime/errors.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../sink/store.js';
+import { boolFlag, intervalListFlag, intFlag, logLevelFlag, sqlSchemaFlag } from './flags.js';
+import { type FlagSpec, type FlagValues, flagHelp, flagName, parseFlagValues, type RawFlags } from './parse-flags.js';
+
+/**
+ * The `tickmesh worker` flags (and the embedded mode's worker settings): one schema, parsed once
+ * in cmd/, frozen, passed down (internal/worker/options.ts maps them to the worker's config).
+ */
+
+const int = intFlag;
+const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30d`, `12h`, `90m`, `45s` in ms; `forever` is Infinity; undefined when it is neither. */
+function durationMs(s: string): number | undefined {
+  if (s === 'forever') return Number.POSITIVE_INFINITY;
+  const m = /^(\d+)([smhd])$/.exec(s);
+  return m ? Number(m[1]) * (UNITS[m[2] as string] as number) : undefined;
+}
+
+/** The flag text of a retention policy (`1m=30d,...`), without the alerts. */
+function retentionText(policy: RetentionPolicy): string {
+  return Object.entries(policy)
+    .filter(([k]) => k !== 'alerts')
+    .map(([k, ms]) => `${k}=${(ms as number) / 86_400_000}d`)
+    .join(',');
+}
+
+const partitionList = z
+  .string()
+  .default('all')
+  .transform((s, ctx) => {
+    if (s === 'all') return 'all' as const;
+    const list = s.split(',').map((x) => Number(x.trim()));
+    if (list.some((n) => !Number.isInteger(n) || n < 0)) {
+      ctx.addIssue({ code: 'custom', message: 'expected `all` or a comma-separated list of partition numbers' });
+      return z.NEVER;
+    }
+    return [...new Set(list)].sort((a, b) => a - b);
+  });
+
+const candleRetention = z
+  .string()
+  .default(retentionText(DEFAULT_RETENTION))
+  .transform((s, ctx) => {
+    const policy: Partial<Record<Interval, number>> = {};
+    for (const item of s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0)) {
+      const [interval, keep] = item.split('=');
+      const ms = keep === undefined ? undefined : durationMs(keep);
+      if (interval === undefined || !isInterval(interval) || ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected INTERVAL=DURATION,... (e.g. 1m=30d), not ${item}` });
+        return z.NEVER;
+      }
+      if (ms !== Number.POSITIVE_INFINITY) policy[interval] = ms;
+    }
+    return policy;
+  });
+
+const alertRetention = z
+  .string()
+  .default(`${(DEFAULT_RETENTION.alerts as number) / 86_400_000}d`)
+  .transform((s, ctx) => {
+    const ms = durationMs(s);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration (e.g. 90d, 12h) or forever' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const WORKER_FLAGS = {
+  topic: { schema: z.string().min(1).default('tickmesh.trades.v1'), arg: 'NAME', help: 'trades topic' },
+  lateTopic: {
+    schema: z.string().min(1).default('tickmesh.trades.late.v1'),
+    arg: 'NAME',
+    help: 'trades past the allowed lateness',
+  },
+  rejectedTopic: {
+    schema: z.string().min(1).default('tickmesh.trades.rejected.v1'),
+    arg: 'NAME',
+    help: 'records that do not decode or hold impossible values',
+  },
+  placement: {
+    schema: z.enum(['static', 'operator']).default('static'),
+    arg: 'static|operator',
+    help: "static: run --partitions; operator: follow the operator's placement",
+  },
+  podName: {
+    schema: z.string().min(1).optional(),
+    arg: 'NAME',
+    env: 'POD_NAME',
+    help: 'member name with --placement operator',
+  },
+  placementBucket: {
+    schema: z.string().min(1).default('tickmesh-placement'),
+    arg: 'NAME',
+    help: 'KV bucket of the placement',
+  },
+  handoffWaitMs: {
+    schema: int(0).default(5_000),
+    arg: 'N',
+    help: "wait this long for a moved partition's release before claiming it",
+  },
+  releaseWaitMs: {
+    schema: int(0).default(100),
+    arg: 'N',
+    help:
+      'announce a release after this long even if its final checkpoint is not committed, and commit ' +
+      'nothing more of it; the new owner resumes from the last committed checkpoint',
+  },
+  partitions: { schema: partitionList, arg: 'all|LIST', help: 'partitions to run when no operator places them' },
+  intervals: {
+    schema: intervalListFlag('1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w'),
+    arg: 'LIST',
+    help: 'candle intervals; 1s on request',
+  },
+  outOfOrdernessMs: { schema: int(0).default(2_000), arg: 'N', help: 'watermark lag behind the newest trade' },
+  allowedLatenessMs: {
+    schema: int(0).default(60_000),
+    arg: 'N',
+    help: 'a closed candle is revised by trades up to this late',
+  },
+  idleGraceMs: {
+    schema: int(0).default(5_000),
+    arg: 'N',
+    help: 'a quiet market closes from the partition watermark this far behind it',
+  },
+  maxEventSkewMs: {
+    schema: int(0).default(DEFAULT_MAX_EVENT_SKEW_MS),
+    arg: 'N',
+    help:
+      "a record holding a trade dated more than N ms after its receive time or the record's append time " +
+      "goes to the rejected topic (future-time); keep it at least ingest's",
+  },
+  checkpointIntervalMs: {
+    schema: int(0).default(1_000),
+    arg: 'N',
+    help: 'commit candles and checkpoint at least this often',
+  },
+  liveCacheIntervalMs: {
+    schema: int(0).default(1_000),
+    arg: 'N',
+    help:
+      'write partial candles and prices to Redis at most this often, the latest per key (0: with every ' +
+      'batch); NATS gets every update at once',
+  },
+  maxPendingRows: { schema: int(1).default(20_000), arg: 'N', help: 'commit early past this many uncommitted rows' },
+  mailboxCapacity: {
+    schema: int(2, 10_000).default(16),
+    arg: 'N',
+    help: 'record batches queued per partition; pauses at half',
+  },
+  clockWatermark: {
+    schema: boolFlag.default(true),
+    arg: 'true|false',
+    help: 'close quiet windows from the clock on live partitions',
+  },
+  liveWindowMs: {
+    schema: int(1).default(300_000),
+    arg: 'N',
+    help: 'a partition is live while its newest trade is this recent',
+  },
+  partialUpdates: { schema: boolFlag.default(true), arg: 'true|false', help: 'publish open-candle updates' },
+  partialIntervalMs: {
+    schema: int(0).default(250),
+    arg: 'N',
+    help:
+      "a market's open-candle updates at most this often (0: with every trade); a trade's update waits " +
+      'up to this long for the next one',
+  },
+  indexActors: {
+    schema: boolFlag.default(true),
+    arg: 'true|false',
+    help: 'run the cross-venue index actors of every asset here',
+  },
+  port: { schema: int(0, 65_535).default(9464), arg: 'N', help: '/healthz /readyz /metrics port' },
+  schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema' },
+  drainTimeoutMs: { schema: int(1).default(25_000), arg: 'N', help: 'SIGTERM drain gives up after this long' },
+  logLevel: { schema: logLevelFlag, arg: 'LEVEL', help: 'pino level' },
+  candleRetention: {
+    schema: candleRetention,
+    arg: 'LIST',
+    help:
+      'how long candles are kept per interval, INTERVAL=DURATION (s, m, h, d or forever); an interval ' +
+      'not listed is kept forever',
+  },
+  alertRetention: {
+    schema: alertRetention,
+    arg: 'DURATION',
+    help: 'how long alerts are kept, by event time (or forever)',
+  },
+  evictIdleMs: {
+    schema: int(0).default(0),
+    arg: 'N',
+    help:
+      'a market with no trade for this long leaves memory and the checkpoint once all its windows are ' +
+      'closed and past the lateness; a trade brings it back with the same outputs. 0: never. Opt-in: a ' +
+      'market that never returns stops its empty candles where it left, which depends on batching ' +
+      '(docs/SECURITY.md)',
+  },
+} as const satisfies FlagSpec;
+
+/** The worker's settings, as parsed from WORKER_FLAGS; the two retention flags make one policy. */
+export type WorkerOptions = Omit<FlagValues<typeof WORKER_FLAGS>, 'candleRetention' | 'alertRetention'> & {
+  /** How long each interval's candles and the alerts are kept. */
+  readonly retention: RetentionPolicy;
+};
+
+/** The flag names, for the chart test that checks the Deployment's arguments. */
+export const WORKER_FLAG_NAMES = Object.entries(WORKER_FLAGS).map(([key, f]) => flagName(key, f));
+
+export const WORKER_FLAGS_HELP = flagHelp(WORKER_FLAGS);
+
+/** The worker's options from raw flags (by flag name) over `env`; ConfigError naming a bad one. */
+export function parseWorkerOptions(
+  flags: RawFlags,
+  env: Readonly<Record<string, string | undefined>> = {},
+): WorkerOptions {
+  const { candleRetention, alertRetention, ...v } = parseFlagValues(WORKER_FLAGS, flags, env);
+  if (v.placement === 'operator' && !v.podName) {
+    throw new ConfigError('--placement operator needs a member name: --pod-name or POD_NAME');
+  }
+  const alerts = Number.isFinite(alertRetention) ? alertRetention : undefined;
+  return Object.freeze({ ...v, retention: Object.freeze({ ...candleRetention, alerts }) });
+}
