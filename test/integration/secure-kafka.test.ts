@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
@@ -9,6 +9,7 @@ import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import type { LogRecord } from '../../internal/log/log.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
+import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
@@ -160,4 +161,35 @@ describe('Kafka with TLS and SASL', () => {
     expect(err, causes(err)).toBeInstanceOf(ConnectionSecurityError);
     expect((err as Error).message).toMatch(/^kafka: .*TLS handshake failed/);
   }, 60_000);
+
+  it('tickmesh ingest runs as a process on SASL_SSL: waits for its topics and produces', async () => {
+    const env = saslEnv('SCRAM-SHA-512');
+    const options = fromEnv(env);
+    const base = freshName('tm-secure-ingest');
+    const topics = { trades: `${base}.trades`, rejects: `${base}.rejected`, gaps: `${base}.gaps` };
+    const admin = await createKafkaAdmin({ ...options, clientId: 'secure-admin' });
+    for (const t of Object.values(topics)) await admin.ensureTopic(t, 1);
+    const ingest = new Proc(
+      'ingest',
+      [
+        'ingest',
+        ...['--venue', 'sim', '--symbols', 'BTC-USD', '--sim-rate', '50', '--metrics-port', '0'],
+        ...['--trades-topic', topics.trades, '--rejects-topic', topics.rejects, '--gaps-topic', topics.gaps],
+      ],
+      { ...process.env, ...env },
+    );
+    try {
+      await vi.waitFor(
+        async () => {
+          const ends = await admin.endOffsets(topics.trades);
+          expect(ends.get(0) ?? 0n, ingest.tail()).toBeGreaterThan(0n);
+        },
+        { timeout: 60_000, interval: 500 },
+      );
+    } finally {
+      ingest.kill('SIGTERM');
+      await ingest.exited;
+      await admin.close();
+    }
+  }, 90_000);
 });
