@@ -17,10 +17,24 @@ export interface GetJsonOptions {
  * JSON are not retriable.
  */
 export async function getJson(url: string, options: GetJsonOptions): Promise<{ body: unknown; headers: Headers }> {
+  const { text, headers } = await getText(url, 'application/json', options);
+  try {
+    return { body: JSON.parse(text, options.reviver), headers };
+  } catch (err) {
+    throw new TickmeshError('TM_REST', 'venue REST answer is not JSON', { cause: err });
+  }
+}
+
+/** GET a document as text, with getJson's errors (status and network); `accept` is the Accept header. */
+export async function getText(
+  url: string,
+  accept: string,
+  options: Omit<GetJsonOptions, 'reviver'>,
+): Promise<{ text: string; headers: Headers }> {
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 10_000)]);
   let res: Response;
   try {
-    res = await (options.fetch ?? fetch)(url, { signal, headers: { accept: 'application/json', ...options.headers } });
+    res = await (options.fetch ?? fetch)(url, { signal, headers: { accept, ...options.headers } });
   } catch (err) {
     if (options.signal.aborted) throw options.signal.reason;
     throw new UnavailableError('venue REST request failed', { cause: err });
@@ -34,11 +48,7 @@ export async function getJson(url: string, options: GetJsonOptions): Promise<{ b
     throw new UnavailableError(`venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
   }
   if (!res.ok) throw new TickmeshError('TM_REST', `venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
-  try {
-    return { body: JSON.parse(text, options.reviver), headers: res.headers };
-  } catch (err) {
-    throw new TickmeshError('TM_REST', 'venue REST answer is not JSON', { cause: err });
-  }
+  return { text, headers: res.headers };
 }
 
 /** A Retry-After header (delay seconds or an HTTP date) as ms from `now`; undefined when absent or unreadable. */
