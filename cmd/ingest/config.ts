@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { KAFKA_SECURITY_FLAG_NAMES, type KafkaSecurity, pickFlags } from '../../internal/config/connection-security.js';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { compressionFlag } from '../../internal/config/flags.js';
+import { type ContextSourceConfig, contextSourceSchema } from '../../internal/ingest/context/config.js';
 import type { VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../../internal/ingest/topics.js';
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
@@ -32,7 +33,10 @@ what to ingest:
                             (gaps are then recorded, never skipped silently)
   --config FILE             JSON: {"venues":[{"venue":"binance","symbols":["BTCUSDT"],"wsUrl":"...",
                             "restUrl":"...","stream":"trade","staleAfterSeconds":60,"rate":20}, ...]}
-                            flags above add one more venue to the file's list
+                            flags above add one more venue to the file's list; the file's
+                            "sources":[{"kind":"reference","source":"coingecko"}, {"kind":"sentiment",
+                            "source":"fear-greed"}, {"kind":"news","source":"rss","name":"coindesk",
+                            "url":"..."}] adds context sources (docs/SOURCES.md)
   --binance-api-key KEY     sent on Binance historicalTrades backfill requests          (BINANCE_API_KEY)
 
 connection behaviour:
@@ -68,6 +72,8 @@ process:
 
 export interface IngestConfig {
   readonly venues: readonly VenueConfig[];
+  /** Context sources (reference data, sentiment, news): internal/ingest/context. */
+  readonly sources: readonly ContextSourceConfig[];
   readonly kafkaBrokers: readonly string[];
   readonly kafkaSecurity: KafkaSecurity | undefined;
   readonly topics: IngestTopics;
@@ -100,7 +106,10 @@ const venueSchema = z.object({
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
 });
-const fileSchema = z.object({ venues: z.array(venueSchema) });
+const fileSchema = z.object({
+  venues: z.array(venueSchema).default([]),
+  sources: z.array(contextSourceSchema).default([]),
+});
 
 const FLAGS = [
   'venue',
@@ -173,6 +182,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
   }
   const apiKey = values['binance-api-key'] ?? (env.BINANCE_API_KEY || undefined);
   const raws: unknown[] = [];
+  const sources: ContextSourceConfig[] = [];
   if (values.config) {
     let file: unknown;
     try {
@@ -183,6 +193,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
     const parsed = fileSchema.safeParse(file);
     if (!parsed.success) throw new ConfigError(`ingest: ${values.config}:\n${z.prettifyError(parsed.error)}`);
     raws.push(...parsed.data.venues);
+    sources.push(...parsed.data.sources);
   }
   const venue = values.venue ?? (env.TICKMESH_INGEST_VENUE || undefined);
   const symbols = values.symbols ?? (env.TICKMESH_INGEST_SYMBOLS || undefined);
@@ -200,7 +211,8 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
       ...(values['sim-seed'] !== undefined ? { seed: numberFlag('sim-seed', values['sim-seed'], 1) } : {}),
     });
   }
-  if (raws.length === 0) throw new ConfigError('ingest: give --venue and --symbols, or --config');
+  if (raws.length === 0 && sources.length === 0)
+    throw new ConfigError('ingest: give --venue and --symbols, or --config');
   const venues = raws.map((raw) => {
     const parsed = venueSchema.safeParse(raw);
     if (!parsed.success) throw new ConfigError(`ingest: invalid venue:\n${z.prettifyError(parsed.error)}`);
@@ -215,6 +227,7 @@ export function parseIngestConfig(argv: readonly string[], env: NodeJS.ProcessEn
   const compression = compressionFlag(values.compression);
   return Object.freeze({
     venues: Object.freeze(venues),
+    sources: Object.freeze(sources),
     kafkaBrokers: endpoints.kafkaBrokers,
     kafkaSecurity: endpoints.kafkaSecurity,
     topics: parseTopics(values, env),
