@@ -6,6 +6,8 @@ export interface GetJsonOptions {
   readonly headers?: Record<string, string>;
   /** Per request; the caller's signal still aborts earlier. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Largest body read (bytes); a larger one is a TM_TOO_LARGE error, not retried. Default: no limit. */
+  readonly maxBytes?: number;
   /** JSON.parse's reviver, e.g. to keep numbers as their text. */
   readonly reviver?: (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
 }
@@ -39,7 +41,7 @@ export async function getText(
     if (options.signal.aborted) throw options.signal.reason;
     throw new UnavailableError('venue REST request failed', { cause: err });
   }
-  const text = await res.text();
+  const text = options.maxBytes === undefined ? await res.text() : await boundedText(res, options.maxBytes);
   if (res.status === 429 || res.status === 418) {
     const wait = retryAfterMs(res.headers.get('retry-after'), Date.now());
     throw new RateLimitedError(`venue REST answered ${res.status}`, wait, { cause: text.slice(0, 200) });
@@ -49,6 +51,31 @@ export async function getText(
   }
   if (!res.ok) throw new TickmeshError('TM_REST', `venue REST answered ${res.status}`, { cause: text.slice(0, 200) });
   return { text, headers: res.headers };
+}
+
+/** The body as UTF-8 text, read no further than `max` bytes (the stream is cancelled past it). */
+async function boundedText(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  const tooLarge = () => new TickmeshError('TM_TOO_LARGE', `answer larger than ${max} bytes`);
+  if (declared > max) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (res.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A Retry-After header (delay seconds or an HTTP date) as ms from `now`; undefined when absent or unreadable. */

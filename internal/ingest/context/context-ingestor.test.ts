@@ -103,6 +103,7 @@ describe('context connectors against their stand-ins', () => {
       registry,
       ...(seen ? { seen } : {}),
       retry: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
+      maxBytes: 1024 * 1024,
     });
     ingestor.start(AbortSignal.timeout(60_000));
     running.push(ingestor);
@@ -206,6 +207,26 @@ describe('context connectors against their stand-ins', () => {
     expect(reasons.slice(0, 5)).toEqual(['bad-json', 'bad-shape', 'bad-value', 'missing-field', 'bad-time']);
     expect(out.values<ReferenceRecord>(T.reference).map((r) => r.asset)).toEqual(['USDC', 'BNB']);
     expect(await metric('tickmesh_context_rejects_total', { source: 'coingecko', reason: 'bad-json' })).toBe(1);
+  });
+
+  it('a 404 is an http-status reject, an answer over the size limit a too-large one; neither is retried', async () => {
+    standIn.script('/gone', { status: 404, body: 'no such feed' });
+    standIn.script('/huge', {
+      body: `<rss><channel>${'<item><title>x</title></item>'.repeat(40_000)}</channel></rss>`,
+    });
+    run([
+      rssSource({ name: 'gone', url: `${standIn.url}/gone`, intervalMs: 5_000, requestsPerMinute: 6_000 }),
+      rssSource({ name: 'huge', url: `${standIn.url}/huge`, intervalMs: 5_000, requestsPerMinute: 6_000 }),
+    ]);
+    await until(() => out.values<ContextReject>(T.rejects).length >= 2);
+    const rejects = out.values<ContextReject>(T.rejects);
+    expect(Object.fromEntries(rejects.map((r) => [r.source, r.reason]))).toEqual({
+      gone: 'http-status',
+      huge: 'too-large',
+    });
+    expect(standIn.hits('/gone')).toHaveLength(1);
+    expect(standIn.hits('/huge')).toHaveLength(1);
+    expect(out.values<NewsRecord>(T.news)).toHaveLength(0);
   });
 
   it('Fear & Greed: the whole history on a first start, then the latest only; nothing again after a restart', async () => {

@@ -22,6 +22,8 @@ export interface ContextIngestorDeps {
   readonly clock?: () => number;
   /** Retry tuning of every source's HTTP (tests shorten the waits). */
   readonly retry?: { readonly maxAttempts?: number; readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Largest answer a source reads (source-http.ts); default 8 MiB. */
+  readonly maxBytes?: number;
 }
 
 export interface ContextIngestor {
@@ -61,6 +63,7 @@ export function createContextIngestor(deps: ContextIngestorDeps): ContextIngesto
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       signal: hard.signal,
       ...deps.retry,
+      ...(deps.maxBytes !== undefined ? { maxBytes: deps.maxBytes } : {}),
       onRequest: (status) => metrics.requests.inc({ source: source.name, status: String(status) }),
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: (err as Error).message, attempt, delayMs }, 'context request retried'),
@@ -102,11 +105,11 @@ export function createContextIngestor(deps: ContextIngestorDeps): ContextIngesto
         if (hard.signal.aborted) return;
         metrics.pollFailures.inc({ source: source.name });
         log.warn({ err: (err as Error).message, code: (err as TickmeshError).code }, 'context poll failed');
-        if (err instanceof TickmeshError && !err.retriable && err.code === 'TM_REST') {
+        if (err instanceof TickmeshError && (err.code === 'TM_REST' || err.code === 'TM_TOO_LARGE')) {
           await rejectAll([
             {
               source: source.name,
-              reason: 'http-status',
+              reason: err.code === 'TM_REST' ? 'http-status' : 'too-large',
               message: err.message,
               excerpt: excerpt(String(err.cause ?? '')),
               receiveTime: started,

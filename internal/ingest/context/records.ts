@@ -25,7 +25,8 @@ export type ContextRejectReason =
   | 'bad-value'
   | 'bad-time'
   | 'missing-field'
-  | 'http-status';
+  | 'http-status'
+  | 'too-large';
 
 /** What repeats of a record are found by, per source (the runner's seen keys; seen-keys.ts). */
 export function referenceKey(r: Pick<ReferenceRecord, 'asset' | 'time'>): string {

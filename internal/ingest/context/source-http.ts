@@ -17,6 +17,8 @@ export interface SourceHttpDeps {
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly timeoutMs?: number;
+  /** Largest answer read; a larger one fails the poll (TM_TOO_LARGE, a `too-large` reject). Default 8 MiB. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function createSourceHttp(deps: SourceHttpDeps): SourceHttp {
           const { text } = await getText(url, accept, {
             fetch: counted,
             signal: deps.signal,
+            maxBytes: deps.maxBytes ?? 8 * 1024 * 1024,
             ...(headers ? { headers } : {}),
             ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
           });
