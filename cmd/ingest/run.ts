@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
+import { startIngestContext } from './context.js';
 
 /**
  * Runs live ingest until `signal` aborts, then drains: stops taking frames, produces what was
@@ -20,7 +21,12 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   const registry = createRegistry({ role: 'ingest' });
   const exporter = otlpExporterFromEnv(process.env);
   const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
-  const admin = await createKafkaAdmin({ brokers: config.kafkaBrokers, clientId: `${config.clientId}-admin`, logger });
+  const admin = await createKafkaAdmin({
+    brokers: config.kafkaBrokers,
+    security: config.kafkaSecurity,
+    clientId: `${config.clientId}-admin`,
+    logger,
+  });
   const topics = [config.topics.trades, config.topics.rejects, config.topics.gaps];
   const ready = await waitForTopics({ admin, topics, logger, signal }).finally(() => admin.close());
   if (!ready) {
@@ -60,13 +66,21 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   );
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');
   let code = 0;
+  let context: Awaited<ReturnType<typeof startIngestContext>>;
   try {
+    context = await startIngestContext(config, producer, logger, registry, signal);
     await ingestor.start(signal);
     await ingestor.done;
+    if (context) {
+      // Context sources poll until the signal; then they finish the poll in flight.
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await context.drain();
+    }
   } catch (err) {
     logger.error({ err }, 'ingest failed');
     code = 1;
   } finally {
+    await context?.close();
     await producer.close().catch((err: unknown) => logger.error({ err }, 'producer close failed'));
     await probes.close();
     await tracing.shutdown();

@@ -25,6 +25,22 @@ export interface ActorConfig {
   readonly emptyCandleLimit: number;
   readonly indicators: IndicatorConfig;
   readonly detectors: DetectorConfig;
+  readonly trend: TrendConfig;
+}
+
+/** The online trend model of every interval (trend-model.ts, docs/MODEL.md). */
+export interface TrendConfig {
+  readonly enabled: boolean;
+  /** SGD step size. */
+  readonly learningRate: number;
+  /** L2 penalty on the weights other than the bias. */
+  readonly l2: number;
+  /** Returns seen before the first forecast. */
+  readonly warmup: number;
+  /** Outcomes scored before the model is compared with a baseline. */
+  readonly minScored: number;
+  /** One-sided critical z of the paired log-loss difference for a `better` verdict. */
+  readonly zCritical: number;
 }
 
 export interface IndicatorConfig {
@@ -97,6 +113,7 @@ export const DEFAULT_ACTOR_CONFIG: ActorConfig = deepFreeze({
     whaleTrade: { enabled: true, notional: '100000', perMarket: {}, criticalMultiple: 10 },
     staleMarket: { enabled: true, afterMs: 5 * 60_000, criticalMultiple: 4, minTradesPerCandle: 1 },
   },
+  trend: { enabled: true, learningRate: 0.02, l2: 0.001, warmup: 10, minScored: 100, zCritical: 2.33 },
 });
 
 /** Longest indicator or baseline look-back the checkpoint format supports. */
@@ -130,6 +147,7 @@ export function actorConfig(input: ActorConfigInput = {}): ActorConfig {
       },
       staleMarket: { ...d.detectors.staleMarket, ...det.staleMarket },
     },
+    trend: { ...d.trend, ...input.trend },
   };
   validate(config);
   return deepFreeze({ ...config, intervals: sortIntervals(config.intervals) });
@@ -191,6 +209,12 @@ function validate(c: ActorConfig): void {
   if (det.staleMarket.afterMs === 0) fail('staleMarket.afterMs must be positive');
   if (!(det.staleMarket.criticalMultiple >= 1)) fail('staleMarket.criticalMultiple must be >= 1');
   if (!(det.staleMarket.minTradesPerCandle >= 0)) fail('staleMarket.minTradesPerCandle must be >= 0');
+  const trend = c.trend;
+  if (!(trend.learningRate > 0 && trend.learningRate <= 1)) fail('trend.learningRate must be in (0, 1]');
+  if (!(trend.l2 >= 0 && trend.l2 < 1)) fail('trend.l2 must be in [0, 1)');
+  period('trend.warmup', trend.warmup);
+  period('trend.minScored', trend.minScored, 2);
+  pos('trend.zCritical', trend.zCritical);
 }
 
 function deepFreeze<T>(o: T): T {

@@ -423,17 +423,21 @@ describe('MarketActor checkpoint', () => {
     expect(() => MarketActor.restore(new Uint8Array([9]), config)).toThrow(ConfigError);
   });
 
-  it('restores a version 1 checkpoint (before the idResets counter) to the same state', () => {
-    const { actor, feed, config } = setup();
+  it('restores version 1 and 2 checkpoints (before the idResets counter, the trend models)', () => {
+    const { actor, feed, config } = setup({ trend: { enabled: false } });
     for (let i = 0; i < 50; i++) feed(trade(1_000 + i, i * 1_000));
-    const v2 = actor.snapshot();
+    const v3 = actor.snapshot();
+    // Version 2 is version 3 without the count of trend models (0 here: the last byte).
+    expect(v3[v3.length - 1]).toBe(0);
+    const v2 = new Uint8Array([2, ...v3.subarray(1, v3.length - 1)]);
+    expect(MarketActor.restore(v2, config).snapshot()).toEqual(v3);
     // Version 1 is version 2 without the last counter (found after the header: accepted = 50, then 0s).
     const countersAt = [...v2].findIndex((_, i) => i > 20 && v2[i] === 50 && v2[i + 1] === 0);
     expect(countersAt).toBeGreaterThan(0);
     const idResetsAt = countersAt + 11;
     expect(v2[idResetsAt]).toBe(0);
     const v1 = new Uint8Array([1, ...v2.subarray(1, idResetsAt), ...v2.subarray(idResetsAt + 1)]);
-    expect(MarketActor.restore(v1, config).snapshot()).toEqual(v2);
+    expect(MarketActor.restore(v1, config).snapshot()).toEqual(v3);
   });
 });
 

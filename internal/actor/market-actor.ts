@@ -3,9 +3,9 @@ import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
-import { type CandleContext, CandleWindow, ParsedTrade } from './candle-window.js';
+import { BUY_VOLUME, type CandleContext, CandleWindow, ParsedTrade, VOLUME } from './candle-window.js';
 import type { ActorConfig } from './config.js';
-import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal } from './decimal.js';
+import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal, wideToReal } from './decimal.js';
 import { IndicatorState } from './indicators.js';
 import { IntervalWindows, type WindowListener } from './interval-windows.js';
 import {
@@ -20,6 +20,7 @@ import { PriceSpikeDetector } from './price-spike.js';
 import { StaleMarketDetector } from './stale-market.js';
 import { StateReader, StateWriter } from './state-codec.js';
 import { TradeIdSet } from './trade-id-set.js';
+import { TrendModel } from './trend-model.js';
 import { VolumeSpikeDetector } from './volume-spike.js';
 import { WhaleTradeDetector } from './whale-trade.js';
 
@@ -30,8 +31,11 @@ export interface MarketIdentity {
   readonly market: string;
 }
 
-/** 2 added the idResets counter; version 1 checkpoints restore with it at 0. */
-const CHECKPOINT_VERSION = 2;
+/**
+ * 2 added the idResets counter; version 1 checkpoints restore with it at 0. 3 added the trend
+ * models; older checkpoints restore with fresh ones.
+ */
+const CHECKPOINT_VERSION = 3;
 const NOTIONAL_LIMIT = 1n << 90n;
 const FLAG_CLOSED = 1;
 const FLAG_DIRTY = 2;
@@ -81,6 +85,8 @@ export class MarketActor implements WindowListener {
    */
   private readonly nested: boolean[];
   private readonly indicators: IndicatorState[];
+  /** Per interval, when config.trend.enabled; else empty. */
+  private trends: TrendModel[];
   private readonly detectorTrack: number;
   private priceSpike = new PriceSpikeDetector();
   private volumeSpike: VolumeSpikeDetector;
@@ -112,6 +118,7 @@ export class MarketActor implements WindowListener {
       (t, i) => i > 0 && t.len % finest.len === 0 && (t.origin - finest.origin) % finest.len === 0,
     );
     this.indicators = this.tracks.map((t) => new IndicatorState(config.indicators, t.len));
+    this.trends = config.trend.enabled ? this.tracks.map(() => new TrendModel(config.trend)) : [];
     this.detectorTrack = config.intervals.indexOf(config.detectors.interval);
     this.volumeSpike = new VolumeSpikeDetector(config.detectors.volumeSpike.window);
     this.whale = new WhaleTradeDetector(config.detectors.whaleTrade, this.market);
@@ -356,6 +363,8 @@ export class MarketActor implements WindowListener {
       for (let k = 1; k < this.tracks.length; k++) if (this.nested[k]) (this.tracks[k] as IntervalWindows).fold(w);
     }
     out.indicators.push((this.indicators[i] as IndicatorState).update(w, this.ctx, track.interval));
+    const trend = this.trends[i];
+    if (trend !== undefined) this.forecast(trend, track, w, out);
     if (i === this.detectorTrack) {
       const det = this.config.detectors;
       const p = this.priceSpike.observe(w, this.ctx, track.interval, det.priceSpike);
@@ -369,6 +378,27 @@ export class MarketActor implements WindowListener {
   windowRevised(track: IntervalWindows, w: CandleWindow): void {
     (this.out as ActorOutput).revised.push(w.toCandle(this.ctx, track.interval, true));
     this.counters.revisedCandles++;
+  }
+
+  private forecast(trend: TrendModel, track: IntervalWindows, w: CandleWindow, out: ActorOutput): void {
+    const size = this.ctx.sizeScale;
+    const f = trend.observe({
+      close: w.close / (POW10[this.ctx.priceScale] as number),
+      volume: wideToReal(w.sums, VOLUME, size),
+      buyVolume: wideToReal(w.sums, BUY_VOLUME, size),
+    });
+    if (f === undefined) return;
+    out.predictions.push({
+      exchange: this.exchange,
+      symbol: this.symbol,
+      market: this.market,
+      interval: track.interval,
+      openTime: w.start,
+      targetOpenTime: w.end,
+      pUp: f.pUp,
+      baselines: f.baselines,
+      scores: f.scores,
+    });
   }
 
   private alert(a: Alert): void {
@@ -517,6 +547,8 @@ export class MarketActor implements WindowListener {
       w.str(id);
       w.int(time);
     }
+    w.uint(this.trends.length);
+    for (const t of this.trends) t.write(w);
     return w.finish();
   }
 
@@ -528,7 +560,7 @@ export class MarketActor implements WindowListener {
   static restore(bytes: Uint8Array, config: ActorConfig): MarketActor {
     const r = new StateReader(bytes);
     const version = r.u8();
-    if (version !== CHECKPOINT_VERSION && version !== 1) {
+    if (version < 1 || version > CHECKPOINT_VERSION) {
       throw new ConfigError(`actor checkpoint version ${version} is not supported`);
     }
     const identity = { exchange: r.str(), symbol: r.str(), market: r.str() };
@@ -576,6 +608,14 @@ export class MarketActor implements WindowListener {
     const strings: [string, number][] = new Array(r.uint());
     for (let i = 0; i < strings.length; i++) strings[i] = [r.str(), r.int()];
     a.ids = TradeIdSet.fromState(ranges, strings);
+    const trends = version >= 3 ? r.uint() : 0;
+    if (trends > 0) {
+      if (trends !== n) throw new ConfigError('actor checkpoint trend models differ from the intervals');
+      const read: TrendModel[] = [];
+      for (let i = 0; i < n; i++) read.push(TrendModel.read(r, config.trend));
+      // A model checkpointed while enabled and restored while disabled is dropped.
+      if (config.trend.enabled) a.trends = read;
+    }
     if (!r.done) throw new ConfigError('actor checkpoint has trailing bytes');
     a.refreshDeadline();
     return a;

@@ -2,6 +2,7 @@ import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
+import type { ScoreReport } from './prequential.js';
 
 /** What happened to one trade handed to MarketActor.onTrade. */
 export type TradeOutcome =
@@ -50,6 +51,26 @@ export interface IndicatorValues {
 }
 
 /**
+ * The trend model's forecast of one market and interval (trend-model.ts), made when a candle
+ * first closes, for the next candle; with the running prequential scores of the model and of its
+ * baselines: never a forecast without its record.
+ */
+export interface TrendPrediction {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
+  readonly interval: Interval;
+  /** Open time of the candle whose close produced the forecast (the last one it saw). */
+  readonly openTime: number;
+  /** Open time of the candle forecast. */
+  readonly targetOpenTime: number;
+  /** P(the target candle closes above this candle's close). */
+  readonly pUp: number;
+  readonly baselines: { readonly persistence: number; readonly majority: number; readonly coin: number };
+  readonly scores: ScoreReport;
+}
+
+/**
  * Where an actor puts what it produces. The caller owns it, hands the same one to many actors
  * and many calls, and empties it (clearActorOutput) after taking the contents: actors never
  * allocate a batch per trade.
@@ -65,6 +86,8 @@ export interface ActorOutput {
   readonly prices: PriceUpdate[];
   /** One entry per closed candle (revision 0), in the same order as `closed`. */
   readonly indicators: IndicatorValues[];
+  /** Trend forecasts, at most one per closed candle (revision 0) once the model is warm. */
+  readonly predictions: TrendPrediction[];
   readonly alerts: Alert[];
   readonly late: LateTrade[];
   readonly rejected: RejectedTrade[];
@@ -81,7 +104,17 @@ export interface PriceUpdate {
 }
 
 export function createActorOutput(): ActorOutput {
-  return { closed: [], revised: [], partial: [], prices: [], indicators: [], alerts: [], late: [], rejected: [] };
+  return {
+    closed: [],
+    revised: [],
+    partial: [],
+    prices: [],
+    indicators: [],
+    predictions: [],
+    alerts: [],
+    late: [],
+    rejected: [],
+  };
 }
 
 export function clearActorOutput(out: ActorOutput): void {
@@ -90,6 +123,7 @@ export function clearActorOutput(out: ActorOutput): void {
   out.partial.length = 0;
   out.prices.length = 0;
   out.indicators.length = 0;
+  out.predictions.length = 0;
   out.alerts.length = 0;
   out.late.length = 0;
   out.rejected.length = 0;

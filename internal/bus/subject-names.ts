@@ -32,6 +32,11 @@ export function priceSubject(p: { market: string; exchange: string; symbol: stri
   return `${ROOT}.price.${subjectToken(base)}.${subjectToken(p.exchange)}.${subjectToken(p.symbol)}`;
 }
 
+/** `tickmesh.prediction.<interval>.<exchange>.<symbol>`: the trend model's forecast with its scores (docs/MODEL.md). */
+export function predictionSubject(p: { interval: string; exchange: string; symbol: string }): string {
+  return `${ROOT}.prediction.${subjectToken(p.interval)}.${subjectToken(p.exchange)}.${subjectToken(p.symbol)}`;
+}
+
 /** `tickmesh.index.<asset>`: an index actor's cross-venue price. */
 export function indexSubject(asset: string): string {
   return `${ROOT}.index.${subjectToken(asset)}`;

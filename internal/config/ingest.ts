@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { type ContextSourceConfig, contextSourceSchema } from '../ingest/context/config.js';
 import type { VenueConfig } from '../ingest/ingestor.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../ingest/topics.js';
 import { LIVE_VENUES } from '../ingest/venues/registry.js';
@@ -78,7 +79,9 @@ const INGEST_VENUE_FLAGS = {
     help:
       'JSON: {"venues":[{"venue":"binance","symbols":["BTCUSDT"],"wsUrl":"...","restUrl":"...",' +
       '"stream":"trade","staleAfterSeconds":60,"rate":20}, ...]}; the flags above add one more venue to ' +
-      "the file's list",
+      'the file\'s list; the file\'s "sources":[{"kind":"reference","source":"coingecko"}, ' +
+      '{"kind":"sentiment","source":"fear-greed"}, {"kind":"news","source":"rss","name":"coindesk","url":"..."}] ' +
+      'adds context sources (docs/SOURCES.md)',
   },
   binanceApiKey: {
     schema: textFlag,
@@ -212,6 +215,8 @@ export type IngestConfig = Pick<
   | 'logLevel'
 > & {
   readonly venues: readonly VenueConfig[];
+  /** Context sources (reference data, sentiment, news): internal/ingest/context. */
+  readonly sources: readonly ContextSourceConfig[];
   readonly kafkaBrokers: readonly string[];
   readonly kafkaSecurity: KafkaSecurity | undefined;
   readonly topics: IngestTopics;
@@ -229,7 +234,10 @@ const venueSchema = z.object({
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
 });
-const fileSchema = z.object({ venues: z.array(venueSchema) });
+const fileSchema = z.object({
+  venues: z.array(venueSchema).default([]),
+  sources: z.array(contextSourceSchema).default([]),
+});
 
 /** Resolves symbols to the venue's spelling; a symbol that maps to no market is a config error. */
 function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined): VenueConfig {
@@ -247,8 +255,8 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
   });
 }
 
-/** The venues of the config file. */
-function venuesOfFile(path: string): unknown[] {
+/** The venues and context sources of the config file. */
+function readConfigFile(path: string): { venues: unknown[]; sources: ContextSourceConfig[] } {
   let file: unknown;
   try {
     file = JSON.parse(readFileSync(path, 'utf8'));
@@ -257,7 +265,7 @@ function venuesOfFile(path: string): unknown[] {
   }
   const parsed = fileSchema.safeParse(file);
   if (!parsed.success) throw new ConfigError(`${path}:\n${z.prettifyError(parsed.error)}`);
-  return parsed.data.venues;
+  return parsed.data;
 }
 
 export function parseIngestConfig(
@@ -266,7 +274,9 @@ export function parseIngestConfig(
 ): IngestConfig {
   const flags = readArgs(INGEST_FLAGS, argv);
   const v = parseFlagValues(INGEST_FLAGS, flags, env);
-  const raws = v.config === undefined ? [] : venuesOfFile(v.config);
+  const file = v.config === undefined ? { venues: [], sources: [] } : readConfigFile(v.config);
+  const raws = file.venues;
+  const sources = file.sources;
   if (v.venue !== undefined || v.symbols !== undefined) {
     raws.push({
       venue: v.venue,
@@ -281,7 +291,7 @@ export function parseIngestConfig(
       seed: v.simSeed,
     });
   }
-  if (raws.length === 0) throw new ConfigError('give --venue and --symbols, or --config');
+  if (raws.length === 0 && sources.length === 0) throw new ConfigError('give --venue and --symbols, or --config');
   const venues = raws.map((raw) => {
     const parsed = venueSchema.safeParse(raw);
     if (!parsed.success) throw new ConfigError(`invalid venue:\n${z.prettifyError(parsed.error)}`);
@@ -291,6 +301,7 @@ export function parseIngestConfig(
   if (endpoints.kafkaBrokers.length === 0) throw new ConfigError('no Kafka brokers (--kafka-brokers or KAFKA_BROKERS)');
   return Object.freeze({
     venues: Object.freeze(venues),
+    sources: Object.freeze(sources),
     kafkaBrokers: endpoints.kafkaBrokers,
     kafkaSecurity: endpoints.kafkaSecurity,
     topics: ingestTopics(v),

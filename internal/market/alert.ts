@@ -1,7 +1,14 @@
 import type { Interval } from './interval.js';
 
 /** What a detector saw. */
-export const ALERT_KINDS = ['price_spike', 'volume_spike', 'whale_trade', 'stale_market', 'divergence'] as const;
+export const ALERT_KINDS = [
+  'price_spike',
+  'volume_spike',
+  'whale_trade',
+  'stale_market',
+  'divergence',
+  'news_spike',
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;

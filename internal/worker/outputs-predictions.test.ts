@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { loadRealTrades } from '../../test/support/real-trades.js';
+import { actorConfig } from '../actor/config.js';
+import { MarketActor } from '../actor/market-actor.js';
+import { createActorOutput, type TrendPrediction } from '../actor/output.js';
+import { MemoryBus } from '../bus/memory-bus.js';
+import { MemoryLog } from '../log/memory-log.js';
+import { silentLogger } from '../observe/logger.js';
+import { createRegistry } from '../observe/metrics.js';
+import { MemoryCache } from '../sink/memory-cache.js';
+import { createWorkerMetrics } from './metrics.js';
+import { PartitionOutputs } from './outputs.js';
+
+describe('partition outputs: trend predictions', () => {
+  it('publishes every forecast of the real trades live on tickmesh.prediction.<interval>.<exchange>.<symbol>', async () => {
+    const bus = new MemoryBus();
+    const sub = bus.subscribe('tickmesh.prediction.>', { signal: AbortSignal.timeout(5_000) });
+    const outputs = new PartitionOutputs({
+      bus,
+      cache: new MemoryCache(),
+      producer: new MemoryLog().producer(),
+      topics: { late: 'late', rejected: 'rejected' },
+      logger: silentLogger(),
+      metrics: createWorkerMetrics(createRegistry({}, false)),
+      clock: Date.now,
+      liveCacheIntervalMs: 0,
+    });
+    const actor = new MarketActor(
+      { exchange: 'binance-futures', symbol: 'BTCUSDT', market: 'BTC-USDT' },
+      actorConfig({ intervals: ['1s', '1m'], partialUpdates: false }),
+    );
+    const out = createActorOutput();
+    for (const t of (await loadRealTrades()).slice(0, 2_000)) actor.onTrade(t, 0, out);
+    const sent: TrendPrediction[] = [...out.predictions];
+    expect(sent.length).toBeGreaterThan(50);
+    outputs.emit(out, [], undefined);
+    const got: { subject: string; value: TrendPrediction }[] = [];
+    for await (const m of sub) {
+      got.push({ subject: m.subject, value: JSON.parse(new TextDecoder().decode(m.data)) });
+      if (got.length === sent.length) break;
+    }
+    expect(got.map((g) => g.subject)).toEqual(
+      sent.map((p) => `tickmesh.prediction.${p.interval}.binance-futures.BTCUSDT`),
+    );
+    expect(got.map((g) => g.value)).toEqual(JSON.parse(JSON.stringify(sent)));
+    expect(got.at(-1)?.value.scores.baselines.persistence.accuracy).not.toBeNull();
+  });
+});
