@@ -53,6 +53,12 @@ export interface WorkerOptions {
 }
 
 const int = intFlag;
+
+/**
+ * Six hours of event time: past every default interval's window (1h) plus the lateness and the
+ * stale-market detector's critical alert, so that a quiet market is dormant when it gets there.
+ */
+export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
 const bool = boolFlag;
 
 const schema = z.object({
@@ -124,7 +130,7 @@ const schema = z.object({
       }
       return ms;
     }),
-  'evict-idle-ms': int(0).default(0),
+  'evict-idle-ms': int(0).default(DEFAULT_EVICT_IDLE_MS),
 });
 
 const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -183,11 +189,9 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
                                forever); an interval not listed is kept forever
                                (default ${retentionText(DEFAULT_RETENTION)})
   --alert-retention DURATION   how long alerts are kept, by event time (default 90d; forever)
-  --evict-idle-ms N            a market with no trade for this long leaves memory and the checkpoint once
-                               all its windows are closed and past the lateness; a trade brings it back
-                               with the same outputs. 0 (default): never. Opt-in: a market that never
-                               returns stops its empty candles where it left, which depends on batching
-                               (docs/SECURITY.md)`;
+  --evict-idle-ms N            a market leaves memory and the checkpoint when the watermark reaches its
+                               last trade's event time + N (its empty candles end exactly there); a trade
+                               brings it back with the same outputs. 0: never (default 21600000: 6 h)`;
 
 export function parseWorkerOptions(flags: Readonly<Record<string, string | undefined>>): WorkerOptions {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));
