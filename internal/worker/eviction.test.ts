@@ -307,6 +307,30 @@ describe('idle market eviction', () => {
     );
   }, 600_000);
 
+  it('a jump over several leaving points leaves at the first one it is dormant at, as gradual sweeps do', async () => {
+    // X trades for five minutes and is not dormant 10 minutes on (its volume baseline has not
+    // judged it yet), but is 20 minutes on. HB keeps the partition moving: all along, or with a
+    // silence that jumps the watermark from before X's first leaving point past its second.
+    const x: Trade[] = [];
+    for (let t = T0, id = 1; t < T0 + 5 * MIN; t += 30_000) x.push(simTrade('X', String(id++), t));
+    const lastX = (x.at(-1) as Trade).eventTime;
+    const hb = (silent: boolean) => {
+      const out: Trade[] = [];
+      for (let t = T0, id = 1; t < T0 + 60 * MIN; t += 15_000) {
+        if (silent && t > lastX + 8 * MIN && t < lastX + 35 * MIN) continue;
+        out.push(simTrade('HB', String(id++), t));
+      }
+      return out;
+    };
+    const both = (silent: boolean) => [...x, ...hb(silent)].sort((a, b) => a.eventTime - b.eventTime);
+    const gradual = await run(both(false), 10 * MIN, PLAIN, { symbols: ['X'] });
+    const jump = await run(both(true), 10 * MIN, PLAIN, { symbols: ['X'] });
+    const left = (r: typeof gradual) => r.parked.find((p) => p.key === 'sim:X')?.watermark;
+    expect(left(gradual)).toBe(lastX + 20 * MIN);
+    expect(left(jump)).toBe(lastX + 20 * MIN);
+    expect(jump.candles).toEqual(gradual.candles);
+  }, 120_000);
+
   it('keeps the actors in memory bounded while thousands of markets go idle', async () => {
     // 1,500 markets, each trading for one minute, a new one every 4 s of event time, beside one
     // that trades all along: a market leaves 10 or 20 minutes after its last trade (when its

@@ -59,6 +59,8 @@ const int = intFlag;
  * stale-market detector's critical alert, so that a quiet market is dormant when it gets there.
  */
 export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
+/** A minute: a watermark jump checks every leaving point it passes, one per this much. */
+const MIN_EVICT_IDLE_MS = 60_000;
 const bool = boolFlag;
 
 const schema = z.object({
@@ -130,7 +132,9 @@ const schema = z.object({
       }
       return ms;
     }),
-  'evict-idle-ms': int(0).default(DEFAULT_EVICT_IDLE_MS),
+  'evict-idle-ms': int(0)
+    .default(DEFAULT_EVICT_IDLE_MS)
+    .refine((ms) => ms === 0 || ms >= MIN_EVICT_IDLE_MS, `0 (never) or at least ${MIN_EVICT_IDLE_MS} ms`),
 });
 
 const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -191,7 +195,8 @@ export const WORKER_OPTIONS_HELP = `  --topic NAME                 trades topic 
   --alert-retention DURATION   how long alerts are kept, by event time (default 90d; forever)
   --evict-idle-ms N            a market leaves memory and the checkpoint when the watermark reaches its
                                last trade's event time + N (its empty candles end exactly there); a trade
-                               brings it back with the same outputs. 0: never (default 21600000: 6 h)`;
+                               brings it back with the same outputs. 0: never; else at least 60000
+                               (default 21600000: 6 h)`;
 
 export function parseWorkerOptions(flags: Readonly<Record<string, string | undefined>>): WorkerOptions {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)));

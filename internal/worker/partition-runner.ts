@@ -578,13 +578,21 @@ export class PartitionRunner {
       this.park(key, actor);
       return true;
     }
-    const at = last + idleMs * Math.max(1, Math.floor((actor.watermark - last) / idleMs) + 1);
-    if (watermark < at) return false;
-    actor.reach(at, watermark, this.out);
-    this.dirty.add(key);
-    if (!actor.dormant()) return false;
-    this.park(key, actor);
-    return true;
+    // Every leaving point this sweep passes is tried in turn, as sweeps passing them one by one
+    // would try them: a jump does not skip one.
+    for (
+      let at = last + idleMs * Math.max(1, Math.floor((actor.watermark - last) / idleMs) + 1);
+      at <= watermark;
+      at += idleMs
+    ) {
+      actor.reach(at, watermark, this.out);
+      this.dirty.add(key);
+      if (actor.dormant()) {
+        this.park(key, actor);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Evicts a dormant actor: out of memory and the partition state, its snapshot to the store with the next checkpoint. */
