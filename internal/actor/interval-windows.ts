@@ -102,13 +102,16 @@ export class IntervalWindows {
    * Closes every window whose end the watermark has reached, then drops those past the lateness.
    * A run of more than `emptyLimit` empty windows (a watermark far ahead of the last trade) is
    * cut to its last `emptyLimit`, skipping only windows already past the lateness; returns the
-   * number skipped.
+   * number skipped. `cutAs` (at least `watermark`): the cut is the one a step to `cutAs` would
+   * make, so closing up to `watermark` now and up to `cutAs` later closes the same windows as
+   * one step to `cutAs`.
    */
   closeUntil(
     watermark: number,
     lateness: number,
     listener: WindowListener,
     emptyLimit = Number.POSITIVE_INFINITY,
+    cutAs = watermark,
   ): number {
     if (Number.isNaN(this.nextClose)) return 0;
     const windows = this.windows;
@@ -120,10 +123,10 @@ export class IntervalWindows {
       const s = this.nextClose;
       let w = windows[k];
       if (w === undefined || w.start !== s) {
-        const runLast = Math.min(w === undefined ? Number.POSITIVE_INFINITY : w.start - len, watermark - len);
+        const runLast = Math.min(w === undefined ? Number.POSITIVE_INFINITY : w.start - len, cutAs - len);
         const run = Math.floor((runLast - s) / len) + 1;
         if (run > emptyLimit) {
-          const droppable = Math.floor((Math.min(runLast, watermark - lateness - len) - s) / len) + 1;
+          const droppable = Math.floor((Math.min(runLast, cutAs - lateness - len) - s) / len) + 1;
           const skip = Math.min(run - emptyLimit, droppable);
           if (skip > 0) {
             this.nextClose = s + skip * len;

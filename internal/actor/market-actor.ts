@@ -266,6 +266,21 @@ export class MarketActor implements WindowListener {
   }
 
   /**
+   * Raises the watermark to `watermark` and closes the windows it passes as a step to `cutAs`
+   * (at least `watermark`) would: a run of empty windows longer than config.emptyCandleLimit is
+   * cut as that step cuts it. Nothing else: no stale-market check, no partial update. So
+   * reach(w, c) then advance(c) does exactly what advance(c) does: how an idle actor stops at its
+   * leaving point inside a sweep of the worker without changing what the sweep does.
+   */
+  reach(watermark: number, cutAs: number, out: ActorOutput): void {
+    if (!(watermark > this.wm)) return;
+    this.out = out;
+    this.wm = watermark;
+    if (this.wm >= this.deadline) this.closeWindows(Math.max(cutAs, watermark));
+    this.out = null;
+  }
+
+  /**
    * Publishes the partial update the rate limit held back, once it allows at `now`; nothing
    * else (no watermark, no detector): partials are live outputs, outside the checkpointed
    * results, so the moment they go out does not change what a run commits. For ticks of a
@@ -303,18 +318,24 @@ export class MarketActor implements WindowListener {
 
   /**
    * Whether the actor may leave memory until its next trade (the worker's eviction of idle
-   * markets): every window it keeps is closed and empty (its candles are final), no partial update
-   * is pending, and the stale-market detector can raise nothing more (it raised its critical
-   * alert, is off, or the baseline it compares with is all empty candles). From such a state,
+   * markets): every window it keeps is closed and empty (its candles are final; a partial update
+   * still pending has then nothing to publish, so it does not count: it depends on the wall
+   * clock, and dormancy must depend on the data alone), and the stale-market detector can raise
+   * nothing more (it raised its critical alert, is off, or the baseline it compares with is
+   * below its bar: all empty candles, or judged and under `minTradesPerCandle`). From such a state,
    * what advance() does depends only on the windows that close, not on how the watermark got
    * there, so a snapshot restored later and advanced over the watermarks it missed (in steps
    * that cut no run of empty candles, see emptyCandleLimit) is the actor that stayed.
    */
   dormant(): boolean {
-    if (this.partialPending) return false;
     for (const track of this.tracks) for (const w of track.windows) if (!w.closed || w.count > 0) return false;
     const stale = this.config.detectors.staleMarket;
-    return !stale.enabled || this.stale.level >= 2 || !(this.volumeSpike.meanTrades() > 0);
+    if (!stale.enabled || this.stale.level >= 2) return true;
+    const mean = this.volumeSpike.meanTrades();
+    if (!(mean > 0)) return true;
+    // While the market is silent its baseline only falls (empty candles join it): once judged
+    // and below the detector's bar, it stays below, and the detector raises nothing more.
+    return this.volumeSpike.samples >= this.config.detectors.volumeSpike.minSamples && mean < stale.minTradesPerCandle;
   }
 
   /** The open windows of every interval as partial candles (closed = false), oldest first. */
@@ -430,11 +451,11 @@ export class MarketActor implements WindowListener {
     this.deadline = d;
   }
 
-  private closeWindows(): void {
+  private closeWindows(cutAs = this.wm): void {
     const lateness = this.config.allowedLatenessMs;
     const limit = this.config.emptyCandleLimit;
     for (const track of this.tracks)
-      this.counters.skippedEmptyCandles += track.closeUntil(this.wm, lateness, this, limit);
+      this.counters.skippedEmptyCandles += track.closeUntil(this.wm, lateness, this, limit, cutAs);
     this.refreshDeadline();
     this.pruneIds();
   }

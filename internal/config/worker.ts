@@ -74,6 +74,14 @@ const alertRetention = z
     return ms;
   });
 
+/**
+ * Six hours of event time: past every default interval's window (1h) plus the lateness and the
+ * stale-market detector's critical alert, so that a quiet market is dormant when it gets there.
+ */
+export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
+/** A minute: a watermark jump checks every leaving point it passes, one per this much. */
+const MIN_EVICT_IDLE_MS = 60_000;
+
 export const WORKER_FLAGS = {
   topic: { schema: z.string().min(1).default('tickmesh.trades.v1'), arg: 'NAME', help: 'trades topic' },
   lateTopic: {
@@ -196,13 +204,14 @@ export const WORKER_FLAGS = {
     help: 'how long alerts are kept, by event time (or forever)',
   },
   evictIdleMs: {
-    schema: int(0).default(0),
+    schema: int(0)
+      .default(DEFAULT_EVICT_IDLE_MS)
+      .refine((ms) => ms === 0 || ms >= MIN_EVICT_IDLE_MS, `0 (never) or at least ${MIN_EVICT_IDLE_MS} ms`),
     arg: 'N',
     help:
-      'a market with no trade for this long leaves memory and the checkpoint once all its windows are ' +
-      'closed and past the lateness; a trade brings it back with the same outputs. 0: never. Opt-in: a ' +
-      'market that never returns stops its empty candles where it left, which depends on batching ' +
-      '(docs/SECURITY.md)',
+      "a market leaves memory and the checkpoint when the watermark reaches its last trade's event " +
+      'time + N (its empty candles end exactly there); a trade brings it back with the same outputs. ' +
+      '0: never; else at least 60000 (6 h)',
   },
 } as const satisfies FlagSpec;
 

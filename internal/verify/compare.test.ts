@@ -127,4 +127,23 @@ describe('compareCandle', () => {
     expect(tally.counts).toEqual({ verified: 1, mismatch: 0, unverifiable: 1 });
     expect(tally.notVerified.map((v) => v.openTime)).toEqual([next.openTime]);
   });
+
+  it('chains a Bybit range: each candle opens at the one before, the first at `before`', () => {
+    const tally = createTally();
+    const prev = { ...OURS, openTime: OURS.openTime - 60_000, closeTime: OURS.closeTime - 60_000, close: '9690' };
+    const next = { ...OURS, openTime: OURS.openTime + 60_000, closeTime: OURS.closeTime + 60_000 };
+    // Bybit's klines: open at the previous close, high and low widened to it.
+    const klines = new Map([
+      [OURS.openTime, { ...THEIRS, open: '9690', high: '9690' }],
+      [next.openTime, { ...THEIRS, openTime: next.openTime, open: '9673.15' }],
+    ]);
+    const last = compareCandles([next, OURS], klines, BYBIT, tally, [], prev);
+    expect(tally.counts).toEqual({ verified: 2, mismatch: 0, unverifiable: 0 });
+    expect(tally.conventionDifferent).toBe(0);
+    expect(last).toBe(next);
+    // The first-trade open where Bybit's should be: a mismatch once the previous close is known.
+    const wrong = createTally();
+    compareCandles([OURS], new Map([[OURS.openTime, THEIRS]]), BYBIT, wrong, [], prev);
+    expect(wrong.counts.mismatch).toBe(1);
+  });
 });

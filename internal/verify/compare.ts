@@ -78,17 +78,45 @@ function overlapsGap(c: Candle, gaps: readonly GapWindow[]): boolean {
   return gaps.some((g) => g.fromTime <= c.closeTime && g.toTime >= c.openTime);
 }
 
+/** The larger (`sign` 1) or smaller (-1) of two plain decimals, as written. */
+function extreme(a: string, b: string, sign: 1 | -1): string {
+  return compareDecimal(a, b) * sign >= 0 ? a : b;
+}
+
+/**
+ * `candle` as a venue that opens each window at the previous window's close builds it (Bybit):
+ * open = `previousClose`, high and low widened to include it; close and the sums unchanged.
+ * An empty window is flat at the previous close either way.
+ */
+export function asOpenedAtPreviousClose(candle: Candle, previousClose: string): Candle {
+  return {
+    ...candle,
+    open: previousClose,
+    high: extreme(candle.high, previousClose, 1),
+    low: extreme(candle.low, previousClose, -1),
+  };
+}
+
+const OPEN_FIELDS: readonly KlineField[] = ['open', 'high', 'low'];
+
 /**
  * Compares one closed candle with the venue's kline for the same market, interval and open time
- * (undefined when the venue has none). Pure: the live reconciler and `tickmesh verify` share it.
+ * (undefined when the venue has none). `previous`: tickmesh's candle of the window just before,
+ * for a venue that opens at the previous close (VenueConvention.opensAtPreviousClose); without
+ * it (or when it is not the adjacent window) open, high and low are only reported for such a
+ * venue. Pure: the live reconciler and `tickmesh verify` share it.
  */
 export function compareCandle(
-  ours: Candle,
+  candle: Candle,
   theirs: VenueKline | undefined,
   convention: VenueConvention,
   gaps: readonly GapWindow[] = [],
+  previous?: Candle,
 ): CandleVerdict {
-  const openTime = ours.openTime;
+  const openTime = candle.openTime;
+  const chained = convention.opensAtPreviousClose && previous !== undefined && previous.closeTime + 1 === openTime;
+  const ours = chained ? asOpenedAtPreviousClose(candle, previous.close) : candle;
+  const unjudged = convention.opensAtPreviousClose && !chained ? OPEN_FIELDS : [];
   if (theirs === undefined) {
     const reason =
       ours.trades === 0 && !convention.emptyWindows
@@ -105,7 +133,7 @@ export function compareCandle(
     const o = oursOf(ours, field);
     if (!equal(field, o, t, convention.truncated.includes(field))) into.push({ field, ours: o, theirs: t });
   };
-  for (const f of convention.fields) check(f, differences);
+  for (const f of convention.fields) check(f, unjudged.includes(f) ? conventionDifferences : differences);
   for (const f of convention.conventionFields) check(f, conventionDifferences);
   if (differences.length === 0) return { status: 'verified', openTime, conventionDifferences };
   return {
@@ -113,7 +141,7 @@ export function compareCandle(
     openTime,
     differences,
     conventionDifferences,
-    ...(overlapsGap(ours, gaps) ? { likelyCause: 'gap' as const } : {}),
+    ...(overlapsGap(candle, gaps) ? { likelyCause: 'gap' as const } : {}),
   };
 }
 
@@ -131,8 +159,10 @@ export function createTally(): VerifyTally {
 }
 
 /**
- * Compares candles with the venue's klines of the same market and interval (any order; klines
- * outside the candles' open times are ignored) and adds the verdicts to `tally`.
+ * Compares candles with the venue's klines of the same market and interval (klines outside the
+ * candles' open times are ignored) and adds the verdicts to `tally`. Each candle's previous one
+ * is the candle before it in open-time order, the first one's `before` (the stored candle just
+ * before the range, if any). Returns the last candle compared (the next page's `before`).
  */
 export function compareCandles(
   candles: readonly Candle[],
@@ -140,11 +170,15 @@ export function compareCandles(
   convention: VenueConvention,
   tally: VerifyTally,
   gaps: readonly GapWindow[] = [],
-): void {
-  for (const c of candles) {
-    const v = compareCandle(c, klines.get(c.openTime), convention, gaps);
+  before?: Candle,
+): Candle | undefined {
+  let previous = before;
+  for (const c of [...candles].sort((a, b) => a.openTime - b.openTime)) {
+    const v = compareCandle(c, klines.get(c.openTime), convention, gaps, previous);
     tally.counts[v.status]++;
     if (v.status !== 'unverifiable' && v.conventionDifferences.length > 0) tally.conventionDifferent++;
     if (v.status !== 'verified') tally.notVerified.push(v);
+    previous = c;
   }
+  return previous;
 }

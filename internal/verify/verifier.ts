@@ -51,6 +51,19 @@ export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promi
   let klines = 0;
   let klinesNotStored = 0;
   let first = start;
+  // The candle before the range: the first window's open for a venue that opens at the previous close.
+  let previous = deps.convention.opensAtPreviousClose
+    ? (
+        await deps.store.candles({
+          exchange: req.exchange,
+          symbol: req.symbol,
+          interval: req.interval,
+          from: start - len,
+          to: start,
+          limit: 1,
+        })
+      )[0]
+    : undefined;
   for await (const page of deps.source.pages({
     symbol: req.symbol,
     interval: req.interval,
@@ -72,7 +85,7 @@ export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promi
     klines += byOpen.size;
     const storedOpens = new Set(stored.map((c) => c.openTime));
     for (const t of byOpen.keys()) if (!storedOpens.has(t)) klinesNotStored++;
-    compareCandles(stored, byOpen, deps.convention, tally, req.gaps);
+    previous = compareCandles(stored, byOpen, deps.convention, tally, req.gaps, previous) ?? previous;
     candles += stored.length;
     first = end;
     req.onProgress?.(Math.round((end - start) / len), total);

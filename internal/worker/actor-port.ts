@@ -11,6 +11,11 @@ export interface MarketActorPort {
   onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome;
   /** Raises the actor's watermark (event time), closing the windows it passes: how a quiet market closes. */
   advance(watermarkMs: number, now: number, out: ActorOutput): void;
+  /**
+   * Raises the watermark to `watermarkMs` closing only the windows a step to `cutAs` would close
+   * up to there, and nothing else: reach(w, c) then advance(c) is advance(c) (MarketActor.reach).
+   */
+  reach(watermarkMs: number, cutAs: number, out: ActorOutput): void;
   /** Publishes a partial update held back by its rate limit, if due at `now`; changes no result. */
   flushPartials(now: number, out: ActorOutput): void;
   /** The whole state, restorable to the same behaviour. */

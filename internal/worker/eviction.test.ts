@@ -1,3 +1,5 @@
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
 import type { ActorOutput } from '../actor/output.js';
@@ -88,7 +90,38 @@ class Recording extends PartitionOutputs {
   }
 }
 
-async function openRunner(store: Store, metrics: WorkerMetrics, evictIdleMs: number | undefined) {
+/** How a run is driven: none of it may change what the run commits. */
+interface Driving {
+  /** Records per fetched batch. */
+  readonly batch: number;
+  /** A new runner, restored from the checkpoint, from each of these offsets on. */
+  readonly cuts: readonly number[];
+  /** Await each batch's processing before the next (an empty mailbox) or not (a backlog: partials held). */
+  readonly backlog: boolean;
+  /** Wall-clock ms the runner's clock moves per reading (it rate-limits partials and times checkpoints). */
+  readonly clockStep: number;
+  /** A tick after every this many batches (0: none). */
+  readonly tickEvery: number;
+  readonly checkpointIntervalMs: number;
+}
+
+const PLAIN: Driving = { batch: 40, cuts: [], backlog: true, clockStep: 0, tickEvery: 0, checkpointIntervalMs: 0 };
+
+/** Actors with a short empty-candle cut (50 windows), so that a silence of the partition is a jump. */
+const ACTORS = {
+  intervals: ['1m', '5m'] as const,
+  allowedLatenessMs: 30_000,
+  emptyCandleLimit: 50,
+};
+
+async function openRunner(
+  store: Store,
+  metrics: WorkerMetrics,
+  evictIdleMs: number | undefined,
+  driving: Driving,
+  clock: () => number,
+  partialUpdates: boolean,
+) {
   const bus = new MemoryBus();
   await bus.ensureStream(CANDLES_STREAM);
   await bus.ensureStream(ALERTS_STREAM);
@@ -102,12 +135,11 @@ async function openRunner(store: Store, metrics: WorkerMetrics, evictIdleMs: num
     topics: { late: 'late', rejected: 'rejected' },
     logger: silentLogger(),
     metrics,
-    clock: Date.now,
+    clock,
     liveCacheIntervalMs: 0,
   });
-  // A short empty-candle cut (50 windows) so that the silence of the partition is a jump.
   const actors = marketActorFactory(
-    actorConfig({ intervals: ['1m', '5m'], allowedLatenessMs: 30_000, partialUpdates: false, emptyCandleLimit: 50 }),
+    actorConfig({ ...ACTORS, intervals: [...ACTORS.intervals], partialUpdates, partialMinIntervalMs: 250 }),
   );
   const runner = await PartitionRunner.open({
     topic: 't',
@@ -118,10 +150,10 @@ async function openRunner(store: Store, metrics: WorkerMetrics, evictIdleMs: num
     outputs,
     logger: silentLogger(),
     metrics,
-    clock: Date.now,
+    clock,
     flow: { pause() {}, resume() {} },
     config: {
-      checkpointIntervalMs: 0,
+      checkpointIntervalMs: driving.checkpointIntervalMs,
       maxPendingRows: 1_000,
       mailboxCapacity: 8,
       pauseAt: 8,
@@ -136,34 +168,63 @@ async function openRunner(store: Store, metrics: WorkerMetrics, evictIdleMs: num
   return { runner, outputs };
 }
 
-/** Runs the records through runners of one store, a new runner (restored from the checkpoint) at each cut. */
-async function run(all: readonly Trade[], evictIdleMs: number | undefined, cuts: readonly number[] = []) {
-  const metrics = createWorkerMetrics(createRegistry({}, false));
-  const store = await createPgliteStore();
-  await store.migrate();
-  const records: LogRecord[] = all.map((t, i) => {
+function records(all: readonly Trade[]): LogRecord[] {
+  return all.map((t, i) => {
     const r = tradeRecord(t);
     return { partition: 0, offset: BigInt(i), key: r.key, value: r.value, headers: r.headers ?? {}, timestamp: 0 };
   });
+}
+
+/**
+ * Runs the records through runners of one store, a new runner (restored from the checkpoint) at
+ * each cut, as `driving` says; `onBatch` sees the runner's metrics after each batch.
+ */
+async function run(
+  all: readonly Trade[],
+  evictIdleMs: number | undefined,
+  driving: Driving = PLAIN,
+  options: {
+    partialUpdates?: boolean;
+    symbols?: readonly string[];
+    onBatch?: (m: WorkerMetrics) => Promise<void>;
+  } = {},
+) {
+  const metrics = createWorkerMetrics(createRegistry({}, false));
+  const store = await createPgliteStore();
+  await store.migrate();
+  const recs = records(all);
+  let wall = Date.UTC(2030, 0, 1);
+  const clock = driving.clockStep === 0 ? Date.now : () => (wall += driving.clockStep);
   const lines: string[] = [];
   let from = 0;
-  for (const end of [...cuts, records.length]) {
-    const { runner, outputs } = await openRunner(store, metrics, evictIdleMs);
-    const signal = AbortSignal.timeout(60_000);
+  for (const end of [...driving.cuts, recs.length]) {
+    const { runner, outputs } = await openRunner(
+      store,
+      metrics,
+      evictIdleMs,
+      driving,
+      clock,
+      options.partialUpdates ?? false,
+    );
+    const signal = AbortSignal.timeout(120_000);
     const done = runner.run(signal);
-    for (let i = Number(runner.offset); i < end; i += 40) {
-      const batch = records.slice(i, Math.min(i + 40, end));
+    let n = 0;
+    for (let i = Number(runner.offset); i < end; i += driving.batch) {
+      const batch = recs.slice(i, Math.min(i + driving.batch, end));
       await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: BigInt(end) }, signal);
+      if (driving.tickEvery > 0 && ++n % driving.tickEvery === 0) runner.tick();
+      if (!driving.backlog) while (runner.offset < batch[batch.length - 1]!.offset + 1n) await setImmediatePromise();
+      if (options.onBatch) await options.onBatch(metrics);
     }
     runner.stop();
     await done;
     lines.push(...outputs.lines);
     from = end;
   }
-  expect(from).toBe(records.length);
+  expect(from).toBe(recs.length);
   const candles = [];
-  for (const symbol of ['A', 'B', 'C'])
-    for (const interval of ['1m', '5m'] as const)
+  for (const symbol of options.symbols ?? ['A', 'B', 'C'])
+    for (const interval of ACTORS.intervals)
       candles.push(...(await store.candles({ exchange: 'sim', symbol, interval, from: 0, limit: 100_000 })));
   const alerts = await store.alerts({ limit: 100_000 });
   const checkpoint = await store.loadCheckpoint('t', 0);
@@ -188,6 +249,17 @@ describe('idle market eviction', () => {
     const keptC = kept.candles.filter((c) => c.symbol === 'C');
     const evictedC = evicted.candles.filter((c) => c.symbol === 'C');
     expect(evictedC.length).toBeLessThan(keptC.length);
+    // C's empty candles end exactly where it left: its last trade's event time plus a multiple of
+    // the idle time (the first at which it was dormant).
+    const lastC = Math.max(...all.filter((t) => t.symbol === 'C').map((t) => t.eventTime));
+    const leftC = evicted.parked.find((p) => p.key === 'sim:C')?.watermark ?? Number.NaN;
+    expect((leftC - lastC) % (10 * MIN)).toBe(0);
+    expect(leftC - lastC).toBeLessThanOrEqual(30 * MIN);
+    for (const interval of ACTORS.intervals) {
+      const len = interval === '1m' ? MIN : 5 * MIN;
+      const ends = evictedC.filter((c) => c.interval === interval).map((c) => c.openTime + len);
+      expect(Math.max(...ends)).toBe(Math.floor(leftC / len) * len);
+    }
     const keptCs = new Set(keptC.map((c) => JSON.stringify(c)));
     expect(evictedC.filter((c) => !keptCs.has(JSON.stringify(c)))).toEqual([]);
     const ek = evicted.candles.filter((c) => c.symbol !== 'C');
@@ -198,9 +270,109 @@ describe('idle market eviction', () => {
     expect(kept.lines.length).toBeGreaterThan(500);
 
     // The same with the runner restarted from its checkpoint while B is parked and after the jump.
-    const restarted = await run(all, 10 * MIN, [1_500, Math.floor(all.length * 0.8)]);
+    const restarted = await run(all, 10 * MIN, {
+      ...PLAIN,
+      cuts: [Math.floor(all.length * 0.35), Math.floor(all.length * 0.8)],
+    });
     expect(restarted.candles).toEqual(evicted.candles);
     expect(restarted.alerts).toEqual(evicted.alerts);
     expect(restarted.lines.filter((l) => !afterC(l))).toEqual(kept.lines.filter((l) => !afterC(l)));
   }, 180_000);
+
+  it('leaves at a point of the data alone: batching, restarts, ticks and the clock change nothing', async () => {
+    const all = trades();
+    const summary = (r: Awaited<ReturnType<typeof run>>) => ({
+      candles: r.candles,
+      alerts: r.alerts,
+      parked: r.parked.map((p) => `${p.key}@${p.watermark}`).sort(),
+    });
+    const reference = summary(await run(all, 10 * MIN, PLAIN, { partialUpdates: true }));
+    expect(reference.parked.length).toBeGreaterThan(0);
+    const offset = fc.integer({ min: 1, max: all.length - 1 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 120 }),
+          cuts: fc.uniqueArray(offset, { maxLength: 2 }).map((c) => c.sort((a, b) => a - b)),
+          backlog: fc.boolean(),
+          clockStep: fc.integer({ min: 1, max: 400 }),
+          tickEvery: fc.integer({ min: 0, max: 4 }),
+          checkpointIntervalMs: fc.constantFrom(0, 100, 5_000),
+        }),
+        async (driving) => {
+          expect(summary(await run(all, 10 * MIN, driving, { partialUpdates: true }))).toEqual(reference);
+        },
+      ),
+      { numRuns: 6, seed: 17 },
+    );
+  }, 600_000);
+
+  it('a jump over several leaving points leaves at the first one it is dormant at, as gradual sweeps do', async () => {
+    // X trades for five minutes and is not dormant 10 minutes on (its volume baseline has not
+    // judged it yet), but is 20 minutes on. HB keeps the partition moving: all along, or with a
+    // silence that jumps the watermark from before X's first leaving point past its second.
+    const x: Trade[] = [];
+    for (let t = T0, id = 1; t < T0 + 5 * MIN; t += 30_000) x.push(simTrade('X', String(id++), t));
+    const lastX = (x.at(-1) as Trade).eventTime;
+    const hb = (silent: boolean) => {
+      const out: Trade[] = [];
+      for (let t = T0, id = 1; t < T0 + 60 * MIN; t += 15_000) {
+        if (silent && t > lastX + 8 * MIN && t < lastX + 35 * MIN) continue;
+        out.push(simTrade('HB', String(id++), t));
+      }
+      return out;
+    };
+    const both = (silent: boolean) => [...x, ...hb(silent)].sort((a, b) => a.eventTime - b.eventTime);
+    const gradual = await run(both(false), 10 * MIN, PLAIN, { symbols: ['X'] });
+    const jump = await run(both(true), 10 * MIN, PLAIN, { symbols: ['X'] });
+    const left = (r: typeof gradual) => r.parked.find((p) => p.key === 'sim:X')?.watermark;
+    expect(left(gradual)).toBe(lastX + 20 * MIN);
+    expect(left(jump)).toBe(lastX + 20 * MIN);
+    expect(jump.candles).toEqual(gradual.candles);
+  }, 120_000);
+
+  it('keeps the actors in memory bounded while thousands of markets go idle', async () => {
+    // 1,500 markets, each trading for one minute, a new one every 4 s of event time, beside one
+    // that trades all along: a market leaves 10 or 20 minutes after its last trade (when its
+    // volume baseline has judged it), so at most about 320 stay.
+    const out: Trade[] = [];
+    const symbols: string[] = [];
+    const markets = 1_500;
+    for (let m = 0; m < markets; m++) {
+      const symbol = `M${m}`;
+      symbols.push(symbol);
+      for (let k = 0; k < 4; k++) {
+        const t = T0 + m * 4_000 + k * 15_000;
+        out.push(simTrade(symbol, String(k + 1), t));
+      }
+    }
+    for (let t = T0, id = 1; t < T0 + markets * 4_000 + 30 * MIN; t += 5_000) out.push(simTrade('HB', String(id++), t));
+    out.sort((x, y) => x.eventTime - y.eventTime);
+    let most = 0;
+    const memory = async (m: WorkerMetrics) => {
+      const v = (await m.markets.get()).values.find((x) => x.labels.state === 'memory');
+      most = Math.max(most, v?.value ?? 0);
+    };
+    const r = await run(out, 10 * MIN, { ...PLAIN, batch: 200 }, { symbols: [], onBatch: memory });
+    expect(most).toBeGreaterThan(100);
+    expect(most).toBeLessThan(350);
+    expect(r.parked.length).toBe(markets);
+    expect(r.evictions.parked).toBe(markets);
+    // The checkpoint holds the markets in memory only: a few hundred bytes each, not 1,500 of them.
+    expect(r.state).toBeLessThan(350 * 2_000);
+  }, 300_000);
 });
+
+function simTrade(symbol: string, tradeId: string, eventTime: number): Trade {
+  return {
+    exchange: 'sim',
+    symbol,
+    market: `${symbol}-USDT`,
+    tradeId,
+    price: '100.5',
+    size: '0.25',
+    side: 'buy',
+    eventTime,
+    receiveTime: eventTime,
+  };
+}

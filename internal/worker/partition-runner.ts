@@ -41,9 +41,9 @@ export interface PartitionConfig {
   readonly clockWatermark: boolean;
   readonly liveWindowMs: number;
   /**
-   * A market whose newest trade is this far (event time) behind the swept watermark, and whose
-   * actor is dormant, leaves memory and the checkpoint (parked in the store) until its next
-   * trade; undefined: never.
+   * A market leaves memory and the checkpoint (parked in the store) until its next trade when
+   * the swept watermark reaches its newest trade's event time plus this, if its actor is dormant
+   * there (else at the next multiple of it); its empty candles end exactly there. undefined: never.
    */
   readonly evictIdleMs?: number;
   /**
@@ -548,22 +548,60 @@ export class PartitionRunner {
   }
 
   private sweep(watermark: number, now: number): void {
+    const evictIdleMs = this.deps.config.evictIdleMs;
     if (watermark > this.swept) {
-      // A step a parked actor could not replay in safe steps: kept so that it replays it whole.
-      if (this.parked.size > 0 && watermark - this.swept > this.deps.actors.safeStepMs) {
+      // A step a parked actor could not replay in safe steps: kept so that it replays it whole
+      // (checkpoint() keeps only those some parked actor is still behind).
+      if (
+        evictIdleMs !== undefined &&
+        this.swept > Number.NEGATIVE_INFINITY &&
+        watermark - this.swept > this.deps.actors.safeStepMs
+      ) {
         this.jumps.push([this.swept, watermark]);
       }
       this.swept = watermark;
     }
-    const evictIdleMs = this.deps.config.evictIdleMs;
     // Every swept actor may have raised its watermark, which is state: all are dirty.
     for (const [key, actor] of this.actors) {
+      if (evictIdleMs !== undefined && this.leaves(key, actor, watermark, evictIdleMs)) continue;
       actor.advance(watermark, now, this.out);
       this.dirty.add(key);
-      if (evictIdleMs !== undefined && watermark - actor.lastEventTime >= evictIdleMs && actor.dormant()) {
+    }
+  }
+
+  /**
+   * Eviction at a point of the data alone: a market leaves when the watermark reaches its
+   * leaving point, its last trade's event time plus `idleMs` (or, if it was not dormant there,
+   * the next multiple of `idleMs` after it). The actor reaches exactly that point, closing the
+   * windows this sweep would have closed up to it (a run of empty windows cut as the sweep would
+   * cut it) and nothing else, so one that stays and is swept on is the actor that was never
+   * stopped there; a dormant one is parked with that point as its watermark. So how the watermark got there,
+   * in small sweeps or in one jump, by batch, tick or restart, changes neither where the market's
+   * empty candles end nor what its returning actor replays. True when the actor was parked.
+   */
+  private leaves(key: string, actor: MarketActorPort, watermark: number, idleMs: number): boolean {
+    const last = actor.lastEventTime;
+    if (!Number.isFinite(last)) {
+      // No trade accepted (every one was rejected): no window to close, nothing to wait for.
+      if (!actor.dormant()) return false;
+      this.park(key, actor);
+      return true;
+    }
+    // Every leaving point this sweep passes is tried in turn, as sweeps passing them one by one
+    // would try them: a jump does not skip one.
+    for (
+      let at = last + idleMs * Math.max(1, Math.floor((actor.watermark - last) / idleMs) + 1);
+      at <= watermark;
+      at += idleMs
+    ) {
+      actor.reach(at, watermark, this.out);
+      this.dirty.add(key);
+      if (actor.dormant()) {
         this.park(key, actor);
+        return true;
       }
     }
+    return false;
   }
 
   /** Evicts a dormant actor: out of memory and the partition state, its snapshot to the store with the next checkpoint. */

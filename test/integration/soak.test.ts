@@ -47,7 +47,30 @@ const TREND_BOUND_MB = 32;
  */
 const HEAP_LIMIT_MB = 256;
 
-const CLEAN = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT'] as const;
+/**
+ * Sixteen markets: their candle updates to one client that subscribed to everything come to
+ * about 150 KB/s, enough to fill what the kernel holds for a socket that is never read (about
+ * 4 MB on loopback) and the API's 1 MiB send bound before the ping rule would cut it (60 s), so
+ * that the slow-client close (1013) is the rule that ends it.
+ */
+const CLEAN = [
+  'BTCUSDT',
+  'ETHUSDT',
+  'SOLUSDT',
+  'BNBUSDT',
+  'ADAUSDT',
+  'DOGEUSDT',
+  'DOTUSDT',
+  'LTCUSDT',
+  'LINKUSDT',
+  'AVAXUSDT',
+  'TRXUSDT',
+  'ATOMUSDT',
+  'NEARUSDT',
+  'UNIUSDT',
+  'FILUSDT',
+  'APTUSDT',
+] as const;
 /** Subscribed, fed hostile trades and a trade id reset; its candles are not checked. */
 const HOSTILE = 'XRPUSDT';
 
@@ -381,6 +404,77 @@ function hostileApiClients(
   return { counts, done };
 }
 
+/**
+ * One client that subscribes to every topic and never reads, beside one that subscribes to the
+ * same and reads. The API must close the first as too slow (1013: its socket held more than the
+ * send bound unread for `--slow-client-ms`) while the second keeps receiving. The close frame sits
+ * behind what the first never read and the server cuts the socket 2 s after it (then the client
+ * would see 1006, as test/integration/api.test.ts allows); the server's count of
+ * slow closes says when to look.
+ */
+function slowClientBesideReader(apiUrl: string, slowCloses: () => Promise<number>, stopped: () => boolean) {
+  const wsUrl = `${apiUrl.replace(/^http/, 'ws')}/api/v1/stream`;
+  const subscribe = JSON.stringify({ subscribe: { candles: { interval: '*' }, alerts: true, index: true } });
+  const figures = {
+    slowCode: undefined as number | undefined,
+    slowClosedAfterS: Number.NaN,
+    readerBytes: 0,
+    readerMessages: 0,
+    readerMessagesAfterSlowClose: 0,
+    readerCode: undefined as number | undefined,
+  };
+  let reader: WebSocket | undefined;
+  const open = (ws: WebSocket) =>
+    new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+  const done = (async () => {
+    reader = new WebSocket(wsUrl);
+    reader.on('message', (d: Buffer) => {
+      figures.readerBytes += d.length;
+      figures.readerMessages++;
+      if (figures.slowCode !== undefined) figures.readerMessagesAfterSlowClose++;
+    });
+    reader.on('close', (code) => {
+      figures.readerCode = code;
+    });
+    await open(reader);
+    reader.send(subscribe);
+    let seen = await slowCloses();
+    const slow = new WebSocket(wsUrl);
+    await open(slow);
+    slow.on('error', () => {});
+    const code = new Promise<number>((resolve) => slow.on('close', (c) => resolve(c)));
+    slow.send(subscribe);
+    const opened = Date.now();
+    const socket = (slow as unknown as { _socket: Socket })._socket;
+    // Never read: the receive side stays paused until the server has closed a client as slow.
+    // Then read, within the 2 s the server gives a close: the close frame behind the backlog
+    // says 1013 if it was this client; if it was another (the hostile unread ones are closed
+    // the same way), this one goes back to not reading.
+    socket.pause();
+    while (!stopped()) {
+      if ((await slowCloses()) <= seen) {
+        await sleep(250);
+        continue;
+      }
+      seen = await slowCloses();
+      socket.resume();
+      const c = await Promise.race([code, sleep(5_000).then(() => undefined)]);
+      if (c !== undefined) {
+        figures.slowCode = c;
+        figures.slowClosedAfterS = Math.round((Date.now() - opened) / 1000);
+        return;
+      }
+      socket.pause();
+    }
+    socket.resume();
+    slow.terminate();
+  })();
+  return { figures, done, close: () => reader?.close() };
+}
+
 describe('soak: tickmesh dev under a hostile feed and hostile API clients', () => {
   it(
     `for ${SECONDS} s keeps its memory flat and every clean market's candles exact`,
@@ -435,7 +529,17 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       const metricsUrl = `http://127.0.0.1:${(await waitLine('tickmesh dev started')).port as number}`;
       const pid = child.pid as number;
 
+      const slowCount = async () =>
+        [
+          ...counterBy(
+            await (await fetch(`${metricsUrl}/metrics`)).text(),
+            'tickmesh_api_stream_slow_closes_total',
+            '',
+          ).values(),
+        ].reduce((a, b) => a + b, 0);
+      // Before the hostile clients, so that it is the first one the API finds too slow.
       let apiStopped = false;
+      const slowClient = slowClientBesideReader(apiUrl, slowCount, () => apiStopped);
       const api = hostileApiClients(apiUrl, () => apiStopped);
 
       const samples: Sample[] = [];
@@ -458,6 +562,8 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       standIn.stop();
       apiStopped = true;
       await api.done;
+      await slowClient.done;
+      const readerMessagesAtEnd = slowClient.figures.readerMessages;
 
       // The closed 1m candles of every clean market, for every minute the tape covered whole.
       const minute = 60_000;
@@ -488,6 +594,9 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
           mismatches.push(`${symbol}: got ${JSON.stringify(got)}\nexpected ${JSON.stringify(expected)}`);
       }
 
+      // The reader is still served after the feed stopped (closed candles), then leaves.
+      const readerStillOpen = slowClient.figures.readerCode === undefined;
+      slowClient.close();
       // Every hostile API connection is gone once its client is: nothing is held for it.
       let openStreams = -1;
       for (let i = 0; i < 60 && openStreams !== 0; i++) {
@@ -536,6 +645,7 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
         openStreamsAtEnd: openStreams,
         slowCloses: [...slowCloses.values()].reduce((a, b) => a + b, 0),
         apiClients: api.counts,
+        slowClient: { ...slowClient.figures, readerMessagesAtEnd },
       };
       console.log(`soak figures ${JSON.stringify(figures)}`);
 
@@ -557,6 +667,11 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       expect(streamRejected.get('rate') ?? 0).toBeGreaterThan(0);
       expect(streamRejected.get('subscriptions') ?? 0).toBeGreaterThan(0);
       expect(openStreams).toBe(0);
+      // The client that never read was closed as too slow, the reader beside it kept receiving.
+      expect(figures.slowCloses).toBeGreaterThan(0);
+      expect(slowClient.figures.slowCode).toBe(1013);
+      expect(readerStillOpen).toBe(true);
+      expect(slowClient.figures.readerMessagesAfterSlowClose).toBeGreaterThan(0);
       expect(Math.max(...samples.map((x) => x.rssMb))).toBeLessThan(RSS_MAX_MB);
       expect(maxAfter - warmLevel).toBeLessThan(RSS_BOUND_MB);
       expect(lastThird - middle).toBeLessThan(TREND_BOUND_MB);
