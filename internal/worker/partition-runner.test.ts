@@ -175,17 +175,13 @@ describe('partition runner', () => {
     const appended = records(trades).map((r) => ({ ...r, timestamp: now - 7 }));
     await runner.enqueue({ topic: 't', partition: 0, records: appended, highWatermark: 3n }, signal);
     const latest = async () => (await cache.latestCandle('binance', 'BTCUSDT', '1m'))?.trades;
-    const until = async (want: number) => {
-      for (let i = 0; i < 200 && (await latest()) !== want; i++) await new Promise((r) => setTimeout(r, 10));
-      return latest();
-    };
-    expect(await until(1)).toBe(1);
+    await expect.poll(latest, { timeout: 2_000, interval: 10 }).toBe(1);
     runner.tick(); // still within the limit: nothing to publish
     await new Promise((r) => setTimeout(r, 100));
     expect(await latest()).toBe(1);
     now += 1_000;
     runner.tick();
-    expect(await until(3)).toBe(3);
+    await expect.poll(latest, { timeout: 2_000, interval: 10 }).toBe(3);
     runner.stop();
     await run;
     // Append to publish: the batch's publish, from its first record's append time; the tick's
@@ -207,7 +203,7 @@ describe('partition runner', () => {
     // appended 40 ms ago, the last 10 ms ago.
     await enqueueSingleTrades(runner, 4, signal, (i) => now - 40 + 10 * i);
     const run = runner.run(signal);
-    for (let i = 0; i < 200 && cache.partials.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => cache.partials.length, { timeout: 2_000, interval: 10 }).toBeGreaterThan(0);
     runner.stop();
     await run;
     // One partial, after the last batch, with all four trades.
@@ -230,7 +226,7 @@ describe('partition runner', () => {
     const signal = AbortSignal.timeout(20_000);
     await enqueueSingleTrades(runner, 4, signal);
     const run = runner.run(signal);
-    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => cache.partials.length, { timeout: 2_000, interval: 10 }).toBeGreaterThanOrEqual(2);
     runner.stop();
     await run;
     // Held at 0 and 600 ms; at 1,200 ms the hold has lasted a second: the third batch publishes
@@ -279,10 +275,8 @@ describe('partition runner', () => {
     });
     const signal = AbortSignal.timeout(20_000);
     const run = runner.run(signal);
-    const processed = async (offset: bigint) => {
-      for (let i = 0; i < 200 && runner.offset < offset; i++) await new Promise((r) => setTimeout(r, 5));
-      expect(runner.offset).toBe(offset);
-    };
+    const processed = (offset: bigint) =>
+      expect.poll(() => runner.offset, { timeout: 1_000, interval: 5 }).toBe(offset);
     const trade = (id: number) => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     for (let id = 1; id <= 3; id++) {
       const batch = records([trade(id)], id - 1);
@@ -290,14 +284,12 @@ describe('partition runner', () => {
       await processed(BigInt(id));
     }
     // NATS got all three; the cache the first at once, then nothing within the interval.
-    for (let i = 0; i < 200 && published.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(published).toEqual([1, 2, 3]);
+    await expect.poll(() => published, { timeout: 1_000, interval: 5 }).toEqual([1, 2, 3]);
     expect(cache.partials).toEqual([1]);
     // A tick past the interval writes the latest only.
     now += 1_000;
     runner.tick();
-    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(cache.partials).toEqual([1, 3]);
+    await expect.poll(() => cache.partials, { timeout: 1_000, interval: 5 }).toEqual([1, 3]);
     // Within the next interval, the stop's final checkpoint writes what is left.
     const batch = records([trade(4)], 3);
     await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 4n }, signal);
@@ -414,19 +406,14 @@ describe('partition runner', () => {
     const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     const accepted = async () =>
       (await metrics.trades.get()).values.find((v) => v.labels.outcome === 'accepted')?.value ?? 0;
-    const until = async (what: string, check: () => Promise<boolean>) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
 
     await runner.enqueue({ topic: 't', partition: 0, records: records([t(1), t(2)]), highWatermark: 4n }, signal);
-    await until('the first checkpoint to start', async () => started.length === 1);
+    await expect
+      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the first checkpoint to start' })
+      .toBe(1);
     // The first commit is held: the next batch is processed all the same.
     await runner.enqueue({ topic: 't', partition: 0, records: records([t(3), t(4)], 2), highWatermark: 4n }, signal);
-    await until('the second batch to be processed', async () => (await accepted()) === 4);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the second batch to be processed' }).toBe(4);
     expect(runner.offset).toBe(4n);
     // The checkpoint due after it waits for the one in flight.
     await new Promise((r) => setTimeout(r, 50));
@@ -434,7 +421,9 @@ describe('partition runner', () => {
     expect(await inner.loadCheckpoint('t', 0)).toBeNull();
 
     release();
-    await until('the second checkpoint to start', async () => started.length === 2);
+    await expect
+      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the second checkpoint to start' })
+      .toBe(2);
     runner.stop();
     await run;
     expect(started).toEqual([2n, 4n]);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type {
   LogAdmin,
   LogConsumer,
@@ -76,14 +76,17 @@ class Reader {
       .map((r) => dec.decode(r.value));
   }
 
+  /** Waits for `pred`: fails at once on the reader's error, and after `ms` saying what was read. */
   async until(pred: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred()) {
+    const check = () => {
       if (this.error) throw this.error;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.values())}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return pred();
+    };
+    await vi.waitUntil(check, { timeout: ms, interval: 20 }).catch((err: unknown) => {
+      throw (
+        this.error ?? new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.values())}`, { cause: err })
+      );
+    });
   }
 
   async stop(): Promise<void> {

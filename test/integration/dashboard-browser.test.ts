@@ -9,6 +9,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDev } from '../harness/dev-process.js';
 import { endpoint } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 
 /**
  * The web dashboard of `tickmesh dev` in a real browser: Debian's Chromium (test/infra/chromium.sh)
@@ -113,14 +114,12 @@ function marketRows(page: Page): Promise<string[]> {
 }
 
 /** Waits until the markets table reads differently from `before` (a live update reached the page). */
-async function changes(page: Page, before: string[], ms: number): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+function changes(page: Page, before: string[], ms: number): Promise<string[]> {
+  const read = async () => {
     const now = await marketRows(page);
-    if (now.length > 0 && now.join('\n') !== before.join('\n')) return now;
-    if (Date.now() > deadline) throw new Error(`the markets table did not change within ${ms} ms`);
-    await page.waitForTimeout(200);
-  }
+    return now.length > 0 && now.join('\n') !== before.join('\n') ? now : undefined;
+  };
+  return eventually('the markets table to change', read, ms, 200);
 }
 
 describe('the web dashboard of tickmesh dev in Chromium', () => {

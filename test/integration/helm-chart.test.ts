@@ -32,7 +32,8 @@ import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publ
 import { API_OPTION_NAMES, parseApiOptions } from '../../internal/serve/api-options.js';
 import { parseWorkerOptions, WORKER_OPTION_NAMES } from '../../internal/worker/options.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { eventually, setPodReady } from './operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { setPodReady } from './operator-support.js';
 
 // deploy/helm/tickmesh installed with the helm built by test/infra/kube.sh into fresh namespaces
 // of the real kube-apiserver. No kubelet runs, so pods stay Pending; the test checks the objects
