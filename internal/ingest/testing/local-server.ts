@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { closeLocal } from './local-binance.js';
 
 /**
- * The HTTP and WebSocket server under a local venue stand-in (local-okx.ts, local-bybit.ts): one
- * port, REST requests recorded and answered by `rest`, WebSocket connections on `wsPath`
+ * The HTTP and WebSocket server under every local venue stand-in (local-binance.ts, local-okx.ts,
+ * local-bybit.ts, local-kraken.ts): one port, REST requests recorded and answered by `rest`, WebSocket connections on `wsPath`
  * numbered from 1 and handed to `connection`. Close cuts every socket.
  */
 export interface LocalServerOptions {
@@ -17,6 +16,10 @@ export interface LocalServerOptions {
 
 export interface LocalServer {
   readonly port: number;
+  /** `ws://127.0.0.1:<port><wsPath>`. */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly restUrl: string;
   /** Connections accepted so far. */
   readonly connections: number;
   /** REST requests served (path and query). */
@@ -42,13 +45,35 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ws.on('close', () => sockets.delete(ws));
     options.connection(ws, connections);
   });
+  const port = (http.address() as AddressInfo).port;
   return {
-    port: (http.address() as AddressInfo).port,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}${options.wsPath}`,
+    restUrl: `http://127.0.0.1:${port}`,
     get connections() {
       return connections;
     },
     restRequests,
-    close: () => closeLocal(http, wss, sockets),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A connection's start: runs `play` once, 20 ms after the first subscription, so that the
+ * client's other subscribe requests arrive before the tape starts.
+ */
+export function playOnce(play: () => void): () => void {
+  let started = false;
+  return () => {
+    if (started) return;
+    started = true;
+    setTimeout(play, 20);
   };
 }
 
