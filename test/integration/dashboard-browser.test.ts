@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDev } from '../harness/dev-process.js';
 import { endpoint } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
+import { freePort } from '../harness/private-servers.js';
 
 /**
  * The web dashboard of `tickmesh dev` in a real browser: Debian's Chromium (test/infra/chromium.sh)
@@ -52,14 +52,6 @@ function startDev(port: number): Dev {
     void exited.then((code) => reject(new Error(`tickmesh dev exited (${code}) before listening:\n${stderr}`)));
   });
   return { child, url, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface PageGlobals {
