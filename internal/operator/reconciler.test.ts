@@ -73,6 +73,9 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+/** Metrics are updated just after the mirror is written: a test polls them for a moment. */
+const METRIC = { timeout: 2_000, interval: 5 };
+
 describe('reconciler', () => {
   it('publishes the first placement, then rebalances a join onto the new member only', async () => {
     const t = setup();
@@ -89,20 +92,12 @@ describe('reconciler', () => {
     expect(moved.every((p) => p.owner === 'c' && p.epoch > first.epoch)).toBe(true);
     expect(await t.store.read()).toEqual(second);
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'balance' }), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'balance' }), METRIC)
       .toBe(2);
-    await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_members'), { timeout: 2_000, interval: 5 })
-      .toBe(3);
+    await expect.poll(() => metricValue(t.registry, 'tickmesh_operator_members'), METRIC).toBe(3);
     // The leader's first round and the join were both answered by a publication.
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_publish_seconds_count'), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_publish_seconds_count'), METRIC)
       .toBe(2);
     ac.abort();
     await running;
@@ -121,10 +116,7 @@ describe('reconciler', () => {
     expect([...counts.values()]).toEqual([1, 1, 1, 1, 1, 1]);
     expect(t.mirror.docs.map((d) => d.version)).toEqual([1, 2, 3, 4, 5]);
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
       .toBe(2);
     await new Promise((r) => setTimeout(r, 50));
     expect(t.mirror.docs).toHaveLength(5);
@@ -151,10 +143,7 @@ describe('reconciler', () => {
     ]);
     // The leader's first round settled (its metrics land just after the mirror is written).
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
       .toBe(1);
     const settleBefore = 1;
     t.reconciler.notify('load');
@@ -164,22 +153,13 @@ describe('reconciler', () => {
     expect([loadOf('a'), loadOf('b')].sort()).toEqual([110, 130]);
     expect(second.partitions.filter((p) => p.owner === 'a')).toHaveLength(3);
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'load' }), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'load' }), METRIC)
       .toBe(2);
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_rebalances_total', { trigger: 'load' }), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_rebalances_total', { trigger: 'load' }), METRIC)
       .toBe(1);
     await expect
-      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), {
-        timeout: 2_000,
-        interval: 5,
-      })
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
       .toBe(settleBefore + 1);
 
     // Within the tolerance now: further checks move nothing and record no settle time.
