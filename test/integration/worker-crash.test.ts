@@ -50,8 +50,7 @@ function startWorker(topic: string, schema: string, port: number): WorkerProcess
 }
 
 function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
-  const done = async () => ((await caughtUp(db, schema, topic, ends)) ? true : undefined);
-  return eventually(`${schema} to catch up with the topic`, done, 480_000, 100);
+  return eventually(`${schema} to catch up with the topic`, () => caughtUp(db, schema, topic, ends), 480_000, 100);
 }
 
 describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {
