@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadRealTrades } from '../../test/support/real-trades.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { decodeTrades } from '../log/trade-batch.js';
@@ -46,8 +46,8 @@ async function run(exchange: LocalBinance, until: (p: RecordingProducer) => bool
   });
   const controller = new AbortController();
   await ingestor.start(controller.signal);
-  const deadline = Date.now() + 15_000;
-  while (!until(producer) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Not there in time: the caller's assertions say what is missing.
+  await vi.waitUntil(() => until(producer), { timeout: 15_000, interval: 20 }).catch(() => {});
   await ingestor.drain();
   const ids = producer
     .get(DEFAULT_TOPICS.trades)

@@ -73,15 +73,8 @@ async function metricValue(registry: Registry, name: string, labels: Record<stri
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Polls until `read` returns `expected` (metrics are updated just after the mirror is written). */
-async function eventually(read: () => Promise<number>, expected: number): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  for (;;) {
-    const value = await read();
-    if (value === expected || Date.now() > deadline) return void expect(value).toBe(expected);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Metrics are updated just after the mirror is written: a test polls them for a moment. */
+const METRIC = { timeout: 2_000, interval: 5 };
 
 describe('reconciler', () => {
   it('publishes the first placement, then rebalances a join onto the new member only', async () => {
@@ -98,13 +91,14 @@ describe('reconciler', () => {
     expect(moved).toHaveLength(2);
     expect(moved.every((p) => p.owner === 'c' && p.epoch > first.epoch)).toBe(true);
     expect(await t.store.read()).toEqual(second);
-    await eventually(
-      () => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'balance' }),
-      2,
-    );
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_members'), 3);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'balance' }), METRIC)
+      .toBe(2);
+    await expect.poll(() => metricValue(t.registry, 'tickmesh_operator_members'), METRIC).toBe(3);
     // The leader's first round and the join were both answered by a publication.
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_placement_publish_seconds_count'), 2);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_publish_seconds_count'), METRIC)
+      .toBe(2);
     ac.abort();
     await running;
   });
@@ -121,7 +115,9 @@ describe('reconciler', () => {
     for (const p of settled.partitions) counts.set(p.owner!, (counts.get(p.owner!) ?? 0) + 1);
     expect([...counts.values()]).toEqual([1, 1, 1, 1, 1, 1]);
     expect(t.mirror.docs.map((d) => d.version)).toEqual([1, 2, 3, 4, 5]);
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), 2);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
+      .toBe(2);
     await new Promise((r) => setTimeout(r, 50));
     expect(t.mirror.docs).toHaveLength(5);
     ac.abort();
@@ -146,7 +142,9 @@ describe('reconciler', () => {
       [ofB[2]!, 10],
     ]);
     // The leader's first round settled (its metrics land just after the mirror is written).
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), 1);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
+      .toBe(1);
     const settleBefore = 1;
     t.reconciler.notify('load');
     const second = await t.mirror.next(2);
@@ -154,12 +152,15 @@ describe('reconciler', () => {
       second.partitions.filter((p) => p.owner === m).reduce((sum, p) => sum + (load?.get(p.partition) ?? 0), 0);
     expect([loadOf('a'), loadOf('b')].sort()).toEqual([110, 130]);
     expect(second.partitions.filter((p) => p.owner === 'a')).toHaveLength(3);
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'load' }), 2);
-    await eventually(() => metricValue(t.registry, 'tickmesh_operator_rebalances_total', { trigger: 'load' }), 1);
-    await eventually(
-      () => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'),
-      settleBefore + 1,
-    );
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_partitions_moved_total', { reason: 'load' }), METRIC)
+      .toBe(2);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_rebalances_total', { trigger: 'load' }), METRIC)
+      .toBe(1);
+    await expect
+      .poll(() => metricValue(t.registry, 'tickmesh_operator_placement_settle_seconds_count'), METRIC)
+      .toBe(settleBefore + 1);
 
     // Within the tolerance now: further checks move nothing and record no settle time.
     t.reconciler.notify('load');

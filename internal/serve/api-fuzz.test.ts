@@ -32,7 +32,7 @@ const ROUTES = [
   '/readyz',
   '/metrics',
   '/',
-  '/dashboard.js',
+  '/dashboard/dashboard.js',
 ] as const;
 
 const KNOWN = ['exchange', 'symbol', 'interval', 'from', 'to', 'limit', 'kind'] as const;

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { alert, candle } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -298,9 +298,44 @@ describe('REST', () => {
       expect(ref.startsWith('/'), ref).toBe(true);
       expect((await app.inject({ url: ref })).statusCode, ref).toBe(200);
     }
-    const js = await app.inject({ url: '/dashboard.js' });
-    expect(js.headers['content-type']).toMatch(/javascript/);
-    expect(js.body).not.toMatch(/https?:\/\//);
+    // The entry module and every module it imports, followed through their relative imports.
+    const modules = new Set(refs.filter((r) => r.endsWith('.js')));
+    expect(modules).toEqual(new Set(['/dashboard/dashboard.js']));
+    for (const url of modules) {
+      const js = await app.inject({ url });
+      expect(js.statusCode, url).toBe(200);
+      expect(js.headers['content-type'], url).toMatch(/^text\/javascript/);
+      expect(js.body, url).not.toMatch(/https?:\/\//);
+      for (const [, rel] of js.body.matchAll(/^import .* from '(\.\/[a-z-]+\.js)';$/gm)) {
+        modules.add(new URL(rel!, `http://x${url}`).pathname);
+      }
+    }
+    expect(modules.size).toBeGreaterThan(10);
+    const css = await app.inject({ url: '/dashboard/dashboard.css' });
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+  });
+
+  it('serves no file outside the dashboard folder, nor one of another kind in it', async () => {
+    const { app } = await fixture();
+    const paths = [
+      '/dashboard/..%2Fdashboard.ts',
+      '/dashboard/..%2F..%2F..%2Fpackage.json',
+      '/dashboard/%2e%2e%2fapi-server.ts',
+      '/dashboard/..%5Cdashboard.ts',
+      '/dashboard/%2Fetc%2Fpasswd',
+      '/dashboard/../dashboard.ts',
+      '/dashboard/dashboard/dashboard.js',
+      '/dashboard/.dashboard.js',
+      '/dashboard/index.html',
+      '/dashboard/absent.js',
+      '/dashboard/dashboard.js%00.ts',
+      '/dashboard.js',
+    ];
+    for (const url of paths) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json(), url).toMatchObject({ statusCode: 404 });
+    }
   });
 });
 
@@ -323,13 +358,14 @@ describe('WebSocket stream', () => {
     return {
       ws,
       messages,
-      async next(type, count = 1) {
-        for (let i = 0; i < 200; i++) {
+      next(type, count = 1) {
+        const enough = () => {
           const got = messages.filter((m) => m.type === type);
-          if (got.length >= count) return got;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        throw new Error(`expected ${count} ${type} message(s), got ${JSON.stringify(messages)}`);
+          if (got.length < count)
+            throw new Error(`expected ${count} ${type} message(s), got ${JSON.stringify(messages)}`);
+          return got;
+        };
+        return vi.waitFor(enough, { timeout: 2_000, interval: 10 });
       },
     };
   }

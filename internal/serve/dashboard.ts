@@ -1,12 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The dashboard's files (internal/serve/dashboard/): plain HTML, CSS and JavaScript, no build step. */
-const FILES: Readonly<Record<string, { file: string; type: string }>> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
-  '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+/**
+ * The dashboard's files (internal/serve/dashboard/): plain HTML, CSS and browser ES modules, no
+ * build step. `/` is the page; `/dashboard/<file>` is any script or style sheet in the folder itself.
+ */
+const TYPES: Readonly<Record<string, string>> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
 };
+
+/** A script or style sheet named in the folder: no separator, no leading dot, so nothing outside it. */
+const ASSET = /^[a-z0-9][a-z0-9-]*\.(js|css)$/;
 
 // Everything comes from this origin: the page works without internet and loads nothing else.
 const CSP =
@@ -17,16 +22,22 @@ const CSP =
  * are small and fetched once per page load, so they are read per request: an edit shows on reload.
  */
 export function registerDashboard(app: FastifyInstance, dir: URL = new URL('./dashboard/', import.meta.url)): void {
-  for (const [path, { file, type }] of Object.entries(FILES)) {
-    app.get(path, async (req, reply) => {
-      let content: Buffer;
-      try {
-        content = await readFile(new URL(file, dir));
-      } catch (err) {
-        req.log.error({ err, file }, 'dashboard file not readable');
-        return reply.code(500).type('text/plain').send('dashboard files missing\n');
-      }
-      return reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', CSP).send(content);
-    });
-  }
+  const send = async (req: FastifyRequest, reply: FastifyReply, file: string, type: string, required: boolean) => {
+    let content: Buffer;
+    try {
+      content = await readFile(new URL(file, dir));
+    } catch (err) {
+      if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return reply.callNotFound();
+      req.log.error({ err, file }, 'dashboard file not readable');
+      return reply.code(500).type('text/plain').send('dashboard files missing\n');
+    }
+    return reply.type(type).header('cache-control', 'no-cache').header('content-security-policy', CSP).send(content);
+  };
+  app.get('/', (req, reply) => send(req, reply, 'index.html', 'text/html; charset=utf-8', true));
+  app.get<{ Params: { file: string } }>('/dashboard/:file', (req, reply) => {
+    const { file } = req.params;
+    const kind = ASSET.exec(file)?.[1];
+    if (kind === undefined) return reply.callNotFound();
+    return send(req, reply, file, TYPES[kind] as string, false);
+  });
 }

@@ -36,14 +36,6 @@ function candle(over: Partial<Candle>): Candle {
   };
 }
 
-const until = async (pred: () => boolean, ms = 2_000) => {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('terminal view', () => {
   const stops: AbortController[] = [];
   afterEach(() => {
@@ -71,7 +63,7 @@ describe('terminal view', () => {
       /^tickmesh dev · 1m candles · source: SIMULATED · each market's open candle every 0.05 s/,
     );
     publish(bus, candle({ trades: 3, close: '100.5' }));
-    await until(() => screen.text.includes('open   O'));
+    await expect.poll(() => screen.text.includes('open   O'), { timeout: 2_000, interval: 10 }).toBe(true);
     expect(screen.text).toContain('2026-01-05T10:00:00.000Z 1m sim:BTC-USDT');
     expect(screen.text).toContain('open   O 100 H 101 L 99 C 100.5 V 2 n 3 [SIMULATED]');
 
@@ -79,13 +71,13 @@ describe('terminal view', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(screen.text.match(/open {3}O/g)).toHaveLength(1);
     publish(bus, candle({ trades: 4, close: '100.7' }));
-    await until(() => (screen.text.match(/open {3}O/g) ?? []).length === 2);
+    await expect.poll(() => (screen.text.match(/open {3}O/g) ?? []).length, { timeout: 2_000, interval: 10 }).toBe(2);
     expect(screen.text).toContain('C 100.7 V 2 n 4');
 
     // The window closes: a closed line at once, and the stale open candle is not printed again.
     publish(bus, candle({ trades: 5, close: '100.8', closed: true }));
     publish(bus, candle({ trades: 6, close: '100.9' }));
-    await until(() => screen.text.includes('closed O'));
+    await expect.poll(() => screen.text.includes('closed O'), { timeout: 2_000, interval: 10 }).toBe(true);
     expect(screen.text).toContain('closed O 100 H 101 L 99 C 100.8 V 2 n 5 [SIMULATED]');
     await new Promise((r) => setTimeout(r, 150));
     expect(screen.text).not.toContain('n 6');
@@ -102,9 +94,11 @@ describe('terminal view', () => {
     expect(stderr.text).toContain('WARN  running the market simulator: trades are synthetic');
 
     const { stop, done } = start(screen, bus, tail);
-    await until(() => screen.text.includes('(waiting for the first trades)'));
+    await expect
+      .poll(() => screen.text.includes('(waiting for the first trades)'), { timeout: 2_000, interval: 10 })
+      .toBe(true);
     publish(bus, candle({ trades: 3, close: '100.5' }));
-    await until(() => screen.text.includes('100.5'));
+    await expect.poll(() => screen.text.includes('100.5'), { timeout: 2_000, interval: 10 }).toBe(true);
     const frame = screen.text.slice(screen.text.lastIndexOf('\x1b[H\x1b[J'));
     expect(frame).toMatch(/sim:BTC-USDT +100 +101 +99 +100.5 +2 +3/);
     expect(frame).toContain('recent log:');
@@ -112,7 +106,12 @@ describe('terminal view', () => {
 
     // While the view holds the screen a log line goes under the table, not to stderr; after, to stderr.
     logger.error({ venue: 'sim' }, 'feed closed');
-    await until(() => screen.text.slice(screen.text.lastIndexOf('\x1b[H')).includes('feed closed'));
+    await expect
+      .poll(() => screen.text.slice(screen.text.lastIndexOf('\x1b[H')).includes('feed closed'), {
+        timeout: 2_000,
+        interval: 10,
+      })
+      .toBe(true);
     expect(stderr.text).not.toContain('feed closed');
     stop.abort();
     await done;

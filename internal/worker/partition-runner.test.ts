@@ -13,7 +13,7 @@ import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { UnavailableError } from '../runtime/errors.js';
 import { MemoryCache } from '../sink/memory-cache.js';
-import { createPgliteStore } from '../sink/pglite-store.js';
+import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { CommitBatch, Store } from '../sink/store.js';
 import type { MarketActorPort } from './actor-port.js';
 import { marketActorFactory } from './market-actors.js';
@@ -82,25 +82,36 @@ class PartialsCache extends MemoryCache {
   }
 }
 
+interface RunnerOptions {
+  cache?: MemoryCache;
+  clock?: () => number;
+  partialMinIntervalMs?: number;
+  /** Default 0: the cache gets every live update at once. */
+  liveCacheIntervalMs?: number;
+  /** Default 0: a checkpoint after every batch. */
+  checkpointIntervalMs?: number;
+  bus?: MemoryBus;
+  /** Wraps each market actor the runner creates. */
+  wrap?: (actor: MarketActorPort) => MarketActorPort;
+  /** Default: an in-process log with the late and rejected topics. */
+  producer?: LogProducer;
+}
+
+/**
+ * What every test starts from: fresh worker metrics, a migrated in-process store, the runner of
+ * partition 0 of topic `t` on them (see openRunner) and a signal for its run. `front` puts a
+ * test's store in front of the real one (the runner commits through it); `store` is the real one.
+ */
+async function setup(live: RunnerOptions = {}, front?: (store: PgliteStore) => Store) {
+  const metrics = createWorkerMetrics(createRegistry({}, false));
+  const store = await createPgliteStore();
+  await store.migrate();
+  const runner = await openRunner(front ? front(store) : store, metrics, live);
+  return { metrics, store, runner, signal: AbortSignal.timeout(20_000) };
+}
+
 /** A runner of partition 0 of topic `t` on in-process adapters, checkpointing after every batch. */
-async function openRunner(
-  store: Store,
-  metrics: WorkerMetrics,
-  live: {
-    cache?: MemoryCache;
-    clock?: () => number;
-    partialMinIntervalMs?: number;
-    /** Default 0: the cache gets every live update at once. */
-    liveCacheIntervalMs?: number;
-    /** Default 0: a checkpoint after every batch. */
-    checkpointIntervalMs?: number;
-    bus?: MemoryBus;
-    /** Wraps each market actor the runner creates. */
-    wrap?: (actor: MarketActorPort) => MarketActorPort;
-    /** Default: an in-process log with the late and rejected topics. */
-    producer?: LogProducer;
-  } = {},
-): Promise<PartitionRunner> {
+async function openRunner(store: Store, metrics: WorkerMetrics, live: RunnerOptions): Promise<PartitionRunner> {
   const clock = live.clock ?? Date.now;
   const logger = silentLogger();
   const bus = live.bus ?? new MemoryBus();
@@ -160,13 +171,9 @@ async function openRunner(
 
 describe('partition runner', () => {
   it('publishes on a clock tick the partial update its rate limit held back, in a partition that does not follow the clock', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
     const cache = new MemoryCache();
     let now = Date.UTC(2024, 0, 2);
-    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 1_000 });
-    const signal = AbortSignal.timeout(20_000);
+    const { metrics, store, runner, signal } = await setup({ cache, clock: () => now, partialMinIntervalMs: 1_000 });
     const run = runner.run(signal);
     // Old trades (2024): the partition does not follow the clock. The first trade's partial goes
     // out at once; the next two come within the rate limit and are held back.
@@ -175,17 +182,13 @@ describe('partition runner', () => {
     const appended = records(trades).map((r) => ({ ...r, timestamp: now - 7 }));
     await runner.enqueue({ topic: 't', partition: 0, records: appended, highWatermark: 3n }, signal);
     const latest = async () => (await cache.latestCandle('binance', 'BTCUSDT', '1m'))?.trades;
-    const until = async (want: number) => {
-      for (let i = 0; i < 200 && (await latest()) !== want; i++) await new Promise((r) => setTimeout(r, 10));
-      return latest();
-    };
-    expect(await until(1)).toBe(1);
+    await expect.poll(latest, { timeout: 2_000, interval: 10 }).toBe(1);
     runner.tick(); // still within the limit: nothing to publish
     await new Promise((r) => setTimeout(r, 100));
     expect(await latest()).toBe(1);
     now += 1_000;
     runner.tick();
-    expect(await until(3)).toBe(3);
+    await expect.poll(latest, { timeout: 2_000, interval: 10 }).toBe(3);
     runner.stop();
     await run;
     // Append to publish: the batch's publish, from its first record's append time; the tick's
@@ -195,19 +198,15 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('conflates partial updates while batches wait, and times the release from the oldest record it covers', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
     const cache = new PartialsCache();
     const now = Date.UTC(2024, 0, 2);
     // No rate limit: without conflation every batch would publish its own partial.
-    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0 });
-    const signal = AbortSignal.timeout(20_000);
+    const { metrics, store, runner, signal } = await setup({ cache, clock: () => now, partialMinIntervalMs: 0 });
     // Four batches of one trade each wait in the mailbox before the runner starts; the first was
     // appended 40 ms ago, the last 10 ms ago.
     await enqueueSingleTrades(runner, 4, signal, (i) => now - 40 + 10 * i);
     const run = runner.run(signal);
-    for (let i = 0; i < 200 && cache.partials.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => cache.partials.length, { timeout: 2_000, interval: 10 }).toBeGreaterThan(0);
     runner.stop();
     await run;
     // One partial, after the last batch, with all four trades.
@@ -217,20 +216,16 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('holds partial updates back for at most a second while batches keep waiting', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
     const cache = new PartialsCache();
     let now = 1_000_000;
     // Each trade takes 600 ms of the runner's clock.
     const wrap = beforeEachTrade(() => {
       now += 600;
     });
-    const runner = await openRunner(store, metrics, { cache, clock: () => now, partialMinIntervalMs: 0, wrap });
-    const signal = AbortSignal.timeout(20_000);
+    const { store, runner, signal } = await setup({ cache, clock: () => now, partialMinIntervalMs: 0, wrap });
     await enqueueSingleTrades(runner, 4, signal);
     const run = runner.run(signal);
-    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect.poll(() => cache.partials.length, { timeout: 2_000, interval: 10 }).toBeGreaterThanOrEqual(2);
     runner.stop();
     await run;
     // Held at 0 and 600 ms; at 1,200 ms the hold has lasted a second: the third batch publishes
@@ -240,16 +235,12 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('publishes the partial updates a hold kept back when a stop discards the queued batches', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
     const cache = new PartialsCache();
     // The stop comes while the first batch is processed (held: two wait behind it) and drops the rest.
     let stop = (): void => {};
     const wrap = beforeEachTrade(() => stop());
-    const runner = await openRunner(store, metrics, { cache, clock: () => 1_000_000, partialMinIntervalMs: 0, wrap });
+    const { store, runner, signal } = await setup({ cache, clock: () => 1_000_000, partialMinIntervalMs: 0, wrap });
     stop = () => runner.stop({ discardQueued: true });
-    const signal = AbortSignal.timeout(20_000);
     await enqueueSingleTrades(runner, 3, signal);
     await runner.run(signal);
     expect(runner.offset).toBe(1n);
@@ -258,9 +249,6 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('writes live updates to the cache at most once per interval, the latest per key, and all of them at a checkpoint', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
     const cache = new PartialsCache();
     const bus = new MemoryBus();
     const published: number[] = [];
@@ -269,7 +257,7 @@ describe('partition runner', () => {
       for await (const m of sub) published.push((JSON.parse(new TextDecoder().decode(m.data)) as Candle).trades);
     })();
     let now = 1_000_000;
-    const runner = await openRunner(store, metrics, {
+    const { store, runner, signal } = await setup({
       cache,
       bus,
       clock: () => now,
@@ -277,12 +265,9 @@ describe('partition runner', () => {
       liveCacheIntervalMs: 1_000,
       checkpointIntervalMs: 60_000,
     });
-    const signal = AbortSignal.timeout(20_000);
     const run = runner.run(signal);
-    const processed = async (offset: bigint) => {
-      for (let i = 0; i < 200 && runner.offset < offset; i++) await new Promise((r) => setTimeout(r, 5));
-      expect(runner.offset).toBe(offset);
-    };
+    const processed = (offset: bigint) =>
+      expect.poll(() => runner.offset, { timeout: 1_000, interval: 5 }).toBe(offset);
     const trade = (id: number) => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     for (let id = 1; id <= 3; id++) {
       const batch = records([trade(id)], id - 1);
@@ -290,14 +275,12 @@ describe('partition runner', () => {
       await processed(BigInt(id));
     }
     // NATS got all three; the cache the first at once, then nothing within the interval.
-    for (let i = 0; i < 200 && published.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(published).toEqual([1, 2, 3]);
+    await expect.poll(() => published, { timeout: 1_000, interval: 5 }).toEqual([1, 2, 3]);
     expect(cache.partials).toEqual([1]);
     // A tick past the interval writes the latest only.
     now += 1_000;
     runner.tick();
-    for (let i = 0; i < 200 && cache.partials.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(cache.partials).toEqual([1, 3]);
+    await expect.poll(() => cache.partials, { timeout: 1_000, interval: 5 }).toEqual([1, 3]);
     // Within the next interval, the stop's final checkpoint writes what is left.
     const batch = records([trade(4)], 3);
     await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 4n }, signal);
@@ -314,11 +297,7 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const store = await createPgliteStore();
-    await store.migrate();
-    const runner = await openRunner(store, metrics);
-    const signal = AbortSignal.timeout(20_000);
+    const { metrics, store, runner, signal } = await setup();
     const run = runner.run(signal);
     const t = (id: number, minute: number, extra: Partial<Trade> = {}): Trade => ({
       ...base,
@@ -351,11 +330,7 @@ describe('partition runner', () => {
     const trades = Array.from({ length: 40 }, (_, i) => t(i + 1, i * 4));
     trades.splice(10, 0, t(10, 36));
     const run = async (recordsOf: (ts: Trade[]) => LogRecord[]) => {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const store = await createPgliteStore();
-      await store.migrate();
-      const runner = await openRunner(store, metrics);
-      const signal = AbortSignal.timeout(20_000);
+      const { metrics, store, runner, signal } = await setup();
       const done = runner.run(signal);
       const recs = recordsOf(trades);
       const end = (recs.at(-1) as LogRecord).offset + 1n;
@@ -392,54 +367,48 @@ describe('partition runner', () => {
   }, 30_000);
 
   it('processes the next batches while a checkpoint is stored, one checkpoint in flight at a time', async () => {
-    const metrics = createWorkerMetrics(createRegistry({}, false));
-    const inner = await createPgliteStore();
-    await inner.migrate();
     // A store whose commits wait for the test: the first one is held until released.
     const started: bigint[] = [];
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const store: Store = Object.assign(Object.create(inner) as Store, {
-      async commit(batch: CommitBatch) {
-        started.push(batch.nextOffset);
-        if (started.length === 1) await held;
-        return inner.commit(batch);
-      },
-    });
-    const runner = await openRunner(store, metrics);
-    const signal = AbortSignal.timeout(20_000);
+    const holding = (inner: PgliteStore): Store =>
+      Object.assign(Object.create(inner) as Store, {
+        async commit(batch: CommitBatch) {
+          started.push(batch.nextOffset);
+          if (started.length === 1) await held;
+          return inner.commit(batch);
+        },
+      });
+    const { metrics, store, runner, signal } = await setup({}, holding);
     const run = runner.run(signal);
     const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     const accepted = async () =>
       (await metrics.trades.get()).values.find((v) => v.labels.outcome === 'accepted')?.value ?? 0;
-    const until = async (what: string, check: () => Promise<boolean>) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
 
     await runner.enqueue({ topic: 't', partition: 0, records: records([t(1), t(2)]), highWatermark: 4n }, signal);
-    await until('the first checkpoint to start', async () => started.length === 1);
+    await expect
+      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the first checkpoint to start' })
+      .toBe(1);
     // The first commit is held: the next batch is processed all the same.
     await runner.enqueue({ topic: 't', partition: 0, records: records([t(3), t(4)], 2), highWatermark: 4n }, signal);
-    await until('the second batch to be processed', async () => (await accepted()) === 4);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the second batch to be processed' }).toBe(4);
     expect(runner.offset).toBe(4n);
     // The checkpoint due after it waits for the one in flight.
     await new Promise((r) => setTimeout(r, 50));
     expect(started).toEqual([2n]);
-    expect(await inner.loadCheckpoint('t', 0)).toBeNull();
+    expect(await store.loadCheckpoint('t', 0)).toBeNull();
 
     release();
-    await until('the second checkpoint to start', async () => started.length === 2);
+    await expect
+      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the second checkpoint to start' })
+      .toBe(2);
     runner.stop();
     await run;
     expect(started).toEqual([2n, 4n]);
-    expect((await inner.loadCheckpoint('t', 0))?.nextOffset).toBe(4n);
-    await inner.close();
+    expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(4n);
+    await store.close();
   }, 30_000);
 
   describe('the error rule', () => {
@@ -470,12 +439,8 @@ describe('partition runner', () => {
     const candlesOf = (store: Store) => store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' });
     /** Runs `trades` (one record each) through a fresh runner on a fresh store; returns its table and rejects. */
     async function runAll(trades: readonly Trade[], wrap?: (a: MarketActorPort) => MarketActorPort) {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const store = await createPgliteStore();
-      await store.migrate();
       const { producer, sent } = await capturing();
-      const runner = await openRunner(store, metrics, { producer, ...(wrap ? { wrap } : {}) });
-      const signal = AbortSignal.timeout(20_000);
+      const { metrics, store, runner, signal } = await setup({ producer, ...(wrap ? { wrap } : {}) });
       const run = runner.run(signal);
       const n = BigInt(trades.length);
       // One record per batch, so that each gets its own checkpoint.
@@ -546,14 +511,10 @@ describe('partition runner', () => {
     }, 60_000);
 
     it('a durable output that fails for good fails the partition instead of retrying forever', async () => {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const store = await createPgliteStore();
-      await store.migrate();
       // No late topic: sending a late trade fails with a ConfigError (unknown topic), not retriable.
       const log = new MemoryLog();
       await log.admin().ensureTopic('rejected', 1);
-      const runner = await openRunner(store, metrics, { producer: log.producer() });
-      const signal = AbortSignal.timeout(20_000);
+      const { store, runner, signal } = await setup({ producer: log.producer() });
       const run = runner.run(signal);
       const trades = [minute(1, 0), minute(2, 2), minute(3, 0)];
       await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 3n }, signal);
@@ -563,22 +524,20 @@ describe('partition runner', () => {
     }, 30_000);
 
     it('a commit PostgreSQL refuses for now (53100) is retried while the partition says so, then lands', async () => {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const inner = await createPgliteStore();
-      await inner.migrate();
       let failures = 3;
       const diskFull = Object.assign(new Error('could not extend file: No space left on device'), { code: '53100' });
       const problems: Array<string | undefined> = [];
-      let runner: PartitionRunner | undefined;
-      const store: Store = Object.assign(Object.create(inner) as Store, {
-        async commit(batch: CommitBatch) {
-          problems.push(runner?.problem);
-          if (failures-- > 0) throw new UnavailableError('postgres 53100', { cause: diskFull });
-          return inner.commit(batch);
-        },
-      });
-      runner = await openRunner(store, metrics);
-      const signal = AbortSignal.timeout(20_000);
+      let problem = (): string | undefined => undefined;
+      const failing = (inner: PgliteStore): Store =>
+        Object.assign(Object.create(inner) as Store, {
+          async commit(batch: CommitBatch) {
+            problems.push(problem());
+            if (failures-- > 0) throw new UnavailableError('postgres 53100', { cause: diskFull });
+            return inner.commit(batch);
+          },
+        });
+      const { metrics, store, runner, signal } = await setup({}, failing);
+      problem = () => runner.problem;
       const run = runner.run(signal);
       await runner.enqueue({ topic: 't', partition: 0, records: records([minute(1, 0)]), highWatermark: 1n }, signal);
       runner.stop();
@@ -587,30 +546,27 @@ describe('partition runner', () => {
       expect(problems[0]).toBeUndefined();
       expect(problems.slice(1)).toEqual(Array(3).fill('UnavailableError: postgres 53100'));
       expect(runner.problem).toBeUndefined();
-      expect((await inner.loadCheckpoint('t', 0))?.nextOffset).toBe(1n);
+      expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(1n);
       const errors = (await metrics.commitErrors.get()).values;
       expect(errors.map((v) => [v.labels.code, v.value])).toEqual([['53100', 3]]);
-      await inner.close();
+      await store.close();
     }, 30_000);
 
     it('a commit error that is neither data nor retriable ends the run at once', async () => {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const inner = await createPgliteStore();
-      await inner.migrate();
       let attempts = 0;
-      const store: Store = Object.assign(Object.create(inner) as Store, {
-        async commit() {
-          attempts++;
-          throw Object.assign(new Error('relation "candles" does not exist'), { code: '42P01' });
-        },
-      });
-      const runner = await openRunner(store, metrics);
-      const signal = AbortSignal.timeout(20_000);
+      const broken = (inner: PgliteStore): Store =>
+        Object.assign(Object.create(inner) as Store, {
+          async commit() {
+            attempts++;
+            throw Object.assign(new Error('relation "candles" does not exist'), { code: '42P01' });
+          },
+        });
+      const { store, runner, signal } = await setup({}, broken);
       const run = runner.run(signal);
       await runner.enqueue({ topic: 't', partition: 0, records: records([minute(1, 0)]), highWatermark: 1n }, signal);
       await expect(run).rejects.toThrow(/does not exist/);
       expect(attempts).toBe(1);
-      await inner.close();
+      await store.close();
     }, 30_000);
   });
 
@@ -625,11 +581,7 @@ describe('partition runner', () => {
     });
     /** Runs `recs` through a fresh runner; outcome counts and the candles of both markets. */
     const run = async (recs: LogRecord[]) => {
-      const metrics = createWorkerMetrics(createRegistry({}, false));
-      const store = await createPgliteStore();
-      await store.migrate();
-      const runner = await openRunner(store, metrics);
-      const signal = AbortSignal.timeout(20_000);
+      const { metrics, store, runner, signal } = await setup();
       const done = runner.run(signal);
       const end = (recs.at(-1) as LogRecord).offset + 1n;
       await runner.enqueue({ topic: 't', partition: 0, records: recs, highWatermark: end }, signal);

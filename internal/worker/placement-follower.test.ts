@@ -90,14 +90,6 @@ async function member(
   return { worker, follower };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function table(store: PgliteStore): Promise<Candle[]> {
   const rows: Candle[] = [];
   for (let m = 0; m < MARKETS; m++) {
@@ -181,7 +173,9 @@ describe('placement follower: handoff between workers', () => {
     const single = await setup();
     const only = await member('w0', single.log, single.store, single.bus);
     await publish(single.kv, allOn('w0'));
-    await until('single worker caught up', () => caughtUp(single));
+    await expect
+      .poll(() => caughtUp(single), { timeout: 60_000, interval: 20, message: 'single worker caught up' })
+      .toBe(true);
     await only.follower.close();
     await only.worker.drain();
     const reference = await table(single.store);
@@ -195,9 +189,17 @@ describe('placement follower: handoff between workers', () => {
     const a = await member('a', s.log, s.store, s.bus);
     const b = await member('b', s.log, s.store, s.bus);
     await publish(s.kv, allOn('a'));
-    await until('a runs every partition', () => a.worker.partitions().size === P);
+    await expect
+      .poll(() => a.worker.partitions().size, { timeout: 60_000, interval: 20, message: 'a runs every partition' })
+      .toBe(P);
     await publish(s.kv, twoAndThreeToB);
-    await until('b runs 2 and 3', () => b.worker.partitions().size === 2 && a.worker.partitions().size === 2);
+    await expect
+      .poll(() => b.worker.partitions().size === 2 && a.worker.partitions().size === 2, {
+        timeout: 60_000,
+        interval: 20,
+        message: 'b runs 2 and 3',
+      })
+      .toBe(true);
     expect([...a.worker.partitions().keys()].sort()).toEqual([0, 1]);
     expect([...b.worker.partitions()].sort()).toEqual([
       [2, 5],
@@ -221,8 +223,10 @@ describe('placement follower: handoff between workers', () => {
         ],
       ),
     );
-    await until('b runs every partition', () => b.worker.partitions().size === P);
-    await until('b caught up', () => caughtUp(s));
+    await expect
+      .poll(() => b.worker.partitions().size, { timeout: 60_000, interval: 20, message: 'b runs every partition' })
+      .toBe(P);
+    await expect.poll(() => caughtUp(s), { timeout: 60_000, interval: 20, message: 'b caught up' }).toBe(true);
     await b.follower.close();
     await b.worker.drain();
     expect(await table(s.store)).toEqual(reference);
@@ -247,11 +251,15 @@ describe('placement follower: handoff between workers', () => {
     a.worker.onPartitionStopped = (p, reason) => stopped.push([p, reason]);
     const b = await member('b', s.log, s.store, s.bus);
     await publish(s.kv, allOn('a'));
-    await until('a runs every partition', () => a.worker.partitions().size === P);
+    await expect
+      .poll(() => a.worker.partitions().size, { timeout: 60_000, interval: 20, message: 'a runs every partition' })
+      .toBe(P);
     // Time to process a batch or two of each; their first checkpoints are then held up.
     await new Promise((r) => setTimeout(r, 200));
     await publish(s.kv, twoAndThreeToB);
-    await until('b runs 2 and 3', () => b.worker.partitions().size === 2);
+    await expect
+      .poll(() => b.worker.partitions().size, { timeout: 60_000, interval: 20, message: 'b runs 2 and 3' })
+      .toBe(2);
     return { a, b, stopped };
   }
 
@@ -260,12 +268,12 @@ describe('placement follower: handoff between workers', () => {
     s: Awaited<ReturnType<typeof setup>>,
     { a, b, stopped }: Awaited<ReturnType<typeof handOffTwoAndThree>>,
   ) {
-    await until('a stopped 2 and 3', () => stopped.length === 2);
+    await expect.poll(() => stopped.length, { timeout: 60_000, interval: 20, message: 'a stopped 2 and 3' }).toBe(2);
     expect(stopped.sort()).toEqual([
       [2, 'released'],
       [3, 'released'],
     ]);
-    await until('caught up', () => caughtUp(s));
+    await expect.poll(() => caughtUp(s), { timeout: 60_000, interval: 20, message: 'caught up' }).toBe(true);
     for (const m of [a, b]) {
       await m.follower.close();
       await m.worker.drain();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedData } from '../../test/harness/shared-data.js';
 import { actorConfig } from '../actor/config.js';
 import { MemoryBus } from '../bus/memory-bus.js';
@@ -73,9 +73,8 @@ function newWorker(s: Setup, maxBatchRecords = 250, clock: () => number = Date.n
 }
 
 async function committedAt(s: Setup, partition: number, offset: bigint): Promise<void> {
-  while (((await s.store.loadCheckpoint(TOPIC, partition))?.nextOffset ?? 0n) < offset) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const committed = async () => (await s.store.loadCheckpoint(TOPIC, partition))?.nextOffset ?? 0n;
+  await expect.poll(committed, { timeout: 50_000, interval: 20 }).toBeGreaterThanOrEqual(offset);
 }
 
 async function runToEnd(s: Setup, epoch: number): Promise<void> {
@@ -83,11 +82,11 @@ async function runToEnd(s: Setup, epoch: number): Promise<void> {
   await w.start(AbortSignal.timeout(120_000));
   for (let p = 0; p < PARTITIONS; p++) await w.assign(p, epoch);
   const end = await s.log.admin().endOffsets(TOPIC);
-  for (;;) {
+  const atEnd = async () => {
     const offsets = await Promise.all([...end.keys()].map((p) => s.store.loadCheckpoint(TOPIC, p)));
-    if (offsets.every((c, p) => (c?.nextOffset ?? 0n) >= (end.get(p) ?? 0n))) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return offsets.every((c, p) => (c?.nextOffset ?? 0n) >= (end.get(p) ?? 0n));
+  };
+  await vi.waitUntil(atEnd, { timeout: 110_000, interval: 20 });
   await w.drain();
 }
 

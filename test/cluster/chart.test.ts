@@ -9,6 +9,7 @@ import { type PlacementDocument, parseDocument } from '../../internal/operator/p
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import {
   candleTable,
   caughtUp,
@@ -16,7 +17,7 @@ import {
   realThenSimulatedTrades,
   sendTrades,
 } from '../harness/worker-tables.js';
-import { eventually, freshNamespace, kubeConfig } from '../integration/operator-support.js';
+import { freshNamespace, kubeConfig } from '../integration/operator-support.js';
 import {
   allReady,
   CHART,

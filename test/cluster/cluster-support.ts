@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { endpoint } from '../harness/env.js';
-import { eventually, kubeConfig } from '../integration/operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { kubeConfig } from '../integration/operator-support.js';
 
 /** Pieces of the cluster layer (test/cluster/): the chart on the real node of test/infra/node.sh. */
 

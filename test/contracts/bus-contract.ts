@@ -22,14 +22,6 @@ export interface BusContractOptions {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Collects what an async iterable yields until stopped. */
 function collect<T>(it: AsyncIterable<T>): { items: T[]; done: Promise<void> } {
   const items: T[] = [];
@@ -76,7 +68,13 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       for (const subj of subjects) s.bus.publish(subj, enc.encode(subj));
       s.bus.publish(`${p}.end`, enc.encode('end'));
       await s.bus.flush();
-      await until(() => got.all!.items.some((m) => text(m) === 'end'), opts.arriveMs, 'the end marker');
+      await expect
+        .poll(() => got.all!.items.some((m) => text(m) === 'end'), {
+          timeout: opts.arriveMs,
+          interval: 10,
+          message: 'the end marker',
+        })
+        .toBe(true);
       await quiet();
       const seen = (k: string): string[] => got[k]!.items.map((m) => m.subject);
       expect(seen('exact')).toEqual([`${p}.candle.1m.binance.BTCUSDT`]);
@@ -97,7 +95,9 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       s.bus.publish(`${p}.x`, enc.encode('payload'), { 'tm-key': 'binance:BTCUSDT:1m:0', 'tm-rev': '2' });
       s.bus.publish(`${p}.x`, new Uint8Array(0));
       await s.bus.flush();
-      await until(() => got.items.length === 2, opts.arriveMs, 'two messages');
+      await expect
+        .poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'two messages' })
+        .toBe(2);
       expect(text(got.items[0]!)).toBe('payload');
       expect(got.items[0]!.headers).toEqual({ 'tm-key': 'binance:BTCUSDT:1m:0', 'tm-rev': '2' });
       expect(got.items[1]!.data.length).toBe(0);
@@ -112,7 +112,7 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       await s.bus.flush();
       for (let i = 0; i < 10; i++) s.bus.publish(`${p}.x`, enc.encode(String(i)));
       await s.bus.flush();
-      await until(() => sub.dropped === 7, opts.arriveMs, '7 drops');
+      await expect.poll(() => sub.dropped, { timeout: opts.arriveMs, interval: 10, message: '7 drops' }).toBe(7);
       const it = sub[Symbol.asyncIterator]();
       const first3 = [await it.next(), await it.next(), await it.next()].map((r) => text(r.value as BusMessage));
       expect(first3).toEqual(['7', '8', '9']);
@@ -197,7 +197,9 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
 
       const controller = new AbortController();
       const stored = collect(s.bus.readStream(stream, { signal: controller.signal }));
-      await until(() => stored.items.length === 2, opts.arriveMs, 'two stored messages');
+      await expect
+        .poll(() => stored.items.length, { timeout: opts.arriveMs, interval: 10, message: 'two stored messages' })
+        .toBe(2);
       await quiet();
       controller.abort();
       await stored.done;
@@ -210,7 +212,9 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
 
       // Live subscribers see every durable publish, the duplicate too: the stream de-duplicates
       // what it stores, live consumers drop what they have seen by (key, revision).
-      await until(() => got.items.length === 3, opts.arriveMs, 'three live messages');
+      await expect
+        .poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'three live messages' })
+        .toBe(3);
       expect(got.items.map(text)).toEqual(['rev0', 'rev0 again', 'rev1']);
       live.unsubscribe();
       await got.done;
@@ -228,10 +232,10 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       const got = collect(
         s.bus.readStream(stream, { fromSeq: 2, subject: `${p}.alert.binance.>`, signal: controller.signal }),
       );
-      await until(() => got.items.length === 1, opts.arriveMs, 'a3');
+      await expect.poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'a3' }).toBe(1);
       await s.bus.publishDurable(`${p}.alert.binance.X`, enc.encode('a5'), { msgId: 'a5' });
       await s.bus.publishDurable(`${p}.alert.kraken.X`, enc.encode('a6'), { msgId: 'a6' });
-      await until(() => got.items.length === 2, opts.arriveMs, 'a5');
+      await expect.poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'a5' }).toBe(2);
       await quiet();
       controller.abort();
       await got.done;
@@ -273,12 +277,16 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
       await kv.delete('placement.b');
       const controller = new AbortController();
       const got = collect(kv.watch({ key: 'placement.>', signal: controller.signal }));
-      await until(() => got.items.length === 1, opts.arriveMs, 'initial value');
+      await expect
+        .poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'initial value' })
+        .toBe(1);
       await kv.put('placement.a', enc.encode('2'));
       await kv.put('other.c', enc.encode('2'));
       await kv.put('placement.d', enc.encode('1'));
       await kv.delete('placement.a');
-      await until(() => got.items.length === 4, opts.arriveMs, 'three changes');
+      await expect
+        .poll(() => got.items.length, { timeout: opts.arriveMs, interval: 10, message: 'three changes' })
+        .toBe(4);
       await quiet();
       controller.abort();
       await got.done;

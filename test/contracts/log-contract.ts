@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type {
   LogAdmin,
   LogConsumer,
@@ -76,14 +76,17 @@ class Reader {
       .map((r) => dec.decode(r.value));
   }
 
+  /** Waits for `pred`: fails at once on the reader's error, and after `ms` saying what was read. */
   async until(pred: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!pred()) {
+    const check = () => {
       if (this.error) throw this.error;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.values())}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return pred();
+    };
+    await vi.waitUntil(check, { timeout: ms, interval: 20 }).catch((err: unknown) => {
+      throw (
+        this.error ?? new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.values())}`, { cause: err })
+      );
+    });
   }
 
   async stop(): Promise<void> {
@@ -102,6 +105,38 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
     afterAll(async () => {
       await log?.close();
     });
+
+    /**
+     * Runs `body` with a consumer of `topic` that has the partitions of `from` assigned at their
+     * offsets (those in `paused` paused first) and a Reader of it; stops both whatever happens.
+     */
+    async function reading(
+      topic: string,
+      from: Readonly<Record<number, bigint>>,
+      body: (reader: Reader, consumer: LogConsumer) => Promise<void>,
+      paused: readonly number[] = [],
+    ): Promise<void> {
+      const consumer = await log.consumer(topic);
+      for (const p of paused) consumer.pause(p);
+      for (const [p, offset] of Object.entries(from)) await consumer.assign(Number(p), offset);
+      const reader = new Reader(consumer);
+      try {
+        await body(reader, consumer);
+      } finally {
+        await reader.stop();
+        await consumer.close();
+      }
+    }
+
+    /** A fresh topic of two partitions, key `a` on 0 and `b` on 1, holding a0 and b0. */
+    async function twoPartitions(): Promise<{ topic: string; a: string; b: string }> {
+      const topic = log.freshTopic();
+      await log.admin.ensureTopic(topic, 2);
+      const [a] = keysFor(0, 2, 1) as [string];
+      const [b] = keysFor(1, 2, 1) as [string];
+      await log.producer.send(topic, [rec(a, 'a0'), rec(b, 'b0')]);
+      return { topic, a, b };
+    }
 
     it('ensureTopic is idempotent and refuses a different partition count', async () => {
       const topic = log.freshTopic();
@@ -130,10 +165,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
       }
       expect(await log.admin.endOffsets(topic)).toEqual(expected);
 
-      const consumer = await log.consumer(topic);
-      for (let p = 0; p < 4; p++) await consumer.assign(p, 0n);
-      const reader = new Reader(consumer);
-      try {
+      await reading(topic, { 0: 0n, 1: 0n, 2: 0n, 3: 0n }, async (reader) => {
         await reader.until(() => reader.records.length === records.length, opts.arriveMs, 'all records');
         for (const r of reader.records) {
           expect(r.key).not.toBeNull();
@@ -145,10 +177,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
           expect(mine.map((r) => dec.decode(r.value))).toEqual([`${k}#0`, `${k}#1`]);
           expect(mine[1]!.offset).toBeGreaterThan(mine[0]!.offset);
         }
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('round-trips keys, values, headers and append time; batches carry the high watermark', async () => {
@@ -156,10 +185,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
       await log.admin.ensureTopic(topic, 1);
       const before = Date.now();
       await log.producer.send(topic, [rec('a', 'one', { 'tm-v': '1', traceparent: '00-abc-def-01' }), rec('b', '')]);
-      const consumer = await log.consumer(topic);
-      await consumer.assign(0, 0n);
-      const reader = new Reader(consumer);
-      try {
+      await reading(topic, { 0: 0n }, async (reader) => {
         await reader.until(() => reader.records.length === 2, opts.arriveMs, 'two records');
         const [one, two] = reader.records;
         expect(one).toMatchObject({
@@ -176,10 +202,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
         const last = reader.batches[reader.batches.length - 1]!;
         expect(last.topic).toBe(topic);
         expect(last.highWatermark).toBe(2n);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('reads only the assigned subset, each from its given offset', async () => {
@@ -192,11 +215,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
       for (let i = 0; i < 5; i++) batch.push(rec(k0, `p0-${i}`), rec(k1, `p1-${i}`), rec(k2, `p2-${i}`));
       await log.producer.send(topic, batch);
 
-      const consumer = await log.consumer(topic);
-      await consumer.assign(0, 3n);
-      await consumer.assign(2, 0n);
-      const reader = new Reader(consumer);
-      try {
+      await reading(topic, { 0: 3n, 2: 0n }, async (reader, consumer) => {
         await reader.until(() => reader.records.length >= 7, opts.arriveMs, 'p0 from 3 and all of p2');
         await new Promise((r) => setTimeout(r, opts.quietMs));
         expect(reader.values(0)).toEqual(['p0-3', 'p0-4']);
@@ -215,26 +234,15 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
         await consumer.assign(1, 4n);
         await reader.until(() => reader.values(1).length >= 2, opts.arriveMs, 'late-assigned p1');
         expect(reader.values(1)).toEqual(['p1-4', 'p1-5']);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('pause holds a partition at its position while the others flow; resume continues without loss or repeat', async () => {
-      const topic = log.freshTopic();
-      await log.admin.ensureTopic(topic, 2);
-      const [a] = keysFor(0, 2, 1);
-      const [b] = keysFor(1, 2, 1);
-      await log.producer.send(topic, [rec(a!, 'a0'), rec(b!, 'b0')]);
-      const consumer = await log.consumer(topic);
-      await consumer.assign(0, 0n);
-      await consumer.assign(1, 0n);
-      const reader = new Reader(consumer);
-      try {
+      const { topic, a, b } = await twoPartitions();
+      await reading(topic, { 0: 0n, 1: 0n }, async (reader, consumer) => {
         await reader.until(() => reader.records.length === 2, opts.arriveMs, 'a0 and b0');
         consumer.pause(0);
-        await log.producer.send(topic, [rec(a!, 'a1'), rec(b!, 'b1'), rec(a!, 'a2'), rec(b!, 'b2')]);
+        await log.producer.send(topic, [rec(a, 'a1'), rec(b, 'b1'), rec(a, 'a2'), rec(b, 'b2')]);
         await reader.until(() => reader.values(1).length === 3, opts.arriveMs, 'b1 b2 while a is paused');
         await new Promise((r) => setTimeout(r, opts.quietMs));
         expect(reader.values(0)).toEqual(['a0']);
@@ -246,10 +254,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
         expect(reader.values(1)).toEqual(['b0', 'b1', 'b2']);
         const offsets0 = reader.records.filter((r) => r.partition === 0).map((r) => r.offset);
         expect(offsets0).toEqual([0n, 1n, 2n]);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('assign on a running partition seeks it (back to replay, forward to skip)', async () => {
@@ -259,10 +264,7 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
         topic,
         Array.from({ length: 6 }, (_, i) => rec('k', `v${i}`)),
       );
-      const consumer = await log.consumer(topic);
-      await consumer.assign(0, 0n);
-      const reader = new Reader(consumer);
-      try {
+      await reading(topic, { 0: 0n }, async (reader, consumer) => {
         await reader.until(() => reader.records.length === 6, opts.arriveMs, 'v0..v5');
         await consumer.assign(0, 2n);
         await reader.until(() => reader.records.length === 10, opts.arriveMs, 'replay from 2');
@@ -277,53 +279,37 @@ export function defineLogContract(name: string, make: () => Promise<LogSubject>,
         await reader.until(() => reader.values().includes('v11'), opts.arriveMs, 'v11');
         await new Promise((r) => setTimeout(r, opts.quietMs));
         expect(reader.values().slice(13)).toEqual(['v11']);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('a paused partition that is seeked resumes from the new position', async () => {
       const topic = log.freshTopic();
       await log.admin.ensureTopic(topic, 1);
       await log.producer.send(topic, [rec('k', 'v0'), rec('k', 'v1'), rec('k', 'v2')]);
-      const consumer = await log.consumer(topic);
-      consumer.pause(0);
-      await consumer.assign(0, 1n);
-      const reader = new Reader(consumer);
-      try {
-        await new Promise((r) => setTimeout(r, opts.quietMs));
-        expect(reader.records).toEqual([]);
-        consumer.resume(0);
-        await reader.until(() => reader.records.length === 2, opts.arriveMs, 'v1 v2');
-        expect(reader.values()).toEqual(['v1', 'v2']);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      await reading(
+        topic,
+        { 0: 1n },
+        async (reader, consumer) => {
+          await new Promise((r) => setTimeout(r, opts.quietMs));
+          expect(reader.records).toEqual([]);
+          consumer.resume(0);
+          await reader.until(() => reader.records.length === 2, opts.arriveMs, 'v1 v2');
+          expect(reader.values()).toEqual(['v1', 'v2']);
+        },
+        [0],
+      );
     });
 
     it('unassign stops a partition; batches already handed out stay', async () => {
-      const topic = log.freshTopic();
-      await log.admin.ensureTopic(topic, 2);
-      const [a] = keysFor(0, 2, 1);
-      const [b] = keysFor(1, 2, 1);
-      await log.producer.send(topic, [rec(a!, 'a0'), rec(b!, 'b0')]);
-      const consumer = await log.consumer(topic);
-      await consumer.assign(0, 0n);
-      await consumer.assign(1, 0n);
-      const reader = new Reader(consumer);
-      try {
+      const { topic, a, b } = await twoPartitions();
+      await reading(topic, { 0: 0n, 1: 0n }, async (reader, consumer) => {
         await reader.until(() => reader.records.length === 2, opts.arriveMs, 'a0 b0');
         await consumer.unassign(0);
-        await log.producer.send(topic, [rec(a!, 'a1'), rec(b!, 'b1')]);
+        await log.producer.send(topic, [rec(a, 'a1'), rec(b, 'b1')]);
         await reader.until(() => reader.values(1).length === 2, opts.arriveMs, 'b1');
         await new Promise((r) => setTimeout(r, opts.quietMs));
         expect(reader.values(0)).toEqual(['a0']);
-      } finally {
-        await reader.stop();
-        await consumer.close();
-      }
+      });
     });
 
     it('the batch iterator ends when its signal aborts', async () => {

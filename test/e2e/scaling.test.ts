@@ -22,6 +22,7 @@ import { watchPlacement } from '../../internal/operator/kv-placement.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import {
   candleTable as candleRows,
   committedOffsets,
@@ -30,7 +31,7 @@ import {
   sendTrades,
   simulatedTrades,
 } from '../harness/worker-tables.js';
-import { eventually, freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
+import { freshNamespace, kubeConfig, WORKER_LABELS } from '../integration/operator-support.js';
 import { type Container, type LogLine, Proc, TestKubelet } from './cluster-support.js';
 
 // Issue 6, end to end: a worker Deployment on the real kube-apiserver (kube-controller-manager makes

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Pool } from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
@@ -90,11 +90,9 @@ async function streamClient(subscribe: unknown): Promise<StreamClient> {
     ws,
     messages,
     async until(predicate, what, timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await vi.waitUntil(predicate, { timeout: timeoutMs, interval: 20 }).catch((err: unknown) => {
+        throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages)}`, { cause: err });
+      });
     },
   };
   await client.until(() => messages.some((m) => m.type === 'subscribed'), 'subscribed');
@@ -199,9 +197,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     await bus.flush();
     const slowCloses = async () =>
       Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
-    const end = Date.now() + 15_000;
-    while ((await slowCloses()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-    expect(await slowCloses()).toBe(1);
+    await expect.poll(slowCloses, { timeout: 15_000, interval: 100 }).toBe(1);
     // Reading again, the client finds the connection closed: 1013 when the close frame got
     // through behind the queued data, 1006 when the server had to cut the socket.
     (client.ws as unknown as { _socket: { resume(): void } })._socket.resume();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { UnavailableError } from '../../internal/runtime/errors.js';
 import { defineBusContract } from '../contracts/bus-contract.js';
@@ -36,7 +36,7 @@ describe('NATS bus', () => {
         }
       })();
       // The watch has started once it delivered the current value; then change things.
-      while (seen.length === 0 && !controller.signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      await vi.waitUntil(() => seen.length > 0 || controller.signal.aborted, { timeout: 15_000, interval: 10 });
       await writer.put('placement.w2', new TextEncoder().encode('[1]'));
       await writer.delete('placement.w1');
       await loop;

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +8,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnDev } from '../harness/dev-process.js';
 import { endpoint } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
+import { freePort } from '../harness/private-servers.js';
 
 /**
  * The web dashboard of `tickmesh dev` in a real browser: Debian's Chromium (test/infra/chromium.sh)
@@ -51,14 +52,6 @@ function startDev(port: number): Dev {
     void exited.then((code) => reject(new Error(`tickmesh dev exited (${code}) before listening:\n${stderr}`)));
   });
   return { child, url, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface PageGlobals {
@@ -113,14 +106,12 @@ function marketRows(page: Page): Promise<string[]> {
 }
 
 /** Waits until the markets table reads differently from `before` (a live update reached the page). */
-async function changes(page: Page, before: string[], ms: number): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+function changes(page: Page, before: string[], ms: number): Promise<string[]> {
+  const read = async () => {
     const now = await marketRows(page);
-    if (now.length > 0 && now.join('\n') !== before.join('\n')) return now;
-    if (Date.now() > deadline) throw new Error(`the markets table did not change within ${ms} ms`);
-    await page.waitForTimeout(200);
-  }
+    return now.length > 0 && now.join('\n') !== before.join('\n') ? now : undefined;
+  };
+  return eventually('the markets table to change', read, ms, 200);
 }
 
 describe('the web dashboard of tickmesh dev in Chromium', () => {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
 import { spawnDev } from '../harness/dev-process.js';
+import { eventually } from '../harness/eventually.js';
 import { loadRealTrades } from '../support/real-trades.js';
 
 /**
@@ -77,17 +78,6 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** Polls `read` until it returns a value, or fails after `ms`. */
-async function eventually<T>(read: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 interface MarketRow {
   exchange: string;
   symbol: string;
@@ -105,13 +95,14 @@ describe('tickmesh dev (npm start)', () => {
     const info = await getJson(`${url}/api/v1/info`);
     expect(info.body).toMatchObject({ simulated: true, source: { simulated: true } });
     const withCandles = await eventually(
+      'a 1m candle in the API',
       async () => {
         const { body } = await getJson(`${url}/api/v1/markets?interval=1m`);
         const rows = (body.markets as MarketRow[]).filter((m) => (m.candle?.trades ?? 0) > 0);
         return rows.length > 0 ? rows : undefined;
       },
       20_000,
-      '1m candle in the API',
+      250,
     );
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(withCandles[0]?.exchange).toBe('sim');
@@ -133,6 +124,7 @@ describe('tickmesh dev (npm start)', () => {
     expect(info.body).toMatchObject({ simulated: false, source: { label: 'binance live', simulated: false } });
     const last = trades.at(-1);
     const candle = await eventually(
+      'the candle holding the last trade sent',
       async () => {
         const { status, body } = await getJson(
           `${url}/api/v1/candles/latest?exchange=binance&symbol=BTCUSDT&interval=1m`,
@@ -141,7 +133,7 @@ describe('tickmesh dev (npm start)', () => {
         return status === 200 && c?.lastTradeId === last?.tradeId ? c : undefined;
       },
       20_000,
-      'candle holding the last trade sent',
+      250,
     );
     expect(candle.close).toBe(last?.price);
     const minute = (t: number) => Math.floor(t / 60_000);

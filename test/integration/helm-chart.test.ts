@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
   AppsV1Api,
@@ -33,7 +31,9 @@ import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { eventually, setPodReady } from './operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { helmIn } from '../harness/helm.js';
+import { setPodReady } from './operator-support.js';
 
 // deploy/helm/tickmesh installed with the helm built by test/infra/kube.sh into fresh namespaces
 // of the real kube-apiserver. No kubelet runs, so pods stay Pending; the test checks the objects
@@ -41,26 +41,12 @@ import { eventually, setPodReady } from './operator-support.js';
 // the real operator in this process under the chart's ServiceAccount token: RBAC on, the Role the
 // chart grants must be enough for it to lead and publish, and must refuse everything else.
 
-const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('../../deploy/helm/tickmesh', import.meta.url));
 const DASHBOARDS = fileURLToPath(new URL('../../dashboards/grafana', import.meta.url));
 
 let home: string;
 
-/** The built helm binary, with its cache, config and data kept out of $HOME. */
-async function helm(...args: string[]): Promise<string> {
-  const { stdout } = await run(endpoint('HELM'), [...args, '--kubeconfig', endpoint('KUBECONFIG')], {
-    env: {
-      ...process.env,
-      HELM_CACHE_HOME: join(home, 'cache'),
-      HELM_CONFIG_HOME: join(home, 'config'),
-      HELM_DATA_HOME: join(home, 'data'),
-    },
-  }).catch((err: { stderr?: string; message: string }) => {
-    throw new Error(`helm ${args.join(' ')} failed: ${err.message}\n${err.stderr ?? ''}`);
-  });
-  return stdout;
-}
+const helm = helmIn(() => home);
 
 /** helm's error output for a command that must fail. */
 async function helmFails(...args: string[]): Promise<string> {

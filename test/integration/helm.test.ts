@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
+import { helmIn } from '../harness/helm.js';
 
-const run = promisify(execFile);
 const CHART = fileURLToPath(new URL('./fixtures/hello-chart', import.meta.url));
 
 describe('helm against the test control plane', () => {
@@ -18,20 +16,7 @@ describe('helm against the test control plane', () => {
   let core: CoreV1Api;
   let home: string;
 
-  /** The built helm binary, with its cache, config and data kept out of $HOME. */
-  async function helm(...args: string[]): Promise<string> {
-    const { stdout } = await run(endpoint('HELM'), [...args, '--kubeconfig', endpoint('KUBECONFIG')], {
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: join(home, 'cache'),
-        HELM_CONFIG_HOME: join(home, 'config'),
-        HELM_DATA_HOME: join(home, 'data'),
-      },
-    }).catch((err: { stderr?: string; message: string }) => {
-      throw new Error(`helm ${args.join(' ')} failed: ${err.message}\n${err.stderr ?? ''}`);
-    });
-    return stdout;
-  }
+  const helm = helmIn(() => home);
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'tickmesh-helm-'));

@@ -137,11 +137,10 @@ describe('hostile records in Kafka, read by a worker', () => {
     });
     await worker.start(AbortSignal.timeout(120_000));
     await worker.assign(0, 1);
-    const deadline = Date.now() + 60_000;
-    while (((await store.loadCheckpoint(topic, 0))?.nextOffset ?? 0n) < BigInt(records.length)) {
-      if (Date.now() > deadline) throw new Error('the worker did not reach the end of the partition');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const committed = async () => (await store.loadCheckpoint(topic, 0))?.nextOffset ?? 0n;
+    await expect
+      .poll(committed, { timeout: 60_000, interval: 100, message: 'the worker to reach the end of the partition' })
+      .toBeGreaterThanOrEqual(BigInt(records.length));
     await worker.drain();
 
     const rejected = await readAll(`${topic}.rejected`, 2);

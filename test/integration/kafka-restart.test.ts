@@ -41,14 +41,6 @@ async function collect(
   }
 }
 
-async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 180_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('Kafka adapters across a broker restart', () => {
   let servers: PrivateServers | undefined;
   let brokers: string[];
@@ -88,7 +80,9 @@ describe('Kafka adapters across a broker restart', () => {
     const count = () => [...seen.values()].reduce((n, l) => n + l.length, 0);
 
     await producer.send(topic, records(0, 1_000));
-    await until('the records before the restart', () => count() === 1_000);
+    await expect
+      .poll(() => count(), { timeout: 180_000, interval: 50, message: 'the records before the restart' })
+      .toBe(1_000);
 
     await run.run('kafka', 'stop');
     // A send while the broker is gone waits for it (or fails as retriable); it must not break the producer.
@@ -109,14 +103,22 @@ describe('Kafka adapters across a broker restart', () => {
     await late.assign(0, 0n);
     await producer.send(topic, records(1_500, 2_000));
     const expected = duringResult === 'sent' ? 2_000 : 1_500;
-    await until('the records after the restart', () => count() >= expected);
+    await expect
+      .poll(() => count(), { timeout: 180_000, interval: 50, message: 'the records after the restart' })
+      .toBeGreaterThanOrEqual(expected);
     const recoveredMs = performance.now() - restartedAt;
     await new Promise((r) => setTimeout(r, 1_000));
 
     const lateSeen = new Map<number, Array<{ offset: bigint; value: number }>>();
     const lateStop = new AbortController();
     const lateReading = collect(late, lateSeen, lateStop.signal);
-    await until('the late consumer to read partition 0', () => (lateSeen.get(0)?.length ?? 0) === seen.get(0)?.length);
+    await expect
+      .poll(() => lateSeen.get(0)?.length ?? 0, {
+        timeout: 180_000,
+        interval: 50,
+        message: 'the late consumer to read partition 0',
+      })
+      .toBe(seen.get(0)?.length);
     lateStop.abort();
     await lateReading;
     stop.abort();

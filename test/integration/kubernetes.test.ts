@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 
 // The control plane of test/infra/kube.sh: kube-apiserver, kube-controller-manager and
 // kube-scheduler over etcd, and no kubelet. The controller-manager turns a Deployment into pods and
@@ -90,21 +91,6 @@ class PodWatch {
       }
     }
   }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${ms}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 function isNotFound(err: unknown): boolean {
@@ -230,10 +216,15 @@ describe('Kubernetes control plane', () => {
     expect(conditions.get('PodScheduled')).toBe('True');
 
     // The controllers see it: exactly the one pod we reported counts as ready.
-    const ready = await eventually('the Deployment to count 1 ready replica', async () => {
-      const d = await apps.readNamespacedDeployment({ name: APP, namespace });
-      return d.status?.readyReplicas === 1 ? d : undefined;
-    });
+    const ready = await eventually(
+      'the Deployment to count 1 ready replica',
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: APP, namespace });
+        return d.status?.readyReplicas === 1 ? d : undefined;
+      },
+      60_000,
+      250,
+    );
     expect(ready.status?.replicas).toBe(3);
 
     // Deleting the namespace deletes everything in it. Pods bound to a node wait for their kubelet
@@ -308,6 +299,7 @@ describe('Kubernetes RBAC', () => {
       'the RoleBinding to take effect',
       () => saCore.listNamespacedPod({ namespace }),
       30_000,
+      250,
     );
     expect(list.items).toEqual([]);
     // Bound to read pods in its namespace, and to nothing more.

@@ -47,14 +47,6 @@ defineLogContract(
   { arriveMs: 30_000, quietMs: 1_500 },
 );
 
-async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A fresh topic of `partitions` and a producer and admin for it (closed by the caller). */
 async function freshTopic(partitions: number, producer: Partial<KafkaProducerOptions> = {}) {
   const logger = silentLogger();
@@ -153,11 +145,13 @@ describe('Kafka consumer', () => {
       const it = consumer.batches(controller.signal)[Symbol.asyncIterator]();
       const got: LogRecord[] = [...((await it.next()).value?.records ?? [])];
       // Let the hand-off fill, then pause: what waits there must not come out before resume.
-      await until(
-        () => (consumer as unknown as { stats(): { buffered: number } }).stats().buffered >= 1,
-        10_000,
-        'a buffered batch',
-      );
+      await expect
+        .poll(() => (consumer as unknown as { stats(): { buffered: number } }).stats().buffered, {
+          timeout: 10_000,
+          interval: 20,
+          message: 'a buffered batch',
+        })
+        .toBeGreaterThanOrEqual(1);
       consumer.pause(0);
       const during: LogRecord[] = [];
       const next = it.next().then((r) => {
@@ -217,15 +211,19 @@ describe('Kafka consumer', () => {
     try {
       await send(0, 100);
       await consumer.assign(0, 0n);
-      await until(() => got.length === 100, 30_000, 'the first 100');
+      await expect.poll(() => got.length, { timeout: 30_000, interval: 20, message: 'the first 100' }).toBe(100);
       const joins = consumer.stats().joins;
       await stranger.connect();
       await stranger.subscribe({ topic, fromBeginning: true });
       await stranger.run({ autoCommit: false, eachBatch: async () => {} });
-      await until(() => consumer.stats().joins > joins, 60_000, 'a rebalance');
+      await expect
+        .poll(() => consumer.stats().joins, { timeout: 60_000, interval: 20, message: 'a rebalance' })
+        .toBeGreaterThan(joins);
       await send(100, 100);
       await stranger.disconnect();
-      await until(() => got.length >= 200, 60_000, 'the next 100 after the stranger left');
+      await expect
+        .poll(() => got.length, { timeout: 60_000, interval: 20, message: 'the next 100 after the stranger left' })
+        .toBeGreaterThanOrEqual(200);
       await new Promise((r) => setTimeout(r, 1_500));
       expect(got.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => BigInt(i)));
       expect(got.every((r) => r.partition === 0)).toBe(true);

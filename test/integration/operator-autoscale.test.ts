@@ -5,8 +5,8 @@ import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import type { PartitionBeat } from '../../internal/operator/heartbeat-message.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import {
-  eventually,
   freshNamespace,
   kubeConfig,
   publishHeartbeats,

@@ -10,7 +10,8 @@ import type { PlacementDocument } from '../../internal/operator/placement-docume
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { createWorkerPod, eventually, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { createWorkerPod, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
 
 // Two real operator processes (cmd/operator/main.ts) against the real kube-apiserver and NATS: one
 // leads and publishes (ConfigMap, then the KV bucket workers watch); SIGKILL of the leader hands over after the lease expires, SIGTERM at once (release);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createLeaderElector, type LeaderElector } from '../../internal/operator/lease.js';
 import { freshName } from '../harness/env.js';
-import { apiServerAddress, eventually, FaultProxy, freshNamespace, kubeConfig } from './operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { apiServerAddress, FaultProxy, freshNamespace, kubeConfig } from './operator-support.js';
 
 // Leader election against the real kube-apiserver: one leader at a time, handover on release,
 // takeover after expiry, and a leader cut off from the API server stops leading before anyone

@@ -6,9 +6,9 @@ import { silentLogger } from '../../internal/observe/logger.js';
 import { type PlacementDocument, parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
 import { endpoint } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import {
   createWorkerPod,
-  eventually,
   freshNamespace,
   kubeConfig,
   publishHeartbeats,

@@ -2,10 +2,10 @@ import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@ku
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createMembership, type MembershipChange } from '../../internal/operator/membership.js';
+import { eventually } from '../harness/eventually.js';
 import {
   apiServerAddress,
   createWorkerPod,
-  eventually,
   FaultProxy,
   freshNamespace,
   kubeConfig,

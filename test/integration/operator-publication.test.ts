@@ -13,14 +13,8 @@ import {
 } from '../../internal/operator/publication.js';
 import { createReconciler } from '../../internal/operator/reconciler.js';
 import { FencedError } from '../../internal/runtime/errors.js';
-import {
-  createWorkerPod,
-  eventually,
-  freshNamespace,
-  kubeConfig,
-  setPodReady,
-  WORKER_SELECTOR,
-} from './operator-support.js';
+import { eventually } from '../harness/eventually.js';
+import { createWorkerPod, freshNamespace, kubeConfig, setPodReady, WORKER_SELECTOR } from './operator-support.js';
 
 // Publication to the real kube-apiserver: the placement ConfigMap that kubectl shows, one Event per
 // rebalance, and fencing of a stale writer by resourceVersion.

@@ -76,28 +76,6 @@ export async function setPodReady(core: CoreV1Api, namespace: string, name: stri
   );
 }
 
-/** Polls `read` until it returns something other than undefined; fails after `ms` saying what it waited for. */
-export async function eventually<T>(
-  what: string,
-  read: () => Promise<T | undefined>,
-  ms = 30_000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await read();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /**
  * Plays the workers' heartbeats (internal/worker/heartbeat.ts) on the real NATS: every `everyMs`,
  * publishes what `beats` returns, each member's partitions stamped with the current time. Returns

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 
 interface Sample {
   metric: Record<string, string>;
@@ -25,15 +26,13 @@ async function query(promql: string): Promise<Sample[]> {
 }
 
 /** Polls `promql` until it returns exactly one sample with `value`; Prometheus scrapes every second. */
-async function waitForValue(promql: string, value: string, ms = 30_000): Promise<Sample> {
-  const deadline = Date.now() + ms;
-  let last: Sample[] = [];
-  while (Date.now() < deadline) {
-    last = await query(promql);
+function waitForValue(promql: string, value: string, ms = 30_000): Promise<Sample> {
+  const read = async () => {
+    const last = await query(promql);
     if (last.length === 1 && last[0]?.value[1] === value) return last[0];
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${promql} did not become ${value} within ${ms}ms; last result ${JSON.stringify(last)}`);
+    throw new Error(`last result ${JSON.stringify(last)}`);
+  };
+  return eventually(`${promql} to become ${value}`, read, ms, 250);
 }
 
 describe('prometheus (real server from test/infra/prometheus.sh)', () => {

@@ -100,14 +100,7 @@ describe('tickmesh topics on real Kafka', () => {
     });
     const exited = new Promise<number | null>((r) => ingest.on('exit', (code) => r(code)));
     try {
-      const until = async (what: RegExp, ms: number) => {
-        const deadline = Date.now() + ms;
-        while (!what.test(output)) {
-          if (Date.now() > deadline) throw new Error(`no ${what} in ingest's output within ${ms} ms:\n${output}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      };
-      await until(/topics missing/, 90_000);
+      await expect.poll(() => output, { timeout: 90_000, interval: 200 }).toMatch(/topics missing/);
       // Several polls later: still one line about it, and no Kafka errors.
       await new Promise((r) => setTimeout(r, 6_000));
       const lines = output.split('\n').filter((l) => l.trim() !== '');
@@ -120,8 +113,8 @@ describe('tickmesh topics on real Kafka', () => {
 
       const created = await tickmesh(['topics', '--partitions', '2', ...topicFlags(t)]);
       expect(created.code, created.stderr).toBe(0);
-      await until(/topics exist now/, 60_000);
-      await until(/ingest started/, 60_000);
+      await expect.poll(() => output, { timeout: 60_000, interval: 200 }).toMatch(/topics exist now/);
+      await expect.poll(() => output, { timeout: 60_000, interval: 200 }).toMatch(/ingest started/);
     } finally {
       ingest.kill('SIGTERM');
     }

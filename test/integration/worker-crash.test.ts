@@ -8,6 +8,7 @@ import { tradeRecord } from '../../internal/log/record.js';
 import { recordsByMarket } from '../../internal/log/trade-batch.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import { sharedData } from '../harness/shared-data.js';
 import {
   candleTable,
@@ -48,8 +49,8 @@ function startWorker(topic: string, schema: string, port: number): WorkerProcess
   return { child, exited, running };
 }
 
-async function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
-  while (!(await caughtUp(db, schema, topic, ends))) await new Promise((r) => setTimeout(r, 100));
+function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
+  return eventually(`${schema} to catch up with the topic`, () => caughtUp(db, schema, topic, ends), 480_000, 100);
 }
 
 describe('worker against real Kafka, PostgreSQL, NATS and Redis', () => {

@@ -7,6 +7,7 @@ import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import { freePort } from '../harness/private-servers.js';
 import {
   caughtUp,
@@ -25,16 +26,6 @@ import {
  */
 
 const WAIT_MS = 120_000;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('worker error rule against real Kafka and PostgreSQL', () => {
   const topic = freshName('trades-errors');
@@ -107,7 +98,12 @@ describe('worker error rule against real Kafka and PostgreSQL', () => {
       output += d.toString();
     });
     exited = new Promise((resolve) => child?.once('exit', (code) => resolve(code)));
-    await until('the worker to run', async () => (output.includes('"worker running"') ? true : undefined));
+    await eventually(
+      'the worker to run',
+      async () => (output.includes('"worker running"') ? true : undefined),
+      WAIT_MS,
+      100,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -120,7 +116,7 @@ describe('worker error rule against real Kafka and PostgreSQL', () => {
     const first = trades.slice(0, 1_000);
     const bad = { ...(first[500] as Trade), tradeId: 'bad\u0000id' };
     await produce([...first.slice(0, 501), bad, ...first.slice(501)]);
-    await until('the partition to pass the bad record', caughtUpToEnd);
+    await eventually('the partition to pass the bad record', caughtUpToEnd, WAIT_MS, 100);
     expect((await probe('/readyz')).status).toBe(200);
 
     // Read the rejected topic by assignment (no consumer group to join).
@@ -154,18 +150,28 @@ describe('worker error rule against real Kafka and PostgreSQL', () => {
         FOR EACH ROW EXECUTE FUNCTION "${schema}".disk_full();`);
     const before = (await committedOffsets(db, schema, topic)).get(0);
     await produce(trades.slice(1_000, 2_000));
-    const ready = await until('/readyz to say the partition cannot commit', async () => {
-      const r = await probe('/readyz');
-      return r.status === 503 ? r.text : undefined;
-    });
+    const ready = await eventually(
+      '/readyz to say the partition cannot commit',
+      async () => {
+        const r = await probe('/readyz');
+        return r.status === 503 ? r.text : undefined;
+      },
+      WAIT_MS,
+      100,
+    );
     expect(ready).toMatch(/partition 0 cannot commit: .*53100/);
     expect(await metric('tickmesh_worker_commit_errors_total', 'code="53100"')).toBeGreaterThan(0);
     expect((await probe('/healthz')).status).toBe(200);
     expect((await committedOffsets(db, schema, topic)).get(0)).toBe(before);
 
     await db.query(`DROP TRIGGER disk_full ON "${schema}".checkpoints`);
-    await until('the partition to catch up once the disk is back', caughtUpToEnd);
-    await until('/readyz to be ready again', async () => ((await probe('/readyz')).status === 200 ? true : undefined));
+    await eventually('the partition to catch up once the disk is back', caughtUpToEnd, WAIT_MS, 100);
+    await eventually(
+      '/readyz to be ready again',
+      async () => ((await probe('/readyz')).status === 200 ? true : undefined),
+      WAIT_MS,
+      100,
+    );
     expect(child?.exitCode).toBeNull();
   }, 180_000);
 

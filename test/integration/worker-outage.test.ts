@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
+import { eventually } from '../harness/eventually.js';
 import { freePort, type PrivateServers, type ServerName, startPrivateServers } from '../harness/private-servers.js';
 import {
   alertTable as alertRows,
@@ -47,21 +48,6 @@ function messages(trades: readonly Trade[]): KafkaMessage[] {
 
 const GARBAGE: KafkaMessage = { key: 'binance-futures:BTCUSDT', value: Buffer.from('garbage') };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 interface WorkerProcess {
   readonly child: ChildProcess;
   readonly port: number;
@@ -93,10 +79,15 @@ async function startWorker(
   );
   const w = { child, port, exited, alive: () => alive };
   spawned.push(w);
-  await waitFor('the worker to be ready', async () => {
-    if (!alive) throw new Error(`worker exited with ${await exited} before it was ready (log: ${log.path})`);
-    return (await readyz(w)).status === 200 ? true : undefined;
-  });
+  await eventually(
+    'the worker to be ready',
+    async () => {
+      if (!alive) throw new Error(`worker exited with ${await exited} before it was ready (log: ${log.path})`);
+      return (await readyz(w)).status === 200 ? true : undefined;
+    },
+    WAIT_MS,
+    100,
+  );
   return w;
 }
 
@@ -196,7 +187,12 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
     const sum = (m: Map<number, bigint>) => [...m.values()].reduce((a, b) => a + b, 0n);
 
     await produce(chunks[0] as KafkaMessage[]);
-    await waitFor('the first chunk to be committed', async () => caughtUp(restarted, await endOffsets()));
+    await eventually(
+      'the first chunk to be committed',
+      async () => caughtUp(restarted, await endOffsets()),
+      WAIT_MS,
+      100,
+    );
 
     // PostgreSQL, NATS and Redis: stopped while the worker reads the first half of a chunk; the
     // second half arrives during the outage. The worker reads on until its mailboxes are full,
@@ -214,10 +210,15 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
       const stoppedAt = performance.now();
       await produce(records.slice(half));
       const ends = await endOffsets();
-      const notReady = await waitFor(`/readyz to report the ${server} outage`, async () => {
-        const r = await readyz(w);
-        return r.status === 503 ? r.text : undefined;
-      });
+      const notReady = await eventually(
+        `/readyz to report the ${server} outage`,
+        async () => {
+          const r = await readyz(w);
+          return r.status === 503 ? r.text : undefined;
+        },
+        WAIT_MS,
+        100,
+      );
       const detectedMs = performance.now() - stoppedAt;
       expect(notReady).toMatch(reason);
       // No checkpoint completes while the server is gone.
@@ -237,11 +238,19 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
 
       const startMs = await run.run(server, 'start');
       const startedAt = performance.now();
-      await waitFor(`/readyz to recover after ${server} returned`, async () =>
-        (await readyz(w)).status === 200 ? true : undefined,
+      await eventually(
+        `/readyz to recover after ${server} returned`,
+        async () => ((await readyz(w)).status === 200 ? true : undefined),
+        WAIT_MS,
+        100,
       );
       const readyMs = performance.now() - startedAt;
-      await waitFor(`the worker to commit everything after ${server} returned`, () => caughtUp(restarted, ends));
+      await eventually(
+        `the worker to commit everything after ${server} returned`,
+        () => caughtUp(restarted, ends),
+        WAIT_MS,
+        100,
+      );
       const caughtUpMs = performance.now() - startedAt;
       expect(w.alive()).toBe(true);
       timings.push({ server, stopMs, detectedMs, pausedPartitions: paused, startMs, readyMs, caughtUpMs });
@@ -263,7 +272,12 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
       const startedAt = performance.now();
       await produce(chunks[5] as KafkaMessage[]);
       const ends = await endOffsets();
-      await waitFor('the worker to commit everything after Kafka returned', () => caughtUp(restarted, ends));
+      await eventually(
+        'the worker to commit everything after Kafka returned',
+        () => caughtUp(restarted, ends),
+        WAIT_MS,
+        100,
+      );
       const caughtUpMs = performance.now() - startedAt;
       expect((await readyz(w)).status).toBe(200);
       expect(w.alive()).toBe(true);
@@ -289,7 +303,7 @@ describe('worker outages against real PostgreSQL, NATS, Redis and Kafka', () => 
     // The reference: the same topic, read once from the start without any outage.
     const ends = await endOffsets();
     const ref = await startWorker(env, topic, reference, log, workers);
-    await waitFor('the reference worker to commit everything', () => caughtUp(reference, ends));
+    await eventually('the reference worker to commit everything', () => caughtUp(reference, ends), WAIT_MS, 100);
     ref.child.kill('SIGTERM');
     expect(await ref.exited).toBe(0);
 

@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Trade } from '../../market/trade.js';
+import { playOnce, sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for Binance that speaks its real protocol, for tests and benchmarks: combined
@@ -54,9 +53,7 @@ export function binanceTradeFrame(t: Trade, futures = true): string {
 
 export async function startLocalBinance(options: LocalBinanceOptions): Promise<LocalBinance> {
   const restPrefix = options.restPrefix ?? '/fapi/v1';
-  const restRequests: string[] = [];
   const received: string[][] = [];
-  const sockets = new Set<WebSocket>();
   const bySymbolId = new Map<string, Map<number, Trade>>();
   for (const t of options.trades) {
     let m = bySymbolId.get(t.symbol);
@@ -67,13 +64,9 @@ export async function startLocalBinance(options: LocalBinanceOptions): Promise<L
     m.set(Number(t.tradeId), t);
   }
 
-  const http: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    restRequests.push(`${url.pathname}${url.search}`);
-    if (url.pathname !== `${restPrefix}/historicalTrades`) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":-1,"msg":"not found"}');
-      return;
-    }
+  function rest(url: URL): { status: number; body: string } {
+    if (url.pathname !== `${restPrefix}/historicalTrades`)
+      return { status: 404, body: '{"code":-1,"msg":"not found"}' };
     const symbol = url.searchParams.get('symbol') ?? '';
     const fromId = Number(url.searchParams.get('fromId'));
     const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 500));
@@ -92,22 +85,14 @@ export async function startLocalBinance(options: LocalBinanceOptions): Promise<L
         isBestMatch: true,
       });
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(rows));
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+    return { status: 200, body: JSON.stringify(rows) };
+  }
 
-  const wss = new WebSocketServer({ server: http, path: '/stream' });
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const n = connections;
+  function connection(ws: WebSocket, n: number): void {
     const log: string[] = [];
     received.push(log);
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
     const subscribed = new Set<string>();
-    let started = false;
+    const start = playOnce(() => play(ws, n, subscribed));
     ws.on('message', (data) => {
       const text = data.toString();
       log.push(text);
@@ -124,64 +109,38 @@ export async function startLocalBinance(options: LocalBinanceOptions): Promise<L
       }
       for (const p of req.params) subscribed.add(p);
       ws.send(JSON.stringify({ result: null, id: req.id ?? null }));
-      if (!started) {
-        started = true;
-        // Let the client's other SUBSCRIBE requests arrive before the tape starts.
-        setTimeout(() => play(ws, n, subscribed), 20);
-      }
+      start();
     });
-  });
+  }
 
   function play(ws: WebSocket, n: number, subscribed: Set<string>): void {
     const script = options.script(n);
     if (!script) return;
-    const burst = script.burst ?? 500;
-    let i = 0;
-    let held = -1;
-    const step = (): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      const end = Math.min(script.send.length, i + burst);
-      for (; i < end; i++) {
-        const hold = i === held ? undefined : script.holds?.get(i);
-        if (hold) {
-          held = i;
-          void hold.finally(step);
-          return;
-        }
-        const injected = script.inject?.get(i);
-        if (injected !== undefined) {
-          ws.send(injected);
-          continue;
-        }
-        const t = options.trades[script.send[i] as number];
-        if (t && subscribed.has(`${t.symbol.toLowerCase()}@trade`)) ws.send(binanceTradeFrame(t));
-      }
-      if (i < script.send.length) setImmediate(step);
-      else if (script.after === 'drop') setTimeout(() => ws.terminate(), 10);
-    };
-    step();
+    const frames: string[] = [];
+    const holds = new Map<number, Promise<unknown>>();
+    script.send.forEach((index, i) => {
+      const hold = script.holds?.get(i);
+      if (hold) holds.set(frames.length, hold);
+      const injected = script.inject?.get(i);
+      const t = options.trades[index];
+      if (injected !== undefined) frames.push(injected);
+      else if (t && subscribed.has(`${t.symbol.toLowerCase()}@trade`)) frames.push(binanceTradeFrame(t));
+    });
+    sendInTurns(ws, frames, { after: script.after, perTurn: script.burst ?? 500, holds });
   }
 
+  const server = await startLocalServer({ wsPath: '/stream', rest, connection });
   return {
-    wsUrl: `ws://127.0.0.1:${port}`,
-    restUrl: `http://127.0.0.1:${port}`,
+    // Binance's base URL: the client appends `/stream?streams=...`.
+    wsUrl: `ws://127.0.0.1:${server.port}`,
+    restUrl: server.restUrl,
     get connections() {
-      return connections;
+      return server.connections;
     },
-    restRequests,
+    restRequests: server.restRequests,
     received,
-    close: () => closeLocal(http, wss, sockets),
+    close: () => server.close(),
   };
-}
-
-/** Stops a local exchange: its sockets cut, its WebSocket and HTTP servers closed. */
-export function closeLocal(http: Server, wss: WebSocketServer, sockets: Set<WebSocket>): Promise<void> {
-  return new Promise<void>((resolve) => {
-    for (const s of sockets) s.terminate();
-    wss.close();
-    http.closeAllConnections();
-    http.close(() => resolve());
-  });
 }
 
 /** `[from, to)` as an index list. */

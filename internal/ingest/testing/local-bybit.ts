@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Trade } from '../../market/trade.js';
-import { sendInTurns, startLocalServer } from './local-server.js';
+import { type LocalServer, playOnce, sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for Bybit v5 that speaks its real protocol, for tests: WebSocket on
@@ -30,14 +30,7 @@ export interface LocalBybitOptions {
   readonly script: (connection: number) => BybitConnectionScript | undefined;
 }
 
-export interface LocalBybit {
-  readonly wsUrl: string;
-  readonly restUrl: string;
-  readonly connections: number;
-  /** REST requests served (path and query). */
-  readonly restRequests: readonly string[];
-  close(): Promise<void>;
-}
+export type LocalBybit = LocalServer;
 
 /** A UUID-like id for a tape trade, as Bybit's linear trade ids look. */
 export function bybitLinearId(tapeId: string): string {
@@ -81,7 +74,7 @@ export async function startLocalBybit(options: LocalBybitOptions): Promise<Local
 
   function connection(ws: WebSocket, n: number): void {
     const subscribed = new Set<string>();
-    let started = false;
+    const start = playOnce(() => play(ws, n, subscribed));
     ws.on('message', (data) => {
       let req: { op?: string; args?: unknown[] };
       try {
@@ -100,10 +93,7 @@ export async function startLocalBybit(options: LocalBybitOptions): Promise<Local
       }
       for (const a of req.args) if (typeof a === 'string' && a.startsWith('publicTrade.')) subscribed.add(a.slice(12));
       ws.send('{"success":true,"ret_msg":"","conn_id":"local","req_id":"","op":"subscribe"}');
-      if (!started) {
-        started = true;
-        setTimeout(() => play(ws, n, subscribed), 20);
-      }
+      start();
     });
   }
 
@@ -137,14 +127,5 @@ export async function startLocalBybit(options: LocalBybitOptions): Promise<Local
     });
   }
 
-  const server = await startLocalServer({ wsPath: path, rest, connection });
-  return {
-    wsUrl: `ws://127.0.0.1:${server.port}${path}`,
-    restUrl: `http://127.0.0.1:${server.port}`,
-    get connections() {
-      return server.connections;
-    },
-    restRequests: server.restRequests,
-    close: () => server.close(),
-  };
+  return startLocalServer({ wsPath: path, rest, connection });
 }

@@ -1,8 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Trade } from '../../market/trade.js';
-import { closeLocal } from './local-binance.js';
+import { type LocalServer, playOnce, sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for Kraken that speaks its real protocol, for tests: WebSocket v2 on `/v2`
@@ -35,15 +33,8 @@ export interface LocalKrakenOptions {
   readonly restPairName?: (symbol: string) => string;
 }
 
-export interface LocalKraken {
-  /** The v2 endpoint, `ws://127.0.0.1:<port>/v2`. */
-  readonly wsUrl: string;
-  readonly restUrl: string;
-  readonly connections: number;
-  /** REST requests served (path and query). */
-  readonly restRequests: readonly string[];
-  close(): Promise<void>;
-}
+/** Its `wsUrl` is the v2 endpoint, `ws://127.0.0.1:<port>/v2`. */
+export type LocalKraken = LocalServer;
 
 function krakenPairName(symbol: string): string {
   const [base = '', quote = ''] = symbol.split('/');
@@ -57,8 +48,6 @@ export function krakenTradeJson(t: Trade): string {
 }
 
 export async function startLocalKraken(options: LocalKrakenOptions): Promise<LocalKraken> {
-  const restRequests: string[] = [];
-  const sockets = new Set<WebSocket>();
   const pairName = options.restPairName ?? krakenPairName;
   // Distinct nanosecond times: the k-th trade of a millisecond is k * 100 ns into it.
   const ns: bigint[] = [];
@@ -70,20 +59,11 @@ export async function startLocalKraken(options: LocalKrakenOptions): Promise<Loc
     ns.push(BigInt(t.eventTime) * 1_000_000n + BigInt(k * 100));
   }
 
-  const http: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    restRequests.push(`${url.pathname}${url.search}`);
-    const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    if (url.pathname !== '/0/public/Trades') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":["EGeneral:Unknown method"]}');
-      return;
-    }
+  function rest(url: URL): { status: number; body: string } {
+    if (url.pathname !== '/0/public/Trades') return { status: 404, body: '{"error":["EGeneral:Unknown method"]}' };
     const pair = url.searchParams.get('pair') ?? '';
     const symbol = [...new Set(options.trades.map((t) => t.symbol))].find((s) => s.replace('/', '') === pair);
-    if (symbol === undefined) {
-      json('{"error":["EQuery:Unknown asset pair"]}');
-      return;
-    }
+    if (symbol === undefined) return { status: 200, body: '{"error":["EQuery:Unknown asset pair"]}' };
     const since = BigInt(url.searchParams.get('since') ?? '0');
     const count = Math.min(options.restPage ?? 1000, Number(url.searchParams.get('count') ?? 1000));
     const rows: string[] = [];
@@ -98,20 +78,15 @@ export async function startLocalKraken(options: LocalKrakenOptions): Promise<Loc
       rows.push(`["${t.price}","${t.size}",${seconds},"${t.side === 'buy' ? 'b' : 's'}","l","",${t.tradeId}]`);
       last = at;
     }
-    json(`{"error":[],"result":{"${pairName(symbol)}":[${rows.join(',')}],"last":"${last}"}}`);
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
+    return {
+      status: 200,
+      body: `{"error":[],"result":{"${pairName(symbol)}":[${rows.join(',')}],"last":"${last}"}}`,
+    };
+  }
 
-  const wss = new WebSocketServer({ server: http, path: '/v2' });
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const n = connections;
-    sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+  function connection(ws: WebSocket, n: number): void {
     const subscribed = new Set<string>();
-    let started = false;
+    const start = playOnce(() => play(ws, n, subscribed));
     ws.on('message', (data) => {
       let req: { method?: string; params?: { channel?: string; symbol?: string[] }; req_id?: number };
       try {
@@ -144,12 +119,9 @@ export async function startLocalKraken(options: LocalKrakenOptions): Promise<Loc
           }),
         );
       }
-      if (!started) {
-        started = true;
-        setTimeout(() => play(ws, n, subscribed), 20);
-      }
+      start();
     });
-  });
+  }
 
   function frames(indexes: readonly number[], type: 'snapshot' | 'update', perFrame: number, subscribed: Set<string>) {
     const out: string[] = [];
@@ -171,24 +143,8 @@ export async function startLocalKraken(options: LocalKrakenOptions): Promise<Loc
       ...frames(script.snapshot ?? [], 'snapshot', Number.MAX_SAFE_INTEGER, subscribed),
       ...frames(script.send, 'update', script.perFrame ?? 3, subscribed),
     ];
-    let i = 0;
-    const step = (): void => {
-      if (ws.readyState !== ws.OPEN) return;
-      const end = Math.min(all.length, i + 200);
-      for (; i < end; i++) ws.send(all[i] as string);
-      if (i < all.length) setImmediate(step);
-      else if (script.after === 'drop') setTimeout(() => ws.terminate(), 10);
-    };
-    step();
+    sendInTurns(ws, all, { after: script.after });
   }
 
-  return {
-    wsUrl: `ws://127.0.0.1:${port}/v2`,
-    restUrl: `http://127.0.0.1:${port}`,
-    get connections() {
-      return connections;
-    },
-    restRequests,
-    close: () => closeLocal(http, wss, sockets),
-  };
+  return startLocalServer({ wsPath: '/v2', rest, connection });
 }

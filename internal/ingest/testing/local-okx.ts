@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { decimalToBig, formatScaledBig } from '../../actor/decimal.js';
 import type { Trade } from '../../market/trade.js';
-import { sendInTurns, startLocalServer } from './local-server.js';
+import { type LocalServer, playOnce, sendInTurns, startLocalServer } from './local-server.js';
 
 /**
  * A local stand-in for OKX that speaks its real v5 protocol, for tests: WebSocket on
@@ -31,14 +31,7 @@ export interface LocalOkxOptions {
   readonly maxCount?: number;
 }
 
-export interface LocalOkx {
-  readonly wsUrl: string;
-  readonly restUrl: string;
-  readonly connections: number;
-  /** REST requests served (path and query). */
-  readonly restRequests: readonly string[];
-  close(): Promise<void>;
-}
+export type LocalOkx = LocalServer;
 
 /** One aggregated trades message element: tape indexes `first..last` inclusive. */
 export interface OkxMessage {
@@ -103,7 +96,7 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
 
   function connection(ws: WebSocket, n: number): void {
     const subscribed = new Set<string>();
-    let started = false;
+    const start = playOnce(() => play(ws, n, subscribed));
     ws.on('message', (data) => {
       const text = data.toString();
       if (text === 'ping') {
@@ -128,10 +121,7 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
           JSON.stringify({ event: 'subscribe', arg: { channel: 'trades', instId: arg.instId }, connId: 'local' }),
         );
       }
-      if (!started) {
-        started = true;
-        setTimeout(() => play(ws, n, subscribed), 20);
-      }
+      start();
     });
   }
 
@@ -152,14 +142,5 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
     sendInTurns(ws, sent.map(frame), { after: script.after });
   }
 
-  const server = await startLocalServer({ wsPath: '/ws/v5/public', rest, connection });
-  return {
-    wsUrl: `ws://127.0.0.1:${server.port}/ws/v5/public`,
-    restUrl: `http://127.0.0.1:${server.port}`,
-    get connections() {
-      return server.connections;
-    },
-    restRequests: server.restRequests,
-    close: () => server.close(),
-  };
+  return startLocalServer({ wsPath: '/ws/v5/public', rest, connection });
 }

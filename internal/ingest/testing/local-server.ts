@@ -1,11 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { closeLocal } from './local-binance.js';
 
 /**
- * The HTTP and WebSocket server under a local venue stand-in (local-okx.ts, local-bybit.ts): one
- * port, REST requests recorded and answered by `rest`, WebSocket connections on `wsPath`
+ * The HTTP and WebSocket server under every local venue stand-in (local-binance.ts, local-okx.ts,
+ * local-bybit.ts, local-kraken.ts): one port, REST requests recorded and answered by `rest`, WebSocket connections on `wsPath`
  * numbered from 1 and handed to `connection`. Close cuts every socket.
  */
 export interface LocalServerOptions {
@@ -17,6 +16,10 @@ export interface LocalServerOptions {
 
 export interface LocalServer {
   readonly port: number;
+  /** `ws://127.0.0.1:<port><wsPath>`. */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly restUrl: string;
   /** Connections accepted so far. */
   readonly connections: number;
   /** REST requests served (path and query). */
@@ -42,13 +45,35 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ws.on('close', () => sockets.delete(ws));
     options.connection(ws, connections);
   });
+  const port = (http.address() as AddressInfo).port;
   return {
-    port: (http.address() as AddressInfo).port,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}${options.wsPath}`,
+    restUrl: `http://127.0.0.1:${port}`,
     get connections() {
       return connections;
     },
     restRequests,
-    close: () => closeLocal(http, wss, sockets),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.terminate();
+        wss.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A connection's start: runs `play` once, 20 ms after the first subscription, so that the
+ * client's other subscribe requests arrive before the tape starts.
+ */
+export function playOnce(play: () => void): () => void {
+  let started = false;
+  return () => {
+    if (started) return;
+    started = true;
+    setTimeout(play, 20);
   };
 }
 
@@ -61,16 +86,25 @@ export interface SendOptions {
   readonly everyMs?: number;
   /** Called with each frame's index once it is sent. */
   readonly sent?: (index: number) => void;
+  /** Waits before sending frame i until its promise settles: a pause the test ends. */
+  readonly holds?: ReadonlyMap<number, Promise<unknown>>;
 }
 
 /** Sends `frames` in turns, then drops the connection or keeps it open and silent. */
 export function sendInTurns(ws: WebSocket, frames: readonly string[], options: SendOptions): void {
   const perTurn = options.perTurn ?? 200;
   let i = 0;
+  let held = -1;
   const step = (): void => {
     if (ws.readyState !== ws.OPEN) return;
     const end = Math.min(frames.length, i + perTurn);
     for (; i < end; i++) {
+      const hold = i === held ? undefined : options.holds?.get(i);
+      if (hold) {
+        held = i;
+        void hold.finally(step);
+        return;
+      }
       ws.send(frames[i] as string);
       options.sent?.(i);
     }

@@ -85,14 +85,6 @@ function open(url: string, options: Partial<WebSocketClientOptions> = {}) {
   return { client, seen, opened: openedP, closed: closedP, texts };
 }
 
-const until = async (check: () => boolean, ms = 3_000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 async function wsServer(extra: { server?: http.Server | https.Server } = {}) {
   const wss = extra.server
     ? new WebSocketServer({ server: extra.server })
@@ -102,7 +94,7 @@ async function wsServer(extra: { server?: http.Server | https.Server } = {}) {
   wss.on('connection', (ws) => conns.push(ws));
   /** The n-th connection (1-based), once it is there. */
   const nth = async (n: number) => {
-    await until(() => conns.length >= n);
+    await expect.poll(() => conns.length, { timeout: 3_000, interval: 5 }).toBeGreaterThanOrEqual(n);
     return conns[n - 1] as WebSocket;
   };
   const connected = nth(1);
@@ -190,14 +182,14 @@ describe('WebSocketClient against ws', () => {
     for (const n of sizes) ws.send('é'.repeat(Math.floor(n / 2)) + 'x'.repeat(n % 2));
     expect(await c.texts(sizes.length)).toEqual(sizes.map((n) => 'é'.repeat(Math.floor(n / 2)) + 'x'.repeat(n % 2)));
     for (const n of sizes) expect(c.client.send('ü'.repeat(n))).toBe(true);
-    await until(() => received.length === sizes.length);
+    await expect.poll(() => received.length, { timeout: 3_000, interval: 5 }).toBe(sizes.length);
     expect(received).toEqual(sizes.map((n) => 'ü'.repeat(n)));
   });
 
   it('hands over binary messages as bytes', async () => {
     const { c, ws } = await connectedPair();
     ws.send(Buffer.from([0, 255, 1, 254]));
-    await until(() => c.seen.binaries.length === 1);
+    await expect.poll(() => c.seen.binaries.length, { timeout: 3_000, interval: 5 }).toBe(1);
     expect([...(c.seen.binaries[0] as Buffer)]).toEqual([0, 255, 1, 254]);
   });
 
@@ -206,10 +198,10 @@ describe('WebSocketClient against ws', () => {
     const pongs: string[] = [];
     ws.on('pong', (d) => pongs.push(d.toString()));
     ws.ping('are you there');
-    await until(() => pongs.length === 1);
+    await expect.poll(() => pongs.length, { timeout: 3_000, interval: 5 }).toBe(1);
     expect(pongs).toEqual(['are you there']);
     expect(c.client.ping()).toBe(true);
-    await until(() => c.seen.pongs === 1);
+    await expect.poll(() => c.seen.pongs, { timeout: 3_000, interval: 5 }).toBe(1);
   });
 
   it("echoes the server's close and reports its code and reason", async () => {
@@ -375,7 +367,7 @@ describe('WebSocketClient on a broken server', () => {
       expect(c.seen.texts).toEqual(['ok']);
       expect(c.seen.errors).toHaveLength(1);
       // The server was told why, in a close frame with that code.
-      await until(() => (written?.closes.length ?? 0) > 0);
+      await expect.poll(() => written?.closes.length ?? 0, { timeout: 3_000, interval: 5 }).toBeGreaterThan(0);
       expect(written?.closes).toEqual([code]);
     });
   }

@@ -1,0 +1,43 @@
+// The alerts list: the newest MAX_ALERTS, newest first, each shown once.
+
+import { $, el } from './dom.js';
+import { fmtTime } from './format.js';
+import { setSimulated } from './page.js';
+import { schedule } from './schedule.js';
+import { MAX_ALERTS, state } from './state.js';
+
+/** An alert from the store (`live` false) or the stream. */
+export function onAlert(a, live) {
+  if (state.alertIds.has(a.id)) return;
+  state.alertIds.add(a.id);
+  state.alerts.push(a);
+  state.alerts.sort((x, y) => y.time - x.time || (y.id < x.id ? -1 : 1));
+  for (const gone of state.alerts.splice(MAX_ALERTS)) state.alertIds.delete(gone.id);
+  if (live && a.exchange === 'sim') setSimulated(true);
+  schedule('alerts');
+}
+
+export function renderAlerts() {
+  const list = $('alerts-list');
+  list.replaceChildren();
+  if (state.alerts.length === 0) list.append(el('li', { class: 'empty', text: 'no alerts yet' }));
+  for (const a of state.alerts) {
+    const where = a.exchange === 'index' ? `${a.symbol} index` : `${a.market} · ${a.exchange}`;
+    list.append(
+      el(
+        'li',
+        {},
+        el(
+          'div',
+          { class: 'meta' },
+          el('span', { text: fmtTime(a.time) }),
+          el('span', { class: `sev sev-${a.severity}`, text: a.severity }),
+          el('span', { class: 'kind', text: a.kind.replace('_', ' ') }),
+          el('span', { text: where }),
+        ),
+        el('div', { class: 'msg', text: a.message }),
+      ),
+    );
+  }
+  $('alerts-count').textContent = state.alerts.length > 0 ? `${state.alerts.length} newest` : '';
+}

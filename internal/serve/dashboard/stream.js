@@ -1,0 +1,103 @@
+// The live side: the WebSocket stream (/api/v1/stream), reconnected with backoff, and on every
+// (re)subscription a REST snapshot of what happened meanwhile.
+
+import { onAlert } from './alerts.js';
+import { getJson } from './api.js';
+import { select } from './chart.js';
+import { $ } from './dom.js';
+import { onIndex } from './index-prices.js';
+import { ensureMarket, newer, onCandle } from './markets.js';
+import { setSimulated, setStatus, showError } from './page.js';
+import { schedule } from './schedule.js';
+import { state } from './state.js';
+
+let backoff = 500;
+
+async function loadSnapshot() {
+  const [markets, alerts] = await Promise.all([
+    getJson(`/api/v1/markets?interval=${encodeURIComponent(state.interval)}`),
+    getJson('/api/v1/alerts?limit=50'),
+  ]);
+  for (const m of markets.markets) {
+    const row = ensureMarket(m);
+    if (m.candle && (!row.candle || newer(m.candle, row.candle))) {
+      row.candle = m.candle;
+      row.updatedAt = m.lastSeen ?? undefined;
+      row.dirty = true;
+    }
+  }
+  for (const a of alerts.alerts) onAlert(a, false);
+  if (state.selected === undefined && state.markets.size > 0) {
+    const first = [...state.markets.values()].sort((a, b) => a.market.localeCompare(b.market))[0];
+    select(first.key);
+  }
+  schedule();
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'hello':
+      if (msg.simulated) setSimulated(true);
+      $('source').textContent = `source: ${msg.source?.label ?? 'unknown'}`;
+      break;
+    case 'subscribed':
+      backoff = 500;
+      state.connectedAt = Date.now();
+      setStatus('live', 'live');
+      showError(undefined);
+      loadSnapshot().catch((err) => showError(`could not load the snapshot: ${err.message}`));
+      if (state.selected) {
+        // Reload the chart's history: candles may have closed while the stream was down.
+        const key = state.selected;
+        state.selected = undefined;
+        select(key);
+      }
+      break;
+    case 'candle':
+      state.received += 1;
+      onCandle(msg.data);
+      break;
+    case 'alert':
+      state.received += 1;
+      onAlert(msg.data, true);
+      break;
+    case 'index':
+      state.received += 1;
+      onIndex(msg.data);
+      break;
+    case 'dropped':
+      state.dropped = msg.total;
+      break;
+    case 'error':
+      showError(`stream: ${msg.error}`);
+      break;
+  }
+}
+
+/** Opens the stream and subscribes; a closed stream is opened again, waiting longer each time. */
+export function connect() {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(`${proto}//${location.host}/api/v1/stream`);
+  setStatus('connecting', 'connecting');
+  ws.addEventListener('open', () => {
+    ws.send(
+      JSON.stringify({
+        subscribe: { candles: { interval: state.interval, exchange: '*', symbol: '*' }, alerts: true, index: true },
+      }),
+    );
+  });
+  ws.addEventListener('message', (ev) => {
+    let msg;
+    try {
+      msg = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    onMessage(msg);
+  });
+  ws.addEventListener('close', (ev) => {
+    setStatus('down', `disconnected${ev.reason ? `: ${ev.reason}` : ''} · retrying`);
+    setTimeout(connect, backoff);
+    backoff = Math.min(10_000, backoff * 2);
+  });
+}
