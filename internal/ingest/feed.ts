@@ -1,5 +1,7 @@
 import type { Logger } from '../observe/logger.js';
-import { sleep } from '../runtime/retry.js';
+import { UnavailableError } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
+import { RECONNECT } from '../runtime/retry-policies.js';
 import { FrameQueue } from './frame-queue.js';
 import type { ConnectionPlan } from './venue.js';
 import { WebSocketClient } from './websocket/client.js';
@@ -33,7 +35,7 @@ export interface FeedOptions {
    */
   readonly staleAfterMs?: number;
   readonly handshakeTimeoutMs?: number;
-  /** First reconnect delay cap; doubles per failed attempt up to maxDelayMs, full jitter. */
+  /** First reconnect delay cap; doubles per failed attempt up to maxDelayMs, full jitter (RECONNECT). */
   readonly reconnectInitialDelayMs?: number;
   readonly reconnectMaxDelayMs?: number;
   /** Frames held for the consumer before the socket is paused. Default 10,000. */
@@ -148,28 +150,33 @@ export class Feed {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const initial = this.options.reconnectInitialDelayMs ?? 250;
-    const max = this.options.reconnectMaxDelayMs ?? 30_000;
-    const random = this.options.random ?? Math.random;
-    let failures = 0;
-    let session = this.startSession(signal);
-    for (;;) {
-      const end = await session.ended;
-      if (end.successor) {
-        session = end.successor;
-        continue;
-      }
-      if (signal.aborted) break;
-      failures = end.healthy ? 0 : failures + 1;
-      const delay = Math.round(random() * Math.min(max, initial * 2 ** failures));
-      this.logger.info({ reason: end.reason, delayMs: delay, failures }, 'reconnecting');
-      try {
-        await sleep(delay, signal);
-      } catch {
-        break;
-      }
-      session = this.startSession(signal);
-    }
+    let lost: CloseReason | undefined;
+    await retry(
+      async (_attempt, reset) => {
+        let session = this.startSession(signal);
+        for (;;) {
+          const end = await session.ended;
+          if (end.successor) {
+            session = end.successor;
+            continue;
+          }
+          if (signal.aborted) return;
+          if (end.healthy) reset();
+          lost = end.reason;
+          throw new UnavailableError(`${this.options.venue} connection lost: ${end.reason}`);
+        }
+      },
+      {
+        ...RECONNECT,
+        initialDelayMs: this.options.reconnectInitialDelayMs ?? RECONNECT.initialDelayMs,
+        maxDelayMs: this.options.reconnectMaxDelayMs ?? RECONNECT.maxDelayMs,
+        signal,
+        ...(this.options.random ? { random: this.options.random } : {}),
+        onRetry: (_err, failures, delayMs) => this.logger.info({ reason: lost, delayMs, failures }, 'reconnecting'),
+      },
+    ).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
     this.queue.close();
   }
 
