@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createIngestor } from '../../internal/ingest/ingestor.js';
 import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
 import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
@@ -11,8 +12,8 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import type { IngestConfig } from './config.js';
 
 /**
- * Runs live ingest until `signal` aborts, then drains: stops taking frames, produces what was
- * received, waits for Kafka to acknowledge it. Exit code 0 after a clean drain, 1 when ingest
+ * Runs live ingest until `signal` aborts, then drains (Ingestor.drain): stops taking frames,
+ * produces what was received, waits for Kafka to acknowledge it. Exit code 0 after a clean drain, 1 when ingest
  * stopped on an error (Kafka refused a produce).
  */
 export async function runIngest(config: IngestConfig, signal: AbortSignal): Promise<number> {
@@ -59,14 +60,19 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     config.metricsPort,
   );
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');
+  const run = new AbortController();
   let code = 0;
   try {
-    await ingestor.start(signal);
-    await ingestor.done;
+    await ingestor.start(run.signal);
+    // Until the command is told to stop, or ingest stops on its own (a refused produce).
+    await Promise.race([ingestor.done, signal.aborted ? undefined : once(signal, 'abort')]);
+    logger.info('draining');
+    await ingestor.drain();
   } catch (err) {
     logger.error({ err }, 'ingest failed');
     code = 1;
   } finally {
+    run.abort();
     await producer.close().catch((err: unknown) => logger.error({ err }, 'producer close failed'));
     await probes.close();
     await tracing.shutdown();

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadRealTrades } from '../../test/support/real-trades.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { decodeTrades } from '../log/trade-batch.js';
@@ -124,5 +124,56 @@ describe('ingestor against a local Binance', () => {
       (v) => v.metricName === 'tickmesh_ingest_reconnect_seconds_count',
     );
     expect(downCount?.value).toBe(1);
+  });
+});
+
+/** A log whose acknowledgements wait until `acknowledge()`. */
+class HeldProducer implements LogProducer {
+  sent = 0;
+  private readonly waiting: Array<() => void> = [];
+  async send(_topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    this.sent += records.length;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  acknowledge(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+  async close(): Promise<void> {}
+}
+
+describe('ingestor lifecycle', () => {
+  const start = async (producer: HeldProducer, signal: AbortSignal) => {
+    const ingestor = createIngestor({
+      venues: [{ venue: 'sim', symbols: ['BTC-USDT'], rate: 2_000, seed: 1 }],
+      producer,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    await ingestor.start(signal);
+    await vi.waitFor(() => expect(producer.sent).toBeGreaterThan(0));
+    return ingestor;
+  };
+
+  it('closes when the start signal aborts: it does not wait for the log to acknowledge', async () => {
+    const producer = new HeldProducer();
+    const controller = new AbortController();
+    const ingestor = await start(producer, controller.signal);
+    controller.abort();
+    await ingestor.done;
+    producer.acknowledge();
+  });
+
+  it('drains on drain(): it resolves once the log acknowledged what was sent', async () => {
+    const producer = new HeldProducer();
+    const ingestor = await start(producer, new AbortController().signal);
+    let drained = false;
+    const draining = ingestor.drain().then(() => {
+      drained = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(drained).toBe(false);
+    producer.acknowledge();
+    await draining;
+    expect(drained).toBe(true);
   });
 });
