@@ -70,7 +70,23 @@ const decoder = new TextDecoder();
  *   owner whatever it does next, and resumes from the last checkpoint;
  * - leaves every other partition running untouched.
  */
-export class PlacementFollower implements Component {
+export interface PlacementFollower extends Component {
+  readonly placement: PlacementDocument | null;
+  /**
+   * A stopping worker (SIGTERM: its pod is being deleted, so it is no longer a member) keeps
+   * following the placement until the operator has moved all its partitions away, so that each one
+   * is handed off with a final checkpoint and a release the new owner is waiting for; at most
+   * `timeoutMs` (default `handoffWaitMs`: the operator may be down, or the pod still Ready).
+   * Whatever is left is for Worker.drain() to release.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export function createPlacementFollower(deps: PlacementFollowerDeps): PlacementFollower {
+  return new Follower(deps);
+}
+
+class Follower implements PlacementFollower {
   private applied: PlacementDocument | null = null;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
@@ -94,7 +110,6 @@ export class PlacementFollower implements Component {
     });
   }
 
-  /** The last placement applied, or null before the first. */
   get placement(): PlacementDocument | null {
     return this.applied;
   }
@@ -122,13 +137,6 @@ export class PlacementFollower implements Component {
     ).catch(() => undefined);
   }
 
-  /**
-   * A stopping worker (SIGTERM: its pod is being deleted, so it is no longer a member) keeps
-   * following the placement until the operator has moved all its partitions away, so that each one
-   * is handed off with a final checkpoint and a release the new owner is waiting for; at most
-   * `timeoutMs` (the operator may be down, or the pod still Ready). Whatever is left is for
-   * Worker.drain() to release.
-   */
   async drain(timeoutMs: number = this.deps.handoffWaitMs): Promise<void> {
     const deadline = this.deps.clock() + timeoutMs;
     while (!this.controller.signal.aborted && this.deps.worker.partitions().size > 0 && this.deps.clock() < deadline) {
