@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { IngestConfig } from '../../internal/config/ingest.js';
 import { createIngestor } from '../../internal/ingest/ingestor.js';
 import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
@@ -12,8 +13,8 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import { startIngestContext } from './context.js';
 
 /**
- * Runs live ingest until `signal` aborts, then drains: stops taking frames, produces what was
- * received, waits for Kafka to acknowledge it. Exit code 0 after a clean drain, 1 when ingest
+ * Runs live ingest until `signal` aborts, then drains (Ingestor.drain): stops taking frames,
+ * produces what was received, waits for Kafka to acknowledge it. Exit code 0 after a clean drain, 1 when ingest
  * stopped on an error (Kafka refused a produce).
  */
 export async function runIngest(config: IngestConfig, signal: AbortSignal): Promise<number> {
@@ -65,21 +66,25 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     config.metricsPort,
   );
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');
+  const run = new AbortController();
   let code = 0;
   let context: Awaited<ReturnType<typeof startIngestContext>>;
   try {
-    context = await startIngestContext(config, producer, logger, registry, signal);
-    await ingestor.start(signal);
-    await ingestor.done;
-    if (context) {
-      // Context sources poll until the signal; then they finish the poll in flight.
-      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      await context.drain();
-    }
+    context = await startIngestContext(config, producer, logger, registry, run.signal);
+    await ingestor.start(run.signal);
+    // Until the command is told to stop, or ingest stops on its own (a refused produce); with
+    // context sources alone there are no feeds to end, and only the signal stops them.
+    const stopped = signal.aborted ? undefined : once(signal, 'abort');
+    await (config.venues.length > 0 ? Promise.race([ingestor.done, stopped]) : stopped);
+    logger.info('draining');
+    await ingestor.drain();
+    // Context sources finish the poll in flight.
+    await context?.drain();
   } catch (err) {
     logger.error({ err }, 'ingest failed');
     code = 1;
   } finally {
+    run.abort();
     await context?.close();
     await producer.close().catch((err: unknown) => logger.error({ err }, 'producer close failed'));
     await probes.close();

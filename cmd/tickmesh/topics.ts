@@ -12,6 +12,7 @@ import { createKafkaAdmin, type KafkaLogAdmin } from '../../internal/log/kafka-a
 import { createLogger, type Logger, silentLogger } from '../../internal/observe/logger.js';
 import { ConfigError, isRetriable } from '../../internal/runtime/errors.js';
 import { retry } from '../../internal/runtime/retry.js';
+import { KAFKA_WAIT } from '../../internal/runtime/retry-policies.js';
 import type { Command } from './command.js';
 
 const HELP = `tickmesh topics: create the Kafka topics tickmesh uses, if they do not exist
@@ -74,9 +75,7 @@ async function connect(
   const signal = AbortSignal.timeout(options.waitSeconds * 1000);
   let waiting = false;
   return retry(() => createKafkaAdmin(admin), {
-    initialDelayMs: 1000,
-    maxDelayMs: 5000,
-    maxAttempts: Number.POSITIVE_INFINITY,
+    ...KAFKA_WAIT,
     signal,
     retriable: (err) => isRetriable(err) && !signal.aborted,
     onRetry: (err) => {

@@ -20,7 +20,7 @@ import { IndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
-import { PlacementFollower } from '../../internal/worker/placement-follower.js';
+import { createPlacementFollower, type PlacementFollower } from '../../internal/worker/placement-follower.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
 import { Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
@@ -119,7 +119,7 @@ export const workerCommand: Command = {
       const self = options.podName as string;
       const peers = new HeartbeatMonitor({ bus, logger });
       peers.start(run.signal);
-      follower = new PlacementFollower({
+      follower = createPlacementFollower({
         worker,
         bus,
         bucket: options.placementBucket,

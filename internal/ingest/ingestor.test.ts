@@ -126,3 +126,54 @@ describe('ingestor against a local Binance', () => {
     expect(downCount?.value).toBe(1);
   });
 });
+
+/** A log whose acknowledgements wait until `acknowledge()`. */
+class HeldProducer implements LogProducer {
+  sent = 0;
+  private readonly waiting: Array<() => void> = [];
+  async send(_topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    this.sent += records.length;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  acknowledge(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+  async close(): Promise<void> {}
+}
+
+describe('ingestor lifecycle', () => {
+  const start = async (producer: HeldProducer, signal: AbortSignal) => {
+    const ingestor = createIngestor({
+      venues: [{ venue: 'sim', symbols: ['BTC-USDT'], rate: 2_000, seed: 1 }],
+      producer,
+      logger: silentLogger(),
+      registry: new Registry(),
+    });
+    await ingestor.start(signal);
+    await vi.waitFor(() => expect(producer.sent).toBeGreaterThan(0));
+    return ingestor;
+  };
+
+  it('closes when the start signal aborts: it does not wait for the log to acknowledge', async () => {
+    const producer = new HeldProducer();
+    const controller = new AbortController();
+    const ingestor = await start(producer, controller.signal);
+    controller.abort();
+    await ingestor.done;
+    producer.acknowledge();
+  });
+
+  it('drains on drain(): it resolves once the log acknowledged what was sent', async () => {
+    const producer = new HeldProducer();
+    const ingestor = await start(producer, new AbortController().signal);
+    let drained = false;
+    const draining = ingestor.drain().then(() => {
+      drained = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(drained).toBe(false);
+    producer.acknowledge();
+    await draining;
+    expect(drained).toBe(true);
+  });
+});

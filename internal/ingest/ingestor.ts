@@ -85,7 +85,8 @@ export interface Ingestor extends Component {
  * Live ingest: one feed per planned connection of every configured venue (and the simulator for
  * `sim`), each frame parsed by its venue adapter and passed through the shared processor into
  * the log. start() returns once the feeds are started, not connected; drain() stops taking
- * frames, finishes the ones received and waits for the log to acknowledge them.
+ * frames, finishes the ones received and waits for the log to acknowledge them; close(), or
+ * aborting the start signal, stops the feeds and leaves what the writer holds unproduced.
  */
 export function createIngestor(deps: IngestorDeps): Ingestor {
   if (deps.venues.length === 0) throw new ConfigError('no venue to ingest');
@@ -102,6 +103,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
   const loops: Promise<void>[] = [];
   let done: Promise<void> = Promise.resolve();
   let failure: unknown;
+  /** close() was called: what the writer holds when the feeds stopped is left unproduced. */
+  let closing = false;
 
   function processorFor(venue: string, sequentialIds: boolean, adapter?: VenueAdapter): TradeProcessor {
     return new TradeProcessor({
@@ -196,13 +199,20 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     controller.abort(err);
   }
 
+  async function close(): Promise<void> {
+    closing = true;
+    controller.abort(new Error('close'));
+    await Promise.allSettled(loops);
+  }
+
   return {
     get done() {
       return done;
     },
 
     async start(signal: AbortSignal): Promise<void> {
-      signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+      // As the Component contract says: aborting the start signal closes; drain() is asked for.
+      signal.addEventListener('abort', () => void close(), { once: true });
       for (const config of deps.venues) {
         if (config.venue === 'sim') {
           feeds.push({ venue: 'sim', url: 'sim:', symbols: config.symbols.length });
@@ -259,7 +269,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       done = Promise.all(loops).then(async () => {
         clearInterval(sampler);
         if (failure !== undefined) throw failure;
-        await writer.flush();
+        if (!closing) await writer.flush();
       });
       done.catch(() => {});
     },
@@ -269,10 +279,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       await done;
     },
 
-    async close(): Promise<void> {
-      controller.abort(new Error('close'));
-      await Promise.allSettled(loops);
-    },
+    close,
 
     status(): FeedStatus[] {
       return feeds.map((f) => ({

@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Trade } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
-import { sleep } from '../runtime/retry.js';
 import { binanceCaptureSource } from './captures/binance-capture.js';
 import { openCapture } from './captures/capture-file.js';
 import type { RejectReason } from './events.js';
@@ -122,7 +122,10 @@ export async function replay(
         firstEvent ??= t.eventTime;
         const due = started + (t.eventTime - firstEvent) / speed;
         const wait = due - performance.now();
-        if (wait >= 1) await sleep(wait, options.signal);
+        if (wait >= 1) {
+          await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
+          options.signal.throwIfAborted();
+        }
       }
       lastEvent = t.eventTime;
       const waiting = processorFor(t.exchange).trade(t, () => JSON.stringify(t));

@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Trade } from '../market/trade.js';
-import { sleep } from '../runtime/retry.js';
 
 /**
  * The built-in market simulator: synthetic trades that look like a real tape, for demos and load
@@ -211,7 +211,7 @@ export async function* simulateTrades(
       const wait = t.eventTime - eventStart - (Date.now() - wallStart);
       if (wait > 0) {
         try {
-          await sleep(wait, signal);
+          await sleep(wait, undefined, { signal });
         } catch {
           return;
         }

@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
 import { ConfigError, UnavailableError } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { LogAdmin } from './log.js';
 
@@ -146,7 +146,7 @@ export async function createTopicsAndWait(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new UnavailableError(`topics ${names.join(', ')} have no leaders after ${timeoutMs} ms`, { cause: last });
 }
@@ -181,7 +181,7 @@ export async function waitForTopics(wait: TopicWait): Promise<boolean> {
       );
       warned = true;
     }
-    await sleep(wait.intervalMs ?? 2_000, wait.signal).catch(() => undefined);
+    await sleep(wait.intervalMs ?? 2_000, undefined, { signal: wait.signal }).catch(() => undefined);
   }
   return false;
 }

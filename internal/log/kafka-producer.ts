@@ -4,7 +4,8 @@ import type { KafkaSecurity } from '../config/connection-security.js';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
 import { isRetriable, TickmeshError } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
+import { retry } from '../runtime/retry.js';
+import { PRODUCE_RETRY } from '../runtime/retry-policies.js';
 import type { Compression } from './compression.js';
 import { classifyKafkaError, createKafkaClient } from './kafka-client.js';
 import { keyPartitioner, MessageBuilder } from './kafka-messages.js';
@@ -294,25 +295,22 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
         compression: this.compression,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       };
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.producer.sendBatch(request);
-          break;
-        } catch (err) {
-          if (this.abandon.signal.aborted || !isRetriable(classifyKafkaError(err, 'produce'))) {
-            this.fail(err, batch);
-            return;
-          }
-          if (attempt === 0) this.logger.warn({ err }, 'Kafka unavailable; retrying the produce request');
-          const slept = await sleep(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)), this.abandon.signal).then(
-            () => true,
-            () => false,
-          );
-          if (!slept) {
-            this.fail(err, batch);
-            return;
-          }
-        }
+      let last: unknown;
+      try {
+        await retry(() => this.producer.sendBatch(request), {
+          ...PRODUCE_RETRY,
+          signal: this.abandon.signal,
+          retriable: (err) => isRetriable(classifyKafkaError(err, 'produce')),
+          onRetry: (err, attempt) => {
+            last = err;
+            if (attempt === 1) this.logger.warn({ err }, 'Kafka unavailable; retrying the produce request');
+          },
+        });
+      } catch (err) {
+        // Abandoned (close() timed out): the batch fails with the error Kafka gave, not the abort.
+        const abandoned = this.abandon.signal.aborted;
+        this.fail(abandoned ? (last ?? closedError()) : err, batch);
+        return;
       }
       const now = performance.now();
       for (const p of batch) {
@@ -366,8 +364,12 @@ class KafkaLogProducer implements LogProducer, KafkaProducerStats {
     clearTimeout(timer);
     this.abandon.abort();
     if (this.queue.length > 0) {
-      this.fail(new TickmeshError('TM_CLOSED', 'the producer closed before these records were acknowledged'), []);
+      this.fail(closedError(), []);
     }
     await this.producer.disconnect();
   }
+}
+
+function closedError(): TickmeshError {
+  return new TickmeshError('TM_CLOSED', 'the producer closed before these records were acknowledged');
 }

@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observe/logger.js';
-import { sleep } from '../runtime/retry.js';
 import type { Autoscaler } from './autoscale.js';
 import type { DeploymentScale } from './deployment-scale.js';
 import type { PartitionReport } from './load-board.js';
@@ -59,6 +59,6 @@ export async function runAutoscaleLoop(deps: AutoscaleLoopDeps, signal: AbortSig
     } catch (err) {
       log.warn({ err }, 'autoscaling round failed; retrying');
     }
-    await sleep(deps.everyMs, signal).catch(() => undefined);
+    await sleep(deps.everyMs, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -1,5 +1,8 @@
 import { CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../observe/logger.js';
+import { UnavailableError } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
+import { WATCH_RESTART } from '../runtime/retry-policies.js';
 
 /**
  * Membership: the worker pods that may own partitions. A member is a pod matching the label selector
@@ -9,7 +12,7 @@ import type { Logger } from '../observe/logger.js';
  * The pods are followed through client-node's ListWatch (list, then watch from the list's
  * resourceVersion). ListWatch itself relists on 410 Gone and reconnects when the server closes the
  * stream; when a list or watch request fails (API server down, connection refused), it only reports
- * the error and stops, so this module restarts it with capped exponential backoff. A restart resumes
+ * the error and stops, so this module restarts it with WATCH_RESTART's backoff. A restart resumes
  * from the last resourceVersion; if that has expired the server answers 410 and ListWatch relists,
  * reporting pods deleted meanwhile.
  */
@@ -39,7 +42,7 @@ export interface MembershipDeps {
   readonly logger: Logger;
   readonly onChange: (change: MembershipChange) => void;
   readonly liveness?: LivenessSignal;
-  /** Restart backoff after a failed list/watch: first delay and cap (ms). */
+  /** Restart backoff after a failed list/watch: first delay and cap (ms); default WATCH_RESTART. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   readonly random?: () => number;
 }
@@ -59,9 +62,6 @@ export function isMember(pod: V1Pod): boolean {
 export function createMembership(deps: MembershipDeps): Membership {
   const log = deps.logger.child({ component: 'membership', namespace: deps.namespace, selector: deps.labelSelector });
   const core = deps.kubeConfig.makeApiClient(CoreV1Api);
-  const initialMs = deps.backoff?.initialMs ?? 500;
-  const maxMs = deps.backoff?.maxMs ?? 30_000;
-  const random = deps.random ?? Math.random;
   const informer = new ListWatch<V1Pod>(
     `/api/v1/namespaces/${encodeURIComponent(deps.namespace)}/pods`,
     new Watch(deps.kubeConfig),
@@ -72,9 +72,9 @@ export function createMembership(deps: MembershipDeps): Membership {
 
   let current: readonly string[] = [];
   let stopped = true;
-  let failures = 0;
-  let failedDuringStart = false;
-  let restartTimer: NodeJS.Timeout | undefined;
+  const stop = new AbortController();
+  /** Ends the running list/watch attempt: ListWatch reports a failed request as an event, not a rejection. */
+  let watchFailed: ((err: unknown) => void) | undefined;
   let unsubscribeLiveness: (() => void) | undefined;
   let synced: (() => void) | undefined;
 
@@ -100,25 +100,31 @@ export function createMembership(deps: MembershipDeps): Membership {
 
   informer.on('change', recompute);
   informer.on('error', (err: unknown) => {
-    if (stopped) return;
-    failedDuringStart = true;
-    failures += 1;
-    const cap = Math.min(maxMs, initialMs * 2 ** (failures - 1));
-    const delayMs = Math.round(cap / 2 + (random() * cap) / 2);
-    log.warn({ err, failures, delayMs }, 'pod watch failed; restarting');
-    clearTimeout(restartTimer);
-    restartTimer = setTimeout(() => void restart(), delayMs);
+    if (!stopped) watchFailed?.(err);
   });
 
-  async function restart(): Promise<void> {
-    if (stopped) return;
-    failedDuringStart = false;
-    await informer.start();
-    if (stopped || failedDuringStart) return;
-    // start() returns after the list (when one was needed) and the watch request succeeded.
-    failures = 0;
-    recompute();
-    synced?.();
+  /**
+   * One list/watch: resolves when the membership stops, rejects when a request fails. Once the
+   * list and the watch request succeeded, a later failure restarts from the first delay.
+   */
+  function follow(reset: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const onStop = (): void => resolve();
+      stop.signal.addEventListener('abort', onStop, { once: true });
+      watchFailed = (err) => {
+        failed = true;
+        stop.signal.removeEventListener('abort', onStop);
+        reject(new UnavailableError('the pod list/watch failed', { cause: err }));
+      };
+      informer.start().then(() => {
+        // start() returns after the list (when one was needed) and the watch request succeeded.
+        if (stopped || failed) return;
+        reset();
+        recompute();
+        synced?.();
+      }, watchFailed);
+    });
   }
 
   return {
@@ -130,7 +136,15 @@ export function createMembership(deps: MembershipDeps): Membership {
         synced = resolve;
         signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      void restart();
+      void retry((_attempt, reset) => follow(reset), {
+        ...WATCH_RESTART,
+        ...(deps.backoff ? { initialDelayMs: deps.backoff.initialMs, maxDelayMs: deps.backoff.maxMs } : {}),
+        ...(deps.random ? { random: deps.random } : {}),
+        signal: stop.signal,
+        retriable: () => !stopped,
+        onRetry: (err, failures, delayMs) =>
+          log.warn({ err: (err as Error).cause ?? err, failures, delayMs }, 'pod watch failed; restarting'),
+      }).catch(() => undefined);
       await ready;
       synced = undefined;
     },
@@ -138,7 +152,7 @@ export function createMembership(deps: MembershipDeps): Membership {
     async close(): Promise<void> {
       if (stopped) return;
       stopped = true;
-      clearTimeout(restartTimer);
+      stop.abort();
       unsubscribeLiveness?.();
       await informer.stop();
     },

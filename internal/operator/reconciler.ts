@@ -1,6 +1,6 @@
+import { setTimeout as sleepOrAbort } from 'node:timers/promises';
 import type { Logger } from '../observe/logger.js';
 import { FencedError, isRetriable } from '../runtime/errors.js';
-import { sleep as sleepOrAbort } from '../runtime/retry.js';
 import type { OperatorMetrics } from './metrics.js';
 import {
   emptyPlacement,
@@ -64,7 +64,7 @@ export interface Reconciler {
 
 /** Sleeps `ms` or until `signal` aborts; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return sleepOrAbort(ms, signal).catch(() => undefined);
+  return sleepOrAbort(ms, undefined, { signal }).catch(() => undefined);
 }
 
 export function createReconciler(deps: ReconcilerDeps): Reconciler {

@@ -1,4 +1,4 @@
-import { sleep } from '../runtime/retry.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Spaces requests to at most `perSecond` a second (evenly: one every 1000 / perSecond ms), so a
@@ -18,7 +18,7 @@ export function createRequestBudget(perSecond: number, now: () => number = Date.
       const t = now();
       const at = Math.max(t, next);
       next = at + spacing;
-      if (at > t) await sleep(at - t, signal);
+      if (at > t) await sleep(at - t, undefined, { signal }).catch(() => undefined);
       signal.throwIfAborted();
     },
   };

@@ -2,6 +2,7 @@ import { getJson, joinUrl } from '../ingest/rest.js';
 import { type Interval, intervalMs, windowStart } from '../market/interval.js';
 import { RateLimitedError, TickmeshError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
+import { VENUE_REQUEST_RETRY } from '../runtime/retry-policies.js';
 import { isPlainDecimal, type VenueKline } from './kline.js';
 import type { RequestBudget } from './request-budget.js';
 
@@ -303,9 +304,8 @@ export function createKlineSource(venue: string, options: KlineSourceOptions): K
             return ep.read(body, req.symbol);
           },
           {
-            initialDelayMs: 500,
-            maxDelayMs: 30_000,
-            maxAttempts: options.maxAttempts ?? 6,
+            ...VENUE_REQUEST_RETRY,
+            maxAttempts: options.maxAttempts ?? VENUE_REQUEST_RETRY.maxAttempts,
             signal: req.signal,
             minDelayOf: (err) => (err instanceof RateLimitedError ? err.retryAfterMs : undefined),
             ...(options.onRetry ? { onRetry: options.onRetry } : {}),

@@ -1,5 +1,4 @@
 import { InputError, isRetriable } from '../runtime/errors.js';
-import type { RetryOptions } from '../runtime/retry.js';
 
 /**
  * The worker's one rule for errors (docs/WORKER.md, "Errors"):
@@ -9,8 +8,9 @@ import type { RetryOptions } from '../runtime/retry.js';
  *   rejected topic with its reason and the partition goes on. The same record is rejected again
  *   on replay, because whether it is refused depends on the record alone.
  * - `retriable`: a server away or out of a resource for now (UnavailableError; PostgreSQL 08xxx,
- *   53xxx, 40001, 40P01, 57P0x). Retried with backoff (the policies below); the partition shows
- *   it on /readyz and in `tickmesh_worker_commit_errors_total` or `..._output_errors_total`.
+ *   53xxx, 40001, 40P01, 57P0x). Retried with backoff (COMMIT_RETRY and OUTPUT_RETRY in
+ *   runtime/retry-policies.ts); the partition shows it on /readyz and in
+ *   `tickmesh_worker_commit_errors_total` or `..._output_errors_total`.
  * - `fatal`: anything else. The partition fails (a metric, /readyz and /healthz false, a log
  *   line naming it) and the process exits non-zero so that the platform restarts it: nothing
  *   retries what cannot succeed.
@@ -21,25 +21,6 @@ export function classifyError(err: unknown): ErrorKind {
   if (err instanceof InputError) return 'data';
   return isRetriable(err) ? 'retriable' : 'fatal';
 }
-
-type Policy = Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs' | 'maxAttempts'>;
-
-/**
- * A checkpoint commit while PostgreSQL is away or out of a resource: until it is back (the
- * partition pauses behind it and /readyz says why) or the run is aborted.
- */
-export const COMMIT_RETRY: Policy = Object.freeze({
-  initialDelayMs: 100,
-  maxDelayMs: 5_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-});
-
-/** The durable outputs (JetStream, Redis, the late and rejected topics) a checkpoint waits for. */
-export const OUTPUT_RETRY: Policy = Object.freeze({
-  initialDelayMs: 50,
-  maxDelayMs: 5_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-});
 
 /** The most specific code of an error for a metric label: the SQLSTATE or driver code of its cause, else its own. */
 export function errorCode(err: unknown): string {

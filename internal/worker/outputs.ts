@@ -10,8 +10,8 @@ import { candleUpdateJson } from '../market/candle-json.js';
 import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
+import { OUTPUT_RETRY } from '../runtime/retry-policies.js';
 import type { Cache, LatestPrice } from '../sink/cache.js';
-import { OUTPUT_RETRY } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** A record the worker could not use: kept on the rejected topic with its reason. */

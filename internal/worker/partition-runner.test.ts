@@ -248,6 +248,25 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it('processes the queued batches after a stop, and leaves them to the next owner after a discarding one', async () => {
+    const finish = async (stop: (r: PartitionRunner) => void) => {
+      const { store, runner, signal } = await setup();
+      await enqueueSingleTrades(runner, 3, signal);
+      stop(runner);
+      expect(runner.isStopping).toBe(true);
+      await runner.run(signal);
+      await store.close();
+      return { processed: runner.offset, committed: runner.committed };
+    };
+    expect(await finish((r) => r.stop())).toEqual({ processed: 3n, committed: 3n });
+    // A plain stop after a discarding one does not bring the queued batches back.
+    const discarded = await finish((r) => {
+      r.stop({ discardQueued: true });
+      r.stop();
+    });
+    expect(discarded).toEqual({ processed: 0n, committed: 0n });
+  }, 30_000);
+
   it('writes live updates to the cache at most once per interval, the latest per key, and all of them at a checkpoint', async () => {
     const cache = new PartialsCache();
     const bus = new MemoryBus();

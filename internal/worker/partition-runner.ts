@@ -12,13 +12,15 @@ import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, InputError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
+import { COMMIT_RETRY } from '../runtime/retry-policies.js';
 import type { ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
-import { COMMIT_RETRY, classifyError, errorCode } from './error-rule.js';
+import { classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
 import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord } from './outputs.js';
 import { LoadMeter, type PartitionLoad } from './partition-load.js';
 import { decodePartitionState, encodePartitionState } from './partition-state.js';
+import { dropsMail, nextRunnerState, type RunnerState } from './runner-state.js';
 import { unstorableField } from './trade-guard.js';
 
 export interface PartitionConfig {
@@ -164,10 +166,7 @@ export class PartitionRunner {
   private readonly meter = new LoadMeter();
   private pausedSince = 0;
   private stateChanged = false;
-  private discarding = false;
-  private stopRequested = false;
-  /** Set by abandon(): checkpoints not yet committing are dropped (their release was announced without them). */
-  private abandoned = false;
+  private state: RunnerState = 'running';
   /**
    * The checkpoint being stored (outputs settled, then the commit) while the loop goes on
    * processing: its state and rows were captured, synchronously, at one point of the record order.
@@ -249,7 +248,7 @@ export class PartitionRunner {
 
   /** stop() was called: the run is finishing, or finished. */
   get isStopping(): boolean {
-    return this.stopRequested;
+    return this.state !== 'running';
   }
 
   get isPaused(): boolean {
@@ -298,7 +297,7 @@ export class PartitionRunner {
       for await (const mail of this.mailbox) {
         signal.throwIfAborted();
         this.throwIfCheckpointFailed();
-        if (this.discarding) continue;
+        if (dropsMail(this.state)) continue;
         if (mail.kind === 'batch') {
           this.process(mail.batch);
           // A parked market's record stopped the batch there: bring its actor back, go on from it.
@@ -328,12 +327,13 @@ export class PartitionRunner {
       }
       // Partial updates a hold kept back go out before the final checkpoint (which settles them):
       // a stop that discards the queued batches would otherwise leave them unpublished.
-      if (this.holdingActors.size > 0 && !this.abandoned) this.collect([], this.releaseHeld(this.deps.clock()));
+      if (this.holdingActors.size > 0 && this.state !== 'abandoned')
+        this.collect([], this.releaseHeld(this.deps.clock()));
       const stopping = this.deps.clock();
       await this.inflightCheckpoint;
       this.stopTimings = { inflightMs: this.deps.clock() - stopping, settleMs: 0, commitMs: 0 };
       this.throwIfCheckpointFailed();
-      if (!this.abandoned) await this.checkpoint(signal, this.stopTimings);
+      if (this.state !== 'abandoned') await this.checkpoint(signal, this.stopTimings);
     } finally {
       // A failed run leaves no checkpoint running behind it.
       await this.inflightCheckpoint;
@@ -348,8 +348,7 @@ export class PartitionRunner {
    * full mailbox).
    */
   stop(options: { discardQueued?: boolean } = {}): void {
-    if (options.discardQueued) this.discarding = true;
-    this.stopRequested = true;
+    this.state = nextRunnerState(this.state, options.discardQueued ? 'stop-discarding' : 'stop');
     this.mailbox.close();
   }
 
@@ -382,7 +381,7 @@ export class PartitionRunner {
    * fenced by it. A commit already under way goes on: it lands before the claim or is fenced.
    */
   abandon(): void {
-    this.abandoned = true;
+    this.state = nextRunnerState(this.state, 'abandon');
   }
 
   private processRecords(batch: RecordBatch, first: RecordBatch['records'][number] | undefined): void {
@@ -785,7 +784,7 @@ export class PartitionRunner {
     return retry(
       async () => {
         for (;;) {
-          if (this.abandoned) return false;
+          if (this.state === 'abandoned') return false;
           try {
             await this.deps.store.commit({
               topic: this.deps.topic,

@@ -18,7 +18,7 @@ import type { Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { workerConfig } from './options.js';
-import { PlacementFollower } from './placement-follower.js';
+import { createPlacementFollower, type PlacementFollower } from './placement-follower.js';
 import { Worker } from './worker.js';
 
 const TOPIC = 't';
@@ -76,7 +76,7 @@ async function member(
     config: workerConfig(options),
   });
   await worker.start(AbortSignal.timeout(120_000));
-  const follower = new PlacementFollower({
+  const follower = createPlacementFollower({
     worker,
     bus,
     self: name,

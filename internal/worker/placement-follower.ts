@@ -1,11 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { Bus, KvBucket } from '../bus/bus.js';
 import { PLACEMENT_BUCKET, releaseKey, watchPlacement } from '../operator/kv-placement.js';
 import { assignmentFor, type PlacementDocument } from '../operator/placement-document.js';
 import type { Component } from '../runtime/component.js';
-import { FencedError, isRetriable } from '../runtime/errors.js';
-import { sleep } from '../runtime/retry.js';
+import { FencedError, UnavailableError } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
+import { ANNOUNCE_RETRY, CLAIM_RETRY, REWATCH } from '../runtime/retry-policies.js';
 import type { Worker } from './worker.js';
 
 /**
@@ -68,7 +70,23 @@ const decoder = new TextDecoder();
  *   owner whatever it does next, and resumes from the last checkpoint;
  * - leaves every other partition running untouched.
  */
-export class PlacementFollower implements Component {
+export interface PlacementFollower extends Component {
+  readonly placement: PlacementDocument | null;
+  /**
+   * A stopping worker (SIGTERM: its pod is being deleted, so it is no longer a member) keeps
+   * following the placement until the operator has moved all its partitions away, so that each one
+   * is handed off with a final checkpoint and a release the new owner is waiting for; at most
+   * `timeoutMs` (default `handoffWaitMs`: the operator may be down, or the pod still Ready).
+   * Whatever is left is for Worker.drain() to release.
+   */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export function createPlacementFollower(deps: PlacementFollowerDeps): PlacementFollower {
+  return new Follower(deps);
+}
+
+class Follower implements PlacementFollower {
   private applied: PlacementDocument | null = null;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
@@ -92,7 +110,6 @@ export class PlacementFollower implements Component {
     });
   }
 
-  /** The last placement applied, or null before the first. */
   get placement(): PlacementDocument | null {
     return this.applied;
   }
@@ -100,35 +117,30 @@ export class PlacementFollower implements Component {
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(), { once: true });
     const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
-    this.loop = (async () => {
-      // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
-      // and the diff against the last applied document picks up whatever it missed.
-      while (!this.controller.signal.aborted) {
-        try {
-          for await (const doc of watchPlacement(bucket, this.controller.signal, this.deps.logger)) {
-            if (this.applied && doc.version <= this.applied.version) continue;
-            await this.apply(bucket, doc);
-          }
-        } catch (err) {
-          if (!this.controller.signal.aborted)
-            this.deps.logger.error({ err }, 'placement watch failed; watching again');
+    // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
+    // and the diff against the last applied document picks up whatever it missed.
+    const { signal: stop } = this.controller;
+    this.loop = retry(
+      async () => {
+        for await (const doc of watchPlacement(bucket, stop, this.deps.logger)) {
+          if (this.applied && doc.version <= this.applied.version) continue;
+          await this.apply(bucket, doc);
         }
-        await sleep(1_000, this.controller.signal).catch(() => undefined);
-      }
-    })();
+        throw new UnavailableError('the placement watch ended');
+      },
+      {
+        ...REWATCH,
+        signal: stop,
+        retriable: () => !stop.aborted,
+        onRetry: (err) => this.deps.logger.error({ err }, 'placement watch failed; watching again'),
+      },
+    ).catch(() => undefined);
   }
 
-  /**
-   * A stopping worker (SIGTERM: its pod is being deleted, so it is no longer a member) keeps
-   * following the placement until the operator has moved all its partitions away, so that each one
-   * is handed off with a final checkpoint and a release the new owner is waiting for; at most
-   * `timeoutMs` (the operator may be down, or the pod still Ready). Whatever is left is for
-   * Worker.drain() to release.
-   */
   async drain(timeoutMs: number = this.deps.handoffWaitMs): Promise<void> {
     const deadline = this.deps.clock() + timeoutMs;
     while (!this.controller.signal.aborted && this.deps.worker.partitions().size > 0 && this.deps.clock() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
     const left = [...this.deps.worker.partitions().keys()];
     if (left.length > 0)
@@ -194,23 +206,21 @@ export class PlacementFollower implements Component {
         const claimFrom = this.deps.clock();
         const waitedMs = claimFrom - startedAt;
         let resumedAt: bigint;
-        for (let attempt = 0; ; attempt++) {
-          try {
-            resumedAt = await worker.assign(a.partition, a.epoch);
-            break;
-          } catch (err) {
-            if (err instanceof FencedError) {
-              logger.warn(
-                { partition: a.partition, epoch: a.epoch },
-                'placement outdated: a newer epoch holds the partition',
-              );
-              return;
-            }
-            // The claim is idempotent at one epoch: retry while the store is unavailable.
-            if (!isRetriable(err) || this.controller.signal.aborted) throw err;
-            logger.warn({ err, partition: a.partition, attempt }, 'claiming the partition failed; retrying');
-            await sleep(Math.min(2_000, 100 * 2 ** attempt), this.controller.signal).catch(() => undefined);
-          }
+        try {
+          // The claim is idempotent at one epoch: retry while the store is unavailable.
+          resumedAt = await retry(() => worker.assign(a.partition, a.epoch), {
+            ...CLAIM_RETRY,
+            signal: this.controller.signal,
+            onRetry: (err, attempt) =>
+              logger.warn({ err, partition: a.partition, attempt }, 'claiming the partition failed; retrying'),
+          });
+        } catch (err) {
+          if (!(err instanceof FencedError)) throw err;
+          logger.warn(
+            { partition: a.partition, epoch: a.epoch },
+            'placement outdated: a newer epoch holds the partition',
+          );
+          return;
         }
         const now = this.deps.clock();
         if (note) this.pause.observe((now - note.stoppedAt) / 1000);
@@ -246,17 +256,14 @@ export class PlacementFollower implements Component {
    */
   private async announce(bucket: KvBucket, note: ReleaseAnnouncement): Promise<void> {
     const deadline = this.deps.clock() + this.deps.handoffWaitMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await bucket.put(releaseKey(note.partition), encoder.encode(JSON.stringify(note)));
-        return;
-      } catch (err) {
-        if (this.controller.signal.aborted || this.deps.clock() >= deadline) {
-          this.deps.logger.warn({ err, partition: note.partition }, 'release not announced');
-          return;
-        }
-        await sleep(Math.min(1_000, 100 * 2 ** attempt), this.controller.signal).catch(() => undefined);
-      }
+    try {
+      // No signal: a follower closing while it released still puts the announcement once.
+      await retry(() => bucket.put(releaseKey(note.partition), encoder.encode(JSON.stringify(note))), {
+        ...ANNOUNCE_RETRY,
+        retriable: () => !this.controller.signal.aborted && this.deps.clock() < deadline,
+      });
+    } catch (err) {
+      this.deps.logger.warn({ err, partition: note.partition }, 'release not announced');
     }
   }
 

@@ -17,7 +17,7 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createApiMetrics } from '../../internal/serve/api-metrics.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import { PlacementFollower, type PlacementFollowerDeps } from '../../internal/worker/placement-follower.js';
+import { createPlacementFollower, type PlacementFollowerDeps } from '../../internal/worker/placement-follower.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // Every query of every Prometheus dashboard in dashboards/grafana runs against the real Prometheus of the
@@ -200,7 +200,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const api = createApiMetrics(apiRegistry);
   // The placement follower registers its handoff histograms when it is built (it is not started:
   // the worker and bus it would drive are never touched); the test observes into them.
-  new PlacementFollower({
+  createPlacementFollower({
     registry: workerRegistry,
     logger: silentLogger(),
     self: 'worker-0',

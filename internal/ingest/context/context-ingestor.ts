@@ -1,8 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { LogProducer, OutgoingRecord } from '../../log/log.js';
 import { TickmeshError } from '../../runtime/errors.js';
-import { sleep } from '../../runtime/retry.js';
 import { createRequestBudget } from '../../verify/request-budget.js';
 import { ContextMetrics } from './metrics.js';
 import { type ContextReject, type ContextTopics, contextRejectRecord, excerpt } from './records.js';
@@ -126,7 +126,7 @@ export function createContextIngestor(deps: ContextIngestorDeps): ContextIngesto
       }
       const wait = source.intervalMs - (clock() - started);
       try {
-        await sleep(Math.max(0, wait), signal);
+        await sleep(Math.max(0, wait), undefined, { signal });
       } catch {
         return;
       }
