@@ -1,9 +1,8 @@
 import type { KV } from '@nats-io/kv';
-import { InputError } from '../runtime/errors.js';
 import type { KvBucket, KvEntry, KvWatchOptions } from './bus.js';
+import { checkKvKey, checkKvPattern } from './kv-key.js';
 import { linkSignals } from './linked-signal.js';
 import { classifyNatsError } from './nats-errors.js';
-import { isValidKvKey, isValidKvPattern } from './subject.js';
 
 /** A Bus KV bucket on NATS KV (history 1); made by the NATS bus's kv(). */
 export class NatsKvBucket implements KvBucket {
@@ -14,7 +13,7 @@ export class NatsKvBucket implements KvBucket {
   ) {}
 
   async put(key: string, value: Uint8Array): Promise<number> {
-    checkKey(key);
+    checkKvKey(key);
     try {
       return await this.kv.put(key, value);
     } catch (err) {
@@ -23,7 +22,7 @@ export class NatsKvBucket implements KvBucket {
   }
 
   async get(key: string): Promise<KvEntry | null> {
-    checkKey(key);
+    checkKvKey(key);
     try {
       const e = await this.kv.get(key);
       if (e?.operation !== 'PUT') return null;
@@ -34,7 +33,7 @@ export class NatsKvBucket implements KvBucket {
   }
 
   async delete(key: string): Promise<void> {
-    checkKey(key);
+    checkKvKey(key);
     try {
       await this.kv.delete(key);
     } catch (err) {
@@ -43,9 +42,7 @@ export class NatsKvBucket implements KvBucket {
   }
 
   async keys(pattern?: string): Promise<string[]> {
-    if (pattern !== undefined && !isValidKvPattern(pattern)) {
-      throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
-    }
+    if (pattern !== undefined) checkKvPattern(pattern);
     try {
       const out: string[] = [];
       for await (const k of await this.kv.keys(pattern ?? '>')) out.push(k);
@@ -57,7 +54,7 @@ export class NatsKvBucket implements KvBucket {
 
   async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
     const pattern = options.key ?? '>';
-    if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
+    checkKvPattern(pattern);
     const linked = linkSignals([options.signal, this.closing]);
     try {
       yield* this.follow(pattern, linked.signal);
@@ -95,8 +92,4 @@ export class NatsKvBucket implements KvBucket {
       stop();
     }
   }
-}
-
-function checkKey(key: string): void {
-  if (!isValidKvKey(key)) throw new InputError('bad_key', `invalid key '${key}'`);
 }
