@@ -1,6 +1,7 @@
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
 import { addWide, addWideBig, divideDecimal, formatScaled, formatWide, rescaleWide, wideToBig } from './decimal.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 /** Fractional digits of Candle.vwap (quote volume / volume, rounded half up). */
 export const VWAP_DECIMALS = 12;
@@ -38,6 +39,9 @@ export interface CandleContext {
   priceScale: number;
   sizeScale: number;
 }
+
+const FLAG_CLOSED = 1;
+const FLAG_DIRTY = 2;
 
 /**
  * True if the trade (t1, n1, id1) comes before (t2, n2, id2): exchange time first, then the
@@ -203,6 +207,50 @@ export class CandleWindow {
     for (let i = 0; i < 8; i += 2) rescaleWide(this.sums, i, k);
   }
 
+  /** The window's state for the actor's checkpoint; its end is the interval's business. */
+  writeState(w: StateWriter): void {
+    w.int(this.start);
+    w.uint(this.count);
+    w.u8((this.closed ? FLAG_CLOSED : 0) | (this.dirty ? FLAG_DIRTY : 0));
+    w.uint(this.revision);
+    w.uint(this.open);
+    w.uint(this.high);
+    w.uint(this.low);
+    w.uint(this.close);
+    for (let i = 0; i < 8; i++) w.uint(this.sums[i] as number);
+    if (this.count > 0) {
+      w.int(this.firstTime);
+      writeId(w, this.firstIdNum, this.firstId);
+      w.int(this.lastTime);
+      writeId(w, this.lastIdNum, this.lastId);
+      w.f64(this.minIdNum);
+    }
+  }
+
+  /** A window from writeState() bytes, `len` ms long. */
+  static readState(r: StateReader, len: number): CandleWindow {
+    const start = r.int();
+    const win = new CandleWindow(start, start + len);
+    win.count = r.uint();
+    const flags = r.u8();
+    win.closed = (flags & FLAG_CLOSED) !== 0;
+    win.dirty = (flags & FLAG_DIRTY) !== 0;
+    win.revision = r.uint();
+    win.open = r.uint();
+    win.high = r.uint();
+    win.low = r.uint();
+    win.close = r.uint();
+    for (let i = 0; i < 8; i++) win.sums[i] = r.uint();
+    if (win.count > 0) {
+      win.firstTime = r.int();
+      [win.firstIdNum, win.firstId] = readId(r);
+      win.lastTime = r.int();
+      [win.lastIdNum, win.lastId] = readId(r);
+      win.minIdNum = r.f64();
+    }
+    return win;
+  }
+
   toCandle(ctx: CandleContext, interval: Interval, closed: boolean): Candle {
     const ps = ctx.priceScale;
     const ss = ctx.sizeScale;
@@ -233,4 +281,24 @@ export class CandleWindow {
       closed,
     };
   }
+}
+
+/** A trade id as its number when it has one (the common case, and shorter), else as text. */
+function writeId(w: StateWriter, num: number, id: string): void {
+  // biome-ignore lint/suspicious/noSelfCompare: NaN test
+  if (num === num) {
+    w.u8(1);
+    w.uint(num);
+  } else {
+    w.u8(0);
+    w.str(id);
+  }
+}
+
+function readId(r: StateReader): [number, string] {
+  if (r.u8() === 1) {
+    const n = r.uint();
+    return [n, String(n)];
+  }
+  return [Number.NaN, r.str()];
 }

@@ -1,8 +1,10 @@
 import type { Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
 import { BUY_VOLUME, type CandleContext, type CandleWindow, QUOTE, VOLUME } from './candle-window.js';
 import type { IndicatorConfig } from './config.js';
 import { POW10, realRatio, wideToReal } from './decimal.js';
 import type { IndicatorValues } from './output.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -18,14 +20,14 @@ const YEAR_MS = 365 * 86_400_000;
 export class IndicatorState {
   private readonly cfg: IndicatorConfig;
   /** Ring of scaled closes, long enough for the longest SMA and the volatility look-back. */
-  readonly closes: Float64Array;
+  private readonly closes: Float64Array;
   /** Rings of quote volume and volume (as doubles, real units) for the rolling VWAP. */
-  readonly quotes: Float64Array;
-  readonly volumes: Float64Array;
+  private readonly quotes: Float64Array;
+  private readonly volumes: Float64Array;
   /** EMA per configured period, NaN until seeded. */
-  readonly ema: Float64Array;
+  private readonly ema: Float64Array;
   /** Candles seen. */
-  count = 0;
+  private count = 0;
   private readonly periodsPerYear: number;
 
   constructor(cfg: IndicatorConfig, intervalLenMs: number) {
@@ -98,6 +100,42 @@ export class IndicatorState {
     let m = 0;
     for (const c of this.closes) if (c > m) m = c;
     return m;
+  }
+
+  /**
+   * The look-back rings for the actor's checkpoint: their lengths first, so that a config with
+   * other look-backs is refused on restore instead of misreading the rest.
+   */
+  writeState(w: StateWriter): void {
+    w.uint(this.closes.length);
+    w.uint(this.quotes.length);
+    w.uint(this.ema.length);
+    w.uint(this.count);
+    const closes = Math.min(this.count, this.closes.length);
+    for (let i = 0; i < closes; i++) w.uint(this.closes[i] as number);
+    const vols = Math.min(this.count, this.quotes.length);
+    for (let i = 0; i < vols; i++) {
+      w.f64(this.quotes[i] as number);
+      w.f64(this.volumes[i] as number);
+    }
+    for (const e of this.ema) w.f64(e);
+  }
+
+  /** Restores writeState() bytes into this fresh instance; a ConfigError if the look-backs differ. */
+  readState(r: StateReader): void {
+    const shape = [r.uint(), r.uint(), r.uint()];
+    if (shape[0] !== this.closes.length || shape[1] !== this.quotes.length || shape[2] !== this.ema.length) {
+      throw new ConfigError('actor checkpoint indicator look-backs differ from the config');
+    }
+    this.count = r.uint();
+    const closes = Math.min(this.count, this.closes.length);
+    for (let i = 0; i < closes; i++) this.closes[i] = r.uint();
+    const vols = Math.min(this.count, this.quotes.length);
+    for (let i = 0; i < vols; i++) {
+      this.quotes[i] = r.f64();
+      this.volumes[i] = r.f64();
+    }
+    for (let i = 0; i < this.ema.length; i++) this.ema[i] = r.f64();
   }
 
   private at(back: number): number {

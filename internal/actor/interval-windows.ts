@@ -1,5 +1,6 @@
 import { type Interval, intervalMs, windowStart } from '../market/interval.js';
 import { CandleWindow, type ParsedTrade } from './candle-window.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 /** Receives windows as they close or change after closing. */
 export interface WindowListener {
@@ -164,6 +165,24 @@ export class IntervalWindows {
   /** Windows that hold trades and have not closed. */
   *openWindows(): IterableIterator<CandleWindow> {
     for (const w of this.windows) if (!w.closed) yield w;
+  }
+
+  /** The windows and their bookkeeping, for the actor's checkpoint. */
+  writeState(w: StateWriter): void {
+    w.time(this.nextClose);
+    w.time(this.firstStart);
+    w.uint(this.lastClose);
+    w.uint(this.windows.length);
+    for (const win of this.windows) win.writeState(w);
+  }
+
+  /** Restores writeState() bytes into this fresh (windowless) instance. */
+  readState(r: StateReader): void {
+    this.nextClose = r.time();
+    this.firstStart = r.time();
+    this.lastClose = r.uint();
+    const n = r.uint();
+    for (let k = 0; k < n; k++) this.windows.push(CandleWindow.readState(r, this.len));
   }
 
   private drop(): void {

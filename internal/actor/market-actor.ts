@@ -4,6 +4,7 @@ import type { Trade } from '../market/trade.js';
 import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { BUY_VOLUME, type CandleContext, CandleWindow, ParsedTrade, VOLUME } from './candle-window.js';
+import { readCounters, readEnd, readHeader, writeCounters, writeHeader } from './checkpoint.js';
 import type { ActorConfig } from './config.js';
 import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal, wideToReal } from './decimal.js';
 import { IndicatorState } from './indicators.js';
@@ -11,7 +12,6 @@ import { IntervalWindows, type WindowListener } from './interval-windows.js';
 import {
   type ActorCounters,
   type ActorOutput,
-  COUNTER_NAMES,
   type RejectedTradeReason,
   type TradeOutcome,
   zeroCounters,
@@ -31,14 +31,7 @@ export interface MarketIdentity {
   readonly market: string;
 }
 
-/**
- * 2 added the idResets counter; version 1 checkpoints restore with it at 0. 3 added the trend
- * models; older checkpoints restore with fresh ones.
- */
-const CHECKPOINT_VERSION = 3;
 const NOTIONAL_LIMIT = 1n << 90n;
-const FLAG_CLOSED = 1;
-const FLAG_DIRTY = 2;
 
 /** The trade id as a number when it is a canonical decimal integer of at most 15 digits, else NaN. */
 function numericId(id: string): number {
@@ -88,9 +81,9 @@ export class MarketActor implements WindowListener {
   /** Per interval, when config.trend.enabled; else empty. */
   private trends: TrendModel[];
   private readonly detectorTrack: number;
-  private priceSpike = new PriceSpikeDetector();
-  private volumeSpike: VolumeSpikeDetector;
-  private stale = new StaleMarketDetector();
+  private readonly priceSpike = new PriceSpikeDetector();
+  private readonly volumeSpike: VolumeSpikeDetector;
+  private readonly stale = new StaleMarketDetector();
   private readonly whale: WhaleTradeDetector;
   private ids = new TradeIdSet();
   private readonly parsed = new ParsedTrade();
@@ -506,7 +499,7 @@ export class MarketActor implements WindowListener {
       track.lastClose *= factor;
     }
     for (const ind of this.indicators) ind.rescalePrice(factor);
-    this.priceSpike.lastClose *= factor;
+    this.priceSpike.rescalePrice(factor);
     this.maxPrice *= factor;
     this.ctx.priceScale = scale;
     return true;
@@ -524,12 +517,7 @@ export class MarketActor implements WindowListener {
    */
   snapshot(): Uint8Array {
     const w = new StateWriter();
-    w.u8(CHECKPOINT_VERSION);
-    w.str(this.exchange);
-    w.str(this.symbol);
-    w.str(this.market);
-    w.u8(this.tracks.length);
-    for (const t of this.tracks) w.str(t.interval);
+    writeHeader(w, this, this.config.intervals);
     w.uint(this.ctx.priceScale);
     w.uint(this.ctx.sizeScale);
     w.time(this.maxEventTime);
@@ -537,37 +525,15 @@ export class MarketActor implements WindowListener {
     w.time(this.lastPartialAt);
     w.bool(this.partialPending);
     w.uint(this.maxPrice);
-    for (const name of COUNTER_NAMES) w.uint(this.counters[name]);
+    writeCounters(w, this.counters);
     for (let i = 0; i < this.tracks.length; i++) {
-      writeTrack(w, this.tracks[i] as IntervalWindows);
-      writeIndicators(w, this.indicators[i] as IndicatorState);
+      (this.tracks[i] as IntervalWindows).writeState(w);
+      (this.indicators[i] as IndicatorState).writeState(w);
     }
-    const ps = this.priceSpike;
-    w.f64(ps.mean);
-    w.f64(ps.variance);
-    w.uint(ps.samples);
-    w.uint(ps.lastClose);
-    const vs = this.volumeSpike;
-    w.uint(vs.volumes.length);
-    w.uint(vs.samples);
-    const filled = Math.min(vs.samples, vs.volumes.length);
-    for (let i = 0; i < filled; i++) {
-      w.f64(vs.volumes[i] as number);
-      w.uint(vs.counts[i] as number);
-    }
-    w.u8(this.stale.level);
-    const ids = this.ids.exportState();
-    w.uint(ids.ranges.length);
-    let prev = 0;
-    for (const v of ids.ranges) {
-      w.uint(v - prev);
-      prev = v;
-    }
-    w.uint(ids.strings.length);
-    for (const [id, time] of ids.strings) {
-      w.str(id);
-      w.int(time);
-    }
+    this.priceSpike.writeState(w);
+    this.volumeSpike.writeState(w);
+    this.stale.writeState(w);
+    this.ids.writeState(w);
     w.uint(this.trends.length);
     for (const t of this.trends) t.write(w);
     return w.finish();
@@ -580,19 +546,7 @@ export class MarketActor implements WindowListener {
    */
   static restore(bytes: Uint8Array, config: ActorConfig): MarketActor {
     const r = new StateReader(bytes);
-    const version = r.u8();
-    if (version < 1 || version > CHECKPOINT_VERSION) {
-      throw new ConfigError(`actor checkpoint version ${version} is not supported`);
-    }
-    const identity = { exchange: r.str(), symbol: r.str(), market: r.str() };
-    const n = r.u8();
-    const intervals: string[] = [];
-    for (let i = 0; i < n; i++) intervals.push(r.str());
-    if (intervals.join(',') !== config.intervals.join(',')) {
-      throw new ConfigError(
-        `actor checkpoint intervals ${intervals.join(',')} differ from ${config.intervals.join(',')}`,
-      );
-    }
+    const { version, identity } = readHeader(r, config);
     const a = new MarketActor(identity, config);
     a.ctx.priceScale = r.uint();
     a.ctx.sizeScale = r.uint();
@@ -601,148 +555,25 @@ export class MarketActor implements WindowListener {
     a.lastPartialAt = r.time();
     a.partialPending = r.bool();
     a.maxPrice = r.uint();
-    for (const name of COUNTER_NAMES) if (version > 1 || name !== 'idResets') a.counters[name] = r.uint();
-    for (let i = 0; i < n; i++) {
-      readTrack(r, a.tracks[i] as IntervalWindows);
-      readIndicators(r, a.indicators[i] as IndicatorState);
+    readCounters(r, a.counters, version);
+    for (let i = 0; i < a.tracks.length; i++) {
+      (a.tracks[i] as IntervalWindows).readState(r);
+      (a.indicators[i] as IndicatorState).readState(r);
     }
-    a.priceSpike.mean = r.f64();
-    a.priceSpike.variance = r.f64();
-    a.priceSpike.samples = r.uint();
-    a.priceSpike.lastClose = r.uint();
-    const vs = a.volumeSpike;
-    if (r.uint() !== vs.volumes.length)
-      throw new ConfigError('actor checkpoint volume baseline differs from the config');
-    vs.samples = r.uint();
-    const filled = Math.min(vs.samples, vs.volumes.length);
-    for (let i = 0; i < filled; i++) {
-      vs.volumes[i] = r.f64();
-      vs.counts[i] = r.uint();
-    }
-    a.stale.level = r.u8();
-    const ranges: number[] = new Array(r.uint());
-    let prev = 0;
-    for (let i = 0; i < ranges.length; i++) {
-      prev += r.uint();
-      ranges[i] = prev;
-    }
-    const strings: [string, number][] = new Array(r.uint());
-    for (let i = 0; i < strings.length; i++) strings[i] = [r.str(), r.int()];
-    a.ids = TradeIdSet.fromState(ranges, strings);
+    a.priceSpike.readState(r);
+    a.volumeSpike.readState(r);
+    a.stale.readState(r);
+    a.ids = TradeIdSet.readState(r);
     const trends = version >= 3 ? r.uint() : 0;
     if (trends > 0) {
-      if (trends !== n) throw new ConfigError('actor checkpoint trend models differ from the intervals');
+      if (trends !== a.tracks.length) throw new ConfigError('actor checkpoint trend models differ from the intervals');
       const read: TrendModel[] = [];
-      for (let i = 0; i < n; i++) read.push(TrendModel.read(r, config.trend));
+      for (let i = 0; i < trends; i++) read.push(TrendModel.read(r, config.trend));
       // A model checkpointed while enabled and restored while disabled is dropped.
       if (config.trend.enabled) a.trends = read;
     }
-    if (!r.done) throw new ConfigError('actor checkpoint has trailing bytes');
+    readEnd(r);
     a.refreshDeadline();
     return a;
   }
-}
-
-function writeId(w: StateWriter, num: number, id: string): void {
-  // biome-ignore lint/suspicious/noSelfCompare: NaN test
-  if (num === num) {
-    w.u8(1);
-    w.uint(num);
-  } else {
-    w.u8(0);
-    w.str(id);
-  }
-}
-
-function readId(r: StateReader): [number, string] {
-  if (r.u8() === 1) {
-    const n = r.uint();
-    return [n, String(n)];
-  }
-  return [Number.NaN, r.str()];
-}
-
-function writeTrack(w: StateWriter, t: IntervalWindows): void {
-  w.time(t.nextClose);
-  w.time(t.firstStart);
-  w.uint(t.lastClose);
-  w.uint(t.windows.length);
-  for (const win of t.windows) {
-    w.int(win.start);
-    w.uint(win.count);
-    w.u8((win.closed ? FLAG_CLOSED : 0) | (win.dirty ? FLAG_DIRTY : 0));
-    w.uint(win.revision);
-    w.uint(win.open);
-    w.uint(win.high);
-    w.uint(win.low);
-    w.uint(win.close);
-    for (let i = 0; i < 8; i++) w.uint(win.sums[i] as number);
-    if (win.count > 0) {
-      w.int(win.firstTime);
-      writeId(w, win.firstIdNum, win.firstId);
-      w.int(win.lastTime);
-      writeId(w, win.lastIdNum, win.lastId);
-      w.f64(win.minIdNum);
-    }
-  }
-}
-
-function readTrack(r: StateReader, t: IntervalWindows): void {
-  t.nextClose = r.time();
-  t.firstStart = r.time();
-  t.lastClose = r.uint();
-  const n = r.uint();
-  for (let k = 0; k < n; k++) {
-    const start = r.int();
-    const win = new CandleWindow(start, start + t.len);
-    win.count = r.uint();
-    const flags = r.u8();
-    win.closed = (flags & FLAG_CLOSED) !== 0;
-    win.dirty = (flags & FLAG_DIRTY) !== 0;
-    win.revision = r.uint();
-    win.open = r.uint();
-    win.high = r.uint();
-    win.low = r.uint();
-    win.close = r.uint();
-    for (let i = 0; i < 8; i++) win.sums[i] = r.uint();
-    if (win.count > 0) {
-      win.firstTime = r.int();
-      [win.firstIdNum, win.firstId] = readId(r);
-      win.lastTime = r.int();
-      [win.lastIdNum, win.lastId] = readId(r);
-      win.minIdNum = r.f64();
-    }
-    t.windows.push(win);
-  }
-}
-
-function writeIndicators(w: StateWriter, s: IndicatorState): void {
-  w.uint(s.closes.length);
-  w.uint(s.quotes.length);
-  w.uint(s.ema.length);
-  w.uint(s.count);
-  const closes = Math.min(s.count, s.closes.length);
-  for (let i = 0; i < closes; i++) w.uint(s.closes[i] as number);
-  const vols = Math.min(s.count, s.quotes.length);
-  for (let i = 0; i < vols; i++) {
-    w.f64(s.quotes[i] as number);
-    w.f64(s.volumes[i] as number);
-  }
-  for (const e of s.ema) w.f64(e);
-}
-
-function readIndicators(r: StateReader, s: IndicatorState): void {
-  const shape = [r.uint(), r.uint(), r.uint()];
-  if (shape[0] !== s.closes.length || shape[1] !== s.quotes.length || shape[2] !== s.ema.length) {
-    throw new ConfigError('actor checkpoint indicator look-backs differ from the config');
-  }
-  s.count = r.uint();
-  const closes = Math.min(s.count, s.closes.length);
-  for (let i = 0; i < closes; i++) s.closes[i] = r.uint();
-  const vols = Math.min(s.count, s.quotes.length);
-  for (let i = 0; i < vols; i++) {
-    s.quotes[i] = r.f64();
-    s.volumes[i] = r.f64();
-  }
-  for (let i = 0; i < s.ema.length; i++) s.ema[i] = r.f64();
 }

@@ -3,6 +3,7 @@ import type { Interval } from '../market/interval.js';
 import type { CandleContext, CandleWindow } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
 import { formatScaled } from './decimal.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 /**
  * Price spike: the log return of a closed candle against an EWMA baseline of earlier returns,
@@ -11,11 +12,31 @@ import { formatScaled } from './decimal.js';
  * baseline is updated after the test, so a spike cannot hide itself.
  */
 export class PriceSpikeDetector {
-  mean = 0;
-  variance = 0;
-  samples = 0;
+  private mean = 0;
+  private variance = 0;
+  private samples = 0;
   /** Scaled close of the last non-empty candle; 0 before the first. */
-  lastClose = 0;
+  private lastClose = 0;
+
+  /** The actor's price scale grew: keep the last close at the new scale. */
+  rescalePrice(factor: number): void {
+    this.lastClose *= factor;
+  }
+
+  /** The baseline for the actor's checkpoint. */
+  writeState(w: StateWriter): void {
+    w.f64(this.mean);
+    w.f64(this.variance);
+    w.uint(this.samples);
+    w.uint(this.lastClose);
+  }
+
+  readState(r: StateReader): void {
+    this.mean = r.f64();
+    this.variance = r.f64();
+    this.samples = r.uint();
+    this.lastClose = r.uint();
+  }
 
   observe(
     w: CandleWindow,

@@ -1,6 +1,7 @@
 import type { Alert } from '../market/alert.js';
 import type { CandleContext } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 /**
  * Stale market: no trade for `afterMs` of event time on a market that normally trades. One
@@ -14,6 +15,14 @@ export class StaleMarketDetector {
 
   reset(): void {
     this.level = 0;
+  }
+
+  writeState(w: StateWriter): void {
+    w.u8(this.level);
+  }
+
+  readState(r: StateReader): void {
+    this.level = r.u8();
   }
 
   check(

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { StateReader, StateWriter } from './state-codec.js';
 import { TradeIdSet } from './trade-id-set.js';
 
 describe('TradeIdSet', () => {
@@ -52,7 +53,11 @@ describe('TradeIdSet', () => {
     expect(set.hasNumber(10)).toBe(true);
     expect(set.addString('a', 300)).toBe(true);
     expect(set.addString('b', 300)).toBe(false);
-    const copy = TradeIdSet.fromState(set.exportState().ranges, set.exportState().strings);
+    const w = new StateWriter();
+    set.writeState(w);
+    const r = new StateReader(w.finish());
+    const copy = TradeIdSet.readState(r);
+    expect(r.done).toBe(true);
     expect(copy.hasNumber(20)).toBe(true);
     expect(copy.addString('b', 1)).toBe(false);
   });

@@ -1,3 +1,5 @@
+import type { StateReader, StateWriter } from './state-codec.js';
+
 /**
  * The trade ids a market has seen, for duplicate suppression, in bounded memory.
  *
@@ -98,15 +100,32 @@ export class TradeIdSet {
     return this.strings.size;
   }
 
-  /** The flat range list and the string entries, for the checkpoint. */
-  exportState(): { ranges: readonly number[]; strings: readonly (readonly [string, number])[] } {
-    return { ranges: this.ranges, strings: [...this.strings] };
+  /** The ranges (each bound as the gap from the previous one) and the string ids, for the checkpoint. */
+  writeState(w: StateWriter): void {
+    w.uint(this.ranges.length);
+    let prev = 0;
+    for (const v of this.ranges) {
+      w.uint(v - prev);
+      prev = v;
+    }
+    w.uint(this.strings.size);
+    for (const [id, time] of this.strings) {
+      w.str(id);
+      w.int(time);
+    }
   }
 
-  static fromState(ranges: readonly number[], strings: Iterable<readonly [string, number]>): TradeIdSet {
+  static readState(r: StateReader): TradeIdSet {
     const set = new TradeIdSet();
-    set.ranges = [...ranges];
-    for (const [id, time] of strings) set.strings.set(id, time);
+    const ranges: number[] = new Array(r.uint());
+    let prev = 0;
+    for (let i = 0; i < ranges.length; i++) {
+      prev += r.uint();
+      ranges[i] = prev;
+    }
+    set.ranges = ranges;
+    const n = r.uint();
+    for (let i = 0; i < n; i++) set.strings.set(r.str(), r.int());
     return set;
   }
 

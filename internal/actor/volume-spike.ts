@@ -1,8 +1,10 @@
 import type { Alert } from '../market/alert.js';
 import type { Interval } from '../market/interval.js';
+import { ConfigError } from '../runtime/errors.js';
 import { type CandleContext, type CandleWindow, VOLUME } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
 import { formatWide, wideToReal } from './decimal.js';
+import type { StateReader, StateWriter } from './state-codec.js';
 
 /**
  * Volume spike: a closed candle's base volume against the mean of the previous `window`
@@ -10,8 +12,9 @@ import { formatWide, wideToReal } from './decimal.js';
  * the "normally trades" baseline of the stale-market detector.
  */
 export class VolumeSpikeDetector {
-  readonly volumes: Float64Array;
-  readonly counts: Float64Array;
+  private readonly volumes: Float64Array;
+  private readonly counts: Float64Array;
+  /** Candles seen. */
   samples = 0;
 
   constructor(window: number) {
@@ -60,6 +63,29 @@ export class VolumeSpikeDetector {
     this.counts[i] = w.count;
     this.samples++;
     return alert;
+  }
+
+  /** The rolling window for the actor's checkpoint, its length first (checked on restore). */
+  writeState(w: StateWriter): void {
+    w.uint(this.volumes.length);
+    w.uint(this.samples);
+    const filled = Math.min(this.samples, this.volumes.length);
+    for (let i = 0; i < filled; i++) {
+      w.f64(this.volumes[i] as number);
+      w.uint(this.counts[i] as number);
+    }
+  }
+
+  /** Restores writeState() bytes into this fresh instance; a ConfigError if the window differs. */
+  readState(r: StateReader): void {
+    if (r.uint() !== this.volumes.length)
+      throw new ConfigError('actor checkpoint volume baseline differs from the config');
+    this.samples = r.uint();
+    const filled = Math.min(this.samples, this.volumes.length);
+    for (let i = 0; i < filled; i++) {
+      this.volumes[i] = r.f64();
+      this.counts[i] = r.uint();
+    }
   }
 
   /** Mean trade count per candle over the window; NaN before any candle. */

@@ -6,8 +6,6 @@ import type {
   DurablePublishOptions,
   DurableStreamConfig,
   KvBucket,
-  KvEntry,
-  KvWatchOptions,
   PublishAck,
   ReadStreamOptions,
   StoredMessage,
@@ -16,14 +14,9 @@ import type {
 } from './bus.js';
 import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
-import {
-  isValidKvKey,
-  isValidKvPattern,
-  isValidPattern,
-  isValidSubject,
-  patternsOverlap,
-  subjectMatches,
-} from './subject-syntax.js';
+import { MemoryKvBucket } from './memory-kv-bucket.js';
+import { isValidPattern, isValidSubject, patternsOverlap, subjectMatches } from './subject-syntax.js';
+import { WakeSignal } from './wake-signal.js';
 
 /**
  * The in-process bus of the embedded mode: NATS subject semantics, streams with message-id
@@ -36,35 +29,12 @@ export interface MemoryBusOptions {
 const EMPTY: BusHeaders = Object.freeze({});
 const DEFAULT_CAPACITY = 10_000;
 
-/** Wakes every waiter once; waiters re-check their condition. */
-class Signal {
-  private waiters: Array<() => void> = [];
-  wait(abort: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (abort.aborted) return resolve();
-      const done = (): void => {
-        abort.removeEventListener('abort', done);
-        const i = this.waiters.indexOf(done);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve();
-      };
-      this.waiters.push(done);
-      abort.addEventListener('abort', done, { once: true });
-    });
-  }
-  fire(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const fn of w) fn();
-  }
-}
-
 interface Stream {
   config: Required<DurableStreamConfig>;
   messages: StoredMessage[];
   lastSeq: number;
   ids: Map<string, { seq: number; time: number }>;
-  changed: Signal;
+  changed: WakeSignal;
 }
 
 export class MemoryBus implements Bus {
@@ -121,7 +91,13 @@ export class MemoryBus implements Bus {
     const existing = this.streams.get(config.name);
     if (existing) existing.config = full;
     else
-      this.streams.set(config.name, { config: full, messages: [], lastSeq: 0, ids: new Map(), changed: new Signal() });
+      this.streams.set(config.name, {
+        config: full,
+        messages: [],
+        lastSeq: 0,
+        ids: new Map(),
+        changed: new WakeSignal(),
+      });
   }
 
   async publishDurable(subject: string, data: Uint8Array, options: DurablePublishOptions): Promise<PublishAck> {
@@ -212,98 +188,4 @@ export class MemoryBus implements Bus {
   private checkOpen(): void {
     if (this.closed) throw new Error('bus closed');
   }
-}
-
-class MemoryKvBucket implements KvBucket {
-  private readonly entries = new Map<string, KvEntry>();
-  private readonly log: KvEntry[] = [];
-  private revision = 0;
-  private readonly changed = new Signal();
-
-  constructor(
-    readonly name: string,
-    private readonly closing: AbortSignal,
-  ) {}
-
-  async put(key: string, value: Uint8Array): Promise<number> {
-    checkKey(key);
-    return this.append({ key, value, revision: ++this.revision, operation: 'put' });
-  }
-
-  async get(key: string): Promise<KvEntry | null> {
-    checkKey(key);
-    const e = this.entries.get(key);
-    return e && e.operation === 'put' ? e : null;
-  }
-
-  async delete(key: string): Promise<void> {
-    checkKey(key);
-    this.append({ key, value: new Uint8Array(0), revision: ++this.revision, operation: 'delete' });
-  }
-
-  async keys(pattern?: string): Promise<string[]> {
-    if (pattern !== undefined) checkPattern(pattern);
-    return [...this.entries.values()]
-      .filter((e) => e.operation === 'put' && (pattern === undefined || subjectMatches(pattern, e.key)))
-      .map((e) => e.key);
-  }
-
-  async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
-    const pattern = options.key ?? '>';
-    checkPattern(pattern);
-    const { signal, unlink } = linkSignals([options.signal, this.closing]);
-    const matches = (e: KvEntry): boolean => subjectMatches(pattern, e.key);
-    const initial = [...this.entries.values()]
-      .filter((e) => e.operation === 'put' && matches(e))
-      .sort((a, b) => a.revision - b.revision);
-    let seen = this.revision;
-    // As the NATS adapter: a delete is passed on only for a key this watcher has seen.
-    const live = new Set<string>();
-    try {
-      for (const e of initial) {
-        if (signal.aborted) return;
-        live.add(e.key);
-        yield e;
-      }
-      while (!signal.aborted) {
-        const fresh = this.log.filter((e) => e.revision > seen && matches(e));
-        if (fresh.length === 0) {
-          seen = Math.max(seen, this.revision);
-          await this.changed.wait(signal);
-          continue;
-        }
-        for (const e of fresh) {
-          if (signal.aborted) return;
-          seen = e.revision;
-          if (e.operation === 'put') live.add(e.key);
-          else if (!live.delete(e.key)) continue;
-          yield e;
-        }
-      }
-    } finally {
-      unlink();
-    }
-  }
-
-  private append(e: KvEntry): number {
-    this.entries.set(e.key, e);
-    this.log.push(e);
-    // Only the latest entry per key is needed by watchers that catch up; keep the change log short.
-    if (this.log.length > 4 * Math.max(64, this.entries.size)) {
-      const latest = new Set(this.entries.values());
-      const kept = this.log.filter((x) => latest.has(x));
-      this.log.length = 0;
-      this.log.push(...kept);
-    }
-    this.changed.fire();
-    return e.revision;
-  }
-}
-
-function checkKey(key: string): void {
-  if (!isValidKvKey(key)) throw new InputError('bad_key', `invalid key '${key}'`);
-}
-
-function checkPattern(pattern: string): void {
-  if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
 }

@@ -6,26 +6,17 @@ import {
   jetstreamManager,
   type StreamConfig as NatsStreamConfig,
 } from '@nats-io/jetstream';
-import { type KV, Kvm } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import { connect, type MsgHdrs, type NatsConnection, nanos, headers as natsHeaders } from '@nats-io/transport-node';
 import type { NatsSecurity } from '../config/connection-security.js';
-import { tlsFailure } from '../config/secret-file.js';
 import type { Logger } from '../observe/logger.js';
-import {
-  ConfigError,
-  ConnectionSecurityError,
-  InputError,
-  TickmeshError,
-  UnavailableError,
-} from '../runtime/errors.js';
+import { ConfigError, ConnectionSecurityError, InputError, UnavailableError } from '../runtime/errors.js';
 import type {
   Bus,
   BusHeaders,
   DurablePublishOptions,
   DurableStreamConfig,
   KvBucket,
-  KvEntry,
-  KvWatchOptions,
   PublishAck,
   ReadStreamOptions,
   StoredMessage,
@@ -35,7 +26,9 @@ import type {
 import { linkSignals } from './linked-signal.js';
 import { LiveBuffer } from './live-buffer.js';
 import { natsConnectOptions } from './nats-connect-options.js';
-import { isValidKvKey, isValidKvPattern, isValidPattern, isValidSubject } from './subject-syntax.js';
+import { classifyNatsError, isStreamNotFound, natsSecurityFailure } from './nats-errors.js';
+import { NatsKvBucket } from './nats-kv-bucket.js';
+import { isValidPattern, isValidSubject } from './subject-syntax.js';
 
 /**
  * The Bus on NATS: core publish/subscribe, JetStream streams and KV buckets over one connection
@@ -72,21 +65,6 @@ function fromNatsHeaders(h: MsgHdrs | undefined): BusHeaders {
   return Object.freeze(out);
 }
 
-// "jetstream is not enabled" is also what a server that is shutting down answers (seen while
-// restarting NATS under a running worker). A server that never has JetStream therefore makes the
-// stream creation at startup retry; the cause's text stays in the message so that it shows.
-const UNAVAILABLE =
-  /TIMEOUT|timeout|no responders|503|CONNECTION_|DISCONNECT|closed|ECONNREFUSED|ECONNRESET|jetstream (is )?not enabled/i;
-
-function classify(err: unknown, what: string): unknown {
-  if (err instanceof TickmeshError) return err;
-  const e = err as { name?: string; code?: string; message?: string } | null;
-  const text = `${e?.name ?? ''} ${e?.code ?? ''} ${e?.message ?? ''}`;
-  return UNAVAILABLE.test(text)
-    ? new UnavailableError(`nats unavailable: ${what}: ${e?.message ?? text.trim()}`, { cause: err })
-    : err;
-}
-
 export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   let nc: NatsConnection;
   const secured = natsConnectOptions(options.servers, options.security);
@@ -99,7 +77,7 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
       timeout: options.requestTimeoutMs ?? 5_000,
       // Otherwise the client builds two Errors (two stack traces) for every request in case it
       // fails, a visible share of a live worker's CPU for its JetStream publishes. Errors still
-      // carry their message and the subject; classify() wraps them with what was attempted.
+      // carry their message and the subject; classifyNatsError() wraps them with what was attempted.
       noAsyncTraces: true,
     });
   } catch (err) {
@@ -112,27 +90,6 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   const jsm = await jetstreamManager(nc, { timeout, checkAPI: false });
   const bus = new NatsBus(nc, js, jsm, options.logger);
   return bus;
-}
-
-/** Why the server refused this client (credentials or TLS); undefined for anything else. */
-function natsSecurityFailure(err: unknown): string | undefined {
-  const tls = tlsFailure(err);
-  if (tls) return tls;
-  for (let e = err as { message?: string; code?: string; cause?: unknown } | undefined, d = 0; e && d < 8; d++) {
-    const text = `${e.code ?? ''} ${e.message ?? ''}`;
-    if (
-      /authorization violation|authentication|AUTHORIZATION_VIOLATION|user authentication expired|permissions violation/i.test(
-        text,
-      )
-    ) {
-      return `the server refused the credentials (${e.message ?? e.code})`;
-    }
-    if (/does not support '?tls'?|tls required|secure connection required/i.test(text)) {
-      return `TLS mismatch (${e.message ?? e.code}): one side requires TLS, the other does not offer it`;
-    }
-    e = e.cause as typeof e;
-  }
-  return undefined;
 }
 
 class NatsBus implements Bus {
@@ -167,7 +124,7 @@ class NatsBus implements Bus {
     try {
       await this.nc.flush();
     } catch (err) {
-      throw classify(err, 'flush');
+      throw classifyNatsError(err, 'flush');
     }
   }
 
@@ -207,13 +164,13 @@ class NatsBus implements Bus {
       try {
         await this.jsm.streams.info(config.name);
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (!isStreamNotFound(err)) throw err;
         await this.jsm.streams.add(cfg);
         return;
       }
       await this.jsm.streams.update(config.name, cfg);
     } catch (err) {
-      const c = classify(err, `ensureStream ${config.name}`);
+      const c = classifyNatsError(err, `ensureStream ${config.name}`);
       if (c instanceof UnavailableError) throw c;
       throw new ConfigError(`stream ${config.name}: ${(err as Error).message}`, { cause: err });
     }
@@ -230,7 +187,7 @@ class NatsBus implements Bus {
       );
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      throw classify(err, `publish ${subject}`);
+      throw classifyNatsError(err, `publish ${subject}`);
     }
   }
 
@@ -257,7 +214,7 @@ class NatsBus implements Bus {
         ...(options.subject === undefined ? {} : { filter_subjects: options.subject }),
       });
     } catch (err) {
-      throw classify(err, `read ${stream}`);
+      throw classifyNatsError(err, `read ${stream}`);
     }
     const messages = await consumer.consume();
     const stop = (): void => {
@@ -286,7 +243,7 @@ class NatsBus implements Bus {
     try {
       return new NatsKvBucket(name, await this.kvm.create(name, { history: 1 }), this.closing.signal);
     } catch (err) {
-      throw classify(err, `kv ${name}`);
+      throw classifyNatsError(err, `kv ${name}`);
     }
   }
 
@@ -295,104 +252,4 @@ class NatsBus implements Bus {
     this.closing.abort();
     await this.nc.close();
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; code?: number; api_error?: { err_code?: number } } | null;
-  return e?.name === 'StreamNotFoundError' || /stream not found/i.test(e?.message ?? '');
-}
-
-class NatsKvBucket implements KvBucket {
-  constructor(
-    readonly name: string,
-    private readonly kv: KV,
-    private readonly closing: AbortSignal,
-  ) {}
-
-  async put(key: string, value: Uint8Array): Promise<number> {
-    checkKey(key);
-    try {
-      return await this.kv.put(key, value);
-    } catch (err) {
-      throw classify(err, `kv put ${key}`);
-    }
-  }
-
-  async get(key: string): Promise<KvEntry | null> {
-    checkKey(key);
-    try {
-      const e = await this.kv.get(key);
-      if (e?.operation !== 'PUT') return null;
-      return { key: e.key, value: e.value, revision: e.revision, operation: 'put' };
-    } catch (err) {
-      throw classify(err, `kv get ${key}`);
-    }
-  }
-
-  async delete(key: string): Promise<void> {
-    checkKey(key);
-    try {
-      await this.kv.delete(key);
-    } catch (err) {
-      throw classify(err, `kv delete ${key}`);
-    }
-  }
-
-  async keys(pattern?: string): Promise<string[]> {
-    if (pattern !== undefined && !isValidKvPattern(pattern)) {
-      throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
-    }
-    try {
-      const out: string[] = [];
-      for await (const k of await this.kv.keys(pattern ?? '>')) out.push(k);
-      return out;
-    } catch (err) {
-      throw classify(err, 'kv keys');
-    }
-  }
-
-  async *watch(options: KvWatchOptions): AsyncGenerator<KvEntry> {
-    const pattern = options.key ?? '>';
-    if (!isValidKvPattern(pattern)) throw new InputError('bad_key', `invalid key pattern '${pattern}'`);
-    const linked = linkSignals([options.signal, this.closing]);
-    try {
-      yield* this.follow(pattern, linked.signal);
-    } finally {
-      linked.unlink();
-    }
-  }
-
-  private async *follow(pattern: string, signal: AbortSignal): AsyncGenerator<KvEntry> {
-    if (signal.aborted) return;
-    let iter: Awaited<ReturnType<KV['watch']>>;
-    try {
-      iter = await this.kv.watch({ key: pattern });
-    } catch (err) {
-      throw classify(err, 'kv watch');
-    }
-    const stop = (): void => iter.stop();
-    signal.addEventListener('abort', stop, { once: true });
-    // The initial snapshot carries tombstones of deleted keys; a delete is passed on only for a
-    // key this watcher has seen (the client's isUpdate flag is already true on the last
-    // snapshot entry, so it cannot tell them apart).
-    const live = new Set<string>();
-    try {
-      for await (const e of iter) {
-        if (signal.aborted) return;
-        if (e.operation === 'PUT') {
-          live.add(e.key);
-          yield { key: e.key, value: e.value, revision: e.revision, operation: 'put' };
-        } else if (live.delete(e.key)) {
-          yield { key: e.key, value: new Uint8Array(0), revision: e.revision, operation: 'delete' };
-        }
-      }
-    } finally {
-      signal.removeEventListener('abort', stop);
-      stop();
-    }
-  }
-}
-
-function checkKey(key: string): void {
-  if (!isValidKvKey(key)) throw new InputError('bad_key', `invalid key '${key}'`);
 }

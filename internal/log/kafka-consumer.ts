@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Batch, Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
+import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
@@ -76,80 +77,6 @@ interface Item {
   readonly gen: number;
 }
 
-/** A small bounded hand-off between kafkajs's eachBatch (push) and batches() (take). */
-class Handoff {
-  private readonly items: Item[] = [];
-  private taker: ((item: Item | undefined) => void) | undefined;
-  private pushers: Array<() => void> = [];
-  private closed = false;
-
-  constructor(private readonly capacity: number) {}
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  /** True once queued; false when `waitMs` passed with the buffer still full, or when closed. */
-  async push(item: Item, waitMs: number): Promise<boolean> {
-    if (this.tryPush(item)) return true;
-    if (this.closed) return false;
-    await new Promise<void>((resolve) => {
-      const pushers = this.pushers;
-      const timer = setTimeout(done, waitMs);
-      function done(): void {
-        clearTimeout(timer);
-        const i = pushers.indexOf(done);
-        if (i >= 0) pushers.splice(i, 1);
-        resolve();
-      }
-      pushers.push(done);
-    });
-    return this.tryPush(item);
-  }
-
-  private tryPush(item: Item): boolean {
-    if (this.closed) return false;
-    if (this.taker) {
-      const t = this.taker;
-      this.taker = undefined;
-      t(item);
-      return true;
-    }
-    if (this.items.length >= this.capacity) return false;
-    this.items.push(item);
-    return true;
-  }
-
-  take(signal: AbortSignal): Promise<Item | undefined> {
-    const item = this.items.shift();
-    if (item) {
-      this.pushers.shift()?.();
-      return Promise.resolve(item);
-    }
-    if (this.closed || signal.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        this.taker = undefined;
-        resolve(undefined);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.taker = (i) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(i);
-      };
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    this.items.length = 0;
-    for (const p of this.pushers.splice(0)) p();
-    const t = this.taker;
-    this.taker = undefined;
-    t?.(undefined);
-  }
-}
-
 function headerValue(v: IHeaders[string]): string | undefined {
   if (v === undefined) return undefined;
   const first = Array.isArray(v) ? v[0] : v;
@@ -180,7 +107,8 @@ class KafkaLogConsumer implements LogConsumer {
   private readonly consumer: Consumer;
   private readonly topic: string;
   private readonly logger: Logger;
-  private readonly handoff: Handoff;
+  /** Fetched batches between kafkajs's eachBatch (push) and batches() (shift). */
+  private readonly handoff: BoundedQueue<Item>;
   private readonly heartbeatMs: number;
   /** Next offset to hand out, per assigned partition. */
   private readonly positions = new Map<number, bigint>();
@@ -203,7 +131,7 @@ class KafkaLogConsumer implements LogConsumer {
   constructor(options: KafkaConsumerOptions) {
     this.topic = options.topic;
     this.logger = options.logger.child({ component: 'kafka-consumer', topic: options.topic });
-    this.handoff = new Handoff(options.bufferedBatches ?? 2);
+    this.handoff = new BoundedQueue<Item>(options.bufferedBatches ?? 2);
     this.heartbeatMs = options.heartbeatIntervalMs ?? 3_000;
     this.joinTimeoutMs = options.joinTimeoutMs ?? 60_000;
     const groupId = options.groupId ?? `${options.clientId}-${randomBytes(6).toString('hex')}`;
@@ -239,6 +167,7 @@ class KafkaLogConsumer implements LogConsumer {
       }
       this.fatal = err;
       this.handoff.close();
+      this.handoff.clear();
       this.firstJoin();
     });
   }
@@ -325,7 +254,7 @@ class KafkaLogConsumer implements LogConsumer {
 
   async *batches(signal: AbortSignal): AsyncGenerator<RecordBatch> {
     while (!signal.aborted && !this.closed) {
-      const item = await this.handoff.take(signal);
+      const item = await this.handoff.shift(signal);
       if (!item) break;
       const p = item.batch.partition;
       if (this.gens.get(p) !== item.gen || !this.positions.has(p)) {
@@ -357,6 +286,7 @@ class KafkaLogConsumer implements LogConsumer {
     clearTimeout(this.restartTimer);
     // Wake eachBatch first: kafkajs's stop waits for the running eachBatch to return.
     this.handoff.close();
+    this.handoff.clear();
     await this.consumer.disconnect().catch((err) => this.logger.warn({ err }, 'kafka consumer disconnect failed'));
   }
 
@@ -394,9 +324,22 @@ class KafkaLogConsumer implements LogConsumer {
       gen,
       batch: { topic: this.topic, partition: p, records, highWatermark: BigInt(batch.highWatermark) },
     };
-    while (!(await this.handoff.push(item, this.heartbeatMs))) {
+    while (!(await this.offer(item))) {
       if (this.closed) return;
       await payload.heartbeat().catch(() => {});
+    }
+  }
+
+  /** Queues the batch, waiting at most a heartbeat interval for room: false when still full or closed. */
+  private async offer(item: Item): Promise<boolean> {
+    if (this.handoff.isClosed) return false;
+    if (this.handoff.tryPush(item)) return true;
+    try {
+      await this.handoff.push(item, AbortSignal.timeout(this.heartbeatMs));
+      return true;
+    } catch {
+      // push rejects only with QueueClosedError or the timeout's abort.
+      return false;
     }
   }
 

@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { quoteIdent } from './sql.js';
+import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
 import { classifySqlError } from './sql-errors.js';
-import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
+import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
 /**

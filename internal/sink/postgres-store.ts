@@ -3,8 +3,9 @@ import type { PostgresSecurity } from '../config/connection-security.js';
 import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
 import { quoteIdent } from './sql.js';
+import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
 import { classifySqlError, isRetriableSqlState, sqlState } from './sql-errors.js';
-import { type Row, type SqlDriver, type SqlSession, SqlStore } from './sql-store.js';
+import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
 
 /** The Store on PostgreSQL through a `pg` connection pool, running the SQL of sql.ts. */

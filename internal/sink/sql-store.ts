@@ -1,4 +1,4 @@
-import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
+import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { FencedError, InputError } from '../runtime/errors.js';
@@ -31,6 +31,17 @@ import {
   UPSERT_CHECKPOINT,
   UPSERT_PARKED,
 } from './sql.js';
+import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
+import {
+  alertFromRow,
+  alertRow,
+  bytes,
+  candleFromRow,
+  candleRow,
+  checkpointFrom,
+  iso,
+  latestRevisions,
+} from './sql-rows.js';
 import type {
   AlertQuery,
   CandleQuery,
@@ -43,139 +54,6 @@ import type {
   Store,
   StoredMarket,
 } from './store.js';
-
-/**
- * What the Store needs from a database driver: the two adapters (pg, PGlite) implement this
- * and nothing else, so both run exactly the statements of sql.ts.
- */
-export type Row = Record<string, unknown>;
-
-export interface SqlSession {
-  /** One statement with $n parameters. Byte parameters are Uint8Array. */
-  query(text: string, params?: readonly unknown[]): Promise<Row[]>;
-  /** Several statements, no parameters. */
-  exec(sql: string): Promise<void>;
-}
-
-export interface SqlDriver extends SqlSession {
-  /** Runs before the migrations: creates the schema where the driver has one to create, opens connections. */
-  prepare(): Promise<void>;
-  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
-  /** Turns a driver error into tickmesh's (UnavailableError for a lost server); others unchanged. */
-  classify(err: unknown): unknown;
-  /** Whether the error says a row had no candle partition for its open time. */
-  isMissingPartition(err: unknown): boolean;
-  close(): Promise<void>;
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-function bytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
-  throw new TypeError('expected bytea as bytes');
-}
-
-function candleRow(c: Candle): Row {
-  return {
-    exchange: c.exchange,
-    symbol: c.symbol,
-    interval: c.interval,
-    open_time: iso(c.openTime),
-    close_time: iso(c.closeTime),
-    market: c.market,
-    open: c.open,
-    high: c.high,
-    low: c.low,
-    close: c.close,
-    volume: c.volume,
-    quote_volume: c.quoteVolume,
-    trades: c.trades,
-    taker_buy_volume: c.takerBuyVolume,
-    taker_buy_quote_volume: c.takerBuyQuoteVolume,
-    vwap: c.vwap,
-    first_trade_id: c.firstTradeId,
-    last_trade_id: c.lastTradeId,
-    revision: c.revision,
-  };
-}
-
-function candleFromRow(r: Row): Candle {
-  return {
-    exchange: r.exchange as string,
-    symbol: r.symbol as string,
-    market: r.market as string,
-    interval: r.interval as Interval,
-    openTime: Number(r.open_time),
-    closeTime: Number(r.close_time),
-    open: r.open as string,
-    high: r.high as string,
-    low: r.low as string,
-    close: r.close as string,
-    volume: r.volume as string,
-    quoteVolume: r.quote_volume as string,
-    trades: Number(r.trades),
-    takerBuyVolume: r.taker_buy_volume as string,
-    takerBuyQuoteVolume: r.taker_buy_quote_volume as string,
-    vwap: r.vwap as string,
-    firstTradeId: r.first_trade_id as string,
-    lastTradeId: r.last_trade_id as string,
-    revision: Number(r.revision),
-    closed: true,
-  };
-}
-
-function alertRow(a: Alert): Row {
-  return {
-    id: a.id,
-    exchange: a.exchange,
-    symbol: a.symbol,
-    market: a.market,
-    kind: a.kind,
-    severity: a.severity,
-    time: iso(a.time),
-    interval: a.interval ?? null,
-    message: a.message,
-    evidence: a.evidence,
-  };
-}
-
-function alertFromRow(r: Row): Alert {
-  const alert: Alert = {
-    id: r.id as string,
-    exchange: r.exchange as string,
-    symbol: r.symbol as string,
-    market: r.market as string,
-    kind: r.kind as AlertKind,
-    severity: r.severity as AlertSeverity,
-    time: Number(r.time),
-    message: r.message as string,
-    evidence: JSON.parse(r.evidence as string) as Alert['evidence'],
-  };
-  return r.interval == null ? alert : { ...alert, interval: r.interval as Interval };
-}
-
-/** The highest revision of each candle key, in first-seen order (one row per key per statement). */
-function latestRevisions(candles: readonly Candle[]): Candle[] {
-  const byKey = new Map<string, Candle>();
-  for (const c of candles) {
-    const key = `${c.exchange}\u0000${c.symbol}\u0000${c.interval}\u0000${c.openTime}`;
-    const seen = byKey.get(key);
-    if (!seen || c.revision >= seen.revision) byKey.set(key, c);
-  }
-  return [...byKey.values()];
-}
-
-function checkpointFrom(topic: string, partition: number, r: Row): Checkpoint | null {
-  if (r.next_offset == null) return null;
-  return {
-    topic,
-    partition,
-    epoch: Number(r.epoch),
-    nextOffset: BigInt(r.next_offset as string),
-    state: r.state == null ? new Uint8Array(0) : bytes(r.state),
-  };
-}
 
 export class SqlStore implements Store {
   /** Month starts whose candle partition is known to exist. */
