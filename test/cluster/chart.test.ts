@@ -222,6 +222,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       max: Math.max(...pauses),
     };
     figures.handoffTimelines = await handoffTimelines(ns, four, acquired);
+    await collectHandoffs(ns);
     figures.memoryMiBWithFourWorkers = await podMemoryMiB(ns);
 
     // A worker pod deleted: the Deployment replaces it, the operator moves its partitions.
@@ -229,6 +230,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     await core.deleteNamespacedPod({ name: workers[0]!.metadata!.name!, namespace: ns });
     await allReady(core, ns, SELECT('worker'), 4);
     await placement(ns, 4);
+    await collectHandoffs(ns);
 
     // The operator holding the Lease deleted: the other one takes over.
     const lease = () => leases.readNamespacedLease({ name: 'tickmesh-operator', namespace: ns });
@@ -264,11 +266,20 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       250,
     );
     await placement(ns, 4);
+    await collectHandoffs(ns);
 
     // 4 -> 1 with kubectl.
     await kubectl('scale', '-n', ns, `deployment/${FULLNAME}-worker`, '--replicas=1');
     await allReady(core, ns, SELECT('worker'), 1);
     await placement(ns, 1);
+    await collectHandoffs(ns);
+    const all = [...handoffs.values()];
+    figures.pauseEveryHandoffMs = {
+      count: all.length,
+      p50: percentile(all, 0.5),
+      p99: percentile(all, 0.99),
+      max: Math.max(...all),
+    };
     await production;
 
     // The end: the cluster caught up, and a reference worker that saw no change at all.
@@ -332,6 +343,22 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     );
   }
 
+  /** The pause of every handoff the workers logged (a released partition acquired), by pod, partition and epoch. */
+  const handoffs = new Map<string, number>();
+  async function collectHandoffs(namespace: string): Promise<void> {
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: SELECT('worker') })).items;
+    for (const pod of pods) {
+      const name = pod.metadata!.name!;
+      for (const previous of [false, true]) {
+        for (const l of await podLog(namespace, name, previous)) {
+          if (l.msg === 'partition acquired' && typeof l.pauseMs === 'number') {
+            handoffs.set(`${name}/${l.partition}/${l.epoch}`, l.pauseMs);
+          }
+        }
+      }
+    }
+  }
+
   /**
    * Where each moved partition's pause went, from the logs of its two owners, in ms after the old
    * owner applied the placement that moved it: `seen` (each owner applied the placement), `released`
@@ -349,7 +376,9 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       const released = oldLines.find(
         (l) => l.msg === 'partition released' && l.partition === partition && l.epoch === a.epoch,
       );
-      const stopped = oldLines.find((l) => l.msg === 'partition stopped' && l.partition === partition);
+      const stopped = oldLines
+        .filter((l) => l.msg === 'partition stopped' && l.partition === partition && l.time <= (released?.time ?? 0))
+        .at(-1);
       const opened = newLines.filter((l) => l.msg === 'partition opened' && l.partition === partition).at(-1);
       const seenBy = (lines: readonly PodLogLine[]) =>
         lines.find(
