@@ -150,8 +150,8 @@ export class PlacementFollower implements Component {
   /**
    * Every release announcement, heard as it is put, for the follower's whole life. A new owner
    * then finds the release it waits for already here, or hears it with the next message: a watch
-   * opened per handoff cost a JetStream consumer's creation, on the handoff's critical path (about
-   * 50 ms of each pause on a loaded node, docs/DEPLOY.md).
+   * opened per handoff put a JetStream consumer's creation on the handoff's critical path
+   * (docs/DEPLOY.md, the real-node test).
    */
   private async followReleases(bucket: KvBucket): Promise<void> {
     while (!this.controller.signal.aborted) {
