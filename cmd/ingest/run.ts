@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { IngestConfig } from '../../internal/config/ingest.js';
-import { createIngestor } from '../../internal/ingest/ingestor.js';
+import { createIngestor, type Ingestor } from '../../internal/ingest/ingestor.js';
 import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
-import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
+import { awaitTopics, createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
+import { StartupGate } from '../../internal/runtime/startup-gate.js';
 import { startIngestContext } from './context.js';
 
 /**
@@ -22,15 +23,25 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   const registry = createRegistry({ role: 'ingest' });
   const exporter = otlpExporterFromEnv(process.env);
   const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
-  const admin = await createKafkaAdmin({
+  // The probes first: an unreachable Kafka shows as not Ready, with the reason on /readyz and in
+  // one log line, while this process retries (StartupGate).
+  const gate = new StartupGate({ logger, signal });
+  let ingestor: Ingestor | undefined;
+  const probes = await startProbeServer(
+    { registry, healthy: () => true, notReadyReason: () => gate.reason() ?? ingestor?.notReadyReason() },
+    config.metricsPort,
+  );
+  const topics = [config.topics.trades, config.topics.rejects, config.topics.gaps];
+  const kafka = {
     brokers: config.kafkaBrokers,
     security: config.kafkaSecurity,
     clientId: `${config.clientId}-admin`,
     logger,
-  });
-  const topics = [config.topics.trades, config.topics.rejects, config.topics.gaps];
-  const ready = await waitForTopics({ admin, topics, logger, signal }).finally(() => admin.close());
+    quiet: true,
+  };
+  const ready = await gate.until('kafka', () => awaitTopics(kafka, { topics, logger, signal }));
   if (!ready) {
+    await probes.close();
     await tracing.shutdown();
     return 0;
   }
@@ -44,7 +55,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     maxBufferBytes: config.maxBufferBytes,
   });
   const resume = config.resumeTail > 0 ? await resumeFromLog(config, logger, signal) : undefined;
-  const ingestor = createIngestor({
+  ingestor = createIngestor({
     ...(resume ? { resume } : {}),
     venues: config.venues,
     producer,
@@ -61,10 +72,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     maxBackfill: config.maxBackfill,
     maxEventSkewMs: config.maxEventSkewMs,
   });
-  const probes = await startProbeServer(
-    { registry, healthy: () => true, notReadyReason: () => ingestor.notReadyReason() },
-    config.metricsPort,
-  );
+  gate.open();
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');
   const run = new AbortController();
   let code = 0;

@@ -16,6 +16,7 @@ import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
 import { createReconciler } from '../../internal/operator/reconciler.js';
+import { StartupGate } from '../../internal/runtime/startup-gate.js';
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -55,15 +56,30 @@ export async function runOperator(
     component: 'tickmesh-operator',
     instance: config.identity,
   });
+  // The probes first: a NATS that does not answer or refuses us shows as not Ready, with the
+  // reason on /readyz and in one log line, while this process retries (StartupGate).
+  const gate = new StartupGate({ logger, signal });
+  const probes = await startProbeServer(
+    { registry, healthy: () => true, notReadyReason: () => gate.reason() },
+    config.metricsPort,
+  );
+  const natsUrl = config.natsUrl;
   const ownBus =
-    !runtime.bus && config.natsUrl
-      ? await createNatsBus({
-          servers: config.natsUrl,
-          security: config.natsSecurity,
-          name: `tickmesh-operator-${config.identity}`,
-          logger,
-        })
+    !runtime.bus && natsUrl
+      ? await gate.until('nats', () =>
+          createNatsBus({
+            servers: natsUrl,
+            security: config.natsSecurity,
+            name: `tickmesh-operator-${config.identity}`,
+            logger,
+          }),
+        )
       : undefined;
+  if (!runtime.bus && natsUrl && !ownBus) {
+    await probes.close();
+    return 0;
+  }
+  gate.open();
   const bus = runtime.bus ?? ownBus;
   if (!bus) logger.warn("no bus: the placement is published to the ConfigMap only, not to the workers' KV");
   // Heartbeats are heard from the start, standby included, so that a new leader knows who is alive
@@ -194,10 +210,6 @@ export async function runOperator(
     onStoppedLeading: () => metrics.leader.set(0),
   });
 
-  const probes = await startProbeServer(
-    { registry, healthy: () => true, notReadyReason: () => undefined },
-    config.metricsPort,
-  );
   logger.info(
     { metricsPort: probes.port, namespace: config.namespace, partitions: config.partitions },
     'operator started',

@@ -3,8 +3,10 @@ import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { API_FLAGS, API_FLAGS_HELP, parseApiOptions } from '../../internal/config/api.js';
 import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { readArgs } from '../../internal/config/parse-flags.js';
+import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
+import { StartupGate } from '../../internal/runtime/startup-gate.js';
 import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
 import { createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
@@ -37,20 +39,39 @@ export const apiCommand: Command = {
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
+    // Until PostgreSQL and NATS answer, a stand-in on the API's port answers the probes: not
+    // Ready, the reason on /readyz and in one log line, while this process retries (StartupGate).
+    const gate = new StartupGate({ logger, signal });
+    const standIn = await startProbeServer(
+      { registry, healthy: () => true, notReadyReason: () => gate.reason() },
+      options.port,
+      options.host,
+    );
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
       security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
+    // Without --migrate the first request is the first to reach PostgreSQL.
+    const reached =
+      !options.migrate ||
+      (await gate.until('postgres', async () => {
+        await store.migrate();
+        return true;
+      }));
+    const bus = reached
+      ? await gate.until('nats', () =>
+          createNatsBus({ servers: endpoints.natsUrl, security: endpoints.natsSecurity, name: clientId, logger }),
+        )
+      : undefined;
+    await standIn.close();
+    if (!bus) {
+      await store.close();
+      return 0;
+    }
+    gate.open();
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
-    const bus = await createNatsBus({
-      servers: endpoints.natsUrl,
-      security: endpoints.natsSecurity,
-      name: clientId,
-      logger,
-    });
-    if (options.migrate) await store.migrate();
     const server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
     const run = new AbortController();
     await server.start(run.signal);

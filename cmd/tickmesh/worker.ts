@@ -3,7 +3,7 @@ import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { readArgs } from '../../internal/config/parse-flags.js';
 import { parseWorkerOptions, WORKER_FLAGS, WORKER_FLAGS_HELP } from '../../internal/config/worker.js';
-import { createKafkaAdmin, waitForTopics } from '../../internal/log/kafka-admin.js';
+import { awaitTopics, createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
@@ -12,6 +12,7 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { HeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
+import { StartupGate } from '../../internal/runtime/startup-gate.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import { EndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
@@ -58,28 +59,47 @@ export const workerCommand: Command = {
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
-    const admin = await createKafkaAdmin(kafka);
-    const topics = [options.topic, options.lateTopic, options.rejectedTopic];
-    if (!(await waitForTopics({ admin, topics, logger, signal }))) {
-      await admin.close();
+    // The probes first: a server that does not answer or refuses us shows as not Ready, with the
+    // reason on /readyz and in one log line, while this process retries (StartupGate).
+    const gate = new StartupGate({ logger, signal });
+    let serving: Worker | undefined;
+    const probes = await startProbeServer(
+      {
+        registry,
+        healthy: () => serving?.healthy() ?? true,
+        notReadyReason: () => gate.reason() ?? serving?.notReadyReason(),
+      },
+      options.port,
+    );
+    const stopEarly = async (closing: readonly (() => Promise<void>)[] = []): Promise<number> => {
+      await Promise.allSettled(closing.map((close) => close()));
+      await probes.close();
+      await tracing.shutdown();
       return 0;
-    }
-    const partitionCount = await admin.partitionCount(options.topic);
+    };
+    const topics = [options.topic, options.lateTopic, options.rejectedTopic];
+    const counts = await gate.until('kafka', () => awaitTopics({ ...kafka, quiet: true }, { topics, logger, signal }));
+    if (!counts) return stopEarly();
+    const partitionCount = counts.get(options.topic) ?? 0;
     const store = createPostgresStore({
       connectionString: endpoints.databaseUrl,
       security: endpoints.postgresSecurity,
       schema: options.schema,
       applicationName: clientId,
     });
-    const bus = await createNatsBus({
-      servers: endpoints.natsUrl,
-      security: endpoints.natsSecurity,
-      name: clientId,
-      logger,
+    const migrated = await gate.until('postgres', async () => {
+      await store.migrate();
+      return true;
     });
+    if (!migrated) return stopEarly([() => store.close()]);
+    const bus = await gate.until('nats', () =>
+      createNatsBus({ servers: endpoints.natsUrl, security: endpoints.natsSecurity, name: clientId, logger }),
+    );
+    if (!bus) return stopEarly([() => store.close()]);
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
+    const admin = await createKafkaAdmin(kafka);
     const worker = new Worker({
       consumer,
       producer,
@@ -92,10 +112,8 @@ export const workerCommand: Command = {
       clock: Date.now,
       config: workerConfig(options),
     });
-    const probes = await startProbeServer(
-      { registry, healthy: () => worker.healthy(), notReadyReason: () => worker.notReadyReason() },
-      options.port,
-    );
+    serving = worker;
+    gate.open();
 
     const run = new AbortController();
     await worker.start(run.signal);

@@ -185,3 +185,21 @@ export async function waitForTopics(wait: TopicWait): Promise<boolean> {
   }
   return false;
 }
+
+/**
+ * Connects an admin with `options`, waits for `wait.topics` (waitForTopics) and resolves with
+ * their partition counts; undefined when the signal aborts first. A broker that does not answer
+ * rejects (UnavailableError): for a StartupGate to retry, with `options.quiet`.
+ */
+export async function awaitTopics(
+  options: KafkaAdminOptions,
+  wait: Omit<TopicWait, 'admin'>,
+): Promise<Map<string, number> | undefined> {
+  const admin = await createKafkaAdmin(options);
+  try {
+    if (!(await waitForTopics({ ...wait, admin }))) return undefined;
+    return await admin.partitionCounts(wait.topics);
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

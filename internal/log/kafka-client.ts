@@ -15,6 +15,11 @@ export interface KafkaClientOptions {
   readonly requestTimeoutMs?: number;
   /** TLS and SASL (Endpoints.kafkaSecurity); undefined: plain text. */
   readonly security?: KafkaSecurity | undefined;
+  /**
+   * One connection attempt and no kafkajs log lines (each of its connection errors carries a
+   * stack): for a caller that retries and reports itself (StartupGate).
+   */
+  readonly quiet?: boolean;
 }
 
 /** kafkajs's `ssl` and `sasl` for `security`, the files read now. */
@@ -59,8 +64,8 @@ export function createKafkaClient(options: KafkaClientOptions): Kafka {
     // kafkajs's default backoff grows to about 10 s between reconnect attempts, and a crashed
     // consumer waits the last backoff before it restarts: capped, a client resumes within a few
     // seconds of a broker's return.
-    retry: { maxRetryTime: 3_000 },
-    logLevel: KafkaLogLevel.WARN,
+    retry: options.quiet ? { retries: 0 } : { maxRetryTime: 3_000 },
+    logLevel: options.quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...fields } = entry.log;
       const level =

@@ -15,6 +15,9 @@ export function releaseKey(partition: number): string {
   return `release.${partition}`;
 }
 
+/** The pattern of every partition's releaseKey. */
+export const RELEASE_KEYS = 'release.>';
+
 export function createKvPlacementMirror(deps: { readonly bus: Bus; readonly bucket?: string }): PlacementMirror {
   let bucket: Promise<KvBucket> | null = null;
   return {

@@ -90,6 +90,22 @@ async function member(
   return { worker, follower };
 }
 
+/** `bus` with every KV watch it opens recorded by its key pattern. */
+function watchesOf(bus: MemoryBus): { bus: MemoryBus; keys: string[] } {
+  const keys: string[] = [];
+  const counted = Object.create(bus) as MemoryBus;
+  counted.kv = async (name: string) => {
+    const bucket = await bus.kv(name);
+    return Object.assign(Object.create(bucket) as KvBucket, {
+      watch: (o: Parameters<KvBucket['watch']>[0]) => {
+        keys.push(o.key ?? '>');
+        return bucket.watch(o);
+      },
+    });
+  };
+  return { bus: counted, keys };
+}
+
 async function table(store: PgliteStore): Promise<Candle[]> {
   const rows: Candle[] = [];
   for (let m = 0; m < MARKETS; m++) {
@@ -187,7 +203,8 @@ describe('placement follower: handoff between workers', () => {
     const reference = await referenceTable();
     const s = await setup();
     const a = await member('a', s.log, s.store, s.bus);
-    const b = await member('b', s.log, s.store, s.bus);
+    const watched = watchesOf(s.bus);
+    const b = await member('b', s.log, s.store, watched.bus, { outputs: s.bus });
     await publish(s.kv, allOn('a'));
     await expect
       .poll(() => a.worker.partitions().size, { timeout: 60_000, interval: 20, message: 'a runs every partition' })
@@ -207,6 +224,9 @@ describe('placement follower: handoff between workers', () => {
     ]);
     const released = await s.kv.get('release.2');
     expect(JSON.parse(new TextDecoder().decode(released?.value))).toMatchObject({ releasedBy: 'a', forEpoch: 5 });
+    // b heard both releases on the one watch it keeps, not on a watch opened per handoff (whose
+    // setup sat on the handoff's critical path).
+    expect(watched.keys.sort()).toEqual(['placement', 'release.>']);
     // a dies without a word; the operator gives its partitions to b, which takes them at once.
     await a.follower.close();
     await a.worker.close();

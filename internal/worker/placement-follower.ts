@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Histogram, type Registry } from 'prom-client';
 import type { Bus, KvBucket } from '../bus/bus.js';
-import { PLACEMENT_BUCKET, releaseKey, watchPlacement } from '../operator/kv-placement.js';
+import { PLACEMENT_BUCKET, RELEASE_KEYS, releaseKey, watchPlacement } from '../operator/kv-placement.js';
 import { assignmentFor, type PlacementDocument } from '../operator/placement-document.js';
 import type { Component } from '../runtime/component.js';
 import { FencedError, UnavailableError } from '../runtime/errors.js';
@@ -90,6 +90,11 @@ class Follower implements PlacementFollower {
   private applied: PlacementDocument | null = null;
   private readonly controller = new AbortController();
   private loop: Promise<void> | undefined;
+  private releaseLoop: Promise<void> | undefined;
+  /** The newest release announcement of each partition, from the one watch on `release.>`. */
+  private readonly releases = new Map<number, ReleaseAnnouncement>();
+  /** Called on every announcement heard: the waits of waitForRelease. */
+  private readonly releaseListeners = new Set<() => void>();
   private readonly pause: Histogram;
   private readonly takeover: Histogram;
 
@@ -117,6 +122,7 @@ class Follower implements PlacementFollower {
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(), { once: true });
     const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
+    this.releaseLoop = this.followReleases(bucket);
     // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
     // and the diff against the last applied document picks up whatever it missed.
     const { signal: stop } = this.controller;
@@ -150,7 +156,38 @@ class Follower implements PlacementFollower {
 
   async close(): Promise<void> {
     this.controller.abort();
-    await this.loop;
+    await Promise.all([this.loop, this.releaseLoop]);
+  }
+
+  /**
+   * Every release announcement, heard as it is put, for the follower's whole life. A new owner
+   * then finds the release it waits for already here, or hears it with the next message: a watch
+   * opened per handoff put a JetStream consumer's creation on the handoff's critical path
+   * (docs/DEPLOY.md, the real-node test).
+   */
+  private async followReleases(bucket: KvBucket): Promise<void> {
+    while (!this.controller.signal.aborted) {
+      try {
+        for await (const entry of bucket.watch({ key: RELEASE_KEYS, signal: this.controller.signal })) {
+          if (entry.operation !== 'put') continue;
+          let note: ReleaseAnnouncement;
+          try {
+            note = JSON.parse(decoder.decode(entry.value)) as ReleaseAnnouncement;
+          } catch {
+            // A malformed announcement is no announcement: the bounded wait and the fence still hold.
+            continue;
+          }
+          if (!Number.isInteger(note.partition) || typeof note.forEpoch !== 'number') continue;
+          const known = this.releases.get(note.partition);
+          if (known && known.forEpoch > note.forEpoch) continue;
+          this.releases.set(note.partition, note);
+          for (const listener of this.releaseListeners) listener();
+        }
+      } catch (err) {
+        if (!this.controller.signal.aborted) this.deps.logger.warn({ err }, 'release watch failed; watching again');
+      }
+      await sleep(1_000, this.controller.signal).catch(() => undefined);
+    }
   }
 
   private async apply(bucket: KvBucket, doc: PlacementDocument): Promise<void> {
@@ -201,7 +238,7 @@ class Follower implements PlacementFollower {
         const startedAt = this.deps.clock();
         let note: ReleaseAnnouncement | undefined;
         if (a.previousOwner !== null && (a.previousOwnerIsMember || this.peerAlive(a.previousOwner))) {
-          note = await this.waitForRelease(bucket, a.partition, a.epoch, a.previousOwner);
+          note = await this.waitForRelease(a.partition, a.epoch, a.previousOwner);
         }
         const claimFrom = this.deps.clock();
         const waitedMs = claimFrom - startedAt;
@@ -277,7 +314,6 @@ class Follower implements PlacementFollower {
    * as the previous owner is found silent (dead: no release will come).
    */
   private async waitForRelease(
-    bucket: KvBucket,
     partition: number,
     epoch: number,
     previousOwner: string,
@@ -289,19 +325,29 @@ class Follower implements PlacementFollower {
         }, 50)
       : undefined;
     const wait = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.deps.handoffWaitMs), silent.signal]);
+    const heard = (): ReleaseAnnouncement | undefined => {
+      const note = this.releases.get(partition);
+      return note && note.forEpoch >= epoch ? note : undefined;
+    };
+    let listener: (() => void) | undefined;
     try {
-      for await (const entry of bucket.watch({ key: releaseKey(partition), signal: wait })) {
-        if (entry.operation !== 'put') continue;
-        try {
-          const note = JSON.parse(decoder.decode(entry.value)) as ReleaseAnnouncement;
-          if (note.forEpoch >= epoch) return note;
-        } catch {
-          // A malformed announcement is no announcement: the bounded wait and the fence still hold.
-        }
-      }
-    } catch {
-      // Timed out, previous owner silent, or closing.
+      const note =
+        heard() ??
+        (await new Promise<ReleaseAnnouncement | undefined>((resolve) => {
+          listener = () => {
+            const n = heard();
+            if (n || wait.aborted) resolve(n);
+          };
+          this.releaseListeners.add(listener);
+          wait.addEventListener('abort', listener, { once: true });
+          if (wait.aborted) listener();
+        }));
+      if (note) return note;
     } finally {
+      if (listener) {
+        this.releaseListeners.delete(listener);
+        wait.removeEventListener('abort', listener);
+      }
       clearInterval(watchdog);
     }
     this.deps.logger.warn(

@@ -22,15 +22,21 @@ import {
   allReady,
   CHART,
   ctr,
+  FULLNAME,
   helm,
+  INTERVALS,
   isReady,
   kubectl,
-  onTheNode,
+  P,
+  type PodLogLine,
   percentile,
   podLog,
   podMemoryMiB,
-  podSide,
   podsApi,
+  RELEASE,
+  releaseValues,
+  SELECT,
+  writeValues,
 } from './cluster-support.js';
 
 // Issue 16: the chart as its users run it. deploy/helm/tickmesh installed with the project's image
@@ -42,11 +48,6 @@ import {
 // Then a second release replays real and generated trades while the cluster is scaled, its pods
 // deleted and killed, and ends with the candle table of one worker that saw no change at all.
 
-const P = 8;
-const INTERVALS = '1m,5m,15m,1h';
-const RELEASE = 'tm';
-const FULLNAME = `${RELEASE}-tickmesh`;
-const SELECT = (component: string) => `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=${component}`;
 const SIM_TOTAL = 40_000;
 const SIM_PRELOADED = 10_000;
 const LIVE_CHUNK = 500;
@@ -54,88 +55,6 @@ const LIVE_EVERY_MS = 400;
 
 /** Measured figures, written to test-results/cluster-figures.json and docs/DEPLOY.md by hand. */
 const figures: Record<string, unknown> = {};
-
-function image(): { repository: string; tag: string } {
-  const name = endpoint('TICKMESH_IMAGE');
-  const at = name.lastIndexOf(':');
-  return { repository: name.slice(0, at), tag: name.slice(at + 1) };
-}
-
-/** The release's values: the project's image, the harness servers as seen from pods, small requests. */
-function values(options: {
-  topic: string;
-  schema: string;
-  bucket: string;
-  ingest: boolean;
-  api: boolean;
-  createTopics: boolean;
-}) {
-  const node = onTheNode();
-  const small = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory: '1Gi' } });
-  return {
-    image: { ...image(), pullPolicy: 'Never' },
-    kafka: {
-      brokers: endpoint('KAFKA_BROKERS_POD'),
-      partitions: P,
-      topics: {
-        trades: options.topic,
-        late: `${options.topic}.late`,
-        rejected: `${options.topic}.rejected`,
-        gaps: `${options.topic}.gaps`,
-      },
-      // The chart's Job runs `tickmesh topics` from the project's image; where it is off, the test
-      // makes the topics.
-      createTopics: { enabled: options.createTopics, replicationFactor: 1, waitSeconds: 120, ...node },
-    },
-    nats: { url: podSide(endpoint('NATS_URL')) },
-    redis: { url: podSide(endpoint('REDIS_URL')) },
-    postgres: { url: podSide(endpoint('DATABASE_URL')), schema: options.schema },
-    worker: {
-      replicas: 2,
-      ...node,
-      resources: small('50m', '128Mi'),
-      drainTimeoutMs: 10_000,
-      handoffWaitMs: 3_000,
-      flags: {
-        intervals: INTERVALS,
-        // Candles from the log alone, so that the cluster's table compares with a reference run.
-        'clock-watermark': 'false',
-        'checkpoint-interval-ms': '200',
-        'max-pending-rows': '2000',
-        'index-actors': 'false',
-        'placement-bucket': options.bucket,
-      },
-    },
-    operator: {
-      ...node,
-      resources: small('20m', '64Mi'),
-      leaseDurationSeconds: 4,
-      renewDeadlineMs: 3_000,
-      retryPeriodMs: 500,
-      flags: { 'placement-bucket': options.bucket, 'load-interval': '0' },
-    },
-    api: { enabled: options.api, replicas: 1, ...node, resources: small('20m', '64Mi') },
-    ingest: {
-      enabled: options.ingest,
-      ...node,
-      resources: small('20m', '64Mi'),
-      venues: [{ venue: 'sim', symbols: ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'] }],
-      flags: { 'sim-rate': '20' },
-    },
-    probes: {
-      readiness: { initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
-      startup: { periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 300 },
-    },
-  };
-}
-
-async function writeValues(name: string, v: unknown): Promise<string> {
-  const dir = join('test-results', 'cluster');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.values.json`);
-  writeFileSync(file, JSON.stringify(v, null, 2));
-  return file;
-}
 
 describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', () => {
   const simTopic = freshName('cluster-sim');
@@ -194,7 +113,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     const ns = nsA.name;
     const file = await writeValues(
       'install',
-      values({
+      releaseValues({
         topic: simTopic,
         schema: simSchema,
         bucket: freshName('cluster-a'),
@@ -260,7 +179,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     const ns = nsB.name;
     const { real, sim } = await realThenSimulatedTrades({ count: SIM_TOTAL, prefix: 'C', seed: 11 });
     await sendTrades(producer, exactTopic, [...real, ...sim.slice(0, SIM_PRELOADED)]);
-    const v = values({
+    const v = releaseValues({
       topic: exactTopic,
       schema: exactSchema,
       bucket: freshName('cluster-b'),
@@ -303,6 +222,8 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       p99: percentile(pauses, 0.99),
       max: Math.max(...pauses),
     };
+    figures.handoffTimelines = await handoffTimelines(ns, four, acquired);
+    await collectHandoffs(ns);
     figures.memoryMiBWithFourWorkers = await podMemoryMiB(ns);
 
     // A worker pod deleted: the Deployment replaces it, the operator moves its partitions.
@@ -310,6 +231,7 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     await core.deleteNamespacedPod({ name: workers[0]!.metadata!.name!, namespace: ns });
     await allReady(core, ns, SELECT('worker'), 4);
     await placement(ns, 4);
+    await collectHandoffs(ns);
 
     // The operator holding the Lease deleted: the other one takes over.
     const lease = () => leases.readNamespacedLease({ name: 'tickmesh-operator', namespace: ns });
@@ -345,11 +267,20 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       250,
     );
     await placement(ns, 4);
+    await collectHandoffs(ns);
 
     // 4 -> 1 with kubectl.
     await kubectl('scale', '-n', ns, `deployment/${FULLNAME}-worker`, '--replicas=1');
     await allReady(core, ns, SELECT('worker'), 1);
     await placement(ns, 1);
+    await collectHandoffs(ns);
+    const all = [...handoffs.values()];
+    figures.pauseEveryHandoffMs = {
+      count: all.length,
+      p50: percentile(all, 0.5),
+      p99: percentile(all, 0.99),
+      max: Math.max(...all),
+    };
     await production;
 
     // The end: the cluster caught up, and a reference worker that saw no change at all.
@@ -411,6 +342,77 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
       ms,
       250,
     );
+  }
+
+  /** The pause of every handoff the workers logged (a released partition acquired), by pod, partition and epoch. */
+  const handoffs = new Map<string, number>();
+  async function collectHandoffs(namespace: string): Promise<void> {
+    const pods = (await core.listNamespacedPod({ namespace, labelSelector: SELECT('worker') })).items;
+    for (const pod of pods) {
+      const name = pod.metadata!.name!;
+      for (const previous of [false, true]) {
+        for (const l of await podLog(namespace, name, previous)) {
+          if (l.msg === 'partition acquired' && typeof l.pauseMs === 'number') {
+            handoffs.set(`${name}/${l.partition}/${l.epoch}`, l.pauseMs);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Where each moved partition's pause went, from the logs of its two owners, in ms after the old
+   * owner applied the placement that moved it: `seen` (each owner applied the placement), `released`
+   * (the old owner's final checkpoint committed and announced), `claimStart` (the new owner heard
+   * the release and began its claim), `acquired`; with the parts each owner timed itself.
+   */
+  async function handoffTimelines(namespace: string, doc: PlacementDocument, acquired: readonly PodLogLine[]) {
+    const published = Date.parse(doc.publishedAt);
+    const out = [];
+    for (const a of acquired) {
+      const partition = a.partition as number;
+      const oldOwner = a.previousOwner as string | null;
+      const newLines = await podLog(namespace, doc.partitions[partition]!.owner!);
+      const oldLines = oldOwner ? await podLog(namespace, oldOwner) : [];
+      const released = oldLines.find(
+        (l) => l.msg === 'partition released' && l.partition === partition && l.epoch === a.epoch,
+      );
+      const stopped = oldLines
+        .filter((l) => l.msg === 'partition stopped' && l.partition === partition && l.time <= (released?.time ?? 0))
+        .at(-1);
+      const opened = newLines.filter((l) => l.msg === 'partition opened' && l.partition === partition).at(-1);
+      const seenBy = (lines: readonly PodLogLine[]) =>
+        lines.find(
+          (l) =>
+            l.msg === 'placement changed' &&
+            l.time <= a.time &&
+            [...((l.acquire as number[]) ?? []), ...((l.release as number[]) ?? [])].includes(partition),
+        );
+      const oldSeen = seenBy(oldLines.filter((l) => l.time <= (released?.time ?? a.time)).reverse());
+      const newSeen = seenBy([...newLines].reverse());
+      const t0 = released ? released.time - (released.releaseMs as number) : (oldSeen?.time ?? a.time);
+      const at = (t: number | undefined) => (t === undefined ? undefined : t - t0);
+      out.push({
+        partition,
+        oldOwner,
+        newOwner: doc.partitions[partition]!.owner,
+        publishedToOldSeenMs: oldSeen ? oldSeen.time - published : undefined,
+        oldSeen: at(oldSeen?.time),
+        newSeen: at(newSeen?.time),
+        released: at(released?.time),
+        claimStart: at(a.time - (a.claimMs as number)),
+        acquired: at(a.time),
+        pauseMs: a.pauseMs,
+        release: stopped
+          ? { inflightMs: stopped.inflightMs, settleMs: stopped.settleMs, commitMs: stopped.commitMs }
+          : undefined,
+        claim: opened
+          ? { claimTxMs: opened.claimTxMs, restoreMs: opened.restoreMs, markets: opened.markets }
+          : undefined,
+        waitedMs: a.waitedMs,
+      });
+    }
+    return out;
   }
 
   /** The `partition acquired` lines of `partitions` at their owner and epoch in `doc`, once all are logged. */

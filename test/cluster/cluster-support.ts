@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +147,96 @@ export async function podMemoryMiB(namespace: string): Promise<Record<string, nu
 export function percentile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** Every cluster test installs one release of this name, each in a namespace of its own. */
+export const RELEASE = 'tm';
+export const FULLNAME = `${RELEASE}-tickmesh`;
+export const SELECT = (component: string) =>
+  `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=${component}`;
+
+/** The trades topic's partitions in every release of the cluster tests. */
+export const P = 8;
+export const INTERVALS = '1m,5m,15m,1h';
+
+function image(): { repository: string; tag: string } {
+  const name = endpoint('TICKMESH_IMAGE');
+  const at = name.lastIndexOf(':');
+  return { repository: name.slice(0, at), tag: name.slice(at + 1) };
+}
+
+/** The release's values: the project's image, the harness servers as seen from pods, small requests. */
+export function releaseValues(options: {
+  topic: string;
+  schema: string;
+  bucket: string;
+  ingest: boolean;
+  api: boolean;
+  createTopics: boolean;
+}) {
+  const node = onTheNode();
+  const small = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory: '1Gi' } });
+  return {
+    image: { ...image(), pullPolicy: 'Never' },
+    kafka: {
+      brokers: endpoint('KAFKA_BROKERS_POD'),
+      partitions: P,
+      topics: {
+        trades: options.topic,
+        late: `${options.topic}.late`,
+        rejected: `${options.topic}.rejected`,
+        gaps: `${options.topic}.gaps`,
+      },
+      // The chart's Job runs `tickmesh topics` from the project's image; where it is off, the test
+      // makes the topics.
+      createTopics: { enabled: options.createTopics, replicationFactor: 1, waitSeconds: 120, ...node },
+    },
+    nats: { url: podSide(endpoint('NATS_URL')) },
+    redis: { url: podSide(endpoint('REDIS_URL')) },
+    postgres: { url: podSide(endpoint('DATABASE_URL')), schema: options.schema },
+    worker: {
+      replicas: 2,
+      ...node,
+      resources: small('50m', '128Mi'),
+      drainTimeoutMs: 10_000,
+      handoffWaitMs: 3_000,
+      flags: {
+        intervals: INTERVALS,
+        // Candles from the log alone, so that the cluster's table compares with a reference run.
+        'clock-watermark': 'false',
+        'checkpoint-interval-ms': '200',
+        'max-pending-rows': '2000',
+        'index-actors': 'false',
+        'placement-bucket': options.bucket,
+      },
+    },
+    operator: {
+      ...node,
+      resources: small('20m', '64Mi'),
+      leaseDurationSeconds: 4,
+      renewDeadlineMs: 3_000,
+      retryPeriodMs: 500,
+      flags: { 'placement-bucket': options.bucket, 'load-interval': '0' },
+    },
+    api: { enabled: options.api, replicas: 1, ...node, resources: small('20m', '64Mi') },
+    ingest: {
+      enabled: options.ingest,
+      ...node,
+      resources: small('20m', '64Mi'),
+      venues: [{ venue: 'sim', symbols: ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'] }],
+      flags: { 'sim-rate': '20' },
+    },
+    probes: {
+      readiness: { initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 3 },
+      startup: { periodSeconds: 1, timeoutSeconds: 2, failureThreshold: 300 },
+    },
+  };
+}
+
+export async function writeValues(name: string, v: unknown): Promise<string> {
+  const dir = join('test-results', 'cluster');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.values.json`);
+  writeFileSync(file, JSON.stringify(v, null, 2));
+  return file;
 }

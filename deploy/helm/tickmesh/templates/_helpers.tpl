@@ -102,6 +102,17 @@ key: {{ .env }}
 
 
 {{/*
+Pod annotation of the components that read the URL Secrets: a hash of the values the chart's
+Secrets are made from. A Secret's new value reaches a container's environment only when the
+container starts, so a `helm upgrade` that corrects a URL (a wrong password) rolls these pods.
+*/}}
+{{- define "tickmesh.urlsChecksum" -}}
+{{- $v := .Values -}}
+{{- $inputs := list $v.postgres $v.nats $v.redis $v.singleNode.enabled $v.singleNode.postgres -}}
+{{- dict "tickmesh.io/urls-checksum" ($inputs | toJson | sha256sum | trunc 16) | toJson -}}
+{{- end -}}
+
+{{/*
 Environment of a tickmesh container: (dict "root" $ "needs" (list "kafka" "nats" "redis" "database")).
 Every container gets its pod name and namespace, the log level and the OTLP endpoint.
 */}}
