@@ -1,3 +1,4 @@
+import type { TrendPrediction } from '../actor/output.js';
 import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
@@ -37,13 +38,20 @@ export function candleRow(c: Candle): Row {
   };
 }
 
-export function candleFromRow(r: Row): Candle {
+/** The key columns of a row of a per-market series (candles, predictions). */
+function seriesKey(r: Row) {
   return {
     exchange: r.exchange as string,
     symbol: r.symbol as string,
     market: r.market as string,
     interval: r.interval as Interval,
     openTime: Number(r.open_time),
+  };
+}
+
+export function candleFromRow(r: Row): Candle {
+  return {
+    ...seriesKey(r),
     closeTime: Number(r.close_time),
     open: r.open as string,
     high: r.high as string,
@@ -90,6 +98,30 @@ export function alertFromRow(r: Row): Alert {
     evidence: JSON.parse(r.evidence as string) as Alert['evidence'],
   };
   return r.interval == null ? alert : { ...alert, interval: r.interval as Interval };
+}
+
+export function predictionRow(p: TrendPrediction): Row {
+  return {
+    exchange: p.exchange,
+    symbol: p.symbol,
+    interval: p.interval,
+    open_time: iso(p.openTime),
+    target_open_time: iso(p.targetOpenTime),
+    market: p.market,
+    p_up: p.pUp,
+    baselines: p.baselines,
+    scores: p.scores,
+  };
+}
+
+export function predictionFromRow(r: Row): TrendPrediction {
+  return {
+    ...seriesKey(r),
+    targetOpenTime: Number(r.target_open_time),
+    pUp: Number(r.p_up),
+    baselines: JSON.parse(r.baselines as string) as TrendPrediction['baselines'],
+    scores: JSON.parse(r.scores as string) as TrendPrediction['scores'],
+  };
 }
 
 /** The highest revision of each candle key, in first-seen order (one row per key per statement). */

@@ -1,3 +1,4 @@
+import type { TrendPrediction } from '../actor/output.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
@@ -9,9 +10,11 @@ import {
   createPartitionSql,
   DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
+  DELETE_EXPIRED_PREDICTIONS,
   DELETE_PARKED,
   dropPartitionSql,
   INSERT_ALERTS,
+  INSERT_PREDICTIONS,
   LIST_CANDLE_PARTITIONS,
   LOCK_SCHEMA,
   MIGRATIONS,
@@ -21,12 +24,12 @@ import {
   RECORD_MIGRATION,
   SELECT_ALERTS,
   SELECT_ALERTS_NEWEST,
-  SELECT_CANDLES_LATEST,
-  SELECT_CANDLES_RANGE,
+  SELECT_CANDLES,
   SELECT_CHECKPOINT,
   SELECT_MARKETS,
   SELECT_PARKED,
   SELECT_PARKED_KEYS,
+  SELECT_PREDICTIONS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
   UPSERT_PARKED,
@@ -41,12 +44,15 @@ import {
   checkpointFrom,
   iso,
   latestRevisions,
+  predictionFromRow,
+  predictionRow,
 } from './sql-rows.js';
 import type {
   AlertQuery,
   CandleQuery,
   Checkpoint,
   CommitBatch,
+  PredictionQuery,
   RefusedRow,
   RefusedRows,
   RetentionPolicy,
@@ -116,21 +122,11 @@ export class SqlStore implements Store {
   }
 
   async candles(q: CandleQuery): Promise<Candle[]> {
-    const limit = q.limit ?? 1_000;
-    const rows =
-      q.from === undefined && q.to === undefined
-        ? await this.run(() => this.db.query(SELECT_CANDLES_LATEST, [q.exchange, q.symbol, q.interval, limit]))
-        : await this.run(() =>
-            this.db.query(SELECT_CANDLES_RANGE, [
-              q.exchange,
-              q.symbol,
-              q.interval,
-              q.from === undefined ? null : iso(q.from),
-              q.to === undefined ? null : iso(q.to),
-              limit,
-            ]),
-          );
-    return rows.map(candleFromRow);
+    return (await this.series(SELECT_CANDLES, q)).map(candleFromRow);
+  }
+
+  async predictions(q: PredictionQuery): Promise<TrendPrediction[]> {
+    return (await this.series(SELECT_PREDICTIONS, q)).map(predictionFromRow);
   }
 
   async alerts(q: AlertQuery = {}): Promise<Alert[]> {
@@ -153,11 +149,14 @@ export class SqlStore implements Store {
 
   async applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult> {
     const deleted: Partial<Record<Interval, number>> = {};
+    const predictionsDeleted: Partial<Record<Interval, number>> = {};
     for (const interval of INTERVALS) {
       const keepMs = policy[interval];
       if (keepMs === undefined) continue;
       const rows = await this.run(() => this.db.query(DELETE_EXPIRED_CANDLES, [interval, iso(now - keepMs)]));
       deleted[interval] = Number(rows[0]?.n ?? 0);
+      const gone = await this.run(() => this.db.query(DELETE_EXPIRED_PREDICTIONS, [interval, iso(now - keepMs)]));
+      predictionsDeleted[interval] = Number(gone[0]?.n ?? 0);
     }
     // A monthly partition holds every interval, so it can go only when every interval expires.
     const dropped: string[] = [];
@@ -184,7 +183,7 @@ export class SqlStore implements Store {
       const rows = await this.run(() => this.db.query(DELETE_EXPIRED_ALERTS, [iso(now - keepMs)]));
       alertsDeleted = Number(rows[0]?.n ?? 0);
     }
-    return { deleted, droppedPartitions: dropped, alertsDeleted };
+    return { deleted, droppedPartitions: dropped, alertsDeleted, predictionsDeleted };
   }
 
   async refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows> {
@@ -221,6 +220,9 @@ export class SqlStore implements Store {
       if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
       if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
       if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
+      if (batch.predictions && batch.predictions.length > 0) {
+        await tx.query(INSERT_PREDICTIONS, [JSON.stringify(batch.predictions.map(predictionRow))]);
+      }
       if (batch.unparked && batch.unparked.length > 0) {
         await tx.query(DELETE_PARKED, [batch.topic, batch.partition, JSON.stringify(batch.unparked)]);
       }
@@ -289,6 +291,17 @@ export class SqlStore implements Store {
     const rows = await session.query(SELECT_CHECKPOINT, [topic, partition]);
     const holder = rows[0] ? Number(rows[0].epoch) : undefined;
     return new FencedError(`partition ${topic}/${partition}: epoch ${epoch} is fenced by epoch ${holder ?? 'unknown'}`);
+  }
+
+  /** A range of one market's series, or its latest rows when the query names no range. */
+  private async series(sql: { range: string; latest: string }, q: CandleQuery): Promise<Row[]> {
+    const limit = q.limit ?? 1_000;
+    if (q.from === undefined && q.to === undefined) {
+      return this.run(() => this.db.query(sql.latest, [q.exchange, q.symbol, q.interval, limit]));
+    }
+    const from = q.from === undefined ? null : iso(q.from);
+    const to = q.to === undefined ? null : iso(q.to);
+    return this.run(() => this.db.query(sql.range, [q.exchange, q.symbol, q.interval, from, to, limit]));
   }
 
   private async run<T>(fn: () => Promise<T>): Promise<T> {

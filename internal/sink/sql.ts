@@ -82,6 +82,24 @@ CREATE TABLE parked_actors (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'trend predictions',
+    sql: `
+CREATE TABLE predictions (
+  exchange         text             NOT NULL,
+  symbol           text             NOT NULL,
+  "interval"       text             NOT NULL,
+  open_time        timestamptz      NOT NULL,
+  target_open_time timestamptz      NOT NULL,
+  market           text             NOT NULL,
+  p_up             double precision NOT NULL CHECK (p_up >= 0 AND p_up <= 1),
+  baselines        jsonb            NOT NULL,
+  scores           jsonb            NOT NULL,
+  PRIMARY KEY (exchange, symbol, "interval", open_time)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -174,6 +192,19 @@ SELECT ${ALERT_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(
   message text, evidence jsonb)
 ON CONFLICT (id) DO NOTHING`;
 
+const PREDICTION_COLUMNS = 'exchange, symbol, "interval", open_time, target_open_time, market, p_up, baselines, scores';
+
+/**
+ * Inserts a JSON array of predictions; a key already stored is left as it is. A prediction is made
+ * once per candle (its first close) from the checkpointed model, so a replay makes the same row.
+ */
+export const INSERT_PREDICTIONS = `
+INSERT INTO predictions (${PREDICTION_COLUMNS})
+SELECT ${PREDICTION_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(
+  exchange text, symbol text, "interval" text, open_time timestamptz, target_open_time timestamptz, market text,
+  p_up double precision, baselines jsonb, scores jsonb)
+ON CONFLICT (exchange, symbol, "interval", open_time) DO NOTHING`;
+
 const MS = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::bigint::text AS ${col}`;
 
 export const CANDLE_SELECT = `
@@ -182,17 +213,25 @@ SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('close_time')}, ma
   taker_buy_volume::text, taker_buy_quote_volume::text, vwap::text, first_trade_id, last_trade_id, revision::text
 FROM candles`;
 
-/** $1 exchange, $2 symbol, $3 interval, $4 from (ISO or null), $5 to (ISO or null), $6 limit; oldest first. */
-export const SELECT_CANDLES_RANGE = `${CANDLE_SELECT}
+/**
+ * The range and latest queries of a table keyed (exchange, symbol, interval, open_time). Range:
+ * $1 exchange, $2 symbol, $3 interval, $4 from (ISO or null), $5 to (ISO or null), $6 limit,
+ * oldest first. Latest: the newest $4 rows, returned oldest first.
+ */
+function seriesQueries(select: string): { range: string; latest: string } {
+  return {
+    range: `${select}
 WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
   AND ($4::timestamptz IS NULL OR open_time >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR open_time < $5::timestamptz)
-ORDER BY open_time ASC LIMIT $6`;
-
-/** The newest $4 candles, returned oldest first. */
-export const SELECT_CANDLES_LATEST = `SELECT * FROM (${CANDLE_SELECT}
+ORDER BY open_time ASC LIMIT $6`,
+    latest: `SELECT * FROM (${select}
 WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
-ORDER BY open_time DESC LIMIT $4) latest ORDER BY open_time ASC`;
+ORDER BY open_time DESC LIMIT $4) latest ORDER BY open_time ASC`,
+  };
+}
+
+export const SELECT_CANDLES = seriesQueries(CANDLE_SELECT);
 
 export const SELECT_ALERTS = `
 SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
@@ -212,6 +251,13 @@ WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
   AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
 ORDER BY t DESC, id DESC LIMIT $5) newest ORDER BY t ASC, id ASC`;
 
+const PREDICTION_SELECT = `
+SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('target_open_time')}, market, p_up::text,
+  baselines::text, scores::text
+FROM predictions`;
+
+export const SELECT_PREDICTIONS = seriesQueries(PREDICTION_SELECT);
+
 /**
  * Distinct (exchange, symbol) of the candle table by skipping along the primary key index
  * (a loose index scan): one index probe per market instead of reading every row.
@@ -229,6 +275,11 @@ SELECT exchange, symbol, market FROM m`;
 
 export const DELETE_EXPIRED_CANDLES = `
 WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
+/** Predictions go with their interval's candles. */
+export const DELETE_EXPIRED_PREDICTIONS = `
+WITH gone AS (DELETE FROM predictions WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;
 
 export const DELETE_EXPIRED_ALERTS = `

@@ -1,3 +1,4 @@
+import type { TrendPrediction } from '../actor/output.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
@@ -8,10 +9,11 @@ import type { Interval } from '../market/interval.js';
  * Only adapters in this folder import a database client.
  *
  * Exactly once: a worker commits, per partition and in ONE transaction, the candles closed or
- * revised since its last checkpoint, its alerts, and the checkpoint (epoch, next offset, actor
- * state). Candle rows are keyed (exchange, symbol, interval, open_time) and only replaced by a
- * revision at least as high, alerts are keyed by their deterministic id, so replaying from any
- * checkpoint rewrites identical rows.
+ * revised since its last checkpoint, its alerts and trend predictions, and the checkpoint (epoch,
+ * next offset, actor state). Candle rows are keyed (exchange, symbol, interval, open_time) and
+ * only replaced by a revision at least as high, alerts are keyed by their deterministic id,
+ * predictions by the candle that made them, so replaying from any checkpoint rewrites identical
+ * rows.
  *
  * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
  * partition. A commit or claim from a lower epoch is refused inside the transaction with
@@ -35,6 +37,8 @@ export interface CommitBatch extends Checkpoint {
   /** Closed or revised candles; several revisions of one candle may appear, the highest wins. */
   readonly candles: readonly Candle[];
   readonly alerts: readonly Alert[];
+  /** Trend predictions with their running scores; a key already stored is kept. */
+  readonly predictions?: readonly TrendPrediction[];
   /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
   readonly parked?: readonly ParkedActor[];
   /** Keys of parked actors that came back into the partition state: their parked rows go. */
@@ -58,6 +62,9 @@ export interface CandleQuery {
   /** Most rows, newest first when only a limit is given. Default 1,000. */
   readonly limit?: number;
 }
+
+/** Predictions of one market and interval, by the open time of the candle that made them. */
+export type PredictionQuery = CandleQuery;
 
 export interface AlertQuery {
   readonly exchange?: string;
@@ -90,6 +97,8 @@ export interface RetentionResult {
   readonly droppedPartitions: readonly string[];
   /** Alert rows deleted. */
   readonly alertsDeleted: number;
+  /** Prediction rows deleted (with their interval's candles), per interval. */
+  readonly predictionsDeleted: Readonly<Partial<Record<Interval, number>>>;
 }
 
 /** A row the database refuses on its own, and why (the database's message). */
@@ -130,13 +139,15 @@ export interface Store {
   loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
   /** Candles of one market and interval in open time order. */
   candles(query: CandleQuery): Promise<Candle[]>;
+  /** Trend predictions of one market and interval in open time order, with their scores. */
+  predictions(query: PredictionQuery): Promise<TrendPrediction[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
   /** Every market with at least one stored candle, by exchange then symbol. */
   markets(): Promise<StoredMarket[]>;
   /**
-   * Deletes candles older than their interval's retention at `now`, drops fully expired
-   * partitions, deletes alerts older than the alerts' retention.
+   * Deletes candles and predictions older than their interval's retention at `now`, drops fully
+   * expired partitions, deletes alerts older than the alerts' retention.
    */
   applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult>;
   close(): Promise<void>;

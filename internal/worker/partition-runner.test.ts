@@ -337,6 +337,35 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it('commits the trend predictions with the checkpoint, one per closed candle once the model is warm', async () => {
+    const { store, runner, signal } = await setup();
+    const run = runner.run(signal);
+    // One trade a minute with a zigzag price: each trade closes the previous minute.
+    const trades = Array.from({ length: 30 }, (_, i) => ({
+      ...base,
+      tradeId: String(i + 1),
+      price: String(100 + (i % 3) - (i % 2)),
+      eventTime: base.eventTime + i * 60_000,
+      receiveTime: base.eventTime + i * 60_000,
+    }));
+    await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 30n }, signal);
+    runner.stop();
+    await run;
+    const stored = await store.predictions({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', from: 0 });
+    const candles = await store.candles({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', from: 0 });
+    expect(candles).toHaveLength(29);
+    // The default warm-up is 10 candles: predictions from there on, each made by a stored candle.
+    expect(stored.length).toBeGreaterThan(10);
+    const opens = new Set(candles.map((c) => c.openTime));
+    for (const p of stored) {
+      expect(opens.has(p.openTime)).toBe(true);
+      expect(p.targetOpenTime).toBe(p.openTime + 60_000);
+      expect(p.scores.baselines).toHaveProperty('persistence');
+    }
+    expect(stored.at(-1)?.openTime).toBe(candles.at(-1)?.openTime);
+    await store.close();
+  }, 30_000);
+
   it('processes a trade-batch record as its trades, in order, and checkpoints after the whole record', async () => {
     const t = (id: number, second: number): Trade => ({
       ...base,

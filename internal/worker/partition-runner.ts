@@ -1,6 +1,12 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { type ActorOutput, clearActorOutput, createActorOutput, type TradeOutcome } from '../actor/output.js';
+import {
+  type ActorOutput,
+  clearActorOutput,
+  createActorOutput,
+  type TradeOutcome,
+  type TrendPrediction,
+} from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import { decodeTrades } from '../log/trade-batch.js';
@@ -140,6 +146,7 @@ export class PartitionRunner {
   private held: { append: number; event: number } | undefined;
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
+  private pendingPredictions: TrendPrediction[] = [];
   private nextOffset: bigint;
   /** The offset of the last committed checkpoint: where the next owner would resume now. */
   private committedOffset: bigint;
@@ -687,13 +694,14 @@ export class PartitionRunner {
     for (const c of out.closed) this.pendingCandles.push(c);
     for (const c of out.revised) this.pendingCandles.push(c);
     for (const a of out.alerts) this.pendingAlerts.push(a);
+    for (const p of out.predictions) this.pendingPredictions.push(p);
     this.deps.outputs.emit(out, rejected, oldest);
     clearActorOutput(out);
-    this.deps.metrics.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
+    this.deps.metrics.pendingRows.set(this.labels, this.pendingRowCount());
   }
 
   private checkpointDue(): boolean {
-    const pendingRows = this.pendingCandles.length + this.pendingAlerts.length;
+    const pendingRows = this.pendingRowCount();
     if (pendingRows >= this.deps.config.maxPendingRows) return true;
     if (!this.stateChanged && pendingRows === 0) return false;
     return this.deps.clock() - this.lastCheckpointAt >= this.deps.config.checkpointIntervalMs;
@@ -705,7 +713,7 @@ export class PartitionRunner {
    * pauses meanwhile); a FencedError ends the partition.
    */
   private async checkpoint(signal: AbortSignal, timings?: StopTimings): Promise<void> {
-    if (!this.stateChanged && this.pendingCandles.length === 0 && this.pendingAlerts.length === 0) return;
+    if (!this.stateChanged && this.pendingRowCount() === 0) return;
     // Everything up to the first await is the capture: the actors' snapshots, the rows and the
     // offset at this point of the record order. The loop may process more records meanwhile;
     // they belong to the next checkpoint.
@@ -728,20 +736,23 @@ export class PartitionRunner {
     this.pendingUnpark.clear();
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
+    const predictions = this.pendingPredictions;
     const nextOffset = this.nextOffset;
     this.pendingCandles = [];
     this.pendingAlerts = [];
+    this.pendingPredictions = [];
     this.stateChanged = false;
     const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
       attributes: {
         'messaging.destination.partition.id': String(this.partition),
-        'tickmesh.rows': candles.length + alerts.length,
+        'tickmesh.rows': candles.length + alerts.length + predictions.length,
       },
     });
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, { parked, unparked }))) return;
+      const extra = { parked, unparked, predictions };
+      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, extra))) return;
       this.committedOffset = nextOffset;
       // Committed: a parked snapshot is read back from the store from now on.
       for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
@@ -762,7 +773,11 @@ export class PartitionRunner {
     m.candles.inc({ kind: 'closed' }, candles.filter((c) => c.revision === 0).length);
     m.candles.inc({ kind: 'revised' }, candles.filter((c) => c.revision > 0).length);
     m.alerts.inc(alerts.length);
-    m.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
+    m.pendingRows.set(this.labels, this.pendingRowCount());
+  }
+
+  private pendingRowCount(): number {
+    return this.pendingCandles.length + this.pendingAlerts.length + this.pendingPredictions.length;
   }
 
   /**
@@ -778,7 +793,11 @@ export class PartitionRunner {
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
-    parking: { parked: readonly ParkedActor[]; unparked: readonly string[] },
+    extra: {
+      parked: readonly ParkedActor[];
+      unparked: readonly string[];
+      predictions: readonly TrendPrediction[];
+    },
   ): Promise<boolean> {
     let rows = { candles, alerts };
     return retry(
@@ -793,7 +812,7 @@ export class PartitionRunner {
               nextOffset,
               state,
               ...rows,
-              ...parking,
+              ...extra,
             });
             this.commitFailing = undefined;
             return true;

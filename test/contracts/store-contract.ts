@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
@@ -59,6 +60,33 @@ export function alert(over: Partial<Alert> = {}): Alert {
     interval: '1m',
     message: 'price moved 4.1 sigma in 1m',
     evidence: { close: '42005.25', zscore: 4.1 },
+    ...over,
+  };
+}
+
+export function prediction(over: Partial<TrendPrediction> = {}): TrendPrediction {
+  const openTime = over.openTime ?? JAN;
+  const score = { accuracy: 0.55, logLoss: 0.6812345678901234, brier: 0.2431 };
+  return {
+    exchange: 'binance',
+    symbol: 'BTCUSDT',
+    market: 'BTC-USDT',
+    interval: '1m',
+    openTime,
+    targetOpenTime: openTime + 60_000,
+    pUp: 0.5731234567890123,
+    baselines: { persistence: 1, majority: 0.5208333333333334, coin: 0.5 },
+    scores: {
+      scored: 48,
+      model: score,
+      baselines: {
+        persistence: { accuracy: 0.5, logLoss: 6.9, brier: 0.5 },
+        majority: { accuracy: 0.52, logLoss: 0.69, brier: 0.249 },
+        coin: { accuracy: 0.5, logLoss: Math.LN2, brier: 0.25 },
+      },
+      verdicts: { persistence: 'better', majority: 'no-difference', coin: 'too-few' },
+      beatsBaselines: false,
+    },
     ...over,
   };
 }
@@ -269,6 +297,28 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
       expect(await store.alerts({ limit: 1 })).toEqual([a1]);
       expect(await store.alerts({ limit: 2, newest: true })).toEqual([a2, a3]);
       expect(await store.alerts({ to: FEB, limit: 1, newest: true })).toEqual([a2]);
+    });
+
+    it('predictions are committed with the checkpoint, kept once per candle, read back exactly and expire', async () => {
+      const store = await open();
+      const ps = Array.from({ length: 4 }, (_, i) => prediction({ openTime: JAN + i * 60_000 }));
+      const eth = prediction({ symbol: 'ETHUSDT', market: 'ETH-USDT' });
+      await store.commit(batch({ predictions: [...ps, eth] }));
+      const pq = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' } as const;
+      expect(await store.predictions({ ...pq, from: 0 })).toEqual(ps);
+      // Replay of the same batch, or a stale writer's other value: the first row stays.
+      await store.commit(batch({ predictions: [{ ...ps[0], pUp: 0.1 } as TrendPrediction] }));
+      expect(await store.predictions({ ...pq, from: JAN, to: JAN + 120_000 })).toEqual(ps.slice(0, 2));
+      expect(await store.predictions({ ...pq, limit: 1 })).toEqual(ps.slice(3));
+      expect(await store.predictions({ ...pq, symbol: 'ETHUSDT', limit: 5 })).toEqual([eth]);
+      // A fenced commit writes no prediction.
+      await store.commit(batch({ epoch: 2 }));
+      const late = prediction({ openTime: JAN + 10 * 60_000 });
+      await expect(store.commit(batch({ epoch: 1, predictions: [late] }))).rejects.toBeInstanceOf(FencedError);
+      expect(await store.predictions({ ...pq, limit: 10 })).toEqual(ps);
+      const r = await store.applyRetention({ '1m': 60_000 }, JAN + 3 * 60_000);
+      expect(r.predictionsDeleted['1m']).toBe(3); // Two of BTCUSDT, the one of ETHUSDT.
+      expect(await store.predictions({ ...pq, limit: 10 })).toEqual(ps.slice(2));
     });
 
     it('markets lists each market with stored candles once, by exchange then symbol', async () => {
