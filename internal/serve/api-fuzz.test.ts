@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alert, candle } from '../../test/contracts/store-contract.js';
+import { alert, candle, prediction } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { isValidPattern } from '../bus/subject-syntax.js';
 import { createLogger, silentLogger } from '../observe/logger.js';
@@ -27,6 +27,7 @@ const ROUTES = [
   '/api/v1/candles/latest',
   '/api/v1/prices/latest',
   '/api/v1/alerts',
+  '/api/v1/predictions',
   '/api/v1/stream',
   '/healthz',
   '/readyz',
@@ -44,6 +45,7 @@ const VALID: Readonly<Record<string, Record<string, string>>> = {
   '/api/v1/candles/latest': { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' },
   '/api/v1/prices/latest': { exchange: 'binance', symbol: 'BTCUSDT' },
   '/api/v1/alerts': { exchange: 'binance', symbol: 'BTCUSDT', to: '2024-06-01' },
+  '/api/v1/predictions': { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', from: '0', limit: '10' },
 };
 
 const value = fc.oneof(
@@ -112,6 +114,7 @@ beforeAll(async () => {
     state: new Uint8Array(),
     candles: [candle()],
     alerts: [alert()],
+    predictions: [prediction()],
   });
   const cache = new MemoryCache();
   await cache.putCandles([candle({ closed: false })]);

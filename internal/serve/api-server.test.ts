@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { alert, candle } from '../../test/contracts/store-contract.js';
+import { alert, candle, prediction } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
@@ -48,7 +48,7 @@ afterEach(async () => {
 
 async function fixture(
   over: Parameters<typeof apiConfig>[0] = {},
-  wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets'> = (s) => s,
+  wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets' | 'predictions'> = (s) => s,
   seed: (s: Store) => Promise<void> = async () => {},
 ): Promise<Fixture> {
   const store = await createPgliteStore({ database, schema: `api_${++n}` });
@@ -73,7 +73,7 @@ async function fixture(
 /** A server on an empty store that is not started. */
 function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
   return createApiServer({
-    store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+    store: { candles: async () => [], alerts: async () => [], markets: async () => [], predictions: async () => [] },
     cache: new MemoryCache(),
     bus: new MemoryBus(),
     logger: silentLogger(),
@@ -84,7 +84,12 @@ function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
 }
 
 let epoch = 0;
-async function commit(store: Store, candles: Candle[], alerts: ReturnType<typeof alert>[] = []): Promise<void> {
+async function commit(
+  store: Store,
+  candles: Candle[],
+  alerts: ReturnType<typeof alert>[] = [],
+  predictions: ReturnType<typeof prediction>[] = [],
+): Promise<void> {
   await store.commit({
     topic: 't',
     partition: 0,
@@ -93,6 +98,7 @@ async function commit(store: Store, candles: Candle[], alerts: ReturnType<typeof
     state: new Uint8Array(),
     candles,
     alerts,
+    predictions,
   });
 }
 
@@ -133,6 +139,26 @@ describe('REST', () => {
     // Only a limit: the newest rows, still oldest first.
     const latest = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m&limit=2' });
     expect(latest.json().candles).toEqual(cs.slice(3));
+  });
+
+  it('predictions come from the store with the scores next to the baselines, paged like candles', async () => {
+    const { app, store } = await fixture();
+    const ps = Array.from({ length: 3 }, (_, i) => prediction({ openTime: JAN + i * 60_000 }));
+    await commit(store, [], [], [...ps, prediction({ interval: '5m' })]);
+    const url = '/api/v1/predictions?exchange=binance&symbol=BTCUSDT&interval=1m';
+    const all = (await app.inject({ url })).json();
+    expect(all).toEqual({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', predictions: ps, next: null });
+    expect(Object.keys(all.predictions[0].scores.baselines).sort()).toEqual(['coin', 'majority', 'persistence']);
+    expect(all.predictions[0].scores.model.logLoss).toBe(0.6812345678901234);
+    const page1 = (await app.inject({ url: `${url}&from=${JAN}&limit=2` })).json();
+    expect(page1.predictions).toEqual(ps.slice(0, 2));
+    expect(page1.next).toBe(JAN + 60_001);
+    const page2 = (await app.inject({ url: `${url}&from=${page1.next}&limit=2` })).json();
+    expect(page2).toMatchObject({ predictions: ps.slice(2), next: null });
+    const bad = await app.inject({ url: '/api/v1/predictions?exchange=binance&symbol=BTCUSDT&interval=2m' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/interval must be one of: 1m, 5m, 1h/);
+    expect((await app.inject({ url: `${url}&from=200&to=100` })).statusCode).toBe(400);
   });
 
   it('refuses bad query parameters with a 400 that names them', async () => {
@@ -238,11 +264,14 @@ describe('REST', () => {
     const down = (s: Store) => ({
       candles: () => Promise.reject(new UnavailableError('database unreachable')),
       alerts: () => Promise.reject(new UnavailableError('database unreachable')),
+      predictions: () => Promise.reject(new UnavailableError('database unreachable')),
       markets: () => s.markets(),
     });
     const { app } = await fixture({}, down);
     const res = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m' });
     expect(res.statusCode).toBe(503);
+    const predictions = await app.inject({ url: '/api/v1/predictions?exchange=binance&symbol=BTCUSDT&interval=1m' });
+    expect(predictions.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json()).toMatchObject({ code: 'TM_UNAVAILABLE', message: 'database unreachable' });
     expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);

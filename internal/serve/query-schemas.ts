@@ -56,6 +56,7 @@ export function querySchemas(config: ApiConfig) {
   });
   return {
     markets: object({ interval }),
+    /** A page of one market's series of one interval (candles, predictions). */
     candles: object(
       {
         exchange: name,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Cache } from '../sink/cache.js';
-import type { Store } from '../sink/store.js';
+import type { CandleQuery, Store } from '../sink/store.js';
 import type { ApiConfig } from './api-config.js';
 import type { MarketDirectory } from './market-directory.js';
 import {
@@ -15,7 +15,7 @@ import {
 } from './query-schemas.js';
 
 export interface RestContext {
-  readonly store: Pick<Store, 'candles' | 'alerts'>;
+  readonly store: Pick<Store, 'candles' | 'alerts' | 'predictions'>;
   readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
   readonly directory: Pick<MarketDirectory, 'list'>;
   readonly registry: Registry;
@@ -58,22 +58,30 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     },
   );
 
-  app.get<{ Querystring: CandlesQuery }>(
-    '/api/v1/candles',
-    { schema: { querystring: schemas.candles } },
-    async (req, reply) => {
+  /**
+   * A page of one market's series of one interval, by open time. Paging forward through a range:
+   * `next` is where the next page starts, after the last row returned.
+   */
+  const series = (
+    path: string,
+    field: string,
+    read: (q: CandleQuery) => Promise<ReadonlyArray<{ readonly openTime: number }>>,
+  ) =>
+    app.get<{ Querystring: CandlesQuery }>(path, { schema: { querystring: schemas.candles } }, async (req, reply) => {
       const { exchange, symbol, interval } = req.query;
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
       const limit = pageLimit(req.query.limit, config.candleLimit, reply);
       if (limit === undefined) return reply;
-      const candles = await store.candles({ exchange, symbol, interval, ...range, limit });
-      // Paging forward through a range: the next page starts after the last row returned.
-      const last = candles.at(-1);
-      const next = range.from !== undefined && candles.length === limit && last ? last.openTime + 1 : null;
-      return { exchange, symbol, interval, candles, next };
-    },
-  );
+      const rows = await read({ exchange, symbol, interval, ...range, limit });
+      const last = rows.at(-1);
+      const next = range.from !== undefined && rows.length === limit && last ? last.openTime + 1 : null;
+      return { exchange, symbol, interval, [field]: rows, next };
+    });
+
+  series('/api/v1/candles', 'candles', (q) => store.candles(q));
+  // Each prediction carries the model's running scores next to the baselines' (never one without the other).
+  series('/api/v1/predictions', 'predictions', (q) => store.predictions(q));
 
   app.get<{ Querystring: LatestCandleQuery }>(
     '/api/v1/candles/latest',

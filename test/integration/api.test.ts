@@ -19,7 +19,7 @@ import { type ApiServer, createApiServer } from '../../internal/serve/api-server
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { RedisCache } from '../../internal/sink/redis-cache.js';
 import type { Store } from '../../internal/sink/store.js';
-import { alert, candle } from '../contracts/store-contract.js';
+import { alert, candle, prediction } from '../contracts/store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // The API against the real servers: candles written to PostgreSQL through the Store are read
@@ -135,6 +135,35 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const bad = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m&limit=-1`);
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/limit must be >= 1/);
+  });
+
+  it('serves the predictions committed through the Store with their scores and the baselines', async () => {
+    const exchange = freshExchange();
+    const t0 = Date.UTC(2024, 5, 1);
+    const ps = Array.from({ length: 3 }, (_, i) => prediction({ exchange, openTime: t0 + i * 60_000 }));
+    const topic = freshName('t');
+    const commit = (epoch: number, predictions: typeof ps) =>
+      store.commit({
+        topic,
+        partition: 0,
+        epoch,
+        nextOffset: 1n,
+        state: new Uint8Array(),
+        candles: [],
+        alerts: [],
+        predictions,
+      });
+    await commit(1, ps);
+    // A replay of the checkpoint with the same rows changes nothing.
+    await commit(1, ps);
+    const url = `/api/v1/predictions?exchange=${exchange}&symbol=BTCUSDT&interval=1m`;
+    const all = await get(url);
+    expect(all.status).toBe(200);
+    expect(all.body.predictions).toEqual(ps);
+    const page = await get(`${url}&from=${t0}&limit=2`);
+    expect(page.body.predictions).toEqual(ps.slice(0, 2));
+    expect(page.body.next).toBe(t0 + 60_001);
+    expect((await get(`${url}&limit=0`)).status).toBe(400);
   });
 
   it('serves the latest candle and price from Redis', async () => {
