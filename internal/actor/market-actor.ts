@@ -401,7 +401,10 @@ export class MarketActor implements WindowListener {
       volume: wideToReal(w.sums, VOLUME, size),
       buyVolume: wideToReal(w.sums, BUY_VOLUME, size),
     });
-    if (f === undefined) return;
+    // A forecast that is not a probability is not kept: PostgreSQL's check on p_up would refuse the
+    // row and stop the partition for good (the model's inputs are clipped and it ends in a sigmoid,
+    // so this only guards against a defect).
+    if (f === undefined || !(f.pUp >= 0 && f.pUp <= 1)) return;
     out.predictions.push({
       exchange: this.exchange,
       symbol: this.symbol,
