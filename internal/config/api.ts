@@ -31,6 +31,12 @@ const originList = z
 
 export const API_FLAGS = {
   port: { schema: int(0, 65_535).default(8080), arg: 'N', help: 'HTTP and WebSocket port (0 picks a free port)' },
+  metricsPort: {
+    schema: int(0, 65_535).default(9464),
+    arg: 'PORT',
+    env: 'TICKMESH_METRICS_PORT',
+    help: 'internal port of /metrics, /healthz and /readyz with its reason, never the public one; 0 picks a free port',
+  },
   host: { schema: z.string().min(1).default('0.0.0.0'), arg: 'ADDR', help: 'address to listen on' },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema the workers write' },
   migrate: {

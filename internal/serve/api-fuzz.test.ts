@@ -30,7 +30,6 @@ const ROUTES = [
   '/api/v1/stream',
   '/healthz',
   '/readyz',
-  '/metrics',
   '/',
   '/dashboard/dashboard.js',
 ] as const;

@@ -31,8 +31,8 @@ export interface ApiServerDeps {
   readonly clock?: () => number;
   /**
    * Other parts this process needs, by name (the embedded mode passes its worker and ingest),
-   * each giving why it is not ready or undefined. /readyz names the part that is not ready, never
-   * its reason: error text is for the log, not for whoever can reach the port.
+   * each giving why it is not ready or undefined. The public /readyz answers 200 or 503 and
+   * nothing more; notReadyReason() (for the internal probe port) names the part and its reason.
    */
   readonly dependencies?: Readonly<Record<string, () => string | undefined>>;
 }
@@ -46,6 +46,11 @@ export interface ApiServer extends Component {
   readonly app: FastifyInstance;
   /** `http://host:port` once listening. */
   readonly url: string | undefined;
+  /**
+   * Why the API should get no traffic (starting, shutting down, a dependency and its reason),
+   * undefined when ready. For the internal probe port only: error text may name hosts and users.
+   */
+  notReadyReason(): string | undefined;
 }
 
 /** Close code sent to stream clients on shutdown (RFC 6455: going away). */
@@ -138,11 +143,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       store: deps.store,
       cache: deps.cache,
       directory,
-      registry: deps.registry,
       config,
       clock,
-      notReadyReason: () =>
-        state === 'running' ? notReadyDependency() : state === 'new' ? 'starting' : 'shutting down',
+      ready: () => notReadyReason() === undefined,
     });
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
@@ -155,11 +158,13 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       if (why === undefined) continue;
       if (why !== lastNotReady) logger.warn({ dependency: name, reason: why }, 'api not ready: a dependency is not');
       lastNotReady = why;
-      return `${name} is not ready`;
+      return `${name} is not ready: ${why}`;
     }
     lastNotReady = undefined;
     return undefined;
   };
+  const notReadyReason = (): string | undefined =>
+    state === 'running' ? notReadyDependency() : state === 'new' ? 'starting' : 'shutting down';
 
   const stop = async (): Promise<void> => {
     if (state === 'closed') return;
@@ -174,6 +179,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     get url() {
       return url;
     },
+    notReadyReason,
     async start(signal) {
       if (state !== 'new') throw new Error('api server already started');
       signal.addEventListener('abort', () => void stop(), { once: true });

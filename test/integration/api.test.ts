@@ -31,6 +31,7 @@ let cache: RedisCache;
 let bus: Bus;
 let server: ApiServer;
 let base: string;
+const registry = createRegistry({}, false);
 
 const encoder = new TextEncoder();
 const json = (v: unknown) => encoder.encode(JSON.stringify(v));
@@ -49,7 +50,7 @@ beforeAll(async () => {
     cache,
     bus,
     logger: silentLogger(),
-    registry: createRegistry({}, false),
+    registry,
     config: apiConfig({
       listen: { port: 0, host: '127.0.0.1' },
       stream: { maxSocketBytes: 64 << 10, bufferMessages: 100, slowClientMs: 500 },
@@ -196,7 +197,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     }
     await bus.flush();
     const slowCloses = async () =>
-      Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+      Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await registry.metrics())?.[1]);
     await expect.poll(slowCloses, { timeout: 15_000, interval: 100 }).toBe(1);
     // Reading again, the client finds the connection closed: 1013 when the close frame got
     // through behind the queued data, 1006 when the server had to cut the socket.
@@ -226,7 +227,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(bad.length).toBeGreaterThan(1_400);
     for (let i = 0; i < 5_000 && client.ws.readyState === WebSocket.OPEN; i++) client.ws.send(bad);
     const start = Date.now();
-    const metrics = async () => (await fetch(`${base}/metrics`)).text();
+    const metrics = () => registry.metrics();
     while (!/tickmesh_api_stream_rejected_total\{reason="rate"\} 1/.test(await metrics())) {
       if (Date.now() - start > 10_000) throw new Error('the flooding client was not closed');
       await new Promise((r) => setTimeout(r, 50));
@@ -236,26 +237,30 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(client.messages.filter((m) => m.type === 'error').length).toBeLessThanOrEqual(10);
   });
 
-  it('the dashboard and probes are served on the same port', async () => {
+  it('the dashboard and probes are served on the same port, /metrics is not', async () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<canvas id="chart"/);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
   it('tickmesh api runs as a process on the environment endpoints and drains on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api', '--port', '0', '--host', '127.0.0.1', '--schema', schema],
+      [
+        ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api'],
+        ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--schema', schema],
+      ],
       { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
+    const [url, metricsPort] = await new Promise<[string, string]>((resolve, reject) => {
       const onData = (d: Buffer) => {
         output += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(output);
-        if (m) resolve(m[1]!);
+        const m = /"url":"(http:\/\/[^"]+)".*"metricsPort":(\d+)/.exec(output);
+        if (m) resolve([m[1]!, m[2]!]);
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
@@ -263,6 +268,13 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     });
     try {
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${url}/metrics`)).status).toBe(404);
+      // The internal port: /metrics of the API's registry and /readyz.
+      const internal = `http://127.0.0.1:${metricsPort}`;
+      expect(await (await fetch(`${internal}/metrics`)).text()).toMatch(
+        /tickmesh_api_requests_total\{route="\/readyz"/,
+      );
+      expect(await (await fetch(`${internal}/readyz`)).text()).toBe('ready\n');
       const info = (await (await fetch(`${url}/api/v1/info`)).json()) as { source: { label: string } };
       expect(info.source.label).toBe('workers over NATS');
       const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream`);

@@ -500,12 +500,18 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     // ---- api: Deployment and Service on 8080.
     const api = await apps.readNamespacedDeployment({ name: `${fullname}-api`, namespace });
     expect(api.spec?.replicas).toBe(2);
-    // The API serves /healthz, /readyz and /metrics on its HTTP port.
-    expectHardened(api, 'http', 8080);
+    // The API's probes and /metrics are on its internal metrics port; the Service exposes http only.
+    expectHardened(api, 'metrics', 9464);
+    expect(container(api).ports?.find((p) => p.name === 'http')?.containerPort).toBe(8080);
     expect(container(api).args?.[0]).toBe('api');
     const apiFlags = flagRecord(container(api).args?.slice(1) ?? []);
     expect(Object.keys(apiFlags).filter((f) => !API_FLAG_NAMES.includes(f))).toEqual([]);
-    expect(parseApiOptions(apiFlags)).toMatchObject({ port: 8080, schema: 'market', logLevel: 'warn' });
+    expect(parseApiOptions(apiFlags)).toMatchObject({
+      port: 8080,
+      metricsPort: 9464,
+      schema: 'market',
+      logLevel: 'warn',
+    });
     expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
     expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
     const apiService = await core.readNamespacedService({ name: `${fullname}-api`, namespace });
@@ -557,10 +563,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     );
     for (const s of metricsServices.items) {
       expect(s.spec?.clusterIP).toBe('None');
-      const api = s.metadata?.name === `${fullname}-api-metrics`;
-      expect(s.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
-        api ? ['metrics', 8080, 'http'] : ['metrics', 9464, 'metrics'],
-      ]);
+      expect(s.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([['metrics', 9464, 'metrics']]);
     }
     const batch = kc.makeApiClient(BatchV1Api);
     const topicsJobs = async () =>
