@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { API_FLAGS, API_FLAGS_HELP, parseApiOptions } from '../../internal/config/api.js';
@@ -7,6 +8,7 @@ import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { parseApiKeys } from '../../internal/serve/api-keys.js';
 import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
@@ -37,6 +39,8 @@ export const apiCommand: Command = {
     const endpoints = parseEndpoints(flags, process.env);
     const options = parseApiOptions(flags, process.env);
     requireEndpoints(endpoints, ['databaseUrl', 'natsUrl', 'redisUrl']);
+    const keysFile = options.auth === 'keys' ? options.apiKeysFile : undefined;
+    const keys = keysFile === undefined ? undefined : parseApiKeys(await readFile(keysFile, 'utf8'), keysFile);
 
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });
@@ -78,10 +82,19 @@ export const apiCommand: Command = {
     }
     gate.open();
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
-    server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
+    server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options, keys) });
     const run = new AbortController();
     await server.start(run.signal);
-    logger.info({ url: server.url, dashboard: `${server.url}/`, metricsPort: probes.port }, 'api running');
+    logger.info(
+      {
+        url: server.url,
+        dashboard: `${server.url}/`,
+        metricsPort: probes.port,
+        auth: options.auth,
+        keys: keys?.length,
+      },
+      'api running',
+    );
 
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();

@@ -38,6 +38,18 @@ export const API_FLAGS = {
     help: 'internal port of /metrics, /healthz and /readyz with its reason, never the public one; 0 picks a free port',
   },
   host: { schema: z.string().min(1).default('0.0.0.0'), arg: 'ADDR', help: 'address to listen on' },
+  apiKeysFile: {
+    schema: z.string().min(1).optional(),
+    arg: 'PATH',
+    env: 'TICKMESH_API_KEYS_FILE',
+    help: "file of accepted API keys' SHA-256 hashes, one a line: <sha256> [name] [read] (tickmesh api-key)",
+  },
+  auth: {
+    schema: z.enum(['open', 'keys']).optional(),
+    arg: 'open|keys',
+    help: 'keys: every /api route needs a key of --api-keys-file; open: no key',
+    defaultHelp: 'keys with --api-keys-file, else open',
+  },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema the workers write' },
   migrate: {
     schema: boolFlag.default(true),
@@ -117,7 +129,8 @@ export const API_FLAGS = {
   logLevel: { schema: logLevelFlag, arg: 'LEVEL', help: 'pino level' },
 } as const satisfies FlagSpec;
 
-export type ApiOptions = FlagValues<typeof API_FLAGS>;
+/** The options, `auth` resolved: keys when a keys file is given, else open. */
+export type ApiOptions = Omit<FlagValues<typeof API_FLAGS>, 'auth'> & { readonly auth: 'open' | 'keys' };
 
 /** The flag names, for the chart test that checks the Deployment's arguments. */
 export const API_FLAG_NAMES = Object.entries(API_FLAGS).map(([key, f]) => flagName(key, f));
@@ -130,5 +143,8 @@ export function parseApiOptions(flags: RawFlags, env: Readonly<Record<string, st
   if (!o.intervals.includes(o.dashboardInterval)) {
     throw new ConfigError(`--dashboard-interval ${o.dashboardInterval} is not among --intervals`);
   }
-  return o;
+  if (o.auth === 'keys' && o.apiKeysFile === undefined) {
+    throw new ConfigError('--auth keys needs --api-keys-file (or TICKMESH_API_KEYS_FILE)');
+  }
+  return Object.freeze({ ...o, auth: o.auth ?? (o.apiKeysFile === undefined ? 'open' : 'keys') });
 }

@@ -1,5 +1,6 @@
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
+import type { ApiKey } from './api-keys.js';
 
 /** What the API knows about where the data comes from, shown by GET /api/v1/info and the dashboard. */
 export interface DataSource {
@@ -55,6 +56,11 @@ export interface ApiConfig {
   /** Markets the directory holds at most; past it, the one seen longest ago is forgotten. */
   readonly maxMarkets: number;
   readonly stream: StreamConfig;
+  /**
+   * With keys, every route but the probes and the dashboard page needs one of them
+   * (internal/serve/api-auth.ts); undefined leaves the API open (`tickmesh dev`, local use).
+   */
+  readonly auth?: { readonly keys: readonly ApiKey[] };
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
 }

@@ -13,6 +13,7 @@ import type { Component } from '../runtime/component.js';
 import { TickmeshError } from '../runtime/errors.js';
 import type { Cache } from '../sink/cache.js';
 import type { Store } from '../sink/store.js';
+import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
@@ -91,14 +92,14 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         .send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message: err.message });
     }
     if (err instanceof TickmeshError && err.retriable) {
-      req.log.warn({ err, url: req.url }, 'request failed: a server is unavailable');
+      req.log.warn({ err, url: redactApiKey(req.url) }, 'request failed: a server is unavailable');
       return reply
         .code(503)
         .header('retry-after', '5')
         .send({ statusCode: 503, error: 'Service Unavailable', code: err.code, message: err.message });
     }
     if ((err.statusCode ?? 500) < 500) return reply.send(err);
-    req.log.error({ err, url: req.url }, 'request failed');
+    req.log.error({ err, url: redactApiKey(req.url) }, 'request failed');
     return reply
       .code(500)
       .send({ statusCode: 500, error: 'Internal Server Error', code: 'TM_INTERNAL', message: 'internal error' });
@@ -115,8 +116,9 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.requestSeconds.observe({ route }, reply.elapsedTime / 1000);
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode }, 'request');
+    req.log.debug({ method: req.method, url: redactApiKey(req.url), status: reply.statusCode }, 'request');
   });
+  if (config.auth) registerApiAuth(app, config.auth.keys);
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +18,7 @@ import type { Candle } from '../../internal/market/candle.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { apiConfig } from '../../internal/serve/api-config.js';
+import { newApiKey } from '../../internal/serve/api-keys.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { RedisCache } from '../../internal/sink/redis-cache.js';
@@ -245,14 +249,18 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
-  it('tickmesh api runs as a process on the environment endpoints and drains on SIGTERM', async () => {
+  it('tickmesh api runs as a process on the environment endpoints, with keys, and drains on SIGTERM', async () => {
+    const { key, line } = newApiKey('test');
+    const dir = await mkdtemp(join(tmpdir(), 'api-keys-'));
+    const keysFile = join(dir, 'api-keys');
+    await writeFile(keysFile, `${line}\n`);
     const child = spawn(
       process.execPath,
       [
         ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api'],
         ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--schema', schema],
       ],
-      { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, TICKMESH_API_KEYS_FILE: keysFile }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -268,16 +276,22 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     });
     try {
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      expect((await fetch(`${url}/metrics`)).status).toBe(404);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(404);
       // The internal port: /metrics of the API's registry and /readyz.
       const internal = `http://127.0.0.1:${metricsPort}`;
       expect(await (await fetch(`${internal}/metrics`)).text()).toMatch(
         /tickmesh_api_requests_total\{route="\/readyz"/,
       );
       expect(await (await fetch(`${internal}/readyz`)).text()).toBe('ready\n');
-      const info = (await (await fetch(`${url}/api/v1/info`)).json()) as { source: { label: string } };
+      // Keys on (the file from the environment): 401 without one, the page public.
+      expect((await fetch(`${url}/api/v1/info`)).status).toBe(401);
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      const authorization = `Bearer ${key}`;
+      const info = (await (await fetch(`${url}/api/v1/info`, { headers: { authorization } })).json()) as {
+        source: { label: string };
+      };
       expect(info.source.label).toBe('workers over NATS');
-      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream`);
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream?api_key=${encodeURIComponent(key)}`);
       const closeCode = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       child.kill('SIGTERM');
@@ -286,6 +300,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
       expect(output).toMatch(/"api stopped"/);
     } finally {
       child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -236,6 +236,19 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     ).find((o) => o.kind === 'PrometheusRule') as (Doc & { spec: unknown }) | undefined;
     expect(rule?.metadata.name).toBe('t-tickmesh');
     expect(rule?.spec).toEqual(loadYaml(readFileSync(join(CHART, 'files/alerts.yaml'), 'utf8')));
+    // API keys from a Secret: mounted read-only, and the file the API's flags name is that mount's.
+    const keyed = (await docs('--set', 'api.auth.existingSecret=keys', '--set', 'api.auth.key=hashes')).find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-api',
+    ) as unknown as V1Deployment;
+    const keysFile = parseApiOptions(flagRecord(container(keyed).args?.slice(1) ?? [])).apiKeysFile ?? '';
+    const mount = container(keyed).volumeMounts?.find((m) => keysFile.startsWith(`${m.mountPath}/`));
+    expect([mount?.name, mount?.readOnly]).toEqual(['api-keys', true]);
+    expect(keyed.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret).toEqual({
+      secretName: 'keys',
+      items: [{ key: 'hashes', path: keysFile.slice(`${mount?.mountPath}/`.length) }],
+    });
+    const open = (await docs()).find((o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-api');
+    expect(JSON.stringify(open)).not.toMatch(/api-keys/);
     // The topics Job renders under the same name from the same values (GitOps tools render with
     // `helm template`, where every render is revision 1), and under a new one when what it runs
     // changes: a Job's pod template is immutable.
