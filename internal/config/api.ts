@@ -50,6 +50,17 @@ export const API_FLAGS = {
     help: 'keys: every /api route needs a key of --api-keys-file; open: no key',
     defaultHelp: 'keys with --api-keys-file, else open',
   },
+  rateLimitPerMinute: {
+    schema: int(0, 10_000_000).default(600),
+    arg: 'N',
+    help: 'requests a minute per API key, or per client address without one (429 over it); 0: no limit',
+  },
+  corsOrigins: {
+    schema: originList,
+    arg: 'LIST',
+    help: 'origins (scheme://host[:port], comma-separated, or *) whose pages may call the REST routes',
+    defaultHelp: 'none: CORS off',
+  },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema the workers write' },
   migrate: {
     schema: boolFlag.default(true),

@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MemoryBus } from '../bus/memory-bus.js';
-import { silentLogger } from '../observe/logger.js';
-import { createRegistry } from '../observe/metrics.js';
-import { MemoryCache } from '../sink/memory-cache.js';
-import { apiConfig } from './api-config.js';
 import { findApiKey, newApiKey, parseApiKeys } from './api-keys.js';
-import { type ApiServer, createApiServer } from './api-server.js';
+import type { ApiServer } from './api-server.js';
+import { startStorelessApi } from './testing/storeless-api.js';
 
 const reader = newApiKey('dashboard');
 const other = newApiKey('ci');
@@ -18,19 +14,11 @@ afterEach(async () => {
 });
 
 async function server(withKeys: boolean, listen = false): Promise<ApiServer> {
-  const s = createApiServer({
-    store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
-    cache: new MemoryCache(),
-    bus: new MemoryBus(),
-    logger: silentLogger(),
-    registry: createRegistry({}, false),
-    config: apiConfig({
-      ...(withKeys ? { auth: { keys } } : {}),
-      ...(listen ? { listen: { port: 0, host: '127.0.0.1' } } : {}),
-    }),
+  const s = await startStorelessApi({
+    ...(withKeys ? { auth: { keys } } : {}),
+    ...(listen ? { listen: { port: 0, host: '127.0.0.1' } } : {}),
   });
   servers.push(s);
-  await s.start(new AbortController().signal);
   return s;
 }
 

@@ -61,6 +61,10 @@ export interface ApiConfig {
    * (internal/serve/api-auth.ts); undefined leaves the API open (`tickmesh dev`, local use).
    */
   readonly auth?: { readonly keys: readonly ApiKey[] };
+  /** REST and stream requests a minute per API key, or per address without one; 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  /** Origins whose pages may call the REST routes (CORS); empty: none, `*`: any. */
+  readonly corsOrigins: readonly string[];
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
 }
@@ -74,6 +78,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   marketsRefreshMs: 30_000,
   marketIdleMs: 15 * 60_000,
   maxMarkets: 10_000,
+  rateLimitPerMinute: 0,
+  corsOrigins: Object.freeze([]),
   stream: Object.freeze({
     bufferMessages: 2_000,
     maxSocketBytes: 1 << 20,

@@ -69,4 +69,13 @@ describe('api options', () => {
     expect(apiConfigFromOptions(withFile, keys).auth?.keys).toBe(keys);
     expect(() => apiConfigFromOptions(withFile)).toThrow(/no API keys were read/);
   });
+
+  it('rate limit and CORS: 600 a minute and no CORS by default', () => {
+    expect(apiConfigFromOptions(parseApiOptions({}))).toMatchObject({ rateLimitPerMinute: 600, corsOrigins: [] });
+    const c = apiConfigFromOptions(
+      parseApiOptions({ 'rate-limit-per-minute': '0', 'cors-origins': 'https://dash.example,*' }),
+    );
+    expect(c).toMatchObject({ rateLimitPerMinute: 0, corsOrigins: ['https://dash.example', '*'] });
+    expect(() => parseApiOptions({ 'cors-origins': 'dash.example' })).toThrow(/--cors-origins/);
+  });
 });

@@ -16,6 +16,8 @@ export function apiConfigFromOptions(o: ApiOptions, keys?: readonly ApiKey[]): A
     source: { label: o.sourceLabel, simulated: undefined },
     marketIdleMs: o.marketIdleMs,
     maxMarkets: o.maxMarkets,
+    rateLimitPerMinute: o.rateLimitPerMinute,
+    corsOrigins: o.corsOrigins,
     stream: {
       bufferMessages: o.streamBuffer,
       slowClientMs: o.slowClientMs,

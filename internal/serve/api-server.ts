@@ -15,6 +15,7 @@ import type { Cache } from '../sink/cache.js';
 import type { Store } from '../sink/store.js';
 import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
+import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
 import { MarketDirectory } from './market-directory.js';
@@ -98,7 +99,8 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         .header('retry-after', '5')
         .send({ statusCode: 503, error: 'Service Unavailable', code: err.code, message: err.message });
     }
-    if ((err.statusCode ?? 500) < 500) return reply.send(err);
+    // A plugin's refusal (the rate limit's 429 is a plain object) carries its own status.
+    if (err.statusCode !== undefined && err.statusCode < 500) return reply.code(err.statusCode).send(err);
     req.log.error({ err, url: redactApiKey(req.url) }, 'request failed');
     return reply
       .code(500)
@@ -119,6 +121,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     req.log.debug({ method: req.method, url: redactApiKey(req.url), status: reply.statusCode }, 'request');
   });
   if (config.auth) registerApiAuth(app, config.auth.keys);
+  registerFrontDoorLimits(app, config);
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },
