@@ -19,6 +19,7 @@ import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
 import { MarketDirectory } from './market-directory.js';
+import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
@@ -122,6 +123,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   });
   if (config.auth) registerApiAuth(app, config.auth.keys);
   registerFrontDoorLimits(app, config);
+  registerOpenApi(app, { keys: config.auth !== undefined });
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },
@@ -154,6 +156,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     });
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
+    registerOpenApiRoute(scope);
   });
 
   let lastNotReady: string | undefined;
