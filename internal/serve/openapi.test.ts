@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newApiKey, parseApiKeys } from './api-keys.js';
 import type { ApiServer } from './api-server.js';
@@ -23,6 +24,10 @@ describe('the OpenAPI document', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json() as Doc;
     expect(doc.openapi).toBe('3.1.0');
+    // Against the OpenAPI 3.1 schema (the validator's copy of the specification's own).
+    const result = await new Validator().validate(res.json());
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
     const api = Object.keys(doc.paths).filter((p) => p.startsWith('/api/'));
     expect(api.sort()).toEqual(
       [
