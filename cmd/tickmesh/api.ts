@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { API_FLAGS, API_FLAGS_HELP, parseApiOptions } from '../../internal/config/api.js';
@@ -7,8 +8,9 @@ import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { parseApiKeys } from '../../internal/serve/api-keys.js';
 import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
-import { createApiServer } from '../../internal/serve/api-server.js';
+import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import type { Command } from './command.js';
@@ -17,8 +19,10 @@ const HELP = `tickmesh api: REST history, WebSocket live updates and the web das
 
 Serves candles and alerts from PostgreSQL, the latest candles and prices from Redis, and
 forwards live candles, alerts and index prices from NATS to WebSocket clients (docs/API.md).
-The dashboard is at / on the same port; /healthz, /readyz and /metrics too. SIGTERM drains:
-requests in flight finish, WebSocket clients are closed with 1001.
+The dashboard is at / on the same port, with /healthz and a /readyz that answers 200 or 503.
+/metrics, /healthz and /readyz with its reason are on --metrics-port, an internal port that
+should not be published. SIGTERM drains: requests in flight finish, WebSocket clients are
+closed with 1001.
 
 endpoints (flags override the environment; Kafka is not used):
 ${ENDPOINT_HELP}
@@ -35,16 +39,23 @@ export const apiCommand: Command = {
     const endpoints = parseEndpoints(flags, process.env);
     const options = parseApiOptions(flags, process.env);
     requireEndpoints(endpoints, ['databaseUrl', 'natsUrl', 'redisUrl']);
+    const keysFile = options.auth === 'keys' ? options.apiKeysFile : undefined;
+    const keys = keysFile === undefined ? undefined : parseApiKeys(await readFile(keysFile, 'utf8'), keysFile);
 
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
-    // Until PostgreSQL and NATS answer, a stand-in on the API's port answers the probes: not
-    // Ready, the reason on /readyz and in one log line, while this process retries (StartupGate).
+    // The probe port answers from the start: until PostgreSQL and NATS answer, not Ready, the
+    // reason on /readyz and in one log line, while this process retries (StartupGate).
     const gate = new StartupGate({ logger, signal });
-    const standIn = await startProbeServer(
-      { registry, healthy: () => true, notReadyReason: () => gate.reason() },
-      options.port,
+    let server: ApiServer | undefined;
+    const probes = await startProbeServer(
+      {
+        registry,
+        healthy: () => true,
+        notReadyReason: () => gate.reason() ?? (server ? server.notReadyReason() : 'starting'),
+      },
+      options.metricsPort,
       options.host,
     );
     const store = createPostgresStore({
@@ -65,17 +76,25 @@ export const apiCommand: Command = {
           createNatsBus({ servers: endpoints.natsUrl, security: endpoints.natsSecurity, name: clientId, logger }),
         )
       : undefined;
-    await standIn.close();
     if (!bus) {
-      await store.close();
+      await Promise.allSettled([store.close(), probes.close()]);
       return 0;
     }
     gate.open();
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
-    const server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options) });
+    server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options, keys) });
     const run = new AbortController();
     await server.start(run.signal);
-    logger.info({ url: server.url, dashboard: `${server.url}/` }, 'api running');
+    logger.info(
+      {
+        url: server.url,
+        dashboard: `${server.url}/`,
+        metricsPort: probes.port,
+        auth: options.auth,
+        keys: keys?.length,
+      },
+      'api running',
+    );
 
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -90,7 +109,7 @@ export const apiCommand: Command = {
       code = 1;
     }
     run.abort();
-    await Promise.allSettled([bus.close(), cache.close(), store.close()]);
+    await Promise.allSettled([bus.close(), cache.close(), store.close(), probes.close()]);
     logger.info('api stopped');
     return code;
   },

@@ -44,6 +44,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./api.js')).apiCommand,
   },
   {
+    name: 'api-key',
+    summary: 'make an API key and the line of the keys file that accepts it',
+    load: async () => (await import('./api-key.js')).apiKeyCommand,
+  },
+  {
     name: 'topics',
     summary: 'create the Kafka topics (trades, late, rejected, gaps) if they do not exist',
     load: async () => (await import('./topics.js')).topicsCommand,

@@ -31,7 +31,36 @@ const originList = z
 
 export const API_FLAGS = {
   port: { schema: int(0, 65_535).default(8080), arg: 'N', help: 'HTTP and WebSocket port (0 picks a free port)' },
+  metricsPort: {
+    schema: int(0, 65_535).default(9464),
+    arg: 'PORT',
+    env: 'TICKMESH_METRICS_PORT',
+    help: 'internal port of /metrics, /healthz and /readyz with its reason, never the public one; 0 picks a free port',
+  },
   host: { schema: z.string().min(1).default('0.0.0.0'), arg: 'ADDR', help: 'address to listen on' },
+  apiKeysFile: {
+    schema: z.string().min(1).optional(),
+    arg: 'PATH',
+    env: 'TICKMESH_API_KEYS_FILE',
+    help: "file of accepted API keys' SHA-256 hashes, one a line: <sha256> [name] [read] (tickmesh api-key)",
+  },
+  auth: {
+    schema: z.enum(['open', 'keys']).optional(),
+    arg: 'open|keys',
+    help: 'keys: every /api route needs a key of --api-keys-file; open: no key',
+    defaultHelp: 'keys with --api-keys-file, else open',
+  },
+  rateLimitPerMinute: {
+    schema: int(0, 10_000_000).default(600),
+    arg: 'N',
+    help: 'requests a minute per API key, or per client address without one (429 over it); 0: no limit',
+  },
+  corsOrigins: {
+    schema: originList,
+    arg: 'LIST',
+    help: 'origins (scheme://host[:port], comma-separated, or *) whose pages may call the REST routes',
+    defaultHelp: 'none: CORS off',
+  },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema the workers write' },
   migrate: {
     schema: boolFlag.default(true),
@@ -111,7 +140,8 @@ export const API_FLAGS = {
   logLevel: { schema: logLevelFlag, arg: 'LEVEL', help: 'pino level' },
 } as const satisfies FlagSpec;
 
-export type ApiOptions = FlagValues<typeof API_FLAGS>;
+/** The options, `auth` resolved: keys when a keys file is given, else open. */
+export type ApiOptions = Omit<FlagValues<typeof API_FLAGS>, 'auth'> & { readonly auth: 'open' | 'keys' };
 
 /** The flag names, for the chart test that checks the Deployment's arguments. */
 export const API_FLAG_NAMES = Object.entries(API_FLAGS).map(([key, f]) => flagName(key, f));
@@ -124,5 +154,8 @@ export function parseApiOptions(flags: RawFlags, env: Readonly<Record<string, st
   if (!o.intervals.includes(o.dashboardInterval)) {
     throw new ConfigError(`--dashboard-interval ${o.dashboardInterval} is not among --intervals`);
   }
-  return o;
+  if (o.auth === 'keys' && o.apiKeysFile === undefined) {
+    throw new ConfigError('--auth keys needs --api-keys-file (or TICKMESH_API_KEYS_FILE)');
+  }
+  return Object.freeze({ ...o, auth: o.auth ?? (o.apiKeysFile === undefined ? 'open' : 'keys') });
 }

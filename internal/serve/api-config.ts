@@ -1,5 +1,6 @@
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
+import type { ApiKey } from './api-keys.js';
 
 /** What the API knows about where the data comes from, shown by GET /api/v1/info and the dashboard. */
 export interface DataSource {
@@ -55,6 +56,15 @@ export interface ApiConfig {
   /** Markets the directory holds at most; past it, the one seen longest ago is forgotten. */
   readonly maxMarkets: number;
   readonly stream: StreamConfig;
+  /**
+   * With keys, every route but the probes and the dashboard page needs one of them
+   * (internal/serve/api-auth.ts); undefined leaves the API open (`tickmesh dev`, local use).
+   */
+  readonly auth?: { readonly keys: readonly ApiKey[] };
+  /** REST and stream requests a minute per API key, or per address without one; 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  /** Origins whose pages may call the REST routes (CORS); empty: none, `*`: any. */
+  readonly corsOrigins: readonly string[];
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
 }
@@ -68,6 +78,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   marketsRefreshMs: 30_000,
   marketIdleMs: 15 * 60_000,
   maxMarkets: 10_000,
+  rateLimitPerMinute: 0,
+  corsOrigins: Object.freeze([]),
   stream: Object.freeze({
     bufferMessages: 2_000,
     maxSocketBytes: 1 << 20,

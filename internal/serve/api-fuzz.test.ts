@@ -31,7 +31,6 @@ const ROUTES = [
   '/api/v1/stream',
   '/healthz',
   '/readyz',
-  '/metrics',
   '/',
   '/dashboard/dashboard.js',
 ] as const;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseApiOptions } from '../config/api.js';
+import { parseApiKeys } from './api-keys.js';
 import { apiConfigFromOptions } from './api-options.js';
 
 describe('api options', () => {
@@ -55,5 +56,26 @@ describe('api options', () => {
       /--stream-allowed-origins/,
     );
     expect(() => parseApiOptions({ 'stream-messages-per-second': '0' })).toThrow(/--stream-messages-per-second/);
+  });
+
+  it('auth: open by default, keys with a keys file; keys without one is refused', () => {
+    expect(parseApiOptions({}).auth).toBe('open');
+    expect(apiConfigFromOptions(parseApiOptions({})).auth).toBeUndefined();
+    const withFile = parseApiOptions({}, { TICKMESH_API_KEYS_FILE: '/etc/tickmesh/api-keys' });
+    expect([withFile.auth, withFile.apiKeysFile]).toEqual(['keys', '/etc/tickmesh/api-keys']);
+    expect(parseApiOptions({ 'api-keys-file': '/k', auth: 'open' }).auth).toBe('open');
+    expect(() => parseApiOptions({ auth: 'keys' })).toThrow(/--auth keys needs --api-keys-file/);
+    const keys = parseApiKeys('ab'.repeat(32));
+    expect(apiConfigFromOptions(withFile, keys).auth?.keys).toBe(keys);
+    expect(() => apiConfigFromOptions(withFile)).toThrow(/no API keys were read/);
+  });
+
+  it('rate limit and CORS: 600 a minute and no CORS by default', () => {
+    expect(apiConfigFromOptions(parseApiOptions({}))).toMatchObject({ rateLimitPerMinute: 600, corsOrigins: [] });
+    const c = apiConfigFromOptions(
+      parseApiOptions({ 'rate-limit-per-minute': '0', 'cors-origins': 'https://dash.example,*' }),
+    );
+    expect(c).toMatchObject({ rateLimitPerMinute: 0, corsOrigins: ['https://dash.example', '*'] });
+    expect(() => parseApiOptions({ 'cors-origins': 'dash.example' })).toThrow(/--cors-origins/);
   });
 });

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { alert, candle, prediction } from '../../test/contracts/store-contract.js';
@@ -35,6 +36,7 @@ interface Fixture {
   readonly store: PgliteStore;
   readonly bus: MemoryBus;
   readonly cache: MemoryCache;
+  readonly registry: Registry;
 }
 
 const open: Fixture[] = [];
@@ -56,16 +58,17 @@ async function fixture(
   await seed(store);
   const bus = new MemoryBus();
   const cache = new MemoryCache();
+  const registry = createRegistry({}, false);
   const server = createApiServer({
     store: wrap(store),
     cache,
     bus,
     logger: silentLogger(),
-    registry: createRegistry({}, false),
+    registry,
     config: apiConfig({ intervals: ['1m', '5m', '1h'], source: { label: 'test', simulated: undefined }, ...over }),
   });
   await server.start(new AbortController().signal);
-  const f = { server, app: server.app, store, bus, cache };
+  const f = { server, app: server.app, store, bus, cache, registry };
   open.push(f);
   return f;
 }
@@ -294,27 +297,34 @@ describe('REST', () => {
     expect((await guess.app.inject({ url: '/api/v1/info' })).json().simulated).toBe(true);
   });
 
-  it('probes, metrics and the dashboard files', async () => {
+  it('probes and the dashboard files; the reasons and /metrics are not on the public port', async () => {
     const unstarted = storeless();
     const starting = await unstarted.app.inject({ url: '/readyz' });
-    expect([starting.statusCode, starting.body]).toEqual([503, 'not ready: starting\n']);
+    expect([starting.statusCode, starting.body]).toEqual([503, 'not ready\n']);
+    expect(unstarted.notReadyReason()).toBe('starting');
     await unstarted.close();
+    expect(unstarted.notReadyReason()).toBe('shutting down');
 
-    const { app } = await fixture();
+    const { app, server, registry } = await fixture();
     expect((await app.inject({ url: '/readyz' })).body).toBe('ready\n');
+    expect(server.notReadyReason()).toBeUndefined();
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
 
-    // A dependency that is not ready is named; its reason (an error's text) stays in the log.
-    let workerProblem: string | undefined = 'partition 0 cannot commit: password authentication failed for "tm"';
+    // A dependency that is not ready: 503 and nothing more in public; the part and its reason
+    // (an error's text, which may name hosts and users) for the internal probe port.
+    const problem = 'partition 0 cannot commit: password authentication failed for "tm"';
+    let workerProblem: string | undefined = problem;
     const embedded = storeless({ dependencies: { ingest: () => undefined, worker: () => workerProblem } });
     await embedded.start(new AbortController().signal);
     const notReady = await embedded.app.inject({ url: '/readyz' });
-    expect([notReady.statusCode, notReady.body]).toEqual([503, 'not ready: worker is not ready\n']);
+    expect([notReady.statusCode, notReady.body]).toEqual([503, 'not ready\n']);
+    expect(embedded.notReadyReason()).toBe(`worker is not ready: ${problem}`);
     workerProblem = undefined;
     expect((await embedded.app.inject({ url: '/readyz' })).statusCode).toBe(200);
     await embedded.close();
 
     await app.inject({ url: '/api/v1/info' });
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = { body: await registry.metrics() };
     expect(metrics.body).toMatch(/tickmesh_api_requests_total\{route="\/api\/v1\/info",method="GET",status="200"\} 1/);
     const page = await app.inject({ url: '/' });
     expect(page.statusCode).toBe(200);
@@ -400,7 +410,7 @@ describe('WebSocket stream', () => {
   }
 
   it('says hello, subscribes, forwards matching candles, alerts and index values, once each', async () => {
-    const { app, bus } = await fixture({ source: { label: 'SIMULATED', simulated: true } });
+    const { app, bus, registry } = await fixture({ source: { label: 'SIMULATED', simulated: true } });
     await bus.ensureStream({ name: 'A', subjects: ['tickmesh.alert.>'] });
     await bus.ensureStream({ name: 'C', subjects: ['tickmesh.candle.closed.>'] });
     const client = await connect(app);
@@ -446,7 +456,7 @@ describe('WebSocket stream', () => {
     expect(candles[0]!.subject).toBe('tickmesh.candle.partial.1m.binance.BTCUSDT');
     expect(client.messages.filter((m) => m.type === 'alert').map((m) => m.data)).toEqual([a]);
     expect(client.messages.filter((m) => m.type === 'index').map((m) => m.data)).toEqual([index]);
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = { body: await registry.metrics() };
     expect(metrics.body).toMatch(/tickmesh_api_stream_duplicates_total 4/);
     expect(metrics.body).toMatch(/tickmesh_api_stream_connections 1/);
     client.ws.terminate();
@@ -473,7 +483,7 @@ describe('WebSocket stream', () => {
     );
 
   it('refuses browser pages of other origins with 403; same origin, allowed ones and non-browsers connect', async () => {
-    const { app } = await fixture({ stream: { allowedOrigins: ['https://dash.example'] } });
+    const { app, registry } = await fixture({ stream: { allowedOrigins: ['https://dash.example'] } });
     await expect(connect(app, { origin: 'http://evil.example' })).rejects.toThrow(/403/);
     await expect(connect(app, { origin: 'null' })).rejects.toThrow(/403/);
     const clients = [
@@ -483,7 +493,7 @@ describe('WebSocket stream', () => {
     ];
     for (const c of clients) await c.next('hello');
     for (const c of clients) c.ws.terminate();
-    const metrics = await app.inject({ url: '/metrics' });
+    const metrics = { body: await registry.metrics() };
     expect(metrics.body).toMatch(/tickmesh_api_stream_rejected_total\{reason="origin"\} 2/);
   });
 

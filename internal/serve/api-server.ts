@@ -13,10 +13,13 @@ import type { Component } from '../runtime/component.js';
 import { TickmeshError } from '../runtime/errors.js';
 import type { Cache } from '../sink/cache.js';
 import type { Store } from '../sink/store.js';
+import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
+import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
 import { MarketDirectory } from './market-directory.js';
+import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
@@ -31,8 +34,8 @@ export interface ApiServerDeps {
   readonly clock?: () => number;
   /**
    * Other parts this process needs, by name (the embedded mode passes its worker and ingest),
-   * each giving why it is not ready or undefined. /readyz names the part that is not ready, never
-   * its reason: error text is for the log, not for whoever can reach the port.
+   * each giving why it is not ready or undefined. The public /readyz answers 200 or 503 and
+   * nothing more; notReadyReason() (for the internal probe port) names the part and its reason.
    */
   readonly dependencies?: Readonly<Record<string, () => string | undefined>>;
 }
@@ -46,6 +49,11 @@ export interface ApiServer extends Component {
   readonly app: FastifyInstance;
   /** `http://host:port` once listening. */
   readonly url: string | undefined;
+  /**
+   * Why the API should get no traffic (starting, shutting down, a dependency and its reason),
+   * undefined when ready. For the internal probe port only: error text may name hosts and users.
+   */
+  notReadyReason(): string | undefined;
 }
 
 /** Close code sent to stream clients on shutdown (RFC 6455: going away). */
@@ -86,14 +94,15 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
         .send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message: err.message });
     }
     if (err instanceof TickmeshError && err.retriable) {
-      req.log.warn({ err, url: req.url }, 'request failed: a server is unavailable');
+      req.log.warn({ err, url: redactApiKey(req.url) }, 'request failed: a server is unavailable');
       return reply
         .code(503)
         .header('retry-after', '5')
         .send({ statusCode: 503, error: 'Service Unavailable', code: err.code, message: err.message });
     }
-    if ((err.statusCode ?? 500) < 500) return reply.send(err);
-    req.log.error({ err, url: req.url }, 'request failed');
+    // A plugin's refusal (the rate limit's 429 is a plain object) carries its own status.
+    if (err.statusCode !== undefined && err.statusCode < 500) return reply.code(err.statusCode).send(err);
+    req.log.error({ err, url: redactApiKey(req.url) }, 'request failed');
     return reply
       .code(500)
       .send({ statusCode: 500, error: 'Internal Server Error', code: 'TM_INTERNAL', message: 'internal error' });
@@ -110,8 +119,11 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.requestSeconds.observe({ route }, reply.elapsedTime / 1000);
-    req.log.debug({ method: req.method, url: req.url, status: reply.statusCode }, 'request');
+    req.log.debug({ method: req.method, url: redactApiKey(req.url), status: reply.statusCode }, 'request');
   });
+  if (config.auth) registerApiAuth(app, config.auth.keys);
+  registerFrontDoorLimits(app, config);
+  registerOpenApi(app, { keys: config.auth !== undefined });
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },
@@ -138,14 +150,13 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       store: deps.store,
       cache: deps.cache,
       directory,
-      registry: deps.registry,
       config,
       clock,
-      notReadyReason: () =>
-        state === 'running' ? notReadyDependency() : state === 'new' ? 'starting' : 'shutting down',
+      ready: () => notReadyReason() === undefined,
     });
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
+    registerOpenApiRoute(scope);
   });
 
   let lastNotReady: string | undefined;
@@ -155,11 +166,13 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       if (why === undefined) continue;
       if (why !== lastNotReady) logger.warn({ dependency: name, reason: why }, 'api not ready: a dependency is not');
       lastNotReady = why;
-      return `${name} is not ready`;
+      return `${name} is not ready: ${why}`;
     }
     lastNotReady = undefined;
     return undefined;
   };
+  const notReadyReason = (): string | undefined =>
+    state === 'running' ? notReadyDependency() : state === 'new' ? 'starting' : 'shutting down';
 
   const stop = async (): Promise<void> => {
     if (state === 'closed') return;
@@ -174,6 +187,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     get url() {
       return url;
     },
+    notReadyReason,
     async start(signal) {
       if (state !== 'new') throw new Error('api server already started');
       signal.addEventListener('abort', () => void stop(), { once: true });

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Registry } from 'prom-client';
 import type { Cache } from '../sink/cache.js';
 import type { CandleQuery, Store } from '../sink/store.js';
 import type { ApiConfig } from './api-config.js';
@@ -18,14 +17,13 @@ export interface RestContext {
   readonly store: Pick<Store, 'candles' | 'alerts' | 'predictions'>;
   readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
   readonly directory: Pick<MarketDirectory, 'list'>;
-  readonly registry: Registry;
   readonly config: ApiConfig;
   readonly clock: () => number;
-  /** A reason when the API should not get traffic (starting, draining), undefined when ready. */
-  readonly notReadyReason: () => string | undefined;
+  /** Whether the API should get traffic; why not is told on the internal probe port only. */
+  readonly ready: () => boolean;
 }
 
-/** The HTTP routes of docs/API.md: /api/v1/* (JSON) and the probes. */
+/** The HTTP routes of docs/API.md: /api/v1/* (JSON), /healthz and the public /readyz. */
 export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void {
   const { store, cache, directory, config } = ctx;
   const schemas = querySchemas(config);
@@ -128,15 +126,14 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
 
+  // The reason, and /metrics, are on the internal probe port (cmd/tickmesh/api.ts), not here.
   app.get('/readyz', async (_req, reply) => {
-    const reason = ctx.notReadyReason();
+    const ready = ctx.ready();
     return reply
-      .code(reason === undefined ? 200 : 503)
+      .code(ready ? 200 : 503)
       .type('text/plain')
-      .send(reason === undefined ? 'ready\n' : `not ready: ${reason}\n`);
+      .send(ready ? 'ready\n' : 'not ready\n');
   });
-
-  app.get('/metrics', async (_req, reply) => reply.type(ctx.registry.contentType).send(await ctx.registry.metrics()));
 }
 
 /** Whether the data is simulated: what the process knows, else whether the simulator's markets are there. */

@@ -122,6 +122,7 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
       worker: await freePort(),
       cacheWorker: await freePort(),
       operator: await freePort(),
+      api: await freePort(),
     };
 
     // Ingest from a Binance stand-in: 150 trades; then, once Prometheus has seen ingest's
@@ -228,8 +229,11 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
       'api',
       [
         'api',
-        ...['--port', '0', '--host', '127.0.0.1', '--schema', freshName('alerts_a').replaceAll('-', '_')],
+        ...['--port', '0', '--metrics-port', String(ports.api), '--host', '127.0.0.1'],
+        ...['--schema', freshName('alerts_a').replaceAll('-', '_')],
         ...['--slow-client-ms', '500', '--stream-buffer', '100'],
+        // Its 5xx rate is what is measured: 10 requests a second, none of them refused as too many.
+        ...['--rate-limit-per-minute', '0'],
       ],
       { ...env, DATABASE_URL: throughProxy(endpoint('DATABASE_URL'), apiDb) },
     );
@@ -262,7 +266,7 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
     );
     procs.push(operator);
 
-    await scrape(sdFile, { ...ports, api: Number(new URL(apiUrl).port) });
+    await scrape(sdFile, ports);
     await worker.waitFor('worker running', (l) => l.msg === 'worker running', 60_000);
     await cacheWorker.waitFor('worker running', (l) => l.msg === 'worker running', 60_000);
     await vi.waitFor(

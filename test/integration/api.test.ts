@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +18,7 @@ import type { Candle } from '../../internal/market/candle.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { apiConfig } from '../../internal/serve/api-config.js';
+import { newApiKey } from '../../internal/serve/api-keys.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { RedisCache } from '../../internal/sink/redis-cache.js';
@@ -31,6 +35,7 @@ let cache: RedisCache;
 let bus: Bus;
 let server: ApiServer;
 let base: string;
+const registry = createRegistry({}, false);
 
 const encoder = new TextEncoder();
 const json = (v: unknown) => encoder.encode(JSON.stringify(v));
@@ -49,7 +54,7 @@ beforeAll(async () => {
     cache,
     bus,
     logger: silentLogger(),
-    registry: createRegistry({}, false),
+    registry,
     config: apiConfig({
       listen: { port: 0, host: '127.0.0.1' },
       stream: { maxSocketBytes: 64 << 10, bufferMessages: 100, slowClientMs: 500 },
@@ -225,7 +230,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     }
     await bus.flush();
     const slowCloses = async () =>
-      Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await (await fetch(`${base}/metrics`)).text())?.[1]);
+      Number(/tickmesh_api_stream_slow_closes_total (\d+)/.exec(await registry.metrics())?.[1]);
     await expect.poll(slowCloses, { timeout: 15_000, interval: 100 }).toBe(1);
     // Reading again, the client finds the connection closed: 1013 when the close frame got
     // through behind the queued data, 1006 when the server had to cut the socket.
@@ -255,7 +260,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(bad.length).toBeGreaterThan(1_400);
     for (let i = 0; i < 5_000 && client.ws.readyState === WebSocket.OPEN; i++) client.ws.send(bad);
     const start = Date.now();
-    const metrics = async () => (await fetch(`${base}/metrics`)).text();
+    const metrics = () => registry.metrics();
     while (!/tickmesh_api_stream_rejected_total\{reason="rate"\} 1/.test(await metrics())) {
       if (Date.now() - start > 10_000) throw new Error('the flooding client was not closed');
       await new Promise((r) => setTimeout(r, 50));
@@ -265,26 +270,34 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(client.messages.filter((m) => m.type === 'error').length).toBeLessThanOrEqual(10);
   });
 
-  it('the dashboard and probes are served on the same port', async () => {
+  it('the dashboard and probes are served on the same port, /metrics is not', async () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/<canvas id="chart"/);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
 
-  it('tickmesh api runs as a process on the environment endpoints and drains on SIGTERM', async () => {
+  it('tickmesh api runs as a process on the environment endpoints, with keys, and drains on SIGTERM', async () => {
+    const { key, line } = newApiKey('test');
+    const dir = await mkdtemp(join(tmpdir(), 'api-keys-'));
+    const keysFile = join(dir, 'api-keys');
+    await writeFile(keysFile, `${line}\n`);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api', '--port', '0', '--host', '127.0.0.1', '--schema', schema],
-      { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api'],
+        ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--schema', schema],
+      ],
+      { env: { ...process.env, TICKMESH_API_KEYS_FILE: keysFile }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
+    const [url, metricsPort] = await new Promise<[string, string]>((resolve, reject) => {
       const onData = (d: Buffer) => {
         output += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(output);
-        if (m) resolve(m[1]!);
+        const m = /"url":"(http:\/\/[^"]+)".*"metricsPort":(\d+)/.exec(output);
+        if (m) resolve([m[1]!, m[2]!]);
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
@@ -292,9 +305,22 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     });
     try {
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
-      const info = (await (await fetch(`${url}/api/v1/info`)).json()) as { source: { label: string } };
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(404);
+      // The internal port: /metrics of the API's registry and /readyz.
+      const internal = `http://127.0.0.1:${metricsPort}`;
+      expect(await (await fetch(`${internal}/metrics`)).text()).toMatch(
+        /tickmesh_api_requests_total\{route="\/readyz"/,
+      );
+      expect(await (await fetch(`${internal}/readyz`)).text()).toBe('ready\n');
+      // Keys on (the file from the environment): 401 without one, the page public.
+      expect((await fetch(`${url}/api/v1/info`)).status).toBe(401);
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      const authorization = `Bearer ${key}`;
+      const info = (await (await fetch(`${url}/api/v1/info`, { headers: { authorization } })).json()) as {
+        source: { label: string };
+      };
       expect(info.source.label).toBe('workers over NATS');
-      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream`);
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/v1/stream?api_key=${encodeURIComponent(key)}`);
       const closeCode = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
       await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
       child.kill('SIGTERM');
@@ -303,6 +329,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
       expect(output).toMatch(/"api stopped"/);
     } finally {
       child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

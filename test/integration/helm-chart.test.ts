@@ -236,6 +236,19 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     ).find((o) => o.kind === 'PrometheusRule') as (Doc & { spec: unknown }) | undefined;
     expect(rule?.metadata.name).toBe('t-tickmesh');
     expect(rule?.spec).toEqual(loadYaml(readFileSync(join(CHART, 'files/alerts.yaml'), 'utf8')));
+    // API keys from a Secret: mounted read-only, and the file the API's flags name is that mount's.
+    const keyed = (await docs('--set', 'api.auth.existingSecret=keys', '--set', 'api.auth.key=hashes')).find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-api',
+    ) as unknown as V1Deployment;
+    const keysFile = parseApiOptions(flagRecord(container(keyed).args?.slice(1) ?? [])).apiKeysFile ?? '';
+    const mount = container(keyed).volumeMounts?.find((m) => keysFile.startsWith(`${m.mountPath}/`));
+    expect([mount?.name, mount?.readOnly]).toEqual(['api-keys', true]);
+    expect(keyed.spec?.template.spec?.volumes?.find((v) => v.name === 'api-keys')?.secret).toEqual({
+      secretName: 'keys',
+      items: [{ key: 'hashes', path: keysFile.slice(`${mount?.mountPath}/`.length) }],
+    });
+    const open = (await docs()).find((o) => o.kind === 'Deployment' && o.metadata.name === 't-tickmesh-api');
+    expect(JSON.stringify(open)).not.toMatch(/api-keys/);
     // The topics Job renders under the same name from the same values (GitOps tools render with
     // `helm template`, where every render is revision 1), and under a new one when what it runs
     // changes: a Job's pod template is immutable.
@@ -500,12 +513,18 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     // ---- api: Deployment and Service on 8080.
     const api = await apps.readNamespacedDeployment({ name: `${fullname}-api`, namespace });
     expect(api.spec?.replicas).toBe(2);
-    // The API serves /healthz, /readyz and /metrics on its HTTP port.
-    expectHardened(api, 'http', 8080);
+    // The API's probes and /metrics are on its internal metrics port; the Service exposes http only.
+    expectHardened(api, 'metrics', 9464);
+    expect(container(api).ports?.find((p) => p.name === 'http')?.containerPort).toBe(8080);
     expect(container(api).args?.[0]).toBe('api');
     const apiFlags = flagRecord(container(api).args?.slice(1) ?? []);
     expect(Object.keys(apiFlags).filter((f) => !API_FLAG_NAMES.includes(f))).toEqual([]);
-    expect(parseApiOptions(apiFlags)).toMatchObject({ port: 8080, schema: 'market', logLevel: 'warn' });
+    expect(parseApiOptions(apiFlags)).toMatchObject({
+      port: 8080,
+      metricsPort: 9464,
+      schema: 'market',
+      logLevel: 'warn',
+    });
     expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
     expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
     const apiService = await core.readNamespacedService({ name: `${fullname}-api`, namespace });
@@ -557,10 +576,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     );
     for (const s of metricsServices.items) {
       expect(s.spec?.clusterIP).toBe('None');
-      const api = s.metadata?.name === `${fullname}-api-metrics`;
-      expect(s.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([
-        api ? ['metrics', 8080, 'http'] : ['metrics', 9464, 'metrics'],
-      ]);
+      expect(s.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([['metrics', 9464, 'metrics']]);
     }
     const batch = kc.makeApiClient(BatchV1Api);
     const topicsJobs = async () =>

@@ -2,7 +2,7 @@
 // (re)subscription a REST snapshot of what happened meanwhile.
 
 import { onAlert } from './alerts.js';
-import { getJson } from './api.js';
+import { apiKey, getJson } from './api.js';
 import { select } from './chart.js';
 import { $ } from './dom.js';
 import { onIndex } from './index-prices.js';
@@ -77,7 +77,8 @@ function onMessage(msg) {
 /** Opens the stream and subscribes; a closed stream is opened again, waiting longer each time. */
 export function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${proto}//${location.host}/api/v1/stream`);
+  const query = apiKey ? `?api_key=${encodeURIComponent(apiKey)}` : '';
+  const ws = new WebSocket(`${proto}//${location.host}/api/v1/stream${query}`);
   setStatus('connecting', 'connecting');
   ws.addEventListener('open', () => {
     ws.send(

@@ -1,0 +1,20 @@
+import { MemoryBus } from '../../bus/memory-bus.js';
+import { silentLogger } from '../../observe/logger.js';
+import { createRegistry } from '../../observe/metrics.js';
+import { MemoryCache } from '../../sink/memory-cache.js';
+import { apiConfig } from '../api-config.js';
+import { type ApiServer, createApiServer } from '../api-server.js';
+
+/** For tests: an API server on an empty store and in-process bus and cache, started. */
+export async function startStorelessApi(over: Parameters<typeof apiConfig>[0] = {}): Promise<ApiServer> {
+  const server = createApiServer({
+    store: { candles: async () => [], alerts: async () => [], predictions: async () => [], markets: async () => [] },
+    cache: new MemoryCache(),
+    bus: new MemoryBus(),
+    logger: silentLogger(),
+    registry: createRegistry({}, false),
+    config: apiConfig(over),
+  });
+  await server.start(new AbortController().signal);
+  return server;
+}
