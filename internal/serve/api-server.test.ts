@@ -2,10 +2,11 @@ import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { alert, candle } from '../../test/contracts/store-contract.js';
+import { alert, candle, indicators } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { UnavailableError } from '../runtime/errors.js';
@@ -48,7 +49,7 @@ afterEach(async () => {
 
 async function fixture(
   over: Parameters<typeof apiConfig>[0] = {},
-  wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets'> = (s) => s,
+  wrap: (s: Store) => Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets'> = (s) => s,
   seed: (s: Store) => Promise<void> = async () => {},
 ): Promise<Fixture> {
   const store = await createPgliteStore({ database, schema: `api_${++n}` });
@@ -73,7 +74,7 @@ async function fixture(
 /** A server on an empty store that is not started. */
 function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
   return createApiServer({
-    store: { candles: async () => [], alerts: async () => [], markets: async () => [] },
+    store: { candles: async () => [], indicators: async () => [], alerts: async () => [], markets: async () => [] },
     cache: new MemoryCache(),
     bus: new MemoryBus(),
     logger: silentLogger(),
@@ -84,7 +85,12 @@ function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
 }
 
 let epoch = 0;
-async function commit(store: Store, candles: Candle[], alerts: ReturnType<typeof alert>[] = []): Promise<void> {
+async function commit(
+  store: Store,
+  candles: Candle[],
+  alerts: ReturnType<typeof alert>[] = [],
+  indicators: IndicatorValues[] = [],
+): Promise<void> {
   await store.commit({
     topic: 't',
     partition: 0,
@@ -93,10 +99,37 @@ async function commit(store: Store, candles: Candle[], alerts: ReturnType<typeof
     state: new Uint8Array(),
     candles,
     alerts,
+    indicators,
   });
 }
 
 describe('REST', () => {
+  it('indicators come from the store with their candle, paged like candles, exact doubles', async () => {
+    const { app, store } = await fixture();
+    const cs = Array.from({ length: 5 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
+    const vs = cs.map((c, i) =>
+      indicators(c, {
+        vwap: 42_000.1 + i / 3,
+        sma: { '2': i < 1 ? null : 42_000 + 0.1 * i, '20': null },
+        ema: { '9': i < 2 ? null : Math.PI * 1e4 + i },
+        volatility: i < 3 ? null : 0.1 + 0.2,
+        imbalance: i === 2 ? null : -1 / 3,
+      }),
+    );
+    await commit(store, cs, [], vs);
+    const url = '/api/v1/indicators?exchange=binance&symbol=BTCUSDT&interval=1m';
+    const all = await app.inject({ url });
+    expect(all.statusCode).toBe(200);
+    expect(all.json()).toEqual({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', indicators: vs, next: null });
+    expect((await app.inject({ url: `${url}&limit=2` })).json().indicators).toEqual(vs.slice(3));
+    const first = (await app.inject({ url: `${url}&from=${JAN}&limit=2` })).json();
+    expect(first.indicators).toEqual(vs.slice(0, 2));
+    expect(first.next).toBe(JAN + 60_001);
+    const second = (await app.inject({ url: `${url}&from=${first.next}&limit=2` })).json();
+    expect(second.indicators).toEqual(vs.slice(2, 4));
+    expect((await app.inject({ url: `${url}&from=x` })).statusCode).toBe(400);
+  });
+
   it('candles come from the store in open time order with exact decimal strings', async () => {
     const { app, store } = await fixture();
     const cs = Array.from({ length: 5 }, (_, i) =>
@@ -237,6 +270,7 @@ describe('REST', () => {
   it('a store that is down answers 503 with the reason, and the process stays up', async () => {
     const down = (s: Store) => ({
       candles: () => Promise.reject(new UnavailableError('database unreachable')),
+      indicators: () => Promise.reject(new UnavailableError('database unreachable')),
       alerts: () => Promise.reject(new UnavailableError('database unreachable')),
       markets: () => s.markets(),
     });

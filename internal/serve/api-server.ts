@@ -22,7 +22,7 @@ import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
 
 export interface ApiServerDeps {
-  readonly store: Pick<Store, 'candles' | 'alerts' | 'markets'>;
+  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets'>;
   readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
   readonly bus: Pick<Bus, 'subscribe'>;
   readonly logger: Logger;

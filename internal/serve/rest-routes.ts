@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Cache } from '../sink/cache.js';
-import type { Store } from '../sink/store.js';
+import type { CandleQuery, Store } from '../sink/store.js';
 import type { ApiConfig } from './api-config.js';
 import type { MarketDirectory } from './market-directory.js';
 import {
@@ -15,7 +15,7 @@ import {
 } from './query-schemas.js';
 
 export interface RestContext {
-  readonly store: Pick<Store, 'candles' | 'alerts'>;
+  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts'>;
   readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
   readonly directory: Pick<MarketDirectory, 'list'>;
   readonly registry: Registry;
@@ -62,18 +62,40 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     '/api/v1/candles',
     { schema: { querystring: schemas.candles } },
     async (req, reply) => {
-      const { exchange, symbol, interval } = req.query;
-      const range = timeRange(req.query, reply);
-      if (range === undefined) return reply;
-      const limit = pageLimit(req.query.limit, config.candleLimit, reply);
-      if (limit === undefined) return reply;
-      const candles = await store.candles({ exchange, symbol, interval, ...range, limit });
-      // Paging forward through a range: the next page starts after the last row returned.
-      const last = candles.at(-1);
-      const next = range.from !== undefined && candles.length === limit && last ? last.openTime + 1 : null;
-      return { exchange, symbol, interval, candles, next };
+      const page = await seriesPage(req.query, reply, (q) => store.candles(q));
+      return page === undefined ? reply : { ...page.market, candles: page.rows, next: page.next };
     },
   );
+
+  app.get<{ Querystring: CandlesQuery }>(
+    '/api/v1/indicators',
+    { schema: { querystring: schemas.candles } },
+    async (req, reply) => {
+      const page = await seriesPage(req.query, reply, (q) => store.indicators(q));
+      return page === undefined ? reply : { ...page.market, indicators: page.rows, next: page.next };
+    },
+  );
+
+  /**
+   * One page of a market's candles or indicators: the newest `limit` rows without `from`, else
+   * the oldest of the range and `next`, where the next page starts after the last row returned.
+   * undefined when the reply already carries a 400.
+   */
+  async function seriesPage<T extends { openTime: number }>(
+    query: CandlesQuery,
+    reply: FastifyReply,
+    load: (q: CandleQuery) => Promise<T[]>,
+  ) {
+    const { exchange, symbol, interval } = query;
+    const range = timeRange(query, reply);
+    if (range === undefined) return undefined;
+    const limit = pageLimit(query.limit, config.candleLimit, reply);
+    if (limit === undefined) return undefined;
+    const rows = await load({ exchange, symbol, interval, ...range, limit });
+    const last = rows.at(-1);
+    const next = range.from !== undefined && rows.length === limit && last ? last.openTime + 1 : null;
+    return { market: { exchange, symbol, interval }, rows, next };
+  }
 
   app.get<{ Querystring: LatestCandleQuery }>(
     '/api/v1/candles/latest',

@@ -1,5 +1,6 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { FencedError, InputError } from '../runtime/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   createPartitionSql,
   DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
+  DELETE_EXPIRED_INDICATORS,
   DELETE_PARKED,
   dropPartitionSql,
   INSERT_ALERTS,
@@ -24,11 +26,14 @@ import {
   SELECT_CANDLES_LATEST,
   SELECT_CANDLES_RANGE,
   SELECT_CHECKPOINT,
+  SELECT_INDICATORS_LATEST,
+  SELECT_INDICATORS_RANGE,
   SELECT_MARKETS,
   SELECT_PARKED,
   SELECT_PARKED_KEYS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
+  UPSERT_INDICATORS,
   UPSERT_PARKED,
 } from './sql.js';
 import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
@@ -39,7 +44,10 @@ import {
   candleFromRow,
   candleRow,
   checkpointFrom,
+  indicatorFromRow,
+  indicatorRow,
   iso,
+  latestIndicators,
   latestRevisions,
 } from './sql-rows.js';
 import type {
@@ -116,21 +124,28 @@ export class SqlStore implements Store {
   }
 
   async candles(q: CandleQuery): Promise<Candle[]> {
+    return (await this.series(q, SELECT_CANDLES_LATEST, SELECT_CANDLES_RANGE)).map(candleFromRow);
+  }
+
+  async indicators(q: CandleQuery): Promise<IndicatorValues[]> {
+    return (await this.series(q, SELECT_INDICATORS_LATEST, SELECT_INDICATORS_RANGE)).map(indicatorFromRow);
+  }
+
+  /** Rows of one market and interval: the newest `limit` without a range, else the oldest of the range. */
+  private async series(q: CandleQuery, latest: string, range: string): Promise<Row[]> {
     const limit = q.limit ?? 1_000;
-    const rows =
-      q.from === undefined && q.to === undefined
-        ? await this.run(() => this.db.query(SELECT_CANDLES_LATEST, [q.exchange, q.symbol, q.interval, limit]))
-        : await this.run(() =>
-            this.db.query(SELECT_CANDLES_RANGE, [
-              q.exchange,
-              q.symbol,
-              q.interval,
-              q.from === undefined ? null : iso(q.from),
-              q.to === undefined ? null : iso(q.to),
-              limit,
-            ]),
-          );
-    return rows.map(candleFromRow);
+    return q.from === undefined && q.to === undefined
+      ? await this.run(() => this.db.query(latest, [q.exchange, q.symbol, q.interval, limit]))
+      : await this.run(() =>
+          this.db.query(range, [
+            q.exchange,
+            q.symbol,
+            q.interval,
+            q.from === undefined ? null : iso(q.from),
+            q.to === undefined ? null : iso(q.to),
+            limit,
+          ]),
+        );
   }
 
   async alerts(q: AlertQuery = {}): Promise<Alert[]> {
@@ -153,11 +168,14 @@ export class SqlStore implements Store {
 
   async applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult> {
     const deleted: Partial<Record<Interval, number>> = {};
+    const indicatorsDeleted: Partial<Record<Interval, number>> = {};
     for (const interval of INTERVALS) {
       const keepMs = policy[interval];
       if (keepMs === undefined) continue;
       const rows = await this.run(() => this.db.query(DELETE_EXPIRED_CANDLES, [interval, iso(now - keepMs)]));
       deleted[interval] = Number(rows[0]?.n ?? 0);
+      const ind = await this.run(() => this.db.query(DELETE_EXPIRED_INDICATORS, [interval, iso(now - keepMs)]));
+      indicatorsDeleted[interval] = Number(ind[0]?.n ?? 0);
     }
     // A monthly partition holds every interval, so it can go only when every interval expires.
     const dropped: string[] = [];
@@ -184,7 +202,7 @@ export class SqlStore implements Store {
       const rows = await this.run(() => this.db.query(DELETE_EXPIRED_ALERTS, [iso(now - keepMs)]));
       alertsDeleted = Number(rows[0]?.n ?? 0);
     }
-    return { deleted, droppedPartitions: dropped, alertsDeleted };
+    return { deleted, indicatorsDeleted, droppedPartitions: dropped, alertsDeleted };
   }
 
   async refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows> {
@@ -220,6 +238,8 @@ export class SqlStore implements Store {
       ]);
       if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
       if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
+      const indicators = latestIndicators(batch.indicators ?? []);
+      if (indicators.length > 0) await tx.query(UPSERT_INDICATORS, [JSON.stringify(indicators.map(indicatorRow))]);
       if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
       if (batch.unparked && batch.unparked.length > 0) {
         await tx.query(DELETE_PARKED, [batch.topic, batch.partition, JSON.stringify(batch.unparked)]);

@@ -82,6 +82,25 @@ CREATE TABLE parked_actors (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'indicators of closed candles',
+    sql: `
+CREATE TABLE indicators (
+  exchange   text             NOT NULL,
+  symbol     text             NOT NULL,
+  "interval" text             NOT NULL,
+  open_time  timestamptz      NOT NULL,
+  market     text             NOT NULL,
+  vwap       double precision,
+  volatility double precision,
+  imbalance  double precision,
+  sma        jsonb            NOT NULL,
+  ema        jsonb            NOT NULL,
+  PRIMARY KEY (exchange, symbol, "interval", open_time)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -148,6 +167,21 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
   first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
 WHERE candles.revision <= EXCLUDED.revision`;
 
+const INDICATOR_COLUMNS = 'exchange, symbol, "interval", open_time, market, vwap, volatility, imbalance, sma, ema';
+
+/**
+ * Upserts a JSON array of indicator rows (at most one per key). The actor computes them once, when
+ * the candle first closes, so a replay rewrites identical values.
+ */
+export const UPSERT_INDICATORS = `
+INSERT INTO indicators (${INDICATOR_COLUMNS})
+SELECT ${INDICATOR_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(
+  exchange text, symbol text, "interval" text, open_time timestamptz, market text, vwap double precision,
+  volatility double precision, imbalance double precision, sma jsonb, ema jsonb)
+ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
+  market = EXCLUDED.market, vwap = EXCLUDED.vwap, volatility = EXCLUDED.volatility,
+  imbalance = EXCLUDED.imbalance, sma = EXCLUDED.sma, ema = EXCLUDED.ema`;
+
 /** $1 topic, $2 partition, $3 a JSON array of {key, watermark, state (hex)}. */
 export const UPSERT_PARKED = `
 INSERT INTO parked_actors (topic, partition, key, watermark, state)
@@ -183,16 +217,28 @@ SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('close_time')}, ma
 FROM candles`;
 
 /** $1 exchange, $2 symbol, $3 interval, $4 from (ISO or null), $5 to (ISO or null), $6 limit; oldest first. */
-export const SELECT_CANDLES_RANGE = `${CANDLE_SELECT}
+const rangeOf = (select: string): string => `${select}
 WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
   AND ($4::timestamptz IS NULL OR open_time >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR open_time < $5::timestamptz)
 ORDER BY open_time ASC LIMIT $6`;
 
-/** The newest $4 candles, returned oldest first. */
-export const SELECT_CANDLES_LATEST = `SELECT * FROM (${CANDLE_SELECT}
+/** The newest $4 rows of $1 exchange, $2 symbol, $3 interval, returned oldest first. */
+const latestOf = (select: string): string => `SELECT * FROM (${select}
 WHERE exchange = $1 AND symbol = $2 AND "interval" = $3
 ORDER BY open_time DESC LIMIT $4) latest ORDER BY open_time ASC`;
+
+export const SELECT_CANDLES_RANGE = rangeOf(CANDLE_SELECT);
+export const SELECT_CANDLES_LATEST = latestOf(CANDLE_SELECT);
+
+/** Doubles as text with float8 round-trip precision (extra_float_digits defaults to 1 since PostgreSQL 12). */
+const INDICATOR_SELECT = `
+SELECT exchange, symbol, "interval", ${MS('open_time')}, market, vwap::text, volatility::text, imbalance::text,
+  sma::text, ema::text
+FROM indicators`;
+
+export const SELECT_INDICATORS_RANGE = rangeOf(INDICATOR_SELECT);
+export const SELECT_INDICATORS_LATEST = latestOf(INDICATOR_SELECT);
 
 export const SELECT_ALERTS = `
 SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
@@ -229,6 +275,10 @@ SELECT exchange, symbol, market FROM m`;
 
 export const DELETE_EXPIRED_CANDLES = `
 WITH gone AS (DELETE FROM candles WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
+export const DELETE_EXPIRED_INDICATORS = `
+WITH gone AS (DELETE FROM indicators WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;
 
 export const DELETE_EXPIRED_ALERTS = `

@@ -1,5 +1,6 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 
 /**
@@ -10,8 +11,9 @@ import type { Interval } from '../market/interval.js';
  * Exactly once: a worker commits, per partition and in ONE transaction, the candles closed or
  * revised since its last checkpoint, its alerts, and the checkpoint (epoch, next offset, actor
  * state). Candle rows are keyed (exchange, symbol, interval, open_time) and only replaced by a
- * revision at least as high, alerts are keyed by their deterministic id, so replaying from any
- * checkpoint rewrites identical rows.
+ * revision at least as high, alerts are keyed by their deterministic id, indicator rows are keyed
+ * like their candle and computed once when it first closes, so replaying from any checkpoint
+ * rewrites identical rows.
  *
  * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
  * partition. A commit or claim from a lower epoch is refused inside the transaction with
@@ -35,6 +37,11 @@ export interface CommitBatch extends Checkpoint {
   /** Closed or revised candles; several revisions of one candle may appear, the highest wins. */
   readonly candles: readonly Candle[];
   readonly alerts: readonly Alert[];
+  /**
+   * Indicators of the candles closed since the last checkpoint (one per candle, keyed like it);
+   * written in the same transaction as their candles.
+   */
+  readonly indicators?: readonly IndicatorValues[];
   /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
   readonly parked?: readonly ParkedActor[];
   /** Keys of parked actors that came back into the partition state: their parked rows go. */
@@ -86,6 +93,8 @@ export type RetentionPolicy = Readonly<Partial<Record<Interval, number>>> & { re
 export interface RetentionResult {
   /** Candle rows deleted, per interval. */
   readonly deleted: Readonly<Partial<Record<Interval, number>>>;
+  /** Indicator rows deleted, per interval (the candles' retention). */
+  readonly indicatorsDeleted: Readonly<Partial<Record<Interval, number>>>;
   /** Whole monthly partitions dropped (older than every interval's retention). */
   readonly droppedPartitions: readonly string[];
   /** Alert rows deleted. */
@@ -130,6 +139,8 @@ export interface Store {
   loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
   /** Candles of one market and interval in open time order. */
   candles(query: CandleQuery): Promise<Candle[]>;
+  /** Indicators of one market and interval in open time order (the same query and paging as candles). */
+  indicators(query: CandleQuery): Promise<IndicatorValues[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
   /** Every market with at least one stored candle, by exchange then symbol. */

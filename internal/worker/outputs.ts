@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import type { ActorOutput } from '../actor/output.js';
 import type { Bus } from '../bus/bus.js';
-import { alertSubject, candleMsgId, candleSubject, predictionSubject, priceSubject } from '../bus/subject-names.js';
+import {
+  alertSubject,
+  candleMsgId,
+  candleSubject,
+  indicatorSubject,
+  predictionSubject,
+  priceSubject,
+} from '../bus/subject-names.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
@@ -101,6 +108,8 @@ export class PartitionOutputs {
     for (const c of out.partial) bus.publish(candleSubject('partial', c), candlePayload(c));
     // Live like partials: a replay recomputes the same forecasts, so they need no durable copy.
     for (const p of out.predictions) bus.publish(predictionSubject(p), encoder.encode(JSON.stringify(p)));
+    // Live too: their durable copy is the store's, committed with the candle (docs/STORAGE.md).
+    for (const v of out.indicators) bus.publish(indicatorSubject(v), encoder.encode(JSON.stringify(v)));
     if (oldest !== undefined && out.partial.length + out.closed.length > 0) {
       const now = this.deps.clock();
       metrics.appendToPublish.observe(Math.max(0, now - oldest.append) / 1000);

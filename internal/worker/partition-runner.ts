@@ -6,6 +6,7 @@ import { tradeRecord } from '../log/record.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Trade } from '../market/trade.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS, isFutureDated } from '../market/trade-fields.js';
 import { contextFromHeaders } from '../observe/tracing.js';
@@ -140,6 +141,8 @@ export class PartitionRunner {
   private held: { append: number; event: number } | undefined;
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
+  /** Indicators of the closed candles in pendingCandles, committed with them. */
+  private pendingIndicators: IndicatorValues[] = [];
   private nextOffset: bigint;
   /** The offset of the last committed checkpoint: where the next owner would resume now. */
   private committedOffset: bigint;
@@ -687,6 +690,7 @@ export class PartitionRunner {
     for (const c of out.closed) this.pendingCandles.push(c);
     for (const c of out.revised) this.pendingCandles.push(c);
     for (const a of out.alerts) this.pendingAlerts.push(a);
+    for (const v of out.indicators) this.pendingIndicators.push(v);
     this.deps.outputs.emit(out, rejected, oldest);
     clearActorOutput(out);
     this.deps.metrics.pendingRows.set(this.labels, this.pendingCandles.length + this.pendingAlerts.length);
@@ -728,9 +732,11 @@ export class PartitionRunner {
     this.pendingUnpark.clear();
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
+    const indicators = this.pendingIndicators;
     const nextOffset = this.nextOffset;
     this.pendingCandles = [];
     this.pendingAlerts = [];
+    this.pendingIndicators = [];
     this.stateChanged = false;
     const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
       attributes: {
@@ -741,7 +747,8 @@ export class PartitionRunner {
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, { parked, unparked }))) return;
+      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, { parked, unparked, indicators })))
+        return;
       this.committedOffset = nextOffset;
       // Committed: a parked snapshot is read back from the store from now on.
       for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
@@ -778,7 +785,11 @@ export class PartitionRunner {
     state: Uint8Array,
     candles: readonly Candle[],
     alerts: readonly Alert[],
-    parking: { parked: readonly ParkedActor[]; unparked: readonly string[] },
+    extra: {
+      parked: readonly ParkedActor[];
+      unparked: readonly string[];
+      indicators: readonly IndicatorValues[];
+    },
   ): Promise<boolean> {
     let rows = { candles, alerts };
     return retry(
@@ -793,7 +804,7 @@ export class PartitionRunner {
               nextOffset,
               state,
               ...rows,
-              ...parking,
+              ...extra,
             });
             this.commitFailing = undefined;
             return true;
