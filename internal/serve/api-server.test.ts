@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import WebSocket from 'ws';
 import { alert, candle, indicators } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subject-names.js';
+import { alertSubject, candleSubject, indexSubject, indicatorSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { silentLogger } from '../observe/logger.js';
@@ -454,6 +454,23 @@ describe('WebSocket stream', () => {
     const metrics = await app.inject({ url: '/metrics' });
     expect(metrics.body).toMatch(/tickmesh_api_stream_duplicates_total 4/);
     expect(metrics.body).toMatch(/tickmesh_api_stream_connections 1/);
+    client.ws.terminate();
+  });
+
+  it('forwards the indicators of closed candles to an `indicators` subscription, once each', async () => {
+    const { app, bus } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    client.ws.send(JSON.stringify({ subscribe: { indicators: { interval: '1m', symbol: 'BTCUSDT' } } }));
+    expect((await client.next('subscribed'))[0]!.subjects).toEqual(['tickmesh.indicator.1m.*.BTCUSDT']);
+    const v1 = indicators(candle());
+    const v2 = indicators(candle({ openTime: JAN + 60_000 }), { volatility: 0.42 });
+    const other = indicators(candle({ interval: '5m' }));
+    for (const v of [v1, v1, other, v2]) bus.publish(indicatorSubject(v), json(v)); // v1 again: a replay
+    const got = await client.next('indicator', 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'indicator').map((m) => m.data)).toEqual([v1, v2]);
+    expect(got[0]!.subject).toBe('tickmesh.indicator.1m.binance.BTCUSDT');
     client.ws.terminate();
   });
 
