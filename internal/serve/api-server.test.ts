@@ -105,7 +105,7 @@ async function commit(
 
 describe('REST', () => {
   it('indicators come from the store with their candle, paged like candles, exact doubles', async () => {
-    const { app, store } = await fixture();
+    const { app, store, cache } = await fixture();
     const cs = Array.from({ length: 5 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
     const vs = cs.map((c, i) =>
       indicators(c, {
@@ -128,6 +128,11 @@ describe('REST', () => {
     const second = (await app.inject({ url: `${url}&from=${first.next}&limit=2` })).json();
     expect(second.indicators).toEqual(vs.slice(2, 4));
     expect((await app.inject({ url: `${url}&from=x` })).statusCode).toBe(400);
+
+    const latest = '/api/v1/indicators/latest?exchange=binance&symbol=BTCUSDT&interval=1m';
+    expect((await app.inject({ url: latest })).statusCode).toBe(404);
+    await cache.putIndicators(vs);
+    expect((await app.inject({ url: latest })).json()).toEqual({ indicators: vs.at(-1) });
   });
 
   it('candles come from the store in open time order with exact decimal strings', async () => {

@@ -23,7 +23,7 @@ import type { StreamSession } from './stream-session.js';
 
 export interface ApiServerDeps {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets'>;
-  readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'>;
   readonly bus: Pick<Bus, 'subscribe'>;
   readonly logger: Logger;
   readonly registry: Registry;

@@ -16,7 +16,7 @@ import {
 
 export interface RestContext {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts'>;
-  readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'>;
   readonly directory: Pick<MarketDirectory, 'list'>;
   readonly registry: Registry;
   readonly config: ApiConfig;
@@ -105,6 +105,17 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
       const candle = await cache.latestCandle(exchange, symbol, interval);
       if (!candle) return notFound(reply, `no ${interval} candle of ${exchange} ${symbol} in the cache`);
       return { candle };
+    },
+  );
+
+  app.get<{ Querystring: LatestCandleQuery }>(
+    '/api/v1/indicators/latest',
+    { schema: { querystring: schemas.latestCandle } },
+    async (req, reply) => {
+      const { exchange, symbol, interval } = req.query;
+      const indicators = await cache.latestIndicators(exchange, symbol, interval);
+      if (!indicators) return notFound(reply, `no ${interval} indicators of ${exchange} ${symbol} in the cache`);
+      return { indicators };
     },
   );
 

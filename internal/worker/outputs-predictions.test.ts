@@ -4,6 +4,7 @@ import { actorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
 import { createActorOutput, type TrendPrediction } from '../actor/output.js';
 import { MemoryBus } from '../bus/memory-bus.js';
+import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
@@ -12,10 +13,10 @@ import { createWorkerMetrics } from './metrics.js';
 import { PartitionOutputs } from './outputs.js';
 
 /** Outputs on `bus`, and what an actor made of the first 2,000 real BTCUSDT trades at 1s and 1m. */
-async function realRun(bus: MemoryBus) {
+async function realRun(bus: MemoryBus, cache = new MemoryCache()) {
   const outputs = new PartitionOutputs({
     bus,
-    cache: new MemoryCache(),
+    cache,
     producer: new MemoryLog().producer(),
     topics: { late: 'late', rejected: 'rejected' },
     logger: silentLogger(),
@@ -55,7 +56,10 @@ describe('partition outputs: trend predictions and indicators', () => {
   it('publishes the indicators of every closed candle live on tickmesh.indicator.<interval>.<exchange>.<symbol>', async () => {
     const bus = new MemoryBus();
     const sub = bus.subscribe('tickmesh.indicator.>', { signal: AbortSignal.timeout(5_000) });
-    const { outputs, out } = await realRun(bus);
+    await bus.ensureStream(CANDLES_STREAM);
+    await bus.ensureStream(ALERTS_STREAM);
+    const cache = new MemoryCache();
+    const { outputs, out } = await realRun(bus, cache);
     const sent = [...out.indicators];
     expect(sent.length).toBe(out.closed.length);
     outputs.emit(out, [], undefined);
@@ -68,5 +72,11 @@ describe('partition outputs: trend predictions and indicators', () => {
       sent.map((v) => `tickmesh.indicator.${v.interval}.binance-futures.BTCUSDT`),
     );
     expect(got.map((g) => g.value)).toEqual(JSON.parse(JSON.stringify(sent)));
+    // The latest of each interval in the cache, beside its candle.
+    await outputs.settle(AbortSignal.timeout(5_000));
+    for (const interval of ['1s', '1m'] as const) {
+      const last = sent.filter((v) => v.interval === interval).at(-1);
+      expect(await cache.latestIndicators('binance-futures', 'BTCUSDT', interval)).toEqual(last);
+    }
   });
 });

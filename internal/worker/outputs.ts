@@ -14,6 +14,7 @@ import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import { candleUpdateJson } from '../market/candle-json.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
@@ -38,7 +39,7 @@ export interface OutputTopics {
 
 export interface OutputsDeps {
   readonly bus: Bus;
-  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly cache: Pick<Cache, 'putCandles' | 'putIndicators' | 'putPrices'>;
   readonly producer: LogProducer;
   readonly topics: OutputTopics;
   readonly logger: Logger;
@@ -124,6 +125,13 @@ export class PartitionOutputs {
       for (const c of candles) keepNewest(latest, c);
       const stored = [...latest.values()];
       this.track('cache', () => this.deps.cache.putCandles(stored).then(() => {}));
+    }
+    if (out.indicators.length > 0) {
+      // With their closed candles: the newest per (market, interval) of the batch.
+      const latest = new Map<string, IndicatorValues>();
+      for (const v of out.indicators) latest.set(`${v.exchange}:${v.symbol}:${v.interval}`, v);
+      const values = [...latest.values()];
+      this.track('cache', () => this.deps.cache.putIndicators(values).then(() => {}));
     }
     for (const c of out.partial) keepNewest(this.liveCandles, c);
     for (const { candle: c, time } of out.prices) {

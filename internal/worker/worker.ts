@@ -32,7 +32,7 @@ export interface WorkerDeps {
   readonly producer: LogProducer;
   readonly store: Store;
   readonly bus: Bus;
-  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly cache: Pick<Cache, 'putCandles' | 'putIndicators' | 'putPrices'>;
   readonly actors: ActorFactory;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;

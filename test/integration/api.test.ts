@@ -158,6 +158,10 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const page = await get(`${url}&from=${t0}&limit=2`);
     expect(page.body.indicators).toEqual(vs.slice(0, 2));
     expect(page.body.next).toBe(t0 + 60_001);
+    await cache.putIndicators(vs);
+    expect((await get(`/api/v1/indicators/latest?exchange=${exchange}&symbol=BTCUSDT&interval=1m`)).body).toEqual({
+      indicators: vs[2],
+    });
 
     const client = await streamClient({ indicators: { interval: '1m', exchange } });
     for (const v of [vs[0], vs[0], vs[1]]) bus.publish(indicatorSubject(v!), json(v));
