@@ -306,7 +306,12 @@ export class Worker implements Component {
     try {
       const result = await this.deps.store.applyRetention(this.deps.config.retention, this.deps.clock());
       this.log.info(
-        { deleted: result.deleted, dropped: result.droppedPartitions, alertsDeleted: result.alertsDeleted },
+        {
+          deleted: result.deleted,
+          indicatorsDeleted: result.indicatorsDeleted,
+          dropped: result.droppedPartitions,
+          alertsDeleted: result.alertsDeleted,
+        },
         'retention applied',
       );
     } catch (err) {
