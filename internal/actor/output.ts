@@ -1,8 +1,11 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import type { ScoreReport } from './prequential.js';
+
+export type { IndicatorValues };
 
 /** What happened to one trade handed to MarketActor.onTrade. */
 export type TradeOutcome =
@@ -28,26 +31,6 @@ export type RejectedTradeReason = 'invalid-price' | 'invalid-size' | 'invalid-ti
 export interface RejectedTrade {
   readonly trade: Trade;
   readonly reason: RejectedTradeReason;
-}
-
-/** Indicators of one market and interval, computed when a candle first closes (revision 0). */
-export interface IndicatorValues {
-  readonly exchange: string;
-  readonly symbol: string;
-  readonly market: string;
-  readonly interval: Interval;
-  /** Open time of the candle whose close produced these values. */
-  readonly openTime: number;
-  /** Volume-weighted average price over the last `vwapPeriod` candles; null before any volume. */
-  readonly vwap: number | null;
-  /** Simple moving averages of closes, keyed by period; null until that many candles closed. */
-  readonly sma: Readonly<Record<string, number | null>>;
-  /** Exponential moving averages of closes (seeded with the SMA), keyed by period. */
-  readonly ema: Readonly<Record<string, number | null>>;
-  /** Annualized standard deviation of log returns over `volatilityPeriod` returns; null until then. */
-  readonly volatility: number | null;
-  /** (taker buy volume - taker sell volume) / volume of the candle, in [-1, 1]; null on no volume. */
-  readonly imbalance: number | null;
 }
 
 /**

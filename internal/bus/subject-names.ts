@@ -37,6 +37,14 @@ export function predictionSubject(p: { interval: string; exchange: string; symbo
   return `${ROOT}.prediction.${subjectToken(p.interval)}.${subjectToken(p.exchange)}.${subjectToken(p.symbol)}`;
 }
 
+/**
+ * `tickmesh.indicator.<interval>.<exchange>.<symbol>`: a closed candle's indicators (IndicatorValues
+ * as JSON), published with the candle on its first close; the durable copy is the store's.
+ */
+export function indicatorSubject(v: { interval: string; exchange: string; symbol: string }): string {
+  return `${ROOT}.indicator.${subjectToken(v.interval)}.${subjectToken(v.exchange)}.${subjectToken(v.symbol)}`;
+}
+
 /** `tickmesh.index.<asset>`: an index actor's cross-venue price. */
 export function indexSubject(asset: string): string {
   return `${ROOT}.index.${subjectToken(asset)}`;

@@ -3,10 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { alert, candle, prediction } from '../../test/contracts/store-contract.js';
+import { alert, candle, indicators, prediction } from '../../test/contracts/store-contract.js';
 import { MemoryBus } from '../bus/memory-bus.js';
-import { alertSubject, candleSubject, indexSubject, priceSubject } from '../bus/subject-names.js';
+import { alertSubject, candleSubject, indexSubject, indicatorSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { UnavailableError } from '../runtime/errors.js';
@@ -50,7 +51,7 @@ afterEach(async () => {
 
 async function fixture(
   over: Parameters<typeof apiConfig>[0] = {},
-  wrap: (s: Store) => Pick<Store, 'candles' | 'alerts' | 'markets' | 'predictions'> = (s) => s,
+  wrap: (s: Store) => Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets' | 'predictions'> = (s) => s,
   seed: (s: Store) => Promise<void> = async () => {},
 ): Promise<Fixture> {
   const store = await createPgliteStore({ database, schema: `api_${++n}` });
@@ -76,7 +77,13 @@ async function fixture(
 /** A server on an empty store that is not started. */
 function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
   return createApiServer({
-    store: { candles: async () => [], alerts: async () => [], markets: async () => [], predictions: async () => [] },
+    store: {
+      candles: async () => [],
+      indicators: async () => [],
+      alerts: async () => [],
+      markets: async () => [],
+      predictions: async () => [],
+    },
     cache: new MemoryCache(),
     bus: new MemoryBus(),
     logger: silentLogger(),
@@ -92,6 +99,7 @@ async function commit(
   candles: Candle[],
   alerts: ReturnType<typeof alert>[] = [],
   predictions: ReturnType<typeof prediction>[] = [],
+  indicators: IndicatorValues[] = [],
 ): Promise<void> {
   await store.commit({
     topic: 't',
@@ -102,10 +110,42 @@ async function commit(
     candles,
     alerts,
     predictions,
+    indicators,
   });
 }
 
 describe('REST', () => {
+  it('indicators come from the store with their candle, paged like candles, exact doubles', async () => {
+    const { app, store, cache } = await fixture();
+    const cs = Array.from({ length: 5 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
+    const vs = cs.map((c, i) =>
+      indicators(c, {
+        vwap: 42_000.1 + i / 3,
+        sma: { '2': i < 1 ? null : 42_000 + 0.1 * i, '20': null },
+        ema: { '9': i < 2 ? null : Math.PI * 1e4 + i },
+        volatility: i < 3 ? null : 0.1 + 0.2,
+        imbalance: i === 2 ? null : -1 / 3,
+      }),
+    );
+    await commit(store, cs, [], [], vs);
+    const url = '/api/v1/indicators?exchange=binance&symbol=BTCUSDT&interval=1m';
+    const all = await app.inject({ url });
+    expect(all.statusCode).toBe(200);
+    expect(all.json()).toEqual({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', indicators: vs, next: null });
+    expect((await app.inject({ url: `${url}&limit=2` })).json().indicators).toEqual(vs.slice(3));
+    const first = (await app.inject({ url: `${url}&from=${JAN}&limit=2` })).json();
+    expect(first.indicators).toEqual(vs.slice(0, 2));
+    expect(first.next).toBe(JAN + 60_001);
+    const second = (await app.inject({ url: `${url}&from=${first.next}&limit=2` })).json();
+    expect(second.indicators).toEqual(vs.slice(2, 4));
+    expect((await app.inject({ url: `${url}&from=x` })).statusCode).toBe(400);
+
+    const latest = '/api/v1/indicators/latest?exchange=binance&symbol=BTCUSDT&interval=1m';
+    expect((await app.inject({ url: latest })).statusCode).toBe(404);
+    await cache.putIndicators(vs);
+    expect((await app.inject({ url: latest })).json()).toEqual({ indicators: vs.at(-1) });
+  });
+
   it('candles come from the store in open time order with exact decimal strings', async () => {
     const { app, store } = await fixture();
     const cs = Array.from({ length: 5 }, (_, i) =>
@@ -266,6 +306,7 @@ describe('REST', () => {
   it('a store that is down answers 503 with the reason, and the process stays up', async () => {
     const down = (s: Store) => ({
       candles: () => Promise.reject(new UnavailableError('database unreachable')),
+      indicators: () => Promise.reject(new UnavailableError('database unreachable')),
       alerts: () => Promise.reject(new UnavailableError('database unreachable')),
       predictions: () => Promise.reject(new UnavailableError('database unreachable')),
       markets: () => s.markets(),
@@ -459,6 +500,23 @@ describe('WebSocket stream', () => {
     const metrics = { body: await registry.metrics() };
     expect(metrics.body).toMatch(/tickmesh_api_stream_duplicates_total 4/);
     expect(metrics.body).toMatch(/tickmesh_api_stream_connections 1/);
+    client.ws.terminate();
+  });
+
+  it('forwards the indicators of closed candles to an `indicators` subscription, once each', async () => {
+    const { app, bus } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    client.ws.send(JSON.stringify({ subscribe: { indicators: { interval: '1m', symbol: 'BTCUSDT' } } }));
+    expect((await client.next('subscribed'))[0]!.subjects).toEqual(['tickmesh.indicator.1m.*.BTCUSDT']);
+    const v1 = indicators(candle());
+    const v2 = indicators(candle({ openTime: JAN + 60_000 }), { volatility: 0.42 });
+    const other = indicators(candle({ interval: '5m' }));
+    for (const v of [v1, v1, other, v2]) bus.publish(indicatorSubject(v), json(v)); // v1 again: a replay
+    const got = await client.next('indicator', 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'indicator').map((m) => m.data)).toEqual([v1, v2]);
+    expect(got[0]!.subject).toBe('tickmesh.indicator.1m.binance.BTCUSDT');
     client.ws.terminate();
   });
 

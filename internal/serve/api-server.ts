@@ -25,8 +25,8 @@ import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
 
 export interface ApiServerDeps {
-  readonly store: Pick<Store, 'candles' | 'alerts' | 'markets' | 'predictions'>;
-  readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
+  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets' | 'predictions'>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'>;
   readonly bus: Pick<Bus, 'subscribe'>;
   readonly logger: Logger;
   readonly registry: Registry;

@@ -34,6 +34,8 @@ describe('the OpenAPI document', () => {
         '/api/v1/alerts',
         '/api/v1/candles',
         '/api/v1/candles/latest',
+        '/api/v1/indicators',
+        '/api/v1/indicators/latest',
         '/api/v1/info',
         '/api/v1/markets',
         OPENAPI_PATH,

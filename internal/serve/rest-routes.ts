@@ -14,8 +14,8 @@ import {
 } from './query-schemas.js';
 
 export interface RestContext {
-  readonly store: Pick<Store, 'candles' | 'alerts' | 'predictions'>;
-  readonly cache: Pick<Cache, 'latestCandle' | 'latestPrice'>;
+  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'predictions'>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'>;
   readonly directory: Pick<MarketDirectory, 'list'>;
   readonly config: ApiConfig;
   readonly clock: () => number;
@@ -80,6 +80,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   series('/api/v1/candles', 'candles', (q) => store.candles(q));
   // Each prediction carries the model's running scores next to the baselines' (never one without the other).
   series('/api/v1/predictions', 'predictions', (q) => store.predictions(q));
+  series('/api/v1/indicators', 'indicators', (q) => store.indicators(q));
 
   app.get<{ Querystring: LatestCandleQuery }>(
     '/api/v1/candles/latest',
@@ -89,6 +90,17 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
       const candle = await cache.latestCandle(exchange, symbol, interval);
       if (!candle) return notFound(reply, `no ${interval} candle of ${exchange} ${symbol} in the cache`);
       return { candle };
+    },
+  );
+
+  app.get<{ Querystring: LatestCandleQuery }>(
+    '/api/v1/indicators/latest',
+    { schema: { querystring: schemas.latestCandle } },
+    async (req, reply) => {
+      const { exchange, symbol, interval } = req.query;
+      const indicators = await cache.latestIndicators(exchange, symbol, interval);
+      if (!indicators) return notFound(reply, `no ${interval} indicators of ${exchange} ${symbol} in the cache`);
+      return { indicators };
     },
   );
 

@@ -1,5 +1,6 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { candleIsNewer } from '../sink/cache.js';
 
 /** A cross-venue index value as the index actors publish it (internal/actor/index-actor.ts). */
@@ -12,7 +13,7 @@ export interface IndexUpdate {
 /**
  * Drops what a client has already been sent. Bus outputs are at least once (a worker that
  * replays after a crash republishes), so each update is judged by its identity: a candle by
- * its key and (revision, closed, trade count), an alert by its id, an index value by
+ * its key and (revision, closed, trade count), an alert by its id, indicators by their candle's key, an index value by
  * (asset, time, price). Only a candle strictly newer than the last one sent under its key
  * passes, so a repeat, or a partial update overtaken by a later one, is dropped.
  *
@@ -23,6 +24,7 @@ export class SeenFilter {
   private readonly candles = new Map<string, Candle>();
   private readonly alerts = new Map<string, true>();
   private readonly index = new Map<string, IndexUpdate>();
+  private readonly indicators = new Map<string, true>();
 
   constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -43,6 +45,14 @@ export class SeenFilter {
     return true;
   }
 
+  /** A closed candle's indicators, by the candle's key: computed once, so any repeat is a replay. */
+  indicator(v: IndicatorValues): boolean {
+    const key = `${v.exchange}:${v.symbol}:${v.interval}:${v.openTime}`;
+    if (this.indicators.has(key)) return false;
+    remember(this.indicators, key, true, this.capacity);
+    return true;
+  }
+
   indexValue(v: IndexUpdate): boolean {
     const prev = this.index.get(v.asset);
     if (prev && (v.time < prev.time || (v.time === prev.time && v.price === prev.price))) return false;
@@ -54,6 +64,7 @@ export class SeenFilter {
     this.candles.clear();
     this.alerts.clear();
     this.index.clear();
+    this.indicators.clear();
   }
 }
 

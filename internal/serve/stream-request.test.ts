@@ -35,6 +35,19 @@ describe('stream requests', () => {
       'tickmesh.index.BTC',
     ]);
     expect(subjects({ subscribe: { alerts: false } })).toEqual([]);
+    expect(
+      subjects({
+        subscribe: {
+          indicators: [
+            { interval: '1m', exchange: 'binance' },
+            { interval: '*', symbol: 'BTC.D' },
+          ],
+        },
+      }),
+    ).toEqual([
+      { topic: 'indicator', subject: 'tickmesh.indicator.1m.binance.*' },
+      { topic: 'indicator', subject: 'tickmesh.indicator.*.*.BTC_D' },
+    ]);
   });
 
   it('say what is wrong', () => {

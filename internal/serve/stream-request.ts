@@ -8,12 +8,14 @@ import { NAME_PATTERN } from './query-schemas.js';
  * What a WebSocket client may send on /api/v1/stream (docs/API.md):
  *
  *   {"subscribe": {"candles": {"interval": "1m", "exchange": "*", "symbol": "*"}, "alerts": true, "index": true}}
+ *   {"subscribe": {"indicators": {"interval": "1m", "exchange": "binance", "symbol": "BTCUSDT"}}}
  *
  * A subscribe replaces the connection's previous one; `{"subscribe": {}}` stops everything.
  * `candles` may be one filter or a list; `kind` picks partial (open window) or closed updates,
- * both by default. `*` matches any exchange, symbol, interval, alert kind or asset.
+ * both by default; `indicators` (the same filters without `kind`) follows closed candles'
+ * indicator values. `*` matches any exchange, symbol, interval, alert kind or asset.
  */
-export type StreamTopic = 'candle' | 'alert' | 'index';
+export type StreamTopic = 'candle' | 'alert' | 'index' | 'indicator';
 
 export interface StreamPlan {
   /** Bus subject patterns to subscribe to, each with the topic its messages carry. */
@@ -38,12 +40,21 @@ function schemaFor(intervals: readonly Interval[]) {
     symbol: name.default('*'),
     kind: z.enum(['partial', 'closed', '*']).default('*'),
   });
+  const indicatorFilter = z.strictObject({
+    interval: z.enum(['*', ...intervals]),
+    exchange: name.default('*'),
+    symbol: name.default('*'),
+  });
   return z.strictObject({
     subscribe: z.strictObject({
       // One filter or a list of them; a lone one is validated as a list of one.
       candles: z.preprocess(
         (v) => (v === undefined || Array.isArray(v) ? v : [v]),
         z.array(candleFilter).max(MAX_CANDLE_FILTERS).optional(),
+      ),
+      indicators: z.preprocess(
+        (v) => (v === undefined || Array.isArray(v) ? v : [v]),
+        z.array(indicatorFilter).max(MAX_CANDLE_FILTERS).optional(),
       ),
       alerts: z.preprocess(
         flag,
@@ -71,10 +82,13 @@ export function streamRequestParser(intervals: readonly Interval[]): StreamReque
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`);
       return { ok: false, error: issues.join('; ') };
     }
-    const { candles, alerts, index } = parsed.data.subscribe;
+    const { candles, indicators, alerts, index } = parsed.data.subscribe;
     const subjects = new Map<string, StreamTopic>();
     for (const f of candles ?? []) {
       subjects.set(`${ROOT}.candle.${f.kind}.${f.interval}.${token(f.exchange)}.${token(f.symbol)}`, 'candle');
+    }
+    for (const f of indicators ?? []) {
+      subjects.set(`${ROOT}.indicator.${f.interval}.${token(f.exchange)}.${token(f.symbol)}`, 'indicator');
     }
     if (alerts)
       subjects.set(`${ROOT}.alert.${token(alerts.kind)}.${token(alerts.exchange)}.${token(alerts.symbol)}`, 'alert');

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Bus, BusMessage, Subscription } from '../bus/bus.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { StreamConfig } from './api-config.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { type IndexUpdate, SeenFilter } from './seen-filter.js';
@@ -231,7 +232,7 @@ export class StreamSession {
     } catch {
       value = undefined;
     }
-    const valid = topic === 'candle' ? isCandle(value) : topic === 'alert' ? isAlert(value) : isIndex(value);
+    const valid = VALID[topic](value);
     if (!valid) {
       this.deps.metrics.streamUndecodable.inc();
       this.deps.logger.debug({ subject: msg.subject }, 'undecodable bus message not forwarded');
@@ -242,7 +243,9 @@ export class StreamSession {
         ? this.seen.candle(value as Candle)
         : topic === 'alert'
           ? this.seen.alert(value as Alert)
-          : this.seen.indexValue(value as IndexUpdate);
+          : topic === 'indicator'
+            ? this.seen.indicator(value as IndicatorValues)
+            : this.seen.indexValue(value as IndexUpdate);
     if (!fresh) {
       this.deps.metrics.streamDuplicates.inc();
       return undefined;
@@ -250,6 +253,25 @@ export class StreamSession {
     // The payload parsed as JSON: spliced in as it is rather than serialized again.
     return `{"type":"${topic}","subject":${JSON.stringify(msg.subject)},"data":${raw}}`;
   }
+}
+
+const VALID: Record<StreamTopic, (v: unknown) => boolean> = {
+  candle: isCandle,
+  alert: isAlert,
+  index: isIndex,
+  indicator: isIndicator,
+};
+
+function isIndicator(v: unknown): v is IndicatorValues {
+  const x = v as Partial<IndicatorValues> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.exchange === 'string' &&
+    typeof x.symbol === 'string' &&
+    typeof x.interval === 'string' &&
+    typeof x.openTime === 'number'
+  );
 }
 
 function isCandle(v: unknown): v is Candle {

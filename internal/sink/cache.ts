@@ -1,4 +1,5 @@
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 
 /**
@@ -10,7 +11,8 @@ import type { Interval } from '../market/interval.js';
  * "Newer" for a candle compares (openTime, revision, closed, trades) in that order: a later
  * window, a revision of it, its close, more trades in the open window. For a price it compares
  * (time, tradeId), trade ids as non-negative integers when both are digits, else as strings.
- * An equal one is not newer, so replays write nothing.
+ * Indicators of a (market, interval) are newer by their candle's open time alone (computed once
+ * per candle). An equal one is not newer, so replays write nothing.
  */
 export interface LatestPrice {
   readonly exchange: string;
@@ -27,6 +29,9 @@ export interface Cache {
   /** For each candle, whether it was stored (true) or an equal or newer one was already there. */
   putCandles(candles: readonly Candle[]): Promise<boolean[]>;
   latestCandle(exchange: string, symbol: string, interval: Interval): Promise<Candle | null>;
+  /** The latest closed candle's indicators per (market, interval); one flag per entry as putCandles. */
+  putIndicators(values: readonly IndicatorValues[]): Promise<boolean[]>;
+  latestIndicators(exchange: string, symbol: string, interval: Interval): Promise<IndicatorValues | null>;
   putPrices(prices: readonly LatestPrice[]): Promise<boolean[]>;
   latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null>;
   close(): Promise<void>;

@@ -1,11 +1,13 @@
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import { type Cache, candleIsNewer, type LatestPrice, priceIsNewer } from './cache.js';
 
-/** The Cache of the embedded mode: two maps in process, with the same newer-than rule as Redis. */
+/** The Cache of the embedded mode: maps in process, with the same newer-than rule as Redis. */
 export class MemoryCache implements Cache {
   private readonly candles = new Map<string, Candle>();
   private readonly prices = new Map<string, LatestPrice>();
+  private readonly indicators = new Map<string, IndicatorValues>();
 
   async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
     return candles.map((c) => {
@@ -19,6 +21,20 @@ export class MemoryCache implements Cache {
 
   async latestCandle(exchange: string, symbol: string, interval: Interval): Promise<Candle | null> {
     return this.candles.get(`${exchange}\u0000${symbol}\u0000${interval}`) ?? null;
+  }
+
+  async putIndicators(values: readonly IndicatorValues[]): Promise<boolean[]> {
+    return values.map((v) => {
+      const key = `${v.exchange}\u0000${v.symbol}\u0000${v.interval}`;
+      const cur = this.indicators.get(key);
+      if (cur && v.openTime <= cur.openTime) return false;
+      this.indicators.set(key, v);
+      return true;
+    });
+  }
+
+  async latestIndicators(exchange: string, symbol: string, interval: Interval): Promise<IndicatorValues | null> {
+    return this.indicators.get(`${exchange}\u0000${symbol}\u0000${interval}`) ?? null;
   }
 
   async putPrices(prices: readonly LatestPrice[]): Promise<boolean[]> {

@@ -3,6 +3,7 @@ import type { RedisSecurity } from '../config/connection-security.js';
 import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import type { Candle } from '../market/candle.js';
 import { candleJson } from '../market/candle-json.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import { ConnectionSecurityError, UnavailableError } from '../runtime/errors.js';
 import type { Cache, LatestPrice } from './cache.js';
@@ -13,8 +14,9 @@ import type { Cache, LatestPrice } from './cache.js';
  * replace a newer value (same rule as cache.ts: candleIsNewer, priceIsNewer). One script call
  * writes a whole batch, so its keys must live on one server: a Redis Cluster is not supported.
  *
- * Keys (docs/STORAGE.md): `<prefix>candle:<exchange>:<symbol>:<interval>` and
- * `<prefix>price:<exchange>:<symbol>`, fields `v` (JSON) plus ot/rev/cl/tr or t/id.
+ * Keys (docs/STORAGE.md): `<prefix>candle:<exchange>:<symbol>:<interval>`,
+ * `<prefix>indicators:<exchange>:<symbol>:<interval>` and `<prefix>price:<exchange>:<symbol>`,
+ * fields `v` (JSON) plus ot/rev/cl/tr (indicators: their candle's open time, the rest fixed) or t/id.
  */
 export interface RedisCacheOptions {
   /** `redis://host:port/db` (REDIS_URL). */
@@ -150,6 +152,19 @@ export class RedisCache implements Cache {
     return v === null ? null : (JSON.parse(v) as Candle);
   }
 
+  async putIndicators(values: readonly IndicatorValues[]): Promise<boolean[]> {
+    // The candles' script with constant revision, closed and trades: newer by open time alone.
+    return this.putBatch(values, 'tmPutCandles', (v, keys, args) => {
+      keys.push(this.indicatorsKey(v.exchange, v.symbol, v.interval));
+      args.push(v.openTime, 0, 1, 0, JSON.stringify(v));
+    });
+  }
+
+  async latestIndicators(exchange: string, symbol: string, interval: Interval): Promise<IndicatorValues | null> {
+    const v = await this.call(() => this.redis.hget(this.indicatorsKey(exchange, symbol, interval), 'v'));
+    return v === null ? null : (JSON.parse(v) as IndicatorValues);
+  }
+
   async putPrices(prices: readonly LatestPrice[]): Promise<boolean[]> {
     return this.putBatch(prices, 'tmPutPrices', (x, keys, args) => {
       keys.push(this.priceKey(x.exchange, x.symbol));
@@ -168,6 +183,10 @@ export class RedisCache implements Cache {
 
   private candleKey(exchange: string, symbol: string, interval: string): string {
     return `${this.prefix}candle:${exchange}:${symbol}:${interval}`;
+  }
+
+  private indicatorsKey(exchange: string, symbol: string, interval: string): string {
+    return `${this.prefix}indicators:${exchange}:${symbol}:${interval}`;
   }
 
   private priceKey(exchange: string, symbol: string): string {

@@ -1,6 +1,7 @@
 import type { TrendPrediction } from '../actor/output.js';
 import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import type { Row } from './sql-driver.js';
 import type { Checkpoint } from './store.js';
@@ -68,6 +69,48 @@ export function candleFromRow(r: Row): Candle {
     revision: Number(r.revision),
     closed: true,
   };
+}
+
+export function indicatorRow(v: IndicatorValues): Row {
+  return {
+    exchange: v.exchange,
+    symbol: v.symbol,
+    interval: v.interval,
+    open_time: iso(v.openTime),
+    market: v.market,
+    vwap: finiteOrNull(v.vwap),
+    volatility: finiteOrNull(v.volatility),
+    imbalance: finiteOrNull(v.imbalance),
+    sma: v.sma,
+    ema: v.ema,
+  };
+}
+
+export function indicatorFromRow(r: Row): IndicatorValues {
+  return {
+    exchange: r.exchange as string,
+    symbol: r.symbol as string,
+    market: r.market as string,
+    interval: r.interval as Interval,
+    openTime: Number(r.open_time),
+    vwap: r.vwap == null ? null : Number(r.vwap),
+    sma: JSON.parse(r.sma as string) as IndicatorValues['sma'],
+    ema: JSON.parse(r.ema as string) as IndicatorValues['ema'],
+    volatility: r.volatility == null ? null : Number(r.volatility),
+    imbalance: r.imbalance == null ? null : Number(r.imbalance),
+  };
+}
+
+/** JSON has no NaN or infinity: such a value is stored as null, as JSON.stringify would send it. */
+function finiteOrNull(v: number | null): number | null {
+  return v !== null && Number.isFinite(v) ? v : null;
+}
+
+/** The last value of each indicator key, in first-seen order (one row per key per statement). */
+export function latestIndicators(values: readonly IndicatorValues[]): IndicatorValues[] {
+  const byKey = new Map<string, IndicatorValues>();
+  for (const v of values) byKey.set(`${v.exchange}\u0000${v.symbol}\u0000${v.interval}\u0000${v.openTime}`, v);
+  return [...byKey.values()];
 }
 
 export function alertRow(a: Alert): Row {

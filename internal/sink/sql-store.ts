@@ -1,6 +1,7 @@
 import type { TrendPrediction } from '../actor/output.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { FencedError, InputError } from '../runtime/errors.js';
 import {
@@ -10,6 +11,7 @@ import {
   createPartitionSql,
   DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
+  DELETE_EXPIRED_INDICATORS,
   DELETE_EXPIRED_PREDICTIONS,
   DELETE_PARKED,
   dropPartitionSql,
@@ -26,12 +28,14 @@ import {
   SELECT_ALERTS_NEWEST,
   SELECT_CANDLES,
   SELECT_CHECKPOINT,
+  SELECT_INDICATORS,
   SELECT_MARKETS,
   SELECT_PARKED,
   SELECT_PARKED_KEYS,
   SELECT_PREDICTIONS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
+  UPSERT_INDICATORS,
   UPSERT_PARKED,
 } from './sql.js';
 import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
@@ -42,7 +46,10 @@ import {
   candleFromRow,
   candleRow,
   checkpointFrom,
+  indicatorFromRow,
+  indicatorRow,
   iso,
+  latestIndicators,
   latestRevisions,
   predictionFromRow,
   predictionRow,
@@ -129,6 +136,10 @@ export class SqlStore implements Store {
     return (await this.series(SELECT_PREDICTIONS, q)).map(predictionFromRow);
   }
 
+  async indicators(q: CandleQuery): Promise<IndicatorValues[]> {
+    return (await this.series(SELECT_INDICATORS, q)).map(indicatorFromRow);
+  }
+
   async alerts(q: AlertQuery = {}): Promise<Alert[]> {
     const rows = await this.run(() =>
       this.db.query(q.newest === true && q.limit !== undefined ? SELECT_ALERTS_NEWEST : SELECT_ALERTS, [
@@ -150,6 +161,7 @@ export class SqlStore implements Store {
   async applyRetention(policy: RetentionPolicy, now: number): Promise<RetentionResult> {
     const deleted: Partial<Record<Interval, number>> = {};
     const predictionsDeleted: Partial<Record<Interval, number>> = {};
+    const indicatorsDeleted: Partial<Record<Interval, number>> = {};
     for (const interval of INTERVALS) {
       const keepMs = policy[interval];
       if (keepMs === undefined) continue;
@@ -157,6 +169,8 @@ export class SqlStore implements Store {
       deleted[interval] = Number(rows[0]?.n ?? 0);
       const gone = await this.run(() => this.db.query(DELETE_EXPIRED_PREDICTIONS, [interval, iso(now - keepMs)]));
       predictionsDeleted[interval] = Number(gone[0]?.n ?? 0);
+      const ind = await this.run(() => this.db.query(DELETE_EXPIRED_INDICATORS, [interval, iso(now - keepMs)]));
+      indicatorsDeleted[interval] = Number(ind[0]?.n ?? 0);
     }
     // A monthly partition holds every interval, so it can go only when every interval expires.
     const dropped: string[] = [];
@@ -183,7 +197,7 @@ export class SqlStore implements Store {
       const rows = await this.run(() => this.db.query(DELETE_EXPIRED_ALERTS, [iso(now - keepMs)]));
       alertsDeleted = Number(rows[0]?.n ?? 0);
     }
-    return { deleted, droppedPartitions: dropped, alertsDeleted, predictionsDeleted };
+    return { deleted, droppedPartitions: dropped, alertsDeleted, predictionsDeleted, indicatorsDeleted };
   }
 
   async refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows> {
@@ -219,6 +233,8 @@ export class SqlStore implements Store {
       ]);
       if (!fence[0]) throw await this.fenced(batch.topic, batch.partition, batch.epoch, tx);
       if (candles.length > 0) await tx.query(UPSERT_CANDLES, [JSON.stringify(candles.map(candleRow))]);
+      const indicators = latestIndicators(batch.indicators ?? []);
+      if (indicators.length > 0) await tx.query(UPSERT_INDICATORS, [JSON.stringify(indicators.map(indicatorRow))]);
       if (batch.alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(batch.alerts.map(alertRow))]);
       if (batch.predictions && batch.predictions.length > 0) {
         await tx.query(INSERT_PREDICTIONS, [JSON.stringify(batch.predictions.map(predictionRow))]);

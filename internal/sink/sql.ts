@@ -100,6 +100,25 @@ CREATE TABLE predictions (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'indicators of closed candles',
+    sql: `
+CREATE TABLE indicators (
+  exchange   text             NOT NULL,
+  symbol     text             NOT NULL,
+  "interval" text             NOT NULL,
+  open_time  timestamptz      NOT NULL,
+  market     text             NOT NULL,
+  vwap       double precision,
+  volatility double precision,
+  imbalance  double precision,
+  sma        jsonb            NOT NULL,
+  ema        jsonb            NOT NULL,
+  PRIMARY KEY (exchange, symbol, "interval", open_time)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -165,6 +184,21 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
   taker_buy_quote_volume = EXCLUDED.taker_buy_quote_volume, vwap = EXCLUDED.vwap,
   first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
 WHERE candles.revision <= EXCLUDED.revision`;
+
+const INDICATOR_COLUMNS = 'exchange, symbol, "interval", open_time, market, vwap, volatility, imbalance, sma, ema';
+
+/**
+ * Upserts a JSON array of indicator rows (at most one per key). The actor computes them once, when
+ * the candle first closes, so a replay rewrites identical values.
+ */
+export const UPSERT_INDICATORS = `
+INSERT INTO indicators (${INDICATOR_COLUMNS})
+SELECT ${INDICATOR_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS x(
+  exchange text, symbol text, "interval" text, open_time timestamptz, market text, vwap double precision,
+  volatility double precision, imbalance double precision, sma jsonb, ema jsonb)
+ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
+  market = EXCLUDED.market, vwap = EXCLUDED.vwap, volatility = EXCLUDED.volatility,
+  imbalance = EXCLUDED.imbalance, sma = EXCLUDED.sma, ema = EXCLUDED.ema`;
 
 /** $1 topic, $2 partition, $3 a JSON array of {key, watermark, state (hex)}. */
 export const UPSERT_PARKED = `
@@ -233,6 +267,14 @@ ORDER BY open_time DESC LIMIT $4) latest ORDER BY open_time ASC`,
 
 export const SELECT_CANDLES = seriesQueries(CANDLE_SELECT);
 
+/** Doubles as text with float8 round-trip precision (extra_float_digits defaults to 1 since PostgreSQL 12). */
+const INDICATOR_SELECT = `
+SELECT exchange, symbol, "interval", ${MS('open_time')}, market, vwap::text, volatility::text, imbalance::text,
+  sma::text, ema::text
+FROM indicators`;
+
+export const SELECT_INDICATORS = seriesQueries(INDICATOR_SELECT);
+
 export const SELECT_ALERTS = `
 SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
 FROM alerts
@@ -280,6 +322,10 @@ SELECT count(*)::text AS n FROM gone`;
 /** Predictions go with their interval's candles. */
 export const DELETE_EXPIRED_PREDICTIONS = `
 WITH gone AS (DELETE FROM predictions WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
+SELECT count(*)::text AS n FROM gone`;
+
+export const DELETE_EXPIRED_INDICATORS = `
+WITH gone AS (DELETE FROM indicators WHERE "interval" = $1 AND open_time < $2::timestamptz RETURNING 1)
 SELECT count(*)::text AS n FROM gone`;
 
 export const DELETE_EXPIRED_ALERTS = `

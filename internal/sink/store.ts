@@ -1,6 +1,7 @@
 import type { TrendPrediction } from '../actor/output.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 
 /**
@@ -9,11 +10,12 @@ import type { Interval } from '../market/interval.js';
  * Only adapters in this folder import a database client.
  *
  * Exactly once: a worker commits, per partition and in ONE transaction, the candles closed or
- * revised since its last checkpoint, its alerts and trend predictions, and the checkpoint (epoch,
- * next offset, actor state). Candle rows are keyed (exchange, symbol, interval, open_time) and
- * only replaced by a revision at least as high, alerts are keyed by their deterministic id,
- * predictions by the candle that made them, so replaying from any checkpoint rewrites identical
- * rows.
+ * revised since its last checkpoint, its alerts, indicators and trend predictions, and the
+ * checkpoint (epoch, next offset, actor state). Candle rows are keyed (exchange, symbol, interval,
+ * open_time) and only replaced by a revision at least as high, alerts are keyed by their
+ * deterministic id, indicator rows are keyed like their candle and computed once when it first
+ * closes, predictions by the candle that made them, so replaying from any checkpoint rewrites
+ * identical rows.
  *
  * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
  * partition. A commit or claim from a lower epoch is refused inside the transaction with
@@ -39,6 +41,11 @@ export interface CommitBatch extends Checkpoint {
   readonly alerts: readonly Alert[];
   /** Trend predictions with their running scores; a key already stored is kept. */
   readonly predictions?: readonly TrendPrediction[];
+  /**
+   * Indicators of the candles closed since the last checkpoint (one per candle, keyed like it);
+   * written in the same transaction as their candles.
+   */
+  readonly indicators?: readonly IndicatorValues[];
   /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
   readonly parked?: readonly ParkedActor[];
   /** Keys of parked actors that came back into the partition state: their parked rows go. */
@@ -93,6 +100,8 @@ export type RetentionPolicy = Readonly<Partial<Record<Interval, number>>> & { re
 export interface RetentionResult {
   /** Candle rows deleted, per interval. */
   readonly deleted: Readonly<Partial<Record<Interval, number>>>;
+  /** Indicator rows deleted, per interval (the candles' retention). */
+  readonly indicatorsDeleted: Readonly<Partial<Record<Interval, number>>>;
   /** Whole monthly partitions dropped (older than every interval's retention). */
   readonly droppedPartitions: readonly string[];
   /** Alert rows deleted. */
@@ -141,6 +150,8 @@ export interface Store {
   candles(query: CandleQuery): Promise<Candle[]>;
   /** Trend predictions of one market and interval in open time order, with their scores. */
   predictions(query: PredictionQuery): Promise<TrendPrediction[]>;
+  /** Indicators of one market and interval in open time order (the same query and paging as candles). */
+  indicators(query: CandleQuery): Promise<IndicatorValues[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
   /** Every market with at least one stored candle, by exchange then symbol. */

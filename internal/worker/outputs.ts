@@ -1,12 +1,20 @@
 import type { Logger } from 'pino';
 import type { ActorOutput } from '../actor/output.js';
 import type { Bus } from '../bus/bus.js';
-import { alertSubject, candleMsgId, candleSubject, predictionSubject, priceSubject } from '../bus/subject-names.js';
+import {
+  alertSubject,
+  candleMsgId,
+  candleSubject,
+  indicatorSubject,
+  predictionSubject,
+  priceSubject,
+} from '../bus/subject-names.js';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import { candleUpdateJson } from '../market/candle-json.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import { tradeKey } from '../market/trade.js';
 import { isRetriable } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
@@ -31,7 +39,7 @@ export interface OutputTopics {
 
 export interface OutputsDeps {
   readonly bus: Bus;
-  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly cache: Pick<Cache, 'putCandles' | 'putIndicators' | 'putPrices'>;
   readonly producer: LogProducer;
   readonly topics: OutputTopics;
   readonly logger: Logger;
@@ -101,6 +109,8 @@ export class PartitionOutputs {
     for (const c of out.partial) bus.publish(candleSubject('partial', c), candlePayload(c));
     // Live like partials: a replay recomputes the same forecasts, so they need no durable copy.
     for (const p of out.predictions) bus.publish(predictionSubject(p), encoder.encode(JSON.stringify(p)));
+    // Live too: their durable copy is the store's, committed with the candle (docs/STORAGE.md).
+    for (const v of out.indicators) bus.publish(indicatorSubject(v), encoder.encode(JSON.stringify(v)));
     if (oldest !== undefined && out.partial.length + out.closed.length > 0) {
       const now = this.deps.clock();
       metrics.appendToPublish.observe(Math.max(0, now - oldest.append) / 1000);
@@ -115,6 +125,13 @@ export class PartitionOutputs {
       for (const c of candles) keepNewest(latest, c);
       const stored = [...latest.values()];
       this.track('cache', () => this.deps.cache.putCandles(stored).then(() => {}));
+    }
+    if (out.indicators.length > 0) {
+      // With their closed candles: the newest per (market, interval) of the batch.
+      const latest = new Map<string, IndicatorValues>();
+      for (const v of out.indicators) latest.set(`${v.exchange}:${v.symbol}:${v.interval}`, v);
+      const values = [...latest.values()];
+      this.track('cache', () => this.deps.cache.putIndicators(values).then(() => {}));
     }
     for (const c of out.partial) keepNewest(this.liveCandles, c);
     for (const { candle: c, time } of out.prices) {

@@ -12,6 +12,7 @@ import { tradeRecord } from '../log/record.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Trade } from '../market/trade.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS, isFutureDated } from '../market/trade-fields.js';
 import { contextFromHeaders } from '../observe/tracing.js';
@@ -147,6 +148,8 @@ export class PartitionRunner {
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
   private pendingPredictions: TrendPrediction[] = [];
+  /** Indicators of the closed candles in pendingCandles, committed with them. */
+  private pendingIndicators: IndicatorValues[] = [];
   private nextOffset: bigint;
   /** The offset of the last committed checkpoint: where the next owner would resume now. */
   private committedOffset: bigint;
@@ -695,6 +698,7 @@ export class PartitionRunner {
     for (const c of out.revised) this.pendingCandles.push(c);
     for (const a of out.alerts) this.pendingAlerts.push(a);
     for (const p of out.predictions) this.pendingPredictions.push(p);
+    for (const v of out.indicators) this.pendingIndicators.push(v);
     this.deps.outputs.emit(out, rejected, oldest);
     clearActorOutput(out);
     this.deps.metrics.pendingRows.set(this.labels, this.pendingRowCount());
@@ -737,10 +741,12 @@ export class PartitionRunner {
     const candles = this.pendingCandles;
     const alerts = this.pendingAlerts;
     const predictions = this.pendingPredictions;
+    const indicators = this.pendingIndicators;
     const nextOffset = this.nextOffset;
     this.pendingCandles = [];
     this.pendingAlerts = [];
     this.pendingPredictions = [];
+    this.pendingIndicators = [];
     this.stateChanged = false;
     const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
       attributes: {
@@ -751,7 +757,7 @@ export class PartitionRunner {
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      const extra = { parked, unparked, predictions };
+      const extra = { parked, unparked, predictions, indicators };
       if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, extra))) return;
       this.committedOffset = nextOffset;
       // Committed: a parked snapshot is read back from the store from now on.
@@ -797,6 +803,7 @@ export class PartitionRunner {
       parked: readonly ParkedActor[];
       unparked: readonly string[];
       predictions: readonly TrendPrediction[];
+      indicators: readonly IndicatorValues[];
     },
   ): Promise<boolean> {
     let rows = { candles, alerts };

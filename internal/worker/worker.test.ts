@@ -2,18 +2,22 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedData } from '../../test/harness/shared-data.js';
 import { actorConfig } from '../actor/config.js';
+import { MarketActor } from '../actor/market-actor.js';
+import { createActorOutput } from '../actor/output.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { readTradeFile } from '../ingest/files/index.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { partitionForKey } from '../log/partitioner.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';
+import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { FencedError } from '../runtime/errors.js';
 import { MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
+import type { CandleQuery } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { Worker, type WorkerConfig } from './worker.js';
@@ -90,18 +94,20 @@ async function runToEnd(s: Setup, epoch: number): Promise<void> {
   await w.drain();
 }
 
-async function allCandles(store: PgliteStore, trades: readonly Trade[]): Promise<Candle[]> {
+/** Every stored row of the trades' markets, by market then interval, read by `load` (candles or indicators). */
+async function allRows<T>(trades: readonly Trade[], load: (q: CandleQuery) => Promise<T[]>): Promise<T[]> {
   const markets = [...new Map(trades.map((t) => [`${t.exchange}:${t.symbol}`, t])).values()];
-  const rows: Candle[] = [];
+  const rows: T[] = [];
   for (const m of markets) {
     for (const interval of ['1m', '5m', '15m', '1h'] as const) {
-      rows.push(
-        ...(await store.candles({ exchange: m.exchange, symbol: m.symbol, interval, from: 0, limit: 100_000 })),
-      );
+      rows.push(...(await load({ exchange: m.exchange, symbol: m.symbol, interval, from: 0, limit: 100_000 })));
     }
   }
   return rows;
 }
+
+const allCandles = (store: PgliteStore, trades: readonly Trade[]) => allRows(trades, (q) => store.candles(q));
+const allIndicators = (store: PgliteStore, trades: readonly Trade[]) => allRows(trades, (q) => store.indicators(q));
 
 async function setup(trades: readonly Trade[]): Promise<Setup> {
   const log = new MemoryLog();
@@ -115,6 +121,7 @@ async function setup(trades: readonly Trade[]): Promise<Setup> {
 describe('worker on the in-process adapters', () => {
   let trades: Trade[];
   let reference: Candle[];
+  let referenceIndicators: IndicatorValues[];
   const stores: PgliteStore[] = [];
 
   beforeAll(async () => {
@@ -123,6 +130,7 @@ describe('worker on the in-process adapters', () => {
     stores.push(s.store);
     await runToEnd(s, 1);
     reference = await allCandles(s.store, trades);
+    referenceIndicators = await allIndicators(s.store, trades);
   }, 120_000);
 
   afterAll(async () => {
@@ -151,6 +159,29 @@ describe('worker on the in-process adapters', () => {
     expect(compared).toBe(124);
   });
 
+  it('commits the indicators of every closed candle beside it, as the actor computed them', () => {
+    expect(referenceIndicators.map((v) => `${v.interval}@${v.openTime}`)).toEqual(
+      reference.map((c) => `${c.interval}@${c.openTime}`),
+    );
+    const actor = new MarketActor(
+      { exchange: 'binance-futures', symbol: 'BTCUSDT', market: 'BTC-USDT' },
+      actorConfig({ intervals: ['1m', '5m', '15m', '1h'], partialUpdates: false }),
+    );
+    const out = createActorOutput();
+    for (const t of trades) actor.onTrade(t, 0, out);
+    const computed = new Map(out.indicators.map((v) => [`${v.interval}@${v.openTime}`, v]));
+    expect(computed.size).toBeGreaterThan(100);
+    let compared = 0;
+    for (const v of referenceIndicators) {
+      const want = computed.get(`${v.interval}@${v.openTime}`);
+      if (want === undefined) continue; // closed by the worker's watermark after the last trade
+      expect(v).toEqual(JSON.parse(JSON.stringify(want)));
+      compared++;
+    }
+    expect(compared).toBe(computed.size);
+    expect(referenceIndicators.filter((v) => v.interval === '1m' && v.volatility !== null).length).toBeGreaterThan(50);
+  });
+
   it('leaves the candle table identical after crashes at random points', async () => {
     const s = await setup(trades);
     stores.push(s.store);
@@ -166,6 +197,7 @@ describe('worker on the in-process adapters', () => {
     }
     await runToEnd(s, epoch);
     expect(await allCandles(s.store, trades)).toEqual(reference);
+    expect(await allIndicators(s.store, trades)).toEqual(referenceIndicators);
   }, 120_000);
 
   it("measures each partition's input rate from the log's high watermark, and its lag", async () => {

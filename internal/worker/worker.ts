@@ -32,7 +32,7 @@ export interface WorkerDeps {
   readonly producer: LogProducer;
   readonly store: Store;
   readonly bus: Bus;
-  readonly cache: Pick<Cache, 'putCandles' | 'putPrices'>;
+  readonly cache: Pick<Cache, 'putCandles' | 'putIndicators' | 'putPrices'>;
   readonly actors: ActorFactory;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
@@ -308,6 +308,7 @@ export class Worker implements Component {
       this.log.info(
         {
           deleted: result.deleted,
+          indicatorsDeleted: result.indicatorsDeleted,
           dropped: result.droppedPartitions,
           alertsDeleted: result.alertsDeleted,
           predictionsDeleted: result.predictionsDeleted,

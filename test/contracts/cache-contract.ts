@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Candle } from '../../internal/market/candle.js';
 import { type Cache, candleIsNewer, type LatestPrice, priceIsNewer } from '../../internal/sink/cache.js';
-import { candle } from './store-contract.js';
+import { candle, indicators } from './store-contract.js';
 
 /**
  * The one test suite every Cache adapter passes (memory in the unit project, Redis in the
@@ -59,6 +59,19 @@ export function defineCacheContract(name: string, make: () => Promise<CacheSubje
       expect(await s.cache.latestCandle('binance', symbol, '1m')).toEqual(c);
       expect(await s.cache.latestCandle('binance', symbol, '5m')).toBeNull();
       expect(await s.cache.latestCandle('kraken', symbol, '1m')).toBeNull();
+    });
+
+    it('keeps the latest indicators per market and interval, newer by their candle open time only', async () => {
+      const symbol = s.fresh('I');
+      expect(await s.cache.latestIndicators('binance', symbol, '1m')).toBeNull();
+      const v1 = indicators(candle({ symbol }), { vwap: 0.1 + 0.2 });
+      const v2 = indicators(candle({ symbol, openTime: v1.openTime + 60_000 }), { volatility: 1 / 3 });
+      const v5m = indicators(candle({ symbol, interval: '5m' }));
+      expect(await s.cache.putIndicators([v1, v2, v1, v2, v5m])).toEqual([true, true, false, false, true]);
+      expect(await s.cache.latestIndicators('binance', symbol, '1m')).toEqual(v2);
+      expect(await s.cache.latestIndicators('binance', symbol, '5m')).toEqual(v5m);
+      // Its candle's key is untouched.
+      expect(await s.cache.latestCandle('binance', symbol, '1m')).toBeNull();
     });
 
     it('a candle is written only when newer: later window, higher revision, its close, more trades', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
+import type { IndicatorValues } from '../../internal/market/indicator-values.js';
 import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
 import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
@@ -91,6 +92,22 @@ export function prediction(over: Partial<TrendPrediction> = {}): TrendPrediction
   };
 }
 
+export function indicators(c: Candle, over: Partial<IndicatorValues> = {}): IndicatorValues {
+  return {
+    exchange: c.exchange,
+    symbol: c.symbol,
+    market: c.market,
+    interval: c.interval,
+    openTime: c.openTime,
+    vwap: 42_001.123456789,
+    sma: { '5': 42_000.5, '20': null },
+    ema: { '9': Math.PI * 1e4, '21': null },
+    volatility: null,
+    imbalance: 1 / 3,
+    ...over,
+  };
+}
+
 function batch(over: Partial<CommitBatch> = {}): CommitBatch {
   return {
     topic: 'tickmesh.trades.v1',
@@ -148,6 +165,33 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
       expect(await store.loadCheckpoint('tickmesh.trades.v1', 1)).toBeNull();
       expect(await q(store)).toEqual([c1, c2]);
       expect(await store.alerts()).toEqual([alert()]);
+    });
+
+    it('commits indicators with their candles in the checkpoint transaction: exact doubles, fenced, retained', async () => {
+      const store = await open();
+      const c1 = candle();
+      const c2 = candle({ openTime: JAN + 60_000 });
+      const v1 = indicators(c1);
+      const v2 = indicators(c2, {
+        vwap: 0.1 + 0.2,
+        volatility: 1e-300,
+        imbalance: -1,
+        sma: { '20': 42_000.000000001 },
+      });
+      await store.commit(batch({ epoch: 2, candles: [c1, c2], indicators: [v1, v2] }));
+      const iq = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' as const };
+      expect(await store.indicators({ ...iq, from: 0 })).toEqual([v1, v2]);
+      expect(await store.indicators({ ...iq, limit: 1 })).toEqual([v2]);
+      // A replay rewrites the same rows; a fenced commit writes none of them.
+      await store.commit(batch({ epoch: 2, candles: [c2], indicators: [v2] }));
+      const c3 = candle({ openTime: JAN + 120_000 });
+      await expect(
+        store.commit(batch({ epoch: 1, candles: [c3], indicators: [indicators(c3)] })),
+      ).rejects.toBeInstanceOf(FencedError);
+      expect(await store.indicators({ ...iq, from: 0 })).toEqual([v1, v2]);
+      const r = await store.applyRetention({ '1m': 86_400_000 }, JAN + 86_400_000 + 30_000);
+      expect(r.indicatorsDeleted['1m']).toBe(1);
+      expect(await store.indicators({ ...iq, from: 0 })).toEqual([v2]);
     });
 
     it('keeps decimals exact, empty candles and every interval', async () => {

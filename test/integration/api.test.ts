@@ -13,6 +13,7 @@ import {
   CANDLES_STREAM,
   candleMsgId,
   candleSubject,
+  indicatorSubject,
 } from '../../internal/bus/subject-names.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -23,7 +24,7 @@ import { type ApiServer, createApiServer } from '../../internal/serve/api-server
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { RedisCache } from '../../internal/sink/redis-cache.js';
 import type { Store } from '../../internal/sink/store.js';
-import { alert, candle, prediction } from '../contracts/store-contract.js';
+import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // The API against the real servers: candles written to PostgreSQL through the Store are read
@@ -169,6 +170,39 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     expect(page.body.predictions).toEqual(ps.slice(0, 2));
     expect(page.body.next).toBe(t0 + 60_001);
     expect((await get(`${url}&limit=0`)).status).toBe(400);
+  });
+
+  it('serves indicators committed with their candles over HTTP and streams them from NATS', async () => {
+    const exchange = freshExchange();
+    const t0 = Date.UTC(2024, 5, 1);
+    const cs = Array.from({ length: 3 }, (_, i) => candle({ exchange, openTime: t0 + i * 60_000 }));
+    const vs = cs.map((c, i) => indicators(c, { vwap: 67_000 + i / 7, volatility: i === 0 ? null : 0.1 + 0.2 }));
+    await store.commit({
+      topic: freshName('t'),
+      partition: 0,
+      epoch: 1,
+      nextOffset: 1n,
+      state: new Uint8Array(),
+      candles: cs,
+      alerts: [],
+      indicators: vs,
+    });
+    const url = `/api/v1/indicators?exchange=${exchange}&symbol=BTCUSDT&interval=1m`;
+    expect((await get(url)).body.indicators).toEqual(vs);
+    const page = await get(`${url}&from=${t0}&limit=2`);
+    expect(page.body.indicators).toEqual(vs.slice(0, 2));
+    expect(page.body.next).toBe(t0 + 60_001);
+    await cache.putIndicators(vs);
+    expect((await get(`/api/v1/indicators/latest?exchange=${exchange}&symbol=BTCUSDT&interval=1m`)).body).toEqual({
+      indicators: vs[2],
+    });
+
+    const client = await streamClient({ indicators: { interval: '1m', exchange } });
+    for (const v of [vs[0], vs[0], vs[1]]) bus.publish(indicatorSubject(v!), json(v));
+    await client.until(() => client.messages.filter((m) => m.type === 'indicator').length >= 2, 'two indicators');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(client.messages.filter((m) => m.type === 'indicator').map((m) => m.data)).toEqual(vs.slice(0, 2));
+    client.ws.close();
   });
 
   it('serves the latest candle and price from Redis', async () => {

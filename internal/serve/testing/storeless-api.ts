@@ -8,7 +8,13 @@ import { type ApiServer, createApiServer } from '../api-server.js';
 /** For tests: an API server on an empty store and in-process bus and cache, started. */
 export async function startStorelessApi(over: Parameters<typeof apiConfig>[0] = {}): Promise<ApiServer> {
   const server = createApiServer({
-    store: { candles: async () => [], alerts: async () => [], predictions: async () => [], markets: async () => [] },
+    store: {
+      candles: async () => [],
+      indicators: async () => [],
+      alerts: async () => [],
+      predictions: async () => [],
+      markets: async () => [],
+    },
     cache: new MemoryCache(),
     bus: new MemoryBus(),
     logger: silentLogger(),
