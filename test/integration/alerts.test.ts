@@ -16,6 +16,7 @@ import { candle } from '../contracts/store-contract.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { freePort } from '../harness/private-servers.js';
+import { queryPrometheus } from '../harness/prometheus.js';
 import { startTcpProxy, type TcpProxy, throughProxy } from '../harness/tcp-proxy.js';
 import { createTradeTopics } from '../harness/worker-tables.js';
 import { freshTopics } from './ingest-support.js';
@@ -35,24 +36,11 @@ const RULES = 'deploy/helm/tickmesh/files/alerts.yaml';
 const JOB = freshName('tickmesh-alerts');
 const FIRING_WITHIN_MS = 180_000;
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(promql: string): Promise<Sample[]> {
-  const url = new URL('/api/v1/query', endpoint('PROMETHEUS_URL'));
-  url.searchParams.set('query', promql);
-  const body = (await (await fetch(url)).json()) as { status: string; data?: { result: Sample[] }; error?: string };
-  if (body.status !== 'success' || !body.data) throw new Error(`query ${promql} failed: ${body.error}`);
-  return body.data.result;
-}
-
 /** The firing alerts named `name` of this file's process `process`, once there is at least one. */
 async function firing(name: string, process: string): Promise<Array<Record<string, string>>> {
   return vi.waitFor(
     async () => {
-      const alerts = await query(
+      const alerts = await queryPrometheus(
         `ALERTS{alertname="${name}", alertstate="firing", job="${JOB}", process="${process}"}`,
       );
       if (alerts.length === 0) throw new Error(`${name} is not firing for ${process}`);
@@ -271,8 +259,9 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
     await cacheWorker.waitFor('worker running', (l) => l.msg === 'worker running', 60_000);
     await vi.waitFor(
       async () => {
-        if ((await query(`tickmesh_operator_leader{job="${JOB}"} == 1`)).length === 0) throw new Error('no leader yet');
-        if ((await query(`tickmesh_worker_candles_committed_total{job="${JOB}"} > 0`)).length === 0)
+        if ((await queryPrometheus(`tickmesh_operator_leader{job="${JOB}"} == 1`)).length === 0)
+          throw new Error('no leader yet');
+        if ((await queryPrometheus(`tickmesh_worker_candles_committed_total{job="${JOB}"} > 0`)).length === 0)
           throw new Error('no commit yet');
       },
       { timeout: 90_000, interval: 500 },
@@ -282,9 +271,14 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
     // (a rate misses the first count of a series that appears already counting).
     await vi.waitFor(
       async () => {
-        if ((await query(`tickmesh_ingest_gap_trades_total{job="${JOB}", outcome="unrecovered"} == 0`)).length === 0)
+        if (
+          (await queryPrometheus(`tickmesh_ingest_gap_trades_total{job="${JOB}", outcome="unrecovered"} == 0`))
+            .length === 0
+        )
           throw new Error('ingest not scraped yet');
-        if ((await query(`tickmesh_ingest_rejects_total{job="${JOB}", reason="bad-price"} == 0`)).length === 0)
+        if (
+          (await queryPrometheus(`tickmesh_ingest_rejects_total{job="${JOB}", reason="bad-price"} == 0`)).length === 0
+        )
           throw new Error('ingest not scraped yet');
       },
       { timeout: 60_000, interval: 500 },

@@ -6,29 +6,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(promql: string): Promise<Sample[]> {
-  const url = new URL('/api/v1/query', endpoint('PROMETHEUS_URL'));
-  url.searchParams.set('query', promql);
-  const res = await fetch(url);
-  const body = (await res.json()) as {
-    status: string;
-    data?: { resultType: string; result: Sample[] };
-    error?: string;
-  };
-  if (body.status !== 'success' || !body.data) throw new Error(`query ${promql} failed: ${body.error ?? res.status}`);
-  return body.data.result;
-}
+import { queryPrometheus, type Sample } from '../harness/prometheus.js';
 
 /** Polls `promql` until it returns exactly one sample with `value`; Prometheus scrapes every second. */
 function waitForValue(promql: string, value: string, ms = 30_000): Promise<Sample> {
   const read = async () => {
-    const last = await query(promql);
+    const last = await queryPrometheus(promql);
     if (last.length === 1 && last[0]?.value[1] === value) return last[0];
     throw new Error(`last result ${JSON.stringify(last)}`);
   };
