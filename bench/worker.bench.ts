@@ -22,11 +22,11 @@ import { createRegistry } from '../internal/observe/metrics.js';
 import { createPostgresStore } from '../internal/sink/postgres-store.js';
 import { createRedisCache } from '../internal/sink/redis-cache.js';
 import type { CommitBatch, Store } from '../internal/sink/store.js';
-import { IndexHost } from '../internal/worker/index-host.js';
+import { createIndexHost } from '../internal/worker/index-host.js';
 import { marketActorFactory } from '../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../internal/worker/metrics.js';
 import { workerActorConfig, workerConfig } from '../internal/worker/options.js';
-import { Worker } from '../internal/worker/worker.js';
+import { createWorker } from '../internal/worker/worker.js';
 import { parseExports } from '../test/harness/global-setup.js';
 import type { Bench, BenchResult } from './bench.js';
 import { threadReplies } from './thread-replies.js';
@@ -391,7 +391,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
       'late-topic': `${topic}.late`,
       'rejected-topic': `${topic}.rejected`,
     });
-    const worker = new Worker({
+    const worker = createWorker({
       consumer,
       producer,
       store: timedStore(store, commits),
@@ -407,7 +407,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
     closers.push(async () => run.abort());
     await worker.start(run.signal);
     closers.push(() => worker.close());
-    const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
+    const indexHost = createIndexHost({ bus, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     closers.push(() => indexHost.close());
     const db = new pg.Client({ connectionString: env.DATABASE_URL });

@@ -10,7 +10,11 @@ import { runAutoscaleLoop } from '../../internal/operator/autoscale-loop.js';
 import { createDeploymentScale } from '../../internal/operator/deployment-scale.js';
 import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
 import { createLeaderElector } from '../../internal/operator/lease.js';
-import { createHeartbeatLiveness, HeartbeatMonitor } from '../../internal/operator/liveness.js';
+import {
+  createHeartbeatLiveness,
+  createHeartbeatMonitor,
+  type HeartbeatMonitor,
+} from '../../internal/operator/liveness.js';
 import { LoadBoard, placementLoad } from '../../internal/operator/load-board.js';
 import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
@@ -92,7 +96,7 @@ export async function runOperator(
   let monitor: HeartbeatMonitor | undefined;
   let gauges: NodeJS.Timeout | undefined;
   if (bus && board) {
-    monitor = new HeartbeatMonitor({ bus, logger, onBeat: (beat, at) => board.record(beat, at) });
+    monitor = createHeartbeatMonitor({ bus, logger, onBeat: (beat, at) => board.record(beat, at) });
     monitor.start(heartbeats.signal);
     gauges = setInterval(() => {
       const reports = board.reports(Date.now());

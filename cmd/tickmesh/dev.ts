@@ -19,12 +19,12 @@ import { createApiServer } from '../../internal/serve/api-server.js';
 import { startTerminalView } from '../../internal/serve/terminal-view.js';
 import { MemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
-import { IndexHost } from '../../internal/worker/index-host.js';
+import { createIndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
-import { Worker } from '../../internal/worker/worker.js';
+import { createWorker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
 const DEV_INTERVALS = '1m,5m,15m,1h,4h,1d';
@@ -81,7 +81,7 @@ export const devCommand: Command = {
     const cache = new MemoryCache();
     const store = await createPgliteStore({ dataDir: values.dataDir || undefined });
     const workerIntervals = options.intervals;
-    const worker = new Worker({
+    const worker = createWorker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
       producer: log.producer(),
       store,
@@ -123,7 +123,7 @@ export const devCommand: Command = {
     await worker.start(run.signal);
     // After the worker has migrated the schema, before trades flow: a port in use fails at once.
     await api.start(run.signal);
-    const indexHost = new IndexHost({ bus, logger, owns: () => options.indexActors });
+    const indexHost = createIndexHost({ bus, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     await assignStatic(
       worker,

@@ -10,20 +10,20 @@ import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
-import { HeartbeatMonitor } from '../../internal/operator/liveness.js';
+import { createHeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { StartupGate } from '../../internal/runtime/startup-gate.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
-import { EndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
+import { createEndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
 import { startHeartbeat } from '../../internal/worker/heartbeat.js';
-import { IndexHost, ownerOf } from '../../internal/worker/index-host.js';
+import { createIndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { createPlacementFollower, type PlacementFollower } from '../../internal/worker/placement-follower.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
-import { Worker } from '../../internal/worker/worker.js';
+import { createWorker, type Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
 const HELP = `tickmesh worker: run placed partitions of the trades topic through the market actors
@@ -100,7 +100,7 @@ export const workerCommand: Command = {
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
     const admin = await createKafkaAdmin(kafka);
-    const worker = new Worker({
+    const worker = createWorker({
       consumer,
       producer,
       store,
@@ -117,7 +117,7 @@ export const workerCommand: Command = {
 
     const run = new AbortController();
     await worker.start(run.signal);
-    const endOffsets = new EndOffsetProbe({
+    const endOffsets = createEndOffsetProbe({
       admin,
       topic: options.topic,
       worker,
@@ -130,12 +130,12 @@ export const workerCommand: Command = {
     let members: readonly string[] = options.podName ? [options.podName] : [];
     const owns = (asset: string) =>
       options.indexActors && (options.placement === 'static' || ownerOf(asset, members) === options.podName);
-    const indexHost = new IndexHost({ bus, logger, owns });
+    const indexHost = createIndexHost({ bus, logger, owns });
     await indexHost.start(run.signal);
     let follower: PlacementFollower | undefined;
     if (options.placement === 'operator') {
       const self = options.podName as string;
-      const peers = new HeartbeatMonitor({ bus, logger });
+      const peers = createHeartbeatMonitor({ bus, logger });
       peers.start(run.signal);
       follower = createPlacementFollower({
         worker,

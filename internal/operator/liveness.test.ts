@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { silentLogger } from '../observe/logger.js';
 import { heartbeatSubject } from './heartbeat-message.js';
-import { createHeartbeatLiveness, HeartbeatMonitor } from './liveness.js';
+import { createHeartbeatLiveness, createHeartbeatMonitor } from './liveness.js';
 
 const TIMEOUT = 1_500;
 
@@ -24,7 +24,7 @@ describe('heartbeat liveness', () => {
   }
 
   function setup() {
-    const monitor = new HeartbeatMonitor({ bus, logger: silentLogger(), clock });
+    const monitor = createHeartbeatMonitor({ bus, logger: silentLogger(), clock });
     monitor.start(stop.signal);
     const liveness = createHeartbeatLiveness(monitor, { timeoutMs: TIMEOUT, clock, logger: silentLogger() });
     return { monitor, liveness };

@@ -12,20 +12,20 @@ import type { LivenessSignal } from './membership.js';
  * Times are this process's receipt times: no clock is compared between machines.
  */
 /** Who beat when, as seen by this process. */
+export interface HeartbeatMonitorDeps {
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  /** Every heartbeat heard, with its receipt time (the operator's load board reads them). */
+  readonly onBeat?: (beat: Heartbeat, at: number) => void;
+}
+
 export class HeartbeatMonitor {
   private readonly lastHeard = new Map<string, number>();
   private startedAt: number | undefined;
   private readonly clock: () => number;
 
-  constructor(
-    private readonly deps: {
-      readonly bus: Bus;
-      readonly logger: Logger;
-      readonly clock?: () => number;
-      /** Every heartbeat heard, with its receipt time (the operator's load board reads them). */
-      readonly onBeat?: (beat: Heartbeat, at: number) => void;
-    },
-  ) {
+  constructor(private readonly deps: HeartbeatMonitorDeps) {
     this.clock = deps.clock ?? Date.now;
   }
 
@@ -145,4 +145,9 @@ export function createHeartbeatLiveness(
       timer = undefined;
     },
   };
+}
+
+/** Makes a HeartbeatMonitor: components are made by their create* factory, never with `new` outside their file. */
+export function createHeartbeatMonitor(deps: HeartbeatMonitorDeps): HeartbeatMonitor {
+  return new HeartbeatMonitor(deps);
 }

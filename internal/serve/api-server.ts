@@ -18,7 +18,7 @@ import type { ApiConfig } from './api-config.js';
 import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
-import { MarketDirectory } from './market-directory.js';
+import { createMarketDirectory } from './market-directory.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
@@ -65,7 +65,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   const clock = deps.clock ?? Date.now;
   const logger = deps.logger.child({ component: 'api' });
   const metrics = createApiMetrics(deps.registry);
-  const directory = new MarketDirectory({
+  const directory = createMarketDirectory({
     store: deps.store,
     bus: deps.bus,
     logger,

@@ -3,7 +3,7 @@ import { MemoryBus } from '../bus/memory-bus.js';
 import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import type { StoredMarket } from '../sink/store.js';
-import { MarketDirectory } from './market-directory.js';
+import { createMarketDirectory, type MarketDirectory } from './market-directory.js';
 
 const encoder = new TextEncoder();
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -19,7 +19,7 @@ function directory(stored: StoredMarket[], over: { idleMs?: number; maxMarkets?:
   let now = 1_000_000;
   const bus = new MemoryBus();
   const forgotten: string[] = [];
-  const d = new MarketDirectory({
+  const d = createMarketDirectory({
     store: { markets: async () => stored },
     bus,
     logger: silentLogger(),

@@ -146,3 +146,8 @@ function key(m: StoredMarket): string {
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Makes a MarketDirectory: components are made by their create* factory, never with `new` outside their file. */
+export function createMarketDirectory(deps: MarketDirectoryDeps): MarketDirectory {
+  return new MarketDirectory(deps);
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryLog } from '../log/memory-log.js';
 import { silentLogger } from '../observe/logger.js';
-import { EndOffsetProbe } from './end-offset-probe.js';
+import { createEndOffsetProbe } from './end-offset-probe.js';
 
 describe('EndOffsetProbe', () => {
   it('hands the topic end offsets to the worker every round, and goes on through a failing read', async () => {
@@ -11,7 +11,7 @@ describe('EndOffsetProbe', () => {
     const enc = new TextEncoder();
     const seen: Array<ReadonlyMap<number, bigint>> = [];
     let failNext = false;
-    const probe = new EndOffsetProbe({
+    const probe = createEndOffsetProbe({
       admin: {
         endOffsets: async (topic) => {
           if (failNext) {

@@ -51,3 +51,8 @@ export class EndOffsetProbe {
     }
   }
 }
+
+/** Makes an EndOffsetProbe: components are made by their create* factory. */
+export function createEndOffsetProbe(deps: EndOffsetProbeDeps): EndOffsetProbe {
+  return new EndOffsetProbe(deps);
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
-import { IndexHost, ownerOf } from './index-host.js';
+import { createIndexHost, ownerOf } from './index-host.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -11,7 +11,7 @@ describe('IndexHost', () => {
   it('builds the BTC index from price updates of several venues over the bus', async () => {
     const bus = new MemoryBus();
     const ac = new AbortController();
-    const host = new IndexHost({ bus, logger: silentLogger(), owns: (a) => a === 'BTC' });
+    const host = createIndexHost({ bus, logger: silentLogger(), owns: (a) => a === 'BTC' });
     await host.start(ac.signal);
     const indexes = bus.subscribe('tickmesh.index.>', { signal: ac.signal });
     const send = (exchange: string, symbol: string, market: string, price: string, volume: string) =>
@@ -43,7 +43,7 @@ describe('IndexHost', () => {
   it('publishes the latest value of each asset once per turn of the event loop, and what is pending at close', async () => {
     const bus = new MemoryBus();
     const ac = new AbortController();
-    const host = new IndexHost({ bus, logger: silentLogger(), owns: () => true });
+    const host = createIndexHost({ bus, logger: silentLogger(), owns: () => true });
     await host.start(ac.signal);
     const indexes = bus.subscribe('tickmesh.index.>', { signal: ac.signal, capacity: 1_000 });
     const send = (asset: string, price: number, time: number) =>

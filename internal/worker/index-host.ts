@@ -127,3 +127,8 @@ export class IndexHost implements Component {
     this.pending.clear();
   }
 }
+
+/** Makes a IndexHost: components are made by their create* factory, never with `new` outside their file. */
+export function createIndexHost(deps: IndexHostDeps): IndexHost {
+  return new IndexHost(deps);
+}

@@ -19,7 +19,7 @@ import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { workerConfig } from './options.js';
 import { createPlacementFollower, type PlacementFollower } from './placement-follower.js';
-import { Worker } from './worker.js';
+import { createWorker, type Worker } from './worker.js';
 
 const TOPIC = 't';
 const P = 4;
@@ -63,7 +63,7 @@ async function member(
   { releaseWaitMs = Number.POSITIVE_INFINITY, outputs = bus }: { releaseWaitMs?: number; outputs?: Bus } = {},
 ): Promise<Member> {
   const registry = createRegistry({}, false);
-  const worker = new Worker({
+  const worker = createWorker({
     consumer: log.consumer(TOPIC, { maxBatchRecords: 200 }),
     producer: log.producer(),
     store,

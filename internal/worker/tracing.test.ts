@@ -14,7 +14,7 @@ import { createPgliteStore } from '../sink/pglite-store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
 import { workerConfig } from './options.js';
-import { Worker } from './worker.js';
+import { createWorker } from './worker.js';
 
 const exporter = new InMemorySpanExporter();
 const tracing = startTracing({ serviceName: 'tickmesh-test', exporter, immediate: true });
@@ -42,7 +42,7 @@ describe('worker tracing', () => {
     await log.producer().send('t', [{ ...record, headers: { ...record.headers, ...headers } }]);
     const store = await createPgliteStore();
     const options = parseWorkerOptions({ topic: 't', 'clock-watermark': 'false', 'checkpoint-interval-ms': '0' });
-    const worker = new Worker({
+    const worker = createWorker({
       consumer: log.consumer('t'),
       producer: log.producer(),
       store,

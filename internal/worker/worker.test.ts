@@ -20,7 +20,7 @@ import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { CandleQuery } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
-import { Worker, type WorkerConfig } from './worker.js';
+import { createWorker, type Worker, type WorkerConfig } from './worker.js';
 
 const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const TOPIC = 'tickmesh.trades.v1';
@@ -62,7 +62,7 @@ interface Setup {
 }
 
 function newWorker(s: Setup, maxBatchRecords = 250, clock: () => number = Date.now): Worker {
-  return new Worker({
+  return createWorker({
     consumer: s.log.consumer(TOPIC, { maxBatchRecords }),
     producer: s.log.producer(),
     store: s.store,

@@ -335,3 +335,8 @@ export class Worker implements Component {
     }
   }
 }
+
+/** Makes a Worker: components are made by their create* factory, never with `new` outside their file. */
+export function createWorker(deps: WorkerDeps): Worker {
+  return new Worker(deps);
+}

@@ -17,7 +17,7 @@ import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { workerConfig } from '../../internal/worker/options.js';
-import { Worker } from '../../internal/worker/worker.js';
+import { createWorker } from '../../internal/worker/worker.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { loadRealTrades } from '../support/real-trades.js';
 import { ingestScenario, metricValues, readAll } from './ingest-support.js';
@@ -123,7 +123,7 @@ describe('hostile records in Kafka, read by a worker', () => {
       'late-topic': `${topic}.late`,
       'rejected-topic': `${topic}.rejected`,
     });
-    const worker = new Worker({
+    const worker = createWorker({
       consumer,
       producer,
       store,

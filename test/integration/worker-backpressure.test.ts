@@ -17,7 +17,7 @@ import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { workerConfig } from '../../internal/worker/options.js';
-import { Worker } from '../../internal/worker/worker.js';
+import { createWorker } from '../../internal/worker/worker.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 /** The real PostgreSQL store, slowed: every commit waits `delayMs` first (a sink falling behind). */
@@ -89,7 +89,7 @@ describe('worker backpressure against real Kafka and PostgreSQL', () => {
       'late-topic': `${topic}.late`,
       'rejected-topic': `${topic}.rejected`,
     });
-    const worker = new Worker({
+    const worker = createWorker({
       consumer,
       producer,
       store: slowed(store, delay),
