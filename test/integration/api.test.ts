@@ -23,7 +23,7 @@ import { newApiKey } from '../../internal/serve/api-keys.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { RedisCache } from '../../internal/sink/redis-cache.js';
-import type { Store } from '../../internal/sink/store.js';
+import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
 
@@ -75,6 +75,20 @@ afterAll(async () => {
   await pool.end();
 });
 
+/** Commits rows through the real Store as a worker's checkpoint would (a fresh topic unless given). */
+function commitRows(over: Partial<CommitBatch>): Promise<void> {
+  return store.commit({
+    topic: freshName('t'),
+    partition: 0,
+    epoch: 1,
+    nextOffset: 1n,
+    state: new Uint8Array(),
+    candles: [],
+    alerts: [],
+    ...over,
+  });
+}
+
 async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${base}${path}`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -113,15 +127,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const cs: Candle[] = Array.from({ length: 6 }, (_, i) =>
       candle({ exchange, openTime: t0 + i * 60_000, close: `67000.${i}1234567890123`, quoteVolume: '1e-8' }),
     );
-    await store.commit({
-      topic: freshName('t'),
-      partition: 0,
-      epoch: 1,
-      nextOffset: 1n,
-      state: new Uint8Array(),
-      candles: cs,
-      alerts: [alert({ id: freshName('a'), exchange, time: t0 })],
-    });
+    await commitRows({ candles: cs, alerts: [alert({ id: freshName('a'), exchange, time: t0 })] });
     const all = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m`);
     expect(all.status).toBe(200);
     expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001' })));
@@ -148,17 +154,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const t0 = Date.UTC(2024, 5, 1);
     const ps = Array.from({ length: 3 }, (_, i) => prediction({ exchange, openTime: t0 + i * 60_000 }));
     const topic = freshName('t');
-    const commit = (epoch: number, predictions: typeof ps) =>
-      store.commit({
-        topic,
-        partition: 0,
-        epoch,
-        nextOffset: 1n,
-        state: new Uint8Array(),
-        candles: [],
-        alerts: [],
-        predictions,
-      });
+    const commit = (epoch: number, predictions: typeof ps) => commitRows({ topic, epoch, predictions });
     await commit(1, ps);
     // A replay of the checkpoint with the same rows changes nothing.
     await commit(1, ps);
@@ -177,16 +173,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const t0 = Date.UTC(2024, 5, 1);
     const cs = Array.from({ length: 3 }, (_, i) => candle({ exchange, openTime: t0 + i * 60_000 }));
     const vs = cs.map((c, i) => indicators(c, { vwap: 67_000 + i / 7, volatility: i === 0 ? null : 0.1 + 0.2 }));
-    await store.commit({
-      topic: freshName('t'),
-      partition: 0,
-      epoch: 1,
-      nextOffset: 1n,
-      state: new Uint8Array(),
-      candles: cs,
-      alerts: [],
-      indicators: vs,
-    });
+    await commitRows({ candles: cs, indicators: vs });
     const url = `/api/v1/indicators?exchange=${exchange}&symbol=BTCUSDT&interval=1m`;
     expect((await get(url)).body.indicators).toEqual(vs);
     const page = await get(`${url}&from=${t0}&limit=2`);
