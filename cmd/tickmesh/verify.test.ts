@@ -20,7 +20,7 @@ describe('tickmesh verify options', () => {
   });
 
   it.each([
-    [['--exchange', 'kraken', ...BASE.slice(2)], /--exchange/],
+    [['--exchange', 'sim', ...BASE.slice(2)], /--exchange/],
     [[...BASE.slice(0, 6), '--to', '2020-02-22T00:00Z'], /--to must be after --from/],
     [[...BASE, '--from', 'yesterday'], /neither ISO 8601 nor Unix ms/],
     [[...BASE, '--interval', '2m'], /--interval/],

@@ -3,6 +3,7 @@ import { isObject, tryParse } from '../ingest/venue.js';
 import { type Interval, isInterval } from '../market/interval.js';
 import { canonicalMarket } from '../market/markets.js';
 import { isPlainDecimal, type VenueKline } from './kline.js';
+import { BYBIT_INTERVALS, KRAKEN_MINUTES, OKX_BARS } from './venue-klines.js';
 
 /**
  * One kline a venue pushed on its WebSocket candle channel (Binance `<symbol>@kline_<i>`, Bybit
@@ -30,46 +31,16 @@ export type KlinePushParser = (frame: string) => KlinePushResult;
 
 const NONE: KlinePushResult = Object.freeze({ pushes: Object.freeze([]) });
 
-const BYBIT_INTERVALS: Readonly<Record<string, Interval>> = {
-  '1': '1m',
-  '3': '3m',
-  '5': '5m',
-  '15': '15m',
-  '30': '30m',
-  '60': '1h',
-  '120': '2h',
-  '240': '4h',
-  '360': '6h',
-  '720': '12h',
-  D: '1d',
-  W: '1w',
-};
+/** A venue's names of intervals back to tickmesh's, from the REST tables (venue-klines.ts). */
+function byName<T extends string | number>(table: Partial<Record<Interval, T>>, prefix = ''): Record<string, Interval> {
+  const out: Record<string, Interval> = {};
+  for (const [interval, name] of Object.entries(table)) out[`${prefix}${name}`] = interval as Interval;
+  return out;
+}
+const BYBIT_BY_NAME = byName(BYBIT_INTERVALS);
 /** OKX's UTC-aligned channels only: its plain `candle1D` opens at 16:00 UTC (Hong Kong midnight). */
-const OKX_INTERVALS: Readonly<Record<string, Interval>> = {
-  candle1s: '1s',
-  candle1m: '1m',
-  candle3m: '3m',
-  candle5m: '5m',
-  candle15m: '15m',
-  candle30m: '30m',
-  candle1H: '1h',
-  candle2H: '2h',
-  candle4H: '4h',
-  candle6Hutc: '6h',
-  candle12Hutc: '12h',
-  candle1Dutc: '1d',
-  candle1Wutc: '1w',
-};
-const KRAKEN_INTERVALS: Readonly<Record<string, Interval>> = {
-  '1': '1m',
-  '5': '5m',
-  '15': '15m',
-  '30': '30m',
-  '60': '1h',
-  '240': '4h',
-  '1440': '1d',
-  '10080': '1w',
-};
+const OKX_BY_CHANNEL = byName(OKX_BARS, 'candle');
+const KRAKEN_BY_MINUTES = byName(KRAKEN_MINUTES);
 
 /** The parser of `venue`'s kline pushes, or undefined for a venue without a candle channel. */
 export function klinePushParser(venue: string): KlinePushParser | undefined {
@@ -153,7 +124,7 @@ function bybit(venue: string, frame: string): KlinePushResult {
   if (!isObject(msg)) return reject('not JSON');
   if (typeof msg.topic !== 'string' || !msg.topic.startsWith('kline.')) return NONE;
   const [, code, symbol] = msg.topic.split('.');
-  const interval = code === undefined ? undefined : BYBIT_INTERVALS[code];
+  const interval = code === undefined ? undefined : BYBIT_BY_NAME[code];
   if (interval === undefined) return reject('unknown interval');
   const market = marketOf(venue, symbol);
   if (market === undefined) return reject('unknown symbol');
@@ -195,7 +166,7 @@ function okx(frame: string): KlinePushResult {
   if (!isObject(msg) || !isObject(msg.arg)) return msg === undefined ? reject('not JSON') : NONE;
   const channel = msg.arg.channel;
   if (typeof channel !== 'string' || !channel.startsWith('candle')) return NONE;
-  const interval = OKX_INTERVALS[channel];
+  const interval = OKX_BY_CHANNEL[channel];
   if (interval === undefined) return reject('not a UTC-aligned candle channel');
   const market = marketOf('okx', msg.arg.instId);
   if (market === undefined) return reject('unknown symbol');
@@ -275,7 +246,7 @@ function kraken(frame: string): KlinePushResult {
     if (!isObject(row)) return reject('ohlc row is not an object');
     const market = marketOf('kraken', row.symbol);
     if (market === undefined) return reject('unknown symbol');
-    const interval = KRAKEN_INTERVALS[idNumber(row.interval) ?? ''];
+    const interval = KRAKEN_BY_MINUTES[idNumber(row.interval) ?? ''];
     if (interval === undefined) return reject('unknown interval');
     const begin = typeof row.interval_begin === 'string' ? Date.parse(row.interval_begin) : Number.NaN;
     if (!Number.isSafeInteger(begin)) return reject('bad interval_begin');

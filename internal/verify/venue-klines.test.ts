@@ -154,3 +154,68 @@ describe('Coinbase candles', () => {
     expect(f.urls[1]?.searchParams.get('start')).toBe(new Date(T0 + 300 * MIN).toISOString());
   });
 });
+
+describe('Kraken OHLC', () => {
+  it('reads the committed rows with VWAP and count, leaves out the open window, and asks since the page start', async () => {
+    // The documented answer's shape (Kraken REST, "Get OHLC Data"): the last row is the open window.
+    const s = T0 / 1000;
+    const body = {
+      error: [],
+      result: {
+        XXBTZUSD: [
+          [s, '9681.4', '9684.7', '9681.3', '9682.3', '9683.0', '35.785', 91],
+          [s + 60, '9681.9', '9683.5', '9666.6', '9673.1', '9675.2', '70.843', 176],
+          [s + 120, '9673.8', '9678.6', '9666.8', '9668.7', '9670.0', '1.5', 3],
+        ],
+        last: s + 60,
+      },
+    };
+    const f = fakeFetch(() => json(body));
+    const source = createKlineSource('kraken', {
+      restUrl: 'http://v',
+      fetch: f.fetch,
+      budget: createRequestBudget(100),
+    });
+    const [page] = await collect(source as NonNullable<typeof source>, T0, T0 + 3 * MIN);
+    expect(page?.map((k) => k.openTime)).toEqual([T0, T0 + MIN]);
+    expect(page?.[1]).toEqual({
+      openTime: T0 + MIN,
+      open: '9681.9',
+      high: '9683.5',
+      low: '9666.6',
+      close: '9673.1',
+      vwap: '9675.2',
+      volume: '70.843',
+      trades: 176,
+    });
+    expect(f.urls[0]?.pathname).toBe('/0/public/OHLC');
+    expect(f.urls[0]?.searchParams.get('interval')).toBe('1');
+    expect(f.urls[0]?.searchParams.get('since')).toBe(String(s - 1));
+  });
+
+  it('treats "Too many requests" as a rate limit and retries, and refuses another error', async () => {
+    let n = 0;
+    const f = fakeFetch(() =>
+      ++n === 1
+        ? json({ error: ['EAPI:Too many requests'] })
+        : json({ error: [], result: { XXBTZUSD: [], last: T0 / 1000 } }),
+    );
+    const retries: unknown[] = [];
+    const source = createKlineSource('kraken', {
+      restUrl: 'http://v',
+      fetch: f.fetch,
+      budget: createRequestBudget(100),
+      onRetry: (err) => retries.push(err),
+    });
+    const pages = await collect(source as NonNullable<typeof source>, T0, T0 + MIN);
+    expect(pages).toEqual([[]]);
+    expect(retries).toHaveLength(1);
+    const refused = createKlineSource('kraken', {
+      restUrl: 'http://v',
+      fetch: fakeFetch(() => json({ error: ['EQuery:Unknown asset pair'] })).fetch,
+      budget: createRequestBudget(100),
+      maxAttempts: 1,
+    });
+    await expect(collect(refused as NonNullable<typeof refused>, T0, T0 + MIN)).rejects.toThrow(/Unknown asset pair/);
+  });
+});

@@ -111,7 +111,8 @@ function binance(venue: string, restUrl: string, api: string): KlineEndpoint {
   };
 }
 
-const BYBIT_INTERVALS: Partial<Record<Interval, string>> = {
+/** Bybit's names of tickmesh's intervals (REST `interval`, WebSocket `kline.<name>.<symbol>`). */
+export const BYBIT_INTERVALS: Partial<Record<Interval, string>> = {
   '1m': '1',
   '3m': '3',
   '5m': '5',
@@ -151,8 +152,11 @@ function bybit(venue: string, restUrl: string, category: 'spot' | 'linear'): Kli
   };
 }
 
-/** UTC-aligned bars only: OKX's plain 6H and coarser open on Hong Kong time. */
-const OKX_BARS: Partial<Record<Interval, string>> = {
+/**
+ * OKX's bars of tickmesh's intervals (REST `bar`, WebSocket channel `candle<bar>`), UTC-aligned
+ * only: OKX's plain 6H and coarser open on Hong Kong time.
+ */
+export const OKX_BARS: Partial<Record<Interval, string>> = {
   '1m': '1m',
   '3m': '3m',
   '5m': '5m',
@@ -257,6 +261,66 @@ function coinbase(venue: string, restUrl: string): KlineEndpoint {
   };
 }
 
+/**
+ * Kraken's OHLC intervals in minutes (REST `interval`, WebSocket v2 `ohlc` `interval`). Its
+ * weekly and 15-day bars are left out: their alignment is not documented and not yet checked.
+ */
+export const KRAKEN_MINUTES: Partial<Record<Interval, number>> = {
+  '1m': 1,
+  '5m': 5,
+  '15m': 15,
+  '30m': 30,
+  '1h': 60,
+  '4h': 240,
+  '1d': 1440,
+};
+
+/**
+ * Kraken `GET /0/public/OHLC?pair=&interval=&since=`: `{error: [], result: {<pair>: [[time (s),
+ * open, high, low, close, vwap, volume, count]], last}}`, oldest first, decimals as strings. Kraken
+ * answers at most the latest 720 windows whatever `since` asks: an older window gets no kline
+ * (unverifiable). The row after `last` is the window still open, left out. `EGeneral:Too many
+ * requests` is its rate limit.
+ */
+function kraken(venue: string, restUrl: string): KlineEndpoint {
+  return {
+    restUrl,
+    pageSize: 720,
+    intervalName: (i) => (KRAKEN_MINUTES[i] === undefined ? undefined : String(KRAKEN_MINUTES[i])),
+    path: (symbol, minutes, first) =>
+      `/0/public/OHLC?pair=${q(symbol.replace('/', ''))}&interval=${minutes}&since=${Math.floor(first / 1000) - 1}`,
+    read(body) {
+      const b = body as { error?: unknown; result?: Record<string, unknown> } | null;
+      const errors = Array.isArray(b?.error) ? (b.error as unknown[]) : ['no error list'];
+      if (errors.some((e) => typeof e === 'string' && e.includes('Too many requests'))) {
+        throw new RateLimitedError('kraken klines: rate limited', undefined);
+      }
+      if (errors.length > 0 || b?.result === undefined) throw bad(venue, `error ${JSON.stringify(errors)}`);
+      const { last, ...pairs } = b.result;
+      const rows = Object.values(pairs)[0];
+      if (!Array.isArray(rows) || typeof last !== 'number') throw bad(venue, 'result holds no OHLC rows and last');
+      const out: VenueKline[] = [];
+      for (const row of rows as unknown[]) {
+        if (!Array.isArray(row) || row.length < 8) throw bad(venue, 'an OHLC row is not an array of 8');
+        const seconds = time(venue, row[0]);
+        if (seconds > last) continue;
+        if (!Number.isSafeInteger(row[7]) || (row[7] as number) < 0) throw bad(venue, 'an OHLC count is not a count');
+        out.push({
+          openTime: seconds * 1000,
+          open: decimal(venue, row[1]),
+          high: decimal(venue, row[2]),
+          low: decimal(venue, row[3]),
+          close: decimal(venue, row[4]),
+          vwap: decimal(venue, row[5]),
+          volume: decimal(venue, row[6]),
+          trades: row[7] as number,
+        });
+      }
+      return out;
+    },
+  };
+}
+
 function endpoint(venue: string, restUrl: string | undefined): KlineEndpoint | undefined {
   switch (venue) {
     case 'binance':
@@ -271,13 +335,23 @@ function endpoint(venue: string, restUrl: string | undefined): KlineEndpoint | u
       return okx(venue, restUrl ?? 'https://www.okx.com');
     case 'coinbase':
       return coinbase(venue, restUrl ?? 'https://api.exchange.coinbase.com');
+    case 'kraken':
+      return kraken(venue, restUrl ?? 'https://api.kraken.com');
     default:
       return undefined;
   }
 }
 
 /** Venues whose klines can be fetched. */
-export const KLINE_VENUES = ['binance', 'binance-futures', 'bybit', 'bybit-linear', 'okx', 'coinbase'] as const;
+export const KLINE_VENUES = [
+  'binance',
+  'binance-futures',
+  'bybit',
+  'bybit-linear',
+  'okx',
+  'coinbase',
+  'kraken',
+] as const;
 
 /** The kline source of `venue`; undefined when tickmesh cannot fetch its klines (yet). */
 export function createKlineSource(venue: string, options: KlineSourceOptions): KlineSource | undefined {
