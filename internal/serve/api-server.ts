@@ -20,6 +20,7 @@ import { createApiMetrics } from './api-metrics.js';
 import { registerDashboard } from './dashboard.js';
 import { createMarketDirectory } from './market-directory.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
+import { registerResponseSchemas } from './response-schemas.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
@@ -124,6 +125,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   if (config.auth) registerApiAuth(app, config.auth.keys);
   registerFrontDoorLimits(app, config);
   registerOpenApi(app, { keys: config.auth !== undefined });
+  registerResponseSchemas(app);
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { apiResponses } from './response-schemas.js';
 
 /** Where the document is served. */
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -10,6 +11,10 @@ export const OPENAPI_PATH = '/api/v1/openapi.json';
  */
 export function registerOpenApi(app: FastifyInstance, opts: { readonly keys: boolean }): void {
   app.register(swagger, {
+    // Components under their own names (`#/components/schemas/Candle`), not `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -30,5 +35,6 @@ export function registerOpenApi(app: FastifyInstance, opts: { readonly keys: boo
 
 /** GET OPENAPI_PATH: the generated document. */
 export function registerOpenApiRoute(app: FastifyInstance): void {
-  app.get(OPENAPI_PATH, async () => app.swagger());
+  const response = apiResponses({ type: 'object', description: 'This OpenAPI 3.1 document.' });
+  app.get(OPENAPI_PATH, { schema: { response } }, async () => app.swagger());
 }
