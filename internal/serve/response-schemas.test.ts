@@ -1,13 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { candle } from '../../test/contracts/store-contract.js';
-import { MemoryBus } from '../bus/memory-bus.js';
-import { silentLogger } from '../observe/logger.js';
-import { createRegistry } from '../observe/metrics.js';
-import { MemoryCache } from '../sink/memory-cache.js';
-import { apiConfig } from './api-config.js';
+import type { apiConfig } from './api-config.js';
 import { newApiKey, parseApiKeys } from './api-keys.js';
-import { type ApiServer, createApiServer } from './api-server.js';
+import type { ApiServer } from './api-server.js';
 import { type ResponseConformance, watchResponses } from './testing/response-conformance.js';
+import { startStorelessApi } from './testing/storeless-api.js';
 
 const servers: ApiServer[] = [];
 afterEach(async () => {
@@ -18,24 +15,13 @@ async function start(
   candles: () => Promise<unknown[]>,
   over: Parameters<typeof apiConfig>[0] = {},
 ): Promise<{ server: ApiServer; conformance: ResponseConformance }> {
-  const server = createApiServer({
-    store: {
-      candles: candles as never,
-      indicators: async () => [],
-      alerts: async () => [],
-      predictions: async () => [],
-      markets: async () => [],
-    },
-    cache: new MemoryCache(),
-    bus: new MemoryBus(),
-    logger: silentLogger(),
-    registry: createRegistry({}, false),
-    config: apiConfig({ intervals: ['1m'], ...over }),
-  });
+  let conformance: ResponseConformance | undefined;
+  const server = await startStorelessApi(
+    { intervals: ['1m'], ...over },
+    { store: { candles: candles as never }, beforeStart: (s) => (conformance = watchResponses(s.app)) },
+  );
   servers.push(server);
-  const conformance = watchResponses(server.app);
-  await server.start(new AbortController().signal);
-  return { server, conformance };
+  return { server, conformance: conformance as ResponseConformance };
 }
 
 const CANDLES = '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m';
