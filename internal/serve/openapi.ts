@@ -14,6 +14,11 @@ export const OPENAPI_PATH = '/api/v1/openapi.json';
 export function registerOpenApi(app: FastifyInstance, opts: { readonly keys: boolean }): void {
   app.register(swagger, {
     // Components under their own names (`#/components/schemas/Candle`), not `def-0`.
+    // The API's routes and probes only: the dashboard's page and files are not part of it.
+    transform: ({ schema, url }) => ({
+      schema: isDocumented(url) ? schema : { ...schema, hide: true },
+      url,
+    }),
     refResolver: {
       buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
@@ -34,6 +39,10 @@ export function registerOpenApi(app: FastifyInstance, opts: { readonly keys: boo
     },
   });
   registerApiDocs(app);
+}
+
+function isDocumented(url: string): boolean {
+  return url.startsWith('/api/') || url === '/healthz' || url === '/readyz';
 }
 
 /** GET OPENAPI_PATH: the generated document. */
