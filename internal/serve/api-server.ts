@@ -17,6 +17,7 @@ import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
+import { registerAsyncApiRoute } from './asyncapi.js';
 import { registerDashboard } from './dashboard.js';
 import { createMarketDirectory } from './market-directory.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
@@ -159,6 +160,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
     registerOpenApiRoute(scope);
+    registerAsyncApiRoute(scope, config);
   });
 
   let lastNotReady: string | undefined;

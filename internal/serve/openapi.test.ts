@@ -41,6 +41,7 @@ describe('the OpenAPI document', () => {
     expect(api.sort()).toEqual(
       [
         '/api/v1/alerts',
+        '/api/v1/asyncapi.json',
         '/api/v1/candles',
         '/api/v1/candles/latest',
         '/api/v1/indicators',

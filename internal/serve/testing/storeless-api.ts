@@ -11,7 +11,11 @@ import { type ApiServer, type ApiServerDeps, createApiServer } from '../api-serv
  */
 export async function startStorelessApi(
   over: Parameters<typeof apiConfig>[0] = {},
-  opts: { store?: Partial<ApiServerDeps['store']>; beforeStart?: (server: ApiServer) => void } = {},
+  opts: {
+    store?: Partial<ApiServerDeps['store']>;
+    bus?: ApiServerDeps['bus'];
+    beforeStart?: (server: ApiServer) => void;
+  } = {},
 ): Promise<ApiServer> {
   const server = createApiServer({
     store: {
@@ -23,7 +27,7 @@ export async function startStorelessApi(
       ...opts.store,
     },
     cache: new MemoryCache(),
-    bus: new MemoryBus(),
+    bus: opts.bus ?? new MemoryBus(),
     logger: silentLogger(),
     registry: createRegistry({}, false),
     config: apiConfig(over),
