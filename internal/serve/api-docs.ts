@@ -34,10 +34,15 @@ export function registerApiDocs(app: FastifyInstance): void {
     uiConfig: {
       deepLinking: true,
       // Serialized into the page's script as written: it runs in the browser, not here.
-      requestInterceptor: (request: { headers: Record<string, string> }) => {
-        const key = new URLSearchParams(
-          (globalThis as unknown as { location: { search: string } }).location.search,
-        ).get('api_key');
+      requestInterceptor: (request: { url: string; headers: Record<string, string> }) => {
+        const page = (globalThis as unknown as { location: { pathname: string; search: string } }).location;
+        const key = new URLSearchParams(page.search).get('api_key');
+        // Swagger UI resolves the document's address by appending `/json` to the page's, query
+        // and all (`/api/v1/docs?api_key=k/json`): that is the page itself, so point it back.
+        const url = new URL(request.url);
+        if (url.pathname === page.pathname && url.search !== '') {
+          request.url = `${url.origin}${page.pathname.replace(/\/$/, '')}/json`;
+        }
         if (key && !request.headers.Authorization) request.headers.Authorization = `Bearer ${key}`;
         return request;
       },
