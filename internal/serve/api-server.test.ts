@@ -16,6 +16,7 @@ import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { apiConfig, type StreamConfig } from './api-config.js';
 import { type ApiServer, type ApiServerDeps, createApiServer } from './api-server.js';
+import { type ResponseConformance, watchResponses } from './testing/response-conformance.js';
 
 // One PGlite for the file (starting one takes seconds); each test gets a fresh schema.
 let database: PGlite;
@@ -38,11 +39,14 @@ interface Fixture {
   readonly bus: MemoryBus;
   readonly cache: MemoryCache;
   readonly registry: Registry;
+  readonly conformance: ResponseConformance;
 }
 
 const open: Fixture[] = [];
 afterEach(async () => {
   for (const f of open.splice(0)) {
+    // Every answer a test drew is one the OpenAPI document describes.
+    expect(await f.conformance.violations()).toEqual([]);
     await f.server.close();
     await f.bus.close();
     await f.store.close();
@@ -68,8 +72,9 @@ async function fixture(
     registry,
     config: apiConfig({ intervals: ['1m', '5m', '1h'], source: { label: 'test', simulated: undefined }, ...over }),
   });
+  const conformance = watchResponses(server.app);
   await server.start(new AbortController().signal);
-  const f = { server, app: server.app, store, bus, cache, registry };
+  const f = { server, app: server.app, store, bus, cache, registry, conformance };
   open.push(f);
   return f;
 }

@@ -17,9 +17,11 @@ import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
+import { registerAsyncApiRoute } from './asyncapi.js';
 import { registerDashboard } from './dashboard.js';
 import { createMarketDirectory } from './market-directory.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
+import { registerResponseSchemas } from './response-schemas.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
@@ -124,6 +126,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
   if (config.auth) registerApiAuth(app, config.auth.keys);
   registerFrontDoorLimits(app, config);
   registerOpenApi(app, { keys: config.auth !== undefined });
+  registerResponseSchemas(app);
 
   app.register(websocket, {
     options: { maxPayload: config.stream.maxPayloadBytes },
@@ -157,6 +160,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
     registerOpenApiRoute(scope);
+    registerAsyncApiRoute(scope, config);
   });
 
   let lastNotReady: string | undefined;

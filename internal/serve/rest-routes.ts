@@ -12,6 +12,7 @@ import {
   parseTime,
   querySchemas,
 } from './query-schemas.js';
+import { apiResponses, INFO_RESPONSE, list, seriesPage, single, textResponses } from './response-schemas.js';
 
 export interface RestContext {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'predictions'>;
@@ -28,7 +29,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   const { store, cache, directory, config } = ctx;
   const schemas = querySchemas(config);
 
-  app.get('/api/v1/info', async () => ({
+  app.get('/api/v1/info', { schema: { response: apiResponses(INFO_RESPONSE) } }, async () => ({
     name: 'tickmesh',
     source: config.source,
     simulated: isSimulated(ctx),
@@ -40,7 +41,9 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get<{ Querystring: MarketsQuery }>(
     '/api/v1/markets',
-    { schema: { querystring: schemas.markets } },
+    {
+      schema: { querystring: schemas.markets, response: apiResponses(list('markets', 'MarketEntry'), { query: true }) },
+    },
     async (req) => {
       const { interval } = req.query;
       const markets = await Promise.all(
@@ -63,28 +66,33 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   const series = (
     path: string,
     field: string,
+    row: 'Candle' | 'Indicators' | 'Prediction',
     read: (q: CandleQuery) => Promise<ReadonlyArray<{ readonly openTime: number }>>,
   ) =>
-    app.get<{ Querystring: CandlesQuery }>(path, { schema: { querystring: schemas.candles } }, async (req, reply) => {
-      const { exchange, symbol, interval } = req.query;
-      const range = timeRange(req.query, reply);
-      if (range === undefined) return reply;
-      const limit = pageLimit(req.query.limit, config.candleLimit, reply);
-      if (limit === undefined) return reply;
-      const rows = await read({ exchange, symbol, interval, ...range, limit });
-      const last = rows.at(-1);
-      const next = range.from !== undefined && rows.length === limit && last ? last.openTime + 1 : null;
-      return { exchange, symbol, interval, [field]: rows, next };
-    });
+    app.get<{ Querystring: CandlesQuery }>(
+      path,
+      { schema: { querystring: schemas.candles, response: apiResponses(seriesPage(field, row), { query: true }) } },
+      async (req, reply) => {
+        const { exchange, symbol, interval } = req.query;
+        const range = timeRange(req.query, reply);
+        if (range === undefined) return reply;
+        const limit = pageLimit(req.query.limit, config.candleLimit, reply);
+        if (limit === undefined) return reply;
+        const rows = await read({ exchange, symbol, interval, ...range, limit });
+        const last = rows.at(-1);
+        const next = range.from !== undefined && rows.length === limit && last ? last.openTime + 1 : null;
+        return { exchange, symbol, interval, [field]: rows, next };
+      },
+    );
 
-  series('/api/v1/candles', 'candles', (q) => store.candles(q));
+  series('/api/v1/candles', 'candles', 'Candle', (q) => store.candles(q));
   // Each prediction carries the model's running scores next to the baselines' (never one without the other).
-  series('/api/v1/predictions', 'predictions', (q) => store.predictions(q));
-  series('/api/v1/indicators', 'indicators', (q) => store.indicators(q));
+  series('/api/v1/predictions', 'predictions', 'Prediction', (q) => store.predictions(q));
+  series('/api/v1/indicators', 'indicators', 'Indicators', (q) => store.indicators(q));
 
   app.get<{ Querystring: LatestCandleQuery }>(
     '/api/v1/candles/latest',
-    { schema: { querystring: schemas.latestCandle } },
+    { schema: { querystring: schemas.latestCandle, response: latest('candle', 'Candle') } },
     async (req, reply) => {
       const { exchange, symbol, interval } = req.query;
       const candle = await cache.latestCandle(exchange, symbol, interval);
@@ -95,7 +103,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get<{ Querystring: LatestCandleQuery }>(
     '/api/v1/indicators/latest',
-    { schema: { querystring: schemas.latestCandle } },
+    { schema: { querystring: schemas.latestCandle, response: latest('indicators', 'Indicators') } },
     async (req, reply) => {
       const { exchange, symbol, interval } = req.query;
       const indicators = await cache.latestIndicators(exchange, symbol, interval);
@@ -106,7 +114,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get<{ Querystring: MarketQuery }>(
     '/api/v1/prices/latest',
-    { schema: { querystring: schemas.latestPrice } },
+    { schema: { querystring: schemas.latestPrice, response: latest('price', 'LatestPrice') } },
     async (req, reply) => {
       const { exchange, symbol } = req.query;
       const price = await cache.latestPrice(exchange, symbol);
@@ -117,7 +125,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get<{ Querystring: AlertsQuery }>(
     '/api/v1/alerts',
-    { schema: { querystring: schemas.alerts } },
+    { schema: { querystring: schemas.alerts, response: apiResponses(list('alerts', 'Alert'), { query: true }) } },
     async (req, reply) => {
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
@@ -136,17 +144,26 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     },
   );
 
-  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
+  app.get('/healthz', { schema: { response: textResponses({ 200: 'ok' }) } }, async (_req, reply) =>
+    reply.type('text/plain').send('ok\n'),
+  );
 
   // The reason, and /metrics, are on the internal probe port (cmd/tickmesh/api.ts), not here.
-  app.get('/readyz', async (_req, reply) => {
-    const ready = ctx.ready();
-    return reply
-      .code(ready ? 200 : 503)
-      .type('text/plain')
-      .send(ready ? 'ready\n' : 'not ready\n');
-  });
+  app.get(
+    '/readyz',
+    { schema: { response: textResponses({ 200: 'ready', 503: 'not ready' }) } },
+    async (_req, reply) => {
+      const ready = ctx.ready();
+      return reply
+        .code(ready ? 200 : 503)
+        .type('text/plain')
+        .send(ready ? 'ready\n' : 'not ready\n');
+    },
+  );
 }
+
+const latest = (field: string, row: 'Candle' | 'Indicators' | 'LatestPrice') =>
+  apiResponses(single(field, row), { query: true, notFound: true });
 
 /** Whether the data is simulated: what the process knows, else whether the simulator's markets are there. */
 export function isSimulated(ctx: Pick<RestContext, 'config' | 'directory'>): boolean {

@@ -26,14 +26,15 @@ export type ParsedRequest =
   | { readonly ok: true; readonly plan: StreamPlan }
   | { readonly ok: false; readonly error: string };
 
-const MAX_CANDLE_FILTERS = 32;
+export const MAX_CANDLE_FILTERS = 32;
 
 const name = z.string().min(1).max(64).regex(new RegExp(NAME_PATTERN), 'must be printable ASCII with no whitespace');
 
 /** `true` as an empty filter (everything), `false` as absent: one object shape to validate and report on. */
 const flag = (v: unknown) => (v === true ? {} : v === false ? undefined : v);
 
-function schemaFor(intervals: readonly Interval[]) {
+/** The zod schema of a client message: what the stream validates with, and what /api/v1/asyncapi.json shows. */
+export function streamRequestSchema(intervals: readonly Interval[]) {
   const candleFilter = z.strictObject({
     interval: z.enum(['*', ...intervals]),
     exchange: name.default('*'),
@@ -69,7 +70,7 @@ export type StreamRequestParser = (text: string) => ParsedRequest;
 
 /** A parser for client messages that accepts the given intervals. */
 export function streamRequestParser(intervals: readonly Interval[]): StreamRequestParser {
-  const schema = schemaFor(intervals);
+  const schema = streamRequestSchema(intervals);
   return (text) => {
     let json: unknown;
     try {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { ApiConfig, StreamConfig } from './api-config.js';
 import type { ApiMetrics } from './api-metrics.js';
+import { streamResponses } from './response-schemas.js';
 import { streamRequestParser } from './stream-request.js';
 import { CLOSE_POLICY, StreamSession } from './stream-session.js';
 
@@ -37,6 +38,7 @@ export function registerStreamRoute(app: FastifyInstance, ctx: StreamContext): v
   app.route({
     method: 'GET',
     url: '/api/v1/stream',
+    schema: { response: streamResponses() },
     // A plain GET: say what the route is for rather than @fastify/websocket's empty 404.
     handler: async (_req, reply) =>
       reply.code(426).header('upgrade', 'websocket').send({

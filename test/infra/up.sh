@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA_NAME=up
 
-read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka kube chromium}"
+read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka kube chromium schemathesis}"
 ((${#SERVERS[@]} > 0)) || die "TICKMESH_INFRA_SERVERS names no server"
 for s in "${SERVERS[@]}"; do
   [[ -f $INFRA_DIR/$s.sh ]] || die "no script for server '$s': $INFRA_DIR/$s.sh is missing"

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
+import { startApiProcess } from '../harness/api-process.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // The API against the real servers: candles written to PostgreSQL through the Store are read
@@ -305,26 +305,8 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     const dir = await mkdtemp(join(tmpdir(), 'api-keys-'));
     const keysFile = join(dir, 'api-keys');
     await writeFile(keysFile, `${line}\n`);
-    const child = spawn(
-      process.execPath,
-      [
-        ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'api'],
-        ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--schema', schema],
-      ],
-      { env: { ...process.env, TICKMESH_API_KEYS_FILE: keysFile }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const [url, metricsPort] = await new Promise<[string, string]>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)".*"metricsPort":(\d+)/.exec(output);
-        if (m) resolve([m[1]!, m[2]!]);
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`tickmesh api exited (${code}):\n${output.slice(-3000)}`)));
-    });
+    const api = await startApiProcess(['--schema', schema], { TICKMESH_API_KEYS_FILE: keysFile });
+    const { child, url, metricsPort, exited } = api;
     try {
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(404);
@@ -348,7 +330,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
       child.kill('SIGTERM');
       expect(await closeCode).toBe(1001);
       expect(await exited).toBe(0);
-      expect(output).toMatch(/"api stopped"/);
+      expect(api.output()).toMatch(/"api stopped"/);
     } finally {
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
