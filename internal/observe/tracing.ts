@@ -14,12 +14,19 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly tracer: Tracer;
+  /**
+   * True when spans go somewhere (an exporter is configured). Hot paths take their tracer only
+   * then, so that a process without a collector does no span or header work at all.
+   */
+  readonly enabled: boolean;
   shutdown(): Promise<void>;
 }
 
 /**
  * Starts the OpenTelemetry SDK for this process. Called once, from cmd/, never at import time.
- * W3C trace context is the propagation format, also in Kafka record headers.
+ * W3C trace context is the propagation format, also in Kafka record headers. The sampler is the
+ * SDK's from the standard variables (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`; default
+ * parent-based always-on).
  */
 export function startTracing(options: TracingOptions): Tracing {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -33,6 +40,7 @@ export function startTracing(options: TracingOptions): Tracing {
   }
   return {
     tracer: trace.getTracer('tickmesh'),
+    enabled: sdk !== undefined,
     shutdown: async () => {
       await sdk?.shutdown();
     },
