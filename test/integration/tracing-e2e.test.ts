@@ -42,6 +42,22 @@ async function jaeger(path: string, query: Record<string, string> = {}): Promise
 const tag = (s: JaegerSpan, key: string) => s.tags.find((t) => t.key === key)?.value;
 const parentOf = (s: JaegerSpan) => s.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
 
+/**
+ * In `t`: a candle publish, and the checkpoint under the same batch with its commit (the batch
+ * closed the candle; the checkpoint made it durable), or undefined.
+ */
+function closedAndCommitted(t: JaegerTrace) {
+  for (const publish of t.spans.filter((s) => s.operationName === 'worker.publish')) {
+    const checkpoint = t.spans.find(
+      (s) => s.operationName === 'worker.checkpoint' && parentOf(s) === parentOf(publish),
+    );
+    const commit =
+      checkpoint && t.spans.find((s) => s.operationName === 'worker.commit' && parentOf(s) === checkpoint.spanID);
+    if (checkpoint && commit) return { publish, checkpoint, commit };
+  }
+  return undefined;
+}
+
 /** 1s trades of BTCUSDT over `seconds` seconds ending 5 s ago, two a second. */
 function tape(seconds: number): Trade[] {
   const start = Math.floor(Date.now() / 1000) * 1000 - (seconds + 5) * 1000;
@@ -164,34 +180,31 @@ describe('traces end to end, exported to a real Jaeger', () => {
         const traces = await jaeger('/api/traces', { service: 'tickmesh-ingest', tags, limit: '100', lookback: '1h' });
         for (const t of traces) {
           const full = (await jaeger(`/api/traces/${t.traceID}`))[0];
-          const names = new Set(full?.spans.map((s) => s.operationName));
-          if (full && names.has('worker.publish') && names.has('worker.commit')) return full;
+          if (full && closedAndCommitted(full)) return full;
         }
-        throw new Error(`no trace of ${traces.length} from ingest holds a publish and a commit yet`);
+        throw new Error(`none of ${traces.length} traces from ingest holds a publish and its commit yet`);
       },
       { timeout: 120_000, interval: 1_000 },
     );
     const service = (s: JaegerSpan) => found.processes[s.processID]?.serviceName;
-    const one = (name: string, parent?: JaegerSpan) => {
-      const spans = found.spans.filter(
-        (s) => s.operationName === name && (parent === undefined || parentOf(s) === parent.spanID),
-      );
-      expect(spans.length, `${name} under ${parent?.operationName ?? 'anything'}`).toBeGreaterThan(0);
-      return spans[0] as JaegerSpan;
-    };
-    const publish = one('worker.publish');
-    const batch = found.spans.find((s) => s.spanID === parentOf(publish));
-    expect(batch?.operationName).toBe('worker.process-batch');
-    const append = found.spans.find((s) => s.spanID === parentOf(batch as JaegerSpan));
+    const byId = (id: string | undefined) => found.spans.find((s) => s.spanID === id);
+    const { publish, checkpoint, commit } = closedAndCommitted(found) as NonNullable<
+      ReturnType<typeof closedAndCommitted>
+    >;
+    const batch = byId(parentOf(publish)) as JaegerSpan;
+    expect(batch.operationName).toBe('worker.process-batch');
+    const append = byId(parentOf(batch)) as JaegerSpan;
     expect(append?.operationName).toBe('ingest.append');
-    expect(parentOf(append as JaegerSpan)).toBeUndefined();
-    expect(tag(append as JaegerSpan, 'tickmesh.venue')).toBe('binance-futures');
-    expect(tag(append as JaegerSpan, 'messaging.destination.partition.id')).toBe('0');
+    expect(parentOf(append)).toBeUndefined();
+    expect(tag(append, 'tickmesh.venue')).toBe('binance-futures');
+    expect(tag(append, 'messaging.destination.partition.id')).toBe('0');
+    expect(Number(tag(append, 'tickmesh.trades'))).toBeGreaterThan(0);
     expect(Number(tag(publish, 'tickmesh.candles'))).toBeGreaterThan(0);
-    const checkpoint = one('worker.checkpoint', batch);
-    one('worker.commit', checkpoint);
-    expect(service(append as JaegerSpan)).toBe('tickmesh-ingest');
-    for (const s of [batch, publish, checkpoint] as JaegerSpan[]) expect(service(s)).toBe('tickmesh-worker');
+    expect(parentOf(checkpoint)).toBe(batch.spanID);
+    expect(parentOf(commit)).toBe(checkpoint.spanID);
+    expect(tag(commit, 'db.system.name')).toBe('postgresql');
+    expect(service(append)).toBe('tickmesh-ingest');
+    for (const s of [batch, publish, checkpoint, commit]) expect(service(s)).toBe('tickmesh-worker');
     expect(new Set(found.spans.map((s) => s.traceID))).toEqual(new Set([found.traceID]));
   }, 180_000);
 
