@@ -47,8 +47,15 @@ export function startTracing(options: TracingOptions): Tracing {
   };
 }
 
-/** The active trace context as headers (`traceparent`, `tracestate`) to carry on a record. */
-export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The active trace context as headers (`traceparent`, `tracestate`) to carry on a record. With
+ * no span in the context (tracing off, or not in a traced send) one shared empty object: the
+ * producer calls this on every send.
+ */
+export function traceHeaders(ctx: Context = context.active()): Readonly<Record<string, string>> {
+  if (trace.getSpanContext(ctx) === undefined) return NO_HEADERS;
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   return carrier;
