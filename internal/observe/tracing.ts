@@ -35,7 +35,15 @@ export function startTracing(options: TracingOptions): Tracing {
     const processor = options.immediate
       ? new SimpleSpanProcessor(options.exporter)
       : new BatchSpanProcessor(options.exporter);
-    sdk = new NodeSDK({ serviceName: options.serviceName, spanProcessors: [processor], instrumentations: [] });
+    // Traces only: without empty readers and processors the SDK would also export OTLP metrics
+    // and logs to the same endpoint (metrics are Prometheus's, logs are stdout's).
+    sdk = new NodeSDK({
+      serviceName: options.serviceName,
+      spanProcessors: [processor],
+      metricReaders: [],
+      logRecordProcessors: [],
+      instrumentations: [],
+    });
     sdk.start();
   }
   return {
