@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
+import type { Tracer } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { createIngestor } from '../internal/ingest/ingestor.js';
 import { createLogWriter } from '../internal/ingest/log-writer.js';
@@ -18,6 +20,7 @@ import type { LogProducer } from '../internal/log/log.js';
 import { decodeTrades } from '../internal/log/trade-batch.js';
 import type { Trade } from '../internal/market/trade.js';
 import { silentLogger } from '../internal/observe/logger.js';
+import { startTracing, traceHeaders } from '../internal/observe/tracing.js';
 import { parseExports } from '../test/harness/global-setup.js';
 import { loadRealTrades } from '../test/support/real-trades.js';
 import type { Bench, BenchResult } from './bench.js';
@@ -116,10 +119,22 @@ interface Timed {
   readonly serverCpuMs?: number;
 }
 
-async function pipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
+/**
+ * The receive time the process stage gives every frame: a day after the tape's first trade, so
+ * that no frame's event time (each frame moves its trade's time on by a millisecond per round)
+ * lies after it and is refused as future-dated.
+ */
+const RECEIVED_AT = 1582329602500 + 86_400_000;
+
+async function pipeline(
+  input: readonly string[],
+  producer: LogProducer,
+  topics: IngestTopics,
+  tracer?: Tracer,
+): Promise<Timed> {
   const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
   const registry = new Registry();
-  const writer = createLogWriter({ producer, topics });
+  const writer = createLogWriter({ producer, topics, ...(tracer ? { tracer, partitions: 8 } : {}) });
   const processor = new TradeProcessor({
     venue: adapter.venue,
     sequentialIds: true,
@@ -133,7 +148,7 @@ async function pipeline(input: readonly string[], producer: LogProducer, topics:
   const cpu = process.cpuUsage();
   for (let i = 0; i < input.length; i++) {
     const frame = input[i] as string;
-    adapter.parse(frame, 1582329602500, out);
+    adapter.parse(frame, RECEIVED_AT, out);
     for (const t of pending) {
       const w = processor.trade(t, frame);
       if (w) await w;
@@ -146,6 +161,12 @@ async function pipeline(input: readonly string[], producer: LogProducer, topics:
   await writer.flush();
   return { wallMs: performance.now() - wall, cpuMs: cpuMs(cpu), produced: processor.stats.produced };
 }
+
+/** An exporter that drops what it is given: the SDK's whole cost, without a collector's. */
+const discardSpans: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: () => Promise.resolve(),
+};
 
 /** Trades the ingestor has handed to the log so far (tickmesh_ingest_trades_total). */
 async function tradesProduced(registry: Registry): Promise<number> {
@@ -235,10 +256,21 @@ const bench: Bench = {
     }
 
     if (stages.includes('process')) {
-      const nullLog: LogProducer = { send: () => Promise.resolve(), close: () => Promise.resolve() };
-      const processed = await pipeline(input, nullLog, { trades: 't', rejects: 'r', gaps: 'g' });
+      // TICKMESH_BENCH_TRACING=1: tracing on, every span sampled and exported to nowhere, and the
+      // log takes the trace headers as the Kafka producer does.
+      const traced = process.env.TICKMESH_BENCH_TRACING === '1';
+      const tracing = traced ? startTracing({ serviceName: 'bench', exporter: discardSpans }) : undefined;
+      const nullLog: LogProducer = {
+        send: () => {
+          if (traced) traceHeaders();
+          return Promise.resolve();
+        },
+        close: () => Promise.resolve(),
+      };
+      const processed = await pipeline(input, nullLog, { trades: 't', rejects: 'r', gaps: 'g' }, tracing?.tracer);
+      await tracing?.shutdown();
       results.push({
-        name: 'process (no I/O)',
+        name: traced ? 'process (no I/O), traced' : 'process (no I/O)',
         value: Math.round((processed.produced * 1000) / processed.wallMs),
         unit: 'trades/s',
         details: {

@@ -71,6 +71,8 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     },
     maxBackfill: config.maxBackfill,
     maxEventSkewMs: config.maxEventSkewMs,
+    ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
+    ...(ready.get(config.topics.trades) !== undefined ? { tradePartitions: ready.get(config.topics.trades) } : {}),
   });
   gate.open();
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');

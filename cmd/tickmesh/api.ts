@@ -7,6 +7,7 @@ import { readArgs } from '../../internal/config/parse-flags.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
+import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { parseApiKeys } from '../../internal/serve/api-keys.js';
 import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
@@ -44,6 +45,8 @@ export const apiCommand: Command = {
 
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });
+    const exporter = otlpExporterFromEnv(process.env);
+    const tracing = startTracing({ serviceName: 'tickmesh-api', ...(exporter ? { exporter } : {}) });
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
     // The probe port answers from the start: until PostgreSQL and NATS answer, not Ready, the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
@@ -77,12 +80,20 @@ export const apiCommand: Command = {
         )
       : undefined;
     if (!bus) {
-      await Promise.allSettled([store.close(), probes.close()]);
+      await Promise.allSettled([store.close(), probes.close(), tracing.shutdown()]);
       return 0;
     }
     gate.open();
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
-    server = createApiServer({ store, cache, bus, logger, registry, config: apiConfigFromOptions(options, keys) });
+    server = createApiServer({
+      store,
+      cache,
+      bus,
+      logger,
+      registry,
+      config: apiConfigFromOptions(options, keys),
+      ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
+    });
     const run = new AbortController();
     await server.start(run.signal);
     logger.info(
@@ -110,6 +121,7 @@ export const apiCommand: Command = {
     }
     run.abort();
     await Promise.allSettled([bus.close(), cache.close(), store.close(), probes.close()]);
+    await tracing.shutdown();
     logger.info('api stopped');
     return code;
   },

@@ -111,6 +111,7 @@ export const workerCommand: Command = {
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
       config: workerConfig(options),
+      ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     });
     serving = worker;
     gate.open();

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { LogProducer } from '../log/log.js';
 import type { Trade } from '../market/trade.js';
@@ -64,6 +65,10 @@ export interface IngestorDeps {
   readonly resume?: ReadonlyMap<string, ProducedIds>;
   readonly fetch?: typeof fetch;
   readonly writer?: { readonly batchSize?: number; readonly maxInFlight?: number };
+  /** Tracing on: each send of trades is a span whose context the records carry (append-span.ts). */
+  readonly tracer?: Tracer;
+  /** The trades topic's partition count, for the append spans' attributes. */
+  readonly tradePartitions?: number;
 }
 
 export interface FeedStatus {
@@ -96,6 +101,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     producer: deps.producer,
     topics: deps.topics ?? DEFAULT_TOPICS,
     ...deps.writer,
+    ...(deps.tracer ? { tracer: deps.tracer } : {}),
+    ...(deps.tradePartitions !== undefined ? { partitions: deps.tradePartitions } : {}),
     onInFlight: (n) => metrics.sinkInFlight.set(n),
   });
   const controller = new AbortController();

@@ -1,6 +1,8 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { recordsByMarket } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
+import { appendTraced } from './append-span.js';
 import { type GapEvent, gapRecord, type Reject, rejectRecord } from './events.js';
 import type { IngestTopics } from './topics.js';
 
@@ -15,6 +17,13 @@ export interface LogWriterOptions {
    */
   readonly maxInFlight?: number;
   readonly onInFlight?: (items: number) => void;
+  /**
+   * Traces each send of trades (AppendSpans): only when tracing is on; without it the writer
+   * does no span or header work.
+   */
+  readonly tracer?: Tracer;
+  /** The trades topic's partition count, when known: the append span names the partitions it writes. */
+  readonly partitions?: number;
 }
 
 interface InFlight {
@@ -140,13 +149,23 @@ export class LogWriter {
       this.failure ??= err;
       return;
     }
-    this.send(this.topics.trades, records, trades.length);
+    const tracer = this.options.tracer;
+    if (tracer === undefined) this.send(this.topics.trades, records, trades.length);
+    else
+      this.send(this.topics.trades, records, trades.length, () =>
+        appendTraced(tracer, this.producer, this.topics.trades, records, trades.length, this.options.partitions),
+      );
   }
 
-  private send(topic: string, records: OutgoingRecord[], items: number): void {
+  private send(
+    topic: string,
+    records: OutgoingRecord[],
+    items: number,
+    produce: () => Promise<void> = () => this.producer.send(topic, records),
+  ): void {
     const entry: InFlight = {
       items,
-      done: this.producer.send(topic, records).then(
+      done: produce().then(
         () => this.settle(entry),
         (err: unknown) => {
           this.failure ??= err;

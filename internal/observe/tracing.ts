@@ -14,12 +14,19 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly tracer: Tracer;
+  /**
+   * True when spans go somewhere (an exporter is configured). Hot paths take their tracer only
+   * then, so that a process without a collector does no span or header work at all.
+   */
+  readonly enabled: boolean;
   shutdown(): Promise<void>;
 }
 
 /**
  * Starts the OpenTelemetry SDK for this process. Called once, from cmd/, never at import time.
- * W3C trace context is the propagation format, also in Kafka record headers.
+ * W3C trace context is the propagation format, also in Kafka record headers. The sampler is the
+ * SDK's from the standard variables (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`; default
+ * parent-based always-on).
  */
 export function startTracing(options: TracingOptions): Tracing {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -28,19 +35,35 @@ export function startTracing(options: TracingOptions): Tracing {
     const processor = options.immediate
       ? new SimpleSpanProcessor(options.exporter)
       : new BatchSpanProcessor(options.exporter);
-    sdk = new NodeSDK({ serviceName: options.serviceName, spanProcessors: [processor], instrumentations: [] });
+    // Traces only: without empty readers and processors the SDK would also export OTLP metrics
+    // and logs to the same endpoint (metrics are Prometheus's, logs are stdout's).
+    sdk = new NodeSDK({
+      serviceName: options.serviceName,
+      spanProcessors: [processor],
+      metricReaders: [],
+      logRecordProcessors: [],
+      instrumentations: [],
+    });
     sdk.start();
   }
   return {
     tracer: trace.getTracer('tickmesh'),
+    enabled: sdk !== undefined,
     shutdown: async () => {
       await sdk?.shutdown();
     },
   };
 }
 
-/** The active trace context as headers (`traceparent`, `tracestate`) to carry on a record. */
-export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The active trace context as headers (`traceparent`, `tracestate`) to carry on a record. With
+ * no span in the context (tracing off, or not in a traced send) one shared empty object: the
+ * producer calls this on every send.
+ */
+export function traceHeaders(ctx: Context = context.active()): Readonly<Record<string, string>> {
+  if (trace.getSpanContext(ctx) === undefined) return NO_HEADERS;
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
   return carrier;

@@ -1,4 +1,5 @@
 import websocket from '@fastify/websocket';
+import type { Tracer } from '@opentelemetry/api';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -17,6 +18,7 @@ import { redactApiKey, registerApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
+import { registerRequestTracing } from './api-tracing.js';
 import { registerAsyncApiRoute } from './asyncapi.js';
 import { registerDashboard } from './dashboard.js';
 import { createMarketDirectory } from './market-directory.js';
@@ -40,6 +42,8 @@ export interface ApiServerDeps {
    * nothing more; notReadyReason() (for the internal probe port) names the part and its reason.
    */
   readonly dependencies?: Readonly<Record<string, () => string | undefined>>;
+  /** Tracing on: a span per request (api-tracing.ts). */
+  readonly tracer?: Tracer;
 }
 
 /**
@@ -123,6 +127,7 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     metrics.requestSeconds.observe({ route }, reply.elapsedTime / 1000);
     req.log.debug({ method: req.method, url: redactApiKey(req.url), status: reply.statusCode }, 'request');
   });
+  if (deps.tracer) registerRequestTracing(app, deps.tracer);
   if (config.auth) registerApiAuth(app, config.auth.keys);
   registerFrontDoorLimits(app, config);
   registerOpenApi(app, { keys: config.auth !== undefined });

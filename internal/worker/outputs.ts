@@ -1,3 +1,4 @@
+import { context, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ActorOutput } from '../actor/output.js';
 import type { Bus } from '../bus/bus.js';
@@ -51,6 +52,11 @@ export interface OutputsDeps {
    * candles are written at once whatever this is.
    */
   readonly liveCacheIntervalMs: number;
+  /**
+   * Tracing on: each publish of closed and revised candles and alerts (JetStream) is a span,
+   * `worker.publish`, child of the span active at emit() (the batch that closed them).
+   */
+  readonly tracer?: Tracer;
 }
 
 const encoder = new TextEncoder();
@@ -120,7 +126,12 @@ export class PartitionOutputs {
     if (durable > 0) {
       const candles = out.revised.length === 0 ? [...out.closed] : [...out.closed, ...out.revised];
       const alerts = [...out.alerts];
-      this.track('bus', () => this.publishDurable(candles, alerts));
+      const tracer = this.deps.tracer;
+      if (tracer === undefined) this.track('bus', () => this.publishDurable(candles, alerts));
+      else {
+        const parent = context.active();
+        this.track('bus', () => this.publishTraced(tracer, parent, candles, alerts));
+      }
       const latest = new Map<string, Candle>();
       for (const c of candles) keepNewest(latest, c);
       const stored = [...latest.values()];
@@ -243,6 +254,38 @@ export class PartitionOutputs {
         this.failed.push({ kind, op, err });
       }),
     );
+  }
+
+  private async publishTraced(
+    tracer: Tracer,
+    parent: ReturnType<typeof context.active>,
+    candles: readonly Candle[],
+    alerts: readonly Alert[],
+  ): Promise<void> {
+    const span = tracer.startSpan(
+      'worker.publish',
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'send',
+          'messaging.batch.message_count': candles.length + alerts.length,
+          'tickmesh.candles': candles.length,
+          'tickmesh.alerts': alerts.length,
+          'tickmesh.intervals': [...new Set(candles.map((c) => c.interval))],
+          'tickmesh.markets': [...new Set(candles.map((c) => `${c.exchange}:${c.symbol}`))].slice(0, 16),
+        },
+      },
+      parent,
+    );
+    try {
+      await this.publishDurable(candles, alerts);
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 
   private async publishDurable(candles: readonly Candle[], alerts: readonly Alert[]): Promise<void> {

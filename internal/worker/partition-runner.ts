@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import {
   type ActorOutput,
@@ -15,13 +15,13 @@ import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Trade } from '../market/trade.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS, isFutureDated } from '../market/trade-fields.js';
-import { contextFromHeaders } from '../observe/tracing.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, InputError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { COMMIT_RETRY } from '../runtime/retry-policies.js';
 import type { ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
+import { CheckpointTrace, startBatchSpan } from './batch-trace.js';
 import { classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
 import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord } from './outputs.js';
@@ -75,6 +75,8 @@ export interface PartitionRunnerDeps {
   readonly flow: { pause(): void; resume(): void };
   readonly clock: () => number;
   readonly config: PartitionConfig;
+  /** Tracing on: spans per batch, checkpoint and commit (batch-trace.ts). None: no span work at all. */
+  readonly tracer?: Tracer;
 }
 
 /** Milliseconds the end of a run took: waiting for the checkpoint in flight, then the final checkpoint's settle and commit. */
@@ -190,6 +192,8 @@ export class PartitionRunner {
   private stopTimings: StopTimings = { inflightMs: 0, settleMs: 0, commitMs: 0 };
   private readonly log: Logger;
   private readonly labels: { partition: string };
+  /** The batches' spans the next checkpoint commits; undefined while tracing is off. */
+  private readonly checkpointTrace: CheckpointTrace | undefined;
 
   private constructor(
     private readonly deps: PartitionRunnerDeps,
@@ -202,6 +206,7 @@ export class PartitionRunner {
     this.lastCheckpointAt = deps.clock();
     this.log = deps.logger.child({ partition: deps.partition, epoch: deps.epoch });
     this.labels = { partition: String(deps.partition) };
+    this.checkpointTrace = deps.tracer && new CheckpointTrace(deps.tracer);
   }
 
   /**
@@ -364,24 +369,20 @@ export class PartitionRunner {
 
   private process(batch: RecordBatch): void {
     const first = batch.records[0];
-    // The batch's span continues the trace the ingest producer started (W3C context in the
-    // record headers), so one trace shows a trade from the venue to the published candle.
-    const span = trace.getTracer('tickmesh').startSpan(
-      'worker.process-batch',
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.destination.partition.id': String(this.partition),
-          'messaging.batch.message_count': batch.records.length,
-        },
-      },
-      first ? contextFromHeaders(first.headers) : undefined,
-    );
-    try {
+    const span = this.checkpointTrace && startBatchSpan(this.checkpointTrace.tracer, batch, this.partition);
+    if (!span?.isRecording()) {
+      span?.end();
       this.processRecords(batch, first);
+      return;
+    }
+    // What the batch publishes (worker.publish, outputs.ts) is a child of its span.
+    const rows = this.pendingRowCount();
+    try {
+      context.with(trace.setSpan(context.active(), span), () => this.processRecords(batch, first));
     } finally {
       span.end();
     }
+    this.checkpointTrace?.add(span.spanContext(), this.pendingRowCount() > rows);
   }
 
   /**
@@ -748,17 +749,18 @@ export class PartitionRunner {
     this.pendingPredictions = [];
     this.pendingIndicators = [];
     this.stateChanged = false;
-    const span = trace.getTracer('tickmesh').startSpan('worker.checkpoint', {
-      attributes: {
-        'messaging.destination.partition.id': String(this.partition),
-        'tickmesh.rows': candles.length + alerts.length + predictions.length,
-      },
-    });
+    const span: Span | undefined = this.checkpointTrace?.startSpan(
+      this.partition,
+      candles.length + alerts.length + predictions.length,
+    );
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
       const extra = { parked, unparked, predictions, indicators };
-      if (!(await this.commitWithRetry(signal, nextOffset, state, candles, alerts, extra))) return;
+      const commit = () => this.commitWithRetry(signal, nextOffset, state, candles, alerts, extra);
+      const committed =
+        span && this.checkpointTrace ? await this.checkpointTrace.commitSpan(span, commit) : await commit();
+      if (!committed) return;
       this.committedOffset = nextOffset;
       // Committed: a parked snapshot is read back from the store from now on.
       for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
@@ -767,10 +769,10 @@ export class PartitionRunner {
         timings.commitMs = this.deps.clock() - settled;
       }
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
       throw err;
     } finally {
-      span.end();
+      span?.end();
     }
     this.lastCheckpointAt = this.deps.clock();
     const m = this.deps.metrics;

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   readonly metrics: WorkerMetrics;
   readonly clock: () => number;
   readonly config: WorkerConfig;
+  /** Tracing on: the partitions' spans (batch-trace.ts, outputs.ts). None: no span work. */
+  readonly tracer?: Tracer;
 }
 
 /** The clock tick of the partitions is spread over this many steps of `tickMs` (see start). */
@@ -178,6 +181,7 @@ export class Worker implements Component {
       metrics: deps.metrics,
       clock: deps.clock,
       liveCacheIntervalMs: deps.config.liveCacheIntervalMs,
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
     });
     const runner = await PartitionRunner.open({
       topic: deps.config.topic,
@@ -190,6 +194,7 @@ export class Worker implements Component {
       metrics: deps.metrics,
       clock: deps.clock,
       config: deps.config.partition,
+      ...(deps.tracer ? { tracer: deps.tracer } : {}),
       flow: {
         pause: () => deps.consumer.pause(partition),
         resume: () => deps.consumer.resume(partition),

@@ -358,6 +358,33 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     );
   });
 
+  it('points every tickmesh container at the collector, with the sampler the values name', async () => {
+    type Container = { name: string; env?: Array<{ name: string; value?: string }> };
+    type Obj = { kind: string; spec?: { template?: { spec?: { containers?: Container[] } } } };
+    const objs = loadAllYaml(
+      await helm(
+        'template',
+        't',
+        CHART,
+        ...['--set', 'singleNode.enabled=true', '--set', 'tracing.otlpEndpoint=http://otel.invalid:4318'],
+        ...['--set', 'tracing.sampler=parentbased_traceidratio', '--set-string', 'tracing.samplerArg=0.01'],
+      ),
+    ) as Obj[];
+    const containers = objs
+      .flatMap((o) => o.spec?.template?.spec?.containers ?? [])
+      .filter((c) => c.env?.some((e) => e.name === 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+    const value = (c: Container, name: string) => c.env?.find((e) => e.name === name)?.value;
+    // ingest, worker, operator, api and the topics Job.
+    expect(containers.length).toBeGreaterThanOrEqual(5);
+    for (const c of containers) {
+      expect([value(c, 'OTEL_TRACES_SAMPLER'), value(c, 'OTEL_TRACES_SAMPLER_ARG')]).toEqual([
+        'parentbased_traceidratio',
+        '0.01',
+      ]);
+    }
+    expect(await helmFails('template', 't', CHART, '--set', 'tracing.sampler=sometimes')).toContain('/tracing/sampler');
+  });
+
   it("offers exactly the ingest command's venues in the values schema", () => {
     const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
     const venues = schema.properties.ingest.properties.venues.items.properties.venue.enum as string[];
