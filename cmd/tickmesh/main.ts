@@ -39,6 +39,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./replay.js')).replayCommand,
   },
   {
+    name: 'archive',
+    summary: 'write the trades topic to Hive-partitioned Parquet (local or S3), exactly once',
+    load: async () => (await import('./archive.js')).archiveCommand,
+  },
+  {
     name: 'api',
     summary: 'serve REST, WebSocket live updates and the web dashboard',
     load: async () => (await import('./api.js')).apiCommand,

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA_NAME=down
 
-read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka kube chromium}"
+read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka s3 kube chromium}"
 
 eval "exec $LOCK_FD_UP>\"\$RUN/infra.lock\""
 flock "$LOCK_FD_UP"

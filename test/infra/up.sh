@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA_NAME=up
 
-read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka kube chromium}"
+read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus kafka s3 kube chromium}"
 ((${#SERVERS[@]} > 0)) || die "TICKMESH_INFRA_SERVERS names no server"
 for s in "${SERVERS[@]}"; do
   [[ -f $INFRA_DIR/$s.sh ]] || die "no script for server '$s': $INFRA_DIR/$s.sh is missing"
@@ -38,7 +38,7 @@ phase() {
 # The shared set's fixed ports only: a private set (its own TICKMESH_RUN) takes ports the kernel
 # just handed out, and reserving those would pile up a new entry on every run.
 [[ -n ${TICKMESH_RUN:-} ]] || reserve_ports "$PORT_POSTGRES" "$PORT_REDIS" "$PORT_NATS" "$PORT_NATS_MONITOR" "$PORT_PROMETHEUS" "$PORT_KAFKA" \
-  "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD" "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_KUBE_APISERVER"
+  "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD" "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_KUBE_APISERVER" "$PORT_S3"
 
 t0=$SECONDS
 phase install
