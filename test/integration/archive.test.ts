@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordsByMarket } from '../../internal/log/trade-batch.js';
@@ -33,6 +34,34 @@ async function produce(producer: Producer, topic: string, trades: readonly Trade
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function s3Client(): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: endpoint('S3_ENDPOINT'),
+    forcePathStyle: true,
+    credentials: { accessKeyId: endpoint('S3_ACCESS_KEY'), secretAccessKey: endpoint('S3_SECRET_KEY') },
+  });
+}
+
+/** Every object under `prefix`, copied into `dir` by key, for DuckDB to read; the key list. */
+async function download(s3: S3Client, bucket: string, prefix: string, dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  await rm(dir, { recursive: true, force: true });
+  for (const key of keys) {
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToByteArray();
+    const path = join(dir, key.slice(prefix.length));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body ?? new Uint8Array());
+  }
+  return keys;
+}
 
 async function killWhenFilesGrow(a: ArchiverProcess, dir: string, timeoutMs: number): Promise<void> {
   const before = (await parquetFiles(dir)).length;
@@ -104,5 +133,52 @@ describe('tickmesh archive: the trades topic as Hive-partitioned Parquet, exactl
         /^exchange=[^/]+\/symbol=[^/]+\/date=\d{4}-\d\d-\d\d\/hour=\d\d\/part-\d+-\d{20}-\d{20}\.parquet$/,
       );
     }
+  }, 300_000);
+
+  it('writes to an S3-compatible server the same, across a SIGKILL', async () => {
+    const topic = freshName('archive-s3');
+    await createTradeTopics(kafka, topic, PARTITIONS);
+    const s3 = s3Client();
+    const bucket = freshName('archive');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const secrets = join(work, 's3-secrets');
+    await mkdir(secrets, { recursive: true });
+    await writeFile(join(secrets, 'access'), `${endpoint('S3_ACCESS_KEY')}\n`);
+    await writeFile(join(secrets, 'secret'), `${endpoint('S3_SECRET_KEY')}\n`);
+    const args = [
+      ...['--s3-bucket', bucket, '--s3-prefix', 'trades', '--s3-endpoint', endpoint('S3_ENDPOINT')],
+      ...['--s3-access-key-file', join(secrets, 'access'), '--s3-secret-key-file', join(secrets, 'secret')],
+      ...['--trades-topic', topic, '--roll-seconds', '2', '--grace-seconds', '1'],
+    ];
+    const half = Math.floor(trades.length / 2);
+    let archiver = startArchiver(args);
+    await produce(producer, topic, trades.slice(0, half));
+    const copy = join(work, 's3-copy');
+    await eventually(
+      'a first object',
+      async () => ((await download(s3, bucket, 'trades/', copy)).length > 0 ? true : undefined),
+      60_000,
+      200,
+    );
+    archiver.child.kill('SIGKILL');
+    await archiver.exited;
+    archiver = startArchiver(args);
+    await produce(producer, topic, trades.slice(half));
+    const expected = await topicTradeLines(kafka, topic);
+    await eventually(
+      'the bucket to hold every trade',
+      async () => {
+        await download(s3, bucket, 'trades/', copy);
+        return (await archiveTradeLines(copy)).length >= expected.length ? true : undefined;
+      },
+      90_000,
+      1_000,
+    );
+    archiver.child.kill('SIGTERM');
+    expect(await archiver.exited, archiver.output().slice(-3000)).toBe(0);
+    const keys = await download(s3, bucket, 'trades/', copy);
+    expect(keys.every((k) => k.startsWith('trades/exchange=') && k.endsWith('.parquet'))).toBe(true);
+    expect(await archiveTradeLines(copy)).toEqual(expected);
+    s3.destroy();
   }, 300_000);
 });
