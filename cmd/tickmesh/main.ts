@@ -44,6 +44,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./archive.js')).archiveCommand,
   },
   {
+    name: 'export',
+    summary: 'candles, indicators or alerts of a market and time range to Parquet or CSV',
+    load: async () => (await import('./export.js')).exportCommand,
+  },
+  {
     name: 'api',
     summary: 'serve REST, WebSocket live updates and the web dashboard',
     load: async () => (await import('./api.js')).apiCommand,
