@@ -49,6 +49,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./export.js')).exportCommand,
   },
   {
+    name: 'models',
+    summary: 'refresh the SQL models (hourly and daily summaries, movers, volatility, spreads)',
+    load: async () => (await import('./models.js')).modelsCommand,
+  },
+  {
     name: 'api',
     summary: 'serve REST, WebSocket live updates and the web dashboard',
     load: async () => (await import('./api.js')).apiCommand,

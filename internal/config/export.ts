@@ -3,16 +3,12 @@ import { DATASETS, type Dataset, type ExportRange } from '../export/datasets.js'
 import { EXPORT_FORMATS, type ExportFormat } from '../export/exporter.js';
 import { INTERVALS } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
-import { type PostgresSecurity, SECURITY_FLAGS } from './connection-security.js';
+import { DATABASE_SECURITY_FLAGS, type PostgresSecurity } from './connection-security.js';
 import { ENDPOINT_FLAGS, parseEndpoints } from './endpoints.js';
 import { intFlag, sqlSchemaFlag, timeFlag } from './flags.js';
 import { type FlagSpec, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh export` flags: one schema, parsed once in cmd/, frozen. */
-
-const DATABASE_SECURITY_FLAGS: FlagSpec = Object.fromEntries(
-  Object.entries(SECURITY_FLAGS).filter(([name]) => name.startsWith('database-')),
-);
 
 const time = timeFlag;
 

@@ -5,14 +5,12 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actorConfig } from '../../internal/actor/config.js';
-import { MarketActor } from '../../internal/actor/market-actor.js';
-import { createActorOutput } from '../../internal/actor/output.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { quoteIdent } from '../../internal/sink/sql.js';
 import type { Store } from '../../internal/sink/store.js';
 import { decimal18 } from '../harness/archive.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { commitOnce, runActor } from '../support/actor-run.js';
 import { loadRealTrades } from '../support/real-trades.js';
 
 // `tickmesh export` of what the actor made of the real BTCUSDT trades, committed by the Store to
@@ -119,21 +117,10 @@ describe('tickmesh export against the real PostgreSQL', () => {
     if (!first) throw new Error('no trades');
     exchange = first.exchange;
     symbol = first.symbol;
-    const actor = new MarketActor(
-      { exchange, symbol, market: first.market },
-      actorConfig({ intervals: ['1m', '5m'], partialUpdates: false }),
-    );
-    const out = createActorOutput();
-    for (const t of trades) actor.onTrade(t, 0, out);
-    actor.flush(0, out);
+    const out = runActor(trades, ['1m', '5m']);
     store = createPostgresStore({ connectionString: endpoint('DATABASE_URL'), schema, poolSize: 1 });
     await store.migrate();
-    await store.commit({
-      topic: schema,
-      partition: 0,
-      epoch: 1,
-      nextOffset: BigInt(trades.length),
-      state: new Uint8Array(),
+    await commitOnce(store, schema, {
       candles: [...out.closed],
       alerts: [...out.alerts],
       indicators: [...out.indicators],
