@@ -39,6 +39,21 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./replay.js')).replayCommand,
   },
   {
+    name: 'archive',
+    summary: 'write the trades topic to Hive-partitioned Parquet (local or S3), exactly once',
+    load: async () => (await import('./archive.js')).archiveCommand,
+  },
+  {
+    name: 'export',
+    summary: 'candles, indicators or alerts of a market and time range to Parquet or CSV',
+    load: async () => (await import('./export.js')).exportCommand,
+  },
+  {
+    name: 'models',
+    summary: 'refresh the SQL models (hourly and daily summaries, movers, volatility, spreads)',
+    load: async () => (await import('./models.js')).modelsCommand,
+  },
+  {
     name: 'api',
     summary: 'serve REST, WebSocket live updates and the web dashboard',
     load: async () => (await import('./api.js')).apiCommand,

@@ -305,6 +305,11 @@ export const KAFKA_SECURITY_FLAGS: FlagSpec = Object.fromEntries(
   Object.entries(SECURITY_FLAGS).filter(([name]) => name.startsWith('kafka-')),
 );
 
+/** The PostgreSQL security flags alone, for the commands that talk to no other server (export, models). */
+export const DATABASE_SECURITY_FLAGS: FlagSpec = Object.fromEntries(
+  Object.entries(SECURITY_FLAGS).filter(([name]) => name.startsWith('database-')),
+);
+
 /**
  * NATS security from the environment alone (NATS_TLS, NATS_CREDS_FILE, ...), for commands that
  * take their NATS URL from a flag of their own (the operator's --nats). ConfigError when invalid.

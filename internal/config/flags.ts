@@ -11,6 +11,16 @@ export const textFlag = z.string().optional();
 /** An integer flag in [min, max], given as text. */
 export const intFlag = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
+/** An instant, ISO 8601 (`2020-02-22T00:01Z`) or Unix ms, as epoch ms. */
+export const timeFlag = z.string().transform((s, ctx) => {
+  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isSafeInteger(t)) {
+    ctx.addIssue({ code: 'custom', message: `${s} is neither ISO 8601 nor Unix ms` });
+    return z.NEVER;
+  }
+  return t;
+});
+
 /** `true` or `false`. */
 export const boolFlag = z.enum(['true', 'false']).transform((v) => v === 'true');
 

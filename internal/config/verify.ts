@@ -3,19 +3,12 @@ import { INTERVALS } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 import { KLINE_VENUES } from '../verify/venue-klines.js';
 import { ENDPOINT_FLAGS, parseEndpoints } from './endpoints.js';
-import { sqlSchemaFlag, textFlag } from './flags.js';
+import { sqlSchemaFlag, textFlag, timeFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh verify` flags: one schema, parsed once in cmd/, frozen. */
 
-const time = z.string().transform((s, ctx) => {
-  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isSafeInteger(t)) {
-    ctx.addIssue({ code: 'custom', message: `${s} is neither ISO 8601 nor Unix ms` });
-    return z.NEVER;
-  }
-  return t;
-});
+const time = timeFlag;
 
 export const VERIFY_FLAGS = {
   exchange: {

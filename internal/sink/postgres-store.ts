@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { PostgresSecurity } from '../config/connection-security.js';
 import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
@@ -173,14 +173,15 @@ function withPassword(connectionString: string, file: string): string {
   return url.toString();
 }
 
-export function createPostgresStore(options: PostgresStoreOptions): Store {
+/** The pg pool settings of `options`: the Store's, and any other reader's of the same database. */
+export function postgresPoolConfig(options: PostgresStoreOptions): PoolConfig {
   const schema = options.schema === 'public' ? undefined : options.schema;
   const size = options.poolSize ?? 4;
   const sec = options.security;
   // pg merges the parsed URL over the options, its absent password included: a password
   // function would be overwritten, so a password file's content goes into the URL.
   const passwordFile = sec?.passwordFile;
-  const pool = new Pool({
+  return {
     connectionString: passwordFile ? withPassword(options.connectionString, passwordFile) : options.connectionString,
     // Explicit settings; the URL's own sslmode/sslrootcert/password, when given, take precedence
     // (pg merges the parsed connection string over these).
@@ -200,7 +201,13 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     statement_timeout: options.statementTimeoutMs ?? 60_000,
     application_name: options.applicationName ?? 'tickmesh',
-  });
+  };
+}
+
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema === 'public' ? undefined : options.schema;
+  const size = options.poolSize ?? 4;
+  const pool = new Pool(postgresPoolConfig(options));
   // An idle connection the server dropped emits 'error' on the pool; without a listener that
   // would crash the process. The next query gets a fresh connection (or UnavailableError).
   pool.on('error', () => {});

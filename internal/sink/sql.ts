@@ -6,6 +6,7 @@
  * before a commit touches the month. Parameters travel as text or one JSON document so that
  * both drivers bind them identically; results are cast to text for the same reason.
  */
+import { MODELS_MIGRATION_SQL } from './models-sql.js';
 
 export interface Migration {
   readonly version: number;
@@ -119,6 +120,7 @@ CREATE TABLE indicators (
 );
 `,
   },
+  { version: 7, name: 'SQL models over the candles', sql: MODELS_MIGRATION_SQL },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `

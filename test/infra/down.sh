@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA_NAME=down
 
-read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus jaeger kafka kube chromium schemathesis}"
+read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus jaeger kafka s3 kube chromium schemathesis}"
 
 eval "exec $LOCK_FD_UP>\"\$RUN/infra.lock\""
 flock "$LOCK_FD_UP"

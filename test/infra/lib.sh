@@ -45,6 +45,8 @@ PORT_JAEGER_QUERY_GRPC=${TICKMESH_PORT_JAEGER_QUERY_GRPC:-56685}
 PORT_ETCD=${TICKMESH_PORT_ETCD:-52379}
 PORT_ETCD_PEER=${TICKMESH_PORT_ETCD_PEER:-52380}
 PORT_KUBE_APISERVER=${TICKMESH_PORT_KUBE_APISERVER:-56443}
+# The S3-compatible server of the trades archive's tests (s3.sh).
+PORT_S3=${TICKMESH_PORT_S3:-59000}
 # The real node (node.sh): its pods' subnet, and the bridge they hang on, whose gateway address
 # NODE_IP is the host as pods see it (and the node's name).
 POD_CIDR=10.213.0.0/24
@@ -52,7 +54,7 @@ NODE_IP=10.213.0.1
 NODE_BRIDGE=tickmesh0
 export HOST PORT_POSTGRES PORT_REDIS PORT_NATS PORT_NATS_MONITOR PORT_PROMETHEUS PORT_KAFKA \
   PORT_KAFKA_CONTROLLER PORT_KAFKA_POD PORT_KAFKA_SASL_SSL PORT_KAFKA_MTLS PORT_ETCD PORT_ETCD_PEER \
-  PORT_KUBE_APISERVER PORT_JAEGER_OTLP_GRPC PORT_JAEGER_OTLP PORT_JAEGER_QUERY PORT_JAEGER_QUERY_GRPC
+  PORT_KUBE_APISERVER PORT_JAEGER_OTLP_GRPC PORT_JAEGER_OTLP PORT_JAEGER_QUERY PORT_JAEGER_QUERY_GRPC PORT_S3
 
 # File descriptors that up.sh/down.sh and apt_install hold flocks on. (A server started while one
 # is open would inherit it and hold the lock for as long as it runs: spawn closes every fd above 2.)

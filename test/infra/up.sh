@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 INFRA_NAME=up
 
-read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus jaeger kafka kube chromium schemathesis}"
+read -r -a SERVERS <<<"${TICKMESH_INFRA_SERVERS:-postgres redis nats prometheus jaeger kafka s3 kube chromium schemathesis}"
 ((${#SERVERS[@]} > 0)) || die "TICKMESH_INFRA_SERVERS names no server"
 for s in "${SERVERS[@]}"; do
   [[ -f $INFRA_DIR/$s.sh ]] || die "no script for server '$s': $INFRA_DIR/$s.sh is missing"
@@ -39,7 +39,7 @@ phase() {
 # just handed out, and reserving those would pile up a new entry on every run.
 [[ -n ${TICKMESH_RUN:-} ]] || reserve_ports "$PORT_POSTGRES" "$PORT_REDIS" "$PORT_NATS" "$PORT_NATS_MONITOR" "$PORT_PROMETHEUS" "$PORT_KAFKA" \
   "$PORT_KAFKA_CONTROLLER" "$PORT_KAFKA_POD" "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_KUBE_APISERVER" \
-  "$PORT_JAEGER_OTLP_GRPC" "$PORT_JAEGER_OTLP" "$PORT_JAEGER_QUERY" "$PORT_JAEGER_QUERY_GRPC"
+  "$PORT_JAEGER_OTLP_GRPC" "$PORT_JAEGER_OTLP" "$PORT_JAEGER_QUERY" "$PORT_JAEGER_QUERY_GRPC" "$PORT_S3"
 
 t0=$SECONDS
 phase install

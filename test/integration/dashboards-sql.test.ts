@@ -7,6 +7,7 @@ import { MarketActor } from '../../internal/actor/market-actor.js';
 import { createActorOutput } from '../../internal/actor/output.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
+import type { IndicatorValues } from '../../internal/market/indicator-values.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { quoteIdent } from '../../internal/sink/sql.js';
@@ -118,6 +119,7 @@ describe('the market dashboard against the real PostgreSQL', () => {
   let reader: pg.Client;
   let closed: Candle[] = [];
   let alerts: Alert[] = [];
+  let indicators: IndicatorValues[] = [];
   let range: TimeRange;
   let market: string;
 
@@ -138,6 +140,7 @@ describe('the market dashboard against the real PostgreSQL', () => {
     actor.flush(0, out);
     closed = [...out.closed];
     alerts = [...out.alerts];
+    indicators = [...out.indicators];
     market = `${first.exchange}:${first.symbol}`;
 
     store = createPostgresStore({ connectionString: endpoint('DATABASE_URL'), schema, poolSize: 1 });
@@ -150,6 +153,7 @@ describe('the market dashboard against the real PostgreSQL', () => {
       state: new Uint8Array(),
       candles: closed,
       alerts,
+      indicators,
     });
     const start = Math.min(...closed.map((c) => c.openTime));
     const end = Math.max(...closed.map((c) => c.closeTime), ...alerts.map((a) => a.time));
@@ -252,6 +256,26 @@ describe('the market dashboard against the real PostgreSQL', () => {
     expect(vwap.filter((r) => r['candle VWAP'] !== null).map((r) => r['candle VWAP'])).toEqual(
       traded.map((c) => Number(c.vwap)),
     );
+  });
+
+  it('draws the stored indicators: every SMA and EMA period, volatility and imbalance', async () => {
+    const values = { market, interval: '1m' };
+    const sqlOf = (title: string) => dashboard.panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    const minute = indicators.filter((v) => v.interval === '1m');
+    const series = await run(sqlOf('Moving averages (indicators)'), values);
+    const want = minute.flatMap((v) =>
+      (['sma', 'ema'] as const).flatMap((kind) =>
+        Object.entries(v[kind])
+          .filter(([, x]) => x !== null)
+          .map(([period, x]) => `${v.openTime} ${kind.toUpperCase()} ${period} ${x}`),
+      ),
+    );
+    expect(want.length).toBeGreaterThan(minute.length);
+    expect(series.map((r) => `${(r.time as Date).getTime()} ${r.metric} ${r.value}`).sort()).toEqual(want.sort());
+    const rows = await run(sqlOf('Volatility and imbalance (indicators)'), values);
+    expect(
+      rows.map((r) => [(r.time as Date).getTime(), r['volatility (annualized)'], r['taker buy/sell imbalance']]),
+    ).toEqual(minute.map((v) => [v.openTime, v.volatility, v.imbalance]));
   });
 
   it('shows the stored alerts of the market as annotations, with their kind and severity as tags', async () => {
