@@ -71,6 +71,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     },
     maxBackfill: config.maxBackfill,
     maxEventSkewMs: config.maxEventSkewMs,
+    ...(config.proxy ? { proxy: config.proxy } : {}),
   });
   gate.open();
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');

@@ -8,6 +8,8 @@ import { Feed, type FeedOptions } from './feed.js';
 import { LogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
+import type { ProxySettings } from './proxy/proxy-rule.js';
+import { createProxyTransport } from './proxy/proxy-transport.js';
 import type { ProducedIds } from './resume.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
@@ -63,6 +65,8 @@ export interface IngestorDeps {
   /** Trade ids already in the log per market key (see ProcessorOptions.seed and resume.ts). */
   readonly resume?: ReadonlyMap<string, ProducedIds>;
   readonly fetch?: typeof fetch;
+  /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY: venue WebSockets and REST calls through a proxy. */
+  readonly proxy?: ProxySettings;
   readonly writer?: { readonly batchSize?: number; readonly maxInFlight?: number };
 }
 
@@ -213,6 +217,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     async start(signal: AbortSignal): Promise<void> {
       // As the Component contract says: aborting the start signal closes; drain() is asked for.
       signal.addEventListener('abort', () => void close(), { once: true });
+      const proxy = deps.proxy ? createProxyTransport(deps.proxy) : undefined;
+      const venueFetch = deps.fetch ?? proxy?.fetch;
       for (const config of deps.venues) {
         if (config.venue === 'sim') {
           feeds.push({ venue: 'sim', url: 'sim:', symbols: config.symbols.length });
@@ -228,7 +234,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             ? { maxStreamsPerConnection: config.maxStreamsPerConnection }
             : {}),
           ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}),
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          ...(venueFetch ? { fetch: venueFetch } : {}),
         });
         const processor = processorFor(adapter.venue, adapter.sequentialIds, adapter);
         const plans = adapter.plan();
@@ -240,6 +246,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             venue: adapter.venue,
             plan,
             logger,
+            ...(proxy ? { agentFor: proxy.agentFor } : {}),
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
           loops.push(consume(feed, plan.symbols, adapter, processor, controller.signal).catch(fail));

@@ -231,6 +231,28 @@ describe('chart: TLS and credentials from Secrets', () => {
     );
   });
 
+  it('gives ingest alone the proxy, from a value or a Secret, and the API keys file to the API', async () => {
+    const byValue = await render({
+      ...external,
+      ingest: { httpsProxy: 'http://proxy.corp:3128', noProxy: '.svc,10.0.0.0/8' },
+    });
+    const ingest = podTemplate(byValue, 'Deployment', '-ingest').spec?.containers[0] as V1Container;
+    expect(plainEnv(ingest)).toMatchObject({ HTTPS_PROXY: 'http://proxy.corp:3128', NO_PROXY: '.svc,10.0.0.0/8' });
+    for (const end of ['-worker', '-api', '-operator']) {
+      const env = plainEnv(podTemplate(byValue, 'Deployment', end).spec?.containers[0] as V1Container);
+      expect(env.HTTPS_PROXY, end).toBeUndefined();
+    }
+    const bySecret = await render({ ...external, ingest: { proxySecret: { secretName: 'proxy' } } });
+    const ingestBySecret = podTemplate(bySecret, 'Deployment', '-ingest').spec?.containers[0];
+    const ref = ingestBySecret?.env?.find((e) => e.name === 'HTTPS_PROXY');
+    expect(ref?.valueFrom?.secretKeyRef).toEqual({ name: 'proxy', key: 'HTTPS_PROXY' });
+
+    const withKeys = await render({ ...external, api: { auth: { existingSecret: 'api-keys' } } });
+    const api = podTemplate(withKeys, 'Deployment', '-api');
+    const keysArg = (api.spec?.containers[0]?.args ?? []).find((a) => a.startsWith('--api-keys-file='));
+    expect(mountedFiles(api).get(keysArg?.split('=')[1] ?? '')).toBe('api-keys/api-keys');
+  });
+
   it('refuses contradictory security values, each with a message naming the values', async () => {
     const cases: [unknown, RegExp][] = [
       [{ ...external, kafka: { ...external.kafka, tls: { ca: { secretName: 'x' } } } }, /kafka.tls.enabled is false/],
@@ -257,6 +279,8 @@ describe('chart: TLS and credentials from Secrets', () => {
       ],
       [{ singleNode: { enabled: true }, kafka: { tls: { enabled: true } } }, /singleNode servers run without TLS/],
       [{ ...external, postgres: { ...external.postgres, password: { secret: 'x' } } }, /additional propert/],
+      [{ ...external, ingest: { httpsProxy: 'http://p:1', proxySecret: { secretName: 'p' } } }, /choose one/],
+      [{ ...external, ingest: { httpsProxy: 'socks5://p:1' } }, /httpsProxy/],
     ];
     for (const [values, message] of cases) {
       expect(await renderFails(values)).toMatch(message);

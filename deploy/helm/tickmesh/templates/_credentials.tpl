@@ -161,6 +161,9 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
 {{- fail (printf "%s.tls.cert and %s.tls.key go together (mutual TLS needs both)" $server $server) -}}
 {{- end -}}
 {{- end -}}
+{{- if and $v.ingest.httpsProxy $v.ingest.proxySecret.secretName -}}
+{{- fail "ingest.httpsProxy and ingest.proxySecret both name the proxy: choose one" -}}
+{{- end -}}
 {{- if $v.singleNode.enabled -}}
 {{- $any := include "tickmesh.credentialFiles" (dict "root" . "needs" (list "kafka" "nats" "redis" "database") "role" "worker") | fromJsonArray -}}
 {{- if or $any $k.tls.enabled $n.tls.enabled -}}
