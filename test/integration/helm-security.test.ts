@@ -253,6 +253,41 @@ describe('chart: TLS and credentials from Secrets', () => {
     expect(mountedFiles(api).get(keysArg?.split('=')[1] ?? '')).toBe('api-keys/api-keys');
   });
 
+  it('Kafka OAUTHBEARER: a token Secret, the projected ServiceAccount token, or client credentials', async () => {
+    const kafkaEnv = async (oauth: Record<string, unknown>) => {
+      const objects = await render({
+        ...external,
+        kafka: { ...external.kafka, tls: { enabled: true }, sasl: { mechanism: 'oauthbearer', oauth } },
+      });
+      const t = podTemplate(objects, 'Deployment', '-worker');
+      const env = plainEnv(t.spec?.containers[0] as V1Container);
+      return { t, oauth: parseEndpoints({}, env).kafkaSecurity?.oauth };
+    };
+    const bySecret = await kafkaEnv({ token: { secretName: 'kafka-token' } });
+    expect(mountedFiles(bySecret.t).get((bySecret.oauth as { tokenFile: string }).tokenFile)).toBe('kafka-token/token');
+
+    const byServiceAccount = await kafkaEnv({ serviceAccountToken: { enabled: true, audience: 'kafka.example' } });
+    const sources = byServiceAccount.t.spec?.volumes?.find((v) => v.name === 'credentials')?.projected?.sources ?? [];
+    expect(sources.map((x) => x.serviceAccountToken).filter(Boolean)).toEqual([
+      { audience: 'kafka.example', expirationSeconds: 3600, path: 'kafka/sa-token' },
+    ]);
+    expect(byServiceAccount.oauth).toEqual({ tokenFile: '/etc/tickmesh/credentials/kafka/sa-token' });
+
+    const byClient = await kafkaEnv({
+      tokenEndpoint: 'https://idp.example/oauth2/token',
+      clientId: 'tickmesh',
+      clientSecret: { secretName: 'kafka-client' },
+      scope: 'kafka',
+    });
+    const client = byClient.oauth as { clientSecretFile: string };
+    expect(byClient.oauth).toMatchObject({
+      tokenEndpoint: 'https://idp.example/oauth2/token',
+      clientId: 'tickmesh',
+      scope: 'kafka',
+    });
+    expect(mountedFiles(byClient.t).get(client.clientSecretFile)).toBe('kafka-client/client-secret');
+  });
+
   it('refuses contradictory security values, each with a message naming the values', async () => {
     const cases: [unknown, RegExp][] = [
       [{ ...external, kafka: { ...external.kafka, tls: { ca: { secretName: 'x' } } } }, /kafka.tls.enabled is false/],
@@ -281,6 +316,21 @@ describe('chart: TLS and credentials from Secrets', () => {
       [{ ...external, postgres: { ...external.postgres, password: { secret: 'x' } } }, /additional propert/],
       [{ ...external, ingest: { httpsProxy: 'http://p:1', proxySecret: { secretName: 'p' } } }, /choose one/],
       [{ ...external, ingest: { httpsProxy: 'socks5://p:1' } }, /httpsProxy/],
+      [
+        { ...external, kafka: { ...external.kafka, sasl: { mechanism: 'oauthbearer' } } },
+        /needs exactly one of kafka.sasl.oauth.token/,
+      ],
+      [
+        {
+          ...external,
+          kafka: { ...external.kafka, sasl: { mechanism: 'oauthbearer', oauth: { tokenEndpoint: 'https://i/t' } } },
+        },
+        /tokenEndpoint, clientId and clientSecret.secretName go together/,
+      ],
+      [
+        { ...external, kafka: { ...external.kafka, sasl: { oauth: { token: { secretName: 't' } } } } },
+        /mechanism is not oauthbearer/,
+      ],
     ];
     for (const [values, message] of cases) {
       expect(await renderFails(values)).toMatch(message);

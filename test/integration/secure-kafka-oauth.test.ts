@@ -14,6 +14,7 @@ import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { secretFile } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
+import { kafkaRoundTrip } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own whose SASL_SSL listener also offers OAUTHBEARER, validating tokens
@@ -140,38 +141,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe('Kafka SASL OAUTHBEARER, tokens validated against a JWKS', () => {
   it('client credentials: admin, producer and consumer work; one token serves every connection', async () => {
-    const options = fromEnv(clientCredentials());
     const before = idp.tokenRequests;
-    const topic = freshName('tm-oauth');
-    const admin = await createKafkaAdmin({ ...options, clientId: 'oauth-admin' });
-    const producer = await createKafkaProducer({ ...options, clientId: 'oauth-producer', registry: new Registry() });
-    try {
-      await admin.ensureTopic(topic, 2);
-      const enc = new TextEncoder();
-      await producer.send(
-        topic,
-        Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: enc.encode(`v${i}`) })),
-      );
-      const consumer = await createKafkaConsumer({ ...options, clientId: 'oauth-consumer', topic });
-      await consumer.assign(0, 0n);
-      await consumer.assign(1, 0n);
-      const got: LogRecord[] = [];
-      const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), 30_000);
-      try {
-        for await (const batch of consumer.batches(stop.signal)) {
-          got.push(...batch.records);
-          if (got.length >= 10) break;
-        }
-      } finally {
-        clearTimeout(timer);
-        await consumer.close();
-      }
-      expect(got.length).toBe(10);
-    } finally {
-      await producer.close();
-      await admin.close();
-    }
+    await kafkaRoundTrip(fromEnv(clientCredentials()));
     // Each client has a provider of its own: one token request per client, not per connection.
     expect(idp.tokenRequests - before).toBeGreaterThanOrEqual(1);
     expect(idp.tokenRequests - before).toBeLessThanOrEqual(3);

@@ -18,7 +18,9 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
   (list "KAFKA_TLS_CA_FILE" $k.tls.ca "kafka/ca.crt")
   (list "KAFKA_TLS_CERT_FILE" $k.tls.cert "kafka/tls.crt")
   (list "KAFKA_TLS_KEY_FILE" $k.tls.key "kafka/tls.key")
-  (list "KAFKA_SASL_PASSWORD_FILE" $k.sasl.password "kafka/password")) -}}
+  (list "KAFKA_SASL_PASSWORD_FILE" $k.sasl.password "kafka/password")
+  (list "KAFKA_OAUTH_TOKEN_FILE" $k.sasl.oauth.token "kafka/oauth-token")
+  (list "KAFKA_OAUTH_CLIENT_SECRET_FILE" $k.sasl.oauth.clientSecret "kafka/oauth-client-secret")) -}}
 {{- end -}}
 {{- if has "nats" .needs -}}
 {{- $n := $v.nats -}}
@@ -70,7 +72,20 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
 {{- end }}
 {{- with $k.sasl.mechanism }}
 - { name: KAFKA_SASL_MECHANISM, value: {{ . | quote }} }
-- { name: KAFKA_SASL_USERNAME, value: {{ $k.sasl.username | quote }} }
+{{- end }}
+{{- with $k.sasl.username }}
+- { name: KAFKA_SASL_USERNAME, value: {{ . | quote }} }
+{{- end }}
+{{- $o := $k.sasl.oauth }}
+{{- if $o.serviceAccountToken.enabled }}
+- { name: KAFKA_OAUTH_TOKEN_FILE, value: {{ printf "%s/kafka/sa-token" (include "tickmesh.credentialsDir" .) | quote }} }
+{{- end }}
+{{- with $o.tokenEndpoint }}
+- { name: KAFKA_OAUTH_TOKEN_ENDPOINT, value: {{ . | quote }} }
+- { name: KAFKA_OAUTH_CLIENT_ID, value: {{ $o.clientId | quote }} }
+{{- end }}
+{{- with $o.scope }}
+- { name: KAFKA_OAUTH_SCOPE, value: {{ . | quote }} }
 {{- end }}
 {{- end }}
 {{- if has "nats" .needs }}
@@ -91,9 +106,14 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
 {{- end }}
 {{- end -}}
 
+{{/* The Kafka OAUTHBEARER token projected from the pod's ServiceAccount, when asked for. */}}
+{{- define "tickmesh.kafkaServiceAccountToken" -}}
+{{- if and (has "kafka" .needs) .root.Values.kafka.sasl.oauth.serviceAccountToken.enabled -}}true{{- end -}}
+{{- end -}}
+
 {{/* The volume mount, when the container has a credential file. */}}
 {{- define "tickmesh.credentialMount" -}}
-{{- if include "tickmesh.credentialFiles" . | fromJsonArray }}
+{{- if or (include "tickmesh.credentialFiles" . | fromJsonArray) (include "tickmesh.kafkaServiceAccountToken" .) }}
 - { name: credentials, mountPath: {{ include "tickmesh.credentialsDir" . }}, readOnly: true }
 {{- end }}
 {{- end -}}
@@ -101,7 +121,8 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
 {{/* The projected volume of the container's credential files, one Secret source each. */}}
 {{- define "tickmesh.credentialVolume" -}}
 {{- $files := include "tickmesh.credentialFiles" . | fromJsonArray -}}
-{{- if $files }}
+{{- $sa := include "tickmesh.kafkaServiceAccountToken" . -}}
+{{- if or $files $sa }}
 - name: credentials
   projected:
     sources:
@@ -109,6 +130,13 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
       - secret:
           name: {{ $f.secret | quote }}
           items: [{ key: {{ $f.key | quote }}, path: {{ $f.path | quote }} }]
+      {{- end }}
+      {{- if $sa }}
+      {{- $t := .root.Values.kafka.sasl.oauth.serviceAccountToken }}
+      - serviceAccountToken:
+          audience: {{ required "kafka.sasl.oauth.serviceAccountToken.audience is required" $t.audience | quote }}
+          expirationSeconds: {{ int $t.expirationSeconds }}
+          path: kafka/sa-token
       {{- end }}
 {{- end }}
 {{- end -}}
@@ -123,9 +151,26 @@ Every helper takes (dict "root" $ "needs" (list "kafka" "nats" "redis" "database
 {{- if ne (empty $k.tls.cert.secretName) (empty $k.tls.key.secretName) -}}
 {{- fail "kafka.tls.cert and kafka.tls.key go together (mutual TLS needs both)" -}}
 {{- end -}}
-{{- if $k.sasl.mechanism -}}
+{{- $o := $k.sasl.oauth -}}
+{{- $oauthSources := list -}}
+{{- if $o.token.secretName }}{{ $oauthSources = append $oauthSources "token" }}{{ end -}}
+{{- if $o.serviceAccountToken.enabled }}{{ $oauthSources = append $oauthSources "serviceAccountToken" }}{{ end -}}
+{{- if or $o.tokenEndpoint $o.clientId $o.clientSecret.secretName }}{{ $oauthSources = append $oauthSources "tokenEndpoint" }}{{ end -}}
+{{- if eq $k.sasl.mechanism "oauthbearer" -}}
+{{- if ne (len $oauthSources) 1 -}}
+{{- fail "kafka.sasl.mechanism oauthbearer needs exactly one of kafka.sasl.oauth.token, .serviceAccountToken.enabled, or .tokenEndpoint (with .clientId and .clientSecret)" -}}
+{{- end -}}
+{{- if and (has "tokenEndpoint" $oauthSources) (not (and $o.tokenEndpoint $o.clientId $o.clientSecret.secretName)) -}}
+{{- fail "kafka.sasl.oauth.tokenEndpoint, clientId and clientSecret.secretName go together" -}}
+{{- end -}}
+{{- if or $k.sasl.username $k.sasl.password.secretName -}}
+{{- fail "kafka.sasl.mechanism oauthbearer takes no username or password" -}}
+{{- end -}}
+{{- else if $oauthSources -}}
+{{- fail "kafka.sasl.oauth is set but kafka.sasl.mechanism is not oauthbearer" -}}
+{{- else if $k.sasl.mechanism -}}
 {{- if not (has $k.sasl.mechanism (list "plain" "scram-sha-256" "scram-sha-512")) -}}
-{{- fail (printf "kafka.sasl.mechanism %q: expected plain, scram-sha-256 or scram-sha-512" $k.sasl.mechanism) -}}
+{{- fail (printf "kafka.sasl.mechanism %q: expected plain, scram-sha-256, scram-sha-512 or oauthbearer" $k.sasl.mechanism) -}}
 {{- end -}}
 {{- if or (not $k.sasl.username) (not $k.sasl.password.secretName) -}}
 {{- fail (printf "kafka.sasl.mechanism %s needs kafka.sasl.username and kafka.sasl.password.secretName" $k.sasl.mechanism) -}}
