@@ -1,12 +1,8 @@
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
-import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
-import type { LogRecord } from '../../internal/log/log.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { Proc } from '../e2e/cluster-support.js';
