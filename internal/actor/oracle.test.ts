@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedDataDir } from '../../test/harness/shared-data.js';
-import { readTradeFile } from '../ingest/files/read-trade-file.js';
+import { loadRealTrades } from '../../test/support/real-trades.js';
 import type { Candle } from '../market/candle.js';
-import type { Trade } from '../market/trade.js';
 import { actorConfig } from './config.js';
 import { compareDecimal } from './decimal.js';
 import { MarketActor } from './market-actor.js';
@@ -14,14 +13,7 @@ import { rollUp } from './rollup.js';
 const DATA = sharedDataDir();
 const DIR = resolve(DATA, 'binance-um-btcusdt-2020-02-22');
 
-async function trades(): Promise<Trade[]> {
-  const list: Trade[] = [];
-  for await (const item of readTradeFile({ path: resolve(DIR, 'trades.csv'), format: 'tardis' })) {
-    if (item.kind !== 'trade') throw new Error(`line ${item.line}: ${item.reason}`);
-    list.push(item.trade);
-  }
-  return list;
-}
+const trades = loadRealTrades;
 
 function klines(): string[][] {
   return readFileSync(resolve(DIR, 'klines-1m.csv'), 'utf8')

@@ -1,8 +1,8 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { decimalNumber, ExactNumber, exactNumbers, idNumber } from '../exact-json.js';
 import { getJson, joinUrl } from '../rest.js';
 import { rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
-import { plainDecimal } from '../validate.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
@@ -178,23 +178,4 @@ function restTrade(row: unknown, symbol: string, market: string, receiveTime: nu
     eventTime: Number(t[1]) * 1000 + Number(`${t[2] ?? ''}000`.slice(0, 3)),
     receiveTime,
   };
-}
-
-/** A JSON number kept as the text the venue sent. */
-class ExactNumber {
-  constructor(readonly source: string) {}
-}
-
-/** A JSON number of 1 to 15 digits, as Kraken wrote it. */
-function idNumber(v: unknown): string | undefined {
-  return v instanceof ExactNumber && /^\d{1,15}$/.test(v.source) ? v.source : undefined;
-}
-
-/** A JSON number as a plain decimal string, from the text Kraken wrote (never through a float). */
-function decimalNumber(v: unknown): string | undefined {
-  return v instanceof ExactNumber ? plainDecimal(v.source) : undefined;
-}
-
-function exactNumbers(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
-  return typeof value === 'number' && context?.source !== undefined ? new ExactNumber(context.source) : value;
 }
