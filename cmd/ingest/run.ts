@@ -73,6 +73,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     maxEventSkewMs: config.maxEventSkewMs,
     ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     ...(ready.get(config.topics.trades) !== undefined ? { tradePartitions: ready.get(config.topics.trades) } : {}),
+    ...(config.proxy ? { proxy: config.proxy } : {}),
   });
   gate.open();
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');

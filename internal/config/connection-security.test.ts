@@ -30,6 +30,32 @@ describe('connection security settings', () => {
     });
   });
 
+  it('Kafka OAUTHBEARER: a token file, or a token endpoint with client id and secret file', () => {
+    const base = { KAFKA_SECURITY_PROTOCOL: 'sasl_ssl', KAFKA_SASL_MECHANISM: 'OAUTHBEARER' };
+    expect(parseEndpoints({}, { ...base, KAFKA_OAUTH_TOKEN_FILE: '/var/run/token' }).kafkaSecurity).toEqual({
+      protocol: 'sasl_ssl',
+      tls: {},
+      oauth: { tokenFile: '/var/run/token' },
+    });
+    const client = {
+      ...base,
+      KAFKA_OAUTH_TOKEN_ENDPOINT: 'https://idp.example/oauth2/token',
+      KAFKA_OAUTH_CLIENT_ID: 'tickmesh',
+      KAFKA_OAUTH_CLIENT_SECRET_FILE: '/secrets/client-secret',
+      KAFKA_OAUTH_SCOPE: 'kafka',
+    };
+    expect(parseEndpoints({}, client).kafkaSecurity?.oauth).toEqual({
+      tokenEndpoint: 'https://idp.example/oauth2/token',
+      clientId: 'tickmesh',
+      clientSecretFile: '/secrets/client-secret',
+      scope: 'kafka',
+    });
+    expect(() => parseEndpoints({}, base)).toThrow(/oauthbearer needs KAFKA_OAUTH_TOKEN_FILE/);
+    expect(() => parseEndpoints({}, { ...client, KAFKA_OAUTH_TOKEN_FILE: '/t' })).toThrow(/not both/);
+    expect(() => parseEndpoints({}, { ...client, KAFKA_SASL_USERNAME: 'u' })).toThrow(/no SASL user/);
+    expect(() => parseEndpoints({}, { KAFKA_OAUTH_TOKEN_FILE: '/t' })).toThrow(/need KAFKA_SASL_MECHANISM oauthbearer/);
+  });
+
   it('incomplete or contradictory Kafka settings are a ConfigError', () => {
     expect(() => parseEndpoints({}, { KAFKA_SECURITY_PROTOCOL: 'sasl_ssl', KAFKA_SASL_USERNAME: 'a' })).toThrow(
       ConfigError,

@@ -21,12 +21,28 @@ export interface TlsFiles {
 export type KafkaSecurityProtocol = 'plaintext' | 'ssl' | 'sasl_plaintext' | 'sasl_ssl';
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
+/**
+ * SASL OAUTHBEARER: a bearer token (a JWT) from a file, re-read for every authentication (a
+ * Kubernetes-projected token, rotated by the kubelet), or from an OAuth 2 token endpoint with
+ * the client-credentials grant, cached and fetched anew before it expires.
+ */
+export type KafkaOAuth =
+  | { readonly tokenFile: string }
+  | {
+      readonly tokenEndpoint: string;
+      readonly clientId: string;
+      readonly clientSecretFile: string;
+      readonly scope?: string;
+    };
+
 export interface KafkaSecurity {
   readonly protocol: KafkaSecurityProtocol;
   /** Set when the protocol is ssl or sasl_ssl. */
   readonly tls?: TlsFiles;
-  /** Set when the protocol is sasl_plaintext or sasl_ssl. */
+  /** User and password mechanisms; set when the protocol is sasl_* and the mechanism is not oauthbearer. */
   readonly sasl?: { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly passwordFile: string };
+  /** OAUTHBEARER; set when the protocol is sasl_* and the mechanism is oauthbearer. */
+  readonly oauth?: KafkaOAuth;
 }
 
 export interface NatsSecurity {
@@ -68,8 +84,33 @@ export const SECURITY_FLAGS = {
     schema: text,
     arg: 'MECHANISM',
     env: 'KAFKA_SASL_MECHANISM',
-    help: 'plain, scram-sha-256 or scram-sha-512',
+    help: 'plain, scram-sha-256, scram-sha-512 or oauthbearer',
   },
+  'kafka-oauth-token-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_OAUTH_TOKEN_FILE',
+    help: 'oauthbearer: file holding the token (JWT), re-read at every authentication',
+  },
+  'kafka-oauth-token-endpoint': {
+    schema: text,
+    arg: 'URL',
+    env: 'KAFKA_OAUTH_TOKEN_ENDPOINT',
+    help: 'oauthbearer: OAuth 2 token endpoint (client-credentials grant)',
+  },
+  'kafka-oauth-client-id': {
+    schema: text,
+    arg: 'ID',
+    env: 'KAFKA_OAUTH_CLIENT_ID',
+    help: 'oauthbearer: client id at the token endpoint',
+  },
+  'kafka-oauth-client-secret-file': {
+    schema: text,
+    arg: 'FILE',
+    env: 'KAFKA_OAUTH_CLIENT_SECRET_FILE',
+    help: 'oauthbearer: file holding the client secret',
+  },
+  'kafka-oauth-scope': { schema: text, arg: 'SCOPE', env: 'KAFKA_OAUTH_SCOPE', help: 'oauthbearer: scope to ask for' },
   'kafka-sasl-username': { schema: text, arg: 'USER', env: 'KAFKA_SASL_USERNAME', help: 'Kafka SASL user' },
   'kafka-sasl-password-file': {
     schema: text,
@@ -192,12 +233,46 @@ const kafkaSchema = z
   .object({
     protocol: z.enum(['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl']),
     tls: tlsFiles('kafka tls'),
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).optional(),
     username: z.string().min(1).optional(),
     passwordFile: file.optional(),
+    oauth: z.object({
+      tokenFile: file.optional(),
+      tokenEndpoint: z.string().url().optional(),
+      clientId: z.string().min(1).optional(),
+      clientSecretFile: file.optional(),
+      scope: z.string().min(1).optional(),
+    }),
   })
   .superRefine((k, ctx) => {
     const sasl = k.protocol.startsWith('sasl_');
+    const o = k.oauth;
+    const oauthSet = Object.values(o).some((v) => v !== undefined);
+    if (k.mechanism === 'oauthbearer') {
+      const client = o.tokenEndpoint !== undefined || o.clientId !== undefined || o.clientSecretFile !== undefined;
+      if (o.tokenFile !== undefined && client) {
+        ctx.addIssue({ code: 'custom', message: 'oauthbearer: a token file or a token endpoint, not both' });
+      } else if (o.tokenFile === undefined && !(o.tokenEndpoint && o.clientId && o.clientSecretFile)) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'oauthbearer needs KAFKA_OAUTH_TOKEN_FILE, or KAFKA_OAUTH_TOKEN_ENDPOINT with KAFKA_OAUTH_CLIENT_ID and KAFKA_OAUTH_CLIENT_SECRET_FILE',
+        });
+      }
+      if (k.username || k.passwordFile) {
+        ctx.addIssue({ code: 'custom', message: 'oauthbearer takes no SASL user or password file' });
+      }
+      if (!sasl) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `SASL settings need KAFKA_SECURITY_PROTOCOL sasl_ssl or sasl_plaintext`,
+        });
+      }
+      return;
+    }
+    if (oauthSet) {
+      ctx.addIssue({ code: 'custom', message: 'KAFKA_OAUTH_* settings need KAFKA_SASL_MECHANISM oauthbearer' });
+    }
     if (sasl && (!k.mechanism || !k.username || !k.passwordFile)) {
       ctx.addIssue({
         code: 'custom',
@@ -215,6 +290,22 @@ const kafkaSchema = z
       ctx.addIssue({ code: 'custom', message: `TLS files need KAFKA_SECURITY_PROTOCOL ssl or sasl_ssl` });
     }
   });
+
+function oauthFrom(o: {
+  tokenFile?: string | undefined;
+  tokenEndpoint?: string | undefined;
+  clientId?: string | undefined;
+  clientSecretFile?: string | undefined;
+  scope?: string | undefined;
+}): KafkaOAuth {
+  if (o.tokenFile !== undefined) return Object.freeze({ tokenFile: o.tokenFile });
+  return Object.freeze({
+    tokenEndpoint: o.tokenEndpoint ?? '',
+    clientId: o.clientId ?? '',
+    clientSecretFile: o.clientSecretFile ?? '',
+    ...(o.scope !== undefined ? { scope: o.scope } : {}),
+  });
+}
 
 function definedOnly<T extends object>(o: T): T | undefined {
   const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -248,6 +339,13 @@ export function parseSecurity(
     mechanism: pick('kafka-sasl-mechanism')?.toLowerCase(),
     username: pick('kafka-sasl-username'),
     passwordFile: pick('kafka-sasl-password-file'),
+    oauth: {
+      tokenFile: pick('kafka-oauth-token-file'),
+      tokenEndpoint: pick('kafka-oauth-token-endpoint'),
+      clientId: pick('kafka-oauth-client-id'),
+      clientSecretFile: pick('kafka-oauth-client-secret-file'),
+      scope: pick('kafka-oauth-scope'),
+    },
   });
   if (!kafka.success) {
     issues.push(...kafka.error.issues.map((i) => `kafka security: ${i.message}`));
@@ -256,9 +354,10 @@ export function parseSecurity(
     kafkaSecurity = Object.freeze({
       protocol: k.protocol,
       ...(k.protocol === 'ssl' || k.protocol === 'sasl_ssl' ? { tls: Object.freeze({ ...k.tls }) } : {}),
-      ...(k.mechanism && k.username && k.passwordFile
+      ...(k.mechanism && k.mechanism !== 'oauthbearer' && k.username && k.passwordFile
         ? { sasl: Object.freeze({ mechanism: k.mechanism, username: k.username, passwordFile: k.passwordFile }) }
         : {}),
+      ...(k.mechanism === 'oauthbearer' ? { oauth: oauthFrom(k.oauth) } : {}),
     });
   }
 

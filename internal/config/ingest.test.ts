@@ -21,6 +21,23 @@ describe('ingest config', () => {
     expect([c.maxMessageBytes, c.maxFragments, c.maxQueueBytes]).toEqual([1 << 20, 1024, 16 << 20]);
   });
 
+  it('takes the venue proxy from HTTPS_PROXY / NO_PROXY (or their lower case, or flags)', () => {
+    const args = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    expect(parseIngestConfig(args, env).proxy).toBeUndefined();
+    expect(parseIngestConfig(args, { ...env, HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.svc' }).proxy).toEqual({
+      httpsProxy: 'http://proxy:3128',
+      noProxy: '.svc',
+    });
+    expect(parseIngestConfig(args, { ...env, https_proxy: 'proxy:3128', http_proxy: 'http://p:80' }).proxy).toEqual({
+      httpsProxy: 'proxy:3128',
+      httpProxy: 'http://p:80',
+    });
+    expect(
+      parseIngestConfig([...args, '--https-proxy', 'http://a:1'], { ...env, HTTPS_PROXY: 'http://b:2' }).proxy,
+    ).toEqual({ httpsProxy: 'http://a:1' });
+    expect(() => parseIngestConfig(args, { ...env, HTTPS_PROXY: 'socks5://p:1080' })).toThrow(/--https-proxy/);
+  });
+
   it('takes the WebSocket limits per connection from flags', () => {
     const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
     const c = parseIngestConfig([...base, '--max-message-kb', '256', '--max-fragments', '8', '--queue-mb', '4'], env);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { type ContextSourceConfig, contextSourceSchema } from '../ingest/context/config.js';
 import type { VenueConfig } from '../ingest/ingestor.js';
+import type { ProxySettings } from '../ingest/proxy/proxy-rule.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../ingest/topics.js';
 import { LIVE_VENUES } from '../ingest/venues/registry.js';
 import { VENUES, venueSymbol } from '../market/markets.js';
@@ -149,6 +150,27 @@ const INGEST_CONNECTION_FLAGS = {
     defaultHelp: '20',
   },
   simSeed: { schema: num(0).optional(), arg: 'N', help: 'sim: random seed', defaultHelp: '1' },
+  httpsProxy: {
+    flag: 'https-proxy',
+    schema: textFlag,
+    arg: 'URL',
+    env: 'HTTPS_PROXY',
+    help: 'HTTP proxy (CONNECT) for the venues over TLS, WebSocket and REST (also https_proxy)',
+  },
+  httpProxy: {
+    flag: 'http-proxy',
+    schema: textFlag,
+    arg: 'URL',
+    env: 'HTTP_PROXY',
+    help: 'HTTP proxy for ws:// and http:// venue URLs (also http_proxy)',
+  },
+  noProxy: {
+    flag: 'no-proxy',
+    schema: textFlag,
+    arg: 'HOSTS',
+    env: 'NO_PROXY',
+    help: 'hosts, host:port, IPs, CIDRs or * reached without the proxy (also no_proxy)',
+  },
 } as const satisfies FlagSpec;
 
 const INGEST_OUTPUT_FLAGS = {
@@ -214,6 +236,8 @@ export type IngestConfig = Pick<
   | 'metricsPort'
   | 'logLevel'
 > & {
+  /** Venue connections through a proxy (internal/ingest/proxy); undefined: direct. */
+  readonly proxy: ProxySettings | undefined;
   readonly venues: readonly VenueConfig[];
   /** Context sources (reference data, sentiment, news): internal/ingest/context. */
   readonly sources: readonly ContextSourceConfig[];
@@ -318,5 +342,32 @@ export function parseIngestConfig(
     resumeTail: v.resumeTail,
     metricsPort: v.metricsPort,
     logLevel: v.logLevel,
+    proxy: proxySettings(v, env),
+  });
+}
+
+/** The proxy flags, or the lower-case variables curl also reads; each URL checked here. */
+function proxySettings(v: IngestFlags, env: Readonly<Record<string, string | undefined>>): ProxySettings | undefined {
+  const pick = (given: string | undefined, lower: string) => (given ?? env[lower])?.trim() || undefined;
+  const httpsProxy = pick(v.httpsProxy, 'https_proxy');
+  const httpProxy = pick(v.httpProxy, 'http_proxy');
+  const noProxy = pick(v.noProxy, 'no_proxy');
+  for (const [name, url] of [
+    ['https-proxy', httpsProxy],
+    ['http-proxy', httpProxy],
+  ] as const) {
+    if (url === undefined) continue;
+    const parsed = URL.canParse(url.includes('://') ? url : `http://${url}`)
+      ? new URL(url.includes('://') ? url : `http://${url}`)
+      : undefined;
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new ConfigError(`--${name}: expected an http:// or https:// proxy URL, got '${url}'`);
+    }
+  }
+  if (!httpsProxy && !httpProxy) return undefined;
+  return Object.freeze({
+    ...(httpsProxy ? { httpsProxy } : {}),
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(noProxy ? { noProxy } : {}),
   });
 }

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { Logger } from '../observe/logger.js';
 import type { FeedOptions } from './feed.js';
 import { WebSocketClient } from './websocket/client.js';
@@ -72,6 +73,7 @@ export class Session {
         handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
         maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         maxFragments: options.maxFragments ?? DEFAULT_MAX_FRAGMENTS,
+        ...proxyAgent(options),
       },
       {
         open: () => this.onOpen(),
@@ -254,4 +256,9 @@ export class Session {
     this.pongTimer = undefined;
     this.outboxTimer = undefined;
   }
+}
+
+function proxyAgent(options: FeedOptions): { agent?: Agent } {
+  const agent = options.agentFor?.(new URL(options.plan.url));
+  return agent ? { agent } : {};
 }

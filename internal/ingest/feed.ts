@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { Logger } from '../observe/logger.js';
 import { UnavailableError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
@@ -52,6 +53,8 @@ export interface FeedOptions {
   /** The most frames one message may span, empty continuations included; more close with 1009. Default 1024. */
   readonly maxFragments?: number;
   readonly random?: () => number;
+  /** Each connection's agent (a proxy's CONNECT tunnel); default: a direct connection. */
+  readonly agentFor?: (url: URL) => Agent | undefined;
 }
 
 export const DEFAULT_MAX_QUEUE_BYTES = 16 << 20;

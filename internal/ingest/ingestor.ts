@@ -9,6 +9,8 @@ import { Feed, type FeedOptions } from './feed.js';
 import { createLogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
+import type { ProxySettings } from './proxy/proxy-rule.js';
+import { createProxyTransport } from './proxy/proxy-transport.js';
 import type { ProducedIds } from './resume.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
@@ -64,6 +66,8 @@ export interface IngestorDeps {
   /** Trade ids already in the log per market key (see ProcessorOptions.seed and resume.ts). */
   readonly resume?: ReadonlyMap<string, ProducedIds>;
   readonly fetch?: typeof fetch;
+  /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY: venue WebSockets and REST calls through a proxy. */
+  readonly proxy?: ProxySettings;
   readonly writer?: { readonly batchSize?: number; readonly maxInFlight?: number };
   /** Tracing on: each send of trades is a span whose context the records carry (append-span.ts). */
   readonly tracer?: Tracer;
@@ -220,6 +224,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     async start(signal: AbortSignal): Promise<void> {
       // As the Component contract says: aborting the start signal closes; drain() is asked for.
       signal.addEventListener('abort', () => void close(), { once: true });
+      const proxy = deps.proxy ? createProxyTransport(deps.proxy) : undefined;
+      const venueFetch = deps.fetch ?? proxy?.fetch;
       for (const config of deps.venues) {
         if (config.venue === 'sim') {
           feeds.push({ venue: 'sim', url: 'sim:', symbols: config.symbols.length });
@@ -233,7 +239,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           stream: config.stream,
           maxStreamsPerConnection: config.maxStreamsPerConnection,
           apiKey: config.apiKey,
-          fetch: deps.fetch,
+          fetch: venueFetch,
         });
         const processor = processorFor(adapter.venue, adapter.sequentialIds, adapter);
         const plans = adapter.plan();
@@ -245,6 +251,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             venue: adapter.venue,
             plan,
             logger,
+            ...(proxy ? { agentFor: proxy.agentFor } : {}),
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
           loops.push(consume(feed, plan.symbols, adapter, processor, controller.signal).catch(fail));

@@ -1,8 +1,9 @@
-import { Kafka, logLevel as KafkaLogLevel, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, type Mechanism, type SASLOptions } from 'kafkajs';
 import type { KafkaSecurity } from '../config/connection-security.js';
 import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import type { Logger } from '../observe/logger.js';
 import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
+import { createOAuthBearerProvider, oauthBearerMechanism } from './kafka-oauth.js';
 import { fixRequestQueueTimers } from './kafka-request-queue.js';
 import { registerZstd } from './kafka-zstd.js';
 
@@ -25,11 +26,13 @@ export interface KafkaClientOptions {
 /** kafkajs's `ssl` and `sasl` for `security`, the files read now. */
 export function kafkaSecurityOptions(security: KafkaSecurity | undefined): {
   ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true };
-  sasl?: SASLOptions;
+  sasl?: SASLOptions | Mechanism;
 } {
   if (!security) return {};
-  const out: { ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true }; sasl?: SASLOptions } =
-    {};
+  const out: {
+    ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true };
+    sasl?: SASLOptions | Mechanism;
+  } = {};
   if (security.tls) {
     const t = security.tls;
     out.ssl = {
@@ -43,6 +46,9 @@ export function kafkaSecurityOptions(security: KafkaSecurity | undefined): {
     const { mechanism, username, passwordFile } = security.sasl;
     const password = readSecretFile(passwordFile, 'KAFKA_SASL_PASSWORD_FILE');
     out.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  if (security.oauth) {
+    out.sasl = oauthBearerMechanism(createOAuthBearerProvider(security.oauth));
   }
   return out;
 }
@@ -94,6 +100,13 @@ const UNAVAILABLE_NAMES = new Set([
  */
 export function classifyKafkaError(err: unknown, what: string): unknown {
   if (err instanceof TickmeshError) return err;
+  // The OAUTHBEARER provider's own verdict (an expired token, a refusing token endpoint), which
+  // kafkajs wraps in its authentication errors.
+  const own = causeOf(err, ConnectionSecurityError) ?? causeOf(err, UnavailableError);
+  if (own instanceof ConnectionSecurityError) {
+    return new ConnectionSecurityError('kafka', `${what}: ${own.message.replace(/^kafka: /, '')}`, { cause: err });
+  }
+  if (own) return new UnavailableError(`kafka unavailable: ${what}: ${own.message}`, { cause: err });
   const refused = securityFailure(err);
   if (refused) return new ConnectionSecurityError('kafka', `${what}: ${refused}`, { cause: err });
   let e = err as { name?: string; retriable?: boolean; cause?: unknown } | null | undefined;
@@ -106,6 +119,16 @@ export function classifyKafkaError(err: unknown, what: string): unknown {
   return err;
 }
 
+/** The first error of class `type` in the cause chain. */
+function causeOf<T>(err: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  let e = err as { cause?: unknown; originalError?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 8; depth++) {
+    if (e instanceof type) return e as T;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
+}
+
 /** Why the brokers refused this client (SASL or TLS), from anywhere in the cause chain. */
 function securityFailure(err: unknown): string | undefined {
   const tls = tlsFailure(err);
@@ -113,7 +136,7 @@ function securityFailure(err: unknown): string | undefined {
   let e = err as { name?: string; message?: string; cause?: unknown; originalError?: unknown } | null | undefined;
   for (let depth = 0; e && depth < 8; depth++) {
     if (e.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(e.message ?? '')) {
-      return `SASL authentication failed (wrong user, password or mechanism): ${e.message}`;
+      return `SASL authentication failed (wrong user, password, token or mechanism): ${e.message}`;
     }
     if (/Unsupported SASL mechanism|sasl .*not enabled/i.test(e.message ?? '')) {
       return `the brokers do not offer this SASL mechanism: ${e.message}`;

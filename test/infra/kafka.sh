@@ -12,6 +12,10 @@ JAVA_HEAP=${TICKMESH_KAFKA_HEAP:-1g}
 # SCRAM-SHA-256/512, user $KAFKA_TEST_USER) and a mutual-TLS one, both with the test CA's server
 # certificate (ensure_test_certs). Only a private set of servers turns it on.
 SECURITY=${TICKMESH_KAFKA_SECURITY:-0}
+# With SECURITY: TICKMESH_KAFKA_OAUTH_JWKS_URL=<url> also offers OAUTHBEARER on the SASL_SSL
+# listener, tokens validated as Confluent Cloud and Strimzi do (OAuthBearerValidatorCallbackHandler):
+# a JWT signed by a key of that JWKS, issuer tickmesh-test-idp, audience tickmesh-kafka, unexpired.
+OAUTH_JWKS_URL=${TICKMESH_KAFKA_OAUTH_JWKS_URL:-}
 KAFKA_TEST_USER=tickmesh
 KAFKA_TEST_PASSWORD=tickmesh-secret
 
@@ -52,6 +56,8 @@ java_cmd() {
   [[ -f $libs/.complete ]] || die "Kafka jars missing in $libs: run '$0 install'"
   JAVA=(java -Xms256m "-Xmx$JAVA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$INFRA_DIR/kafka/log4j2.xml" -cp "$libs/*")
+  # Kafka 4 fetches a JWKS only from a URL on this list.
+  [[ -z $OAUTH_JWKS_URL ]] || JAVA+=("-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$OAUTH_JWKS_URL")
 }
 
 # A PEM value inline in a properties file: one line per PEM line, joined by backslashes.
@@ -90,6 +96,15 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_TEST_USER="$KAFKA_TEST_PASSWORD";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+CONF
+  [[ -n $OAUTH_JWKS_URL ]] || return 0
+  cat <<CONF
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=$OAUTH_JWKS_URL
+sasl.oauthbearer.expected.audience=tickmesh-kafka
+sasl.oauthbearer.expected.issuer=tickmesh-test-idp
 CONF
 }
 

@@ -1,17 +1,14 @@
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
-import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
-import type { LogRecord } from '../../internal/log/log.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
+import { kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own with a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512) and a
@@ -53,43 +50,6 @@ function mtlsEnv(): Record<string, string> {
     KAFKA_TLS_CERT_FILE: join(certs, 'client.pem'),
     KAFKA_TLS_KEY_FILE: join(certs, 'client.key'),
   };
-}
-
-/** Creates a topic, produces records and reads them back, every client with `options`. */
-async function roundTrip(options: Omit<KafkaClientOptions, 'clientId'>): Promise<void> {
-  const topic = freshName('tm-secure');
-  const admin = await createKafkaAdmin({ ...options, clientId: 'secure-admin' });
-  const producer = await createKafkaProducer({ ...options, clientId: 'secure-producer', registry: new Registry() });
-  try {
-    await admin.ensureTopic(topic, 2);
-    expect(await admin.partitionCount(topic)).toBe(2);
-    const enc = new TextEncoder();
-    await producer.send(
-      topic,
-      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: enc.encode(`v${i}`) })),
-    );
-    const consumer = await createKafkaConsumer({ ...options, clientId: 'secure-consumer', topic });
-    await consumer.assign(0, 0n);
-    await consumer.assign(1, 0n);
-    const got: LogRecord[] = [];
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), 30_000);
-    try {
-      for await (const batch of consumer.batches(stop.signal)) {
-        got.push(...batch.records);
-        if (got.length >= 10) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      await consumer.close();
-    }
-    expect(got.map((r) => new TextDecoder().decode(r.value)).sort()).toEqual(
-      Array.from({ length: 10 }, (_, i) => `v${i}`).sort(),
-    );
-  } finally {
-    await producer.close();
-    await admin.close();
-  }
 }
 
 /** The error connecting an admin with `env`, and how long it took. */

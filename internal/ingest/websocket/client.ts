@@ -29,6 +29,8 @@ export interface WebSocketClientOptions {
   readonly closeTimeoutMs?: number;
   /** Certificates to trust for wss:// instead of Node's default ones (a private testnet, a test server). */
   readonly ca?: string | Buffer;
+  /** Opens the connection instead of a direct one: a proxy's CONNECT tunnel (internal/ingest/proxy). */
+  readonly agent?: http.Agent;
 }
 
 export interface WebSocketHandlers {
@@ -75,8 +77,10 @@ export class WebSocketClient {
       host: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
       port: u.port || (secure ? 443 : 80),
       path: `${u.pathname}${u.search}`,
-      // A connection of its own: an upgraded socket never goes back to a pool.
-      agent: false,
+      // A connection of its own: an upgraded socket never goes back to a pool. A proxy's agent
+      // opens one tunnel per request; it reads the protocol to know whether to speak TLS inside.
+      agent: options.agent ?? false,
+      protocol: u.protocol === 'wss:' ? 'https:' : 'http:',
       headers: {
         Connection: 'Upgrade',
         Upgrade: 'websocket',

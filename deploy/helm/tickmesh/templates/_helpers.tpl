@@ -113,8 +113,10 @@ container starts, so a `helm upgrade` that corrects a URL (a wrong password) rol
 {{- end -}}
 
 {{/*
-Environment of a tickmesh container: (dict "root" $ "needs" (list "kafka" "nats" "redis" "database")).
-Every container gets its pod name and namespace, the log level and the OTLP endpoint.
+Environment of a tickmesh container:
+(dict "root" $ "role" "worker" "needs" (list "kafka" "nats" "redis" "database")).
+Every container gets its pod name and namespace, the log level and the OTLP endpoint; the
+servers it needs, with their TLS and credential settings (_credentials.tpl).
 */}}
 {{- define "tickmesh.env" -}}
 {{- $root := .root -}}
@@ -161,6 +163,7 @@ Every container gets its pod name and namespace, the log level and the OTLP endp
   value: {{ . | quote }}
 {{- end }}
 {{- end }}
+{{- include "tickmesh.credentialEnv" . }}
 {{- with $root.Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}

@@ -1,0 +1,45 @@
+import { Registry } from 'prom-client';
+import { expect } from 'vitest';
+import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
+import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
+import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import type { LogRecord } from '../../internal/log/log.js';
+import { freshName } from './env.js';
+
+/** Creates a topic, produces records and reads them back, every client with `options`. */
+export async function kafkaRoundTrip(options: Omit<KafkaClientOptions, 'clientId'>): Promise<void> {
+  const topic = freshName('tm-secure');
+  const admin = await createKafkaAdmin({ ...options, clientId: 'secure-admin' });
+  const producer = await createKafkaProducer({ ...options, clientId: 'secure-producer', registry: new Registry() });
+  try {
+    await admin.ensureTopic(topic, 2);
+    expect(await admin.partitionCount(topic)).toBe(2);
+    const enc = new TextEncoder();
+    await producer.send(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: enc.encode(`v${i}`) })),
+    );
+    const consumer = await createKafkaConsumer({ ...options, clientId: 'secure-consumer', topic });
+    await consumer.assign(0, 0n);
+    await consumer.assign(1, 0n);
+    const got: LogRecord[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 30_000);
+    try {
+      for await (const batch of consumer.batches(stop.signal)) {
+        got.push(...batch.records);
+        if (got.length >= 10) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      await consumer.close();
+    }
+    expect(got.map((r) => new TextDecoder().decode(r.value)).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `v${i}`).sort(),
+    );
+  } finally {
+    await producer.close();
+    await admin.close();
+  }
+}
