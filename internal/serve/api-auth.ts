@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKey, findApiKey } from './api-keys.js';
 
 /** Routes anyone may reach with keys on: the probes and the dashboard page with its files. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/', '/dashboard/:file']);
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/', '/dashboard/:file', '/dashboard/vendor/:file']);
 
 /** The query parameter that carries a key where a header cannot: a browser's WebSocket. */
 export const API_KEY_PARAM = 'api_key';

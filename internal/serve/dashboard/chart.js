@@ -130,7 +130,9 @@ export function loadOlder() {
 
 /** A candle of the selected market from the stream. */
 export function onChartCandle(c) {
+  const known = state.chart.has(c.openTime);
   if (!keep(c)) return;
+  if (!known) setInfo();
   if (state.chart.size > MAX_CHART_CANDLES) {
     state.chart.delete(Math.min(...state.chart.keys()));
     state.historyStart = false;
@@ -210,6 +212,11 @@ function showLegend(c) {
   }
   const f = (v) => fmtPrice(String(v));
   $('legend').textContent = `O ${f(shown.open)} H ${f(shown.high)} L ${f(shown.low)} C ${f(shown.close)}`;
+}
+
+/** Back to the newest candle. */
+export function showNewest() {
+  chart.showNewest();
 }
 
 /** What the chart draws, for the browser test. */

@@ -12,6 +12,7 @@ import {
   initChart,
   loadOlder,
   selectedRow,
+  showNewest,
   whenSelected,
 } from './chart.js';
 import { $ } from './dom.js';
@@ -100,7 +101,7 @@ async function start() {
   setInterval(refreshModel, MODEL_POLL_MS);
   setInterval(refreshContext, CONTEXT_POLL_MS);
   // For the browser test (and a curious reader's console): what the chart draws, and paging back.
-  window.tickmesh = { chart: chartStats, loadOlder };
+  window.tickmesh = { chart: chartStats, loadOlder, showNewest };
 }
 
 start();

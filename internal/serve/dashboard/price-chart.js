@@ -138,7 +138,7 @@ export function createPriceChart(container, { onNeedOlder, onCrosshair }) {
     },
     /** What is drawn, for the browser test: points per series, the panes, the visible range. */
     stats() {
-      const range = chart.timeScale().getVisibleLogicalRange();
+      const times = chart.timeScale().getVisibleRange();
       return {
         candles: candles.data().length,
         volume: volume.data().length,
@@ -147,7 +147,7 @@ export function createPriceChart(container, { onNeedOlder, onCrosshair }) {
         lines: Object.fromEntries([...lines].map(([id, s]) => [id, s.data().length])),
         panes: chart.panes().length,
         markers: markers.markers().length,
-        visible: range ? { from: range.from, to: range.to } : undefined,
+        visibleTime: times ? { from: times.from, to: times.to } : undefined,
       };
     },
   };
