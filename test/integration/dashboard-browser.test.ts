@@ -9,12 +9,20 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Bus } from '../../internal/bus/bus.js';
+import { MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { candleSubject, indicatorSubject } from '../../internal/bus/subject-names.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
+import type { NewsRecord, ReferenceRecord, SentimentRecord } from '../../internal/market/context.js';
 import type { IndicatorValues } from '../../internal/market/indicator-values.js';
+import { silentLogger } from '../../internal/observe/logger.js';
+import { createRegistry } from '../../internal/observe/metrics.js';
+import { apiConfig } from '../../internal/serve/api-config.js';
 import { newApiKey } from '../../internal/serve/api-keys.js';
+import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
+import { MemoryCache } from '../../internal/sink/memory-cache.js';
+import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import type { Store } from '../../internal/sink/store.js';
 import { alert, candle, prediction } from '../contracts/store-contract.js';
@@ -607,4 +615,178 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
       s.unexpected({ key: /status of 401/, outage: /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/ }),
     ).toEqual([]);
   }, 120_000);
+});
+
+/**
+ * The context panels (issue 20) against routes of the shapes docs/API.md gives them, stood in on
+ * the real API server (in-process adapters, as `tickmesh dev` runs it) until the context routes
+ * are merged: its store is given without the context queries, so the server registers none of
+ * its own and the stand-ins below answer instead. Without the routes at all the panels hide
+ * (the first describe, on `tickmesh dev`, checks that against the API's OpenAPI document).
+ */
+describe('the context panels of the web dashboard in Chromium', () => {
+  const s = new Session();
+  let server: ApiServer;
+  let pglite: Awaited<ReturnType<typeof createPgliteStore>>;
+  const DAY = 86_400_000;
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const received = Date.now();
+
+  const reference: ReferenceRecord = {
+    source: 'coingecko',
+    asset: 'BTC',
+    sourceId: 'bitcoin',
+    vsCurrency: 'usd',
+    price: 97_123.45,
+    marketCap: 1_923_456_789_012,
+    rank: 1,
+    volume24h: 45_678_901_234,
+    change24hPct: -1.234,
+    circulatingSupply: 19_800_000,
+    totalSupply: 19_800_000,
+    maxSupply: 21_000_000,
+    time: received - 120_000,
+    receiveTime: received - 119_000,
+  };
+  const fearGreed = (daysAgo: number, value: number, classification: string): SentimentRecord => ({
+    source: 'alternative.me',
+    index: 'crypto-fear-greed',
+    value,
+    classification,
+    time: today - daysAgo * DAY,
+    receiveTime: received,
+  });
+  const headline = (n: number, title: string, score: number, link: string | null): NewsRecord => ({
+    source: 'coindesk',
+    guid: `guid-${n}`,
+    link,
+    title,
+    summary: null,
+    published: received - n * 600_000,
+    receiveTime: received - n * 600_000 + 5_000,
+    assets: ['BTC'],
+    sentiment: { score, comparative: score / 8 },
+  });
+  const news = [
+    headline(3, 'Bitcoin miners sell as hashprice falls', -2, 'https://www.coindesk.com/markets/miners'),
+    headline(1, 'Bitcoin ETF inflows hit a record high', 3, 'https://www.coindesk.com/markets/etf'),
+    headline(2, 'A feed item with a script link', 0, 'javascript:alert(1)'),
+  ];
+
+  beforeAll(async () => {
+    pglite = await createPgliteStore();
+    await pglite.migrate();
+    await pglite.commit({
+      topic: 'tickmesh.trades.v1',
+      partition: 0,
+      epoch: 1,
+      nextOffset: 1n,
+      state: new Uint8Array(),
+      candles: [candle({ exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', openTime: today })],
+      alerts: [],
+    });
+    // Only the candle routes' queries: the API registers no context routes of its own.
+    const store = {
+      candles: pglite.candles.bind(pglite),
+      indicators: pglite.indicators.bind(pglite),
+      alerts: pglite.alerts.bind(pglite),
+      markets: pglite.markets.bind(pglite),
+      predictions: pglite.predictions.bind(pglite),
+    };
+    server = createApiServer({
+      store,
+      cache: new MemoryCache(),
+      bus: new MemoryBus(),
+      logger: silentLogger(),
+      registry: createRegistry({}, false),
+      config: apiConfig({ listen: { port: 0, host: '127.0.0.1' }, source: { label: 'stand-in', simulated: false } }),
+    });
+    // The stand-ins, in the shapes of docs/API.md (newest `limit` rows, oldest first, next null).
+    const newest = <T>(rows: T[], limit: number, time: (r: T) => number) =>
+      [...rows].sort((a, b) => time(a) - time(b)).slice(-limit);
+    const limitOf = (q: unknown) => Number((q as { limit?: string }).limit ?? 100);
+    // Registered as a plugin, as the API's own routes are, so that its OpenAPI document lists them.
+    server.app.register(async (scope) => {
+      scope.get('/api/v1/assets/latest', async () => ({ assets: [reference] }));
+      scope.get('/api/v1/news', async (req) => ({
+        asset: (req.query as { asset?: string }).asset ?? null,
+        news: newest(news, limitOf(req.query), (n) => n.published ?? n.receiveTime),
+        next: null,
+      }));
+      scope.get('/api/v1/sentiment', async (req) => ({
+        index: 'fear-greed',
+        sentiment: newest(
+          [fearGreed(2, 40, 'Fear'), fearGreed(0, 72, 'Greed'), fearGreed(1, 55, 'Neutral')],
+          limitOf(req.query),
+          (r) => r.time,
+        ),
+        next: null,
+      }));
+    });
+    await server.start(new AbortController().signal);
+    await s.open();
+  }, 60_000);
+
+  afterAll(async () => {
+    await s.close();
+    await server?.close();
+    await pglite?.close();
+  });
+
+  it("shows the asset's reference data, its headlines with their sentiment, and Fear & Greed", async () => {
+    const { page } = s;
+    await page.goto(`${server.url}/`, { waitUntil: 'load' });
+    await page.waitForSelector('#status.status-live', { timeout: 30_000 });
+    await expect.poll(() => page.textContent('#chart-title'), { timeout: 20_000 }).toBe('BTC-USDT · binance');
+
+    await page.waitForSelector('#asset-panel', { state: 'visible', timeout: 10_000 });
+    const facts = await page.$$eval('#asset-facts dt', (dts) =>
+      Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])),
+    );
+    expect(facts).toEqual({
+      price: '97,123.45 USD',
+      rank: '#1',
+      'market cap': '1.92T USD',
+      '24 h volume': '45.68B USD',
+      '24 h change': '-1.23%',
+      circulating: '19.8M',
+      'max supply': '21M',
+    });
+    expect(await page.innerText('#asset-title')).toBe('BTC · coingecko, 2m ago');
+
+    // Newest first, each with its score; a link that is not a web link is not made a link.
+    await page.waitForSelector('#news-panel', { state: 'visible' });
+    const items = await page.$$eval('#news-list li', (lis) =>
+      lis.map((li) => ({
+        score: li.querySelector('.score')?.textContent,
+        tone: li.querySelector('.score')?.className,
+        title: li.querySelector('.msg')?.textContent,
+        href: li.querySelector('.msg a')?.getAttribute('href') ?? null,
+      })),
+    );
+    expect(items).toEqual([
+      {
+        score: '+3',
+        tone: 'score up',
+        title: 'Bitcoin ETF inflows hit a record high',
+        href: 'https://www.coindesk.com/markets/etf',
+      },
+      { score: '0', tone: 'score muted', title: 'A feed item with a script link', href: null },
+      {
+        score: '-2',
+        tone: 'score down',
+        title: 'Bitcoin miners sell as hashprice falls',
+        href: 'https://www.coindesk.com/markets/miners',
+      },
+    ]);
+
+    // The newest day's value, whatever the order of the page.
+    await page.waitForSelector('#sentiment-panel', { state: 'visible' });
+    expect(await page.innerText('#sentiment-value')).toBe('72');
+    expect(await page.innerText('#sentiment-class')).toBe('Greed');
+    expect(await page.getAttribute('#sentiment-mark', 'style')).toBe('left: 72%;');
+
+    await s.screenshot('dashboard-context.png');
+    expect(s.unexpected()).toEqual([]);
+  }, 90_000);
 });
