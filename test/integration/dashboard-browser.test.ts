@@ -529,6 +529,8 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
       'does not beat the baselines on this market (48 scored candles)',
     );
     expect(await page.innerText('#model-body')).toMatch(/model\s+55\.0%\s+0\.6812\s+0\.2431/);
+    expect(await page.innerText('#model-body')).toMatch(/persistence\s+50\.0%\s+6\.9000\s+0\.5000\s+better/);
+    expect(await page.innerText('#model-body')).toMatch(/coin\s+50\.0%\s+0\.6931\s+0\.2500\s+too few/);
     await expectContextPanels(page, url, { authorization: `Bearer ${key}` });
 
     // The alert is listed, and linked to its market's chart.
@@ -588,7 +590,6 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     const v = indicatorRow(now, HISTORY);
     bus.publish(indicatorSubject(v), encode(v));
     await expect.poll(async () => (await chartStats(page)).lines.imbalance, { timeout: 10_000 }).toBe(lines + 1);
-    await s.screenshot('dashboard-api.png');
 
     s.phase = 'outage';
     await kill(apis[0] as Child);
@@ -630,9 +631,10 @@ describe('the context panels of the web dashboard in Chromium', () => {
   let pglite: Awaited<ReturnType<typeof createPgliteStore>>;
   const DAY = 86_400_000;
   const today = Math.floor(Date.now() / DAY) * DAY;
-  const received = Date.now();
+  /** When the records arrived: set as the test starts, since the page shows their ages. */
+  let received = Date.now();
 
-  const reference: ReferenceRecord = {
+  const referenceRecord = (): ReferenceRecord => ({
     source: 'coingecko',
     asset: 'BTC',
     sourceId: 'bitcoin',
@@ -647,7 +649,7 @@ describe('the context panels of the web dashboard in Chromium', () => {
     maxSupply: 21_000_000,
     time: received - 120_000,
     receiveTime: received - 119_000,
-  };
+  });
   const fearGreed = (daysAgo: number, value: number, classification: string): SentimentRecord => ({
     source: 'alternative.me',
     index: 'crypto-fear-greed',
@@ -667,13 +669,19 @@ describe('the context panels of the web dashboard in Chromium', () => {
     assets: ['BTC'],
     sentiment: { score, comparative: score / 8 },
   });
-  const news = [
+  const headlines = () => [
     headline(3, 'Bitcoin miners sell as hashprice falls', -2, 'https://www.coindesk.com/markets/miners'),
     headline(1, 'Bitcoin ETF inflows hit a record high', 3, 'https://www.coindesk.com/markets/etf'),
     headline(2, 'A feed item with a script link', 0, 'javascript:alert(1)'),
   ];
 
+  let reference: ReferenceRecord;
+  let news: NewsRecord[];
+
   beforeAll(async () => {
+    received = Date.now();
+    reference = referenceRecord();
+    news = headlines();
     pglite = await createPgliteStore();
     await pglite.migrate();
     await pglite.commit({

@@ -8,12 +8,8 @@ import { $, el } from './dom.js';
 import { showPanel } from './page.js';
 
 const BASELINES = ['persistence', 'majority', 'coin'];
-const VERDICT = {
-  'too-few': 'too few yet',
-  better: 'model better',
-  'no-difference': 'no difference',
-  worse: 'model worse',
-};
+/** The model against one baseline, by the significance rule of docs/MODEL.md. */
+const VERDICT = { 'too-few': 'too few', better: 'better', 'no-difference': 'no diff.', worse: 'worse' };
 
 let asked = 0;
 
