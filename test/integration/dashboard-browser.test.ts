@@ -410,7 +410,11 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
 
     store = createPostgresStore({ connectionString: endpoint('DATABASE_URL'), schema });
     await store.migrate();
-    const candles = openTimes.map((_, i) => historyCandle(i));
+    const FIVE = 5 * MINUTE;
+    const fives = Array.from({ length: 100 }, (_, i) =>
+      candle({ exchange, symbol, market, interval: '5m', openTime: Math.floor(now / FIVE) * FIVE - (100 - i) * FIVE }),
+    );
+    const candles = [...openTimes.map((_, i) => historyCandle(i)), ...fives];
     const last = openTimes.at(-1) as number;
     const forecast: TrendPrediction = prediction({
       exchange,
@@ -575,6 +579,39 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     const t = alertCandle / 1000;
     expect(shown.visibleTime?.from).toBeLessThan(t);
     expect(shown.visibleTime?.to).toBeGreaterThan(t);
+  }, 60_000);
+
+  it('switches the interval: the table, the chart and the subscription follow', async () => {
+    const { page } = s;
+    await page.selectOption('#interval', '5m');
+    await expect.poll(async () => (await chartStats(page)).interval).toBe('5m');
+    await expect.poll(async () => (await chartStats(page)).candles, { timeout: 15_000 }).toBe(100);
+    expect(await page.innerText('#change-head')).toBe('5m change');
+    // Its view shows every candle, so it asks for older ones at once: there are none.
+    await expect.poll(() => page.innerText('#chart-info')).toMatch(/^5m · 100 candles \(back to the oldest stored\)/);
+    // The stream now carries the 5m candles (and no longer the 1m ones).
+    const open5 = candle({
+      exchange,
+      symbol,
+      market,
+      interval: '5m',
+      openTime: Math.floor(now / (5 * MINUTE)) * 5 * MINUTE,
+      close: '43210.98',
+      closed: false,
+      trades: 99,
+      lastTradeId: '99999',
+    });
+    await expect
+      .poll(
+        async () => {
+          bus.publish(candleSubject('partial', open5), encode(open5));
+          return (await marketRows(page)).join('\n');
+        },
+        { timeout: 10_000, interval: 500 },
+      )
+      .toContain('43,210.98');
+    await page.selectOption('#interval', '1m');
+    await expect.poll(async () => (await chartStats(page)).candles, { timeout: 15_000 }).toBe(PAGE_CANDLES);
   }, 60_000);
 
   it('follows candles and indicators from NATS, and again after the API is restarted', async () => {
