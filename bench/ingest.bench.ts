@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import { createIngestor } from '../internal/ingest/ingestor.js';
-import { LogWriter } from '../internal/ingest/log-writer.js';
+import { createLogWriter } from '../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../internal/ingest/metrics.js';
 import { TradeProcessor } from '../internal/ingest/processor.js';
 import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
@@ -119,7 +119,7 @@ interface Timed {
 async function pipeline(input: readonly string[], producer: LogProducer, topics: IngestTopics): Promise<Timed> {
   const adapter = createBinanceAdapter({ market: 'usdm', symbols: SYMBOLS, restUrl: '' });
   const registry = new Registry();
-  const writer = new LogWriter({ producer, topics });
+  const writer = createLogWriter({ producer, topics });
   const processor = new TradeProcessor({
     venue: adapter.venue,
     sequentialIds: true,

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
-import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { startIngestContext } from './context.js';
 
 /**
@@ -25,7 +25,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
   // The probes first: an unreachable Kafka shows as not Ready, with the reason on /readyz and in
   // one log line, while this process retries (StartupGate).
-  const gate = new StartupGate({ logger, signal });
+  const gate = createStartupGate({ logger, signal });
   let ingestor: Ingestor | undefined;
   const probes = await startProbeServer(
     { registry, healthy: () => true, notReadyReason: () => gate.reason() ?? ingestor?.notReadyReason() },

@@ -5,7 +5,7 @@ import type { OperatorConfig } from '../../internal/config/operator.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
-import { Autoscaler } from '../../internal/operator/autoscale.js';
+import { createAutoscaler } from '../../internal/operator/autoscale.js';
 import { runAutoscaleLoop } from '../../internal/operator/autoscale-loop.js';
 import { createDeploymentScale } from '../../internal/operator/deployment-scale.js';
 import { createKvPlacementMirror } from '../../internal/operator/kv-placement.js';
@@ -20,7 +20,7 @@ import { createMembership } from '../../internal/operator/membership.js';
 import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createConfigMapStore, createEventRecorder } from '../../internal/operator/publication.js';
 import { createReconciler } from '../../internal/operator/reconciler.js';
-import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
@@ -62,7 +62,7 @@ export async function runOperator(
   });
   // The probes first: a NATS that does not answer or refuses us shows as not Ready, with the
   // reason on /readyz and in one log line, while this process retries (StartupGate).
-  const gate = new StartupGate({ logger, signal });
+  const gate = createStartupGate({ logger, signal });
   const probes = await startProbeServer(
     { registry, healthy: () => true, notReadyReason: () => gate.reason() },
     config.metricsPort,
@@ -180,7 +180,7 @@ export async function runOperator(
               {
                 scale: autoscale,
                 // A new leader starts its clocks afresh: pressure must be sustained under its watch.
-                autoscaler: new Autoscaler({
+                autoscaler: createAutoscaler({
                   min: config.autoscaleMin,
                   max: config.autoscaleMax,
                   lagHigh: config.autoscaleLag,

@@ -7,7 +7,7 @@ import { readArgs } from '../../internal/config/parse-flags.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
-import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { parseApiKeys } from '../../internal/serve/api-keys.js';
 import { apiConfigFromOptions } from '../../internal/serve/api-options.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
@@ -47,7 +47,7 @@ export const apiCommand: Command = {
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
     // The probe port answers from the start: until PostgreSQL and NATS answer, not Ready, the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
-    const gate = new StartupGate({ logger, signal });
+    const gate = createStartupGate({ logger, signal });
     let server: ApiServer | undefined;
     const probes = await startProbeServer(
       {

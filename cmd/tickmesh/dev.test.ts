@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkerOptions } from '../../internal/config/worker.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
-import { MemoryLog } from '../../internal/log/memory-log.js';
+import { createMemoryLog } from '../../internal/log/memory-log.js';
 import { ensureDevTopics } from './dev.js';
 
 describe('tickmesh dev topics', () => {
   it('creates every topic its roles write: trades, ingest rejects and gaps, worker late and rejected', async () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     // The options dev runs its worker with.
     const options = parseWorkerOptions({ 'rejected-topic': DEFAULT_TOPICS.rejects });
     const topics = await ensureDevTopics(log.admin(), 4, options);

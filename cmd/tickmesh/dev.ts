@@ -1,4 +1,4 @@
-import { MemoryBus } from '../../internal/bus/memory-bus.js';
+import { createMemoryBus } from '../../internal/bus/memory-bus.js';
 import { DEV_FLAGS } from '../../internal/config/dev.js';
 import { flagHelp, parseFlags } from '../../internal/config/parse-flags.js';
 import { parseWorkerOptions, type WorkerOptions } from '../../internal/config/worker.js';
@@ -7,7 +7,7 @@ import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
 import { WebSocketClient } from '../../internal/ingest/websocket/client.js';
 import type { LogAdmin } from '../../internal/log/log.js';
-import { MemoryLog } from '../../internal/log/memory-log.js';
+import { createMemoryLog } from '../../internal/log/memory-log.js';
 import type { Interval } from '../../internal/market/interval.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { LogTail } from '../../internal/observe/log-tail.js';
@@ -17,7 +17,7 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import { apiConfig } from '../../internal/serve/api-config.js';
 import { createApiServer } from '../../internal/serve/api-server.js';
 import { startTerminalView } from '../../internal/serve/terminal-view.js';
-import { MemoryCache } from '../../internal/sink/memory-cache.js';
+import { createMemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { createIndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
@@ -68,7 +68,7 @@ export const devCommand: Command = {
     if (!live) logger.warn({ markets: list(values.markets) }, 'exchange not reachable: running the market simulator');
 
     const registry = createRegistry({ role: 'dev' });
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     const admin = log.admin();
     const options = parseWorkerOptions({
       intervals: DEV_INTERVALS,
@@ -77,8 +77,8 @@ export const devCommand: Command = {
       'rejected-topic': DEFAULT_TOPICS.rejects,
     });
     await ensureDevTopics(admin, partitions, options);
-    const bus = new MemoryBus();
-    const cache = new MemoryCache();
+    const bus = createMemoryBus();
+    const cache = createMemoryCache();
     const store = await createPgliteStore({ dataDir: values.dataDir || undefined });
     const workerIntervals = options.intervals;
     const worker = createWorker({

@@ -1,6 +1,6 @@
 import { parseReplayConfig, REPLAY_HELP, type ReplayConfig } from '../../internal/config/replay.js';
 import { isTradeFileFormat } from '../../internal/ingest/files/index.js';
-import { LogWriter } from '../../internal/ingest/log-writer.js';
+import { createLogWriter } from '../../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, type ReplayProgress, replay, tradeFileSource } from '../../internal/ingest/replay.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
@@ -41,7 +41,7 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
     registry,
     compression: config.compression,
   });
-  const writer = new LogWriter({ producer, topics: config.topics });
+  const writer = createLogWriter({ producer, topics: config.topics });
   const source =
     config.format === 'binance-capture'
       ? captureSource(config.input, signal)

@@ -12,7 +12,7 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracing.js';
 import { createHeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
-import { StartupGate } from '../../internal/runtime/startup-gate.js';
+import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import { createEndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
@@ -61,7 +61,7 @@ export const workerCommand: Command = {
     const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
     // The probes first: a server that does not answer or refuses us shows as not Ready, with the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
-    const gate = new StartupGate({ logger, signal });
+    const gate = createStartupGate({ logger, signal });
     let serving: Worker | undefined;
     const probes = await startProbeServer(
       {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { defineBusContract } from '../../test/contracts/bus-contract.js';
-import { MemoryBus } from './memory-bus.js';
+import { createMemoryBus } from './memory-bus.js';
 
 let n = 0;
 defineBusContract(
   'memory',
   async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     return { bus, fresh: (prefix) => `${prefix}-${++n}`, close: () => bus.close() };
   },
   { arriveMs: 2_000, quietMs: 20 },
@@ -14,7 +14,7 @@ defineBusContract(
 
 describe('MemoryBus', () => {
   it('refuses a stream whose subjects overlap another stream', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     await bus.ensureStream({ name: 'A', subjects: ['x.candle.>'] });
     await expect(bus.ensureStream({ name: 'B', subjects: ['x.*.1m'] })).rejects.toThrow(/overlap/);
     await expect(bus.publishDurable('y.z', new Uint8Array(), { msgId: '1' })).rejects.toThrow(/no stream/);
@@ -22,7 +22,7 @@ describe('MemoryBus', () => {
 
   it('forgets message ids after the duplicate window and ages messages out', async () => {
     let now = 1_000_000;
-    const bus = new MemoryBus({ now: () => now });
+    const bus = createMemoryBus({ now: () => now });
     await bus.ensureStream({ name: 'S', subjects: ['s.>'], duplicateWindowMs: 1_000, maxAgeMs: 5_000 });
     expect((await bus.publishDurable('s.a', new Uint8Array(), { msgId: 'm' })).duplicate).toBe(false);
     now += 500;
@@ -42,7 +42,7 @@ describe('MemoryBus', () => {
   });
 
   it('close ends subscriptions, watches and stream readers', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     await bus.ensureStream({ name: 'S', subjects: ['s.>'] });
     const kv = await bus.kv('b');
     const sub = bus.subscribe('x.>');

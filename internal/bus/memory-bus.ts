@@ -189,3 +189,8 @@ export class MemoryBus implements Bus {
     if (this.closed) throw new Error('bus closed');
   }
 }
+
+/** The Bus of the embedded mode: subjects, streams and buckets in process. */
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
+  return new MemoryBus(options);
+}

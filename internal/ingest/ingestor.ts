@@ -5,7 +5,7 @@ import type { Logger } from '../observe/logger.js';
 import type { Component } from '../runtime/component.js';
 import { ConfigError } from '../runtime/errors.js';
 import { Feed, type FeedOptions } from './feed.js';
-import { LogWriter } from './log-writer.js';
+import { createLogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
 import type { ProducedIds } from './resume.js';
@@ -92,7 +92,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
   if (deps.venues.length === 0) throw new ConfigError('no venue to ingest');
   const logger = deps.logger.child({ component: 'ingest' });
   const metrics = new IngestMetrics(deps.registry);
-  const writer = new LogWriter({
+  const writer = createLogWriter({
     producer: deps.producer,
     topics: deps.topics ?? DEFAULT_TOPICS,
     ...deps.writer,
@@ -110,16 +110,16 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     return new TradeProcessor({
       venue,
       sequentialIds,
-      ...(adapter?.idSpansTradeCount ? { idSpansTradeCount: true } : {}),
+      idSpansTradeCount: adapter?.idSpansTradeCount,
       writer,
       metrics,
       logger,
-      ...(adapter?.backfill ? { backfill: adapter.backfill } : {}),
-      ...(adapter?.recent ? { recent: adapter.recent } : {}),
-      ...(deps.maxBackfill !== undefined ? { maxBackfill: deps.maxBackfill } : {}),
-      ...(deps.backfillTimeoutMs !== undefined ? { backfillTimeoutMs: deps.backfillTimeoutMs } : {}),
-      ...(deps.maxEventSkewMs !== undefined ? { maxEventSkewMs: deps.maxEventSkewMs } : {}),
-      ...(deps.resume ? { seed: deps.resume } : {}),
+      backfill: adapter?.backfill,
+      recent: adapter?.recent,
+      maxBackfill: deps.maxBackfill,
+      backfillTimeoutMs: deps.backfillTimeoutMs,
+      maxEventSkewMs: deps.maxEventSkewMs,
+      seed: deps.resume,
     });
   }
 
@@ -180,8 +180,8 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       {
         markets: config.symbols.map(simMarket),
         realtime: true,
-        ...(config.rate !== undefined ? { ratePerSecond: config.rate } : {}),
-        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+        ratePerSecond: config.rate,
+        seed: config.seed,
       },
       signal,
     );
@@ -221,14 +221,12 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         }
         const adapter = createAdapter(config.venue, {
           symbols: config.symbols,
-          ...(config.wsUrl !== undefined ? { wsUrl: config.wsUrl } : {}),
-          ...(config.restUrl !== undefined ? { restUrl: config.restUrl } : {}),
-          ...(config.stream !== undefined ? { stream: config.stream } : {}),
-          ...(config.maxStreamsPerConnection !== undefined
-            ? { maxStreamsPerConnection: config.maxStreamsPerConnection }
-            : {}),
-          ...(config.apiKey !== undefined ? { apiKey: config.apiKey } : {}),
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          wsUrl: config.wsUrl,
+          restUrl: config.restUrl,
+          stream: config.stream,
+          maxStreamsPerConnection: config.maxStreamsPerConnection,
+          apiKey: config.apiKey,
+          fetch: deps.fetch,
         });
         const processor = processorFor(adapter.venue, adapter.sequentialIds, adapter);
         const plans = adapter.plan();
@@ -236,7 +234,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         for (const plan of plans) {
           const feed = new Feed({
             ...deps.feed,
-            ...(config.staleAfterMs !== undefined ? { staleAfterMs: config.staleAfterMs } : {}),
+            staleAfterMs: config.staleAfterMs ?? deps.feed?.staleAfterMs,
             venue: adapter.venue,
             plan,
             logger,

@@ -3,7 +3,7 @@ import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { sampleTrade } from '../log/record-testing.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import { InputError } from '../runtime/errors.js';
-import { LogWriter } from './log-writer.js';
+import { createLogWriter } from './log-writer.js';
 import { DEFAULT_TOPICS } from './topics.js';
 
 class Sends implements LogProducer {
@@ -19,7 +19,7 @@ const trade = (symbol: string, id: number) => ({ ...sampleTrade, symbol, tradeId
 describe('LogWriter', () => {
   it("writes each market's trades of a send as one record, in order, a lone trade as trade.v1", async () => {
     const producer = new Sends();
-    const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS, batchSize: 5 });
+    const writer = createLogWriter({ producer, topics: DEFAULT_TOPICS, batchSize: 5 });
     for (const t of [trade('A', 1), trade('B', 1), trade('A', 2), trade('A', 3), trade('C', 1)]) writer.trade(t);
     writer.trade(trade('A', 4));
     await writer.flush();
@@ -36,7 +36,7 @@ describe('LogWriter', () => {
   });
 
   it('a trade no record can hold fails the writer (the owner stops) instead of throwing from a timer', async () => {
-    const writer = new LogWriter({ producer: new Sends(), topics: DEFAULT_TOPICS });
+    const writer = createLogWriter({ producer: new Sends(), topics: DEFAULT_TOPICS });
     writer.trade(trade('x'.repeat(300), 1));
     await expect(writer.flush()).rejects.toBeInstanceOf(InputError);
     expect(() => writer.trade(trade('A', 1))).toThrow(InputError);

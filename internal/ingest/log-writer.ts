@@ -166,3 +166,8 @@ export class LogWriter {
     this.options.onInFlight?.(this.inFlightItems);
   }
 }
+
+/** Makes the writer of normalized trades to the log. */
+export function createLogWriter(options: LogWriterOptions): LogWriter {
+  return new LogWriter(options);
+}

@@ -5,7 +5,7 @@ import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
-import { LogWriter } from './log-writer.js';
+import { createLogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
 import type { ProducedIds } from './resume.js';
@@ -45,7 +45,7 @@ function setup(backfill?: (r: BackfillRequest) => Promise<Trade[]>, seed?: Reado
   const producer = new RecordingProducer();
   const registry = new Registry();
   const metrics = new IngestMetrics(registry);
-  const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS });
+  const writer = createLogWriter({ producer, topics: DEFAULT_TOPICS });
   const processor = new TradeProcessor({
     venue: 'binance-futures',
     sequentialIds: true,
@@ -255,7 +255,7 @@ describe('trade processor, venues whose ids tell no gap (recent trades after a r
   /** Bybit-like: ids in no order, the venue's recent trades oldest first. */
   function recentSetup(recent: (symbol: string) => Promise<{ trades: Trade[]; full: boolean }>) {
     const producer = new RecordingProducer();
-    const writer = new LogWriter({ producer, topics: DEFAULT_TOPICS });
+    const writer = createLogWriter({ producer, topics: DEFAULT_TOPICS });
     const processor = new TradeProcessor({
       venue: 'binance-futures',
       sequentialIds: false,

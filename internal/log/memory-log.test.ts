@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { defineLogContract } from '../../test/contracts/log-contract.js';
-import { MemoryLog } from './memory-log.js';
+import { createMemoryLog } from './memory-log.js';
 import { partitionForKey } from './partitioner.js';
 
 let n = 0;
 defineLogContract(
   'memory',
   async () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     return {
       producer: log.producer(),
       admin: log.admin(),
@@ -21,7 +21,7 @@ defineLogContract(
 
 describe('MemoryLog', () => {
   it('drops the oldest records past its retention and starts a lower position at the oldest kept', async () => {
-    const log = new MemoryLog({ retentionRecords: 3 });
+    const log = createMemoryLog({ retentionRecords: 3 });
     await log.admin().ensureTopic('t', 1);
     const enc = new TextEncoder();
     await log.producer().send(
@@ -39,7 +39,7 @@ describe('MemoryLog', () => {
   });
 
   it('hands out at most maxBatchRecords per batch and alternates partitions', async () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     await log.admin().ensureTopic('t', 2);
     const enc = new TextEncoder();
     const keys = ['a', 'b', 'c', 'd', 'e'];
@@ -61,7 +61,7 @@ describe('MemoryLog', () => {
   });
 
   it('rejects an unknown topic', () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     expect(() => log.consumer('nope')).toThrow(/unknown topic/);
   });
 });

@@ -231,3 +231,8 @@ class MemoryConsumer implements LogConsumer {
     return undefined;
   }
 }
+
+/** The Log of the embedded mode: topics in process, with the same contract as Kafka. */
+export function createMemoryLog(options: MemoryLogOptions = {}): MemoryLog {
+  return new MemoryLog(options);
+}

@@ -109,3 +109,8 @@ export class Autoscaler {
     this.calmSince = undefined;
   }
 }
+
+/** Makes the autoscaler of the worker replica count. */
+export function createAutoscaler(options: AutoscaleOptions): Autoscaler {
+  return new Autoscaler(options);
+}

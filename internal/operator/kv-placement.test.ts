@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus } from '../bus/memory-bus.js';
 import { silentLogger } from '../observe/logger.js';
 import { createKvPlacementMirror, PLACEMENT_BUCKET, watchPlacement } from './kv-placement.js';
 import { emptyPlacement, place } from './placement.js';
@@ -10,7 +10,7 @@ const meta = { publishedBy: 'op-0', publishedAt: new Date(0) };
 
 describe('placement over the bus KV (in-process bus)', () => {
   it('workers see the current document, then newer ones, never an older one', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const mirror = createKvPlacementMirror({ bus });
     const p1 = place({ current: emptyPlacement(4), partitionCount: 4, members: ['a'], options }).placement;
     const p2 = place({ current: p1, partitionCount: 4, members: ['a', 'b'], options }).placement;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { silentLogger } from '../observe/logger.js';
 import { heartbeatSubject } from './heartbeat-message.js';
 import { createHeartbeatLiveness, createHeartbeatMonitor } from './liveness.js';
@@ -12,7 +12,7 @@ describe('heartbeat liveness', () => {
   let bus: MemoryBus;
   let stop: AbortController;
   beforeEach(() => {
-    bus = new MemoryBus();
+    bus = createMemoryBus();
     stop = new AbortController();
   });
   afterEach(() => stop.abort());

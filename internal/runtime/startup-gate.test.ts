@@ -2,12 +2,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CapturedOutput } from '../observe/testing/captured-output.js';
 import { ConfigError, ConnectionSecurityError, UnavailableError } from './errors.js';
-import { describeError, StartupGate } from './startup-gate.js';
+import { createStartupGate, describeError } from './startup-gate.js';
 
 function gateWithLog(signal = new AbortController().signal) {
   const out = new CapturedOutput(false);
   const logger = pino({ level: 'info' }, out);
-  const gate = new StartupGate({ logger, signal, initialDelayMs: 1, maxDelayMs: 2, refusedDelayMs: 3 });
+  const gate = createStartupGate({ logger, signal, initialDelayMs: 1, maxDelayMs: 2, refusedDelayMs: 3 });
   const lines = () =>
     out.text
       .split('\n')

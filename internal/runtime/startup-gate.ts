@@ -116,3 +116,8 @@ export class StartupGate {
     }
   }
 }
+
+/** Makes the gate that keeps a role not ready until its servers answer. */
+export function createStartupGate(deps: StartupGateDeps): StartupGate {
+  return new StartupGate(deps);
+}

@@ -2,11 +2,11 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alert, candle, prediction } from '../../test/contracts/store-contract.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { isValidPattern } from '../bus/subject-syntax.js';
 import { createLogger, silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import { apiConfig, DEFAULT_API_CONFIG } from './api-config.js';
 import { createApiMetrics } from './api-metrics.js';
@@ -115,9 +115,9 @@ beforeAll(async () => {
     alerts: [alert()],
     predictions: [prediction()],
   });
-  const cache = new MemoryCache();
+  const cache = createMemoryCache();
   await cache.putCandles([candle({ closed: false })]);
-  bus = new MemoryBus();
+  bus = createMemoryBus();
   const destination = new Writable({
     write(chunk, _enc, done) {
       const line = String(chunk);

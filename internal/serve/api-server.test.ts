@@ -4,14 +4,14 @@ import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { alert, candle, indicators, prediction } from '../../test/contracts/store-contract.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { alertSubject, candleSubject, indexSubject, indicatorSubject, priceSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { UnavailableError } from '../runtime/errors.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache, type MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { apiConfig, type StreamConfig } from './api-config.js';
@@ -57,8 +57,8 @@ async function fixture(
   const store = await createPgliteStore({ database, schema: `api_${++n}` });
   await store.migrate();
   await seed(store);
-  const bus = new MemoryBus();
-  const cache = new MemoryCache();
+  const bus = createMemoryBus();
+  const cache = createMemoryCache();
   const registry = createRegistry({}, false);
   const server = createApiServer({
     store: wrap(store),
@@ -84,8 +84,8 @@ function storeless(over: Partial<ApiServerDeps> = {}): ApiServer {
       markets: async () => [],
       predictions: async () => [],
     },
-    cache: new MemoryCache(),
-    bus: new MemoryBus(),
+    cache: createMemoryCache(),
+    bus: createMemoryBus(),
     logger: silentLogger(),
     registry: createRegistry({}, false),
     config: apiConfig(),

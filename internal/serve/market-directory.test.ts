@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import type { StoredMarket } from '../sink/store.js';
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 function directory(stored: StoredMarket[], over: { idleMs?: number; maxMarkets?: number } = {}) {
   let now = 1_000_000;
-  const bus = new MemoryBus();
+  const bus = createMemoryBus();
   const forgotten: string[] = [];
   const d = createMarketDirectory({
     store: { markets: async () => stored },

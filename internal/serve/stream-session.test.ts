@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { candle } from '../../test/contracts/store-contract.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { candleSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
@@ -61,7 +61,7 @@ const SUBSCRIBE = JSON.stringify({ subscribe: { candles: { interval: '1m' } } })
 
 describe('StreamSession', () => {
   it('a client that stops reading holds at most its buffer: the oldest are dropped, counted and reported', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const socket = new FakeSocket();
     const { s, registry } = session(socket, bus, { bufferMessages: 10, maxSocketBytes: 2_000, slowClientMs: 60_000 });
     s.onMessage(SUBSCRIBE);
@@ -101,7 +101,7 @@ describe('StreamSession', () => {
   });
 
   it('closes a client whose socket stays full for slowClientMs with 1013, then terminates it', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const socket = new FakeSocket();
     const { s, registry } = session(socket, bus, { bufferMessages: 5, maxSocketBytes: 100, slowClientMs: 150 });
     s.onMessage(SUBSCRIBE);
@@ -125,7 +125,7 @@ describe('StreamSession', () => {
   });
 
   it('replies to bad messages count against the send bound: a client that reads none of them is closed', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const socket = new FakeSocket();
     const { s } = session(socket, bus, { maxSocketBytes: 4_000, messagesPerSecond: 1_000_000 });
     // Wrong in every one of 32 filters: the parser's complaint would be many times the message.
@@ -142,7 +142,7 @@ describe('StreamSession', () => {
   });
 
   it('asks for at most maxSubscriptions subjects, and closes a client that sends too fast with 1008', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const socket = new FakeSocket();
     const { s, registry } = session(socket, bus, { maxSubscriptions: 2, messagesPerSecond: 5 });
     s.onMessage(JSON.stringify({ subscribe: { candles: [{ interval: '1m' }, { interval: '1m', exchange: 'okx' }] } }));
@@ -165,7 +165,7 @@ describe('StreamSession', () => {
   });
 
   it('a resubscription replaces the previous one', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const socket = new FakeSocket();
     const { s } = session(socket, bus);
     s.onMessage(SUBSCRIBE);

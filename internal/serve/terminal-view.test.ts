@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { candleSubject } from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import { LogTail } from '../observe/log-tail.js';
@@ -56,7 +56,7 @@ describe('terminal view', () => {
     bus.publish(candleSubject(c.closed ? 'closed' : 'partial', c), candlePayload(c));
 
   it('not on a terminal: prints each open candle while it changes, not only the closed ones', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const screen = new CapturedOutput(false);
     start(screen, bus);
     expect(screen.text).toMatch(
@@ -85,7 +85,7 @@ describe('terminal view', () => {
   });
 
   it('on a terminal: redraws the open candle in place, with the recent log lines under the table', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const screen = new CapturedOutput(true);
     const stderr = new CapturedOutput(true);
     const tail = new LogTail(3, stderr);

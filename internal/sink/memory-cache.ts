@@ -53,3 +53,8 @@ export class MemoryCache implements Cache {
 
   async close(): Promise<void> {}
 }
+
+/** The Cache of the embedded mode. */
+export function createMemoryCache(): MemoryCache {
+  return new MemoryCache();
+}

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog } from '../log/memory-log.js';
 import { silentLogger } from '../observe/logger.js';
 import { createEndOffsetProbe } from './end-offset-probe.js';
 
 describe('EndOffsetProbe', () => {
   it('hands the topic end offsets to the worker every round, and goes on through a failing read', async () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     const admin = log.admin();
     await admin.ensureTopic('t', 2);
     const enc = new TextEncoder();

@@ -3,15 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
 import type { ActorOutput } from '../actor/output.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus } from '../bus/memory-bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import type { LogRecord } from '../log/log.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
@@ -122,15 +122,15 @@ async function openRunner(
   clock: () => number,
   partialUpdates: boolean,
 ) {
-  const bus = new MemoryBus();
+  const bus = createMemoryBus();
   await bus.ensureStream(CANDLES_STREAM);
   await bus.ensureStream(ALERTS_STREAM);
-  const log = new MemoryLog();
+  const log = createMemoryLog();
   await log.admin().ensureTopic('late', 1);
   await log.admin().ensureTopic('rejected', 1);
   const outputs = new Recording({
     bus,
-    cache: new MemoryCache(),
+    cache: createMemoryCache(),
     producer: log.producer(),
     topics: { late: 'late', rejected: 'rejected' },
     logger: silentLogger(),

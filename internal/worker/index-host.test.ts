@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus } from '../bus/memory-bus.js';
 import { priceSubject } from '../bus/subject-names.js';
 import { silentLogger } from '../observe/logger.js';
 import { createIndexHost, ownerOf } from './index-host.js';
@@ -9,7 +9,7 @@ const decoder = new TextDecoder();
 
 describe('IndexHost', () => {
   it('builds the BTC index from price updates of several venues over the bus', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const ac = new AbortController();
     const host = createIndexHost({ bus, logger: silentLogger(), owns: (a) => a === 'BTC' });
     await host.start(ac.signal);
@@ -41,7 +41,7 @@ describe('IndexHost', () => {
   });
 
   it('publishes the latest value of each asset once per turn of the event loop, and what is pending at close', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const ac = new AbortController();
     const host = createIndexHost({ bus, logger: silentLogger(), owns: () => true });
     await host.start(ac.signal);

@@ -3,21 +3,21 @@ import { loadRealTrades } from '../../test/support/real-trades.js';
 import { actorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
 import { createActorOutput, type TrendPrediction } from '../actor/output.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog } from '../log/memory-log.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createWorkerMetrics } from './metrics.js';
 import { PartitionOutputs } from './outputs.js';
 
 /** Outputs on `bus`, and what an actor made of the first 2,000 real BTCUSDT trades at 1s and 1m. */
-async function realRun(bus: MemoryBus, cache = new MemoryCache()) {
+async function realRun(bus: MemoryBus, cache = createMemoryCache()) {
   const outputs = new PartitionOutputs({
     bus,
     cache,
-    producer: new MemoryLog().producer(),
+    producer: createMemoryLog().producer(),
     topics: { late: 'late', rejected: 'rejected' },
     logger: silentLogger(),
     metrics: createWorkerMetrics(createRegistry({}, false)),
@@ -35,7 +35,7 @@ async function realRun(bus: MemoryBus, cache = new MemoryCache()) {
 
 describe('partition outputs: trend predictions and indicators', () => {
   it('publishes every forecast of the real trades live on tickmesh.prediction.<interval>.<exchange>.<symbol>', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const sub = bus.subscribe('tickmesh.prediction.>', { signal: AbortSignal.timeout(5_000) });
     const { outputs, out } = await realRun(bus);
     const sent: TrendPrediction[] = [...out.predictions];
@@ -54,11 +54,11 @@ describe('partition outputs: trend predictions and indicators', () => {
   });
 
   it('publishes the indicators of every closed candle live on tickmesh.indicator.<interval>.<exchange>.<symbol>', async () => {
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const sub = bus.subscribe('tickmesh.indicator.>', { signal: AbortSignal.timeout(5_000) });
     await bus.ensureStream(CANDLES_STREAM);
     await bus.ensureStream(ALERTS_STREAM);
-    const cache = new MemoryCache();
+    const cache = createMemoryCache();
     const { outputs, out } = await realRun(bus, cache);
     const sent = [...out.indicators];
     expect(sent.length).toBe(out.closed.length);

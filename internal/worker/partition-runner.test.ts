@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
 import type { ActorOutput } from '../actor/output.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import type { LogProducer, LogRecord, OutgoingRecord } from '../log/log.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import { encodeTradeBatch, TRADE_BATCH_HEADERS } from '../log/trade-batch.js';
 import type { Candle } from '../market/candle.js';
@@ -12,7 +12,7 @@ import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { UnavailableError } from '../runtime/errors.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache, MemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { CommitBatch, Store } from '../sink/store.js';
 import type { MarketActorPort } from './actor-port.js';
@@ -114,15 +114,15 @@ async function setup(live: RunnerOptions = {}, front?: (store: PgliteStore) => S
 async function openRunner(store: Store, metrics: WorkerMetrics, live: RunnerOptions): Promise<PartitionRunner> {
   const clock = live.clock ?? Date.now;
   const logger = silentLogger();
-  const bus = live.bus ?? new MemoryBus();
+  const bus = live.bus ?? createMemoryBus();
   await bus.ensureStream(CANDLES_STREAM);
   await bus.ensureStream(ALERTS_STREAM);
-  const log = new MemoryLog();
+  const log = createMemoryLog();
   await log.admin().ensureTopic('late', 1);
   await log.admin().ensureTopic('rejected', 1);
   const outputs = new PartitionOutputs({
     bus,
-    cache: live.cache ?? new MemoryCache(),
+    cache: live.cache ?? createMemoryCache(),
     producer: live.producer ?? log.producer(),
     topics: { late: 'late', rejected: 'rejected' },
     logger,
@@ -171,7 +171,7 @@ async function openRunner(store: Store, metrics: WorkerMetrics, live: RunnerOpti
 
 describe('partition runner', () => {
   it('publishes on a clock tick the partial update its rate limit held back, in a partition that does not follow the clock', async () => {
-    const cache = new MemoryCache();
+    const cache = createMemoryCache();
     let now = Date.UTC(2024, 0, 2);
     const { metrics, store, runner, signal } = await setup({ cache, clock: () => now, partialMinIntervalMs: 1_000 });
     const run = runner.run(signal);
@@ -269,7 +269,7 @@ describe('partition runner', () => {
 
   it('writes live updates to the cache at most once per interval, the latest per key, and all of them at a checkpoint', async () => {
     const cache = new PartialsCache();
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     const published: number[] = [];
     const sub = bus.subscribe('tickmesh.candle.partial.>');
     const receiving = (async () => {
@@ -462,7 +462,7 @@ describe('partition runner', () => {
   describe('the error rule', () => {
     /** A producer into an in-process log with the late and rejected topics that keeps what it sent. */
     async function capturing(): Promise<{ producer: LogProducer; sent: Array<{ topic: string; r: OutgoingRecord }> }> {
-      const log = new MemoryLog();
+      const log = createMemoryLog();
       await log.admin().ensureTopic('late', 1);
       await log.admin().ensureTopic('rejected', 1);
       const inner = log.producer();
@@ -560,7 +560,7 @@ describe('partition runner', () => {
 
     it('a durable output that fails for good fails the partition instead of retrying forever', async () => {
       // No late topic: sending a late trade fails with a ConfigError (unknown topic), not retriable.
-      const log = new MemoryLog();
+      const log = createMemoryLog();
       await log.admin().ensureTopic('rejected', 1);
       const { store, runner, signal } = await setup({ producer: log.producer() });
       const run = runner.run(signal);

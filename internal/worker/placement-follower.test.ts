@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRealTrades } from '../../test/support/real-trades.js';
 import { actorConfig } from '../actor/config.js';
 import type { Bus, KvBucket } from '../bus/bus.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { parseWorkerOptions } from '../config/worker.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog, type MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
@@ -12,7 +12,7 @@ import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { PLACEMENT_BUCKET, PLACEMENT_KV_KEY } from '../operator/kv-placement.js';
 import { encodeDocument, PLACEMENT_FORMAT, type PlacementDocument } from '../operator/placement-document.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { Store } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
@@ -68,7 +68,7 @@ async function member(
     producer: log.producer(),
     store,
     bus: outputs,
-    cache: new MemoryCache(),
+    cache: createMemoryCache(),
     actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m'], partialUpdates: false })),
     logger: silentLogger(),
     metrics: createWorkerMetrics(registry),
@@ -128,7 +128,7 @@ describe('placement follower: handoff between workers', () => {
   });
 
   async function setup() {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     await log.admin().ensureTopic(TOPIC, P);
     // Sixteen markets made of the real trades (by trade id), so that every partition has work.
     const records = trades.map((t) => tradeRecord({ ...t, symbol: `BTCUSDT${Number(t.tradeId) % MARKETS}` }));
@@ -138,7 +138,7 @@ describe('placement follower: handoff between workers', () => {
     const store = await createPgliteStore();
     await store.migrate();
     stores.push(store);
-    const bus = new MemoryBus();
+    const bus = createMemoryBus();
     return { log, store, bus, kv: await bus.kv(PLACEMENT_BUCKET) };
   }
 

@@ -2,14 +2,14 @@ import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { actorConfig } from '../actor/config.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus } from '../bus/memory-bus.js';
 import { parseWorkerOptions } from '../config/worker.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { startTracing, traceHeaders } from '../observe/tracing.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore } from '../sink/pglite-store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
@@ -22,7 +22,7 @@ afterAll(() => tracing.shutdown());
 
 describe('worker tracing', () => {
   it('continues the producer trace carried in the record headers through the batch to the checkpoint', async () => {
-    const log = new MemoryLog();
+    const log = createMemoryLog();
     await log.admin().ensureTopic('t', 1);
     const producerSpan = tracing.tracer.startSpan('ingest.produce');
     const headers = context.with(trace.setSpan(context.active(), producerSpan), () => traceHeaders());
@@ -46,8 +46,8 @@ describe('worker tracing', () => {
       consumer: log.consumer('t'),
       producer: log.producer(),
       store,
-      bus: new MemoryBus(),
-      cache: new MemoryCache(),
+      bus: createMemoryBus(),
+      cache: createMemoryCache(),
       actors: marketActorFactory(actorConfig({ intervals: ['1m'] })),
       logger: silentLogger(),
       metrics: createWorkerMetrics(createRegistry({}, false)),

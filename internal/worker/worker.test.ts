@@ -4,9 +4,9 @@ import { sharedData } from '../../test/harness/shared-data.js';
 import { actorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
 import { createActorOutput } from '../actor/output.js';
-import { MemoryBus } from '../bus/memory-bus.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { readTradeFile } from '../ingest/files/index.js';
-import { MemoryLog } from '../log/memory-log.js';
+import { createMemoryLog, type MemoryLog } from '../log/memory-log.js';
 import { partitionForKey } from '../log/partitioner.js';
 import { tradeRecord } from '../log/record.js';
 import type { Candle } from '../market/candle.js';
@@ -15,7 +15,7 @@ import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { FencedError } from '../runtime/errors.js';
-import { MemoryCache } from '../sink/memory-cache.js';
+import { createMemoryCache } from '../sink/memory-cache.js';
 import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { CandleQuery } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
@@ -67,7 +67,7 @@ function newWorker(s: Setup, maxBatchRecords = 250, clock: () => number = Date.n
     producer: s.log.producer(),
     store: s.store,
     bus: s.bus,
-    cache: new MemoryCache(),
+    cache: createMemoryCache(),
     actors: marketActorFactory(actorConfig({ intervals: ['1m', '5m', '15m', '1h'], partialUpdates: false })),
     logger: silentLogger(),
     metrics: createWorkerMetrics(createRegistry({}, false)),
@@ -110,12 +110,12 @@ const allCandles = (store: PgliteStore, trades: readonly Trade[]) => allRows(tra
 const allIndicators = (store: PgliteStore, trades: readonly Trade[]) => allRows(trades, (q) => store.indicators(q));
 
 async function setup(trades: readonly Trade[]): Promise<Setup> {
-  const log = new MemoryLog();
+  const log = createMemoryLog();
   await log.admin().ensureTopic(TOPIC, PARTITIONS);
   await log.producer().send(TOPIC, trades.map(tradeRecord));
   const store = await createPgliteStore();
   await store.migrate();
-  return { log, store, bus: new MemoryBus() };
+  return { log, store, bus: createMemoryBus() };
 }
 
 describe('worker on the in-process adapters', () => {

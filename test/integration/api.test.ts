@@ -21,8 +21,9 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { apiConfig } from '../../internal/serve/api-config.js';
 import { newApiKey } from '../../internal/serve/api-keys.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
+import type { Cache } from '../../internal/sink/cache.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
-import { RedisCache } from '../../internal/sink/redis-cache.js';
+import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
@@ -32,7 +33,7 @@ import { endpoint, freshName } from '../harness/env.js';
 // WebSocket client on a real port.
 const schema = freshName('api').replaceAll('-', '_');
 let store: Store;
-let cache: RedisCache;
+let cache: Cache;
 let bus: Bus;
 let server: ApiServer;
 let base: string;
@@ -46,7 +47,7 @@ const freshExchange = () => freshName('ex');
 beforeAll(async () => {
   store = createPostgresStore({ connectionString: endpoint('DATABASE_URL'), schema });
   await store.migrate();
-  cache = new RedisCache({ url: endpoint('REDIS_URL'), keyPrefix: `${freshName('api')}:` });
+  cache = createRedisCache({ url: endpoint('REDIS_URL'), keyPrefix: `${freshName('api')}:` });
   bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'api-test' });
   await bus.ensureStream(CANDLES_STREAM);
   await bus.ensureStream(ALERTS_STREAM);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { LogWriter } from '../../internal/ingest/log-writer.js';
+import { createLogWriter } from '../../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, replay, tradeFileSource } from '../../internal/ingest/replay.js';
 import type { IngestTopics } from '../../internal/ingest/topics.js';
@@ -22,7 +22,7 @@ async function produce(topics: IngestTopics, source: Parameters<typeof replay>[0
   try {
     return await replay(
       source,
-      { writer: new LogWriter({ producer, topics }), metrics: new IngestMetrics(registry), logger: silentLogger() },
+      { writer: createLogWriter({ producer, topics }), metrics: new IngestMetrics(registry), logger: silentLogger() },
       { speed, signal: new AbortController().signal },
     );
   } finally {

@@ -51,10 +51,10 @@ export type ContextSourceConfig = z.infer<typeof contextSourceSchema>;
 export function createContextSources(configs: readonly ContextSourceConfig[], env: NodeJS.ProcessEnv): ContextSource[] {
   return configs.map((c) => {
     const t = {
-      ...(c.name !== undefined ? { name: c.name } : {}),
-      ...(c.intervalSeconds !== undefined ? { intervalMs: c.intervalSeconds * 1000 } : {}),
-      ...(c.staleAfterSeconds !== undefined ? { staleAfterMs: c.staleAfterSeconds * 1000 } : {}),
-      ...(c.requestsPerMinute !== undefined ? { requestsPerMinute: c.requestsPerMinute } : {}),
+      name: c.name,
+      intervalMs: c.intervalSeconds === undefined ? undefined : c.intervalSeconds * 1000,
+      staleAfterMs: c.staleAfterSeconds === undefined ? undefined : c.staleAfterSeconds * 1000,
+      requestsPerMinute: c.requestsPerMinute,
     };
     switch (c.source) {
       case 'coingecko': {
@@ -62,18 +62,18 @@ export function createContextSources(configs: readonly ContextSourceConfig[], en
         const apiKey = file === undefined ? undefined : readSecretFile(file, 'coingecko apiKeyFile');
         return coingeckoSource({
           ...t,
-          ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}),
-          ...(apiKey ? { apiKey } : {}),
-          ...(c.apiKeyHeader !== undefined ? { apiKeyHeader: c.apiKeyHeader } : {}),
-          ...(c.vsCurrency !== undefined ? { vsCurrency: c.vsCurrency } : {}),
-          ...(c.pages !== undefined ? { pages: c.pages } : {}),
-          ...(c.perPage !== undefined ? { perPage: c.perPage } : {}),
-          ...(c.priceAssets !== undefined ? { priceAssets: c.priceAssets } : {}),
-          ...(c.marketsEvery !== undefined ? { marketsEvery: c.marketsEvery } : {}),
+          baseUrl: c.baseUrl,
+          apiKey,
+          apiKeyHeader: c.apiKeyHeader,
+          vsCurrency: c.vsCurrency,
+          pages: c.pages,
+          perPage: c.perPage,
+          priceAssets: c.priceAssets,
+          marketsEvery: c.marketsEvery,
         });
       }
       case 'fear-greed':
-        return fearGreedSource({ ...t, ...(c.baseUrl !== undefined ? { baseUrl: c.baseUrl } : {}) });
+        return fearGreedSource({ ...t, baseUrl: c.baseUrl });
       default:
         return rssSource({ ...t, name: c.name, url: c.url });
     }

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContextStandIn, referenceSample } from '../../../test/support/context-stand-in.js';
 import type { LogProducer, OutgoingRecord } from '../../log/log.js';
-import { MemoryLog } from '../../log/memory-log.js';
+import { createMemoryLog } from '../../log/memory-log.js';
 import { silentLogger } from '../../observe/logger.js';
 import { coingeckoSource } from './coingecko.js';
 import { createContextIngestor } from './context-ingestor.js';
@@ -31,7 +31,7 @@ const COINTELEGRAPH = referenceSample(
 
 /** The memory log, with every send also kept in order for the assertions. */
 class Captured {
-  readonly log = new MemoryLog();
+  readonly log = createMemoryLog();
   readonly sent: { topic: string; record: OutgoingRecord }[] = [];
   async init(): Promise<this> {
     const admin = this.log.admin();

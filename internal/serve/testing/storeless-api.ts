@@ -1,7 +1,7 @@
-import { MemoryBus } from '../../bus/memory-bus.js';
+import { createMemoryBus } from '../../bus/memory-bus.js';
 import { silentLogger } from '../../observe/logger.js';
 import { createRegistry } from '../../observe/metrics.js';
-import { MemoryCache } from '../../sink/memory-cache.js';
+import { createMemoryCache } from '../../sink/memory-cache.js';
 import { apiConfig } from '../api-config.js';
 import { type ApiServer, createApiServer } from '../api-server.js';
 
@@ -15,8 +15,8 @@ export async function startStorelessApi(over: Parameters<typeof apiConfig>[0] = 
       predictions: async () => [],
       markets: async () => [],
     },
-    cache: new MemoryCache(),
-    bus: new MemoryBus(),
+    cache: createMemoryCache(),
+    bus: createMemoryBus(),
     logger: silentLogger(),
     registry: createRegistry({}, false),
     config: apiConfig(over),
