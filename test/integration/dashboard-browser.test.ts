@@ -9,7 +9,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Bus } from '../../internal/bus/bus.js';
-import { MemoryBus } from '../../internal/bus/memory-bus.js';
+import { createMemoryBus } from '../../internal/bus/memory-bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { candleSubject, indicatorSubject } from '../../internal/bus/subject-names.js';
 import type { Alert } from '../../internal/market/alert.js';
@@ -21,7 +21,7 @@ import { createRegistry } from '../../internal/observe/metrics.js';
 import { apiConfig } from '../../internal/serve/api-config.js';
 import { newApiKey } from '../../internal/serve/api-keys.js';
 import { type ApiServer, createApiServer } from '../../internal/serve/api-server.js';
-import { MemoryCache } from '../../internal/sink/memory-cache.js';
+import { createMemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import type { Store } from '../../internal/sink/store.js';
@@ -740,8 +740,8 @@ describe('the context panels of the web dashboard in Chromium', () => {
     };
     server = createApiServer({
       store,
-      cache: new MemoryCache(),
-      bus: new MemoryBus(),
+      cache: createMemoryCache(),
+      bus: createMemoryBus(),
       logger: silentLogger(),
       registry: createRegistry({}, false),
       config: apiConfig({ listen: { port: 0, host: '127.0.0.1' }, source: { label: 'stand-in', simulated: false } }),
