@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batch, candle } from '../../test/contracts/store-contract.js';
 import { createMemoryBus } from '../bus/memory-bus.js';
-import type { Candle } from '../market/candle.js';
 import { silentLogger } from '../observe/logger.js';
 import { createRegistry } from '../observe/metrics.js';
 import { createMemoryCache } from '../sink/memory-cache.js';
@@ -16,31 +16,6 @@ import { type ApiServer, createApiServer } from './api-server.js';
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 5);
 const market = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' };
-
-function candleAt(openTime: number): Candle {
-  return {
-    exchange: 'binance',
-    symbol: 'BTCUSDT',
-    market: 'BTC-USDT',
-    interval: '1m',
-    openTime,
-    closeTime: openTime + MINUTE - 1,
-    open: '100',
-    high: '101',
-    low: '99',
-    close: '100.5',
-    volume: '1',
-    quoteVolume: '100',
-    trades: 1,
-    takerBuyVolume: '0.5',
-    takerBuyQuoteVolume: '50',
-    vwap: '100',
-    firstTradeId: '1',
-    lastTradeId: '1',
-    revision: 0,
-    closed: true,
-  };
-}
 
 interface Page {
   candles: Array<{ openTime: number }>;
@@ -65,15 +40,7 @@ const saved = { fetch: globalThis.fetch };
 beforeAll(async () => {
   store = await createPgliteStore();
   await store.migrate();
-  await store.commit({
-    topic: 't',
-    partition: 0,
-    epoch: 1,
-    nextOffset: 1n,
-    state: new Uint8Array(),
-    candles: [...first, ...second].map(candleAt),
-    alerts: [],
-  });
+  await store.commit(batch({ candles: [...first, ...second].map((openTime) => candle({ openTime })) }));
   server = createApiServer({
     store,
     cache: createMemoryCache(),

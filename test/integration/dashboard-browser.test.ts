@@ -25,7 +25,7 @@ import { createMemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import type { Store } from '../../internal/sink/store.js';
-import { alert, candle, prediction } from '../contracts/store-contract.js';
+import { alert, batch, candle, prediction } from '../contracts/store-contract.js';
 import { spawnDev } from '../harness/dev-process.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
@@ -431,17 +431,15 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
       time: alertCandle + 30_000,
       message: 'price moved 4.1 sigma in 1m',
     });
-    await store.commit({
-      topic: freshName('t'),
-      partition: 0,
-      epoch: 1,
-      nextOffset: 1n,
-      state: new Uint8Array(),
-      candles,
-      alerts: [spike],
-      indicators: openTimes.map((t, i) => indicatorRow(t, i)),
-      predictions: [forecast],
-    });
+    await store.commit(
+      batch({
+        topic: freshName('t'),
+        candles,
+        alerts: [spike],
+        indicators: openTimes.map((t, i) => indicatorRow(t, i)),
+        predictions: [forecast],
+      }),
+    );
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'dashboard-browser-test' });
 
     port = await freePort();
@@ -721,15 +719,9 @@ describe('the context panels of the web dashboard in Chromium', () => {
     news = headlines();
     pglite = await createPgliteStore();
     await pglite.migrate();
-    await pglite.commit({
-      topic: 'tickmesh.trades.v1',
-      partition: 0,
-      epoch: 1,
-      nextOffset: 1n,
-      state: new Uint8Array(),
-      candles: [candle({ exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', openTime: today })],
-      alerts: [],
-    });
+    await pglite.commit(
+      batch({ candles: [candle({ exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', openTime: today })] }),
+    );
     // Only the candle routes' queries: the API registers no context routes of its own.
     const store = {
       candles: pglite.candles.bind(pglite),
