@@ -29,7 +29,8 @@ function row(name, score, verdict) {
 }
 
 function render(row0, p) {
-  $('model-title').textContent = `${row0.market} · ${p?.interval ?? ''}`;
+  $('model-title').textContent = `${row0.market} · ${marketParams(row0).interval}`;
+  $('model-table').hidden = !p;
   if (!p) {
     $('model-signal').textContent = 'no forecast yet: the model warms up on the first closed candles';
     $('model-body').replaceChildren();
