@@ -50,7 +50,13 @@ describe('API keys', () => {
     const param = await app.inject({ url: `/api/v1/markets?api_key=${encodeURIComponent(other.key)}` });
     expect(param.statusCode).toBe(200);
     expect((await app.inject({ url: '/api/v1/nothing' })).statusCode).toBe(401);
-    for (const url of ['/healthz', '/readyz', '/', '/dashboard/dashboard.js']) {
+    for (const url of [
+      '/healthz',
+      '/readyz',
+      '/',
+      '/dashboard/dashboard.js',
+      '/dashboard/vendor/lightweight-charts.js',
+    ]) {
       expect((await app.inject({ url })).statusCode, url).toBe(200);
     }
   });

@@ -3,7 +3,14 @@ import { PUBLIC_DOCS_ROUTES } from './api-docs.js';
 import { type ApiKey, findApiKey } from './api-keys.js';
 
 /** Routes anyone may reach with keys on: the probes, the dashboard and docs pages with their files. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/', '/dashboard/:file', ...PUBLIC_DOCS_ROUTES]);
+const PUBLIC_ROUTES = new Set([
+  '/healthz',
+  '/readyz',
+  '/',
+  '/dashboard/:file',
+  '/dashboard/vendor/:file',
+  ...PUBLIC_DOCS_ROUTES,
+]);
 
 /** The query parameter that carries a key where a header cannot: a browser's WebSocket. */
 export const API_KEY_PARAM = 'api_key';

@@ -108,7 +108,8 @@ export function indicators(c: Candle, over: Partial<IndicatorValues> = {}): Indi
   };
 }
 
-function batch(over: Partial<CommitBatch> = {}): CommitBatch {
+/** A commit of partition 0 at epoch 1 with no rows but those of `over`. */
+export function batch(over: Partial<CommitBatch> = {}): CommitBatch {
   return {
     topic: 'tickmesh.trades.v1',
     partition: 0,

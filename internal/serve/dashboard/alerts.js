@@ -1,5 +1,7 @@
-// The alerts list: the newest MAX_ALERTS, newest first, each shown once.
+// The alerts list: the newest MAX_ALERTS, newest first, each shown once; an alert of a market
+// links to its candle on the chart.
 
+import { showAlert } from './chart.js';
 import { $, el } from './dom.js';
 import { fmtTime } from './format.js';
 import { setSimulated } from './page.js';
@@ -14,7 +16,7 @@ export function onAlert(a, live) {
   state.alerts.sort((x, y) => y.time - x.time || (y.id < x.id ? -1 : 1));
   for (const gone of state.alerts.splice(MAX_ALERTS)) state.alertIds.delete(gone.id);
   if (live && a.exchange === 'sim') setSimulated(true);
-  schedule('alerts');
+  schedule('alerts', 'markers');
 }
 
 export function renderAlerts() {
@@ -23,21 +25,22 @@ export function renderAlerts() {
   if (state.alerts.length === 0) list.append(el('li', { class: 'empty', text: 'no alerts yet' }));
   for (const a of state.alerts) {
     const where = a.exchange === 'index' ? `${a.symbol} index` : `${a.market} · ${a.exchange}`;
-    list.append(
+    const linked = state.markets.has(`${a.exchange}:${a.symbol}`);
+    const item = el(
+      'li',
+      linked ? { class: 'linked', title: 'show its candle on the chart', 'data-alert': a.id } : {},
       el(
-        'li',
-        {},
-        el(
-          'div',
-          { class: 'meta' },
-          el('span', { text: fmtTime(a.time) }),
-          el('span', { class: `sev sev-${a.severity}`, text: a.severity }),
-          el('span', { class: 'kind', text: a.kind.replace('_', ' ') }),
-          el('span', { text: where }),
-        ),
-        el('div', { class: 'msg', text: a.message }),
+        'div',
+        { class: 'meta' },
+        el('span', { text: fmtTime(a.time) }),
+        el('span', { class: `sev sev-${a.severity}`, text: a.severity }),
+        el('span', { class: 'kind', text: a.kind.replaceAll('_', ' ') }),
+        el('span', { text: where }),
       ),
+      el('div', { class: 'msg', text: a.message }),
     );
+    if (linked) item.addEventListener('click', () => showAlert(a));
+    list.append(item);
   }
   $('alerts-count').textContent = state.alerts.length > 0 ? `${state.alerts.length} newest` : '';
 }

@@ -1,16 +1,10 @@
-// The markets and the selected market's candles, as candles arrive.
+// The markets and their open candles, as candles arrive.
 
+import { newer } from './candle-order.js';
+import { onChartCandle } from './chart.js';
 import { setSimulated } from './page.js';
 import { schedule } from './schedule.js';
-import { CHART_CANDLES, state } from './state.js';
-
-/** Whether `a` is a later state of the same window than `b` (the server's ordering). */
-export function newer(a, b) {
-  if (a.openTime !== b.openTime) return a.openTime > b.openTime;
-  if (a.revision !== b.revision) return a.revision > b.revision;
-  if (a.closed !== b.closed) return a.closed;
-  return a.trades > b.trades;
-}
+import { state } from './state.js';
 
 /** The row of market `m`, added if new. */
 export function ensureMarket(m) {
@@ -33,19 +27,13 @@ export function ensureMarket(m) {
   return row;
 }
 
-/** Keeps `c` in the chart if it is newer than what the chart holds for its window. */
-export function chartCandle(c) {
-  const prev = state.chart.get(c.openTime);
-  if (prev && !newer(c, prev)) return false;
-  state.chart.set(c.openTime, c);
-  return true;
-}
-
-/** Drops the oldest candles beyond what the chart shows. */
-export function trimChart() {
-  if (state.chart.size <= CHART_CANDLES) return;
-  const times = [...state.chart.keys()].sort((a, b) => a - b);
-  for (const t of times.slice(0, times.length - CHART_CANDLES)) state.chart.delete(t);
+/** Forgets every row's candle: they were of another interval. */
+export function clearCandles() {
+  for (const row of state.markets.values()) {
+    row.candle = undefined;
+    row.dirty = true;
+  }
+  schedule();
 }
 
 /** A candle from the stream. */
@@ -62,9 +50,6 @@ export function onCandle(c) {
     row.updatedAt = Date.now();
     row.dirty = true;
   }
-  if (row.key === state.selected && chartCandle(c)) {
-    trimChart();
-    schedule('chart');
-  }
+  if (row.key === state.selected) onChartCandle(c);
   schedule();
 }

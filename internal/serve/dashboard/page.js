@@ -23,3 +23,20 @@ export function showError(text) {
   node.hidden = text === undefined;
   node.textContent = text ?? '';
 }
+
+/** Shows or hides a panel that depends on an optional route. */
+export function showPanel(id, on) {
+  $(id).hidden = !on;
+}
+
+/** Asks for an API key; `onKey(key)` gets what the user enters. */
+export function askForKey(onKey) {
+  const form = $('key-form');
+  form.hidden = false;
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const key = $('key-input').value.trim();
+    if (key) onKey(key);
+  });
+  $('key-input').focus();
+}

@@ -1,17 +1,27 @@
 // The live side: the WebSocket stream (/api/v1/stream), reconnected with backoff, and on every
-// (re)subscription a REST snapshot of what happened meanwhile.
+// (re)connection a REST snapshot of what happened meanwhile.
 
 import { onAlert } from './alerts.js';
 import { apiKey, getJson } from './api.js';
-import { select } from './chart.js';
+import { newer } from './candle-order.js';
+import { onChartIndicators, select, selectedRow } from './chart.js';
 import { $ } from './dom.js';
 import { onIndex } from './index-prices.js';
-import { ensureMarket, newer, onCandle } from './markets.js';
+import { ensureMarket, onCandle } from './markets.js';
 import { setSimulated, setStatus, showError } from './page.js';
 import { schedule } from './schedule.js';
 import { state } from './state.js';
 
 let backoff = 500;
+let socket;
+/** The next `subscribed` reloads the snapshot and the chart: set on (re)connection and interval change. */
+let reload = true;
+const indicatorHooks = [];
+
+/** `fn(values)` runs for each indicator row of the selected market from the stream. */
+export function whenIndicators(fn) {
+  indicatorHooks.push(fn);
+}
 
 async function loadSnapshot() {
   const [markets, alerts] = await Promise.all([
@@ -34,6 +44,23 @@ async function loadSnapshot() {
   schedule();
 }
 
+/** What the page follows: every market's candles, alerts, index prices, the selected market's indicators. */
+function subscription() {
+  const subscribe = { candles: { interval: state.interval, exchange: '*', symbol: '*' }, alerts: true, index: true };
+  const row = selectedRow();
+  if (row) subscribe.indicators = { interval: state.interval, exchange: row.exchange, symbol: row.symbol };
+  return JSON.stringify({ subscribe });
+}
+
+/**
+ * Sends the subscription again (another market selected, another interval); with `reloadAll`
+ * the markets, alerts and chart are loaded again once it is taken.
+ */
+export function resubscribe(reloadAll = false) {
+  if (reloadAll) reload = true;
+  if (socket?.readyState === WebSocket.OPEN) socket.send(subscription());
+}
+
 function onMessage(msg) {
   switch (msg.type) {
     case 'hello':
@@ -45,18 +72,26 @@ function onMessage(msg) {
       state.connectedAt = Date.now();
       setStatus('live', 'live');
       showError(undefined);
+      if (!reload) break;
+      reload = false;
       loadSnapshot().catch((err) => showError(`could not load the snapshot: ${err.message}`));
-      if (state.selected) {
-        // Reload the chart's history: candles may have closed while the stream was down.
-        const key = state.selected;
-        state.selected = undefined;
-        select(key);
-      }
+      // Candles may have closed while the stream was down, or the interval changed.
+      if (state.selected) select(state.selected, { force: true });
       break;
     case 'candle':
       state.received += 1;
       onCandle(msg.data);
       break;
+    case 'indicator': {
+      state.received += 1;
+      const v = msg.data;
+      const row = selectedRow();
+      if (row && v.exchange === row.exchange && v.symbol === row.symbol && v.interval === state.interval) {
+        onChartIndicators(v);
+        for (const fn of indicatorHooks) fn(v);
+      }
+      break;
+    }
     case 'alert':
       state.received += 1;
       onAlert(msg.data, true);
@@ -79,13 +114,11 @@ export function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = apiKey ? `?api_key=${encodeURIComponent(apiKey)}` : '';
   const ws = new WebSocket(`${proto}//${location.host}/api/v1/stream${query}`);
+  socket = ws;
   setStatus('connecting', 'connecting');
   ws.addEventListener('open', () => {
-    ws.send(
-      JSON.stringify({
-        subscribe: { candles: { interval: state.interval, exchange: '*', symbol: '*' }, alerts: true, index: true },
-      }),
-    );
+    reload = true;
+    ws.send(subscription());
   });
   ws.addEventListener('message', (ev) => {
     let msg;

@@ -4,6 +4,7 @@
 import { select } from './chart.js';
 import { $, el } from './dom.js';
 import { changePct, fmtAge, fmtDecimal, fmtPrice } from './format.js';
+import { matches } from './search.js';
 import { STALE_MS, state } from './state.js';
 
 const PRICES = ['open', 'high', 'low', 'close', 'change', 'volume', 'trades'];
@@ -16,7 +17,8 @@ function rebuild(rows) {
   body.replaceChildren();
   rowNodes.clear();
   if (rows.length === 0) {
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: '10', text: 'waiting for the first trades…' })));
+    const text = state.markets.size > 0 ? `no market matches “${state.search}”` : 'waiting for the first trades…';
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: '10', text })));
   }
   for (const r of rows) {
     const tr = el('tr');
@@ -67,10 +69,10 @@ function fill(cells, r) {
 }
 
 export function renderTable() {
-  const rows = [...state.markets.values()].sort(
-    (a, b) => a.market.localeCompare(b.market) || a.exchange.localeCompare(b.exchange),
-  );
-  const shape = rows.map((r) => r.key).join('|');
+  const rows = [...state.markets.values()]
+    .filter(matches)
+    .sort((a, b) => a.market.localeCompare(b.market) || a.exchange.localeCompare(b.exchange));
+  const shape = `${state.interval}|${rows.map((r) => r.key).join('|')}`;
   if (shape !== tableShape) {
     tableShape = shape;
     rebuild(rows);
