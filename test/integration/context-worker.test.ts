@@ -14,7 +14,7 @@ import {
 } from '../../internal/ingest/context/records.js';
 import { rssSource } from '../../internal/ingest/context/rss.js';
 import { startContextIngestor } from '../../internal/ingest/context/start.js';
-import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import { createKafkaAdmin, createTopicsAndWait } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import type { OutgoingRecord } from '../../internal/log/log.js';
@@ -111,6 +111,13 @@ describe('context in the worker, on real Kafka, PostgreSQL, NATS and Redis', () 
     const schema = name.replaceAll('-', '_');
     schemas.push(schema);
     await createTradeTopics(kafka(), topic, 1);
+    const admin = kafka().admin();
+    await admin.connect();
+    await createTopicsAndWait(
+      admin,
+      [topics.reference, topics.sentiment, topics.news].map((t) => ({ topic: t, numPartitions: 1 })),
+    );
+    await admin.disconnect();
     const T0 = Date.UTC(2026, 0, 1);
     // Headlines (every tenth one appended twice, as two ingest processes would), reference data, sentiment.
     const news = Array.from({ length: 20_000 }, (_, i) =>
