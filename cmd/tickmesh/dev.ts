@@ -41,7 +41,8 @@ terminal view of candles on the in-process adapters: an
 in-process log in place of Kafka, an in-process bus in place of NATS, PGlite (PostgreSQL in
 WebAssembly) in place of PostgreSQL, and memory in place of Redis. The same actors and SQL as
 a deployment. Trades come live from Binance when it is reachable, otherwise from the built-in
-market simulator (said so in the log and on screen).
+market simulator (said so in the log and on screen). Reference data, Fear & Greed and headlines
+are simulated (source "simulated", headlines marked [SIMULATED]; --context off for none).
 
 options:
 ${flagHelp(DEV_FLAGS)}

@@ -33,7 +33,10 @@ const HELP = `tickmesh worker: run placed partitions of the trades topic through
 Reads each placed partition from its last checkpoint, builds candles, indicators and alerts, and
 commits them with the checkpoint to PostgreSQL in one transaction (exactly once, fenced by the
 placement epoch); publishes live and closed candles and alerts on NATS and the latest candles
-in Redis. SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
+in Redis. With --context (the default) one worker also records the reference, sentiment and
+news topics into PostgreSQL (exactly once), and each asset's context actor joins price and
+volume spikes with its headlines into news_spike alerts (docs/SOURCES.md).
+SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
 Traces go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 endpoints (flags override the environment):
