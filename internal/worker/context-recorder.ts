@@ -8,7 +8,7 @@ import type { LogAdmin, LogConsumer, RecordBatch } from '../log/log.js';
 import type { ContextKind, NewsRecord, ReferenceRecord, SentimentRecord } from '../market/context.js';
 import type { Component } from '../runtime/component.js';
 import { retry } from '../runtime/retry.js';
-import { COMMIT_RETRY } from '../runtime/retry-policies.js';
+import { COMMIT_RETRY, OUTPUT_RETRY } from '../runtime/retry-policies.js';
 import type { Cache } from '../sink/cache.js';
 import type { ContextStore } from '../sink/context-store.js';
 
@@ -72,15 +72,35 @@ export class ContextRecorder implements Component {
     });
   }
 
+  /**
+   * Starts recording in the background and resolves at once: joining the three topics takes a
+   * consumer each, and the worker's partitions need not wait for them.
+   */
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(), { once: true });
-    for (const kind of ['reference', 'sentiment', 'news'] as const) {
-      const topic = this.deps.topics[kind];
-      await this.deps.admin.ensureTopic(topic, 1);
-      const partitions = await this.deps.admin.partitionCount(topic);
-      const consumer = await this.deps.consumer(topic);
-      this.loops.push(this.follow(topic, partitions, consumer), this.read(topic, consumer));
+    for (const kind of ['reference', 'sentiment', 'news'] as const)
+      this.loops.push(this.record(this.deps.topics[kind]));
+  }
+
+  /** Ensures the topic, opens its consumer, and follows ownership and reads until closed. */
+  private async record(topic: string): Promise<void> {
+    let consumer: LogConsumer;
+    let partitions: number;
+    try {
+      const signal = this.controller.signal;
+      partitions = await retry(
+        async () => {
+          await this.deps.admin.ensureTopic(topic, 1);
+          return this.deps.admin.partitionCount(topic);
+        },
+        { ...OUTPUT_RETRY, signal, onRetry: (err) => this.log.warn({ err, topic }, 'context topic not ready') },
+      );
+      consumer = await retry(() => this.deps.consumer(topic), { ...OUTPUT_RETRY, signal });
+    } catch (err) {
+      if (!this.controller.signal.aborted) this.log.error({ err, topic }, 'context topic not recorded');
+      return;
     }
+    await Promise.all([this.follow(topic, partitions, consumer), this.read(topic, consumer)]);
   }
 
   async drain(): Promise<void> {
