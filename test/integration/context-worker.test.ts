@@ -142,7 +142,7 @@ describe('context in the worker, on real Kafka, PostgreSQL, NATS and Redis', () 
     for (let kill = 0; kill < 6; kill++) {
       const w = startWorker(topic, schema, topics);
       await w.running;
-      await new Promise((r) => setTimeout(r, 200 + Math.random() * 1_500));
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 3_000));
       w.child.kill('SIGKILL');
       await w.exited;
       const at = (await committed().catch(() => new Map<string, bigint>())).get(topics.news) ?? 0n;
@@ -174,8 +174,8 @@ describe('context in the worker, on real Kafka, PostgreSQL, NATS and Redis', () 
       `SELECT count(DISTINCT guid)::int AS n FROM "${schema}".headlines WHERE title LIKE 'BTC headline %'`,
     );
     expect(rows[0].n).toBe(news.length);
-    // At least one kill must have landed with the headlines partly recorded, or this proves little.
-    expect(midway).toBeGreaterThanOrEqual(1);
+    // Kills must land with the headlines partly recorded, or this proves little (a run saw 6 of 6).
+    expect(midway).toBeGreaterThanOrEqual(2);
   }, 600_000);
 
   it('a BTC headline from the RSS connector and a BTC price spike make one news_spike alert, in the table and the API', async () => {
