@@ -2,6 +2,9 @@ import { createMemoryBus } from '../../internal/bus/memory-bus.js';
 import { DEV_FLAGS } from '../../internal/config/dev.js';
 import { flagHelp, parseFlags } from '../../internal/config/parse-flags.js';
 import { parseWorkerOptions, type WorkerOptions } from '../../internal/config/worker.js';
+import { createContextIngestor } from '../../internal/ingest/context/context-ingestor.js';
+import { DEFAULT_CONTEXT_TOPICS } from '../../internal/ingest/context/records.js';
+import { contextSimulatorSources } from '../../internal/ingest/context/simulator.js';
 import { createIngestor, type VenueConfig } from '../../internal/ingest/ingestor.js';
 import { DEFAULT_TOPICS } from '../../internal/ingest/topics.js';
 import { combinedStreamUrl } from '../../internal/ingest/venues/binance.js';
@@ -19,6 +22,8 @@ import { createApiServer } from '../../internal/serve/api-server.js';
 import { startTerminalView } from '../../internal/serve/terminal-view.js';
 import { createMemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
+import { createContextHost } from '../../internal/worker/context-host.js';
+import { createContextRecorder } from '../../internal/worker/context-recorder.js';
 import { createIndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
@@ -36,7 +41,8 @@ terminal view of candles on the in-process adapters: an
 in-process log in place of Kafka, an in-process bus in place of NATS, PGlite (PostgreSQL in
 WebAssembly) in place of PostgreSQL, and memory in place of Redis. The same actors and SQL as
 a deployment. Trades come live from Binance when it is reachable, otherwise from the built-in
-market simulator (said so in the log and on screen).
+market simulator (said so in the log and on screen). Reference data, Fear & Greed and headlines
+are simulated (source "simulated", headlines marked [SIMULATED]; --context off for none).
 
 options:
 ${flagHelp(DEV_FLAGS)}
@@ -132,6 +138,38 @@ export const devCommand: Command = {
       Array.from({ length: partitions }, (_, p) => p),
     );
     await ingestor.start(run.signal);
+    // Context: simulated (labelled in every record), through the worker's recorder, tables and routes.
+    const withContext = values.context === 'sim';
+    const contextIngestor = withContext
+      ? createContextIngestor({
+          sources: contextSimulatorSources({ assets: devAssets(live ? list(values.symbols) : list(values.markets)) }),
+          producer: log.producer(),
+          topics: DEFAULT_CONTEXT_TOPICS,
+          logger: logger.child({ part: 'context' }),
+          registry,
+        })
+      : undefined;
+    const recorder = withContext
+      ? createContextRecorder({
+          topics: DEFAULT_CONTEXT_TOPICS,
+          consumer: async (topic) => log.consumer(topic),
+          admin,
+          store,
+          bus,
+          cache,
+          logger,
+          registry,
+          owns: () => true,
+        })
+      : undefined;
+    const contextHost = withContext ? createContextHost({ bus, store, logger, owns: () => true }) : undefined;
+    if (withContext) {
+      for (const topic of Object.values(DEFAULT_CONTEXT_TOPICS)) await admin.ensureTopic(topic, 1);
+      await recorder?.start(run.signal);
+      await contextHost?.start(run.signal);
+      contextIngestor?.start(run.signal);
+      logger.warn({}, 'context: SIMULATED reference data, sentiment and headlines (source "simulated")');
+    }
     const viewDone = view
       ? startTerminalView(
           {
@@ -157,8 +195,11 @@ export const devCommand: Command = {
     logger.warn('draining: committing a final checkpoint per partition');
     await api.drain().catch((err: unknown) => logger.error({ err }, 'api drain failed'));
     await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
+    await contextIngestor?.drain();
     await worker.drain();
     await indexHost.close();
+    await contextHost?.close();
+    await recorder?.close();
     run.abort();
     await viewDone.catch(() => {});
     await Promise.all([probes.close(), store.close(), bus.close(), cache.close(), log.producer().close()]);
@@ -181,6 +222,15 @@ export async function ensureDevTopics(
   const others = [...new Set([DEFAULT_TOPICS.rejects, DEFAULT_TOPICS.gaps, worker.lateTopic, worker.rejectedTopic])];
   for (const topic of others) await admin.ensureTopic(topic, 1);
   return [DEFAULT_TOPICS.trades, ...others];
+}
+
+/** The base assets of dev's markets (`BTC-USDT`) or Binance symbols (`BTCUSDT`), once each. */
+export function devAssets(names: readonly string[]): string[] {
+  const quotes = /(USDT|USDC|FDUSD|BUSD|USD|EUR|BTC|ETH)$/;
+  const assets = names.map((n) =>
+    n.includes('-') ? (n.split('-')[0] as string) : n.toUpperCase().replace(quotes, ''),
+  );
+  return [...new Set(assets.filter((a) => a.length > 0))];
 }
 
 function list(s: string): string[] {

@@ -15,6 +15,8 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import { createContextHost } from '../../internal/worker/context-host.js';
+import { createContextRecorder } from '../../internal/worker/context-recorder.js';
 import { createEndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
 import { startHeartbeat } from '../../internal/worker/heartbeat.js';
 import { createIndexHost, ownerOf } from '../../internal/worker/index-host.js';
@@ -31,7 +33,10 @@ const HELP = `tickmesh worker: run placed partitions of the trades topic through
 Reads each placed partition from its last checkpoint, builds candles, indicators and alerts, and
 commits them with the checkpoint to PostgreSQL in one transaction (exactly once, fenced by the
 placement epoch); publishes live and closed candles and alerts on NATS and the latest candles
-in Redis. SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
+in Redis. With --context (the default) one worker also records the reference, sentiment and
+news topics into PostgreSQL (exactly once), and each asset's context actor joins price and
+volume spikes with its headlines into news_spike alerts (docs/SOURCES.md).
+SIGTERM drains: finishes queued records and commits a final checkpoint per partition.
 Traces go to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 
 endpoints (flags override the environment):
@@ -40,6 +45,9 @@ ${ENDPOINT_HELP}
 options:
 ${WORKER_FLAGS_HELP}
 `;
+
+/** The placement key of the context topics' recorder (never an asset: assets have no `@`). */
+const CONTEXT_KEY = '@context-topics';
 
 /** How often the worker reads its topic's end offsets (EndOffsetProbe): the lag's resolution while paused. */
 const END_OFFSET_INTERVAL_MS = 5_000;
@@ -133,6 +141,25 @@ export const workerCommand: Command = {
       options.indexActors && (options.placement === 'static' || ownerOf(asset, members) === options.podName);
     const indexHost = createIndexHost({ bus, logger, owns });
     await indexHost.start(run.signal);
+    // The context topics: recorded by one worker (the owner of CONTEXT_KEY); each asset's context
+    // actor runs where its index actor does (docs/SOURCES.md).
+    const placed = (key: string) => options.placement === 'static' || ownerOf(key, members) === options.podName;
+    const recorder = options.context
+      ? createContextRecorder({
+          topics: { reference: options.referenceTopic, sentiment: options.sentimentTopic, news: options.newsTopic },
+          consumer: (topic) => createKafkaConsumer({ ...kafka, clientId: `${clientId}-context`, topic }),
+          admin,
+          store,
+          bus,
+          cache,
+          logger,
+          registry,
+          owns: () => placed(CONTEXT_KEY),
+        })
+      : undefined;
+    await recorder?.start(run.signal);
+    const contextHost = options.context ? createContextHost({ bus, store, logger, owns: placed }) : undefined;
+    await contextHost?.start(run.signal);
     let follower: PlacementFollower | undefined;
     if (options.placement === 'operator') {
       const self = options.podName as string;
@@ -181,6 +208,8 @@ export const workerCommand: Command = {
       await follower?.drain(options.handoffWaitMs);
       await worker.drain();
       await indexHost.close();
+      await contextHost?.close();
+      await recorder?.close();
     } catch (err) {
       logger.error({ err }, 'drain failed');
       code = 1;

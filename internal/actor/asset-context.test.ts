@@ -74,7 +74,7 @@ describe('asset context: the news-spike alert', () => {
   });
 
   it('says nothing for another asset, a headline outside the window, or another kind of alert', () => {
-    const ctx = new AssetContext({ beforeMs: 30 * 60_000, afterMs: 5 * 60_000, maxHeadlines: 10 });
+    const ctx = new AssetContext({ beforeMs: 30 * 60_000, afterMs: 5 * 60_000, maxHeadlines: 10, maxSpikes: 10 });
     for (const n of news) ctx.onNews(n);
     const p = btcHeadline.published as number;
     expect(ctx.onAlert(spike('DOT-USDT', p))).toBeUndefined();
@@ -82,6 +82,21 @@ describe('asset context: the news-spike alert', () => {
     expect(ctx.onAlert(spike('BTC-USDT', p - 6 * 60_000))).toBeUndefined();
     expect(ctx.onAlert(spike('BTC-USDT', p - 4 * 60_000))?.kind).toBe('news_spike');
     expect(ctx.onAlert({ ...spike('BTC-USDT', p), kind: 'whale_trade' })).toBeUndefined();
+  });
+
+  it('joins a spike with a headline that comes after it, once, whichever comes first', () => {
+    const ctx = new AssetContext();
+    const p = btcHeadline.published as number;
+    const early = spike('BTC-USDT', p + 60_000);
+    expect(ctx.onAlert(early)).toBeUndefined();
+    expect(ctx.onAlert(spike('BTC-USDT', p + 40 * 60_000))).toBeUndefined();
+    const made = ctx.onNews(btcHeadline);
+    expect(made.map((a) => a.id)).toEqual([`${early.id}:news`]);
+    expect(made[0]?.evidence.headline).toBe(btcHeadline.title);
+    // Neither the headline again, nor the spike again, nor another headline of its window makes a second.
+    expect(ctx.onNews(btcHeadline)).toEqual([]);
+    expect(ctx.onAlert(early)).toBeUndefined();
+    expect(ctx.onNews({ ...btcHeadline, guid: 'another', published: p + 30_000 })).toEqual([]);
   });
 
   it('keeps the newest reference data and sentiment, and each headline once', () => {

@@ -7,12 +7,15 @@ export interface AssetContextConfig {
   readonly afterMs: number;
   /** Headlines kept per asset (the newest). */
   readonly maxHeadlines: number;
+  /** Spikes kept per asset (the newest), for headlines that come after them. */
+  readonly maxSpikes: number;
 }
 
 export const DEFAULT_ASSET_CONTEXT_CONFIG: AssetContextConfig = Object.freeze({
   beforeMs: 30 * 60_000,
   afterMs: 5 * 60_000,
   maxHeadlines: 50,
+  maxSpikes: 100,
 });
 
 /** What the context actor knows of one asset: for market actors and the API. */
@@ -37,13 +40,19 @@ function headlineTime(n: NewsRecord): number {
  *
  * News spike: a price or volume spike alert on a market whose base asset has a headline dated
  * within [time - beforeMs, time + afterMs] becomes a `news_spike` alert carrying the headline
- * (the nearest in time), with the spike's id in its own so that a replay re-creates it.
+ * (the nearest in time), with the spike's id in its own so that a replay re-creates it. The join
+ * goes both ways: a spike that no headline explains yet is held (the newest maxSpikes per asset),
+ * and a headline that comes later and falls in its window makes the alert then. A spike makes at
+ * most one news spike here: with the headline nearest to it among those known when it first
+ * matched (a closer headline that comes later does not make a second one).
  */
 export class AssetContext {
   private readonly cfg: AssetContextConfig;
   private readonly reference = new Map<string, ReferenceRecord>();
   private readonly news = new Map<string, NewsRecord[]>();
   private sentimentValue: SentimentRecord | undefined;
+  /** Spikes per asset, oldest first, and whether each made its news spike. */
+  private readonly spikes = new Map<string, Array<{ spike: Alert; joined: boolean }>>();
 
   constructor(cfg: AssetContextConfig = DEFAULT_ASSET_CONTEXT_CONFIG) {
     this.cfg = cfg;
@@ -59,8 +68,12 @@ export class AssetContext {
     if (this.sentimentValue === undefined || s.time >= this.sentimentValue.time) this.sentimentValue = s;
   }
 
-  /** Files the headline under every asset it names; a repeat (same source and guid) is ignored. */
-  onNews(n: NewsRecord): void {
+  /**
+   * Files the headline under every asset it names (a repeat, same source and guid, is ignored)
+   * and returns the news spikes of held spikes that it is the first headline to explain.
+   */
+  onNews(n: NewsRecord): Alert[] {
+    const made: Alert[] = [];
     for (const asset of n.assets) {
       let list = this.news.get(asset);
       if (list === undefined) {
@@ -71,7 +84,15 @@ export class AssetContext {
       list.push(n);
       list.sort((a, b) => headlineTime(b) - headlineTime(a));
       if (list.length > this.cfg.maxHeadlines) list.length = this.cfg.maxHeadlines;
+      for (const held of this.spikes.get(asset) ?? []) {
+        if (held.joined) continue;
+        const alert = this.join(held.spike, asset);
+        if (alert === undefined) continue;
+        held.joined = true;
+        made.push(alert);
+      }
     }
+    return made;
   }
 
   view(asset: string): AssetView {
@@ -83,10 +104,29 @@ export class AssetContext {
     };
   }
 
-  /** The news spike a price or volume spike makes with a headline of its asset; undefined otherwise. */
+  /**
+   * The news spike a price or volume spike makes with a headline of its asset; undefined when no
+   * headline explains it yet (it is held for later headlines) or it was seen before.
+   */
   onAlert(a: Alert): Alert | undefined {
     if (a.kind !== 'price_spike' && a.kind !== 'volume_spike') return undefined;
-    const asset = a.market.split('-')[0] as string;
+    const asset = assetOf(a);
+    let held = this.spikes.get(asset);
+    if (held === undefined) {
+      held = [];
+      this.spikes.set(asset, held);
+    }
+    if (held.some((h) => h.spike.id === a.id)) return undefined;
+    const entry = { spike: a, joined: false };
+    held.push(entry);
+    held.sort((x, y) => x.spike.time - y.spike.time);
+    if (held.length > this.cfg.maxSpikes) held.splice(0, held.length - this.cfg.maxSpikes);
+    const alert = this.join(a, asset);
+    if (alert !== undefined) entry.joined = true;
+    return alert;
+  }
+
+  private join(a: Alert, asset: string): Alert | undefined {
     let best: NewsRecord | undefined;
     let bestGap = Number.POSITIVE_INFINITY;
     for (const n of this.news.get(asset) ?? []) {
@@ -121,4 +161,9 @@ export class AssetContext {
       },
     };
   }
+}
+
+/** The base asset of the spike's market (`BTC-USDT` → BTC). */
+export function assetOf(a: Pick<Alert, 'market'>): string {
+  return a.market.split('-')[0] as string;
 }

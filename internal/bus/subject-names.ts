@@ -45,6 +45,15 @@ export function indicatorSubject(v: { interval: string; exchange: string; symbol
   return `${ROOT}.indicator.${subjectToken(v.interval)}.${subjectToken(v.exchange)}.${subjectToken(v.symbol)}`;
 }
 
+/**
+ * `tickmesh.context.<reference|sentiment|news>.<asset, index or feed>`: a context record (its
+ * topic's JSON, docs/SOURCES.md) once stored, for the context actors; at least once, keyed as
+ * its table is.
+ */
+export function contextSubject(kind: 'reference' | 'sentiment' | 'news', key: string): string {
+  return `${ROOT}.context.${kind}.${subjectToken(key)}`;
+}
+
 /** `tickmesh.index.<asset>`: an index actor's cross-venue price. */
 export function indexSubject(asset: string): string {
   return `${ROOT}.index.${subjectToken(asset)}`;

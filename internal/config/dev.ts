@@ -26,6 +26,11 @@ export const DEV_FLAGS = {
     arg: 'N',
     help: 'simulator: mean trades per second per market',
   },
+  context: {
+    schema: z.enum(['sim', 'off']).default('sim'),
+    arg: 'sim|off',
+    help: 'context (reference data, sentiment, news): simulated, labelled as such, or none',
+  },
   wsUrl: { schema: z.string().default(BINANCE_WS), arg: 'URL', help: 'Binance WebSocket base URL' },
   partitions: { schema: intFlag(1).default(4), arg: 'N', help: 'partitions of the in-process log' },
   interval: { schema: z.string().default('1m'), arg: 'I', help: 'candle interval on screen' },

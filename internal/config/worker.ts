@@ -187,6 +187,18 @@ export const WORKER_FLAGS = {
     arg: 'true|false',
     help: 'run the cross-venue index actors of every asset here',
   },
+  context: {
+    schema: boolFlag.default(true),
+    arg: 'true|false',
+    help: 'record the context topics and run the per-asset context actors (docs/SOURCES.md)',
+  },
+  referenceTopic: {
+    schema: z.string().min(1).default('tickmesh.reference.v1'),
+    arg: 'NAME',
+    help: 'reference data topic',
+  },
+  sentimentTopic: { schema: z.string().min(1).default('tickmesh.sentiment.v1'), arg: 'NAME', help: 'sentiment topic' },
+  newsTopic: { schema: z.string().min(1).default('tickmesh.news.v1'), arg: 'NAME', help: 'news headlines topic' },
   port: { schema: int(0, 65_535).default(9464), arg: 'N', help: '/healthz /readyz /metrics port' },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema' },
   drainTimeoutMs: { schema: int(1).default(25_000), arg: 'N', help: 'SIGTERM drain gives up after this long' },

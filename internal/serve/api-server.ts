@@ -20,6 +20,7 @@ import { registerFrontDoorLimits } from './api-limits.js';
 import { createApiMetrics } from './api-metrics.js';
 import { registerRequestTracing } from './api-tracing.js';
 import { registerAsyncApiRoute } from './asyncapi.js';
+import { type ContextRoutesContext, registerContextRoutes } from './context-routes.js';
 import { registerDashboard } from './dashboard.js';
 import { createMarketDirectory } from './market-directory.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
@@ -29,8 +30,10 @@ import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
 
 export interface ApiServerDeps {
-  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets' | 'predictions'>;
-  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'>;
+  readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets' | 'predictions'> &
+    Partial<ContextRoutesContext['store']>;
+  readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'> &
+    Partial<Pick<Cache, 'latestReferences'>>;
   readonly bus: Pick<Bus, 'subscribe'>;
   readonly logger: Logger;
   readonly registry: Registry;
@@ -162,6 +165,12 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
       clock,
       ready: () => notReadyReason() === undefined,
     });
+    const { latestReferences, references, news, sentiment } = deps.store;
+    // A store without the context tables' queries (a test double of the candle routes) serves no context routes.
+    if (latestReferences && references && news && sentiment) {
+      const store = deps.store as ContextRoutesContext['store'];
+      registerContextRoutes(scope, { store, cache: deps.cache, config });
+    }
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);
     registerOpenApiRoute(scope);

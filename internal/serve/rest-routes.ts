@@ -171,7 +171,7 @@ export function isSimulated(ctx: Pick<RestContext, 'config' | 'directory'>): boo
 }
 
 /** from/to as ms; answers 400 and returns undefined when one is not a real date or they are reversed. */
-function timeRange(
+export function timeRange(
   q: { readonly from?: string; readonly to?: string },
   reply: FastifyReply,
 ): { from?: number; to?: number } | undefined {
@@ -197,7 +197,7 @@ function timeRange(
  * `limit` as given, or the default; undefined after answering 400 for an infinite one: Ajv
  * coerces `1e309` to Infinity and then checks neither its type nor its maximum again.
  */
-function pageLimit(
+export function pageLimit(
   value: number | undefined,
   limits: { readonly default: number; readonly max: number },
   reply: FastifyReply,

@@ -1,4 +1,5 @@
 import type { Candle } from '../market/candle.js';
+import type { ReferenceRecord } from '../market/context.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 
@@ -34,6 +35,10 @@ export interface Cache {
   latestIndicators(exchange: string, symbol: string, interval: Interval): Promise<IndicatorValues | null>;
   putPrices(prices: readonly LatestPrice[]): Promise<boolean[]>;
   latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null>;
+  /** The latest reference snapshot per asset, newer by the source's time alone; one flag per record. */
+  putReferences(records: readonly ReferenceRecord[]): Promise<boolean[]>;
+  /** Every asset's latest reference snapshot, by asset. */
+  latestReferences(): Promise<ReferenceRecord[]>;
   close(): Promise<void>;
 }
 

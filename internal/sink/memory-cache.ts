@@ -1,4 +1,5 @@
 import type { Candle } from '../market/candle.js';
+import type { ReferenceRecord } from '../market/context.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import { type Cache, candleIsNewer, type LatestPrice, priceIsNewer } from './cache.js';
@@ -8,6 +9,7 @@ export class MemoryCache implements Cache {
   private readonly candles = new Map<string, Candle>();
   private readonly prices = new Map<string, LatestPrice>();
   private readonly indicators = new Map<string, IndicatorValues>();
+  private readonly references = new Map<string, ReferenceRecord>();
 
   async putCandles(candles: readonly Candle[]): Promise<boolean[]> {
     return candles.map((c) => {
@@ -49,6 +51,19 @@ export class MemoryCache implements Cache {
 
   async latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null> {
     return this.prices.get(`${exchange}\u0000${symbol}`) ?? null;
+  }
+
+  async putReferences(records: readonly ReferenceRecord[]): Promise<boolean[]> {
+    return records.map((r) => {
+      const cur = this.references.get(r.asset);
+      if (cur && r.time <= cur.time) return false;
+      this.references.set(r.asset, r);
+      return true;
+    });
+  }
+
+  async latestReferences(): Promise<ReferenceRecord[]> {
+    return [...this.references.values()].sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
   }
 
   async close(): Promise<void> {}

@@ -3,6 +3,7 @@ import type { RedisSecurity } from '../config/connection-security.js';
 import { readSecretFile, tlsFailure } from '../config/secret-file.js';
 import type { Candle } from '../market/candle.js';
 import { candleJson } from '../market/candle-json.js';
+import type { ReferenceRecord } from '../market/context.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import { ConnectionSecurityError, UnavailableError } from '../runtime/errors.js';
@@ -15,8 +16,9 @@ import type { Cache, LatestPrice } from './cache.js';
  * writes a whole batch, so its keys must live on one server: a Redis Cluster is not supported.
  *
  * Keys (docs/STORAGE.md): `<prefix>candle:<exchange>:<symbol>:<interval>`,
- * `<prefix>indicators:<exchange>:<symbol>:<interval>` and `<prefix>price:<exchange>:<symbol>`,
- * fields `v` (JSON) plus ot/rev/cl/tr (indicators: their candle's open time, the rest fixed) or t/id.
+ * `<prefix>indicators:<exchange>:<symbol>:<interval>`, `<prefix>price:<exchange>:<symbol>` and
+ * `<prefix>reference:<asset>` (the set `<prefix>reference-assets` names them), fields `v` (JSON)
+ * plus ot/rev/cl/tr (indicators, reference data: their time, the rest fixed) or t/id.
  */
 export interface RedisCacheOptions {
   /** `redis://host:port/db` (REDIS_URL). */
@@ -175,6 +177,25 @@ export class RedisCache implements Cache {
   async latestPrice(exchange: string, symbol: string): Promise<LatestPrice | null> {
     const v = await this.call(() => this.redis.hget(this.priceKey(exchange, symbol), 'v'));
     return v === null ? null : (JSON.parse(v) as LatestPrice);
+  }
+
+  async putReferences(records: readonly ReferenceRecord[]): Promise<boolean[]> {
+    if (records.length === 0) return [];
+    await this.call(() => this.redis.sadd(`${this.prefix}reference-assets`, ...records.map((r) => r.asset)));
+    // The candles' script with constant revision, closed and trades: newer by the source's time alone.
+    return this.putBatch(records, 'tmPutCandles', (r, keys, args) => {
+      keys.push(`${this.prefix}reference:${r.asset}`);
+      args.push(r.time, 0, 1, 0, JSON.stringify(r));
+    });
+  }
+
+  async latestReferences(): Promise<ReferenceRecord[]> {
+    const assets = (await this.call(() => this.redis.smembers(`${this.prefix}reference-assets`))).sort();
+    if (assets.length === 0) return [];
+    const values = await this.call(() =>
+      Promise.all(assets.map((a) => this.redis.hget(`${this.prefix}reference:${a}`, 'v'))),
+    );
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ReferenceRecord);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,8 @@ import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { FencedError, InputError } from '../runtime/errors.js';
+import { contextSqlStore } from './context-sql-store.js';
+import type { ContextStore } from './context-store.js';
 import {
   APPLIED_VERSIONS,
   CLAIM,
@@ -72,7 +74,20 @@ export class SqlStore implements Store {
   /** Month starts whose candle partition is known to exist. */
   private readonly partitions = new Set<number>();
 
-  constructor(private readonly db: SqlDriver) {}
+  /** The context tables' part (context-sql-store.ts), on the same database. */
+  private readonly context: ContextStore;
+
+  constructor(private readonly db: SqlDriver) {
+    this.context = contextSqlStore(db, (fn) => this.run(fn));
+  }
+
+  readonly commitContext: ContextStore['commitContext'] = (c) => this.context.commitContext(c);
+  readonly contextOffset: ContextStore['contextOffset'] = (t, p) => this.context.contextOffset(t, p);
+  readonly putAlerts: ContextStore['putAlerts'] = (a) => this.context.putAlerts(a);
+  readonly latestReferences: ContextStore['latestReferences'] = () => this.context.latestReferences();
+  readonly references: ContextStore['references'] = (q) => this.context.references(q);
+  readonly sentiment: ContextStore['sentiment'] = (q) => this.context.sentiment(q);
+  readonly news: ContextStore['news'] = (q) => this.context.news(q);
 
   async migrate(): Promise<void> {
     await this.run(() => this.db.prepare());

@@ -1,3 +1,5 @@
+import { CONTEXT_MIGRATION_SQL } from './context-sql.js';
+
 /**
  * The one SQL of the Store, run unchanged by PostgreSQL (pg) and PGlite. Tables are created in
  * the connection's current schema (search_path), so each test can use a fresh schema.
@@ -120,6 +122,7 @@ CREATE TABLE indicators (
 );
 `,
   },
+  { version: 5, name: 'reference snapshots, sentiment, headlines', sql: CONTEXT_MIGRATION_SQL },
   { version: 7, name: 'SQL models over the candles', sql: MODELS_MIGRATION_SQL },
 ];
 

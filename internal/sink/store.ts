@@ -3,6 +3,7 @@ import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
+import type { ContextStore } from './context-store.js';
 
 /**
  * The Store contract: candles, alerts and per-partition checkpoints in one relational database
@@ -121,7 +122,8 @@ export interface RefusedRows {
   readonly alerts: readonly RefusedRow<Alert>[];
 }
 
-export interface Store {
+/** The context tables and their commits: context-store.ts. */
+export interface Store extends ContextStore {
   /** Applies the versioned migrations not yet applied. Safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** The last committed checkpoint of a partition, or null when none was committed. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Candle } from '../../internal/market/candle.js';
 import { type Cache, candleIsNewer, type LatestPrice, priceIsNewer } from '../../internal/sink/cache.js';
+import { reference } from './context-store-contract.js';
 import { candle, indicators } from './store-contract.js';
 
 /**
@@ -100,6 +101,25 @@ export function defineCacheContract(name: string, make: () => Promise<CacheSubje
       expect(await s.cache.putCandles([a, b, c, d])).toEqual([true, true, false, true]);
       expect((await s.cache.latestCandle('binance', symbol, '1m'))?.trades).toBe(3);
       expect(await s.cache.putCandles([])).toEqual([]);
+    });
+
+    it('keeps the latest reference snapshot per asset, newer by time alone', async () => {
+      const { cache } = s;
+      const btc = s.fresh('BTC');
+      const eth = s.fresh('ETH');
+      const r = reference({ asset: btc, time: 2_000 });
+      expect(await cache.putReferences([r, reference({ asset: btc, time: 1_000 }), reference({ asset: eth })])).toEqual(
+        [true, false, true],
+      );
+      expect(await cache.putReferences([r])).toEqual([false]);
+      const mine = (await cache.latestReferences()).filter((x) => x.asset === btc || x.asset === eth);
+      expect(mine.map((x) => [x.asset, x.time])).toEqual(
+        [
+          [btc, 2_000],
+          [eth, reference().time],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      expect(mine.find((x) => x.asset === btc)).toEqual(r);
     });
 
     it('the latest price is written only when newer by (time, trade id), trade ids compared as integers', async () => {

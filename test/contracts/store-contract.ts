@@ -6,6 +6,7 @@ import type { IndicatorValues } from '../../internal/market/indicator-values.js'
 import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
 import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
+import { defineContextStoreContract } from './context-store-contract.js';
 
 /**
  * The one test suite every Store adapter passes (PGlite in the unit project, PostgreSQL in the
@@ -501,5 +502,7 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
       expect((await q(store))[0]?.close).toBe('2');
       expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(2n);
     });
+
+    defineContextStoreContract(open);
   });
 }

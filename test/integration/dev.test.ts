@@ -112,6 +112,43 @@ describe('tickmesh dev (npm start)', () => {
     expect(dev.lines.some((l) => l.msg === 'draining: committing a final checkpoint per partition')).toBe(true);
   }, 60_000);
 
+  it('shows simulated reference data, sentiment and headlines, labelled so, through the tables and routes', async () => {
+    const dev = startDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '2']);
+    const { url } = await dev.line((l) => l.msg === 'api listening');
+    // Context, simulated and labelled so, through the worker's tables and the API's routes.
+    const latest = await eventually(
+      'reference data of the simulated markets',
+      async () => {
+        const { body } = await getJson(`${url}/api/v1/assets/latest`);
+        const assets = body.assets as Array<{ asset: string; source: string; price: number }>;
+        return assets.length >= 5 ? assets : undefined;
+      },
+      20_000,
+      250,
+    );
+    expect(latest.map((a) => a.asset)).toEqual(['BNB', 'BTC', 'ETH', 'SOL', 'XRP']);
+    expect(latest.every((a) => a.source === 'simulated' && a.price > 0)).toBe(true);
+    const news = await eventually(
+      'a simulated headline',
+      async () => {
+        const { body } = await getJson(`${url}/api/v1/news`);
+        const rows = body.news as Array<{ title: string; assets: string[] }>;
+        return rows.length > 0 ? rows : undefined;
+      },
+      20_000,
+      250,
+    );
+    expect(news[0]?.title).toMatch(/^\[SIMULATED\] /);
+    const btc = await getJson(`${url}/api/v1/assets?asset=BTC`);
+    expect(btc.body).toMatchObject({ asset: 'BTC', next: null });
+    const fng = await getJson(`${url}/api/v1/sentiment?index=fear-greed`);
+    expect((fng.body.sentiment as unknown[]).length).toBe(30);
+    expect(dev.lines.some((l) => l.msg?.startsWith('context: SIMULATED'))).toBe(true);
+
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+  }, 120_000);
+
   it('with the exchange reachable: live trades (not simulated) become candles equal to the trades sent', async () => {
     const trades = (await loadRealTrades()).slice(0, 500);
     // Every connection, the reachability check's included, gets the same 500 real trades.
