@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Cache } from '../sink/cache.js';
 import type { ContextRange, ContextStore } from '../sink/context-store.js';
 import type { ApiConfig } from './api-config.js';
+import { apiResponses, contextPage, type JsonSchema, list } from './response-schemas.js';
 import { pageLimit, timeRange } from './rest-routes.js';
 
 export interface ContextRoutesContext {
@@ -56,20 +57,25 @@ export function registerContextRoutes(app: FastifyInstance, ctx: ContextRoutesCo
     read: (q: Q, range: ContextRange) => Promise<R[]>,
     timeOf: (row: R) => number,
     answer: (q: Q, rows: R[], next: number | null) => object,
+    response: JsonSchema,
   ) =>
-    app.get(path, { schema: { querystring: schema } }, async (req, reply) => {
-      const query = req.query as Q;
-      const range = timeRange(query, reply);
-      if (range === undefined) return reply;
-      const limit = pageLimit(query.limit, config.candleLimit, reply);
-      if (limit === undefined) return reply;
-      const rows = await read(query, { ...range, limit });
-      const last = rows.at(-1);
-      const next = range.from !== undefined && rows.length >= limit && last !== undefined ? timeOf(last) + 1 : null;
-      return answer(query, rows, next);
-    });
+    app.get(
+      path,
+      { schema: { querystring: schema, response: apiResponses(response, { query: true }) } },
+      async (req, reply) => {
+        const query = req.query as Q;
+        const range = timeRange(query, reply);
+        if (range === undefined) return reply;
+        const limit = pageLimit(query.limit, config.candleLimit, reply);
+        if (limit === undefined) return reply;
+        const rows = await read(query, { ...range, limit });
+        const last = rows.at(-1);
+        const next = range.from !== undefined && rows.length >= limit && last !== undefined ? timeOf(last) + 1 : null;
+        return answer(query, rows, next);
+      },
+    );
 
-  app.get('/api/v1/assets/latest', async () => {
+  app.get('/api/v1/assets/latest', { schema: { response: apiResponses(list('assets', 'Reference')) } }, async () => {
     const cached = (await ctx.cache.latestReferences?.()) ?? [];
     return { assets: cached.length > 0 ? cached : await store.latestReferences() };
   });
@@ -80,6 +86,7 @@ export function registerContextRoutes(app: FastifyInstance, ctx: ContextRoutesCo
     (q, range) => store.references({ asset: q.asset.toUpperCase(), ...range }),
     (r) => r.time,
     (q, assets, next) => ({ asset: q.asset.toUpperCase(), assets, next }),
+    contextPage('asset', { type: 'string' }, 'assets', 'Reference'),
   );
 
   page<PageQuery & { asset?: string }, Awaited<ReturnType<typeof store.news>>[number]>(
@@ -88,6 +95,7 @@ export function registerContextRoutes(app: FastifyInstance, ctx: ContextRoutesCo
     (q, range) => store.news({ ...(q.asset === undefined ? {} : { asset: q.asset.toUpperCase() }), ...range }),
     (n) => n.published ?? n.receiveTime,
     (q, news, next) => ({ asset: q.asset === undefined ? null : q.asset.toUpperCase(), news, next }),
+    contextPage('asset', { type: ['string', 'null'] }, 'news', 'Headline'),
   );
 
   page<PageQuery & { index?: string }, Awaited<ReturnType<typeof store.sentiment>>[number]>(
@@ -99,5 +107,6 @@ export function registerContextRoutes(app: FastifyInstance, ctx: ContextRoutesCo
     },
     (s) => s.time,
     (q, sentiment, next) => ({ index: q.index ?? 'fear-greed', sentiment, next }),
+    contextPage('index', { type: 'string' }, 'sentiment', 'Sentiment'),
   );
 }

@@ -161,6 +161,50 @@ const COMPONENTS = {
     }),
     description: "An asset's cross-venue index value (stream only).",
   },
+  Reference: {
+    ...object({
+      source: { type: 'string', description: '`coingecko`, or `simulated` in `tickmesh dev`' },
+      asset: { type: 'string', description: "tickmesh's asset, e.g. `BTC`" },
+      sourceId: { type: 'string', description: "the source's own id of the asset" },
+      vsCurrency: { type: 'string' },
+      price: { type: 'number', description: 'a reference figure as the source wrote it, not a sum tickmesh builds' },
+      marketCap: nullable('number'),
+      rank: nullable('integer'),
+      volume24h: nullable('number'),
+      change24hPct: nullable('number'),
+      circulatingSupply: nullable('number'),
+      totalSupply: nullable('number'),
+      maxSupply: nullable('number'),
+      time: epochMs("the source's time of the figures"),
+      receiveTime: epochMs('when ingest received them'),
+    }),
+    description: "An asset's reference data (docs/SOURCES.md).",
+  },
+  Sentiment: {
+    ...object({
+      source: { type: 'string' },
+      index: { type: 'string', description: 'e.g. `crypto-fear-greed`' },
+      value: { type: 'number', minimum: 0, maximum: 100 },
+      classification: { type: 'string' },
+      time: epochMs('start of the day the value is for'),
+      receiveTime: epochMs('when ingest received it'),
+    }),
+    description: 'A market-wide sentiment index value (docs/SOURCES.md).',
+  },
+  Headline: {
+    ...object({
+      source: { type: 'string' },
+      guid: { type: 'string' },
+      link: nullable('string'),
+      title: { type: 'string' },
+      summary: nullable('string'),
+      published: { ...nullable('integer'), description: "the feed's publication time, Unix epoch ms" },
+      receiveTime: epochMs('when ingest received it'),
+      assets: { type: 'array', items: { type: 'string' }, description: 'the assets the headline names' },
+      sentiment: object({ score: { type: 'number' }, comparative: { type: 'number' } }),
+    }),
+    description: 'A news headline with the assets it names and its sentiment score (docs/SOURCES.md).',
+  },
   Error: {
     ...object({
       statusCode: { type: 'integer' },
@@ -250,6 +294,18 @@ export function single(field: string, row: ComponentName): JsonSchema {
 /** The 200 body `{"<field>": [<record>, ...]}`. */
 export function list(field: string, row: ComponentName): JsonSchema {
   return { ...object({ [field]: { type: 'array', items: ref(row) } }), description: `The ${field}.` };
+}
+
+/** The 200 body of a paged context route: the query's key echoed, the rows, `next`. */
+export function contextPage(key: string, keySchema: JsonSchema, field: string, row: ComponentName): JsonSchema {
+  return {
+    ...object({
+      [key]: keySchema,
+      [field]: { type: 'array', items: ref(row) },
+      next: { ...nullable('integer'), description: 'the `from` of the next page when this one is full, else null' },
+    }),
+    description: `A page of ${field}, oldest first.`,
+  };
 }
 
 /** /healthz and /readyz: a line of text. */
