@@ -123,7 +123,7 @@ export const devCommand: Command = {
     await worker.start(run.signal);
     // After the worker has migrated the schema, before trades flow: a port in use fails at once.
     await api.start(run.signal);
-    const indexHost = createIndexHost({ bus, logger, owns: () => options.indexActors });
+    const indexHost = createIndexHost({ bus, store, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     await assignStatic(
       worker,

@@ -130,7 +130,7 @@ export const workerCommand: Command = {
     let members: readonly string[] = options.podName ? [options.podName] : [];
     const owns = (asset: string) =>
       options.indexActors && (options.placement === 'static' || ownerOf(asset, members) === options.podName);
-    const indexHost = createIndexHost({ bus, logger, owns });
+    const indexHost = createIndexHost({ bus, store, logger, owns });
     await indexHost.start(run.signal);
     let follower: PlacementFollower | undefined;
     if (options.placement === 'operator') {

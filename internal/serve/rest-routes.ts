@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Cache } from '../sink/cache.js';
 import type { CandleQuery, Store } from '../sink/store.js';
+import { decodeAlertCursor, encodeAlertCursor } from './alert-cursor.js';
 import type { ApiConfig } from './api-config.js';
 import type { MarketDirectory } from './market-directory.js';
 import {
@@ -121,18 +122,28 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     async (req, reply) => {
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
-      const { exchange, symbol } = req.query;
+      const { exchange, symbol, kind } = req.query;
+      const after = req.query.after === undefined ? undefined : decodeAlertCursor(req.query.after);
+      if (req.query.after !== undefined && after === undefined) {
+        return badRequest(reply, 'querystring/after is not the next of an alerts page');
+      }
       const limit = pageLimit(req.query.limit, config.alertLimit, reply);
       if (limit === undefined) return reply;
       const alerts = await store.alerts({
         ...(exchange === undefined ? {} : { exchange }),
         ...(symbol === undefined ? {} : { symbol }),
+        ...(kind === undefined ? {} : { kind }),
+        ...(after === undefined ? {} : { after }),
         ...range,
         limit,
         // Without a start, the most recent alerts (before `to`) are what a reader wants.
-        newest: range.from === undefined,
+        newest: range.from === undefined && after === undefined,
       });
-      return { alerts };
+      const last = alerts.at(-1);
+      // Paging forward through a range, as candles: `next` goes back as `after` with the same filters.
+      const forward = range.from !== undefined || after !== undefined;
+      const next = forward && alerts.length === limit && last ? encodeAlertCursor(last) : null;
+      return { alerts, next };
     },
   );
 
@@ -191,8 +202,8 @@ function pageLimit(
   return undefined;
 }
 
-function badRequest(reply: FastifyReply, message: string): void {
-  reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message });
+function badRequest(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message });
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

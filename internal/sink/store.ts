@@ -1,5 +1,5 @@
 import type { TrendPrediction } from '../actor/output.js';
-import type { Alert } from '../market/alert.js';
+import type { Alert, AlertKind } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
@@ -76,12 +76,31 @@ export type PredictionQuery = CandleQuery;
 export interface AlertQuery {
   readonly exchange?: string;
   readonly symbol?: string;
+  readonly kind?: AlertKind;
   /** Event time range, Unix epoch ms, inclusive from, exclusive to. */
   readonly from?: number;
   readonly to?: number;
   readonly limit?: number;
   /** With a limit, the newest alerts of the range instead of the oldest (still returned in time order). */
   readonly newest?: boolean;
+  /** Only alerts after this one in (time, id) order: where the previous page ended. */
+  readonly after?: AlertCursor;
+}
+
+/** A place in the alerts' (time, id) order. */
+export interface AlertCursor {
+  readonly time: number;
+  readonly id: string;
+}
+
+/**
+ * What decides an index actor's alerts besides the live prices: the venues it has raised a
+ * divergence for and not yet seen come back (internal/actor/index-actor.ts).
+ */
+export interface IndexState {
+  readonly asset: string;
+  /** Venue keys (`exchange:symbol`), sorted. */
+  readonly diverging: readonly string[];
 }
 
 /** A market with stored candles. */
@@ -154,6 +173,13 @@ export interface Store {
   indicators(query: CandleQuery): Promise<IndicatorValues[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
+  /**
+   * Exactly once for the alerts raised outside a partition (the index actors): writes `alerts`
+   * (an id already stored is kept) and the asset's state that raised them in one transaction.
+   */
+  commitIndex(state: IndexState, alerts: readonly Alert[]): Promise<void>;
+  /** An index actor's last committed state, or null when none was committed. */
+  loadIndexState(asset: string): Promise<IndexState | null>;
   /** Every market with at least one stored candle, by exchange then symbol. */
   markets(): Promise<StoredMarket[]>;
   /**
