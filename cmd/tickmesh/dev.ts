@@ -104,6 +104,7 @@ export const devCommand: Command = {
         intervals: workerIntervals,
         dashboardInterval: workerIntervals.includes(values.interval as Interval) ? (values.interval as Interval) : '1m',
         source: { label: sourceLabel, simulated: !live },
+        retention: options.retention,
         listen: { port: values.apiPort, host: values.apiHost },
       }),
       dependencies: { worker: () => worker.notReadyReason(), ingest: () => ingestor.notReadyReason() },

@@ -13,6 +13,7 @@ import {
   parseTime,
   querySchemas,
 } from './query-schemas.js';
+import { beyondRetention } from './retention-range.js';
 
 export interface RestContext {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'predictions'>;
@@ -35,6 +36,8 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     simulated: isSimulated(ctx),
     intervals: config.intervals,
     dashboardInterval: config.dashboardInterval,
+    // How far back each interval's rows (and alerts) go, in ms; absent: kept forever.
+    retention: config.retention,
     stream: '/api/v1/stream',
     time: ctx.clock(),
   }));
@@ -63,13 +66,15 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
    */
   const series = (
     path: string,
-    field: string,
+    field: 'candles' | 'predictions' | 'indicators',
     read: (q: CandleQuery) => Promise<ReadonlyArray<{ readonly openTime: number }>>,
   ) =>
     app.get<{ Querystring: CandlesQuery }>(path, { schema: { querystring: schemas.candles } }, async (req, reply) => {
       const { exchange, symbol, interval } = req.query;
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
+      const expired = beyondRetention(config.retention, interval, range, ctx.clock(), `${interval} ${field}`);
+      if (expired !== undefined) return badRequest(reply, expired);
       const limit = pageLimit(req.query.limit, config.candleLimit, reply);
       if (limit === undefined) return reply;
       const rows = await read({ exchange, symbol, interval, ...range, limit });
@@ -122,6 +127,8 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     async (req, reply) => {
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
+      const expired = beyondRetention(config.retention, 'alerts', range, ctx.clock(), 'alerts');
+      if (expired !== undefined) return badRequest(reply, expired);
       const { exchange, symbol, kind } = req.query;
       const after = req.query.after === undefined ? undefined : decodeAlertCursor(req.query.after);
       if (req.query.after !== undefined && after === undefined) {
