@@ -1,5 +1,6 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import { nests } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
@@ -107,9 +108,7 @@ export class MarketActor implements WindowListener {
     this.ctx = { exchange: this.exchange, symbol: this.symbol, market: this.market, priceScale: 0, sizeScale: 0 };
     this.tracks = config.intervals.map((i) => new IntervalWindows(i));
     const finest = this.tracks[0] as IntervalWindows;
-    this.nested = this.tracks.map(
-      (t, i) => i > 0 && t.len % finest.len === 0 && (t.origin - finest.origin) % finest.len === 0,
-    );
+    this.nested = this.tracks.map((t, i) => i > 0 && nests(finest.interval, t.interval));
     this.indicators = this.tracks.map((t) => new IndicatorState(config.indicators, t.len));
     this.trends = config.trend.enabled ? this.tracks.map(() => new TrendModel(config.trend)) : [];
     this.detectorTrack = config.intervals.indexOf(config.detectors.interval);
@@ -358,7 +357,7 @@ export class MarketActor implements WindowListener {
     for (const f of fine) if (!onlyDirty || f.dirty) starts.push(track.startOf(f.start));
     const view: CandleWindow[] = [];
     for (const s of [...new Set(starts)].sort((a, b) => a - b)) {
-      const merged = track.windowAt(s)?.clone() ?? new CandleWindow(s, s + track.len);
+      const merged = track.windowAt(s)?.clone() ?? new CandleWindow(s, track.endOf(s));
       for (const f of fine) if (f.start >= s && f.start < merged.end) merged.merge(f);
       if (merged.count > 0) view.push(merged);
     }
@@ -433,7 +432,7 @@ export class MarketActor implements WindowListener {
   private tooLate(time: number, wm: number): boolean {
     const lateness = this.config.allowedLatenessMs;
     for (const track of this.tracks) {
-      if (track.startOf(time) + track.len + lateness <= wm) return true;
+      if (track.endOf(track.startOf(time)) + lateness <= wm) return true;
     }
     return false;
   }
@@ -441,7 +440,7 @@ export class MarketActor implements WindowListener {
   private refreshDeadline(): void {
     let d = Number.POSITIVE_INFINITY;
     for (const track of this.tracks) {
-      const c = track.nextClose + track.len;
+      const c = track.endOf(track.nextClose);
       if (c < d) d = c;
     }
     this.deadline = d;

@@ -3,7 +3,7 @@ import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import type { IndicatorValues } from '../../internal/market/indicator-values.js';
-import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
+import { INTERVALS, type Interval, windowEnd } from '../../internal/market/interval.js';
 import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 
@@ -30,7 +30,7 @@ export function candle(over: Partial<Candle> = {}): Candle {
     market: 'BTC-USDT',
     interval,
     openTime,
-    closeTime: openTime + intervalMs(interval) - 1,
+    closeTime: windowEnd(interval, openTime) - 1,
     open: '42000.10',
     high: '42010.00000001',
     low: '41990.5',
