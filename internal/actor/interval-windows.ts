@@ -20,6 +20,8 @@ export interface WindowListener {
   windowClosed(track: IntervalWindows, w: CandleWindow, inOrder: boolean): void;
   /** A closed window changed (its revision has been raised). */
   windowRevised(track: IntervalWindows, w: CandleWindow): void;
+  /** A closed window left: past the lateness, nothing can change it any more. Oldest first. */
+  windowDropped(track: IntervalWindows, w: CandleWindow): void;
 }
 
 /**
@@ -180,7 +182,7 @@ export class IntervalWindows {
       k++;
       // Long silences close many empty windows: drop them as we go so memory stays bounded.
       while (k > 0 && (windows[0] as CandleWindow).end + lateness <= watermark) {
-        this.drop();
+        this.drop(listener);
         k--;
       }
     }
@@ -189,7 +191,7 @@ export class IntervalWindows {
       (windows[0] as CandleWindow).closed &&
       (windows[0] as CandleWindow).end + lateness <= watermark
     ) {
-      this.drop();
+      this.drop(listener);
     }
     return skipped;
   }
@@ -230,9 +232,10 @@ export class IntervalWindows {
     return last === t ? t : Math.max(s, last);
   }
 
-  private drop(): void {
-    const w = this.windows.shift();
+  private drop(listener: WindowListener): void {
+    const w = this.windows.shift() as CandleWindow;
     if (w === this.cur) this.cur = null;
+    listener.windowDropped(this, w);
   }
 
   private openWindow(s: number): CandleWindow {

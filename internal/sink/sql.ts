@@ -200,8 +200,9 @@ WHERE candles.revision <= EXCLUDED.revision`;
 const INDICATOR_COLUMNS = 'exchange, symbol, "interval", open_time, market, vwap, volatility, imbalance, sma, ema';
 
 /**
- * Upserts a JSON array of indicator rows (at most one per key). The actor computes them once, when
- * the candle first closes, so a replay rewrites identical values.
+ * Upserts a JSON array of indicator rows (at most one per key). The actor computes them when the
+ * candle first closes and again when a revision changes them, deterministically from its
+ * checkpoint, so a replay rewrites identical values and the last one written is the latest.
  */
 export const UPSERT_INDICATORS = `
 INSERT INTO indicators (${INDICATOR_COLUMNS})

@@ -13,8 +13,8 @@ import type { Interval } from '../market/interval.js';
  * revised since its last checkpoint, its alerts, indicators and trend predictions, and the
  * checkpoint (epoch, next offset, actor state). Candle rows are keyed (exchange, symbol, interval,
  * open_time) and only replaced by a revision at least as high, alerts are keyed by their
- * deterministic id, indicator rows are keyed like their candle and computed once when it first
- * closes, predictions by the candle that made them, so replaying from any checkpoint rewrites
+ * deterministic id, indicator rows are keyed like their candle (the actor recomputes them
+ * deterministically with its revisions, the last written wins), predictions by the candle that made them, so replaying from any checkpoint rewrites
  * identical rows.
  *
  * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
@@ -42,8 +42,9 @@ export interface CommitBatch extends Checkpoint {
   /** Trend predictions with their running scores; a key already stored is kept. */
   readonly predictions?: readonly TrendPrediction[];
   /**
-   * Indicators of the candles closed since the last checkpoint (one per candle, keyed like it);
-   * written in the same transaction as their candles.
+   * Indicators of the candles closed or recomputed since the last checkpoint (keyed like their
+   * candle; several values of one key may appear, the last wins); written in the same
+   * transaction as their candles.
    */
   readonly indicators?: readonly IndicatorValues[];
   /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
