@@ -407,7 +407,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
     closers.push(async () => run.abort());
     await worker.start(run.signal);
     closers.push(() => worker.close());
-    const indexHost = createIndexHost({ bus, logger, owns: () => options.indexActors });
+    const indexHost = createIndexHost({ bus, store, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     closers.push(() => indexHost.close());
     const db = new pg.Client({ connectionString: env.DATABASE_URL });

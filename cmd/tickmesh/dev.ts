@@ -110,6 +110,7 @@ export const devCommand: Command = {
         intervals: workerIntervals,
         dashboardInterval: workerIntervals.includes(values.interval as Interval) ? (values.interval as Interval) : '1m',
         source: { label: sourceLabel, simulated: !live },
+        retention: options.retention,
         listen: { port: values.apiPort, host: values.apiHost },
       }),
       dependencies: { worker: () => worker.notReadyReason(), ingest: () => ingestor.notReadyReason() },
@@ -129,7 +130,7 @@ export const devCommand: Command = {
     await worker.start(run.signal);
     // After the worker has migrated the schema, before trades flow: a port in use fails at once.
     await api.start(run.signal);
-    const indexHost = createIndexHost({ bus, logger, owns: () => options.indexActors });
+    const indexHost = createIndexHost({ bus, store, logger, owns: () => options.indexActors });
     await indexHost.start(run.signal);
     await assignStatic(
       worker,

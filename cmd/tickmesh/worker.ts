@@ -139,7 +139,7 @@ export const workerCommand: Command = {
     let members: readonly string[] = options.podName ? [options.podName] : [];
     const owns = (asset: string) =>
       options.indexActors && (options.placement === 'static' || ownerOf(asset, members) === options.podName);
-    const indexHost = createIndexHost({ bus, logger, owns });
+    const indexHost = createIndexHost({ bus, store, logger, owns });
     await indexHost.start(run.signal);
     // The context topics: recorded by one worker (the owner of CONTEXT_KEY); each asset's context
     // actor runs where its index actor does (docs/SOURCES.md).

@@ -227,10 +227,10 @@ export class CandleWindow {
     }
   }
 
-  /** A window from writeState() bytes, `len` ms long. */
-  static readState(r: StateReader, len: number): CandleWindow {
+  /** A window from writeState() bytes; `endOf` gives its end from its start. */
+  static readState(r: StateReader, endOf: (start: number) => number): CandleWindow {
     const start = r.int();
-    const win = new CandleWindow(start, start + len);
+    const win = new CandleWindow(start, endOf(start));
     win.count = r.uint();
     const flags = r.u8();
     win.closed = (flags & FLAG_CLOSED) !== 0;

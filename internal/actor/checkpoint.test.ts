@@ -155,6 +155,25 @@ describe('MarketActor checkpoint (golden)', () => {
       expect(a.closed.length).toBeGreaterThan(50);
     });
 
+    it(`restores the ${s.name} checkpoint of version 3 (before the indicator replay base): same candles, alerts, forecasts`, () => {
+      const { config, straight, after } = untilSilence(s);
+      const restored = MarketActor.restore(readGolden(s, 3), config);
+      const { a, b } = continueBoth(config, straight, restored, after);
+      for (const k of ['closed', 'revised', 'alerts', 'predictions', 'late'] as const) expect(b[k], k).toEqual(a[k]);
+      // Its indicator state is the one version 3 kept, whose revisions did not recompute: the
+      // same candles get indicators, and once the look-backs have rolled past the checkpoint,
+      // the windowed ones agree (EMA remembers the difference, fading).
+      const keys = (o: ActorOutput) => o.indicators.map((v) => `${v.interval}:${v.openTime}`);
+      expect(keys(b)).toEqual(keys(a));
+      const late1m = (o: ActorOutput) =>
+        o.indicators
+          .filter((v) => v.interval === '1m')
+          .slice(40)
+          .map((v) => [v.sma, v.vwap, v.volatility]);
+      expect(late1m(b)).toEqual(late1m(a));
+      expect(late1m(a).length).toBeGreaterThan(10);
+    });
+
     it(`restores the ${s.name} checkpoint of version 2 (before the trend models): same candles and alerts, fresh models`, () => {
       const { config, straight, after } = untilSilence(s);
       const restored = MarketActor.restore(readGolden(s, 2), config);

@@ -12,9 +12,11 @@ import type { StateReader, StateWriter } from './state-codec.js';
 
 /**
  * 2 added the idResets counter; version 1 checkpoints restore with it at 0. 3 added the trend
- * models after the trade ids; older checkpoints restore with fresh ones.
+ * models after the trade ids; older checkpoints restore with fresh ones. 4 added each interval's
+ * indicator replay base after the trend models (revisable-indicators.ts); older checkpoints
+ * restore without replays of the windows they hold.
  */
-export const CHECKPOINT_VERSION = 3;
+export const CHECKPOINT_VERSION = 4;
 
 export function writeHeader(w: StateWriter, identity: MarketIdentity, intervals: readonly string[]): void {
   w.u8(CHECKPOINT_VERSION);

@@ -1,4 +1,4 @@
-import { type Interval, intervalMs, isInterval } from '../market/interval.js';
+import { type Interval, isInterval, nominalMs } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type ParsedDecimal, parseDecimal } from './decimal.js';
 
@@ -154,7 +154,7 @@ export function actorConfig(input: ActorConfigInput = {}): ActorConfig {
 }
 
 function sortIntervals(list: readonly Interval[]): Interval[] {
-  return [...new Set(list)].sort((a, b) => intervalMs(a) - intervalMs(b));
+  return [...new Set(list)].sort((a, b) => nominalMs(a) - nominalMs(b));
 }
 
 function validate(c: ActorConfig): void {

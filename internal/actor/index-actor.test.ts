@@ -50,4 +50,32 @@ describe('IndexActor', () => {
     a.onPrice(update('binance', '100', '1'));
     expect(a.onPrice(update('coinbase', '150', '1')).alerts).toEqual([]);
   });
+
+  it('gives its divergence flags to the next owner, which neither repeats nor misses an alert', () => {
+    const a = new IndexActor('BTC');
+    a.onPrice(update('binance', '100', '5'));
+    a.onPrice(update('coinbase', '100.1', '5'));
+    a.onPrice(update('kraken', '100.05', '5'));
+    const raised = a.onPrice(update('kraken', '103', '5', T + 1));
+    expect([raised.alerts.length, raised.divergingChanged]).toEqual([1, true]);
+    expect(a.diverging()).toEqual(['kraken:BTCUSDT']);
+    expect(a.onPrice(update('kraken', '103.5', '5', T + 2)).divergingChanged).toBe(false);
+
+    // The next owner: the same prices again, from the stored flags.
+    const b = new IndexActor('BTC');
+    b.restore(a.diverging());
+    expect(b.diverging()).toEqual(['kraken:BTCUSDT']);
+    b.onPrice(update('binance', '100', '5', T + 3));
+    b.onPrice(update('coinbase', '100.1', '5', T + 3));
+    expect(b.onPrice(update('kraken', '103.6', '5', T + 3)).alerts).toEqual([]);
+    const back = b.onPrice(update('kraken', '100.02', '5', T + 4));
+    expect([back.alerts.length, back.divergingChanged, b.diverging()]).toEqual([0, true, []]);
+    expect(b.onPrice(update('kraken', '97', '5', T + 5)).alerts).toHaveLength(1);
+
+    // Without the flags, the same divergence is raised twice.
+    const fresh = new IndexActor('BTC');
+    fresh.onPrice(update('binance', '100', '5', T + 3));
+    fresh.onPrice(update('coinbase', '100.1', '5', T + 3));
+    expect(fresh.onPrice(update('kraken', '103.6', '5', T + 3)).alerts).toHaveLength(1);
+  });
 });

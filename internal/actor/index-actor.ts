@@ -54,28 +54,55 @@ interface Venue {
   diverging: boolean;
 }
 
+/** What one price update did: the new index value, the alerts it raised, whether `diverging()` changed. */
+export interface IndexStep {
+  readonly index: IndexValue | undefined;
+  readonly alerts: Alert[];
+  readonly divergingChanged: boolean;
+}
+
 /**
  * One asset's cross-venue index (BTC over Binance, Coinbase, Kraken, ...), fed by the market
- * actors' price updates wherever those run. Pure: time comes from the updates. Its state is
- * small and rebuilt from live updates after a move, so it is never checkpointed.
+ * actors' price updates wherever those run. Pure: time comes from the updates. The prices and
+ * volume averages are rebuilt from live updates after a move; the divergence flags are what
+ * decide its alerts, so the host stores them with the alerts they raise (`diverging()`) and
+ * gives them back to the next owner (`restore()`), which then neither repeats an alert for a
+ * divergence already raised nor misses the next one.
  *
  * Prices are compared as floats: the index is a statistic, not an exchange record.
  */
 export class IndexActor {
   private readonly venues = new Map<string, Venue>();
   private now = Number.NEGATIVE_INFINITY;
+  /** Flag flips so far: a step changed the flags when this moved. */
+  private flagCount = 0;
+  /** Restored flags of venues not seen since the restore. */
+  private readonly restored = new Set<string>();
 
   constructor(
     readonly asset: string,
     private readonly config: IndexConfig = DEFAULT_INDEX_CONFIG,
   ) {}
 
+  /** Sets the divergence flags a previous owner stored; before the first update. */
+  restore(diverging: readonly string[]): void {
+    for (const key of diverging) this.restored.add(key);
+  }
+
+  /** The venues (`exchange:symbol`) with a divergence raised and not yet over, sorted. */
+  diverging(): string[] {
+    const keys = new Set(this.restored);
+    for (const [key, v] of this.venues) if (v.diverging) keys.add(key);
+    return [...keys].sort();
+  }
+
   /** Applies one update; returns the new index value and any divergence alert it caused. */
-  onPrice(u: PriceUpdate): { index: IndexValue | undefined; alerts: Alert[] } {
+  onPrice(u: PriceUpdate): IndexStep {
+    const none = { index: undefined, alerts: [], divergingChanged: false };
     const key = `${u.exchange}:${u.symbol}`;
     const price = Number(u.price);
     const volume = Number(u.volume);
-    if (!(price > 0) || !(volume >= 0) || !Number.isFinite(u.time)) return { index: undefined, alerts: [] };
+    if (!(price > 0) || !(volume >= 0) || !Number.isFinite(u.time)) return none;
     let v = this.venues.get(key);
     if (!v) {
       v = {
@@ -87,11 +114,11 @@ export class IndexActor {
         windowOpen: u.openTime,
         windowVolume: volume,
         avgVolume: volume,
-        diverging: false,
+        diverging: this.restored.delete(key),
       };
       this.venues.set(key, v);
     } else {
-      if (u.time < v.time) return { index: undefined, alerts: [] };
+      if (u.time < v.time) return none;
       if (u.openTime > v.windowOpen) {
         const a = this.config.volumeAlpha;
         v.avgVolume = a * v.windowVolume + (1 - a) * v.avgVolume;
@@ -103,8 +130,10 @@ export class IndexActor {
     }
     if (u.time > this.now) this.now = u.time;
     const index = this.value();
-    if (!index) return { index: undefined, alerts: [] };
-    return { index, alerts: this.divergence(index) };
+    if (!index) return none;
+    const before = this.flagCount;
+    const alerts = this.divergence(index);
+    return { index, alerts, divergingChanged: this.flagCount !== before };
   }
 
   /** The index now, or undefined when no venue is fresh. */
@@ -129,6 +158,7 @@ export class IndexActor {
       const bps = ((v.price - ref) / ref) * 10_000;
       if (!v.diverging && Math.abs(bps) >= this.config.divergenceBps) {
         v.diverging = true;
+        this.flagCount++;
         alerts.push({
           id: `divergence:${this.asset}:${v.exchange}:${v.symbol}:${v.time}`,
           exchange: v.exchange,
@@ -142,6 +172,7 @@ export class IndexActor {
         });
       } else if (v.diverging && Math.abs(bps) < this.config.divergenceBps / 2) {
         v.diverging = false;
+        this.flagCount++;
       }
     }
     return alerts;

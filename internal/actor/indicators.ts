@@ -30,7 +30,10 @@ export class IndicatorState {
   private count = 0;
   private readonly periodsPerYear: number;
 
-  constructor(cfg: IndicatorConfig, intervalLenMs: number) {
+  constructor(
+    cfg: IndicatorConfig,
+    private readonly intervalLenMs: number,
+  ) {
     this.cfg = cfg;
     const ring = Math.max(1, ...cfg.smaPeriods, ...cfg.emaPeriods, cfg.volatilityPeriod + 1);
     this.closes = new Float64Array(ring);
@@ -90,6 +93,17 @@ export class IndicatorState {
     };
   }
 
+  /** An independent copy: the state to replay revised candles from. */
+  clone(): IndicatorState {
+    const c = new IndicatorState(this.cfg, this.intervalLenMs);
+    c.closes.set(this.closes);
+    c.quotes.set(this.quotes);
+    c.volumes.set(this.volumes);
+    c.ema.set(this.ema);
+    c.count = this.count;
+    return c;
+  }
+
   /** The actor's price scale grew by 10^k: keep the scaled closes at the new scale. */
   rescalePrice(factor: number): void {
     for (let i = 0; i < this.closes.length; i++) this.closes[i] = (this.closes[i] as number) * factor;
@@ -119,6 +133,43 @@ export class IndicatorState {
       w.f64(this.volumes[i] as number);
     }
     for (const e of this.ema) w.f64(e);
+  }
+
+  /**
+   * `base`, a state this one came from by update() alone, as what differs from this one: the
+   * candles fed since, the ring slots they overwrote, the EMAs. A few bytes per candle fed since,
+   * where a whole second state would double the indicators' share of the checkpoint.
+   */
+  writeDiff(w: StateWriter, base: IndicatorState): void {
+    const k = this.count - base.count;
+    w.uint(k);
+    const nc = Math.min(k, this.closes.length);
+    for (let j = 0; j < nc; j++) w.uint(base.closes[(base.count + j) % base.closes.length] as number);
+    const nv = Math.min(k, this.quotes.length);
+    for (let j = 0; j < nv; j++) {
+      const slot = (base.count + j) % base.quotes.length;
+      w.f64(base.quotes[slot] as number);
+      w.f64(base.volumes[slot] as number);
+    }
+    for (const e of base.ema) w.f64(e);
+  }
+
+  /** The base state that writeDiff() wrote against this one. */
+  readDiff(r: StateReader): IndicatorState {
+    const base = this.clone();
+    const k = r.uint();
+    if (k > this.count) throw new ConfigError('actor checkpoint indicator base is ahead of the indicators');
+    base.count = this.count - k;
+    const nc = Math.min(k, this.closes.length);
+    for (let j = 0; j < nc; j++) base.closes[(base.count + j) % base.closes.length] = r.uint();
+    const nv = Math.min(k, this.quotes.length);
+    for (let j = 0; j < nv; j++) {
+      const slot = (base.count + j) % base.quotes.length;
+      base.quotes[slot] = r.f64();
+      base.volumes[slot] = r.f64();
+    }
+    for (let i = 0; i < base.ema.length; i++) base.ema[i] = r.f64();
+    return base;
   }
 
   /** Restores writeState() bytes into this fresh instance; a ConfigError if the look-backs differ. */

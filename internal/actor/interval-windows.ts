@@ -1,4 +1,13 @@
-import { type Interval, intervalMs, windowStart } from '../market/interval.js';
+import {
+  type Interval,
+  intervalMs,
+  isFixedLength,
+  nominalMs,
+  windowAfter,
+  windowEnd,
+  windowStart,
+  windowsBetween,
+} from '../market/interval.js';
 import { CandleWindow, type ParsedTrade } from './candle-window.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
@@ -11,6 +20,8 @@ export interface WindowListener {
   windowClosed(track: IntervalWindows, w: CandleWindow, inOrder: boolean): void;
   /** A closed window changed (its revision has been raised). */
   windowRevised(track: IntervalWindows, w: CandleWindow): void;
+  /** A closed window left: past the lateness, nothing can change it any more. Oldest first. */
+  windowDropped(track: IntervalWindows, w: CandleWindow): void;
 }
 
 /**
@@ -24,7 +35,13 @@ export interface WindowListener {
  */
 export class IntervalWindows {
   readonly interval: Interval;
+  /**
+   * The windows' length, or for 1M (calendar months) the mean month: window arithmetic goes
+   * through startOf / endOf / after / count, exact for both.
+   */
   readonly len: number;
+  /** Whether every window is `len` long; the arithmetic is then inline (the per-trade path). */
+  readonly fixed: boolean;
   readonly origin: number;
   readonly windows: CandleWindow[] = [];
   /** Start of the earliest window not closed yet; NaN before the first trade. */
@@ -37,13 +54,30 @@ export class IntervalWindows {
 
   constructor(interval: Interval) {
     this.interval = interval;
-    this.len = intervalMs(interval);
-    // 0 for every interval but 1w, whose weeks open on Mondays (see market/interval.ts).
-    this.origin = ((windowStart(interval, 0) % this.len) + this.len) % this.len;
+    this.fixed = isFixedLength(interval);
+    this.len = this.fixed ? intervalMs(interval) : nominalMs(interval);
+    // 0 for every fixed interval but 1w, whose weeks open on Mondays (see market/interval.ts).
+    this.origin = this.fixed ? ((windowStart(interval, 0) % this.len) + this.len) % this.len : 0;
   }
 
   startOf(t: number): number {
+    if (!this.fixed) return windowStart(this.interval, t);
     return Math.floor((t - this.origin) / this.len) * this.len + this.origin;
+  }
+
+  /** The end (exclusive) of the window that opens at `s`: the next window's start. */
+  endOf(s: number): number {
+    return this.fixed ? s + this.len : windowEnd(this.interval, s);
+  }
+
+  /** The start of the window `n` windows after the one that opens at `s`. */
+  after(s: number, n: number): number {
+    return this.fixed ? s + n * this.len : windowAfter(this.interval, s, n);
+  }
+
+  /** Windows that open in [from, to), both window starts. */
+  count(from: number, to: number): number {
+    return this.fixed ? Math.max(0, Math.ceil((to - from) / this.len)) : windowsBetween(this.interval, from, to);
   }
 
   /**
@@ -116,26 +150,26 @@ export class IntervalWindows {
   ): number {
     if (Number.isNaN(this.nextClose)) return 0;
     const windows = this.windows;
-    const len = this.len;
     let skipped = 0;
     let k = 0;
     while (k < windows.length && (windows[k] as CandleWindow).closed) k++;
-    while (this.nextClose + len <= watermark) {
+    while (this.endOf(this.nextClose) <= watermark) {
       const s = this.nextClose;
       let w = windows[k];
       if (w === undefined || w.start !== s) {
-        const runLast = Math.min(w === undefined ? Number.POSITIVE_INFINITY : w.start - len, cutAs - len);
-        const run = Math.floor((runLast - s) / len) + 1;
+        // The run of empty windows from s: up to the next kept window, and those ending by cutAs.
+        const runEnd = Math.min(w === undefined ? Number.POSITIVE_INFINITY : w.start, this.lastEndingBy(s, cutAs));
+        const run = this.count(s, runEnd);
         if (run > emptyLimit) {
-          const droppable = Math.floor((Math.min(runLast, cutAs - lateness - len) - s) / len) + 1;
+          const droppable = this.count(s, Math.min(runEnd, this.lastEndingBy(s, cutAs - lateness)));
           const skip = Math.min(run - emptyLimit, droppable);
           if (skip > 0) {
-            this.nextClose = s + skip * len;
+            this.nextClose = this.after(s, skip);
             skipped += skip;
             continue;
           }
         }
-        w = new CandleWindow(s, s + len);
+        w = new CandleWindow(s, this.endOf(s));
         windows.splice(k, 0, w);
       }
       if (w.count === 0) w.setFlat(this.lastClose);
@@ -143,12 +177,12 @@ export class IntervalWindows {
       w.dirty = false;
       if (Number.isNaN(this.firstStart)) this.firstStart = s;
       this.lastClose = w.close;
-      this.nextClose = s + this.len;
+      this.nextClose = w.end;
       listener.windowClosed(this, w, true);
       k++;
       // Long silences close many empty windows: drop them as we go so memory stays bounded.
       while (k > 0 && (windows[0] as CandleWindow).end + lateness <= watermark) {
-        this.drop();
+        this.drop(listener);
         k--;
       }
     }
@@ -157,7 +191,7 @@ export class IntervalWindows {
       (windows[0] as CandleWindow).closed &&
       (windows[0] as CandleWindow).end + lateness <= watermark
     ) {
-      this.drop();
+      this.drop(listener);
     }
     return skipped;
   }
@@ -182,12 +216,26 @@ export class IntervalWindows {
     this.firstStart = r.time();
     this.lastClose = r.uint();
     const n = r.uint();
-    for (let k = 0; k < n; k++) this.windows.push(CandleWindow.readState(r, this.len));
+    for (let k = 0; k < n; k++) this.windows.push(CandleWindow.readState(r, (start) => this.endOf(start)));
   }
 
-  private drop(): void {
-    const w = this.windows.shift();
+  /**
+   * The start of the first window from `s` on that does not end by `t`: windows in [s, that)
+   * all end at or before `t`. `s` is a window start.
+   */
+  private lastEndingBy(s: number, t: number): number {
+    if (!Number.isFinite(t)) return t;
+    if (this.fixed) return s + Math.max(0, Math.floor((t - s) / this.len)) * this.len;
+    if (t <= s) return s;
+    const last = this.startOf(t);
+    // The window holding t ends after t unless t is its start.
+    return last === t ? t : Math.max(s, last);
+  }
+
+  private drop(listener: WindowListener): void {
+    const w = this.windows.shift() as CandleWindow;
     if (w === this.cur) this.cur = null;
+    listener.windowDropped(this, w);
   }
 
   private openWindow(s: number): CandleWindow {
@@ -196,7 +244,7 @@ export class IntervalWindows {
     while (i >= 0 && (windows[i] as CandleWindow).start > s) i--;
     let w = windows[i];
     if (w === undefined || w.start !== s) {
-      w = new CandleWindow(s, s + this.len);
+      w = new CandleWindow(s, this.endOf(s));
       windows.splice(i + 1, 0, w);
     }
     this.cur = w;
@@ -248,8 +296,8 @@ export class IntervalWindows {
   private prepend(s: number, t: ParsedTrade, listener: WindowListener): void {
     const created: CandleWindow[] = [];
     let prev: CandleWindow | undefined;
-    for (let start = s; start < this.firstStart; start += this.len) {
-      const w = new CandleWindow(start, start + this.len);
+    for (let start = s; start < this.firstStart; start = this.endOf(start)) {
+      const w = new CandleWindow(start, this.endOf(start));
       if (prev === undefined) w.add(t);
       else w.setFlat(prev.close);
       w.closed = true;

@@ -3,8 +3,10 @@ import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { ConfigError } from '../runtime/errors.js';
 import { type ActorConfigInput, actorConfig } from './config.js';
+import { IndicatorState } from './indicators.js';
 import { MarketActor } from './market-actor.js';
 import { createActorOutput } from './output.js';
+import { StateWriter } from './state-codec.js';
 
 const ID = { exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT' };
 /** 2024-01-01T00:00:00Z, a Monday. */
@@ -413,7 +415,8 @@ describe('MarketActor checkpoint', () => {
     const { actor, feed, config } = setup({ allowedLatenessMs: 30_000 });
     for (let i = 0; i < 1_000; i++) feed(trade(1_000_000 + i, i * 100, String(100 + (i % 7)), '0.01'));
     const bytes = actor.snapshot();
-    expect(bytes.length).toBeLessThan(700);
+    // Version 4 adds the indicator replay base: the EMAs and the slots the held candles overwrote.
+    expect(bytes.length).toBeLessThan(760);
     expect(MarketActor.restore(bytes, config).snapshot()).toEqual(bytes);
     expect(() => MarketActor.restore(bytes, actorConfig({ intervals: ['1m', '5m'] }))).toThrow(ConfigError);
     expect(() =>
@@ -423,21 +426,31 @@ describe('MarketActor checkpoint', () => {
     expect(() => MarketActor.restore(new Uint8Array([9]), config)).toThrow(ConfigError);
   });
 
-  it('restores version 1 and 2 checkpoints (before the idResets counter, the trend models)', () => {
+  it('restores version 1, 2 and 3 checkpoints (before the idResets counter, the trend models, the replay bases)', () => {
     const { actor, feed, config } = setup({ trend: { enabled: false } });
     for (let i = 0; i < 50; i++) feed(trade(1_000 + i, i * 1_000));
-    const v3 = actor.snapshot();
+    const v4 = actor.snapshot();
+    // Version 3 is version 4 without the indicator replay base of the interval (a fresh one:
+    // nothing closed yet) and where feeding starts (NaN).
+    const base = new StateWriter();
+    const fresh = new IndicatorState(config.indicators, 60_000);
+    fresh.writeDiff(base, fresh);
+    base.time(Number.NaN);
+    const tail = base.finish();
+    expect(v4.subarray(v4.length - tail.length)).toEqual(tail);
+    const v3 = new Uint8Array([3, ...v4.subarray(1, v4.length - tail.length)]);
+    expect(MarketActor.restore(v3, config).snapshot()).toEqual(v4);
     // Version 2 is version 3 without the count of trend models (0 here: the last byte).
     expect(v3[v3.length - 1]).toBe(0);
     const v2 = new Uint8Array([2, ...v3.subarray(1, v3.length - 1)]);
-    expect(MarketActor.restore(v2, config).snapshot()).toEqual(v3);
+    expect(MarketActor.restore(v2, config).snapshot()).toEqual(v4);
     // Version 1 is version 2 without the last counter (found after the header: accepted = 50, then 0s).
     const countersAt = [...v2].findIndex((_, i) => i > 20 && v2[i] === 50 && v2[i + 1] === 0);
     expect(countersAt).toBeGreaterThan(0);
     const idResetsAt = countersAt + 11;
     expect(v2[idResetsAt]).toBe(0);
     const v1 = new Uint8Array([1, ...v2.subarray(1, idResetsAt), ...v2.subarray(idResetsAt + 1)]);
-    expect(MarketActor.restore(v1, config).snapshot()).toEqual(v3);
+    expect(MarketActor.restore(v1, config).snapshot()).toEqual(v4);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
+import { nests } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import { isIdReset } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
@@ -7,7 +8,6 @@ import { BUY_VOLUME, type CandleContext, CandleWindow, ParsedTrade, VOLUME } fro
 import { readCounters, readEnd, readHeader, writeCounters, writeHeader } from './checkpoint.js';
 import type { ActorConfig } from './config.js';
 import { MAX_SAFE, MAX_SCALE, type ParsedDecimal, POW10, parseDecimal, wideToReal } from './decimal.js';
-import { IndicatorState } from './indicators.js';
 import { IntervalWindows, type WindowListener } from './interval-windows.js';
 import {
   type ActorCounters,
@@ -17,6 +17,7 @@ import {
   zeroCounters,
 } from './output.js';
 import { PriceSpikeDetector } from './price-spike.js';
+import { RevisableIndicators } from './revisable-indicators.js';
 import { StaleMarketDetector } from './stale-market.js';
 import { StateReader, StateWriter } from './state-codec.js';
 import { TradeIdSet } from './trade-id-set.js';
@@ -77,7 +78,7 @@ export class MarketActor implements WindowListener {
    * trades that land in an already closed finest window are added to it directly.
    */
   private readonly nested: boolean[];
-  private readonly indicators: IndicatorState[];
+  private readonly indicators: RevisableIndicators[];
   /** Per interval, when config.trend.enabled; else empty. */
   private trends: TrendModel[];
   private readonly detectorTrack: number;
@@ -107,10 +108,8 @@ export class MarketActor implements WindowListener {
     this.ctx = { exchange: this.exchange, symbol: this.symbol, market: this.market, priceScale: 0, sizeScale: 0 };
     this.tracks = config.intervals.map((i) => new IntervalWindows(i));
     const finest = this.tracks[0] as IntervalWindows;
-    this.nested = this.tracks.map(
-      (t, i) => i > 0 && t.len % finest.len === 0 && (t.origin - finest.origin) % finest.len === 0,
-    );
-    this.indicators = this.tracks.map((t) => new IndicatorState(config.indicators, t.len));
+    this.nested = this.tracks.map((t, i) => i > 0 && nests(finest.interval, t.interval));
+    this.indicators = this.tracks.map((t) => new RevisableIndicators(t.interval, config.indicators, t.len));
     this.trends = config.trend.enabled ? this.tracks.map(() => new TrendModel(config.trend)) : [];
     this.detectorTrack = config.intervals.indexOf(config.detectors.interval);
     this.volumeSpike = new VolumeSpikeDetector(config.detectors.volumeSpike.window);
@@ -358,7 +357,7 @@ export class MarketActor implements WindowListener {
     for (const f of fine) if (!onlyDirty || f.dirty) starts.push(track.startOf(f.start));
     const view: CandleWindow[] = [];
     for (const s of [...new Set(starts)].sort((a, b) => a - b)) {
-      const merged = track.windowAt(s)?.clone() ?? new CandleWindow(s, s + track.len);
+      const merged = track.windowAt(s)?.clone() ?? new CandleWindow(s, track.endOf(s));
       for (const f of fine) if (f.start >= s && f.start < merged.end) merged.merge(f);
       if (merged.count > 0) view.push(merged);
     }
@@ -376,7 +375,7 @@ export class MarketActor implements WindowListener {
     if (i === 0 && w.count > 0) {
       for (let k = 1; k < this.tracks.length; k++) if (this.nested[k]) (this.tracks[k] as IntervalWindows).fold(w);
     }
-    out.indicators.push((this.indicators[i] as IndicatorState).update(w, this.ctx, track.interval));
+    out.indicators.push((this.indicators[i] as RevisableIndicators).closed(w, this.ctx));
     const trend = this.trends[i];
     if (trend !== undefined) this.forecast(trend, track, w, out);
     if (i === this.detectorTrack) {
@@ -390,8 +389,16 @@ export class MarketActor implements WindowListener {
 
   /** @internal WindowListener */
   windowRevised(track: IntervalWindows, w: CandleWindow): void {
-    (this.out as ActorOutput).revised.push(w.toCandle(this.ctx, track.interval, true));
+    const out = this.out as ActorOutput;
+    out.revised.push(w.toCandle(this.ctx, track.interval, true));
     this.counters.revisedCandles++;
+    const i = this.tracks.indexOf(track);
+    (this.indicators[i] as RevisableIndicators).revised(w, track.windows, this.ctx, out.indicators);
+  }
+
+  /** @internal WindowListener */
+  windowDropped(track: IntervalWindows, w: CandleWindow): void {
+    (this.indicators[this.tracks.indexOf(track)] as RevisableIndicators).dropped(w, this.ctx);
   }
 
   private forecast(trend: TrendModel, track: IntervalWindows, w: CandleWindow, out: ActorOutput): void {
@@ -433,7 +440,7 @@ export class MarketActor implements WindowListener {
   private tooLate(time: number, wm: number): boolean {
     const lateness = this.config.allowedLatenessMs;
     for (const track of this.tracks) {
-      if (track.startOf(time) + track.len + lateness <= wm) return true;
+      if (track.endOf(track.startOf(time)) + lateness <= wm) return true;
     }
     return false;
   }
@@ -441,7 +448,7 @@ export class MarketActor implements WindowListener {
   private refreshDeadline(): void {
     let d = Number.POSITIVE_INFINITY;
     for (const track of this.tracks) {
-      const c = track.nextClose + track.len;
+      const c = track.endOf(track.nextClose);
       if (c < d) d = c;
     }
     this.deadline = d;
@@ -531,7 +538,7 @@ export class MarketActor implements WindowListener {
     writeCounters(w, this.counters);
     for (let i = 0; i < this.tracks.length; i++) {
       (this.tracks[i] as IntervalWindows).writeState(w);
-      (this.indicators[i] as IndicatorState).writeState(w);
+      (this.indicators[i] as RevisableIndicators).writeCurrent(w);
     }
     this.priceSpike.writeState(w);
     this.volumeSpike.writeState(w);
@@ -539,6 +546,7 @@ export class MarketActor implements WindowListener {
     this.ids.writeState(w);
     w.uint(this.trends.length);
     for (const t of this.trends) t.write(w);
+    for (const ind of this.indicators) ind.writeBase(w);
     return w.finish();
   }
 
@@ -561,7 +569,7 @@ export class MarketActor implements WindowListener {
     readCounters(r, a.counters, version);
     for (let i = 0; i < a.tracks.length; i++) {
       (a.tracks[i] as IntervalWindows).readState(r);
-      (a.indicators[i] as IndicatorState).readState(r);
+      (a.indicators[i] as RevisableIndicators).readCurrent(r);
     }
     a.priceSpike.readState(r);
     a.volumeSpike.readState(r);
@@ -574,6 +582,11 @@ export class MarketActor implements WindowListener {
       for (let i = 0; i < trends; i++) read.push(TrendModel.read(r, config.trend));
       // A model checkpointed while enabled and restored while disabled is dropped.
       if (config.trend.enabled) a.trends = read;
+    }
+    for (let i = 0; i < a.tracks.length; i++) {
+      const ind = a.indicators[i] as RevisableIndicators;
+      if (version >= 4) ind.readBase(r);
+      else ind.startBaseAt((a.tracks[i] as IntervalWindows).nextClose, (a.tracks[i] as IntervalWindows).firstStart);
     }
     readEnd(r);
     a.refreshDeadline();

@@ -1,5 +1,5 @@
 import type { Candle } from '../market/candle.js';
-import { type Interval, intervalMs, windowStart } from '../market/interval.js';
+import { type Interval, windowEnd, windowStart } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import { tradeBefore, VWAP_DECIMALS } from './candle-window.js';
 import { compareDecimal, decimalToBig, divideDecimal, formatScaledBig } from './decimal.js';
@@ -33,11 +33,10 @@ export function referenceCandles(trades: readonly Trade[], interval: Interval): 
     if (g) g.push(t);
     else groups.set(s, [t]);
   }
-  const len = intervalMs(interval);
   const starts = [...groups.keys()].sort((a, b) => a - b);
   const out: Candle[] = [];
   let prevClose = '';
-  for (let s = starts[0] as number; s <= (starts[starts.length - 1] as number); s += len) {
+  for (let s = starts[0] as number; s <= (starts[starts.length - 1] as number); s = windowEnd(interval, s)) {
     const g = groups.get(s);
     const base = {
       exchange: first.exchange,
@@ -45,7 +44,7 @@ export function referenceCandles(trades: readonly Trade[], interval: Interval): 
       market: first.market,
       interval,
       openTime: s,
-      closeTime: s + len - 1,
+      closeTime: windowEnd(interval, s) - 1,
       revision: 0,
       closed: true,
     };

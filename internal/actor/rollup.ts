@@ -1,5 +1,5 @@
 import type { Candle } from '../market/candle.js';
-import { type Interval, intervalMs, windowStart } from '../market/interval.js';
+import { type Interval, windowEnd, windowStart } from '../market/interval.js';
 import { VWAP_DECIMALS } from './candle-window.js';
 import { compareDecimal, decimalToBig, divideDecimal, formatScaledBig } from './decimal.js';
 
@@ -16,20 +16,20 @@ function sum(values: readonly string[]): { value: bigint; scale: number } {
 }
 
 /**
- * Candles of a larger interval from consecutive candles of a smaller one (every interval up to
- * 1w is a whole number of any smaller one's windows), exactly: the same result as building the
+ * Candles of a larger interval from consecutive candles of a smaller one whose windows nest in
+ * it (market/interval.ts `nests`: not 1w into 1M, nor 3d into 1w), exactly: the same result as building the
  * larger interval from the trades. Input: one market, ascending openTime, every window present
  * (empty ones included, as the actor emits them); windows of the target interval that the input
  * only partly covers are left out.
  */
 export function rollUp(candles: readonly Candle[], interval: Interval): Candle[] {
   const out: Candle[] = [];
-  const len = intervalMs(interval);
   let group: Candle[] = [];
   const finish = (): void => {
     const first = group[0];
     if (first === undefined) return;
     const start = windowStart(interval, first.openTime);
+    const len = windowEnd(interval, start) - start;
     const covered = group.reduce((ms, c) => ms + (c.closeTime + 1 - c.openTime), 0);
     if (first.openTime === start && covered === len) out.push(combine(group, interval, start, len));
     group = [];

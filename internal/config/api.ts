@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { INTERVALS } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
+import type { RetentionPolicy } from '../sink/store.js';
 import { boolFlag, intervalListFlag, intFlag, logLevelFlag, sqlSchemaFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, flagName, parseFlagValues, type RawFlags } from './parse-flags.js';
+import { alertRetentionFlag, candleRetentionFlag, retentionPolicy } from './retention.js';
 
 /** The `tickmesh api` flags: one schema, parsed once in cmd/, frozen (internal/serve/api-options.ts maps them). */
 
@@ -137,11 +139,27 @@ export const API_FLAGS = {
     arg: 'N',
     help: "markets the API's market list holds at most",
   },
+  candleRetention: {
+    schema: candleRetentionFlag(''),
+    arg: 'LIST',
+    help:
+      "the workers' --candle-retention: a candle, indicator or prediction range that starts before an " +
+      "interval's retention is refused with 400",
+    defaultHelp: 'none: every range is served',
+  },
+  alertRetention: {
+    schema: alertRetentionFlag('forever'),
+    arg: 'DURATION',
+    help: "the workers' --alert-retention: an alert range that starts before it is refused with 400",
+  },
   logLevel: { schema: logLevelFlag, arg: 'LEVEL', help: 'pino level' },
 } as const satisfies FlagSpec;
 
-/** The options, `auth` resolved: keys when a keys file is given, else open. */
-export type ApiOptions = Omit<FlagValues<typeof API_FLAGS>, 'auth'> & { readonly auth: 'open' | 'keys' };
+/** The options, `auth` resolved: keys when a keys file is given, else open; the two retention flags as one policy. */
+export type ApiOptions = Omit<FlagValues<typeof API_FLAGS>, 'auth' | 'candleRetention' | 'alertRetention'> & {
+  readonly auth: 'open' | 'keys';
+  readonly retention: RetentionPolicy;
+};
 
 /** The flag names, for the chart test that checks the Deployment's arguments. */
 export const API_FLAG_NAMES = Object.entries(API_FLAGS).map(([key, f]) => flagName(key, f));
@@ -150,12 +168,16 @@ export const API_FLAGS_HELP = flagHelp(API_FLAGS);
 
 /** The API's options from raw flags (by flag name); ConfigError naming a bad one. */
 export function parseApiOptions(flags: RawFlags, env: Readonly<Record<string, string | undefined>> = {}): ApiOptions {
-  const o = parseFlagValues(API_FLAGS, flags, env);
+  const { candleRetention, alertRetention, ...o } = parseFlagValues(API_FLAGS, flags, env);
   if (!o.intervals.includes(o.dashboardInterval)) {
     throw new ConfigError(`--dashboard-interval ${o.dashboardInterval} is not among --intervals`);
   }
   if (o.auth === 'keys' && o.apiKeysFile === undefined) {
     throw new ConfigError('--auth keys needs --api-keys-file (or TICKMESH_API_KEYS_FILE)');
   }
-  return Object.freeze({ ...o, auth: o.auth ?? (o.apiKeysFile === undefined ? 'open' : 'keys') });
+  return Object.freeze({
+    ...o,
+    auth: o.auth ?? (o.apiKeysFile === undefined ? 'open' : 'keys'),
+    retention: retentionPolicy(candleRetention, alertRetention),
+  });
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { type Interval, isInterval } from '../market/interval.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../sink/store.js';
 import { boolFlag, intervalListFlag, intFlag, logLevelFlag, sqlSchemaFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, flagName, parseFlagValues, type RawFlags } from './parse-flags.js';
+import { alertRetentionFlag, candleRetentionFlag, retentionPolicy, retentionText } from './retention.js';
 
 /**
  * The `tickmesh worker` flags (and the embedded mode's worker settings): one schema, parsed once
@@ -12,22 +12,6 @@ import { type FlagSpec, type FlagValues, flagHelp, flagName, parseFlagValues, ty
  */
 
 const int = intFlag;
-const UNITS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30d`, `12h`, `90m`, `45s` in ms; `forever` is Infinity; undefined when it is neither. */
-function durationMs(s: string): number | undefined {
-  if (s === 'forever') return Number.POSITIVE_INFINITY;
-  const m = /^(\d+)([smhd])$/.exec(s);
-  return m ? Number(m[1]) * (UNITS[m[2] as string] as number) : undefined;
-}
-
-/** The flag text of a retention policy (`1m=30d,...`), without the alerts. */
-function retentionText(policy: RetentionPolicy): string {
-  return Object.entries(policy)
-    .filter(([k]) => k !== 'alerts')
-    .map(([k, ms]) => `${k}=${(ms as number) / 86_400_000}d`)
-    .join(',');
-}
 
 const partitionList = z
   .string()
@@ -40,38 +24,6 @@ const partitionList = z
       return z.NEVER;
     }
     return [...new Set(list)].sort((a, b) => a - b);
-  });
-
-const candleRetention = z
-  .string()
-  .default(retentionText(DEFAULT_RETENTION))
-  .transform((s, ctx) => {
-    const policy: Partial<Record<Interval, number>> = {};
-    for (const item of s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0)) {
-      const [interval, keep] = item.split('=');
-      const ms = keep === undefined ? undefined : durationMs(keep);
-      if (interval === undefined || !isInterval(interval) || ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `expected INTERVAL=DURATION,... (e.g. 1m=30d), not ${item}` });
-        return z.NEVER;
-      }
-      if (ms !== Number.POSITIVE_INFINITY) policy[interval] = ms;
-    }
-    return policy;
-  });
-
-const alertRetention = z
-  .string()
-  .default(`${(DEFAULT_RETENTION.alerts as number) / 86_400_000}d`)
-  .transform((s, ctx) => {
-    const ms = durationMs(s);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration (e.g. 90d, 12h) or forever' });
-      return z.NEVER;
-    }
-    return ms;
   });
 
 /**
@@ -204,14 +156,14 @@ export const WORKER_FLAGS = {
   drainTimeoutMs: { schema: int(1).default(25_000), arg: 'N', help: 'SIGTERM drain gives up after this long' },
   logLevel: { schema: logLevelFlag, arg: 'LEVEL', help: 'pino level' },
   candleRetention: {
-    schema: candleRetention,
+    schema: candleRetentionFlag(retentionText(DEFAULT_RETENTION)),
     arg: 'LIST',
     help:
       'how long candles are kept per interval, INTERVAL=DURATION (s, m, h, d or forever); an interval ' +
       'not listed is kept forever',
   },
   alertRetention: {
-    schema: alertRetention,
+    schema: alertRetentionFlag(`${(DEFAULT_RETENTION.alerts as number) / 86_400_000}d`),
     arg: 'DURATION',
     help: 'how long alerts are kept, by event time (or forever)',
   },
@@ -247,6 +199,5 @@ export function parseWorkerOptions(
   if (v.placement === 'operator' && !v.podName) {
     throw new ConfigError('--placement operator needs a member name: --pod-name or POD_NAME');
   }
-  const alerts = Number.isFinite(alertRetention) ? alertRetention : undefined;
-  return Object.freeze({ ...v, retention: Object.freeze({ ...candleRetention, alerts }) });
+  return Object.freeze({ ...v, retention: retentionPolicy(candleRetention, alertRetention) });
 }

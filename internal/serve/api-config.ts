@@ -1,5 +1,6 @@
 import { INTERVALS, type Interval } from '../market/interval.js';
 import { ConfigError } from '../runtime/errors.js';
+import type { RetentionPolicy } from '../sink/store.js';
 import type { ApiKey } from './api-keys.js';
 
 /** What the API knows about where the data comes from, shown by GET /api/v1/info and the dashboard. */
@@ -65,6 +66,11 @@ export interface ApiConfig {
   readonly rateLimitPerMinute: number;
   /** Origins whose pages may call the REST routes (CORS); empty: none, `*`: any. */
   readonly corsOrigins: readonly string[];
+  /**
+   * The workers' retention: a range that starts before it is refused (400) rather than answered
+   * with the rows that happen not to be deleted yet. Empty: every range is served.
+   */
+  readonly retention: RetentionPolicy;
   /** Where start() listens; omitted, it does not listen (tests use inject()). Port 0 picks a free one. */
   readonly listen?: { readonly port: number; readonly host: string };
 }
@@ -80,6 +86,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   maxMarkets: 10_000,
   rateLimitPerMinute: 0,
   corsOrigins: Object.freeze([]),
+  retention: Object.freeze({}),
   stream: Object.freeze({
     bufferMessages: 2_000,
     maxSocketBytes: 1 << 20,

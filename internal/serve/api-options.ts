@@ -18,6 +18,7 @@ export function apiConfigFromOptions(o: ApiOptions, keys?: readonly ApiKey[]): A
     maxMarkets: o.maxMarkets,
     rateLimitPerMinute: o.rateLimitPerMinute,
     corsOrigins: o.corsOrigins,
+    retention: o.retention,
     stream: {
       bufferMessages: o.streamBuffer,
       slowClientMs: o.slowClientMs,

@@ -308,6 +308,61 @@ describe('REST', () => {
     expect(from.alerts[0].evidence).toEqual(as[1]!.evidence);
   });
 
+  it('alerts: paged forward with next through alerts sharing a time, filtered by kind', async () => {
+    const { app, store } = await fixture();
+    // Three alerts at one instant: a page may end between them, and `next` must not skip one.
+    const as = Array.from({ length: 7 }, (_, i) =>
+      alert({ id: `a${i}`, time: JAN + Math.floor(i / 3) * 1000, kind: i % 2 === 0 ? 'price_spike' : 'divergence' }),
+    );
+    await commit(store, [], as);
+    const seen: string[] = [];
+    let url = `/api/v1/alerts?from=${JAN}&limit=2`;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = (await app.inject({ url })).json();
+      seen.push(...page.alerts.map((a: { id: string }) => a.id));
+      if (page.next === null) break;
+      url = `/api/v1/alerts?after=${page.next}&limit=2`;
+    }
+    expect(seen).toEqual(as.map((a) => a.id));
+    const kinds = (await app.inject({ url: `/api/v1/alerts?from=${JAN}&kind=divergence&limit=2` })).json();
+    expect(kinds.alerts.map((a: { id: string }) => a.id)).toEqual(['a1', 'a3']);
+    const rest = (await app.inject({ url: `/api/v1/alerts?after=${kinds.next}&kind=divergence` })).json();
+    expect([rest.alerts.map((a: { id: string }) => a.id), rest.next]).toEqual([['a5'], null]);
+    // The newest page (no start) has no next, as candles.
+    expect((await app.inject({ url: '/api/v1/alerts?limit=2' })).json().next).toBeNull();
+    const bad = await app.inject({ url: '/api/v1/alerts?after=bm9wZQ' });
+    expect([bad.statusCode, bad.json().message]).toEqual([400, 'querystring/after is not the next of an alerts page']);
+    expect((await app.inject({ url: '/api/v1/alerts?kind=nope' })).statusCode).toBe(400);
+  });
+
+  it('refuses a range that starts before its retention with 400 and says where retention starts', async () => {
+    const day = 86_400_000;
+    const { app } = await fixture({ retention: { '1m': day, alerts: 7 * day } });
+    const now = Date.now();
+    const get = async (url: string) => {
+      const res = await app.inject({ url });
+      return [res.statusCode, res.json().message as string | undefined] as const;
+    };
+    const market = 'exchange=binance&symbol=BTCUSDT';
+    const old = await get(`/api/v1/candles?${market}&interval=1m&from=${now - 2 * day}`);
+    expect(old[0]).toBe(400);
+    expect(old[1]).toMatch(
+      /^1m candles are kept 1d, from \d{4}-\d\d-\d\dT[\d:.]+Z \(\d+\) on: from must not be earlier$/,
+    );
+    const horizon = Number(/\((\d+)\)/.exec(old[1] as string)?.[1]);
+    expect(Math.abs(horizon - (now - day))).toBeLessThan(60_000);
+    expect((await get(`/api/v1/indicators?${market}&interval=1m&to=${now - 2 * day}`))[1]).toMatch(
+      /^1m indicators are kept 1d, .*: to must be later$/,
+    );
+    expect((await get(`/api/v1/candles?${market}&interval=1m&from=${now - 3_600_000}`))[0]).toBe(200);
+    expect((await get(`/api/v1/candles?${market}&interval=1m`))[0]).toBe(200);
+    // An interval kept forever.
+    expect((await get(`/api/v1/candles?${market}&interval=5m&from=0`))[0]).toBe(200);
+    expect((await get(`/api/v1/alerts?from=${now - 8 * day}`))[1]).toMatch(/^alerts are kept 7d, /);
+    expect((await get(`/api/v1/alerts?from=${now - 6 * day}`))[0]).toBe(200);
+    expect((await app.inject({ url: '/api/v1/info' })).json().retention).toEqual({ '1m': day, alerts: 7 * day });
+  });
+
   it('a store that is down answers 503 with the reason, and the process stays up', async () => {
     const down = (s: Store) => ({
       candles: () => Promise.reject(new UnavailableError('database unreachable')),

@@ -92,7 +92,7 @@ export function asyncApiDocument(config: Pick<ApiConfig, 'intervals' | 'stream'>
   ) as Record<string, { properties: Record<string, unknown>; required: string[] }>;
   const candle = components.Candle as { properties: Record<string, unknown>; required: string[] };
   const info = toComponentRefs(INFO_RESPONSE) as { properties: Record<string, unknown> };
-  const { name: _name, stream: _stream, time: _time, ...helloFields } = info.properties;
+  const { name: _name, stream: _stream, time: _time, retention: _retention, ...helloFields } = info.properties;
   const messages = {
     subscribe: {
       name: 'subscribe',

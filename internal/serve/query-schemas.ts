@@ -1,3 +1,4 @@
+import { ALERT_KINDS, type AlertKind } from '../market/alert.js';
 import type { Interval } from '../market/interval.js';
 import type { ApiConfig } from './api-config.js';
 
@@ -38,6 +39,9 @@ export interface LatestCandleQuery extends MarketQuery {
 export interface AlertsQuery {
   readonly exchange?: string;
   readonly symbol?: string;
+  readonly kind?: AlertKind;
+  /** The `next` of the previous page. */
+  readonly after?: string;
   readonly from?: string;
   readonly to?: string;
   readonly limit?: number;
@@ -73,6 +77,8 @@ export function querySchemas(config: ApiConfig) {
     alerts: object({
       exchange: name,
       symbol: name,
+      kind: { type: 'string', enum: [...ALERT_KINDS] },
+      after: { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' },
       from: time,
       to: time,
       limit: { type: 'integer', minimum: 1, maximum: config.alertLimit.max },

@@ -308,6 +308,18 @@ export function contextPage(key: string, keySchema: JsonSchema, field: string, r
   };
 }
 
+/** The 200 body of GET /api/v1/alerts: the alerts, and the cursor of the next page. */
+export const ALERTS_PAGE: JsonSchema = {
+  ...object({
+    alerts: { type: 'array', items: ref('Alert') },
+    next: {
+      ...nullable('string'),
+      description: 'pass back as `after` (with the same filters) for the next page when this one is full, else null',
+    },
+  }),
+  description: 'A page of alerts: oldest first with `from` or `after`, else the newest.',
+};
+
 /** /healthz and /readyz: a line of text. */
 export function textResponses(codes: Record<number, string>): Record<string, JsonSchema> {
   return Object.fromEntries(
@@ -326,6 +338,12 @@ export const INFO_RESPONSE: JsonSchema = {
     simulated: { type: 'boolean' },
     intervals: { type: 'array', items: ref('Interval') },
     dashboardInterval: ref('Interval'),
+    retention: {
+      type: 'object',
+      propertyNames: { anyOf: [ref('Interval'), { const: 'alerts' }] },
+      additionalProperties: { type: 'integer', minimum: 1 },
+      description: "how far back (ms) each interval's rows and the alerts are kept; an interval absent: kept forever",
+    },
     stream: { type: 'string', description: 'the WebSocket path' },
     time: epochMs("the server's clock"),
   }),

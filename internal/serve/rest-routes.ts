@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Cache } from '../sink/cache.js';
 import type { CandleQuery, Store } from '../sink/store.js';
+import { decodeAlertCursor, encodeAlertCursor } from './alert-cursor.js';
 import type { ApiConfig } from './api-config.js';
 import type { MarketDirectory } from './market-directory.js';
 import {
@@ -12,7 +13,16 @@ import {
   parseTime,
   querySchemas,
 } from './query-schemas.js';
-import { apiResponses, INFO_RESPONSE, list, seriesPage, single, textResponses } from './response-schemas.js';
+import {
+  ALERTS_PAGE,
+  apiResponses,
+  INFO_RESPONSE,
+  list,
+  seriesPage,
+  single,
+  textResponses,
+} from './response-schemas.js';
+import { beyondRetention } from './retention-range.js';
 
 export interface RestContext {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'predictions'>;
@@ -35,6 +45,8 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
     simulated: isSimulated(ctx),
     intervals: config.intervals,
     dashboardInterval: config.dashboardInterval,
+    // How far back each interval's rows (and alerts) go, in ms; absent: kept forever.
+    retention: config.retention,
     stream: '/api/v1/stream',
     time: ctx.clock(),
   }));
@@ -65,7 +77,7 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
    */
   const series = (
     path: string,
-    field: string,
+    field: 'candles' | 'predictions' | 'indicators',
     row: 'Candle' | 'Indicators' | 'Prediction',
     read: (q: CandleQuery) => Promise<ReadonlyArray<{ readonly openTime: number }>>,
   ) =>
@@ -76,6 +88,8 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
         const { exchange, symbol, interval } = req.query;
         const range = timeRange(req.query, reply);
         if (range === undefined) return reply;
+        const expired = beyondRetention(config.retention, interval, range, ctx.clock(), `${interval} ${field}`);
+        if (expired !== undefined) return badRequest(reply, expired);
         const limit = pageLimit(req.query.limit, config.candleLimit, reply);
         if (limit === undefined) return reply;
         const rows = await read({ exchange, symbol, interval, ...range, limit });
@@ -125,22 +139,34 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
 
   app.get<{ Querystring: AlertsQuery }>(
     '/api/v1/alerts',
-    { schema: { querystring: schemas.alerts, response: apiResponses(list('alerts', 'Alert'), { query: true }) } },
+    { schema: { querystring: schemas.alerts, response: apiResponses(ALERTS_PAGE, { query: true }) } },
     async (req, reply) => {
       const range = timeRange(req.query, reply);
       if (range === undefined) return reply;
-      const { exchange, symbol } = req.query;
+      const expired = beyondRetention(config.retention, 'alerts', range, ctx.clock(), 'alerts');
+      if (expired !== undefined) return badRequest(reply, expired);
+      const { exchange, symbol, kind } = req.query;
+      const after = req.query.after === undefined ? undefined : decodeAlertCursor(req.query.after);
+      if (req.query.after !== undefined && after === undefined) {
+        return badRequest(reply, 'querystring/after is not the next of an alerts page');
+      }
       const limit = pageLimit(req.query.limit, config.alertLimit, reply);
       if (limit === undefined) return reply;
       const alerts = await store.alerts({
         ...(exchange === undefined ? {} : { exchange }),
         ...(symbol === undefined ? {} : { symbol }),
+        ...(kind === undefined ? {} : { kind }),
+        ...(after === undefined ? {} : { after }),
         ...range,
         limit,
         // Without a start, the most recent alerts (before `to`) are what a reader wants.
-        newest: range.from === undefined,
+        newest: range.from === undefined && after === undefined,
       });
-      return { alerts };
+      const last = alerts.at(-1);
+      // Paging forward through a range, as candles: `next` goes back as `after` with the same filters.
+      const forward = range.from !== undefined || after !== undefined;
+      const next = forward && alerts.length === limit && last ? encodeAlertCursor(last) : null;
+      return { alerts, next };
     },
   );
 
@@ -208,8 +234,8 @@ export function pageLimit(
   return undefined;
 }
 
-function badRequest(reply: FastifyReply, message: string): void {
-  reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message });
+function badRequest(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ statusCode: 400, error: 'Bad Request', code: 'TM_BAD_QUERY', message });
 }
 
 function notFound(reply: FastifyReply, message: string): FastifyReply {

@@ -30,6 +30,7 @@ import {
   SELECT_ALERTS_NEWEST,
   SELECT_CANDLES,
   SELECT_CHECKPOINT,
+  SELECT_INDEX_STATE,
   SELECT_INDICATORS,
   SELECT_MARKETS,
   SELECT_PARKED,
@@ -37,6 +38,7 @@ import {
   SELECT_PREDICTIONS,
   UPSERT_CANDLES,
   UPSERT_CHECKPOINT,
+  UPSERT_INDEX_STATE,
   UPSERT_INDICATORS,
   UPSERT_PARKED,
 } from './sql.js';
@@ -61,6 +63,7 @@ import type {
   CandleQuery,
   Checkpoint,
   CommitBatch,
+  IndexState,
   PredictionQuery,
   RefusedRow,
   RefusedRows,
@@ -163,9 +166,27 @@ export class SqlStore implements Store {
         q.from === undefined ? null : iso(q.from),
         q.to === undefined ? null : iso(q.to),
         q.limit ?? 1_000,
+        q.kind ?? null,
+        q.after === undefined ? null : iso(q.after.time),
+        q.after?.id ?? null,
       ]),
     );
     return rows.map(alertFromRow);
+  }
+
+  async commitIndex(state: IndexState, alerts: readonly Alert[]): Promise<void> {
+    await this.run(() =>
+      this.db.transaction(async (tx) => {
+        await tx.query(UPSERT_INDEX_STATE, [state.asset, JSON.stringify([...state.diverging].sort())]);
+        if (alerts.length > 0) await tx.query(INSERT_ALERTS, [JSON.stringify(alerts.map(alertRow))]);
+      }),
+    );
+  }
+
+  async loadIndexState(asset: string): Promise<IndexState | null> {
+    const rows = await this.run(() => this.db.query(SELECT_INDEX_STATE, [asset]));
+    if (!rows[0]) return null;
+    return { asset, diverging: JSON.parse(String(rows[0].diverging)) as string[] };
   }
 
   async markets(): Promise<StoredMarket[]> {

@@ -123,6 +123,18 @@ CREATE TABLE indicators (
 `,
   },
   { version: 5, name: 'reference snapshots, sentiment, headlines', sql: CONTEXT_MIGRATION_SQL },
+  {
+    version: 6,
+    name: 'index actor state, alert kinds',
+    sql: `
+CREATE TABLE index_states (
+  asset      text        PRIMARY KEY,
+  diverging  jsonb       NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX alerts_kind_time ON alerts (kind, time, id);
+`,
+  },
   { version: 7, name: 'SQL models over the candles', sql: MODELS_MIGRATION_SQL },
 ];
 
@@ -193,8 +205,9 @@ WHERE candles.revision <= EXCLUDED.revision`;
 const INDICATOR_COLUMNS = 'exchange, symbol, "interval", open_time, market, vwap, volatility, imbalance, sma, ema';
 
 /**
- * Upserts a JSON array of indicator rows (at most one per key). The actor computes them once, when
- * the candle first closes, so a replay rewrites identical values.
+ * Upserts a JSON array of indicator rows (at most one per key). The actor computes them when the
+ * candle first closes and again when a revision changes them, deterministically from its
+ * checkpoint, so a replay rewrites identical values and the last one written is the latest.
  */
 export const UPSERT_INDICATORS = `
 INSERT INTO indicators (${INDICATOR_COLUMNS})
@@ -280,23 +293,35 @@ FROM indicators`;
 
 export const SELECT_INDICATORS = seriesQueries(INDICATOR_SELECT);
 
-export const SELECT_ALERTS = `
-SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
-FROM alerts
+/**
+ * Alerts filtered by $1 exchange, $2 symbol, $6 kind (each null for any), in the event time range
+ * [$3, $4) and after the cursor ($7 time, $8 id) when given; at most $5 rows, oldest first.
+ */
+const ALERTS_WHERE = `
 WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
   AND ($3::timestamptz IS NULL OR time >= $3::timestamptz)
   AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
+  AND ($6::text IS NULL OR kind = $6)
+  AND ($7::timestamptz IS NULL OR (time, id) > ($7::timestamptz, $8::text))`;
+
+export const SELECT_ALERTS = `
+SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text
+FROM alerts${ALERTS_WHERE}
 ORDER BY time ASC, id ASC LIMIT $5`;
 
 /** SELECT_ALERTS keeping the newest $5 rows of the range, returned oldest first. */
 export const SELECT_ALERTS_NEWEST = `
 SELECT * FROM (
 SELECT id, exchange, symbol, market, kind, severity, ${MS('time')}, "interval", message, evidence::text, time AS t
-FROM alerts
-WHERE ($1::text IS NULL OR exchange = $1) AND ($2::text IS NULL OR symbol = $2)
-  AND ($3::timestamptz IS NULL OR time >= $3::timestamptz)
-  AND ($4::timestamptz IS NULL OR time < $4::timestamptz)
+FROM alerts${ALERTS_WHERE}
 ORDER BY t DESC, id DESC LIMIT $5) newest ORDER BY t ASC, id ASC`;
+
+/** $1 asset, $2 a JSON array of the venue keys that diverge. */
+export const UPSERT_INDEX_STATE = `
+INSERT INTO index_states (asset, diverging, updated_at) VALUES ($1, $2::jsonb, now())
+ON CONFLICT (asset) DO UPDATE SET diverging = EXCLUDED.diverging, updated_at = EXCLUDED.updated_at`;
+
+export const SELECT_INDEX_STATE = `SELECT diverging::text FROM index_states WHERE asset = $1`;
 
 const PREDICTION_SELECT = `
 SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('target_open_time')}, market, p_up::text,

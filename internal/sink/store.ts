@@ -1,5 +1,5 @@
 import type { TrendPrediction } from '../actor/output.js';
-import type { Alert } from '../market/alert.js';
+import type { Alert, AlertKind } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
@@ -14,8 +14,8 @@ import type { ContextStore } from './context-store.js';
  * revised since its last checkpoint, its alerts, indicators and trend predictions, and the
  * checkpoint (epoch, next offset, actor state). Candle rows are keyed (exchange, symbol, interval,
  * open_time) and only replaced by a revision at least as high, alerts are keyed by their
- * deterministic id, indicator rows are keyed like their candle and computed once when it first
- * closes, predictions by the candle that made them, so replaying from any checkpoint rewrites
+ * deterministic id, indicator rows are keyed like their candle (the actor recomputes them
+ * deterministically with its revisions, the last written wins), predictions by the candle that made them, so replaying from any checkpoint rewrites
  * identical rows.
  *
  * Fencing: the checkpoint row holds the highest placement epoch that claimed or committed the
@@ -43,8 +43,9 @@ export interface CommitBatch extends Checkpoint {
   /** Trend predictions with their running scores; a key already stored is kept. */
   readonly predictions?: readonly TrendPrediction[];
   /**
-   * Indicators of the candles closed since the last checkpoint (one per candle, keyed like it);
-   * written in the same transaction as their candles.
+   * Indicators of the candles closed or recomputed since the last checkpoint (keyed like their
+   * candle; several values of one key may appear, the last wins); written in the same
+   * transaction as their candles.
    */
   readonly indicators?: readonly IndicatorValues[];
   /** Market actors that leave the partition state (evicted idle markets), kept until their next trade. */
@@ -77,12 +78,31 @@ export type PredictionQuery = CandleQuery;
 export interface AlertQuery {
   readonly exchange?: string;
   readonly symbol?: string;
+  readonly kind?: AlertKind;
   /** Event time range, Unix epoch ms, inclusive from, exclusive to. */
   readonly from?: number;
   readonly to?: number;
   readonly limit?: number;
   /** With a limit, the newest alerts of the range instead of the oldest (still returned in time order). */
   readonly newest?: boolean;
+  /** Only alerts after this one in (time, id) order: where the previous page ended. */
+  readonly after?: AlertCursor;
+}
+
+/** A place in the alerts' (time, id) order. */
+export interface AlertCursor {
+  readonly time: number;
+  readonly id: string;
+}
+
+/**
+ * What decides an index actor's alerts besides the live prices: the venues it has raised a
+ * divergence for and not yet seen come back (internal/actor/index-actor.ts).
+ */
+export interface IndexState {
+  readonly asset: string;
+  /** Venue keys (`exchange:symbol`), sorted. */
+  readonly diverging: readonly string[];
 }
 
 /** A market with stored candles. */
@@ -156,6 +176,13 @@ export interface Store extends ContextStore {
   indicators(query: CandleQuery): Promise<IndicatorValues[]>;
   /** Alerts in event time order (then id). */
   alerts(query?: AlertQuery): Promise<Alert[]>;
+  /**
+   * Exactly once for the alerts raised outside a partition (the index actors): writes `alerts`
+   * (an id already stored is kept) and the asset's state that raised them in one transaction.
+   */
+  commitIndex(state: IndexState, alerts: readonly Alert[]): Promise<void>;
+  /** An index actor's last committed state, or null when none was committed. */
+  loadIndexState(asset: string): Promise<IndexState | null>;
   /** Every market with at least one stored candle, by exchange then symbol. */
   markets(): Promise<StoredMarket[]>;
   /**

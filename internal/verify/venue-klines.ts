@@ -1,5 +1,5 @@
 import { getJson, joinUrl } from '../ingest/rest.js';
-import { type Interval, intervalMs, windowStart } from '../market/interval.js';
+import { type Interval, windowAfter, windowStart } from '../market/interval.js';
 import { RateLimitedError, TickmeshError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { VENUE_REQUEST_RETRY } from '../runtime/retry-policies.js';
@@ -125,6 +125,7 @@ export const BYBIT_INTERVALS: Partial<Record<Interval, string>> = {
   '12h': '720',
   '1d': 'D',
   '1w': 'W',
+  '1M': 'M',
 };
 
 /**
@@ -169,6 +170,7 @@ export const OKX_BARS: Partial<Record<Interval, string>> = {
   '12h': '12Hutc',
   '1d': '1Dutc',
   '1w': '1Wutc',
+  '1M': '1Mutc',
 };
 
 /**
@@ -363,9 +365,9 @@ export function createKlineSource(venue: string, options: KlineSourceOptions): K
     async *pages(req) {
       const name = ep.intervalName(req.interval);
       if (name === undefined) throw bad(venue, `the venue publishes no ${req.interval} klines`);
-      const len = intervalMs(req.interval);
-      for (let first = windowStart(req.interval, req.from); first < req.to; first += ep.pageSize * len) {
-        const last = Math.min(first + (ep.pageSize - 1) * len, req.to - 1);
+      const step = (start: number, n: number) => windowAfter(req.interval, start, n);
+      for (let first = windowStart(req.interval, req.from); first < req.to; first = step(first, ep.pageSize)) {
+        const last = Math.min(step(first, ep.pageSize - 1), req.to - 1);
         const url = joinUrl(ep.restUrl, ep.path(req.symbol, name, first, last, ep.pageSize));
         const page = await retry(
           async () => {

@@ -1,5 +1,5 @@
 import type { Interval } from '../market/interval.js';
-import { intervalMs, windowStart } from '../market/interval.js';
+import { windowAfter, windowStart, windowsBetween } from '../market/interval.js';
 import type { Store } from '../sink/store.js';
 import { compareCandles, createTally, type GapWindow, type VerifyTally } from './compare.js';
 import type { VenueConvention } from './conventions.js';
@@ -43,10 +43,8 @@ export interface VerifyReport {
 
 export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promise<VerifyReport> {
   const tally = createTally();
-  const len = intervalMs(req.interval);
   const start = windowStart(req.interval, req.from);
-  const total = Math.max(0, Math.ceil((req.to - start) / len));
-  const pageMs = deps.source.pageSize * len;
+  const total = windowsBetween(req.interval, start, req.to);
   let candles = 0;
   let klines = 0;
   let klinesNotStored = 0;
@@ -58,7 +56,7 @@ export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promi
           exchange: req.exchange,
           symbol: req.symbol,
           interval: req.interval,
-          from: start - len,
+          from: windowAfter(req.interval, start, -1),
           to: start,
           limit: 1,
         })
@@ -71,7 +69,7 @@ export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promi
     to: req.to,
     signal: req.signal,
   })) {
-    const end = Math.min(first + pageMs, req.to);
+    const end = Math.min(windowAfter(req.interval, first, deps.source.pageSize), req.to);
     const stored = await deps.store.candles({
       exchange: req.exchange,
       symbol: req.symbol,
@@ -88,7 +86,7 @@ export async function verifyRange(deps: VerifierDeps, req: VerifyRequest): Promi
     previous = compareCandles(stored, byOpen, deps.convention, tally, req.gaps, previous) ?? previous;
     candles += stored.length;
     first = end;
-    req.onProgress?.(Math.round((end - start) / len), total);
+    req.onProgress?.(windowsBetween(req.interval, start, end), total);
   }
   return { tally, candles, klines, klinesNotStored };
 }

@@ -9,11 +9,18 @@ import {
 } from '../actor/index-actor.js';
 import type { Bus } from '../bus/bus.js';
 import { alertSubject, indexSubject } from '../bus/subject-names.js';
+import type { Alert } from '../market/alert.js';
 import type { Component } from '../runtime/component.js';
+import { isRetriable } from '../runtime/errors.js';
+import { retry } from '../runtime/retry.js';
+import { OUTPUT_RETRY } from '../runtime/retry-policies.js';
+import type { Store } from '../sink/store.js';
 import { alertPayload } from './outputs.js';
 
 export interface IndexHostDeps {
   readonly bus: Bus;
+  /** Where the index actors' alerts and divergence flags are committed (the `alerts` table). */
+  readonly store: Pick<Store, 'commitIndex' | 'loadIndexState'>;
   readonly logger: Logger;
   readonly config?: IndexConfig;
   /** Whether this worker runs the index actor of `asset` (see ownerOf). */
@@ -46,6 +53,14 @@ export function ownerOf(asset: string, members: readonly string[]): string | und
  * they read `tickmesh.price.<asset>.>` (published by whichever worker runs each market) and
  * publish `tickmesh.index.<asset>` and divergence alerts. Their state rebuilds from live updates,
  * so a move loses at most the averaging history.
+ *
+ * Alerts are stored exactly once, as the market actors' are: an alert's id is a function of the
+ * update that raised it, and it is committed together with the asset's divergence flags (the
+ * state that decides the next alerts) before it is published on JetStream. A new owner of the
+ * asset (a move, a restart) starts from the committed flags, so it does not raise again a
+ * divergence that was stored; one that was not stored (the owner stopped mid-commit) is raised
+ * again by the next owner when it sees it. A store outage is retried with backoff and holds up
+ * the asset's updates, which the bounded subscription then drops oldest first (live data).
  *
  * Index values are conflated: the latest of each asset is published once per turn of the event
  * loop, not once per price update. Each price update is its own step of the subscription's
@@ -84,17 +99,20 @@ export class IndexHost implements Component {
         let actor = this.actors.get(asset);
         if (!actor) {
           actor = new IndexActor(asset, this.deps.config ?? DEFAULT_INDEX_CONFIG);
+          const saved = await this.stored(() => this.deps.store.loadIndexState(asset), asset);
+          if (saved) actor.restore(saved.diverging);
           this.actors.set(asset, actor);
         }
-        const { index, alerts } = actor.onPrice(update);
+        const { index, alerts, divergingChanged } = actor.onPrice(update);
         if (index) this.conflate(asset, index);
-        for (const a of alerts) {
-          this.deps.bus
-            .publishDurable(alertSubject(a), alertPayload(a), { msgId: a.id })
-            .catch((err: unknown) => this.deps.logger.warn({ err, alert: a.id }, 'divergence alert not stored'));
-        }
+        if (!divergingChanged && alerts.length === 0) continue;
+        const state = { asset, diverging: actor.diverging() };
+        await this.stored(() => this.deps.store.commitIndex(state, alerts), asset);
+        this.publishAlerts(alerts);
       }
-    })();
+    })().catch((err: unknown) => {
+      if (!this.controller.signal.aborted) this.deps.logger.error({ err }, 'index actors stopped');
+    });
   }
 
   async drain(): Promise<void> {
@@ -105,6 +123,31 @@ export class IndexHost implements Component {
     this.controller.abort();
     await this.loop?.catch(() => {});
     this.publishIndexes();
+  }
+
+  /** Runs a store call, retrying while the store is away; a refusal is logged and yields undefined. */
+  private async stored<T>(op: () => Promise<T>, asset: string): Promise<T | undefined> {
+    try {
+      return await retry(op, {
+        ...OUTPUT_RETRY,
+        signal: this.controller.signal,
+        onRetry: (err, attempt) => {
+          if (attempt === 1) this.deps.logger.warn({ err, asset }, 'index state not stored, retrying');
+        },
+      });
+    } catch (err) {
+      if (this.controller.signal.aborted) throw err;
+      this.deps.logger.error({ err, asset, retriable: isRetriable(err) }, 'index state refused by the store');
+      return undefined;
+    }
+  }
+
+  private publishAlerts(alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      this.deps.bus
+        .publishDurable(alertSubject(a), alertPayload(a), { msgId: a.id })
+        .catch((err: unknown) => this.deps.logger.warn({ err, alert: a.id }, 'divergence alert not published'));
+    }
   }
 
   private conflate(asset: string, index: IndexValue): void {

@@ -3,7 +3,7 @@ import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import type { IndicatorValues } from '../../internal/market/indicator-values.js';
-import { INTERVALS, type Interval, intervalMs } from '../../internal/market/interval.js';
+import { INTERVALS, type Interval, windowEnd } from '../../internal/market/interval.js';
 import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { defineContextStoreContract } from './context-store-contract.js';
@@ -31,7 +31,7 @@ export function candle(over: Partial<Candle> = {}): Candle {
     market: 'BTC-USDT',
     interval,
     openTime,
-    closeTime: openTime + intervalMs(interval) - 1,
+    closeTime: windowEnd(interval, openTime) - 1,
     open: '42000.10',
     high: '42010.00000001',
     low: '41990.5',
@@ -343,6 +343,30 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
       expect(await store.alerts({ limit: 1 })).toEqual([a1]);
       expect(await store.alerts({ limit: 2, newest: true })).toEqual([a2, a3]);
       expect(await store.alerts({ to: FEB, limit: 1, newest: true })).toEqual([a2]);
+    });
+
+    it('alerts are filtered by kind and read after a (time, id) cursor', async () => {
+      const store = await open();
+      const a1 = alert({ id: 'b', kind: 'divergence' });
+      const a2 = alert({ id: 'a', time: JAN + 1 });
+      const a3 = alert({ id: 'c', time: JAN + 1, kind: 'divergence' });
+      await store.commit(batch({ alerts: [a1, a2, a3] }));
+      expect(await store.alerts({ kind: 'divergence' })).toEqual([a1, a3]);
+      expect(await store.alerts({ after: { time: JAN, id: 'b' } })).toEqual([a2, a3]);
+      expect(await store.alerts({ after: { time: JAN + 1, id: 'a' } })).toEqual([a3]);
+      expect(await store.alerts({ after: { time: JAN + 1, id: 'a' }, kind: 'price_spike' })).toEqual([]);
+    });
+
+    it('index alerts are committed once with their state, which reads back', async () => {
+      const store = await open();
+      expect(await store.loadIndexState('BTC')).toBeNull();
+      const a = alert({ id: 'divergence:BTC:kraken:XBT/USD:1', kind: 'divergence', interval: undefined });
+      await store.commitIndex({ asset: 'BTC', diverging: ['kraken:XBT/USD', 'binance:BTCUSDT'] }, [a]);
+      await store.commitIndex({ asset: 'BTC', diverging: ['kraken:XBT/USD'] }, [a, alert({ ...a, message: 'again' })]);
+      expect(await store.alerts()).toEqual([a]);
+      expect(await store.loadIndexState('BTC')).toEqual({ asset: 'BTC', diverging: ['kraken:XBT/USD'] });
+      await store.commitIndex({ asset: 'BTC', diverging: [] }, []);
+      expect(await store.loadIndexState('BTC')).toEqual({ asset: 'BTC', diverging: [] });
     });
 
     it('predictions are committed with the checkpoint, kept once per candle, read back exactly and expire', async () => {

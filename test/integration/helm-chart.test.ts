@@ -30,6 +30,7 @@ import { parseWorkerOptions, WORKER_FLAG_NAMES } from '../../internal/config/wor
 import { LIVE_VENUES } from '../../internal/ingest/venues/registry.js';
 import { parseDocument } from '../../internal/operator/placement-document.js';
 import { PLACEMENT_CONFIGMAP, PLACEMENT_KEY } from '../../internal/operator/publication.js';
+import { DEFAULT_RETENTION } from '../../internal/sink/store.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { helmIn } from '../harness/helm.js';
@@ -466,6 +467,8 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       schema: 'market',
       logLevel: 'warn',
     });
+    // The chart's retention values, the same for the workers and the API.
+    expect(options.retention).toEqual(DEFAULT_RETENTION);
     expect(workerSpec.terminationGracePeriodSeconds).toBeGreaterThan(
       (options.drainTimeoutMs + options.handoffWaitMs) / 1000,
     );
@@ -551,6 +554,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       metricsPort: 9464,
       schema: 'market',
       logLevel: 'warn',
+      retention: DEFAULT_RETENTION,
     });
     expect(envOf(container(api), 'KAFKA_BROKERS')).toBeUndefined();
     expect(envOf(container(api), 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(`${fullname}-database`);
