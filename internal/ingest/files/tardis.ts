@@ -54,6 +54,7 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** A symbol as parse hands it out, and whether checkTrade passes it (a market, printable). */
 interface KnownSymbol {
+  readonly venue: string;
   readonly symbol: string;
   readonly market: string;
   readonly ok: boolean;
@@ -83,6 +84,8 @@ export class TardisParser implements LineParser {
    * key maps by it hash it once (V8 keeps a string's hash), not once per row.
    */
   private readonly symbols = new Map<string, Map<string, KnownSymbol>>();
+  /** The same symbols by a hash of their bytes (scan); a collision keeps the last one. */
+  private readonly symbolsByHash = new Map<number, KnownSymbol>();
   /** Per column, what scan reads from it (OTHER, EXCHANGE, ...). */
   private kinds: Uint8Array | undefined;
   private symbolOk = false;
@@ -131,7 +134,7 @@ export class TardisParser implements LineParser {
       let known = symbols.get(sliced);
       if (known === undefined) {
         const market = this.markets.resolve(venue, sliced) ?? '';
-        known = { symbol: sliced, market, ok: market !== '' && isPrintableText(sliced, MAX_NAME) };
+        known = { venue, symbol: sliced, market, ok: market !== '' && isPrintableText(sliced, MAX_NAME) };
         symbols.set(sliced, known);
       }
       this.symbolText = known.symbol;
@@ -324,9 +327,17 @@ export class TardisParser implements LineParser {
     if (!asciiEquals(b, exStart, exEnd, this.exchangeText)) return -1;
     if (this.exchange !== undefined && this.venue !== this.exchange) return -1;
     if (!asciiEquals(b, syStart, syEnd, this.symbolText)) {
-      if (!isPrintableBytes(b, syStart, syEnd, MAX_NAME)) return -1;
-      const known = this.symbols.get(this.venue)?.get(text(b, syStart, syEnd));
-      if (known === undefined) return -1;
+      // A file of many markets changes symbol nearly every row: found by a hash of its bytes
+      // first, without making a string.
+      let h = 0x811c9dc5;
+      for (let i = syStart; i < syEnd; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+      let known = this.symbolsByHash.get(h);
+      if (known === undefined || known.venue !== this.venue || !asciiEquals(b, syStart, syEnd, known.symbol)) {
+        if (!isPrintableBytes(b, syStart, syEnd, MAX_NAME)) return -1;
+        known = this.symbols.get(this.venue)?.get(text(b, syStart, syEnd));
+        if (known === undefined) return -1;
+        this.symbolsByHash.set(h, known);
+      }
       this.symbolText = known.symbol;
       this.market = known.market;
       this.symbolOk = known.ok;
