@@ -657,8 +657,10 @@ function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof ben
 
 async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
   const rates = latencyRates();
-  const warmupMs = quick ? 2_000 : 5_000;
-  const measureMs = quick ? 5_000 : 25_000;
+  // TICKMESH_BENCH_LATENCY_WARMUP_MS / _MEASURE_MS: longer phases, e.g. the idle cost at a few
+  // trades per second (TICKMESH_BENCH_LATENCY_RATES=17: 1,000 markets trading once a minute).
+  const warmupMs = Number(process.env.TICKMESH_BENCH_LATENCY_WARMUP_MS) || (quick ? 2_000 : 5_000);
+  const measureMs = Number(process.env.TICKMESH_BENCH_LATENCY_MEASURE_MS) || (quick ? 5_000 : 25_000);
   const tag = runTag();
   const prefix = `L${tag.toUpperCase()}N`;
   const topic = `bench-worker-lat-${tag}`;

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { type ActorConfig, actorConfig } from '../../internal/actor/config.js';
-import { MarketActor } from '../../internal/actor/market-actor.js';
-import { clearActorOutput, createActorOutput } from '../../internal/actor/output.js';
+import { MarketActor, type MarketIdentity } from '../../internal/actor/market-actor.js';
+import { clearActorOutput, createActorOutput, type TradeOutcome } from '../../internal/actor/output.js';
 import { CANDLES_FLAGS } from '../../internal/config/candles.js';
 import { flagHelp, parseFlags } from '../../internal/config/parse-flags.js';
 import { eachLine, readLineBlocks } from '../../internal/ingest/files/lines.js';
-import { readTradeFileBatches } from '../../internal/ingest/files/read-trade-file.js';
+import { scanTradeFile } from '../../internal/ingest/files/read-trade-file.js';
 import type { TradeFileOptions } from '../../internal/ingest/files/trade-file.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { tradeKey } from '../../internal/market/trade.js';
@@ -231,60 +231,89 @@ async function buildInto(opts: Options, io: Io, spill: KlineSpill | undefined, s
   let actor: MarketActor | undefined;
   let lastSymbol: string | undefined;
   let lastExchange: string | undefined;
-  for await (const batch of readTradeFileBatches({ ...opts.file, signal })) {
-    for (const item of batch) {
-      stats.lines = item.line;
-      if (item.kind === 'reject') {
-        if (markets.size > 1) continue;
-        if (bad(item.line, item.reason, item.message)) return 1;
-        continue;
+  /** The market's actor, or undefined past a kline CSV's second market (only counted then). */
+  const actorOf = (t: MarketIdentity): MarketActor | undefined => {
+    // Parsers hand out the same exchange and symbol strings while they repeat: a run of one
+    // market's trades finds its actor without building a key.
+    if (t.symbol !== lastSymbol || t.exchange !== lastExchange) {
+      lastSymbol = t.symbol;
+      lastExchange = t.exchange;
+      let symbols = actors.get(t.exchange);
+      if (symbols === undefined) {
+        symbols = new Map();
+        actors.set(t.exchange, symbols);
       }
-      const t = item.trade;
-      // Parsers hand out the same exchange and symbol strings while they repeat: a run of one
-      // market's trades finds its actor without building a key.
-      if (t.symbol !== lastSymbol || t.exchange !== lastExchange) {
-        lastSymbol = t.symbol;
-        lastExchange = t.exchange;
-        let symbols = actors.get(t.exchange);
-        if (symbols === undefined) {
-          symbols = new Map();
-          actors.set(t.exchange, symbols);
-        }
-        let next = symbols.get(t.symbol);
-        if (next === undefined) {
-          if (spill) markets.add(tradeKey(t));
-          // A kline CSV holds one market: past the second, only the markets are still counted.
-          if (markets.size > 1) continue;
-          next = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
-          symbols.set(t.symbol, next);
-          all.push(next);
-        }
-        actor = next;
+      let next = symbols.get(t.symbol);
+      if (next === undefined) {
+        if (spill) markets.add(tradeKey(t));
+        // A kline CSV holds one market: past the second, only the markets are still counted.
+        if (markets.size > 1) return undefined;
+        next = new MarketActor({ exchange: t.exchange, symbol: t.symbol, market: t.market }, opts.config);
+        symbols.set(t.symbol, next);
+        all.push(next);
       }
-      if (markets.size > 1) continue;
-      if (spill) {
-        const p = decimalsOf(t.price);
-        if (p > decimals.price) decimals.price = p;
-        const z = decimalsOf(t.size);
-        if (z > decimals.size) decimals.size = z;
-      }
-      const outcome = (actor as MarketActor).onTrade(t, 0, out);
-      if (outcome === 'rejected') {
-        const r = out.rejected[out.rejected.length - 1];
-        if (bad(item.line, r?.reason ?? 'rejected', 'the actor cannot hold this trade exactly')) return 1;
-      } else if (outcome === 'late') {
-        stats.late++;
-        if (stats.late <= MAX_REPORTED) {
-          io.stderr.write(`${opts.file.path}:${item.line}: late: trade ${t.tradeId} is past the allowed lateness\n`);
-        }
-      } else if (outcome === 'duplicate') {
-        stats.duplicates++;
-      } else {
-        stats.trades++;
-      }
+      actor = next;
     }
-    if (markets.size <= 1) await drain();
-  }
+    return markets.size > 1 ? undefined : actor;
+  };
+  /** Counts an outcome; true to stop (a bad row in strict mode). */
+  const tally = (outcome: TradeOutcome, line: number, tradeId: string): boolean => {
+    if (outcome === 'rejected') {
+      const r = out.rejected[out.rejected.length - 1];
+      return bad(line, r?.reason ?? 'rejected', 'the actor cannot hold this trade exactly');
+    }
+    if (outcome === 'late') {
+      stats.late++;
+      if (stats.late <= MAX_REPORTED) {
+        io.stderr.write(`${opts.file.path}:${line}: late: trade ${tradeId} is past the allowed lateness\n`);
+      }
+    } else if (outcome === 'duplicate') {
+      stats.duplicates++;
+    } else {
+      stats.trades++;
+    }
+    return false;
+  };
+  let stopped = false;
+  await scanTradeFile(
+    { ...opts.file, signal },
+    {
+      row: (row, line) => {
+        stats.lines = line;
+        const a = actorOf(row);
+        if (a === undefined) return false;
+        if (spill) {
+          if (row.priceDecimals > decimals.price) decimals.price = row.priceDecimals;
+          if (row.sizeDecimals > decimals.size) decimals.size = row.sizeDecimals;
+        }
+        stopped = tally(a.onTradeRow(row, 0, out), line, row.tradeId);
+        return stopped;
+      },
+      item: (item) => {
+        stats.lines = item.line;
+        if (item.kind === 'reject') {
+          if (markets.size > 1) return false;
+          stopped = bad(item.line, item.reason, item.message);
+          return stopped;
+        }
+        const t = item.trade;
+        const a = actorOf(t);
+        if (a === undefined) return false;
+        if (spill) {
+          const p = decimalsOf(t.price);
+          if (p > decimals.price) decimals.price = p;
+          const z = decimalsOf(t.size);
+          if (z > decimals.size) decimals.size = z;
+        }
+        stopped = tally(a.onTrade(t, 0, out), item.line, t.tradeId);
+        return stopped;
+      },
+      block: async () => {
+        if (markets.size <= 1) await drain();
+      },
+    },
+  );
+  if (stopped) return 1;
   if (markets.size > 1) {
     io.stderr.write(
       `tickmesh candles: the file holds ${markets.size} markets (${[...markets].slice(0, 5).join(', ')}${markets.size > 5 ? ', ...' : ''}); ` +

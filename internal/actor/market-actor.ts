@@ -3,6 +3,7 @@ import type { Candle } from '../market/candle.js';
 import { nests } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import { isIdReset } from '../market/trade-fields.js';
+import type { TradeRow } from '../market/trade-row.js';
 import { ConfigError } from '../runtime/errors.js';
 import { BUY_VOLUME, type CandleContext, CandleWindow, ParsedTrade, VOLUME } from './candle-window.js';
 import { readCounters, readEnd, readHeader, writeCounters, writeHeader } from './checkpoint.js';
@@ -33,6 +34,24 @@ export interface MarketIdentity {
 }
 
 const NOTIONAL_LIMIT = 1n << 90n;
+
+/** onTrade's parse of a Trade, handed to onTradeRow: one per actor, reused. */
+class StringTradeRow implements TradeRow {
+  priceValue = 0;
+  priceScale = 0;
+  sizeValue = 0;
+  sizeScale = 0;
+  eventTime = 0;
+  tradeId = '';
+  idNum = Number.NaN;
+  buy = false;
+  tradeCount = 1;
+  trade: Trade | undefined;
+
+  toTrade(): Trade {
+    return this.trade as Trade;
+  }
+}
 
 /** The trade id as a number when it is a canonical decimal integer of at most 15 digits, else NaN. */
 function numericId(id: string): number {
@@ -89,6 +108,7 @@ export class MarketActor implements WindowListener {
   private ids = new TradeIdSet();
   private readonly parsed = new ParsedTrade();
   private readonly scratch: ParsedDecimal = { value: 0, scale: 0 };
+  private readonly fromTrade = new StringTradeRow();
 
   private maxEventTime = Number.NEGATIVE_INFINITY;
   private wm = Number.NEGATIVE_INFINITY;
@@ -137,20 +157,42 @@ export class MarketActor implements WindowListener {
    */
   onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome {
     const sc = this.scratch;
-    const ctx = this.ctx;
     if (!parseDecimal(trade.price, sc) || sc.value === 0) return this.reject(trade, 'invalid-price', out);
-    let price = sc.value;
-    const priceScale = sc.scale;
+    const row = this.fromTrade;
+    row.priceValue = sc.value;
+    row.priceScale = sc.scale;
     if (!parseDecimal(trade.size, sc) || sc.value === 0) return this.reject(trade, 'invalid-size', out);
-    let size = sc.value;
-    const sizeScale = sc.scale;
-    const time = trade.eventTime;
-    if (!Number.isSafeInteger(time) || time < 0) return this.reject(trade, 'invalid-time', out);
-    if (priceScale > ctx.priceScale && !this.growPriceScale(priceScale)) return this.reject(trade, 'precision', out);
+    row.sizeValue = sc.value;
+    row.sizeScale = sc.scale;
+    row.eventTime = trade.eventTime;
+    row.tradeId = trade.tradeId;
+    row.idNum = numericId(trade.tradeId);
+    row.buy = trade.side === 'buy';
+    const count = trade.tradeCount;
+    row.tradeCount = count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 1;
+    row.trade = trade;
+    return this.onTradeRow(row, now, out);
+  }
+
+  /**
+   * onTrade for a trade whose decimals and id are already parsed (TradeRow): the same outcome
+   * and outputs as onTrade of `row.toTrade()`.
+   */
+  onTradeRow(row: TradeRow, now: number, out: ActorOutput): TradeOutcome {
+    const ctx = this.ctx;
+    let price = row.priceValue;
+    const priceScale = row.priceScale;
+    let size = row.sizeValue;
+    const sizeScale = row.sizeScale;
+    const time = row.eventTime;
+    if (!Number.isSafeInteger(time) || time < 0) return this.reject(row.toTrade(), 'invalid-time', out);
+    if (priceScale > ctx.priceScale && !this.growPriceScale(priceScale)) {
+      return this.reject(row.toTrade(), 'precision', out);
+    }
     if (sizeScale > ctx.sizeScale) this.growSizeScale(sizeScale);
     if (priceScale < ctx.priceScale) price *= POW10[ctx.priceScale - priceScale] as number;
     if (sizeScale < ctx.sizeScale) size *= POW10[ctx.sizeScale - sizeScale] as number;
-    if (price > MAX_SAFE || size > MAX_SAFE) return this.reject(trade, 'precision', out);
+    if (price > MAX_SAFE || size > MAX_SAFE) return this.reject(row.toTrade(), 'precision', out);
     const t = this.parsed;
     t.price = price;
     t.size = size;
@@ -160,13 +202,13 @@ export class MarketActor implements WindowListener {
     } else {
       const big = BigInt(price) * BigInt(size);
       // Wide sums hold up to 2^105: capping one trade at 2^90 leaves room for 32,768 of them per window.
-      if (big >= NOTIONAL_LIMIT) return this.reject(trade, 'precision', out);
+      if (big >= NOTIONAL_LIMIT) return this.reject(row.toTrade(), 'precision', out);
       t.notional = -1;
       t.notionalBig = big;
     }
 
-    const id = trade.tradeId;
-    const idNum = numericId(id);
+    const id = row.tradeId;
+    const idNum = row.idNum;
     // biome-ignore lint/suspicious/noSelfCompare: NaN test on the hot path
     const fresh = idNum === idNum ? this.ids.addNumber(idNum) : this.ids.addString(id, time);
     if (!fresh) {
@@ -185,16 +227,15 @@ export class MarketActor implements WindowListener {
     const wm = this.wm;
     if (time < wm && this.tooLate(time, wm)) {
       this.counters.late++;
-      out.late.push({ trade, watermark: wm });
+      out.late.push({ trade: row.toTrade(), watermark: wm });
       return 'late';
     }
 
-    t.buy = trade.side === 'buy';
+    t.buy = row.buy;
     t.time = time;
     t.idNum = idNum;
     t.id = id;
-    const count = trade.tradeCount;
-    t.count = count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 1;
+    t.count = row.tradeCount;
     if (price > this.maxPrice) this.maxPrice = price;
 
     this.out = out;
@@ -215,7 +256,7 @@ export class MarketActor implements WindowListener {
     if (moved) this.refreshDeadline();
     this.counters.accepted++;
     if (revised) this.counters.revisingTrades++;
-    const whale = this.whale.check(t, trade, ctx);
+    const whale = this.whale.check(t, row, ctx);
     if (whale !== undefined) this.alert(whale);
     this.stale.reset();
     if (time > this.maxEventTime) {

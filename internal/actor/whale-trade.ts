@@ -1,5 +1,5 @@
 import type { Alert } from '../market/alert.js';
-import type { Trade } from '../market/trade.js';
+import type { TradeRow } from '../market/trade-row.js';
 import type { CandleContext, ParsedTrade } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
 import { decimalToBig, formatScaledBig, MAX_SAFE, type ParsedDecimal, parseDecimal, pow10n } from './decimal.js';
@@ -22,7 +22,7 @@ export class WhaleTradeDetector {
     this.threshold = cfg.perMarket[market] ?? cfg.notional;
   }
 
-  check(t: ParsedTrade, trade: Trade, ctx: CandleContext): Alert | undefined {
+  check(t: ParsedTrade, row: Pick<TradeRow, 'toTrade'>, ctx: CandleContext): Alert | undefined {
     if (!this.cfg.enabled) return undefined;
     const qs = ctx.priceScale + ctx.sizeScale;
     if (qs !== this.scale) this.rescale(qs);
@@ -31,6 +31,7 @@ export class WhaleTradeDetector {
     if (notional < this.big) return undefined;
     const critical = notional * 10n >= this.big * BigInt(Math.round(this.cfg.criticalMultiple * 10));
     const text = formatScaledBig(notional, qs);
+    const trade = row.toTrade();
     return {
       id: `${ctx.exchange}:${ctx.symbol}:whale_trade:${trade.tradeId}`,
       exchange: ctx.exchange,

@@ -58,6 +58,11 @@ export function plainDecimal(source: string): string {
 const MIN_TIME = Date.UTC(2009, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 
+/** checkTrade's test of an event time: an integer epoch millisecond in [2009, 2100]. */
+export function isPlausibleTime(t: number): boolean {
+  return Number.isInteger(t) && t >= MIN_TIME && t <= MAX_TIME;
+}
+
 /**
  * The checks every trade passes before it is produced, whatever its source. Returns the reason
  * of the first failed check, or undefined for a valid trade.
@@ -69,7 +74,7 @@ const MAX_TIME = Date.UTC(2100, 0, 1);
 export function checkTrade(t: Trade, maxSkewMs = DEFAULT_MAX_EVENT_SKEW_MS): RejectReason | undefined {
   if (!isPositiveDecimal(t.price)) return 'bad-price';
   if (!isPositiveDecimal(t.size)) return 'bad-size';
-  if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) return 'bad-time';
+  if (!isPlausibleTime(t.eventTime)) return 'bad-time';
   if (isFutureDated(t.eventTime, t.receiveTime, maxSkewMs)) return 'future-time';
   if (typeof t.tradeId !== 'string' || !isPrintableText(t.tradeId, MAX_TRADE_ID)) return 'bad-trade-id';
   if (t.side !== 'buy' && t.side !== 'sell') return 'bad-side';

@@ -168,7 +168,7 @@ export function recordsByMarket(trades: Iterable<Trade>): OutgoingRecord[] {
  * Buffer#toString, a native call per string, which was the largest single cost of the worker's
  * decoding (docs/BENCHMARKS.md). Anything else goes through UTF-8.
  */
-function text(b: Buffer, s: number, e: number): string {
+export function text(b: Buffer, s: number, e: number): string {
   const n = e - s;
   if (n > 24) return b.toString('utf8', s, e);
   let or = 0;

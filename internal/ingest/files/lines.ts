@@ -16,7 +16,8 @@ import { createGunzip } from 'node:zlib';
  */
 const BLOCK = 1 << 16;
 
-export async function* readLineBlocks(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+/** The file's bytes in 1 MiB chunks, inflated when the name ends in `.gz`. */
+function open(path: string): { file: Readable; input: Readable } {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   let input: Readable = file;
   if (path.endsWith('.gz')) {
@@ -24,6 +25,11 @@ export async function* readLineBlocks(path: string, signal?: AbortSignal): Async
     file.on('error', (err) => gunzip.destroy(err));
     input = file.pipe(gunzip);
   }
+  return { file, input };
+}
+
+export async function* readLineBlocks(path: string, signal?: AbortSignal): AsyncGenerator<string> {
+  const { file, input } = open(path);
   const decoder = new StringDecoder('utf8');
   let rest = '';
   try {
@@ -43,6 +49,44 @@ export async function* readLineBlocks(path: string, signal?: AbortSignal): Async
     }
     rest += decoder.end();
     if (rest.length > 0) yield rest;
+  } finally {
+    file.destroy();
+    input.destroy();
+  }
+}
+
+/**
+ * readLineBlocks as bytes, undecoded: every block but the last ends with `\n` (a line's bytes
+ * never span two blocks), at most one read chunk and one partial line held at a time. For
+ * parsers that read fields from the bytes (TardisParser.scan).
+ */
+export async function* readLineBuffers(path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const { file, input } = open(path);
+  let rest: Buffer | undefined;
+  try {
+    for await (const chunk of input) {
+      signal?.throwIfAborted();
+      let bytes = chunk as Buffer;
+      if (rest !== undefined) {
+        // Only the line that spans the two chunks is copied, not the chunk.
+        const first = bytes.indexOf(10);
+        if (first < 0) {
+          rest = Buffer.concat([rest, bytes]);
+          continue;
+        }
+        yield Buffer.concat([rest, bytes.subarray(0, first + 1)]);
+        rest = undefined;
+        bytes = bytes.subarray(first + 1);
+      }
+      const last = bytes.lastIndexOf(10);
+      if (last < 0) {
+        rest = bytes.length > 0 ? bytes : undefined;
+        continue;
+      }
+      rest = last + 1 < bytes.length ? bytes.subarray(last + 1) : undefined;
+      yield bytes.subarray(0, last + 1);
+    }
+    if (rest !== undefined) yield rest;
   } finally {
     file.destroy();
     input.destroy();

@@ -1,7 +1,27 @@
+import { MAX_SCALE, POW10 } from '../../actor/decimal.js';
+import { text } from '../../log/trade-batch.js';
 import type { Trade } from '../../market/trade.js';
-import { CHECK_MESSAGES, checkTrade } from '../validate.js';
+import {
+  DEFAULT_MAX_EVENT_SKEW_MS,
+  isFutureDated,
+  isPrintableBytes,
+  isPrintableText,
+  MAX_NAME,
+} from '../../market/trade-fields.js';
+import { CHECK_MESSAGES, checkTrade, isPlausibleTime } from '../validate.js';
 import { type MarketResolver, venueOfTardis } from './market-of.js';
+import type { TardisRow } from './tardis-row.js';
 import { integerAt, type LineParser, reject, type TradeFileItem } from './trade-file.js';
+
+/** Whether the bytes b[start, end) are the ASCII string `s` (false for any byte past ASCII). */
+function asciiEquals(b: Uint8Array, start: number, end: number, s: string): boolean {
+  if (end - start !== s.length) return false;
+  for (let i = start; i < end; i++) {
+    const c = b[i] as number;
+    if (c > 0x7f || c !== s.charCodeAt(i - start)) return false;
+  }
+  return true;
+}
 
 /** Whether `text.slice(start, end)` is `s`, without the slice. */
 function holds(text: string, start: number, end: number, s: string): boolean {
@@ -9,6 +29,36 @@ function holds(text: string, start: number, end: number, s: string): boolean {
 }
 
 const REQUIRED = ['exchange', 'symbol', 'timestamp', 'id', 'side', 'price', 'amount'] as const;
+
+/** What scan does with each column; 0 for a column it skips. */
+const EXCHANGE = 1;
+const SYMBOL = 2;
+const TIMESTAMP = 3;
+const LOCAL_TIMESTAMP = 4;
+const ID = 5;
+const SIDE = 6;
+const PRICE = 7;
+const AMOUNT = 8;
+const KIND_OF: Readonly<Record<string, number>> = {
+  exchange: EXCHANGE,
+  symbol: SYMBOL,
+  timestamp: TIMESTAMP,
+  local_timestamp: LOCAL_TIMESTAMP,
+  id: ID,
+  side: SIDE,
+  price: PRICE,
+  amount: AMOUNT,
+};
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** A symbol as parse hands it out, and whether checkTrade passes it (a market, printable). */
+interface KnownSymbol {
+  readonly venue: string;
+  readonly symbol: string;
+  readonly market: string;
+  readonly ok: boolean;
+}
 
 /**
  * tardis.dev `trades` CSV: a header, then `exchange,symbol,timestamp,local_timestamp,id,side,
@@ -33,7 +83,12 @@ export class TardisParser implements LineParser {
    * One string per venue and symbol, handed out in every trade of that market: consumers that
    * key maps by it hash it once (V8 keeps a string's hash), not once per row.
    */
-  private readonly symbols = new Map<string, Map<string, { symbol: string; market: string }>>();
+  private readonly symbols = new Map<string, Map<string, KnownSymbol>>();
+  /** The same symbols by a hash of their bytes (scan); a collision keeps the last one. */
+  private readonly symbolsByHash = new Map<number, KnownSymbol>();
+  /** Per column, what scan reads from it (OTHER, EXCHANGE, ...). */
+  private kinds: Uint8Array | undefined;
+  private symbolOk = false;
 
   constructor(
     private readonly markets: MarketResolver,
@@ -78,11 +133,13 @@ export class TardisParser implements LineParser {
       }
       let known = symbols.get(sliced);
       if (known === undefined) {
-        known = { symbol: sliced, market: this.markets.resolve(venue, sliced) ?? '' };
+        const market = this.markets.resolve(venue, sliced) ?? '';
+        known = { venue, symbol: sliced, market, ok: market !== '' && isPrintableText(sliced, MAX_NAME) };
         symbols.set(sliced, known);
       }
       this.symbolText = known.symbol;
       this.market = known.market;
+      this.symbolOk = known.ok;
     }
     const symbol = this.symbolText;
     if (this.symbol !== undefined && symbol !== this.symbol) return undefined;
@@ -131,7 +188,171 @@ export class TardisParser implements LineParser {
     this.columns = names;
     this.width = f.length;
     this.at = new Int32Array(f.length + 1);
+    const kinds = new Uint8Array(f.length);
+    for (const [name, kind] of Object.entries(KIND_OF)) {
+      const i = names[name];
+      if (i !== undefined) kinds[i] = kind;
+    }
+    this.kinds = kinds;
     return undefined;
+  }
+
+  /**
+   * parse's fast path for the row that starts at byte `start` of `b` (whole lines, UTF-8): reads
+   * it in place into `row` and returns the index past its line terminator, or -1 when parse must
+   * read it (the header, a blank line, a reject, a row filtered out, an exchange or symbol not
+   * seen yet, any byte outside printable ASCII, anything unusual). For every row it accepts,
+   * row.toTrade() is the trade parse gives for the line, and the decimals and id are parsed as
+   * the actor parses that trade's strings (MarketActor.onTrade).
+   */
+  scan(b: Buffer, start: number, row: TardisRow): number {
+    const kinds = this.kinds;
+    if (kinds === undefined) return -1;
+    const width = this.width;
+    const n = b.length;
+    let p = start;
+    let exStart = 0;
+    let exEnd = 0;
+    let syStart = 0;
+    let syEnd = 0;
+    let us = 0;
+    let localUs = -1;
+    let next = -1;
+    for (let k = 0; k < width; k++) {
+      const s = p;
+      const kind = kinds[k];
+      let c = 0;
+      if (kind === PRICE || kind === AMOUNT) {
+        // isPositiveDecimal and parseDecimal (actor/decimal.ts) in one pass.
+        let v = 0;
+        let int = 0;
+        let frac = -1;
+        let nonzero = false;
+        while (p < n) {
+          c = b[p] as number;
+          if (c >= 48 && c <= 57) {
+            v = v * 10 + (c - 48);
+            if (c !== 48) nonzero = true;
+            if (frac < 0) int++;
+            else frac++;
+          } else if (c === 46 && frac < 0) {
+            frac = 0;
+          } else {
+            break;
+          }
+          p++;
+        }
+        if (!nonzero || int === 0 || int > 30 || frac === 0 || frac > 30 || v > MAX_SAFE) return -1;
+        const printed = frac < 0 ? 0 : frac;
+        // parseDecimal's trailing-zero strip, read from the digits instead of `v % 10`.
+        let scale = printed;
+        while (scale > 0 && b[s + int + scale] === 48) scale--;
+        if (scale < printed) v /= POW10[printed - scale] as number;
+        if (scale > MAX_SCALE) return -1;
+        if (kind === PRICE) {
+          row.priceValue = v;
+          row.priceScale = scale;
+          row.priceDecimals = printed;
+          row.priceStart = s;
+          row.priceEnd = p;
+        } else {
+          row.sizeValue = v;
+          row.sizeScale = scale;
+          row.sizeDecimals = printed;
+          row.sizeStart = s;
+          row.sizeEnd = p;
+        }
+      } else if (kind === TIMESTAMP || kind === LOCAL_TIMESTAMP) {
+        let v = 0;
+        while (p < n) {
+          c = (b[p] as number) - 48;
+          if (c < 0 || c > 9) break;
+          v = v * 10 + c;
+          p++;
+        }
+        if (p === s || p - s > 16 || v > MAX_SAFE) return -1;
+        if (kind === TIMESTAMP) us = v;
+        else localUs = v;
+      } else if (kind === ID) {
+        // isPrintableText, and numericId (actor/market-actor.ts) when all digits.
+        let v = 0;
+        let digits = true;
+        while (p < n) {
+          c = b[p] as number;
+          if (c === 44 || c < 0x21 || c > 0x7e) break;
+          if (c >= 48 && c <= 57) v = v * 10 + (c - 48);
+          else digits = false;
+          p++;
+        }
+        const len = p - s;
+        if (len === 0 || len > 128) return -1;
+        row.idNum = digits && len <= 15 && (len === 1 || b[s] !== 48) ? v : Number.NaN;
+        row.tradeId = text(b, s, p);
+      } else if (kind === SIDE) {
+        if (b[p] === 98 && b[p + 1] === 117 && b[p + 2] === 121) {
+          row.buy = true;
+          p += 3;
+        } else if (b[p] === 115 && b[p + 1] === 101 && b[p + 2] === 108 && b[p + 3] === 108) {
+          row.buy = false;
+          p += 4;
+        } else {
+          return -1;
+        }
+      } else {
+        while (p < n) {
+          c = b[p] as number;
+          if (c === 44 || c === 10 || c === 13) break;
+          p++;
+        }
+        if (kind === EXCHANGE) {
+          exStart = s;
+          exEnd = p;
+        } else if (kind === SYMBOL) {
+          syStart = s;
+          syEnd = p;
+        }
+      }
+      if (k < width - 1) {
+        if (p >= n || b[p] !== 44) return -1;
+        p++;
+      } else if (p < n) {
+        c = b[p] as number;
+        if (c === 10) next = p + 1;
+        else if (c === 13 && p + 1 < n && b[p + 1] === 10) next = p + 2;
+        else return -1;
+      } else {
+        next = n;
+      }
+    }
+    if (!asciiEquals(b, exStart, exEnd, this.exchangeText)) return -1;
+    if (this.exchange !== undefined && this.venue !== this.exchange) return -1;
+    if (!asciiEquals(b, syStart, syEnd, this.symbolText)) {
+      // A file of many markets changes symbol nearly every row: found by a hash of its bytes
+      // first, without making a string.
+      let h = 0x811c9dc5;
+      for (let i = syStart; i < syEnd; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+      let known = this.symbolsByHash.get(h);
+      if (known === undefined || known.venue !== this.venue || !asciiEquals(b, syStart, syEnd, known.symbol)) {
+        if (!isPrintableBytes(b, syStart, syEnd, MAX_NAME)) return -1;
+        known = this.symbols.get(this.venue)?.get(text(b, syStart, syEnd));
+        if (known === undefined) return -1;
+        this.symbolsByHash.set(h, known);
+      }
+      this.symbolText = known.symbol;
+      this.market = known.market;
+      this.symbolOk = known.ok;
+    }
+    if (!this.symbolOk || (this.symbol !== undefined && this.symbolText !== this.symbol)) return -1;
+    const eventTime = Math.floor(us / 1000);
+    const receiveTime = localUs < 0 ? eventTime : Math.floor(localUs / 1000);
+    if (!isPlausibleTime(eventTime) || isFutureDated(eventTime, receiveTime, DEFAULT_MAX_EVENT_SKEW_MS)) return -1;
+    row.exchange = this.venue;
+    row.symbol = this.symbolText;
+    row.market = this.market;
+    row.eventTime = eventTime;
+    row.receiveTime = receiveTime;
+    row.bytes = b;
+    return next;
   }
 
   private badColumns(line: string, n: number): TradeFileItem {

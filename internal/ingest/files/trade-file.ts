@@ -1,4 +1,5 @@
 import type { Trade } from '../../market/trade.js';
+import type { TradeRow } from '../../market/trade-row.js';
 import type { checkTrade } from '../validate.js';
 
 /** The trade file layouts tickmesh reads. */
@@ -55,6 +56,19 @@ export type TradeFileItem =
  */
 export interface LineParser {
   parse(text: string, start: number, end: number, lineNumber: number): TradeFileItem | undefined;
+}
+
+/**
+ * A trade read in place from a file (the tardis fast path, TardisParser.scan): the TradeRow the
+ * actor takes, with the market it belongs to and the decimals its price and size are printed
+ * with (trailing zeros included). Valid only during the call it is passed to.
+ */
+export interface FileTradeRow extends TradeRow {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly market: string;
+  readonly priceDecimals: number;
+  readonly sizeDecimals: number;
 }
 
 export function reject(line: number, reason: LineRejectReason, message: string, text: string): TradeFileItem {

@@ -1,0 +1,108 @@
+import { loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { MarketActor } from '../internal/actor/market-actor.js';
+import { createActorOutput } from '../internal/actor/output.js';
+import { parseWorkerOptions } from '../internal/config/worker.js';
+import type { Trade } from '../internal/market/trade.js';
+import { workerActorConfig } from '../internal/worker/options.js';
+import { encodePartitionState } from '../internal/worker/partition-state.js';
+import { rng } from './actor.bench.js';
+import type { Bench, BenchResult } from './bench.js';
+
+/**
+ * Markets per worker, the actor side (no servers): N market actors as `tickmesh worker` makes
+ * them (its default options, 1m 5m 15m 1h), each fed one hour of one trade a minute, then one
+ * checkpoint as the partition runner takes it today (every actor's snapshot, then the partition
+ * state encoded). Reports the heap per market after a full collection, the checkpoint's bytes
+ * and its CPU time (snapshots and encoding; the PostgreSQL write comes on top), and the
+ * trades/s of the feeding loop. N: 1,000, 10,000, 100,000 (TICKMESH_BENCH_MARKETS=a,b,c).
+ */
+const gc = (): void => {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+};
+
+const bench: Bench = {
+  name: 'markets',
+  description: 'market actors per worker: heap per market, checkpoint bytes and CPU, feeding rate',
+  async run({ quick }): Promise<readonly BenchResult[]> {
+    const counts = (process.env.TICKMESH_BENCH_MARKETS ?? (quick ? '1000' : '1000,10000,100000'))
+      .split(',')
+      .map(Number);
+    const config = workerActorConfig(parseWorkerOptions({ topic: 'bench', intervals: '1m,5m,15m,1h' }));
+    const results: BenchResult[] = [];
+    for (const n of counts) {
+      gc();
+      const heap0 = process.memoryUsage().heapUsed;
+      const load = loadavg()[0]?.toFixed(1) ?? '';
+      const random = rng(n);
+      const actors = new Map<string, MarketActor>();
+      const out = createActorOutput();
+      const start = Date.UTC(2024, 0, 1);
+      const prices = Float64Array.from({ length: n }, () => 1 + Math.floor(random() * 100_000));
+      let trades = 0;
+      const cpu0 = process.cpuUsage();
+      for (let minute = 0; minute < 60; minute++) {
+        for (let i = 0; i < n; i++) {
+          const key = `M${i}USDT`;
+          let actor = actors.get(key);
+          if (actor === undefined) {
+            actor = new MarketActor({ exchange: 'binance', symbol: key, market: `M${i}-USDT` }, config);
+            actors.set(key, actor);
+          }
+          prices[i] = Math.max(1, (prices[i] as number) + Math.floor(random() * 7) - 3);
+          const trade: Trade = {
+            exchange: 'binance',
+            symbol: key,
+            market: `M${i}-USDT`,
+            tradeId: String(minute + 1),
+            price: `${prices[i]}.${Math.floor(random() * 100)}`,
+            size: `0.${1 + Math.floor(random() * 999)}`,
+            side: random() < 0.5 ? 'buy' : 'sell',
+            eventTime: start + minute * 60_000 + Math.floor((i / n) * 60_000),
+            receiveTime: start + minute * 60_000 + Math.floor((i / n) * 60_000),
+          };
+          actor.onTrade(trade, 0, out);
+          trades++;
+          if (out.closed.length > 1_000) {
+            out.closed.length = 0;
+            out.revised.length = 0;
+            out.alerts.length = 0;
+            out.indicators.length = 0;
+            out.predictions.length = 0;
+          }
+        }
+      }
+      const feed = process.cpuUsage(cpu0);
+      gc();
+      const heap = process.memoryUsage().heapUsed - heap0;
+      const rss = process.memoryUsage().rss;
+      const c0 = process.cpuUsage();
+      const snapshots = new Map<string, Uint8Array>();
+      for (const [key, actor] of actors) snapshots.set(key, actor.snapshot());
+      const snap = process.cpuUsage(c0);
+      const state = encodePartitionState({ maxEventTime: start + 3_600_000, actors: snapshots });
+      const all = process.cpuUsage(c0);
+      results.push({
+        name: `${n.toLocaleString('en-US')} markets: heap per market after GC`,
+        value: Math.round(heap / n),
+        unit: 'B',
+        details: {
+          'heap, MB': (heap / 1e6).toFixed(1),
+          'process RSS, MB': (rss / 1e6).toFixed(0),
+          'checkpoint bytes (every actor)': state.length,
+          'checkpoint CPU ms: snapshots / + encoding': `${((snap.user + snap.system) / 1e3).toFixed(0)} / ${((all.user + all.system) / 1e3).toFixed(0)}`,
+          'feeding trades per CPU-second (1 trade a minute each, 60 minutes)': Math.round(
+            trades / ((feed.user + feed.system) / 1e6),
+          ),
+          'load (1 min) at the start': load,
+        },
+      });
+      actors.clear();
+    }
+    return results;
+  },
+};
+
+export default bench;
