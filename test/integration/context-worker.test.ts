@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -29,6 +28,7 @@ import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { headline, reference, sentimentValue } from '../contracts/context-store-contract.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
+import { spawnWorker, type WorkerProcess } from '../harness/worker-process.js';
 import { createTradeTopics, replayWorkerArgv, sendTrades } from '../harness/worker-tables.js';
 import { ContextStandIn } from '../support/context-stand-in.js';
 
@@ -38,12 +38,6 @@ import { ContextStandIn } from '../support/context-stand-in.js';
  * RSS connector against a stand-in, trades that make a price spike, the worker's actors, the
  * alerts table and the API).
  */
-
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  running: Promise<void>;
-}
 
 function contextTopics(name: string): ContextTopics {
   return { reference: `${name}.ref`, sentiment: `${name}.sent`, news: `${name}.news`, rejects: `${name}.rej` };
@@ -55,20 +49,7 @@ function startWorker(topic: string, schema: string, topics: ContextTopics): Work
     ...['--reference-topic', topics.reference, '--sentiment-topic', topics.sentiment, '--news-topic', topics.news],
     ...['--index-actors', 'false'],
   ];
-  const child = spawn(process.execPath, argv, { env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const running = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('"worker running"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before running:\n${output.slice(-3000)}`)));
-  });
-  running.catch(() => {});
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, running };
+  return spawnWorker(argv);
 }
 
 const kafka = () =>

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import type { Trade } from '../../internal/market/trade.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { sharedData } from '../harness/shared-data.js';
+import { spawnWorker, type WorkerProcess } from '../harness/worker-process.js';
 import {
   candleTable,
   caughtUp,
@@ -23,30 +23,8 @@ const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file)
 const PARTITIONS = 4;
 const KILLS = 20;
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  running: Promise<void>;
-}
-
 function startWorker(topic: string, schema: string, port: number): WorkerProcess {
-  const child = spawn(process.execPath, replayWorkerArgv(topic, schema, port), {
-    env: { ...process.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const running = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('"worker running"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before running:\n${output.slice(-3000)}`)));
-  });
-  running.catch(() => {});
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, running };
+  return spawnWorker(replayWorkerArgv(topic, schema, port));
 }
 
 function waitCaughtUp(db: pg.Client, schema: string, topic: string, ends: Map<number, bigint>) {
