@@ -295,7 +295,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
   it('the dashboard and probes are served on the same port, /metrics is not', async () => {
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<canvas id="chart"/);
+    expect(await page.text()).toMatch(/<div id="chart"/);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
   });
