@@ -126,8 +126,10 @@ export function loadOlder() {
       for (const c of candles) keep(c);
       for (const v of indicators) state.indicators.set(v.openTime, v);
       state.historyStart = start;
-      stale = true;
       setInfo();
+      // Nothing older: the chart stays as it is (a redraw could move a view just set by showAlert).
+      if (candles.length === 0) return;
+      stale = true;
       schedule('chart', 'overlays', 'markers');
     })
     .catch((err) => {
