@@ -109,6 +109,9 @@ function startApi(port: number, schema: string, keysFile: string): Child {
       'true',
       '--api-keys-file',
       keysFile,
+      // 5m candles are kept 6 hours: the 100 stored reach further, and the page must stop there.
+      '--candle-retention',
+      '5m=6h',
       '--log-level',
       'info',
     ],
@@ -215,6 +218,63 @@ class Session {
   }
 }
 
+/**
+ * `tickmesh dev`'s simulated context sources reach the panels through the real context routes:
+ * the selected asset's reference data, Fear & Greed, and an asset's newest headline with its score
+ * (its market left charted). Returns the asset charted before.
+ */
+async function expectSimulatedContext(page: Page, base: string): Promise<string> {
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
+
+  const asset = ((await page.textContent('#chart-title')) ?? '').split('-')[0] as string;
+  const ref = await get<{ assets: ReferenceRecord[] }>('/api/v1/assets/latest');
+  const mine = ref.assets.find((r) => r.asset === asset);
+  expect(mine?.source, asset).toBe('simulated');
+  await expect
+    .poll(() => page.innerText('#asset-title'), { timeout: 70_000 })
+    .toMatch(new RegExp(`^${asset} · simulated, `));
+  const facts = await page.innerText('#asset-facts');
+  expect(facts).toMatch(new RegExp(`rank\\s+#${mine?.rank}`));
+  expect(facts).toMatch(/market cap\s+[\d.]+[KMBT]? USD/);
+
+  const { sentiment } = await get<{ sentiment: SentimentRecord[] }>('/api/v1/sentiment?index=fear-greed&limit=7');
+  const newest = sentiment.reduce((a, b) => (b.time > a.time ? b : a));
+  expect(newest.source).toBe('simulated');
+  await expect.poll(() => page.innerText('#sentiment-value'), { timeout: 70_000 }).toBe(String(newest.value));
+  expect(await page.innerText('#sentiment-class')).toBe(newest.classification);
+  expect(await page.innerText('#sentiment-time')).toBe(
+    `${new Date(newest.time).toISOString().slice(0, 10)} · simulated`,
+  );
+
+  // Headlines come every 20 s for an asset picked at random: show the market of the newest one.
+  const headline = await eventually(
+    'a headline in tickmesh dev',
+    async () => (await get<{ news: NewsRecord[] }>('/api/v1/news?limit=50')).news.at(-1),
+    60_000,
+    500,
+  );
+  const other = headline.assets[0] as string;
+  await chartSimMarket(page, other);
+  const item = page.locator('#news-list li', { hasText: headline.title });
+  await expect.poll(() => item.count(), { timeout: 15_000 }).toBe(1);
+  const score = headline.sentiment.score;
+  expect(await item.locator('.score').innerText()).toBe(score > 0 ? `+${score}` : String(score));
+  expect(await item.innerText()).toContain('simulated');
+  expect(await page.innerText('#news-title')).toBe(other);
+
+  return asset;
+}
+
+/** Charts the simulated market of `asset` by searching for it. */
+async function chartSimMarket(page: Page, asset: string): Promise<void> {
+  await page.fill('#search', asset.toLowerCase());
+  await expect.poll(() => marketRows(page)).toHaveLength(1);
+  await page.press('#search', 'Enter');
+  await expect.poll(() => page.textContent('#chart-title')).toBe(`${asset}-USDT · sim`);
+  await page.fill('#search', '');
+  await expect.poll(() => marketRows(page)).toHaveLength(5);
+}
+
 /** The context panels show when the API has their routes (per its OpenAPI document), and hide otherwise. */
 async function expectContextPanels(page: Page, base: string, headers: Record<string, string> = {}): Promise<void> {
   const doc = (await (await fetch(`${base}/api/v1/openapi.json`, { headers })).json()) as { paths: object };
@@ -309,9 +369,11 @@ describe('the web dashboard of tickmesh dev in Chromium', () => {
     expect(drawn.candles).toBeGreaterThanOrEqual(2);
     // The model's panel is there (the predictions route), warming up or with its record.
     await expectContextPanels(page, url);
+    const charted = await expectSimulatedContext(page, url);
 
     expect(await page.isVisible('#error-banner')).toBe(false);
     await s.screenshot('dashboard.png');
+    await chartSimMarket(page, charted);
     expect(s.unexpected()).toEqual([]);
   }, 180_000);
 
@@ -357,6 +419,7 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   const openTimes = Array.from({ length: HISTORY }, (_, i) => now - (HISTORY - i) * MINUTE);
   /** An alert on a candle older than the first two pages. */
   const alertCandle = openTimes[40] as number;
+  const HEADLINE = 'Bitcoin ETF inflows jump as BTC tops $42,000';
   let store: Store;
   let bus: Bus;
   let dir: string;
@@ -414,7 +477,19 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     const fives = Array.from({ length: 100 }, (_, i) =>
       candle({ exchange, symbol, market, interval: '5m', openTime: Math.floor(now / FIVE) * FIVE - (100 - i) * FIVE }),
     );
-    const candles = [...openTimes.map((_, i) => historyCandle(i)), ...fives];
+    // Three calendar months (30, 31 and 30 or 31 days: never a fixed length) and a 3d candle.
+    const month = new Date(now);
+    const months = [2, 1, 0].map((back) =>
+      candle({
+        exchange,
+        symbol,
+        market,
+        interval: '1M',
+        openTime: Date.UTC(month.getUTCFullYear(), month.getUTCMonth() - back, 1),
+        closed: back > 0,
+      }),
+    );
+    const candles = [...openTimes.map((_, i) => historyCandle(i)), ...fives, ...months];
     const last = openTimes.at(-1) as number;
     const forecast: TrendPrediction = prediction({
       exchange,
@@ -431,11 +506,30 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
       time: alertCandle + 30_000,
       message: 'price moved 4.1 sigma in 1m',
     });
+    const newsSpike: Alert = alert({
+      id: `${exchange}:${symbol}:volume_spike:1m:${openTimes[690]}:news`,
+      exchange,
+      symbol,
+      market,
+      kind: 'news_spike',
+      time: (openTimes[690] as number) + 10_000,
+      message: `volume 6.2x the mean in 1m; headline: ${HEADLINE}`,
+      evidence: {
+        spikeId: `${exchange}:${symbol}:volume_spike:1m:${openTimes[690]}`,
+        spikeKind: 'volume_spike',
+        headline: HEADLINE,
+        headlineSource: 'coindesk',
+        headlineLink: 'https://www.coindesk.com/markets/etf-inflows',
+        headlineTime: openTimes[689] as number,
+        headlineSentiment: 3,
+        secondsFromHeadline: 70,
+      },
+    });
     await store.commit(
       batch({
         topic: freshName('t'),
         candles,
-        alerts: [spike],
+        alerts: [spike, newsSpike],
         indicators: openTimes.map((t, i) => indicatorRow(t, i)),
         predictions: [forecast],
       }),
@@ -539,6 +633,13 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     await page.waitForSelector(
       `#alerts-list li.linked[data-alert="${exchange}:${symbol}:price_spike:1m:${alertCandle}"]`,
     );
+    // The news spike with its headline (from its evidence): source, sentiment and a link to the story.
+    const news = `#alerts-list li[data-alert="${exchange}:${symbol}:volume_spike:1m:${openTimes[690]}:news"]`;
+    await page.waitForSelector(news);
+    expect(await page.innerText(`${news} .kind`)).toBe('news spike');
+    expect(await page.innerText(`${news} .msg`)).toBe('volume 6.2x the mean in 1m');
+    expect(await page.innerText(`${news} .headline`)).toMatch(/^coindesk\s+\+3\s+Bitcoin ETF inflows jump/);
+    expect(await page.getAttribute(`${news} .headline a`, 'href')).toBe('https://www.coindesk.com/markets/etf-inflows');
     expect(s.unexpected({ key: /status of 401/ })).toEqual([]);
   }, 120_000);
 
@@ -571,12 +672,18 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   it('scrolls to the alert’s candle when the alert is clicked, loading the history back to it', async () => {
     const { page } = s;
     await page.click(`#alerts-list li[data-alert="${exchange}:${symbol}:price_spike:1m:${alertCandle}"]`);
-    await expect.poll(async () => (await chartStats(page)).markers, { timeout: 15_000 }).toBe(1);
+    // Its marker and the news spike's, each on its candle.
+    await expect.poll(async () => (await chartStats(page)).markers, { timeout: 15_000 }).toBe(2);
     const shown = await chartStats(page);
     expect(shown.candles).toBe(HISTORY);
     const t = alertCandle / 1000;
-    expect(shown.visibleTime?.from).toBeLessThan(t);
-    expect(shown.visibleTime?.to).toBeGreaterThan(t);
+    // Centred once the page has drawn it (a loaded machine may take a frame or two).
+    await expect
+      .poll(async () => {
+        const v = (await chartStats(page)).visibleTime;
+        return v !== undefined && v.from < t && v.to > t;
+      })
+      .toBe(true);
   }, 60_000);
 
   it('switches the interval: the table, the chart and the subscription follow', async () => {
@@ -585,8 +692,11 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     await expect.poll(async () => (await chartStats(page)).interval).toBe('5m');
     await expect.poll(async () => (await chartStats(page)).candles, { timeout: 15_000 }).toBe(100);
     expect(await page.innerText('#change-head')).toBe('5m change');
-    // Its view shows every candle, so it asks for older ones at once: there are none.
-    await expect.poll(() => page.innerText('#chart-info')).toMatch(/^5m · 100 candles \(back to the oldest stored\)/);
+    // Its view shows every candle, so it asks for older ones at once: none is kept (5m=6h), and
+    // it does not ask before the horizon (a 400 would be a console error).
+    await expect
+      .poll(() => page.innerText('#chart-info'))
+      .toMatch(/^5m · 100 candles \(back to the retention horizon\)/);
     // The stream now carries the 5m candles (and no longer the 1m ones).
     const open5 = candle({
       exchange,
@@ -608,6 +718,15 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
         { timeout: 10_000, interval: 500 },
       )
       .toContain('43,210.98');
+    // Calendar months: each candle opens on the 1st and is named by its month.
+    await page.selectOption('#interval', '1M');
+    await expect.poll(async () => (await chartStats(page)).candles, { timeout: 15_000 }).toBe(3);
+    const monthly = await chartStats(page);
+    const d = new Date(now);
+    expect(monthly.lastTime).toBe(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000);
+    expect(monthly.firstTime).toBe(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 2, 1) / 1000);
+    expect(await page.innerText('#legend')).toMatch(new RegExp(`^${new Date(now).toISOString().slice(0, 7)}\\s+O `));
+    await expect.poll(() => page.innerText('#chart-info')).toMatch(/^1M · 3 candles \(back to the oldest stored\)/);
     await page.selectOption('#interval', '1m');
     await expect.poll(async () => (await chartStats(page)).candles, { timeout: 15_000 }).toBe(PAGE_CANDLES);
   }, 60_000);
@@ -654,11 +773,10 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
 });
 
 /**
- * The context panels (issue 20) against routes of the shapes docs/API.md gives them, stood in on
- * the real API server (in-process adapters, as `tickmesh dev` runs it) until the context routes
- * are merged: its store is given without the context queries, so the server registers none of
- * its own and the stand-ins below answer instead. Without the routes at all the panels hide
- * (the first describe, on `tickmesh dev`, checks that against the API's OpenAPI document).
+ * The context panels (issue 20) on recorded records, each value as the page shows it: the API
+ * server with in-process adapters (as `tickmesh dev` runs it) and its real context routes over a
+ * PGlite store. Without the routes at all the panels hide (the first describe, on `tickmesh dev`,
+ * checks that against the API's OpenAPI document).
  */
 describe('the context panels of the web dashboard in Chromium', () => {
   const s = new Session();
@@ -722,43 +840,22 @@ describe('the context panels of the web dashboard in Chromium', () => {
     await pglite.commit(
       batch({ candles: [candle({ exchange: 'binance', symbol: 'BTCUSDT', market: 'BTC-USDT', openTime: today })] }),
     );
-    // Only the candle routes' queries: the API registers no context routes of its own.
-    const store = {
-      candles: pglite.candles.bind(pglite),
-      indicators: pglite.indicators.bind(pglite),
-      alerts: pglite.alerts.bind(pglite),
-      markets: pglite.markets.bind(pglite),
-      predictions: pglite.predictions.bind(pglite),
-    };
+    // The context records as the worker's recorder stores them, served by the real context routes.
+    await pglite.commitContext({
+      topic: freshName('context'),
+      partition: 0,
+      nextOffset: 5n,
+      references: [reference],
+      sentiment: [fearGreed(2, 40, 'Fear'), fearGreed(0, 72, 'Greed'), fearGreed(1, 55, 'Neutral')],
+      news,
+    });
     server = createApiServer({
-      store,
+      store: pglite,
       cache: createMemoryCache(),
       bus: createMemoryBus(),
       logger: silentLogger(),
       registry: createRegistry({}, false),
-      config: apiConfig({ listen: { port: 0, host: '127.0.0.1' }, source: { label: 'stand-in', simulated: false } }),
-    });
-    // The stand-ins, in the shapes of docs/API.md (newest `limit` rows, oldest first, next null).
-    const newest = <T>(rows: T[], limit: number, time: (r: T) => number) =>
-      [...rows].sort((a, b) => time(a) - time(b)).slice(-limit);
-    const limitOf = (q: unknown) => Number((q as { limit?: string }).limit ?? 100);
-    // Registered as a plugin, as the API's own routes are, so that its OpenAPI document lists them.
-    server.app.register(async (scope) => {
-      scope.get('/api/v1/assets/latest', async () => ({ assets: [reference] }));
-      scope.get('/api/v1/news', async (req) => ({
-        asset: (req.query as { asset?: string }).asset ?? null,
-        news: newest(news, limitOf(req.query), (n) => n.published ?? n.receiveTime),
-        next: null,
-      }));
-      scope.get('/api/v1/sentiment', async (req) => ({
-        index: 'fear-greed',
-        sentiment: newest(
-          [fearGreed(2, 40, 'Fear'), fearGreed(0, 72, 'Greed'), fearGreed(1, 55, 'Neutral')],
-          limitOf(req.query),
-          (r) => r.time,
-        ),
-        next: null,
-      }));
+      config: apiConfig({ listen: { port: 0, host: '127.0.0.1' }, source: { label: 'recorded', simulated: false } }),
     });
     await server.start(new AbortController().signal);
     await s.open();

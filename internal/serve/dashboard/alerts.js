@@ -1,5 +1,5 @@
 // The alerts list: the newest MAX_ALERTS, newest first, each shown once; an alert of a market
-// links to its candle on the chart.
+// links to its candle on the chart; a news spike shows its headline.
 
 import { showAlert } from './chart.js';
 import { $, el } from './dom.js';
@@ -17,6 +17,40 @@ export function onAlert(a, live) {
   for (const gone of state.alerts.splice(MAX_ALERTS)) state.alertIds.delete(gone.id);
   if (live && a.exchange === 'sim') setSimulated(true);
   schedule('alerts', 'markers');
+}
+
+/**
+ * The text of an alert; for a `news_spike`, the spike's message and below it the headline of its
+ * evidence (a link to the story when it is a web link), its source and sentiment score.
+ */
+function body(a) {
+  const e = a.evidence ?? {};
+  if (a.kind !== 'news_spike' || typeof e.headline !== 'string') return [el('div', { class: 'msg', text: a.message })];
+  const suffix = `; headline: ${e.headline}`;
+  const spike = a.message.endsWith(suffix) ? a.message.slice(0, -suffix.length) : a.message;
+  // Only web links: a feed's `javascript:` link must not become one on this page.
+  const title = /^https?:\/\//i.test(e.headlineLink ?? '')
+    ? el('a', { class: 'story', href: e.headlineLink, target: '_blank', rel: 'noopener noreferrer', text: e.headline })
+    : el('span', { text: e.headline });
+  // The link opens the story, not the candle.
+  title.addEventListener('click', (ev) => ev.stopPropagation());
+  const score = typeof e.headlineSentiment === 'number' ? e.headlineSentiment : undefined;
+  return [
+    el('div', { class: 'msg', text: spike }),
+    el(
+      'div',
+      { class: 'headline' },
+      el('span', { class: 'source', text: e.headlineSource ?? 'news' }),
+      score === undefined
+        ? ''
+        : el('span', {
+            class: `score ${score > 0 ? 'up' : score < 0 ? 'down' : 'muted'}`,
+            title: 'sentiment score (AFINN)',
+            text: score > 0 ? `+${score}` : String(score),
+          }),
+      title,
+    ),
+  ];
 }
 
 export function renderAlerts() {
@@ -37,7 +71,7 @@ export function renderAlerts() {
         el('span', { class: 'kind', text: a.kind.replaceAll('_', ' ') }),
         el('span', { text: where }),
       ),
-      el('div', { class: 'msg', text: a.message }),
+      ...body(a),
     );
     if (linked) item.addEventListener('click', () => showAlert(a));
     list.append(item);

@@ -3,10 +3,12 @@
 
 import { newer } from './candle-order.js';
 import { $ } from './dom.js';
-import { fmtPrice } from './format.js';
+import { fmtCandleTime, fmtPrice } from './format.js';
 import { fetchLatest, fetchOlder } from './history.js';
+import { intervalMs, nextOpen } from './intervals.js';
 import { drawOverlays } from './overlays.js';
 import { createPriceChart } from './price-chart.js';
+import { keptFrom } from './retention.js';
 import { schedule } from './schedule.js';
 import { MAX_CHART_CANDLES, state } from './state.js';
 
@@ -29,6 +31,7 @@ export function initChart() {
       pointed = c;
       showLegend(c);
     },
+    timeLabel: (ms) => fmtCandleTime(ms, state.interval),
   });
 }
 
@@ -53,10 +56,18 @@ function keep(c) {
   return true;
 }
 
+/** Whether the chart's oldest candle is at the interval's retention (older ones are not kept). */
+function atHorizon() {
+  const kept = keptFrom(state.interval);
+  return kept > 0 && state.chart.size > 0 && Math.min(...state.chart.keys()) < kept + intervalMs(state.interval);
+}
+
 function setInfo() {
   const n = state.chart.size;
   const back = state.historyStart
-    ? 'back to the oldest stored'
+    ? atHorizon()
+      ? 'back to the retention horizon'
+      : 'back to the oldest stored'
     : n >= MAX_CHART_CANDLES
       ? 'as many as the chart holds'
       : 'scroll left for older';
@@ -115,8 +126,10 @@ export function loadOlder() {
       for (const c of candles) keep(c);
       for (const v of indicators) state.indicators.set(v.openTime, v);
       state.historyStart = start;
-      stale = true;
       setInfo();
+      // Nothing older: the chart stays as it is (a redraw could move a view just set by showAlert).
+      if (candles.length === 0) return;
+      stale = true;
       schedule('chart', 'overlays', 'markers');
     })
     .catch((err) => {
@@ -168,11 +181,11 @@ export function drawChartOverlays() {
   drawOverlays(chart);
 }
 
-/** The open time of the chart's candle holding time `ms`, if loaded. */
+/** The open time of the chart's candle holding time `ms` (a calendar month for 1M), if loaded. */
 function candleAt(ms) {
   let best;
   for (const t of state.chart.keys()) if (t <= ms && (best === undefined || t > best)) best = t;
-  return best;
+  return best !== undefined && ms < nextOpen(best, state.interval) ? best : undefined;
 }
 
 const alertColor = { info: '#8cc4ff', warning: '#f3c969', critical: '#ff9aa2' };
@@ -211,7 +224,10 @@ function showLegend(c) {
     return;
   }
   const f = (v) => fmtPrice(String(v));
-  $('legend').textContent = `O ${f(shown.open)} H ${f(shown.high)} L ${f(shown.low)} C ${f(shown.close)}`;
+  // A candle from the chart's crosshair has its time in seconds; one from the store its openTime.
+  const open = shown.openTime ?? shown.time * 1000;
+  $('legend').textContent =
+    `${fmtCandleTime(open, state.interval)}  O ${f(shown.open)} H ${f(shown.high)} L ${f(shown.low)} C ${f(shown.close)}`;
 }
 
 /** Back to the newest candle. */

@@ -65,6 +65,8 @@ async function start() {
     const info = await getJson('/api/v1/info');
     state.interval = info.dashboardInterval ?? state.interval;
     state.intervals = info.intervals ?? [state.interval];
+    state.retention = info.retention ?? {};
+    if (typeof info.time === 'number') state.clockSkew = info.time - Date.now();
     $('source').textContent = `source: ${info.source?.label ?? 'unknown'}`;
     if (info.simulated) setSimulated(true);
   } catch (err) {

@@ -50,6 +50,19 @@ export function fmtTime(ms) {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
+/**
+ * The open time `ms` of a candle as its interval names it, in UTC: the month of a 1M candle
+ * (`2026-11`), the day of a day or week candle (`2026-11-28`), else the minute (`2026-11-28 14:05Z`,
+ * with seconds for seconds intervals).
+ */
+export function fmtCandleTime(ms, interval) {
+  const iso = new Date(ms).toISOString();
+  const unit = interval.at(-1);
+  if (unit === 'M') return iso.slice(0, 7);
+  if (unit === 'd' || unit === 'w') return iso.slice(0, 10);
+  return `${iso.slice(0, unit === 's' ? 19 : 16).replace('T', ' ')}Z`;
+}
+
 /** The change from open to close in percent; undefined without a positive open. */
 export function changePct(c) {
   const open = Number(c.open);

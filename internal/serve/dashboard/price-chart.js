@@ -28,9 +28,10 @@ function bar(c) {
 
 /**
  * A chart in `container`. `onNeedOlder()` runs when the user scrolls near the oldest candle;
- * `onCrosshair(candle | undefined)` when the crosshair moves over a candle or leaves.
+ * `onCrosshair(candle | undefined)` when the crosshair moves over a candle or leaves;
+ * `timeLabel(ms)` names a candle's open time on the crosshair (by the interval shown).
  */
-export function createPriceChart(container, { onNeedOlder, onCrosshair }) {
+export function createPriceChart(container, { onNeedOlder, onCrosshair, timeLabel }) {
   const chart = createChart(container, {
     autoSize: true,
     layout: {
@@ -46,7 +47,7 @@ export function createPriceChart(container, { onNeedOlder, onCrosshair }) {
     crosshair: { mode: CrosshairMode.Normal },
     rightPriceScale: { borderColor: css('--line') },
     timeScale: { borderColor: css('--line'), timeVisible: true, secondsVisible: false, rightOffset: 4 },
-    localization: { timeFormatter: (t) => `${new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ')}Z` },
+    localization: { timeFormatter: (t) => timeLabel(t * 1000) },
   });
   const candles = chart.addSeries(CandlestickSeries, {
     upColor: css('--up'),

@@ -11,6 +11,10 @@ export const state = {
   interval: '1m',
   /** Intervals the API serves (/api/v1/info), in its order. */
   intervals: [],
+  /** How long the API keeps rows, ms per interval and `alerts` (/api/v1/info); absent: forever. */
+  retention: {},
+  /** The API's clock minus this browser's, in ms (from /api/v1/info `time`). */
+  clockSkew: 0,
   simulated: false,
   /** key `exchange:symbol` -> { key, exchange, symbol, market, candle, updatedAt, dirty, flash } */
   markets: new Map(),
@@ -22,7 +26,7 @@ export const state = {
   chart: new Map(),
   /** indicator rows of the selected market, by open time */
   indicators: new Map(),
-  /** No older candle than the chart's oldest in the store. */
+  /** No older candle than the chart's oldest in the store (or kept by its retention). */
   historyStart: false,
   /** alert ids already shown */
   alertIds: new Set(),

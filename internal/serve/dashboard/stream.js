@@ -1,6 +1,7 @@
 // The live side: the WebSocket stream (/api/v1/stream), reconnected with backoff, and on every
 // (re)connection a REST snapshot of what happened meanwhile.
 
+import { fetchAlerts } from './alert-history.js';
 import { onAlert } from './alerts.js';
 import { apiKey, getJson } from './api.js';
 import { newer } from './candle-order.js';
@@ -26,7 +27,7 @@ export function whenIndicators(fn) {
 async function loadSnapshot() {
   const [markets, alerts] = await Promise.all([
     getJson(`/api/v1/markets?interval=${encodeURIComponent(state.interval)}`),
-    getJson('/api/v1/alerts?limit=50'),
+    fetchAlerts(state.alerts[0]?.time),
   ]);
   for (const m of markets.markets) {
     const row = ensureMarket(m);
@@ -36,7 +37,7 @@ async function loadSnapshot() {
       row.dirty = true;
     }
   }
-  for (const a of alerts.alerts) onAlert(a, false);
+  for (const a of alerts) onAlert(a, false);
   if (state.selected === undefined && state.markets.size > 0) {
     const first = [...state.markets.values()].sort((a, b) => a.market.localeCompare(b.market))[0];
     select(first.key);
