@@ -121,9 +121,15 @@ describe('context in the worker, on real Kafka, PostgreSQL, NATS and Redis', () 
     };
     let midway = 0;
     for (let kill = 0; kill < 6; kill++) {
+      const newsAt = async () => (await committed().catch(() => new Map<string, bigint>())).get(topics.news) ?? 0n;
+      const before = await newsAt();
       const w = startWorker(topic, schema, topics);
       await w.running;
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 3_000));
+      // Killed as soon as this life has recorded something (a random moment after its first
+      // commit), so the kill lands mid-recording however fast or loaded the machine is.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && (await newsAt()) === before) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, Math.random() * 200));
       w.child.kill('SIGKILL');
       await w.exited;
       const at = (await committed().catch(() => new Map<string, bigint>())).get(topics.news) ?? 0n;
