@@ -9,7 +9,18 @@ import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 import { freshNamespace, kubeConfig } from '../integration/operator-support.js';
-import { allReady, CHART, helm, podsApi, RELEASE, releaseValues, SELECT, writeValues } from './cluster-support.js';
+import {
+  allReady,
+  CHART,
+  helm,
+  notReadyWithOneLine,
+  onePod,
+  podsApi,
+  RELEASE,
+  releaseValues,
+  SELECT,
+  writeValues,
+} from './cluster-support.js';
 
 // Issue 18: the chart installed on the real node against servers that require TLS and
 // credentials, every secret a key of a Secret the test creates, mounted as a file. Servers of
@@ -19,7 +30,8 @@ import { allReady, CHART, helm, podsApi, RELEASE, releaseValues, SELECT, writeVa
 // against the CA, password from a Secret), Redis over TLS with an ACL user, NATS with TLS
 // required and a password user, Kafka SASL_SSL with SCRAM-SHA-512 on the listener that
 // advertises the node's address. Every role (topics Job, ingest, worker, operator, api) must
-// become Ready through its probes and the simulator's candles must reach PostgreSQL.
+// become Ready through its probes and the simulator's candles must reach PostgreSQL; then a wrong
+// password in the PostgreSQL Secret makes the api not Ready with one clear line.
 
 const run = promisify(execFile);
 const NATS_USER = 'tickmesh-pods';
@@ -155,6 +167,16 @@ describe('the chart with TLS and credentials from Secrets, on the real node', ()
     const job = await core.listNamespacedPod({ namespace, labelSelector: SELECT('topics') });
     expect(job.items.map((p) => p.status?.phase)).toContain('Succeeded');
     for (const p of pods) expect(p.status?.containerStatuses?.[0]?.restartCount, p.metadata?.name).toBe(0);
+    // NATS as the server sees it: the worker, the operator and the api over TLS, as the password user.
+    const monitor = /^http: "([^"]+)"/m.exec(readFileSync(join(servers.dir, 'nats', 'nats.conf'), 'utf8'))?.[1];
+    const connz = (await (await fetch(`http://${monitor}/connz?auth=1`)).json()) as {
+      connections: { name?: string; tls_version?: string; authorized_user?: string }[];
+    };
+    for (const role of ['worker', 'operator', 'api']) {
+      const c = connz.connections.filter((x) => x.name?.startsWith(`tickmesh-${role}-`));
+      expect(c.length, `${role}'s NATS connections`).toBeGreaterThan(0);
+      for (const x of c) expect([x.tls_version, x.authorized_user]).toEqual(['1.3', NATS_USER]);
+    }
 
     // The worker's candles, read back over TLS with the same CA.
     const db = new pg.Client({ connectionString: env.DATABASE_URL, ssl: { ca } });
@@ -184,6 +206,26 @@ describe('the chart with TLS and credentials from Secrets, on the real node', ()
     } finally {
       await db.end();
     }
+
+    // A wrong password in one Secret: the api pod started with it runs, not Ready, with one line
+    // naming PostgreSQL and the refusal (the pattern of faults.test.ts); the right one back, Ready.
+    const setPgPassword = async (password: string) => {
+      await core.deleteNamespacedSecret({ name: 'pg-user', namespace });
+      await secret('pg-user', { password });
+    };
+    const restartApi = async () =>
+      core.deleteNamespacedPod({ name: (await onePod(core, namespace, 'api')).metadata!.name!, namespace });
+    const t1 = Date.now();
+    await setPgPassword('not-the-password');
+    await restartApi();
+    // A refused login is tried again 15 s later: the check spans a retry.
+    await notReadyWithOneLine(core, namespace, 'api', 'postgres', /password authentication failed/, 16_000);
+    figures.wrongPasswordShownMs = Date.now() - t1;
+    const t2 = Date.now();
+    await setPgPassword(decodeURIComponent(database.password));
+    await restartApi();
+    await allReady(core, namespace, SELECT('api'), 1);
+    figures.rightPasswordToReadyMs = Date.now() - t2;
   }, 420_000);
 });
 
