@@ -1,3 +1,4 @@
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { ConnectionOptions } from '@nats-io/transport-node';
 import {
   credsAuthenticator,
@@ -44,11 +45,13 @@ export function natsConnectOptions(
   const out: Pick<ConnectionOptions, 'servers' | 'tls' | 'authenticator'> = { servers: plain };
   if (tlsByUrl || security?.tls) {
     const t = security?.tls ?? {};
+    // The client hands its whole tls object to Node's tls.connect; its type lists only some keys.
     out.tls = {
       ...(t.caFile ? { caFile: t.caFile } : {}),
       ...(t.certFile ? { certFile: t.certFile } : {}),
       ...(t.keyFile ? { keyFile: t.keyFile } : {}),
-    };
+      checkServerIdentity: serverIdentity(plain),
+    } as NonNullable<ConnectionOptions['tls']>;
   }
   const s = security ?? {};
   const enc = new TextEncoder();
@@ -72,4 +75,24 @@ export function natsConnectOptions(
       urlPass === undefined ? tokenAuthenticator(urlUser) : usernamePasswordAuthenticator(urlUser, urlPass);
   }
   return out;
+}
+
+/**
+ * The host name check of the server certificate. The client gives Node no server name for a
+ * server named by its IP address (only for a DNS name), and Node then checks the certificate
+ * against `localhost`: a certificate for localhost from the trusted CA would pass for any
+ * address. Here the certificate must name one of the configured servers instead.
+ */
+function serverIdentity(servers: readonly string[]): (name: string, cert: PeerCertificate) => Error | undefined {
+  const hosts = servers.map((hp) => hp.slice(0, hp.lastIndexOf(':')).replace(/^\[|\]$/g, ''));
+  return (name, cert) => {
+    if (name !== 'localhost') return checkServerIdentity(name, cert);
+    let first: Error | undefined;
+    for (const host of hosts) {
+      const err = checkServerIdentity(host, cert);
+      if (err === undefined) return undefined;
+      first ??= err;
+    }
+    return first;
+  };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { expect } from 'vitest';
 import { endpoint } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { kubeConfig } from '../integration/operator-support.js';
@@ -239,4 +240,59 @@ export async function writeValues(name: string, v: unknown): Promise<string> {
   const file = join(dir, `${name}.values.json`);
   writeFileSync(file, JSON.stringify(v, null, 2));
   return file;
+}
+
+const NOT_AVAILABLE = 'server not available at start; not ready, retrying';
+/** The first lines of a Node stack trace, as an uncaught error or pino's `err.stack` print them. */
+const STACK = /^\s+at \S|\\n\s+at \S|"stack"/m;
+
+/** The one live pod of `component` in `namespace`. */
+export async function onePod(core: CoreV1Api, namespace: string, component: string): Promise<V1Pod> {
+  const { items } = await core.listNamespacedPod({ namespace, labelSelector: SELECT(component) });
+  const live = items.filter((p) => p.metadata?.deletionTimestamp === undefined);
+  if (live.length !== 1) throw new Error(`${live.length} ${component} pods`);
+  return live[0]!;
+}
+
+/**
+ * Waits until the `component` pod's container runs, not Ready, and its log holds the line that
+ * `server` is not available with `detail`; then, after retries (`retriesWithinMs`), checks that it is still
+ * the only such line, that no stack trace was printed, and that the container never restarted.
+ */
+export async function notReadyWithOneLine(
+  core: CoreV1Api,
+  namespace: string,
+  component: string,
+  server: string,
+  detail: RegExp,
+  retriesWithinMs = 8_000,
+) {
+  const pod = await eventually(
+    `${component} running, not Ready, with the line about ${server}`,
+    async () => {
+      const p = await onePod(core, namespace, component);
+      if (!p.status?.containerStatuses?.[0]?.state?.running) return undefined;
+      const text = await kubectl('logs', '-n', namespace, p.metadata!.name!);
+      return text.includes(NOT_AVAILABLE) ? p : undefined;
+    },
+    120_000,
+    500,
+  );
+  const name = pod.metadata!.name!;
+  // Retries after up to 0.5, 1, 2, 4, 5 s (jittered); 15 s apart after a refusal.
+  await new Promise((r) => setTimeout(r, retriesWithinMs));
+  const now = await core.readNamespacedPod({ name, namespace });
+  expect(isReady(now), `${name} Ready`).toBe(false);
+  expect(now.status?.containerStatuses?.[0]?.restartCount, `${name} restarts`).toBe(0);
+  const text = await kubectl('logs', '-n', namespace, name);
+  const lines = text.split('\n').filter((l) => l.includes(NOT_AVAILABLE));
+  expect(lines, text).toHaveLength(1);
+  const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+  expect(line.server).toBe(server);
+  expect(String(line.detail)).toMatch(detail);
+  expect(line.error).toMatch(/Error$/);
+  expect(text).not.toMatch(STACK);
+  expect(text).not.toMatch(/"level":(50|60)/);
+  const readyz = now.status?.conditions?.find((c) => c.type === 'Ready');
+  expect(readyz?.status).toBe('False');
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
@@ -13,7 +13,8 @@ import {
   FULLNAME,
   helm,
   isReady,
-  kubectl,
+  notReadyWithOneLine,
+  onePod,
   P,
   podSide,
   podsApi,
@@ -29,10 +30,6 @@ import {
 // redis.existingSecret that does not exist (api and worker read REDIS_URL), and a wrong PostgreSQL
 // password (the api, once its Secret is there). Creating the Secret starts the waiting containers;
 // a `helm upgrade` with the right values makes every pod Ready.
-
-const NOT_AVAILABLE = 'server not available at start; not ready, retrying';
-/** The first lines of a Node stack trace, as an uncaught error or pino's `err.stack` print them. */
-const STACK = /^\s+at \S|\\n\s+at \S|"stack"/m;
 
 describe('a wrong value on the real node: not Ready, one clear log line, no restarts', () => {
   const topic = freshName('cluster-faults');
@@ -95,7 +92,7 @@ describe('a wrong value on the real node: not Ready, one clear log line, no rest
       const pod = await eventually(
         `the ${component} container waiting for its Secret`,
         async () => {
-          const p = await onePod(namespace, component);
+          const p = await onePod(core, namespace, component);
           const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
           return waiting?.reason === 'CreateContainerConfigError' ? p : undefined;
         },
@@ -109,7 +106,7 @@ describe('a wrong value on the real node: not Ready, one clear log line, no rest
       expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     }
     // Kafka is unreachable: ingest runs, is not Ready, says so once, and keeps trying quietly.
-    await notReadyWithOneLine(namespace, 'ingest', 'kafka', /ECONNREFUSED/);
+    await notReadyWithOneLine(core, namespace, 'ingest', 'kafka', /ECONNREFUSED/);
     figures.wrongValuesShownMs = Date.now() - t0;
     // The operator, which reads neither, is Ready.
     await allReady(core, namespace, SELECT('operator'), 1);
@@ -122,8 +119,8 @@ describe('a wrong value on the real node: not Ready, one clear log line, no rest
     });
     // A refused login is tried again 15 s later: the api's check spans a retry.
     await Promise.all([
-      notReadyWithOneLine(namespace, 'api', 'postgres', /password authentication failed/, 16_000),
-      notReadyWithOneLine(namespace, 'worker', 'kafka', /ECONNREFUSED/),
+      notReadyWithOneLine(core, namespace, 'api', 'postgres', /password authentication failed/, 16_000),
+      notReadyWithOneLine(core, namespace, 'worker', 'kafka', /ECONNREFUSED/),
     ]);
     figures.secretCreatedToStartedMs = Date.now() - t1;
 
@@ -135,53 +132,4 @@ describe('a wrong value on the real node: not Ready, one clear log line, no rest
     figures.correctedToAllReadyMs = Date.now() - t2;
     for (const p of pods) expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   });
-
-  async function onePod(namespace: string, component: string): Promise<V1Pod> {
-    const { items } = await core.listNamespacedPod({ namespace, labelSelector: SELECT(component) });
-    const live = items.filter((p) => p.metadata?.deletionTimestamp === undefined);
-    if (live.length !== 1) throw new Error(`${live.length} ${component} pods`);
-    return live[0]!;
-  }
-
-  /**
-   * Waits until the `component` pod's container runs, not Ready, and its log holds the line that
-   * `server` is not available with `detail`; then, after retries (`retriesWithinMs`), checks that it is still
-   * the only such line, that no stack trace was printed, and that the container never restarted.
-   */
-  async function notReadyWithOneLine(
-    namespace: string,
-    component: string,
-    server: string,
-    detail: RegExp,
-    retriesWithinMs = 8_000,
-  ) {
-    const pod = await eventually(
-      `${component} running, not Ready, with the line about ${server}`,
-      async () => {
-        const p = await onePod(namespace, component);
-        if (!p.status?.containerStatuses?.[0]?.state?.running) return undefined;
-        const text = await kubectl('logs', '-n', namespace, p.metadata!.name!);
-        return text.includes(NOT_AVAILABLE) ? p : undefined;
-      },
-      120_000,
-      500,
-    );
-    const name = pod.metadata!.name!;
-    // Retries after up to 0.5, 1, 2, 4, 5 s (jittered); 15 s apart after a refusal.
-    await new Promise((r) => setTimeout(r, retriesWithinMs));
-    const now = await core.readNamespacedPod({ name, namespace });
-    expect(isReady(now), `${name} Ready`).toBe(false);
-    expect(now.status?.containerStatuses?.[0]?.restartCount, `${name} restarts`).toBe(0);
-    const text = await kubectl('logs', '-n', namespace, name);
-    const lines = text.split('\n').filter((l) => l.includes(NOT_AVAILABLE));
-    expect(lines, text).toHaveLength(1);
-    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(line.server).toBe(server);
-    expect(String(line.detail)).toMatch(detail);
-    expect(line.error).toMatch(/Error$/);
-    expect(text).not.toMatch(STACK);
-    expect(text).not.toMatch(/"level":(50|60)/);
-    const readyz = now.status?.conditions?.find((c) => c.type === 'Ready');
-    expect(readyz?.status).toBe('False');
-  }
 });

@@ -10,7 +10,8 @@ LOG_DIRS=$DATA/data
 JAVA_HEAP=${TICKMESH_KAFKA_HEAP:-1g}
 # TICKMESH_KAFKA_SECURITY=1 adds, beside the plain listener, a SASL_SSL listener (PLAIN and
 # SCRAM-SHA-256/512, user $KAFKA_TEST_USER) and a mutual-TLS one, both with the test CA's server
-# certificate (ensure_test_certs). Only a private set of servers turns it on.
+# certificate (ensure_test_certs), and makes the POD listener (for the real node's pods) SASL_SSL
+# as well. Only a private set of servers turns it on.
 SECURITY=${TICKMESH_KAFKA_SECURITY:-0}
 # With SECURITY: TICKMESH_KAFKA_OAUTH_JWKS_URL=<url> also offers OAUTHBEARER on the SASL_SSL
 # listener, tokens validated as Confluent Cloud and Strimzi do (OAuthBearerValidatorCallbackHandler):
@@ -67,7 +68,7 @@ pem_property() {
 
 # POD: for pods of the real node (node.sh), which reach this loopback listener at NODE_IP and must
 # be told that address, not 127.0.0.1, in the metadata. With TICKMESH_KAFKA_SECURITY=1 also a
-# SASL_SSL listener and a mutual-TLS one.
+# SASL_SSL listener and a mutual-TLS one, and POD speaks SASL_SSL too.
 listener_properties() {
   if [[ $SECURITY != 1 ]]; then
     cat <<CONF
@@ -84,7 +85,7 @@ listeners=PLAINTEXT://$HOST:$PORT_KAFKA,CONTROLLER://$HOST:$PORT_KAFKA_CONTROLLE
 advertised.listeners=PLAINTEXT://$HOST:$PORT_KAFKA,POD://$NODE_IP:$PORT_KAFKA_POD,SASL_SSL://$HOST:$PORT_KAFKA_SASL_SSL,MTLS://$HOST:$PORT_KAFKA_MTLS
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,POD:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,POD:SASL_SSL,SASL_SSL:SASL_SSL,MTLS:SSL
 ssl.keystore.type=PEM
 ssl.keystore.certificate.chain=$(pem_property "$CERTS/server.pem")
 ssl.keystore.key=$(pem_property "$CERTS/server.key")
@@ -96,6 +97,9 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_TEST_USER="$KAFKA_TEST_PASSWORD";
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.pod.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_TEST_USER="$KAFKA_TEST_PASSWORD";
+listener.name.pod.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.pod.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 CONF
   [[ -n $OAUTH_JWKS_URL ]] || return 0
   cat <<CONF
@@ -181,6 +185,7 @@ env() {
   if [[ $SECURITY == 1 ]]; then
     emit TEST_KAFKA_SASL_SSL_BROKERS "$HOST:$PORT_KAFKA_SASL_SSL"
     emit TEST_KAFKA_MTLS_BROKERS "$HOST:$PORT_KAFKA_MTLS"
+    emit TEST_KAFKA_POD_SASL_SSL_BROKERS "$NODE_IP:$PORT_KAFKA_POD"
     emit TEST_KAFKA_USER "$KAFKA_TEST_USER"
     emit TEST_KAFKA_PASSWORD "$KAFKA_TEST_PASSWORD"
     emit TEST_CERTS "$CERTS"

@@ -321,7 +321,8 @@ dispatch() {
 
 # ensure_test_certs: a test CA and certificates it signed under $RUN/certs, made once per run
 # directory (several server scripts of one private set call it at the same time: flock):
-# ca.pem/ca.key, server.pem/server.key (for 127.0.0.1 and localhost), client.pem/client.key
+# ca.pem/ca.key, server.pem/server.key (for 127.0.0.1, localhost and NODE_IP, where pods of the
+# real node reach the host: test/cluster/secured.test.ts), client.pem/client.key
 # (CN tickmesh-client, for mutual TLS). Only the TICKMESH_*_SECURITY knobs below use them.
 CERTS=$RUN/certs
 ensure_test_certs() {
@@ -336,8 +337,8 @@ ensure_test_certs() {
     local name cn ext
     for name in server client; do
       if [[ $name == server ]]; then
-        cn=localhost ext='subjectAltName=IP:127.0.0.1,DNS:localhost
-extendedKeyUsage=serverAuth'
+        cn=localhost ext="subjectAltName=IP:127.0.0.1,DNS:localhost,IP:$NODE_IP
+extendedKeyUsage=serverAuth"
       else
         cn=tickmesh-client ext='extendedKeyUsage=clientAuth'
       fi

@@ -501,6 +501,10 @@ env() {
   emit TICKMESH_NODE_CTR "$CONTAINERD_BIN/ctr"
   emit TICKMESH_NODE_CONTAINERD "$CONTAINERD_SOCK"
   emit KAFKA_BROKERS_POD "$NODE_IP:$PORT_KAFKA_POD"
+  # For a test's private servers (test/cluster/secured.test.ts): the chains and bridge of the
+  # forwarding above, to add its own ports.
+  emit TICKMESH_NODE_NAT_CHAIN "$NAT_CHAIN"
+  emit TICKMESH_NODE_BRIDGE "$NODE_BRIDGE"
 }
 
 # Every container of the node, killed and removed, with its mounts and network namespace.

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { nkeys } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,9 +7,9 @@ import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
-import { secretFile, strangerCa } from '../harness/certs.js';
+import { secretFile, serverCertFor, strangerCa } from '../harness/certs.js';
 import { endpoint, freshName } from '../harness/env.js';
-import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
+import { freePort, type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A nats-server of this file's own that requires TLS (the test CA) and knows a password user
 // and an NKey user (test/infra/nats.sh, TICKMESH_NATS_TLS=1 and TICKMESH_NATS_CONF_EXTRA).
@@ -108,6 +110,25 @@ describe('NATS with TLS and credentials', () => {
     expect((err as Error).message).toMatch(/^nats: .*certificate does not verify/);
   }, 30_000);
 
+  it('a server at an address its certificate does not name is refused, even if it names localhost', async () => {
+    // The client gives Node no server name for an IP address; Node would check `localhost`.
+    const cert = serverCertFor('localhost');
+    const port = await freePort();
+    const server = spawn(
+      'nats-server',
+      ['-a', '127.0.0.1', '-p', String(port), '--tls', '--tlscert', cert.cert, '--tlskey', cert.key],
+      { stdio: 'ignore' },
+    );
+    try {
+      await waitForPort(port);
+      const { err } = await refusal({ NATS_URL: `tls://127.0.0.1:${port}`, NATS_TLS_CA_FILE: cert.ca });
+      expect(err).toBeInstanceOf(ConnectionSecurityError);
+      expect((err as Error).message).toMatch(/^nats: .*certificate does not verify.*ALTNAME/);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  }, 30_000);
+
   it('a tls:// URL towards a plain server fails instead of talking plain text', async () => {
     const plain = endpoint('NATS_URL').replace(/^nats:\/\//, 'tls://');
     const { err } = await refusal({ NATS_URL: plain });
@@ -115,3 +136,20 @@ describe('NATS with TLS and credentials', () => {
     expect((err as Error).message).toMatch(/^nats: .*TLS/);
   }, 30_000);
 });
+
+/** Resolves once something accepts connections on 127.0.0.1:`port`. */
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
