@@ -131,7 +131,8 @@ describe('context connectors against their stand-ins', () => {
       requestsPerMinute: 6_000,
     });
     run([source]);
-    await until(() => standIn.hits('/api/v3/simple/price').length >= 1);
+    // The hit is seen before its record is produced; wait for the record itself.
+    await until(() => out.values<ReferenceRecord>(T.reference).some((r) => r.price === 87000.5));
     const pages = standIn.hits('/api/v3/coins/markets');
     // Page 1 was full (30 coins), page 2 was not (5): no page 3.
     expect(pages.map((r) => new URL(r.url, standIn.url).searchParams.get('page'))).toEqual(['1', '2']);
