@@ -54,6 +54,14 @@ export function contextSubject(kind: 'reference' | 'sentiment' | 'news', key: st
   return `${ROOT}.context.${kind}.${subjectToken(key)}`;
 }
 
+/**
+ * `tickmesh.verification.<verified|mismatch|unverifiable>.<interval>.<exchange>.<symbol>`: a closed
+ * candle's check against the venue (VerificationEvent as JSON), at least once, per revision.
+ */
+export function verificationSubject(v: { status: string; interval: string; exchange: string; symbol: string }): string {
+  return `${ROOT}.verification.${subjectToken(v.status)}.${subjectToken(v.interval)}.${subjectToken(v.exchange)}.${subjectToken(v.symbol)}`;
+}
+
 /** `tickmesh.index.<asset>`: an index actor's cross-venue price. */
 export function indexSubject(asset: string): string {
   return `${ROOT}.index.${subjectToken(asset)}`;

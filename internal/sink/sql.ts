@@ -136,6 +136,18 @@ CREATE INDEX alerts_kind_time ON alerts (kind, time, id);
 `,
   },
   { version: 7, name: 'SQL models over the candles', sql: MODELS_MIGRATION_SQL },
+  {
+    version: 8,
+    name: 'candle verification against the venue',
+    // CandleVerification (internal/verify/verification.ts): the status and the revision it judged
+    // in columns for queries, the whole judgement as jsonb. A candle's revision clears them.
+    sql: `
+ALTER TABLE candles ADD COLUMN verification text
+  CHECK (verification IN ('verified', 'mismatch', 'unverifiable'));
+ALTER TABLE candles ADD COLUMN verified_revision integer;
+ALTER TABLE candles ADD COLUMN verification_detail jsonb;
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
