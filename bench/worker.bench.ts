@@ -52,15 +52,15 @@ import { benchMarkets, type LoadCommand, type LoadConfig, type LoadReply } from 
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PARTITIONS = 8;
-const MARKETS = 1_000;
-const INTERVALS = '1m,5m,15m,1h';
+export const MARKETS = 1_000;
+export const INTERVALS = '1m,5m,15m,1h';
 /** Mean simulated trades per second per market in the pre-loaded history (event time). */
 const HISTORY_RATE = 5;
 
 const SERVERS = { KAFKA_BROKERS: 'kafka', DATABASE_URL: 'postgres', NATS_URL: 'nats', REDIS_URL: 'redis' } as const;
-type Endpoints = Record<keyof typeof SERVERS, string>;
+export type Endpoints = Record<keyof typeof SERVERS, string>;
 
-async function servers(): Promise<Endpoints> {
+export async function servers(): Promise<Endpoints> {
   const names = Object.keys(SERVERS) as (keyof typeof SERVERS)[];
   const missing = names.filter((k) => !process.env[k]);
   const started: Record<string, string> = {};
@@ -119,27 +119,27 @@ function runTag(): string {
   return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
-function wallNow(): number {
+export function wallNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The value at quantile q of `sorted` (ascending), nearest rank. */
-function quantile(sorted: ArrayLike<number>, q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
-function sorted(values: number[]): Float64Array {
+export function sorted(values: number[]): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-const ms = (v: number) => Math.round(v * 100) / 100;
-const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+export const ms = (v: number) => Math.round(v * 100) / 100;
+export const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
 
 /** Busy and total CPU time of the whole machine, from /proc/stat (clock ticks). */
-function machineCpu(): { busy: number; total: number } {
+export function machineCpu(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
@@ -147,12 +147,12 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): string {
+export function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): string {
   return `${Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total))}%`;
 }
 
 /** User+system CPU seconds of a process (and, with `children`, of its direct children). */
-function procCpu(pid: number, children = false): number {
+export function procCpu(pid: number, children = false): number {
   const ticks = (p: number | string): number => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
@@ -178,7 +178,7 @@ function procCpu(pid: number, children = false): number {
 }
 
 /** CPU seconds used so far by the servers test/infra started (whole processes: they serve other work too). */
-function serverCpu(): Record<string, number> {
+export function serverCpu(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of ['kafka', 'postgres', 'nats', 'redis']) {
     try {
@@ -191,7 +191,7 @@ function serverCpu(): Record<string, number> {
   return out;
 }
 
-function serverCpuDelta(a: Record<string, number>, b: Record<string, number>, wallS: number): string {
+export function serverCpuDelta(a: Record<string, number>, b: Record<string, number>, wallS: number): string {
   return Object.keys(b)
     .map((k) => `${k} ${((b[k]! - (a[k] ?? 0)) / wallS).toFixed(2)}`)
     .join(', ');
@@ -243,7 +243,13 @@ async function deleteKeys(url: string, match: string): Promise<void> {
   }
 }
 
-async function cleanup(env: Endpoints, kafka: Kafka, topics: string[], schema: string, keys: string): Promise<void> {
+export async function cleanup(
+  env: Endpoints,
+  kafka: Kafka,
+  topics: string[],
+  schema: string,
+  keys: string,
+): Promise<void> {
   const admin = kafka.admin();
   const db = new pg.Client({ connectionString: env.DATABASE_URL });
   await Promise.allSettled([
@@ -261,7 +267,7 @@ async function cleanup(env: Endpoints, kafka: Kafka, topics: string[], schema: s
   ]);
 }
 
-async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
+export async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   const topics = [topic, `${topic}.late`, `${topic}.rejected`];
@@ -540,7 +546,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
 // ---------------------------------------------------------------------------------------------
 // latency
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
@@ -551,16 +557,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface WorkerProcess {
+export interface WorkerProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 }
 
-async function startWorkerProcess(env: Endpoints, args: string[]): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/tickmesh/main.ts', 'worker', ...args], {
+/**
+ * `launch.prefix` runs the worker under another command (`taskset -c 1`), `launch.nodeArgs` adds
+ * Node flags (an `--import` hook), `launch.ipc` opens an IPC channel to it.
+ */
+export async function startWorkerProcess(
+  env: Endpoints,
+  args: string[],
+  launch: { prefix?: string[]; nodeArgs?: string[]; ipc?: boolean } = {},
+): Promise<WorkerProcess> {
+  const node = [process.execPath, '--import', 'tsx', ...(launch.nodeArgs ?? []), 'cmd/tickmesh/main.ts', 'worker'];
+  const [cmd, ...rest] = [...(launch.prefix ?? []), ...node, ...args] as [string, ...string[]];
+  const child = spawn(cmd, rest, {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: launch.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
@@ -583,14 +599,14 @@ async function startWorkerProcess(env: Endpoints, args: string[]): Promise<Worke
 }
 
 /** Samples of the worker's /metrics. */
-interface Scrape {
+export interface Scrape {
   readonly lag: number;
   readonly trades: number;
   /** tickmesh_worker_append_to_publish_seconds buckets: upper bound -> cumulative count. */
   readonly appendToPublish: Map<number, number>;
 }
 
-async function scrape(port: number): Promise<Scrape> {
+export async function scrape(port: number): Promise<Scrape> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let lag = 0;
   let trades = 0;
@@ -640,7 +656,7 @@ function latencyRates(): number[] {
 }
 
 /** The load thread (bench/worker-load.ts) producing into `topic` as ingest does, and its replies. */
-function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof benchMarkets>) {
+export function startLoad(env: Endpoints, topic: string, markets: ReturnType<typeof benchMarkets>) {
   const thread = new Thread(new URL('./worker-load.ts', import.meta.url), {
     workerData: {
       kind: 'worker-bench-load',
