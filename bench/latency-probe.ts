@@ -58,14 +58,16 @@ const keys = new Map<string, KeyState>();
 const keyIndex = new Map<string, number>();
 /** Inside processRecords (a batch's own publish) rather than a tick's release. */
 let inBatch = false;
-/** Sequence number of the batch being processed. */
+/** Sequence number of the batch being processed, and its wait in the mailbox. */
 let batchSeq = 0;
+let batchWait = 0;
 
 // Per price update: publish wall time, market index, last trade id, publish minus the receipt and
 // minus the append of the record that carried the market's latest trade; `inBatch` 2 if that
 // record's own batch published it, 1 if a later batch did (a rate-limited or held update released
 // by its sweep), 0 if a tick did.
-const prices = new Columns(['at', 'key', 'tradeId', 'fromReceipt', 'fromAppend', 'inBatch']);
+// `waitMs`: how long the publishing batch waited in the mailbox (a checkpoint in flight holds it).
+const prices = new Columns(['at', 'key', 'tradeId', 'fromReceipt', 'fromAppend', 'inBatch', 'waitMs']);
 // Per record: the publish of the first partial candle (finest interval) that includes it.
 const partials = new Columns(['at', 'fromReceipt', 'fromAppend']);
 // Per closed candle: its market, open time and interval, and publish minus the moment the
@@ -118,6 +120,7 @@ runnerProto.processRecords = function (this: unknown, batch: RecordBatch, first:
   const start = now();
   const receipt = receipts.get(batch) ?? start;
   batchSeq++;
+  batchWait = start - receipt;
   for (const r of batch.records) {
     if (r.key === null) continue;
     const s = keyOf(r.key);
@@ -162,6 +165,7 @@ outputsProto.emit = function (this: unknown, out: ActorOutput, ...rest: unknown[
       at - s.lastReceipt,
       at - s.lastAppend,
       inBatch ? (s.lastBatch === batchSeq ? 2 : 1) : 0,
+      inBatch ? batchWait : 0,
     );
     nPrices++;
   }
