@@ -2,8 +2,10 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -142,6 +144,25 @@ describe('Kafka SASL OAUTHBEARER, tokens validated against a JWKS', () => {
     // Each client has a provider of its own: one token request per client, not per connection.
     expect(idp.tokenRequests - before).toBeGreaterThanOrEqual(1);
     expect(idp.tokenRequests - before).toBeLessThanOrEqual(3);
+  }, 90_000);
+
+  it('the @platformatic/kafka producer: client credentials work, a forged token is refused by name', async () => {
+    await kafkaRoundTrip(fromEnv(clientCredentials()), 'platformatic');
+    const { privateKey: stranger } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = secretFile('token', idp.jwt({ sub: 'tickmesh-ingest', aud: AUDIENCE, exp: now() + 300 }, stranger));
+    const err = await createLogProducer('platformatic', {
+      ...fromEnv(oauthEnv({ KAFKA_OAUTH_TOKEN_FILE: forged })),
+      clientId: 'oauth-refused',
+      registry: new Registry(),
+    }).then(
+      async (p) => {
+        await p.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConnectionSecurityError);
+    expect((err as Error).message).toMatch(/^kafka: .*refused the OAUTHBEARER token \(.*invalid_token/);
   }, 90_000);
 
   it('a token file is read at every authentication: a rotated token takes effect, a bad one is refused', async () => {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -100,6 +102,39 @@ describe('Kafka with TLS and SASL', () => {
   it('mutual TLS: admin, producer and consumer work with a client certificate', async () => {
     await roundTrip(fromEnv(mtlsEnv()));
   }, 90_000);
+
+  it('the @platformatic/kafka producer: SASL_SSL with SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, and mutual TLS', async () => {
+    for (const mechanism of ['SCRAM-SHA-512', 'scram-sha-256', 'plain']) {
+      await roundTrip(fromEnv(saslEnv(mechanism)), 'platformatic');
+    }
+    await roundTrip(fromEnv(mtlsEnv()), 'platformatic');
+  }, 120_000);
+
+  it('the @platformatic/kafka producer refuses a wrong password or a stranger CA with one ConnectionSecurityError', async () => {
+    const producerRefusal = async (env: Record<string, string>) => {
+      const t0 = performance.now();
+      const err = await createLogProducer('platformatic', {
+        ...fromEnv(env),
+        clientId: 'secure-refused',
+        registry: new Registry(),
+      }).then(
+        async (p) => {
+          await p.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      return { err, ms: performance.now() - t0 };
+    };
+    const sasl = await producerRefusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
+    expect(sasl.err, causes(sasl.err)).toBeInstanceOf(ConnectionSecurityError);
+    expect((sasl.err as Error).message).toMatch(/^kafka: .*SASL authentication failed/);
+    expect((sasl.err as ConnectionSecurityError).retriable).toBe(false);
+    expect(sasl.ms).toBeLessThan(10_000);
+    const ca = await producerRefusal({ ...saslEnv('SCRAM-SHA-512'), KAFKA_TLS_CA_FILE: strangerCa() });
+    expect(ca.err, causes(ca.err)).toBeInstanceOf(ConnectionSecurityError);
+    expect((ca.err as Error).message).toMatch(/^kafka: .*certificate does not verify/);
+  }, 60_000);
 
   it('a wrong password is one ConnectionSecurityError naming kafka and SASL, not a retry loop', async () => {
     const { err, ms } = await refusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
