@@ -54,3 +54,17 @@ export async function kafkaRoundTrip(
     await admin.close();
   }
 }
+
+/** The error creating a producer on `producerClient` with `options`, or undefined when it connects. */
+export async function producerRefusal(
+  options: Omit<KafkaClientOptions, 'clientId'>,
+  producerClient: ProducerClient,
+): Promise<unknown> {
+  return createLogProducer(producerClient, { ...options, clientId: 'refused-producer', registry: new Registry() }).then(
+    async (p) => {
+      await p.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+}

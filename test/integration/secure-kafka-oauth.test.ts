@@ -2,17 +2,15 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
-import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { secretFile } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
-import { kafkaRoundTrip } from '../harness/kafka-round-trip.js';
+import { kafkaRoundTrip, producerRefusal } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own whose SASL_SSL listener also offers OAUTHBEARER, validating tokens
@@ -150,17 +148,7 @@ describe('Kafka SASL OAUTHBEARER, tokens validated against a JWKS', () => {
     await kafkaRoundTrip(fromEnv(clientCredentials()), 'platformatic');
     const { privateKey: stranger } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forged = secretFile('token', idp.jwt({ sub: 'tickmesh-ingest', aud: AUDIENCE, exp: now() + 300 }, stranger));
-    const err = await createLogProducer('platformatic', {
-      ...fromEnv(oauthEnv({ KAFKA_OAUTH_TOKEN_FILE: forged })),
-      clientId: 'oauth-refused',
-      registry: new Registry(),
-    }).then(
-      async (p) => {
-        await p.close();
-        return undefined;
-      },
-      (e: unknown) => e,
-    );
+    const err = await producerRefusal(fromEnv(oauthEnv({ KAFKA_OAUTH_TOKEN_FILE: forged })), 'platformatic');
     expect(err).toBeInstanceOf(ConnectionSecurityError);
     expect((err as Error).message).toMatch(/^kafka: .*refused the OAUTHBEARER token \(.*invalid_token/);
   }, 90_000);

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
-import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -10,7 +8,7 @@ import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
-import { kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
+import { producerRefusal as refusedProducer, kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own with a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512) and a
@@ -113,17 +111,7 @@ describe('Kafka with TLS and SASL', () => {
   it('the @platformatic/kafka producer refuses a wrong password or a stranger CA with one ConnectionSecurityError', async () => {
     const producerRefusal = async (env: Record<string, string>) => {
       const t0 = performance.now();
-      const err = await createLogProducer('platformatic', {
-        ...fromEnv(env),
-        clientId: 'secure-refused',
-        registry: new Registry(),
-      }).then(
-        async (p) => {
-          await p.close();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
+      const err = await refusedProducer(fromEnv(env), 'platformatic');
       return { err, ms: performance.now() - t0 };
     };
     const sasl = await producerRefusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
