@@ -67,7 +67,7 @@ export const KAFKA_PRODUCER_FLAGS = {
     schema: kafkaProducerFlag,
     arg: 'CLIENT',
     env: 'KAFKA_PRODUCER',
-    help: `Kafka client that produces: ${PRODUCER_CLIENTS.join(' (default) or ')}`,
+    help: `Kafka client that produces: ${PRODUCER_CLIENTS.join(' or ')}`,
   },
 } as const satisfies FlagSpec;
 
