@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Tracer } from '@opentelemetry/api';
@@ -13,10 +14,11 @@ import { binanceTradeFrame } from '../internal/ingest/testing/local-binance.js';
 import type { IngestTopics } from '../internal/ingest/topics.js';
 import type { ParseOutput } from '../internal/ingest/venue.js';
 import { createBinanceAdapter } from '../internal/ingest/venues/binance.js';
+import { createLogProducer } from '../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../internal/log/kafka-producer.js';
 import type { LogProducer } from '../internal/log/log.js';
+import { PRODUCER_CLIENTS, type ProducerClient } from '../internal/log/producer-client.js';
 import { decodeTrades } from '../internal/log/trade-batch.js';
 import type { Trade } from '../internal/market/trade.js';
 import { silentLogger } from '../internal/observe/logger.js';
@@ -35,9 +37,9 @@ import { threadReplies } from './thread-replies.js';
  * - parse:   adapter.parse (the trade shape's parser, field checks, market lookup) only.
  * - process: parse + validation + dedupe/gap check + record encoding + batching, into a log that
  *            acknowledges at once (no I/O).
- * - kafka:   the same into the real Kafka through the kafkajs producer (idempotent, acks=all,
- *            zstd), timed until Kafka acknowledged the last record. Per CPU-second of this process
- *            and per wall second; the broker runs on the same machine. Afterwards (untimed) the
+ * - kafka:   the same into the real Kafka through the Kafka producer (idempotent, acks=all,
+ *            zstd, a fresh one per run), timed until Kafka acknowledged the last record. Per
+ *            CPU-second of this process (compression threads included) and per wall second; the broker runs on the same machine. Afterwards (untimed) the
  *            topic is read back and its trades counted: they must be every trade produced.
  * - feed:    the whole of an ingest process's path: the frames come over a WebSocket from a local
  *            server (bench/ingest-feed-server.ts, in its own thread) into the ingestor that
@@ -46,7 +48,8 @@ import { threadReplies } from './thread-replies.js';
  *            this process less the server thread's own CPU, and per wall second.
  *
  * KAFKA_BROKERS, or Kafka started through test/infra/up.sh as the test harness does.
- * TICKMESH_BENCH_INGEST_STAGES=feed (a comma-separated list) runs only the stages named.
+ * TICKMESH_BENCH_INGEST_STAGES=feed (a comma-separated list) runs only the stages named. The
+ * kafka and feed stages run once per client of TICKMESH_BENCH_INGEST_PRODUCERS (benchClients).
  */
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'XRPUSDT', 'ADAUSDT', 'DOGEUSDT', 'DOTUSDT'];
 
@@ -283,21 +286,33 @@ const bench: Bench = {
     }
     if (!stages.includes('kafka') && !stages.includes('feed')) return results;
 
+    const clients = benchClients();
     const b = brokers();
     const base = `bench-ingest-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const admin = await createKafkaAdmin({ brokers: b, clientId: 'bench-ingest', logger: silentLogger() });
-    const producer = await createKafkaProducer({
-      brokers: b,
-      clientId: 'bench-ingest',
-      logger: silentLogger(),
-      registry: new Registry(),
-    });
     /** One timed run into fresh topics; every trade it produced must be read back from Kafka. */
-    const stage = async (name: string, run: (t: IngestTopics) => Promise<Timed>) => {
+    const stage = async (
+      name: string,
+      client: ProducerClient,
+      round: number,
+      run: (p: LogProducer, t: IngestTopics) => Promise<Timed>,
+    ) => {
       if (!stages.includes(name)) return;
-      const t = { trades: `${base}.${name}.trades`, rejects: `${base}.${name}.rejected`, gaps: `${base}.${name}.gaps` };
+      const prefix = `${base}.${name}.${client}.${round}`;
+      const t = { trades: `${prefix}.trades`, rejects: `${prefix}.rejected`, gaps: `${prefix}.gaps` };
       for (const topic of Object.values(t)) await admin.ensureTopic(topic, SYMBOLS.length);
-      const k = await run(t);
+      const producer = await createLogProducer(client, {
+        brokers: b,
+        clientId: 'bench-ingest',
+        logger: silentLogger(),
+        registry: new Registry(),
+      });
+      let k: Timed;
+      try {
+        k = await run(producer, t);
+      } finally {
+        await producer.close();
+      }
       const ends = await admin.endOffsets(t.trades);
       let records = 0;
       for (const e of ends.values()) records += Number(e);
@@ -305,6 +320,9 @@ const bench: Bench = {
       if (inKafka !== k.produced) throw new Error(`ingest bench: produced ${k.produced} but Kafka holds ${inKafka}`);
       const kd = {
         ...details,
+        producer: client,
+        round,
+        loadavg: loadavg()[0]?.toFixed(1) ?? '',
         produced: k.produced,
         inKafka,
         records,
@@ -313,18 +331,34 @@ const bench: Bench = {
         ...(k.serverCpuMs === undefined ? {} : { 'server thread cpuMs (not counted)': Math.round(k.serverCpuMs) }),
       };
       const value = (ms: number) => Math.round((k.produced * 1000) / ms);
-      results.push({ name: `${name} per CPU-second`, value: value(k.cpuMs), unit: 'trades/s', details: kd });
-      results.push({ name: `${name} per wall second`, value: value(k.wallMs), unit: 'trades/s', details: kd });
+      const label = clients.length > 1 || client !== PRODUCER_CLIENTS[0] ? `${name} (${client}, round ${round})` : name;
+      results.push({ name: `${label} per CPU-second`, value: value(k.cpuMs), unit: 'trades/s', details: kd });
+      results.push({ name: `${label} per wall second`, value: value(k.wallMs), unit: 'trades/s', details: kd });
     };
     try {
-      await stage('kafka', (t) => pipeline(input, producer, t));
-      await stage('feed', (t) => feedPipeline(input, producer, t));
+      for (const [i, client] of clients.entries()) {
+        await stage('kafka', client, i + 1, (p, t) => pipeline(input, p, t));
+        await stage('feed', client, i + 1, (p, t) => feedPipeline(input, p, t));
+      }
     } finally {
-      await producer.close();
       await admin.close();
     }
     return results;
   },
 };
+
+/**
+ * The producers the kafka and feed stages run on, in turn: TICKMESH_BENCH_INGEST_PRODUCERS, a
+ * comma-separated list (default: each client twice, alternating, for a side-by-side comparison).
+ */
+function benchClients(): ProducerClient[] {
+  const given = process.env.TICKMESH_BENCH_INGEST_PRODUCERS;
+  const list = given ? given.split(',').map((c) => c.trim()) : [...PRODUCER_CLIENTS, ...PRODUCER_CLIENTS];
+  const unknown = list.filter((c) => !(PRODUCER_CLIENTS as readonly string[]).includes(c));
+  if (unknown.length > 0) {
+    throw new Error(`ingest bench: unknown producer ${unknown.join(',')}; known: ${PRODUCER_CLIENTS.join(',')}`);
+  }
+  return list as ProducerClient[];
+}
 
 export default bench;

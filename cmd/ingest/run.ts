@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import type { IngestConfig } from '../../internal/config/ingest.js';
 import { createIngestor, type Ingestor } from '../../internal/ingest/ingestor.js';
 import { type ProducedIds, readProducedIds } from '../../internal/ingest/resume.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { awaitTopics, createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger, type Logger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
@@ -45,7 +45,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     await tracing.shutdown();
     return 0;
   }
-  const producer = await createKafkaProducer({
+  const producer = await createLogProducer(config.kafkaProducer, {
     brokers: config.kafkaBrokers,
     security: config.kafkaSecurity,
     clientId: config.clientId,

@@ -3,8 +3,8 @@ import { isTradeFileFormat } from '../../internal/ingest/files/index.js';
 import { createLogWriter } from '../../internal/ingest/log-writer.js';
 import { IngestMetrics } from '../../internal/ingest/metrics.js';
 import { captureSource, type ReplayProgress, replay, tradeFileSource } from '../../internal/ingest/replay.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
@@ -33,7 +33,7 @@ async function runReplay(config: ReplayConfig, signal: AbortSignal): Promise<num
       await admin.close();
     }
   }
-  const producer = await createKafkaProducer({
+  const producer = await createLogProducer(config.kafkaProducer, {
     brokers: config.kafkaBrokers,
     security: config.kafkaSecurity,
     clientId: config.clientId,

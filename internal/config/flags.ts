@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { COMPRESSIONS } from '../log/compression.js';
+import { PRODUCER_CLIENTS } from '../log/producer-client.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import type { FlagSpec } from './parse-flags.js';
 
@@ -53,6 +54,22 @@ export const intervalListFlag = (fallback: string) =>
 
 /** `--compression` of the Kafka producers: zstd (default), gzip or none. */
 export const compressionFlag = z.enum(COMPRESSIONS, { error: `expected ${COMPRESSIONS.join(', ')}` }).default('zstd');
+
+/** `--kafka-producer`: the Kafka client the producers run on (internal/log/create-producer.ts). */
+export const kafkaProducerFlag = z
+  .enum(PRODUCER_CLIENTS, { error: `expected ${PRODUCER_CLIENTS.join(', ')}` })
+  .default(PRODUCER_CLIENTS[0]);
+
+/** The flag entry of `--kafka-producer`, the same in every command that produces to Kafka. */
+export const KAFKA_PRODUCER_FLAGS = {
+  kafkaProducer: {
+    flag: 'kafka-producer',
+    schema: kafkaProducerFlag,
+    arg: 'CLIENT',
+    env: 'KAFKA_PRODUCER',
+    help: `Kafka client that produces: ${PRODUCER_CLIENTS.join(' or ')}`,
+  },
+} as const satisfies FlagSpec;
 
 /** The probe port and log level of the long-running commands that read them from the environment too. */
 export const PROCESS_FLAGS = {

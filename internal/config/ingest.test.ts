@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PRODUCER_CLIENTS } from '../log/producer-client.js';
 import { ConfigError } from '../runtime/errors.js';
 import { INGEST_HELP, parseIngestConfig } from './ingest.js';
 
@@ -53,6 +54,18 @@ describe('ingest config', () => {
     }
     expect(() => parseIngestConfig([...base, '--compression', 'lz4'], env)).toThrow(ConfigError);
     expect(() => parseIngestConfig([...base, '--compression', 'lz4'], env)).toThrow('zstd, gzip, none');
+  });
+
+  it('produces on the client --kafka-producer or KAFKA_PRODUCER names, and names the choices otherwise', () => {
+    const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    expect(parseIngestConfig(base, env).kafkaProducer).toBe(PRODUCER_CLIENTS[0]);
+    for (const c of PRODUCER_CLIENTS) {
+      expect(parseIngestConfig([...base, '--kafka-producer', c], env).kafkaProducer).toBe(c);
+      expect(parseIngestConfig(base, { ...env, KAFKA_PRODUCER: c }).kafkaProducer).toBe(c);
+    }
+    expect(() => parseIngestConfig([...base, '--kafka-producer', 'librdkafka'], env)).toThrow(
+      PRODUCER_CLIENTS.join(', '),
+    );
   });
 
   it('reads many venues from a config file', () => {
@@ -108,6 +121,7 @@ describe('ingest config', () => {
       'rejects-topic',
       'gaps-topic',
       'compression',
+      'kafka-producer',
       'max-buffer-mb',
       'client-id',
       'metrics-port',

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { KafkaSecurity } from './connection-security.js';
 import { KAFKA_FLAGS, parseEndpoints } from './endpoints.js';
-import { compressionFlag, PROCESS_FLAGS, textFlag } from './flags.js';
+import { compressionFlag, KAFKA_PRODUCER_FLAGS, PROCESS_FLAGS, textFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh ingest` flags and config file: one schema, parsed once in cmd/, frozen. */
@@ -175,6 +175,7 @@ const INGEST_CONNECTION_FLAGS = {
 
 const INGEST_OUTPUT_FLAGS = {
   ...INGEST_TOPIC_FLAGS,
+  ...KAFKA_PRODUCER_FLAGS,
   compression: {
     schema: compressionFlag,
     arg: 'KIND',
@@ -224,6 +225,7 @@ type IngestFlags = FlagValues<typeof INGEST_FLAGS>;
 export type IngestConfig = Pick<
   IngestFlags,
   | 'compression'
+  | 'kafkaProducer'
   | 'maxBufferBytes'
   | 'staleAfterMs'
   | 'pingIntervalMs'
@@ -330,6 +332,7 @@ export function parseIngestConfig(
     kafkaSecurity: endpoints.kafkaSecurity,
     topics: ingestTopics(v),
     compression: v.compression,
+    kafkaProducer: v.kafkaProducer,
     maxBufferBytes: v.maxBufferBytes,
     clientId: v.clientId ?? `tickmesh-ingest-${hostname()}`,
     staleAfterMs: v.staleAfterMs,

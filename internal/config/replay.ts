@@ -5,7 +5,7 @@ import type { IngestTopics } from '../ingest/topics.js';
 import { ConfigError } from '../runtime/errors.js';
 import type { KafkaSecurity } from './connection-security.js';
 import { KAFKA_FLAGS, parseEndpoints } from './endpoints.js';
-import { compressionFlag, intFlag, logLevelFlag, textFlag } from './flags.js';
+import { compressionFlag, intFlag, KAFKA_PRODUCER_FLAGS, logLevelFlag, textFlag } from './flags.js';
 import { INGEST_TOPIC_FLAGS, ingestTopics } from './ingest.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
@@ -61,6 +61,7 @@ const REPLAY_OUTPUT_FLAGS = {
     help: 'create the three topics with N partitions if they do not exist',
   },
   compression: { schema: compressionFlag, arg: 'KIND', help: 'zstd, gzip (for Kafka readers without zstd) or none' },
+  ...KAFKA_PRODUCER_FLAGS,
   clientId: { schema: textFlag, arg: 'ID', help: 'Kafka client id', defaultHelp: 'tickmesh-replay-<host>' },
   quiet: {
     schema: z.boolean().default(false),
@@ -97,6 +98,7 @@ export type ReplayConfig = Pick<
   | 'speed'
   | 'createTopics'
   | 'compression'
+  | 'kafkaProducer'
   | 'quiet'
   | 'logLevel'
 > & {

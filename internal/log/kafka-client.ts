@@ -5,6 +5,7 @@ import type { Logger } from '../observe/logger.js';
 import { ConnectionSecurityError, TickmeshError, UnavailableError } from '../runtime/errors.js';
 import { createOAuthBearerProvider, oauthBearerMechanism } from './kafka-oauth.js';
 import { fixRequestQueueTimers } from './kafka-request-queue.js';
+import { kafkaTlsOptions } from './kafka-tls.js';
 import { registerZstd } from './kafka-zstd.js';
 
 /** What every kafkajs client of tickmesh is made from. */
@@ -33,15 +34,7 @@ export function kafkaSecurityOptions(security: KafkaSecurity | undefined): {
     ssl?: { ca?: string[]; cert?: string; key?: string; rejectUnauthorized: true };
     sasl?: SASLOptions | Mechanism;
   } = {};
-  if (security.tls) {
-    const t = security.tls;
-    out.ssl = {
-      rejectUnauthorized: true,
-      ...(t.caFile ? { ca: [readSecretFile(t.caFile, 'KAFKA_TLS_CA_FILE')] } : {}),
-      ...(t.certFile ? { cert: readSecretFile(t.certFile, 'KAFKA_TLS_CERT_FILE') } : {}),
-      ...(t.keyFile ? { key: readSecretFile(t.keyFile, 'KAFKA_TLS_KEY_FILE') } : {}),
-    };
-  }
+  if (security.tls) out.ssl = kafkaTlsOptions(security.tls);
   if (security.sasl) {
     const { mechanism, username, passwordFile } = security.sasl;
     const password = readSecretFile(passwordFile, 'KAFKA_SASL_PASSWORD_FILE');

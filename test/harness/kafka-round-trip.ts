@@ -1,17 +1,28 @@
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import type { LogRecord } from '../../internal/log/log.js';
+import type { ProducerClient } from '../../internal/log/producer-client.js';
 import { freshName } from './env.js';
 
-/** Creates a topic, produces records and reads them back, every client with `options`. */
-export async function kafkaRoundTrip(options: Omit<KafkaClientOptions, 'clientId'>): Promise<void> {
+/**
+ * Creates a topic, produces records (on `producer`'s client) and reads them back, every client
+ * with `options`.
+ */
+export async function kafkaRoundTrip(
+  options: Omit<KafkaClientOptions, 'clientId'>,
+  producerClient: ProducerClient = 'kafkajs',
+): Promise<void> {
   const topic = freshName('tm-secure');
   const admin = await createKafkaAdmin({ ...options, clientId: 'secure-admin' });
-  const producer = await createKafkaProducer({ ...options, clientId: 'secure-producer', registry: new Registry() });
+  const producer = await createLogProducer(producerClient, {
+    ...options,
+    clientId: 'secure-producer',
+    registry: new Registry(),
+  });
   try {
     await admin.ensureTopic(topic, 2);
     expect(await admin.partitionCount(topic)).toBe(2);
@@ -42,4 +53,18 @@ export async function kafkaRoundTrip(options: Omit<KafkaClientOptions, 'clientId
     await producer.close();
     await admin.close();
   }
+}
+
+/** The error creating a producer on `producerClient` with `options`, or undefined when it connects. */
+export async function producerRefusal(
+  options: Omit<KafkaClientOptions, 'clientId'>,
+  producerClient: ProducerClient,
+): Promise<unknown> {
+  return createLogProducer(producerClient, { ...options, clientId: 'refused-producer', registry: new Registry() }).then(
+    async (p) => {
+      await p.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
 }

@@ -2,8 +2,9 @@ import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import type { OutgoingRecord } from '../../internal/log/log.js';
+import { PRODUCER_CLIENTS } from '../../internal/log/producer-client.js';
 import { decodeTrade, SCHEMA_HEADER, TRADE_SCHEMA_V1, tradeRecord } from '../../internal/log/record.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { startTracing } from '../../internal/observe/tracing.js';
@@ -32,10 +33,10 @@ function records(from: number, n: number, symbol = 'BTCUSDT'): OutgoingRecord[] 
   );
 }
 
-describe('kafka producer', () => {
+describe.each(PRODUCER_CLIENTS)('kafka producer on %s', (client) => {
   it('appends concurrent sends in call order with the schema and trace headers', async () => {
     const topics = await freshTopics(1);
-    const producer = await createKafkaProducer({
+    const producer = await createLogProducer(client, {
       brokers: brokers(),
       clientId: 'producer-test',
       logger: silentLogger(),
@@ -59,7 +60,7 @@ describe('kafka producer', () => {
   it('bounds its buffer: send() waits for acknowledgements instead of accepting more', async () => {
     const topics = await freshTopics(2);
     const maxBufferBytes = 64 * 1024;
-    const producer = await createKafkaProducer({
+    const producer = await createLogProducer(client, {
       brokers: brokers(),
       clientId: 'producer-test',
       logger: silentLogger(),

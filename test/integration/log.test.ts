@@ -2,12 +2,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Compression } from '../../internal/log/compression.js';
+import { createLogProducer } from '../../internal/log/create-producer.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer, type KafkaProducerOptions } from '../../internal/log/kafka-producer.js';
 import { registerZstd, zstdCodecs } from '../../internal/log/kafka-zstd.js';
 import type { LogConsumer, LogRecord } from '../../internal/log/log.js';
 import { partitionForKey } from '../../internal/log/partitioner.js';
+import type { ProducerClient } from '../../internal/log/producer-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { defineLogContract } from '../contracts/log-contract.js';
@@ -15,12 +17,12 @@ import { endpoint, freshName } from '../harness/env.js';
 
 const brokers = (): string[] => endpoint('KAFKA_BROKERS').split(',');
 
-defineLogContract(
-  'kafka',
-  async () => {
+/** The contract on Kafka, the records produced by `client` (the consumer and admin are kafkajs's). */
+function kafkaLogSubject(client: ProducerClient) {
+  return async () => {
     const logger = silentLogger();
     const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-contract', logger });
-    const producer = await createKafkaProducer({
+    const producer = await createLogProducer(client, {
       brokers: brokers(),
       clientId: 'log-contract',
       logger,
@@ -31,7 +33,7 @@ defineLogContract(
     return {
       admin,
       producer,
-      consumer: async (topic) => {
+      consumer: async (topic: string) => {
         const c = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-contract', topic, logger });
         consumers.push(c);
         return c;
@@ -43,9 +45,14 @@ defineLogContract(
         await admin.close();
       },
     };
-  },
-  { arriveMs: 30_000, quietMs: 1_500 },
-);
+  };
+}
+
+defineLogContract('kafka', kafkaLogSubject('kafkajs'), { arriveMs: 30_000, quietMs: 1_500 });
+defineLogContract('kafka, @platformatic/kafka producer', kafkaLogSubject('platformatic'), {
+  arriveMs: 30_000,
+  quietMs: 1_500,
+});
 
 /** A fresh topic of `partitions` and a producer and admin for it (closed by the caller). */
 async function freshTopic(partitions: number, producer: Partial<KafkaProducerOptions> = {}) {
@@ -319,5 +326,94 @@ describe('Kafka consumer', () => {
         await admin.close();
       }
     },
+  );
+});
+
+describe('the @platformatic/kafka producer beside the kafkajs one', () => {
+  it('puts every market on the partition kafkajs (and the Java client) puts it on', async () => {
+    const logger = silentLogger();
+    const topic = freshName('tm-log');
+    const partitions = 12;
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+    await admin.ensureTopic(topic, partitions);
+    const keys = Array.from({ length: 200 }, (_, i) => `${['binance', 'coinbase', 'okx', 'bybit'][i % 4]}:SYM${i}USDT`);
+    const enc = new TextEncoder();
+    const consumer = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger });
+    try {
+      for (const client of ['kafkajs', 'platformatic'] as const) {
+        const p = await createLogProducer(client, {
+          brokers: brokers(),
+          clientId: 'log-test',
+          logger,
+          registry: new Registry(),
+        });
+        await p.send(
+          topic,
+          keys.map((key) => ({ key, value: enc.encode(`${client} ${key}`) })),
+        );
+        await p.close();
+      }
+      for (let p = 0; p < partitions; p++) await consumer.assign(p, 0n);
+      const got: LogRecord[] = [];
+      for await (const batch of consumer.batches(AbortSignal.timeout(30_000))) {
+        got.push(...batch.records);
+        if (got.length >= 2 * keys.length) break;
+      }
+      const placed = (client: string) =>
+        new Map(
+          got
+            .filter((r) => Buffer.from(r.value).toString().startsWith(`${client} `))
+            .map((r) => [r.key, r.partition] as const),
+        );
+      const expected = new Map(keys.map((k) => [k, partitionForKey(k, partitions)] as const));
+      expect(placed('kafkajs')).toEqual(expected);
+      expect(placed('platformatic')).toEqual(expected);
+      expect(new Set(expected.values()).size).toBe(partitions);
+    } finally {
+      await consumer.close();
+      await admin.close();
+    }
+  }, 90_000);
+
+  it.each<Compression>(['zstd', 'gzip', 'none'])(
+    'records it produces with %s come back byte for byte, headers and order kept, through the kafkajs consumer',
+    async (compression) => {
+      const logger = silentLogger();
+      const topic = freshName('tm-log');
+      const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'log-test', logger });
+      await admin.ensureTopic(topic, 1);
+      const producer = await createLogProducer('platformatic', {
+        brokers: brokers(),
+        clientId: 'log-test',
+        logger,
+        registry: new Registry(),
+        compression,
+      });
+      const consumer = await createKafkaConsumer({ brokers: brokers(), clientId: 'log-test', topic, logger });
+      try {
+        const sent = Array.from({ length: 2_000 }, (_, i) => ({
+          key: `k${i % 7}`,
+          value: new TextEncoder().encode(`{"trade":${i},"price":"${(60_000 + i / 100).toFixed(2)}"}`),
+          headers: { schema: 'trade.v1' },
+        }));
+        await Promise.all(
+          Array.from({ length: 4 }, (_, j) => producer.send(topic, sent.slice(j * 500, j * 500 + 500))),
+        );
+        await consumer.assign(0, 0n);
+        const got: LogRecord[] = [];
+        for await (const batch of consumer.batches(AbortSignal.timeout(30_000))) {
+          got.push(...batch.records);
+          if (got.length >= sent.length) break;
+        }
+        expect(got.map((r) => [r.key, Buffer.from(r.value).toString(), r.headers])).toEqual(
+          sent.map((r) => [r.key, Buffer.from(r.value).toString(), { schema: 'trade.v1' }]),
+        );
+      } finally {
+        await consumer.close();
+        await producer.close();
+        await admin.close();
+      }
+    },
+    60_000,
   );
 });

@@ -10,7 +10,7 @@ import { silentLogger } from '../../internal/observe/logger.js';
 import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { secretFile } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
-import { kafkaRoundTrip } from '../harness/kafka-round-trip.js';
+import { kafkaRoundTrip, producerRefusal } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own whose SASL_SSL listener also offers OAUTHBEARER, validating tokens
@@ -142,6 +142,15 @@ describe('Kafka SASL OAUTHBEARER, tokens validated against a JWKS', () => {
     // Each client has a provider of its own: one token request per client, not per connection.
     expect(idp.tokenRequests - before).toBeGreaterThanOrEqual(1);
     expect(idp.tokenRequests - before).toBeLessThanOrEqual(3);
+  }, 90_000);
+
+  it('the @platformatic/kafka producer: client credentials work, a forged token is refused by name', async () => {
+    await kafkaRoundTrip(fromEnv(clientCredentials()), 'platformatic');
+    const { privateKey: stranger } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = secretFile('token', idp.jwt({ sub: 'tickmesh-ingest', aud: AUDIENCE, exp: now() + 300 }, stranger));
+    const err = await producerRefusal(fromEnv(oauthEnv({ KAFKA_OAUTH_TOKEN_FILE: forged })), 'platformatic');
+    expect(err).toBeInstanceOf(ConnectionSecurityError);
+    expect((err as Error).message).toMatch(/^kafka: .*refused the OAUTHBEARER token \(.*invalid_token/);
   }, 90_000);
 
   it('a token file is read at every authentication: a rotated token takes effect, a bad one is refused', async () => {

@@ -8,7 +8,7 @@ import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
-import { kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
+import { producerRefusal as refusedProducer, kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own with a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512) and a
@@ -100,6 +100,29 @@ describe('Kafka with TLS and SASL', () => {
   it('mutual TLS: admin, producer and consumer work with a client certificate', async () => {
     await roundTrip(fromEnv(mtlsEnv()));
   }, 90_000);
+
+  it('the @platformatic/kafka producer: SASL_SSL with SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, and mutual TLS', async () => {
+    for (const mechanism of ['SCRAM-SHA-512', 'scram-sha-256', 'plain']) {
+      await roundTrip(fromEnv(saslEnv(mechanism)), 'platformatic');
+    }
+    await roundTrip(fromEnv(mtlsEnv()), 'platformatic');
+  }, 120_000);
+
+  it('the @platformatic/kafka producer refuses a wrong password or a stranger CA with one ConnectionSecurityError', async () => {
+    const producerRefusal = async (env: Record<string, string>) => {
+      const t0 = performance.now();
+      const err = await refusedProducer(fromEnv(env), 'platformatic');
+      return { err, ms: performance.now() - t0 };
+    };
+    const sasl = await producerRefusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
+    expect(sasl.err, causes(sasl.err)).toBeInstanceOf(ConnectionSecurityError);
+    expect((sasl.err as Error).message).toMatch(/^kafka: .*SASL authentication failed/);
+    expect((sasl.err as ConnectionSecurityError).retriable).toBe(false);
+    expect(sasl.ms).toBeLessThan(10_000);
+    const ca = await producerRefusal({ ...saslEnv('SCRAM-SHA-512'), KAFKA_TLS_CA_FILE: strangerCa() });
+    expect(ca.err, causes(ca.err)).toBeInstanceOf(ConnectionSecurityError);
+    expect((ca.err as Error).message).toMatch(/^kafka: .*certificate does not verify/);
+  }, 60_000);
 
   it('a wrong password is one ConnectionSecurityError naming kafka and SASL, not a retry loop', async () => {
     const { err, ms } = await refusal(saslEnv('SCRAM-SHA-512', 'not-the-password'));
