@@ -13,6 +13,7 @@ import { otlpExporterFromEnv, startTracing } from '../../internal/observe/tracin
 import { createHeartbeatMonitor } from '../../internal/operator/liveness.js';
 import { ConfigError } from '../../internal/runtime/errors.js';
 import { createStartupGate } from '../../internal/runtime/startup-gate.js';
+import { refreshModels } from '../../internal/sink/postgres-models.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
 import { createContextHost } from '../../internal/worker/context-host.js';
@@ -22,6 +23,7 @@ import { startHeartbeat } from '../../internal/worker/heartbeat.js';
 import { createIndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
+import { createModelRefresher } from '../../internal/worker/model-refresher.js';
 import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { createPlacementFollower, type PlacementFollower } from '../../internal/worker/placement-follower.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
@@ -160,6 +162,27 @@ export const workerCommand: Command = {
     await recorder?.start(run.signal);
     const contextHost = options.context ? createContextHost({ bus, store, logger, owns: placed }) : undefined;
     await contextHost?.start(run.signal);
+    // The SQL models on a schedule: every worker runs the schedule, one at a time refreshes.
+    const models =
+      options.modelsRefreshEvery > 0
+        ? createModelRefresher({
+            refresh: (signal) =>
+              refreshModels(
+                {
+                  connectionString: endpoints.databaseUrl,
+                  security: endpoints.postgresSecurity,
+                  schema: options.schema,
+                  applicationName: `${clientId}-models`,
+                },
+                { ifBusy: 'skip', signal },
+              ),
+            everyMs: options.modelsRefreshEvery * 1000,
+            clock: Date.now,
+            logger,
+            registry,
+          })
+        : undefined;
+    models?.start(run.signal);
     let follower: PlacementFollower | undefined;
     if (options.placement === 'operator') {
       const self = options.podName as string;
@@ -216,6 +239,7 @@ export const workerCommand: Command = {
     }
     run.abort();
     await endOffsets.close();
+    await models?.close();
     await Promise.allSettled([
       consumer.close(),
       producer.close(),

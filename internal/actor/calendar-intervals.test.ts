@@ -95,7 +95,7 @@ describe('3d and 1M candles from trades', () => {
     }
   });
 
-  it('open on month starts with Binance close times, and 3d on epoch multiples of three days', () => {
+  it('open on month starts with Binance close times, and 3d on Binance threes of days from 1970-01-02', () => {
     const out = run(arrival, -1);
     const months = finalCandles(out, '1M');
     expect(months.map((c) => [new Date(c.openTime).toISOString(), new Date(c.closeTime).toISOString()])).toEqual([
@@ -108,7 +108,7 @@ describe('3d and 1M candles from trades', () => {
     const inMonth = (m: number) => ordered.filter((t) => new Date(t.eventTime).getUTCMonth() === m).length;
     expect(months.map((c) => c.trades)).toEqual([0, 1, 2, 3].map(inMonth));
     for (const c of finalCandles(out, '3d')) {
-      expect(c.openTime % (3 * 86_400_000)).toBe(0);
+      expect(c.openTime % (3 * 86_400_000)).toBe(86_400_000);
       expect(c.closeTime - c.openTime + 1).toBe(3 * 86_400_000);
     }
   });

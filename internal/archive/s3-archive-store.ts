@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ArchiveStore } from './archive-store.js';
 
+const MIB = 1024 * 1024;
+
 export interface S3ArchiveOptions {
   readonly bucket: string;
   /** Key prefix of the archive's root, '' or ending with '/'. */
@@ -21,7 +23,10 @@ export interface S3ArchiveOptions {
   readonly region: string;
   /** Absent: the SDK's default chain (environment, profile, instance role). */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
-  /** Files larger than this go up in parts of this size. Default 64 MiB (S3 allows 5 MiB to 5 GiB). */
+  /**
+   * Files larger than this go up as a multipart upload in parts of this size (the last smaller).
+   * Default 64 MiB; S3 takes parts of 5 MiB to 5 GiB, so other values are refused.
+   */
   readonly partBytes?: number;
 }
 
@@ -38,7 +43,10 @@ export async function openS3ArchiveStore(options: S3ArchiveOptions): Promise<Arc
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
   const { bucket, prefix } = options;
-  const partBytes = options.partBytes ?? 64 * 1024 * 1024;
+  const partBytes = options.partBytes ?? 64 * MIB;
+  if (!Number.isInteger(partBytes) || partBytes < 5 * MIB || partBytes > 5 * 1024 * MIB) {
+    throw new RangeError(`S3 parts are 5 MiB to 5 GiB: partBytes ${partBytes}`);
+  }
   const stagingDir = await mkdtemp(join(tmpdir(), 'tickmesh-archive-'));
 
   async function putInParts(key: string, path: string, size: number): Promise<void> {

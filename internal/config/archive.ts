@@ -8,6 +8,8 @@ import { intFlag, PROCESS_FLAGS, textFlag } from './flags.js';
 import { type FlagSpec, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 import { readSecretFile } from './secret-file.js';
 
+const MIB = 1024 * 1024;
+
 /** The `tickmesh archive` flags: one schema, parsed once in cmd/, frozen. */
 const ARCHIVE_TARGET_FLAGS = {
   dir: { schema: textFlag, arg: 'DIR', help: 'archive into this local directory' },
@@ -35,6 +37,11 @@ const ARCHIVE_TARGET_FLAGS = {
     defaultHelp: "the SDK's chain: AWS_ACCESS_KEY_ID, profile, instance role",
   },
   s3SecretKeyFile: { schema: textFlag, arg: 'PATH', help: 'file holding the secret access key' },
+  s3PartMib: {
+    schema: intFlag(5, 5_120).default(64),
+    arg: 'N',
+    help: 'a file larger than N MiB goes up as a multipart upload in parts of N MiB (one part in memory at a time)',
+  },
 } as const satisfies FlagSpec;
 
 const ARCHIVE_FLAGS_OWN = {
@@ -86,6 +93,7 @@ export type ArchiveTarget =
       readonly endpoint: string | undefined;
       readonly region: string;
       readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+      readonly partBytes: number;
     };
 
 export interface ArchiveConfig {
@@ -131,6 +139,7 @@ export function parseArchiveConfig(
                   accessKeyId: readSecretFile(v.s3AccessKeyFile, '--s3-access-key-file'),
                   secretAccessKey: readSecretFile(v.s3SecretKeyFile as string, '--s3-secret-key-file'),
                 },
+          partBytes: v.s3PartMib * MIB,
         };
   return Object.freeze({
     target,

@@ -167,6 +167,13 @@ export const WORKER_FLAGS = {
     arg: 'DURATION',
     help: 'how long alerts are kept, by event time (or forever)',
   },
+  modelsRefreshEvery: {
+    schema: int(0, 86_400).default(0),
+    arg: 'S',
+    help:
+      'refresh the SQL models (docs/HISTORY.md) every S seconds; one worker at a time refreshes, the ' +
+      'others skip that round. 0: never (`tickmesh models refresh` does it)',
+  },
   evictIdleMs: {
     schema: int(0)
       .default(DEFAULT_EVICT_IDLE_MS)

@@ -45,15 +45,18 @@ describe('calendar month (1M)', () => {
 });
 
 describe('3d', () => {
-  it('runs in threes of days from 1970-01-01, through month and year ends', () => {
+  it('runs in threes of days from 1970-01-02, through month and year ends', () => {
     expect(intervalMs('3d')).toBe(3 * DAY);
-    // 2024-01-01 is day 19723 since the epoch: its 3d window opened on day 19722.
-    expect(windowStart('3d', utc('2024-01-01T12:00:00Z'))).toBe(utc('2023-12-31T00:00:00Z'));
-    expect(windowEnd('3d', utc('2023-12-31T00:00:00Z'))).toBe(utc('2024-01-03T00:00:00Z'));
-    // Day 19782 (2024-02-29) is a multiple of 3: a window that spans the leap day's month end.
-    expect(windowStart('3d', utc('2024-02-28T12:00:00Z'))).toBe(utc('2024-02-26T00:00:00Z'));
-    expect(windowStart('3d', utc('2024-03-02T23:59:59.999Z'))).toBe(utc('2024-02-29T00:00:00Z'));
-    expect(windowStart('3d', utc('1970-01-03T23:59:59.999Z'))).toBe(0);
+    // 2024-01-01 is day 19723 since the epoch, 1 modulo 3: a 3d window opens on it.
+    expect(windowStart('3d', utc('2024-01-01T12:00:00Z'))).toBe(utc('2024-01-01T00:00:00Z'));
+    expect(windowStart('3d', utc('2023-12-31T23:59:59.999Z'))).toBe(utc('2023-12-29T00:00:00Z'));
+    expect(windowEnd('3d', utc('2024-01-01T00:00:00Z'))).toBe(utc('2024-01-04T00:00:00Z'));
+    // 2024-02-27 (day 19780) opens the window that holds the leap day and crosses the month end.
+    expect(windowStart('3d', utc('2024-02-29T12:00:00Z'))).toBe(utc('2024-02-27T00:00:00Z'));
+    expect(windowEnd('3d', utc('2024-02-27T00:00:00Z'))).toBe(utc('2024-03-01T00:00:00Z'));
+    // Around the origin: 1970-01-02 opens one, the epoch lies in the one before.
+    expect(windowStart('3d', utc('1970-01-04T23:59:59.999Z'))).toBe(DAY);
+    expect(windowStart('3d', 0)).toBe(-2 * DAY);
   });
 });
 

@@ -1,10 +1,12 @@
 /**
  * Candle intervals as the exchanges publish them (Binance's set). Every interval but 1M has a
- * fixed length and opens on multiples of it from an origin: the Unix epoch for those up to 3d
- * (every one up to 1d divides the UTC day; 3d windows run in threes of days counted from
- * 1970-01-01, as Binance's do), Monday 1970-01-05 for 1w (exchange weeks open on Mondays, and
- * the epoch was a Thursday). 1M is the calendar month in UTC: it opens on the first day of the
- * month at 00:00 and closes the instant before the next month opens, so it lasts 28 to 31 days.
+ * fixed length and opens on multiples of it from an origin: the Unix epoch for those up to 1d
+ * (each divides the UTC day), Friday 1970-01-02 for 3d, Monday 1970-01-05 for 1w (exchange
+ * weeks open on Mondays, and the epoch was a Thursday). Binance's recorded 3d klines open on
+ * days whose number since the epoch is 1 modulo 3 (2017-08-17, 2020-03-01, 2021-01-01), not on
+ * multiples of three days: docs/CANDLES.md names the recordings, interval-binance.test.ts
+ * replays them. 1M is the calendar month in UTC: it opens on the first day of the month at
+ * 00:00 and closes the instant before the next month opens, so it lasts 28 to 31 days.
  *
  * Window arithmetic goes through windowStart / windowEnd / windowsBetween, which are right for
  * every interval; intervalMs is the length of a fixed interval only, and throws for 1M.
@@ -31,6 +33,8 @@ export type Interval = (typeof INTERVALS)[number];
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const DAY_MS = 86_400_000;
+/** Friday 1970-01-02T00:00:00Z: the origin Binance's 3d klines align to. */
+const THREE_DAY_ORIGIN_MS = DAY_MS;
 /** Monday 1970-01-05T00:00:00Z: the origin exchange weeks align to. */
 const WEEK_ORIGIN_MS = 4 * DAY_MS;
 /** The mean Gregorian month (365.2425 / 12 days), for what needs a typical length (sorting, annualizing). */
@@ -67,7 +71,7 @@ export function windowStart(interval: Interval, timeMs: number): number {
     return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   }
   const len = intervalMs(interval);
-  const origin = interval === '1w' ? WEEK_ORIGIN_MS : 0;
+  const origin = interval === '1w' ? WEEK_ORIGIN_MS : interval === '3d' ? THREE_DAY_ORIGIN_MS : 0;
   return Math.floor((timeMs - origin) / len) * len + origin;
 }
 

@@ -23,6 +23,7 @@ import {
   CHART,
   ctr,
   FULLNAME,
+  firstCandleSymbols,
   helm,
   INTERVALS,
   isReady,
@@ -140,18 +141,11 @@ describe('the chart on a real node (kubelet, containerd, kube-proxy, CoreDNS)', 
     // The operator placed every partition on the two workers; they write the simulator's candles.
     const doc = await placement(ns, 2);
     expect(doc.partitions.every((p) => p.owner !== null)).toBe(true);
-    const rows = await eventually(
+    const [symbol] = await firstCandleSymbols(
+      db,
+      simSchema,
       'closed 1m candles of the simulated markets in PostgreSQL',
-      async () => {
-        const { rows } = await db
-          .query(`SELECT DISTINCT symbol FROM "${simSchema}".candles WHERE interval = '1m'`)
-          .catch(() => ({ rows: [] as { symbol: string }[] }));
-        return rows.length >= 1 ? rows : undefined;
-      },
-      150_000,
-      1_000,
     );
-    const symbol = (rows[0] as { symbol: string }).symbol;
 
     // The API through its ClusterIP Service, from the host: kube-proxy's rules carry it to a pod.
     const svc = await core.readNamespacedService({ name: `${FULLNAME}-api`, namespace: ns });

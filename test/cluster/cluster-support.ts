@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type pg from 'pg';
 import { expect } from 'vitest';
 import { endpoint } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
@@ -295,4 +296,23 @@ export async function notReadyWithOneLine(
   expect(text).not.toMatch(/"level":(50|60)/);
   const readyz = now.status?.conditions?.find((c) => c.type === 'Ready');
   expect(readyz?.status).toBe('False');
+}
+
+/**
+ * Waits until the workers have written closed 1m candles into `schema` (an error while the schema
+ * or its table does not exist yet counts as none), up to 150 s; the symbols that have them.
+ */
+export async function firstCandleSymbols(db: pg.Client, schema: string, what: string): Promise<string[]> {
+  const rows = await eventually(
+    what,
+    async () => {
+      const { rows } = await db
+        .query<{ symbol: string }>(`SELECT DISTINCT symbol FROM "${schema}".candles WHERE interval = '1m'`)
+        .catch(() => ({ rows: [] as { symbol: string }[] }));
+      return rows.length >= 1 ? rows : undefined;
+    },
+    150_000,
+    1_000,
+  );
+  return rows.map((r) => r.symbol);
 }

@@ -6,12 +6,12 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, freshName } from '../harness/env.js';
-import { eventually } from '../harness/eventually.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 import { freshNamespace, kubeConfig } from '../integration/operator-support.js';
 import {
   allReady,
   CHART,
+  firstCandleSymbols,
   helm,
   notReadyWithOneLine,
   onePod,
@@ -184,19 +184,13 @@ describe('the chart with TLS and credentials from Secrets, on the real node', ()
     try {
       const tls = await db.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
       expect(tls.rows[0]?.ssl).toBe(true);
-      const rows = await eventually(
+      const symbols = await firstCandleSymbols(
+        db,
+        schema,
         'closed 1m candles of the simulated markets in the secured PostgreSQL',
-        async () => {
-          const { rows } = await db
-            .query(`SELECT DISTINCT symbol FROM "${schema}".candles WHERE interval = '1m'`)
-            .catch(() => ({ rows: [] as { symbol: string }[] }));
-          return rows.length >= 1 ? rows : undefined;
-        },
-        150_000,
-        1_000,
       );
       figures.installToFirstCandleMs = Date.now() - t0;
-      expect(rows.length).toBeGreaterThanOrEqual(1);
+      expect(symbols.length).toBeGreaterThanOrEqual(1);
       // Every pod's PostgreSQL session is TLS: none is plain.
       const plain = await db.query(
         `SELECT count(*)::int AS n FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)

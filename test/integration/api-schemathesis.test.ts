@@ -12,6 +12,7 @@ import type { Store } from '../../internal/sink/store.js';
 import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
 import { type ApiProcess, startApiProcess } from '../harness/api-process.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { leaseRedisDb, type RedisDbLease } from '../harness/redis-db.js';
 
 // schemathesis (test/infra/schemathesis.sh) fuzzes `tickmesh api` as a process on the real
 // PostgreSQL, Redis and NATS from the API's own OpenAPI document, with a key: no answer may be a
@@ -22,6 +23,7 @@ const symbol = 'BTCUSDT';
 const T0 = Date.UTC(2024, 0, 31, 23, 50);
 let store: Store;
 let cache: Cache;
+let redis: RedisDbLease | undefined;
 let api: ApiProcess;
 let dir: string;
 const { key, line } = newApiKey('schemathesis');
@@ -46,7 +48,10 @@ beforeAll(async () => {
     indicators: cs.map((c, i) => indicators(c, { sma: { '5': i < 4 ? null : 42_000.5 } })),
     predictions: cs.slice(0, 5).map((c) => prediction({ ...market, openTime: c.openTime })),
   });
-  cache = createRedisCache({ url: endpoint('REDIS_URL') });
+  // A Redis database of this test's own: the API process reads it with the default key prefix,
+  // under which other tests' workers write in the shared database (latest candles, references).
+  redis = await leaseRedisDb();
+  cache = createRedisCache({ url: redis.url });
   await cache.putCandles([candle({ ...market, openTime: T0 + 20 * 60_000, closed: false })]);
   await cache.putIndicators([indicators(cs.at(-1) as ReturnType<typeof candle>)]);
   await cache.putPrices([{ ...market, price: '42005.25', time: T0 + 20 * 60_000 + 5, tradeId: '1017' }]);
@@ -55,12 +60,14 @@ beforeAll(async () => {
   await writeFile(join(dir, 'api-keys'), `${line}\n`);
   api = await startApiProcess(['--schema', schema, '--rate-limit-per-minute', '0'], {
     TICKMESH_API_KEYS_FILE: join(dir, 'api-keys'),
+    REDIS_URL: redis.url,
   });
 }, 60_000);
 
 afterAll(async () => {
   api?.child.kill('SIGKILL');
   await cache?.close();
+  await redis?.release();
   await store?.close();
   const pool = new Pool({ connectionString: endpoint('DATABASE_URL'), max: 1 });
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

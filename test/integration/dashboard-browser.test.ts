@@ -30,6 +30,7 @@ import { spawnDev } from '../harness/dev-process.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { freePort } from '../harness/private-servers.js';
+import { leaseRedisDb, type RedisDbLease } from '../harness/redis-db.js';
 
 /**
  * The web dashboard in a real browser: Debian's Chromium (test/infra/chromium.sh) driven by
@@ -88,8 +89,12 @@ function startDev(port: number): Child {
   return watch(spawnDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '30', '--api-port', String(port)]));
 }
 
-/** Runs `tickmesh api` on the real servers, reading PostgreSQL schema `schema`, keys from `keysFile`. */
-function startApi(port: number, schema: string, keysFile: string): Child {
+/**
+ * Runs `tickmesh api` on the real servers, reading PostgreSQL schema `schema`, keys from
+ * `keysFile`, and Redis at `redisUrl` (a leased database: the API reads Redis first, with the
+ * default key prefix other tests' workers write under in the shared database).
+ */
+function startApi(port: number, schema: string, keysFile: string, redisUrl: string): Child {
   const child = spawn(
     process.execPath,
     [
@@ -121,7 +126,7 @@ function startApi(port: number, schema: string, keysFile: string): Child {
         ...process.env,
         DATABASE_URL: endpoint('DATABASE_URL'),
         NATS_URL: endpoint('NATS_URL'),
-        REDIS_URL: endpoint('REDIS_URL'),
+        REDIS_URL: redisUrl,
       },
     },
   );
@@ -427,6 +432,7 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   let key: string;
   let port: number;
   const apis: Child[] = [];
+  let redis: RedisDbLease | undefined;
   const candleRequests: string[] = [];
 
   const price = (i: number) => (42_000 + 300 * Math.sin(i / 25) + (i % 7) * 3).toFixed(2);
@@ -537,7 +543,8 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'dashboard-browser-test' });
 
     port = await freePort();
-    apis.push(startApi(port, schema, keysFile));
+    redis = await leaseRedisDb();
+    apis.push(startApi(port, schema, keysFile, redis.url));
     await s.open();
     s.page.on('request', (r) => {
       if (r.url().includes('/api/v1/candles?')) candleRequests.push(r.url());
@@ -547,6 +554,7 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   afterAll(async () => {
     await s.close();
     for (const a of apis) await kill(a);
+    await redis?.release();
     await bus?.close();
     await store?.close();
     const pool = new Pool({ connectionString: endpoint('DATABASE_URL'), max: 1 });
@@ -748,7 +756,7 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     s.phase = 'outage';
     await kill(apis[0] as Child);
     await page.waitForSelector('#status.status-down', { timeout: 10_000 });
-    const again = startApi(port, schema, keysFile);
+    const again = startApi(port, schema, keysFile, (redis as RedisDbLease).url);
     apis.push(again);
     await again.url;
     await page.waitForSelector('#status.status-live', { timeout: 60_000 });
