@@ -74,7 +74,12 @@ export function verificationSqlStore(
       if (q.markets.length === 0 || q.intervals.length === 0) return [];
       const markets = q.markets.map((m) => ({ exchange: m.exchange, symbol: m.symbol }));
       const rows = await run(() =>
-        db.query(SELECT_UNVERIFIED, [JSON.stringify(markets), JSON.stringify(q.intervals), iso(q.since), q.limit]),
+        db.query(SELECT_UNVERIFIED, [
+          JSON.stringify(markets),
+          JSON.stringify(q.intervals),
+          String(q.horizonMs),
+          q.limit,
+        ]),
       );
       return rows.map(candleFromRow);
     },

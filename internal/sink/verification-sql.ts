@@ -25,11 +25,22 @@ RETURNING c.exchange, c.symbol, c."interval", (extract(epoch FROM c.open_time) *
 
 /**
  * Candles of the markets $1 (a JSON array of {exchange, symbol}) and the intervals $2 (a JSON
- * array) opened at or after $3 whose current revision has no judgement; the newest $4, oldest first.
+ * array) whose current revision has no judgement, opened at most $3 ms before the newest candle
+ * of their market and interval; the newest $4, oldest first. Each series is read by its key's
+ * index from its newest candle back.
  */
 export const SELECT_UNVERIFIED = `
-SELECT * FROM (${CANDLE_SELECT}
-WHERE (exchange, symbol) IN (SELECT m.exchange, m.symbol FROM jsonb_to_recordset($1::jsonb) AS m(exchange text, symbol text))
-  AND "interval" IN (SELECT jsonb_array_elements_text($2::jsonb))
-  AND open_time >= $3::timestamptz AND verification IS NULL
-ORDER BY open_time DESC LIMIT $4) newest ORDER BY open_time ASC`;
+WITH series AS (
+  SELECT m.exchange, m.symbol, i.name AS "interval",
+    (SELECT max(x.open_time) FROM candles x
+      WHERE x.exchange = m.exchange AND x.symbol = m.symbol AND x."interval" = i.name) AS newest
+  FROM jsonb_to_recordset($1::jsonb) AS m(exchange text, symbol text)
+  CROSS JOIN jsonb_array_elements_text($2::jsonb) AS i(name)
+), picked AS (
+  SELECT c.* FROM candles c JOIN series s
+    ON c.exchange = s.exchange AND c.symbol = s.symbol AND c."interval" = s."interval"
+  WHERE c.open_time >= s.newest - $3::bigint * interval '1 millisecond' AND c.verification IS NULL
+  ORDER BY c.open_time DESC LIMIT $4
+)
+${CANDLE_SELECT.replace(/FROM candles$/, 'FROM picked')}
+ORDER BY open_time ASC`;

@@ -32,8 +32,8 @@ export interface StoredCandle extends Candle {
 }
 
 export interface UnverifiedQuery {
-  /** Candles whose open time is at least this, Unix epoch ms. */
-  readonly since: number;
+  /** Candles opened at most this long before the newest candle of their market and interval, ms. */
+  readonly horizonMs: number;
   readonly intervals: readonly Interval[];
   /** Only these markets. */
   readonly markets: readonly { readonly exchange: string; readonly symbol: string }[];
@@ -48,6 +48,6 @@ export interface VerificationStore {
    * of a revision no longer stored).
    */
   commitVerifications(commit: VerificationCommit): Promise<VerificationEvent[]>;
-  /** Closed candles of `q.intervals` since `q.since` whose current revision has no judgement yet. */
+  /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet. */
   unverifiedCandles(q: UnverifiedQuery): Promise<Candle[]>;
 }

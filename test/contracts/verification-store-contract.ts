@@ -81,7 +81,7 @@ export function defineVerificationStoreContract(open: () => Promise<Store>): voi
       expect(await store.commitVerifications(commit({ verifications: [event({ revision: 0 })] }))).toEqual([]);
       expect((await stored(store))?.verification).toBeUndefined();
       const unverified = await store.unverifiedCandles({
-        since: 0,
+        horizonMs: 0,
         intervals: ['1m'],
         markets: [{ exchange: first().exchange, symbol: first().symbol }],
         limit: 10,
@@ -110,14 +110,14 @@ export function defineVerificationStoreContract(open: () => Promise<Store>): voi
       await store.commit(batch({ candles: [...minutes, other, hour] }));
       await store.commitVerifications(commit({ verifications: [event({ openTime: minutes[3]?.openTime })] }));
       const got = await store.unverifiedCandles({
-        since: first().openTime + 60_000,
+        horizonMs: 120_000,
         intervals: ['1m'],
         markets: [{ exchange: first().exchange, symbol: first().symbol }],
         limit: 10,
       });
       expect(got.map((c) => c.openTime)).toEqual([minutes[1]?.openTime, minutes[2]?.openTime]);
       const newest = await store.unverifiedCandles({
-        since: 0,
+        horizonMs: 86_400_000,
         intervals: ['1m', '1h'],
         markets: [{ exchange: first().exchange, symbol: first().symbol }],
         limit: 2,
@@ -127,7 +127,7 @@ export function defineVerificationStoreContract(open: () => Promise<Store>): voi
         ['1m', minutes[2]?.openTime],
       ]);
       const all = await store.unverifiedCandles({
-        since: 0,
+        horizonMs: 86_400_000,
         intervals: ['1m', '1h'],
         markets: [{ exchange: first().exchange, symbol: first().symbol }],
         limit: 10,
