@@ -25,7 +25,8 @@ RETURNING c.exchange, c.symbol, c."interval", (extract(epoch FROM c.open_time) *
 
 /**
  * Candles of the markets $1 (a JSON array of {exchange, symbol}) and the intervals $2 (a JSON
- * array) whose current revision has no judgement, opened at most $3 ms before the newest candle
+ * array) whose current revision has no judgement, or only `unverifiable` (a kline may have come
+ * since), opened at most $3 ms before the newest candle
  * of their market and interval; the newest $4, oldest first. Each series is read by its key's
  * index from its newest candle back.
  */
@@ -39,7 +40,8 @@ WITH series AS (
 ), picked AS (
   SELECT c.* FROM candles c JOIN series s
     ON c.exchange = s.exchange AND c.symbol = s.symbol AND c."interval" = s."interval"
-  WHERE c.open_time >= s.newest - $3::bigint * interval '1 millisecond' AND c.verification IS NULL
+  WHERE c.open_time >= s.newest - $3::bigint * interval '1 millisecond'
+    AND (c.verification IS NULL OR c.verification = 'unverifiable')
   ORDER BY c.open_time DESC LIMIT $4
 )
 ${CANDLE_SELECT.replace(/FROM candles$/, 'FROM picked')}

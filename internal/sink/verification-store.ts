@@ -48,6 +48,6 @@ export interface VerificationStore {
    * of a revision no longer stored).
    */
   commitVerifications(commit: VerificationCommit): Promise<VerificationEvent[]>;
-  /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet. */
+  /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet, or only `unverifiable`. */
   unverifiedCandles(q: UnverifiedQuery): Promise<Candle[]>;
 }
