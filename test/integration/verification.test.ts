@@ -1,3 +1,5 @@
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +12,17 @@ import { encodeKlineRecord, type KlineRecord, klineRecordKey } from '../../inter
 import type { VerificationEvent } from '../../internal/verify/verification.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
+import { freePort } from '../harness/private-servers.js';
+import { queryPrometheus } from '../harness/prometheus.js';
 import { spawnWorker, type WorkerProcess } from '../harness/worker-process.js';
 import { createTradeTopics, replayWorkerArgv } from '../harness/worker-tables.js';
 import { completeMinutes, EXCHANGE, MINUTE } from '../support/binance-futures-capture.js';
 
 const PARTITIONS = 4;
 const WAIT_MS = 15_000;
+const RULES = 'deploy/helm/tickmesh/files/alerts.yaml';
+/** This file's scrape job on the shared Prometheus: other tests' workers cannot fire or hide its alert. */
+const JOB = freshName('tickmesh-verify');
 
 /** A trade two minutes after the capture's minute: it closes that minute and the empty one after it. */
 function closing(t: Trade): Trade {
@@ -34,9 +41,10 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
   const controller = new AbortController();
   let worker: WorkerProcess | undefined;
 
-  const start = () =>
+  const sdFile = join(endpoint('PROMETHEUS_SD_DIR'), `${JOB}.json`);
+  const start = (port = 0) =>
     spawnWorker([
-      ...replayWorkerArgv(topic, schema, 0),
+      ...replayWorkerArgv(topic, schema, port),
       ...['--klines-topic', klines, '--verify-wait-ms', String(WAIT_MS), '--verify-intervals', '1m'],
       ...['--index-actors', 'false', '--context', 'false'],
     ]);
@@ -92,6 +100,11 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: klines, numPartitions: PARTITIONS }], waitForLeaders: true });
     await admin.disconnect();
+    // The rules as the chart ships them, loaded by a reload (alerts.test.ts writes the same file).
+    const rulesFile = join(endpoint('PROMETHEUS_RULES_DIR'), 'tickmesh-alerts.yaml');
+    await copyFile(RULES, `${rulesFile}.tmp`);
+    await rename(`${rulesFile}.tmp`, rulesFile);
+    expect((await fetch(new URL('/-/reload', endpoint('PROMETHEUS_URL')), { method: 'POST' })).status).toBe(200);
     db = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
     await db.connect();
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'verification-test' });
@@ -108,11 +121,12 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
     controller.abort();
     worker?.child.kill('SIGKILL');
     await bus?.close();
+    await rm(sdFile, { force: true });
     await db?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db?.end();
   });
 
-  it('verifies the covered minutes, names a lost trade, waits out a missing kline, survives a SIGKILL', async () => {
+  it('verifies the covered minutes, names a lost trade, waits out a missing kline, survives a SIGKILL, alerts', async () => {
     const minutes = completeMinutes();
     const by = (symbol: string) => {
       const m = minutes.find((x) => x.symbol === symbol);
@@ -120,8 +134,8 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
       return m;
     };
     const [sushi, keep, ctk] = [by('SUSHIUSDT'), by('KEEPUSDT'), by('CTKUSDT')];
-    // SUSHIUSDT and KEEPUSDT's klines are there before their candles; CTKUSDT's comes only after a SIGKILL.
-    await sendKlines([sushi.final, keep.final]);
+    // SUSHIUSDT's kline is there before its candle; CTKUSDT's and KEEPUSDT's come only after a SIGKILL.
+    await sendKlines([sushi.final]);
     // KEEPUSDT loses its first aggTrade on the way in.
     const lostTrades = keep.trades[0]?.tradeCount ?? 1;
     await sendTrades([
@@ -145,9 +159,12 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
     worker.child.kill('SIGKILL');
     await worker.exited;
     expect((await row('CTKUSDT', MINUTE))?.verification).not.toBe('verified');
-    await sendKlines([ctk.final]);
+    await sendKlines([ctk.final, keep.final]);
 
-    worker = start();
+    const port = await freePort();
+    await writeFile(`${sdFile}.tmp`, JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { job: JOB } }]));
+    await rename(`${sdFile}.tmp`, sdFile);
+    worker = start(port);
     await worker.running;
     await reaches('CTKUSDT', MINUTE, 'verified', 60_000);
     await reaches('SUSHIUSDT', MINUTE, 'verified', 60_000);
@@ -173,6 +190,19 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
     const keepEvent = events.find((e) => e.symbol === 'KEEPUSDT' && e.openTime === MINUTE);
     expect(keepEvent?.status).toBe('mismatch');
     expect(keepEvent?.differences).toEqual(detail.differences);
+    // The alert the chart ships, on the real Prometheus scraping this worker.
+    const firing = await eventually(
+      'TickmeshCandleMismatch firing',
+      async () => {
+        const alerts = await queryPrometheus(
+          `ALERTS{alertname="TickmeshCandleMismatch", alertstate="firing", job="${JOB}"}`,
+        );
+        return alerts.length > 0 ? alerts.map((a) => a.metric) : undefined;
+      },
+      60_000,
+      500,
+    );
+    expect(firing).toEqual([expect.objectContaining({ exchange: EXCHANGE, interval: '1m', severity: 'warning' })]);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 300_000);
