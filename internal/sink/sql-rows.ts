@@ -3,8 +3,10 @@ import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
+import type { CandleVerification } from '../verify/verification.js';
 import type { Row } from './sql-driver.js';
 import type { Checkpoint } from './store.js';
+import type { StoredCandle } from './verification-store.js';
 
 /** Rows of the candles, alerts and checkpoints tables as the domain's records, and back. */
 
@@ -69,6 +71,13 @@ export function candleFromRow(r: Row): Candle {
     revision: Number(r.revision),
     closed: true,
   };
+}
+
+/** A candle row with its verification, when the row holds one (of the row's revision). */
+export function storedCandleFromRow(r: Row): StoredCandle {
+  const candle = candleFromRow(r);
+  if (r.verification_detail == null) return candle;
+  return { ...candle, verification: JSON.parse(String(r.verification_detail)) as CandleVerification };
 }
 
 export function indicatorRow(v: IndicatorValues): Row {

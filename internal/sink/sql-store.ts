@@ -47,7 +47,6 @@ import {
   alertFromRow,
   alertRow,
   bytes,
-  candleFromRow,
   candleRow,
   checkpointFrom,
   indicatorFromRow,
@@ -57,6 +56,7 @@ import {
   latestRevisions,
   predictionFromRow,
   predictionRow,
+  storedCandleFromRow,
 } from './sql-rows.js';
 import type {
   AlertQuery,
@@ -72,6 +72,8 @@ import type {
   Store,
   StoredMarket,
 } from './store.js';
+import { verificationSqlStore } from './verification-sql-store.js';
+import type { StoredCandle, VerificationStore } from './verification-store.js';
 
 export class SqlStore implements Store {
   /** Month starts whose candle partition is known to exist. */
@@ -79,10 +81,17 @@ export class SqlStore implements Store {
 
   /** The context tables' part (context-sql-store.ts), on the same database. */
   private readonly context: ContextStore;
+  /** The verification part (verification-sql-store.ts), on the same database. */
+  private readonly verification: VerificationStore;
 
   constructor(private readonly db: SqlDriver) {
     this.context = contextSqlStore(db, (fn) => this.run(fn));
+    this.verification = verificationSqlStore(db, (fn) => this.run(fn));
   }
+
+  readonly commitVerifications: VerificationStore['commitVerifications'] = (c) =>
+    this.verification.commitVerifications(c);
+  readonly unverifiedCandles: VerificationStore['unverifiedCandles'] = (q) => this.verification.unverifiedCandles(q);
 
   readonly commitContext: ContextStore['commitContext'] = (c) => this.context.commitContext(c);
   readonly contextOffset: ContextStore['contextOffset'] = (t, p) => this.context.contextOffset(t, p);
@@ -146,8 +155,8 @@ export class SqlStore implements Store {
     return rows[0] ? bytes(rows[0].state) : null;
   }
 
-  async candles(q: CandleQuery): Promise<Candle[]> {
-    return (await this.series(SELECT_CANDLES, q)).map(candleFromRow);
+  async candles(q: CandleQuery): Promise<StoredCandle[]> {
+    return (await this.series(SELECT_CANDLES, q)).map(storedCandleFromRow);
   }
 
   async predictions(q: PredictionQuery): Promise<TrendPrediction[]> {
