@@ -15,10 +15,25 @@ describe('ingest config', () => {
     );
     expect(c.venues).toEqual([{ venue: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'], restUrl: '' }]);
     expect(c.kafkaBrokers).toEqual(['k1:1', 'k2:2']);
-    expect(c.topics).toEqual({ trades: 'trades.x', rejects: 'tickmesh.trades.rejected.v1', gaps: 'tickmesh.gaps.v1' });
+    expect(c.topics).toEqual({
+      trades: 'trades.x',
+      rejects: 'tickmesh.trades.rejected.v1',
+      gaps: 'tickmesh.gaps.v1',
+      klines: 'tickmesh.klines.v1',
+    });
+    expect(c.klineIntervals).toEqual(['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '1w']);
     expect(c.staleAfterMs).toBe(60_000);
     expect(c.resumeTail).toBe(5_000);
     expect([c.maxMessageBytes, c.maxFragments, c.maxQueueBytes]).toEqual([1 << 20, 1024, 16 << 20]);
+  });
+
+  it("subscribes the venues' kline channels unless told --no-klines, to the klines topic it is given", () => {
+    const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    const c = parseIngestConfig([...base, '--klines-topic', 'k.x', '--kline-intervals', '1s,1m'], env);
+    expect([c.topics.klines, c.klineIntervals]).toEqual(['k.x', ['1s', '1m']]);
+    expect(parseIngestConfig(base, { ...env, TICKMESH_KLINES_TOPIC: 'k.env' }).topics.klines).toBe('k.env');
+    expect(parseIngestConfig([...base, '--no-klines'], env).klineIntervals).toEqual([]);
+    expect(() => parseIngestConfig([...base, '--kline-intervals', '7m'], env)).toThrow(/unknown interval/);
   });
 
   it('takes the venue proxy from HTTPS_PROXY / NO_PROXY (or their lower case, or flags)', () => {

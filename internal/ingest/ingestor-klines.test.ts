@@ -1,6 +1,5 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import { silentLogger } from '../observe/logger.js';
 import { klinePushParser, type VenueKlinePush } from '../verify/kline-push.js';
