@@ -36,6 +36,19 @@ describe('ingest config', () => {
     expect(() => parseIngestConfig([...base, '--kline-intervals', '7m'], env)).toThrow(/unknown interval/);
   });
 
+  it('plants a kline discrepancy in one of the simulator markets, and nowhere else', () => {
+    const sim = ['--venue', 'sim', '--symbols', 'BTC-USD,ETH-USD'];
+    const c = parseIngestConfig([...sim, '--plant-kline-discrepancy', 'eth-usd:field'], env);
+    expect(c.venues[0]?.plantKlineDiscrepancy).toEqual({ market: 'ETH-USD', kind: 'field' });
+    expect(parseIngestConfig([...sim, '--plant-kline-discrepancy', 'BTC-USD'], env).venues[0]).toMatchObject({
+      plantKlineDiscrepancy: { market: 'BTC-USD', kind: 'withheld-trade' },
+    });
+    expect(() => parseIngestConfig([...sim, '--plant-kline-discrepancy', 'SOL-USD'], env)).toThrow(/not one of/);
+    expect(() => parseIngestConfig([...sim, '--plant-kline-discrepancy', 'BTC-USD:x'], env)).toThrow(/MARKET:KIND/);
+    const binance = ['--venue', 'binance', '--symbols', 'BTCUSDT', '--plant-kline-discrepancy', 'BTC-USDT'];
+    expect(() => parseIngestConfig(binance, env)).toThrow(ConfigError);
+  });
+
   it('takes the venue proxy from HTTPS_PROXY / NO_PROXY (or their lower case, or flags)', () => {
     const args = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
     expect(parseIngestConfig(args, env).proxy).toBeUndefined();

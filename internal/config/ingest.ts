@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type ContextSourceConfig, contextSourceSchema } from '../ingest/context/config.js';
 import type { VenueConfig } from '../ingest/ingestor.js';
 import type { ProxySettings } from '../ingest/proxy/proxy-rule.js';
+import { PLANT_KINDS } from '../ingest/sim-klines.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../ingest/topics.js';
 import { LIVE_VENUES } from '../ingest/venues/registry.js';
 import type { Interval } from '../market/interval.js';
@@ -13,7 +14,7 @@ import { ConfigError } from '../runtime/errors.js';
 import { KLINES_TOPIC } from '../verify/kline-record.js';
 import type { KafkaSecurity } from './connection-security.js';
 import { KAFKA_FLAGS, parseEndpoints } from './endpoints.js';
-import { compressionFlag, intervalListFlag, PROCESS_FLAGS, textFlag } from './flags.js';
+import { compressionFlag, intervalListFlag, PROCESS_FLAGS, plantedDiscrepancyFlag, textFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh ingest` flags and config file: one schema, parsed once in cmd/, frozen. */
@@ -180,6 +181,13 @@ const INGEST_CONNECTION_FLAGS = {
     defaultHelp: '20',
   },
   simSeed: { schema: num(0).optional(), arg: 'N', help: 'sim: random seed', defaultHelp: '1' },
+  plantKlineDiscrepancy: {
+    schema: plantedDiscrepancyFlag,
+    arg: 'MARKET[:KIND]',
+    help:
+      "sim: plant one discrepancy in the simulator's klines of MARKET: withheld-trade (default: one trade " +
+      'counted in its 1m kline, never published) or field (one 1m high off by one price unit)',
+  },
   httpsProxy: {
     flag: 'https-proxy',
     schema: textFlag,
@@ -293,6 +301,7 @@ const venueSchema = z.object({
   maxStreamsPerConnection: z.number().int().min(1).max(1024).optional(),
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
+  plantKlineDiscrepancy: z.object({ market: z.string().min(1), kind: z.enum(PLANT_KINDS) }).optional(),
 });
 const fileSchema = z.object({
   venues: z.array(venueSchema).default([]),
@@ -306,6 +315,10 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
     if (v === undefined) throw new ConfigError(`${raw.venue}: symbol '${s}' maps to no market`);
     return v;
   });
+  const plant = raw.plantKlineDiscrepancy;
+  if (plant !== undefined && (raw.venue !== 'sim' || !symbols.includes(plant.market))) {
+    throw new ConfigError(`plant-kline-discrepancy: ${plant.market} is not one of the simulator's markets`);
+  }
   const { staleAfterSeconds, ...rest } = raw;
   return Object.freeze({
     ...rest,
@@ -349,6 +362,7 @@ export function parseIngestConfig(
       stream: v.stream,
       rate: v.simRate,
       seed: v.simSeed,
+      plantKlineDiscrepancy: v.plantKlineDiscrepancy,
     });
   }
   if (raws.length === 0 && sources.length === 0) throw new ConfigError('give --venue and --symbols, or --config');

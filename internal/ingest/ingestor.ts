@@ -15,6 +15,7 @@ import { TradeProcessor } from './processor.js';
 import type { ProxySettings } from './proxy/proxy-rule.js';
 import { createProxyTransport } from './proxy/proxy-transport.js';
 import type { ProducedIds } from './resume.js';
+import { type PlantedDiscrepancy, SimKlineBuilder } from './sim-klines.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
 import type { ConnectionPlan, ParseOutput, VenueAdapter } from './venue.js';
@@ -38,6 +39,8 @@ export interface VenueConfig {
   readonly rate?: number;
   /** `sim` only. */
   readonly seed?: number;
+  /** `sim` only: one discrepancy planted in its klines (sim-klines.ts), to show a mismatch end to end. */
+  readonly plantKlineDiscrepancy?: PlantedDiscrepancy;
 }
 
 export interface IngestorDeps {
@@ -213,7 +216,17 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       signal,
     );
     logger.warn({ markets: config.symbols }, 'running the market simulator: trades are synthetic');
+    // The simulator publishes its own klines too, as a venue would: final at each window's end.
+    const klines =
+      klineIntervals.length > 0 ? new SimKlineBuilder(klineIntervals, config.plantKlineDiscrepancy) : undefined;
+    if (config.plantKlineDiscrepancy) {
+      logger.warn({ ...config.plantKlineDiscrepancy }, 'simulator: a kline discrepancy is planted');
+    }
     for await (const t of stream) {
+      if (klines) {
+        for (const k of klines.advance(t.eventTime, Date.now())) appendKline(k);
+        if (!klines.add(t)) continue;
+      }
       const waiting = processor.trade(t, () => JSON.stringify(t));
       if (waiting) await waiting;
       if (writer.saturated) await writer.ready();
