@@ -102,4 +102,57 @@ describe('ingest of a venue kline channel into the klines topic', () => {
     const counted = await metric(registry, 'tickmesh_ingest_rejects_total');
     expect(counted).toContainEqual([{ venue: 'binance-futures', reason: 'bad-kline' }, 1]);
   });
+
+  it('OKX: trades on /ws/v5/public, candles on a second session at /ws/v5/business, both keyed alike', async () => {
+    const trades = capturedFrames('okx_v5_trades.jsonl').map((f) => f.data);
+    // OKX's documented candle push (no OKX candle was recorded), for the capture's BTC-USDT.
+    const candle = (ts: number, close: string, confirm: string) =>
+      JSON.stringify({
+        arg: { channel: 'candle1m', instId: 'BTC-USDT' },
+        data: [[String(ts), '29100.1', '29150', '29090', close, '12.5', '363750', '363750', confirm]],
+      });
+    const candles = [
+      '{"event":"subscribe","arg":{"channel":"candle1m","instId":"BTC-USDT"},"connId":"a4d3ae55"}',
+      candle(1652459220000, '29120', '0'),
+      candle(1652459220000, '29121.5', '1'),
+    ];
+    const stand = await startLocalCapture({
+      frames: trades,
+      wsPath: '/ws/v5/public',
+      paths: { '/ws/v5/business': candles },
+    });
+    stands.push(stand);
+    const producer = new RecordingProducer();
+    const ingestor = createIngestor({
+      venues: [
+        { venue: 'okx', symbols: ['BTC-USDT', 'BTC-USD-220527', 'UNI-USD-SWAP'], wsUrl: stand.wsUrl, restUrl: '' },
+      ],
+      producer,
+      logger: silentLogger(),
+      registry: new Registry(),
+      klineIntervals: ['1m'],
+    });
+    await ingestor.start(new AbortController().signal);
+    const tradeCount = () =>
+      producer.get(DEFAULT_TOPICS.trades).flatMap((r) => decodeTrades(r.value, r.headers)).length;
+    await vi
+      .waitUntil(() => producer.get(KLINES_TOPIC).length >= 2 && tradeCount() >= 74, { timeout: 10_000, interval: 20 })
+      .catch(() => {});
+    expect(ingestor.status().map((f) => f.url)).toEqual([stand.wsUrl, stand.wsUrl.replace('/public', '/business')]);
+    await ingestor.drain();
+    // Each session subscribed only its own channels.
+    const subscribed = stand.received.map((log) => log.filter((m) => m !== 'ping').flatMap((m) => JSON.parse(m).args));
+    expect(subscribed.map((args) => new Set(args.map((a: { channel: string }) => a.channel)))).toEqual([
+      new Set(['trades']),
+      new Set(['candle1m']),
+    ]);
+    const records = producer.get(KLINES_TOPIC).map((r) => ({ key: r.key, d: decodeKlineRecord(r.value.toString()) }));
+    expect(records.map((r) => r.key)).toEqual(['okx:BTC-USDT', 'okx:BTC-USDT']);
+    expect(records.map((r) => ('record' in r.d ? [r.d.record.final, r.d.record.kline.close] : r.d))).toEqual([
+      [false, '29120'],
+      [true, '29121.5'],
+    ]);
+    expect(producer.get(DEFAULT_TOPICS.trades).some((r) => r.key === 'okx:BTC-USDT')).toBe(true);
+    expect(producer.get(DEFAULT_TOPICS.rejects)).toEqual([]);
+  });
 });

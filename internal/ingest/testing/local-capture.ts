@@ -13,10 +13,15 @@ export interface LocalCaptureOptions {
   readonly frames: readonly string[];
   /** The path the client connects to: `/stream` for Binance's combined streams, `/` otherwise. */
   readonly wsPath?: string;
+  /**
+   * Other paths of the same server with their own tapes (OKX's candles on `/ws/v5/business`
+   * beside its trades on `/ws/v5/public`); a connection to any other path plays `frames`.
+   */
+  readonly paths?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface LocalCapture {
-  /** `ws://127.0.0.1:<port>` (Binance's adapter appends `/stream`), or with `wsPath` when it is not `/stream`. */
+  /** `ws://127.0.0.1:<port>` (Binance's adapter appends `/stream`), with `wsPath` when it is neither `/stream` nor `/`. */
   readonly wsUrl: string;
   /** Every message the clients sent, per connection. */
   readonly received: ReadonlyArray<readonly string[]>;
@@ -30,14 +35,14 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
   const received: string[][] = [];
   let sent = 0;
   const server = await startLocalServer({
-    wsPath,
+    wsPath: options.paths === undefined ? wsPath : undefined,
     rest: () => ({ status: 404, body: '{}' }),
-    connection(ws) {
+    connection(ws, _n, request) {
       const log: string[] = [];
       received.push(log);
-      const start = playOnce(() =>
-        sendInTurns(ws, options.frames, { after: 'silent', perTurn: 50, sent: () => (sent += 1) }),
-      );
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      const frames = options.paths?.[path] ?? options.frames;
+      const start = playOnce(() => sendInTurns(ws, frames, { after: 'silent', perTurn: 50, sent: () => (sent += 1) }));
       ws.on('message', (data) => {
         log.push(data.toString());
         start();
@@ -45,7 +50,7 @@ export async function startLocalCapture(options: LocalCaptureOptions): Promise<L
     },
   });
   return {
-    wsUrl: wsPath === '/stream' || wsPath === '/' ? `ws://127.0.0.1:${server.port}` : server.wsUrl,
+    wsUrl: `ws://127.0.0.1:${server.port}${wsPath === '/stream' || wsPath === '/' ? '' : wsPath}`,
     received,
     get sent() {
       return sent;
