@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openCapture } from '../../internal/ingest/captures/capture-file.js';
@@ -11,7 +14,7 @@ import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
 import { silentLogger } from '../../internal/observe/logger.js';
 import { klinePushParser, type VenueKlinePush } from '../../internal/verify/kline-push.js';
 import { decodeKlineRecord, type KlineRecord } from '../../internal/verify/kline-record.js';
-import { freshName } from '../harness/env.js';
+import { endpoint, freshName } from '../harness/env.js';
 import { sharedData } from '../harness/shared-data.js';
 import { brokers, metricValues, readAll, readTrades } from './ingest-support.js';
 
@@ -258,4 +261,33 @@ describe('the venues kline channels from recorded captures into the real Kafka',
     expect(shared).toBeGreaterThan(klines.length / 2);
     expect(new Set(klines.map((k) => k.partition)).size).toBeGreaterThan(1);
   });
+});
+
+describe('tickmesh ingest and the klines topic', () => {
+  it("refuses to start when the klines topic's partition count is not the trades topic's", async () => {
+    const base = freshName('klines-count');
+    const admin = await createKafkaAdmin({ brokers: brokers(), clientId: 'klines-test-admin', logger: silentLogger() });
+    try {
+      await admin.ensureTopic(`${base}.trades`, 4);
+      await admin.ensureTopic(`${base}.klines`, 2);
+      for (const t of ['rejected', 'gaps']) await admin.ensureTopic(`${base}.${t}`, 1);
+    } finally {
+      await admin.close();
+    }
+    const main = resolve(import.meta.dirname, '../../cmd/tickmesh/main.ts');
+    const args = [
+      ...['--import', 'tsx', main, 'ingest', '--venue', 'sim', '--symbols', 'BTC-USD', '--metrics-port', '0'],
+      ...['--trades-topic', `${base}.trades`, '--klines-topic', `${base}.klines`],
+      ...['--rejects-topic', `${base}.rejected`, '--gaps-topic', `${base}.gaps`],
+    ];
+    const failed = await promisify(execFile)(process.execPath, args, {
+      env: { ...process.env, KAFKA_BROKERS: endpoint('KAFKA_BROKERS'), LOG_LEVEL: 'warn' },
+      timeout: 90_000,
+    }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain(`topic ${base}.klines has 2 partitions, ${base}.trades has 4`);
+  }, 120_000);
 });
