@@ -1,3 +1,4 @@
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -8,6 +9,9 @@ import { quoteIdent } from '../../internal/sink/sql.js';
 import type { Store } from '../../internal/sink/store.js';
 import { createModelRefresher, type ModelRefresher } from '../../internal/worker/model-refresher.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { freePort } from '../harness/private-servers.js';
+import { spawnWorker } from '../harness/worker-process.js';
+import { createTradeTopics, replayWorkerArgv } from '../harness/worker-tables.js';
 import { commitOnce, runActor } from '../support/actor-run.js';
 import { loadRealTrades } from '../support/real-trades.js';
 
@@ -156,6 +160,40 @@ describe('the SQL models refreshed on a schedule by the workers', () => {
     } finally {
       run.abort();
       await r.close();
+    }
+  }, 120_000);
+
+  it('runs in `tickmesh worker --models-refresh-every`, with its metrics', async () => {
+    const topic = freshName('models-worker');
+    await createTradeTopics(
+      new Kafka({
+        clientId: 'models-schedule-test',
+        brokers: endpoint('KAFKA_BROKERS').split(','),
+        logLevel: logLevel.NOTHING,
+      }),
+      topic,
+      1,
+    );
+    const port = await freePort();
+    const worker = spawnWorker([
+      ...replayWorkerArgv(topic, schema, port),
+      ...['--context', 'false', '--index-actors', 'false', '--models-refresh-every', '1'],
+    ]);
+    try {
+      await worker.running;
+      const series = async (name: string) => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      };
+      const deadline = Date.now() + 60_000;
+      while (!((await series('tickmesh_models_refresh_last_success_timestamp_seconds')) > 0)) {
+        if (Date.now() > deadline) throw new Error('the worker never refreshed the models');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await series('tickmesh_models_refresh_duration_seconds')).toBeGreaterThan(0);
+    } finally {
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
     }
   }, 120_000);
 });
