@@ -58,9 +58,9 @@ const INTERVALS = '1m,5m,15m,1h';
 const HISTORY_RATE = 5;
 
 const SERVERS = { KAFKA_BROKERS: 'kafka', DATABASE_URL: 'postgres', NATS_URL: 'nats', REDIS_URL: 'redis' } as const;
-type Endpoints = Record<keyof typeof SERVERS, string>;
+export type Endpoints = Record<keyof typeof SERVERS, string>;
 
-async function servers(): Promise<Endpoints> {
+export async function servers(): Promise<Endpoints> {
   const names = Object.keys(SERVERS) as (keyof typeof SERVERS)[];
   const missing = names.filter((k) => !process.env[k]);
   const started: Record<string, string> = {};
@@ -115,7 +115,7 @@ async function reachable(name: keyof typeof SERVERS, value: string): Promise<voi
   });
 }
 
-function runTag(): string {
+export function runTag(): string {
   return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
@@ -152,7 +152,7 @@ function busyShare(a: { busy: number; total: number }, b: { busy: number; total:
 }
 
 /** User+system CPU seconds of a process (and, with `children`, of its direct children). */
-function procCpu(pid: number, children = false): number {
+export function procCpu(pid: number, children = false): number {
   const ticks = (p: number | string): number => {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
@@ -243,7 +243,13 @@ async function deleteKeys(url: string, match: string): Promise<void> {
   }
 }
 
-async function cleanup(env: Endpoints, kafka: Kafka, topics: string[], schema: string, keys: string): Promise<void> {
+export async function cleanup(
+  env: Endpoints,
+  kafka: Kafka,
+  topics: string[],
+  schema: string,
+  keys: string,
+): Promise<void> {
   const admin = kafka.admin();
   const db = new pg.Client({ connectionString: env.DATABASE_URL });
   await Promise.allSettled([
@@ -261,7 +267,7 @@ async function cleanup(env: Endpoints, kafka: Kafka, topics: string[], schema: s
   ]);
 }
 
-async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
+export async function createTopics(kafka: Kafka, topic: string): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   const topics = [topic, `${topic}.late`, `${topic}.rejected`];
@@ -306,7 +312,7 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
   };
 }
 
-async function preload(env: Endpoints, topic: string, total: number, prefix: string) {
+export async function preload(env: Endpoints, topic: string, total: number, prefix: string) {
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const producer = await createKafkaProducer({
     brokers: env.KAFKA_BROKERS.split(','),
@@ -540,7 +546,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
 // ---------------------------------------------------------------------------------------------
 // latency
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.once('error', fail);
@@ -551,12 +557,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface WorkerProcess {
+export interface WorkerProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 }
 
-async function startWorkerProcess(env: Endpoints, args: string[]): Promise<WorkerProcess> {
+export async function startWorkerProcess(env: Endpoints, args: string[]): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/tickmesh/main.ts', 'worker', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -61,6 +62,8 @@ public final class CandlesJob {
       Configuration conf = new Configuration();
       conf.set(StateBackendOptions.STATE_BACKEND, "hashmap");
       conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism);
+      // A failure ends the run with its cause instead of restarting it unseen.
+      conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
       env.getConfig().enableObjectReuse();
       env.getConfig().setAutoWatermarkInterval(200);
@@ -95,10 +98,14 @@ public final class CandlesJob {
 
       long wallMs = (System.nanoTime() - t0) / 1_000_000;
       long cpuMs = cpuMs() - cpu0;
-      System.out.println("{\"event\":\"run\",\"run\":" + run + ",\"table\":\"" + runTable + "\",\"wallMs\":" + wallMs
+      System.out.println("{\"event\":\"run\",\"run\":" + run + ",\"wallMs\":" + wallMs
           + ",\"cpuMs\":" + cpuMs + ",\"trades\":" + counter(result, "trades") + ",\"late\":"
           + counter(result, "late-dropped") + ",\"emitted\":" + counter(result, "candles-emitted") + "}");
     }
+    System.out.println("{\"event\":\"end\",\"cpuMs\":" + cpuMs() + "}");
+    System.out.flush();
+    // Threads a MiniCluster leaves behind must not hold the process.
+    System.exit(0);
   }
 
   private static long counter(JobExecutionResult r, String name) {

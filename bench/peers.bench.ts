@@ -1,0 +1,458 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { APPEND_TIME, createTopicsAndWait } from '../internal/log/kafka-admin.js';
+import type { Bench, BenchResult } from './bench.js';
+import {
+  compare,
+  duckdb,
+  duckdbCandles,
+  generated,
+  type Measured,
+  tickmesh,
+  tickmeshCandles,
+} from './offline.bench.js';
+import {
+  cleanup,
+  createTopics,
+  type Endpoints,
+  freePort,
+  preload,
+  procCpu,
+  runTag,
+  servers,
+  startWorkerProcess,
+} from './worker.bench.js';
+
+/**
+ * tickmesh against the tools a user would use instead, on the same work (issue 21):
+ *
+ * Flink   one topic filled once with the worker bench's simulated trades (1,000 markets,
+ *         trade-batch.v1 records, zstd), then, alternating, in rounds: a `tickmesh worker`
+ *         process from its start until every partition's committed checkpoint is at the topic's
+ *         end, and the Flink job of bench/peers/flink (a MiniCluster in a fresh JVM) reading the
+ *         same topic to its end: cold (the whole JVM), on an empty topic (its fixed start-up),
+ *         and twice in one JVM (the second run is the warm figure). Trades per CPU-second of each
+ *         from /proc/<pid>/stat (the JVM reads its own), the ratios, and the candles of both
+ *         tables compared row for row with exact decimals.
+ * DuckDB  the offline bench's comparison (bench/offline.bench.ts) on its 1-market file:
+ *         `tickmesh candles` against DuckDB on one thread, outputs checked equal.
+ *
+ * Environment: TICKMESH_BENCH_PEERS_TRADES (default 2,000,000), TICKMESH_BENCH_PEERS_ROUNDS
+ * (default 2), TICKMESH_BENCH_PEERS_PARALLELISM (default 1: the worker is one Node process),
+ * TICKMESH_BENCH_PEERS_CHECKPOINT_MS (Flink's checkpoint interval, default 1000 as the worker's),
+ * TICKMESH_BENCH_PEERS_WINDOWS=0 skips the window-operator-per-interval shape. The job's jar is
+ * built with Maven (offline first, from ~/.m2) when it is missing.
+ */
+const ROOT = resolve(import.meta.dirname, '..');
+const FLINK_DIR = join(ROOT, 'bench', 'peers', 'flink');
+const JAR = join(FLINK_DIR, 'target', 'tickmesh-peers-flink.jar');
+const INTERVALS = '1m,5m,15m,1h';
+const PARTITIONS = 8;
+/** tickmesh's defaults (internal/config/worker.ts), given to Flink as its watermark and lateness. */
+const OUT_OF_ORDER_MS = 2_000;
+const LATENESS_MS = 60_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const perCpuS = (trades: number, cpuS: number): number => Math.round(trades / Math.max(cpuS, 1e-3));
+const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+
+function ensureJar(): void {
+  if (existsSync(JAR)) return;
+  process.stderr.write('peers bench: building the Flink job with Maven (bench/peers/flink)\n');
+  const build = (offline: boolean) =>
+    execFileSync('mvn', ['-B', '-q', ...(offline ? ['-o'] : []), 'package', '-DskipTests'], {
+      cwd: FLINK_DIR,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  try {
+    build(true);
+  } catch {
+    // ~/.m2 lacks a dependency: fetch it from Maven Central once
+    build(false);
+  }
+}
+
+/** `postgres://u:p@h:port/db` as a JDBC URL, with batched inserts rewritten into multi-row ones. */
+function jdbcUrl(databaseUrl: string): string {
+  const u = new URL(databaseUrl);
+  const q = new URLSearchParams({ reWriteBatchedInserts: 'true' });
+  if (u.username) q.set('user', decodeURIComponent(u.username));
+  if (u.password) q.set('password', decodeURIComponent(u.password));
+  return `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}?${q}`;
+}
+
+interface FlinkRun {
+  readonly run: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly trades: number;
+  readonly late: number;
+  readonly emitted: number;
+}
+
+interface FlinkProcess {
+  readonly wallS: number;
+  /** CPU seconds of the whole JVM at the end of main (/proc/self/stat). */
+  readonly cpuS: number;
+  /** CPU seconds before main ran: the JVM's own start. */
+  readonly mainCpuS: number;
+  readonly runs: readonly FlinkRun[];
+}
+
+async function flink(args: {
+  env: Endpoints;
+  topic: string;
+  table: string;
+  runs: number;
+  shape: 'keyed' | 'windows';
+  parallelism: number;
+  checkpointMs: number;
+}): Promise<FlinkProcess> {
+  const argv = [
+    '-jar',
+    JAR,
+    ...['--brokers', args.env.KAFKA_BROKERS, '--topic', args.topic, '--jdbc', jdbcUrl(args.env.DATABASE_URL)],
+    ...['--table', args.table, '--intervals', INTERVALS, '--shape', args.shape, '--runs', String(args.runs)],
+    ...['--parallelism', String(args.parallelism), '--checkpoint-ms', String(args.checkpointMs)],
+    ...['--out-of-order-ms', String(OUT_OF_ORDER_MS), '--lateness-ms', String(LATENESS_MS)],
+  ];
+  const t0 = performance.now();
+  const child = spawn('java', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    err = (err + b.toString()).slice(-20_000);
+  });
+  const code = await new Promise<number | null>((ok) => child.once('exit', ok));
+  const wallS = (performance.now() - t0) / 1000;
+  const events = out
+    .split('\n')
+    .filter((l) => l.startsWith('{"event"'))
+    .map((l) => JSON.parse(l) as { event: string; cpuMs: number } & FlinkRun);
+  const end = events.find((e) => e.event === 'end');
+  if (code !== 0 || end === undefined) {
+    throw new Error(`peers bench: the Flink job exited ${code}:\n${out.slice(-5_000)}\n${err.slice(-10_000)}`);
+  }
+  return {
+    wallS,
+    cpuS: end.cpuMs / 1000,
+    mainCpuS: (events.find((e) => e.event === 'main')?.cpuMs ?? 0) / 1000,
+    runs: events.filter((e) => e.event === 'run'),
+  };
+}
+
+interface TickmeshRun {
+  readonly wallS: number;
+  /** CPU seconds of the whole process, start-up (node, tsx, connections) included. */
+  readonly cpuS: number;
+  /** CPU seconds from "worker running" to the last checkpoint at the topic's end. */
+  readonly netCpuS: number;
+  readonly netWallS: number;
+}
+
+async function tickmeshWorker(
+  env: Endpoints,
+  topic: string,
+  schema: string,
+  ends: Map<number, bigint>,
+  db: pg.Client,
+): Promise<TickmeshRun> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const proc = await startWorkerProcess(env, [
+    ...['--topic', topic, '--schema', schema, '--intervals', INTERVALS, '--port', String(port)],
+    ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
+  ]);
+  const pid = proc.child.pid as number;
+  const cpu0 = procCpu(pid);
+  const t1 = performance.now();
+  try {
+    for (;;) {
+      const { rows } = await db
+        .query(`SELECT partition, next_offset FROM "${schema}".checkpoints WHERE topic = $1`, [topic])
+        .catch(() => ({ rows: [] as { partition: number; next_offset: string | null }[] }));
+      const committed = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset ?? 0)]));
+      if ([...ends].every(([p, end]) => (committed.get(p) ?? 0n) >= end)) break;
+      await sleep(50);
+    }
+    const cpu1 = procCpu(pid);
+    const t2 = performance.now();
+    return { wallS: (t2 - t0) / 1000, cpuS: cpu1, netCpuS: cpu1 - cpu0, netWallS: (t2 - t1) / 1000 };
+  } finally {
+    proc.child.kill('SIGTERM');
+    await Promise.race([proc.exited, sleep(30_000)]);
+    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+  }
+}
+
+interface Comparison {
+  readonly equal: number;
+  readonly differ: number;
+  readonly onlyTickmesh: number;
+  /** Candles Flink closed at the end of its bounded input and tickmesh had not closed yet. */
+  readonly onlyFlinkOpen: number;
+  readonly onlyFlinkOther: number;
+  readonly example: string;
+}
+
+/**
+ * Non-empty candles of tickmesh's table against Flink's, by key, every figure compared as an
+ * exact numeric. Rows only Flink has are sorted in two: windows still open in tickmesh at the
+ * topic's end (tickmesh's watermark, its market's newest trade less the out-of-orderness, has
+ * not passed their end: Flink's bounded input closes every window at its end) and the others.
+ */
+async function compareCandles(db: pg.Client, tmSchema: string, flinkTable: string): Promise<Comparison> {
+  const figures = [
+    'close_time',
+    'market',
+    'open',
+    'high',
+    'low',
+    'close',
+    'volume',
+    'quote_volume',
+    'trades',
+    'taker_buy_volume',
+    'taker_buy_quote_volume',
+    'vwap',
+    'first_trade_id',
+    'last_trade_id',
+  ];
+  const differs = figures.map((f) => `t.${f} IS DISTINCT FROM f.${f}`).join(' OR ');
+  const { rows } = await db.query(`
+    WITH t AS (SELECT * FROM "${tmSchema}".candles WHERE trades > 0),
+    newest AS (SELECT exchange, symbol, max(close_time) FILTER (WHERE "interval" = '1m') AS last_close
+               FROM t GROUP BY exchange, symbol),
+    j AS (SELECT t.symbol AS ts, f.symbol AS fs, (${differs}) AS differ, f.exchange, f.symbol, f.open_time,
+                 f."interval", f.close_time AS f_close
+          FROM t FULL JOIN ${flinkTable} f USING (exchange, symbol, "interval", open_time))
+    SELECT
+      count(*) FILTER (WHERE ts IS NOT NULL AND fs IS NOT NULL AND NOT differ)::int AS equal,
+      count(*) FILTER (WHERE ts IS NOT NULL AND fs IS NOT NULL AND differ)::int AS differ,
+      count(*) FILTER (WHERE fs IS NULL)::int AS only_tickmesh,
+      count(*) FILTER (WHERE ts IS NULL AND j.f_close > n.last_close)::int AS only_flink_open,
+      count(*) FILTER (WHERE ts IS NULL AND (n.last_close IS NULL OR j.f_close <= n.last_close))::int AS only_flink_other,
+      min(CASE WHEN differ OR fs IS NULL OR (ts IS NULL AND (n.last_close IS NULL OR j.f_close <= n.last_close))
+          THEN concat_ws(' ', j.exchange, j.symbol, j."interval", j.open_time) END) AS example
+    FROM j LEFT JOIN newest n ON n.exchange = j.exchange AND n.symbol = j.symbol`);
+  const r = rows[0] as Record<string, number | string | null>;
+  return {
+    equal: Number(r.equal),
+    differ: Number(r.differ),
+    onlyTickmesh: Number(r.only_tickmesh),
+    onlyFlinkOpen: Number(r.only_flink_open),
+    onlyFlinkOther: Number(r.only_flink_other),
+    example: String(r.example ?? ''),
+  };
+}
+
+function checkEqual(c: Comparison, label: string): void {
+  if (c.differ > 0 || c.onlyTickmesh > 0 || c.onlyFlinkOther > 0) {
+    throw new Error(
+      `peers bench: ${label}: candles differ (${c.equal} equal, ${c.differ} different, ${c.onlyTickmesh} only ` +
+        `in tickmesh, ${c.onlyFlinkOther} only in Flink and closed in tickmesh; first: ${c.example})`,
+    );
+  }
+}
+
+async function emptyTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopicsAndWait(admin, [{ topic, numPartitions: PARTITIONS, configEntries: [...APPEND_TIME] }]);
+  await admin.disconnect();
+}
+
+async function duckdbPeer(quick: boolean): Promise<BenchResult[]> {
+  const c = await generated(quick ? 200_000 : 2_000_000, 1, false);
+  const work = join(tmpdir(), `tickmesh-peers-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  try {
+    const mineOut = join(work, 'tickmesh.out');
+    const mine = await tickmesh(ROOT, c.path, c.output, mineOut);
+    const theirsOut = join(work, 'duckdb.csv');
+    const theirs: Measured = await duckdb(c.path, 1, theirsOut);
+    const compared = compare(tickmeshCandles(mineOut, c.output, c.symbol), duckdbCandles(theirsOut), c.label);
+    return [
+      {
+        name: `DuckDB: ${c.label}, 1m candles, DuckDB's trades per CPU-second over tickmesh candles'`,
+        value: Number((mine.cpuS / theirs.cpuS).toFixed(2)),
+        unit: 'x',
+        details: {
+          'tickmesh candles': `${fmt(perCpuS(c.trades, mine.cpuS))} trades per CPU-second (${mine.cpuS.toFixed(2)} CPU s, ${mine.wallS.toFixed(2)} s, ${mine.rssMb.toFixed(0)} MB)`,
+          'DuckDB, 1 thread': `${fmt(perCpuS(c.trades, theirs.cpuS))} trades per CPU-second (${theirs.cpuS.toFixed(2)} CPU s, ${theirs.wallS.toFixed(2)} s, ${theirs.rssMb.toFixed(0)} MB)`,
+          'wall time, tickmesh over DuckDB': (mine.wallS / theirs.wallS).toFixed(2),
+          'non-empty candles equal': compared,
+          file: c.path,
+        },
+      },
+    ];
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const bench: Bench = {
+  name: 'peers',
+  description:
+    'tickmesh worker vs a Flink job on the same topic (trades per CPU-second, candles equal), ' +
+    'and tickmesh candles vs DuckDB on the same file',
+  async run({ quick }): Promise<readonly BenchResult[]> {
+    const total = Number(process.env.TICKMESH_BENCH_PEERS_TRADES) || (quick ? 200_000 : 2_000_000);
+    const rounds = Number(process.env.TICKMESH_BENCH_PEERS_ROUNDS) || (quick ? 1 : 2);
+    const parallelism = Number(process.env.TICKMESH_BENCH_PEERS_PARALLELISM) || 1;
+    const checkpointMs = Number(process.env.TICKMESH_BENCH_PEERS_CHECKPOINT_MS ?? 1_000);
+    const windows = process.env.TICKMESH_BENCH_PEERS_WINDOWS !== '0';
+    ensureJar();
+    const env = await servers();
+    const tag = runTag();
+    const topic = `bench-peers-${tag}`;
+    const empty = `bench-peers-empty-${tag}`;
+    const flinkSchema = `bench_peers_flink_${tag}`;
+    const tmSchemas: string[] = [];
+    const kafka = new Kafka({
+      clientId: 'bench-peers',
+      brokers: env.KAFKA_BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const topics = await createTopics(kafka, topic);
+    await emptyTopic(kafka, empty);
+    const db = new pg.Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    const results: BenchResult[] = [];
+    try {
+      await db.query(`CREATE SCHEMA "${flinkSchema}"`);
+      const loaded = await preload(env, topic, total, `P${tag.toUpperCase()}N`);
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+      await admin.disconnect();
+      process.stderr.write(`peers bench: ${fmt(total)} trades in ${fmt(loaded.records)} records on ${topic}\n`);
+
+      const tm: TickmeshRun[] = [];
+      const cold: FlinkProcess[] = [];
+      const startUp: FlinkProcess[] = [];
+      const warm: FlinkProcess[] = [];
+      const windowed: FlinkProcess[] = [];
+      const comparisons: string[] = [];
+      const base = { env, parallelism, checkpointMs } as const;
+      for (let r = 1; r <= rounds; r++) {
+        const schema = `bench_peers_tm_${tag}_${r}`;
+        tmSchemas.push(schema);
+        const t = await tickmeshWorker(env, topic, schema, ends, db);
+        tm.push(t);
+        process.stderr.write(`peers bench: round ${r}: tickmesh ${JSON.stringify(t)}\n`);
+        const c = await flink({ ...base, topic, table: `${flinkSchema}.cold_${r}`, runs: 1, shape: 'keyed' });
+        cold.push(c);
+        const e = await flink({ ...base, topic: empty, table: `${flinkSchema}.empty_${r}`, runs: 1, shape: 'keyed' });
+        startUp.push(e);
+        const w = await flink({ ...base, topic, table: `${flinkSchema}.warm_${r}`, runs: 2, shape: 'keyed' });
+        warm.push(w);
+        process.stderr.write(
+          `peers bench: round ${r}: Flink cold ${JSON.stringify(c)} empty ${e.cpuS} warm ${JSON.stringify(w.runs)}\n`,
+        );
+        if (windows) {
+          const v = await flink({ ...base, topic, table: `${flinkSchema}.windows_${r}`, runs: 2, shape: 'windows' });
+          windowed.push(v);
+          process.stderr.write(`peers bench: round ${r}: Flink windows ${JSON.stringify(v.runs)}\n`);
+        }
+        const tables = [
+          `${flinkSchema}.cold_${r}_1`,
+          `${flinkSchema}.warm_${r}_2`,
+          ...(windows ? [`${flinkSchema}.windows_${r}_2`] : []),
+        ];
+        for (const table of tables) {
+          const cmp = await compareCandles(db, schema, table);
+          checkEqual(cmp, table);
+          comparisons.push(
+            `${table}: ${fmt(cmp.equal)} equal, ${cmp.onlyFlinkOpen} more in Flink (still open in tickmesh)`,
+          );
+        }
+      }
+
+      // The median round of each, by CPU; with two rounds, the lower.
+      const mid = <T>(xs: readonly T[], cpu: (x: T) => number): T =>
+        [...xs].sort((a, b) => cpu(a) - cpu(b))[Math.floor((xs.length - 1) / 2)] as T;
+      const tmNet = mid(tm, (x) => x.netCpuS).netCpuS;
+      const tmWhole = mid(tm, (x) => x.cpuS).cpuS;
+      const flinkWhole = mid(cold, (x) => x.cpuS).cpuS;
+      const flinkEmpty = mid(startUp, (x) => x.cpuS).cpuS;
+      const flinkNet = flinkWhole - flinkEmpty;
+      const flinkWarm = mid(warm, (x) => x.runs[1]?.cpuMs ?? 0).runs[1]?.cpuMs ?? 0;
+      const flinkWarmS = flinkWarm / 1000;
+      const windowsWarmS = windows ? (mid(windowed, (x) => x.runs[1]?.cpuMs ?? 0).runs[1]?.cpuMs ?? 0) / 1000 : 0;
+      const emptyRun = mid(startUp, (x) => x.cpuS);
+      const late = warm.map((w) => w.runs.map((r) => r.late).join('/')).join(', ');
+      const setup = {
+        trades: total,
+        markets: 1_000,
+        partitions: PARTITIONS,
+        intervals: INTERVALS,
+        records: `${fmt(loaded.records)} (trade-batch.v1, Kafka zstd batches)`,
+        rounds,
+      };
+      const row = (figure: number, cpuS: number) => `${fmt(figure)} trades per CPU-second (${cpuS.toFixed(2)} CPU s)`;
+      results.push(
+        {
+          name: 'tickmesh worker (net: from "worker running" to the last checkpoint at the end)',
+          value: perCpuS(total, tmNet),
+          unit: 'trades per CPU-second',
+          details: {
+            ...setup,
+            whole: row(perCpuS(total, tmWhole), tmWhole),
+            rounds: tm
+              .map((t) => `${t.netCpuS.toFixed(2)} CPU s net, ${t.cpuS.toFixed(2)} whole, ${t.wallS.toFixed(1)} s`)
+              .join('; '),
+          },
+        },
+        {
+          name: 'Flink, one keyed operator for all intervals: warm (the second job in one JVM)',
+          value: perCpuS(total, flinkWarmS),
+          unit: 'trades per CPU-second',
+          details: {
+            'cold, whole JVM': row(perCpuS(total, flinkWhole), flinkWhole),
+            'cold, net of the empty job': row(perCpuS(total, flinkNet), flinkNet),
+            'empty job (its fixed start-up)': `${flinkEmpty.toFixed(2)} CPU s, ${(flinkEmpty - emptyRun.mainCpuS).toFixed(2)} of them after the JVM's own start`,
+            'warm runs, CPU s (first/second in one JVM)': warm
+              .map((w) => w.runs.map((r) => (r.cpuMs / 1000).toFixed(2)).join('/'))
+              .join(', '),
+            'trades dropped as too late (per interval window)': late,
+            config: `parallelism ${parallelism}, hashmap state backend, object reuse, watermark interval 200 ms, checkpoints every ${checkpointMs} ms (exactly once), bounded KafkaSource`,
+            ...(windows
+              ? { 'a window operator per interval, warm': row(perCpuS(total, windowsWarmS), windowsWarmS) }
+              : {}),
+          },
+        },
+        {
+          name: "tickmesh's trades per CPU-second over Flink's warm (target >= 3)",
+          value: Number((flinkWarmS / tmNet).toFixed(2)),
+          unit: 'x',
+          details: {
+            'over Flink cold, whole': (flinkWhole / tmWhole).toFixed(2),
+            'over Flink cold, net of start-up': (flinkNet / tmNet).toFixed(2),
+            ...(windows
+              ? { 'over Flink warm, a window operator per interval': (windowsWarmS / tmNet).toFixed(2) }
+              : {}),
+            'candles compared': comparisons.join('; '),
+          },
+        },
+      );
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${flinkSchema}" CASCADE`).catch(() => {});
+      await db.end().catch(() => {});
+      for (const s of tmSchemas) await cleanup(env, kafka, [], s, `${s}:*`);
+      await cleanup(env, kafka, [...topics, empty], `${flinkSchema}_none`, `${flinkSchema}:none`);
+    }
+    results.push(...(await duckdbPeer(quick)));
+    return results;
+  },
+};
+
+export default bench;
