@@ -352,7 +352,7 @@ export async function preload(env: Endpoints, topic: string, total: number, pref
   }
   await Promise.all(inflight);
   await producer.close();
-  return { seconds: (performance.now() - t0) / 1000, eventSpanS: (lastEvent - firstEvent) / 1000, records };
+  return { seconds: (performance.now() - t0) / 1000, eventSpanS: (lastEvent - firstEvent) / 1000, lastEvent, records };
 }
 
 async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]> {

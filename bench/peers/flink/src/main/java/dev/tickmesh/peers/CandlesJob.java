@@ -28,7 +28,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * Arguments (all `--name value`): brokers, topic, jdbc (a JDBC URL), table (schema.name; run i
  * writes table_i), intervals (1m,5m,15m,1h), parallelism (1), shape (keyed: one operator for all
  * intervals; windows: a window operator per interval), out-of-order-ms (2000), lateness-ms
- * (60000), checkpoint-ms (1000; 0 disables), runs (1: the job run this many times in this JVM).
+ * (60000), checkpoint-ms (1000; 0 disables), runs (1: the job run this many times in this JVM),
+ * run-topics (the topic of each run, comma-separated; default the topic).
  * Each run prints one JSON line: its wall and CPU time (this process's utime + stime from
  * /proc/self/stat, every JVM thread included) and the job's counters.
  */
@@ -49,6 +50,9 @@ public final class CandlesJob {
     long lateness = Long.parseLong(a.getOrDefault("lateness-ms", "60000"));
     long checkpointMs = Long.parseLong(a.getOrDefault("checkpoint-ms", "1000"));
     int runs = Integer.parseInt(a.getOrDefault("runs", "1"));
+    // Run i reads runTopics[i - 1] (default: the topic every run), e.g. the topic, an empty
+    // topic and the topic again: the job's fixed cost in a warm JVM, between two warm runs.
+    String[] runTopics = a.getOrDefault("run-topics", "").isEmpty() ? new String[0] : a.get("run-topics").split(",");
     System.out.println("{\"event\":\"main\",\"cpuMs\":" + cpuMs() + "}");
 
     for (int run = 1; run <= runs; run++) {
@@ -71,7 +75,7 @@ public final class CandlesJob {
 
       KafkaSource<TradeBatch> source = KafkaSource.<TradeBatch>builder()
           .setBootstrapServers(brokers)
-          .setTopics(topic)
+          .setTopics(run <= runTopics.length ? runTopics[run - 1] : topic)
           .setGroupId("tickmesh-peers-flink-" + ProcessHandle.current().pid() + "-" + run)
           .setStartingOffsets(OffsetsInitializer.earliest())
           .setBounded(OffsetsInitializer.latest())
