@@ -82,18 +82,17 @@ public final class CandlesJob {
           .setDeserializer(new TradeBatchDeserializer())
           .setProperty("commit.offsets.on.checkpoint", "false")
           .build();
+      // Watermarks per Kafka partition in the source (the connector combines them), from each
+      // record's newest trade: a partition that lags does not make another's trades late.
+      WatermarkStrategy<TradeBatch> watermarks = WatermarkStrategy
+          .<TradeBatch>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrder))
+          .withTimestampAssigner((b, ts) -> b.eventTime);
+      DataStream<TradeBatch> batches = env.fromSource(source, watermarks, "trades");
       DataStream<Candle> candles;
       if (shape.equals("keyed")) {
-        WatermarkStrategy<TradeBatch> watermarks = WatermarkStrategy
-            .<TradeBatch>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrder))
-            .withTimestampAssigner((b, ts) -> b.eventTime);
-        candles = env.fromSource(source, watermarks, "trades")
-            .keyBy(b -> b.key)
-            .process(new AllIntervalsCandles(intervals, lateness))
-            .name("candles");
+        candles = batches.keyBy(b -> b.key).process(new AllIntervalsCandles(intervals, lateness)).name("candles");
       } else if (shape.equals("windows")) {
-        candles = WindowedCandles.build(
-            env.fromSource(source, WatermarkStrategy.noWatermarks(), "trades"), intervals, outOfOrder, lateness);
+        candles = WindowedCandles.build(batches, intervals, lateness);
       } else {
         throw new IllegalArgumentException("shape must be keyed or windows");
       }

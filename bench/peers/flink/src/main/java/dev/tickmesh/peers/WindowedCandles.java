@@ -1,24 +1,23 @@
 package dev.tickmesh.peers;
 
 import java.time.Duration;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
-import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
 /**
- * The textbook shape: records decoded into trades, then one keyed tumbling event-time window
- * operator per interval (an incremental AggregateFunction, so a window holds one accumulator, not
+ * The textbook shape: records decoded into trades (timestamps and per-partition watermarks from
+ * the source, as for AllIntervalsCandles), then one keyed tumbling event-time window operator per
+ * interval (an incremental AggregateFunction, so a window holds one accumulator, not
  * its trades), their outputs united. Measured beside AllIntervalsCandles.
  */
 public final class WindowedCandles {
   private WindowedCandles() {}
 
-  public static DataStream<Candle> build(DataStream<TradeBatch> batches, String[] intervals, long outOfOrderMs, long latenessMs) {
+  public static DataStream<Candle> build(DataStream<TradeBatch> batches, String[] intervals, long latenessMs) {
     DataStream<Trade> trades = batches
         .flatMap((FlatMapFunction<TradeBatch, Trade>) (batch, out) -> {
           TradeCodec codec = new TradeCodec();
@@ -39,14 +38,12 @@ public final class WindowedCandles {
           });
         })
         .returns(Trade.class)
-        .name("decode")
-        .assignTimestampsAndWatermarks(WatermarkStrategy.<Trade>forBoundedOutOfOrderness(Duration.ofMillis(outOfOrderMs))
-            .withTimestampAssigner((t, ts) -> t.time));
+        .name("decode");
     DataStream<Candle> all = null;
     for (String name : intervals) {
       DataStream<Candle> one = trades
           .keyBy(t -> t.key)
-          .window(TumblingEventTimeWindows.of(Duration.ofMillis(Intervals.millis(name))))
+          .window(new TradeTimeWindows(Intervals.millis(name)))
           .allowedLateness(Duration.ofMillis(latenessMs))
           .aggregate(new Agg(), new Emit(name))
           .name("candles " + name);
