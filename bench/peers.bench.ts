@@ -329,7 +329,7 @@ async function duckdbPeer(quick: boolean): Promise<BenchResult[]> {
     const compared = compare(tickmeshCandles(mineOut, c.output, c.symbol), duckdbCandles(theirsOut), c.label);
     return [
       {
-        name: `DuckDB: ${c.label}, 1m candles, DuckDB's trades per CPU-second over tickmesh candles'`,
+        name: `DuckDB: ${c.label}, 1m candles, tickmesh candles' CPU seconds over DuckDB's (1 thread)`,
         value: Number((mine.cpuS / theirs.cpuS).toFixed(2)),
         unit: 'x',
         details: {
