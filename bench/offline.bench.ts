@@ -38,7 +38,7 @@ const DIR = join(tmpdir(), 'tickmesh-offline-bench');
 const REAL = join(sharedDataDir(), 'binance-um-btcusdt-2020-02-22', 'trades.csv');
 const HEADER = 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n';
 
-interface Measured {
+export interface Measured {
   readonly wallS: number;
   readonly cpuS: number;
   readonly rssMb: number;
@@ -67,12 +67,12 @@ async function timed(argv: readonly string[], cwd: string, out: string): Promise
   };
 }
 
-function tickmesh(checkout: string, input: string, output: 'csv' | 'jsonl', out: string) {
+export function tickmesh(checkout: string, input: string, output: 'csv' | 'jsonl', out: string) {
   const argv = ['candles', '--input', input, '--format', 'tardis', '--output', output];
   return timed([process.execPath, '--import', 'tsx', 'cmd/tickmesh/main.ts', ...argv], checkout, out);
 }
 
-function duckdb(input: string, threads: number, out: string) {
+export function duckdb(input: string, threads: number, out: string) {
   return timed(
     [process.execPath, '--import', 'tsx', 'bench/offline-duckdb.ts', input, out, String(threads)],
     ROOT,
@@ -85,7 +85,7 @@ type Row = string;
 const canonical = (s: string): string => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
 
 /** Non-empty candles by `symbol openTime`, from tickmesh's kline CSV (one symbol) or JSON lines. */
-function tickmeshCandles(path: string, output: 'csv' | 'jsonl', symbol: string): Map<string, Row> {
+export function tickmeshCandles(path: string, output: 'csv' | 'jsonl', symbol: string): Map<string, Row> {
   const rows = new Map<string, Row>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.length === 0) continue;
@@ -105,7 +105,7 @@ function tickmeshCandles(path: string, output: 'csv' | 'jsonl', symbol: string):
   return rows;
 }
 
-function duckdbCandles(path: string): Map<string, Row> {
+export function duckdbCandles(path: string): Map<string, Row> {
   const rows = new Map<string, Row>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.length === 0) continue;
@@ -116,7 +116,7 @@ function duckdbCandles(path: string): Map<string, Row> {
 }
 
 /** Throws on the first candle that differs; returns how many were compared. */
-function compare(mine: Map<string, Row>, theirs: Map<string, Row>, label: string): number {
+export function compare(mine: Map<string, Row>, theirs: Map<string, Row>, label: string): number {
   if (mine.size !== theirs.size) throw new Error(`${label}: tickmesh has ${mine.size} candles, DuckDB ${theirs.size}`);
   for (const [key, row] of theirs) {
     if (mine.get(key) !== row) throw new Error(`${label}: candle ${key}: tickmesh ${mine.get(key)}, DuckDB ${row}`);
@@ -124,7 +124,7 @@ function compare(mine: Map<string, Row>, theirs: Map<string, Row>, label: string
   return mine.size;
 }
 
-interface FileCase {
+export interface FileCase {
   readonly label: string;
   readonly path: string;
   readonly trades: number;
@@ -132,7 +132,7 @@ interface FileCase {
   readonly symbol: string;
 }
 
-async function generated(trades: number, markets: number, gzip: boolean): Promise<FileCase> {
+export async function generated(trades: number, markets: number, gzip: boolean): Promise<FileCase> {
   await mkdir(DIR, { recursive: true });
   // One market at 100 trades/s of event time; 1,000 markets (Zipf) at 10,000 trades/s.
   const rate = markets === 1 ? 100 : 10_000;

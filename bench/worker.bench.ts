@@ -115,7 +115,7 @@ async function reachable(name: keyof typeof SERVERS, value: string): Promise<voi
   });
 }
 
-function runTag(): string {
+export function runTag(): string {
   return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 }
 
@@ -312,7 +312,7 @@ async function startProfile(): Promise<(() => Promise<void>) | undefined> {
   };
 }
 
-async function preload(env: Endpoints, topic: string, total: number, prefix: string) {
+export async function preload(env: Endpoints, topic: string, total: number, prefix: string) {
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const producer = await createKafkaProducer({
     brokers: env.KAFKA_BROKERS.split(','),
@@ -352,7 +352,7 @@ async function preload(env: Endpoints, topic: string, total: number, prefix: str
   }
   await Promise.all(inflight);
   await producer.close();
-  return { seconds: (performance.now() - t0) / 1000, eventSpanS: (lastEvent - firstEvent) / 1000, records };
+  return { seconds: (performance.now() - t0) / 1000, eventSpanS: (lastEvent - firstEvent) / 1000, lastEvent, records };
 }
 
 async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
