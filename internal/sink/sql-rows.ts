@@ -3,8 +3,10 @@ import type { Alert, AlertKind, AlertSeverity } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
+import type { CandleVerification } from '../verify/verification.js';
 import type { Row } from './sql-driver.js';
 import type { Checkpoint } from './store.js';
+import type { StoredCandle } from './verification-store.js';
 
 /** Rows of the candles, alerts and checkpoints tables as the domain's records, and back. */
 
@@ -50,7 +52,8 @@ function seriesKey(r: Row) {
   };
 }
 
-export function candleFromRow(r: Row): Candle {
+/** A candle row of CANDLE_SELECT, with its verification when its current revision is judged. */
+export function candleFromRow(r: Row): StoredCandle {
   return {
     ...seriesKey(r),
     closeTime: Number(r.close_time),
@@ -68,6 +71,10 @@ export function candleFromRow(r: Row): Candle {
     lastTradeId: r.last_trade_id as string,
     revision: Number(r.revision),
     closed: true,
+    // Absent rather than null: a candle read back equals the candle written until it is judged.
+    ...(r.verification_detail == null
+      ? {}
+      : { verification: JSON.parse(r.verification_detail as string) as CandleVerification }),
   };
 }
 

@@ -72,6 +72,8 @@ import type {
   Store,
   StoredMarket,
 } from './store.js';
+import { verificationSqlStore } from './verification-sql-store.js';
+import type { StoredCandle, VerificationStore } from './verification-store.js';
 
 export class SqlStore implements Store {
   /** Month starts whose candle partition is known to exist. */
@@ -80,9 +82,16 @@ export class SqlStore implements Store {
   /** The context tables' part (context-sql-store.ts), on the same database. */
   private readonly context: ContextStore;
 
+  /** The verification reads (verification-sql-store.ts), on the same database. */
+  private readonly verification: VerificationStore;
+
   constructor(private readonly db: SqlDriver) {
     this.context = contextSqlStore(db, (fn) => this.run(fn));
+    this.verification = verificationSqlStore(db, (fn) => this.run(fn));
   }
+
+  readonly verificationCounts: VerificationStore['verificationCounts'] = (q) => this.verification.verificationCounts(q);
+  readonly mismatches: VerificationStore['mismatches'] = (q) => this.verification.mismatches(q);
 
   readonly commitContext: ContextStore['commitContext'] = (c) => this.context.commitContext(c);
   readonly contextOffset: ContextStore['contextOffset'] = (t, p) => this.context.contextOffset(t, p);
@@ -146,7 +155,7 @@ export class SqlStore implements Store {
     return rows[0] ? bytes(rows[0].state) : null;
   }
 
-  async candles(q: CandleQuery): Promise<Candle[]> {
+  async candles(q: CandleQuery): Promise<StoredCandle[]> {
     return (await this.series(SELECT_CANDLES, q)).map(candleFromRow);
   }
 

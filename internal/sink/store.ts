@@ -4,6 +4,7 @@ import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import type { ContextStore } from './context-store.js';
+import type { StoredCandle, VerificationStore } from './verification-store.js';
 
 /**
  * The Store contract: candles, alerts and per-partition checkpoints in one relational database
@@ -142,8 +143,8 @@ export interface RefusedRows {
   readonly alerts: readonly RefusedRow<Alert>[];
 }
 
-/** The context tables and their commits: context-store.ts. */
-export interface Store extends ContextStore {
+/** The context tables and their commits: context-store.ts; the verification reads: verification-store.ts. */
+export interface Store extends ContextStore, VerificationStore {
   /** Applies the versioned migrations not yet applied. Safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** The last committed checkpoint of a partition, or null when none was committed. */
@@ -168,8 +169,8 @@ export interface Store extends ContextStore {
   parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>>;
   /** One parked actor's snapshot, or null when it is not parked. */
   loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
-  /** Candles of one market and interval in open time order. */
-  candles(query: CandleQuery): Promise<Candle[]>;
+  /** Candles of one market and interval in open time order, each with its `verification` once judged. */
+  candles(query: CandleQuery): Promise<StoredCandle[]>;
   /** Trend predictions of one market and interval in open time order, with their scores. */
   predictions(query: PredictionQuery): Promise<TrendPrediction[]>;
   /** Indicators of one market and interval in open time order (the same query and paging as candles). */
