@@ -131,7 +131,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     await commitRows({ candles: cs, alerts: [alert({ id: freshName('a'), exchange, time: t0 })] });
     const all = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m`);
     expect(all.status).toBe(200);
-    expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001' })));
+    expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001', verification: null })));
     expect((all.body.candles as Candle[])[3]!.close).toBe('67000.31234567890123');
 
     const june = await get(
