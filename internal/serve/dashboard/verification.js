@@ -56,7 +56,8 @@ export function onVerification(v) {
   if (v.status === 'mismatch') {
     addMismatch({ ...v, verification: v });
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refreshVerification, REFRESH_AFTER_MISMATCH_MS);
+    // As the poll: a failure shows nothing more than the stream's status already does.
+    refreshTimer = setTimeout(() => refreshVerification().catch(() => {}), REFRESH_AFTER_MISMATCH_MS);
   }
 }
 
