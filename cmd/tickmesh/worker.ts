@@ -1,11 +1,20 @@
 import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { ENDPOINT_FLAGS, ENDPOINT_HELP, parseEndpoints, requireEndpoints } from '../../internal/config/endpoints.js';
 import { readArgs } from '../../internal/config/parse-flags.js';
-import { parseWorkerOptions, WORKER_FLAGS, WORKER_FLAGS_HELP } from '../../internal/config/worker.js';
-import { awaitTopics, createKafkaAdmin } from '../../internal/log/kafka-admin.js';
+import {
+  parseWorkerOptions,
+  WORKER_FLAGS,
+  WORKER_FLAGS_HELP,
+  type WorkerOptions,
+} from '../../internal/config/worker.js';
+import { awaitTopics, createKafkaAdmin, type KafkaLogAdmin } from '../../internal/log/kafka-admin.js';
 import { createKafkaConsumer } from '../../internal/log/kafka-consumer.js';
 import { createKafkaProducer } from '../../internal/log/kafka-producer.js';
+import type { LogConsumer } from '../../internal/log/log.js';
 import { startProbeServer } from '../../internal/observe/http-server.js';
 import { createLogger } from '../../internal/observe/logger.js';
 import { createRegistry } from '../../internal/observe/metrics.js';
@@ -15,6 +24,7 @@ import { ConfigError } from '../../internal/runtime/errors.js';
 import { createStartupGate } from '../../internal/runtime/startup-gate.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { createRedisCache } from '../../internal/sink/redis-cache.js';
+import type { Store } from '../../internal/sink/store.js';
 import { createContextHost } from '../../internal/worker/context-host.js';
 import { createContextRecorder } from '../../internal/worker/context-recorder.js';
 import { createEndOffsetProbe } from '../../internal/worker/end-offset-probe.js';
@@ -22,9 +32,11 @@ import { startHeartbeat } from '../../internal/worker/heartbeat.js';
 import { createIndexHost, ownerOf } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
+import { reconcilerHostConfig, workerActorConfig, workerConfig } from '../../internal/worker/options.js';
 import { createPlacementFollower, type PlacementFollower } from '../../internal/worker/placement-follower.js';
+import { createReconcilerHost, type ReconcilerHost } from '../../internal/worker/reconciler-host.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
+import { createVerificationMetrics } from '../../internal/worker/verification-metrics.js';
 import { createWorker, type Worker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
@@ -108,6 +120,10 @@ export const workerCommand: Command = {
     const producer = await createKafkaProducer({ ...kafka, registry });
     const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
     const admin = await createKafkaAdmin(kafka);
+    const reconciler = options.verify
+      ? await createVerification(options, partitionCount, { admin, kafka, store, bus, logger, registry })
+      : undefined;
+    await reconciler?.host.start(signal);
     const worker = createWorker({
       consumer,
       producer,
@@ -120,6 +136,7 @@ export const workerCommand: Command = {
       clock: Date.now,
       config: workerConfig(options),
       ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
+      ...(reconciler ? { companion: reconciler.host } : {}),
     });
     serving = worker;
     gate.open();
@@ -207,6 +224,7 @@ export const workerCommand: Command = {
       // Under the operator: hand the partitions off as it moves them away (the pod is terminating).
       await follower?.drain(options.handoffWaitMs);
       await worker.drain();
+      await reconciler?.host.drain();
       await indexHost.close();
       await contextHost?.close();
       await recorder?.close();
@@ -218,6 +236,7 @@ export const workerCommand: Command = {
     await endOffsets.close();
     await Promise.allSettled([
       consumer.close(),
+      reconciler?.consumer.close(),
       producer.close(),
       admin.close(),
       bus.close(),
@@ -230,3 +249,41 @@ export const workerCommand: Command = {
     return code;
   },
 };
+
+/**
+ * The live reconciler (reconciler-host.ts) when the klines topic is there with the trades topic's
+ * partition count; else none, with one warning (a deployment without kline ingest runs as before).
+ */
+async function createVerification(
+  options: WorkerOptions,
+  partitions: number,
+  deps: {
+    admin: KafkaLogAdmin;
+    kafka: Omit<Parameters<typeof createKafkaConsumer>[0], 'topic'>;
+    store: Store;
+    bus: Bus;
+    logger: Logger;
+    registry: Registry;
+  },
+): Promise<{ host: ReconcilerHost; consumer: LogConsumer } | undefined> {
+  const topic = options.klinesTopic;
+  const count = await deps.admin.partitionCount(topic).catch(() => undefined);
+  if (count !== partitions) {
+    deps.logger.warn(
+      { topic, partitions: count ?? null, expected: partitions },
+      'klines topic unusable; candles are not verified',
+    );
+    return undefined;
+  }
+  const consumer = await createKafkaConsumer({ ...deps.kafka, clientId: `${deps.kafka.clientId}-klines`, topic });
+  const host = createReconcilerHost({
+    consumer,
+    store: deps.store,
+    bus: deps.bus,
+    logger: deps.logger,
+    metrics: createVerificationMetrics(deps.registry),
+    clock: Date.now,
+    config: reconcilerHostConfig(options, partitions),
+  });
+  return { host, consumer };
+}

@@ -89,6 +89,14 @@ export const CANDLES_STREAM: DurableStreamConfig = Object.freeze({
   duplicateWindowMs: 10 * 60_000,
 });
 
+/** Candle verifications (verificationSubject), de-duplicated by candle, revision and judgement. */
+export const VERIFICATIONS_STREAM: DurableStreamConfig = Object.freeze({
+  name: 'TICKMESH_VERIFICATIONS',
+  subjects: [`${ROOT}.verification.>`],
+  maxAgeMs: 7 * 86_400_000,
+  duplicateWindowMs: 10 * 60_000,
+});
+
 /** Alerts, de-duplicated by their deterministic alert id. */
 export const ALERTS_STREAM: DurableStreamConfig = Object.freeze({
   name: 'TICKMESH_ALERTS',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
 import { DEFAULT_RETENTION, type RetentionPolicy } from '../sink/store.js';
+import { KLINES_TOPIC } from '../verify/kline-record.js';
 import { boolFlag, intervalListFlag, intFlag, logLevelFlag, sqlSchemaFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, flagName, parseFlagValues, type RawFlags } from './parse-flags.js';
 import { alertRetentionFlag, candleRetentionFlag, retentionPolicy, retentionText } from './retention.js';
@@ -151,6 +152,29 @@ export const WORKER_FLAGS = {
   },
   sentimentTopic: { schema: z.string().min(1).default('tickmesh.sentiment.v1'), arg: 'NAME', help: 'sentiment topic' },
   newsTopic: { schema: z.string().min(1).default('tickmesh.news.v1'), arg: 'NAME', help: 'news headlines topic' },
+  verify: {
+    schema: boolFlag.default(true),
+    arg: 'true|false',
+    help:
+      "judge each closed candle against the venue's own kline from the klines topic (docs/WORKER.md, " +
+      '"Verified candles"); off, or when that topic is missing, candles are not verified',
+  },
+  klinesTopic: {
+    schema: z.string().min(1).default(KLINES_TOPIC),
+    arg: 'NAME',
+    help: "the venues' kline pushes, partitioned like the trades topic",
+  },
+  verifyIntervals: { schema: intervalListFlag('1m'), arg: 'LIST', help: 'candle intervals judged against the venues' },
+  verifyWaitMs: {
+    schema: int(0).default(30_000),
+    arg: 'N',
+    help: "a closed candle whose venue kline has not come this long after it closed is 'unverifiable'",
+  },
+  verifySettleMs: {
+    schema: int(0).default(10_000),
+    arg: 'N',
+    help: "for a venue that does not mark its final kline push: its latest push is final this long after the window's end",
+  },
   port: { schema: int(0, 65_535).default(9464), arg: 'N', help: '/healthz /readyz /metrics port' },
   schema: { schema: sqlSchemaFlag.default('public'), arg: 'NAME', help: 'PostgreSQL schema' },
   drainTimeoutMs: { schema: int(1).default(25_000), arg: 'N', help: 'SIGTERM drain gives up after this long' },

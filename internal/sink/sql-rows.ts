@@ -52,8 +52,7 @@ function seriesKey(r: Row) {
   };
 }
 
-/** A candle row of CANDLE_SELECT, with its verification when its current revision is judged. */
-export function candleFromRow(r: Row): StoredCandle {
+export function candleFromRow(r: Row): Candle {
   return {
     ...seriesKey(r),
     closeTime: Number(r.close_time),
@@ -71,11 +70,14 @@ export function candleFromRow(r: Row): StoredCandle {
     lastTradeId: r.last_trade_id as string,
     revision: Number(r.revision),
     closed: true,
-    // Absent rather than null: a candle read back equals the candle written until it is judged.
-    ...(r.verification_detail == null
-      ? {}
-      : { verification: JSON.parse(r.verification_detail as string) as CandleVerification }),
   };
+}
+
+/** A candle row with its verification, when the row holds one (of the row's revision). */
+export function storedCandleFromRow(r: Row): StoredCandle {
+  const candle = candleFromRow(r);
+  if (r.verification_detail == null) return candle;
+  return { ...candle, verification: JSON.parse(String(r.verification_detail)) as CandleVerification };
 }
 
 export function indicatorRow(v: IndicatorValues): Row {

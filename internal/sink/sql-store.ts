@@ -47,7 +47,6 @@ import {
   alertFromRow,
   alertRow,
   bytes,
-  candleFromRow,
   candleRow,
   checkpointFrom,
   indicatorFromRow,
@@ -57,6 +56,7 @@ import {
   latestRevisions,
   predictionFromRow,
   predictionRow,
+  storedCandleFromRow,
 } from './sql-rows.js';
 import type {
   AlertQuery,
@@ -81,8 +81,7 @@ export class SqlStore implements Store {
 
   /** The context tables' part (context-sql-store.ts), on the same database. */
   private readonly context: ContextStore;
-
-  /** The verification reads (verification-sql-store.ts), on the same database. */
+  /** The verification part (verification-sql-store.ts), on the same database. */
   private readonly verification: VerificationStore;
 
   constructor(private readonly db: SqlDriver) {
@@ -90,6 +89,9 @@ export class SqlStore implements Store {
     this.verification = verificationSqlStore(db, (fn) => this.run(fn));
   }
 
+  readonly commitVerifications: VerificationStore['commitVerifications'] = (c) =>
+    this.verification.commitVerifications(c);
+  readonly unverifiedCandles: VerificationStore['unverifiedCandles'] = (q) => this.verification.unverifiedCandles(q);
   readonly verificationCounts: VerificationStore['verificationCounts'] = (q) => this.verification.verificationCounts(q);
   readonly mismatches: VerificationStore['mismatches'] = (q) => this.verification.mismatches(q);
 
@@ -156,7 +158,7 @@ export class SqlStore implements Store {
   }
 
   async candles(q: CandleQuery): Promise<StoredCandle[]> {
-    return (await this.series(SELECT_CANDLES, q)).map(candleFromRow);
+    return (await this.series(SELECT_CANDLES, q)).map(storedCandleFromRow);
   }
 
   async predictions(q: PredictionQuery): Promise<TrendPrediction[]> {

@@ -201,7 +201,8 @@ const CANDLE_COLUMNS = `exchange, symbol, "interval", open_time, close_time, mar
 /**
  * Upserts a JSON array of candle rows (at most one per key). A stored row is replaced only by
  * a revision at least as high: an equal revision rewrites identical values on replay, a lower
- * one (a stale writer) changes nothing.
+ * one (a stale writer) changes nothing. A higher revision clears the verification (migration 8):
+ * a revision is judged again (verification-store.ts); a replay of the same revision keeps it.
  */
 export const UPSERT_CANDLES = `
 INSERT INTO candles (${CANDLE_COLUMNS})
@@ -211,7 +212,10 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO UPDATE SET
   low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, quote_volume = EXCLUDED.quote_volume,
   trades = EXCLUDED.trades, taker_buy_volume = EXCLUDED.taker_buy_volume,
   taker_buy_quote_volume = EXCLUDED.taker_buy_quote_volume, vwap = EXCLUDED.vwap,
-  first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision
+  first_trade_id = EXCLUDED.first_trade_id, last_trade_id = EXCLUDED.last_trade_id, revision = EXCLUDED.revision,
+  verification = CASE WHEN candles.revision < EXCLUDED.revision THEN NULL ELSE candles.verification END,
+  verified_revision = CASE WHEN candles.revision < EXCLUDED.revision THEN NULL ELSE candles.verified_revision END,
+  verification_detail = CASE WHEN candles.revision < EXCLUDED.revision THEN NULL ELSE candles.verification_detail END
 WHERE candles.revision <= EXCLUDED.revision`;
 
 const INDICATOR_COLUMNS = 'exchange, symbol, "interval", open_time, market, vwap, volatility, imbalance, sma, ema';

@@ -143,7 +143,7 @@ export interface RefusedRows {
   readonly alerts: readonly RefusedRow<Alert>[];
 }
 
-/** The context tables and their commits: context-store.ts; the verification reads: verification-store.ts. */
+/** The context tables and their commits: context-store.ts; the candles' verification: verification-store.ts. */
 export interface Store extends ContextStore, VerificationStore {
   /** Applies the versioned migrations not yet applied. Safe to call from several processes at once. */
   migrate(): Promise<void>;
@@ -169,7 +169,7 @@ export interface Store extends ContextStore, VerificationStore {
   parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>>;
   /** One parked actor's snapshot, or null when it is not parked. */
   loadParked(topic: string, partition: number, key: string): Promise<Uint8Array | null>;
-  /** Candles of one market and interval in open time order, each with its `verification` once judged. */
+  /** Candles of one market and interval in open time order, each with its verification once judged. */
   candles(query: CandleQuery): Promise<StoredCandle[]>;
   /** Trend predictions of one market and interval in open time order, with their scores. */
   predictions(query: PredictionQuery): Promise<TrendPrediction[]>;

@@ -1,23 +1,64 @@
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
 import type { VerifyStatus } from '../verify/compare.js';
-import type { CandleVerification } from '../verify/verification.js';
+import type { CandleVerification, VerificationEvent } from '../verify/verification.js';
 
 /**
- * The reading side of candle verification (migration 8): how many stored candles each verdict
- * has, and the candles judged `mismatch`. A judgement counts only while it is of the row's
- * current revision; a candle without one is `pending`.
+ * The Store's part for the live reconciler (internal/worker/reconciler-host.ts): the judgements
+ * of closed candles against the venue's own candles, written into the candle rows
+ * (`candles.verification*`, migration 8), and the klines topic's per-partition checkpoint.
+ *
+ * Exactly once: a verification commit writes the judgements made from one partition of the
+ * klines topic and that partition's checkpoint (next offset, the reconciler's pending kline
+ * pushes) in ONE transaction, fenced by the placement epoch like the trades' checkpoints (a
+ * commit from a lower epoch writes nothing). A judgement lands only on the revision it judged:
+ * a row revised since keeps its cleared verification until its own judgement. An `unverifiable`
+ * (no kline in time) never replaces a judgement the venue's kline made for the same revision, so
+ * a replay after a restart, which may lack a kline consumed before the checkpoint, cannot undo it.
  */
+export interface VerificationCommit {
+  readonly topic: string;
+  readonly partition: number;
+  readonly epoch: number;
+  /** Offset of the first klines record not reflected in the judgements and `state`. */
+  readonly nextOffset: bigint;
+  /** The reconciler's state for a restart (reconciler-state.ts), opaque to the store. */
+  readonly state: Uint8Array;
+  readonly verifications: readonly VerificationEvent[];
+}
+
+/** A stored candle: the closed candle and, once judged, its verification (of this revision). */
+export interface StoredCandle extends Candle {
+  readonly verification?: CandleVerification;
+}
+
+export interface UnverifiedQuery {
+  /** Candles opened at most this long before the newest candle of their market and interval, ms. */
+  readonly horizonMs: number;
+  readonly intervals: readonly Interval[];
+  /** Only these markets. */
+  readonly markets: readonly { readonly exchange: string; readonly symbol: string }[];
+  /** Most rows, the newest; returned oldest first. */
+  readonly limit: number;
+}
+
 export interface VerificationStore {
-  /** Candle counts by market, interval and status, ordered by exchange, symbol, interval, status. */
+  /**
+   * Writes the judgements and the klines partition's checkpoint atomically (FencedError when a
+   * higher epoch holds it); returns the judgements that changed a row (the rest were repeats, or
+   * of a revision no longer stored).
+   */
+  commitVerifications(commit: VerificationCommit): Promise<VerificationEvent[]>;
+  /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet, or only `unverifiable`. */
+  unverifiedCandles(q: UnverifiedQuery): Promise<Candle[]>;
+  /**
+   * The reading side (the API): stored candles counted by market, interval and status, ordered by
+   * exchange, symbol, interval, status. A judgement counts only while it is of the row's current
+   * revision; a candle without one is `pending`.
+   */
   verificationCounts(query: VerificationQuery): Promise<VerificationCount[]>;
   /** Candles whose current revision is judged `mismatch`, in (openTime, exchange, symbol, interval) order. */
   mismatches(query: MismatchQuery): Promise<StoredCandle[]>;
-}
-
-/** A stored candle with its judgement of the current revision; absent (or null) until the reconciler made one. */
-export interface StoredCandle extends Candle {
-  readonly verification?: CandleVerification | null;
 }
 
 export type VerificationState = VerifyStatus | 'pending';

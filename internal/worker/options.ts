@@ -1,6 +1,7 @@
 import { type ActorConfig, actorConfig } from '../actor/config.js';
 import type { WorkerOptions } from '../config/worker.js';
 import type { Interval } from '../market/interval.js';
+import type { ReconcilerHostConfig } from './reconciler-host.js';
 import type { WorkerConfig } from './worker.js';
 
 /** The worker's runtime config from its options. */
@@ -39,4 +40,24 @@ export function workerActorConfig(o: WorkerOptions): ActorConfig {
     partialMinIntervalMs: o.partialIntervalMs,
     detectors: { interval: o.intervals.includes('1m') ? '1m' : (o.intervals[0] as Interval) },
   });
+}
+
+/** Windows each reconciler holds per market and interval, judged or waiting. */
+const VERIFY_MAX_WINDOWS = 16;
+/** A claim reads back the unjudged candles this far behind each series' newest. */
+const VERIFY_HORIZON_MS = 2 * 3_600_000;
+
+/** The reconciler host's config from the worker's options and the trades topic's partition count. */
+export function reconcilerHostConfig(o: WorkerOptions, partitions: number): ReconcilerHostConfig {
+  return {
+    topic: o.klinesTopic,
+    partitions,
+    intervals: [...o.verifyIntervals],
+    waitMs: o.verifyWaitMs,
+    settleMs: o.verifySettleMs,
+    maxWindows: VERIFY_MAX_WINDOWS,
+    commitIntervalMs: o.checkpointIntervalMs,
+    tickMs: 250,
+    horizonMs: VERIFY_HORIZON_MS,
+  };
 }

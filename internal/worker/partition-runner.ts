@@ -77,6 +77,8 @@ export interface PartitionRunnerDeps {
   readonly config: PartitionConfig;
   /** Tracing on: spans per batch, checkpoint and commit (batch-trace.ts). None: no span work at all. */
   readonly tracer?: Tracer;
+  /** Called with the candle rows of each checkpoint once it is committed (the reconciler, partition-companion.ts). */
+  readonly onCommitted?: (candles: readonly Candle[]) => void;
 }
 
 /** Milliseconds the end of a run took: waiting for the checkpoint in flight, then the final checkpoint's settle and commit. */
@@ -762,6 +764,7 @@ export class PartitionRunner {
         span && this.checkpointTrace ? await this.checkpointTrace.commitSpan(span, commit) : await commit();
       if (!committed) return;
       this.committedOffset = nextOffset;
+      if (candles.length > 0) this.deps.onCommitted?.(candles);
       // Committed: a parked snapshot is read back from the store from now on.
       for (const p of parked) if (this.parkedBytes.get(p.key) === p.state) this.parkedBytes.delete(p.key);
       if (timings) {

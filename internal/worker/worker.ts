@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM } from '../bus/subject-names.js';
 import type { LogConsumer, LogProducer } from '../log/log.js';
+import type { Candle } from '../market/candle.js';
 import type { Component } from '../runtime/component.js';
 import { DrainTimeoutError, FencedError } from '../runtime/errors.js';
 import type { Cache } from '../sink/cache.js';
@@ -10,6 +11,7 @@ import type { RetentionPolicy, Store } from '../sink/store.js';
 import type { ActorFactory } from './actor-port.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type OutputTopics, PartitionOutputs } from './outputs.js';
+import type { PartitionCompanion } from './partition-companion.js';
 import type { PartitionLoad } from './partition-load.js';
 import { type PartitionConfig, PartitionRunner } from './partition-runner.js';
 
@@ -41,6 +43,8 @@ export interface WorkerDeps {
   readonly config: WorkerConfig;
   /** Tracing on: the partitions' spans (batch-trace.ts, outputs.ts). None: no span work. */
   readonly tracer?: Tracer;
+  /** Runs beside each partition and moves with it (the live reconciler, reconciler-host.ts). */
+  readonly companion?: PartitionCompanion;
 }
 
 /** The clock tick of the partitions is spread over this many steps of `tickMs` (see start). */
@@ -199,7 +203,9 @@ export class Worker implements Component {
         pause: () => deps.consumer.pause(partition),
         resume: () => deps.consumer.resume(partition),
       },
+      ...(deps.companion ? { onCommitted: (c: readonly Candle[]) => deps.companion?.committed(partition, c) } : {}),
     });
+    await deps.companion?.assign(partition, epoch);
     await deps.consumer.assign(partition, runner.offset);
     const done = runner.run(this.controller.signal).then(
       () => this.finished(partition, runner, 'released'),
@@ -298,9 +304,11 @@ export class Worker implements Component {
   }
 
   private finished(partition: number, runner: PartitionRunner, reason: 'released' | 'fenced' | 'failed'): void {
-    if (this.running.get(partition)?.runner === runner) this.running.delete(partition);
+    const current = this.running.get(partition)?.runner === runner;
+    if (current) this.running.delete(partition);
     if (reason !== 'released') void this.deps.consumer.unassign(partition).catch(() => {});
     this.deps.metrics.owned.set(this.running.size);
+    if (current) void this.deps.companion?.release(partition);
     // How the end of the run went (the wait for the checkpoint in flight, the final settle and commit).
     this.log.info({ partition, reason, ...runner.lastStop }, 'partition stopped');
     this.onPartitionStopped(partition, reason);

@@ -7,6 +7,7 @@ import { INTERVALS, type Interval, windowEnd } from '../../internal/market/inter
 import { FencedError, InputError } from '../../internal/runtime/errors.js';
 import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { defineContextStoreContract } from './context-store-contract.js';
+import { defineVerificationStoreContract } from './verification-store-contract.js';
 
 /**
  * The one test suite every Store adapter passes (PGlite in the unit project, PostgreSQL in the
@@ -528,5 +529,6 @@ export function defineStoreContract(name: string, make: () => Promise<StoreSubje
     });
 
     defineContextStoreContract(open);
+    defineVerificationStoreContract(open);
   });
 }
