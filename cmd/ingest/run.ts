@@ -31,7 +31,13 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     { registry, healthy: () => true, notReadyReason: () => gate.reason() ?? ingestor?.notReadyReason() },
     config.metricsPort,
   );
-  const topics = [config.topics.trades, config.topics.rejects, config.topics.gaps];
+  const klines = config.klineIntervals.length > 0;
+  const topics = [
+    config.topics.trades,
+    config.topics.rejects,
+    config.topics.gaps,
+    ...(klines ? [config.topics.klines] : []),
+  ];
   const kafka = {
     brokers: config.kafkaBrokers,
     security: config.kafkaSecurity,
@@ -44,6 +50,17 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     await probes.close();
     await tracing.shutdown();
     return 0;
+  }
+  // A market's klines must land in the partition number of its trades (the reconciler reads both there).
+  const tradeCount = ready.get(config.topics.trades);
+  const klineCount = ready.get(config.topics.klines);
+  if (klines && tradeCount !== klineCount) {
+    await probes.close();
+    await tracing.shutdown();
+    throw new ConfigError(
+      `topic ${config.topics.klines} has ${klineCount} partitions, ${config.topics.trades} has ${tradeCount}: ` +
+        "a market's klines must share its trades' partition number (tickmesh topics creates both alike; or --no-klines)",
+    );
   }
   const producer = await createKafkaProducer({
     brokers: config.kafkaBrokers,
@@ -71,6 +88,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     },
     maxBackfill: config.maxBackfill,
     maxEventSkewMs: config.maxEventSkewMs,
+    klineIntervals: config.klineIntervals,
     ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     ...(ready.get(config.topics.trades) !== undefined ? { tradePartitions: ready.get(config.topics.trades) } : {}),
     ...(config.proxy ? { proxy: config.proxy } : {}),

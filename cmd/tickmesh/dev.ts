@@ -67,9 +67,13 @@ export const devCommand: Command = {
     const live =
       source === 'binance' || (source === 'auto' && (await reachable(combinedStreamUrl(values.wsUrl), 3_000)));
     if (source === 'binance' && !live) throw new ConfigError('binance is not reachable');
+    const plant = values.plantKlineDiscrepancy;
+    if (plant && !list(values.markets).includes(plant.market)) {
+      throw new ConfigError(`--plant-kline-discrepancy: ${plant.market} is not one of --markets`);
+    }
     const venues: VenueConfig[] = live
       ? [{ venue: 'binance', symbols: list(values.symbols), wsUrl: values.wsUrl }]
-      : [{ venue: 'sim', symbols: list(values.markets), rate }];
+      : [{ venue: 'sim', symbols: list(values.markets), rate, ...(plant ? { plantKlineDiscrepancy: plant } : {}) }];
     const sourceLabel = live ? 'binance live' : 'SIMULATED (exchange unreachable)';
     if (!live) logger.warn({ markets: list(values.markets) }, 'exchange not reachable: running the market simulator');
 
@@ -99,7 +103,14 @@ export const devCommand: Command = {
       clock: Date.now,
       config: workerConfig(options),
     });
-    const ingestor = createIngestor({ venues, producer: log.producer(), logger, registry });
+    // The venue's own klines beside its trades (the simulator publishes its own) for every candle interval.
+    const ingestor = createIngestor({
+      venues,
+      producer: log.producer(),
+      logger,
+      registry,
+      klineIntervals: values.klines === 'on' ? workerIntervals : [],
+    });
     const api = createApiServer({
       store: store.share(),
       cache,
@@ -220,9 +231,11 @@ export async function ensureDevTopics(
   worker: Pick<WorkerOptions, 'lateTopic' | 'rejectedTopic'>,
 ): Promise<string[]> {
   await admin.ensureTopic(DEFAULT_TOPICS.trades, partitions);
+  // The venue's (or the simulator's) klines, keyed like trades: the same partition count.
+  await admin.ensureTopic(DEFAULT_TOPICS.klines, partitions);
   const others = [...new Set([DEFAULT_TOPICS.rejects, DEFAULT_TOPICS.gaps, worker.lateTopic, worker.rejectedTopic])];
   for (const topic of others) await admin.ensureTopic(topic, 1);
-  return [DEFAULT_TOPICS.trades, ...others];
+  return [DEFAULT_TOPICS.trades, DEFAULT_TOPICS.klines, ...others];
 }
 
 /** The base assets of dev's markets (`BTC-USDT`) or Binance symbols (`BTCUSDT`), once each. */

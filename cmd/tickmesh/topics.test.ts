@@ -7,7 +7,12 @@ describe('tickmesh topics plan', () => {
 
   it('creates what is missing and keeps what exists', () => {
     const plan = planTopics(options, new Map([['tickmesh.gaps.v1', 1]]));
-    expect(plan.create).toEqual(['tickmesh.trades.v1', 'tickmesh.trades.late.v1', 'tickmesh.trades.rejected.v1']);
+    expect(plan.create).toEqual([
+      'tickmesh.trades.v1',
+      'tickmesh.trades.late.v1',
+      'tickmesh.trades.rejected.v1',
+      'tickmesh.klines.v1',
+    ]);
     expect(plan.keep).toEqual([{ topic: 'tickmesh.gaps.v1', partitions: 1 }]);
     expect(plan.refusal).toBeUndefined();
   });
@@ -15,6 +20,11 @@ describe('tickmesh topics plan', () => {
   it('refuses a trades topic with another partition count, naming both counts', () => {
     const plan = planTopics(options, new Map([['tickmesh.trades.v1', 12]]));
     expect(plan.refusal).toMatch(/tickmesh\.trades\.v1 exists with 12 partitions, 6 were asked for/);
+  });
+
+  it('refuses a klines topic with another partition count than the trades topic is given', () => {
+    const plan = planTopics(options, new Map([['tickmesh.klines.v1', 3]]));
+    expect(plan.refusal).toMatch(/tickmesh\.klines\.v1 exists with 3 partitions, 6 were asked for/);
   });
 
   it('rejects a bad partition count and topics that coincide', () => {

@@ -17,9 +17,10 @@ import type { Command } from './command.js';
 
 const HELP = `tickmesh topics: create the Kafka topics tickmesh uses, if they do not exist
 
-Ensures the trades, late, rejected and gaps topics, each with --partitions partitions. A trades
-topic that exists with another partition count is refused (exit 2): the operator places that many
-partitions, and re-partitioning re-keys markets. Other topics are left as they are. Topics are
+Ensures the trades, late, rejected, gaps and klines topics, each with --partitions partitions. A
+trades or klines topic that exists with another partition count is refused (exit 2): the operator
+places that many partitions, re-partitioning re-keys markets, and a market's venue klines must be
+in the partition number of its trades. Other topics are left as they are. Topics are
 created with message.timestamp.type=LogAppendTime.
 
 usage: tickmesh topics --partitions N [options]
@@ -42,6 +43,7 @@ export interface TopicsPlan {
 export function planTopics(options: TopicsOptions, existing: ReadonlyMap<string, number>): TopicsPlan {
   const [trades] = options.topics;
   const tradesCount = existing.get(trades as string);
+  const klinesCount = existing.get(options.klinesTopic);
   return {
     create: options.topics.filter((t) => !existing.has(t)),
     keep: options.topics.flatMap((t) => {
@@ -52,7 +54,10 @@ export function planTopics(options: TopicsOptions, existing: ReadonlyMap<string,
       tradesCount !== undefined && tradesCount !== options.partitions
         ? `topic ${trades} exists with ${tradesCount} partitions, ${options.partitions} were asked for: ` +
           "the operator places the trades topic's partitions, so the count is chosen once (recreate the topic, or ask for its count)"
-        : undefined,
+        : klinesCount !== undefined && klinesCount !== options.partitions
+          ? `topic ${options.klinesTopic} exists with ${klinesCount} partitions, ${options.partitions} were asked for: ` +
+            "a market's venue klines must be in the partition number of its trades (recreate the klines topic)"
+          : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intFlag, logLevelFlag, textFlag } from './flags.js';
+import { intFlag, logLevelFlag, plantedDiscrepancyFlag, textFlag } from './flags.js';
 import type { FlagSpec } from './parse-flags.js';
 
 const BINANCE_WS = 'wss://stream.binance.com:9443/stream';
@@ -25,6 +25,18 @@ export const DEV_FLAGS = {
     schema: z.coerce.number().positive().default(20),
     arg: 'N',
     help: 'simulator: mean trades per second per market',
+  },
+  klines: {
+    schema: z.enum(['on', 'off']).default('on'),
+    arg: 'on|off',
+    help: "the venue's own klines beside its trades (the simulator publishes its own), for verified candles",
+  },
+  plantKlineDiscrepancy: {
+    schema: plantedDiscrepancyFlag,
+    arg: 'MARKET[:KIND]',
+    help:
+      "simulator: one discrepancy in MARKET's klines, to see a mismatch end to end: withheld-trade (default) " +
+      'or field',
   },
   context: {
     schema: z.enum(['sim', 'off']).default('sim'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLANT_KINDS, parsePlantedDiscrepancy } from '../ingest/sim-klines.js';
 import { COMPRESSIONS } from '../log/compression.js';
 import { INTERVALS, type Interval } from '../market/interval.js';
 import type { FlagSpec } from './parse-flags.js';
@@ -64,3 +65,17 @@ export const PROCESS_FLAGS = {
   },
   logLevel: { schema: logLevelFlag, arg: 'LEVEL', env: 'LOG_LEVEL', help: 'pino level' },
 } as const satisfies FlagSpec;
+
+/** `MARKET[:KIND]` of a discrepancy planted in the simulator's klines. */
+export const plantedDiscrepancyFlag = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined || s.trim() === '') return undefined;
+    const plant = parsePlantedDiscrepancy(s);
+    if (plant === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected MARKET or MARKET:KIND (KIND: ${PLANT_KINDS.join(', ')})` });
+      return z.NEVER;
+    }
+    return plant;
+  });

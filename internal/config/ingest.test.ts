@@ -15,10 +15,38 @@ describe('ingest config', () => {
     );
     expect(c.venues).toEqual([{ venue: 'binance', symbols: ['BTCUSDT', 'ETHUSDT'], restUrl: '' }]);
     expect(c.kafkaBrokers).toEqual(['k1:1', 'k2:2']);
-    expect(c.topics).toEqual({ trades: 'trades.x', rejects: 'tickmesh.trades.rejected.v1', gaps: 'tickmesh.gaps.v1' });
+    expect(c.topics).toEqual({
+      trades: 'trades.x',
+      rejects: 'tickmesh.trades.rejected.v1',
+      gaps: 'tickmesh.gaps.v1',
+      klines: 'tickmesh.klines.v1',
+    });
+    expect(c.klineIntervals).toEqual(['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '1w']);
     expect(c.staleAfterMs).toBe(60_000);
     expect(c.resumeTail).toBe(5_000);
     expect([c.maxMessageBytes, c.maxFragments, c.maxQueueBytes]).toEqual([1 << 20, 1024, 16 << 20]);
+  });
+
+  it("subscribes the venues' kline channels unless told --no-klines, to the klines topic it is given", () => {
+    const base = ['--venue', 'binance', '--symbols', 'BTCUSDT'];
+    const c = parseIngestConfig([...base, '--klines-topic', 'k.x', '--kline-intervals', '1s,1m'], env);
+    expect([c.topics.klines, c.klineIntervals]).toEqual(['k.x', ['1s', '1m']]);
+    expect(parseIngestConfig(base, { ...env, TICKMESH_KLINES_TOPIC: 'k.env' }).topics.klines).toBe('k.env');
+    expect(parseIngestConfig([...base, '--no-klines'], env).klineIntervals).toEqual([]);
+    expect(() => parseIngestConfig([...base, '--kline-intervals', '7m'], env)).toThrow(/unknown interval/);
+  });
+
+  it('plants a kline discrepancy in one of the simulator markets, and nowhere else', () => {
+    const sim = ['--venue', 'sim', '--symbols', 'BTC-USD,ETH-USD'];
+    const c = parseIngestConfig([...sim, '--plant-kline-discrepancy', 'eth-usd:field'], env);
+    expect(c.venues[0]?.plantKlineDiscrepancy).toEqual({ market: 'ETH-USD', kind: 'field' });
+    expect(parseIngestConfig([...sim, '--plant-kline-discrepancy', 'BTC-USD'], env).venues[0]).toMatchObject({
+      plantKlineDiscrepancy: { market: 'BTC-USD', kind: 'withheld-trade' },
+    });
+    expect(() => parseIngestConfig([...sim, '--plant-kline-discrepancy', 'SOL-USD'], env)).toThrow(/not one of/);
+    expect(() => parseIngestConfig([...sim, '--plant-kline-discrepancy', 'BTC-USD:x'], env)).toThrow(/MARKET:KIND/);
+    const binance = ['--venue', 'binance', '--symbols', 'BTCUSDT', '--plant-kline-discrepancy', 'BTC-USDT'];
+    expect(() => parseIngestConfig(binance, env)).toThrow(ConfigError);
   });
 
   it('takes the venue proxy from HTTPS_PROXY / NO_PROXY (or their lower case, or flags)', () => {

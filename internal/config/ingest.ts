@@ -4,14 +4,17 @@ import { z } from 'zod';
 import { type ContextSourceConfig, contextSourceSchema } from '../ingest/context/config.js';
 import type { VenueConfig } from '../ingest/ingestor.js';
 import type { ProxySettings } from '../ingest/proxy/proxy-rule.js';
+import { PLANT_KINDS } from '../ingest/sim-klines.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../ingest/topics.js';
 import { LIVE_VENUES } from '../ingest/venues/registry.js';
+import type { Interval } from '../market/interval.js';
 import { VENUES, venueSymbol } from '../market/markets.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS } from '../market/trade-fields.js';
 import { ConfigError } from '../runtime/errors.js';
+import { KLINES_TOPIC } from '../verify/kline-record.js';
 import type { KafkaSecurity } from './connection-security.js';
 import { KAFKA_FLAGS, parseEndpoints } from './endpoints.js';
-import { compressionFlag, PROCESS_FLAGS, textFlag } from './flags.js';
+import { compressionFlag, intervalListFlag, PROCESS_FLAGS, plantedDiscrepancyFlag, textFlag } from './flags.js';
 import { type FlagSpec, type FlagValues, flagHelp, parseFlagValues, readArgs } from './parse-flags.js';
 
 /** The `tickmesh ingest` flags and config file: one schema, parsed once in cmd/, frozen. */
@@ -41,10 +44,38 @@ export const INGEST_TOPIC_FLAGS = {
   },
 } as const satisfies FlagSpec;
 
-/** The three topics from the parsed topic flags. */
-export function ingestTopics(v: FlagValues<typeof INGEST_TOPIC_FLAGS>): IngestTopics {
-  return Object.freeze({ trades: v.tradesTopic, rejects: v.rejectsTopic, gaps: v.gapsTopic });
+/** The topics from the parsed topic flags; the klines topic where the command has one. */
+export function ingestTopics(v: FlagValues<typeof INGEST_TOPIC_FLAGS>, klines?: string): IngestTopics {
+  return Object.freeze({
+    trades: v.tradesTopic,
+    rejects: v.rejectsTopic,
+    gaps: v.gapsTopic,
+    ...(klines === undefined ? {} : { klines }),
+  });
 }
+
+/** The intervals whose venue klines `tickmesh ingest` subscribes by default: the worker's default candles. */
+export const DEFAULT_KLINE_INTERVALS = '1m,3m,5m,15m,30m,1h,2h,4h,6h,8h,12h,1d,1w';
+
+/** The venues' own candles beside their trades (docs/CANDLES.md "Verified candles"). */
+const INGEST_KLINE_FLAGS = {
+  klinesTopic: {
+    schema: z.string().min(1).default(KLINES_TOPIC),
+    arg: 'NAME',
+    env: 'TICKMESH_KLINES_TOPIC',
+    help: "the venues' kline pushes (kline.v1); give it the trades topic's partition count",
+  },
+  klineIntervals: {
+    schema: intervalListFlag(DEFAULT_KLINE_INTERVALS),
+    arg: 'LIST',
+    env: 'TICKMESH_KLINE_INTERVALS',
+    help: "subscribe each venue's candle channel for these intervals, those it pushes (the simulator publishes them all)",
+  },
+  noKlines: {
+    schema: z.boolean().default(false),
+    help: 'trades only: no candle channel subscribed, nothing written to the klines topic',
+  },
+} as const satisfies FlagSpec;
 
 const INGEST_VENUE_FLAGS = {
   venue: { schema: textFlag, arg: 'NAME', env: 'TICKMESH_INGEST_VENUE', help: 'one venue (use --config for several)' },
@@ -150,6 +181,13 @@ const INGEST_CONNECTION_FLAGS = {
     defaultHelp: '20',
   },
   simSeed: { schema: num(0).optional(), arg: 'N', help: 'sim: random seed', defaultHelp: '1' },
+  plantKlineDiscrepancy: {
+    schema: plantedDiscrepancyFlag,
+    arg: 'MARKET[:KIND]',
+    help:
+      "sim: plant one discrepancy in the simulator's klines of MARKET: withheld-trade (default: one trade " +
+      'counted in its 1m kline, never published) or field (one 1m high off by one price unit)',
+  },
   httpsProxy: {
     flag: 'https-proxy',
     schema: textFlag,
@@ -193,6 +231,7 @@ const INGEST_OUTPUT_FLAGS = {
 
 const INGEST_FLAGS = {
   ...INGEST_VENUE_FLAGS,
+  ...INGEST_KLINE_FLAGS,
   ...INGEST_CONNECTION_FLAGS,
   ...KAFKA_FLAGS,
   ...INGEST_OUTPUT_FLAGS,
@@ -208,6 +247,9 @@ venues: ${LIVE_VENUES.join(', ')}, sim (the built-in market simulator; its trade
 
 what to ingest:
 ${flagHelp(INGEST_VENUE_FLAGS)}
+
+the venues' own candles (kline channels beside the trades, for verified candles):
+${flagHelp(INGEST_KLINE_FLAGS)}
 
 connection behaviour:
 ${flagHelp(INGEST_CONNECTION_FLAGS)}
@@ -243,8 +285,10 @@ export type IngestConfig = Pick<
   readonly sources: readonly ContextSourceConfig[];
   readonly kafkaBrokers: readonly string[];
   readonly kafkaSecurity: KafkaSecurity | undefined;
-  readonly topics: IngestTopics;
+  readonly topics: Required<IngestTopics>;
   readonly clientId: string;
+  /** The venues' candle channels to subscribe; empty with --no-klines. */
+  readonly klineIntervals: readonly Interval[];
 };
 
 const venueSchema = z.object({
@@ -257,6 +301,7 @@ const venueSchema = z.object({
   maxStreamsPerConnection: z.number().int().min(1).max(1024).optional(),
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
+  plantKlineDiscrepancy: z.object({ market: z.string().min(1), kind: z.enum(PLANT_KINDS) }).optional(),
 });
 const fileSchema = z.object({
   venues: z.array(venueSchema).default([]),
@@ -270,6 +315,10 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
     if (v === undefined) throw new ConfigError(`${raw.venue}: symbol '${s}' maps to no market`);
     return v;
   });
+  const plant = raw.plantKlineDiscrepancy;
+  if (plant !== undefined && (raw.venue !== 'sim' || !symbols.includes(plant.market))) {
+    throw new ConfigError(`plant-kline-discrepancy: ${plant.market} is not one of the simulator's markets`);
+  }
   const { staleAfterSeconds, ...rest } = raw;
   return Object.freeze({
     ...rest,
@@ -313,6 +362,7 @@ export function parseIngestConfig(
       stream: v.stream,
       rate: v.simRate,
       seed: v.simSeed,
+      plantKlineDiscrepancy: v.plantKlineDiscrepancy,
     });
   }
   if (raws.length === 0 && sources.length === 0) throw new ConfigError('give --venue and --symbols, or --config');
@@ -328,7 +378,8 @@ export function parseIngestConfig(
     sources: Object.freeze(sources),
     kafkaBrokers: endpoints.kafkaBrokers,
     kafkaSecurity: endpoints.kafkaSecurity,
-    topics: ingestTopics(v),
+    topics: ingestTopics(v, v.klinesTopic) as Required<IngestTopics>,
+    klineIntervals: Object.freeze(v.noKlines ? [] : v.klineIntervals),
     compression: v.compression,
     maxBufferBytes: v.maxBufferBytes,
     clientId: v.clientId ?? `tickmesh-ingest-${hostname()}`,

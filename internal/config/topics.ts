@@ -27,6 +27,11 @@ export const TOPICS_FLAGS = {
     help: 'rejected records topic',
   },
   gapsTopic: { schema: z.string().min(1).default(DEFAULT_TOPICS.gaps), arg: 'NAME', help: 'gaps topic' },
+  klinesTopic: {
+    schema: z.string().min(1).default(DEFAULT_TOPICS.klines),
+    arg: 'NAME',
+    help: "the venues' klines topic (its partition count must equal the trades topic's)",
+  },
   waitSeconds: {
     schema: intFlag(0).default(0),
     arg: 'S',
@@ -43,6 +48,8 @@ export interface TopicsOptions {
   readonly replicationFactor: number | undefined;
   /** Trades first: the one whose partition count must match. */
   readonly topics: readonly string[];
+  /** Keyed like the trades: its partition count must match the trades topic's too. */
+  readonly klinesTopic: string;
   readonly waitSeconds: number;
   readonly dryRun: boolean;
   readonly logLevel: string;
@@ -53,10 +60,14 @@ export function parseTopicsOptions(
   flags: RawFlags,
   env: Readonly<Record<string, string | undefined>> = {},
 ): TopicsOptions {
-  const { tradesTopic, lateTopic, rejectedTopic, gapsTopic, ...v } = parseFlagValues(TOPICS_FLAGS, flags, env);
-  const topics = [tradesTopic, lateTopic, rejectedTopic, gapsTopic];
+  const { tradesTopic, lateTopic, rejectedTopic, gapsTopic, klinesTopic, ...v } = parseFlagValues(
+    TOPICS_FLAGS,
+    flags,
+    env,
+  );
+  const topics = [tradesTopic, lateTopic, rejectedTopic, gapsTopic, klinesTopic];
   if (new Set(topics).size !== topics.length) {
-    throw new ConfigError(`the four topics must differ: ${topics.join(', ')}`);
+    throw new ConfigError(`the five topics must differ: ${topics.join(', ')}`);
   }
-  return Object.freeze({ ...v, topics: Object.freeze(topics) });
+  return Object.freeze({ ...v, topics: Object.freeze(topics), klinesTopic });
 }

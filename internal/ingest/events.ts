@@ -2,7 +2,7 @@ import type { Headers, OutgoingRecord } from '../log/log.js';
 import { SCHEMA_HEADER } from '../log/record.js';
 import { InputError } from '../runtime/errors.js';
 
-/** Why an input did not become a trade. Metrics label by it; docs/INGEST.md lists what each means. */
+/** Why an input did not become a trade (or, `bad-kline`, a kline push). Metrics label by it; docs/INGEST.md lists what each means. */
 export const REJECT_REASONS = [
   'malformed-frame',
   'malformed-line',
@@ -15,6 +15,7 @@ export const REJECT_REASONS = [
   'bad-side',
   'unknown-symbol',
   'venue-error',
+  'bad-kline',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -8,20 +8,8 @@ import { silentLogger } from '../observe/logger.js';
 import { decodeGap, decodeReject } from './events.js';
 import { createIngestor } from './ingestor.js';
 import { type LocalBinance, range, startLocalBinance } from './testing/local-binance.js';
+import { RecordingProducer } from './testing/recording-producer.js';
 import { DEFAULT_TOPICS } from './topics.js';
-
-class RecordingProducer implements LogProducer {
-  readonly topics = new Map<string, OutgoingRecord[]>();
-  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    const list = this.topics.get(topic) ?? [];
-    list.push(...records);
-    this.topics.set(topic, list);
-  }
-  async close(): Promise<void> {}
-  get(topic: string): OutgoingRecord[] {
-    return this.topics.get(topic) ?? [];
-  }
-}
 
 let trades: Trade[] = [];
 const exchanges: LocalBinance[] = [];

@@ -1,10 +1,13 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { LogProducer } from '../log/log.js';
+import type { Interval } from '../market/interval.js';
 import type { Trade } from '../market/trade.js';
 import type { Logger } from '../observe/logger.js';
 import type { Component } from '../runtime/component.js';
 import { ConfigError } from '../runtime/errors.js';
+import type { VenueKlinePush } from '../verify/kline-push.js';
+import type { KlineRecord } from '../verify/kline-record.js';
 import { Feed, type FeedOptions } from './feed.js';
 import { createLogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
@@ -12,9 +15,10 @@ import { TradeProcessor } from './processor.js';
 import type { ProxySettings } from './proxy/proxy-rule.js';
 import { createProxyTransport } from './proxy/proxy-transport.js';
 import type { ProducedIds } from './resume.js';
+import { type PlantedDiscrepancy, SimKlineBuilder } from './sim-klines.js';
 import { simMarket, simulateTrades } from './simulator.js';
 import { DEFAULT_TOPICS, type IngestTopics } from './topics.js';
-import type { ParseOutput, VenueAdapter } from './venue.js';
+import type { ConnectionPlan, ParseOutput, VenueAdapter } from './venue.js';
 import type { BinanceStream } from './venues/binance.js';
 import { createAdapter } from './venues/registry.js';
 
@@ -35,6 +39,8 @@ export interface VenueConfig {
   readonly rate?: number;
   /** `sim` only. */
   readonly seed?: number;
+  /** `sim` only: one discrepancy planted in its klines (sim-klines.ts), to show a mismatch end to end. */
+  readonly plantKlineDiscrepancy?: PlantedDiscrepancy;
 }
 
 export interface IngestorDeps {
@@ -73,6 +79,12 @@ export interface IngestorDeps {
   readonly tracer?: Tracer;
   /** The trades topic's partition count, for the append spans' attributes. */
   readonly tradePartitions?: number;
+  /**
+   * Subscribe each venue's candle channel beside its trades for these intervals (those the venue
+   * pushes) and append the pushes to the klines topic (`kline.v1`); the simulator publishes its
+   * own klines for them. Empty or absent: trades only.
+   */
+  readonly klineIntervals?: readonly Interval[];
 }
 
 export interface FeedStatus {
@@ -108,7 +120,11 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     ...(deps.tracer ? { tracer: deps.tracer } : {}),
     ...(deps.tradePartitions !== undefined ? { partitions: deps.tradePartitions } : {}),
     onInFlight: (n) => metrics.sinkInFlight.set(n),
+    onKlinesAppended: (records) => {
+      for (const r of records) metrics.klinesAppended.inc({ venue: r.exchange, interval: r.interval });
+    },
   });
+  const klineIntervals = deps.klineIntervals ?? [];
   const controller = new AbortController();
   const feeds: Array<{ venue: string; url: string; symbols: number; feed?: Feed }> = [];
   const loops: Promise<void>[] = [];
@@ -136,7 +152,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
 
   async function consume(
     feed: Feed,
-    symbols: readonly string[],
+    { symbols, klinesOnly }: ConnectionPlan,
     adapter: VenueAdapter,
     processor: TradeProcessor,
     signal: AbortSignal,
@@ -150,6 +166,9 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     const out: ParseOutput = {
       trade: (t) => pending.push(t),
       reject: (reason, message, symbol) => processor.reject(reason, message, frame, receiveTime, symbol),
+      ...(klineIntervals.length > 0
+        ? { kline: (p: VenueKlinePush) => appendKline({ ...p, v: 1, exchange: venue, receivedAt: receiveTime }) }
+        : {}),
     };
     let open = false;
     try {
@@ -171,7 +190,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             open = true;
             if (ev.downMs !== undefined) {
               metrics.reconnectSeconds.observe({ venue }, ev.downMs / 1000);
-              processor.reconnected(symbols);
+              if (!klinesOnly) processor.reconnected(symbols);
             }
           } else {
             if (open) connections.dec();
@@ -197,11 +216,26 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
       signal,
     );
     logger.warn({ markets: config.symbols }, 'running the market simulator: trades are synthetic');
+    // The simulator publishes its own klines too, as a venue would: final at each window's end.
+    const klines =
+      klineIntervals.length > 0 ? new SimKlineBuilder(klineIntervals, config.plantKlineDiscrepancy) : undefined;
+    if (config.plantKlineDiscrepancy) {
+      logger.warn({ ...config.plantKlineDiscrepancy }, 'simulator: a kline discrepancy is planted');
+    }
     for await (const t of stream) {
+      if (klines) {
+        for (const k of klines.advance(t.eventTime, Date.now())) appendKline(k);
+        if (!klines.add(t)) continue;
+      }
       const waiting = processor.trade(t, () => JSON.stringify(t));
       if (waiting) await waiting;
       if (writer.saturated) await writer.ready();
     }
+  }
+
+  function appendKline(record: KlineRecord): void {
+    metrics.klinesReceived.inc({ venue: record.exchange, interval: record.interval });
+    writer.kline(record);
   }
 
   function fail(err: unknown): void {
@@ -237,6 +271,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           wsUrl: config.wsUrl,
           restUrl: config.restUrl,
           stream: config.stream,
+          klineIntervals,
           maxStreamsPerConnection: config.maxStreamsPerConnection,
           apiKey: config.apiKey,
           fetch: venueFetch,
@@ -254,7 +289,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             ...(proxy ? { agentFor: proxy.agentFor } : {}),
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
-          loops.push(consume(feed, plan.symbols, adapter, processor, controller.signal).catch(fail));
+          loops.push(consume(feed, plan, adapter, processor, controller.signal).catch(fail));
         }
         logger.info(
           {

@@ -1,7 +1,15 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { LogProducer, OutgoingRecord } from '../log/log.js';
+import type { Headers, LogProducer, OutgoingRecord } from '../log/log.js';
+import { SCHEMA_HEADER } from '../log/record.js';
 import { recordsByMarket } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
+import {
+  encodeKlineRecord,
+  KLINE_SCHEMA_V1,
+  KLINES_TOPIC,
+  type KlineRecord,
+  klineRecordKey,
+} from '../verify/kline-record.js';
 import { appendTraced } from './append-span.js';
 import { type GapEvent, gapRecord, type Reject, rejectRecord } from './events.js';
 import type { IngestTopics } from './topics.js';
@@ -24,7 +32,11 @@ export interface LogWriterOptions {
   readonly tracer?: Tracer;
   /** The trades topic's partition count, when known: the append span names the partitions it writes. */
   readonly partitions?: number;
+  /** Called with the kline records of a send once the log acknowledged them. */
+  readonly onKlinesAppended?: (records: readonly KlineRecord[]) => void;
 }
+
+const KLINE_HEADERS: Headers = Object.freeze({ [SCHEMA_HEADER]: KLINE_SCHEMA_V1 });
 
 interface InFlight {
   /** Trades and events in the send (a trade-batch record counts its trades). */
@@ -51,6 +63,8 @@ export class LogWriter {
   /** Trades gathered for the next send, in arrival order. */
   private trades: Trade[] = [];
   private others: Array<{ topic: string; record: OutgoingRecord }> = [];
+  /** Kline pushes gathered for the next send, in arrival order. */
+  private klines: KlineRecord[] = [];
   private readonly inFlight: InFlight[] = [];
   private inFlightItems = 0;
   private scheduled = false;
@@ -70,7 +84,7 @@ export class LogWriter {
 
   /** Trades and events written and not yet acknowledged. */
   get pendingRecords(): number {
-    return this.inFlightItems + this.trades.length + this.others.length;
+    return this.inFlightItems + this.trades.length + this.others.length + this.klines.length;
   }
 
   trade(trade: Trade): void {
@@ -89,6 +103,18 @@ export class LogWriter {
   gap(gap: GapEvent): void {
     this.check();
     this.others.push({ topic: this.topics.gaps, record: gapRecord(gap) });
+    this.schedule();
+  }
+
+  /**
+   * A venue's kline push, to the klines topic (`kline.v1`, keyed like the market's trades). Per
+   * market, klines reach the log in the order they were written, in the same sends as the trades
+   * written before them: a kline never overtakes the trades received before it by more than one
+   * send.
+   */
+  kline(record: KlineRecord): void {
+    this.check();
+    this.klines.push(record);
     this.schedule();
   }
 
@@ -125,6 +151,7 @@ export class LogWriter {
 
   private sendAll(): void {
     if (this.trades.length > 0) this.sendTrades();
+    if (this.klines.length > 0) this.sendKlines();
     if (this.others.length > 0) {
       const byTopic = new Map<string, OutgoingRecord[]>();
       for (const { topic, record } of this.others) {
@@ -157,16 +184,40 @@ export class LogWriter {
       );
   }
 
+  private sendKlines(): void {
+    const klines = this.klines;
+    this.klines = [];
+    const records = klines.map(
+      (k): OutgoingRecord => ({
+        key: klineRecordKey(k),
+        value: Buffer.from(encodeKlineRecord(k)),
+        headers: KLINE_HEADERS,
+      }),
+    );
+    const appended = this.options.onKlinesAppended;
+    this.send(
+      this.topics.klines ?? KLINES_TOPIC,
+      records,
+      records.length,
+      undefined,
+      appended && (() => appended(klines)),
+    );
+  }
+
   private send(
     topic: string,
     records: OutgoingRecord[],
     items: number,
     produce: () => Promise<void> = () => this.producer.send(topic, records),
+    acknowledged?: () => void,
   ): void {
     const entry: InFlight = {
       items,
       done: produce().then(
-        () => this.settle(entry),
+        () => {
+          acknowledged?.();
+          this.settle(entry);
+        },
         (err: unknown) => {
           this.failure ??= err;
           this.settle(entry);

@@ -46,6 +46,8 @@ export class IngestMetrics {
   readonly queueBytes: Gauge<string>;
   readonly sinkInFlight: Gauge<string>;
   readonly lastTradeAge: Gauge<string>;
+  readonly klinesReceived: Counter<string>;
+  readonly klinesAppended: Counter<string>;
   private readonly markets = new Map<string, MarketMetrics>();
   private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
 
@@ -123,6 +125,18 @@ export class IngestMetrics {
       'tickmesh_ingest_inflight_records',
       'Trades and events handed to the log and not yet acknowledged (bounded).',
       [],
+    );
+    this.klinesReceived = counter(
+      registry,
+      'tickmesh_ingest_klines_received_total',
+      "Pushes read from the venues' candle channels, by interval.",
+      ['venue', 'interval'],
+    );
+    this.klinesAppended = counter(
+      registry,
+      'tickmesh_ingest_klines_appended_total',
+      'Kline pushes the log acknowledged on the klines topic, by interval.',
+      ['venue', 'interval'],
     );
     const markets = this.markets;
     this.lastTradeAge = new Gauge({

@@ -1,6 +1,5 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import type { LogProducer, OutgoingRecord } from '../log/log.js';
 import { decodeTrades } from '../log/trade-batch.js';
 import type { Trade } from '../market/trade.js';
 import { silentLogger } from '../observe/logger.js';
@@ -9,22 +8,9 @@ import { createLogWriter } from './log-writer.js';
 import { IngestMetrics } from './metrics.js';
 import { TradeProcessor } from './processor.js';
 import type { ProducedIds } from './resume.js';
+import { RecordingProducer } from './testing/recording-producer.js';
 import { DEFAULT_TOPICS } from './topics.js';
 import type { BackfillRequest } from './venue.js';
-
-/** A LogProducer that keeps what it is sent, per topic: the unit layer's stand-in for the log. */
-class RecordingProducer implements LogProducer {
-  readonly topics = new Map<string, OutgoingRecord[]>();
-  async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-    const list = this.topics.get(topic) ?? [];
-    list.push(...records);
-    this.topics.set(topic, list);
-  }
-  async close(): Promise<void> {}
-  get(topic: string): OutgoingRecord[] {
-    return this.topics.get(topic) ?? [];
-  }
-}
 
 function trade(id: number, extra: Partial<Trade> = {}): Trade {
   return {

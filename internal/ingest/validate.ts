@@ -94,4 +94,5 @@ export const CHECK_MESSAGES: Readonly<Record<RejectReason, string>> = {
   'bad-side': 'taker side is neither buy nor sell',
   'unknown-symbol': 'symbol is not printable ASCII, not one this feed subscribed, or maps to no market',
   'venue-error': 'the venue reported an error',
+  'bad-kline': "a push of the venue's candle channel does not have the fields of its kline",
 };

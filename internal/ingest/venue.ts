@@ -1,5 +1,7 @@
+import type { Interval } from '../market/interval.js';
 import { canonicalMarket } from '../market/markets.js';
 import type { Trade } from '../market/trade.js';
+import { type KlinePushParser, klinePushParser, type VenueKlinePush } from '../verify/kline-push.js';
 import type { RejectReason } from './events.js';
 
 /**
@@ -26,8 +28,9 @@ export interface VenueAdapter {
   plan(): readonly ConnectionPlan[];
   /**
    * Reads one text frame. Calls `out.trade` for each trade in the frame, in the venue's trade
-   * order, `out.reject` for what cannot be read, and nothing for control messages (acks,
-   * heartbeats, pongs) and known non-trade data. Never throws.
+   * order, `out.kline` for each push of the venue's candle channel (when the adapter subscribed
+   * it: AdapterOptions.klineIntervals), `out.reject` for what cannot be read, and nothing for
+   * control messages (acks, heartbeats, pongs) and known non-trade data. Never throws.
    */
   parse(frame: string, receiveTime: number, out: ParseOutput): void;
   /** Trades with ids fromId..toId (inclusive) over REST; only for sequentialIds venues with a REST URL. */
@@ -63,12 +66,42 @@ export interface ConnectionPlan {
   readonly maxOutgoingPerSecond?: number;
   /** The venue closes connections at this age; the feed replaces them shortly before. */
   readonly maxLifetimeMs?: number;
+  /**
+   * The connection carries kline pushes only (OKX serves candles on another endpoint than
+   * trades): its symbols' trades are on another connection, so losing it loses no trade.
+   */
+  readonly klinesOnly?: boolean;
 }
 
-/** Where VenueAdapter.parse puts what it read: each trade, or a reject with its reason. */
+/** Where VenueAdapter.parse puts what it read: each trade, each kline push, or a reject with its reason. */
 export interface ParseOutput {
   trade(trade: Trade): void;
+  /** A push of the venue's candle channel; absent: the caller does not want them (they are dropped). */
+  kline?(push: VenueKlinePush): void;
   reject(reason: RejectReason, message: string, symbol?: string): void;
+}
+
+/**
+ * The kline pushes of a frame the adapter knows to be one of its candle channel's, read by
+ * `parser` (internal/verify/kline-push.ts) and handed to `out.kline`; a push that cannot be read
+ * is a `bad-kline` reject. The frame is read again from its text: kline frames are a few a
+ * second, and the parser is the one `tickmesh verify`'s tests hold to the recorded captures.
+ */
+export function emitKlines(parser: KlinePushParser, frame: string, out: ParseOutput): void {
+  if (out.kline === undefined) return;
+  const r = parser(frame);
+  if ('reject' in r) {
+    out.reject('bad-kline', r.reject);
+    return;
+  }
+  for (const p of r.pushes) out.kline(p);
+}
+
+/** The parser of `venue`'s kline pushes; every venue with an adapter has one. */
+export function venueKlineParser(venue: string): KlinePushParser {
+  const parser = klinePushParser(venue);
+  if (parser === undefined) throw new Error(`no kline parser for ${venue}`);
+  return parser;
 }
 
 export interface BackfillRequest {
@@ -97,6 +130,11 @@ export interface AdapterOptions {
   readonly fetch?: typeof fetch;
   /** Sent as the venue's API key header on REST calls that want one (Binance historicalTrades). */
   readonly apiKey?: string;
+  /**
+   * Subscribe the venue's candle channel for these intervals, those of them the venue pushes
+   * (klineChannelIntervals); empty or absent: trades only.
+   */
+  readonly klineIntervals?: readonly Interval[];
 }
 
 /**

@@ -59,6 +59,8 @@ export const VENUE_CONVENTIONS: Readonly<Record<string, VenueConvention>> = Obje
   'binance-futures': BINANCE,
   bybit: BYBIT,
   'bybit-linear': BYBIT,
+  // The built-in simulator publishes klines by Binance's rules (internal/ingest/sim-klines.ts).
+  sim: BINANCE,
   okx: {
     fields: ['open', 'high', 'low', 'close', 'volume', 'quoteVolume'],
     conventionFields: [],

@@ -84,6 +84,7 @@ describe('kline pushes of the recorded venue captures (shared/data/venue-ws-capt
       pushes: [
         {
           market: 'BTC-USDT',
+          symbol: 'BTC-USDT',
           interval: '1d',
           final: true,
           kline: {

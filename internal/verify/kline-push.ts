@@ -1,6 +1,6 @@
 import { decimalNumber, exactNumbers, idNumber } from '../ingest/exact-json.js';
 import { isObject, tryParse } from '../ingest/venue.js';
-import { type Interval, isInterval } from '../market/interval.js';
+import { INTERVALS, type Interval, isInterval } from '../market/interval.js';
 import { canonicalMarket } from '../market/markets.js';
 import { isPlainDecimal, type VenueKline } from './kline.js';
 import { BYBIT_INTERVALS, KRAKEN_MINUTES, OKX_BARS } from './venue-klines.js';
@@ -24,8 +24,14 @@ export interface KlinePush {
   readonly final: boolean | undefined;
 }
 
+/** A push as its frame names it: with the venue's own symbol, which the klines topic keys by. */
+export interface VenueKlinePush extends KlinePush {
+  /** The venue's spelling (`BTCUSDT`, `BTC/USD`), as trades of the same market carry it. */
+  readonly symbol: string;
+}
+
 /** A frame that is not a kline push at all (a trade, a subscription answer) gives no pushes. */
-export type KlinePushResult = { readonly pushes: readonly KlinePush[] } | { readonly reject: string };
+export type KlinePushResult = { readonly pushes: readonly VenueKlinePush[] } | { readonly reject: string };
 
 export type KlinePushParser = (frame: string) => KlinePushResult;
 
@@ -80,6 +86,28 @@ function marketOf(venue: string, symbol: unknown): string | undefined {
   return typeof symbol === 'string' ? canonicalMarket(venue, symbol) : undefined;
 }
 
+/** The intervals of KLINE_CHANNEL_INTERVALS[venue] among `wanted`, in `wanted`'s order. */
+export function klineChannelIntervals(venue: string, wanted: readonly Interval[]): Interval[] {
+  const has = KLINE_CHANNEL_INTERVALS[venue];
+  return has === undefined ? [] : wanted.filter((i) => has.includes(i));
+}
+
+const keysOf = (table: Partial<Record<Interval, unknown>>) => Object.keys(table) as Interval[];
+
+/**
+ * The intervals each venue's candle channel pushes (tickmesh's names). Binance spot has every
+ * interval tickmesh knows, USD-M all but 1s; Coinbase Advanced's `candles` channel is 5m only.
+ */
+export const KLINE_CHANNEL_INTERVALS: Readonly<Record<string, readonly Interval[]>> = Object.freeze({
+  binance: INTERVALS,
+  'binance-futures': INTERVALS.filter((i) => i !== '1s'),
+  bybit: keysOf(BYBIT_INTERVALS),
+  'bybit-linear': keysOf(BYBIT_INTERVALS),
+  okx: keysOf(OKX_BARS),
+  coinbase: ['5m'],
+  kraken: keysOf(KRAKEN_MINUTES),
+});
+
 function binance(venue: string, frame: string): KlinePushResult {
   const msg = tryParse(frame);
   if (!isObject(msg)) return reject('not JSON');
@@ -87,7 +115,8 @@ function binance(venue: string, frame: string): KlinePushResult {
   if (data.e !== 'kline') return NONE;
   const k = data.k;
   if (!isObject(k)) return reject('kline push without k');
-  const market = marketOf(venue, k.s ?? data.s);
+  const symbol = k.s ?? data.s;
+  const market = marketOf(venue, symbol);
   if (market === undefined) return reject('unknown symbol');
   if (typeof k.i !== 'string' || !isInterval(k.i)) return reject('unknown interval');
   if (!Number.isSafeInteger(k.t) || !Number.isSafeInteger(k.n) || typeof k.x !== 'boolean') {
@@ -116,7 +145,7 @@ function binance(venue: string, frame: string): KlinePushResult {
     takerBuyVolume: d.takerBuyVolume as string,
     takerBuyQuoteVolume: d.takerBuyQuoteVolume as string,
   };
-  return { pushes: [{ market, interval: k.i as Interval, kline, final: k.x }] };
+  return { pushes: [{ market, symbol: symbol as string, interval: k.i as Interval, kline, final: k.x }] };
 }
 
 function bybit(venue: string, frame: string): KlinePushResult {
@@ -129,7 +158,7 @@ function bybit(venue: string, frame: string): KlinePushResult {
   const market = marketOf(venue, symbol);
   if (market === undefined) return reject('unknown symbol');
   if (!Array.isArray(msg.data)) return reject('kline push without data');
-  const pushes: KlinePush[] = [];
+  const pushes: VenueKlinePush[] = [];
   for (const row of msg.data) {
     if (!isObject(row) || !Number.isSafeInteger(row.start) || typeof row.confirm !== 'boolean') {
       return reject('bad start or confirm');
@@ -145,6 +174,7 @@ function bybit(venue: string, frame: string): KlinePushResult {
     if (typeof d === 'string') return reject(d);
     pushes.push({
       market,
+      symbol: symbol as string,
       interval,
       final: row.confirm,
       kline: {
@@ -168,10 +198,11 @@ function okx(frame: string): KlinePushResult {
   if (typeof channel !== 'string' || !channel.startsWith('candle')) return NONE;
   const interval = OKX_BY_CHANNEL[channel];
   if (interval === undefined) return reject('not a UTC-aligned candle channel');
-  const market = marketOf('okx', msg.arg.instId);
+  const symbol = msg.arg.instId;
+  const market = marketOf('okx', symbol);
   if (market === undefined) return reject('unknown symbol');
   if (!Array.isArray(msg.data)) return reject('candle push without data');
-  const pushes: KlinePush[] = [];
+  const pushes: VenueKlinePush[] = [];
   // [ts, o, h, l, c, vol (base), volCcy, volCcyQuote (quote), confirm]
   for (const row of msg.data) {
     if (!Array.isArray(row) || row.length < 9) return reject('short candle row');
@@ -181,6 +212,7 @@ function okx(frame: string): KlinePushResult {
     if (confirm !== '0' && confirm !== '1') return reject('bad confirm');
     pushes.push({
       market,
+      symbol: symbol as string,
       interval,
       final: confirm === '1',
       kline: {
@@ -202,7 +234,7 @@ function coinbase(frame: string): KlinePushResult {
   if (!isObject(msg)) return reject('not JSON');
   if (msg.channel !== 'candles') return NONE;
   if (!Array.isArray(msg.events)) return reject('candles push without events');
-  const pushes: KlinePush[] = [];
+  const pushes: VenueKlinePush[] = [];
   for (const event of msg.events) {
     if (!isObject(event) || !Array.isArray(event.candles)) return reject('event without candles');
     for (const c of event.candles) {
@@ -214,6 +246,7 @@ function coinbase(frame: string): KlinePushResult {
       if (typeof d === 'string') return reject(d);
       pushes.push({
         market,
+        symbol: c.product_id as string,
         // The Advanced Trade channel pushes 5-minute candles only.
         interval: '5m',
         final: undefined,
@@ -241,7 +274,7 @@ function kraken(frame: string): KlinePushResult {
   if (!isObject(msg)) return reject('not an object');
   if (msg.channel !== 'ohlc' || (msg.type !== 'update' && msg.type !== 'snapshot')) return NONE;
   if (!Array.isArray(msg.data)) return reject('ohlc push without data');
-  const pushes: KlinePush[] = [];
+  const pushes: VenueKlinePush[] = [];
   for (const row of msg.data) {
     if (!isObject(row)) return reject('ohlc row is not an object');
     const market = marketOf('kraken', row.symbol);
@@ -259,6 +292,7 @@ function kraken(frame: string): KlinePushResult {
     }
     pushes.push({
       market,
+      symbol: row.symbol as string,
       interval,
       final: undefined,
       kline: {

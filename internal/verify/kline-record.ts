@@ -19,6 +19,9 @@ export interface KlineRecord extends KlinePush {
   readonly receivedAt: number;
 }
 
+/** The `tm-schema` header value of a kline record (internal/log/record.ts SCHEMA_HEADER). */
+export const KLINE_SCHEMA_V1 = 'kline.v1';
+
 export function klineRecordKey(r: Pick<KlineRecord, 'exchange' | 'symbol'>): string {
   return `${r.exchange}:${r.symbol}`;
 }

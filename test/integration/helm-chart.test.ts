@@ -620,7 +620,13 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
     expect(parseTopicsOptions(flagRecord(jc.args?.slice(1) ?? []))).toMatchObject({
       partitions: 6,
       replicationFactor: 3,
-      topics: ['tickmesh.trades.v1', 'tickmesh.trades.late.v1', 'tickmesh.trades.rejected.v1', 'tickmesh.gaps.v1'],
+      topics: [
+        'tickmesh.trades.v1',
+        'tickmesh.trades.late.v1',
+        'tickmesh.trades.rejected.v1',
+        'tickmesh.gaps.v1',
+        'tickmesh.klines.v1',
+      ],
       waitSeconds: 600,
     });
     expect(envOf(jc, 'KAFKA_BROKERS')?.value).toBe(values.kafka.brokers);

@@ -653,9 +653,9 @@ describe('soak: tickmesh dev under a hostile feed and hostile API clients', () =
       expect(health.status).toBe(200);
       expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
       expect(mismatches).toEqual([]);
-      // Every reason a Binance trade frame can be refused for (files and venue errors aside).
+      // Every reason a Binance trade frame can be refused for (files, venue errors and kline pushes aside).
       const frameReasons = REJECT_REASONS.filter(
-        (r) => !['malformed-line', 'unknown-message', 'venue-error'].includes(r),
+        (r) => !['malformed-line', 'unknown-message', 'venue-error', 'bad-kline'].includes(r),
       );
       for (const reason of frameReasons) {
         expect(rejects.get(reason) ?? 0, reason).toBeGreaterThan(0);

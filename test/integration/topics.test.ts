@@ -9,13 +9,22 @@ import { endpoint, freshName } from '../harness/env.js';
 const MAIN = resolve(import.meta.dirname, '../../cmd/tickmesh/main.ts');
 const run = promisify(execFile);
 
-function topicNames(): { trades: string; late: string; rejected: string; gaps: string } {
+function topicNames(): { trades: string; late: string; rejected: string; gaps: string; klines: string } {
   const base = freshName('topics');
-  return { trades: `${base}.trades`, late: `${base}.late`, rejected: `${base}.rejected`, gaps: `${base}.gaps` };
+  return {
+    trades: `${base}.trades`,
+    late: `${base}.late`,
+    rejected: `${base}.rejected`,
+    gaps: `${base}.gaps`,
+    klines: `${base}.klines`,
+  };
 }
 
 function topicFlags(t: ReturnType<typeof topicNames>): string[] {
-  return ['--trades-topic', t.trades, '--late-topic', t.late, '--rejected-topic', t.rejected, '--gaps-topic', t.gaps];
+  return [
+    ...['--trades-topic', t.trades, '--late-topic', t.late, '--rejected-topic', t.rejected],
+    ...['--gaps-topic', t.gaps, '--klines-topic', t.klines],
+  ];
 }
 
 async function tickmesh(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -44,7 +53,7 @@ async function partitionCounts(topics: string[]): Promise<Map<string, number>> {
 }
 
 describe('tickmesh topics on real Kafka', () => {
-  it('plans with --dry-run, creates the four topics, is idempotent, and refuses another trades partition count', async () => {
+  it('plans with --dry-run, creates the five topics, is idempotent, and refuses another trades partition count', async () => {
     const t = topicNames();
     const all = Object.values(t);
 
@@ -88,6 +97,8 @@ describe('tickmesh topics on real Kafka', () => {
         t.rejected,
         '--gaps-topic',
         t.gaps,
+        '--klines-topic',
+        t.klines,
       ],
       { env: { ...process.env, KAFKA_BROKERS: endpoint('KAFKA_BROKERS'), LOG_LEVEL: 'info' } },
     );
@@ -108,6 +119,7 @@ describe('tickmesh topics on real Kafka', () => {
       expect(missing).toHaveLength(1);
       expect(missing[0]).toContain(t.trades);
       expect(missing[0]).toContain(t.gaps);
+      expect(missing[0]).toContain(t.klines);
       expect(missing[0]).toContain('tickmesh topics');
       expect(lines.filter((l) => /"level":(50|60)/.test(l) || /error/i.test(l))).toEqual([]);
 

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -8,10 +8,11 @@ import { type WebSocket, WebSocketServer } from 'ws';
  * numbered from 1 and handed to `connection`. Close cuts every socket.
  */
 export interface LocalServerOptions {
-  readonly wsPath: string;
+  /** The one path WebSocket connections are accepted on; `undefined`: every path. */
+  readonly wsPath: string | undefined;
   /** Answers one REST request: status and JSON body. */
   rest(url: URL): { readonly status: number; readonly body: string };
-  connection(ws: WebSocket, n: number): void;
+  connection(ws: WebSocket, n: number, request: IncomingMessage): void;
 }
 
 export interface LocalServer {
@@ -37,18 +38,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const wss = new WebSocketServer({ server: http, path: options.wsPath });
+  const wss = new WebSocketServer(
+    options.wsPath === undefined ? { server: http } : { server: http, path: options.wsPath },
+  );
   let connections = 0;
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, request) => {
     connections += 1;
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
-    options.connection(ws, connections);
+    options.connection(ws, connections, request);
   });
   const port = (http.address() as AddressInfo).port;
   return {
     port,
-    wsUrl: `ws://127.0.0.1:${port}${options.wsPath}`,
+    wsUrl: `ws://127.0.0.1:${port}${options.wsPath ?? ''}`,
     restUrl: `http://127.0.0.1:${port}`,
     get connections() {
       return connections;

@@ -1,5 +1,6 @@
 import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
+import { klineChannelIntervals } from '../../verify/kline-push.js';
 import { getJson, joinUrl } from '../rest.js';
 import { jsonNumber, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
@@ -7,11 +8,13 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
+  emitKlines,
   isObject,
   type ParseOutput,
   SymbolTable,
   tryParse,
   type VenueAdapter,
+  venueKlineParser,
 } from '../venue.js';
 import { type CompactParser, type CompactShape, compactParser } from './compact-json.js';
 
@@ -149,7 +152,11 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const wsUrl = combinedStreamUrl(options.wsUrl ?? d.ws);
   const restUrl = options.restUrl ?? d.rest;
-  const perConnection = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
+  const streamsLimit = Math.min(options.maxStreamsPerConnection ?? BINANCE_MAX_STREAMS, BINANCE_MAX_STREAMS);
+  // `<symbol>@kline_<interval>` beside each trade stream, on the same connection.
+  const klineIntervals = klineChannelIntervals(venue, options.klineIntervals ?? []);
+  const klines = venueKlineParser(venue);
+  const perConnection = Math.max(1, Math.floor(streamsLimit / (1 + klineIntervals.length)));
   const tradeFrame = tradeFrameParser(options.market, stream);
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.s), invalid: 'trade has no symbol' },
@@ -178,7 +185,10 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
       url: wsUrl,
       symbols,
       subscribe: chunk(
-        symbols.map((s) => `${s.toLowerCase()}@${stream}`),
+        symbols.flatMap((s) => [
+          `${s.toLowerCase()}@${stream}`,
+          ...klineIntervals.map((i) => `${s.toLowerCase()}@kline_${i}`),
+        ]),
         STREAMS_PER_SUBSCRIBE,
       ).map((params) => JSON.stringify({ method: 'SUBSCRIBE', params, id: ++id })),
       maxOutgoingPerSecond: OUTGOING_PER_SECOND,
@@ -212,6 +222,10 @@ export function createBinanceAdapter(options: BinanceOptions): VenueAdapter {
     if (e === stream) {
       const t = readTrade(data, receiveTime, out);
       if (t !== undefined) out.trade(t);
+      return;
+    }
+    if (e === 'kline') {
+      emitKlines(klines, frame, out);
       return;
     }
     if (e === 'trade' || e === 'aggTrade') return; // the other id space: not subscribed by this adapter

@@ -1,11 +1,14 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { klineChannelIntervals } from '../../verify/kline-push.js';
+import { BYBIT_INTERVALS } from '../../verify/venue-klines.js';
 import { getJson, joinUrl } from '../rest.js';
 import { epochMsText, jsonNumber, nonEmptyText, SKIP_REJECTS, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type ConnectionPlan,
   chunk,
+  emitKlines,
   isObject,
   type ParseOutput,
   type RecentRequest,
@@ -13,6 +16,7 @@ import {
   SymbolTable,
   tryParse,
   type VenueAdapter,
+  venueKlineParser,
 } from '../venue.js';
 
 /** Bybit's product categories with a public trade stream tickmesh reads, each its own venue. */
@@ -56,6 +60,8 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
   const limit = RECENT_LIMIT[options.category];
+  const klineCodes = klineChannelIntervals(venue, options.klineIntervals ?? []).map((i) => BYBIT_INTERVALS[i]);
+  const klines = venueKlineParser(venue);
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.s), invalid: 'trade has no symbol' },
     unsubscribed: 'symbol was not subscribed',
@@ -81,9 +87,11 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
       {
         url: options.wsUrl ?? WS_URL[options.category],
         symbols: table.symbols,
-        subscribe: chunk(table.symbols, ARGS_PER_SUBSCRIBE).map((symbols) =>
-          JSON.stringify({ op: 'subscribe', args: symbols.map((s) => `publicTrade.${s}`) }),
-        ),
+        // `kline.<interval>.<symbol>` beside each trade topic, on the same connection.
+        subscribe: chunk(
+          table.symbols.flatMap((s) => [`publicTrade.${s}`, ...klineCodes.map((code) => `kline.${code}.${s}`)]),
+          ARGS_PER_SUBSCRIBE,
+        ).map((args) => JSON.stringify({ op: 'subscribe', args })),
         keepalive: { message: JSON.stringify({ op: 'ping' }), intervalMs: 20_000 },
         maxOutgoingPerSecond: 5,
       },
@@ -98,6 +106,10 @@ export function createBybitAdapter(options: BybitOptions): VenueAdapter {
     }
     if (typeof msg.op === 'string') {
       if (msg.success === false) out.reject('venue-error', 'request failed');
+      return;
+    }
+    if (typeof msg.topic === 'string' && msg.topic.startsWith('kline.')) {
+      emitKlines(klines, frame, out);
       return;
     }
     if (typeof msg.topic !== 'string' || !msg.topic.startsWith('publicTrade.')) {

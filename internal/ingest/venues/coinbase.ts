@@ -1,15 +1,18 @@
 import type { Trade } from '../../market/trade.js';
+import { klineChannelIntervals } from '../../verify/kline-push.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
 import { digits, rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
   type AdapterOptions,
   type BackfillRequest,
   type ConnectionPlan,
+  emitKlines,
   isObject,
   type ParseOutput,
   SymbolTable,
   tryParse,
   type VenueAdapter,
+  venueKlineParser,
 } from '../venue.js';
 
 const WS_URL = 'wss://advanced-trade-ws.coinbase.com';
@@ -36,6 +39,9 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'coinbase';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  // The `candles` channel pushes 5-minute candles only: subscribed when 5m is asked for.
+  const withCandles = klineChannelIntervals(venue, options.klineIntervals ?? []).length > 0;
+  const klines = venueKlineParser(venue);
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.product_id), invalid: 'trade has no product_id' },
     unsubscribed: 'product was not subscribed',
@@ -55,6 +61,7 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
         symbols: product_ids,
         subscribe: [
           JSON.stringify({ type: 'subscribe', product_ids, channel: 'market_trades' }),
+          ...(withCandles ? [JSON.stringify({ type: 'subscribe', product_ids, channel: 'candles' })] : []),
           JSON.stringify({ type: 'subscribe', product_ids, channel: 'heartbeats' }),
         ],
         maxOutgoingPerSecond: 8,
@@ -74,6 +81,10 @@ export function createCoinbaseAdapter(options: AdapterOptions): VenueAdapter {
     }
     const channel = msg.channel;
     if (channel === 'heartbeats' || channel === 'subscriptions') return;
+    if (channel === 'candles') {
+      emitKlines(klines, frame, out);
+      return;
+    }
     if (channel !== 'market_trades') {
       out.reject('unknown-message', 'channel is not one this adapter subscribed');
       return;

@@ -1,5 +1,7 @@
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { klineChannelIntervals } from '../../verify/kline-push.js';
+import { KRAKEN_MINUTES } from '../../verify/venue-klines.js';
 import { decimalNumber, ExactNumber, exactNumbers, idNumber } from '../exact-json.js';
 import { getJson, joinUrl } from '../rest.js';
 import { rfc3339, takerSide, text, tradeReader } from '../trade-reader.js';
@@ -8,10 +10,12 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
+  emitKlines,
   isObject,
   type ParseOutput,
   SymbolTable,
   type VenueAdapter,
+  venueKlineParser,
 } from '../venue.js';
 
 const WS_URL = 'wss://ws.kraken.com/v2';
@@ -41,6 +45,8 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'kraken';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  const klineMinutes = klineChannelIntervals(venue, options.klineIntervals ?? []).map((i) => KRAKEN_MINUTES[i]);
+  const klines = venueKlineParser(venue);
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.symbol), invalid: 'trade has no symbol' },
     unsubscribed: 'pair was not subscribed',
@@ -57,13 +63,21 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
       {
         url: options.wsUrl ?? WS_URL,
         symbols: table.symbols,
-        subscribe: chunk(table.symbols, SYMBOLS_PER_SUBSCRIBE).map((symbol) =>
+        subscribe: chunk(table.symbols, SYMBOLS_PER_SUBSCRIBE).flatMap((symbol) => [
           JSON.stringify({
             method: 'subscribe',
             params: { channel: 'trade', symbol, snapshot: true },
             req_id: ++reqId,
           }),
-        ),
+          // `ohlc`, one subscription per interval, on the same connection; no snapshot of past candles.
+          ...klineMinutes.map((interval) =>
+            JSON.stringify({
+              method: 'subscribe',
+              params: { channel: 'ohlc', symbol, interval, snapshot: false },
+              req_id: ++reqId,
+            }),
+          ),
+        ]),
         keepalive: { message: JSON.stringify({ method: 'ping' }), intervalMs: 30_000 },
         maxOutgoingPerSecond: 10,
       },
@@ -87,6 +101,10 @@ export function createKrakenAdapter(options: AdapterOptions): VenueAdapter {
     }
     const channel = msg.channel;
     if (channel === 'heartbeat' || channel === 'status') return;
+    if (channel === 'ohlc') {
+      emitKlines(klines, frame, out);
+      return;
+    }
     if (channel !== 'trade') {
       out.reject('unknown-message', 'channel is not one this adapter subscribed');
       return;

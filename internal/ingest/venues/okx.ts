@@ -1,6 +1,8 @@
 import { MAX_TRADE_COUNT } from '../../log/record.js';
 import type { Trade } from '../../market/trade.js';
 import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
+import { klineChannelIntervals } from '../../verify/kline-push.js';
+import { OKX_BARS } from '../../verify/venue-klines.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
 import { digits, epochMsText, type RawTrade, SKIP_REJECTS, takerSide, text, tradeReader } from '../trade-reader.js';
 import {
@@ -8,13 +10,20 @@ import {
   type BackfillRequest,
   type ConnectionPlan,
   chunk,
+  emitKlines,
   isObject,
   type ParseOutput,
   SymbolTable,
   type VenueAdapter,
+  venueKlineParser,
 } from '../venue.js';
 
 const WS_URL = 'wss://ws.okx.com:8443/ws/v5/public';
+/**
+ * Candles are served on the business endpoint since 2023-06-20 (OKX, "Changes to V5 API
+ * WebSocket subscription parameter and URL"): the public one refuses `candle*` subscriptions.
+ */
+const BUSINESS_PATH = '/ws/v5/business';
 const REST_URL = 'https://www.okx.com';
 const ARGS_PER_SUBSCRIBE = 50;
 /** history-trades answers at most 100 rows a request. */
@@ -41,6 +50,8 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   const venue = 'okx';
   const table = new SymbolTable(venue, options.symbols);
   const restUrl = options.restUrl ?? REST_URL;
+  const klineChannels = klineChannelIntervals(venue, options.klineIntervals ?? []).map((i) => `candle${OKX_BARS[i]}`);
+  const klines = venueKlineParser(venue);
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.instId), invalid: 'trade has no instId' },
     unsubscribed: 'instrument was not subscribed',
@@ -53,15 +64,26 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   });
 
   function plan(): ConnectionPlan[] {
+    const url = options.wsUrl ?? WS_URL;
+    const trades: ConnectionPlan = {
+      url,
+      symbols: table.symbols,
+      subscribe: chunk(table.symbols, ARGS_PER_SUBSCRIBE).map((ids) =>
+        JSON.stringify({ op: 'subscribe', args: ids.map((instId) => ({ channel: 'trades', instId })) }),
+      ),
+      keepalive: { message: 'ping', intervalMs: 20_000 },
+      maxOutgoingPerSecond: 3,
+    };
+    if (klineChannels.length === 0) return [trades];
+    // The candle channels: a second session of the same feed base, on the business endpoint.
+    const args = table.symbols.flatMap((instId) => klineChannels.map((channel) => ({ channel, instId })));
     return [
+      trades,
       {
-        url: options.wsUrl ?? WS_URL,
-        symbols: table.symbols,
-        subscribe: chunk(table.symbols, ARGS_PER_SUBSCRIBE).map((ids) =>
-          JSON.stringify({ op: 'subscribe', args: ids.map((instId) => ({ channel: 'trades', instId })) }),
-        ),
-        keepalive: { message: 'ping', intervalMs: 20_000 },
-        maxOutgoingPerSecond: 3,
+        ...trades,
+        url: businessUrl(url),
+        subscribe: chunk(args, ARGS_PER_SUBSCRIBE).map((a) => JSON.stringify({ op: 'subscribe', args: a })),
+        klinesOnly: true,
       },
     ];
   }
@@ -80,6 +102,10 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
     }
     if (typeof msg.event === 'string') {
       if (msg.event === 'error') out.reject('venue-error', 'venue sent an error');
+      return;
+    }
+    if (isObject(msg.arg) && typeof msg.arg.channel === 'string' && msg.arg.channel.startsWith('candle')) {
+      emitKlines(klines, frame, out);
       return;
     }
     if (!isObject(msg.arg) || msg.arg.channel !== 'trades') {
@@ -117,6 +143,14 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   }
 
   return { venue, sequentialIds: true, idSpansTradeCount: true, plan, parse, ...(restUrl ? { backfill } : {}) };
+}
+
+/** The business endpoint beside a public one (`…/ws/v5/public` -> `…/ws/v5/business`); another URL is kept. */
+export function businessUrl(publicUrl: string): string {
+  const u = new URL(publicUrl);
+  if (u.pathname.endsWith('/public')) u.pathname = `${u.pathname.slice(0, -'/public'.length)}/business`;
+  else if (u.pathname === '/' || u.pathname === '') u.pathname = BUSINESS_PATH;
+  return u.toString();
 }
 
 /**
