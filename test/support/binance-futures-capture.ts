@@ -50,9 +50,9 @@ function read(): Captured {
     } else if (frame.stream.includes('@kline_')) {
       const r = parse?.(entry.data);
       if (r === undefined || 'reject' in r) throw new Error('kline push not read');
-      const k = frame.data.k as { f: number; L: number; s: string };
+      const k = frame.data.k as { f: number; L: number };
       for (const p of r.pushes) {
-        pushes.push({ record: { v: 1, exchange: EXCHANGE, symbol: k.s, receivedAt, ...p }, firstId: k.f, lastId: k.L });
+        pushes.push({ record: { v: 1, exchange: EXCHANGE, receivedAt, ...p }, firstId: k.f, lastId: k.L });
       }
     }
   }
