@@ -93,4 +93,17 @@ describe('ReconcilerPartition', () => {
     expect(p.nextOffset).toBe(12n);
     expect(decodeReconcilerState(p.take().state)).toEqual([]);
   });
+
+  it('forgets a market idle for forgetIdleMs: its windows and its pending pushes', () => {
+    const p = new ReconcilerPartition(0, { ...options, forgetIdleMs: 10 * MINUTE }, 0n);
+    const [btc, eth] = [candle({ openTime: T }), candle({ openTime: T, symbol: 'ETHUSDT', market: 'ETH-USDT' })];
+    p.push(kline(btc, false), T, 0n);
+    p.push(kline(eth, false), T + 5 * MINUTE, 1n);
+    p.tick(T + 10 * MINUTE);
+    expect(p.markets).toBe(1);
+    expect(decodeReconcilerState(p.take().state).map((r) => r.symbol)).toEqual(['ETHUSDT']);
+    // Its candle, should it come after all, is judged afresh (no kline held: it waits for one).
+    p.candles([btc], T + 11 * MINUTE);
+    expect(p.take().verifications).toEqual([]);
+  });
 });

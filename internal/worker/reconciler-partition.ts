@@ -13,7 +13,14 @@ export interface ReconcilerPartitionOptions {
   readonly settleMs: number;
   /** Windows held per market and interval, in each reconciler and in the checkpoint state. */
   readonly maxWindows: number;
+  /**
+   * A market with neither a candle nor a push for this long is forgotten (its windows, its pending
+   * pushes): an idle or evicted market does not hold memory. Default an hour.
+   */
+  readonly forgetIdleMs?: number;
 }
+
+const FORGET_IDLE_MS = 3_600_000;
 
 /** What one commit of the partition writes, captured at one point of its klines' order. */
 export interface ReconcilerCapture {
@@ -40,6 +47,9 @@ export class ReconcilerPartition {
   private changed = false;
   /** Pushes dropped as too late, per venue, not yet counted in the metric. */
   private readonly droppedSeen = new Map<string, number>();
+  /** When each (exchange, market) last had a candle or a push, by the clock passed in. */
+  private readonly lastSeen = new Map<string, number>();
+  private lastForget = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly partition: number,
@@ -61,6 +71,7 @@ export class ReconcilerPartition {
       this.changed = true;
     }
     if (!this.judges(r.exchange, r.interval)) return;
+    this.lastSeen.set(`${r.exchange}\u0000${r.market}`, now);
     const key = seriesKey(r.exchange, r.market, r.interval);
     let windows = this.held.get(key);
     if (windows === undefined) {
@@ -81,6 +92,7 @@ export class ReconcilerPartition {
     for (const c of candles) {
       if (!c.closed || !this.judges(c.exchange, c.interval)) continue;
       this.symbols.set(`${c.exchange}\u0000${c.market}`, c.symbol);
+      this.lastSeen.set(`${c.exchange}\u0000${c.market}`, now);
       this.record(c.exchange, this.reconciler(c.exchange).candle(c, now), now);
     }
   }
@@ -88,6 +100,27 @@ export class ReconcilerPartition {
   /** Judges what time alone decides (settled klines, klines that never came). */
   tick(now: number): void {
     for (const [exchange, r] of this.reconcilers) this.record(exchange, r.tick(now), now);
+    const idleMs = this.options.forgetIdleMs ?? FORGET_IDLE_MS;
+    if (now - this.lastForget < idleMs / 10) return;
+    this.lastForget = now;
+    for (const [key, seen] of this.lastSeen) {
+      if (now - seen < idleMs) continue;
+      const [exchange, market] = key.split('\u0000') as [string, string];
+      this.reconcilers.get(exchange)?.forget(market);
+      for (const series of this.held.keys()) {
+        if (series.startsWith(`${key}\u0000`)) {
+          this.held.delete(series);
+          this.changed = true;
+        }
+      }
+      this.symbols.delete(key);
+      this.lastSeen.delete(key);
+    }
+  }
+
+  /** Markets held (for tests and bounds). */
+  get markets(): number {
+    return this.lastSeen.size;
   }
 
   /** Pushes each venue dropped as too late since the last call. */
