@@ -90,14 +90,14 @@ describe('ingest config', () => {
       file,
       JSON.stringify({
         venues: [
-          { venue: 'kraken', symbols: ['XBT/USD'], staleAfterSeconds: 30 },
+          { venue: 'kraken', symbols: ['XBT/USD'], staleAfterSeconds: 30, klines: false },
           { venue: 'sim', symbols: ['btc-usd'], rate: 5 },
         ],
       }),
     );
     const c = parseIngestConfig(['--config', file], env);
     expect(c.venues).toEqual([
-      { venue: 'kraken', symbols: ['BTC/USD'], staleAfterMs: 30_000 },
+      { venue: 'kraken', symbols: ['BTC/USD'], staleAfterMs: 30_000, klines: false },
       { venue: 'sim', symbols: ['BTC-USD'], rate: 5 },
     ]);
   });

@@ -110,7 +110,8 @@ const INGEST_VENUE_FLAGS = {
     arg: 'FILE',
     help:
       'JSON: {"venues":[{"venue":"binance","symbols":["BTCUSDT"],"wsUrl":"...","restUrl":"...",' +
-      '"stream":"trade","staleAfterSeconds":60,"rate":20}, ...]}; the flags above add one more venue to ' +
+      '"stream":"trade","staleAfterSeconds":60,"rate":20,"klines":false}, ...]} ("klines":false: that venue ' +
+      'without its candle channel); the flags above add one more venue to ' +
       'the file\'s list; the file\'s "sources":[{"kind":"reference","source":"coingecko"}, ' +
       '{"kind":"sentiment","source":"fear-greed"}, {"kind":"news","source":"rss","name":"coindesk","url":"..."}] ' +
       'adds context sources (docs/SOURCES.md)',
@@ -301,6 +302,7 @@ const venueSchema = z.object({
   maxStreamsPerConnection: z.number().int().min(1).max(1024).optional(),
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
+  klines: z.boolean().optional(),
   plantKlineDiscrepancy: z.object({ market: z.string().min(1), kind: z.enum(PLANT_KINDS) }).optional(),
 });
 const fileSchema = z.object({

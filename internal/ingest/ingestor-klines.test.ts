@@ -19,12 +19,18 @@ afterEach(async () => {
 const FUTURES = capturedFrames('binance_futures_aggTrade_kline.jsonl').map((f) => f.data);
 const SYMBOLS = ['SUSHIUSDT', 'AKROUSDT', 'KEEPUSDT', 'CTKUSDT'];
 
-async function ingest(frames: readonly string[], klines: boolean, expected: number) {
+async function ingest(frames: readonly string[], klines: boolean, expected: number, venueKlines?: boolean) {
   const stand = await startLocalCapture({ frames, wsPath: '/stream' });
   stands.push(stand);
   const producer = new RecordingProducer();
   const registry = new Registry();
-  const venue: VenueConfig = { venue: 'binance-futures', symbols: SYMBOLS, stream: 'aggTrade', wsUrl: stand.wsUrl };
+  const venue: VenueConfig = {
+    venue: 'binance-futures',
+    symbols: SYMBOLS,
+    stream: 'aggTrade',
+    wsUrl: stand.wsUrl,
+    ...(venueKlines === undefined ? {} : { klines: venueKlines }),
+  };
   const ingestor = createIngestor({
     venues: [venue],
     producer,
@@ -81,8 +87,11 @@ describe('ingest of a venue kline channel into the klines topic', () => {
     expect(producer.get(DEFAULT_TOPICS.rejects)).toEqual([]);
   });
 
-  it('with klines off: no kline subscription, no kline record, the same trades', async () => {
-    const { producer, subscribed } = await ingest(FUTURES, false, 0);
+  it.each([
+    ['for the process', false, undefined],
+    ['for the venue ("klines": false)', true, false],
+  ])('with klines off %s: no kline subscription, no kline record, the same trades', async (_, on, venueOn) => {
+    const { producer, subscribed } = await ingest(FUTURES, on, 0, venueOn);
     expect(subscribed.join()).not.toContain('@kline_');
     expect(producer.get(KLINES_TOPIC)).toEqual([]);
     expect(producer.get(DEFAULT_TOPICS.trades).flatMap((r) => decodeTrades(r.value, r.headers))).toHaveLength(91);

@@ -39,6 +39,8 @@ export interface VenueConfig {
   readonly rate?: number;
   /** `sim` only. */
   readonly seed?: number;
+  /** false: this venue's candle channel is not subscribed (IngestorDeps.klineIntervals). Default true. */
+  readonly klines?: boolean;
   /** `sim` only: one discrepancy planted in its klines (sim-klines.ts), to show a mismatch end to end. */
   readonly plantKlineDiscrepancy?: PlantedDiscrepancy;
 }
@@ -155,6 +157,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     { symbols, klinesOnly }: ConnectionPlan,
     adapter: VenueAdapter,
     processor: TradeProcessor,
+    withKlines: boolean,
     signal: AbortSignal,
   ) {
     const venue = adapter.venue;
@@ -166,7 +169,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
     const out: ParseOutput = {
       trade: (t) => pending.push(t),
       reject: (reason, message, symbol) => processor.reject(reason, message, frame, receiveTime, symbol),
-      ...(klineIntervals.length > 0
+      ...(withKlines
         ? { kline: (p: VenueKlinePush) => appendKline({ ...p, v: 1, exchange: venue, receivedAt: receiveTime }) }
         : {}),
     };
@@ -266,12 +269,13 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           loops.push(simulate(config, controller.signal).catch(fail));
           continue;
         }
+        const venueIntervals = config.klines === false ? [] : klineIntervals;
         const adapter = createAdapter(config.venue, {
           symbols: config.symbols,
           wsUrl: config.wsUrl,
           restUrl: config.restUrl,
           stream: config.stream,
-          klineIntervals,
+          klineIntervals: venueIntervals,
           maxStreamsPerConnection: config.maxStreamsPerConnection,
           apiKey: config.apiKey,
           fetch: venueFetch,
@@ -289,7 +293,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
             ...(proxy ? { agentFor: proxy.agentFor } : {}),
           });
           feeds.push({ venue: adapter.venue, url: plan.url, symbols: plan.symbols.length, feed });
-          loops.push(consume(feed, plan, adapter, processor, controller.signal).catch(fail));
+          loops.push(consume(feed, plan, adapter, processor, venueIntervals.length > 0, controller.signal).catch(fail));
         }
         logger.info(
           {
