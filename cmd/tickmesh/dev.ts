@@ -27,8 +27,10 @@ import { createContextRecorder } from '../../internal/worker/context-recorder.js
 import { createIndexHost } from '../../internal/worker/index-host.js';
 import { marketActorFactory } from '../../internal/worker/market-actors.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
-import { workerActorConfig, workerConfig } from '../../internal/worker/options.js';
+import { reconcilerHostConfig, workerActorConfig, workerConfig } from '../../internal/worker/options.js';
+import { createReconcilerHost } from '../../internal/worker/reconciler-host.js';
 import { assignStatic } from '../../internal/worker/static-placement.js';
+import { createVerificationMetrics } from '../../internal/worker/verification-metrics.js';
 import { createWorker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
@@ -91,6 +93,20 @@ export const devCommand: Command = {
     const cache = createMemoryCache();
     const store = await createPgliteStore({ dataDir: values.dataDir || undefined });
     const workerIntervals = options.intervals;
+    // The live reconciler beside the market actors: judges each closed candle against the klines
+    // the ingestor (or the simulator) appends to the klines topic (docs/WORKER.md, "Verified candles").
+    const reconciler =
+      values.klines === 'on' && options.verify
+        ? createReconcilerHost({
+            consumer: log.consumer(options.klinesTopic),
+            store,
+            bus,
+            logger,
+            metrics: createVerificationMetrics(registry),
+            clock: Date.now,
+            config: reconcilerHostConfig(options, partitions),
+          })
+        : undefined;
     const worker = createWorker({
       consumer: log.consumer(DEFAULT_TOPICS.trades),
       producer: log.producer(),
@@ -102,6 +118,7 @@ export const devCommand: Command = {
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
       config: workerConfig(options),
+      ...(reconciler ? { companion: reconciler } : {}),
     });
     // The venue's own klines beside its trades (the simulator publishes its own) for every candle interval.
     const ingestor = createIngestor({
@@ -138,6 +155,7 @@ export const devCommand: Command = {
     logger.info({ port: probes.port, source: sourceLabel, partitions }, 'tickmesh dev started');
 
     const run = new AbortController();
+    await reconciler?.start(run.signal);
     await worker.start(run.signal);
     // After the worker has migrated the schema, before trades flow: a port in use fails at once.
     await api.start(run.signal);
@@ -209,6 +227,7 @@ export const devCommand: Command = {
     await ingestor.drain().catch((err: unknown) => logger.error({ err }, 'ingest drain failed'));
     await contextIngestor?.drain();
     await worker.drain();
+    await reconciler?.drain();
     await indexHost.close();
     await contextHost?.close();
     await recorder?.close();

@@ -4,8 +4,16 @@ import type { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { alert, candle, indicators, prediction } from '../../test/contracts/store-contract.js';
+import { mismatchOf, seedVerification } from '../../test/harness/verification-seed.js';
 import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
-import { alertSubject, candleSubject, indexSubject, indicatorSubject, priceSubject } from '../bus/subject-names.js';
+import {
+  alertSubject,
+  candleSubject,
+  indexSubject,
+  indicatorSubject,
+  priceSubject,
+  verificationSubject,
+} from '../bus/subject-names.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { silentLogger } from '../observe/logger.js';
@@ -40,6 +48,8 @@ interface Fixture {
   readonly cache: MemoryCache;
   readonly registry: Registry;
   readonly conformance: ResponseConformance;
+  /** The PGlite the store's schema is in (its search path is the store's). */
+  readonly database: PGlite;
 }
 
 const open: Fixture[] = [];
@@ -74,7 +84,7 @@ async function fixture(
   });
   const conformance = watchResponses(server.app);
   await server.start(new AbortController().signal);
-  const f = { server, app: server.app, store, bus, cache, registry, conformance };
+  const f = { server, app: server.app, store, bus, cache, registry, conformance, database };
   open.push(f);
   return f;
 }
@@ -153,10 +163,12 @@ describe('REST', () => {
 
   it('candles come from the store in open time order with exact decimal strings', async () => {
     const { app, store } = await fixture();
-    const cs = Array.from({ length: 5 }, (_, i) =>
+    const stored = Array.from({ length: 5 }, (_, i) =>
       candle({ openTime: JAN + i * 60_000, close: `42000.${i}00000001`, volume: '0.000000010000' }),
     );
-    await commit(store, [...cs, candle({ symbol: 'ETHUSDT', market: 'ETH-USDT' })]);
+    await commit(store, [...stored, candle({ symbol: 'ETHUSDT', market: 'ETH-USDT' })]);
+    // Not judged by the reconciler yet: each says so with a null verification.
+    const cs = stored.map((c) => ({ ...c, verification: null }));
 
     const all = await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m' });
     expect(all.statusCode).toBe(200);
@@ -207,6 +219,51 @@ describe('REST', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/interval must be one of: 1m, 5m, 1h/);
     expect((await app.inject({ url: `${url}&from=200&to=100` })).statusCode).toBe(400);
+  });
+
+  it('verification: counts, the verified share and the mismatches per market, paged with after', async () => {
+    const { app, store, database: db } = await fixture();
+    const cs = Array.from({ length: 4 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
+    const eth = candle({ symbol: 'ETHUSDT', market: 'ETH-USDT', interval: '5m' });
+    await commit(store, [...cs, eth]);
+    const sql = (text: string, params: unknown[]) => db.query(text, params);
+    const verified = { status: 'verified' as const, revision: 0, conventionDifferences: [], checkedAt: JAN };
+    await seedVerification(sql, cs[0]!, verified);
+    await seedVerification(sql, cs[1]!, mismatchOf(0, JAN + 1));
+    await seedVerification(sql, cs[2]!, mismatchOf(0, JAN + 2));
+    await seedVerification(sql, eth, verified);
+
+    // The candles route carries each candle's judgement, null where there is none yet.
+    const page = (await app.inject({ url: '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m' })).json();
+    expect(
+      page.candles.map((c: { verification: { status: string } | null }) => c.verification?.status ?? null),
+    ).toEqual(['verified', 'mismatch', 'mismatch', null]);
+    expect(page.candles[1].verification).toEqual(mismatchOf(0, JAN + 1));
+
+    const all = (await app.inject({ url: '/api/v1/verification' })).json();
+    expect(all.counts).toEqual({ verified: 2, mismatch: 2, unverifiable: 0, pending: 1 });
+    expect(all.verifiedShare).toBe(0.5);
+    expect(all.markets.map((m: { symbol: string; verifiedShare: number }) => [m.symbol, m.verifiedShare])).toEqual([
+      ['BTCUSDT', 1 / 3],
+      ['ETHUSDT', 1],
+    ]);
+    expect(all.markets[1].intervals).toEqual([
+      { interval: '5m', counts: { verified: 1, mismatch: 0, unverifiable: 0, pending: 0 }, verifiedShare: 1 },
+    ]);
+    // Without a start: the newest mismatches, oldest first, and no next.
+    expect(all.mismatches.map((c: Candle) => c.openTime)).toEqual([JAN + 60_000, JAN + 120_000]);
+    expect(all.next).toBeNull();
+
+    const url = `/api/v1/verification?exchange=binance&symbol=BTCUSDT&interval=1m&from=${JAN}&limit=1`;
+    const first = (await app.inject({ url })).json();
+    expect(first).toMatchObject({ exchange: 'binance', symbol: 'BTCUSDT', interval: '1m' });
+    expect(first.mismatches.map((c: Candle) => c.openTime)).toEqual([JAN + 60_000]);
+    const second = (await app.inject({ url: `${url}&after=${first.next}` })).json();
+    expect(second.mismatches.map((c: Candle) => c.openTime)).toEqual([JAN + 120_000]);
+    const bad = await app.inject({ url: '/api/v1/verification?after=bm90LWEtY3Vyc29y' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/after is not the next/);
+    expect((await app.inject({ url: '/api/v1/verification?status=mismatch' })).statusCode).toBe(400);
   });
 
   it('refuses bad query parameters with a 400 that names them', async () => {
@@ -595,6 +652,25 @@ describe('WebSocket stream', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(client.messages.filter((m) => m.type === 'indicator').map((m) => m.data)).toEqual([v1, v2]);
     expect(got[0]!.subject).toBe('tickmesh.indicator.1m.binance.BTCUSDT');
+    client.ws.terminate();
+  });
+
+  it('forwards the judgements of closed candles to a `verification` subscription, once each', async () => {
+    const { app, bus } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    client.ws.send(JSON.stringify({ subscribe: { verification: { interval: '*', exchange: 'binance' } } }));
+    expect((await client.next('subscribed'))[0]!.subjects).toEqual(['tickmesh.verification.*.*.binance.*']);
+    const key = { exchange: 'binance', symbol: 'BTCUSDT', interval: '1m', openTime: JAN };
+    const v1 = { ...key, ...mismatchOf(0, JAN + 60_000) };
+    const v2 = { ...key, status: 'verified', revision: 1, conventionDifferences: [], checkedAt: JAN + 120_000 };
+    const other = { ...v1, exchange: 'okx' };
+    // v1 again: a repeat; v1 after v2: an older revision, not sent.
+    for (const v of [v1, v1, other, v2, v1]) bus.publish(verificationSubject(v), json(v));
+    const got = await client.next('verification', 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'verification').map((m) => m.data)).toEqual([v1, v2]);
+    expect(got[0]!.subject).toBe('tickmesh.verification.mismatch.1m.binance.BTCUSDT');
     client.ws.terminate();
   });
 

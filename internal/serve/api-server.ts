@@ -28,10 +28,12 @@ import { registerResponseSchemas } from './response-schemas.js';
 import { isSimulated, registerRestRoutes } from './rest-routes.js';
 import { registerStreamRoute } from './stream-route.js';
 import type { StreamSession } from './stream-session.js';
+import { registerVerificationRoutes, type VerificationRoutesContext } from './verification-routes.js';
 
 export interface ApiServerDeps {
   readonly store: Pick<Store, 'candles' | 'indicators' | 'alerts' | 'markets' | 'predictions'> &
-    Partial<ContextRoutesContext['store']>;
+    Partial<ContextRoutesContext['store']> &
+    Partial<VerificationRoutesContext['store']>;
   readonly cache: Pick<Cache, 'latestCandle' | 'latestIndicators' | 'latestPrice'> &
     Partial<Pick<Cache, 'latestReferences'>>;
   readonly bus: Pick<Bus, 'subscribe'>;
@@ -170,6 +172,10 @@ export function createApiServer(deps: ApiServerDeps): ApiServer {
     if (latestReferences && references && news && sentiment) {
       const store = deps.store as ContextRoutesContext['store'];
       registerContextRoutes(scope, { store, cache: deps.cache, config });
+    }
+    // As the context routes: a store without the verification reads serves no /api/v1/verification.
+    if (deps.store.verificationCounts && deps.store.mismatches) {
+      registerVerificationRoutes(scope, { store: deps.store as VerificationRoutesContext['store'], config });
     }
     registerStreamRoute(scope, { bus: deps.bus, config, metrics, logger, info, sessions });
     registerDashboard(scope);

@@ -47,7 +47,10 @@ describe('the AsyncAPI document of the stream', () => {
     const validate = ajv.compile(specs.schemas['3.0.0'] as object);
     expect(validate(doc), ajv.errorsText(validate.errors)).toBe(true);
     expect(Object.keys(doc.components.messages).sort()).toEqual(
-      ['alert', 'candle', 'dropped', 'error', 'hello', 'index', 'indicator', 'subscribe', 'subscribed'].sort(),
+      [
+        ...['alert', 'candle', 'dropped', 'error', 'hello', 'index', 'indicator', 'subscribe', 'subscribed'],
+        'verification',
+      ].sort(),
     );
     expect(JSON.stringify(doc)).toMatch(/1008 .*1013 /);
   });

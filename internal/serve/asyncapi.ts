@@ -50,7 +50,7 @@ export function subscribeMessageSchema(config: Pick<ApiConfig, 'intervals'>): Js
   };
   delete json.$schema;
   const fields = json.properties.subscribe.properties;
-  for (const name of ['candles', 'indicators'] as const) {
+  for (const name of ['candles', 'indicators', 'verification'] as const) {
     const list = fields[name];
     if (list) fields[name] = { oneOf: [list.items, list], description: 'one filter or a list of them' };
   }
@@ -130,6 +130,11 @@ export function asyncApiDocument(config: Pick<ApiConfig, 'intervals' | 'stream'>
     ),
     alert: forwarded('alert', ref('Alert'), 'An alert.'),
     indicator: forwarded('indicator', ref('Indicators'), "A closed candle's indicators, once per candle."),
+    verification: forwarded(
+      'verification',
+      ref('VerificationEvent'),
+      "The venue's judgement of a closed candle's revision, after the candle (key: exchange, symbol, interval, openTime).",
+    ),
     index: forwarded('index', ref('IndexValue'), 'A cross-venue index value.'),
     dropped: {
       name: 'dropped',
@@ -150,7 +155,7 @@ export function asyncApiDocument(config: Pick<ApiConfig, 'intervals' | 'stream'>
       title: 'tickmesh stream',
       version: '1',
       description:
-        'Live candles, indicators, alerts and index values over a WebSocket (docs/API.md). Decimals are strings. ' +
+        'Live candles, indicators, verifications, alerts and index values over a WebSocket (docs/API.md). Decimals are strings. ' +
         `The server pings every ${config.stream.pingMs} ms and cuts a client whose pong does not echo it by the next ping. ` +
         `Close codes: ${Object.entries(CLOSE_CODES)
           .map(([code, why]) => `${code} ${why}`)

@@ -23,6 +23,9 @@ const time = {
   pattern: '^(\\d{1,15}|\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?)?)$',
 } as const;
 
+/** The `next` of a page passed back as `after`: an opaque URL-safe token. */
+const cursor = { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
 export interface MarketQuery {
   readonly exchange: string;
   readonly symbol: string;
@@ -44,6 +47,16 @@ export interface AlertsQuery {
   readonly after?: string;
   readonly from?: string;
   readonly to?: string;
+  readonly limit?: number;
+}
+export interface VerificationQuery {
+  readonly exchange?: string;
+  readonly symbol?: string;
+  readonly interval?: Interval;
+  readonly from?: string;
+  readonly to?: string;
+  /** The `next` of the previous page of mismatches. */
+  readonly after?: string;
   readonly limit?: number;
 }
 export interface MarketsQuery {
@@ -78,9 +91,18 @@ export function querySchemas(config: ApiConfig) {
       exchange: name,
       symbol: name,
       kind: { type: 'string', enum: [...ALERT_KINDS] },
-      after: { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$' },
+      after: cursor,
       from: time,
       to: time,
+      limit: { type: 'integer', minimum: 1, maximum: config.alertLimit.max },
+    }),
+    verification: object({
+      exchange: name,
+      symbol: name,
+      interval,
+      from: time,
+      to: time,
+      after: cursor,
       limit: { type: 'integer', minimum: 1, maximum: config.alertLimit.max },
     }),
   };

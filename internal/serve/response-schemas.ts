@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ALERT_KINDS, ALERT_SEVERITIES } from '../market/alert.js';
 import { INTERVALS } from '../market/interval.js';
+import { KLINE_FIELDS } from '../verify/kline.js';
 
 /**
  * JSON schemas of what the API answers: the records (components, referenced as `ref('Candle')`)
@@ -42,6 +43,15 @@ const marketFields = {
   market: { type: 'string', description: 'canonical `BASE-QUOTE`, e.g. `BTC-USDT`' },
 };
 
+/** The judgements a candle can have (internal/verify/compare.ts). */
+const VERIFY_STATUSES = ['verified', 'mismatch', 'unverifiable'] as const;
+
+const CANDLE_REQUIRED = [
+  ...['exchange', 'symbol', 'market', 'interval', 'openTime', 'closeTime', 'open', 'high', 'low', 'close'],
+  ...['volume', 'quoteVolume', 'trades', 'takerBuyVolume', 'takerBuyQuoteVolume', 'vwap', 'firstTradeId'],
+  ...['lastTradeId', 'revision', 'closed'],
+];
+
 const score = object({ accuracy: nullable('number'), logLoss: nullable('number'), brier: nullable('number') });
 const byBaseline = (schema: unknown) => object({ persistence: schema, majority: schema, coin: schema });
 
@@ -55,27 +65,94 @@ const COMPONENTS = {
   },
   Interval: { type: 'string', enum: [...INTERVALS], description: 'A candle interval.' },
   Candle: {
-    ...object({
-      ...marketFields,
-      interval: refTo('Interval'),
-      openTime: epochMs('Unix epoch ms, inclusive'),
-      closeTime: epochMs('openTime + interval - 1 ms'),
-      open: refTo('Decimal'),
-      high: refTo('Decimal'),
-      low: refTo('Decimal'),
-      close: refTo('Decimal'),
-      volume: refTo('Decimal'),
-      quoteVolume: refTo('Decimal'),
-      trades: { type: 'integer', minimum: 0 },
-      takerBuyVolume: refTo('Decimal'),
-      takerBuyQuoteVolume: refTo('Decimal'),
-      vwap: refTo('Decimal'),
-      firstTradeId: { type: 'string', description: 'empty on a candle with no trade' },
-      lastTradeId: { type: 'string', description: 'empty on a candle with no trade' },
-      revision: { type: 'integer', minimum: 0, description: '0 when first closed, +1 per late-trade revision' },
-      closed: { type: 'boolean', description: 'false for the open window' },
-    }),
+    ...object(
+      {
+        ...marketFields,
+        interval: refTo('Interval'),
+        openTime: epochMs('Unix epoch ms, inclusive'),
+        closeTime: epochMs('openTime + interval - 1 ms'),
+        open: refTo('Decimal'),
+        high: refTo('Decimal'),
+        low: refTo('Decimal'),
+        close: refTo('Decimal'),
+        volume: refTo('Decimal'),
+        quoteVolume: refTo('Decimal'),
+        trades: { type: 'integer', minimum: 0 },
+        takerBuyVolume: refTo('Decimal'),
+        takerBuyQuoteVolume: refTo('Decimal'),
+        vwap: refTo('Decimal'),
+        firstTradeId: { type: 'string', description: 'empty on a candle with no trade' },
+        lastTradeId: { type: 'string', description: 'empty on a candle with no trade' },
+        revision: { type: 'integer', minimum: 0, description: '0 when first closed, +1 per late-trade revision' },
+        closed: { type: 'boolean', description: 'false for the open window' },
+        verification: {
+          oneOf: [refTo('CandleVerification'), { type: 'null' }],
+          description:
+            "the venue's check of this revision; null until judged (stored candles); absent where not read (cache)",
+        },
+      },
+      CANDLE_REQUIRED,
+    ),
     description: 'A kline (docs/CANDLES.md); decimals are exact strings.',
+  },
+  FieldDifference: {
+    ...object({
+      field: { type: 'string', enum: [...KLINE_FIELDS] },
+      ours: { type: 'string', description: "tickmesh's value" },
+      theirs: { type: 'string', description: "the venue's value" },
+    }),
+    description: 'A field on which the candle and the venue kline differ, both values as the records write them.',
+  },
+  CandleVerification: {
+    ...object(
+      {
+        status: { type: 'string', enum: [...VERIFY_STATUSES] },
+        revision: { type: 'integer', minimum: 0, description: 'the candle revision judged' },
+        differences: {
+          type: 'array',
+          items: refTo('FieldDifference'),
+          description: '`mismatch` only: every field that differs',
+        },
+        conventionDifferences: {
+          type: 'array',
+          items: refTo('FieldDifference'),
+          description: 'fields the venue builds by another rule (docs/CANDLES.md): shown, never a mismatch',
+        },
+        likelyCause: { type: 'string', enum: ['gap'], description: '`mismatch` only: a recorded gap overlaps' },
+        reason: { type: 'string', description: '`unverifiable` only: why' },
+        checkedAt: epochMs('when the judgement was made'),
+      },
+      ['status', 'revision', 'checkedAt'],
+    ),
+    description: "A closed candle's check against the venue's own kline (docs/CANDLES.md).",
+  },
+  VerificationEvent: {
+    ...object(
+      {
+        exchange: marketFields.exchange,
+        symbol: marketFields.symbol,
+        interval: refTo('Interval'),
+        openTime: epochMs("the judged candle's open time"),
+        status: { type: 'string', enum: [...VERIFY_STATUSES] },
+        revision: { type: 'integer', minimum: 0 },
+        differences: { type: 'array', items: refTo('FieldDifference') },
+        conventionDifferences: { type: 'array', items: refTo('FieldDifference') },
+        likelyCause: { type: 'string', enum: ['gap'] },
+        reason: { type: 'string' },
+        checkedAt: epochMs('when the judgement was made'),
+      },
+      ['exchange', 'symbol', 'interval', 'openTime', 'status', 'revision', 'checkedAt'],
+    ),
+    description: "A candle's judgement as the stream sends it: the candle's key and its CandleVerification.",
+  },
+  VerificationCounts: {
+    ...object({
+      verified: { type: 'integer', minimum: 0 },
+      mismatch: { type: 'integer', minimum: 0 },
+      unverifiable: { type: 'integer', minimum: 0 },
+      pending: { type: 'integer', minimum: 0, description: 'stored, its current revision not judged yet' },
+    }),
+    description: 'Stored candles by verification status.',
   },
   LatestPrice: {
     ...object({
@@ -348,4 +425,47 @@ export const INFO_RESPONSE: JsonSchema = {
     time: epochMs("the server's clock"),
   }),
   description: 'What a page needs to label the data.',
+};
+
+const share = {
+  ...nullable('number'),
+  minimum: 0,
+  maximum: 1,
+  description: 'verified / (verified + mismatch + unverifiable): of the judged candles; null when none is judged',
+};
+
+/** The 200 body of GET /api/v1/verification (verification-routes.ts). */
+export const VERIFICATION_SUMMARY: JsonSchema = {
+  ...object({
+    exchange: nullable('string'),
+    symbol: nullable('string'),
+    interval: { oneOf: [ref('Interval'), { type: 'null' }] },
+    counts: ref('VerificationCounts'),
+    verifiedShare: share,
+    markets: {
+      type: 'array',
+      items: object({
+        exchange: { type: 'string' },
+        symbol: { type: 'string' },
+        counts: ref('VerificationCounts'),
+        verifiedShare: share,
+        intervals: {
+          type: 'array',
+          items: object({ interval: ref('Interval'), counts: ref('VerificationCounts'), verifiedShare: share }),
+        },
+      }),
+      description: 'each market with stored candles in the range, by exchange then symbol',
+    },
+    mismatches: {
+      type: 'array',
+      items: ref('Candle'),
+      description:
+        'candles judged `mismatch`, each with its verification: oldest first with `from` or `after`, else the newest',
+    },
+    next: {
+      ...nullable('string'),
+      description: 'pass back as `after` (with the same filters) for the next page of mismatches when this one is full',
+    },
+  }),
+  description: "Stored candles' verification against the venues: counts by status, the verified share, the mismatches.",
 };

@@ -99,7 +99,10 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
       },
     );
 
-  series('/api/v1/candles', 'candles', 'Candle', (q) => store.candles(q));
+  // Every stored candle says whether the venue agrees: its judgement, or null until there is one.
+  series('/api/v1/candles', 'candles', 'Candle', async (q) =>
+    (await store.candles(q)).map((c) => ({ ...c, verification: c.verification ?? null })),
+  );
   // Each prediction carries the model's running scores next to the baselines' (never one without the other).
   series('/api/v1/predictions', 'predictions', 'Prediction', (q) => store.predictions(q));
   series('/api/v1/indicators', 'indicators', 'Indicators', (q) => store.indicators(q));

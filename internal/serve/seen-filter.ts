@@ -2,6 +2,7 @@ import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { candleIsNewer } from '../sink/cache.js';
+import type { VerificationEvent } from '../verify/verification.js';
 
 /** A cross-venue index value as the index actors publish it (internal/actor/index-actor.ts). */
 export interface IndexUpdate {
@@ -13,7 +14,8 @@ export interface IndexUpdate {
 /**
  * Drops what a client has already been sent. Bus outputs are at least once (a worker that
  * replays after a crash republishes), so each update is judged by its identity: a candle by
- * its key and (revision, closed, trade count), an alert by its id, indicators by their candle's key, an index value by
+ * its key and (revision, closed, trade count), an alert by its id, indicators by their candle's key, a judgement by its candle's key and
+ * (revision, checkedAt), an index value by
  * (asset, time, price). Only a candle strictly newer than the last one sent under its key
  * passes, so a repeat, or a partial update overtaken by a later one, is dropped.
  *
@@ -25,6 +27,7 @@ export class SeenFilter {
   private readonly alerts = new Map<string, true>();
   private readonly index = new Map<string, IndexUpdate>();
   private readonly indicators = new Map<string, true>();
+  private readonly verifications = new Map<string, VerificationEvent>();
 
   constructor(private readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -53,6 +56,20 @@ export class SeenFilter {
     return true;
   }
 
+  /**
+   * A judgement of a closed candle, by the candle's key: one of a later revision, or a later
+   * judgement of the same revision, is new; a repeat or an older one is not.
+   */
+  verification(v: VerificationEvent): boolean {
+    const key = `${v.exchange}:${v.symbol}:${v.interval}:${v.openTime}`;
+    const prev = this.verifications.get(key);
+    if (prev && (v.revision < prev.revision || (v.revision === prev.revision && v.checkedAt <= prev.checkedAt))) {
+      return false;
+    }
+    remember(this.verifications, key, v, this.capacity);
+    return true;
+  }
+
   indexValue(v: IndexUpdate): boolean {
     const prev = this.index.get(v.asset);
     if (prev && (v.time < prev.time || (v.time === prev.time && v.price === prev.price))) return false;
@@ -65,6 +82,7 @@ export class SeenFilter {
     this.alerts.clear();
     this.index.clear();
     this.indicators.clear();
+    this.verifications.clear();
   }
 }
 

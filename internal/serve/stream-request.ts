@@ -9,13 +9,16 @@ import { NAME_PATTERN } from './query-schemas.js';
  *
  *   {"subscribe": {"candles": {"interval": "1m", "exchange": "*", "symbol": "*"}, "alerts": true, "index": true}}
  *   {"subscribe": {"indicators": {"interval": "1m", "exchange": "binance", "symbol": "BTCUSDT"}}}
+ *   {"subscribe": {"verification": {"interval": "*", "exchange": "binance", "status": "mismatch"}}}
  *
  * A subscribe replaces the connection's previous one; `{"subscribe": {}}` stops everything.
  * `candles` may be one filter or a list; `kind` picks partial (open window) or closed updates,
  * both by default; `indicators` (the same filters without `kind`) follows closed candles'
- * indicator values. `*` matches any exchange, symbol, interval, alert kind or asset.
+ * indicator values; `verification` (the same filters, `status` instead of `kind`) follows the
+ * venues' judgements of closed candles. `*` matches any exchange, symbol, interval, alert kind,
+ * status or asset.
  */
-export type StreamTopic = 'candle' | 'alert' | 'index' | 'indicator';
+export type StreamTopic = 'candle' | 'alert' | 'index' | 'indicator' | 'verification';
 
 export interface StreamPlan {
   /** Bus subject patterns to subscribe to, each with the topic its messages carry. */
@@ -46,6 +49,9 @@ export function streamRequestSchema(intervals: readonly Interval[]) {
     exchange: name.default('*'),
     symbol: name.default('*'),
   });
+  const verificationFilter = indicatorFilter.extend({
+    status: z.enum(['verified', 'mismatch', 'unverifiable', '*']).default('*'),
+  });
   return z.strictObject({
     subscribe: z.strictObject({
       // One filter or a list of them; a lone one is validated as a list of one.
@@ -56,6 +62,10 @@ export function streamRequestSchema(intervals: readonly Interval[]) {
       indicators: z.preprocess(
         (v) => (v === undefined || Array.isArray(v) ? v : [v]),
         z.array(indicatorFilter).max(MAX_CANDLE_FILTERS).optional(),
+      ),
+      verification: z.preprocess(
+        (v) => (v === undefined || Array.isArray(v) ? v : [v]),
+        z.array(verificationFilter).max(MAX_CANDLE_FILTERS).optional(),
       ),
       alerts: z.preprocess(
         flag,
@@ -83,13 +93,19 @@ export function streamRequestParser(intervals: readonly Interval[]): StreamReque
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`);
       return { ok: false, error: issues.join('; ') };
     }
-    const { candles, indicators, alerts, index } = parsed.data.subscribe;
+    const { candles, indicators, verification, alerts, index } = parsed.data.subscribe;
     const subjects = new Map<string, StreamTopic>();
     for (const f of candles ?? []) {
       subjects.set(`${ROOT}.candle.${f.kind}.${f.interval}.${token(f.exchange)}.${token(f.symbol)}`, 'candle');
     }
     for (const f of indicators ?? []) {
       subjects.set(`${ROOT}.indicator.${f.interval}.${token(f.exchange)}.${token(f.symbol)}`, 'indicator');
+    }
+    for (const f of verification ?? []) {
+      subjects.set(
+        `${ROOT}.verification.${f.status}.${f.interval}.${token(f.exchange)}.${token(f.symbol)}`,
+        'verification',
+      );
     }
     if (alerts)
       subjects.set(`${ROOT}.alert.${token(alerts.kind)}.${token(alerts.exchange)}.${token(alerts.symbol)}`, 'alert');

@@ -3,6 +3,7 @@ import type { Bus, BusMessage, Subscription } from '../bus/bus.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
+import type { VerificationEvent } from '../verify/verification.js';
 import type { StreamConfig } from './api-config.js';
 import type { ApiMetrics } from './api-metrics.js';
 import { type IndexUpdate, SeenFilter } from './seen-filter.js';
@@ -245,7 +246,9 @@ export class StreamSession {
           ? this.seen.alert(value as Alert)
           : topic === 'indicator'
             ? this.seen.indicator(value as IndicatorValues)
-            : this.seen.indexValue(value as IndexUpdate);
+            : topic === 'verification'
+              ? this.seen.verification(value as VerificationEvent)
+              : this.seen.indexValue(value as IndexUpdate);
     if (!fresh) {
       this.deps.metrics.streamDuplicates.inc();
       return undefined;
@@ -260,7 +263,15 @@ const VALID: Record<StreamTopic, (v: unknown) => boolean> = {
   alert: isAlert,
   index: isIndex,
   indicator: isIndicator,
+  verification: isVerification,
 };
+
+function isVerification(v: unknown): v is VerificationEvent {
+  const x = v as Partial<VerificationEvent> | null;
+  return (
+    isIndicator(v) && typeof x?.status === 'string' && typeof x.revision === 'number' && typeof x.checkedAt === 'number'
+  );
+}
 
 function isIndicator(v: unknown): v is IndicatorValues {
   const x = v as Partial<IndicatorValues> | null;

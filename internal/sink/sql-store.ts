@@ -92,6 +92,8 @@ export class SqlStore implements Store {
   readonly commitVerifications: VerificationStore['commitVerifications'] = (c) =>
     this.verification.commitVerifications(c);
   readonly unverifiedCandles: VerificationStore['unverifiedCandles'] = (q) => this.verification.unverifiedCandles(q);
+  readonly verificationCounts: VerificationStore['verificationCounts'] = (q) => this.verification.verificationCounts(q);
+  readonly mismatches: VerificationStore['mismatches'] = (q) => this.verification.mismatches(q);
 
   readonly commitContext: ContextStore['commitContext'] = (c) => this.context.commitContext(c);
   readonly contextOffset: ContextStore['contextOffset'] = (t, p) => this.context.contextOffset(t, p);

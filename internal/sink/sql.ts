@@ -275,11 +275,12 @@ ON CONFLICT (exchange, symbol, "interval", open_time) DO NOTHING`;
 
 const MS = (col: string): string => `(extract(epoch FROM ${col}) * 1000)::bigint::text AS ${col}`;
 
+/** A candle row with its judgement (migration 8) when it is of the row's current revision. */
 export const CANDLE_SELECT = `
 SELECT exchange, symbol, "interval", ${MS('open_time')}, ${MS('close_time')}, market,
   open::text, high::text, low::text, close::text, volume::text, quote_volume::text, trades::text,
   taker_buy_volume::text, taker_buy_quote_volume::text, vwap::text, first_trade_id, last_trade_id, revision::text,
-  verification_detail::text
+  CASE WHEN verified_revision = revision THEN verification_detail::text END AS verification_detail
 FROM candles`;
 
 /**

@@ -1,11 +1,23 @@
 import type { Candle } from '../market/candle.js';
+import type { Interval } from '../market/interval.js';
 import { FencedError } from '../runtime/errors.js';
 import type { VerificationEvent } from '../verify/verification.js';
 import { SELECT_CHECKPOINT, UPSERT_CHECKPOINT } from './sql.js';
 import type { SqlSession } from './sql-driver.js';
-import { candleFromRow, iso } from './sql-rows.js';
-import { SELECT_UNVERIFIED, UPDATE_VERIFICATIONS } from './verification-sql.js';
-import type { VerificationCommit, VerificationStore } from './verification-store.js';
+import { candleFromRow, iso, storedCandleFromRow } from './sql-rows.js';
+import {
+  SELECT_MISMATCHES,
+  SELECT_MISMATCHES_NEWEST,
+  SELECT_UNVERIFIED,
+  SELECT_VERIFICATION_COUNTS,
+  UPDATE_VERIFICATIONS,
+} from './verification-sql.js';
+import type {
+  VerificationCommit,
+  VerificationQuery,
+  VerificationState,
+  VerificationStore,
+} from './verification-store.js';
 
 const keyOf = (v: { exchange: string; symbol: string; interval: string; openTime: number }) =>
   `${v.exchange}\u0000${v.symbol}\u0000${v.interval}\u0000${v.openTime}`;
@@ -19,6 +31,13 @@ export function verificationSqlStore(
   db: SqlSession & { transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> },
   run: <T>(fn: () => Promise<T>) => Promise<T>,
 ): VerificationStore {
+  const filter = (q: VerificationQuery) => [
+    q.exchange ?? null,
+    q.symbol ?? null,
+    q.interval ?? null,
+    q.from === undefined ? null : iso(q.from),
+    q.to === undefined ? null : iso(q.to),
+  ];
   return {
     async commitVerifications(c: VerificationCommit): Promise<VerificationEvent[]> {
       if (!Number.isSafeInteger(c.epoch) || c.epoch < 0) throw new RangeError('epoch must be a non-negative integer');
@@ -82,6 +101,24 @@ export function verificationSqlStore(
         ]),
       );
       return rows.map(candleFromRow);
+    },
+
+    async verificationCounts(q) {
+      const rows = await run(() => db.query(SELECT_VERIFICATION_COUNTS, filter(q)));
+      return rows.map((r) => ({
+        exchange: r.exchange as string,
+        symbol: r.symbol as string,
+        interval: r.interval as Interval,
+        status: r.status as VerificationState,
+        count: Number(r.count),
+      }));
+    },
+    async mismatches(q) {
+      const a = q.after;
+      const cursor = a === undefined ? [null, null, null, null] : [iso(a.openTime), a.exchange, a.symbol, a.interval];
+      const sql = q.newest && a === undefined ? SELECT_MISMATCHES_NEWEST : SELECT_MISMATCHES;
+      const rows = await run(() => db.query(sql, [...filter(q), ...cursor, q.limit]));
+      return rows.map(storedCandleFromRow);
     },
   };
 }

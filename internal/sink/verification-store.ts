@@ -1,5 +1,6 @@
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
+import type { VerifyStatus } from '../verify/compare.js';
 import type { CandleVerification, VerificationEvent } from '../verify/verification.js';
 
 /**
@@ -50,4 +51,47 @@ export interface VerificationStore {
   commitVerifications(commit: VerificationCommit): Promise<VerificationEvent[]>;
   /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet, or only `unverifiable`. */
   unverifiedCandles(q: UnverifiedQuery): Promise<Candle[]>;
+  /**
+   * The reading side (the API): stored candles counted by market, interval and status, ordered by
+   * exchange, symbol, interval, status. A judgement counts only while it is of the row's current
+   * revision; a candle without one is `pending`.
+   */
+  verificationCounts(query: VerificationQuery): Promise<VerificationCount[]>;
+  /** Candles whose current revision is judged `mismatch`, in (openTime, exchange, symbol, interval) order. */
+  mismatches(query: MismatchQuery): Promise<StoredCandle[]>;
+}
+
+export type VerificationState = VerifyStatus | 'pending';
+
+export interface VerificationQuery {
+  readonly exchange?: string;
+  readonly symbol?: string;
+  readonly interval?: Interval;
+  /** Open time range, Unix epoch ms, inclusive from, exclusive to. */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export interface VerificationCount {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly interval: Interval;
+  readonly status: VerificationState;
+  readonly count: number;
+}
+
+export interface MismatchQuery extends VerificationQuery {
+  readonly limit: number;
+  /** The newest `limit` mismatches of the range instead of the oldest (still returned oldest first). */
+  readonly newest?: boolean;
+  /** Only mismatches after this one: where the previous page ended. */
+  readonly after?: MismatchCursor;
+}
+
+/** A place in the mismatches' (openTime, exchange, symbol, interval) order. */
+export interface MismatchCursor {
+  readonly openTime: number;
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly interval: Interval;
 }

@@ -13,6 +13,7 @@ import {
   candleMsgId,
   candleSubject,
   indicatorSubject,
+  verificationSubject,
 } from '../../internal/bus/subject-names.js';
 import type { Candle } from '../../internal/market/candle.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -27,6 +28,7 @@ import type { CommitBatch, Store } from '../../internal/sink/store.js';
 import { alert, candle, indicators, prediction } from '../contracts/store-contract.js';
 import { startApiProcess } from '../harness/api-process.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { mismatchOf, seedVerification } from '../harness/verification-seed.js';
 
 // The API against the real servers: candles written to PostgreSQL through the Store are read
 // over HTTP, latest values come from Redis, and messages published on NATS reach a real
@@ -131,7 +133,7 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     await commitRows({ candles: cs, alerts: [alert({ id: freshName('a'), exchange, time: t0 })] });
     const all = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m`);
     expect(all.status).toBe(200);
-    expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001' })));
+    expect(all.body.candles).toEqual(cs.map((c) => ({ ...c, quoteVolume: '0.00000001', verification: null })));
     expect((all.body.candles as Candle[])[3]!.close).toBe('67000.31234567890123');
 
     const june = await get(
@@ -190,6 +192,45 @@ describe('API on PostgreSQL, Redis and NATS', () => {
     await client.until(() => client.messages.filter((m) => m.type === 'indicator').length >= 2, 'two indicators');
     await new Promise((r) => setTimeout(r, 100));
     expect(client.messages.filter((m) => m.type === 'indicator').map((m) => m.data)).toEqual(vs.slice(0, 2));
+    client.ws.close();
+  });
+
+  it('serves the candles verification from PostgreSQL and streams judgements from NATS', async () => {
+    const exchange = freshExchange();
+    const t0 = Date.UTC(2024, 5, 2);
+    const cs = Array.from({ length: 3 }, (_, i) => candle({ exchange, openTime: t0 + i * 60_000 }));
+    await commitRows({ candles: cs });
+    const pool = new Pool({ connectionString: endpoint('DATABASE_URL'), max: 1 });
+    try {
+      const sql = (text: string, params: unknown[]) => pool.query(text, params);
+      await seedVerification(sql, cs[0]!, { status: 'verified', revision: 0, checkedAt: t0 }, `"${schema}".candles`);
+      await seedVerification(sql, cs[1]!, mismatchOf(0, t0 + 60_000), `"${schema}".candles`);
+    } finally {
+      await pool.end();
+    }
+    const page = await get(`/api/v1/candles?exchange=${exchange}&symbol=BTCUSDT&interval=1m`);
+    expect((page.body.candles as Array<{ verification: unknown }>).map((c) => c.verification)).toEqual([
+      { status: 'verified', revision: 0, checkedAt: t0 },
+      mismatchOf(0, t0 + 60_000),
+      null,
+    ]);
+    const summary = await get(`/api/v1/verification?exchange=${exchange}&symbol=BTCUSDT`);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({
+      counts: { verified: 1, mismatch: 1, unverifiable: 0, pending: 1 },
+      verifiedShare: 0.5,
+      next: null,
+    });
+    expect((summary.body.mismatches as Candle[]).map((c) => c.openTime)).toEqual([cs[1]!.openTime]);
+
+    const client = await streamClient({ verification: { interval: '1m', exchange, status: 'mismatch' } });
+    const event = { exchange, symbol: 'BTCUSDT', interval: '1m', openTime: t0, ...mismatchOf(0, t0 + 60_000) };
+    const verified = { ...event, status: 'verified' as const, checkedAt: t0 + 120_000 };
+    for (const v of [event, event, verified]) bus.publish(verificationSubject(v), json(v));
+    await client.until(() => client.messages.some((m) => m.type === 'verification'), 'a verification');
+    await new Promise((r) => setTimeout(r, 100));
+    // The repeat is dropped; a verified judgement is not on the `mismatch` subscription.
+    expect(client.messages.filter((m) => m.type === 'verification').map((m) => m.data)).toEqual([event]);
     client.ws.close();
   });
 

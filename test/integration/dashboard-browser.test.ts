@@ -11,7 +11,7 @@ import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createMemoryBus } from '../../internal/bus/memory-bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { candleSubject, indicatorSubject } from '../../internal/bus/subject-names.js';
+import { candleSubject, indicatorSubject, verificationSubject } from '../../internal/bus/subject-names.js';
 import type { Alert } from '../../internal/market/alert.js';
 import type { Candle } from '../../internal/market/candle.js';
 import type { NewsRecord, ReferenceRecord, SentimentRecord } from '../../internal/market/context.js';
@@ -25,12 +25,14 @@ import { createMemoryCache } from '../../internal/sink/memory-cache.js';
 import { createPgliteStore } from '../../internal/sink/pglite-store.js';
 import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import type { Store } from '../../internal/sink/store.js';
+import type { CandleVerification } from '../../internal/verify/verification.js';
 import { alert, batch, candle, prediction } from '../contracts/store-contract.js';
 import { spawnDev } from '../harness/dev-process.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { freePort } from '../harness/private-servers.js';
 import { leaseRedisDb, type RedisDbLease } from '../harness/redis-db.js';
+import { mismatchOf, seedVerification } from '../harness/verification-seed.js';
 
 /**
  * The web dashboard in a real browser: Debian's Chromium (test/infra/chromium.sh) driven by
@@ -425,6 +427,9 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   /** An alert on a candle older than the first two pages. */
   const alertCandle = openTimes[40] as number;
   const HEADLINE = 'Bitcoin ETF inflows jump as BTC tops $42,000';
+  /** Candles judged by the venue (seeded as the reconciler writes them): the newest 50, of which these two not verified. */
+  const MISMATCH = HISTORY - 20;
+  const UNVERIFIABLE = HISTORY - 40;
   let store: Store;
   let bus: Bus;
   let dir: string;
@@ -540,6 +545,27 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
         predictions: [forecast],
       }),
     );
+    // The reconciler's judgements of the newest 50 minutes: one mismatch, one unverifiable.
+    const pool = new Pool({ connectionString: endpoint('DATABASE_URL'), max: 1 });
+    try {
+      const sql = (text: string, params: unknown[]) => pool.query(text, params);
+      for (let i = HISTORY - 50; i < HISTORY; i++) {
+        const v: CandleVerification =
+          i === MISMATCH
+            ? mismatchOf(0, (openTimes[i] as number) + 65_000)
+            : i === UNVERIFIABLE
+              ? {
+                  status: 'unverifiable',
+                  revision: 0,
+                  reason: 'no kline within 120 s',
+                  checkedAt: openTimes[i] as number,
+                }
+              : { status: 'verified', revision: 0, conventionDifferences: [], checkedAt: openTimes[i] as number };
+        await seedVerification(sql, historyCandle(i), v, `"${schema}".candles`);
+      }
+    } finally {
+      await pool.end();
+    }
     bus = await createNatsBus({ servers: endpoint('NATS_URL'), name: 'dashboard-browser-test' });
 
     port = await freePort();
@@ -680,8 +706,8 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
   it('scrolls to the alert’s candle when the alert is clicked, loading the history back to it', async () => {
     const { page } = s;
     await page.click(`#alerts-list li[data-alert="${exchange}:${symbol}:price_spike:1m:${alertCandle}"]`);
-    // Its marker and the news spike's, each on its candle.
-    await expect.poll(async () => (await chartStats(page)).markers, { timeout: 15_000 }).toBe(2);
+    // Its marker and the news spike's, each on its candle, and the mismatch's.
+    await expect.poll(async () => (await chartStats(page)).markers, { timeout: 15_000 }).toBe(3);
     const shown = await chartStats(page);
     expect(shown.candles).toBe(HISTORY);
     const t = alertCandle / 1000;
@@ -693,6 +719,73 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
       })
       .toBe(true);
   }, 60_000);
+
+  it('shows whether the venue agrees: a badge per candle, mismatch markers, the verified share, live mismatches', async () => {
+    const { page } = s;
+    const key = (i: number) => `${exchange}:${symbol}:1m:${openTimes[i]}`;
+    // The market's share: 48 of the 50 judged candles are verified; the others are pending.
+    const row = page.locator('#markets-body tr', { hasText: exchange });
+    await expect.poll(() => row.locator('td.share').innerText(), { timeout: 40_000 }).toBe('96.0%');
+    expect(await row.locator('td.share').getAttribute('title')).toBe(
+      '1m: 48 verified · 1 mismatch · 1 unverifiable · 650 pending',
+    );
+    // The mismatch is listed with the field that differs, and takes the chart to its candle.
+    const item = page.locator(`#mismatch-list li.linked[data-mismatch="${key(MISMATCH)}"]`);
+    await expect
+      .poll(() => item.count(), { timeout: 15_000 })
+      .toBe(1)
+      .catch(async (err: unknown) => {
+        throw new Error(`no mismatch item ${key(MISMATCH)} in ${await page.innerHTML('#verification-panel')}`, {
+          cause: err,
+        });
+      });
+    expect(await item.locator('.msg').innerText()).toBe('volume 1.23456789 ≠ 1.33456789 (venue)');
+    await page.click('#chart'); // away from the mismatch list's hover styles
+    await item.click();
+    await expect.poll(async () => (await chartStats(page)).markers).toBe(3);
+
+    // The legend shows the judgement of the candle under the crosshair.
+    const box = await page.locator('#chart').boundingBox();
+    if (!box) throw new Error('no chart');
+    const hover = async (i: number): Promise<string> => {
+      const x = await page.evaluate(
+        (t) => (globalThis as unknown as { tickmesh: { candleX(ms: number): number | null } }).tickmesh.candleX(t),
+        openTimes[i] as number,
+      );
+      if (x === null) throw new Error(`candle ${i} is not in view`);
+      await page.mouse.move(box.x + x, box.y + box.height / 2);
+      return page.locator('#legend .badge').innerText();
+    };
+    await expect.poll(() => hover(MISMATCH)).toBe('MISMATCH');
+    expect(await page.locator('#legend .badge').getAttribute('title')).toBe(
+      'the venue disagrees: volume 1.23456789 ≠ 1.33456789 (venue)',
+    );
+    expect(await hover(MISMATCH + 1)).toBe('VERIFIED');
+    expect(await hover(UNVERIFIABLE)).toBe('UNVERIFIABLE');
+    expect(await hover(HISTORY - 60)).toBe('PENDING');
+    await hover(MISMATCH);
+    await s.screenshot('dashboard-verification.png');
+
+    // A judgement from the stream: a mismatch of a pending candle is listed and marked at once.
+    const live = HISTORY - 55;
+    const event = { exchange, symbol, interval: '1m', openTime: openTimes[live] as number, ...mismatchOf(0, now) };
+    bus.publish(verificationSubject(event), encode(event));
+    await expect
+      .poll(() => page.locator(`#mismatch-list li[data-mismatch="${key(live)}"]`).count(), { timeout: 15_000 })
+      .toBe(1);
+    await expect.poll(async () => (await chartStats(page)).markers).toBe(4);
+    expect(await hover(live)).toBe('MISMATCH');
+    expect(s.unexpected({ key: /status of 401/ })).toEqual([]);
+    // Back to the view the alert left, which the next tests start from.
+    await page.mouse.move(0, 0);
+    await page.click(`#alerts-list li[data-alert="${exchange}:${symbol}:price_spike:1m:${alertCandle}"]`);
+    await expect
+      .poll(async () => {
+        const v = (await chartStats(page)).visibleTime;
+        return v !== undefined && v.from < alertCandle / 1000 && v.to > alertCandle / 1000;
+      })
+      .toBe(true);
+  }, 120_000);
 
   it('switches the interval: the table, the chart and the subscription follow', async () => {
     const { page } = s;
@@ -931,4 +1024,67 @@ describe('the context panels of the web dashboard in Chromium', () => {
     await s.screenshot('dashboard-context.png');
     expect(s.unexpected()).toEqual([]);
   }, 90_000);
+});
+
+describe('verified candles end to end in tickmesh dev, with a planted discrepancy', () => {
+  const s = new Session();
+  let dev: Child;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // The simulator publishes its own klines; one trade of BTC-USDT's first whole minute is counted
+    // in its kline and withheld from its trades, as a trade lost on the way in would be.
+    dev = watch(
+      spawnDev([
+        ...['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '30', '--api-port', String(port)],
+        ...['--context', 'off', '--plant-kline-discrepancy', 'BTC-USDT'],
+      ]),
+    );
+    await s.open();
+  });
+
+  afterAll(async () => {
+    await s.close();
+    if (dev) await kill(dev);
+  });
+
+  it("the simulator's klines verify its candles; the planted discrepancy is a mismatch on the dashboard", async () => {
+    const { page } = s;
+    const url = await dev.url;
+    interface Summary {
+      counts: { verified: number; mismatch: number };
+      markets: Array<{ symbol: string; counts: { verified: number; mismatch: number } }>;
+      mismatches: Array<Candle & { verification: CandleVerification }>;
+    }
+    // Each closed minute is judged once the simulator's kline is in (seconds after the close).
+    const summary = await eventually(
+      'the planted mismatch and verified candles of every market',
+      async () => {
+        const body = (await (await fetch(`${url}/api/v1/verification?interval=1m`)).json()) as Summary;
+        const everyMarket = body.markets.length === 5 && body.markets.every((m) => m.counts.verified > 0);
+        return everyMarket && body.mismatches.length > 0 ? body : undefined;
+      },
+      240_000,
+      2_000,
+    );
+    // Only the planted minute, naming the fields the withheld trade changes.
+    expect(summary.counts.mismatch).toBe(1);
+    const [m] = summary.mismatches;
+    expect(m?.market).toBe('BTC-USDT');
+    expect(m?.verification.differences?.map((d) => d.field)).toEqual(expect.arrayContaining(['volume', 'trades']));
+
+    await page.goto(`${url}/`, { waitUntil: 'load' });
+    await page.waitForSelector('#status.status-live', { timeout: 30_000 });
+    const item = page.locator(`#mismatch-list li.linked[data-mismatch="sim:${m?.symbol}:1m:${m?.openTime}"]`);
+    await expect.poll(() => item.count(), { timeout: 30_000 }).toBe(1);
+    expect(await item.locator('.msg').innerText()).toMatch(/trades \d+ ≠ \d+ \(venue\)/);
+    const btc = page.locator('#markets-body tr', { hasText: 'BTC-USDT' });
+    await expect.poll(() => btc.locator('td.share').innerText(), { timeout: 30_000 }).toMatch(/^\d+\.\d%$/);
+    expect(await btc.locator('td.share').getAttribute('class')).toContain('down');
+    await item.click();
+    await expect.poll(() => page.textContent('#chart-title')).toBe('BTC-USDT · sim');
+    await expect.poll(async () => (await chartStats(page)).markers, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    await s.screenshot('dashboard-verification-dev.png');
+    expect(s.unexpected()).toEqual([]);
+  }, 300_000);
 });

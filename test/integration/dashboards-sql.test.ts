@@ -13,6 +13,7 @@ import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { quoteIdent } from '../../internal/sink/sql.js';
 import type { Store } from '../../internal/sink/store.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { mismatchOf, seedVerification } from '../harness/verification-seed.js';
 import { loadRealTrades } from '../support/real-trades.js';
 
 // The market dashboard (dashboards/grafana/tickmesh-market.json) reads the candles and alerts
@@ -155,6 +156,20 @@ describe('the market dashboard against the real PostgreSQL', () => {
       alerts,
       indicators,
     });
+    // The reconciler's judgements of three 1m candles, written into their rows as it writes them.
+    const seed = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
+    await seed.connect();
+    try {
+      const sql = (text: string, params: unknown[]) => seed.query(text, params);
+      const table = `${quoteIdent(schema)}.candles`;
+      const [a, b, c] = closed.filter((x) => x.interval === '1m');
+      if (!a || !b || !c) throw new Error('fewer than three 1m candles');
+      await seedVerification(sql, a, { status: 'verified', revision: 0, checkedAt: a.closeTime + 1 }, table);
+      await seedVerification(sql, b, { ...mismatchOf(0, b.closeTime + 1), likelyCause: 'gap' }, table);
+      await seedVerification(sql, c, { status: 'unverifiable', revision: 0, reason: 'none', checkedAt: 0 }, table);
+    } finally {
+      await seed.end();
+    }
     const start = Math.min(...closed.map((c) => c.openTime));
     const end = Math.max(...closed.map((c) => c.closeTime), ...alerts.map((a) => a.time));
     range = { from: new Date(start), to: new Date(end + 1) };
@@ -308,6 +323,34 @@ describe('the market dashboard against the real PostgreSQL', () => {
     expect(ran).toBe(INTERVALS.length * queries.length * 2);
     const candles = dashboard.panels.find((p) => p.type === 'candlestick')?.targets?.[0];
     expect(await run(candles?.rawSql ?? '', { market, interval: '1s' })).toHaveLength(5_000);
+  });
+
+  it('counts the verification by interval and lists the mismatches with the fields that differ', async () => {
+    const sqlOf = (title: string) => dashboard.panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    const rows = await run(sqlOf('Verification against the venue'), { market });
+    expect(rows.map((r) => r.interval)).toEqual(INTERVALS);
+    const minute = closed.filter((c) => c.interval === '1m').length;
+    expect(rows[1]).toEqual({
+      interval: '1m',
+      verified: '1',
+      mismatch: '1',
+      unverifiable: '1',
+      pending: String(minute - 3),
+      'verified %': '33.33',
+    });
+    expect(rows[0]).toMatchObject({ interval: '1s', verified: '0', 'verified %': null });
+    const [b] = closed.filter((x) => x.interval === '1m').slice(1);
+    const mismatches = await run(sqlOf('Verification mismatches'), { market });
+    expect(mismatches).toEqual([
+      {
+        time: new Date(b?.openTime ?? 0),
+        interval: '1m',
+        revision: 0,
+        differences: 'volume: ours 1.23456789, venue 1.33456789',
+        'likely cause': 'gap',
+        'checked at': new Date((b?.closeTime ?? 0) + 1),
+      },
+    ]);
   });
 
   it('fails a query that names a variable or macro Grafana would not fill in', () => {

@@ -18,6 +18,7 @@ import { createOperatorMetrics } from '../../internal/operator/metrics.js';
 import { createApiMetrics } from '../../internal/serve/api-metrics.js';
 import { createWorkerMetrics } from '../../internal/worker/metrics.js';
 import { createPlacementFollower, type PlacementFollowerDeps } from '../../internal/worker/placement-follower.js';
+import { createVerificationMetrics } from '../../internal/worker/verification-metrics.js';
 import { endpoint, freshName } from '../harness/env.js';
 
 // Every query of every Prometheus dashboard in dashboards/grafana runs against the real Prometheus of the
@@ -198,6 +199,7 @@ describe('Grafana dashboards against the real Prometheus', () => {
   const ingest = new IngestMetrics(ingestRegistry);
   const operator = createOperatorMetrics(operatorRegistry);
   const api = createApiMetrics(apiRegistry);
+  const verification = createVerificationMetrics(workerRegistry);
   // The placement follower registers its handoff histograms when it is built (it is not started:
   // the worker and bus it would drive are never touched); the test observes into them.
   createPlacementFollower({
@@ -246,6 +248,9 @@ describe('Grafana dashboards against the real Prometheus', () => {
     for (const kind of ['new', 'handoff', 'orphan']) takeover.observe({ kind }, 0.3 + (tick % 5) / 10);
     worker.eventToPublish.observe(0.2 + (tick % 3) / 10);
     worker.appendToPublish.observe(0.003 + (tick % 4) / 1000);
+    for (const status of ['verified', 'mismatch', 'unverifiable']) {
+      verification.verifications.inc({ exchange: 'binance', interval: '1m', status }, status === 'verified' ? 3 : 1);
+    }
 
     for (const venue of venues) {
       ingest.messages.labels(venue).inc(20);

@@ -11,6 +11,7 @@ import { createPriceChart } from './price-chart.js';
 import { keptFrom } from './retention.js';
 import { schedule } from './schedule.js';
 import { MAX_CHART_CANDLES, state } from './state.js';
+import { badge, verdictOf } from './verification.js';
 
 let chart;
 /** Counts selections: an answer for an earlier one is dropped. */
@@ -83,6 +84,7 @@ export async function select(key, { force = false } = {}) {
   state.selected = key;
   state.chart.clear();
   state.indicators.clear();
+  state.verdicts.clear();
   state.historyStart = false;
   stale = true;
   schedule('chart', 'overlays', 'markers');
@@ -190,10 +192,15 @@ function candleAt(ms) {
 
 const alertColor = { info: '#8cc4ff', warning: '#f3c969', critical: '#ff9aa2' };
 
-/** The selected market's alerts as markers on their candles. */
+/** The selected market's alerts as markers on their candles, and its candles the venue disagrees with. */
 export function drawMarkers() {
   const row = selectedRow();
   const marks = [];
+  for (const c of state.chart.values()) {
+    if (verdictOf(c)?.status === 'mismatch') {
+      marks.push({ time: c.openTime, text: 'mismatch', color: '#ff5c6c', position: 'belowBar', shape: 'circle' });
+    }
+  }
   for (const a of state.alerts) {
     if (!row || a.exchange !== row.exchange || a.symbol !== row.symbol) continue;
     const time = candleAt(a.time);
@@ -204,16 +211,21 @@ export function drawMarkers() {
 }
 
 /** Shows alert `a` on the chart: its market, history back to it, and its candle in the middle. */
-export async function showAlert(a) {
-  const key = `${a.exchange}:${a.symbol}`;
+export function showAlert(a) {
+  return showCandle(a.exchange, a.symbol, a.time);
+}
+
+/** Shows the candle of a market holding time `ms`: the market, history back to it, the candle in the middle. */
+export async function showCandle(exchange, symbol, ms) {
+  const key = `${exchange}:${symbol}`;
   if (!state.markets.has(key)) return;
   await select(key);
   while (!state.historyStart && state.chart.size > 0 && state.chart.size < MAX_CHART_CANDLES) {
-    if (Math.min(...state.chart.keys()) <= a.time) break;
+    if (Math.min(...state.chart.keys()) <= ms) break;
     await loadOlder();
   }
   drawChart();
-  const time = candleAt(a.time);
+  const time = candleAt(ms);
   if (time !== undefined) chart.showTime(time);
 }
 
@@ -227,7 +239,19 @@ function showLegend(c) {
   // A candle from the chart's crosshair has its time in seconds; one from the store its openTime.
   const open = shown.openTime ?? shown.time * 1000;
   $('legend').textContent =
-    `${fmtCandleTime(open, state.interval)}  O ${f(shown.open)} H ${f(shown.high)} L ${f(shown.low)} C ${f(shown.close)}`;
+    `${fmtCandleTime(open, state.interval)}  O ${f(shown.open)} H ${f(shown.high)} L ${f(shown.low)} C ${f(shown.close)} `;
+  // Whether the venue agrees with this candle (the crosshair's bar is looked up by its time).
+  $('legend').append(badge(verdictOf(state.chart.get(open))));
+}
+
+/** The legend again: a judgement of its candle came in. */
+export function drawLegend() {
+  showLegend(pointed);
+}
+
+/** Where the candle opening at `ms` is drawn (px from the chart's left), for the browser test. */
+export function candleX(ms) {
+  return chart.candleX(ms);
 }
 
 /** Back to the newest candle. */

@@ -5,9 +5,11 @@ import { renderAlerts } from './alerts.js';
 import { ApiError, apiKey, getJson, loadRoutes, useKey } from './api.js';
 import { assetOf, refreshAsset } from './asset-panel.js';
 import {
+  candleX,
   chartStats,
   drawChart,
   drawChartOverlays,
+  drawLegend,
   drawMarkers,
   initChart,
   loadOlder,
@@ -28,16 +30,21 @@ import { initSearch } from './search.js';
 import { state } from './state.js';
 import { connect, resubscribe, whenIndicators } from './stream.js';
 import { renderTable } from './table.js';
+import { clearVerification, refreshVerification, renderMismatches } from './verification.js';
 
 /** Context panels (reference data, sentiment, news) and the model's record are polled this often. */
 const CONTEXT_POLL_MS = 60_000;
 const MODEL_POLL_MS = 20_000;
+/** The verified shares move with every closed candle: asked for again this often (mismatches come live). */
+const VERIFICATION_POLL_MS = 30_000;
 
 onFrame((parts) => {
   renderTable();
   if (parts.has('chart')) drawChart();
   if (parts.has('overlays')) drawChartOverlays();
   if (parts.has('markers')) drawMarkers();
+  if (parts.has('legend')) drawLegend();
+  renderMismatches(parts.has('mismatches'));
   if (parts.has('alerts')) renderAlerts();
   if (parts.has('index')) renderIndex();
 });
@@ -83,6 +90,7 @@ async function start() {
   initIntervals((interval) => {
     state.interval = interval;
     clearCandles();
+    clearVerification();
     resubscribe(true);
   });
   whenSelected(() => {
@@ -101,9 +109,10 @@ async function start() {
     lastReceived = state.received;
   }, 1000);
   setInterval(refreshModel, MODEL_POLL_MS);
+  setInterval(() => refreshVerification().catch(() => {}), VERIFICATION_POLL_MS);
   setInterval(refreshContext, CONTEXT_POLL_MS);
   // For the browser test (and a curious reader's console): what the chart draws, and paging back.
-  window.tickmesh = { chart: chartStats, loadOlder, showNewest };
+  window.tickmesh = { chart: chartStats, candleX, loadOlder, showNewest };
 }
 
 start();

@@ -113,14 +113,14 @@ export function createPriceChart(container, { onNeedOlder, onCrosshair, timeLabe
       for (let i = panes.length - 1; i > 0; i--) if (panes[i].getSeries().length === 0) chart.removePane(i);
     },
     lineIds: () => [...lines.keys()],
-    /** Markers above candles: [{ time (ms), text, color }]. */
+    /** Markers on candles: [{ time (ms), text, color, position? (default above), shape? (default arrow) }]. */
     setMarkers(list) {
       markers.setMarkers(
         list
           .map((m) => ({
             time: chartTime(m.time),
-            position: 'aboveBar',
-            shape: 'arrowDown',
+            position: m.position ?? 'aboveBar',
+            shape: m.shape ?? 'arrowDown',
             color: m.color,
             text: m.text,
           }))
@@ -132,6 +132,10 @@ export function createPriceChart(container, { onNeedOlder, onCrosshair, timeLabe
       const index = candles.data().findIndex((b) => b.time >= chartTime(ms));
       if (index < 0) return;
       chart.timeScale().setVisibleLogicalRange({ from: index - 40, to: index + 40 });
+    },
+    /** The x coordinate (px from the chart's left) of the candle opening at `ms`, null when not in view. */
+    candleX(ms) {
+      return chart.timeScale().timeToCoordinate(chartTime(ms));
     },
     /** Back to the newest candle. */
     showNewest() {

@@ -31,6 +31,14 @@ export const state = {
   /** alert ids already shown */
   alertIds: new Set(),
   alerts: [],
+  /** key `exchange:symbol` -> its verification in the interval shown ({counts, verifiedShare}) */
+  shares: new Map(),
+  /** candles judged `mismatch` (with `verification`), newest first */
+  mismatches: [],
+  /** the interval's counts by status over every market (GET /api/v1/verification) */
+  verifiedCounts: undefined,
+  /** judgements from the stream for the selected market, by open time */
+  verdicts: new Map(),
   /** asset -> { value, updatedAt } */
   index: new Map(),
   received: 0,

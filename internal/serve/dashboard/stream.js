@@ -12,6 +12,7 @@ import { ensureMarket, onCandle } from './markets.js';
 import { setSimulated, setStatus, showError } from './page.js';
 import { schedule } from './schedule.js';
 import { state } from './state.js';
+import { onVerification, refreshVerification } from './verification.js';
 
 let backoff = 500;
 let socket;
@@ -45,9 +46,17 @@ async function loadSnapshot() {
   schedule();
 }
 
-/** What the page follows: every market's candles, alerts, index prices, the selected market's indicators. */
+/**
+ * What the page follows: every market's candles and their judgements, alerts, index prices, the
+ * selected market's indicators.
+ */
 function subscription() {
-  const subscribe = { candles: { interval: state.interval, exchange: '*', symbol: '*' }, alerts: true, index: true };
+  const subscribe = {
+    candles: { interval: state.interval, exchange: '*', symbol: '*' },
+    verification: { interval: state.interval },
+    alerts: true,
+    index: true,
+  };
   const row = selectedRow();
   if (row) subscribe.indicators = { interval: state.interval, exchange: row.exchange, symbol: row.symbol };
   return JSON.stringify({ subscribe });
@@ -76,6 +85,7 @@ function onMessage(msg) {
       if (!reload) break;
       reload = false;
       loadSnapshot().catch((err) => showError(`could not load the snapshot: ${err.message}`));
+      refreshVerification().catch((err) => showError(`could not load the verification: ${err.message}`));
       // Candles may have closed while the stream was down, or the interval changed.
       if (state.selected) select(state.selected, { force: true });
       break;
@@ -93,6 +103,10 @@ function onMessage(msg) {
       }
       break;
     }
+    case 'verification':
+      state.received += 1;
+      onVerification(msg.data);
+      break;
     case 'alert':
       state.received += 1;
       onAlert(msg.data, true);

@@ -6,6 +6,7 @@ import { $, el } from './dom.js';
 import { changePct, fmtAge, fmtDecimal, fmtPrice } from './format.js';
 import { matches } from './search.js';
 import { STALE_MS, state } from './state.js';
+import { shareCell } from './verification.js';
 
 const PRICES = ['open', 'high', 'low', 'close', 'change', 'volume', 'trades'];
 
@@ -18,7 +19,7 @@ function rebuild(rows) {
   rowNodes.clear();
   if (rows.length === 0) {
     const text = state.markets.size > 0 ? `no market matches “${state.search}”` : 'waiting for the first trades…';
-    body.append(el('tr', { class: 'empty' }, el('td', { colspan: '10', text })));
+    body.append(el('tr', { class: 'empty' }, el('td', { colspan: '11', text })));
   }
   for (const r of rows) {
     const tr = el('tr');
@@ -31,7 +32,7 @@ function rebuild(rows) {
     };
     add('market', 'l market');
     add('exchange', 'l');
-    for (const n of [...PRICES, 'updated']) add(n, 'num');
+    for (const n of [...PRICES, 'verified', 'updated']) add(n, 'num');
     rowNodes.set(r.key, { tr, cells });
     body.append(tr);
     r.dirty = true;
@@ -45,6 +46,7 @@ function fill(cells, r) {
   cells.exchange.replaceChildren(
     r.exchange === 'sim' ? el('span', { class: 'tag-sim', text: 'sim' }) : document.createTextNode(r.exchange),
   );
+  shareCell(cells.verified, r.key);
   const c = r.candle;
   if (!c) {
     for (const n of PRICES) cells[n].textContent = '—';
