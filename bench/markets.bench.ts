@@ -5,6 +5,7 @@ import { MarketActor } from '../internal/actor/market-actor.js';
 import { createActorOutput } from '../internal/actor/output.js';
 import { parseWorkerOptions } from '../internal/config/worker.js';
 import type { Trade } from '../internal/market/trade.js';
+import { DeadlineQueue } from '../internal/worker/deadline-queue.js';
 import { workerActorConfig } from '../internal/worker/options.js';
 import { encodePartitionState } from '../internal/worker/partition-state.js';
 import { rng } from './actor.bench.js';
@@ -12,11 +13,14 @@ import type { Bench, BenchResult } from './bench.js';
 
 /**
  * Markets per worker, the actor side (no servers): N market actors as `tickmesh worker` makes
- * them (its default options, 1m 5m 15m 1h), each fed one hour of one trade a minute, then one
- * checkpoint as the partition runner takes it today (every actor's snapshot, then the partition
- * state encoded). Reports the heap per market after a full collection, the checkpoint's bytes
- * and its CPU time (snapshots and encoding; the PostgreSQL write comes on top), and the
- * trades/s of the feeding loop. N: 1,000, 10,000, 100,000 (TICKMESH_BENCH_MARKETS=a,b,c).
+ * them (its default options, 1m 5m 15m 1h), each fed one hour of one trade a minute, then a
+ * full checkpoint (every actor's snapshot, then the partition state encoded: what a partition
+ * wrote before incremental checkpoints, and still writes once after a restore from such a state)
+ * and an incremental one as the runner takes it each second while the markets trade once a
+ * minute (the 1/60 of the actors that traded since the last one, and the partition state without
+ * snapshots). Reports the heap per market after a full collection, the checkpoints' bytes and CPU
+ * time (the PostgreSQL write comes on top), a clock tick's sweep over every actor against one
+ * over a deadline queue with none due (mid-minute), and the trades/s of the feeding loop. N: 1,000, 10,000, 100,000 (TICKMESH_BENCH_MARKETS=a,b,c).
  */
 const gc = (): void => {
   setFlagsFromString('--expose-gc');
@@ -84,6 +88,43 @@ const bench: Bench = {
       const snap = process.cpuUsage(c0);
       const state = encodePartitionState({ maxEventTime: start + 3_600_000, actors: snapshots });
       const all = process.cpuUsage(c0);
+      // Incremental: the actors that traded in the last second (1/60 of them), then the state;
+      // the median of 9 (a full collection of a large heap can fall into one).
+      const changed = Math.max(1, Math.round(n / 60));
+      let incremental = 0;
+      const incMs: number[] = [];
+      for (let round = 0; round < 9; round++) {
+        const c1 = process.cpuUsage();
+        incremental = 0;
+        let k = 0;
+        for (const actor of actors.values()) {
+          if (k++ >= changed) break;
+          incremental += actor.snapshot().length;
+        }
+        incremental += encodePartitionState({
+          maxEventTime: start + 3_600_000,
+          actors: new Map(),
+          swept: start + 3_600_000,
+          fresh: new Map(),
+          actorsInRows: true,
+        }).length;
+        const used = process.cpuUsage(c1);
+        incMs.push((used.user + used.system) / 1e3);
+      }
+      incMs.sort((a, b) => a - b);
+      // Ticks just before the last minute's windows end (nothing due): every actor advanced,
+      // against the deadline queue.
+      const queue = new DeadlineQueue();
+      for (const [key, actor] of actors) queue.schedule(key, actor.nextDue());
+      const mid = start + 3_600_000 - 100;
+      const taken: string[] = [];
+      const ticks = 20;
+      const c2 = process.cpuUsage();
+      for (let t = 0; t < ticks; t++) queue.takeDue(mid + t, taken);
+      const dueOnly = process.cpuUsage(c2);
+      const c3 = process.cpuUsage();
+      for (let t = 0; t < ticks; t++) for (const actor of actors.values()) actor.advance(mid + t, 0, out);
+      const every = process.cpuUsage(c3);
       results.push({
         name: `${n.toLocaleString('en-US')} markets: heap per market after GC`,
         value: Math.round(heap / n),
@@ -93,6 +134,10 @@ const bench: Bench = {
           'process RSS, MB': (rss / 1e6).toFixed(0),
           'checkpoint bytes (every actor)': state.length,
           'checkpoint CPU ms: snapshots / + encoding': `${((snap.user + snap.system) / 1e3).toFixed(0)} / ${((all.user + all.system) / 1e3).toFixed(0)}`,
+          [`incremental checkpoint bytes (${changed} actors changed)`]: incremental,
+          'incremental checkpoint CPU ms (median of 9)': (incMs[4] as number).toFixed(2),
+          'tick sweep CPU µs: every actor / due only (none due)': `${((every.user + every.system) / ticks).toFixed(0)} / ${((dueOnly.user + dueOnly.system) / ticks).toFixed(1)}`,
+          'actors due at the tick': taken.length,
           'feeding trades per CPU-second (1 trade a minute each, 60 minutes)': Math.round(
             trades / ((feed.user + feed.system) / 1e6),
           ),

@@ -299,6 +299,33 @@ export class MarketActor implements WindowListener {
   }
 
   /**
+   * The lowest watermark at which advance() does more than raise the watermark: a window closes
+   * or the stale-market check raises (+Infinity: neither, until the next trade). advance() below
+   * it, partial updates aside, changes nothing but the watermark, so a caller may skip it and
+   * reach() the same watermark later (the worker's sweeps visit only actors at or past it).
+   */
+  nextDue(): number {
+    let due = this.deadline;
+    const cfg = this.config.detectors.staleMarket;
+    if (!cfg.enabled || this.stale.level >= 2 || !Number.isFinite(this.maxEventTime)) return due;
+    const mean =
+      this.volumeSpike.samples >= this.config.detectors.volumeSpike.minSamples
+        ? this.volumeSpike.meanTrades()
+        : Number.NaN;
+    if (!(mean >= cfg.minTradesPerCandle) || mean === 0) return due;
+    // StaleMarketDetector.check at event time `watermark + outOfOrdernessMs`.
+    const limit = this.stale.level === 1 ? cfg.afterMs * cfg.criticalMultiple : cfg.afterMs;
+    const stale = this.maxEventTime + limit - this.config.outOfOrdernessMs;
+    if (stale < due) due = stale;
+    return due;
+  }
+
+  /** A partial update waits for its rate limit (flushPartials or advance publishes it). */
+  get pendingPartial(): boolean {
+    return this.partialPending;
+  }
+
+  /**
    * Raises the watermark to `watermark` and closes the windows it passes as a step to `cutAs`
    * (at least `watermark`) would: a run of empty windows longer than config.emptyCandleLimit is
    * cut as that step cuts it. Nothing else: no stale-market check, no partial update. So

@@ -7,10 +7,13 @@ import { FencedError, InputError } from '../runtime/errors.js';
 import { contextSqlStore } from './context-sql-store.js';
 import type { ContextStore } from './context-store.js';
 import {
+  ACTOR_STATES_PER_STATEMENT,
   APPLIED_VERSIONS,
   CLAIM,
   CREATE_MIGRATIONS_TABLE,
   createPartitionSql,
+  DELETE_ACTOR_STATES,
+  DELETE_ALL_ACTOR_STATES,
   DELETE_EXPIRED_ALERTS,
   DELETE_EXPIRED_CANDLES,
   DELETE_EXPIRED_INDICATORS,
@@ -26,6 +29,7 @@ import {
   nextMonthStart,
   partitionMonth,
   RECORD_MIGRATION,
+  SELECT_ACTOR_STATES,
   SELECT_ALERTS,
   SELECT_ALERTS_NEWEST,
   SELECT_CANDLES,
@@ -41,6 +45,7 @@ import {
   UPSERT_INDEX_STATE,
   UPSERT_INDICATORS,
   UPSERT_PARKED,
+  upsertActorStates,
 } from './sql.js';
 import type { Row, SqlDriver, SqlSession } from './sql-driver.js';
 import {
@@ -59,6 +64,7 @@ import {
   storedCandleFromRow,
 } from './sql-rows.js';
 import type {
+  ActorStateChanges,
   AlertQuery,
   CandleQuery,
   Checkpoint,
@@ -145,6 +151,11 @@ export class SqlStore implements Store {
       await this.ensurePartitions(candles);
       await this.run(() => this.writeBatch(batch, candles));
     }
+  }
+
+  async actorStates(topic: string, partition: number): Promise<Map<string, Uint8Array>> {
+    const rows = await this.run(() => this.db.query(SELECT_ACTOR_STATES, [topic, partition]));
+    return new Map(rows.map((r) => [String(r.key), bytes(r.state)]));
   }
 
   async parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>> {
@@ -297,6 +308,7 @@ export class SqlStore implements Store {
         }));
         await tx.query(UPSERT_PARKED, [batch.topic, batch.partition, JSON.stringify(rows)]);
       }
+      if (batch.actorStates) await writeActorStates(tx, batch.topic, batch.partition, batch.actorStates);
     });
   }
 
@@ -373,6 +385,24 @@ export class SqlStore implements Store {
     } catch (err) {
       throw this.db.classify(err);
     }
+  }
+}
+
+async function writeActorStates(
+  tx: SqlSession,
+  topic: string,
+  partition: number,
+  changes: ActorStateChanges,
+): Promise<void> {
+  if (changes.replaceAll) await tx.query(DELETE_ALL_ACTOR_STATES, [topic, partition]);
+  else if (changes.removed.length > 0) {
+    await tx.query(DELETE_ACTOR_STATES, [topic, partition, JSON.stringify(changes.removed)]);
+  }
+  for (let i = 0; i < changes.changed.length; i += ACTOR_STATES_PER_STATEMENT) {
+    const chunk = changes.changed.slice(i, i + ACTOR_STATES_PER_STATEMENT);
+    const params: unknown[] = [topic, partition];
+    for (const a of chunk) params.push(a.key, a.state);
+    await tx.query(upsertActorStates(chunk.length), params);
   }
 }
 

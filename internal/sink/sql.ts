@@ -148,6 +148,21 @@ ALTER TABLE candles ADD COLUMN verified_revision integer;
 ALTER TABLE candles ADD COLUMN verification_detail jsonb;
 `,
   },
+  {
+    version: 9,
+    name: 'market actor states per row',
+    // One row per market actor of a partition, written with its checkpoint only when the actor
+    // changed (a checkpoint whose state says actorsInRows; docs/WORKER.md).
+    sql: `
+CREATE TABLE actor_states (
+  topic     text    NOT NULL,
+  partition integer NOT NULL,
+  key       text    NOT NULL,
+  state     bytea   NOT NULL,
+  PRIMARY KEY (topic, partition, key)
+);
+`,
+  },
 ];
 
 export const CREATE_MIGRATIONS_TABLE = `
@@ -247,6 +262,26 @@ DELETE FROM parked_actors WHERE topic = $1 AND partition = $2
 
 export const SELECT_PARKED_KEYS = `
 SELECT key, watermark::text FROM parked_actors WHERE topic = $1 AND partition = $2 ORDER BY key`;
+
+/** Rows per UPSERT_ACTOR_STATES statement (two parameters each, under PostgreSQL's 65,535). */
+export const ACTOR_STATES_PER_STATEMENT = 1_000;
+
+/** $1 topic, $2 partition, then key and state per row, `rows` of them. */
+export function upsertActorStates(rows: number): string {
+  const values: string[] = [];
+  for (let i = 0; i < rows; i++) values.push(`($1, $2, $${3 + 2 * i}, $${4 + 2 * i})`);
+  return `INSERT INTO actor_states (topic, partition, key, state) VALUES ${values.join(', ')}
+ON CONFLICT (topic, partition, key) DO UPDATE SET state = EXCLUDED.state`;
+}
+
+/** $1 topic, $2 partition, $3 a JSON array of keys. */
+export const DELETE_ACTOR_STATES = `
+DELETE FROM actor_states WHERE topic = $1 AND partition = $2
+  AND key IN (SELECT jsonb_array_elements_text($3::jsonb))`;
+
+export const DELETE_ALL_ACTOR_STATES = 'DELETE FROM actor_states WHERE topic = $1 AND partition = $2';
+
+export const SELECT_ACTOR_STATES = 'SELECT key, state FROM actor_states WHERE topic = $1 AND partition = $2';
 
 export const SELECT_PARKED = `SELECT state FROM parked_actors WHERE topic = $1 AND partition = $2 AND key = $3`;
 

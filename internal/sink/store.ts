@@ -53,6 +53,19 @@ export interface CommitBatch extends Checkpoint {
   readonly parked?: readonly ParkedActor[];
   /** Keys of parked actors that came back into the partition state: their parked rows go. */
   readonly unparked?: readonly string[];
+  /** The actors' snapshots that changed, when the partition keeps them per row (Store.actorStates). */
+  readonly actorStates?: ActorStateChanges;
+}
+
+/**
+ * Per-market actor rows written with a checkpoint: only the actors whose state changed since the
+ * previous one. The partition's rows after the commit are its rows before (none with
+ * `replaceAll`), minus `removed`, with `changed` written over them.
+ */
+export interface ActorStateChanges {
+  readonly replaceAll: boolean;
+  readonly changed: ReadonlyArray<{ readonly key: string; readonly state: Uint8Array }>;
+  readonly removed: readonly string[];
 }
 
 /** An evicted market actor: its record key, its watermark when it left, its snapshot (opaque). */
@@ -165,6 +178,11 @@ export interface Store extends ContextStore, VerificationStore {
    * can set the refused rows aside and commit the rest, and a replay sets aside the same rows.
    */
   refused(rows: Pick<CommitBatch, 'candles' | 'alerts'>): Promise<RefusedRows>;
+  /**
+   * The partition's per-market actor rows as last committed (ActorStateChanges). Read after
+   * claim(): once claimed, no older owner can change them.
+   */
+  actorStates(topic: string, partition: number): Promise<Map<string, Uint8Array>>;
   /** The parked actors of a partition (committed), by key: key and watermark, without their state. */
   parkedActors(topic: string, partition: number): Promise<Array<{ key: string; watermark: number }>>;
   /** One parked actor's snapshot, or null when it is not parked. */

@@ -18,6 +18,13 @@ export interface MarketActorPort {
   reach(watermarkMs: number, cutAs: number, out: ActorOutput): void;
   /** Publishes a partial update held back by its rate limit, if due at `now`; changes no result. */
   flushPartials(now: number, out: ActorOutput): void;
+  /**
+   * The lowest watermark at which advance() does more than raise the watermark (a window closes,
+   * a detector raises); partial updates aside. +Infinity: none until the next trade.
+   */
+  nextDue(): number;
+  /** A partial update waits for its rate limit: flushPartials publishes it once due. */
+  readonly pendingPartial: boolean;
   /** The whole state, restorable to the same behaviour. */
   snapshot(): Uint8Array;
   /** Its watermark (event time): the highest given to advance or implied by its trades. */

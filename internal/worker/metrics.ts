@@ -57,7 +57,7 @@ export function createWorkerMetrics(registry: Registry) {
     }),
     checkpointBytes: new Histogram({
       name: 'tickmesh_worker_checkpoint_state_bytes',
-      help: 'Size of a partition state in a checkpoint',
+      help: 'Bytes a checkpoint writes: the partition state and the rows of the actors that changed',
       buckets: [1e3, 1e4, 1e5, 1e6, 1e7],
       registers,
     }),

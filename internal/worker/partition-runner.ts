@@ -19,9 +19,10 @@ import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, InputError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { COMMIT_RETRY } from '../runtime/retry-policies.js';
-import type { ParkedActor, Store } from '../sink/store.js';
+import type { ActorStateChanges, ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
 import { CheckpointTrace, startBatchSpan } from './batch-trace.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
 import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord } from './outputs.js';
@@ -60,6 +61,11 @@ export interface PartitionConfig {
    * append time, is a data error (reason `future-time`). Default DEFAULT_MAX_EVENT_SKEW_MS.
    */
   readonly maxEventSkewMs?: number;
+  /**
+   * The reference sweep: every actor on every sweep, as before sweeps visited only the actors
+   * due (comparison tests and benches; the outputs are the same). Default false.
+   */
+  readonly sweepEveryActor?: boolean;
 }
 
 export interface PartitionRunnerDeps {
@@ -109,6 +115,8 @@ const SWEEP_STEP_MS = 1_000;
  */
 const MAX_PARTIAL_HOLD_MS = 1_000;
 
+const NO_ACTORS: ReadonlyMap<string, Uint8Array> = new Map();
+
 /** The partial clock that holds every partial update back (MarketActorPort: `now` only rate-limits them). */
 const HOLD = Number.NEGATIVE_INFINITY;
 
@@ -126,7 +134,17 @@ export class PartitionRunner {
   private readonly mailbox: BoundedQueue<Mail>;
   private readonly actors = new Map<string, MarketActorPort>();
   private readonly dirty = new Set<string>();
-  private readonly snapshots = new Map<string, Uint8Array>();
+  /**
+   * Incremental checkpoints: the actors' snapshots are per-market rows of the store
+   * (Store.actorStates), and a checkpoint writes only the `dirty` ones and deletes the `removed`
+   * ones (parked). `replaceRows`: the next checkpoint writes every actor and replaces the rows
+   * (a new partition, one restored from a state that held the snapshots inline, or a checkpoint
+   * that did not land).
+   */
+  private readonly removed = new Set<string>();
+  private replaceRows = true;
+  /** `swept` as the last checkpoint captured it. */
+  private checkpointedSwept = Number.NEGATIVE_INFINITY;
   private readonly out: ActorOutput = createActorOutput();
   /**
    * Trades of the batch in hand by outcome, added to the metric once per batch: a labelled
@@ -173,6 +191,18 @@ export class PartitionRunner {
   private readonly pendingUnpark = new Set<string>();
   private swept = Number.NEGATIVE_INFINITY;
   private jumps: Array<readonly [number, number]> = [];
+  /**
+   * Sweeps visit only the actors due (docs/WORKER.md, "Sweeps and checkpoints"): each actor is
+   * scheduled at the watermark where advancing it next does anything (MarketActorPort.nextDue,
+   * or its next leaving point when evicting). The others are owed the watermark they were not
+   * given: `swept`, or for an actor created since the last sweep that raised `swept` (in
+   * `fresh`), the highest watermark swept since its creation. An actor is raised to what it is
+   * owed before anything else is done with it, which is all the skipped sweeps would have done.
+   */
+  private readonly deadlines = new DeadlineQueue();
+  private readonly fresh = new Map<string, number>();
+  /** Actors holding a partial update back for its rate limit: sweeps and ticks flush these only. */
+  private readonly partialsPending = new Set<MarketActorPort>();
   /** Set by processRecords: a record of this parked market waits until unpark() brought it back. */
   private needUnpark: string | undefined;
   private lastCheckpointAt: number;
@@ -225,10 +255,15 @@ export class PartitionRunner {
       runner.maxEventTime = state.maxEventTime;
       runner.sweptBucket = runner.bucketOf(state.maxEventTime);
       runner.swept = state.swept ?? Number.NEGATIVE_INFINITY;
+      runner.checkpointedSwept = runner.swept;
       runner.jumps = [...(state.jumps ?? [])];
-      for (const [key, bytes] of state.actors) {
-        runner.actors.set(key, deps.actors.restore(bytes));
-        runner.snapshots.set(key, bytes);
+      for (const [key, owed] of state.fresh ?? []) runner.fresh.set(key, owed);
+      runner.replaceRows = state.actorsInRows !== true;
+      const snapshots = state.actorsInRows ? await deps.store.actorStates(deps.topic, deps.partition) : state.actors;
+      for (const [key, bytes] of snapshots) {
+        const actor = deps.actors.restore(bytes);
+        runner.actors.set(key, actor);
+        runner.schedule(key, actor);
       }
     }
     if (deps.config.evictIdleMs !== undefined) {
@@ -350,6 +385,9 @@ export class PartitionRunner {
       await this.inflightCheckpoint;
       this.stopTimings = { inflightMs: this.deps.clock() - stopping, settleMs: 0, commitMs: 0 };
       this.throwIfCheckpointFailed();
+      // Clock sweeps that advanced no actor made no checkpoint due; the last one holds them, so
+      // that the next owner goes on from the watermark this one reached.
+      if (this.swept !== this.checkpointedSwept) this.stateChanged = true;
       if (this.state !== 'abandoned') await this.checkpoint(signal, this.stopTimings);
     } finally {
       // A failed run leaves no checkpoint running behind it.
@@ -478,8 +516,9 @@ export class PartitionRunner {
       if (!actor) {
         actor = deps.actors.create(head);
         this.actors.set(key, actor);
+        this.fresh.set(key, Number.NEGATIVE_INFINITY);
         this.countMarkets();
-      }
+      } else this.catchUp(key, actor, this.swept);
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
       for (const trade of trades) {
@@ -495,6 +534,11 @@ export class PartitionRunner {
             this.sweep(this.partitionWatermark(), partialNow);
           }
         }
+      }
+      // Unless a sweep of its own trades parked it.
+      if (this.actors.get(key) === actor) {
+        if (actor.pendingPartial) this.partialsPending.add(actor);
+        this.schedule(key, actor);
       }
     }
     this.stateChanged = true;
@@ -546,21 +590,24 @@ export class PartitionRunner {
     // Only live partitions follow the clock: a replay of old trades must close its windows from
     // the trades alone, or its output would depend on when it ran.
     if (config.clockWatermark && this.maxEventTime >= now - config.liveWindowMs) {
-      this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, partialNow);
-      this.stateChanged = true;
+      // A sweep that advanced no actor changed no state a restore could not recompute (the
+      // owed watermarks): it makes no checkpoint due.
+      if (this.sweep(now - config.outOfOrdernessMs - config.idleGraceMs, partialNow)) this.stateChanged = true;
       this.collect([], released);
       return;
     }
     // Not following the clock: only the partials held back by their rate limit go out, so the
     // latest candle a reader sees catches up with the last trade processed.
-    if (partialNow !== HOLD) for (const actor of this.actors.values()) actor.flushPartials(now, this.out);
+    if (partialNow !== HOLD) this.flushPartials(now);
     if (this.out.partial.length > 0 || this.out.prices.length > 0) this.collect([], released);
     // The cache's conflated live updates go out once their interval passed, batches or not.
     else deps.outputs.tick();
   }
 
-  private sweep(watermark: number, now: number): void {
+  /** True when it advanced an actor (state to checkpoint). */
+  private sweep(watermark: number, now: number): boolean {
     const evictIdleMs = this.deps.config.evictIdleMs;
+    const before = this.swept;
     if (watermark > this.swept) {
       // A step a parked actor could not replay in safe steps: kept so that it replays it whole
       // (checkpoint() keeps only those some parked actor is still behind).
@@ -573,11 +620,61 @@ export class PartitionRunner {
       }
       this.swept = watermark;
     }
-    // Every swept actor may have raised its watermark, which is state: all are dirty.
-    for (const [key, actor] of this.actors) {
+    // The actors due: at or past their due time with the watermark they are owed (at most
+    // `swept`) or this one, whichever is higher (advance() looks at the higher).
+    const due = this.dueKeys;
+    if (this.deps.config.sweepEveryActor) for (const key of this.actors.keys()) due.push(key);
+    else this.deadlines.takeDue(Math.max(watermark, this.swept), due);
+    for (const key of due) {
+      const actor = this.actors.get(key);
+      if (!actor) continue;
+      this.catchUp(key, actor, before);
+      this.dirty.add(key);
       if (evictIdleMs !== undefined && this.leaves(key, actor, watermark, evictIdleMs)) continue;
       actor.advance(watermark, now, this.out);
-      this.dirty.add(key);
+      if (!actor.pendingPartial) this.partialsPending.delete(actor);
+      this.schedule(key, actor);
+    }
+    const advanced = due.length > 0;
+    due.length = 0;
+    // The actors created since the last sweep that raised `swept` are owed this one too.
+    if (watermark >= before) this.fresh.clear();
+    else for (const [key, owed] of this.fresh) if (watermark > owed) this.fresh.set(key, watermark);
+    this.flushPartials(now);
+    return advanced;
+  }
+
+  /** Scratch list of the keys a sweep visits. */
+  private readonly dueKeys: string[] = [];
+
+  /** Raises an actor to the watermark the sweeps that skipped it would have given it (`swept` as of then). */
+  private catchUp(key: string, actor: MarketActorPort, swept: number): void {
+    const owed = this.fresh.get(key) ?? swept;
+    if (actor.watermark < owed) actor.reach(owed, owed, this.out);
+  }
+
+  /** Puts an actor in the deadline queue at the watermark it is next due (its next leaving point, if sooner). */
+  private schedule(key: string, actor: MarketActorPort): void {
+    let due = actor.nextDue();
+    const idleMs = this.deps.config.evictIdleMs;
+    if (idleMs !== undefined) {
+      // The first leaving point past the watermark it has or is owed (as leaves() counts them).
+      const last = actor.lastEventTime;
+      const wm = Math.max(actor.watermark, this.fresh.get(key) ?? this.swept);
+      const leave = Number.isFinite(last)
+        ? last + idleMs * Math.max(1, Math.floor((wm - last) / idleMs) + 1)
+        : Number.NEGATIVE_INFINITY;
+      if (leave < due) due = leave;
+    }
+    this.deadlines.schedule(key, due);
+  }
+
+  /** Publishes the partial updates held back by their rate limit, as far as it allows at `now`. */
+  private flushPartials(now: number): void {
+    if (now === HOLD) return;
+    for (const actor of this.partialsPending) {
+      actor.flushPartials(now, this.out);
+      if (!actor.pendingPartial) this.partialsPending.delete(actor);
     }
   }
 
@@ -620,9 +717,12 @@ export class PartitionRunner {
   private park(key: string, actor: MarketActorPort): void {
     const state = actor.snapshot();
     this.actors.delete(key);
-    this.snapshots.delete(key);
+    this.removed.add(key);
     this.dirty.delete(key);
     this.holdingActors.delete(actor);
+    this.deadlines.delete(key);
+    this.fresh.delete(key);
+    this.partialsPending.delete(actor);
     this.parked.set(key, actor.watermark);
     this.parkedBytes.set(key, state);
     this.pendingPark.set(key, { key, watermark: actor.watermark, state });
@@ -671,6 +771,9 @@ export class PartitionRunner {
     advanceTo(this.swept);
     this.actors.set(key, actor);
     this.dirty.add(key);
+    this.fresh.delete(key);
+    this.schedule(key, actor);
+    if (actor.pendingPartial) this.partialsPending.add(actor);
     this.parked.delete(key);
     this.parkedBytes.delete(key);
     this.pendingPark.delete(key);
@@ -725,18 +828,28 @@ export class PartitionRunner {
     // offset at this point of the record order. The loop may process more records meanwhile;
     // they belong to the next checkpoint.
     const started = this.deps.clock();
-    for (const key of this.dirty) {
+    const replaceAll = this.replaceRows;
+    const changed: Array<{ key: string; state: Uint8Array }> = [];
+    for (const key of replaceAll ? this.actors.keys() : this.dirty) {
       const actor = this.actors.get(key);
-      if (actor) this.snapshots.set(key, actor.snapshot());
+      if (actor) changed.push({ key, state: actor.snapshot() });
     }
+    const actorStates = { replaceAll, changed, removed: replaceAll ? [] : [...this.removed] };
     this.dirty.clear();
+    this.removed.clear();
+    this.replaceRows = false;
     this.jumps = this.liveJumps();
-    const evicting = this.deps.config.evictIdleMs !== undefined;
+    this.checkpointedSwept = this.swept;
     const state = encodePartitionState({
       maxEventTime: this.maxEventTime,
-      actors: this.snapshots,
-      ...(evicting ? { swept: this.swept, jumps: this.jumps } : {}),
+      actors: NO_ACTORS,
+      swept: this.swept,
+      jumps: this.jumps,
+      fresh: this.fresh,
+      actorsInRows: true,
     });
+    let bytes = state.length;
+    for (const c of changed) bytes += c.state.length;
     const parked = [...this.pendingPark.values()];
     const unparked = [...this.pendingUnpark];
     this.pendingPark.clear();
@@ -758,11 +871,14 @@ export class PartitionRunner {
     try {
       await this.deps.outputs.settle(signal);
       const settled = this.deps.clock();
-      const extra = { parked, unparked, predictions, indicators };
+      const extra = { parked, unparked, predictions, indicators, actorStates };
       const commit = () => this.commitWithRetry(signal, nextOffset, state, candles, alerts, extra);
       const committed =
         span && this.checkpointTrace ? await this.checkpointTrace.commitSpan(span, commit) : await commit();
-      if (!committed) return;
+      if (!committed) {
+        this.replaceRows = true;
+        return;
+      }
       this.committedOffset = nextOffset;
       if (candles.length > 0) this.deps.onCommitted?.(candles);
       // Committed: a parked snapshot is read back from the store from now on.
@@ -772,6 +888,8 @@ export class PartitionRunner {
         timings.commitMs = this.deps.clock() - settled;
       }
     } catch (err) {
+      // What this one wrote is unknown to the next: it writes every row.
+      this.replaceRows = true;
       span?.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
       throw err;
     } finally {
@@ -780,7 +898,7 @@ export class PartitionRunner {
     this.lastCheckpointAt = this.deps.clock();
     const m = this.deps.metrics;
     m.checkpointSeconds.observe((this.lastCheckpointAt - started) / 1000);
-    m.checkpointBytes.observe(state.length);
+    m.checkpointBytes.observe(bytes);
     m.candles.inc({ kind: 'closed' }, candles.filter((c) => c.revision === 0).length);
     m.candles.inc({ kind: 'revised' }, candles.filter((c) => c.revision > 0).length);
     m.alerts.inc(alerts.length);
@@ -809,6 +927,7 @@ export class PartitionRunner {
       unparked: readonly string[];
       predictions: readonly TrendPrediction[];
       indicators: readonly IndicatorValues[];
+      actorStates: ActorStateChanges;
     },
   ): Promise<boolean> {
     let rows = { candles, alerts };

@@ -52,4 +52,29 @@ describe('partition state', () => {
     );
     expect(() => decodePartitionState(e.subarray(0, e.length - 8))).toThrow(InputError);
   });
+
+  it('keeps the owed watermarks of fresh actors and says the snapshots are rows (version 3)', () => {
+    const fresh = new Map([
+      ['b:Y', 7],
+      ['a:X', Number.NEGATIVE_INFINITY],
+    ]);
+    const e = encodePartitionState({
+      maxEventTime: 9,
+      actors: new Map(),
+      swept: 8,
+      jumps: [[1, 2]],
+      fresh,
+      actorsInRows: true,
+    });
+    expect(e[0]).toBe(3);
+    const back = decodePartitionState(e);
+    expect(back).toMatchObject({ maxEventTime: 9, swept: 8, jumps: [[1, 2]], actorsInRows: true });
+    expect([...(back.fresh ?? [])]).toEqual([
+      ['a:X', Number.NEGATIVE_INFINITY],
+      ['b:Y', 7],
+    ]);
+    expect(back.actors.size).toBe(0);
+    expect(encodePartitionState({ ...back, fresh: new Map([...fresh].reverse()) })).toEqual(e);
+    expect(() => decodePartitionState(e.subarray(0, e.length - 3))).toThrow(InputError);
+  });
 });

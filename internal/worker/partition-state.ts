@@ -1,28 +1,40 @@
 import { InputError } from '../runtime/errors.js';
 
 /**
- * The checkpointed state of one partition: every market actor's snapshot, keyed by the record
+ * The checkpointed state of one partition: the market actors' snapshots, keyed by the record
  * key (`<exchange>:<symbol>`), and the partition's event-time high-water mark.
  *
- * Layout (little-endian): u8 version (1, or 2 with jumps), f64 maxEventTime (-Infinity when
- * none), u32 count, then per market: u16 key byte length, key UTF-8, u32 snapshot length, snapshot
- * bytes; version 2 then has f64 swept, u32 jump count and per jump two f64 (from, to). Markets are written
- * in key order so that equal states encode to equal bytes.
+ * Layout (little-endian). Versions 1 and 2: u8 version, f64 maxEventTime (-Infinity when none),
+ * u32 count, then per market: u16 key byte length, key UTF-8, u32 snapshot length, snapshot
+ * bytes; version 2 then has f64 swept, u32 jump count and per jump two f64 (from, to).
+ * Version 3: u8 3, f64 maxEventTime, f64 swept, u8 actorsInRows, u32 jump count and the jumps,
+ * u32 fresh count and per fresh market its key (u16 length, UTF-8) and f64 owed watermark, then
+ * the actors as in version 1. Markets are written in key order so that equal states encode to
+ * equal bytes.
  */
 export interface PartitionState {
   readonly maxEventTime: number;
+  /** The snapshots, unless `actorsInRows` (then empty). */
   readonly actors: ReadonlyMap<string, Uint8Array>;
   /**
    * Sweeps of the partition watermark longer than the actors' safe step, oldest first, kept while
    * a parked (evicted) actor is behind them: a returning actor replays them as they were.
    */
   readonly jumps?: ReadonlyArray<readonly [number, number]>;
-  /** The highest watermark the partition swept its actors to (version 2; -Infinity in version 1). */
+  /** The highest watermark the partition swept its actors to (-Infinity in version 1). */
   readonly swept?: number;
+  /**
+   * Version 3: the actors created since the last sweep that raised `swept`, with the highest
+   * watermark swept since (what a restored one is owed instead of `swept`).
+   */
+  readonly fresh?: ReadonlyMap<string, number>;
+  /** Version 3: the snapshots are the store's per-market rows (Store.actorStates), not in here. */
+  readonly actorsInRows?: boolean;
 }
 
 const VERSION = 1;
 const VERSION_JUMPS = 2;
+const VERSION_ROWS = 3;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -30,37 +42,61 @@ export function encodePartitionState(state: PartitionState): Uint8Array {
   const keys = [...state.actors.keys()].sort();
   const encodedKeys = keys.map((k) => encoder.encode(k));
   const jumps = state.jumps ?? [];
-  const v2 = jumps.length > 0 || state.swept !== undefined;
-  let size = 1 + 8 + 4 + (v2 ? 8 + 4 + 16 * jumps.length : 0);
+  const v3 = state.fresh !== undefined || state.actorsInRows === true;
+  const v2 = !v3 && (jumps.length > 0 || state.swept !== undefined);
+  const fresh = [...(state.fresh ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const freshKeys = fresh.map(([k]) => encoder.encode(k));
+  let size = 1 + 8 + 4;
+  if (v2) size += 8 + 4 + 16 * jumps.length;
+  if (v3) size += 8 + 1 + 4 + 16 * jumps.length + 4 + freshKeys.reduce((n, k) => n + 2 + k.length + 8, 0);
   keys.forEach((k, i) => {
     size += 2 + (encodedKeys[i] as Uint8Array).length + 4 + (state.actors.get(k) as Uint8Array).length;
   });
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
-  view.setUint8(0, v2 ? VERSION_JUMPS : VERSION);
-  view.setFloat64(1, state.maxEventTime, true);
-  view.setUint32(9, keys.length, true);
-  let at = 13;
-  keys.forEach((k, i) => {
-    const kb = encodedKeys[i] as Uint8Array;
-    const snap = state.actors.get(k) as Uint8Array;
+  let at = 0;
+  const u8 = (v: number) => view.setUint8(at++, v);
+  const u32 = (v: number) => {
+    view.setUint32(at, v, true);
+    at += 4;
+  };
+  const f64 = (v: number) => {
+    view.setFloat64(at, v, true);
+    at += 8;
+  };
+  const key = (kb: Uint8Array) => {
     view.setUint16(at, kb.length, true);
     out.set(kb, at + 2);
     at += 2 + kb.length;
-    view.setUint32(at, snap.length, true);
-    out.set(snap, at + 4);
-    at += 4 + snap.length;
-  });
-  if (v2) {
-    view.setFloat64(at, state.swept ?? Number.NEGATIVE_INFINITY, true);
-    view.setUint32(at + 8, jumps.length, true);
-    at += 12;
+  };
+  const writeJumps = () => {
+    f64(state.swept ?? Number.NEGATIVE_INFINITY);
+    if (v3) u8(state.actorsInRows ? 1 : 0);
+    u32(jumps.length);
     for (const [from, to] of jumps) {
-      view.setFloat64(at, from, true);
-      view.setFloat64(at + 8, to, true);
-      at += 16;
+      f64(from);
+      f64(to);
     }
+  };
+  u8(v3 ? VERSION_ROWS : v2 ? VERSION_JUMPS : VERSION);
+  f64(state.maxEventTime);
+  if (v3) {
+    writeJumps();
+    u32(fresh.length);
+    fresh.forEach(([, owed], i) => {
+      key(freshKeys[i] as Uint8Array);
+      f64(owed);
+    });
   }
+  u32(keys.length);
+  keys.forEach((k, i) => {
+    const snap = state.actors.get(k) as Uint8Array;
+    key(encodedKeys[i] as Uint8Array);
+    u32(snap.length);
+    out.set(snap, at);
+    at += snap.length;
+  });
+  if (v2) writeJumps();
   return out;
 }
 
@@ -70,33 +106,65 @@ export function decodePartitionState(bytes: Uint8Array): PartitionState {
   };
   if (bytes.length < 13) fail('too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint8(0);
-  if (version !== VERSION && version !== VERSION_JUMPS) fail(`unknown version ${version}`);
-  const maxEventTime = view.getFloat64(1, true);
-  const count = view.getUint32(9, true);
-  const actors = new Map<string, Uint8Array>();
-  let at = 13;
-  for (let i = 0; i < count; i++) {
-    if (at + 2 > bytes.length) fail('truncated key length');
+  let at = 0;
+  const need = (n: number, what: string) => {
+    if (at + n > bytes.length) fail(`truncated ${what}`);
+  };
+  const u8 = () => view.getUint8(at++);
+  const u32 = (what: string) => {
+    need(4, what);
+    const v = view.getUint32(at, true);
+    at += 4;
+    return v;
+  };
+  const f64 = (what: string) => {
+    need(8, what);
+    const v = view.getFloat64(at, true);
+    at += 8;
+    return v;
+  };
+  const key = () => {
+    need(2, 'key length');
     const kl = view.getUint16(at, true);
-    if (at + 2 + kl + 4 > bytes.length) fail('truncated key');
-    const key = decoder.decode(bytes.subarray(at + 2, at + 2 + kl));
+    need(2 + kl, 'key');
+    const k = decoder.decode(bytes.subarray(at + 2, at + 2 + kl));
     at += 2 + kl;
-    const sl = view.getUint32(at, true);
-    if (at + 4 + sl > bytes.length) fail('truncated snapshot');
-    actors.set(key, bytes.slice(at + 4, at + 4 + sl));
-    at += 4 + sl;
-  }
+    return k;
+  };
+  const version = u8();
+  if (version !== VERSION && version !== VERSION_JUMPS && version !== VERSION_ROWS) fail(`unknown version ${version}`);
+  const maxEventTime = f64('header');
   const jumps: Array<[number, number]> = [];
   let swept = Number.NEGATIVE_INFINITY;
-  if (version === VERSION_JUMPS) {
-    if (at + 12 > bytes.length) fail('truncated jump count');
-    swept = view.getFloat64(at, true);
-    const n = view.getUint32(at + 8, true);
-    at += 12;
-    if (at + 16 * n > bytes.length) fail('truncated jumps');
-    for (let i = 0; i < n; i++, at += 16) jumps.push([view.getFloat64(at, true), view.getFloat64(at + 8, true)]);
+  let actorsInRows = false;
+  const readJumps = () => {
+    swept = f64('jump count');
+    if (version === VERSION_ROWS) {
+      need(1, 'flags');
+      actorsInRows = u8() === 1;
+    }
+    const n = u32('jump count');
+    need(16 * n, 'jumps');
+    for (let i = 0; i < n; i++) jumps.push([f64('jumps'), f64('jumps')]);
+  };
+  const fresh = new Map<string, number>();
+  if (version === VERSION_ROWS) {
+    readJumps();
+    const n = u32('fresh count');
+    for (let i = 0; i < n; i++) fresh.set(key(), f64('fresh'));
   }
+  const count = u32('count');
+  const actors = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i++) {
+    const k = key();
+    const sl = u32('key');
+    need(sl, 'snapshot');
+    actors.set(k, bytes.slice(at, at + sl));
+    at += sl;
+  }
+  if (version === VERSION_JUMPS) readJumps();
   if (at !== bytes.length) fail('trailing bytes');
-  return { maxEventTime, actors, jumps, swept };
+  return version === VERSION_ROWS
+    ? { maxEventTime, actors, jumps, swept, fresh, actorsInRows }
+    : { maxEventTime, actors, jumps, swept };
 }
