@@ -586,6 +586,7 @@ describe('the tickmesh chart on the real kube-apiserver', () => {
       trades: 'tickmesh.trades.v1',
       rejects: 'tickmesh.trades.rejected.v1',
       gaps: 'tickmesh.gaps.v1',
+      klines: 'tickmesh.klines.v1',
     });
     expect(envOf(ic, 'DATABASE_URL')).toBeUndefined();
 
