@@ -144,6 +144,7 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
         ...['--venue', 'binance-futures', '--symbols', 'BTCUSDT', '--ws-url', exchange.wsUrl, '--rest-url', ''],
         ...['--stale-after', '0', '--metrics-port', String(ports.ingest)],
         ...['--trades-topic', topics.trades, '--rejects-topic', topics.rejects, '--gaps-topic', topics.gaps],
+        '--no-klines',
       ],
       env,
     );

@@ -85,6 +85,7 @@ describe('ingest through an HTTPS proxy', () => {
       [
         ...['--import', 'tsx', 'cmd/tickmesh/main.ts', 'ingest', '--config', config, '--metrics-port', '0'],
         ...['--trades-topic', topics.trades, '--rejects-topic', topics.rejects, '--gaps-topic', topics.gaps],
+        '--no-klines',
         ...['--resume-tail', '0'],
       ],
       {

@@ -158,6 +158,7 @@ describe('Kafka with TLS and SASL', () => {
         'ingest',
         ...['--venue', 'sim', '--symbols', 'BTC-USD', '--sim-rate', '50', '--metrics-port', '0'],
         ...['--trades-topic', topics.trades, '--rejects-topic', topics.rejects, '--gaps-topic', topics.gaps],
+        '--no-klines',
       ],
       { ...process.env, ...env },
     );

@@ -145,6 +145,7 @@ describe('traces end to end, exported to a real Jaeger', () => {
         ...['--venue', 'binance-futures', '--symbols', 'BTCUSDT', '--ws-url', exchange.wsUrl, '--rest-url', ''],
         ...['--stale-after', '0', '--metrics-port', String(await freePort())],
         ...['--trades-topic', topic, '--rejects-topic', `${topic}.rejects`, '--gaps-topic', `${topic}.gaps`],
+        '--no-klines',
       ],
       env,
     );
