@@ -10,6 +10,7 @@ import { workerActorConfig } from '../internal/worker/options.js';
 import { encodePartitionState } from '../internal/worker/partition-state.js';
 import { rng } from './actor.bench.js';
 import type { Bench, BenchResult } from './bench.js';
+import { type HeapBreakdown, heapBreakdown } from './heap-breakdown.js';
 
 /**
  * Markets per worker, the actor side (no servers): N market actors as `tickmesh worker` makes
@@ -21,11 +22,28 @@ import type { Bench, BenchResult } from './bench.js';
  * snapshots). Reports the heap per market after a full collection, the checkpoints' bytes and CPU
  * time (the PostgreSQL write comes on top), a clock tick's sweep over every actor against one
  * over a deadline queue with none due (mid-minute), and the trades/s of the feeding loop. N: 1,000, 10,000, 100,000 (TICKMESH_BENCH_MARKETS=a,b,c).
+ * TICKMESH_BENCH_HEAP_BREAKDOWN=1 adds, at the first N, where each actor's bytes go (bench/heap-breakdown.ts;
+ * a first N of 1,000 keeps the snapshot small).
  */
 const gc = (): void => {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 };
+
+/** Where an actor's bytes go, per market: the 20 largest paths from it and constructors. */
+function breakdown(n: number, b: HeapBreakdown): BenchResult {
+  const per = (bytes: number) => `${Math.round(bytes / b.owners)} B`;
+  const details: Record<string, string | number> = { 'MarketActor instances': b.owners };
+  for (const [path, bytes] of b.byPath.slice(0, 20))
+    details[`path ${path === '' ? '(the actor object)' : path}`] = per(bytes);
+  for (const [name, bytes] of b.byConstructor.slice(0, 20)) details[`constructor ${name}`] = per(bytes);
+  return {
+    name: `${n.toLocaleString('en-US')} markets: heap retained by each actor alone (heap snapshot, dominator tree)`,
+    value: Math.round(b.retained / b.owners),
+    unit: 'B',
+    details,
+  };
+}
 
 const bench: Bench = {
   name: 'markets',
@@ -79,6 +97,8 @@ const bench: Bench = {
         }
       }
       const feed = process.cpuUsage(cpu0);
+      // The outputs of the last minutes are not the actors' memory.
+      for (const list of [out.closed, out.revised, out.alerts, out.indicators, out.predictions]) list.length = 0;
       gc();
       const heap = process.memoryUsage().heapUsed - heap0;
       const rss = process.memoryUsage().rss;
@@ -125,6 +145,9 @@ const bench: Bench = {
       const c3 = process.cpuUsage();
       for (let t = 0; t < ticks; t++) for (const actor of actors.values()) actor.advance(mid + t, 0, out);
       const every = process.cpuUsage(c3);
+      if (process.env.TICKMESH_BENCH_HEAP_BREAKDOWN === '1' && n === counts[0]) {
+        results.push(breakdown(n, await heapBreakdown('MarketActor')));
+      }
       results.push({
         name: `${n.toLocaleString('en-US')} markets: heap per market after GC`,
         value: Math.round(heap / n),

@@ -77,7 +77,9 @@ async function runLoad(config: LoadConfig): Promise<void> {
   });
   const sim = new MarketSimulator({ markets: config.markets, seed: config.seed, startTime: Date.UTC(2024, 0, 1) });
   const index = new Map(config.markets.map((m, i) => [m.market, i]));
-  const stamps = config.markets.map(() => new Float64Array(4096));
+  // 32 MB of stamps to start with whatever the market count (they grow by doubling).
+  const initial = Math.max(64, Math.floor(4_194_304 / config.markets.length));
+  const stamps = config.markets.map(() => new Float64Array(initial));
   const counts = config.markets.map(() => 0);
   let failure: unknown;
 

@@ -53,6 +53,15 @@ import { benchMarkets, type LoadCommand, type LoadConfig, type LoadReply } from 
 const ROOT = resolve(import.meta.dirname, '..');
 const PARTITIONS = 8;
 export const MARKETS = 1_000;
+/** The markets the producer spreads trades over: MARKETS, or TICKMESH_BENCH_WORKER_MARKETS (10000 for "Markets per worker"). */
+function marketCount(): number {
+  const raw = process.env.TICKMESH_BENCH_WORKER_MARKETS;
+  if (raw === undefined || raw === '') return MARKETS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error('worker bench: TICKMESH_BENCH_WORKER_MARKETS must be a positive integer');
+  return n;
+}
 export const INTERVALS = '1m,5m,15m,1h';
 /** Mean simulated trades per second per market in the pre-loaded history (event time). */
 const HISTORY_RATE = 5;
@@ -324,7 +333,7 @@ export async function preload(env: Endpoints, topic: string, total: number, pref
   // closed candles of an earlier run (it would make this run's publishes cheaper).
   const startTime = Date.UTC(2024, 0, 1) + Math.floor(Math.random() * 300) * 86_400_000;
   const sim = new MarketSimulator({
-    markets: benchMarkets(prefix, MARKETS),
+    markets: benchMarkets(prefix, marketCount()),
     seed: 42,
     startTime,
     ratePerSecond: HISTORY_RATE,
@@ -487,7 +496,7 @@ async function throughput(env: Endpoints, quick: boolean): Promise<BenchResult[]
     const setup = {
       trades: total,
       partitions: PARTITIONS,
-      markets: MARKETS,
+      markets: marketCount(),
       intervals: INTERVALS,
       'event time covered': `${Math.round(loaded.eventSpanS)} s (${HISTORY_RATE} trades/s per market on average, Hawkes bursts)`,
       'pre-load (not timed)': `${fmt(total / loaded.seconds)} trades/s into Kafka (zstd, the producers' default)`,
@@ -604,6 +613,14 @@ export interface Scrape {
   readonly trades: number;
   /** tickmesh_worker_append_to_publish_seconds buckets: upper bound -> cumulative count. */
   readonly appendToPublish: Map<number, number>;
+  /** The process's resident set and V8 heap in use (prom-client default metrics), bytes. */
+  readonly rss: number;
+  readonly heapUsed: number;
+  /** Market actors in memory (tickmesh_worker_markets, state="memory"), over all partitions. */
+  readonly markets: number;
+  /** tickmesh_worker_checkpoint_state_bytes and _seconds: sums and counts so far. */
+  readonly checkpointBytes: { readonly sum: number; readonly count: number };
+  readonly checkpointSeconds: { readonly sum: number; readonly count: number };
 }
 
 export async function scrape(port: number): Promise<Scrape> {
@@ -611,7 +628,20 @@ export async function scrape(port: number): Promise<Scrape> {
   let lag = 0;
   let trades = 0;
   const appendToPublish = new Map<number, number>();
+  let rss = 0;
+  let heapUsed = 0;
+  let markets = 0;
+  const checkpointBytes = { sum: 0, count: 0 };
+  const checkpointSeconds = { sum: 0, count: 0 };
+  const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
   for (const line of text.split('\n')) {
+    if (line.startsWith('tickmesh_process_resident_memory_bytes')) rss = value(line);
+    else if (line.startsWith('tickmesh_nodejs_heap_size_used_bytes')) heapUsed = value(line);
+    else if (line.startsWith('tickmesh_worker_markets{') && line.includes('state="memory"')) markets += value(line);
+    else if (line.startsWith('tickmesh_worker_checkpoint_state_bytes_sum')) checkpointBytes.sum += value(line);
+    else if (line.startsWith('tickmesh_worker_checkpoint_state_bytes_count')) checkpointBytes.count += value(line);
+    else if (line.startsWith('tickmesh_worker_checkpoint_seconds_sum')) checkpointSeconds.sum += value(line);
+    else if (line.startsWith('tickmesh_worker_checkpoint_seconds_count')) checkpointSeconds.count += value(line);
     if (line.startsWith('tickmesh_worker_consumer_lag_records{')) lag += Number(line.slice(line.lastIndexOf(' ') + 1));
     else if (line.startsWith('tickmesh_worker_trades_total{')) trades += Number(line.slice(line.lastIndexOf(' ') + 1));
     else if (line.startsWith('tickmesh_worker_append_to_publish_seconds_bucket{')) {
@@ -622,7 +652,28 @@ export async function scrape(port: number): Promise<Scrape> {
       );
     }
   }
-  return { lag, trades, appendToPublish };
+  return { lag, trades, appendToPublish, rss, heapUsed, markets, checkpointBytes, checkpointSeconds };
+}
+
+/** VmHWM of a process from /proc, bytes (0 when it cannot be read). */
+function peakRss(pid: number): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Checkpoints committed between two scrapes: count, mean state bytes, mean ms. */
+function checkpoints(a: Scrape, b: Scrape): string {
+  const n = b.checkpointBytes.count - a.checkpointBytes.count;
+  if (n === 0) return 'none';
+  const bytes = (b.checkpointBytes.sum - a.checkpointBytes.sum) / n;
+  const seconds =
+    (b.checkpointSeconds.sum - a.checkpointSeconds.sum) /
+    Math.max(1, b.checkpointSeconds.count - a.checkpointSeconds.count);
+  return `${n}, ${fmt(bytes)} B, ${ms(seconds * 1000)} ms`;
 }
 
 /** The bucket bound (ms) under which the share q of the observations between two scrapes fell. */
@@ -687,7 +738,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     logLevel: logLevel.NOTHING,
   });
   const topics = await createTopics(kafka, topic);
-  const markets = benchMarkets(prefix, MARKETS);
+  const markets = benchMarkets(prefix, marketCount());
   let proc: WorkerProcess | undefined;
   let load: Thread | undefined;
   try {
@@ -703,7 +754,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
 
     // Receipts of partial candles: the first arrival of each (market, last trade id).
     const index = new Map(markets.map((m, i) => [m.market, i]));
-    const lastSeen = new Float64Array(MARKETS);
+    const lastSeen = new Float64Array(markets.length);
     const rMarket: number[] = [];
     const rId: number[] = [];
     const rAt: number[] = [];
@@ -734,6 +785,8 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     const phases: {
       phase: Phase;
       workerCpuS: number;
+      cpuPerTradeUs: number;
+      peakRss: number;
       benchCpuS: number;
       busy: string;
       servers: string;
@@ -771,9 +824,12 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
       maxLag = Math.max(maxLag, b.lag);
       const wallS = (performance.now() - tA) / 1000;
       const bench = process.cpuUsage(benchA);
+      const workerCpu = procCpu(workerPid) - cpuA;
       phases.push({
         phase,
-        workerCpuS: (procCpu(workerPid) - cpuA) / wallS,
+        workerCpuS: workerCpu / wallS,
+        cpuPerTradeUs: (1e6 * workerCpu) / Math.max(1, b.trades - a.trades),
+        peakRss: peakRss(workerPid),
         benchCpuS: (bench.user + bench.system) / 1e6 / wallS,
         busy: busyShare(machineA, machineCpu()),
         servers: serverCpuDelta(serversA, serverCpu(), wallS),
@@ -791,7 +847,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     await bus.close();
 
     const results: BenchResult[] = [];
-    for (const { phase, workerCpuS, benchCpuS, busy, servers, maxLag, a, b } of phases) {
+    for (const { phase, workerCpuS, cpuPerTradeUs, peakRss, benchCpuS, busy, servers, maxLag, a, b } of phases) {
       const inWindow = (t: number | undefined) => t !== undefined && t >= phase.measureFrom && t < phase.end;
       // Update latency: each partial candle, from the send of the trade it names last.
       const update: number[] = [];
@@ -809,7 +865,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
       }
       // Visibility: every trade, from its send to the first partial candle that includes it.
       const visible: number[] = [];
-      const covered = new Float64Array(MARKETS);
+      const covered = new Float64Array(markets.length);
       for (let i = 0; i < rAt.length; i++) {
         const m = rMarket[i] as number;
         const s = stamps[m] as Float64Array;
@@ -841,6 +897,13 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
           'rate achieved by the producer': `${fmt(achieved)} trades/s (most behind schedule: ${phase.maxBehind} trades)`,
           'producer send to Kafka ack ms p50 / p99 / max (the load side and the broker)': `${ms(quantile(phase.acks, 0.5))} / ${ms(quantile(phase.acks, 0.99))} / ${ms(quantile(phase.acks, 1))}`,
           'worker process CPU, cores': workerCpuS.toFixed(2),
+          'worker CPU per trade counted, µs': cpuPerTradeUs.toFixed(1),
+          'worker market actors in memory (end of the window)': b.markets,
+          'worker RSS / V8 heap used, MB (end of the window); peak RSS (VmHWM)': `${(b.rss / 1e6).toFixed(0)} / ${(b.heapUsed / 1e6).toFixed(0)}; ${(peakRss / 1e6).toFixed(0)}`,
+          'checkpoints in the window: commits, state bytes per commit (mean), settle + commit ms (mean)': checkpoints(
+            a,
+            b,
+          ),
           'bench process CPU (producer thread + subscriber), cores': benchCpuS.toFixed(2),
           'machine busy (both cores, all processes)': busy,
           'server CPU, cores': servers,
@@ -889,7 +952,7 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
   const topics = await createTopics(kafka, topic);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
   const consumer = await createKafkaConsumer({ brokers, clientId: 'bench-transport', logger, topic });
-  const markets = benchMarkets(`T${tag.toUpperCase()}N`, MARKETS);
+  const markets = benchMarkets(`T${tag.toUpperCase()}N`, marketCount());
   const results: BenchResult[] = [];
   const ac = new AbortController();
   let load: Thread | undefined;
