@@ -1,128 +1,28 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeMinutes, EXCHANGE, MINUTE } from '../../test/support/binance-futures-capture.js';
-import { actorConfig } from '../actor/config.js';
-import { createMemoryBus } from '../bus/memory-bus.js';
-import { createMemoryLog, type MemoryLog } from '../log/memory-log.js';
+import {
+  closingTrade,
+  klineRecords,
+  runReconciling,
+  setupReconciling,
+  TRADES,
+  verificationOf,
+} from '../../test/support/reconciler-run.js';
+import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
+import type { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Trade } from '../market/trade.js';
-import { silentLogger } from '../observe/logger.js';
-import { createRegistry } from '../observe/metrics.js';
-import { createMemoryCache } from '../sink/memory-cache.js';
-import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
-import { encodeKlineRecord, KLINES_TOPIC, type KlineRecord, klineRecordKey } from '../verify/kline-record.js';
+import type { PgliteStore } from '../sink/pglite-store.js';
+import { KLINES_TOPIC } from '../verify/kline-record.js';
 import type { VerificationEvent } from '../verify/verification.js';
-import { marketActorFactory } from './market-actors.js';
-import { createWorkerMetrics } from './metrics.js';
-import { createReconcilerHost, type ReconcilerHost, type ReconcilerHostConfig } from './reconciler-host.js';
-import { createVerificationMetrics } from './verification-metrics.js';
-import { createWorker, type Worker, type WorkerConfig } from './worker.js';
-
-const TRADES = 'tickmesh.trades.v1';
-const PARTITIONS = 4;
-const encoder = new TextEncoder();
-
-const workerConfig: WorkerConfig = {
-  topic: TRADES,
-  outputTopics: { late: 'late', rejected: 'rejected' },
-  partition: {
-    checkpointIntervalMs: 0,
-    maxPendingRows: 500,
-    mailboxCapacity: 8,
-    pauseAt: 4,
-    resumeAt: 1,
-    outOfOrdernessMs: 2_000,
-    idleGraceMs: 5_000,
-    clockWatermark: false,
-    liveWindowMs: 60_000,
-  },
-  tickMs: 5,
-  liveCacheIntervalMs: 0,
-  drainTimeoutMs: 30_000,
-  retention: {},
-  retentionEveryMs: 3_600_000,
-};
-
-const hostConfig: ReconcilerHostConfig = {
-  topic: KLINES_TOPIC,
-  partitions: PARTITIONS,
-  intervals: ['1m'],
-  waitMs: 400,
-  settleMs: 1_000,
-  maxWindows: 8,
-  commitIntervalMs: 0,
-  tickMs: 10,
-  horizonMs: 3_600_000,
-};
 
 /** A trade two minutes after the capture's minute: it closes that minute and the empty one after it. */
-function closing(t: Trade): Trade {
-  const at = MINUTE + 150_000;
-  return { ...t, tradeId: '999999999', eventTime: at, receiveTime: at, tradeCount: 1 };
-}
-
-interface Running {
-  worker: Worker;
-  host: ReconcilerHost;
-  stop(): Promise<void>;
-}
-
-async function run(log: MemoryLog, store: PgliteStore, bus = createMemoryBus()): Promise<Running> {
-  const host = createReconcilerHost({
-    consumer: log.consumer(KLINES_TOPIC),
-    store,
-    bus,
-    logger: silentLogger(),
-    metrics: createVerificationMetrics(createRegistry({}, false)),
-    clock: Date.now,
-    config: hostConfig,
-  });
-  const worker = createWorker({
-    consumer: log.consumer(TRADES),
-    producer: log.producer(),
-    store,
-    bus,
-    cache: createMemoryCache(),
-    actors: marketActorFactory(actorConfig({ intervals: ['1m'], partialUpdates: false })),
-    logger: silentLogger(),
-    metrics: createWorkerMetrics(createRegistry({}, false)),
-    clock: Date.now,
-    config: workerConfig,
-    companion: host,
-  });
-  const controller = new AbortController();
-  await host.start(controller.signal);
-  await worker.start(controller.signal);
-  for (let p = 0; p < PARTITIONS; p++) await worker.assign(p, 1);
-  return {
-    worker,
-    host,
-    stop: async () => {
-      await worker.drain();
-      await host.drain();
-      controller.abort();
-    },
-  };
-}
-
-async function setup(n: number): Promise<{ log: MemoryLog; store: PgliteStore }> {
-  const log = createMemoryLog();
-  await log.admin().ensureTopic(TRADES, PARTITIONS);
-  await log.admin().ensureTopic(KLINES_TOPIC, PARTITIONS);
-  await log.admin().ensureTopic('late', PARTITIONS);
-  await log.admin().ensureTopic('rejected', PARTITIONS);
-  const store = await createPgliteStore({ database: shared, schema: `reconcile_${n}` });
-  await store.migrate();
-  return { log, store };
-}
-
-const klineRecords = (klines: readonly KlineRecord[]) =>
-  klines.map((k) => ({ key: klineRecordKey(k), value: encoder.encode(encodeKlineRecord(k)) }));
-
-async function verification(store: PgliteStore, symbol: string, openTime: number) {
-  const rows = await store.candles({ exchange: EXCHANGE, symbol, interval: '1m', from: openTime, to: openTime + 1 });
-  return rows[0]?.verification;
-}
+const closing = (t: Trade) => closingTrade(t, MINUTE + 150_000);
+const setup = (n: number) => setupReconciling(shared, `reconcile_${n}`);
+const run = (log: MemoryLog, store: PgliteStore, bus?: MemoryBus) => runReconciling(log, store, { bus });
+const verification = (store: PgliteStore, symbol: string, openTime: number) =>
+  verificationOf(store, EXCHANGE, symbol, openTime);
 
 let shared: PGlite;
 beforeAll(async () => {
