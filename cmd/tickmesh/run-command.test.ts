@@ -37,5 +37,12 @@ describe('runCommand', () => {
   it('sets the exit code a command returns and lets the process end by itself', async () => {
     const r = await runInProcess('return 3;');
     expect(r.code).toBe(3);
+    expect(r.stderr).toBe('');
+  });
+
+  it('exits a process whose command returned while a client still held a handle, with its code', async () => {
+    const r = await runInProcess('setInterval(() => {}, 1_000); return 4;');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('tickmesh probe: handles still open 5000 ms after stopping; exiting');
   });
 });

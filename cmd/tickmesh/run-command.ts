@@ -5,6 +5,9 @@ import type { Command } from './command.js';
  * SIGTERM or SIGINT aborts the command's signal (it drains: finishes in-flight work, commits,
  * releases); a second one exits at once. Sets the exit code from the command.
  */
+/** How long a command that returned may take for its last handles to close on their own. */
+const LINGER_MS = 5_000;
+
 export function runCommand(command: Command, argv: readonly string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${command.help.trimEnd()}\n`);
@@ -22,6 +25,12 @@ export function runCommand(command: Command, argv: readonly string[]): void {
   command.run(argv, controller.signal).then(
     (code) => {
       process.exitCode = code;
+      // Everything was closed; a client that did not let go of its sockets (a Kafka client
+      // reconnecting under its own close) must not keep a stopped process alive.
+      setTimeout(() => {
+        process.stderr.write(`tickmesh ${command.name}: handles still open ${LINGER_MS} ms after stopping; exiting\n`);
+        process.exit(code);
+      }, LINGER_MS).unref();
     },
     (err: unknown) => {
       const code = (err as { code?: string }).code ?? '';
