@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedData } from '../../test/harness/shared-data.js';
+import { testWorkerConfig } from '../../test/support/test-worker-config.js';
 import { actorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
 import { createActorOutput } from '../actor/output.js';
@@ -20,7 +21,7 @@ import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import type { CandleQuery } from '../sink/store.js';
 import { marketActorFactory } from './market-actors.js';
 import { createWorkerMetrics } from './metrics.js';
-import { createWorker, type Worker, type WorkerConfig } from './worker.js';
+import { createWorker, type Worker } from './worker.js';
 
 const DATA = (file: string) => sharedData('binance-um-btcusdt-2020-02-22', file);
 const TOPIC = 'tickmesh.trades.v1';
@@ -34,26 +35,10 @@ async function loadTrades(): Promise<Trade[]> {
   return trades;
 }
 
-const config: WorkerConfig = {
-  topic: TOPIC,
-  outputTopics: { late: 'tickmesh.trades.late.v1', rejected: 'tickmesh.trades.rejected.v1' },
-  partition: {
-    checkpointIntervalMs: 0,
-    maxPendingRows: 500,
-    mailboxCapacity: 8,
-    pauseAt: 4,
-    resumeAt: 1,
-    outOfOrdernessMs: 2_000,
-    idleGraceMs: 5_000,
-    clockWatermark: false,
-    liveWindowMs: 60_000,
-  },
-  tickMs: 5,
-  liveCacheIntervalMs: 0,
-  drainTimeoutMs: 30_000,
-  retention: {},
-  retentionEveryMs: 3_600_000,
-};
+const config = testWorkerConfig(TOPIC, {
+  late: 'tickmesh.trades.late.v1',
+  rejected: 'tickmesh.trades.rejected.v1',
+});
 
 interface Setup {
   log: MemoryLog;

@@ -22,7 +22,8 @@ import {
   type ReconcilerHostConfig,
 } from '../../internal/worker/reconciler-host.js';
 import { createVerificationMetrics } from '../../internal/worker/verification-metrics.js';
-import { createWorker, type Worker, type WorkerConfig } from '../../internal/worker/worker.js';
+import { createWorker, type Worker } from '../../internal/worker/worker.js';
+import { testWorkerConfig } from './test-worker-config.js';
 
 /**
  * A worker and its reconciler host over an in-memory log and a PGlite store, as the worker
@@ -33,26 +34,7 @@ export const TRADES = 'tickmesh.trades.v1';
 const PARTITIONS = 4;
 const encoder = new TextEncoder();
 
-const workerConfig: WorkerConfig = {
-  topic: TRADES,
-  outputTopics: { late: 'late', rejected: 'rejected' },
-  partition: {
-    checkpointIntervalMs: 0,
-    maxPendingRows: 500,
-    mailboxCapacity: 8,
-    pauseAt: 4,
-    resumeAt: 1,
-    outOfOrdernessMs: 2_000,
-    idleGraceMs: 5_000,
-    clockWatermark: false,
-    liveWindowMs: 60_000,
-  },
-  tickMs: 5,
-  liveCacheIntervalMs: 0,
-  drainTimeoutMs: 30_000,
-  retention: {},
-  retentionEveryMs: 3_600_000,
-};
+const workerConfig = testWorkerConfig(TRADES, { late: 'late', rejected: 'rejected' });
 
 export function hostConfig(intervals: readonly Interval[] = ['1m']): ReconcilerHostConfig {
   return {
