@@ -1,83 +1,34 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  KRAKEN_FROM,
+  KRAKEN_TO,
+  krakenRecordedKlines,
+  krakenRecordedTrades,
+} from '../../test/support/kraken-rest-recording.js';
 import { actorConfig } from '../actor/config.js';
 import { MarketActor } from '../actor/market-actor.js';
 import { createActorOutput } from '../actor/output.js';
-import { createKrakenAdapter } from '../ingest/venues/kraken.js';
 import type { Candle } from '../market/candle.js';
 import type { Trade } from '../market/trade.js';
 import { compareCandle, compareCandles, createTally } from './compare.js';
 import { VENUE_CONVENTIONS, type VenueConvention } from './conventions.js';
-import type { VenueKline } from './kline.js';
-import { createRequestBudget } from './request-budget.js';
-import { createKlineSource } from './venue-klines.js';
 
 /**
  * Kraken's 1m OHLC against tickmesh's candles of Kraken's own trades: a recorded REST OHLC answer
  * and a recorded REST Trades page of XBT/USDT of the same hours (test/fixtures/
  * kraken-xbtusdt-rest-2025-11-10, SOURCE.md), each read by tickmesh's own client (the Kraken
- * adapter's backfill, `tickmesh verify`'s kline source) from a fetch that answers the recording.
+ * adapter's backfill, `tickmesh verify`'s kline source; test/support/kraken-rest-recording.ts).
  */
 const KRAKEN = VENUE_CONVENTIONS.kraken as VenueConvention;
 const MIN = 60_000;
-const FIXTURES = new URL('../../test/fixtures/kraken-xbtusdt-rest-2025-11-10/', import.meta.url);
-const recording = (file: string) => readFileSync(new URL(file, FIXTURES), 'utf8');
-/** The minutes the 1000 trades cover whole: 17:24 up to (not including) 00:13, the last trade's. */
-const FROM = Date.UTC(2025, 10, 10, 17, 24);
-const TO = Date.UTC(2025, 10, 11, 0, 13);
 
-/** A fetch answering every request with `body`, recording each URL. */
-function answering(body: string): { fetch: typeof fetch; urls: URL[] } {
-  const urls: URL[] = [];
-  const f = async (input: string | URL | Request) => {
-    urls.push(new URL(String(input)));
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
-  };
-  return { fetch: f as typeof fetch, urls };
-}
-
-async function recordedTrades(): Promise<{ trades: Trade[]; urls: URL[] }> {
-  const f = answering(recording('http_trades.json'));
-  const adapter = createKrakenAdapter({ symbols: ['BTC/USDT'], restUrl: 'http://kraken.test', fetch: f.fetch });
-  const trades = await adapter.backfill?.({
-    symbol: 'BTC/USDT',
-    fromId: 10218208n,
-    toId: 10219207n,
-    afterTime: Date.UTC(2025, 10, 10, 17, 23, 53),
-    beforeTime: TO,
-    signal: AbortSignal.timeout(10_000),
-  });
-  return { trades: trades ?? [], urls: f.urls };
-}
-
-async function recordedKlines(): Promise<{ klines: Map<number, VenueKline>; urls: URL[] }> {
-  const f = answering(recording('http_ohlc.json'));
-  const source = createKlineSource('kraken', {
-    restUrl: 'http://kraken.test',
-    fetch: f.fetch,
-    budget: createRequestBudget(10),
-  });
-  if (source === undefined) throw new Error('no kraken kline source');
-  const klines = new Map<number, VenueKline>();
-  for await (const page of source.pages({
-    symbol: 'BTC/USDT',
-    interval: '1m',
-    from: FROM,
-    to: TO,
-    signal: AbortSignal.timeout(10_000),
-  })) {
-    for (const k of page) klines.set(k.openTime, k);
-  }
-  return { klines, urls: f.urls };
-}
-
-/** tickmesh's closed 1m candles of `trades` (replayed in id order) from FROM to TO. */
+/** tickmesh's closed 1m candles of `trades` (replayed in id order) from KRAKEN_FROM to KRAKEN_TO. */
 function candlesOf(trades: readonly Trade[]): Candle[] {
   const actor = new MarketActor(trades[0] as Trade, actorConfig({ intervals: ['1m'], partialUpdates: false }));
   const out = createActorOutput();
   for (const t of trades) actor.onTrade(t, 0, out);
-  actor.advance(TO + MIN, 0, out);
-  return out.closed.filter((c) => c.openTime >= FROM && c.openTime < TO);
+  actor.advance(KRAKEN_TO + MIN, 0, out);
+  return out.closed.filter((c) => c.openTime >= KRAKEN_FROM && c.openTime < KRAKEN_TO);
 }
 
 /** `s` (a plain decimal) rounded half up to `decimals` fractional digits. */
@@ -96,7 +47,7 @@ function truncated(s: string, decimals: number): string {
 
 describe('Kraken XBT/USDT, recorded OHLC and Trades of 2025-11-10', () => {
   it('reads the recordings through tickmesh’s own clients: 1000 gapless trades, 409 whole minutes', async () => {
-    const { trades, urls } = await recordedTrades();
+    const { trades, urls } = await krakenRecordedTrades();
     expect(trades).toHaveLength(1000);
     expect(trades.map((t) => Number(t.tradeId))).toEqual(Array.from({ length: 1000 }, (_, i) => 10218208 + i));
     expect(trades[0]).toMatchObject({ price: '105433.60000', size: '0.00027625', side: 'buy' });
@@ -104,8 +55,8 @@ describe('Kraken XBT/USDT, recorded OHLC and Trades of 2025-11-10', () => {
     expect(urls).toHaveLength(1);
     expect(urls[0]?.searchParams.get('pair')).toBe('BTCUSDT');
 
-    const { klines } = await recordedKlines();
-    expect(klines.size).toBe((TO - FROM) / MIN);
+    const { klines } = await krakenRecordedKlines();
+    expect(klines.size).toBe((KRAKEN_TO - KRAKEN_FROM) / MIN);
     expect(klines.get(Date.UTC(2025, 10, 10, 17, 27))).toEqual({
       openTime: Date.UTC(2025, 10, 10, 17, 27),
       open: '105413.6',
@@ -119,8 +70,8 @@ describe('Kraken XBT/USDT, recorded OHLC and Trades of 2025-11-10', () => {
   });
 
   it('verifies every whole minute: OHLC, volume, count and the truncated VWAP; empty minutes flat, no VWAP', async () => {
-    const { trades } = await recordedTrades();
-    const { klines } = await recordedKlines();
+    const { trades } = await krakenRecordedTrades();
+    const { klines } = await krakenRecordedKlines();
     const candles = candlesOf(trades);
     expect(candles).toHaveLength(409);
     expect(candles.filter((c) => c.trades > 0)).toHaveLength(272);
@@ -137,8 +88,8 @@ describe('Kraken XBT/USDT, recorded OHLC and Trades of 2025-11-10', () => {
   });
 
   it('shows the VWAP truncated, not rounded, to the pair’s one decimal: rounding is wrong in 71 minutes', async () => {
-    const { trades } = await recordedTrades();
-    const { klines } = await recordedKlines();
+    const { trades } = await krakenRecordedTrades();
+    const { klines } = await krakenRecordedKlines();
     let agreeTruncated = 0;
     let agreeRounded = 0;
     const traded = candlesOf(trades).filter((c) => c.trades > 0);
@@ -163,8 +114,8 @@ describe('Kraken XBT/USDT, recorded OHLC and Trades of 2025-11-10', () => {
   });
 
   it('a trade taken out makes its minute a mismatch naming high, volume and count with both values', async () => {
-    const { trades } = await recordedTrades();
-    const { klines } = await recordedKlines();
+    const { trades } = await krakenRecordedTrades();
+    const { klines } = await krakenRecordedKlines();
     // 17:31 has 6 trades; the second (0.00047292 at 105496.4, the minute's high) is taken out.
     const minute = Date.UTC(2025, 10, 10, 17, 31);
     const inMinute = trades.filter((t) => t.eventTime >= minute && t.eventTime < minute + MIN);
