@@ -3,7 +3,7 @@ import { isObject, tryParse } from '../ingest/venue.js';
 import { INTERVALS, type Interval, isInterval } from '../market/interval.js';
 import { canonicalMarket } from '../market/markets.js';
 import { isPlainDecimal, type VenueKline } from './kline.js';
-import { BYBIT_INTERVALS, KRAKEN_MINUTES, OKX_BARS } from './venue-klines.js';
+import { BYBIT_INTERVALS, KRAKEN_MINUTES, krakenVwap, OKX_BARS } from './venue-klines.js';
 
 /**
  * One kline a venue pushed on its WebSocket candle channel (Binance `<symbol>@kline_<i>`, Bybit
@@ -302,7 +302,7 @@ function kraken(frame: string): KlinePushResult {
         low: low as string,
         close: close as string,
         volume: volume as string,
-        vwap: vwap as string,
+        ...krakenVwap(vwap as string, Number(trades)),
         trades: Number(trades),
       },
     });

@@ -278,6 +278,15 @@ export const KRAKEN_MINUTES: Partial<Record<Interval, number>> = {
 };
 
 /**
+ * Kraken's VWAP of a window as far as it can be compared: Kraken prints `0.0` as the VWAP of a
+ * window without trades (the recorded OHLC in test/fixtures/kraken-xbtusdt-rest-2025-11-10),
+ * where tickmesh's is the close. A VWAP the window does not have is left out, never compared.
+ */
+export function krakenVwap(vwap: string, trades: number): { vwap?: string } {
+  return trades === 0 ? {} : { vwap };
+}
+
+/**
  * Kraken `GET /0/public/OHLC?pair=&interval=&since=`: `{error: [], result: {<pair>: [[time (s),
  * open, high, low, close, vwap, volume, count]], last}}`, oldest first, decimals as strings. Kraken
  * answers at most the latest 720 windows whatever `since` asks: an older window gets no kline
@@ -307,13 +316,14 @@ function kraken(venue: string, restUrl: string): KlineEndpoint {
         const seconds = time(venue, row[0]);
         if (seconds > last) continue;
         if (!Number.isSafeInteger(row[7]) || (row[7] as number) < 0) throw bad(venue, 'an OHLC count is not a count');
+        const vwap = decimal(venue, row[5]);
         out.push({
           openTime: seconds * 1000,
           open: decimal(venue, row[1]),
           high: decimal(venue, row[2]),
           low: decimal(venue, row[3]),
           close: decimal(venue, row[4]),
-          vwap: decimal(venue, row[5]),
+          ...krakenVwap(vwap, row[7] as number),
           volume: decimal(venue, row[6]),
           trades: row[7] as number,
         });

@@ -66,3 +66,8 @@ export class ContextStandIn {
 export function referenceSample(...parts: string[]): string {
   return readFileSync(sharedData('reference-samples', ...parts), 'utf8');
 }
+
+/** A real recorded payload kept in the repository (test/fixtures/<name>/, each with a SOURCE.md). */
+export function recordedFixture(...parts: string[]): string {
+  return readFileSync(new URL(`../fixtures/${parts.join('/')}`, import.meta.url), 'utf8');
+}

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContextStandIn, referenceSample } from '../../../test/support/context-stand-in.js';
+import { ContextStandIn, recordedFixture, referenceSample } from '../../../test/support/context-stand-in.js';
 import type { LogProducer, OutgoingRecord } from '../../log/log.js';
 import { createMemoryLog } from '../../log/memory-log.js';
 import { silentLogger } from '../../observe/logger.js';
@@ -24,6 +24,7 @@ const MARKETS_5 = referenceSample('coingecko-coins-markets', 'gusgoros_coins_mar
 const FNG_HISTORY = referenceSample('altme-fng', 'fanyilun0_CryptoSentinel_fng_history.json');
 const FNG_LATEST = referenceSample('altme-fng', 'lutogin_fear-and-greed-bot_alternative_fng_2026-09-25.json');
 const COINDESK = referenceSample('crypto-news-rss', 'zotochev_trade-news_coindesk.xml');
+const COINDESK_FULL = recordedFixture('coindesk-rss-2026-09-30', 'coindesk_rss.xml');
 const COINTELEGRAPH = referenceSample(
   'crypto-news-rss',
   'maddymedia_Quant-dashboard_cointelegraph_rss_EXCERPT-first4items.xml',
@@ -294,6 +295,32 @@ describe('context connectors against their stand-ins', () => {
     const hits = standIn.requests.length;
     await until(() => standIn.requests.length >= hits + 4);
     expect(out.values<NewsRecord>(T.news)).toHaveLength(before);
+  });
+
+  it('RSS: the whole recorded CoinDesk feed: all 25 items mapped, none rejected, odd items included', async () => {
+    standIn.script('/coindesk', { body: COINDESK_FULL });
+    run([rssSource({ name: 'coindesk', url: `${standIn.url}/coindesk`, intervalMs: 30, requestsPerMinute: 6_000 })]);
+    await until(() => standIn.hits('/coindesk').length >= 3);
+    const news = out.values<NewsRecord>(T.news);
+    expect(COINDESK_FULL.match(/<item>/g)).toHaveLength(25);
+    expect(news).toHaveLength(25);
+    expect(new Set(news.map((n) => n.guid)).size).toBe(25);
+    expect(out.values<ContextReject>(T.rejects)).toEqual([]);
+    const byGuid = (guid: string) => news.find((n) => n.guid === guid);
+    // No media:content, five dc:creator.
+    expect(byGuid('852d952c-97c0-4ced-8aa7-3f6d6fefef14')).toMatchObject({
+      title: 'Live updates: Bitcoin returns to $84,000, giving up early gains',
+      published: Date.parse('2026-09-30T10:18:34Z'),
+      assets: ['BTC'],
+    });
+    // An empty <description/>: no summary.
+    expect(byGuid('5d1b04d8-4083-4bd6-9b55-6321b0767b06')).toMatchObject({
+      title: 'Crypto Long & Short: What will the AI agents run on?',
+      summary: null,
+    });
+    // 11 headlines name a tickmesh asset (Tether by name in the Open USD summary, Cardano, XRP, Ethereum).
+    const tagged = news.flatMap((n) => n.assets).sort();
+    expect(tagged).toEqual(['ADA', 'BTC', 'BTC', 'BTC', 'BTC', 'BTC', 'BTC', 'BTC', 'ETH', 'USDT', 'XRP']);
   });
 
   it('RSS: a feed that goes silent turns stale (gauge and warning) and fresh again with a new headline', async () => {
