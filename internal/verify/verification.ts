@@ -1,5 +1,11 @@
 import type { CandleVerdict, FieldDifference, VerifyStatus } from './compare.js';
 
+/** The judgements a candle can have (compareCandle's statuses). */
+export const VERIFY_STATUSES = ['verified', 'mismatch', 'unverifiable'] as const satisfies readonly VerifyStatus[];
+
+/** What a stored candle's current revision can be, as the API filters by it: judged, or `pending`. */
+export const VERIFICATION_STATES = [...VERIFY_STATUSES, 'pending'] as const;
+
 /**
  * A closed candle's check against the venue's own candle, as the candle's row
  * (`candles.verification*`, migration 8), the API (`verification` on each candle) and the stream
