@@ -86,7 +86,7 @@ const COMPONENTS = {
         verification: {
           oneOf: [refTo('CandleVerification'), { type: 'null' }],
           description:
-            "the venue's check of this revision; null until judged (stored candles); absent where not read (cache)",
+            "the venue's check of this revision; null until judged (stored candles); absent where not read (cache) and on the stream until judged (the closed candle comes again with it)",
         },
       },
       CANDLE_REQUIRED,

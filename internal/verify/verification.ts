@@ -53,3 +53,14 @@ export function verificationOf(verdict: CandleVerdict, revision: number, checked
       return { status: 'unverifiable', revision, reason: verdict.reason, checkedAt };
   }
 }
+
+/** The stream's event of a judged candle: its key and its judgement. */
+export function verificationEventOf(c: {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly interval: string;
+  readonly openTime: number;
+  readonly verification: CandleVerification;
+}): VerificationEvent {
+  return { exchange: c.exchange, symbol: c.symbol, interval: c.interval, openTime: c.openTime, ...c.verification };
+}
