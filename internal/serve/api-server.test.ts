@@ -672,6 +672,21 @@ describe('WebSocket stream', () => {
     client.ws.terminate();
   });
 
+  it('forwards a closed candle again when it comes judged, to a closed-only `candles` subscription, once', async () => {
+    const { app, bus } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    client.ws.send(JSON.stringify({ subscribe: { candles: { interval: '1m', kind: 'closed' } } }));
+    await client.next('subscribed');
+    const closed = candle();
+    const judged = { ...closed, verification: mismatchOf(0, JAN + 90_000) };
+    for (const c of [closed, judged, closed, judged]) bus.publish(candleSubject('closed', c), json(c));
+    await client.next('candle', 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'candle').map((m) => m.data)).toEqual([closed, judged]);
+    client.ws.terminate();
+  });
+
   it('forwards the indicators of closed candles to an `indicators` subscription, once each', async () => {
     const { app, bus } = await fixture();
     const client = await connect(app);
