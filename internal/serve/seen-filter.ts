@@ -14,10 +14,11 @@ export interface IndexUpdate {
 /**
  * Drops what a client has already been sent. Bus outputs are at least once (a worker that
  * replays after a crash republishes), so each update is judged by its identity: a candle by
- * its key and (revision, closed, trade count, then the judgement's checkedAt), an alert by its id, indicators by their candle's key, a judgement by its candle's key and
- * (revision, checkedAt), an index value by
- * (asset, time, price). Only a candle strictly newer than the last one sent under its key
- * passes, so a repeat, or a partial update overtaken by a later one, is dropped.
+ * its key and (revision, closed, trade count, then its judgement's checkedAt), an alert by its
+ * id, indicators by their candle's key, a judgement by its candle's key and (revision,
+ * checkedAt), an index value by (asset, time, price). Only a candle strictly newer than the
+ * last one sent under its key passes, so a repeat, or a partial update overtaken by a later
+ * one, is dropped.
  *
  * Memory is bounded: past `capacity` keys the least recently updated are forgotten, and a
  * repeat of a forgotten key passes again (an old, harmless repeat rather than unbounded memory).
