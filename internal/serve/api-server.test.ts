@@ -266,6 +266,40 @@ describe('REST', () => {
     expect((await app.inject({ url: '/api/v1/verification?status=mismatch' })).statusCode).toBe(400);
   });
 
+  it('candles filtered by verification status: a judgement of an earlier revision is pending', async () => {
+    const { app, store, database: db } = await fixture();
+    const cs = Array.from({ length: 5 }, (_, i) => candle({ openTime: JAN + i * 60_000 }));
+    await commit(store, cs);
+    const sql = (text: string, params: unknown[]) => db.query(text, params);
+    await seedVerification(sql, cs[0]!, { status: 'verified', revision: 0, conventionDifferences: [], checkedAt: JAN });
+    await seedVerification(sql, cs[1]!, mismatchOf(0, JAN + 1));
+    await seedVerification(sql, cs[2]!, { status: 'unverifiable', revision: 0, reason: 'no kline', checkedAt: JAN });
+    // A mismatch of revision 0 on a candle now at revision 1: not judged yet.
+    await seedVerification(sql, cs[3]!, mismatchOf(0, JAN + 3));
+    await db.query('UPDATE candles SET revision = 1 WHERE open_time = $1::timestamptz', [
+      new Date(cs[3]!.openTime).toISOString(),
+    ]);
+    const base = '/api/v1/candles?exchange=binance&symbol=BTCUSDT&interval=1m';
+    const times = async (query: string) => {
+      const r = await app.inject({ url: `${base}${query}` });
+      expect(r.statusCode).toBe(200);
+      return r.json().candles.map((c: Candle) => (c.openTime - JAN) / 60_000);
+    };
+    expect(await times('&verification=verified')).toEqual([0]);
+    expect(await times('&verification=mismatch')).toEqual([1]);
+    expect(await times('&verification=unverifiable')).toEqual([2]);
+    expect(await times('&verification=pending')).toEqual([3, 4]);
+    expect(await times(`&verification=pending&from=${JAN + 4 * 60_000}`)).toEqual([4]);
+    expect(await times('')).toEqual([0, 1, 2, 3, 4]);
+    const bad = await app.inject({ url: `${base}&verification=wrong` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/verification must be one of/);
+    // Only candles have a judgement: the other series refuse the filter.
+    expect(
+      (await app.inject({ url: `/api/v1/indicators?${base.split('?')[1]}&verification=verified` })).statusCode,
+    ).toBe(400);
+  });
+
   it('refuses bad query parameters with a 400 that names them', async () => {
     const { app } = await fixture();
     const cases: Array<[string, RegExp]> = [
@@ -635,6 +669,21 @@ describe('WebSocket stream', () => {
     const metrics = { body: await registry.metrics() };
     expect(metrics.body).toMatch(/tickmesh_api_stream_duplicates_total 4/);
     expect(metrics.body).toMatch(/tickmesh_api_stream_connections 1/);
+    client.ws.terminate();
+  });
+
+  it('forwards a closed candle again when it comes judged, to a closed-only `candles` subscription, once', async () => {
+    const { app, bus } = await fixture();
+    const client = await connect(app);
+    await client.next('hello');
+    client.ws.send(JSON.stringify({ subscribe: { candles: { interval: '1m', kind: 'closed' } } }));
+    await client.next('subscribed');
+    const closed = candle();
+    const judged = { ...closed, verification: mismatchOf(0, JAN + 90_000) };
+    for (const c of [closed, judged, closed, judged]) bus.publish(candleSubject('closed', c), json(c));
+    await client.next('candle', 2);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(client.messages.filter((m) => m.type === 'candle').map((m) => m.data)).toEqual([closed, judged]);
     client.ws.terminate();
   });
 

@@ -126,14 +126,15 @@ export function asyncApiDocument(config: Pick<ApiConfig, 'intervals' | 'stream'>
           ...candle.properties,
         },
       },
-      'A candle update: the open window (`closed: false`), a close or a revision.',
+      'A candle update: the open window (`closed: false`), a close or a revision; once the venue check judges a ' +
+        'closed revision, the same candle again with its `verification` (docs/API.md).',
     ),
     alert: forwarded('alert', ref('Alert'), 'An alert.'),
     indicator: forwarded('indicator', ref('Indicators'), "A closed candle's indicators, once per candle."),
     verification: forwarded(
       'verification',
       ref('VerificationEvent'),
-      "The venue's judgement of a closed candle's revision, after the candle (key: exchange, symbol, interval, openTime).",
+      "The venue's judgement of a closed candle's revision alone, after the candle (key: exchange, symbol, interval, openTime); a `candles` subscription gets it on the candle.",
     ),
     index: forwarded('index', ref('IndexValue'), 'A cross-venue index value.'),
     dropped: {

@@ -16,7 +16,7 @@ interface Doc {
     string,
     {
       get?: {
-        parameters?: { name: string; in: string; required: boolean }[];
+        parameters?: { name: string; in: string; required: boolean; schema?: unknown }[];
         responses?: Record<string, { description: string; content?: Record<string, unknown> }>;
       };
     }
@@ -75,6 +75,13 @@ describe('the OpenAPI document', () => {
     expect(doc.components?.schemas?.Decimal).toMatchObject({ type: 'string' });
     const candles = doc.paths['/api/v1/candles']?.get?.parameters ?? [];
     expect(candles.filter((p) => p.required).map((p) => p.name)).toEqual(['exchange', 'symbol', 'interval']);
+    // The verification status filter, with its values, for candles only.
+    expect(candles.find((p) => p.name === 'verification')).toMatchObject({
+      in: 'query',
+      schema: { enum: ['verified', 'mismatch', 'unverifiable', 'pending'] },
+    });
+    const indicators = doc.paths['/api/v1/indicators']?.get?.parameters ?? [];
+    expect(indicators.map((p) => p.name)).not.toContain('verification');
     expect(doc.security).toBeUndefined();
   });
 

@@ -1,5 +1,7 @@
 import { ALERT_KINDS, type AlertKind } from '../market/alert.js';
 import type { Interval } from '../market/interval.js';
+import type { VerificationState } from '../sink/verification-store.js';
+import { VERIFICATION_STATES } from '../verify/verification.js';
 import type { ApiConfig } from './api-config.js';
 
 /**
@@ -35,6 +37,8 @@ export interface CandlesQuery extends MarketQuery {
   readonly from?: string;
   readonly to?: string;
   readonly limit?: number;
+  /** Candles only: the candles whose current revision has this judgement (`pending`: none yet). */
+  readonly verification?: VerificationState;
 }
 export interface LatestCandleQuery extends MarketQuery {
   readonly interval: Interval;
@@ -71,17 +75,28 @@ export function querySchemas(config: ApiConfig) {
     required,
     additionalProperties: false,
   });
+  const seriesProperties = {
+    exchange: name,
+    symbol: name,
+    interval,
+    from: time,
+    to: time,
+    limit: { type: 'integer', minimum: 1, maximum: config.candleLimit.max },
+  };
   return {
     markets: object({ interval }),
-    /** A page of one market's series of one interval (candles, predictions). */
+    /** A page of one market's series of one interval (predictions, indicators). */
+    series: object(seriesProperties, ['exchange', 'symbol', 'interval']),
+    /** A page of one market's candles of one interval, optionally of one verification status. */
     candles: object(
       {
-        exchange: name,
-        symbol: name,
-        interval,
-        from: time,
-        to: time,
-        limit: { type: 'integer', minimum: 1, maximum: config.candleLimit.max },
+        ...seriesProperties,
+        verification: {
+          type: 'string',
+          enum: [...VERIFICATION_STATES],
+          description:
+            'Only the candles whose current revision the venue check judged so (`pending`: not judged yet, or only an earlier revision).',
+        },
       },
       ['exchange', 'symbol', 'interval'],
     ),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ALERT_KINDS, ALERT_SEVERITIES } from '../market/alert.js';
 import { INTERVALS } from '../market/interval.js';
 import { KLINE_FIELDS } from '../verify/kline.js';
+import { VERIFY_STATUSES } from '../verify/verification.js';
 
 /**
  * JSON schemas of what the API answers: the records (components, referenced as `ref('Candle')`)
@@ -42,9 +43,6 @@ const marketFields = {
   symbol: { type: 'string', description: "the venue's own symbol, e.g. `BTCUSDT`" },
   market: { type: 'string', description: 'canonical `BASE-QUOTE`, e.g. `BTC-USDT`' },
 };
-
-/** The judgements a candle can have (internal/verify/compare.ts). */
-const VERIFY_STATUSES = ['verified', 'mismatch', 'unverifiable'] as const;
 
 const CANDLE_REQUIRED = [
   ...['exchange', 'symbol', 'market', 'interval', 'openTime', 'closeTime', 'open', 'high', 'low', 'close'],
@@ -88,7 +86,7 @@ const COMPONENTS = {
         verification: {
           oneOf: [refTo('CandleVerification'), { type: 'null' }],
           description:
-            "the venue's check of this revision; null until judged (stored candles); absent where not read (cache)",
+            "the venue's check of this revision; null until judged (stored candles); absent where not read (cache) and on the stream until judged (the closed candle comes again with it)",
         },
       },
       CANDLE_REQUIRED,

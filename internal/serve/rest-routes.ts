@@ -83,16 +83,21 @@ export function registerRestRoutes(app: FastifyInstance, ctx: RestContext): void
   ) =>
     app.get<{ Querystring: CandlesQuery }>(
       path,
-      { schema: { querystring: schemas.candles, response: apiResponses(seriesPage(field, row), { query: true }) } },
+      {
+        schema: {
+          querystring: field === 'candles' ? schemas.candles : schemas.series,
+          response: apiResponses(seriesPage(field, row), { query: true }),
+        },
+      },
       async (req, reply) => {
-        const { exchange, symbol, interval } = req.query;
+        const { exchange, symbol, interval, verification } = req.query;
         const range = timeRange(req.query, reply);
         if (range === undefined) return reply;
         const expired = beyondRetention(config.retention, interval, range, ctx.clock(), `${interval} ${field}`);
         if (expired !== undefined) return badRequest(reply, expired);
         const limit = pageLimit(req.query.limit, config.candleLimit, reply);
         if (limit === undefined) return reply;
-        const rows = await read({ exchange, symbol, interval, ...range, limit });
+        const rows = await read({ exchange, symbol, interval, ...range, limit, verification });
         const last = rows.at(-1);
         const next = range.from !== undefined && rows.length === limit && last ? last.openTime + 1 : null;
         return { exchange, symbol, interval, [field]: rows, next };

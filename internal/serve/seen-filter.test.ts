@@ -22,6 +22,32 @@ describe('SeenFilter', () => {
     expect(f.candle(candle({ symbol: 'ETHUSDT' }))).toBe(true);
   });
 
+  it('passes a closed candle again once judged, and each later judgement of its revision, never a repeat', () => {
+    const f = new SeenFilter(100);
+    const closed = candle({ closed: true, revision: 1 });
+    const judged = (status: 'verified' | 'mismatch', checkedAt: number, revision = 1) => ({
+      ...closed,
+      verification: { status, revision, conventionDifferences: [], checkedAt },
+    });
+    expect(f.candle(closed)).toBe(true);
+    expect(f.candle(judged('verified', 10))).toBe(true);
+    expect(f.candle(judged('verified', 10))).toBe(false);
+    expect(f.candle(closed)).toBe(false);
+    // A venue's correction judged later passes; an older judgement, or one of another revision, does not.
+    expect(f.candle(judged('mismatch', 20))).toBe(true);
+    expect(f.candle(judged('verified', 15))).toBe(false);
+    expect(f.candle(judged('verified', 30, 0))).toBe(false);
+    // A judged candle first (the plain one was missed) passes once; the plain one after it does not.
+    const other = candle({ closed: true, symbol: 'ETHUSDT' });
+    expect(f.candle({ ...other, verification: judged('verified', 5, 0).verification })).toBe(true);
+    expect(f.candle(other)).toBe(false);
+    // The next revision passes without a judgement, and clears the way for the judgement of it.
+    expect(f.candle(candle({ closed: true, revision: 2 }))).toBe(true);
+    expect(
+      f.candle({ ...candle({ closed: true, revision: 2 }), verification: judged('verified', 1, 2).verification }),
+    ).toBe(true);
+  });
+
   it('whatever order and repeats arrive in, what passes is strictly increasing per key', () => {
     const update = fc.record({
       minute: fc.integer({ min: 0, max: 2 }),

@@ -1,7 +1,7 @@
 import type { Alert } from '../market/alert.js';
-import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import { candleIsNewer } from '../sink/cache.js';
+import type { StoredCandle } from '../sink/verification-store.js';
 import type { VerificationEvent } from '../verify/verification.js';
 
 /** A cross-venue index value as the index actors publish it (internal/actor/index-actor.ts). */
@@ -14,16 +14,17 @@ export interface IndexUpdate {
 /**
  * Drops what a client has already been sent. Bus outputs are at least once (a worker that
  * replays after a crash republishes), so each update is judged by its identity: a candle by
- * its key and (revision, closed, trade count), an alert by its id, indicators by their candle's key, a judgement by its candle's key and
- * (revision, checkedAt), an index value by
- * (asset, time, price). Only a candle strictly newer than the last one sent under its key
- * passes, so a repeat, or a partial update overtaken by a later one, is dropped.
+ * its key and (revision, closed, trade count, then its judgement's checkedAt), an alert by its
+ * id, indicators by their candle's key, a judgement by its candle's key and (revision,
+ * checkedAt), an index value by (asset, time, price). Only a candle strictly newer than the
+ * last one sent under its key passes, so a repeat, or a partial update overtaken by a later
+ * one, is dropped.
  *
  * Memory is bounded: past `capacity` keys the least recently updated are forgotten, and a
  * repeat of a forgotten key passes again (an old, harmless repeat rather than unbounded memory).
  */
 export class SeenFilter {
-  private readonly candles = new Map<string, Candle>();
+  private readonly candles = new Map<string, StoredCandle>();
   private readonly alerts = new Map<string, true>();
   private readonly index = new Map<string, IndexUpdate>();
   private readonly indicators = new Map<string, true>();
@@ -33,11 +34,15 @@ export class SeenFilter {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
   }
 
-  /** Whether `c` is new to this client; records it when it is. */
-  candle(c: Candle): boolean {
+  /**
+   * Whether `c` is new to this client; records it when it is. A closed candle re-published with
+   * its judgement (`verification`, docs/API.md) is new when it is of the revision sent last and
+   * its judgement is later than the one sent with it, if any.
+   */
+  candle(c: StoredCandle): boolean {
     const key = `${c.exchange}:${c.symbol}:${c.interval}:${c.openTime}`;
     const prev = this.candles.get(key);
-    if (prev && !candleIsNewer(c, prev)) return false;
+    if (prev && !candleIsNewer(c, prev) && !judgedSince(c, prev)) return false;
     remember(this.candles, key, c, this.capacity);
     return true;
   }
@@ -84,6 +89,13 @@ export class SeenFilter {
     this.indicators.clear();
     this.verifications.clear();
   }
+}
+
+/** `c` is `prev`'s revision with a judgement made after `prev`'s (or `prev` had none). */
+function judgedSince(c: StoredCandle, prev: StoredCandle): boolean {
+  const v = c.verification;
+  if (v === undefined || v.revision !== c.revision || c.revision !== prev.revision || !c.closed) return false;
+  return prev.verification === undefined || v.checkedAt > prev.verification.checkedAt;
 }
 
 /** Sets `key` as the most recent entry (Map order is insertion order) and evicts the oldest past `capacity`. */

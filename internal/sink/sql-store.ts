@@ -33,6 +33,7 @@ import {
   SELECT_ALERTS,
   SELECT_ALERTS_NEWEST,
   SELECT_CANDLES,
+  SELECT_CANDLES_BY_VERIFICATION,
   SELECT_CHECKPOINT,
   SELECT_INDEX_STATE,
   SELECT_INDICATORS,
@@ -169,7 +170,8 @@ export class SqlStore implements Store {
   }
 
   async candles(q: CandleQuery): Promise<StoredCandle[]> {
-    return (await this.series(SELECT_CANDLES, q)).map(storedCandleFromRow);
+    const sql = q.verification === undefined ? SELECT_CANDLES : SELECT_CANDLES_BY_VERIFICATION[q.verification];
+    return (await this.series(sql, q)).map(storedCandleFromRow);
   }
 
   async predictions(q: PredictionQuery): Promise<TrendPrediction[]> {

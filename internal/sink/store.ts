@@ -4,7 +4,7 @@ import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
 import type { Interval } from '../market/interval.js';
 import type { ContextStore } from './context-store.js';
-import type { StoredCandle, VerificationStore } from './verification-store.js';
+import type { StoredCandle, VerificationState, VerificationStore } from './verification-store.js';
 
 /**
  * The Store contract: candles, alerts and per-partition checkpoints in one relational database
@@ -84,6 +84,11 @@ export interface CandleQuery {
   readonly to?: number;
   /** Most rows, newest first when only a limit is given. Default 1,000. */
   readonly limit?: number;
+  /**
+   * Candles only: those whose current revision has this judgement (`pending`: none yet, or only
+   * one of an earlier revision). Predictions and indicators ignore it.
+   */
+  readonly verification?: VerificationState;
 }
 
 /** Predictions of one market and interval, by the open time of the candle that made them. */

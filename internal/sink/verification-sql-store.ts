@@ -13,6 +13,7 @@ import {
   UPDATE_VERIFICATIONS,
 } from './verification-sql.js';
 import type {
+  JudgedCandle,
   VerificationCommit,
   VerificationQuery,
   VerificationState,
@@ -39,7 +40,7 @@ export function verificationSqlStore(
     q.to === undefined ? null : iso(q.to),
   ];
   return {
-    async commitVerifications(c: VerificationCommit): Promise<VerificationEvent[]> {
+    async commitVerifications(c: VerificationCommit): Promise<JudgedCandle[]> {
       if (!Number.isSafeInteger(c.epoch) || c.epoch < 0) throw new RangeError('epoch must be a non-negative integer');
       if (c.nextOffset < 0n) throw new RangeError('nextOffset must be >= 0');
       // The last judgement of a key wins: one row per key, as UPDATE ... FROM needs.
@@ -73,18 +74,7 @@ export function verificationSqlStore(
             };
           });
           const changed = await tx.query(UPDATE_VERIFICATIONS, [JSON.stringify(rows)]);
-          return changed
-            .map((r) =>
-              latest.get(
-                keyOf({
-                  exchange: String(r.exchange),
-                  symbol: String(r.symbol),
-                  interval: String(r.interval),
-                  openTime: Number(r.open_time),
-                }),
-              ),
-            )
-            .filter((v): v is VerificationEvent => v !== undefined);
+          return changed.map((r) => storedCandleFromRow(r) as JudgedCandle);
         }),
       );
     },

@@ -9,7 +9,7 @@ import { CANDLE_SELECT } from './sql.js';
  * Writes a JSON array of judgements (at most one per key) into their candle rows: only into the
  * revision judged, never an `unverifiable` over a kline's judgement of the same revision, and
  * not at all when the row already holds the same status and differences (a repeat keeps the
- * first `checkedAt`). Returns the keys of the rows it changed.
+ * first `checkedAt`). Returns the rows it changed, as CANDLE_SELECT reads them.
  */
 export const UPDATE_VERIFICATIONS = `
 UPDATE candles AS c SET verification = x.status, verified_revision = x.revision, verification_detail = x.detail
@@ -21,7 +21,11 @@ WHERE c.exchange = x.exchange AND c.symbol = x.symbol AND c."interval" = x."inte
            AND c.verification IS NOT NULL AND c.verification <> 'unverifiable')
   AND NOT (c.verified_revision IS NOT DISTINCT FROM x.revision AND c.verification IS NOT DISTINCT FROM x.status
            AND (c.verification_detail -> 'differences') IS NOT DISTINCT FROM (x.detail -> 'differences'))
-RETURNING c.exchange, c.symbol, c."interval", (extract(epoch FROM c.open_time) * 1000)::bigint::text AS open_time`;
+RETURNING c.exchange, c.symbol, c."interval", (extract(epoch FROM c.open_time) * 1000)::bigint::text AS open_time,
+  (extract(epoch FROM c.close_time) * 1000)::bigint::text AS close_time, c.market, c.open::text, c.high::text,
+  c.low::text, c.close::text, c.volume::text, c.quote_volume::text, c.trades::text, c.taker_buy_volume::text,
+  c.taker_buy_quote_volume::text, c.vwap::text, c.first_trade_id, c.last_trade_id, c.revision::text,
+  c.verification_detail::text AS verification_detail`;
 
 /**
  * Candles of the markets $1 (a JSON array of {exchange, symbol}) and the intervals $2 (a JSON

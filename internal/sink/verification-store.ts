@@ -32,6 +32,11 @@ export interface StoredCandle extends Candle {
   readonly verification?: CandleVerification;
 }
 
+/** A stored candle just judged: its row as the judgement left it. */
+export interface JudgedCandle extends Candle {
+  readonly verification: CandleVerification;
+}
+
 export interface UnverifiedQuery {
   /** Candles opened at most this long before the newest candle of their market and interval, ms. */
   readonly horizonMs: number;
@@ -45,10 +50,11 @@ export interface UnverifiedQuery {
 export interface VerificationStore {
   /**
    * Writes the judgements and the klines partition's checkpoint atomically (FencedError when a
-   * higher epoch holds it); returns the judgements that changed a row (the rest were repeats, or
-   * of a revision no longer stored).
+   * higher epoch holds it); returns the candles whose row a judgement changed, each with the
+   * judgement it now holds (the rest were repeats, or of a revision no longer stored): what the
+   * live stream re-publishes.
    */
-  commitVerifications(commit: VerificationCommit): Promise<VerificationEvent[]>;
+  commitVerifications(commit: VerificationCommit): Promise<JudgedCandle[]>;
   /** Closed candles of `q.intervals`, within `q.horizonMs` of their series' newest, whose current revision has no judgement yet, or only `unverifiable`. */
   unverifiedCandles(q: UnverifiedQuery): Promise<Candle[]>;
   /**

@@ -1,5 +1,11 @@
 import type { CandleVerdict, FieldDifference, VerifyStatus } from './compare.js';
 
+/** The judgements a candle can have (compareCandle's statuses). */
+export const VERIFY_STATUSES = ['verified', 'mismatch', 'unverifiable'] as const satisfies readonly VerifyStatus[];
+
+/** What a stored candle's current revision can be, as the API filters by it: judged, or `pending`. */
+export const VERIFICATION_STATES = [...VERIFY_STATUSES, 'pending'] as const;
+
 /**
  * A closed candle's check against the venue's own candle, as the candle's row
  * (`candles.verification*`, migration 8), the API (`verification` on each candle) and the stream
@@ -46,4 +52,15 @@ export function verificationOf(verdict: CandleVerdict, revision: number, checked
     case 'unverifiable':
       return { status: 'unverifiable', revision, reason: verdict.reason, checkedAt };
   }
+}
+
+/** The stream's event of a judged candle: its key and its judgement. */
+export function verificationEventOf(c: {
+  readonly exchange: string;
+  readonly symbol: string;
+  readonly interval: string;
+  readonly openTime: number;
+  readonly verification: CandleVerification;
+}): VerificationEvent {
+  return { exchange: c.exchange, symbol: c.symbol, interval: c.interval, openTime: c.openTime, ...c.verification };
 }

@@ -14,6 +14,7 @@ import type { MemoryLog } from '../log/memory-log.js';
 import { tradeRecord } from '../log/record.js';
 import type { Trade } from '../market/trade.js';
 import type { PgliteStore } from '../sink/pglite-store.js';
+import type { StoredCandle } from '../sink/verification-store.js';
 import { KLINES_TOPIC } from '../verify/kline-record.js';
 import type { VerificationEvent } from '../verify/verification.js';
 
@@ -40,6 +41,12 @@ describe('reconciler host beside the market actors', () => {
     const sub = bus.subscribe('tickmesh.verification.>');
     void (async () => {
       for await (const m of sub) events.push(JSON.parse(new TextDecoder().decode(m.data)) as VerificationEvent);
+    })();
+    // The closed candles' subject: each candle once as the worker closed it, then again judged.
+    const candles: Array<StoredCandle & { key: string }> = [];
+    const candleSub = bus.subscribe(`tickmesh.candle.closed.1m.${EXCHANGE}.>`);
+    void (async () => {
+      for await (const m of candleSub) candles.push(JSON.parse(new TextDecoder().decode(m.data)));
     })();
     const minutes = completeMinutes();
     expect(minutes.map((m) => m.symbol).sort()).toEqual(['CTKUSDT', 'KEEPUSDT', 'SUSHIUSDT']);
@@ -79,7 +86,17 @@ describe('reconciler host beside the market actors', () => {
         .toBe('unverifiable');
       await expect.poll(() => events.filter((e) => e.openTime === MINUTE).length).toBe(3);
       expect(events.find((e) => e.symbol === 'KEEPUSDT' && e.openTime === MINUTE)?.status).toBe('mismatch');
+      // The candle subject carries the judgement too: KEEPUSDT's candle again, with its mismatch.
+      await expect
+        .poll(() => candles.find((c) => c.symbol === 'KEEPUSDT' && c.openTime === MINUTE && c.verification))
+        .toBeDefined();
+      const judged = candles.filter((c) => c.symbol === 'KEEPUSDT' && c.openTime === MINUTE);
+      expect(judged.map((c) => c.verification?.status ?? null)).toEqual([null, 'mismatch']);
+      const [plain, withVerdict] = judged;
+      expect({ ...withVerdict, verification: undefined }).toEqual({ ...plain, verification: undefined });
+      expect(withVerdict?.verification).toEqual(keep);
     } finally {
+      candleSub.unsubscribe();
       sub.unsubscribe();
       await r.stop();
     }

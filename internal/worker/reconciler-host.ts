@@ -1,18 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
-import { VERIFICATIONS_STREAM, verificationSubject } from '../bus/subject-names.js';
+import {
+  CANDLES_STREAM,
+  candleMsgId,
+  candleSubject,
+  VERIFICATIONS_STREAM,
+  verificationSubject,
+} from '../bus/subject-names.js';
 import type { LogConsumer, RecordBatch } from '../log/log.js';
 import { partitionForKey } from '../log/partitioner.js';
 import type { Candle } from '../market/candle.js';
+import { candleUpdateJson } from '../market/candle-json.js';
 import type { Interval } from '../market/interval.js';
 import type { Component } from '../runtime/component.js';
 import { FencedError, isRetriable } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { CLAIM_RETRY, COMMIT_RETRY } from '../runtime/retry-policies.js';
 import type { Store } from '../sink/store.js';
+import type { JudgedCandle } from '../sink/verification-store.js';
 import { decodeKlineRecord } from '../verify/kline-record.js';
-import type { VerificationEvent } from '../verify/verification.js';
+import { type CandleVerification, type VerificationEvent, verificationEventOf } from '../verify/verification.js';
 import type { PartitionCompanion } from './partition-companion.js';
 import { ReconcilerPartition } from './reconciler-partition.js';
 import { decodeReconcilerState } from './reconciler-state.js';
@@ -59,13 +67,24 @@ interface Placed {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A judgement's stream message id: one per candle revision and judgement, whoever makes it. */
-function messageId(v: VerificationEvent): string {
+/** A judged candle as a candle update (`key` first, then the candle) with its `verification` last. */
+function judgedCandlePayload(c: JudgedCandle): Uint8Array {
+  const json = candleUpdateJson(c);
+  return Buffer.from(`${json.slice(0, -1)},"verification":${JSON.stringify(c.verification)}}`, 'utf8');
+}
+
+/** What makes a judgement of a revision distinct: its status and a hash of its differences. */
+function judgementId(v: CandleVerification): string {
   const differences = createHash('sha256')
     .update(JSON.stringify(v.differences ?? []))
     .digest('hex')
     .slice(0, 16);
-  return `${v.exchange}:${v.symbol}:${v.interval}:${v.openTime}#${v.revision}:${v.status}:${differences}`;
+  return `${v.status}:${differences}`;
+}
+
+/** A judgement's stream message id: one per candle revision and judgement, whoever makes it. */
+function messageId(v: VerificationEvent): string {
+  return `${v.exchange}:${v.symbol}:${v.interval}:${v.openTime}#${v.revision}:${judgementId(v)}`;
 }
 
 /**
@@ -98,6 +117,7 @@ export class ReconcilerHost implements Component, PartitionCompanion {
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => void this.close(), { once: true });
     await this.deps.bus.ensureStream(VERIFICATIONS_STREAM);
+    await this.deps.bus.ensureStream(CANDLES_STREAM);
     this.loop = this.consume(this.controller.signal);
     this.ticker = setInterval(() => this.tick(), this.deps.config.tickMs);
   }
@@ -211,7 +231,7 @@ export class ReconcilerHost implements Component, PartitionCompanion {
   /** Commits what the partition judged with its klines checkpoint (retried while the store is away), then publishes it. */
   private async commit(p: Placed): Promise<void> {
     const captured = p.core.take();
-    let changed: VerificationEvent[];
+    let changed: JudgedCandle[];
     try {
       changed = await retry(
         () =>
@@ -236,7 +256,8 @@ export class ReconcilerHost implements Component, PartitionCompanion {
       throw err;
     }
     p.lastCommitAt = this.deps.clock();
-    for (const v of changed) {
+    for (const judged of changed) {
+      const v = verificationEventOf(judged);
       this.deps.metrics.verifications.inc({ exchange: v.exchange, interval: v.interval, status: v.status });
       if (v.status === 'mismatch') {
         this.log.warn(
@@ -253,6 +274,13 @@ export class ReconcilerHost implements Component, PartitionCompanion {
       this.deps.bus
         .publishDurable(verificationSubject(v), encoder.encode(JSON.stringify(v)), { msgId: messageId(v) })
         .catch((err: unknown) => this.log.warn({ err, openTime: v.openTime }, 'verification not published'));
+      // The candle again, now carrying its judgement, where its subscribers already look: the
+      // same revision, told apart from the first publication by `verification` (docs/API.md).
+      this.deps.bus
+        .publishDurable(candleSubject('closed', judged), judgedCandlePayload(judged), {
+          msgId: `${candleMsgId(judged)}:${judgementId(judged.verification)}`,
+        })
+        .catch((err: unknown) => this.log.warn({ err, openTime: v.openTime }, 'judged candle not published'));
     }
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FencedError } from '../../internal/runtime/errors.js';
 import type { Store } from '../../internal/sink/store.js';
 import type { VerificationCommit } from '../../internal/sink/verification-store.js';
-import type { VerificationEvent } from '../../internal/verify/verification.js';
+import { type VerificationEvent, verificationEventOf } from '../../internal/verify/verification.js';
 import { batch, candle } from './store-contract.js';
 
 /** The candle the tests judge (made on use: store-contract.ts imports this file). */
@@ -58,8 +58,11 @@ export function defineVerificationStoreContract(open: () => Promise<Store>): voi
       await store.commit(batch({ candles: [first()] }));
       expect((await stored(store))?.verification).toBeUndefined();
       const v = mismatch();
-      expect(await store.commitVerifications(commit({ verifications: [v] }))).toEqual([v]);
       const { exchange, symbol, interval, openTime, ...judgement } = v;
+      // It answers with the row as the judgement left it: the candle and its verification.
+      const judged = await store.commitVerifications(commit({ verifications: [v] }));
+      expect(judged).toEqual([{ ...first(), verification: judgement }]);
+      expect(judged.map(verificationEventOf)).toEqual([v]);
       expect((await stored(store))?.verification).toEqual(judgement);
       const cp = await store.loadCheckpoint(KLINES, 0);
       expect(cp?.nextOffset).toBe(5n);

@@ -11,9 +11,9 @@ import type { TrendPrediction } from '../../internal/actor/output.js';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createMemoryBus } from '../../internal/bus/memory-bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import { candleSubject, indicatorSubject, verificationSubject } from '../../internal/bus/subject-names.js';
+import { candleSubject, indicatorSubject } from '../../internal/bus/subject-names.js';
 import type { Alert } from '../../internal/market/alert.js';
-import type { Candle } from '../../internal/market/candle.js';
+import { type Candle, candleKey } from '../../internal/market/candle.js';
 import type { NewsRecord, ReferenceRecord, SentimentRecord } from '../../internal/market/context.js';
 import type { IndicatorValues } from '../../internal/market/indicator-values.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -766,10 +766,11 @@ describe('the web dashboard of tickmesh api on the real servers, with API keys o
     await hover(MISMATCH);
     await s.screenshot('dashboard-verification.png');
 
-    // A judgement from the stream: a mismatch of a pending candle is listed and marked at once.
+    // A judgement from the stream: the pending candle published again with its mismatch (as the
+    // worker's reconciler host does) is listed and marked at once.
     const live = HISTORY - 55;
-    const event = { exchange, symbol, interval: '1m', openTime: openTimes[live] as number, ...mismatchOf(0, now) };
-    bus.publish(verificationSubject(event), encode(event));
+    const judged = { key: candleKey(historyCandle(live)), ...historyCandle(live), verification: mismatchOf(0, now) };
+    bus.publish(candleSubject('closed', judged), encode(judged));
     await expect
       .poll(() => page.locator(`#mismatch-list li[data-mismatch="${key(live)}"]`).count(), { timeout: 15_000 })
       .toBe(1);

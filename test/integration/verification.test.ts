@@ -5,17 +5,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
-import type { OutgoingRecord } from '../../internal/log/log.js';
 import { tradeRecord } from '../../internal/log/record.js';
 import type { Trade } from '../../internal/market/trade.js';
-import { encodeKlineRecord, type KlineRecord, klineRecordKey } from '../../internal/verify/kline-record.js';
+import type { KlineRecord } from '../../internal/verify/kline-record.js';
 import type { VerificationEvent } from '../../internal/verify/verification.js';
 import { endpoint, freshName } from '../harness/env.js';
 import { eventually } from '../harness/eventually.js';
 import { freePort } from '../harness/private-servers.js';
 import { queryPrometheus } from '../harness/prometheus.js';
+import { createVerificationTopics, klineOutgoing, produceRecords } from '../harness/verification-topics.js';
 import { spawnWorker, type WorkerProcess } from '../harness/worker-process.js';
-import { createTradeTopics, replayWorkerArgv } from '../harness/worker-tables.js';
+import { replayWorkerArgv } from '../harness/worker-tables.js';
 import { completeMinutes, EXCHANGE, MINUTE } from '../support/binance-futures-capture.js';
 
 const PARTITIONS = 4;
@@ -49,23 +49,10 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
       ...['--index-actors', 'false', '--context', 'false'],
     ]);
 
-  const send = async (t: string, records: readonly OutgoingRecord[]) => {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({
-      topic: t,
-      messages: records.map((r) => ({ key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } })),
-    });
-    await producer.disconnect();
-  };
-  const encoder = new TextEncoder();
-  const sendKlines = (list: readonly KlineRecord[]) =>
-    send(
-      klines,
-      list.map((k) => ({ key: klineRecordKey(k), value: encoder.encode(encodeKlineRecord(k)) })),
-    );
+  const sendKlines = (list: readonly KlineRecord[]) => produceRecords(kafka, klines, klineOutgoing(list));
   const sendTrades = (list: readonly Trade[]) =>
-    send(
+    produceRecords(
+      kafka,
       topic,
       list.map((t) => tradeRecord(t)),
     );
@@ -95,11 +82,7 @@ describe('live verification on real Kafka, PostgreSQL and NATS', () => {
       brokers: endpoint('KAFKA_BROKERS').split(','),
       logLevel: logLevel.NOTHING,
     });
-    await createTradeTopics(kafka, topic, PARTITIONS);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: klines, numPartitions: PARTITIONS }], waitForLeaders: true });
-    await admin.disconnect();
+    await createVerificationTopics(kafka, topic, klines, PARTITIONS);
     // The rules as the chart ships them, loaded by a reload (alerts.test.ts writes the same file).
     const rulesFile = join(endpoint('PROMETHEUS_RULES_DIR'), 'tickmesh-alerts.yaml');
     await copyFile(RULES, `${rulesFile}.tmp`);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../cmd/tickmesh/verify.js';
@@ -17,7 +18,10 @@ import { createPostgresStore } from '../../internal/sink/postgres-store.js';
 import { quoteIdent } from '../../internal/sink/sql.js';
 import type { Store } from '../../internal/sink/store.js';
 import { endpoint, freshName } from '../harness/env.js';
+import { eventually } from '../harness/eventually.js';
 import { sharedData } from '../harness/shared-data.js';
+import { spawnWorker, type WorkerProcess } from '../harness/worker-process.js';
+import { caughtUp, createTradeTopics, replayWorkerArgv, sendTrades } from '../harness/worker-tables.js';
 
 // `tickmesh verify` end to end: candles built by the actor from real Binance trades of the shared
 // data and committed through the Store into a fresh schema of the real PostgreSQL, checked against
@@ -48,7 +52,9 @@ interface StandIn {
 }
 
 /** Binance's `/api/v3/klines` and `/fapi/v1/klines` over the given rows; the second request gets a 429. */
-async function binanceStandIn(routes: Record<string, { symbol: string; rows: unknown[][] }>): Promise<StandIn> {
+async function binanceStandIn(
+  routes: Record<string, { symbol: string; rows: Record<string, unknown[][]> }>,
+): Promise<StandIn> {
   const requests: string[] = [];
   const statuses: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -61,15 +67,15 @@ async function binanceStandIn(routes: Record<string, { symbol: string; rows: unk
     const route = routes[url.pathname];
     const p = url.searchParams;
     const limit = Number(p.get('limit') ?? 500);
-    if (!route || p.get('symbol') !== route.symbol || p.get('interval') !== '1m') {
+    const rows = route?.rows[p.get('interval') ?? ''];
+    if (!route || !rows || p.get('symbol') !== route.symbol) {
       return answer(400, { code: -1121, msg: 'Invalid symbol.' });
     }
     if (!(limit >= 1 && limit <= 1000)) return answer(400, { code: -1130, msg: 'limit over 1000' });
     if (requests.length === 2) return answer(429, { code: -1003, msg: 'Too many requests' }, { 'retry-after': '1' });
     const start = Number(p.get('startTime') ?? 0);
     const end = Number(p.get('endTime') ?? Number.MAX_SAFE_INTEGER);
-    const rows = route.rows.filter((r) => (r[0] as number) >= start && (r[0] as number) <= end).slice(0, limit);
-    return answer(200, rows);
+    return answer(200, rows.filter((r) => (r[0] as number) >= start && (r[0] as number) <= end).slice(0, limit));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -78,6 +84,20 @@ async function binanceStandIn(routes: Record<string, { symbol: string; rows: unk
     statuses,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The stand-in over the two folders' real klines: BTCUSDT USD-M 1m, XRPETH spot 1m and 5m. */
+function foldersStandIn(): Promise<StandIn> {
+  return binanceStandIn({
+    '/fapi/v1/klines': { symbol: 'BTCUSDT', rows: { '1m': klineRows(sharedData(BTC.dir, 'klines-1m.csv')) } },
+    '/api/v3/klines': {
+      symbol: 'XRPETH',
+      rows: {
+        '1m': klineRows(sharedData(XRP.dir, 'XRPETH-1m-klines.csv')),
+        '5m': klineRows(sharedData(XRP.dir, 'XRPETH-5m-klines.csv')),
+      },
+    },
+  });
 }
 
 async function readTrades(path: string, format: 'tardis' | 'binance-aggtrades'): Promise<Trade[]> {
@@ -114,6 +134,44 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => text };
 }
 
+/** `tickmesh verify` over `schema` against the stand-in at `url`: its exit code and both outputs. */
+async function verifyCommand(
+  args: string[],
+  schema: string,
+  url: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await runVerify(
+    [...args, '--schema', schema, '--rest-url', url, '--requests-per-second', '50'],
+    { stdout: out.stream, stderr: err.stream },
+    { DATABASE_URL: endpoint('DATABASE_URL') },
+    AbortSignal.timeout(60_000),
+  );
+  return { code, out: out.text(), err: err.text() };
+}
+
+const btcArgs = [
+  '--exchange',
+  'binance-futures',
+  '--symbol',
+  'BTCUSDT',
+  '--from',
+  String(BTC.from),
+  '--to',
+  String(BTC.to),
+];
+const xrpArgs = [
+  '--exchange',
+  'binance',
+  '--symbol',
+  'XRPETH',
+  '--from',
+  new Date(XRP.from).toISOString(),
+  '--to',
+  new Date(XRP.to).toISOString(),
+];
+
 describe('tickmesh verify against a Binance REST stand-in and the real PostgreSQL', () => {
   const schema = freshName('it_verify').replaceAll('-', '_');
   let store: Store;
@@ -134,38 +192,7 @@ describe('tickmesh verify against a Binance REST stand-in and the real PostgreSQ
       alerts: [],
     });
 
-  async function verify(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out = sink();
-    const err = sink();
-    const code = await runVerify(
-      [...args, '--schema', schema, '--rest-url', standIn.url, '--requests-per-second', '50'],
-      { stdout: out.stream, stderr: err.stream },
-      { DATABASE_URL: endpoint('DATABASE_URL') },
-      AbortSignal.timeout(60_000),
-    );
-    return { code, out: out.text(), err: err.text() };
-  }
-
-  const btcArgs = [
-    '--exchange',
-    'binance-futures',
-    '--symbol',
-    'BTCUSDT',
-    '--from',
-    String(BTC.from),
-    '--to',
-    String(BTC.to),
-  ];
-  const xrpArgs = [
-    '--exchange',
-    'binance',
-    '--symbol',
-    'XRPETH',
-    '--from',
-    new Date(XRP.from).toISOString(),
-    '--to',
-    new Date(XRP.to).toISOString(),
-  ];
+  const verify = (args: string[]) => verifyCommand(args, schema, standIn.url);
 
   beforeAll(async () => {
     btc = await readTrades(sharedData(BTC.dir, 'trades.csv'), 'tardis');
@@ -177,10 +204,7 @@ describe('tickmesh verify against a Binance REST stand-in and the real PostgreSQ
     await store.migrate();
     await commit(0, btcCandles);
     await commit(1, xrpCandles);
-    standIn = await binanceStandIn({
-      '/fapi/v1/klines': { symbol: 'BTCUSDT', rows: klineRows(sharedData(BTC.dir, 'klines-1m.csv')) },
-      '/api/v3/klines': { symbol: 'XRPETH', rows: klineRows(sharedData(XRP.dir, 'XRPETH-1m-klines.csv')) },
-    });
+    standIn = await foldersStandIn();
   });
 
   afterAll(async () => {
@@ -258,5 +282,83 @@ describe('tickmesh verify against a Binance REST stand-in and the real PostgreSQ
     ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/venue REST answered 400/);
+  });
+});
+
+// The same check after the trades went the production way: produced to a fresh trades topic of the
+// real Kafka as ingest writes them, turned into candles by a spawned `tickmesh worker` (its actors,
+// its one-transaction checkpoints into a fresh schema of the real PostgreSQL), and only then read
+// by `tickmesh verify` against the stand-in. Nothing but the real trades goes in: each file's last
+// minute is closed by its own later trades (the partition watermark passes it).
+describe('tickmesh verify after the trades went through a real worker', () => {
+  const schema = freshName('it_verify_worker').replaceAll('-', '_');
+  const topic = freshName('verify-trades');
+  let standIn: StandIn;
+  let worker: WorkerProcess | undefined;
+  let db: pg.Client;
+
+  const verify = (args: string[]) => verifyCommand(args, schema, standIn.url);
+
+  beforeAll(async () => {
+    const trades = [
+      ...(await readTrades(sharedData(BTC.dir, 'trades.csv'), 'tardis')),
+      ...(await readTrades(sharedData(XRP.dir, 'XRPETH-aggTrades-2019-10-11_13.csv'), 'binance-aggtrades')),
+    ];
+    const kafka = new Kafka({
+      clientId: 'verify-worker',
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    await createTradeTopics(kafka, topic, 2);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await sendTrades(producer, topic, trades);
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]));
+    await admin.disconnect();
+    db = new pg.Client({ connectionString: endpoint('DATABASE_URL') });
+    await db.connect();
+    worker = spawnWorker([
+      ...replayWorkerArgv(topic, schema, 0),
+      ...['--verify', 'false', '--index-actors', 'false', '--context', 'false'],
+    ]);
+    await worker.running;
+    await eventually('the worker to commit every trade', () => caughtUp(db, schema, topic, ends), 240_000, 200);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    standIn = await foldersStandIn();
+  }, 300_000);
+
+  afterAll(async () => {
+    worker?.child.kill('SIGKILL');
+    await standIn?.close();
+    await db?.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await db?.end();
+  });
+
+  it('verifies every full XRPETH spot minute (1,091 without trades) and every full BTCUSDT USD-M minute', async () => {
+    const xrp = await verify(xrpArgs);
+    expect(xrp.out).toContain('3558 candles: 3558 verified, 0 mismatch, 0 unverifiable');
+    expect(xrp.code).toBe(0);
+    const btc = await verify(btcArgs);
+    expect(btc.out).toContain('124 candles: 124 verified, 0 mismatch, 0 unverifiable');
+    expect(btc.code).toBe(0);
+  });
+
+  it("verifies the worker's 5m XRPETH candles of every full window against Binance's 5m klines", async () => {
+    // 00:00's window lacks its first trades, 11:15's never closed: 00:05 .. 11:10 of the third day.
+    const r = await verify([
+      ...xrpArgs.slice(0, 4),
+      '--interval',
+      '5m',
+      '--from',
+      String(XRP.from + 4 * MIN),
+      '--to',
+      String(XRP.to - 4 * MIN),
+    ]);
+    expect(r.out).toContain('710 candles: 710 verified, 0 mismatch, 0 unverifiable');
+    expect(r.code).toBe(0);
   });
 });

@@ -47,13 +47,12 @@ async function loadSnapshot() {
 }
 
 /**
- * What the page follows: every market's candles and their judgements, alerts, index prices, the
- * selected market's indicators.
+ * What the page follows: every market's candles (a closed candle comes again with its judgement,
+ * docs/API.md), alerts, index prices, the selected market's indicators.
  */
 function subscription() {
   const subscribe = {
     candles: { interval: state.interval, exchange: '*', symbol: '*' },
-    verification: { interval: state.interval },
     alerts: true,
     index: true,
   };
@@ -89,10 +88,16 @@ function onMessage(msg) {
       // Candles may have closed while the stream was down, or the interval changed.
       if (state.selected) select(state.selected, { force: true });
       break;
-    case 'candle':
+    case 'candle': {
       state.received += 1;
-      onCandle(msg.data);
+      const { verification, ...candle } = msg.data;
+      onCandle(candle);
+      if (verification) {
+        const { exchange, symbol, interval, openTime } = candle;
+        onVerification({ exchange, symbol, interval, openTime, ...verification });
+      }
       break;
+    }
     case 'indicator': {
       state.received += 1;
       const v = msg.data;
@@ -103,10 +108,6 @@ function onMessage(msg) {
       }
       break;
     }
-    case 'verification':
-      state.received += 1;
-      onVerification(msg.data);
-      break;
     case 'alert':
       state.received += 1;
       onAlert(msg.data, true);

@@ -1,6 +1,6 @@
 // Whether the venues agree with the candles: a badge for a candle (verified, mismatch,
 // unverifiable, pending), the verified share per market (GET /api/v1/verification) and the
-// mismatch list, kept live by the stream's `verification` messages.
+// mismatch list, kept live by the judged candles on the stream.
 
 import { getOptional } from './api.js';
 import { selectedRow, showCandle } from './chart.js';
@@ -42,7 +42,7 @@ export function badge(v) {
   return el('span', { class: `badge badge-${status}`, title, 'data-status': status, text: status });
 }
 
-/** A judgement from the stream. */
+/** A judgement from the stream (a closed candle published again with its `verification`). */
 export function onVerification(v) {
   if (v.interval !== state.interval) return;
   const row = selectedRow();
