@@ -27,6 +27,7 @@ import {
   sorted,
   startLoad,
   startWorkerProcess,
+  stopWorkerProcess,
   type WorkerProcess,
   wallNow,
 } from './worker.bench.js';
@@ -205,10 +206,7 @@ function send(proc: WorkerProcess, msg: object, reply: string): Promise<{ error?
 }
 
 async function stopWorker(proc: WorkerProcess | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const code = await Promise.race([proc.exited, sleep(30_000).then(() => 'timeout' as const)]);
-  if (code === 'timeout') proc.child.kill('SIGKILL');
+  if (proc) await stopWorkerProcess(proc);
 }
 
 interface PhaseSample {

@@ -31,6 +31,7 @@ import {
   runTag,
   servers,
   startWorkerProcess,
+  stopWorkerProcess,
 } from './worker.bench.js';
 import { benchMarkets } from './worker-load.js';
 
@@ -207,9 +208,7 @@ async function tickmeshWorker(
     if (close) await reached(await close());
     return { wallS: (t2 - t0) / 1000, cpuS: cpu1, netCpuS: cpu1 - cpu0, netWallS: (t2 - t1) / 1000 };
   } finally {
-    proc.child.kill('SIGTERM');
-    await Promise.race([proc.exited, sleep(30_000)]);
-    if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+    await stopWorkerProcess(proc);
   }
 }
 

@@ -572,6 +572,26 @@ export interface WorkerProcess {
 }
 
 /**
+ * SIGTERM, then SIGKILL if the worker has not exited within `graceMs`. Leaves no timer behind: a
+ * `Promise.race` with a plain 30 s sleep kept the bench runner alive for the rest of those 30 s
+ * after the worker had exited ("handles still open 10 s after the end" after the peers bench).
+ */
+export async function stopWorkerProcess(proc: WorkerProcess, graceMs = 30_000): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  const outcome = await Promise.race([proc.exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+}
+
+/**
  * `launch.prefix` runs the worker under another command (`taskset -c 1`), `launch.nodeArgs` adds
  * Node flags (an `--import` hook), `launch.ipc` opens an IPC channel to it.
  */
@@ -920,11 +940,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     return results;
   } finally {
     await load?.terminate();
-    if (proc && proc.child.exitCode === null) {
-      proc.child.kill('SIGTERM');
-      const code = await Promise.race([proc.exited, sleep(30_000).then(() => 'timeout' as const)]);
-      if (code === 'timeout') proc.child.kill('SIGKILL');
-    }
+    if (proc) await stopWorkerProcess(proc);
     await cleanup(env, kafka, topics, schema, `tickmesh:*:sim:${prefix}*`);
   }
 }

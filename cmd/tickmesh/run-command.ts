@@ -1,3 +1,4 @@
+import { describeOpenHandles } from '../../internal/runtime/open-handles.js';
 import type { Command } from './command.js';
 
 /**
@@ -28,7 +29,9 @@ export function runCommand(command: Command, argv: readonly string[]): void {
       // Everything was closed; a client that did not let go of its sockets (a Kafka client
       // reconnecting under its own close) must not keep a stopped process alive.
       setTimeout(() => {
-        process.stderr.write(`tickmesh ${command.name}: handles still open ${LINGER_MS} ms after stopping; exiting\n`);
+        process.stderr.write(
+          `tickmesh ${command.name}: handles still open ${LINGER_MS} ms after stopping; exiting (open: ${describeOpenHandles()})\n`,
+        );
         process.exit(code);
       }, LINGER_MS).unref();
     },

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
+import { closeWithin } from '../runtime/close-within.js';
 import { ConfigError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { LogAdmin } from './log.js';
@@ -33,13 +34,14 @@ export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<Kafk
   } catch (err) {
     throw classifyKafkaError(err, 'admin connect');
   }
-  return new KafkaAdmin(admin, options.replicationFactor);
+  return new KafkaAdmin(admin, options.replicationFactor, options.logger.child({ component: 'kafka-admin' }));
 }
 
 class KafkaAdmin implements KafkaLogAdmin {
   constructor(
     private readonly admin: Admin,
     private readonly replicationFactor: number | undefined,
+    private readonly logger: Logger,
   ) {}
 
   async ensureTopic(topic: string, partitions: number): Promise<void> {
@@ -104,7 +106,7 @@ class KafkaAdmin implements KafkaLogAdmin {
   }
 
   async close(): Promise<void> {
-    await this.admin.disconnect();
+    await closeWithin(() => this.admin.disconnect(), this.logger, 'kafka admin');
   }
 
   private async exists(topic: string): Promise<boolean> {

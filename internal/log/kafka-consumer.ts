@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Batch, Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
+import { closeWithin } from '../runtime/close-within.js';
 import { ConfigError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
 import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
@@ -31,6 +32,11 @@ import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
  *   coordinator still loading), so start() waits for the join; and kafkajs restarts itself after
  *   retriable crashes only, while a few outage errors are not (KafkaJSGroupCoordinatorNotFound):
  *   after those it is run again here.
+ * - disconnect() is not final: a consumer (re)joining its group when it is called (after a broker
+ *   restart, the join waits for the member from before) crashes as disconnect cuts the join, and
+ *   kafkajs then schedules a restart after disconnect has cleared the restart timer; 300 ms later
+ *   the closed consumer connects again and stays connected, keeping its process alive (the
+ *   worker-outage test's linger). restartOnFailure refuses any restart once close() has begun.
  *
  * The hand-off to batches() is bounded: eachBatch waits while `bufferedBatches` batches are
  * waiting, and kafkajs does not fetch again until eachBatch returns, so an iterator that is not
@@ -144,6 +150,8 @@ class KafkaLogConsumer implements LogConsumer {
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 10_000,
       heartbeatInterval: this.heartbeatMs,
       allowAutoTopicCreation: false,
+      // kafkajs's default retries (5), and no restart after a crash once closing.
+      retry: { retries: 5, restartOnFailure: async () => !this.closed },
     });
     this.consumer.on(this.consumer.events.FETCH, () => {
       this.counters.fetches += 1;
@@ -155,8 +163,10 @@ class KafkaLogConsumer implements LogConsumer {
       this.firstJoin();
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
+      // A join or fetch that close() cut short: expected, and not restarted (restartOnFailure).
+      if (this.closed) return;
       this.logger.error({ err: e.payload.error, restart: e.payload.restart }, 'kafka consumer crashed');
-      if (e.payload.restart || this.closed) return;
+      if (e.payload.restart) return;
       const err = classifyKafkaError(e.payload.error, 'consumer');
       if (err instanceof UnavailableError && this.runConfig) {
         // kafkajs does not restart after a few errors that only say the broker is not back yet
@@ -177,7 +187,7 @@ class KafkaLogConsumer implements LogConsumer {
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     } catch (err) {
-      await this.consumer.disconnect().catch(() => {});
+      await this.disconnect();
       // kafkajs calls an unknown topic retriable (it may be created any moment); here it is a
       // configuration error: topics are created explicitly (LogAdmin.ensureTopic).
       if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
@@ -198,7 +208,7 @@ class KafkaLogConsumer implements LogConsumer {
     try {
       await running;
     } catch (err) {
-      await this.consumer.disconnect().catch(() => {});
+      await this.disconnect();
       throw classifyKafkaError(err, 'consumer run');
     }
     // run() returns after the first attempt to join. When that attempt crashed (a group
@@ -211,7 +221,7 @@ class KafkaLogConsumer implements LogConsumer {
     ]);
     clearTimeout(timer);
     if (this.fatal !== undefined || this.known.size === 0) {
-      await this.consumer.disconnect().catch(() => {});
+      await this.disconnect();
       if (this.fatal !== undefined) throw this.fatal;
       if (this.counters.joins > 0) throw new ConfigError(`topic ${this.topic} has no partitions (does it exist?)`);
       throw new UnavailableError(
@@ -287,7 +297,14 @@ class KafkaLogConsumer implements LogConsumer {
     // Wake eachBatch first: kafkajs's stop waits for the running eachBatch to return.
     this.handoff.close();
     this.handoff.clear();
-    await this.consumer.disconnect().catch((err) => this.logger.warn({ err }, 'kafka consumer disconnect failed'));
+    await this.disconnect();
+  }
+
+  /** Stops kafkajs for good (no restart after it: restartOnFailure), waiting a bounded time. */
+  private async disconnect(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    await closeWithin(() => this.consumer.disconnect(), this.logger, 'kafka consumer');
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

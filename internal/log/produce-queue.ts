@@ -1,6 +1,7 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../observe/logger.js';
 import { traceHeaders } from '../observe/tracing.js';
+import { closeWithin } from '../runtime/close-within.js';
 import { isRetriable, TickmeshError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { PRODUCE_RETRY } from '../runtime/retry-policies.js';
@@ -324,7 +325,7 @@ export class ProduceQueue<M> implements LogProducer, KafkaProducerStats {
     if (this.queue.length > 0) {
       this.fail(closedError(), []);
     }
-    await this.transport.disconnect();
+    await closeWithin(() => this.transport.disconnect(), this.logger, 'kafka producer');
   }
 }
 
