@@ -60,9 +60,13 @@ export function parseDecimal(s: string, out: ParsedDecimal): boolean {
   if (digits === 0) return false;
   // A long run of trailing zeros can push v past 2^53 before it is stripped: strip on the string.
   if (v > MAX_SAFE) return parseLongDecimal(s, out);
-  while (scale > 0 && v % 10 === 0) {
-    v /= 10;
-    scale--;
+  // Trailing fractional zeros (venues pad to a fixed width) read off the text, divided out at once.
+  let zeros = 0;
+  while (zeros < scale && s.charCodeAt(n - 1 - zeros) === 48) zeros++;
+  if (zeros > 0) {
+    // v is an exact integer below 2^53 that 10^zeros divides: the quotient is exact.
+    v /= POW10[zeros] as number;
+    scale -= zeros;
   }
   if (scale > MAX_SCALE) return false;
   out.value = v;
@@ -82,8 +86,7 @@ function parseLongDecimal(s: string, out: ParsedDecimal): boolean {
 
 /**
  * parseDecimal of the ASCII bytes b[from, to), without making the string: the same result for
- * the same text (a byte outside ASCII is refused, as its character would be). Trailing
- * fractional zeros are read off the bytes rather than stripped from the value one by one.
+ * the same text (a byte outside ASCII is refused, as its character would be).
  */
 export function parseDecimalBytes(b: Uint8Array, from: number, to: number, out: ParsedDecimal): boolean {
   let v = 0;
@@ -108,10 +111,10 @@ export function parseDecimalBytes(b: Uint8Array, from: number, to: number, out: 
     while (end > dot + 1 && b[end - 1] === 48) end--;
     return end < to && parseDecimalBytes(b, from, end, out);
   }
+  // As parseDecimal.
   let zeros = 0;
   while (zeros < scale && b[to - 1 - zeros] === 48) zeros++;
   if (zeros > 0) {
-    // v is an exact integer below 2^53 that 10^zeros divides: the quotient is exact.
     v /= POW10[zeros] as number;
     scale -= zeros;
   }
