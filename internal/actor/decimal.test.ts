@@ -10,6 +10,7 @@ import {
   MAX_SAFE,
   type ParsedDecimal,
   parseDecimal,
+  parseDecimalBytes,
   realRatio,
   rescaleWide,
   wideToBig,
@@ -52,6 +53,32 @@ describe('decimal', () => {
       '1.0000000000000001',
     ]) {
       expect(parse(s), s).toBeUndefined();
+    }
+  });
+
+  it('parses the bytes of a decimal as parseDecimal parses its text (property)', () => {
+    const bytes = (s: string): ParsedDecimal | undefined => {
+      // Inside a larger buffer, so that the bounds are honoured.
+      const b = Buffer.from(`9${s}9`, 'utf8');
+      const out = { value: -1, scale: -1 };
+      return parseDecimalBytes(b, 1, b.length - 1, out) ? out : undefined;
+    };
+    const decimal = fc
+      .tuple(
+        fc.stringMatching(/^[0-9]{0,20}$/),
+        fc.boolean(),
+        fc.stringMatching(/^[0-9]{0,20}$/),
+        fc.integer({ min: 0, max: 25 }),
+      )
+      .map(([int, dot, frac, zeros]) => (dot ? `${int}.${frac}${'0'.repeat(zeros)}` : `${int}${'0'.repeat(zeros)}`));
+    fc.assert(
+      fc.property(fc.oneof(decimal, fc.string(), fc.stringMatching(/^[0-9.]{0,6}$/)), (s) => {
+        expect(bytes(s)).toEqual(parse(s));
+      }),
+      { numRuns: 5_000 },
+    );
+    for (const s of ['', '.', '7.', '.5', '000.000', '9007199254740992', '1.00000000000000000000000', '١']) {
+      expect(bytes(s), s).toEqual(parse(s));
     }
   });
 

@@ -60,9 +60,13 @@ export function parseDecimal(s: string, out: ParsedDecimal): boolean {
   if (digits === 0) return false;
   // A long run of trailing zeros can push v past 2^53 before it is stripped: strip on the string.
   if (v > MAX_SAFE) return parseLongDecimal(s, out);
-  while (scale > 0 && v % 10 === 0) {
-    v /= 10;
-    scale--;
+  // Trailing fractional zeros (venues pad to a fixed width) read off the text, divided out at once.
+  let zeros = 0;
+  while (zeros < scale && s.charCodeAt(n - 1 - zeros) === 48) zeros++;
+  if (zeros > 0) {
+    // v is an exact integer below 2^53 that 10^zeros divides: the quotient is exact.
+    v /= POW10[zeros] as number;
+    scale -= zeros;
   }
   if (scale > MAX_SCALE) return false;
   out.value = v;
@@ -78,6 +82,46 @@ function parseLongDecimal(s: string, out: ParsedDecimal): boolean {
   const trimmed = s.slice(0, end);
   if (trimmed.length === s.length) return false;
   return parseDecimal(trimmed, out);
+}
+
+/**
+ * parseDecimal of the ASCII bytes b[from, to), without making the string: the same result for
+ * the same text (a byte outside ASCII is refused, as its character would be).
+ */
+export function parseDecimalBytes(b: Uint8Array, from: number, to: number, out: ParsedDecimal): boolean {
+  let v = 0;
+  let scale = 0;
+  let dot = -1;
+  for (let i = from; i < to; i++) {
+    const c = b[i] as number;
+    if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      if (dot >= 0) scale++;
+    } else if (c === 46 && dot < 0) {
+      dot = i;
+    } else {
+      return false;
+    }
+  }
+  if (to - from === (dot >= 0 ? 1 : 0)) return false;
+  if (v > MAX_SAFE) {
+    // parseLongDecimal: strip the trailing zeros first, then read the rest.
+    if (dot < 0) return false;
+    let end = to;
+    while (end > dot + 1 && b[end - 1] === 48) end--;
+    return end < to && parseDecimalBytes(b, from, end, out);
+  }
+  // As parseDecimal.
+  let zeros = 0;
+  while (zeros < scale && b[to - 1 - zeros] === 48) zeros++;
+  if (zeros > 0) {
+    v /= POW10[zeros] as number;
+    scale -= zeros;
+  }
+  if (scale > MAX_SCALE) return false;
+  out.value = v;
+  out.scale = scale;
+  return true;
 }
 
 /** `v * 10^k` if it stays exact, else -1. */

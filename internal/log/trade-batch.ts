@@ -231,74 +231,149 @@ function malformed(message: string): InputError {
   return new InputError('malformed-record', message);
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Reads `trade-batch.v1` values in place, one record after another: read() checks a value
+ * whole, as decodeTradeBatch does (the same errors, before any trade is taken), and keeps each
+ * entry's times, flags and where its trade id, price and size lie in the value, so that a
+ * consumer takes the numbers from the bytes and makes only the strings it needs (the worker's
+ * hot path). What it holds is valid until the next read(); trade(k) is the entry as a Trade.
+ */
+export class TradeBatchReader {
+  /** The value last read. */
+  bytes: Buffer = EMPTY;
+  count = 0;
+  exchange = '';
+  symbol = '';
+  market = '';
+  /** Per entry: its flags byte, and its trade count (0: the entry has none, it is one trade). */
+  readonly flags = new Uint8Array(MAX_BATCH_TRADES);
+  readonly tradeCount = new Uint32Array(MAX_BATCH_TRADES);
+  readonly eventTime = new Float64Array(MAX_BATCH_TRADES);
+  readonly receiveTime = new Float64Array(MAX_BATCH_TRADES);
+  /** Per entry: byte offsets of its trade id (printable ASCII, checked), price and size in `bytes`. */
+  readonly idStart = new Int32Array(MAX_BATCH_TRADES);
+  readonly idEnd = new Int32Array(MAX_BATCH_TRADES);
+  readonly priceStart = new Int32Array(MAX_BATCH_TRADES);
+  readonly priceEnd = new Int32Array(MAX_BATCH_TRADES);
+  readonly sizeStart = new Int32Array(MAX_BATCH_TRADES);
+  readonly sizeEnd = new Int32Array(MAX_BATCH_TRADES);
+
+  /**
+   * Reads a `trade-batch.v1` value. Throws InputError `unsupported-schema` or
+   * `malformed-record`, or `bad-trade-id` / `bad-symbol` as decodeTrade; after a throw the
+   * reader holds no record (count 0).
+   */
+  read(value: Uint8Array): void {
+    this.count = 0;
+    const buf = asBuffer(value);
+    const len = buf.length;
+    if (len < HEAD + 3) throw malformed('trade batch is shorter than its head');
+    if (buf[0] !== TRADE_BATCH_VERSION)
+      throw new InputError('unsupported-schema', 'trade batch has an unknown version');
+    const count = buf.readUInt32LE(2);
+    if (count === 0 || count > MAX_BATCH_TRADES) throw malformed('trade batch count is out of range');
+    let s = HEAD + 1;
+    let o = s + (buf[HEAD] as number);
+    if (o >= len) throw malformed('trade batch ends inside its market');
+    const exchange = name(buf, s, o);
+    s = o + 1;
+    o = s + (buf[o] as number);
+    if (o >= len) throw malformed('trade batch ends inside its market');
+    const symbol = name(buf, s, o);
+    s = o + 1;
+    o = s + (buf[o] as number);
+    if (o > len) throw malformed('trade batch ends inside its market');
+    const market = name(buf, s, o);
+    // DataView reads of unaligned float64s inline; Buffer#readDoubleLE copies through an array.
+    const view = new DataView(buf.buffer, buf.byteOffset, len);
+    const { flags: flagsOf, tradeCount, eventTime, receiveTime, idStart, idEnd, priceStart, priceEnd } = this;
+    const { sizeStart, sizeEnd } = this;
+    for (let k = 0; k < count; k++) {
+      // Flags, two times and the tradeId's length byte.
+      if (o + 18 > len) throw malformed('trade batch ends inside an entry');
+      const flags = buf[o] as number;
+      flagsOf[k] = flags;
+      eventTime[k] = view.getFloat64(o + 1, true);
+      receiveTime[k] = view.getFloat64(o + 9, true);
+      s = o + 18;
+      o = s + (buf[o + 17] as number);
+      if (o >= len) throw malformed('trade batch ends inside an entry');
+      checkTradeIdBytes(buf, s, o);
+      idStart[k] = s;
+      idEnd[k] = o;
+      s = o + 1;
+      o = s + (buf[o] as number);
+      if (o >= len) throw malformed('trade batch ends inside an entry');
+      priceStart[k] = s;
+      priceEnd[k] = o;
+      s = o + 1;
+      o = s + (buf[o] as number);
+      if (o > len) throw malformed('trade batch ends inside an entry');
+      sizeStart[k] = s;
+      sizeEnd[k] = o;
+      tradeCount[k] = 0;
+      if ((flags & FLAG_TRADE_COUNT) !== 0) {
+        if (o + 4 > len) throw malformed('trade batch ends inside an entry');
+        const n = buf.readUInt32LE(o);
+        if (n === 0) throw malformed('trade batch entry has a trade count of 0');
+        tradeCount[k] = n;
+        o += 4;
+      }
+    }
+    if (o !== len) throw malformed('trade batch is longer than its entries');
+    this.bytes = buf;
+    this.exchange = exchange;
+    this.symbol = symbol;
+    this.market = market;
+    this.count = count;
+  }
+
+  /** True when entry k's taker sold. */
+  sell(k: number): boolean {
+    return ((this.flags[k] as number) & FLAG_SELL) !== 0;
+  }
+
+  /** The trade id of entry k. */
+  tradeId(k: number): string {
+    return text(this.bytes, this.idStart[k] as number, this.idEnd[k] as number);
+  }
+
+  /** Entry k as the Trade decodeTradeBatch gives. */
+  trade(k: number): Trade {
+    const b = this.bytes;
+    const flags = this.flags[k] as number;
+    const t: { -readonly [K in keyof Trade]: Trade[K] } = {
+      exchange: this.exchange,
+      symbol: this.symbol,
+      market: this.market,
+      tradeId: this.tradeId(k),
+      price: text(b, this.priceStart[k] as number, this.priceEnd[k] as number),
+      size: text(b, this.sizeStart[k] as number, this.sizeEnd[k] as number),
+      side: (flags & FLAG_SELL) !== 0 ? 'sell' : 'buy',
+      eventTime: this.eventTime[k] as number,
+      receiveTime: this.receiveTime[k] as number,
+    };
+    if ((flags & FLAG_SIMULATED) !== 0) t.simulated = true;
+    if ((flags & FLAG_TRADE_COUNT) !== 0) t.tradeCount = this.tradeCount[k] as number;
+    return t;
+  }
+}
+
+let scratch: TradeBatchReader | undefined;
+
 /**
  * The trades of a `trade-batch.v1` value. Throws InputError `unsupported-schema` or
  * `malformed-record`, or `bad-trade-id` / `bad-symbol` as decodeTrade.
  */
 export function decodeTradeBatch(value: Uint8Array): Trade[] {
-  const buf = asBuffer(value);
-  const len = buf.length;
-  if (len < HEAD + 3) throw malformed('trade batch is shorter than its head');
-  if (buf[0] !== TRADE_BATCH_VERSION) throw new InputError('unsupported-schema', 'trade batch has an unknown version');
-  const count = buf.readUInt32LE(2);
-  if (count === 0 || count > MAX_BATCH_TRADES) throw malformed('trade batch count is out of range');
-  let s = HEAD + 1;
-  let o = s + (buf[HEAD] as number);
-  if (o >= len) throw malformed('trade batch ends inside its market');
-  const exchange = name(buf, s, o);
-  s = o + 1;
-  o = s + (buf[o] as number);
-  if (o >= len) throw malformed('trade batch ends inside its market');
-  const symbol = name(buf, s, o);
-  s = o + 1;
-  o = s + (buf[o] as number);
-  if (o > len) throw malformed('trade batch ends inside its market');
-  const market = name(buf, s, o);
-  const trades: Trade[] = new Array(count);
-  // DataView reads of unaligned float64s inline; Buffer#readDoubleLE copies through an array.
-  const view = new DataView(buf.buffer, buf.byteOffset, len);
-  for (let k = 0; k < count; k++) {
-    // Flags, two times and the tradeId's length byte.
-    if (o + 18 > len) throw malformed('trade batch ends inside an entry');
-    const flags = buf[o] as number;
-    const eventTime = view.getFloat64(o + 1, true);
-    const receiveTime = view.getFloat64(o + 9, true);
-    s = o + 18;
-    o = s + (buf[o + 17] as number);
-    if (o >= len) throw malformed('trade batch ends inside an entry');
-    checkTradeIdBytes(buf, s, o);
-    const tradeId = text(buf, s, o);
-    s = o + 1;
-    o = s + (buf[o] as number);
-    if (o >= len) throw malformed('trade batch ends inside an entry');
-    const price = text(buf, s, o);
-    s = o + 1;
-    o = s + (buf[o] as number);
-    if (o > len) throw malformed('trade batch ends inside an entry');
-    const size = text(buf, s, o);
-    const side = (flags & FLAG_SELL) !== 0 ? 'sell' : 'buy';
-    const t: { -readonly [K in keyof Trade]: Trade[K] } = {
-      exchange,
-      symbol,
-      market,
-      tradeId,
-      price,
-      size,
-      side,
-      eventTime,
-      receiveTime,
-    };
-    if ((flags & FLAG_SIMULATED) !== 0) t.simulated = true;
-    if ((flags & FLAG_TRADE_COUNT) !== 0) {
-      if (o + 4 > len) throw malformed('trade batch ends inside an entry');
-      const tradeCount = buf.readUInt32LE(o);
-      if (tradeCount === 0) throw malformed('trade batch entry has a trade count of 0');
-      t.tradeCount = tradeCount;
-      o += 4;
-    }
-    trades[k] = t;
-  }
-  if (o !== len) throw malformed('trade batch is longer than its entries');
+  // Synchronous from read() to the last trade(): one reader serves every caller.
+  scratch ??= new TradeBatchReader();
+  const reader = scratch;
+  reader.read(value);
+  const trades: Trade[] = new Array(reader.count);
+  for (let k = 0; k < reader.count; k++) trades[k] = reader.trade(k);
   return trades;
 }
 

@@ -1,5 +1,6 @@
 import type { ActorOutput, TradeOutcome } from '../actor/output.js';
 import type { Trade } from '../market/trade.js';
+import type { TradeRow } from '../market/trade-row.js';
 
 /**
  * What the worker needs of a market actor (internal/actor/market-actor.ts satisfies it). The
@@ -9,6 +10,8 @@ import type { Trade } from '../market/trade.js';
 export interface MarketActorPort {
   /** Feeds one trade; what it produces is appended to `out`. `now` only rate-limits partial updates. */
   onTrade(trade: Trade, now: number, out: ActorOutput): TradeOutcome;
+  /** onTrade for a trade whose decimals and id are already parsed: the same outcome and outputs as onTrade(row.toTrade()). */
+  onTradeRow(row: TradeRow, now: number, out: ActorOutput): TradeOutcome;
   /** Raises the actor's watermark (event time), closing the windows it passes: how a quiet market closes. */
   advance(watermarkMs: number, now: number, out: ActorOutput): void;
   /**

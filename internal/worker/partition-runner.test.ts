@@ -56,6 +56,10 @@ function beforeEachTrade(effect: () => void): (actor: MarketActorPort) => Market
         effect();
         return actor.onTrade(...args);
       },
+      onTradeRow: (...args: Parameters<MarketActorPort['onTradeRow']>) => {
+        effect();
+        return actor.onTradeRow(...args);
+      },
     });
 }
 

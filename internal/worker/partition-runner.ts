@@ -8,12 +8,12 @@ import {
   type TrendPrediction,
 } from '../actor/output.js';
 import type { RecordBatch } from '../log/log.js';
-import { tradeRecord } from '../log/record.js';
-import { decodeTrades } from '../log/trade-batch.js';
+import { decodeTrade, SCHEMA_HEADER } from '../log/record.js';
+import { TRADE_BATCH_SCHEMA_V1, TradeBatchReader } from '../log/trade-batch.js';
 import type { Alert } from '../market/alert.js';
 import type { Candle } from '../market/candle.js';
 import type { IndicatorValues } from '../market/indicator-values.js';
-import type { Trade } from '../market/trade.js';
+import { type Trade, tradeKey } from '../market/trade.js';
 import { DEFAULT_MAX_EVENT_SKEW_MS, isFutureDated } from '../market/trade-fields.js';
 import { BoundedQueue } from '../runtime/bounded-queue.js';
 import { ConfigError, InputError } from '../runtime/errors.js';
@@ -22,6 +22,7 @@ import { COMMIT_RETRY } from '../runtime/retry-policies.js';
 import type { ActorStateChanges, ParkedActor, Store } from '../sink/store.js';
 import type { ActorFactory, MarketActorPort } from './actor-port.js';
 import { CheckpointTrace, startBatchSpan } from './batch-trace.js';
+import { BatchTradeRow } from './batch-trade-row.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { classifyError, errorCode } from './error-rule.js';
 import type { WorkerMetrics } from './metrics.js';
@@ -29,7 +30,6 @@ import { alertPayload, candlePayload, type PartitionOutputs, type RejectedRecord
 import { LoadMeter, type PartitionLoad } from './partition-load.js';
 import { decodePartitionState, encodePartitionState } from './partition-state.js';
 import { dropsMail, nextRunnerState, type RunnerState } from './runner-state.js';
-import { unstorableField } from './trade-guard.js';
 
 export interface PartitionConfig {
   /** Commit a checkpoint at least this often while there is anything to commit. */
@@ -98,10 +98,21 @@ type Mail = { readonly kind: 'batch'; readonly batch: RecordBatch } | { readonly
 
 const OUTCOMES: readonly TradeOutcome[] = ['accepted', 'revised', 'duplicate', 'late', 'rejected'];
 
-/** True when a trade of the record is dated more than `skewMs` after its receive time or `appended`. */
-function hasFutureTrade(trades: readonly Trade[], appended: number, skewMs: number): boolean {
-  for (const t of trades) {
-    if (isFutureDated(t.eventTime, t.receiveTime, skewMs) || isFutureDated(t.eventTime, appended, skewMs)) return true;
+/** True when a trade is dated more than `skewMs` after its receive time or `appended`. */
+function isFutureTrade(eventTime: number, receiveTime: number, appended: number, skewMs: number): boolean {
+  return isFutureDated(eventTime, receiveTime, skewMs) || isFutureDated(eventTime, appended, skewMs);
+}
+
+/** isFutureTrade of any of the first `count` trades. */
+function hasFutureTrade(
+  eventTimes: Float64Array,
+  receiveTimes: Float64Array,
+  count: number,
+  appended: number,
+  skewMs: number,
+): boolean {
+  for (let k = 0; k < count; k++) {
+    if (isFutureTrade(eventTimes[k] as number, receiveTimes[k] as number, appended, skewMs)) return true;
   }
   return false;
 }
@@ -146,6 +157,9 @@ export class PartitionRunner {
   /** `swept` as the last checkpoint captured it. */
   private checkpointedSwept = Number.NEGATIVE_INFINITY;
   private readonly out: ActorOutput = createActorOutput();
+  /** The trade-batch record in hand, read in place, and its entry as the actors' TradeRow. */
+  private readonly reader = new TradeBatchReader();
+  private readonly row = new BatchTradeRow();
   /**
    * Trades of the batch in hand by outcome, added to the metric once per batch: a labelled
    * counter inc per trade showed in the runner's CPU profile.
@@ -445,14 +459,19 @@ export class PartitionRunner {
     let decoded = 0;
     let tradesIn = 0;
     let firstEvent = Number.NaN;
+    const { reader, row } = this;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
       this.nextOffset = record.offset + 1n;
-      // One trade (trade.v1) or several of one market (trade-batch.v1): a record is processed
-      // whole, so the checkpoint's offset never falls inside one.
-      let trades: Trade[];
+      // One trade (trade.v1) or several of one market (trade-batch.v1, read in place): a record
+      // is processed whole, so the checkpoint's offset never falls inside one. Decoding checks
+      // every text field (printable ASCII: nothing PostgreSQL could refuse reaches an actor).
+      let single: Trade | undefined;
       try {
-        trades = decodeTrades(record.value, record.headers);
+        if (record.headers?.[SCHEMA_HEADER] === TRADE_BATCH_SCHEMA_V1) {
+          single = undefined;
+          reader.read(record.value);
+        } else single = decodeTrade(record.value, record.headers);
       } catch (err) {
         const reason = err instanceof InputError ? err.reason : 'malformed-record';
         rejected.push({
@@ -466,10 +485,16 @@ export class PartitionRunner {
         undecodable++;
         continue;
       }
+      const count = single === undefined ? reader.count : 1;
       // The log's append time, when it has one (Kafka gives -1 without): what the watermark may
       // not pass, and what bounds the event times of the record's trades with the receive times.
       const appended = record.timestamp > 0 ? record.timestamp : Number.POSITIVE_INFINITY;
-      if (hasFutureTrade(trades, appended, deps.config.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS)) {
+      const skewMs = deps.config.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS;
+      if (
+        single === undefined
+          ? hasFutureTrade(reader.eventTime, reader.receiveTime, count, appended, skewMs)
+          : isFutureTrade(single.eventTime, single.receiveTime, appended, skewMs)
+      ) {
         rejected.push({
           reason: 'future-time',
           message: 'trade event time is later than its receive or append time plus the allowed skew',
@@ -478,54 +503,46 @@ export class PartitionRunner {
           key: record.key,
           value: record.value,
         });
-        tally.rejected += trades.length;
+        tally.rejected += count;
         continue;
       }
-      let head = trades[0] as Trade;
-      const key = `${head.exchange}:${head.symbol}`;
+      const key = single === undefined ? `${reader.exchange}:${reader.symbol}` : tradeKey(single);
       if (this.parked.has(key) && !this.actors.has(key)) {
         // Its actor is parked: the run loop brings it back and processes the batch again from here.
         this.nextOffset = record.offset;
         this.needUnpark = key;
         break;
       }
-      // A trade whose text PostgreSQL cannot store never reaches an actor: it would fail every
-      // commit of the partition, and a replay would fail the same way (error-rule.ts, `data`).
-      if (trades.some((t) => unstorableField(t) !== undefined)) {
-        trades = trades.filter((t) => {
-          const why = unstorableField(t);
-          if (why === undefined) return true;
-          rejected.push({
-            reason: 'unstorable-field',
-            message: why,
-            partition: record.partition,
-            offset: record.offset,
-            key: record.key,
-            value: trades.length === 1 ? record.value : tradeRecord(t).value,
-          });
-          tally.rejected++;
-          return false;
-        });
-        if (trades.length === 0) continue;
-        head = trades[0] as Trade;
-      }
       decoded++;
-      tradesIn += trades.length;
-      if (Number.isNaN(firstEvent)) firstEvent = head.eventTime;
+      tradesIn += count;
+      if (Number.isNaN(firstEvent))
+        firstEvent = single === undefined ? (reader.eventTime[0] as number) : single.eventTime;
       let actor = this.actors.get(key);
       if (!actor) {
-        actor = deps.actors.create(head);
+        actor = deps.actors.create(single ?? reader.trade(0));
         this.actors.set(key, actor);
         this.fresh.set(key, Number.NEGATIVE_INFINITY);
         this.countMarkets();
       } else this.catchUp(key, actor, this.swept);
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
-      for (const trade of trades) {
-        tally[actor.onTrade(trade, partialNow, out)]++;
+      for (let k = 0; k < count; k++) {
+        let eventTime: number;
+        if (single !== undefined) {
+          tally[actor.onTrade(single, partialNow, out)]++;
+          eventTime = single.eventTime;
+        } else {
+          // A price or size the row cannot hold goes in as its Trade, which the actor rejects.
+          tally[
+            row.load(reader, k)
+              ? actor.onTradeRow(row, partialNow, out)
+              : actor.onTrade(reader.trade(k), partialNow, out)
+          ]++;
+          eventTime = reader.eventTime[k] as number;
+        }
         // The partition watermark follows event time but never passes the log's append clock:
         // one trade dated ahead (within the skew) moves its own market, not every other one.
-        const time = trade.eventTime < appended ? trade.eventTime : appended;
+        const time = eventTime < appended ? eventTime : appended;
         if (time > this.maxEventTime) {
           this.maxEventTime = time;
           const bucket = this.bucketOf(time);
