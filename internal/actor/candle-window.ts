@@ -1,6 +1,15 @@
 import type { Candle } from '../market/candle.js';
 import type { Interval } from '../market/interval.js';
-import { addWide, addWideBig, divideDecimal, formatScaled, formatWide, rescaleWide, wideToBig } from './decimal.js';
+import {
+  addWide,
+  addWideBig,
+  divideDecimal,
+  formatScaled,
+  formatWide,
+  rescaleWide,
+  wideFitsRescale,
+  wideToBig,
+} from './decimal.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
 /** Fractional digits of Candle.vwap (quote volume / volume, rounded half up). */
@@ -201,6 +210,17 @@ export class CandleWindow {
     this.close *= factor;
     rescaleWide(this.sums, QUOTE, k);
     rescaleWide(this.sums, BUY_QUOTE, k);
+  }
+
+  /** Whether rescalePrice(k) keeps the quote sums within their 2^105 bound. */
+  canRescalePrice(k: number): boolean {
+    return wideFitsRescale(this.sums, QUOTE, k) && wideFitsRescale(this.sums, BUY_QUOTE, k);
+  }
+
+  /** Whether rescaleSize(k) keeps every sum within its 2^105 bound. */
+  canRescaleSize(k: number): boolean {
+    for (let i = 0; i < 8; i += 2) if (!wideFitsRescale(this.sums, i, k)) return false;
+    return true;
   }
 
   rescaleSize(k: number): void {

@@ -209,6 +209,14 @@ export function formatWide(a: Float64Array, i: number, scale: number): string {
   return hi === 0 ? formatScaled(a[i + 1] as number, scale) : formatScaledBig(wideToBig(a, i), scale);
 }
 
+/**
+ * Whether the wide integer at a[i] times 10^k stays a wide integer (below 2^105): its high part
+ * stays a safe integer. Conservative by at most one unit of the high part.
+ */
+export function wideFitsRescale(a: Float64Array, i: number, k: number): boolean {
+  return ((a[i] as number) + 1) * (POW10[k] as number) <= MAX_SAFE;
+}
+
 /** Multiplies the wide integer at a[i] by 10^k in place. */
 export function rescaleWide(a: Float64Array, i: number, k: number): void {
   if (k === 0) return;

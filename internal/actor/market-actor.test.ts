@@ -346,6 +346,26 @@ describe('MarketActor windows', () => {
   });
 });
 
+describe('MarketActor scale growth', () => {
+  it("refuses a finer scale that would push a window's wide sums past 2^105, and still snapshots", () => {
+    const { actor, out, feed, config } = setup();
+    // Two wide notionals, then a trade that asks for 7 more price and 14 more size decimals:
+    // rescaling the quote sum by 10^21 would overflow its two-double representation.
+    expect(feed(trade(1, 1_000, '51665', '785151'), trade(2, 2_000, '51665', '785151'))).toEqual([
+      'accepted',
+      'accepted',
+    ]);
+    expect(feed(trade(3, 3_000, '1.1234567', '0.00000000000001'))).toEqual(['rejected']);
+    expect(out.rejected.map((r) => r.reason)).toEqual(['precision']);
+    const bytes = actor.snapshot();
+    expect(MarketActor.restore(bytes, config).snapshot()).toEqual(bytes);
+    // A finer scale that fits is still taken.
+    expect(feed(trade(4, 4_000, '1.5', '0.25'))).toEqual(['accepted']);
+    feed(trade(5, 2 * MIN));
+    expect(out.closed[0]).toMatchObject({ trades: 3, volume: '1570302.25', high: '51665', low: '1.5' });
+  });
+});
+
 describe('MarketActor partial candles', () => {
   const partial = (input: ActorConfigInput = {}) =>
     setup({ partialUpdates: true, partialMinIntervalMs: 1_000, ...input });

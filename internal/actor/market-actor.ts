@@ -189,7 +189,9 @@ export class MarketActor implements WindowListener {
     if (priceScale > ctx.priceScale && !this.growPriceScale(priceScale)) {
       return this.reject(row.toTrade(), 'precision', out);
     }
-    if (sizeScale > ctx.sizeScale) this.growSizeScale(sizeScale);
+    if (sizeScale > ctx.sizeScale && !this.growSizeScale(sizeScale)) {
+      return this.reject(row.toTrade(), 'precision', out);
+    }
     if (priceScale < ctx.priceScale) price *= POW10[ctx.priceScale - priceScale] as number;
     if (sizeScale < ctx.sizeScale) size *= POW10[ctx.sizeScale - sizeScale] as number;
     if (price > MAX_SAFE || size > MAX_SAFE) return this.reject(row.toTrade(), 'precision', out);
@@ -572,6 +574,8 @@ export class MarketActor implements WindowListener {
     const k = scale - this.ctx.priceScale;
     const factor = POW10[k] as number;
     if (scale > MAX_SCALE || this.maxPrice * factor > MAX_SAFE) return false;
+    // A finer scale multiplies the window's wide quote sums too; past 2^105 they no longer fit.
+    for (const track of this.tracks) for (const w of track.windows) if (!w.canRescalePrice(k)) return false;
     for (const track of this.tracks) {
       for (const w of track.windows) w.rescalePrice(k, factor);
       track.lastClose *= factor;
@@ -583,10 +587,13 @@ export class MarketActor implements WindowListener {
     return true;
   }
 
-  private growSizeScale(scale: number): void {
+  private growSizeScale(scale: number): boolean {
     const k = scale - this.ctx.sizeScale;
+    if (scale > MAX_SCALE) return false;
+    for (const track of this.tracks) for (const w of track.windows) if (!w.canRescaleSize(k)) return false;
     for (const track of this.tracks) for (const w of track.windows) w.rescaleSize(k);
     this.ctx.sizeScale = scale;
+    return true;
   }
 
   /**
