@@ -414,7 +414,7 @@ describe('partition runner', () => {
     expect(batched.checkpoint).toBe(3n);
   }, 30_000);
 
-  it('processes the next batches while a checkpoint is stored, one checkpoint in flight at a time', async () => {
+  it('goes on processing while a checkpoint commits, one in flight, until it is an interval overdue', async () => {
     // A store whose commits wait for the test: the first one is held until released.
     const started: bigint[] = [];
     let release: () => void = () => {};
@@ -429,33 +429,49 @@ describe('partition runner', () => {
           return inner.commit(batch);
         },
       });
-    const { metrics, store, runner, signal } = await setup({}, holding);
+    let now = Date.UTC(2024, 0, 1);
+    const { metrics, store, runner, signal } = await setup({ checkpointIntervalMs: 1_000, clock: () => now }, holding);
     const run = runner.run(signal);
     const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     const accepted = async () =>
       (await metrics.trades.get()).values.find((v) => v.labels.outcome === 'accepted')?.value ?? 0;
+    const batch = (from: number) =>
+      runner.enqueue(
+        { topic: 't', partition: 0, records: records([t(from + 1), t(from + 2)], from), highWatermark: 10n },
+        signal,
+      );
 
-    await runner.enqueue({ topic: 't', partition: 0, records: records([t(1), t(2)]), highWatermark: 4n }, signal);
+    now += 1_000;
+    await batch(0);
     await expect
       .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the first checkpoint to start' })
       .toBe(1);
-    // The first commit is held: the next batch is processed all the same.
-    await runner.enqueue({ topic: 't', partition: 0, records: records([t(3), t(4)], 2), highWatermark: 4n }, signal);
-    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the second batch to be processed' }).toBe(4);
-    expect(runner.offset).toBe(4n);
-    // The checkpoint due after it waits for the one in flight.
-    await new Promise((r) => setTimeout(r, 50));
+    // The first commit is held; the next checkpoint is due at every batch, and the batches are
+    // processed all the same: they wait for no commit.
+    await batch(2);
+    await batch(4);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the batches to be processed' }).toBe(6);
+    expect(runner.offset).toBe(6n);
     expect(started).toEqual([2n]);
     expect(await store.loadCheckpoint('t', 0)).toBeNull();
 
+    // An interval later the commit in flight is overdue: the loop waits for it after this batch.
+    // (Once the loop is idle again: the clock moved before it looked at the last batch would hold it there.)
+    await new Promise((r) => setTimeout(r, 50));
+    now += 1_000;
+    await batch(6);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the fourth batch to be processed' }).toBe(8);
+    await batch(8);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await accepted()).toBe(8);
+    expect(started).toEqual([2n]);
+
     release();
-    await expect
-      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the second checkpoint to start' })
-      .toBe(2);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the last batch to be processed' }).toBe(10);
     runner.stop();
     await run;
-    expect(started).toEqual([2n, 4n]);
-    expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(4n);
+    expect(started).toEqual([2n, 8n, 10n]);
+    expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(10n);
     await store.close();
   }, 30_000);
 

@@ -216,6 +216,8 @@ export class PartitionRunner {
    * processing: its state and rows were captured, synchronously, at one point of the record order.
    */
   private inflightCheckpoint: Promise<void> | undefined;
+  /** When the checkpoint in flight started (its capture). */
+  private inflightStartedAt = 0;
   /** Set when a checkpoint failed for good (fenced, or a non-retriable error): the run ends with it. */
   private checkpointFailed: { err: unknown } | undefined;
   /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
@@ -365,16 +367,15 @@ export class PartitionRunner {
         this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
         if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
         if (this.checkpointDue()) {
-          // One checkpoint in flight at a time: the next one due waits for it, so an outage stops
-          // this loop within one checkpoint interval (the mailbox fills and the partition pauses)
-          // and what waits for a commit stays bounded.
-          await this.inflightCheckpoint;
-          this.throwIfCheckpointFailed();
-          this.inflightCheckpoint = this.checkpoint(signal).catch((err: unknown) => {
-            this.checkpointFailed = { err };
-            // Wakes a loop waiting for mail: the run ends with the error.
-            this.mailbox.close();
-          });
+          // One checkpoint in flight at a time. The next one due starts once it is committed; the
+          // loop goes on meanwhile (the live outputs wait for no commit), unless the one in flight
+          // is overdue (a store or bus outage): then the loop waits for it, so an outage stops the
+          // loop (the mailbox fills and the partition pauses) and what waits for a commit stays bounded.
+          if (this.inflightCheckpoint !== undefined && this.checkpointOverdue()) {
+            await this.inflightCheckpoint;
+            this.throwIfCheckpointFailed();
+          }
+          if (this.inflightCheckpoint === undefined) this.startCheckpoint(signal);
         }
       }
       // Partial updates a hold kept back go out before the final checkpoint (which settles them):
@@ -394,6 +395,33 @@ export class PartitionRunner {
       await this.inflightCheckpoint;
     }
     if (this.paused) this.setPaused(false);
+  }
+
+  /** Starts a checkpoint (its capture is synchronous, see checkpoint()); `inflightCheckpoint` until it settles. */
+  private startCheckpoint(signal: AbortSignal): void {
+    this.inflightStartedAt = this.deps.clock();
+    const inflight = this.checkpoint(signal)
+      .catch((err: unknown) => {
+        this.checkpointFailed = { err };
+        // Wakes a loop waiting for mail: the run ends with the error.
+        this.mailbox.close();
+      })
+      .finally(() => {
+        if (this.inflightCheckpoint === inflight) this.inflightCheckpoint = undefined;
+      });
+    this.inflightCheckpoint = inflight;
+  }
+
+  /**
+   * The checkpoint in flight has run longer than the checkpoint interval, or the rows waiting
+   * behind it reached `maxPendingRows`: the loop goes no further ahead of the commit.
+   */
+  private checkpointOverdue(): boolean {
+    const { config } = this.deps;
+    return (
+      this.deps.clock() - this.inflightStartedAt >= config.checkpointIntervalMs ||
+      this.pendingRowCount() >= config.maxPendingRows
+    );
   }
 
   /**
