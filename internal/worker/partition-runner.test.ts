@@ -315,6 +315,43 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it("publishes each batch its markets' latest prices, one per market, apart from the partial rate limit", async () => {
+    const bus = createMemoryBus();
+    const prices: string[] = [];
+    const partials: number[] = [];
+    const priceSub = bus.subscribe('tickmesh.price.>');
+    const partialSub = bus.subscribe('tickmesh.candle.partial.>');
+    const decode = (d: Uint8Array) => JSON.parse(new TextDecoder().decode(d)) as Record<string, unknown>;
+    const receiving = Promise.all([
+      (async () => {
+        for await (const m of priceSub) prices.push(`${m.subject.split('.').at(-1)}#${decode(m.data).tradeId}`);
+      })(),
+      (async () => {
+        for await (const m of partialSub) partials.push(decode(m.data).trades as number);
+      })(),
+    ]);
+    const now = Date.UTC(2024, 0, 2);
+    // A partial rate limit of a minute: only the first trade's partial goes out.
+    const { store, runner, signal } = await setup({ bus, clock: () => now, partialMinIntervalMs: 60_000 });
+    const run = runner.run(signal);
+    const eth = { ...base, symbol: 'ETHUSDT', market: 'ETH-USDT' };
+    const t = (m: Trade, id: number): Trade => ({ ...m, tradeId: String(id), eventTime: base.eventTime + id });
+    await runner.enqueue({ topic: 't', partition: 0, records: records([t(base, 1)]), highWatermark: 5n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['BTCUSDT#1']);
+    // Two markets, the latest of each once: the batch's own trades, not a later tick's.
+    const batch = records([t(base, 2), t(eth, 3), t(base, 4), t(eth, 5)], 1);
+    await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 5n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['BTCUSDT#1', 'BTCUSDT#4', 'ETHUSDT#5']);
+    runner.stop();
+    await run;
+    expect(partials).toEqual([1, 1]);
+    expect(prices).toHaveLength(3);
+    priceSub.unsubscribe();
+    partialSub.unsubscribe();
+    await receiving;
+    await store.close();
+  }, 30_000);
+
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const { metrics, store, runner, signal } = await setup();
     const run = runner.run(signal);

@@ -166,6 +166,12 @@ export class PartitionRunner {
    */
   private holdingSince: number | undefined;
   private readonly holdingActors = new Set<MarketActorPort>();
+  /**
+   * Actors fed a trade since the last price updates: each publishes its latest price once per
+   * batch (conflated per market), apart from the partials' rate limit; held like the partials
+   * while batches wait.
+   */
+  private readonly priced = new Set<MarketActorPort>();
   private held: { append: number; event: number } | undefined;
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
@@ -380,7 +386,7 @@ export class PartitionRunner {
       }
       // Partial updates a hold kept back go out before the final checkpoint (which settles them):
       // a stop that discards the queued batches would otherwise leave them unpublished.
-      if (this.holdingActors.size > 0 && this.state !== 'abandoned')
+      if (this.holdingActors.size + this.priced.size > 0 && this.state !== 'abandoned')
         this.collect([], this.releaseHeld(this.deps.clock()));
       const stopping = this.deps.clock();
       await this.inflightCheckpoint;
@@ -549,6 +555,7 @@ export class PartitionRunner {
       } else this.catchUp(key, actor, this.swept);
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
+      this.priced.add(actor);
       for (const trade of trades) {
         tally[actor.onTrade(trade, partialNow, out)]++;
         // The partition watermark follows event time but never passes the log's append clock:
@@ -595,14 +602,17 @@ export class PartitionRunner {
   }
 
   /**
-   * Ends a hold: the actors that held partials back publish them (as the rate limit allows at
-   * `now`; the rest goes at a later tick). Returns the append and event time of the oldest
+   * Ends a hold, and a batch that was not held: the actors that held partials back publish them
+   * (as the rate limit allows at `now`; the rest goes at a later tick), and those fed a trade
+   * since the last prices publish their latest price. Returns the append and event time of the oldest
    * record the hold covered, which the latency histograms start from.
    */
   private releaseHeld(now: number): { append: number; event: number } | undefined {
     this.holdingSince = undefined;
     for (const actor of this.holdingActors) actor.flushPartials(now, this.out);
     this.holdingActors.clear();
+    for (const actor of this.priced) actor.flushPrice(this.out);
+    this.priced.clear();
     const held = this.held;
     this.held = undefined;
     return held;
@@ -748,6 +758,7 @@ export class PartitionRunner {
     this.removed.add(key);
     this.dirty.delete(key);
     this.holdingActors.delete(actor);
+    this.priced.delete(actor);
     this.deadlines.delete(key);
     this.fresh.delete(key);
     this.partialsPending.delete(actor);
