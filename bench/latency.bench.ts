@@ -50,6 +50,9 @@ import { benchMarkets, type LoadCommand } from './worker-load.js';
  * TICKMESH_BENCH_LATENCY=isolated,scaleout picks the scenarios; TICKMESH_BENCH_LATENCY_VARIANTS
  * the isolated variants (pinned,rt); TICKMESH_BENCH_LATENCY_PROFILE=<dir> writes a CPU profile of
  * the worker during the measured window of the 5,000/s phase of each isolated variant.
+ * TICKMESH_BENCH_LATENCY_BASELINE=<dir>: a variant named `<variant>@baseline` runs the worker (and
+ * its probe) from that checkout, another version of tickmesh with its node_modules, so that two
+ * versions are measured side by side in one run (`rt@baseline,rt`).
  */
 
 const MARKETS = 1_000;
@@ -269,7 +272,17 @@ async function phases(
 // ---------------------------------------------------------------------------------------------
 // isolated
 
-async function isolated(env: Endpoints, quick: boolean, variant: string): Promise<BenchResult[]> {
+/** The checkout a `<variant>@baseline` worker runs from, or undefined for this one. */
+function baselineDir(variant: string): string | undefined {
+  if (!variant.endsWith('@baseline')) return undefined;
+  const dir = process.env.TICKMESH_BENCH_LATENCY_BASELINE;
+  if (dir === undefined) throw new Error(`latency bench: variant ${variant} needs TICKMESH_BENCH_LATENCY_BASELINE`);
+  return resolve(dir);
+}
+
+async function isolated(env: Endpoints, quick: boolean, named: string): Promise<BenchResult[]> {
+  const variant = named.replace(/@baseline$/, '');
+  const cwd = baselineDir(named);
   const list = rates('1000,5000,20000');
   const warmupMs = quick ? 2_000 : 5_000;
   const measureMs = Number(process.env.TICKMESH_BENCH_LATENCY_MEASURE_MS) || (quick ? 5_000 : 20_000);
@@ -299,7 +312,7 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
         ...(process.env.TICKMESH_BENCH_WORKER_ARGS?.split(' ').filter((a) => a !== '') ?? []),
         ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
       ],
-      { prefix: ['taskset', '-c', '1'], nodeArgs: ['--import', './bench/latency-probe.ts'], ipc: true },
+      { prefix: ['taskset', '-c', '1'], nodeArgs: ['--import', './bench/latency-probe.ts'], ipc: true, cwd },
     );
     const pid = proc.child.pid as number;
     // Real-time priority for the worker's own threads once it runs: started under `chrt`, the
@@ -342,7 +355,7 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
     const samples = await phases(load, [{ pid, port }], list, warmupMs, measureMs, (rate) => {
       if (profileDir === undefined || rate !== 5_000) return;
       mkdirSync(profileDir, { recursive: true });
-      const file = resolve(profileDir, `worker-${variant}-${rate}-${tag}.cpuprofile`);
+      const file = resolve(profileDir, `worker-${named.replace('@', '-')}-${rate}-${tag}.cpuprofile`);
       profiles.push(file);
       void send(proc as WorkerProcess, { type: 'profile', file, ms: measureMs }, 'profiled');
       // The profiler's sampling thread inherits the main thread's SCHED_FIFO priority and could not
@@ -465,7 +478,7 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
       const windowS = (s.end - s.measureFrom) / 1000;
       const achieved = s.sent / ((s.end - s.measureFrom + warmupMs) / 1000);
       results.push({
-        name: `isolated (${variant}) at ${fmt(s.rate)} trades/s: worker-added latency (receipt to publish of the price update), p99`,
+        name: `isolated (${named}) at ${fmt(s.rate)} trades/s: worker-added latency (receipt to publish of the price update), p99`,
         value: ms(quantile(sorted(added), 0.99)),
         unit: 'ms',
         details: {
