@@ -352,6 +352,31 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it('publishes the prices of a large batch every 64 records, not only at its end', async () => {
+    const bus = createMemoryBus();
+    const prices: string[] = [];
+    const sub = bus.subscribe('tickmesh.price.>');
+    const receiving = (async () => {
+      for await (const m of sub)
+        prices.push((JSON.parse(new TextDecoder().decode(m.data)) as { tradeId: string }).tradeId);
+    })();
+    const now = Date.UTC(2024, 0, 2);
+    const { store, runner, signal } = await setup({ bus, clock: () => now, partialMinIntervalMs: 60_000 });
+    const run = runner.run(signal);
+    const trades = Array.from({ length: 130 }, (_, i) => ({
+      ...base,
+      tradeId: String(i + 1),
+      eventTime: base.eventTime + i,
+    }));
+    await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 130n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['64', '128', '130']);
+    runner.stop();
+    await run;
+    sub.unsubscribe();
+    await receiving;
+    await store.close();
+  }, 30_000);
+
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const { metrics, store, runner, signal } = await setup();
     const run = runner.run(signal);
