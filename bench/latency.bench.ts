@@ -417,6 +417,21 @@ async function isolated(env: Endpoints, quick: boolean, named: string): Promise<
           appendToPublish.push(pr.fromAppend[i] as number);
         }
       }
+      // Where the slow ones fall in the minute: windows close at its seconds 2 (a market's own
+      // trade, the out-of-orderness later) and 7 (the partition watermark, the idle grace later).
+      const slowBySecond = new Map<number, number>();
+      let slow = 0;
+      for (let i = 0; i < pr.at.length; i++) {
+        if (!inWindow(pr.at[i] as number) || pr.inBatch[i] !== 2 || (pr.fromReceipt[i] as number) <= 10) continue;
+        const second = Math.floor(((pr.at[i] as number) % 60_000) / 1000);
+        slowBySecond.set(second, (slowBySecond.get(second) ?? 0) + 1);
+        slow++;
+      }
+      const slowSeconds = [...slowBySecond]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([sec, n]) => `:${String(sec).padStart(2, '0')} ${n}`)
+        .join(', ');
       const lastPrice: number[] = [];
       const lastPriceOwn: number[] = [];
       for (const a of arrivals) {
@@ -485,6 +500,7 @@ async function isolated(env: Endpoints, quick: boolean, named: string): Promise<
           "worker-added, price updates published by their trade's own batch, ms p50 / p99": pq(added),
           'the same, batches that waited < 1 ms in the mailbox (no checkpoint in the way), ms p50 / p99':
             pq(addedUnstalled),
+          'worker-added over 10 ms (own batch): count, and the seconds of the minute holding most': `${slow}: ${slowSeconds}`,
           'worker-added, every price update (rate-limited ones released by a tick included), ms p50 / p99':
             pq(addedAll),
           'last price: Kafka append to NATS delivery, every update, ms p50 / p99': pq(lastPrice),
