@@ -51,6 +51,9 @@ import { benchMarkets, type LoadCommand } from './worker-load.js';
  * TICKMESH_BENCH_LATENCY=isolated,scaleout picks the scenarios; TICKMESH_BENCH_LATENCY_VARIANTS
  * the isolated variants (pinned,rt); TICKMESH_BENCH_LATENCY_PROFILE=<dir> writes a CPU profile of
  * the worker during the measured window of the 5,000/s phase of each isolated variant.
+ * TICKMESH_BENCH_LATENCY_BASELINE=<dir>: a variant named `<variant>@baseline` runs the worker (and
+ * its probe) from that checkout, another version of tickmesh with its node_modules, so that two
+ * versions are measured side by side in one run (`rt@baseline,rt`).
  */
 
 const MARKETS = 1_000;
@@ -267,7 +270,17 @@ async function phases(
 // ---------------------------------------------------------------------------------------------
 // isolated
 
-async function isolated(env: Endpoints, quick: boolean, variant: string): Promise<BenchResult[]> {
+/** The checkout a `<variant>@baseline` worker runs from, or undefined for this one. */
+function baselineDir(variant: string): string | undefined {
+  if (!variant.endsWith('@baseline')) return undefined;
+  const dir = process.env.TICKMESH_BENCH_LATENCY_BASELINE;
+  if (dir === undefined) throw new Error(`latency bench: variant ${variant} needs TICKMESH_BENCH_LATENCY_BASELINE`);
+  return resolve(dir);
+}
+
+async function isolated(env: Endpoints, quick: boolean, named: string): Promise<BenchResult[]> {
+  const variant = named.replace(/@baseline$/, '');
+  const cwd = baselineDir(named);
   const list = rates('1000,5000,20000');
   const warmupMs = quick ? 2_000 : 5_000;
   const measureMs = Number(process.env.TICKMESH_BENCH_LATENCY_MEASURE_MS) || (quick ? 5_000 : 20_000);
@@ -297,7 +310,7 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
         ...(process.env.TICKMESH_BENCH_WORKER_ARGS?.split(' ').filter((a) => a !== '') ?? []),
         ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
       ],
-      { prefix: ['taskset', '-c', '1'], nodeArgs: ['--import', './bench/latency-probe.ts'], ipc: true },
+      { prefix: ['taskset', '-c', '1'], nodeArgs: ['--import', './bench/latency-probe.ts'], ipc: true, cwd },
     );
     const pid = proc.child.pid as number;
     // Real-time priority for the worker's own threads once it runs: started under `chrt`, the
@@ -340,7 +353,7 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
     const samples = await phases(load, [{ pid, port }], list, warmupMs, measureMs, (rate) => {
       if (profileDir === undefined || rate !== 5_000) return;
       mkdirSync(profileDir, { recursive: true });
-      const file = resolve(profileDir, `worker-${variant}-${rate}-${tag}.cpuprofile`);
+      const file = resolve(profileDir, `worker-${named.replace('@', '-')}-${rate}-${tag}.cpuprofile`);
       profiles.push(file);
       void send(proc as WorkerProcess, { type: 'profile', file, ms: measureMs }, 'profiled');
       // The profiler's sampling thread inherits the main thread's SCHED_FIFO priority and could not
@@ -402,6 +415,21 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
           appendToPublish.push(pr.fromAppend[i] as number);
         }
       }
+      // Where the slow ones fall in the minute: windows close at its seconds 2 (a market's own
+      // trade, the out-of-orderness later) and 7 (the partition watermark, the idle grace later).
+      const slowBySecond = new Map<number, number>();
+      let slow = 0;
+      for (let i = 0; i < pr.at.length; i++) {
+        if (!inWindow(pr.at[i] as number) || pr.inBatch[i] !== 2 || (pr.fromReceipt[i] as number) <= 10) continue;
+        const second = Math.floor(((pr.at[i] as number) % 60_000) / 1000);
+        slowBySecond.set(second, (slowBySecond.get(second) ?? 0) + 1);
+        slow++;
+      }
+      const slowSeconds = [...slowBySecond]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([sec, n]) => `:${String(sec).padStart(2, '0')} ${n}`)
+        .join(', ');
       const lastPrice: number[] = [];
       const lastPriceOwn: number[] = [];
       for (const a of arrivals) {
@@ -463,13 +491,14 @@ async function isolated(env: Endpoints, quick: boolean, variant: string): Promis
       const windowS = (s.end - s.measureFrom) / 1000;
       const achieved = s.sent / ((s.end - s.measureFrom + warmupMs) / 1000);
       results.push({
-        name: `isolated (${variant}) at ${fmt(s.rate)} trades/s: worker-added latency (receipt to publish of the price update), p99`,
+        name: `isolated (${named}) at ${fmt(s.rate)} trades/s: worker-added latency (receipt to publish of the price update), p99`,
         value: ms(quantile(sorted(added), 0.99)),
         unit: 'ms',
         details: {
           "worker-added, price updates published by their trade's own batch, ms p50 / p99": pq(added),
           'the same, batches that waited < 1 ms in the mailbox (no checkpoint in the way), ms p50 / p99':
             pq(addedUnstalled),
+          'worker-added over 10 ms (own batch): count, and the seconds of the minute holding most': `${slow}: ${slowSeconds}`,
           'worker-added, every price update (rate-limited ones released by a tick included), ms p50 / p99':
             pq(addedAll),
           'last price: Kafka append to NATS delivery, every update, ms p50 / p99': pq(lastPrice),

@@ -598,12 +598,12 @@ export async function stopWorkerProcess(proc: WorkerProcess, graceMs = 30_000): 
 export async function startWorkerProcess(
   env: Endpoints,
   args: string[],
-  launch: { prefix?: string[]; nodeArgs?: string[]; ipc?: boolean } = {},
+  launch: { prefix?: string[]; nodeArgs?: string[]; ipc?: boolean; cwd?: string } = {},
 ): Promise<WorkerProcess> {
   const node = [process.execPath, '--import', 'tsx', ...(launch.nodeArgs ?? []), 'cmd/tickmesh/main.ts', 'worker'];
   const [cmd, ...rest] = [...(launch.prefix ?? []), ...node, ...args] as [string, ...string[]];
   const child = spawn(cmd, rest, {
-    cwd: ROOT,
+    cwd: launch.cwd ?? ROOT,
     env: { ...process.env, ...env },
     stdio: launch.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });

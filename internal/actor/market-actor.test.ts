@@ -399,9 +399,11 @@ describe('MarketActor partial candles', () => {
     expect(out.partial.map((c) => c.interval).sort()).toEqual(['1m', '5m']);
   });
 
-  it("reports with each update the market's latest trade: its price, id and event time, from the finest interval", () => {
+  it("publishes the market's latest trade on flushPrice: its price, id and event time, from the finest interval", () => {
     const { actor, out } = partial({ intervals: ['1m', '1h', '1w'], detectors: { interval: '1m' } });
     actor.onTrade(trade(7, 61_234, '100.5', '2'), T0, out);
+    expect(out.prices).toHaveLength(0);
+    actor.flushPrice(out);
     expect(out.prices).toHaveLength(1);
     const [p] = out.prices;
     // The trade's time, not the close time of any window (the 1w window closes days later).
@@ -413,11 +415,31 @@ describe('MarketActor partial candles', () => {
       volume: '2',
       openTime: T0 + MIN,
     });
+    // Nothing accepted since: nothing to send.
+    actor.flushPrice(out);
+    expect(out.prices).toHaveLength(1);
     // An older trade arriving later (still inside the open minute) does not make the price older.
     actor.onTrade(trade(8, 60_500, '99'), T0 + 5_000, out);
+    actor.flushPrice(out);
     expect(out.prices.map((x) => [x.candle.close, x.time])).toEqual([
       ['100.5', T0 + 61_234],
       ['100.5', T0 + 61_234],
+    ]);
+  });
+
+  it('sends each price apart from the partial rate limit: one per flush, the latest trades conflated', () => {
+    const { actor, out } = partial({ intervals: ['1m'], detectors: { interval: '1m' }, partialMinIntervalMs: 1_000 });
+    actor.onTrade(trade(1, 1_000, '100'), T0, out);
+    actor.onTrade(trade(2, 1_100, '101'), T0 + 10, out);
+    actor.onTrade(trade(3, 1_200, '102'), T0 + 20, out);
+    actor.flushPrice(out);
+    actor.onTrade(trade(4, 1_300, '103'), T0 + 30, out);
+    actor.flushPrice(out);
+    // The partials wait for their rate limit; the prices did not.
+    expect(out.partial.map((c) => c.close)).toEqual(['100']);
+    expect(out.prices.map((x) => [x.candle.close, x.candle.lastTradeId])).toEqual([
+      ['102', '3'],
+      ['103', '4'],
     ]);
   });
 

@@ -116,6 +116,8 @@ export class MarketActor implements WindowListener {
   private deadline = Number.POSITIVE_INFINITY;
   private lastPartialAt = Number.NEGATIVE_INFINITY;
   private partialPending = false;
+  /** A trade was accepted since the last price update (flushPrice); live, not in the snapshot. */
+  private priceMoved = false;
   /** Largest scaled price ever accepted: bounds every price the state holds, for rescaling. */
   private maxPrice = 0;
   private out: ActorOutput | null = null;
@@ -268,6 +270,7 @@ export class MarketActor implements WindowListener {
     }
     if (this.wm >= this.deadline) this.closeWindows();
     if (this.config.partialUpdates) {
+      if (!revised) this.priceMoved = true;
       if (now - this.lastPartialAt >= this.config.partialMinIntervalMs) this.emitPartials(now);
       else this.partialPending = true;
     }
@@ -354,6 +357,22 @@ export class MarketActor implements WindowListener {
     this.out = out;
     this.emitPartials(now);
     this.out = null;
+  }
+
+  /**
+   * Publishes the market's latest trade (PriceUpdate) if a trade was accepted since the last
+   * one: the caller decides how often (the worker, once per batch for the markets it touched),
+   * apart from the partial updates' rate limit. A live output like the partials (only with
+   * `partialUpdates`), outside the checkpointed results.
+   */
+  flushPrice(out: ActorOutput): void {
+    if (!this.priceMoved) return;
+    this.priceMoved = false;
+    const finest = this.tracks[0] as IntervalWindows;
+    let newest: CandleWindow | undefined;
+    for (const w of finest.openWindows())
+      if (w.count > 0 && (newest === undefined || w.start > newest.start)) newest = w;
+    if (newest) out.prices.push({ candle: newest.toCandle(this.ctx, finest.interval, false), time: newest.lastTime });
   }
 
   /**
@@ -561,11 +580,6 @@ export class MarketActor implements WindowListener {
     if (emitted > 0) {
       this.counters.partialCandles += emitted;
       this.lastPartialAt = now;
-      const finest = tracks[0] as IntervalWindows;
-      let newest: CandleWindow | undefined;
-      for (const w of finest.openWindows())
-        if (w.count > 0 && (newest === undefined || w.start > newest.start)) newest = w;
-      if (newest) out.prices.push({ candle: newest.toCandle(this.ctx, finest.interval, false), time: newest.lastTime });
     }
     this.partialPending = false;
   }

@@ -21,6 +21,8 @@ export interface MarketActorPort {
   reach(watermarkMs: number, cutAs: number, out: ActorOutput): void;
   /** Publishes a partial update held back by its rate limit, if due at `now`; changes no result. */
   flushPartials(now: number, out: ActorOutput): void;
+  /** Publishes the market's latest trade price if a trade was accepted since the last one; changes no result. */
+  flushPrice(out: ActorOutput): void;
   /**
    * The lowest watermark at which advance() does more than raise the watermark (a window closes,
    * a detector raises); partial updates aside. +Infinity: none until the next trade.

@@ -319,6 +319,68 @@ describe('partition runner', () => {
     await store.close();
   }, 30_000);
 
+  it("publishes each batch its markets' latest prices, one per market, apart from the partial rate limit", async () => {
+    const bus = createMemoryBus();
+    const prices: string[] = [];
+    const partials: number[] = [];
+    const priceSub = bus.subscribe('tickmesh.price.>');
+    const partialSub = bus.subscribe('tickmesh.candle.partial.>');
+    const decode = (d: Uint8Array) => JSON.parse(new TextDecoder().decode(d)) as Record<string, unknown>;
+    const receiving = Promise.all([
+      (async () => {
+        for await (const m of priceSub) prices.push(`${m.subject.split('.').at(-1)}#${decode(m.data).tradeId}`);
+      })(),
+      (async () => {
+        for await (const m of partialSub) partials.push(decode(m.data).trades as number);
+      })(),
+    ]);
+    const now = Date.UTC(2024, 0, 2);
+    // A partial rate limit of a minute: only the first trade's partial goes out.
+    const { store, runner, signal } = await setup({ bus, clock: () => now, partialMinIntervalMs: 60_000 });
+    const run = runner.run(signal);
+    const eth = { ...base, symbol: 'ETHUSDT', market: 'ETH-USDT' };
+    const t = (m: Trade, id: number): Trade => ({ ...m, tradeId: String(id), eventTime: base.eventTime + id });
+    await runner.enqueue({ topic: 't', partition: 0, records: records([t(base, 1)]), highWatermark: 5n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['BTCUSDT#1']);
+    // Two markets, the latest of each once: the batch's own trades, not a later tick's.
+    const batch = records([t(base, 2), t(eth, 3), t(base, 4), t(eth, 5)], 1);
+    await runner.enqueue({ topic: 't', partition: 0, records: batch, highWatermark: 5n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['BTCUSDT#1', 'BTCUSDT#4', 'ETHUSDT#5']);
+    runner.stop();
+    await run;
+    expect(partials).toEqual([1, 1]);
+    expect(prices).toHaveLength(3);
+    priceSub.unsubscribe();
+    partialSub.unsubscribe();
+    await receiving;
+    await store.close();
+  }, 30_000);
+
+  it('publishes the prices of a large batch every 64 records, not only at its end', async () => {
+    const bus = createMemoryBus();
+    const prices: string[] = [];
+    const sub = bus.subscribe('tickmesh.price.>');
+    const receiving = (async () => {
+      for await (const m of sub)
+        prices.push((JSON.parse(new TextDecoder().decode(m.data)) as { tradeId: string }).tradeId);
+    })();
+    const now = Date.UTC(2024, 0, 2);
+    const { store, runner, signal } = await setup({ bus, clock: () => now, partialMinIntervalMs: 60_000 });
+    const run = runner.run(signal);
+    const trades = Array.from({ length: 130 }, (_, i) => ({
+      ...base,
+      tradeId: String(i + 1),
+      eventTime: base.eventTime + i,
+    }));
+    await runner.enqueue({ topic: 't', partition: 0, records: records(trades), highWatermark: 130n }, signal);
+    await expect.poll(() => prices, { timeout: 2_000, interval: 5 }).toEqual(['64', '128', '130']);
+    runner.stop();
+    await run;
+    sub.unsubscribe();
+    await receiving;
+    await store.close();
+  }, 30_000);
+
   it('counts every record by outcome in tickmesh_worker_trades_total', async () => {
     const { metrics, store, runner, signal } = await setup();
     const run = runner.run(signal);
@@ -418,7 +480,7 @@ describe('partition runner', () => {
     expect(batched.checkpoint).toBe(3n);
   }, 30_000);
 
-  it('processes the next batches while a checkpoint is stored, one checkpoint in flight at a time', async () => {
+  it('goes on processing while a checkpoint commits, one in flight, until it is an interval overdue', async () => {
     // A store whose commits wait for the test: the first one is held until released.
     const started: bigint[] = [];
     let release: () => void = () => {};
@@ -433,33 +495,49 @@ describe('partition runner', () => {
           return inner.commit(batch);
         },
       });
-    const { metrics, store, runner, signal } = await setup({}, holding);
+    let now = Date.UTC(2024, 0, 1);
+    const { metrics, store, runner, signal } = await setup({ checkpointIntervalMs: 1_000, clock: () => now }, holding);
     const run = runner.run(signal);
     const t = (id: number): Trade => ({ ...base, tradeId: String(id), eventTime: base.eventTime + id });
     const accepted = async () =>
       (await metrics.trades.get()).values.find((v) => v.labels.outcome === 'accepted')?.value ?? 0;
+    const batch = (from: number) =>
+      runner.enqueue(
+        { topic: 't', partition: 0, records: records([t(from + 1), t(from + 2)], from), highWatermark: 10n },
+        signal,
+      );
 
-    await runner.enqueue({ topic: 't', partition: 0, records: records([t(1), t(2)]), highWatermark: 4n }, signal);
+    now += 1_000;
+    await batch(0);
     await expect
       .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the first checkpoint to start' })
       .toBe(1);
-    // The first commit is held: the next batch is processed all the same.
-    await runner.enqueue({ topic: 't', partition: 0, records: records([t(3), t(4)], 2), highWatermark: 4n }, signal);
-    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the second batch to be processed' }).toBe(4);
-    expect(runner.offset).toBe(4n);
-    // The checkpoint due after it waits for the one in flight.
-    await new Promise((r) => setTimeout(r, 50));
+    // The first commit is held; the next checkpoint is due at every batch, and the batches are
+    // processed all the same: they wait for no commit.
+    await batch(2);
+    await batch(4);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the batches to be processed' }).toBe(6);
+    expect(runner.offset).toBe(6n);
     expect(started).toEqual([2n]);
     expect(await store.loadCheckpoint('t', 0)).toBeNull();
 
+    // An interval later the commit in flight is overdue: the loop waits for it after this batch.
+    // (Once the loop is idle again: the clock moved before it looked at the last batch would hold it there.)
+    await new Promise((r) => setTimeout(r, 50));
+    now += 1_000;
+    await batch(6);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the fourth batch to be processed' }).toBe(8);
+    await batch(8);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await accepted()).toBe(8);
+    expect(started).toEqual([2n]);
+
     release();
-    await expect
-      .poll(() => started.length, { timeout: 10_000, interval: 5, message: 'the second checkpoint to start' })
-      .toBe(2);
+    await expect.poll(accepted, { timeout: 10_000, interval: 5, message: 'the last batch to be processed' }).toBe(10);
     runner.stop();
     await run;
-    expect(started).toEqual([2n, 4n]);
-    expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(4n);
+    expect(started).toEqual([2n, 8n, 10n]);
+    expect((await store.loadCheckpoint('t', 0))?.nextOffset).toBe(10n);
     await store.close();
   }, 30_000);
 

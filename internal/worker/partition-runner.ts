@@ -117,6 +117,9 @@ function hasFutureTrade(
   return false;
 }
 
+/** Records after which a batch publishes its prices (and what else it has) before going on. */
+const PRICE_SLICE_RECORDS = 64;
+
 /** Event-time step at which the partition watermark sweeps every actor (deterministic in the record order). */
 const SWEEP_STEP_MS = 1_000;
 
@@ -180,6 +183,12 @@ export class PartitionRunner {
    */
   private holdingSince: number | undefined;
   private readonly holdingActors = new Set<MarketActorPort>();
+  /**
+   * Actors fed a trade since the last price updates: each publishes its latest price once per
+   * batch (conflated per market), apart from the partials' rate limit; held like the partials
+   * while batches wait.
+   */
+  private readonly priced = new Set<MarketActorPort>();
   private held: { append: number; event: number } | undefined;
   private pendingCandles: Candle[] = [];
   private pendingAlerts: Alert[] = [];
@@ -230,6 +239,8 @@ export class PartitionRunner {
    * processing: its state and rows were captured, synchronously, at one point of the record order.
    */
   private inflightCheckpoint: Promise<void> | undefined;
+  /** When the checkpoint in flight started (its capture). */
+  private inflightStartedAt = 0;
   /** Set when a checkpoint failed for good (fenced, or a non-retriable error): the run ends with it. */
   private checkpointFailed: { err: unknown } | undefined;
   /** Why the last commit attempt failed while retrying; undefined when commits succeed. */
@@ -379,21 +390,20 @@ export class PartitionRunner {
         this.deps.metrics.mailboxDepth.set(this.labels, this.mailbox.size);
         if (this.paused && this.mailbox.size <= this.deps.config.resumeAt) this.setPaused(false);
         if (this.checkpointDue()) {
-          // One checkpoint in flight at a time: the next one due waits for it, so an outage stops
-          // this loop within one checkpoint interval (the mailbox fills and the partition pauses)
-          // and what waits for a commit stays bounded.
-          await this.inflightCheckpoint;
-          this.throwIfCheckpointFailed();
-          this.inflightCheckpoint = this.checkpoint(signal).catch((err: unknown) => {
-            this.checkpointFailed = { err };
-            // Wakes a loop waiting for mail: the run ends with the error.
-            this.mailbox.close();
-          });
+          // One checkpoint in flight at a time. The next one due starts once it is committed; the
+          // loop goes on meanwhile (the live outputs wait for no commit), unless the one in flight
+          // is overdue (a store or bus outage): then the loop waits for it, so an outage stops the
+          // loop (the mailbox fills and the partition pauses) and what waits for a commit stays bounded.
+          if (this.inflightCheckpoint !== undefined && this.checkpointOverdue()) {
+            await this.inflightCheckpoint;
+            this.throwIfCheckpointFailed();
+          }
+          if (this.inflightCheckpoint === undefined) this.startCheckpoint(signal);
         }
       }
       // Partial updates a hold kept back go out before the final checkpoint (which settles them):
       // a stop that discards the queued batches would otherwise leave them unpublished.
-      if (this.holdingActors.size > 0 && this.state !== 'abandoned')
+      if (this.holdingActors.size + this.priced.size > 0 && this.state !== 'abandoned')
         this.collect([], this.releaseHeld(this.deps.clock()));
       const stopping = this.deps.clock();
       await this.inflightCheckpoint;
@@ -408,6 +418,33 @@ export class PartitionRunner {
       await this.inflightCheckpoint;
     }
     if (this.paused) this.setPaused(false);
+  }
+
+  /** Starts a checkpoint (its capture is synchronous, see checkpoint()); `inflightCheckpoint` until it settles. */
+  private startCheckpoint(signal: AbortSignal): void {
+    this.inflightStartedAt = this.deps.clock();
+    const inflight = this.checkpoint(signal)
+      .catch((err: unknown) => {
+        this.checkpointFailed = { err };
+        // Wakes a loop waiting for mail: the run ends with the error.
+        this.mailbox.close();
+      })
+      .finally(() => {
+        if (this.inflightCheckpoint === inflight) this.inflightCheckpoint = undefined;
+      });
+    this.inflightCheckpoint = inflight;
+  }
+
+  /**
+   * The checkpoint in flight has run longer than the checkpoint interval, or the rows waiting
+   * behind it reached `maxPendingRows`: the loop goes no further ahead of the commit.
+   */
+  private checkpointOverdue(): boolean {
+    const { config } = this.deps;
+    return (
+      this.deps.clock() - this.inflightStartedAt >= config.checkpointIntervalMs ||
+      this.pendingRowCount() >= config.maxPendingRows
+    );
   }
 
   /**
@@ -460,6 +497,7 @@ export class PartitionRunner {
     let tradesIn = 0;
     let firstEvent = Number.NaN;
     const { reader, row } = this;
+    let slice = 0;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
       this.nextOffset = record.offset + 1n;
@@ -526,6 +564,7 @@ export class PartitionRunner {
       } else this.catchUp(key, actor, this.swept);
       this.dirty.add(key);
       if (partialNow === HOLD) this.holdingActors.add(actor);
+      this.priced.add(actor);
       for (let k = 0; k < count; k++) {
         let eventTime: number;
         if (single !== undefined) {
@@ -557,6 +596,15 @@ export class PartitionRunner {
         if (actor.pendingPartial) this.partialsPending.add(actor);
         this.schedule(key, actor);
       }
+      // A large batch publishes what it has so far every PRICE_SLICE_RECORDS records: a price then
+      // waits in the worker for a slice of the batch, not the whole of it. (Not timed in the
+      // append-to-publish histogram: the batch's own publish at its end is.)
+      if (++slice === PRICE_SLICE_RECORDS && partialNow !== HOLD) {
+        slice = 0;
+        for (const a of this.priced) a.flushPrice(out);
+        this.priced.clear();
+        this.collect([], undefined);
+      }
     }
     this.stateChanged = true;
     for (const outcome of OUTCOMES) {
@@ -584,14 +632,17 @@ export class PartitionRunner {
   }
 
   /**
-   * Ends a hold: the actors that held partials back publish them (as the rate limit allows at
-   * `now`; the rest goes at a later tick). Returns the append and event time of the oldest
+   * Ends a hold, and a batch that was not held: the actors that held partials back publish them
+   * (as the rate limit allows at `now`; the rest goes at a later tick), and those fed a trade
+   * since the last prices publish their latest price. Returns the append and event time of the oldest
    * record the hold covered, which the latency histograms start from.
    */
   private releaseHeld(now: number): { append: number; event: number } | undefined {
     this.holdingSince = undefined;
     for (const actor of this.holdingActors) actor.flushPartials(now, this.out);
     this.holdingActors.clear();
+    for (const actor of this.priced) actor.flushPrice(this.out);
+    this.priced.clear();
     const held = this.held;
     this.held = undefined;
     return held;
@@ -737,6 +788,7 @@ export class PartitionRunner {
     this.removed.add(key);
     this.dirty.delete(key);
     this.holdingActors.delete(actor);
+    this.priced.delete(actor);
     this.deadlines.delete(key);
     this.fresh.delete(key);
     this.partialsPending.delete(actor);
