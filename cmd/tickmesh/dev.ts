@@ -34,7 +34,9 @@ import { createVerificationMetrics } from '../../internal/worker/verification-me
 import { createWorker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
-const DEV_INTERVALS = '1m,5m,15m,1h,4h,1d';
+// 1s candles give the trend model its scored record within minutes of a start (docs/MODEL.md);
+// at 1m its first forecast waits for eleven closed candles.
+const DEV_INTERVALS = '1s,1m,5m,15m,1h,4h,1d';
 
 const HELP = `tickmesh dev: every role in one process, no servers to install
 
@@ -120,13 +122,14 @@ export const devCommand: Command = {
       config: workerConfig(options),
       ...(reconciler ? { companion: reconciler } : {}),
     });
-    // The venue's own klines beside its trades (the simulator publishes its own) for every candle interval.
+    // The venue's own klines beside its trades (the simulator publishes its own) for every candle
+    // interval but 1s, which no venue's futures and not every venue's spot publishes.
     const ingestor = createIngestor({
       venues,
       producer: log.producer(),
       logger,
       registry,
-      klineIntervals: values.klines === 'on' ? workerIntervals : [],
+      klineIntervals: values.klines === 'on' ? workerIntervals.filter((i) => i !== '1s') : [],
     });
     const api = createApiServer({
       store: store.share(),
