@@ -120,7 +120,7 @@ export const devCommand: Command = {
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
       config: workerConfig(options),
-      ...(reconciler ? { companion: reconciler } : {}),
+      companion: reconciler,
     });
     // The venue's own klines beside its trades (the simulator publishes its own) for every candle
     // interval but 1s, which no venue's futures and not every venue's spot publishes.
