@@ -34,10 +34,6 @@ import { createVerificationMetrics } from '../../internal/worker/verification-me
 import { createWorker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
-// 1s candles give the trend model its scored record within minutes of a start (docs/MODEL.md);
-// at 1m its first forecast waits for eleven closed candles.
-const DEV_INTERVALS = '1s,1m,5m,15m,1h,4h,1d';
-
 const HELP = `tickmesh dev: every role in one process, no servers to install
 
 Runs ingest, worker, the API with the web dashboard (http://127.0.0.1:8080/) and a live
@@ -85,7 +81,7 @@ export const devCommand: Command = {
     const log = createMemoryLog();
     const admin = log.admin();
     const options = parseWorkerOptions({
-      intervals: DEV_INTERVALS,
+      intervals: values.intervals,
       'idle-grace-ms': '3000',
       'drain-timeout-ms': '20000',
       'rejected-topic': DEFAULT_TOPICS.rejects,

@@ -114,7 +114,15 @@ describe('tickmesh dev (npm start)', () => {
   }, 60_000);
 
   it('shows simulated reference data, sentiment, headlines and the scored model, labelled so, through the routes', async () => {
-    const dev = startDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '2']);
+    // 1s candles beside the defaults: the model's forecasts are scored within seconds.
+    const dev = startDev([
+      '--ws-url',
+      'ws://127.0.0.1:1/stream',
+      '--rate',
+      '2',
+      '--intervals',
+      '1s,1m,5m,15m,1h,4h,1d',
+    ]);
     const { url } = await dev.line((l) => l.msg === 'api listening');
     // Context, simulated and labelled so, through the worker's tables and the API's routes.
     const latest = await eventually(
