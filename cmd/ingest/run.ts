@@ -22,7 +22,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   const logger = createLogger({ level: config.logLevel }).child({ role: 'ingest' });
   const registry = createRegistry({ role: 'ingest' });
   const exporter = otlpExporterFromEnv(process.env);
-  const tracing = startTracing({ serviceName: 'tickmesh-ingest', ...(exporter ? { exporter } : {}) });
+  const tracing = startTracing({ serviceName: 'tickmesh-ingest', exporter });
   // The probes first: an unreachable Kafka shows as not Ready, with the reason on /readyz and in
   // one log line, while this process retries (StartupGate).
   const gate = createStartupGate({ logger, signal });
@@ -73,7 +73,7 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
   });
   const resume = config.resumeTail > 0 ? await resumeFromLog(config, logger, signal) : undefined;
   ingestor = createIngestor({
-    ...(resume ? { resume } : {}),
+    resume,
     venues: config.venues,
     producer,
     logger,
@@ -89,9 +89,9 @@ export async function runIngest(config: IngestConfig, signal: AbortSignal): Prom
     maxBackfill: config.maxBackfill,
     maxEventSkewMs: config.maxEventSkewMs,
     klineIntervals: config.klineIntervals,
-    ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
-    ...(ready.get(config.topics.trades) !== undefined ? { tradePartitions: ready.get(config.topics.trades) } : {}),
-    ...(config.proxy ? { proxy: config.proxy } : {}),
+    tracer: tracing.enabled ? tracing.tracer : undefined,
+    tradePartitions: ready.get(config.topics.trades),
+    proxy: config.proxy,
   });
   gate.open();
   logger.info({ metricsPort: probes.port, topics: config.topics, venues: config.venues.length }, 'ingest started');

@@ -142,7 +142,7 @@ export async function runOperator(
         events: { on: () => store.reference(), recorder },
         members: () => membership.members(),
         partitionCount: config.partitions,
-        ...(weighLoad ? { load: () => placementLoad(weighLoad.rates(Date.now()), config.loadMinRate) } : {}),
+        load: weighLoad && (() => placementLoad(weighLoad.rates(Date.now()), config.loadMinRate)),
         options: {
           tolerance: config.tolerance,
           maxMovesPerRound: config.maxMovesPerRound,
@@ -168,7 +168,7 @@ export async function runOperator(
         labelSelector: config.selector,
         logger,
         onChange: () => reconciler.notify('membership'),
-        ...(liveness ? { liveness } : {}),
+        liveness,
       });
       // Its own signal: the elector aborts `leading` only after this function returns, so the
       // finally below must be able to stop the loop when the reconciler ends first.

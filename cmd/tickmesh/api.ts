@@ -46,7 +46,7 @@ export const apiCommand: Command = {
     const logger = createLogger({ level: options.logLevel });
     const registry = createRegistry({ role: 'api' });
     const exporter = otlpExporterFromEnv(process.env);
-    const tracing = startTracing({ serviceName: 'tickmesh-api', ...(exporter ? { exporter } : {}) });
+    const tracing = startTracing({ serviceName: 'tickmesh-api', exporter });
     const clientId = `tickmesh-api-${hostname()}-${process.pid}`;
     // The probe port answers from the start: until PostgreSQL and NATS answer, not Ready, the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
@@ -92,7 +92,7 @@ export const apiCommand: Command = {
       logger,
       registry,
       config: apiConfigFromOptions(options, keys),
-      ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
+      tracer: tracing.enabled ? tracing.tracer : undefined,
     });
     const run = new AbortController();
     await server.start(run.signal);

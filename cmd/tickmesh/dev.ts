@@ -34,8 +34,6 @@ import { createVerificationMetrics } from '../../internal/worker/verification-me
 import { createWorker } from '../../internal/worker/worker.js';
 import type { Command } from './command.js';
 
-const DEV_INTERVALS = '1m,5m,15m,1h,4h,1d';
-
 const HELP = `tickmesh dev: every role in one process, no servers to install
 
 Runs ingest, worker, the API with the web dashboard (http://127.0.0.1:8080/) and a live
@@ -83,7 +81,7 @@ export const devCommand: Command = {
     const log = createMemoryLog();
     const admin = log.admin();
     const options = parseWorkerOptions({
-      intervals: DEV_INTERVALS,
+      intervals: values.intervals,
       'idle-grace-ms': '3000',
       'drain-timeout-ms': '20000',
       'rejected-topic': DEFAULT_TOPICS.rejects,
@@ -118,15 +116,16 @@ export const devCommand: Command = {
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
       config: workerConfig(options),
-      ...(reconciler ? { companion: reconciler } : {}),
+      companion: reconciler,
     });
-    // The venue's own klines beside its trades (the simulator publishes its own) for every candle interval.
+    // The venue's own klines beside its trades (the simulator publishes its own) for every candle
+    // interval but 1s, which no venue's futures and not every venue's spot publishes.
     const ingestor = createIngestor({
       venues,
       producer: log.producer(),
       logger,
       registry,
-      klineIntervals: values.klines === 'on' ? workerIntervals : [],
+      klineIntervals: values.klines === 'on' ? workerIntervals.filter((i) => i !== '1s') : [],
     });
     const api = createApiServer({
       store: store.share(),

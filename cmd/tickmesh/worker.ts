@@ -77,7 +77,7 @@ export const workerCommand: Command = {
 
     const logger = createLogger({ level: options.logLevel });
     const exporter = otlpExporterFromEnv(process.env);
-    const tracing = startTracing({ serviceName: 'tickmesh-worker', ...(exporter ? { exporter } : {}) });
+    const tracing = startTracing({ serviceName: 'tickmesh-worker', exporter });
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
@@ -137,8 +137,8 @@ export const workerCommand: Command = {
       metrics: createWorkerMetrics(registry),
       clock: Date.now,
       config: workerConfig(options),
-      ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
-      ...(reconciler ? { companion: reconciler.host } : {}),
+      tracer: tracing.enabled ? tracing.tracer : undefined,
+      companion: reconciler?.host,
     });
     serving = worker;
     gate.open();

@@ -120,8 +120,12 @@ export interface Bus {
   publishDurable(subject: string, data: Uint8Array, options: DurablePublishOptions): Promise<PublishAck>;
   /** Stored messages of a stream in sequence order, then new ones as they are stored, until aborted. */
   readStream(stream: string, options: ReadStreamOptions): AsyncIterable<StoredMessage>;
-  /** Opens the bucket, creating it when it does not exist. */
-  kv(bucket: string): Promise<KvBucket>;
+  /**
+   * Opens the bucket, creating it when it does not exist. With `create: false` a bucket that does
+   * not exist yet is an UnavailableError (retriable: its owner has not made it yet), for a user
+   * that may read and write keys but not create buckets.
+   */
+  kv(bucket: string, options?: { readonly create?: boolean }): Promise<KvBucket>;
   /** Ends every subscription and releases the connection. */
   close(): Promise<void>;
 }

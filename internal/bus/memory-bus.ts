@@ -1,4 +1,4 @@
-import { ConfigError, InputError } from '../runtime/errors.js';
+import { ConfigError, InputError, UnavailableError } from '../runtime/errors.js';
 import type {
   Bus,
   BusHeaders,
@@ -151,11 +151,12 @@ export class MemoryBus implements Bus {
     }
   }
 
-  async kv(name: string): Promise<KvBucket> {
+  async kv(name: string, options: { readonly create?: boolean } = {}): Promise<KvBucket> {
     this.checkOpen();
     if (!/^[-\w]+$/.test(name)) throw new InputError('bad_bucket', `invalid bucket name '${name}'`);
     let b = this.buckets.get(name);
     if (!b) {
+      if (options.create === false) throw new UnavailableError(`memory bus: kv ${name} does not exist yet`);
       b = new MemoryKvBucket(name, this.closing.signal);
       this.buckets.set(name, b);
     }

@@ -238,9 +238,17 @@ class NatsBus implements Bus {
     }
   }
 
-  async kv(name: string): Promise<KvBucket> {
+  async kv(name: string, options: { readonly create?: boolean } = {}): Promise<KvBucket> {
     if (!/^[-\w]+$/.test(name)) throw new InputError('bad_bucket', `invalid bucket name '${name}'`);
     try {
+      if (options.create === false) {
+        // Asked first: kvm.create() binds to a bucket that exists and creates one that does not.
+        await this.jsm.streams.info(`KV_${name}`).catch((err: unknown) => {
+          throw isStreamNotFound(err)
+            ? new UnavailableError(`nats: kv ${name} does not exist yet`, { cause: err })
+            : err;
+        });
+      }
       return new NatsKvBucket(name, await this.kvm.create(name, { history: 1 }), this.closing.signal);
     } catch (err) {
       throw classifyNatsError(err, `kv ${name}`);

@@ -46,6 +46,11 @@ export const DEV_FLAGS = {
   wsUrl: { schema: z.string().default(BINANCE_WS), arg: 'URL', help: 'Binance WebSocket base URL' },
   partitions: { schema: intFlag(1).default(4), arg: 'N', help: 'partitions of the in-process log' },
   interval: { schema: z.string().default('1m'), arg: 'I', help: 'candle interval on screen' },
+  intervals: {
+    schema: z.string().default('1m,5m,15m,1h,4h,1d'),
+    arg: 'LIST',
+    help: "candle intervals; with 1s the trend model's first forecasts are scored within a minute",
+  },
   dataDir: {
     schema: textFlag,
     arg: 'DIR',

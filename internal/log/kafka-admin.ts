@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../observe/logger.js';
 import { closeWithin } from '../runtime/close-within.js';
-import { ConfigError, UnavailableError } from '../runtime/errors.js';
+import { ConfigError, ConnectionSecurityError, UnavailableError } from '../runtime/errors.js';
 import { classifyKafkaError, createKafkaClient, type KafkaClientOptions } from './kafka-client.js';
+import { firstTlsBroker } from './kafka-tls-probe.js';
 import type { LogAdmin } from './log.js';
 
 export interface KafkaAdminOptions extends KafkaClientOptions {
@@ -32,7 +33,15 @@ export async function createKafkaAdmin(options: KafkaAdminOptions): Promise<Kafk
   try {
     await admin.connect();
   } catch (err) {
-    throw classifyKafkaError(err, 'admin connect');
+    const classified = classifyKafkaError(err, 'admin connect');
+    const tls = classified instanceof UnavailableError && !options.security?.tls;
+    const broker = tls ? await firstTlsBroker(options.brokers) : undefined;
+    if (broker === undefined) throw classified;
+    throw new ConnectionSecurityError(
+      'kafka',
+      `admin connect: ${broker} speaks TLS and this client plain text: set KAFKA_SECURITY_PROTOCOL to ssl or sasl_ssl (and the CA)`,
+      { cause: err },
+    );
   }
   return new KafkaAdmin(admin, options.replicationFactor, options.logger.child({ component: 'kafka-admin' }));
 }

@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { headline, reference, sentimentValue } from '../../test/contracts/context-store-contract.js';
 import { alert } from '../../test/contracts/store-contract.js';
+import { eventually } from '../../test/harness/eventually.js';
 import { createMemoryBus, type MemoryBus } from '../bus/memory-bus.js';
 import { ALERTS_STREAM, alertSubject } from '../bus/subject-names.js';
 import { DEFAULT_CONTEXT_TOPICS, newsRecord, referenceRecord, sentimentRecord } from '../ingest/context/records.js';
@@ -13,16 +14,6 @@ import { createPgliteStore, type PgliteStore } from '../sink/pglite-store.js';
 import { createContextHost } from './context-host.js';
 import { createContextRecorder } from './context-recorder.js';
 import { alertPayload } from './outputs.js';
-
-async function until<T>(check: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('context recorder and context actors in the worker', () => {
   let store: PgliteStore;
@@ -78,8 +69,18 @@ describe('context recorder and context actors in the worker', () => {
     await producer.send(DEFAULT_CONTEXT_TOPICS.reference, [referenceRecord(reference())]);
     await producer.send(DEFAULT_CONTEXT_TOPICS.sentiment, [sentimentRecord(sentimentValue())]);
     const first = await recorder();
-    await until(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.news, 0)) === 2n);
-    await until(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.sentiment, 0)) === 1n);
+    await expect
+      .poll(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.news, 0)) === 2n, {
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(true);
+    await expect
+      .poll(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.sentiment, 0)) === 1n, {
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(true);
     await first.close();
     // The same headline appended again (a second ingest), and a record that does not decode.
     await producer.send(DEFAULT_CONTEXT_TOPICS.news, [
@@ -87,7 +88,12 @@ describe('context recorder and context actors in the worker', () => {
       { key: 'x', value: new TextEncoder().encode('{'), headers: { 'tm-schema': 'news.v1' } },
     ]);
     const second = await recorder();
-    await until(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.news, 0)) === 4n);
+    await expect
+      .poll(async () => (await store.contextOffset(DEFAULT_CONTEXT_TOPICS.news, 0)) === 4n, {
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(true);
     await second.close();
     expect(await store.news({})).toEqual([b, a]); // one time: by source, then guid
     expect(await store.sentiment({ index: 'crypto-fear-greed' })).toEqual([sentimentValue()]);
@@ -114,10 +120,15 @@ describe('context recorder and context actors in the worker', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await store.alerts()).toEqual([spike].filter(() => false));
     await log.producer().send(DEFAULT_CONTEXT_TOPICS.news, [newsRecord(news)]);
-    const stored = await until(async () => {
-      const rows = (await store.alerts()).filter((a) => a.kind === 'news_spike');
-      return rows.length > 0 && rows;
-    });
+    const stored = await eventually(
+      'the news_spike alert',
+      async () => {
+        const rows = (await store.alerts()).filter((a) => a.kind === 'news_spike');
+        return rows.length > 0 ? rows : undefined;
+      },
+      10_000,
+      10,
+    );
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({
       id: `${spike.id}:news`,
@@ -128,7 +139,12 @@ describe('context recorder and context actors in the worker', () => {
     await send(spike);
     const later = { ...spike, id: 'binance:BTCUSDT:volume_spike:1m:y', kind: 'volume_spike' as const };
     await send(later);
-    await until(async () => (await store.alerts()).filter((a) => a.kind === 'news_spike').length === 2);
+    await expect
+      .poll(async () => (await store.alerts()).filter((a) => a.kind === 'news_spike').length === 2, {
+        timeout: 10_000,
+        interval: 10,
+      })
+      .toBe(true);
     await new Promise((r) => setTimeout(r, 50));
     expect((await store.alerts()).filter((a) => a.kind === 'news_spike').map((a) => a.id)).toEqual([
       `${spike.id}:news`,
@@ -144,14 +160,14 @@ describe('context recorder and context actors in the worker', () => {
     await recorder();
     const news = headline({ published: Date.UTC(2026, 0, 1, 12, 0) });
     await log.producer().send(DEFAULT_CONTEXT_TOPICS.news, [newsRecord(news)]);
-    await until(async () => (await store.news({})).length === 1);
+    await expect.poll(async () => (await store.news({})).length === 1, { timeout: 10_000, interval: 10 }).toBe(true);
     const host = createContextHost({ bus, store, logger: silentLogger(), owns: () => true });
     const run = new AbortController();
     runs.push(run);
     await host.start(run.signal);
     const spike = alert({ time: Date.UTC(2026, 0, 1, 12, 20) });
     await bus.publishDurable(alertSubject(spike), alertPayload(spike), { msgId: spike.id });
-    await until(async () => (await store.alerts()).length === 1);
+    await expect.poll(async () => (await store.alerts()).length === 1, { timeout: 10_000, interval: 10 }).toBe(true);
     expect((await store.alerts())[0]?.evidence.secondsFromHeadline).toBe(1_200);
     await host.close();
   });

@@ -121,7 +121,12 @@ class Follower implements PlacementFollower {
 
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', () => this.controller.abort(), { once: true });
-    const bucket = await this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET);
+    // The operator makes the bucket (a worker's NATS user may not: deploy/nats/tickmesh-accounts.conf).
+    const bucket = await retry(() => this.deps.bus.kv(this.deps.bucket ?? PLACEMENT_BUCKET, { create: false }), {
+      ...REWATCH,
+      signal: this.controller.signal,
+      onRetry: (err) => this.deps.logger.warn({ err }, 'no placement bucket yet; waiting for the operator'),
+    });
     this.releaseLoop = this.followReleases(bucket);
     // The follower outlives a broken watch (NATS down, a failed put or claim): it watches again,
     // and the diff against the last applied document picks up whatever it missed.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, BusMessage, KvEntry, StoredMessage, Subscription } from '../../internal/bus/bus.js';
+import { UnavailableError } from '../../internal/runtime/errors.js';
 import { collectGarbage } from '../harness/gc.js';
 
 /**
@@ -243,6 +244,17 @@ export function defineBusContract(name: string, make: () => Promise<BusSubject>,
         [3, 'a3'],
         [5, 'a5'],
       ]);
+    });
+
+    it('KV without create: a missing bucket is UnavailableError, one that exists opens with its keys', async () => {
+      const name = s.fresh('kvo');
+      const err = await s.bus.kv(name, { create: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as UnavailableError).retriable).toBe(true);
+      const owner = await s.bus.kv(name);
+      await owner.put('placement', enc.encode('{"v":1}'));
+      const opened = await s.bus.kv(name, { create: false });
+      expect(dec.decode((await opened.get('placement'))?.value)).toBe('{"v":1}');
     });
 
     it('KV put, get, delete and keys', async () => {

@@ -19,13 +19,15 @@ import { freePort } from '../harness/private-servers.js';
 import { queryPrometheus } from '../harness/prometheus.js';
 import { startTcpProxy, type TcpProxy, throughProxy } from '../harness/tcp-proxy.js';
 import { createTradeTopics } from '../harness/worker-tables.js';
+import { ContextStandIn } from '../support/context-stand-in.js';
 import { freshTopics } from './ingest-support.js';
 import { freshNamespace, kubeConfig } from './operator-support.js';
 
 /**
  * The alerting rules of deploy/helm/tickmesh/files/alerts.yaml on the harness's real Prometheus,
  * each made to fire by a real fault in real tickmesh processes: an exchange stand-in that sends
- * garbage, skips trade ids and goes silent; PostgreSQL cut away from a worker and from the API
+ * garbage, skips trade ids and goes silent; a second one where one market stops while the other
+ * trades on; a news feed that never has a new item; PostgreSQL cut away from a worker and from the API
  * (a TCP forwarder the test resets); the Kubernetes API cut away from the operator; a WebSocket
  * client that stops reading; a process killed. Every series carries this file's own `job` label,
  * so other tests' processes on the same Prometheus cannot fire or hide these alerts.
@@ -83,14 +85,17 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
   const proxies: TcpProxy[] = [];
   const stop = new AbortController();
   let exchange: LocalBinance | undefined;
+  let marketExchange: LocalBinance | undefined;
+  let feed: ContextStandIn | undefined;
   let namespace: { name: string; delete(): Promise<void> } | undefined;
   let bus: Bus | undefined;
   let apiUrl = '';
   let ingest: Proc;
   let producing: Promise<void> = Promise.resolve();
   let requesting: Promise<void> = Promise.resolve();
-  let kubeDir = '';
+  let tmpDir = '';
   const faultsSeen = Promise.withResolvers<void>();
+  const marketSeen = Promise.withResolvers<void>();
 
   const pg = () => {
     const u = new URL(endpoint('DATABASE_URL'));
@@ -111,6 +116,7 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
       cacheWorker: await freePort(),
       operator: await freePort(),
       api: await freePort(),
+      marketIngest: await freePort(),
     };
 
     // Ingest from a Binance stand-in: 150 trades; then, once Prometheus has seen ingest's
@@ -149,6 +155,79 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
       env,
     );
     procs.push(ingest);
+
+    // A second ingest: once Prometheus scrapes it, BTCUSDT trades once a second throughout;
+    // ETHUSDT trades 1,600 times in 20 s (far over a trade every 5 s averaged over the hour) and
+    // then stops; and a news feed that answers a channel without items, stale 3 s after the start.
+    const start = Date.now();
+    const eth = Array.from({ length: 1_600 }, (_, i) => ({ id: 9_000 + i, at: i * 12.5, symbol: 'ETHUSDT' }));
+    const btc = Array.from({ length: 400 }, (_, i) => ({ id: 5_000 + i, at: i * 1_000, symbol: 'BTCUSDT' }));
+    const paced = [...eth, ...btc].sort((a, b) => a.at - b.at);
+    marketExchange = await startLocalBinance({
+      trades: paced.map(({ id, at, symbol }) => ({
+        exchange: 'binance-futures',
+        symbol,
+        market: `${symbol.replace('USDT', '')}-USDT`,
+        tradeId: String(id),
+        price: '100.5',
+        size: '0.01',
+        side: 'buy',
+        eventTime: start + at,
+        receiveTime: start + at,
+      })),
+      script: (n) =>
+        n === 1
+          ? {
+              send: paced.map((_, i) => i),
+              holds: new Map(
+                paced.map(({ at }, i) => [
+                  i,
+                  marketSeen.promise.then(() => new Promise((resolve) => setTimeout(resolve, at).unref())),
+                ]),
+              ),
+              burst: 1,
+              after: 'silent',
+            }
+          : undefined,
+    });
+    feed = await new ContextStandIn().start();
+    feed.script('/feed', {
+      headers: { 'content-type': 'application/rss+xml' },
+      body: '<?xml version="1.0"?><rss version="2.0"><channel><title>quiet</title></channel></rss>',
+    });
+    tmpDir = await mkdtemp(join(tmpdir(), 'alerts-'));
+    const ingestConfig = join(tmpDir, 'ingest.json');
+    await writeFile(
+      ingestConfig,
+      JSON.stringify({
+        venues: [
+          { venue: 'binance-futures', symbols: ['BTCUSDT', 'ETHUSDT'], wsUrl: marketExchange.wsUrl, restUrl: '' },
+        ],
+        sources: [
+          {
+            kind: 'news',
+            source: 'rss',
+            name: 'alerts-feed',
+            url: `${feed.url}/feed`,
+            intervalSeconds: 1,
+            staleAfterSeconds: 3,
+          },
+        ],
+      }),
+    );
+    const marketTopics = await freshTopics(1);
+    procs.push(
+      new Proc(
+        'marketIngest',
+        [
+          'ingest',
+          ...['--config', ingestConfig, '--stale-after', '0', '--metrics-port', String(ports.marketIngest)],
+          ...['--trades-topic', marketTopics.trades, '--rejects-topic', marketTopics.rejects],
+          ...['--gaps-topic', marketTopics.gaps, '--no-klines'],
+        ],
+        env,
+      ),
+    );
 
     // A worker on its own topic, fed live trades by this test, with PostgreSQL behind a forwarder.
     const topic = freshName('alerts-trades');
@@ -239,8 +318,7 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
     const apiServer = new URL(cluster.server);
     const kube = await startTcpProxy({ host: apiServer.hostname, port: Number(apiServer.port || 443) });
     proxies.push(kube);
-    kubeDir = await mkdtemp(join(tmpdir(), 'alerts-kube-'));
-    const kubeconfig = join(kubeDir, 'config');
+    const kubeconfig = join(tmpDir, 'config');
     const original = await readFile(endpoint('KUBECONFIG'), 'utf8');
     await writeFile(kubeconfig, original.replaceAll(cluster.server, `https://127.0.0.1:${kube.port}`));
     const operator = new Proc(
@@ -285,6 +363,16 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
       { timeout: 60_000, interval: 500 },
     );
     faultsSeen.resolve();
+    // The second ingest's markets appear with their first trades: after its first scrape, so that
+    // the rate of ETH-USDT's trades counts them all.
+    await vi.waitFor(
+      async () => {
+        if ((await queryPrometheus(`up{job="${JOB}", process="marketIngest"} == 1`)).length === 0)
+          throw new Error('marketIngest not scraped yet');
+      },
+      { timeout: 60_000, interval: 500 },
+    );
+    marketSeen.resolve();
     await workerDb.cut();
     await workerCache.cut();
     await apiDb.cut();
@@ -306,9 +394,11 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
     for (const p of procs) p.kill('SIGKILL');
     for (const p of proxies) await p.close();
     await exchange?.close();
+    await marketExchange?.close();
+    await feed?.close();
     await bus?.close();
     await namespace?.delete();
-    if (kubeDir) await rm(kubeDir, { recursive: true, force: true });
+    if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
   });
 
   it('the rules pass promtool check and their own unit tests', async () => {
@@ -383,6 +473,18 @@ describe('alerting rules on the real Prometheus, fired by real faults', () => {
   it('TickmeshFeedSilent: the venue stopped sending', async () => {
     const [a] = await firing('TickmeshFeedSilent', 'ingest');
     expect(a).toMatchObject({ venue: 'binance-futures', process: 'ingest' });
+  });
+
+  it('TickmeshMarketSilent: one market stops while the rest of its venue trades', async () => {
+    const alerts = await firing('TickmeshMarketSilent', 'marketIngest');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ venue: 'binance-futures', market: 'ETH-USDT', severity: 'warning' });
+  });
+
+  it('TickmeshContextSourceStale: a news feed with nothing new', async () => {
+    const [a] = await firing('TickmeshContextSourceStale', 'marketIngest');
+    expect(a).toMatchObject({ source: 'alerts-feed', severity: 'warning' });
+    expect(feed?.hits('/feed').length).toBeGreaterThan(3);
   });
 
   it('TickmeshNotReady: the worker cannot commit', async () => {

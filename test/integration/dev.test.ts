@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TrendPrediction } from '../../internal/actor/output.js';
 import { type LocalBinance, range, startLocalBinance } from '../../internal/ingest/testing/local-binance.js';
 import { spawnDev } from '../harness/dev-process.js';
 import { eventually } from '../harness/eventually.js';
@@ -112,8 +113,16 @@ describe('tickmesh dev (npm start)', () => {
     expect(dev.lines.some((l) => l.msg === 'draining: committing a final checkpoint per partition')).toBe(true);
   }, 60_000);
 
-  it('shows simulated reference data, sentiment and headlines, labelled so, through the tables and routes', async () => {
-    const dev = startDev(['--ws-url', 'ws://127.0.0.1:1/stream', '--rate', '2']);
+  it('shows simulated reference data, sentiment, headlines and the scored model, labelled so, through the routes', async () => {
+    // 1s candles beside the defaults: the model's forecasts are scored within seconds.
+    const dev = startDev([
+      '--ws-url',
+      'ws://127.0.0.1:1/stream',
+      '--rate',
+      '2',
+      '--intervals',
+      '1s,1m,5m,15m,1h,4h,1d',
+    ]);
     const { url } = await dev.line((l) => l.msg === 'api listening');
     // Context, simulated and labelled so, through the worker's tables and the API's routes.
     const latest = await eventually(
@@ -144,6 +153,26 @@ describe('tickmesh dev (npm start)', () => {
     const fng = await getJson(`${url}/api/v1/sentiment?index=fear-greed`);
     expect((fng.body.sentiment as unknown[]).length).toBe(30);
     expect(dev.lines.some((l) => l.msg?.startsWith('context: SIMULATED'))).toBe(true);
+    // The model's signal on the 1s candles, scored next to its three baselines.
+    const forecast = await eventually(
+      'a scored forecast of the trend model',
+      async () => {
+        const q = 'exchange=sim&symbol=BTC-USDT&interval=1s&limit=1';
+        const rows = (await getJson(`${url}/api/v1/predictions?${q}`)).body.predictions as TrendPrediction[];
+        const p = rows.at(-1);
+        return p !== undefined && p.scores.scored >= 3 ? p : undefined;
+      },
+      40_000,
+      250,
+    );
+    expect(forecast.pUp).toBeGreaterThan(0);
+    expect(forecast.pUp).toBeLessThan(1);
+    for (const s of [forecast.scores.model, ...Object.values(forecast.scores.baselines)]) {
+      expect(s.accuracy).toBeGreaterThanOrEqual(0);
+      expect(s.logLoss).toBeGreaterThan(0);
+    }
+    expect(Object.keys(forecast.scores.baselines).sort()).toEqual(['coin', 'majority', 'persistence']);
+    expect(forecast.scores.beatsBaselines).toBe(false);
 
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);

@@ -48,14 +48,6 @@ async function startProcess(standIn: ContextStandIn, topics: ContextTopics): Pro
   };
 }
 
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('context ingest on the real Kafka', () => {
   let standIn: ContextStandIn;
   beforeAll(async () => {
@@ -78,7 +70,12 @@ describe('context ingest on the real Kafka', () => {
     );
     standIn.script('/coindesk', { body: referenceSample('crypto-news-rss', 'zotochev_trade-news_coindesk.xml') });
     const stop = await startProcess(standIn, topics);
-    await until(() => standIn.hits('/fng/').length >= 3 && standIn.hits('/coindesk').length >= 3);
+    await expect
+      .poll(() => standIn.hits('/fng/').length >= 3 && standIn.hits('/coindesk').length >= 3, {
+        timeout: 20_000,
+        interval: 25,
+      })
+      .toBe(true);
     await stop();
     const history = (
       JSON.parse(referenceSample('altme-fng', 'fanyilun0_CryptoSentinel_fng_history.json')).data as unknown[]
@@ -94,7 +91,12 @@ describe('context ingest on the real Kafka', () => {
     // A second process: reads the keys back from Kafka, asks only for the latest values.
     const fngBefore = standIn.hits('/fng/').length;
     const stop2 = await startProcess(standIn, topics);
-    await until(() => standIn.hits('/fng/').length >= fngBefore + 2 && standIn.hits('/coindesk').length >= 6);
+    await expect
+      .poll(() => standIn.hits('/fng/').length >= fngBefore + 2 && standIn.hits('/coindesk').length >= 6, {
+        timeout: 20_000,
+        interval: 25,
+      })
+      .toBe(true);
     await stop2();
     expect(new URL(standIn.hits('/fng/')[fngBefore]?.url ?? '', standIn.url).searchParams.get('limit')).toBe('2');
     expect(await readAll(topics.sentiment)).toHaveLength(history + 2);

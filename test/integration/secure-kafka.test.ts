@@ -4,7 +4,7 @@ import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { createKafkaAdmin } from '../../internal/log/kafka-admin.js';
 import type { KafkaClientOptions } from '../../internal/log/kafka-client.js';
 import { silentLogger } from '../../internal/observe/logger.js';
-import { ConnectionSecurityError } from '../../internal/runtime/errors.js';
+import { ConnectionSecurityError, UnavailableError } from '../../internal/runtime/errors.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
@@ -144,6 +144,25 @@ describe('Kafka with TLS and SASL', () => {
     expect(err, causes(err)).toBeInstanceOf(ConnectionSecurityError);
     expect((err as Error).message).toMatch(/^kafka: .*TLS handshake failed/);
   }, 60_000);
+
+  it('a plain-text client towards a TLS listener is a ConnectionSecurityError saying the port speaks TLS', async () => {
+    // `quiet` is how the roles' StartupGate connects: one attempt, the gate retries.
+    const connect = (brokers: string) =>
+      createKafkaAdmin({ ...fromEnv({ KAFKA_BROKERS: brokers }), clientId: 'secure-plain', quiet: true }).then(
+        (a) => a.close(),
+        (e: unknown) => e,
+      );
+    for (const brokers of [servers.env.TEST_KAFKA_MTLS_BROKERS!, servers.env.TEST_KAFKA_SASL_SSL_BROKERS!]) {
+      const t0 = performance.now();
+      const err = await connect(brokers);
+      expect(err, causes(err)).toBeInstanceOf(ConnectionSecurityError);
+      expect((err as Error).message).toMatch(/^kafka: admin connect: .+ speaks TLS and this client plain text/);
+      expect(performance.now() - t0).toBeLessThan(5_000);
+    }
+    // A port where nothing listens stays an outage, retried, not a verdict about TLS.
+    const err = await connect('127.0.0.1:1');
+    expect(err, causes(err)).toBeInstanceOf(UnavailableError);
+  }, 90_000);
 
   it('tickmesh ingest runs as a process on SASL_SSL: waits for its topics and produces', async () => {
     const env = saslEnv('SCRAM-SHA-512');

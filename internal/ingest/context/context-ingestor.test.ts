@@ -69,14 +69,6 @@ class Captured {
   }
 }
 
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('context connectors against their stand-ins', () => {
   let standIn: ContextStandIn;
   let out: Captured;
@@ -133,7 +125,12 @@ describe('context connectors against their stand-ins', () => {
     });
     run([source]);
     // The hit is seen before its record is produced; wait for the record itself.
-    await until(() => out.values<ReferenceRecord>(T.reference).some((r) => r.price === 87000.5));
+    await expect
+      .poll(() => out.values<ReferenceRecord>(T.reference).some((r) => r.price === 87000.5), {
+        timeout: 5_000,
+        interval: 10,
+      })
+      .toBe(true);
     const pages = standIn.hits('/api/v3/coins/markets');
     // Page 1 was full (30 coins), page 2 was not (5): no page 3.
     expect(pages.map((r) => new URL(r.url, standIn.url).searchParams.get('page'))).toEqual(['1', '2']);
@@ -176,7 +173,7 @@ describe('context connectors against their stand-ins', () => {
     });
     const started = Date.now();
     run([source]);
-    await until(() => standIn.requests.length >= 4, 10_000);
+    await expect.poll(() => standIn.requests.length >= 4, { timeout: 10_000, interval: 10 }).toBe(true);
     const at = standIn.requests.map((r) => r.at);
     // The retry after the 429 came no sooner than its Retry-After.
     expect((at[1] as number) - (at[0] as number)).toBeGreaterThanOrEqual(990);
@@ -204,7 +201,9 @@ describe('context connectors against their stand-ins', () => {
     run([
       coingeckoSource({ baseUrl: `${standIn.url}/api/v3`, marketsEvery: 1, intervalMs: 20, requestsPerMinute: 6_000 }),
     ]);
-    await until(() => out.values<ContextReject>(T.rejects).length >= 5);
+    await expect
+      .poll(() => out.values<ContextReject>(T.rejects).length >= 5, { timeout: 5_000, interval: 10 })
+      .toBe(true);
     const reasons = out.values<ContextReject>(T.rejects).map((r) => r.reason);
     expect(reasons.slice(0, 5)).toEqual(['bad-json', 'bad-shape', 'bad-value', 'missing-field', 'bad-time']);
     expect(out.values<ReferenceRecord>(T.reference).map((r) => r.asset)).toEqual(['USDC', 'BNB']);
@@ -220,7 +219,9 @@ describe('context connectors against their stand-ins', () => {
       rssSource({ name: 'gone', url: `${standIn.url}/gone`, intervalMs: 5_000, requestsPerMinute: 6_000 }),
       rssSource({ name: 'huge', url: `${standIn.url}/huge`, intervalMs: 5_000, requestsPerMinute: 6_000 }),
     ]);
-    await until(() => out.values<ContextReject>(T.rejects).length >= 2);
+    await expect
+      .poll(() => out.values<ContextReject>(T.rejects).length >= 2, { timeout: 5_000, interval: 10 })
+      .toBe(true);
     const rejects = out.values<ContextReject>(T.rejects);
     expect(Object.fromEntries(rejects.map((r) => [r.source, r.reason]))).toEqual({
       gone: 'http-status',
@@ -234,7 +235,7 @@ describe('context connectors against their stand-ins', () => {
   it('Fear & Greed: the whole history on a first start, then the latest only; nothing again after a restart', async () => {
     standIn.script('/fng/', { body: FNG_HISTORY }, { body: FNG_LATEST });
     run([fearGreedSource({ baseUrl: standIn.url, intervalMs: 20, requestsPerMinute: 6_000 })]);
-    await until(() => standIn.hits('/fng/').length >= 3);
+    await expect.poll(() => standIn.hits('/fng/').length >= 3, { timeout: 5_000, interval: 10 }).toBe(true);
     const urls = standIn.hits('/fng/').map((r) => new URL(r.url, standIn.url).searchParams.get('limit'));
     expect(urls.slice(0, 3)).toEqual(['0', '2', '2']);
     const history = JSON.parse(FNG_HISTORY).data as unknown[];
@@ -249,7 +250,7 @@ describe('context connectors against their stand-ins', () => {
     const before = out.sent.length;
     standIn.script('/fng/', { body: FNG_HISTORY });
     run([fearGreedSource({ baseUrl: standIn.url, intervalMs: 20, requestsPerMinute: 6_000 })], seen);
-    await until(() => standIn.hits('/fng/').length >= 5);
+    await expect.poll(() => standIn.hits('/fng/').length >= 5, { timeout: 5_000, interval: 10 }).toBe(true);
     const restarted = standIn.hits('/fng/').slice(-2);
     expect(restarted.map((r) => new URL(r.url, standIn.url).searchParams.get('limit'))).toEqual(['2', '2']);
     expect(out.sent.length).toBe(before);
@@ -274,7 +275,12 @@ describe('context connectors against their stand-ins', () => {
       }),
     ];
     run(feeds());
-    await until(() => standIn.hits('/cointelegraph').length >= 4 && standIn.hits('/coindesk').length >= 3);
+    await expect
+      .poll(() => standIn.hits('/cointelegraph').length >= 4 && standIn.hits('/coindesk').length >= 3, {
+        timeout: 5_000,
+        interval: 10,
+      })
+      .toBe(true);
     const news = out.values<NewsRecord>(T.news);
     expect(news.filter((n) => n.source === 'coindesk')).toHaveLength(3);
     expect(news.filter((n) => n.source === 'cointelegraph')).toHaveLength(4);
@@ -293,7 +299,7 @@ describe('context connectors against their stand-ins', () => {
     const before = out.values<NewsRecord>(T.news).length;
     run(feeds(), seen);
     const hits = standIn.requests.length;
-    await until(() => standIn.requests.length >= hits + 4);
+    await expect.poll(() => standIn.requests.length >= hits + 4, { timeout: 5_000, interval: 10 }).toBe(true);
     expect(out.values<NewsRecord>(T.news)).toHaveLength(before);
   });
 
@@ -334,12 +340,12 @@ describe('context connectors against their stand-ins', () => {
         requestsPerMinute: 6_000,
       }),
     ]);
-    await until(() => out.values<NewsRecord>(T.news).length === 3);
+    await expect.poll(() => out.values<NewsRecord>(T.news).length === 3, { timeout: 5_000, interval: 10 }).toBe(true);
     expect(await metric('tickmesh_context_stale', { source: 'coindesk' })).toBe(0);
     await new Promise((r) => setTimeout(r, 500));
     expect(await metric('tickmesh_context_stale', { source: 'coindesk' })).toBe(1);
     standIn.script('/coindesk', { body: COINTELEGRAPH });
-    await until(() => out.values<NewsRecord>(T.news).length === 7);
+    await expect.poll(() => out.values<NewsRecord>(T.news).length === 7, { timeout: 5_000, interval: 10 }).toBe(true);
     await new Promise((r) => setTimeout(r, 60));
     expect(await metric('tickmesh_context_stale', { source: 'coindesk' })).toBe(0);
   });

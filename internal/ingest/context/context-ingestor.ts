@@ -60,10 +60,10 @@ export function createContextIngestor(deps: ContextIngestorDeps): ContextIngesto
     const budget = createRequestBudget(source.requestsPerMinute / 60, clock);
     const http = createSourceHttp({
       budget,
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      fetch: deps.fetch,
       signal: hard.signal,
       ...deps.retry,
-      ...(deps.maxBytes !== undefined ? { maxBytes: deps.maxBytes } : {}),
+      maxBytes: deps.maxBytes,
       onRequest: (status) => metrics.requests.inc({ source: source.name, status: String(status) }),
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: (err as Error).message, attempt, delayMs }, 'context request retried'),

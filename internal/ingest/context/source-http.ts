@@ -47,8 +47,8 @@ export function createSourceHttp(deps: SourceHttpDeps): SourceHttp {
             fetch: counted,
             signal: deps.signal,
             maxBytes: deps.maxBytes ?? 8 * 1024 * 1024,
-            ...(headers ? { headers } : {}),
-            ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
+            headers,
+            timeoutMs: deps.timeoutMs,
           });
           return text;
         },
