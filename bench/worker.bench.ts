@@ -202,7 +202,7 @@ export function serverCpu(): Record<string, number> {
 
 export function serverCpuDelta(a: Record<string, number>, b: Record<string, number>, wallS: number): string {
   return Object.keys(b)
-    .map((k) => `${k} ${((b[k]! - (a[k] ?? 0)) / wallS).toFixed(2)}`)
+    .map((k) => `${k} ${((b[k]! - (a[k] ?? 0)) / wallS).toFixed(3)}`)
     .join(', ');
 }
 
@@ -896,7 +896,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
           'max consumer lag, records (1 s samples)': maxLag,
           'rate achieved by the producer': `${fmt(achieved)} trades/s (most behind schedule: ${phase.maxBehind} trades)`,
           'producer send to Kafka ack ms p50 / p99 / max (the load side and the broker)': `${ms(quantile(phase.acks, 0.5))} / ${ms(quantile(phase.acks, 0.99))} / ${ms(quantile(phase.acks, 1))}`,
-          'worker process CPU, cores': workerCpuS.toFixed(2),
+          'worker process CPU, cores': workerCpuS.toFixed(3),
           'worker CPU per trade counted, µs': cpuPerTradeUs.toFixed(1),
           'worker market actors in memory (end of the window)': b.markets,
           'worker RSS / V8 heap used, MB (end of the window); peak RSS (VmHWM)': `${(b.rss / 1e6).toFixed(0)} / ${(b.heapUsed / 1e6).toFixed(0)}; ${(peakRss / 1e6).toFixed(0)}`,

@@ -81,6 +81,8 @@ export const workerCommand: Command = {
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
+    // Every consumer of the worker (trades, klines, context topics) fetches alike.
+    const fetching = { maxWaitTimeMs: options.fetchMaxWaitMs, minBytes: options.fetchMinBytes };
     // The probes first: a server that does not answer or refuses us shows as not Ready, with the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
     const gate = createStartupGate({ logger, signal });
@@ -120,10 +122,17 @@ export const workerCommand: Command = {
     if (!bus) return stopEarly([() => store.close()]);
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const producer = await createKafkaProducer({ ...kafka, registry });
-    const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
+    const consumer = await createKafkaConsumer({ ...kafka, ...fetching, topic: options.topic });
     const admin = await createKafkaAdmin(kafka);
     const reconciler = options.verify
-      ? await createVerification(options, partitionCount, { admin, kafka, store, bus, logger, registry })
+      ? await createVerification(options, partitionCount, {
+          admin,
+          kafka: { ...kafka, ...fetching },
+          store,
+          bus,
+          logger,
+          registry,
+        })
       : undefined;
     await reconciler?.host.start(signal);
     const worker = createWorker({
@@ -166,7 +175,7 @@ export const workerCommand: Command = {
     const recorder = options.context
       ? createContextRecorder({
           topics: { reference: options.referenceTopic, sentiment: options.sentimentTopic, news: options.newsTopic },
-          consumer: (topic) => createKafkaConsumer({ ...kafka, clientId: `${clientId}-context`, topic }),
+          consumer: (topic) => createKafkaConsumer({ ...kafka, ...fetching, clientId: `${clientId}-context`, topic }),
           admin,
           store,
           bus,

@@ -44,6 +44,11 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
   readonly bufferedBatches?: number;
   /** Longest a fetch waits for data at the broker, and the idle sleep with every partition paused. Default 100 ms. */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Bytes a fetch waits for at the broker (over all its partitions), up to `maxWaitTimeMs`.
+   * Default 1: a fetch returns with the first record, so a quiet topic costs a round trip per record.
+   */
+  readonly minBytes?: number;
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;
@@ -138,6 +143,7 @@ class KafkaLogConsumer implements LogConsumer {
     this.consumer = createKafkaClient(options).consumer({
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      minBytes: options.minBytes ?? 1,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
       maxBytes: options.maxBytes ?? 10_485_760,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
