@@ -36,10 +36,10 @@ export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
 const MIN_EVICT_IDLE_MS = 60_000;
 
 /** The worker's Kafka fetches: the broker holds a fetch until this many bytes or the wait. */
-export const FETCH_MAX_WAIT_MS = 100;
+export const FETCH_MAX_WAIT_MS = 500;
 export const FETCH_MIN_BYTES = 1;
 /** A live partition's checkpoint of market state alone (no rows) waits this long. */
-export const STATE_CHECKPOINT_INTERVAL_MS = 1_000;
+export const STATE_CHECKPOINT_INTERVAL_MS = 10_000;
 
 export const WORKER_FLAGS = {
   topic: { schema: z.string().min(1).default('tickmesh.trades.v1'), arg: 'NAME', help: 'trades topic' },
