@@ -65,10 +65,7 @@ describe('Kafka consumer fetch wait and min bytes', () => {
       await Promise.all(reading.map((r) => r.catch(() => undefined)));
     } finally {
       ac.abort();
-      await eager.close();
-      await gathering.close();
-      await producer.close();
-      await admin.close();
+      for (const c of [eager, gathering, producer, admin]) await c.close();
     }
   }, 120_000);
 });
