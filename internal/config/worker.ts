@@ -36,7 +36,7 @@ export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
 const MIN_EVICT_IDLE_MS = 60_000;
 
 /** The worker's Kafka fetches: the broker holds a fetch until this many bytes or the wait. */
-export const FETCH_MAX_WAIT_MS = 500;
+export const FETCH_MAX_WAIT_MS = 100;
 export const FETCH_MIN_BYTES = 1;
 /** A live partition's checkpoint of market state alone (no rows) waits this long. */
 export const STATE_CHECKPOINT_INTERVAL_MS = 10_000;
@@ -129,8 +129,8 @@ export const WORKER_FLAGS = {
     schema: int(1, 30_000).default(FETCH_MAX_WAIT_MS),
     arg: 'N',
     help:
-      "longest a fetch of the worker's consumers waits at the broker for --fetch-min-bytes; also how long " +
-      'a resumed or newly placed partition can wait for its first fetch',
+      'longest a fetch of the trades topic waits at the broker for --fetch-min-bytes (the klines and context ' +
+      'topics: at least 1000); also how long a resumed or newly placed partition can wait for its first fetch',
   },
   fetchMinBytes: {
     schema: int(1, 1_048_576).default(FETCH_MIN_BYTES),

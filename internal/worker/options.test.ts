@@ -18,7 +18,7 @@ describe('worker options', () => {
 
   it('fetch wait and min bytes, and the state-only checkpoint interval: defaults, flags, bounds', () => {
     const d = parseWorkerOptions({});
-    expect([d.fetchMaxWaitMs, d.fetchMinBytes]).toEqual([500, 1]);
+    expect([d.fetchMaxWaitMs, d.fetchMinBytes]).toEqual([100, 1]);
     expect(workerConfig(d).partition.stateCheckpointIntervalMs).toBe(10_000);
     const o = parseWorkerOptions({
       'fetch-max-wait-ms': '250',
