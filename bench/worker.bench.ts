@@ -202,7 +202,7 @@ export function serverCpu(): Record<string, number> {
 
 export function serverCpuDelta(a: Record<string, number>, b: Record<string, number>, wallS: number): string {
   return Object.keys(b)
-    .map((k) => `${k} ${((b[k]! - (a[k] ?? 0)) / wallS).toFixed(2)}`)
+    .map((k) => `${k} ${((b[k]! - (a[k] ?? 0)) / wallS).toFixed(3)}`)
     .join(', ');
 }
 
@@ -916,7 +916,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
           'max consumer lag, records (1 s samples)': maxLag,
           'rate achieved by the producer': `${fmt(achieved)} trades/s (most behind schedule: ${phase.maxBehind} trades)`,
           'producer send to Kafka ack ms p50 / p99 / max (the load side and the broker)': `${ms(quantile(phase.acks, 0.5))} / ${ms(quantile(phase.acks, 0.99))} / ${ms(quantile(phase.acks, 1))}`,
-          'worker process CPU, cores': workerCpuS.toFixed(2),
+          'worker process CPU, cores': workerCpuS.toFixed(3),
           'worker CPU per trade counted, µs': cpuPerTradeUs.toFixed(1),
           'worker market actors in memory (end of the window)': b.markets,
           'worker RSS / V8 heap used, MB (end of the window); peak RSS (VmHWM)': `${(b.rss / 1e6).toFixed(0)} / ${(b.heapUsed / 1e6).toFixed(0)}; ${(peakRss / 1e6).toFixed(0)}`,
@@ -959,41 +959,61 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
  */
 async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
   const rates = latencyRates();
-  const warmupMs = quick ? 1_000 : 2_000;
-  const measureMs = quick ? 3_000 : 10_000;
+  // The latency scenario's TICKMESH_BENCH_LATENCY_WARMUP_MS / _MEASURE_MS apply here too.
+  const warmupMs = Number(process.env.TICKMESH_BENCH_LATENCY_WARMUP_MS) || (quick ? 1_000 : 2_000);
+  const measureMs = Number(process.env.TICKMESH_BENCH_LATENCY_MEASURE_MS) || (quick ? 3_000 : 10_000);
   const tag = runTag();
   const topic = `bench-worker-transport-${tag}`;
   const brokers = env.KAFKA_BROKERS.split(',');
   const kafka = new Kafka({ clientId: 'bench-worker', brokers, logLevel: logLevel.NOTHING });
   const topics = await createTopics(kafka, topic);
   const logger = createLogger({ level: 'warn', destination: process.stderr });
-  const consumer = await createKafkaConsumer({ brokers, clientId: 'bench-transport', logger, topic });
+  // TICKMESH_BENCH_TRANSPORT_FETCH="100/1,500/4096": one consumer per fetch setting (max wait ms /
+  // min bytes), all reading the same records side by side; default one with the adapter's defaults.
+  const settings = (process.env.TICKMESH_BENCH_TRANSPORT_FETCH ?? '')
+    .split(',')
+    .filter((x) => x !== '')
+    .map((x) => {
+      const [wait, min] = x.split('/').map(Number);
+      if (!Number.isInteger(wait) || !Number.isInteger(min)) throw new Error(`worker bench: bad fetch setting ${x}`);
+      return { label: `fetch wait ${wait} ms, min bytes ${min}`, options: { maxWaitTimeMs: wait, minBytes: min } };
+    });
+  if (settings.length === 0) settings.push({ label: '', options: {} as { maxWaitTimeMs: number; minBytes: number } });
+  const readers = await Promise.all(
+    settings.map(async (s) => ({
+      ...s,
+      consumer: await createKafkaConsumer({ brokers, clientId: 'bench-transport', logger, topic, ...s.options }),
+      fromAppend: [] as number[],
+      fromSend: [] as number[],
+    })),
+  );
   const markets = benchMarkets(`T${tag.toUpperCase()}N`, marketCount());
   const results: BenchResult[] = [];
   const ac = new AbortController();
   let load: Thread | undefined;
   try {
-    for (let p = 0; p < PARTITIONS; p++) await consumer.assign(p, 0n);
+    for (const r of readers) for (let p = 0; p < PARTITIONS; p++) await r.consumer.assign(p, 0n);
     let from = Number.POSITIVE_INFINITY;
     let until = Number.POSITIVE_INFINITY;
-    let fromAppend: number[] = [];
-    let fromSend: number[] = [];
-    const reading = (async () => {
-      for await (const batch of consumer.batches(ac.signal)) {
+    const reading = readers.map(async (reader) => {
+      for await (const batch of reader.consumer.batches(ac.signal)) {
         const at = wallNow();
         if (at < from || at >= until) continue;
         for (const r of batch.records) {
-          fromAppend.push(at - r.timestamp);
-          for (const t of decodeTrades(r.value, r.headers)) fromSend.push(at - t.eventTime);
+          reader.fromAppend.push(at - r.timestamp);
+          for (const t of decodeTrades(r.value, r.headers)) reader.fromSend.push(at - t.eventTime);
         }
       }
-    })();
+    });
     const started = startLoad(env, topic, markets);
     load = started.thread;
     await started.next('ready');
     for (const rate of rates) {
-      fromAppend = [];
-      fromSend = [];
+      for (const r of readers) {
+        r.fromAppend = [];
+        r.fromSend = [];
+      }
+      const fetchesA = readers.map((r) => r.consumer.stats().fetches);
       const start = wallNow();
       from = start + warmupMs;
       until = from + measureMs;
@@ -1001,28 +1021,33 @@ async function transport(env: Endpoints, quick: boolean): Promise<BenchResult[]>
       await started.next('phase-done');
       // What was sent in the window arrives within a second; receipts after it are not counted.
       await sleep(Math.max(0, until - wallNow()) + 1_000);
-      const a = sorted(fromAppend);
-      const f = sorted(fromSend);
-      results.push({
-        name: `transport at ${fmt(rate)} trades/s: Kafka append to consumer receipt, p99`,
-        value: ms(quantile(a, 0.99)),
-        unit: 'ms',
-        details: {
-          'append to receipt ms p50 / p99 / max (per record)': `${ms(quantile(a, 0.5))} / ${ms(quantile(a, 0.99))} / ${ms(quantile(a, 1))}`,
-          'producer send to receipt ms p50 / p99 / max (per trade, whole ms)': `${ms(quantile(f, 0.5))} / ${ms(quantile(f, 0.99))} / ${ms(quantile(f, 1))}`,
-          'records / trades received in the window': `${a.length} / ${f.length}`,
-          window: `${measureMs / 1000} s after ${warmupMs / 1000} s of warm-up`,
-        },
+      const seconds = (wallNow() - start) / 1000;
+      readers.forEach((reader, i) => {
+        const a = sorted(reader.fromAppend);
+        const f = sorted(reader.fromSend);
+        const fetches = reader.consumer.stats().fetches - (fetchesA[i] as number);
+        results.push({
+          name: `transport at ${fmt(rate)} trades/s${reader.label ? ` (${reader.label})` : ''}: Kafka append to consumer receipt, p99`,
+          value: ms(quantile(a, 0.99)),
+          unit: 'ms',
+          details: {
+            'append to receipt ms p50 / p99 / max (per record)': `${ms(quantile(a, 0.5))} / ${ms(quantile(a, 0.99))} / ${ms(quantile(a, 1))}`,
+            'producer send to receipt ms p50 / p99 / max (per trade, whole ms)': `${ms(quantile(f, 0.5))} / ${ms(quantile(f, 0.99))} / ${ms(quantile(f, 1))}`,
+            'records / trades received in the window': `${a.length} / ${f.length}`,
+            'fetches per second (warm-up and window)': (fetches / seconds).toFixed(1),
+            window: `${measureMs / 1000} s after ${warmupMs / 1000} s of warm-up`,
+          },
+        });
       });
     }
     load.postMessage({ type: 'finish' } satisfies LoadCommand);
     await started.next('stamps');
     ac.abort();
-    await reading.catch(() => undefined);
+    await Promise.all(reading.map((r) => r.catch(() => undefined)));
   } finally {
     ac.abort();
     await load?.terminate();
-    await consumer.close();
+    for (const r of readers) await r.consumer.close();
     const cleanupAdmin = kafka.admin();
     await cleanupAdmin.connect();
     await cleanupAdmin.deleteTopics({ topics }).catch(() => undefined);

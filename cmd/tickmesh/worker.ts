@@ -63,6 +63,9 @@ ${WORKER_FLAGS_HELP}
 /** The placement key of the context topics' recorder (never an asset: assets have no `@`). */
 const CONTEXT_KEY = '@context-topics';
 
+/** The klines and context topics' consumers: the longest a fetch waits at the broker (at least --fetch-max-wait-ms). */
+const SIDE_FETCH_MAX_WAIT_MS = 1_000;
+
 /** How often the worker reads its topic's end offsets (EndOffsetProbe): the lag's resolution while paused. */
 const END_OFFSET_INTERVAL_MS = 5_000;
 
@@ -81,6 +84,10 @@ export const workerCommand: Command = {
     const registry = createRegistry({ role: 'worker' });
     const clientId = `tickmesh-worker-${hostname()}-${process.pid}`;
     const kafka = { brokers: endpoints.kafkaBrokers, security: endpoints.kafkaSecurity, clientId, logger };
+    const fetching = { maxWaitTimeMs: options.fetchMaxWaitMs, minBytes: options.fetchMinBytes };
+    // The klines and context consumers wait longer between empty fetches: nothing waits on their
+    // first fetch after an assign, while a moved trades partition does.
+    const sideFetching = { ...fetching, maxWaitTimeMs: Math.max(options.fetchMaxWaitMs, SIDE_FETCH_MAX_WAIT_MS) };
     // The probes first: a server that does not answer or refuses us shows as not Ready, with the
     // reason on /readyz and in one log line, while this process retries (StartupGate).
     const gate = createStartupGate({ logger, signal });
@@ -120,10 +127,17 @@ export const workerCommand: Command = {
     if (!bus) return stopEarly([() => store.close()]);
     const cache = createRedisCache({ url: endpoints.redisUrl, security: endpoints.redisSecurity });
     const producer = await createKafkaProducer({ ...kafka, registry });
-    const consumer = await createKafkaConsumer({ ...kafka, topic: options.topic });
+    const consumer = await createKafkaConsumer({ ...kafka, ...fetching, topic: options.topic });
     const admin = await createKafkaAdmin(kafka);
     const reconciler = options.verify
-      ? await createVerification(options, partitionCount, { admin, kafka, store, bus, logger, registry })
+      ? await createVerification(options, partitionCount, {
+          admin,
+          kafka: { ...kafka, ...sideFetching },
+          store,
+          bus,
+          logger,
+          registry,
+        })
       : undefined;
     await reconciler?.host.start(signal);
     const worker = createWorker({
@@ -166,7 +180,8 @@ export const workerCommand: Command = {
     const recorder = options.context
       ? createContextRecorder({
           topics: { reference: options.referenceTopic, sentiment: options.sentimentTopic, news: options.newsTopic },
-          consumer: (topic) => createKafkaConsumer({ ...kafka, clientId: `${clientId}-context`, topic }),
+          consumer: (topic) =>
+            createKafkaConsumer({ ...kafka, ...sideFetching, clientId: `${clientId}-context`, topic }),
           admin,
           store,
           bus,

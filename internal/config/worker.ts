@@ -35,6 +35,12 @@ export const DEFAULT_EVICT_IDLE_MS = 6 * 3_600_000;
 /** A minute: a watermark jump checks every leaving point it passes, one per this much. */
 const MIN_EVICT_IDLE_MS = 60_000;
 
+/** The worker's Kafka fetches: the broker holds a fetch until this many bytes or the wait. */
+export const FETCH_MAX_WAIT_MS = 100;
+export const FETCH_MIN_BYTES = 1;
+/** A live partition's checkpoint of market state alone (no rows) waits this long. */
+export const STATE_CHECKPOINT_INTERVAL_MS = 10_000;
+
 export const WORKER_FLAGS = {
   topic: { schema: z.string().min(1).default('tickmesh.trades.v1'), arg: 'NAME', help: 'trades topic' },
   lateTopic: {
@@ -104,6 +110,13 @@ export const WORKER_FLAGS = {
     arg: 'N',
     help: 'commit candles and checkpoint at least this often',
   },
+  stateCheckpointIntervalMs: {
+    schema: int(0).default(STATE_CHECKPOINT_INTERVAL_MS),
+    arg: 'N',
+    help:
+      'on a live partition, a checkpoint that would commit only market state (trades in open windows; no ' +
+      'closed candle or alert waiting) waits this long instead; a crash replays up to this much more',
+  },
   liveCacheIntervalMs: {
     schema: int(0).default(1_000),
     arg: 'N',
@@ -112,6 +125,20 @@ export const WORKER_FLAGS = {
       'batch); NATS gets every update at once',
   },
   maxPendingRows: { schema: int(1).default(20_000), arg: 'N', help: 'commit early past this many uncommitted rows' },
+  fetchMaxWaitMs: {
+    schema: int(1, 30_000).default(FETCH_MAX_WAIT_MS),
+    arg: 'N',
+    help:
+      'longest a fetch of the trades topic waits at the broker for --fetch-min-bytes (the klines and context ' +
+      'topics: at least 1000); also how long a resumed or newly placed partition can wait for its first fetch',
+  },
+  fetchMinBytes: {
+    schema: int(1, 1_048_576).default(FETCH_MIN_BYTES),
+    arg: 'N',
+    help:
+      'bytes a fetch waits for at the broker, up to --fetch-max-wait-ms (1: return with the first record, a ' +
+      'round trip per record on a quiet topic)',
+  },
   mailboxCapacity: {
     schema: int(2, 10_000).default(16),
     arg: 'N',

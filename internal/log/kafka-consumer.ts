@@ -26,8 +26,9 @@ import type { Headers, LogConsumer, LogRecord, RecordBatch } from './log.js';
  *   kafkajs back to the position (a fresh offset manager starts elsewhere) unless kafkajs jumped
  *   forward (the position was deleted by retention), which is logged as a gap and accepted.
  * - pause() with a partition list clears a whole-topic pause, so only explicit lists are used.
- * - With every partition paused, kafkajs sleeps maxWaitTime between empty fetches: a resume
- *   waits up to that long, so maxWaitTime is short here (100 ms).
+ * - With every partition paused, kafkajs sleeps maxWaitTime between empty fetches, and a fetch
+ *   in flight holds a resume or an assign until it returns: either waits up to maxWaitTime, so
+ *   the default is short (100 ms). A fetch returns early once it has minBytes.
  * - Broker restarts: run() returns before the group is joined when the first join crashed (a
  *   coordinator still loading), so start() waits for the join; and kafkajs restarts itself after
  *   retriable crashes only, while a few outage errors are not (KafkaJSGroupCoordinatorNotFound):
@@ -50,6 +51,11 @@ export interface KafkaConsumerOptions extends KafkaClientOptions {
   readonly bufferedBatches?: number;
   /** Longest a fetch waits for data at the broker, and the idle sleep with every partition paused. Default 100 ms. */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Bytes a fetch waits for at the broker (over all its partitions), up to `maxWaitTimeMs`.
+   * Default 1: a fetch returns with the first record, so a quiet topic costs a round trip per record.
+   */
+  readonly minBytes?: number;
   readonly maxBytesPerPartition?: number;
   readonly maxBytes?: number;
   readonly sessionTimeoutMs?: number;
@@ -144,6 +150,7 @@ class KafkaLogConsumer implements LogConsumer {
     this.consumer = createKafkaClient(options).consumer({
       groupId,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      minBytes: options.minBytes ?? 1,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
       maxBytes: options.maxBytes ?? 10_485_760,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,

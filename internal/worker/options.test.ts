@@ -16,6 +16,22 @@ describe('worker options', () => {
     }
   });
 
+  it('fetch wait and min bytes, and the state-only checkpoint interval: defaults, flags, bounds', () => {
+    const d = parseWorkerOptions({});
+    expect([d.fetchMaxWaitMs, d.fetchMinBytes]).toEqual([100, 1]);
+    expect(workerConfig(d).partition.stateCheckpointIntervalMs).toBe(10_000);
+    const o = parseWorkerOptions({
+      'fetch-max-wait-ms': '250',
+      'fetch-min-bytes': '4096',
+      'state-checkpoint-interval-ms': '0',
+    });
+    expect([o.fetchMaxWaitMs, o.fetchMinBytes]).toEqual([250, 4096]);
+    expect(workerConfig(o).partition.stateCheckpointIntervalMs).toBe(0);
+    for (const bad of [{ 'fetch-max-wait-ms': '0' }, { 'fetch-min-bytes': '0' }, { 'fetch-min-bytes': '2097152' }]) {
+      expect(() => parseWorkerOptions(bad), JSON.stringify(bad)).toThrow(ConfigError);
+    }
+  });
+
   it('retention of candles per interval and of alerts: defaults, flags, forever', () => {
     const d = parseWorkerOptions({}).retention;
     expect(d).toEqual({

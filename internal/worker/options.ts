@@ -11,6 +11,7 @@ export function workerConfig(o: WorkerOptions): WorkerConfig {
     outputTopics: { late: o.lateTopic, rejected: o.rejectedTopic },
     partition: {
       checkpointIntervalMs: o.checkpointIntervalMs,
+      stateCheckpointIntervalMs: o.stateCheckpointIntervalMs,
       maxPendingRows: o.maxPendingRows,
       mailboxCapacity: o.mailboxCapacity,
       pauseAt: Math.max(1, Math.floor(o.mailboxCapacity / 2)),

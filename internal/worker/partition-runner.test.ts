@@ -94,6 +94,10 @@ interface RunnerOptions {
   liveCacheIntervalMs?: number;
   /** Default 0: a checkpoint after every batch. */
   checkpointIntervalMs?: number;
+  /** Default none: state-only checkpoints as often as the others. */
+  stateCheckpointIntervalMs?: number;
+  /** Default false: the partition never follows the clock. */
+  clockWatermark?: boolean;
   bus?: MemoryBus;
   /** Wraps each market actor the runner creates. */
   wrap?: (actor: MarketActorPort) => MarketActorPort;
@@ -167,13 +171,57 @@ async function openRunner(store: Store, metrics: WorkerMetrics, live: RunnerOpti
       resumeAt: 0,
       outOfOrdernessMs: 0,
       idleGraceMs: 0,
-      clockWatermark: false,
-      liveWindowMs: 1,
+      clockWatermark: live.clockWatermark ?? false,
+      liveWindowMs: live.clockWatermark ? 300_000 : 1,
+      ...(live.stateCheckpointIntervalMs === undefined
+        ? {}
+        : { stateCheckpointIntervalMs: live.stateCheckpointIntervalMs }),
     },
   });
 }
 
 describe('partition runner', () => {
+  it('checkpoints a live partition whose markets only took trades at the state interval, and closed candles at once', async () => {
+    let now = base.eventTime + 1_000;
+    const { store, runner, signal } = await setup({
+      clock: () => now,
+      checkpointIntervalMs: 0,
+      stateCheckpointIntervalMs: 10_000,
+      clockWatermark: true,
+    });
+    const run = runner.run(signal);
+    const committed = async () => (await store.loadCheckpoint('t', 0))?.nextOffset ?? 0n;
+    const trade = (id: number, eventTime: number) => ({
+      ...base,
+      tradeId: String(id),
+      eventTime,
+      receiveTime: eventTime,
+    });
+    // A trade into the open minute: only the market's state changed, so no checkpoint yet.
+    await runner.enqueue(
+      { topic: 't', partition: 0, records: records([trade(1, base.eventTime + 500)]), highWatermark: 1n },
+      signal,
+    );
+    await expect.poll(() => runner.offset, { timeout: 2_000, interval: 10 }).toBe(1n);
+    runner.tick();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await committed()).toBe(0n);
+    // The state interval passed: the next tick commits it.
+    now += 10_000;
+    runner.tick();
+    await expect.poll(committed, { timeout: 2_000, interval: 10 }).toBe(1n);
+    // A trade of the next minute closes the first one: the closed candle commits at once.
+    now = base.eventTime + 61_000;
+    await runner.enqueue(
+      { topic: 't', partition: 0, records: records([trade(2, base.eventTime + 61_000)], 1), highWatermark: 2n },
+      signal,
+    );
+    await expect.poll(committed, { timeout: 2_000, interval: 10 }).toBe(2n);
+    runner.stop();
+    await run;
+    await store.close();
+  }, 60_000);
+
   it('publishes on a clock tick the partial update its rate limit held back, in a partition that does not follow the clock', async () => {
     const cache = createMemoryCache();
     let now = Date.UTC(2024, 0, 2);

@@ -34,6 +34,13 @@ import { dropsMail, nextRunnerState, type RunnerState } from './runner-state.js'
 export interface PartitionConfig {
   /** Commit a checkpoint at least this often while there is anything to commit. */
   readonly checkpointIntervalMs: number;
+  /**
+   * A live partition's checkpoint that would commit only actor state (trades folded into open
+   * windows, clock sweeps: no candle, alert, indicator or parked market waiting) waits this long
+   * since the last one instead of `checkpointIntervalMs`. Fewer commits of a quiet partition; a
+   * crash replays up to this much more, which re-creates the same rows. undefined: no difference.
+   */
+  readonly stateCheckpointIntervalMs?: number;
   /** Commit early once this many candles and alerts wait for a checkpoint. */
   readonly maxPendingRows: number;
   /** Mailbox capacity in record batches; the partition pauses at `pauseAt` and resumes at `resumeAt`. */
@@ -883,7 +890,22 @@ export class PartitionRunner {
     const pendingRows = this.pendingRowCount();
     if (pendingRows >= this.deps.config.maxPendingRows) return true;
     if (!this.stateChanged && pendingRows === 0) return false;
-    return this.deps.clock() - this.lastCheckpointAt >= this.deps.config.checkpointIntervalMs;
+    const now = this.deps.clock();
+    return now - this.lastCheckpointAt >= this.checkpointEvery(pendingRows, now);
+  }
+
+  /** How long since the last checkpoint the next one waits: longer when only a live partition's actor state changed. */
+  private checkpointEvery(pendingRows: number, now: number): number {
+    const config = this.deps.config;
+    const stateOnly =
+      pendingRows === 0 &&
+      this.pendingIndicators.length === 0 &&
+      this.pendingPark.size === 0 &&
+      this.pendingUnpark.size === 0;
+    if (!stateOnly || config.stateCheckpointIntervalMs === undefined) return config.checkpointIntervalMs;
+    // A partition catching up checkpoints as often as ever, so that a crash replays little of it.
+    const live = config.clockWatermark && this.maxEventTime >= now - config.liveWindowMs;
+    return live ? Math.max(config.checkpointIntervalMs, config.stateCheckpointIntervalMs) : config.checkpointIntervalMs;
   }
 
   /**
