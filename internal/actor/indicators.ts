@@ -3,6 +3,7 @@ import { ConfigError } from '../runtime/errors.js';
 import { BUY_VOLUME, type CandleContext, type CandleWindow, QUOTE, VOLUME } from './candle-window.js';
 import type { IndicatorConfig } from './config.js';
 import { POW10, realRatio, wideToReal } from './decimal.js';
+import { doubles } from './doubles.js';
 import type { IndicatorValues } from './output.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
@@ -20,12 +21,12 @@ const YEAR_MS = 365 * 86_400_000;
 export class IndicatorState {
   private readonly cfg: IndicatorConfig;
   /**
-   * The whole state in one buffer (a small typed array costs more than its floats): the ring of
+   * The whole state in one array of doubles (doubles.ts): the ring of
    * scaled closes (`ring` long, enough for the longest SMA and the volatility look-back), the
    * rings of quote volume and of volume (`vwap` long, doubles in real units, for the rolling
    * VWAP), then the EMA per configured period (NaN until seeded).
    */
-  private readonly s: Float64Array;
+  private readonly s: number[];
   private readonly ring: number;
   private readonly vwap: number;
   /** Offset of the EMAs in `s`. */
@@ -42,8 +43,8 @@ export class IndicatorState {
     this.ring = Math.max(1, ...cfg.smaPeriods, ...cfg.emaPeriods, cfg.volatilityPeriod + 1);
     this.vwap = cfg.vwapPeriod;
     this.emaAt = this.ring + 2 * this.vwap;
-    this.s = new Float64Array(this.emaAt + cfg.emaPeriods.length);
-    this.s.fill(Number.NaN, this.emaAt);
+    this.s = doubles(this.emaAt + cfg.emaPeriods.length, 0);
+    for (let i = this.emaAt; i < this.s.length; i++) this.s[i] = Number.NaN;
     this.periodsPerYear = YEAR_MS / intervalLenMs;
   }
 
@@ -188,7 +189,7 @@ export class IndicatorState {
   readDiff(r: StateReader): IndicatorState {
     const base = new IndicatorState(this.cfg, this.intervalLenMs);
     const s = base.s;
-    s.set(this.s);
+    for (let i = 0; i < s.length; i++) s[i] = this.s[i] as number;
     const k = r.uint();
     if (k > this.count) throw new ConfigError('actor checkpoint indicator base is ahead of the indicators');
     base.count = this.count - k;

@@ -39,8 +39,8 @@ export interface SignificanceRule {
 }
 
 /*
- * The scores live in a slice of the caller's Float64Array (one buffer per model: a small typed
- * array or an object of boxed doubles costs more than its floats). A tally is four numbers:
+ * The scores live in a slice of the caller's array of doubles (one per model, doubles.ts: small
+ * typed arrays or objects of boxed doubles cost more than their numbers). A tally is four numbers:
  * outcomes n, hits (a probability of exactly 0.5 counts as half a hit, the expected value of a
  * coin), and the sums of log loss and Brier score. A paired difference is three: Welford's
  * running count, mean and sum of squared deviations of the loss differences.
@@ -50,7 +50,7 @@ const DIFF = 3;
 const BASE_AT = TALLY;
 const DIFF_AT = TALLY * (1 + BASELINES.length);
 
-function tallyAdd(s: Float64Array, at: number, p: number, y: 0 | 1): number {
+function tallyAdd(s: number[], at: number, p: number, y: 0 | 1): number {
   const q = p < EPS ? EPS : p > 1 - EPS ? 1 - EPS : p;
   const loss = -Math.log(y === 1 ? q : 1 - q);
   s[at] = (s[at] as number) + 1;
@@ -60,13 +60,13 @@ function tallyAdd(s: Float64Array, at: number, p: number, y: 0 | 1): number {
   return loss;
 }
 
-function tallyScore(s: Float64Array, at: number): Score {
+function tallyScore(s: number[], at: number): Score {
   const n = s[at] as number;
   if (n === 0) return { accuracy: null, logLoss: null, brier: null };
   return { accuracy: (s[at + 1] as number) / n, logLoss: (s[at + 2] as number) / n, brier: (s[at + 3] as number) / n };
 }
 
-function diffAdd(s: Float64Array, at: number, d: number): void {
+function diffAdd(s: number[], at: number, d: number): void {
   const n = (s[at] as number) + 1;
   s[at] = n;
   const mean = s[at + 1] as number;
@@ -76,7 +76,7 @@ function diffAdd(s: Float64Array, at: number, d: number): void {
   s[at + 2] = (s[at + 2] as number) + delta * (d - next);
 }
 
-function diffVerdict(s: Float64Array, at: number, rule: SignificanceRule): Verdict {
+function diffVerdict(s: number[], at: number, rule: SignificanceRule): Verdict {
   const n = s[at] as number;
   const mean = s[at + 1] as number;
   if (n < rule.minScored || n < 2) return 'too-few';
@@ -98,7 +98,7 @@ export const Prequential = {
   SIZE: DIFF_AT + DIFF * BASELINES.length,
 
   /** Scores one outcome; `baselines` holds P(up) of each baseline in BASELINES order (from `b`). */
-  add(s: Float64Array, at: number, pModel: number, baselines: Float64Array, b: number, y: 0 | 1): void {
+  add(s: number[], at: number, pModel: number, baselines: readonly number[], b: number, y: 0 | 1): void {
     const lm = tallyAdd(s, at, pModel, y);
     for (let i = 0; i < BASELINES.length; i++) {
       const lb = tallyAdd(s, at + BASE_AT + i * TALLY, baselines[b + i] as number, y);
@@ -106,7 +106,7 @@ export const Prequential = {
     }
   },
 
-  report(s: Float64Array, at: number, rule: SignificanceRule): ScoreReport {
+  report(s: number[], at: number, rule: SignificanceRule): ScoreReport {
     const baselines = {} as Record<Baseline, Score>;
     const verdicts = {} as Record<Baseline, Verdict>;
     BASELINES.forEach((b, i) => {
@@ -123,7 +123,7 @@ export const Prequential = {
   },
 
   /** The checkpoint layout: the model's tally, each baseline's, each paired difference. */
-  write(s: Float64Array, at: number, w: StateWriter): void {
+  write(s: number[], at: number, w: StateWriter): void {
     for (let i = 0; i <= BASELINES.length; i++) {
       const t = at + i * TALLY;
       w.uint(s[t] as number);
@@ -139,7 +139,7 @@ export const Prequential = {
     }
   },
 
-  read(s: Float64Array, at: number, r: StateReader): void {
+  read(s: number[], at: number, r: StateReader): void {
     for (let i = 0; i <= BASELINES.length; i++) {
       const t = at + i * TALLY;
       s[t] = r.uint();

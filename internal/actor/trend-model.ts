@@ -1,4 +1,5 @@
 import type { TrendConfig } from './config.js';
+import { doubles } from './doubles.js';
 import { Prequential, type ScoreReport } from './prequential.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
@@ -53,8 +54,8 @@ function sigmoid(z: number): number {
  * carry the whole state, so a restored model continues exactly.
  */
 /*
- * A model's whole state, in one Float64Array (a small typed array or an object of boxed doubles
- * costs more than its floats): the weights, the returns ring, the features of the pending
+ * A model's whole state, in one array of doubles (doubles.ts; an object of boxed doubles and
+ * small typed arrays cost more than their numbers): the weights, the returns ring, the features of the pending
  * forecast, the baselines' P(up) for it, the scalars, then the prequential scores.
  */
 const W = 0;
@@ -82,11 +83,11 @@ const BOARD = COUNT + 13;
 const SIZE = BOARD + Prequential.SIZE;
 
 /** The state of a new model. */
-const FRESH = new Float64Array(SIZE);
+const FRESH = doubles(SIZE, 0);
 FRESH[PREV_CLOSE] = Number.NaN;
 FRESH[LOG_VOLUME] = Number.NaN;
 FRESH[P_MODEL] = 0.5;
-FRESH.fill(0.5, P_BASE, P_BASE + 3);
+for (let i = P_BASE; i < P_BASE + 3; i++) FRESH[i] = 0.5;
 
 /**
  * Online logistic regression by SGD predicting whether the next closed candle of one market and
@@ -116,7 +117,7 @@ export class TrendModel {
 
   /** The current weights, in FEATURES order (a copy). */
   get coefficients(): number[] {
-    return [...this.s.subarray(W, W + F)];
+    return this.s.slice(W, W + F);
   }
 
   /** Candles that closed flat while a forecast was pending. */
