@@ -104,6 +104,11 @@ const bench: Bench = {
       const mem = process.memoryUsage();
       const heap = mem.heapUsed - heap0;
       const rss = mem.rss;
+      // TICKMESH_BENCH_MARKETS_IDLE_MS=25000: the RSS once V8's memory reducer, which runs only
+      // when the process is idle, has given back the pages the feeding left.
+      const idleMs = Number(process.env.TICKMESH_BENCH_MARKETS_IDLE_MS) || 0;
+      if (idleMs > 0) await new Promise((ok) => setTimeout(ok, idleMs));
+      const idleRss = process.memoryUsage().rss;
       const c0 = process.cpuUsage();
       const snapshots = new Map<string, Uint8Array>();
       for (const [key, actor] of actors) snapshots.set(key, actor.snapshot());
@@ -157,6 +162,7 @@ const bench: Bench = {
         details: {
           'heap, MB': (heap / 1e6).toFixed(1),
           'process RSS, MB': (rss / 1e6).toFixed(0),
+          ...(idleMs > 0 ? { [`process RSS after ${idleMs / 1000} s idle, MB`]: (idleRss / 1e6).toFixed(0) } : {}),
           // Typed arrays' stores outside the V8 heap, and the native memory around each (what
           // the RSS grew by beyond the heap and those stores: malloc headers, V8's backing-store
           // records), per market.

@@ -646,7 +646,8 @@ export async function scrape(port: number): Promise<Scrape> {
     if (line.startsWith('tickmesh_process_resident_memory_bytes')) rss = value(line);
     else if (line.startsWith('tickmesh_nodejs_heap_size_used_bytes')) heapUsed = value(line);
     else if (line.startsWith('tickmesh_nodejs_heap_size_total_bytes')) heapTotal = value(line);
-    else if (line.startsWith('tickmesh_nodejs_heap_space_size_total_bytes{space="new"}')) newSpace = value(line);
+    else if (line.startsWith('tickmesh_nodejs_heap_space_size_total_bytes{') && line.includes('space="new"'))
+      newSpace = value(line);
     else if (line.startsWith('tickmesh_nodejs_external_memory_bytes')) external = value(line);
     else if (line.startsWith('tickmesh_worker_markets{') && line.includes('state="memory"')) markets += value(line);
     else if (line.startsWith('tickmesh_worker_checkpoint_state_bytes_sum')) checkpointBytes.sum += value(line);
