@@ -56,7 +56,8 @@ const bench: Bench = {
     const results: BenchResult[] = [];
     for (const n of counts) {
       gc();
-      const heap0 = process.memoryUsage().heapUsed;
+      const mem0 = process.memoryUsage();
+      const heap0 = mem0.heapUsed;
       const load = loadavg()[0]?.toFixed(1) ?? '';
       const random = rng(n);
       const actors = new Map<string, MarketActor>();
@@ -100,8 +101,14 @@ const bench: Bench = {
       // The outputs of the last minutes are not the actors' memory.
       for (const list of [out.closed, out.revised, out.alerts, out.indicators, out.predictions]) list.length = 0;
       gc();
-      const heap = process.memoryUsage().heapUsed - heap0;
-      const rss = process.memoryUsage().rss;
+      const mem = process.memoryUsage();
+      const heap = mem.heapUsed - heap0;
+      const rss = mem.rss;
+      // TICKMESH_BENCH_MARKETS_IDLE_MS=25000: the RSS once V8's memory reducer, which runs only
+      // when the process is idle, has given back the pages the feeding left.
+      const idleMs = Number(process.env.TICKMESH_BENCH_MARKETS_IDLE_MS) || 0;
+      if (idleMs > 0) await new Promise((ok) => setTimeout(ok, idleMs));
+      const idleRss = process.memoryUsage().rss;
       const c0 = process.cpuUsage();
       const snapshots = new Map<string, Uint8Array>();
       for (const [key, actor] of actors) snapshots.set(key, actor.snapshot());
@@ -155,6 +162,11 @@ const bench: Bench = {
         details: {
           'heap, MB': (heap / 1e6).toFixed(1),
           'process RSS, MB': (rss / 1e6).toFixed(0),
+          ...(idleMs > 0 ? { [`process RSS after ${idleMs / 1000} s idle, MB`]: (idleRss / 1e6).toFixed(0) } : {}),
+          // Typed arrays' stores outside the V8 heap, and the native memory around each (what
+          // the RSS grew by beyond the heap and those stores: malloc headers, V8's backing-store
+          // records), per market.
+          'growth per market: heap / external / RSS': `${Math.round(heap / n)} / ${Math.round((mem.external - mem0.external) / n)} / ${Math.round((rss - mem0.rss) / n)} B`,
           'checkpoint bytes (every actor)': state.length,
           'checkpoint CPU ms: snapshots / + encoding': `${((snap.user + snap.system) / 1e3).toFixed(0)} / ${((all.user + all.system) / 1e3).toFixed(0)}`,
           [`incremental checkpoint bytes (${changed} actors changed)`]: incremental,

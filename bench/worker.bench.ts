@@ -603,7 +603,8 @@ export async function startWorkerProcess(
   const node = [process.execPath, '--import', 'tsx', ...(launch.nodeArgs ?? []), 'cmd/tickmesh/main.ts', 'worker'];
   const [cmd, ...rest] = [...(launch.prefix ?? []), ...node, ...args] as [string, ...string[]];
   const child = spawn(cmd, rest, {
-    cwd: launch.cwd ?? ROOT,
+    // launch.cwd or TICKMESH_BENCH_WORKER_ROOT: the worker of another checkout (a before-and-after in one run).
+    cwd: launch.cwd ?? (process.env.TICKMESH_BENCH_WORKER_ROOT || ROOT),
     env: { ...process.env, ...env },
     stdio: launch.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
@@ -636,6 +637,10 @@ export interface Scrape {
   /** The process's resident set and V8 heap in use (prom-client default metrics), bytes. */
   readonly rss: number;
   readonly heapUsed: number;
+  /** The V8 heap reserved (all spaces), its new space, and memory outside it (Buffers, typed arrays' stores). */
+  readonly heapTotal: number;
+  readonly newSpace: number;
+  readonly external: number;
   /** Market actors in memory (tickmesh_worker_markets, state="memory"), over all partitions. */
   readonly markets: number;
   /** tickmesh_worker_checkpoint_state_bytes and _seconds: sums and counts so far. */
@@ -650,6 +655,9 @@ export async function scrape(port: number): Promise<Scrape> {
   const appendToPublish = new Map<number, number>();
   let rss = 0;
   let heapUsed = 0;
+  let heapTotal = 0;
+  let newSpace = 0;
+  let external = 0;
   let markets = 0;
   const checkpointBytes = { sum: 0, count: 0 };
   const checkpointSeconds = { sum: 0, count: 0 };
@@ -657,6 +665,10 @@ export async function scrape(port: number): Promise<Scrape> {
   for (const line of text.split('\n')) {
     if (line.startsWith('tickmesh_process_resident_memory_bytes')) rss = value(line);
     else if (line.startsWith('tickmesh_nodejs_heap_size_used_bytes')) heapUsed = value(line);
+    else if (line.startsWith('tickmesh_nodejs_heap_size_total_bytes')) heapTotal = value(line);
+    else if (line.startsWith('tickmesh_nodejs_heap_space_size_total_bytes{') && line.includes('space="new"'))
+      newSpace = value(line);
+    else if (line.startsWith('tickmesh_nodejs_external_memory_bytes')) external = value(line);
     else if (line.startsWith('tickmesh_worker_markets{') && line.includes('state="memory"')) markets += value(line);
     else if (line.startsWith('tickmesh_worker_checkpoint_state_bytes_sum')) checkpointBytes.sum += value(line);
     else if (line.startsWith('tickmesh_worker_checkpoint_state_bytes_count')) checkpointBytes.count += value(line);
@@ -672,7 +684,19 @@ export async function scrape(port: number): Promise<Scrape> {
       );
     }
   }
-  return { lag, trades, appendToPublish, rss, heapUsed, markets, checkpointBytes, checkpointSeconds };
+  return {
+    lag,
+    trades,
+    appendToPublish,
+    rss,
+    heapUsed,
+    heapTotal,
+    newSpace,
+    external,
+    markets,
+    checkpointBytes,
+    checkpointSeconds,
+  };
 }
 
 /** VmHWM of a process from /proc, bytes (0 when it cannot be read). */
@@ -682,6 +706,17 @@ function peakRss(pid: number): number {
     return kb === undefined ? 0 : Number(kb) * 1024;
   } catch {
     return 0;
+  }
+}
+
+/** The resident set of a process by kind from /proc (anonymous: heaps, malloc; file: mapped code), MB. */
+function residentKinds(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mb = (key: string) => (Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1e3).toFixed(0);
+    return `${mb('RssAnon')} / ${mb('RssFile')}`;
+  } catch {
+    return 'unknown';
   }
 }
 
@@ -811,6 +846,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
       busy: string;
       servers: string;
       maxLag: number;
+      resident: string;
       a: Scrape;
       b: Scrape;
     }[] = [];
@@ -854,6 +890,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
         busy: busyShare(machineA, machineCpu()),
         servers: serverCpuDelta(serversA, serverCpu(), wallS),
         maxLag,
+        resident: residentKinds(workerPid),
         a,
         b,
       });
@@ -867,7 +904,19 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
     await bus.close();
 
     const results: BenchResult[] = [];
-    for (const { phase, workerCpuS, cpuPerTradeUs, peakRss, benchCpuS, busy, servers, maxLag, a, b } of phases) {
+    for (const {
+      phase,
+      workerCpuS,
+      cpuPerTradeUs,
+      peakRss,
+      benchCpuS,
+      busy,
+      servers,
+      maxLag,
+      resident,
+      a,
+      b,
+    } of phases) {
       const inWindow = (t: number | undefined) => t !== undefined && t >= phase.measureFrom && t < phase.end;
       // Update latency: each partial candle, from the send of the trade it names last.
       const update: number[] = [];
@@ -920,6 +969,7 @@ async function latency(env: Endpoints, quick: boolean): Promise<BenchResult[]> {
           'worker CPU per trade counted, µs': cpuPerTradeUs.toFixed(1),
           'worker market actors in memory (end of the window)': b.markets,
           'worker RSS / V8 heap used, MB (end of the window); peak RSS (VmHWM)': `${(b.rss / 1e6).toFixed(0)} / ${(b.heapUsed / 1e6).toFixed(0)}; ${(peakRss / 1e6).toFixed(0)}`,
+          'worker V8 heap reserved (new space) / external, MB; RSS anonymous / file-backed, MB': `${(b.heapTotal / 1e6).toFixed(0)} (${(b.newSpace / 1e6).toFixed(0)}) / ${(b.external / 1e6).toFixed(0)}; ${resident}`,
           'checkpoints in the window: commits, state bytes per commit (mean), settle + commit ms (mean)': checkpoints(
             a,
             b,

@@ -3,6 +3,7 @@ import { ConfigError } from '../runtime/errors.js';
 import { BUY_VOLUME, type CandleContext, type CandleWindow, QUOTE, VOLUME } from './candle-window.js';
 import type { IndicatorConfig } from './config.js';
 import { POW10, realRatio, wideToReal } from './decimal.js';
+import { doubles } from './doubles.js';
 import type { IndicatorValues } from './output.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
@@ -19,13 +20,17 @@ const YEAR_MS = 365 * 86_400_000;
  */
 export class IndicatorState {
   private readonly cfg: IndicatorConfig;
-  /** Ring of scaled closes, long enough for the longest SMA and the volatility look-back. */
-  private readonly closes: Float64Array;
-  /** Rings of quote volume and volume (as doubles, real units) for the rolling VWAP. */
-  private readonly quotes: Float64Array;
-  private readonly volumes: Float64Array;
-  /** EMA per configured period, NaN until seeded. */
-  private readonly ema: Float64Array;
+  /**
+   * The whole state in one array of doubles (doubles.ts): the ring of
+   * scaled closes (`ring` long, enough for the longest SMA and the volatility look-back), the
+   * rings of quote volume and of volume (`vwap` long, doubles in real units, for the rolling
+   * VWAP), then the EMA per configured period (NaN until seeded).
+   */
+  private readonly s: number[];
+  private readonly ring: number;
+  private readonly vwap: number;
+  /** Offset of the EMAs in `s`. */
+  private readonly emaAt: number;
   /** Candles seen. */
   private count = 0;
   private readonly periodsPerYear: number;
@@ -35,25 +40,40 @@ export class IndicatorState {
     private readonly intervalLenMs: number,
   ) {
     this.cfg = cfg;
-    const ring = Math.max(1, ...cfg.smaPeriods, ...cfg.emaPeriods, cfg.volatilityPeriod + 1);
-    this.closes = new Float64Array(ring);
-    this.quotes = new Float64Array(cfg.vwapPeriod);
-    this.volumes = new Float64Array(cfg.vwapPeriod);
-    this.ema = new Float64Array(cfg.emaPeriods.length).fill(Number.NaN);
+    this.ring = Math.max(1, ...cfg.smaPeriods, ...cfg.emaPeriods, cfg.volatilityPeriod + 1);
+    this.vwap = cfg.vwapPeriod;
+    this.emaAt = this.ring + 2 * this.vwap;
+    this.s = doubles(this.emaAt + cfg.emaPeriods.length, 0);
+    for (let i = this.emaAt; i < this.s.length; i++) this.s[i] = Number.NaN;
     this.periodsPerYear = YEAR_MS / intervalLenMs;
   }
 
-  /** Feeds a closed candle and returns the indicators as of its close. */
-  update(w: CandleWindow, ctx: CandleContext, interval: Interval): IndicatorValues {
+  /** Numbers update() appends to an undo log per candle. */
+  get undoEntry(): number {
+    return 3 + this.cfg.emaPeriods.length;
+  }
+
+  /**
+   * Feeds a closed candle and returns the indicators as of its close. With `undo`, first appends
+   * what the candle overwrites (its ring slots and the EMAs before it): undo() takes it back.
+   */
+  update(w: CandleWindow, ctx: CandleContext, interval: Interval, undo?: number[]): IndicatorValues {
     const ps = ctx.priceScale;
     const qs = ps + ctx.sizeScale;
     const n = this.count;
-    const closes = this.closes;
-    closes[n % closes.length] = w.close;
-    const vi = n % this.quotes.length;
-    this.quotes[vi] = wideToReal(w.sums, QUOTE, qs);
+    const s = this.s;
+    const ci = n % this.ring;
+    const qi = this.ring + (n % this.vwap);
+    const vi = qi + this.vwap;
+    const emaAt = this.emaAt;
+    if (undo !== undefined) {
+      undo.push(s[ci] as number, s[qi] as number, s[vi] as number);
+      for (let i = emaAt; i < s.length; i++) undo.push(s[i] as number);
+    }
+    s[ci] = w.close;
+    s[qi] = wideToReal(w.sums, QUOTE, qs);
     const volume = wideToReal(w.sums, VOLUME, ctx.sizeScale);
-    this.volumes[vi] = volume;
+    s[vi] = volume;
     this.count = n + 1;
 
     const sma: Record<string, number | null> = {};
@@ -61,23 +81,23 @@ export class IndicatorState {
     const ema: Record<string, number | null> = {};
     const close = w.close / (POW10[ps] as number);
     this.cfg.emaPeriods.forEach((p, i) => {
-      const prev = this.ema[i] as number;
+      const prev = s[emaAt + i] as number;
       let v = Number.NaN;
       if (this.count === p) v = this.sma(p, ps) as number;
       else if (this.count > p) {
         const alpha = 2 / (p + 1);
         v = alpha * close + (1 - alpha) * prev;
       }
-      this.ema[i] = v;
+      s[emaAt + i] = v;
       ema[p] = Number.isNaN(v) ? null : v;
     });
 
     let q = 0;
     let v = 0;
-    const m = Math.min(this.count, this.quotes.length);
+    const m = Math.min(this.count, this.vwap);
     for (let i = 0; i < m; i++) {
-      q += this.quotes[i] as number;
-      v += this.volumes[i] as number;
+      q += s[this.ring + i] as number;
+      v += s[this.ring + this.vwap + i] as number;
     }
     return {
       exchange: ctx.exchange,
@@ -93,27 +113,31 @@ export class IndicatorState {
     };
   }
 
-  /** An independent copy: the state to replay revised candles from. */
-  clone(): IndicatorState {
-    const c = new IndicatorState(this.cfg, this.intervalLenMs);
-    c.closes.set(this.closes);
-    c.quotes.set(this.quotes);
-    c.volumes.set(this.volumes);
-    c.ema.set(this.ema);
-    c.count = this.count;
-    return c;
+  /**
+   * Takes back every update() logged in `undo` (newest first, so each slot gets the value the
+   * oldest one found) and empties the log: the state is then the one before the first of them.
+   */
+  undo(undo: number[]): void {
+    const e = this.undoEntry;
+    const k = undo.length / e;
+    const s = this.s;
+    for (let j = k - 1; j >= 0; j--) {
+      const n = this.count - k + j;
+      const at = j * e;
+      s[n % this.ring] = undo[at] as number;
+      s[this.ring + (n % this.vwap)] = undo[at + 1] as number;
+      s[this.ring + this.vwap + (n % this.vwap)] = undo[at + 2] as number;
+    }
+    for (let i = 0; k > 0 && i < e - 3; i++) s[this.emaAt + i] = undo[3 + i] as number;
+    this.count -= k;
+    undo.length = 0;
   }
 
-  /** The actor's price scale grew by 10^k: keep the scaled closes at the new scale. */
-  rescalePrice(factor: number): void {
-    for (let i = 0; i < this.closes.length; i++) this.closes[i] = (this.closes[i] as number) * factor;
-  }
-
-  /** Largest scaled close held (for the actor's overflow check before rescaling). */
-  maxClose(): number {
-    let m = 0;
-    for (const c of this.closes) if (c > m) m = c;
-    return m;
+  /** The actor's price scale grew by 10^k: keep the scaled closes, and those in `undo`, at the new scale. */
+  rescalePrice(factor: number, undo: number[]): void {
+    for (let i = 0; i < this.ring; i++) this.s[i] = (this.s[i] as number) * factor;
+    const e = this.undoEntry;
+    for (let at = 0; at < undo.length; at += e) undo[at] = (undo[at] as number) * factor;
   }
 
   /**
@@ -121,77 +145,87 @@ export class IndicatorState {
    * other look-backs is refused on restore instead of misreading the rest.
    */
   writeState(w: StateWriter): void {
-    w.uint(this.closes.length);
-    w.uint(this.quotes.length);
-    w.uint(this.ema.length);
+    const s = this.s;
+    w.uint(this.ring);
+    w.uint(this.vwap);
+    w.uint(this.cfg.emaPeriods.length);
     w.uint(this.count);
-    const closes = Math.min(this.count, this.closes.length);
-    for (let i = 0; i < closes; i++) w.uint(this.closes[i] as number);
-    const vols = Math.min(this.count, this.quotes.length);
+    const closes = Math.min(this.count, this.ring);
+    for (let i = 0; i < closes; i++) w.uint(s[i] as number);
+    const vols = Math.min(this.count, this.vwap);
     for (let i = 0; i < vols; i++) {
-      w.f64(this.quotes[i] as number);
-      w.f64(this.volumes[i] as number);
+      w.f64(s[this.ring + i] as number);
+      w.f64(s[this.ring + this.vwap + i] as number);
     }
-    for (const e of this.ema) w.f64(e);
+    for (let i = this.emaAt; i < s.length; i++) w.f64(s[i] as number);
   }
 
   /**
-   * `base`, a state this one came from by update() alone, as what differs from this one: the
-   * candles fed since, the ring slots they overwrote, the EMAs. A few bytes per candle fed since,
-   * where a whole second state would double the indicators' share of the checkpoint.
+   * The state before the updates logged in `undo`, as what differs from this one: the candles
+   * fed since, the ring slots they overwrote, the EMAs. A few bytes per candle fed since, where
+   * a whole second state would double the indicators' share of the checkpoint.
    */
-  writeDiff(w: StateWriter, base: IndicatorState): void {
-    const k = this.count - base.count;
+  writeDiff(w: StateWriter, undo: readonly number[]): void {
+    const e = this.undoEntry;
+    const k = undo.length / e;
     w.uint(k);
-    const nc = Math.min(k, this.closes.length);
-    for (let j = 0; j < nc; j++) w.uint(base.closes[(base.count + j) % base.closes.length] as number);
-    const nv = Math.min(k, this.quotes.length);
+    // Update j of the log is the first to write its slots while j is below the ring's length.
+    const nc = Math.min(k, this.ring);
+    for (let j = 0; j < nc; j++) w.uint(undo[j * e] as number);
+    const nv = Math.min(k, this.vwap);
     for (let j = 0; j < nv; j++) {
-      const slot = (base.count + j) % base.quotes.length;
-      w.f64(base.quotes[slot] as number);
-      w.f64(base.volumes[slot] as number);
+      w.f64(undo[j * e + 1] as number);
+      w.f64(undo[j * e + 2] as number);
     }
-    for (const e of base.ema) w.f64(e);
+    for (let i = 0; i < e - 3; i++) w.f64(k > 0 ? (undo[3 + i] as number) : (this.s[this.emaAt + i] as number));
   }
 
-  /** The base state that writeDiff() wrote against this one. */
+  /** Candles seen. */
+  get seen(): number {
+    return this.count;
+  }
+
+  /** The state that writeDiff() wrote against this one, as a new instance. */
   readDiff(r: StateReader): IndicatorState {
-    const base = this.clone();
+    const base = new IndicatorState(this.cfg, this.intervalLenMs);
+    const s = base.s;
+    for (let i = 0; i < s.length; i++) s[i] = this.s[i] as number;
     const k = r.uint();
     if (k > this.count) throw new ConfigError('actor checkpoint indicator base is ahead of the indicators');
     base.count = this.count - k;
-    const nc = Math.min(k, this.closes.length);
-    for (let j = 0; j < nc; j++) base.closes[(base.count + j) % base.closes.length] = r.uint();
-    const nv = Math.min(k, this.quotes.length);
+    const nc = Math.min(k, this.ring);
+    for (let j = 0; j < nc; j++) s[(base.count + j) % this.ring] = r.uint();
+    const nv = Math.min(k, this.vwap);
     for (let j = 0; j < nv; j++) {
-      const slot = (base.count + j) % base.quotes.length;
-      base.quotes[slot] = r.f64();
-      base.volumes[slot] = r.f64();
+      const slot = this.ring + ((base.count + j) % this.vwap);
+      s[slot] = r.f64();
+      s[slot + this.vwap] = r.f64();
     }
-    for (let i = 0; i < base.ema.length; i++) base.ema[i] = r.f64();
+    for (let i = this.emaAt; i < s.length; i++) s[i] = r.f64();
     return base;
   }
 
   /** Restores writeState() bytes into this fresh instance; a ConfigError if the look-backs differ. */
   readState(r: StateReader): void {
     const shape = [r.uint(), r.uint(), r.uint()];
-    if (shape[0] !== this.closes.length || shape[1] !== this.quotes.length || shape[2] !== this.ema.length) {
+    if (shape[0] !== this.ring || shape[1] !== this.vwap || shape[2] !== this.cfg.emaPeriods.length) {
       throw new ConfigError('actor checkpoint indicator look-backs differ from the config');
     }
+    const s = this.s;
     this.count = r.uint();
-    const closes = Math.min(this.count, this.closes.length);
-    for (let i = 0; i < closes; i++) this.closes[i] = r.uint();
-    const vols = Math.min(this.count, this.quotes.length);
+    const closes = Math.min(this.count, this.ring);
+    for (let i = 0; i < closes; i++) s[i] = r.uint();
+    const vols = Math.min(this.count, this.vwap);
     for (let i = 0; i < vols; i++) {
-      this.quotes[i] = r.f64();
-      this.volumes[i] = r.f64();
+      s[this.ring + i] = r.f64();
+      s[this.ring + this.vwap + i] = r.f64();
     }
-    for (let i = 0; i < this.ema.length; i++) this.ema[i] = r.f64();
+    for (let i = this.emaAt; i < s.length; i++) s[i] = r.f64();
   }
 
   private at(back: number): number {
-    const len = this.closes.length;
-    return this.closes[(((this.count - 1 - back) % len) + len) % len] as number;
+    const len = this.ring;
+    return this.s[(((this.count - 1 - back) % len) + len) % len] as number;
   }
 
   private sma(p: number, ps: number): number | null {

@@ -476,7 +476,7 @@ describe('MarketActor checkpoint', () => {
     // nothing closed yet) and where feeding starts (NaN).
     const base = new StateWriter();
     const fresh = new IndicatorState(config.indicators, 60_000);
-    fresh.writeDiff(base, fresh);
+    fresh.writeDiff(base, []);
     base.time(Number.NaN);
     const tail = base.finish();
     expect(v4.subarray(v4.length - tail.length)).toEqual(tail);

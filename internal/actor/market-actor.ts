@@ -487,7 +487,7 @@ export class MarketActor implements WindowListener {
 
   /** @internal WindowListener */
   windowDropped(track: IntervalWindows, w: CandleWindow): void {
-    (this.indicators[this.tracks.indexOf(track)] as RevisableIndicators).dropped(w, this.ctx);
+    (this.indicators[this.tracks.indexOf(track)] as RevisableIndicators).dropped(w);
   }
 
   private forecast(trend: TrendModel, track: IntervalWindows, w: CandleWindow, out: ActorOutput): void {
@@ -674,7 +674,7 @@ export class MarketActor implements WindowListener {
     }
     for (let i = 0; i < a.tracks.length; i++) {
       const ind = a.indicators[i] as RevisableIndicators;
-      if (version >= 4) ind.readBase(r);
+      if (version >= 4) ind.readBase(r, a.tracks[i] as IntervalWindows, a.ctx);
       else ind.startBaseAt((a.tracks[i] as IntervalWindows).nextClose, (a.tracks[i] as IntervalWindows).firstStart);
     }
     readEnd(r);

@@ -38,75 +38,51 @@ export interface SignificanceRule {
   readonly zCritical: number;
 }
 
-class Tally {
-  n = 0;
-  /** Hits, with a probability of exactly 0.5 counted as half a hit (the expected value of a coin). */
-  hits = 0;
-  logLoss = 0;
-  brier = 0;
+/*
+ * The scores live in a slice of the caller's array of doubles (one per model, doubles.ts: small
+ * typed arrays or objects of boxed doubles cost more than their numbers). A tally is four numbers:
+ * outcomes n, hits (a probability of exactly 0.5 counts as half a hit, the expected value of a
+ * coin), and the sums of log loss and Brier score. A paired difference is three: Welford's
+ * running count, mean and sum of squared deviations of the loss differences.
+ */
+const TALLY = 4;
+const DIFF = 3;
+const BASE_AT = TALLY;
+const DIFF_AT = TALLY * (1 + BASELINES.length);
 
-  add(p: number, y: 0 | 1): number {
-    const q = p < EPS ? EPS : p > 1 - EPS ? 1 - EPS : p;
-    const loss = -Math.log(y === 1 ? q : 1 - q);
-    this.n++;
-    this.hits += p === 0.5 ? 0.5 : p > 0.5 === (y === 1) ? 1 : 0;
-    this.logLoss += loss;
-    this.brier += (p - y) * (p - y);
-    return loss;
-  }
-
-  score(): Score {
-    const n = this.n;
-    if (n === 0) return { accuracy: null, logLoss: null, brier: null };
-    return { accuracy: this.hits / n, logLoss: this.logLoss / n, brier: this.brier / n };
-  }
-
-  write(w: StateWriter): void {
-    w.uint(this.n);
-    w.f64(this.hits);
-    w.f64(this.logLoss);
-    w.f64(this.brier);
-  }
-
-  read(r: StateReader): void {
-    this.n = r.uint();
-    this.hits = r.f64();
-    this.logLoss = r.f64();
-    this.brier = r.f64();
-  }
+function tallyAdd(s: number[], at: number, p: number, y: 0 | 1): number {
+  const q = p < EPS ? EPS : p > 1 - EPS ? 1 - EPS : p;
+  const loss = -Math.log(y === 1 ? q : 1 - q);
+  s[at] = (s[at] as number) + 1;
+  s[at + 1] = (s[at + 1] as number) + (p === 0.5 ? 0.5 : p > 0.5 === (y === 1) ? 1 : 0);
+  s[at + 2] = (s[at + 2] as number) + loss;
+  s[at + 3] = (s[at + 3] as number) + (p - y) * (p - y);
+  return loss;
 }
 
-/** Welford's running mean and sum of squared deviations of the paired loss differences. */
-class PairedDifference {
-  n = 0;
-  mean = 0;
-  m2 = 0;
+function tallyScore(s: number[], at: number): Score {
+  const n = s[at] as number;
+  if (n === 0) return { accuracy: null, logLoss: null, brier: null };
+  return { accuracy: (s[at + 1] as number) / n, logLoss: (s[at + 2] as number) / n, brier: (s[at + 3] as number) / n };
+}
 
-  add(d: number): void {
-    this.n++;
-    const delta = d - this.mean;
-    this.mean += delta / this.n;
-    this.m2 += delta * (d - this.mean);
-  }
+function diffAdd(s: number[], at: number, d: number): void {
+  const n = (s[at] as number) + 1;
+  s[at] = n;
+  const mean = s[at + 1] as number;
+  const delta = d - mean;
+  const next = mean + delta / n;
+  s[at + 1] = next;
+  s[at + 2] = (s[at + 2] as number) + delta * (d - next);
+}
 
-  verdict(rule: SignificanceRule): Verdict {
-    if (this.n < rule.minScored || this.n < 2) return 'too-few';
-    const se = Math.sqrt(this.m2 / (this.n - 1) / this.n);
-    const z = se > 0 ? this.mean / se : this.mean > 0 ? Number.POSITIVE_INFINITY : this.mean < 0 ? -Infinity : 0;
-    return z >= rule.zCritical ? 'better' : z <= -rule.zCritical ? 'worse' : 'no-difference';
-  }
-
-  write(w: StateWriter): void {
-    w.uint(this.n);
-    w.f64(this.mean);
-    w.f64(this.m2);
-  }
-
-  read(r: StateReader): void {
-    this.n = r.uint();
-    this.mean = r.f64();
-    this.m2 = r.f64();
-  }
+function diffVerdict(s: number[], at: number, rule: SignificanceRule): Verdict {
+  const n = s[at] as number;
+  const mean = s[at + 1] as number;
+  if (n < rule.minScored || n < 2) return 'too-few';
+  const se = Math.sqrt((s[at + 2] as number) / (n - 1) / n);
+  const z = se > 0 ? mean / se : mean > 0 ? Number.POSITIVE_INFINITY : mean < 0 ? -Infinity : 0;
+  return z >= rule.zCritical ? 'better' : z <= -rule.zCritical ? 'worse' : 'no-difference';
 }
 
 /**
@@ -115,46 +91,67 @@ class PairedDifference {
  * log-loss differences (baseline loss minus model loss per outcome, a Diebold-Mariano style z test
  * that treats the differences as independent). A model that is no better than a baseline gets
  * `no-difference`, never a claim: `beatsBaselines` needs `better` against all three.
+ *
+ * Functions over `Prequential.SIZE` numbers of `s` from `at`, zero when nothing is scored.
  */
-export class Prequential {
-  private readonly model = new Tally();
-  private readonly base = BASELINES.map(() => new Tally());
-  private readonly diff = BASELINES.map(() => new PairedDifference());
+export const Prequential = {
+  SIZE: DIFF_AT + DIFF * BASELINES.length,
 
-  /** Scores one outcome; `baselines` holds P(up) of each baseline in BASELINES order. */
-  add(pModel: number, baselines: readonly number[], y: 0 | 1): void {
-    const lm = this.model.add(pModel, y);
+  /** Scores one outcome; `baselines` holds P(up) of each baseline in BASELINES order (from `b`). */
+  add(s: number[], at: number, pModel: number, baselines: readonly number[], b: number, y: 0 | 1): void {
+    const lm = tallyAdd(s, at, pModel, y);
     for (let i = 0; i < BASELINES.length; i++) {
-      const lb = (this.base[i] as Tally).add(baselines[i] as number, y);
-      (this.diff[i] as PairedDifference).add(lb - lm);
+      const lb = tallyAdd(s, at + BASE_AT + i * TALLY, baselines[b + i] as number, y);
+      diffAdd(s, at + DIFF_AT + i * DIFF, lb - lm);
     }
-  }
+  },
 
-  report(rule: SignificanceRule): ScoreReport {
+  report(s: number[], at: number, rule: SignificanceRule): ScoreReport {
     const baselines = {} as Record<Baseline, Score>;
     const verdicts = {} as Record<Baseline, Verdict>;
     BASELINES.forEach((b, i) => {
-      baselines[b] = (this.base[i] as Tally).score();
-      verdicts[b] = (this.diff[i] as PairedDifference).verdict(rule);
+      baselines[b] = tallyScore(s, at + BASE_AT + i * TALLY);
+      verdicts[b] = diffVerdict(s, at + DIFF_AT + i * DIFF, rule);
     });
     return {
-      scored: this.model.n,
-      model: this.model.score(),
+      scored: s[at] as number,
+      model: tallyScore(s, at),
       baselines,
       verdicts,
       beatsBaselines: BASELINES.every((b) => verdicts[b] === 'better'),
     };
-  }
+  },
 
-  write(w: StateWriter): void {
-    this.model.write(w);
-    for (const t of this.base) t.write(w);
-    for (const d of this.diff) d.write(w);
-  }
+  /** The checkpoint layout: the model's tally, each baseline's, each paired difference. */
+  write(s: number[], at: number, w: StateWriter): void {
+    for (let i = 0; i <= BASELINES.length; i++) {
+      const t = at + i * TALLY;
+      w.uint(s[t] as number);
+      w.f64(s[t + 1] as number);
+      w.f64(s[t + 2] as number);
+      w.f64(s[t + 3] as number);
+    }
+    for (let i = 0; i < BASELINES.length; i++) {
+      const d = at + DIFF_AT + i * DIFF;
+      w.uint(s[d] as number);
+      w.f64(s[d + 1] as number);
+      w.f64(s[d + 2] as number);
+    }
+  },
 
-  read(r: StateReader): void {
-    this.model.read(r);
-    for (const t of this.base) t.read(r);
-    for (const d of this.diff) d.read(r);
-  }
-}
+  read(s: number[], at: number, r: StateReader): void {
+    for (let i = 0; i <= BASELINES.length; i++) {
+      const t = at + i * TALLY;
+      s[t] = r.uint();
+      s[t + 1] = r.f64();
+      s[t + 2] = r.f64();
+      s[t + 3] = r.f64();
+    }
+    for (let i = 0; i < BASELINES.length; i++) {
+      const d = at + DIFF_AT + i * DIFF;
+      s[d] = r.uint();
+      s[d + 1] = r.f64();
+      s[d + 2] = r.f64();
+    }
+  },
+};

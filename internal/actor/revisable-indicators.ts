@@ -2,6 +2,7 @@ import type { Interval } from '../market/interval.js';
 import type { CandleContext, CandleWindow } from './candle-window.js';
 import type { IndicatorConfig } from './config.js';
 import { IndicatorState } from './indicators.js';
+import type { IntervalWindows } from './interval-windows.js';
 import type { IndicatorValues } from './output.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
@@ -14,17 +15,20 @@ import type { StateReader, StateWriter } from './state-codec.js';
  * those are still held: a closed window leaves only once past the allowed lateness, oldest first,
  * so while W can be revised every later window is kept too.
  *
- * `current` is the state after every fed candle; `base` the state before the oldest one still
- * held. A revision replays the held closed windows from `base` and emits the indicators of W and
- * of every later one; a window that leaves is folded into `base`. Both are in the checkpoint, so
- * a restored actor replays exactly what the original would have. Windows before `fedFrom` were
+ * `state` is the state after every fed candle; `undo` holds, per held closed window fed, what
+ * feeding it overwrote, oldest first. Undoing all of it gives the replay base: the state before
+ * the oldest window still held. A revision undoes to the base and replays the held closed
+ * windows from it, emitting the indicators of W and of every later one; a window that leaves
+ * drops its entry (the base moves past it). One state and a few numbers per held window, where a
+ * second whole state would double the indicators' memory. The base is in the checkpoint, so a
+ * restored actor replays exactly what the original would have. Windows before `fedFrom` were
  * never fed (those a late trade created before the market's first closed window, and, after a
  * restore from a checkpoint older than version 4, those held when it was taken): their revisions
  * leave the indicators as they are.
  */
 export class RevisableIndicators {
-  private current: IndicatorState;
-  private base: IndicatorState;
+  private readonly state: IndicatorState;
+  private undo: number[] = [];
   /** Start of the first window fed; NaN before the first in-order close. */
   private fedFrom = Number.NaN;
 
@@ -33,61 +37,71 @@ export class RevisableIndicators {
     cfg: IndicatorConfig,
     intervalLenMs: number,
   ) {
-    this.current = new IndicatorState(cfg, intervalLenMs);
-    this.base = this.current.clone();
+    this.state = new IndicatorState(cfg, intervalLenMs);
   }
 
   /** A window closed in order: feeds it and returns its indicators. */
   closed(w: CandleWindow, ctx: CandleContext): IndicatorValues {
     if (Number.isNaN(this.fedFrom)) this.fedFrom = w.start;
-    return this.current.update(w, ctx, this.interval);
+    return this.state.update(w, ctx, this.interval, this.undo);
   }
 
   /**
-   * A closed window changed: replays the held closed windows from `base` and pushes the indicators
-   * of `revised` and of every later closed window to `out`.
+   * A closed window changed: replays the held closed windows from the base and pushes the
+   * indicators of `revised` and of every later closed window to `out`.
    */
   revised(revised: CandleWindow, held: readonly CandleWindow[], ctx: CandleContext, out: IndicatorValues[]): void {
     if (!(revised.start >= this.fedFrom)) return;
-    const state = this.base.clone();
+    const state = this.state;
+    state.undo(this.undo);
     for (const w of held) {
       if (!w.closed) break;
       if (w.start < this.fedFrom) continue;
-      const v = state.update(w, ctx, this.interval);
+      const v = state.update(w, ctx, this.interval, this.undo);
       if (w.start >= revised.start) out.push(v);
     }
-    this.current = state;
   }
 
-  /** A closed window left (past the lateness): folds it into `base`. */
-  dropped(w: CandleWindow, ctx: CandleContext): void {
-    if (w.start >= this.fedFrom) this.base.update(w, ctx, this.interval);
+  /** A closed window left (past the lateness): the base moves past it. */
+  dropped(w: CandleWindow): void {
+    if (w.start >= this.fedFrom) this.undo.splice(0, this.state.undoEntry);
   }
 
   rescalePrice(factor: number): void {
-    this.current.rescalePrice(factor);
-    this.base.rescalePrice(factor);
+    this.state.rescalePrice(factor, this.undo);
   }
 
   /** The current state (every checkpoint version has it). */
   writeCurrent(w: StateWriter): void {
-    this.current.writeState(w);
+    this.state.writeState(w);
   }
 
   readCurrent(r: StateReader): void {
-    this.current.readState(r);
+    this.state.readState(r);
   }
 
   /** What checkpoint version 4 added: the replay base (as a difference from the current state) and where feeding started. */
   writeBase(w: StateWriter): void {
-    this.current.writeDiff(w, this.base);
+    this.state.writeDiff(w, this.undo);
     w.time(this.fedFrom);
   }
 
-  /** After readCurrent(). */
-  readBase(r: StateReader): void {
-    this.base = this.current.readDiff(r);
+  /**
+   * After readCurrent() and the track's windows: the base, and the undo log rebuilt by feeding
+   * the base the held closed windows (what the original's log holds, each update a function of
+   * the state and the window alone). A base the held windows do not lead to the current state
+   * from is treated as a checkpoint without one (startBaseAt).
+   */
+  readBase(r: StateReader, track: IntervalWindows, ctx: CandleContext): void {
+    const base = this.state.readDiff(r);
     this.fedFrom = r.time();
+    const undo: number[] = [];
+    for (const w of track.windows) {
+      if (!w.closed) break;
+      if (w.start >= this.fedFrom) base.update(w, ctx, this.interval, undo);
+    }
+    if (base.seen === this.state.seen) this.undo = undo;
+    else this.startBaseAt(track.nextClose, track.firstStart);
   }
 
   /**
@@ -96,7 +110,7 @@ export class RevisableIndicators {
    * them when none has closed: `firstStart` NaN).
    */
   startBaseAt(nextClose: number, firstStart: number): void {
-    this.base = this.current.clone();
+    this.undo = [];
     this.fedFrom = Number.isNaN(firstStart) ? Number.NaN : nextClose;
   }
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../runtime/errors.js';
 import { type CandleContext, type CandleWindow, VOLUME } from './candle-window.js';
 import type { DetectorConfig } from './config.js';
 import { formatWide, wideToReal } from './decimal.js';
+import { doubles } from './doubles.js';
 import type { StateReader, StateWriter } from './state-codec.js';
 
 /**
@@ -12,14 +13,15 @@ import type { StateReader, StateWriter } from './state-codec.js';
  * the "normally trades" baseline of the stale-market detector.
  */
 export class VolumeSpikeDetector {
-  private readonly volumes: Float64Array;
-  private readonly counts: Float64Array;
+  /** The rolling window's volumes, then its trade counts (doubles.ts). */
+  private readonly s: number[];
+  private readonly window: number;
   /** Candles seen. */
   samples = 0;
 
   constructor(window: number) {
-    this.volumes = new Float64Array(window);
-    this.counts = new Float64Array(window);
+    this.window = window;
+    this.s = doubles(2 * window, 0);
   }
 
   observe(
@@ -30,10 +32,10 @@ export class VolumeSpikeDetector {
   ): Alert | undefined {
     const volume = wideToReal(w.sums, VOLUME, ctx.sizeScale);
     let alert: Alert | undefined;
-    const n = Math.min(this.samples, this.volumes.length);
+    const n = Math.min(this.samples, this.window);
     if (cfg.enabled && this.samples >= cfg.minSamples && volume > 0) {
       let sum = 0;
-      for (let i = 0; i < n; i++) sum += this.volumes[i] as number;
+      for (let i = 0; i < n; i++) sum += this.s[i] as number;
       const mean = sum / n;
       const ratio = mean > 0 ? volume / mean : Number.POSITIVE_INFINITY;
       if (ratio >= cfg.ratio) {
@@ -58,42 +60,41 @@ export class VolumeSpikeDetector {
         };
       }
     }
-    const i = this.samples % this.volumes.length;
-    this.volumes[i] = volume;
-    this.counts[i] = w.count;
+    const i = this.samples % this.window;
+    this.s[i] = volume;
+    this.s[this.window + i] = w.count;
     this.samples++;
     return alert;
   }
 
   /** The rolling window for the actor's checkpoint, its length first (checked on restore). */
   writeState(w: StateWriter): void {
-    w.uint(this.volumes.length);
+    w.uint(this.window);
     w.uint(this.samples);
-    const filled = Math.min(this.samples, this.volumes.length);
+    const filled = Math.min(this.samples, this.window);
     for (let i = 0; i < filled; i++) {
-      w.f64(this.volumes[i] as number);
-      w.uint(this.counts[i] as number);
+      w.f64(this.s[i] as number);
+      w.uint(this.s[this.window + i] as number);
     }
   }
 
   /** Restores writeState() bytes into this fresh instance; a ConfigError if the window differs. */
   readState(r: StateReader): void {
-    if (r.uint() !== this.volumes.length)
-      throw new ConfigError('actor checkpoint volume baseline differs from the config');
+    if (r.uint() !== this.window) throw new ConfigError('actor checkpoint volume baseline differs from the config');
     this.samples = r.uint();
-    const filled = Math.min(this.samples, this.volumes.length);
+    const filled = Math.min(this.samples, this.window);
     for (let i = 0; i < filled; i++) {
-      this.volumes[i] = r.f64();
-      this.counts[i] = r.uint();
+      this.s[i] = r.f64();
+      this.s[this.window + i] = r.uint();
     }
   }
 
   /** Mean trade count per candle over the window; NaN before any candle. */
   meanTrades(): number {
-    const n = Math.min(this.samples, this.counts.length);
+    const n = Math.min(this.samples, this.window);
     if (n === 0) return Number.NaN;
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += this.counts[i] as number;
+    for (let i = 0; i < n; i++) sum += this.s[this.window + i] as number;
     return sum / n;
   }
 }
