@@ -118,3 +118,18 @@ export async function startPrivateServers(
     throw err;
   }
 }
+
+/**
+ * A role's environment for the mutual-TLS listener of a broker started with
+ * TICKMESH_KAFKA_SECURITY=1: the test CA, the client certificate and its key, as files.
+ */
+export function kafkaMutualTlsEnv(env: PrivateServers['env']): Record<string, string> {
+  const certs = env.TEST_CERTS ?? '';
+  return {
+    KAFKA_BROKERS: env.TEST_KAFKA_MTLS_BROKERS ?? '',
+    KAFKA_SECURITY_PROTOCOL: 'ssl',
+    KAFKA_TLS_CA_FILE: join(certs, 'ca.pem'),
+    KAFKA_TLS_CERT_FILE: join(certs, 'client.pem'),
+    KAFKA_TLS_KEY_FILE: join(certs, 'client.key'),
+  };
+}

@@ -1,20 +1,14 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { Bus } from '../../internal/bus/bus.js';
 import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { ALERTS_STREAM, CANDLES_STREAM, candleSubject } from '../../internal/bus/subject-names.js';
-import { tradeRecord } from '../../internal/log/record.js';
 import { PLACEMENT_BUCKET, PLACEMENT_KV_KEY, releaseKey } from '../../internal/operator/kv-placement.js';
-import { Proc } from '../e2e/cluster-support.js';
-import { endpoint, freshName } from '../harness/env.js';
+import { endpoint } from '../harness/env.js';
 import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
-import { createTradeTopics } from '../harness/worker-tables.js';
-import { createWorkerPod, freshNamespace, kubeConfig, setPodReady } from './operator-support.js';
+import { rolesEndToEnd } from './roles-support.js';
 
 // The example least-privilege server config deploy/nats/tickmesh-accounts.conf, on a nats-server
 // of this file's own (its bcrypt placeholders replaced by plain passwords): each role's user does
@@ -73,127 +67,12 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 describe('deploy/nats/tickmesh-accounts.conf: whole processes (first, before any bucket exists)', () => {
   it('whole processes under their users: the operator places, a worker follows and publishes, the API streams', async () => {
-    // The server's log from here on: a refused publish or subscription is logged there as a
-    // "Permissions Violation" (the cases above cause some on purpose).
-    const natsLog = join(servers.dir, 'logs', 'nats.log');
-    const logFrom = statSync(natsLog).size;
-    const kc = kubeConfig();
-    const core = kc.makeApiClient(CoreV1Api);
-    const ns = await freshNamespace(kc, 'nats-roles');
-    const procs: Proc[] = [];
-    const stop = new AbortController();
-    const kafka = new Kafka({
-      clientId: 'nats-roles',
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      logLevel: logLevel.NOTHING,
+    await rolesEndToEnd({
+      envOf: (role): Record<string, string> => (role === 'ingest' ? {} : { NATS_URL: urlAs(role) }),
+      kafka: { brokers: endpoint('KAFKA_BROKERS').split(',') },
+      natsLog: join(servers.dir, 'logs', 'nats.log'),
+      busAs,
     });
-    const producer = kafka.producer();
-    let producing: Promise<void> = Promise.resolve();
-    let ws: WebSocket | undefined;
-    try {
-      await createWorkerPod(core, ns.name, 'w-0');
-      await setPodReady(core, ns.name, 'w-0', true);
-      const topic = freshName('nats-roles');
-      await createTradeTopics(kafka, topic, 2);
-      const schema = freshName('nats_roles').replaceAll('-', '_');
-      const as = (role: 'worker' | 'operator' | 'api') => ({
-        ...process.env,
-        LOG_LEVEL: 'info',
-        NATS_URL: urlAs(role),
-      });
-      const worker = new Proc(
-        'worker',
-        [
-          'worker',
-          ...['--topic', topic, '--schema', schema, '--port', '0', '--intervals', '1s,1m'],
-          ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
-          ...['--placement', 'operator', '--pod-name', 'w-0'],
-        ],
-        as('worker'),
-      );
-      procs.push(worker);
-      // Before the operator made the bucket: the worker waits for it (its user may not create it).
-      await worker.waitFor(
-        'the worker waiting for the bucket',
-        (l) => l.msg === 'no placement bucket yet; waiting for the operator',
-        60_000,
-      );
-      const operator = new Proc(
-        'operator',
-        [
-          'operator',
-          ...['--kubeconfig', endpoint('KUBECONFIG'), '--namespace', ns.name, '--partitions', '2'],
-          ...['--lease-duration', '3', '--renew-deadline', '2000', '--retry-period', '500', '--metrics-port', '0'],
-        ],
-        as('operator'),
-      );
-      procs.push(operator);
-      const api = new Proc(
-        'api',
-        ['api', ...['--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--schema', schema]],
-        as('api'),
-      );
-      procs.push(api);
-      const apiUrl = String((await api.waitFor('api listening', (l) => typeof l.url === 'string', 60_000)).url);
-      // The worker runs both partitions the operator placed on it.
-      await worker.waitFor('worker running', (l) => l.msg === 'worker running', 90_000);
-
-      ws = new WebSocket(`${apiUrl.replace('http', 'ws')}/api/v1/stream`);
-      const socket = ws;
-      const candles: Array<{ symbol?: string; closed?: boolean }> = [];
-      socket.on('message', (raw) => {
-        const m = JSON.parse(String(raw)) as { type?: string; data?: { symbol?: string; closed?: boolean } };
-        if (m.type === 'candle' && m.data) candles.push(m.data);
-      });
-      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-      socket.send(JSON.stringify({ subscribe: { candles: { interval: '1s', exchange: 'binance-futures' } } }));
-
-      await producer.connect();
-      producing = (async () => {
-        for (let id = 1; !stop.signal.aborted; id++) {
-          const now = Date.now();
-          const trades = ['BTCUSDT', 'ETHUSDT'].map((symbol) => ({
-            exchange: 'binance-futures',
-            symbol,
-            market: `${symbol.replace('USDT', '')}-USDT`,
-            tradeId: String(id),
-            price: (100 + (id % 7)).toFixed(2),
-            size: '0.5',
-            side: 'buy' as const,
-            eventTime: now,
-            receiveTime: now,
-          }));
-          const records = trades.map((t) => tradeRecord(t));
-          await producer.send({
-            topic,
-            messages: records.map((r) => ({ key: r.key, value: Buffer.from(r.value), headers: { ...r.headers } })),
-          });
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
-
-      // Both markets' closed 1s candles: the worker published them, the API relayed them.
-      await expect
-        .poll(() => new Set(candles.filter((c) => c.closed).map((c) => c.symbol)).size, {
-          timeout: 60_000,
-          interval: 250,
-        })
-        .toBe(2);
-      // The placement the operator wrote, as the worker's user reads it.
-      const kv = await (await busAs('worker')).kv(PLACEMENT_BUCKET);
-      const placement = new TextDecoder().decode((await kv.get(PLACEMENT_KV_KEY))?.value);
-      expect(placement).toContain('w-0');
-      // Nothing any role did was refused.
-      const since = readFileSync(natsLog).subarray(logFrom).toString();
-      expect(since.split('\n').filter((l) => /Permissions Violation/i.test(l))).toEqual([]);
-    } finally {
-      stop.abort();
-      await producing.catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
-      ws?.terminate();
-      for (const p of procs) p.kill('SIGKILL');
-      await ns.delete();
-    }
   }, 240_000);
 });
 

@@ -9,7 +9,7 @@ import { Proc } from '../e2e/cluster-support.js';
 import { secretFile, strangerCa } from '../harness/certs.js';
 import { freshName } from '../harness/env.js';
 import { producerRefusal as refusedProducer, kafkaRoundTrip as roundTrip } from '../harness/kafka-round-trip.js';
-import { type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
+import { kafkaMutualTlsEnv, type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 
 // A broker of this file's own with a SASL_SSL listener (PLAIN, SCRAM-SHA-256/512) and a
 // mutual-TLS one (test/infra/kafka.sh, TICKMESH_KAFKA_SECURITY=1), certificates of a test CA.
@@ -43,13 +43,7 @@ function saslEnv(mechanism: string, password = servers.env.TEST_KAFKA_PASSWORD!)
 }
 
 function mtlsEnv(): Record<string, string> {
-  return {
-    KAFKA_BROKERS: servers.env.TEST_KAFKA_MTLS_BROKERS!,
-    KAFKA_SECURITY_PROTOCOL: 'ssl',
-    KAFKA_TLS_CA_FILE: join(certs, 'ca.pem'),
-    KAFKA_TLS_CERT_FILE: join(certs, 'client.pem'),
-    KAFKA_TLS_KEY_FILE: join(certs, 'client.key'),
-  };
+  return kafkaMutualTlsEnv(servers.env);
 }
 
 /** The error connecting an admin with `env`, and how long it took. */
