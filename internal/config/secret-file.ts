@@ -29,6 +29,10 @@ export function tlsFailure(err: unknown): string | undefined {
   ) {
     const code = typeof e.code === 'string' ? e.code : '';
     const message = typeof e.message === 'string' ? e.message : '';
+    // An alert is what the server sent: about a certificate, it refused ours (or its absence).
+    if (/^ERR_SSL_.*_ALERT_.*(CERTIFICATE|UNKNOWN_CA)/.test(code)) {
+      return `the server refused the client certificate (${code}): is one set (cert and key files), signed by a CA the server trusts?`;
+    }
     if (CERT_CODES.has(code) || /certificate|self[- ]signed/i.test(code)) {
       return `the server's certificate does not verify (${code}): is the CA file right?`;
     }

@@ -8,6 +8,7 @@ import { createNatsBus } from '../../internal/bus/nats-bus.js';
 import { parseEndpoints } from '../../internal/config/endpoints.js';
 import { Proc } from '../e2e/cluster-support.js';
 import { secretFile } from '../harness/certs.js';
+import { freshName } from '../harness/env.js';
 import { freePort, kafkaMutualTlsEnv, type PrivateServers, startPrivateServers } from '../harness/private-servers.js';
 import { type Role, rolesEndToEnd } from './roles-support.js';
 
@@ -93,24 +94,47 @@ describe('whole roles on TLS NATS with NKey users and Kafka with mutual TLS', ()
       ['api', ...['--port', '0', '--metrics-port', String(probePort), '--host', '127.0.0.1']],
       { ...process.env, LOG_LEVEL: 'info', ...natsEnv(stranger) },
     );
-    try {
-      const line = await api.waitFor(
-        'the refusal',
-        (l) => l.msg === 'server not available at start; not ready, retrying',
-        30_000,
-      );
-      expect(line, api.tail()).toMatchObject({ server: 'nats', error: 'ConnectionSecurityError', retriable: false });
-      expect(String(line.detail)).toMatch(/^nats: .*refused the credentials/);
-      const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`);
-      expect(ready.status).toBe(503);
-      expect(await ready.text()).toMatch(/waiting for nats: nats: .*refused the credentials/);
-      // Retrying does not repeat the line nor end the process (a restart would not change the key).
-      await new Promise((r) => setTimeout(r, 3_000));
-      expect(api.alive).toBe(true);
-      expect(api.lines.filter((l) => l.msg === line.msg)).toHaveLength(1);
-      expect(api.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
-    } finally {
-      api.kill('SIGKILL');
-    }
+    await refusedOnce(api, probePort, 'nats', /^nats: .*refused the credentials/);
+  }, 60_000);
+
+  it('a worker without its Kafka client certificate: one line saying the broker refused it, and not ready', async () => {
+    const probePort = await freePort();
+    const { KAFKA_TLS_CERT_FILE: _cert, KAFKA_TLS_KEY_FILE: _key, ...withoutCertificate } = kafkaEnv();
+    const topic = freshName('no-cert');
+    const worker = new Proc(
+      'worker',
+      [
+        'worker',
+        ...['--topic', topic, '--schema', topic.replaceAll('-', '_'), '--port', String(probePort)],
+        ...['--late-topic', `${topic}.late`, '--rejected-topic', `${topic}.rejected`],
+      ],
+      { ...process.env, LOG_LEVEL: 'info', ...withoutCertificate, ...natsEnv(seeds.worker!) },
+    );
+    await refusedOnce(worker, probePort, 'kafka', /^kafka: .*the server refused the client certificate/);
   }, 60_000);
 });
+
+/**
+ * `proc`, refused by `server`, logs one line naming it and the cause (`detail`), answers 503 on
+ * /readyz with the same reason, and keeps running: a restart would not change what it was given.
+ */
+async function refusedOnce(proc: Proc, probePort: number, server: string, detail: RegExp): Promise<void> {
+  try {
+    const line = await proc.waitFor(
+      'the refusal',
+      (l) => l.msg === 'server not available at start; not ready, retrying',
+      30_000,
+    );
+    expect(line, proc.tail()).toMatchObject({ server, error: 'ConnectionSecurityError', retriable: false });
+    expect(String(line.detail)).toMatch(detail);
+    const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toContain(`waiting for ${server}: ${String(line.detail).slice(0, 40)}`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(proc.alive).toBe(true);
+    expect(proc.lines.filter((l) => l.msg === line.msg)).toHaveLength(1);
+    expect(proc.lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+}
