@@ -1058,9 +1058,9 @@ export class PartitionRunner {
   }
 
   /**
-   * The last line behind the trade guard: a commit the database refused for a value. The rows it
-   * refuses on their own (Store.refused) go to the rejected topic, reason `store-refused`, and the
-   * commit goes on without them. Whether a row is refused depends on the row alone, so a replay,
+   * The last line behind the record decoder's text checks: a commit the database refused for a
+   * value. The rows it refuses on their own (Store.refused) go to the rejected topic, reason
+   * `store-refused`, and the commit goes on without them. Whether a row is refused depends on the row alone, so a replay,
    * whatever its checkpoints, sets aside the same rows and the candle table ends the same. Throws
    * `err` when no row alone is refused (then it is not the rows' fault).
    */
