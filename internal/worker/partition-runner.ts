@@ -504,6 +504,7 @@ export class PartitionRunner {
     let tradesIn = 0;
     let firstEvent = Number.NaN;
     const { reader, row } = this;
+    const skewMs = deps.config.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS;
     let slice = 0;
     for (const record of batch.records) {
       if (record.offset < this.nextOffset) continue;
@@ -534,7 +535,6 @@ export class PartitionRunner {
       // The log's append time, when it has one (Kafka gives -1 without): what the watermark may
       // not pass, and what bounds the event times of the record's trades with the receive times.
       const appended = record.timestamp > 0 ? record.timestamp : Number.POSITIVE_INFINITY;
-      const skewMs = deps.config.maxEventSkewMs ?? DEFAULT_MAX_EVENT_SKEW_MS;
       if (
         single === undefined
           ? hasFutureTrade(reader.eventTime, reader.receiveTime, count, appended, skewMs)
