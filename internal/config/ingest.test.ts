@@ -105,6 +105,7 @@ describe('ingest config', () => {
         venues: [
           { venue: 'kraken', symbols: ['XBT/USD'], staleAfterSeconds: 30, klines: false },
           { venue: 'sim', symbols: ['btc-usd'], rate: 5 },
+          { venue: 'okx', symbols: ['BTC-USDT-SWAP'], contractValues: { 'BTC-USDT-SWAP': '0.01' } },
         ],
       }),
     );
@@ -112,7 +113,15 @@ describe('ingest config', () => {
     expect(c.venues).toEqual([
       { venue: 'kraken', symbols: ['BTC/USD'], staleAfterMs: 30_000, klines: false },
       { venue: 'sim', symbols: ['BTC-USD'], rate: 5 },
+      { venue: 'okx', symbols: ['BTC-USDT-SWAP'], contractValues: { 'BTC-USDT-SWAP': '0.01' } },
     ]);
+    writeFileSync(
+      file,
+      JSON.stringify({ venues: [{ venue: 'okx', symbols: ['BTC-USDT'], contractValues: { 'ETH-USDT-SWAP': '0.1' } }] }),
+    );
+    expect(() => parseIngestConfig(['--config', file], env)).toThrow(
+      "okx: contractValues names 'ETH-USDT-SWAP', which is not one of its symbols",
+    );
   });
 
   it.each([

@@ -312,6 +312,8 @@ const venueSchema = z.object({
   rate: z.number().positive().optional(),
   seed: z.number().int().optional(),
   klines: z.boolean().optional(),
+  /** OKX: base units per contract of a swap or future; those not given are read from OKX. */
+  contractValues: z.record(z.string().min(1), z.string().min(1)).optional(),
   plantKlineDiscrepancy: z.object({ market: z.string().min(1), kind: z.enum(PLANT_KINDS) }).optional(),
 });
 const fileSchema = z.object({
@@ -330,9 +332,18 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
   if (plant !== undefined && (raw.venue !== 'sim' || !symbols.includes(plant.market))) {
     throw new ConfigError(`plant-kline-discrepancy: ${plant.market} is not one of the simulator's markets`);
   }
-  const { staleAfterSeconds, ...rest } = raw;
+  const { staleAfterSeconds, contractValues, ...rest } = raw;
+  const values: Record<string, string> = {};
+  for (const [s, value] of Object.entries(contractValues ?? {})) {
+    const v = venueSymbol(raw.venue, s);
+    if (v === undefined || !symbols.includes(v)) {
+      throw new ConfigError(`${raw.venue}: contractValues names '${s}', which is not one of its symbols`);
+    }
+    values[v] = value;
+  }
   return Object.freeze({
     ...rest,
+    ...(contractValues === undefined ? {} : { contractValues: Object.freeze(values) }),
     symbols: Object.freeze(symbols),
     staleAfterMs: staleAfterSeconds === undefined ? undefined : staleAfterSeconds * 1000,
     apiKey: raw.venue.startsWith('binance') && apiKey ? apiKey : undefined,

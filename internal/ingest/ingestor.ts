@@ -41,6 +41,8 @@ export interface VenueConfig {
   readonly seed?: number;
   /** false: this venue's candle channel is not subscribed (IngestorDeps.klineIntervals). Default true. */
   readonly klines?: boolean;
+  /** OKX: base units per contract of swaps and futures (AdapterOptions.contractValues). */
+  readonly contractValues?: Readonly<Record<string, string>>;
   /** `sim` only: one discrepancy planted in its klines (sim-klines.ts), to show a mismatch end to end. */
   readonly plantKlineDiscrepancy?: PlantedDiscrepancy;
 }
@@ -279,7 +281,9 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
           maxStreamsPerConnection: config.maxStreamsPerConnection,
           apiKey: config.apiKey,
           fetch: venueFetch,
+          ...(config.contractValues ? { contractValues: config.contractValues } : {}),
         });
+        await adapter.prepare?.(controller.signal);
         const processor = processorFor(adapter.venue, adapter.sequentialIds, adapter);
         const plans = adapter.plan();
         if (plans.length === 0) throw new ConfigError(`venue ${config.venue}: none of the symbols maps to a market`);

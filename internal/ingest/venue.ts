@@ -24,6 +24,12 @@ export interface VenueAdapter {
    * the fills of one taker order at one price), so the next trade's first id follows it.
    */
   readonly idSpansTradeCount?: boolean;
+  /**
+   * Reads over REST what the adapter must know before its first frame (OKX: each derivative's
+   * contract value). The ingestor awaits it before plan(); a symbol it cannot serve is a
+   * ConfigError naming it.
+   */
+  readonly prepare?: (signal: AbortSignal) => Promise<void>;
   /** The connections to open for the adapter's symbols; each market is on exactly one. */
   plan(): readonly ConnectionPlan[];
   /**
@@ -135,6 +141,11 @@ export interface AdapterOptions {
    * (klineChannelIntervals); empty or absent: trades only.
    */
   readonly klineIntervals?: readonly Interval[];
+  /**
+   * Base units per contract of venue symbols whose trades count contracts (OKX's swaps and
+   * futures), as given in the venue's config; those not given are read over REST by prepare().
+   */
+  readonly contractValues?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -176,3 +176,8 @@ export function venueSymbol(venue: string, input: string): string | undefined {
   }
   return canonicalMarket(venue, out) === undefined ? undefined : out;
 }
+
+/** OKX's perpetual swaps (`BTC-USDT-SWAP`) and dated futures (`BTC-USDT-250328`): their trades count contracts. */
+export function isOkxDerivative(instId: string): boolean {
+  return /-(SWAP|\d{6})$/.test(instId);
+}

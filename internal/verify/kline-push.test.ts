@@ -105,6 +105,22 @@ describe('kline pushes of the recorded venue captures (shared/data/venue-ws-capt
     expect(parse?.(JSON.stringify({ event: 'subscribe', arg: { channel: 'trades', instId: 'BTC-USDT' } }))).toEqual({
       pushes: [],
     });
+    // A swap's vol counts contracts; its base volume, as tickmesh sizes OKX trades, is volCcy.
+    const swap = [
+      '1747094040000',
+      '102806.1',
+      '102820.4',
+      '102806.1',
+      '102820.4',
+      '1040.37',
+      '10.4037',
+      '1069603.34883',
+      '1',
+    ];
+    const pushed = parse?.(JSON.stringify({ arg: { channel: 'candle1m', instId: 'BTC-USDT-SWAP' }, data: [swap] }));
+    expect(
+      pushed && 'pushes' in pushed ? pushed.pushes.map((p) => [p.market, p.kline.volume, p.kline.quoteVolume]) : pushed,
+    ).toEqual([['BTC-USDT-SWAP', '10.4037', '1069603.34883']]);
   });
 
   it('reads Kraken v2 ohlc numbers as the text Kraken wrote, never through a float', () => {

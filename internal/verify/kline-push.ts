@@ -1,7 +1,7 @@
 import { decimalNumber, exactNumbers, idNumber } from '../ingest/exact-json.js';
 import { isObject, tryParse } from '../ingest/venue.js';
 import { INTERVALS, type Interval, isInterval } from '../market/interval.js';
-import { canonicalMarket } from '../market/markets.js';
+import { canonicalMarket, isOkxDerivative } from '../market/markets.js';
 import { isPlainDecimal, type VenueKline } from './kline.js';
 import { BYBIT_INTERVALS, KRAKEN_MINUTES, krakenVwap, OKX_BARS } from './venue-klines.js';
 
@@ -203,10 +203,13 @@ function okx(frame: string): KlinePushResult {
   if (market === undefined) return reject('unknown symbol');
   if (!Array.isArray(msg.data)) return reject('candle push without data');
   const pushes: VenueKlinePush[] = [];
-  // [ts, o, h, l, c, vol (base), volCcy, volCcyQuote (quote), confirm]
+  // [ts, o, h, l, c, vol, volCcy, volCcyQuote (quote), confirm]: vol is the base volume of spot
+  // and counts a derivative's contracts, whose base volume is volCcy (as tickmesh sizes trades).
+  const derivative = isOkxDerivative(symbol as string);
   for (const row of msg.data) {
     if (!Array.isArray(row) || row.length < 9) return reject('short candle row');
-    const [ts, o, h, l, c, vol, , quote, confirm] = row as unknown[];
+    const [ts, o, h, l, c, contractsOrBase, base, quote, confirm] = row as unknown[];
+    const vol = derivative ? base : contractsOrBase;
     if (typeof ts !== 'string' || !/^\d{1,15}$/.test(ts)) return reject('bad ts');
     if (![o, h, l, c, vol, quote].every(isPlainDecimal)) return reject('a price or volume is not a plain decimal');
     if (confirm !== '0' && confirm !== '1') return reject('bad confirm');

@@ -1,5 +1,6 @@
 import { getJson, joinUrl } from '../ingest/rest.js';
 import { type Interval, windowAfter, windowStart } from '../market/interval.js';
+import { isOkxDerivative } from '../market/markets.js';
 import { RateLimitedError, TickmeshError } from '../runtime/errors.js';
 import { retry } from '../runtime/retry.js';
 import { VENUE_REQUEST_RETRY } from '../runtime/retry-policies.js';
@@ -188,7 +189,7 @@ function okx(venue: string, restUrl: string): KlineEndpoint {
     path: (symbol, bar, first, last, limit) =>
       `/api/v5/market/history-candles?instId=${q(symbol)}&bar=${bar}&after=${last + 1}&before=${first - 1}&limit=${limit}`,
     read(body, symbol) {
-      const swap = /-(SWAP|\d{6})$/.test(symbol);
+      const swap = isOkxDerivative(symbol);
       const b = body as { code?: unknown; msg?: unknown; data?: unknown } | null;
       if (b?.code === '50011') throw new RateLimitedError('okx klines: rate limited (code 50011)', undefined);
       if (b?.code !== '0') throw bad(venue, `code ${String(b?.code)}: ${String(b?.msg)}`);

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compareDecimal } from '../../internal/actor/decimal.js';
 import type { GapEvent } from '../../internal/ingest/events.js';
 import { type LocalOkx, type OkxMessage, okxMessages, startLocalOkx } from '../../internal/ingest/testing/local-okx.js';
+import { contractsToBase } from '../../internal/ingest/venues/okx-contracts.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { loadRealTrades } from '../support/real-trades.js';
 import { ingestScenario, type LoggedTrade, metricValues } from './ingest-support.js';
@@ -151,5 +152,50 @@ describe('ingest from a local OKX into Kafka', () => {
         backfill: 'failed',
       },
     ]);
+  });
+
+  it('a linear swap: its contract value read from OKX, every trade sized in BTC, backfilled ones too', async () => {
+    // The same tape as BTC-USDT-SWAP, whose contracts are worth 0.01 BTC: each `sz` counts
+    // contracts (the BTC size × 100), and what lands in Kafka is the BTC size again.
+    const swap = trades.slice(0, 600).map((t) => ({
+      ...t,
+      symbol: 'BTC-USDT-SWAP',
+      market: 'BTC-USDT-SWAP',
+      size: contractsToBase(t.size, '100') as string,
+    }));
+    const ex = await startLocalOkx({
+      trades: swap,
+      instruments: { 'BTC-USDT-SWAP': { ctVal: '0.01', ctValCcy: 'BTC', ctType: 'linear' } },
+      script: (n) => (n === 1 ? { send: [[0, 200]], after: 'drop' } : { send: [[400, 600]], after: 'silent' }),
+    });
+    exchanges.push(ex);
+    const swapMessages = okxMessages(swap);
+    const sent = (from: number, to: number) => swapMessages.filter((m) => m.last >= from && m.last < to);
+    const gapFrom = (sent(0, 200).at(-1) as OkxMessage).last + 1;
+    const gapTo = (swapMessages.find((m) => m.last >= 400) as OkxMessage).first;
+    const expected: OkxMessage[] = [
+      ...sent(0, 200),
+      ...Array.from({ length: gapTo - gapFrom }, (_, i) => ({ first: gapFrom + i, last: gapFrom + i })),
+      ...sent(400, 600),
+    ];
+    const { records, gaps, rejects } = await ingestScenario(
+      { venue: 'okx', symbols: ['BTC-USDT-SWAP'], wsUrl: ex.wsUrl, restUrl: ex.restUrl },
+      expected.length,
+    );
+    expect(ex.restRequests[0]).toBe('/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP');
+    expect(records.map((r) => r.trade.tradeId)).toEqual(expected.map((m) => (swap[m.last] as Trade).tradeId));
+    records.forEach((r, i) => {
+      const m = expected[i] as OkxMessage;
+      const btc = trades
+        .slice(m.first, m.last + 1)
+        .reduce((sum, t) => sum + BigInt(Math.round(Number(t.size) * 1e8)), 0n);
+      expect([r.key, r.trade.market, compareDecimal(r.trade.size, (Number(btc) / 1e8).toFixed(8))]).toEqual([
+        'okx:BTC-USDT-SWAP',
+        'BTC-USDT-SWAP',
+        0,
+      ]);
+    });
+    expect(gaps).toMatchObject([{ missing: gapTo - gapFrom, backfilled: gapTo - gapFrom, backfill: 'complete' }]);
+    expect(rejects).toEqual([]);
   });
 });

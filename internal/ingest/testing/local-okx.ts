@@ -10,7 +10,8 @@ import { type LocalServer, playOnce, sendInTurns, startLocalServer } from './loc
  * element per taker order and price: consecutive trades of the tape with one time, side and
  * price, `tradeId` the last of them and `count` how many, `sz` their sum), and REST
  * `GET /api/v5/market/history-trades` (`type=1`: trades with ids below `after`, newest first,
- * at most 100, one row a trade) for backfill.
+ * at most 100, one row a trade) for backfill, and `GET /api/v5/public/instruments` for the
+ * contract value of a swap or future (`instruments`).
  *
  * The tape is cut into messages once (`okxMessages`), so every connection sends the same
  * messages; a connection's script names tape index ranges and the stand-in sends the messages
@@ -29,6 +30,18 @@ export interface LocalOkxOptions {
   readonly script: (connection: number) => OkxConnectionScript | undefined;
   /** Trades one message aggregates at most. Default 20. */
   readonly maxCount?: number;
+  /**
+   * What `GET /api/v5/public/instruments` lists of each swap or future (OKX's fields); the tape's
+   * `size` of such an instrument is its `sz`, in contracts. An instId not here is not listed.
+   */
+  readonly instruments?: Readonly<Record<string, OkxInstrument>>;
+}
+
+/** The fields of an OKX instruments row that say what one contract is worth. */
+export interface OkxInstrument {
+  readonly ctVal: string;
+  readonly ctValCcy: string;
+  readonly ctType: 'linear' | 'inverse';
 }
 
 export type LocalOkx = LocalServer;
@@ -78,6 +91,21 @@ export async function startLocalOkx(options: LocalOkxOptions): Promise<LocalOkx>
   const error = '{"event":"error","code":"60012","msg":"Invalid request","connId":"local"}';
 
   function rest(url: URL): { status: number; body: string } {
+    if (url.pathname === '/api/v5/public/instruments') {
+      const instId = url.searchParams.get('instId') ?? '';
+      const listed = options.instruments?.[instId];
+      const instType = url.searchParams.get('instType');
+      const data =
+        listed && instType === (instId.endsWith('-SWAP') ? 'SWAP' : 'FUTURES') ? [{ instId, instType, ...listed }] : [];
+      return {
+        status: 200,
+        body: JSON.stringify(
+          data.length > 0
+            ? { code: '0', msg: '', data }
+            : { code: '51001', msg: "Instrument ID doesn't exist", data: [] },
+        ),
+      };
+    }
     if (url.pathname !== '/api/v5/market/history-trades')
       return { status: 404, body: '{"code":"404","msg":"Not Found"}' };
     if (url.searchParams.get('type') !== '1') {

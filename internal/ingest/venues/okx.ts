@@ -1,6 +1,6 @@
 import { MAX_TRADE_COUNT } from '../../log/record.js';
+import { isOkxDerivative } from '../../market/markets.js';
 import type { Trade } from '../../market/trade.js';
-import { TickmeshError, UnavailableError } from '../../runtime/errors.js';
 import { klineChannelIntervals } from '../../verify/kline-push.js';
 import { OKX_BARS } from '../../verify/venue-klines.js';
 import { getJson, joinUrl, pageBackwards } from '../rest.js';
@@ -17,6 +17,8 @@ import {
   type VenueAdapter,
   venueKlineParser,
 } from '../venue.js';
+import { contractsToBase, okxContractValues } from './okx-contracts.js';
+import { readAnswer } from './okx-rest.js';
 
 const WS_URL = 'wss://ws.okx.com:8443/ws/v5/public';
 /**
@@ -30,8 +32,6 @@ const ARGS_PER_SUBSCRIBE = 50;
 const REST_PAGE = 100;
 /** 10,000 trades a gap at most; older missing trades are reported as unrecovered. */
 const MAX_PAGES = 100;
-/** OKX's codes for "try again later": service unavailable, timeout, rate limit, busy. */
-const OKX_BUSY = new Set(['50001', '50004', '50011', '50013', '50026']);
 
 /**
  * OKX v5 public `trades` channel (spot `BTC-USDT`, swaps `BTC-USDT-SWAP`, futures
@@ -39,7 +39,8 @@ const OKX_BUSY = new Set(['50001', '50004', '50011', '50013', '50026']);
  * sends one message per taker order, price and source, whose `tradeId` is the LAST of `count`
  * consecutive ids (count 3 and id 123: trades 121, 122, 123). So the trade's `tradeCount` is
  * `count`, and a gap is a first id (`tradeId - count + 1`) beyond the one after the last seen
- * (VenueAdapter.idSpansTradeCount). Keepalive is the text `ping`.
+ * (VenueAdapter.idSpansTradeCount). Keepalive is the text `ping`. A swap's or future's `sz`
+ * counts contracts: it is multiplied by the contract value read in prepare() (okx-contracts.ts).
  *
  * Backfill: REST `GET /api/v5/market/history-trades?instId=&type=1&after=<id>&limit=100` gives
  * the trades (one row a trade, never aggregated) with ids below `after`, newest first; it pages
@@ -52,6 +53,7 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
   const restUrl = options.restUrl ?? REST_URL;
   const klineChannels = klineChannelIntervals(venue, options.klineIntervals ?? []).map((i) => `candle${OKX_BARS[i]}`);
   const klines = venueKlineParser(venue);
+  let contractValues = new Map<string, string>();
   const readTrade = tradeReader(venue, table, {
     symbol: { read: (t) => text(t.instId), invalid: 'trade has no instId' },
     unsubscribed: 'instrument was not subscribed',
@@ -88,6 +90,24 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
     ];
   }
 
+  async function prepare(signal: AbortSignal): Promise<void> {
+    contractValues = await okxContractValues({
+      symbols: table.symbols,
+      given: options.contractValues ?? {},
+      restUrl,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      signal,
+    });
+  }
+
+  /** The trade sized in the base asset; undefined for a derivative whose contract value is unknown. */
+  function inBase(t: Trade): Trade | undefined {
+    if (!isOkxDerivative(t.symbol)) return t;
+    const value = contractValues.get(t.symbol);
+    const size = value === undefined ? undefined : contractsToBase(t.size, value);
+    return size === undefined ? undefined : { ...t, size };
+  }
+
   function parse(frame: string, receiveTime: number, out: ParseOutput): void {
     if (frame === 'pong') return;
     let msg: unknown;
@@ -118,7 +138,10 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
     }
     for (const raw of msg.data) {
       const t = readTrade(raw, receiveTime, out);
-      if (t !== undefined) out.trade(t);
+      if (t === undefined) continue;
+      const sized = inBase(t);
+      if (sized === undefined) out.reject('unknown-symbol', 'contract value of the instrument is not known', t.symbol);
+      else out.trade(sized);
     }
   }
 
@@ -135,14 +158,23 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
       const rows: Array<[bigint, Trade | undefined]> = [];
       // A history-trades row is a trade of the channel's shape (never aggregated).
       for (const row of readAnswer(body)) {
-        const t = readTrade(row, receiveTime, SKIP_REJECTS);
+        const read = readTrade(row, receiveTime, SKIP_REJECTS);
+        const t = read === undefined ? undefined : inBase(read);
         if (t !== undefined && t.symbol === req.symbol) rows.push([BigInt(t.tradeId), t]);
       }
       return rows;
     });
   }
 
-  return { venue, sequentialIds: true, idSpansTradeCount: true, plan, parse, ...(restUrl ? { backfill } : {}) };
+  return {
+    venue,
+    sequentialIds: true,
+    idSpansTradeCount: true,
+    prepare,
+    plan,
+    parse,
+    ...(restUrl ? { backfill } : {}),
+  };
 }
 
 /** The business endpoint beside a public one (`…/ws/v5/public` -> `…/ws/v5/business`); another URL is kept. */
@@ -163,15 +195,4 @@ function tradeCount(raw: RawTrade, tradeId: string): number | null | undefined {
     return undefined;
   }
   return count > 1 ? count : null;
-}
-
-/** The rows of an OKX REST answer `{"code":"0","msg":"","data":[...]}`; another code becomes an error. */
-function readAnswer(body: unknown): unknown[] {
-  if (!isObject(body)) throw new TickmeshError('TM_REST', 'okx answer is not an object');
-  if (body.code !== '0') {
-    const message = `okx answered code ${String(body.code)}: ${String(body.msg ?? '')}`;
-    throw OKX_BUSY.has(String(body.code)) ? new UnavailableError(message) : new TickmeshError('TM_REST', message);
-  }
-  if (!Array.isArray(body.data)) throw new TickmeshError('TM_REST', 'okx answer has no data array');
-  return body.data;
 }
