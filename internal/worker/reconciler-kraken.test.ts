@@ -1,15 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inWindows, krakenRecordedKlines, krakenRecordedTrades } from '../../test/support/kraken-rest-recording.js';
-import {
-  closingTrade,
-  klineRecords,
-  runReconciling,
-  setupReconciling,
-  TRADES,
-  verificationOf,
-} from '../../test/support/reconciler-run.js';
-import { tradeRecord } from '../log/record.js';
+import { replayMarket, type verificationOf } from '../../test/support/reconciler-run.js';
 import type { Trade } from '../market/trade.js';
 import type { KlineRecord } from '../verify/kline-record.js';
 
@@ -37,18 +29,8 @@ afterAll(async () => {
 type Verification = Awaited<ReturnType<typeof verificationOf>>;
 
 async function replay(trades: readonly Trade[], klines: readonly KlineRecord[]) {
-  const { log, store } = await setupReconciling(shared, `kraken_${++schemas}`);
-  const producer = log.producer();
-  await producer.send('tickmesh.klines.v1', klineRecords(klines));
-  const last = trades.at(-1) as Trade;
-  await producer.send(
-    TRADES,
-    [...trades, closingTrade(last, END + 30_000)].map((t) => tradeRecord(t)),
-  );
-  const running = await runReconciling(log, store);
-  const status = async (openTime: number) =>
-    (await verificationOf(store, 'kraken', 'BTC/USDT', openTime)) as Verification;
-  return { running, status };
+  const { running, status } = await replayMarket(shared, `kraken_${++schemas}`, trades, klines, END + 30_000);
+  return { running, status: async (openTime: number) => (await status(openTime)) as Verification };
 }
 
 async function recorded() {

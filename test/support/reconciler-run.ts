@@ -2,6 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { actorConfig } from '../../internal/actor/config.js';
 import { createMemoryBus, type MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createMemoryLog, type MemoryLog } from '../../internal/log/memory-log.js';
+import { tradeRecord } from '../../internal/log/record.js';
 import type { Interval } from '../../internal/market/interval.js';
 import type { Trade } from '../../internal/market/trade.js';
 import { silentLogger } from '../../internal/observe/logger.js';
@@ -133,4 +134,28 @@ export async function verificationOf(
 ) {
   const rows = await store.candles({ exchange, symbol, interval, from: openTime, to: openTime + 1 });
   return rows[0]?.verification;
+}
+
+/**
+ * `klines`, then one market's `trades` and a trade closing them at `closeAt`, through a
+ * reconciler host over a fresh `schema` of `database`; `status(openTime)` reads the judgement of
+ * that market's 1m candle. Stop `running` when done.
+ */
+export async function replayMarket(
+  database: PGlite,
+  schema: string,
+  trades: readonly Trade[],
+  klines: readonly KlineRecord[],
+  closeAt: number,
+): Promise<{ running: Running; status: (openTime: number) => ReturnType<typeof verificationOf> }> {
+  const { log, store } = await setupReconciling(database, schema);
+  const producer = log.producer();
+  await producer.send(KLINES_TOPIC, klineRecords(klines));
+  const last = trades.at(-1) as Trade;
+  await producer.send(
+    TRADES,
+    [...trades, closingTrade(last, closeAt)].map((t) => tradeRecord(t)),
+  );
+  const running = await runReconciling(log, store);
+  return { running, status: (openTime) => verificationOf(store, last.exchange, last.symbol, openTime) };
 }
