@@ -118,7 +118,8 @@ const INGEST_VENUE_FLAGS = {
     help:
       'JSON: {"venues":[{"venue":"binance","symbols":["BTCUSDT"],"wsUrl":"...","restUrl":"...",' +
       '"stream":"trade","staleAfterSeconds":60,"rate":20,"klines":false}, ...]} ("klines":false: that venue ' +
-      'without its candle channel); the flags above add one more venue to ' +
+      'without its candle channel; okx "contractValues":{"BTC-USDT-SWAP":"0.01"}: base units per contract, ' +
+      'else read from OKX); the flags above add one more venue to ' +
       'the file\'s list; the file\'s "sources":[{"kind":"reference","source":"coingecko"}, ' +
       '{"kind":"sentiment","source":"fear-greed"}, {"kind":"news","source":"rss","name":"coindesk","url":"..."}] ' +
       'adds context sources (docs/SOURCES.md)',
