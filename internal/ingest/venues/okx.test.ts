@@ -116,11 +116,14 @@ describe('okx adapter', () => {
       frame('BTC-USDT', '0.5'),
       frame('BTC-USDT-SWAP', '250'),
       frame('ETH-USDC-250328', '3'),
+      frame('BTC-USDT-SWAP', '-2'),
     ]);
+    // A size that is no decimal is left as sent: the processor rejects it as bad-size.
     expect(trades.map((t) => [t.symbol, t.size])).toEqual([
       ['BTC-USDT', '0.5'],
       ['BTC-USDT-SWAP', '2.5'],
       ['ETH-USDC-250328', '0.3'],
+      ['BTC-USDT-SWAP', '-2'],
     ]);
 
     // Given values are used as they are, without a request; a bad one, an inverse contract, an

@@ -100,12 +100,15 @@ export function createOkxAdapter(options: AdapterOptions): VenueAdapter {
     });
   }
 
-  /** The trade sized in the base asset; undefined for a derivative whose contract value is unknown. */
+  /**
+   * The trade sized in the base asset; undefined for a derivative whose contract value is
+   * unknown. A size that is not a decimal stays as sent, for the processor to reject (`bad-size`).
+   */
   function inBase(t: Trade): Trade | undefined {
     if (!isOkxDerivative(t.symbol)) return t;
     const value = contractValues.get(t.symbol);
-    const size = value === undefined ? undefined : contractsToBase(t.size, value);
-    return size === undefined ? undefined : { ...t, size };
+    if (value === undefined) return undefined;
+    return { ...t, size: contractsToBase(t.size, value) ?? t.size };
   }
 
   function parse(frame: string, receiveTime: number, out: ParseOutput): void {
