@@ -122,6 +122,11 @@ describe('ingest config', () => {
     expect(() => parseIngestConfig(['--config', file], env)).toThrow(
       "okx: contractValues names 'ETH-USDT-SWAP', which is not one of its symbols",
     );
+    writeFileSync(
+      file,
+      JSON.stringify({ venues: [{ venue: 'bybit-linear', symbols: ['BTCUSDT'], contractValues: { BTCUSDT: '1' } }] }),
+    );
+    expect(() => parseIngestConfig(['--config', file], env)).toThrow('bybit-linear: contractValues is for okx');
   });
 
   it.each([

@@ -334,6 +334,9 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
     throw new ConfigError(`plant-kline-discrepancy: ${plant.market} is not one of the simulator's markets`);
   }
   const { staleAfterSeconds, contractValues, ...rest } = raw;
+  if (contractValues !== undefined && raw.venue !== 'okx') {
+    throw new ConfigError(`${raw.venue}: contractValues is for okx, whose derivatives' trades count contracts`);
+  }
   const values: Record<string, string> = {};
   for (const [s, value] of Object.entries(contractValues ?? {})) {
     const v = venueSymbol(raw.venue, s);
