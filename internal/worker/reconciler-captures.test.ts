@@ -1,10 +1,9 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   closingTrade,
   klineRecords,
+  reconcilingDatabase,
   runReconciling,
-  setupReconciling,
   TRADES,
   verificationOf,
 } from '../../test/support/reconciler-run.js';
@@ -32,14 +31,7 @@ import { KLINES_TOPIC, type KlineRecord } from '../verify/kline-record.js';
  */
 const MIN = 60_000;
 
-let shared: PGlite;
-let schemas = 0;
-beforeAll(async () => {
-  shared = await PGlite.create();
-}, 120_000);
-afterAll(async () => {
-  await shared?.close();
-});
+const db = reconcilingDatabase('captures');
 
 interface Replay {
   readonly exchange: string;
@@ -65,7 +57,7 @@ async function replay(
   r: Replay,
   check: (status: (symbol: string, openTime: number) => Promise<unknown>) => Promise<void>,
 ) {
-  const { log, store } = await setupReconciling(shared, `captures_${++schemas}`);
+  const { log, store } = await db.setup();
   const producer = log.producer();
   await producer.send(KLINES_TOPIC, klineRecords(r.klines));
   const bySymbol = new Map<string, Trade[]>();

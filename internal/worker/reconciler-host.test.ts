@@ -1,11 +1,10 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { completeMinutes, EXCHANGE, MINUTE } from '../../test/support/binance-futures-capture.js';
 import {
   closingTrade,
   klineRecords,
+  reconcilingDatabase,
   runReconciling,
-  setupReconciling,
   TRADES,
   verificationOf,
 } from '../../test/support/reconciler-run.js';
@@ -20,22 +19,15 @@ import type { VerificationEvent } from '../verify/verification.js';
 
 /** A trade two minutes after the capture's minute: it closes that minute and the empty one after it. */
 const closing = (t: Trade) => closingTrade(t, MINUTE + 150_000);
-const setup = (n: number) => setupReconciling(shared, `reconcile_${n}`);
 const run = (log: MemoryLog, store: PgliteStore, bus?: MemoryBus) => runReconciling(log, store, { bus });
 const verification = (store: PgliteStore, symbol: string, openTime: number) =>
   verificationOf(store, EXCHANGE, symbol, openTime);
 
-let shared: PGlite;
-beforeAll(async () => {
-  shared = await PGlite.create();
-}, 120_000);
-afterAll(async () => {
-  await shared?.close();
-});
+const db = reconcilingDatabase('reconcile');
 
 describe('reconciler host beside the market actors', () => {
   it('verifies the complete minutes of the Binance USD-M capture, names a removed trade, waits out a missing kline', async () => {
-    const { log, store } = await setup(1);
+    const { log, store } = await db.setup();
     const bus = createMemoryBus();
     const events: VerificationEvent[] = [];
     const sub = bus.subscribe('tickmesh.verification.>');
@@ -103,7 +95,7 @@ describe('reconciler host beside the market actors', () => {
   }, 120_000);
 
   it('judges after a restart a candle committed before it, with the kline that comes after', async () => {
-    const { log, store } = await setup(2);
+    const { log, store } = await db.setup();
     const [m] = completeMinutes();
     if (m === undefined) throw new Error('no complete minute');
     const producer = log.producer();

@@ -1,7 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { inWindows, krakenRecordedKlines, krakenRecordedTrades } from '../../test/support/kraken-rest-recording.js';
-import { replayMarket, type verificationOf } from '../../test/support/reconciler-run.js';
+import { reconcilingDatabase, replayMarket, type verificationOf } from '../../test/support/reconciler-run.js';
 import type { Trade } from '../market/trade.js';
 import type { KlineRecord } from '../verify/kline-record.js';
 
@@ -17,19 +16,12 @@ const FIRST = Date.UTC(2025, 10, 10, 17, 26);
 const MINUTES = Array.from({ length: 6 }, (_, i) => FIRST + i * MIN);
 const END = FIRST + MINUTES.length * MIN;
 
-let shared: PGlite;
-let schemas = 0;
-beforeAll(async () => {
-  shared = await PGlite.create();
-}, 120_000);
-afterAll(async () => {
-  await shared?.close();
-});
+const db = reconcilingDatabase('kraken');
 
 type Verification = Awaited<ReturnType<typeof verificationOf>>;
 
 async function replay(trades: readonly Trade[], klines: readonly KlineRecord[]) {
-  const { running, status } = await replayMarket(shared, `kraken_${++schemas}`, trades, klines, END + 30_000);
+  const { running, status } = await replayMarket(db, trades, klines, END + 30_000);
   return { running, status: async (openTime: number) => (await status(openTime)) as Verification };
 }
 

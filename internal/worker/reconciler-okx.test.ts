@@ -1,7 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OKX_SWAP, OKX_SWAP_MINUTE, okxSwapCandleRow, okxSwapTrades } from '../../test/support/okx-swap-recording.js';
-import { replayMarket } from '../../test/support/reconciler-run.js';
+import { reconcilingDatabase, replayMarket } from '../../test/support/reconciler-run.js';
 import type { Trade } from '../market/trade.js';
 import { klinePushParser } from '../verify/kline-push.js';
 import type { KlineRecord } from '../verify/kline-record.js';
@@ -14,14 +13,7 @@ import type { KlineRecord } from '../verify/kline-record.js';
  */
 const END = OKX_SWAP_MINUTE + 60_000;
 
-let shared: PGlite;
-let schemas = 0;
-beforeAll(async () => {
-  shared = await PGlite.create();
-}, 120_000);
-afterAll(async () => {
-  await shared?.close();
-});
+const db = reconcilingDatabase('okx');
 
 /** The candle push as ingest keeps it on the klines topic. */
 function pushed(): KlineRecord {
@@ -32,7 +24,7 @@ function pushed(): KlineRecord {
   return { ...(r.pushes[0] as KlineRecord), v: 1, exchange: 'okx', receivedAt: END + 1_000 };
 }
 
-const replay = (trades: readonly Trade[]) => replayMarket(shared, `okx_${++schemas}`, trades, [pushed()], END + 30_000);
+const replay = (trades: readonly Trade[]) => replayMarket(db, trades, [pushed()], END + 30_000);
 
 describe('OKX MATIC-USDT-SWAP through the reconciler host (a recorded minute and its candle)', () => {
   it('verifies the minute of trades sized in MATIC', async () => {

@@ -1,4 +1,5 @@
-import type { PGlite } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll } from 'vitest';
 import { actorConfig } from '../../internal/actor/config.js';
 import { createMemoryBus, type MemoryBus } from '../../internal/bus/memory-bus.js';
 import { createMemoryLog, type MemoryLog } from '../../internal/log/memory-log.js';
@@ -137,18 +138,40 @@ export async function verificationOf(
 }
 
 /**
+ * One PGlite for a test file, created before its tests and closed after them; each `setup()` is
+ * a fresh log and a migrated store in a schema of its own (`prefix_1`, `prefix_2`, ...).
+ */
+export function reconcilingDatabase(prefix: string): {
+  setup: () => Promise<{ log: MemoryLog; store: PgliteStore }>;
+} {
+  let database: PGlite | undefined;
+  let schemas = 0;
+  beforeAll(async () => {
+    database = await PGlite.create();
+  }, 120_000);
+  afterAll(async () => {
+    await database?.close();
+  });
+  return {
+    setup: () => {
+      if (database === undefined) throw new Error('reconcilingDatabase: used outside a test');
+      return setupReconciling(database, `${prefix}_${++schemas}`);
+    },
+  };
+}
+
+/**
  * `klines`, then one market's `trades` and a trade closing them at `closeAt`, through a
- * reconciler host over a fresh `schema` of `database`; `status(openTime)` reads the judgement of
- * that market's 1m candle. Stop `running` when done.
+ * reconciler host over a fresh schema of `db`; `status(openTime)` reads the judgement of that
+ * market's 1m candle. Stop `running` when done.
  */
 export async function replayMarket(
-  database: PGlite,
-  schema: string,
+  db: ReturnType<typeof reconcilingDatabase>,
   trades: readonly Trade[],
   klines: readonly KlineRecord[],
   closeAt: number,
 ): Promise<{ running: Running; status: (openTime: number) => ReturnType<typeof verificationOf> }> {
-  const { log, store } = await setupReconciling(database, schema);
+  const { log, store } = await db.setup();
   const producer = log.producer();
   await producer.send(KLINES_TOPIC, klineRecords(klines));
   const last = trades.at(-1) as Trade;
