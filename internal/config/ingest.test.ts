@@ -127,6 +127,13 @@ describe('ingest config', () => {
       JSON.stringify({ venues: [{ venue: 'bybit-linear', symbols: ['BTCUSDT'], contractValues: { BTCUSDT: '1' } }] }),
     );
     expect(() => parseIngestConfig(['--config', file], env)).toThrow('bybit-linear: contractValues is for okx');
+    // What needs no request fails at parse time, before ingest waits for its topics.
+    expect(() => parseIngestConfig(['--venue', 'okx', '--symbols', 'BTC-USD-SWAP'], env)).toThrow(
+      'okx BTC-USD-SWAP: its contract is worth an amount of USD',
+    );
+    expect(() => parseIngestConfig(['--venue', 'okx', '--symbols', 'BTC-USDT-SWAP', '--rest-url', ''], env)).toThrow(
+      'okx BTC-USDT-SWAP: trades count contracts and no REST URL',
+    );
   });
 
   it.each([

@@ -6,6 +6,7 @@ import type { VenueConfig } from '../ingest/ingestor.js';
 import type { ProxySettings } from '../ingest/proxy/proxy-rule.js';
 import { PLANT_KINDS } from '../ingest/sim-klines.js';
 import { DEFAULT_TOPICS, type IngestTopics } from '../ingest/topics.js';
+import { checkOkxContracts } from '../ingest/venues/okx-contracts.js';
 import { LIVE_VENUES } from '../ingest/venues/registry.js';
 import type { Interval } from '../market/interval.js';
 import { VENUES, venueSymbol } from '../market/markets.js';
@@ -345,6 +346,8 @@ function venueFrom(raw: z.infer<typeof venueSchema>, apiKey: string | undefined)
     }
     values[v] = value;
   }
+  // The OKX adapter checks again before it connects; here a wrong config fails before ingest waits.
+  if (raw.venue === 'okx') checkOkxContracts(symbols, values, raw.restUrl ?? 'default');
   return Object.freeze({
     ...rest,
     ...(contractValues === undefined ? {} : { contractValues: Object.freeze(values) }),

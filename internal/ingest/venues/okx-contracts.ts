@@ -46,31 +46,42 @@ function isPositive(s: string): boolean {
 }
 
 /**
- * The contract value of every derivative in `symbols`: the given ones, the others from OKX's
- * `GET /api/v5/public/instruments?instType=SWAP|FUTURES&instId=` (retried while OKX is busy or
- * away). A derivative with no value, an inverse contract or an unlisted instrument is a
- * ConfigError naming it: ingest does not start rather than count contracts as coins.
+ * Refuses what can be refused before any request: a coin-margined contract (quoted in USD:
+ * `BTC-USD-SWAP`), a given value that is not a positive decimal, a derivative with neither a
+ * value nor a REST URL to read one. Config parsing calls it too, so such a config fails at once.
  */
-export async function okxContractValues(options: OkxContractOptions): Promise<Map<string, string>> {
-  const values = new Map<string, string>();
-  for (const symbol of options.symbols) {
+export function checkOkxContracts(
+  symbols: readonly string[],
+  given: Readonly<Record<string, string>>,
+  restUrl: string,
+): void {
+  for (const symbol of symbols) {
     if (!isOkxDerivative(symbol)) continue;
-    // OKX's coin-margined (inverse) contracts are the ones quoted in USD: BTC-USD-SWAP.
     if (symbol.split('-')[1] === 'USD') throw inverse(symbol, 'USD');
-    const given = options.given[symbol];
-    if (given !== undefined) {
-      if (!isPositive(given)) {
-        throw new ConfigError(`okx ${symbol}: contract value ${JSON.stringify(given)} is not a positive decimal`);
-      }
-      values.set(symbol, given);
-      continue;
+    const value = given[symbol];
+    if (value !== undefined && !isPositive(value)) {
+      throw new ConfigError(`okx ${symbol}: contract value ${JSON.stringify(value)} is not a positive decimal`);
     }
-    if (options.restUrl === '') {
+    if (value === undefined && restUrl === '') {
       throw new ConfigError(
         `okx ${symbol}: trades count contracts and no REST URL is set to read the contract value; give it in the venue's contractValues`,
       );
     }
-    values.set(symbol, await lookUp(symbol, options));
+  }
+}
+
+/**
+ * The contract value of every derivative in `symbols`: the given ones, the others from OKX's
+ * `GET /api/v5/public/instruments?instType=SWAP|FUTURES&instId=` (retried while OKX is busy or
+ * away). What checkOkxContracts refuses, an inverse contract or an unlisted instrument is a
+ * ConfigError naming it: ingest does not start rather than count contracts as coins.
+ */
+export async function okxContractValues(options: OkxContractOptions): Promise<Map<string, string>> {
+  checkOkxContracts(options.symbols, options.given, options.restUrl);
+  const values = new Map<string, string>();
+  for (const symbol of options.symbols) {
+    if (!isOkxDerivative(symbol)) continue;
+    values.set(symbol, options.given[symbol] ?? (await lookUp(symbol, options)));
   }
   return values;
 }
