@@ -109,6 +109,24 @@ export async function allReady(
   );
 }
 
+/**
+ * Waits until the topics Job's pod of `namespace` has Succeeded. Its topics exist before its
+ * process has exited, so ingest can be Ready while the pod is still Running for a moment.
+ */
+export async function topicsJobSucceeded(core: CoreV1Api, namespace: string, ms = 60_000): Promise<void> {
+  await eventually(
+    `the topics Job's pod Succeeded in ${namespace}`,
+    async () => {
+      const { items } = await core.listNamespacedPod({ namespace, labelSelector: SELECT('topics') });
+      const phases = items.map((p) => p.status?.phase);
+      if (!phases.includes('Succeeded')) throw new Error(`topics pods: ${phases.join(' ') || 'none'}`);
+      return phases;
+    },
+    ms,
+    250,
+  );
+}
+
 /** A pino line of a pod's log. */
 export interface PodLogLine {
   readonly msg: string;

@@ -19,6 +19,7 @@ import {
   RELEASE,
   releaseValues,
   SELECT,
+  topicsJobSucceeded,
   writeValues,
 } from './cluster-support.js';
 
@@ -164,8 +165,7 @@ describe('the chart with TLS and credentials from Secrets, on the real node', ()
       4,
     );
     figures.installToAllReadyMs = Date.now() - t0;
-    const job = await core.listNamespacedPod({ namespace, labelSelector: SELECT('topics') });
-    expect(job.items.map((p) => p.status?.phase)).toContain('Succeeded');
+    await topicsJobSucceeded(core, namespace);
     for (const p of pods) expect(p.status?.containerStatuses?.[0]?.restartCount, p.metadata?.name).toBe(0);
     // NATS as the server sees it: the worker, the operator and the api over TLS, as the password user.
     const monitor = /^http: "([^"]+)"/m.exec(readFileSync(join(servers.dir, 'nats', 'nats.conf'), 'utf8'))?.[1];
